@@ -1,0 +1,163 @@
+"""Global configuration: ``config`` (engine, Argo, images) and ``s3_config`` (artifact repository).
+
+Both are plain dicts, as in dflow, so ``config["mode"] = "debug"`` keeps working.  Every key can be
+seeded from a ``DFLOW_<KEY>`` (or ``DFLOW_S3_<KEY>``) environment variable; ``set_config`` and
+``set_s3_config`` reject unknown keys so that a typo is an error, not a silent no-op.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+__all__ = [
+    "config",
+    "s3_config",
+    "set_config",
+    "set_s3_config",
+    "boolize",
+    "nullable",
+    "split_headers",
+    "effective_mode",
+    "MODE_ALIASES",
+]
+
+
+def boolize(s: Any) -> Any:
+    """Turn the strings ``"true"``/``"false"`` (any case) into booleans; leave other values alone."""
+    if isinstance(s, str):
+        if s.lower() in ("true", "1", "yes", "on"):
+            return True
+        if s.lower() in ("false", "0", "no", "off", ""):
+            return False
+    return s
+
+
+def nullable(s: Any) -> Any:
+    """Turn the strings ``"none"``/``"null"`` (any case) into ``None``."""
+    if isinstance(s, str) and s.lower() in ("none", "null"):
+        return None
+    return s
+
+
+def split_headers(s: Any) -> dict[str, str]:
+    """Parse ``"A=1;B=2"`` (as set in ``DFLOW_HTTP_HEADERS``) into a dict; dicts pass through."""
+    if isinstance(s, dict):
+        return dict(s)
+    headers: dict[str, str] = {}
+    if not s:
+        return headers
+    for part in str(s).split(";"):
+        if not part.strip():
+            continue
+        if "=" not in part:
+            raise ValueError(f"DFLOW_HTTP_HEADERS: {part!r} is not of the form NAME=VALUE")
+        k, v = part.split("=", 1)
+        headers[k.strip()] = v.strip()
+    return headers
+
+
+def _env(name: str, default: Any = None, conv=None) -> Any:
+    v = os.environ.get(name)
+    if v is None:
+        return default
+    return conv(v) if conv else v
+
+
+def _int(v: str) -> int:
+    return int(v)
+
+
+config: dict[str, Any] = {
+    # "local" (alias "debug"): the embedded engine; "argo" (alias "default"): an Argo server
+    "mode": _env("DFLOW_MODE", "local"),
+    "host": _env("DFLOW_HOST", None, nullable),
+    "namespace": _env("DFLOW_NAMESPACE", "argo"),
+    "token": _env("DFLOW_TOKEN", None, nullable),
+    "k8s_config_file": _env("DFLOW_K8S_CONFIG_FILE", None, nullable),
+    "k8s_api_server": _env("DFLOW_K8S_API_SERVER", None, nullable),
+    "private_key_host_path": _env("DFLOW_PRIVATE_KEY_HOST_PATH", "/home/docker/.ssh/"),
+    "save_path_as_parameter": _env("DFLOW_SAVE_PATH_AS_PARAMETER", False, boolize),
+    "catalog_dir_name": _env("DFLOW_CATALOG_DIR_NAME", ".dflow"),
+    "archive_mode": _env("DFLOW_ARCHIVE_MODE", "tar", nullable),
+    "image": _env("DFLOW_IMAGE", "python:3.11"),
+    "image_pull_policy": _env("DFLOW_IMAGE_PULL_POLICY", None, nullable),
+    "util_image": _env("DFLOW_UTIL_IMAGE", "python:3.11"),
+    "util_image_pull_policy": _env("DFLOW_UTIL_IMAGE_PULL_POLICY", None, nullable),
+    "extender_image": _env("DFLOW_EXTENDER_IMAGE", "dptechnology/dflow-extender"),
+    "extender_image_pull_policy": _env("DFLOW_EXTENDER_IMAGE_PULL_POLICY", None, nullable),
+    "dispatcher_image": _env("DFLOW_DISPATCHER_IMAGE", "dptechnology/dpdispatcher"),
+    "dispatcher_image_pull_policy": _env("DFLOW_DISPATCHER_IMAGE_PULL_POLICY", None, nullable),
+    "save_keys_in_global_outputs": _env("DFLOW_SAVE_KEYS_IN_GLOBAL_OUTPUTS", True, boolize),
+    "lineage": None,
+    "http_headers": _env("DFLOW_HTTP_HEADERS", {}, split_headers),
+    "workflow_annotations": {},
+    "overwrite_reused_artifact": _env("DFLOW_OVERWRITE_REUSED_ARTIFACT", True, boolize),
+    "verify_ssl": _env("DFLOW_VERIFY_SSL", True, boolize),
+    # local engine
+    "local_workdir": _env("DFLOW_LOCAL_WORKDIR", ".dflow-lab"),
+    "detach": _env("DFLOW_DETACH", False, boolize),
+    "local_workers": _env("DFLOW_LOCAL_WORKERS", 0, _int),  # 0: one per core
+    # accepted for dflow scripts written against debug mode
+    "debug_workdir": _env("DFLOW_DEBUG_WORKDIR", "."),
+    "debug_copy_method": _env("DFLOW_DEBUG_COPY_METHOD", "symlink"),
+    "debug_pool_workers": _env("DFLOW_DEBUG_POOL_WORKERS", -1, _int),
+    "debug_batch_size": _env("DFLOW_DEBUG_BATCH_SIZE", -1, _int),
+    "debug_artifact_dir": _env("DFLOW_DEBUG_ARTIFACT_DIR", "."),
+    "debug_s3": _env("DFLOW_DEBUG_S3", False, boolize),
+    "register_tasks": _env("DFLOW_REGISTER_TASKS", False, boolize),
+    "raise_for_group": _env("DFLOW_RAISE_FOR_GROUP", False, boolize),
+}
+
+s3_config: dict[str, Any] = {
+    "endpoint": _env("DFLOW_S3_ENDPOINT", "127.0.0.1:9000"),
+    "console": _env("DFLOW_S3_CONSOLE", "http://127.0.0.1:9001"),
+    "access_key": _env("DFLOW_S3_ACCESS_KEY", "admin"),
+    "secret_key": _env("DFLOW_S3_SECRET_KEY", "password"),
+    "secure": _env("DFLOW_S3_SECURE", False, boolize),
+    "bucket_name": _env("DFLOW_S3_BUCKET_NAME", "my-bucket"),
+    "repo_key": _env("DFLOW_S3_REPO_KEY", None, nullable),
+    "repo": None,
+    "repo_type": "s3",
+    "repo_prefix": "",
+    "prefix": _env("DFLOW_S3_PREFIX", ""),
+    "storage_client": None,
+    "extra_prefixes": [],
+    # "local" keeps artifacts in the local store; "s3" sends them to the repository above
+    "storage": _env("DFLOW_S3_STORAGE", "local"),
+}
+
+MODE_ALIASES = {"local": "local", "debug": "local", "argo": "argo", "default": "argo"}
+
+
+def effective_mode() -> str:
+    """``"local"`` or ``"argo"``: the engine a ``submit()`` goes to with the current configuration."""
+    mode = config.get("mode") or "local"
+    if mode not in MODE_ALIASES:
+        raise ValueError(
+            f"config['mode'] = {mode!r} is not a mode: use one of {sorted(MODE_ALIASES)}"
+        )
+    return MODE_ALIASES[mode]
+
+
+def _set(target: dict[str, Any], what: str, kwargs: dict[str, Any]) -> None:
+    unknown = sorted(k for k in kwargs if k not in target)
+    if unknown:
+        raise KeyError(f"{what}: unknown key(s) {unknown}; known keys are {sorted(target)}")
+    if what == "set_config" and "mode" in kwargs and kwargs["mode"] not in MODE_ALIASES:
+        raise ValueError(f"set_config: mode {kwargs['mode']!r} is not one of {sorted(MODE_ALIASES)}")
+    target.update(kwargs)
+
+
+def set_config(**kwargs: Any) -> None:
+    """Set global configurations (same keys as dflow's ``set_config``; see ``config``)."""
+    _set(config, "set_config", kwargs)
+
+
+def set_s3_config(**kwargs: Any) -> None:
+    """Set S3 configurations (same keys as dflow's ``set_s3_config``; see ``s3_config``).
+
+    ``repo_key`` is parsed into ``repo``, ``repo_type`` and ``repo_prefix`` when an Argo artifact
+    repository is configured (that happens in the Argo backend, which reads the cluster's config map).
+    """
+    _set(s3_config, "set_s3_config", kwargs)

@@ -1,0 +1,26 @@
+"""Artifacts and storage: the ``StorageClient`` interface, the local store, ``MinioClient`` for
+S3-compatible repositories, safe archives, and the repository the engines move artifacts with."""
+
+from .archive import UnsafeArchiveError
+from .client import StorageClient, StorageError
+from .local import LocalStorageClient
+from .repository import ArtifactRepository, artifact_repository
+from .retry import RetryPolicy
+
+__all__ = [
+    "StorageClient",
+    "StorageError",
+    "LocalStorageClient",
+    "ArtifactRepository",
+    "artifact_repository",
+    "RetryPolicy",
+    "UnsafeArchiveError",
+]
+
+
+def __getattr__(name: str):
+    if name == "MinioClient":  # imported lazily: it pulls in the minio package
+        from .minio_client import MinioClient
+
+        return MinioClient
+    raise AttributeError(name)

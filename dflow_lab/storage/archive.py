@@ -1,0 +1,162 @@
+"""Tar archives as Argo makes and unpacks them, with safe extraction.
+
+Argo archives an output path ``P`` as a gzipped tar whose single top entry is ``basename(P)``; on
+input it extracts into a temporary directory and, when that holds exactly one entry, renames the
+entry to the destination path, otherwise renames the whole directory there. We do the same.
+
+Extraction never writes outside its target: members with absolute names or ``..`` components,
+hard links to anything but an earlier member, device files, and symlinks that resolve outside the
+target are rejected (:class:`UnsafeArchiveError`), and nothing of the archive is left behind.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import posixpath
+import shutil
+import stat
+import tarfile
+import uuid
+
+from .links import remove_path
+
+__all__ = ["UnsafeArchiveError", "make_tar", "is_tarball", "safe_extract", "unpack", "place"]
+
+DEFAULT_COMPRESSION = 6  # gzip's default, and Argo's
+
+
+class UnsafeArchiveError(ValueError):
+    """An archive member would be written, or point, outside the extraction target."""
+
+
+def make_tar(src: str, dest: str, compresslevel: int = DEFAULT_COMPRESSION) -> None:
+    """Write ``src`` (file or directory) to the gzipped tar ``dest`` under the top entry ``basename(src)``.
+
+    Symlinks are followed, as Argo does when archiving outputs.
+    """
+    with open(dest, "wb") as raw, gzip.GzipFile(
+        filename="", fileobj=raw, mode="wb", compresslevel=compresslevel, mtime=0
+    ) as gz, tarfile.open(fileobj=gz, mode="w", dereference=True) as tf:
+        tf.add(src, arcname=os.path.basename(os.path.normpath(src)), filter=_anonymous)
+
+
+def _anonymous(info: tarfile.TarInfo) -> tarfile.TarInfo:
+    """Drop owners, so that one tree always gives the same bytes (tarfile sorts the entries)."""
+    info.uname = info.gname = ""
+    info.uid = info.gid = 0
+    return info
+
+
+def is_tarball(path: str) -> bool:
+    """True when ``path`` is a gzipped tar with at least one member (Argo's test before untarring)."""
+    try:
+        with open(path, "rb") as f:
+            if f.read(2) != b"\x1f\x8b":
+                return False
+        with tarfile.open(path, "r:gz") as tf:
+            return tf.next() is not None
+    except (OSError, tarfile.TarError, EOFError, gzip.BadGzipFile):
+        return False
+
+
+def _member_path(name: str, what: str) -> str:
+    """Normalise an archive member name to a relative POSIX path, rejecting escapes."""
+    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
+        raise UnsafeArchiveError(f"{what} {name!r} has an absolute path")
+    parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".")]
+    if ".." in parts:
+        raise UnsafeArchiveError(f"{what} {name!r} has a '..' component")
+    return "/".join(parts)
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root + os.sep)
+
+
+def safe_extract(archive: str, target: str) -> None:
+    """Extract the tar ``archive`` into the directory ``target`` (created if missing).
+
+    Files and directories go first; links last, each checked to resolve inside ``target``. On any
+    unsafe member, :class:`UnsafeArchiveError` is raised and everything extracted is removed.
+    """
+    os.makedirs(target, exist_ok=True)
+    root = os.path.realpath(target)
+    stage = os.path.join(root, f".extract-{uuid.uuid4().hex}")
+    os.mkdir(stage)
+    try:
+        symlinks: list[tuple[str, str]] = []
+        with tarfile.open(archive, "r:*") as tf:
+            for m in tf:
+                rel = _member_path(m.name, "archive member")
+                if not rel:
+                    continue
+                dst = os.path.join(stage, rel)
+                if m.isdir():
+                    os.makedirs(dst, exist_ok=True)
+                elif m.isreg():
+                    os.makedirs(os.path.dirname(dst), exist_ok=True)
+                    if os.path.isdir(dst) and not os.path.islink(dst):
+                        shutil.rmtree(dst)
+                    src = tf.extractfile(m)
+                    assert src is not None
+                    fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+                    with src, os.fdopen(fd, "wb") as out:
+                        shutil.copyfileobj(src, out, 1 << 20)
+                    os.chmod(dst, (m.mode & 0o755) | stat.S_IRUSR | stat.S_IWUSR)
+                    os.utime(dst, (m.mtime, m.mtime))
+                elif m.islnk():
+                    link = _member_path(m.linkname, f"hard link {m.name!r} to")
+                    src_path = os.path.join(stage, link)
+                    if not link or os.path.islink(src_path) or not os.path.isfile(src_path):
+                        raise UnsafeArchiveError(
+                            f"hard link {m.name!r} points to {m.linkname!r}, which is not a file of the archive"
+                        )
+                    os.makedirs(os.path.dirname(dst), exist_ok=True)
+                    remove_path(dst)
+                    os.link(src_path, dst)
+                elif m.issym():
+                    if posixpath.isabs(m.linkname):
+                        raise UnsafeArchiveError(f"symlink {m.name!r} points to the absolute path {m.linkname!r}")
+                    lexical = posixpath.normpath(posixpath.join(posixpath.dirname(rel), m.linkname))
+                    if lexical == ".." or lexical.startswith("../"):
+                        raise UnsafeArchiveError(f"symlink {m.name!r} -> {m.linkname!r} escapes the target")
+                    symlinks.append((rel, m.linkname))
+                else:
+                    raise UnsafeArchiveError(f"archive member {m.name!r} is a device or fifo")
+        for rel, linkname in symlinks:
+            dst = os.path.join(stage, rel)
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
+            if os.path.lexists(dst):
+                raise UnsafeArchiveError(f"symlink {rel!r} would replace another member")
+            os.symlink(linkname, dst)
+        for rel, linkname in symlinks:  # resolve through the links now all exist
+            if not _inside(os.path.realpath(os.path.join(stage, rel)), stage):
+                raise UnsafeArchiveError(f"symlink {rel!r} -> {linkname!r} escapes the target")
+        for name in os.listdir(stage):
+            dst = os.path.join(root, name)
+            remove_path(dst)
+            os.rename(os.path.join(stage, name), dst)
+    finally:
+        remove_path(stage)
+
+
+def place(src: str, dest: str) -> None:
+    """Move ``src`` to ``dest``, replacing whatever is there (parents created)."""
+    os.makedirs(os.path.dirname(os.path.abspath(dest)) or ".", exist_ok=True)
+    remove_path(dest)
+    os.rename(src, dest)
+
+
+def unpack(archive: str, dest: str) -> None:
+    """Extract ``archive`` at ``dest`` as Argo does: a single top entry becomes ``dest`` itself."""
+    tmp = f"{dest.rstrip(os.sep)}.tmpdir-{uuid.uuid4().hex[:8]}"
+    try:
+        safe_extract(archive, tmp)
+        entries = os.listdir(tmp)
+        if len(entries) == 1:
+            place(os.path.join(tmp, entries[0]), dest)
+        else:
+            place(tmp, dest)
+    finally:
+        remove_path(tmp)

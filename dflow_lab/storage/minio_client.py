@@ -1,0 +1,176 @@
+"""``MinioClient``: the :class:`StorageClient` for any S3-compatible repository (the ``minio`` package).
+
+Every call is retried with exponential backoff on network errors and 5xx answers, a bounded number
+of times (:class:`RetryPolicy`); a download goes to a temporary file renamed into place only when
+complete, and an upload is one S3 object, visible only once the (multipart) upload is complete.
+Credentials are kept out of ``repr``, ``to_dict`` and every error message.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, List
+
+import urllib3
+from minio import Minio
+from minio.commonconfig import CopySource
+from minio.error import InvalidResponseError, S3Error, ServerError
+
+from ..config import s3_config
+from .client import StorageClient
+from .retry import RetryPolicy
+
+__all__ = ["MinioClient"]
+
+TRANSIENT_S3_CODES = {"InternalError", "ServiceUnavailable", "SlowDown", "RequestTimeout", "NoSuchUpload"}
+
+
+def _split_endpoint(endpoint: str, secure: bool) -> tuple[str, bool]:
+    for scheme, sec in (("https://", True), ("http://", False)):
+        if endpoint.startswith(scheme):
+            return endpoint[len(scheme):].rstrip("/"), sec
+    return endpoint.rstrip("/"), secure
+
+
+class MinioClient(StorageClient):
+    """A :class:`StorageClient` on an S3/MinIO bucket; unset arguments come from ``s3_config``.
+
+    ``part_size`` (bytes, ≥ 5 MiB; 0 lets minio choose) sets the multipart chunk; ``retry`` the
+    retry policy; ``workers`` the number of concurrent transfers used for many-object artifacts.
+    """
+
+    def __init__(
+        self,
+        endpoint: str | None = None,
+        access_key: str | None = None,
+        secret_key: str | None = None,
+        secure: bool | None = None,
+        bucket_name: str | None = None,
+        *,
+        region: str | None = None,
+        part_size: int = 0,
+        retry: RetryPolicy | None = None,
+        workers: int = 16,
+        timeout: float = 120.0,
+        **kwargs: Any,
+    ) -> None:
+        endpoint = endpoint if endpoint is not None else s3_config["endpoint"]
+        secure = secure if secure is not None else bool(s3_config["secure"])
+        self.endpoint, self.secure = _split_endpoint(str(endpoint), secure)
+        self.bucket_name: str = bucket_name if bucket_name is not None else s3_config["bucket_name"]
+        self.part_size = part_size
+        self.retry = retry or RetryPolicy()
+        self.workers = max(1, workers)
+        self._secrets = [
+            s
+            for s in (
+                access_key if access_key is not None else s3_config["access_key"],
+                secret_key if secret_key is not None else s3_config["secret_key"],
+            )
+            if s
+        ]
+        http = urllib3.PoolManager(
+            timeout=urllib3.Timeout(connect=10.0, read=timeout),
+            maxsize=self.workers + 4,
+            retries=False,  # retries are ours, around whole operations
+            cert_reqs="CERT_REQUIRED" if self.secure else "CERT_NONE",
+        )
+        self.client = Minio(
+            self.endpoint,
+            access_key=self._secrets[0] if self._secrets else None,
+            secret_key=self._secrets[1] if len(self._secrets) > 1 else None,
+            secure=self.secure,
+            region=region,
+            http_client=http,
+        )
+        self._bucket_seen = False
+
+    def __repr__(self) -> str:
+        scheme = "https" if self.secure else "http"
+        return f"MinioClient(endpoint='{scheme}://{self.endpoint}', bucket_name={self.bucket_name!r})"
+
+    def __reduce__(self):  # pickling must not carry the credentials either
+        raise TypeError("MinioClient is not picklable (it holds credentials); build one from s3_config")
+
+    def to_dict(self) -> dict:
+        """Where the repository is (endpoint, bucket, secure); never the credentials."""
+        return {"endpoint": self.endpoint, "secure": self.secure, "bucket_name": self.bucket_name}
+
+    # -- retries ------------------------------------------------------------------------------
+    def _scrub(self, text: str) -> str:
+        for s in self._secrets:
+            text = text.replace(s, "***")
+        return text
+
+    def _transient(self, exc: BaseException) -> bool:
+        if isinstance(exc, S3Error):
+            # a bucket we have seen that vanished: the server is restarting or recovering
+            return exc.code in TRANSIENT_S3_CODES or (exc.code == "NoSuchBucket" and self._bucket_seen)
+        return isinstance(
+            exc, (urllib3.exceptions.HTTPError, ServerError, InvalidResponseError, ConnectionError, TimeoutError)
+        )
+
+    def _run(self, what: str, op):
+        where = f"{what} on {self!r}"
+        try:
+            result = self.retry.run(op, where, self._transient, lambda e: self._scrub(str(e)))
+        except S3Error as exc:
+            raise S3Error(
+                exc.code, self._scrub(f"{where}: {exc.message}"), exc.resource, exc.request_id,
+                exc.host_id, exc.response, exc.bucket_name, exc.object_name,
+            ) from None
+        self._bucket_seen = True
+        return result
+
+    # -- StorageClient ------------------------------------------------------------------------
+    def upload(self, key: str, path: str) -> None:
+        """Upload the file ``path`` as ``key`` (multipart above ``part_size``)."""
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"upload of {key!r}: no such file {path!r}")
+        self._run(
+            f"upload of {key!r}",
+            lambda: self.client.fput_object(self.bucket_name, key, path, part_size=self.part_size),
+        )
+
+    def download(self, key: str, path: str) -> None:
+        """Download ``key`` to ``path`` (through a temporary file, renamed when complete)."""
+        parent = os.path.dirname(os.path.abspath(path))
+        os.makedirs(parent, exist_ok=True)
+        self._run(f"download of {key!r}", lambda: self.client.fget_object(self.bucket_name, key, path))
+
+    def list(self, prefix: str, recursive: bool = False) -> List[str]:
+        """Object keys under ``prefix`` (with ``"<dir>/"`` entries unless ``recursive``)."""
+        return self._run(
+            f"listing of {prefix!r}",
+            lambda: [
+                o.object_name
+                for o in self.client.list_objects(self.bucket_name, prefix=prefix, recursive=recursive)
+            ],
+        )
+
+    def copy(self, src: str, dst: str) -> None:
+        """Server-side copy of ``src`` to ``dst``."""
+        self._run(
+            f"copy of {src!r} to {dst!r}",
+            lambda: self.client.copy_object(self.bucket_name, dst, CopySource(self.bucket_name, src)),
+        )
+
+    def get_md5(self, key: str) -> str:
+        """The object's ETag (its MD5 for a single-part upload)."""
+        return self._run(
+            f"stat of {key!r}", lambda: self.client.stat_object(self.bucket_name, key).etag.strip('"')
+        )
+
+    def exists(self, key: str) -> bool:
+        """True when the object ``key`` exists."""
+
+        def stat() -> bool:
+            try:
+                self.client.stat_object(self.bucket_name, key)
+                return True
+            except S3Error as exc:
+                if exc.code in ("NoSuchKey", "NoSuchObject", "NotFound"):
+                    return False
+                raise
+
+        return self._run(f"stat of {key!r}", stat)

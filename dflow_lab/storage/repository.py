@@ -1,0 +1,260 @@
+"""The artifact repository the engines use to move artifacts between steps.
+
+``artifact_repository(workspace)`` picks the store from ``s3_config``: the local store under
+``<workspace>/artifacts`` (the default), or S3 through :class:`MinioClient` (``storage="s3"``) or
+through the user's own ``s3_config["storage_client"]``. ``save`` stores a step's output under an
+Argo key and returns the Argo location fields; ``load`` materialises any Argo artifact location
+(``s3``, ``raw``, ``http``; ``subPath``; ``archive``) at a path, unpacking archives safely.
+"""
+
+from __future__ import annotations
+
+import abc
+import os
+import tempfile
+import urllib.error
+import urllib.request
+import uuid
+from typing import Any
+
+from ..config import s3_config
+from .archive import DEFAULT_COMPRESSION, is_tarball, make_tar, place, unpack
+from .client import StorageClient
+from .links import link_or_copy, link_tree, remove_path
+from .local import LocalStorageClient
+from .retry import RetryPolicy
+from .transfer import download_objects, objects_under, upload_tree
+
+__all__ = ["ArtifactRepository", "LocalRepository", "RemoteRepository", "artifact_repository", "archive_mode"]
+
+SUPPORTED_LOCATIONS = ("s3", "raw", "http")
+
+
+def archive_mode(archive: Any) -> tuple[str | None, int]:
+    """Normalise ``"tar"``/``None``/``"none"`` or Argo's ``{"tar": {...}}``/``{"none": {}}`` to
+    ``("tar", compression_level)`` or ``(None, 0)``."""
+    if archive is None or archive == "none":
+        return None, 0
+    if archive == "tar":
+        return "tar", DEFAULT_COMPRESSION
+    if isinstance(archive, dict) and len(archive) == 1:
+        kind, opts = next(iter(archive.items()))
+        if kind == "none":
+            return None, 0
+        if kind == "tar":
+            level = (opts or {}).get("compressionLevel", DEFAULT_COMPRESSION)
+            if not isinstance(level, int) or not -1 <= level <= 9:
+                raise ValueError(f"archive.tar.compressionLevel must be an integer in -1..9, not {level!r}")
+            return "tar", DEFAULT_COMPRESSION if level == -1 else level
+    raise ValueError(f"archive {archive!r} is not supported: use 'tar', None, {{'tar': {{}}}} or {{'none': {{}}}}")
+
+
+def _location(key: str, archive: str | None) -> dict:
+    loc: dict = {"s3": {"key": key}}
+    if archive is None:
+        loc["archive"] = {"none": {}}
+    return loc
+
+
+def _staged(dest: str) -> str:
+    os.makedirs(os.path.dirname(os.path.abspath(dest)) or ".", exist_ok=True)
+    return f"{dest.rstrip(os.sep)}.tmp-{uuid.uuid4().hex[:8]}"
+
+
+def _finish_file(tmp: str, dest: str, no_archive: bool) -> None:
+    """A downloaded single object: unpack it if it is a tarball (as Argo does), else move it to ``dest``."""
+    if not no_archive and is_tarball(tmp):
+        try:
+            unpack(tmp, dest)
+        finally:
+            remove_path(tmp)
+    else:
+        place(tmp, dest)
+
+
+class ArtifactRepository(abc.ABC):
+    """Where a workflow's artifacts live; see :func:`artifact_repository`."""
+
+    client: StorageClient
+
+    @abc.abstractmethod
+    def save(self, src: str, key: str, archive: Any = "tar") -> dict:
+        """Store the file or directory ``src`` under ``key``; return the Argo location fields.
+
+        ``archive="tar"`` stores one ``.tgz`` object whose top entry is ``basename(src)``;
+        ``None`` stores a file as the object ``key`` and a directory as ``key/<rel>`` objects.
+        The artifact is present (``exists``) only once the call has returned.
+        """
+
+    @abc.abstractmethod
+    def exists(self, key: str) -> bool:
+        """True when an artifact is stored under ``key``."""
+
+    @abc.abstractmethod
+    def _load_key(self, key: str, dest: str, no_archive: bool) -> None:
+        """Materialise the stored artifact ``key`` at ``dest``."""
+
+    def load(self, location: dict, dest: str) -> None:
+        """Materialise the Argo artifact ``location`` at ``dest`` (replacing what is there).
+
+        ``location`` is a node's output artifact or a manifest's input artifact: ``"s3": {"key"}``,
+        ``"raw": {"data"}`` or ``"http": {"url"}``, with optional ``"subPath"`` and ``"archive"``.
+        """
+        name = location.get("name", "?")
+        no_archive = archive_mode(location["archive"])[0] is None if "archive" in location else False
+        if "raw" in location:
+            tmp = _staged(dest)
+            with open(tmp, "w") as f:
+                f.write(str(location["raw"].get("data", "")))
+            place(tmp, dest)
+        elif "http" in location:
+            url = location["http"].get("url")
+            if not url:
+                raise ValueError(f"artifact {name!r}: http.url is missing")
+            tmp = _staged(dest)
+            _http_get(url, tmp)
+            _finish_file(tmp, dest, no_archive)
+        elif "s3" in location:
+            key = (location["s3"] or {}).get("key")
+            if not key:
+                raise ValueError(f"artifact {name!r}: s3.key is missing")
+            if location.get("subPath"):
+                key = f"{key.rstrip('/')}/{location['subPath'].lstrip('/')}"
+            self._load_key(key, dest, no_archive)
+        else:
+            kinds = sorted(set(location) - {"name", "path", "mode", "from", "optional", "archive", "subPath"})
+            raise ValueError(
+                f"artifact {name!r}: location {kinds or 'none'} is not supported here; "
+                f"use one of {list(SUPPORTED_LOCATIONS)}"
+            )
+
+
+def _http_get(url: str, path: str, retry: RetryPolicy | None = None) -> None:
+    if not url.startswith(("http://", "https://")):
+        raise ValueError(f"http artifact url {url!r} must be http:// or https://")
+
+    def fetch() -> None:
+        with urllib.request.urlopen(url, timeout=60) as resp, open(path, "wb") as out:
+            while chunk := resp.read(1 << 20):
+                out.write(chunk)
+
+    def transient(exc: BaseException) -> bool:
+        if isinstance(exc, urllib.error.HTTPError):
+            return exc.code >= 500
+        return isinstance(exc, (urllib.error.URLError, ConnectionError, TimeoutError))
+
+    try:
+        (retry or RetryPolicy()).run(fetch, f"download of {url.split('?')[0]}", transient)
+    except BaseException:
+        remove_path(path)
+        raise
+
+
+class LocalRepository(ArtifactRepository):
+    """Artifacts in a local directory, moved between steps with hard links (never packed)."""
+
+    def __init__(self, root: str | os.PathLike) -> None:
+        self.client = LocalStorageClient(root)
+
+    def __repr__(self) -> str:
+        return f"LocalRepository(root={self.client.root!r})"
+
+    def save(self, src: str, key: str, archive: Any = "tar") -> dict:
+        kind, _level = archive_mode(archive)
+        if not os.path.exists(src):
+            raise FileNotFoundError(f"artifact {key!r}: no file or directory at {src!r}")
+        self.client.put_tree(src, key, archive=kind == "tar")
+        return _location(key, kind)
+
+    def exists(self, key: str) -> bool:
+        return os.path.lexists(self.client.path_of(key))
+
+    def _load_key(self, key: str, dest: str, no_archive: bool) -> None:
+        path = self.client.path_of(key)
+        tmp = _staged(dest)
+        try:
+            if self.client.is_archive(key):
+                members = self.client.archive_members(key)
+                if len(members) == 1:
+                    (link_tree if os.path.isdir(members[0]) else link_or_copy)(members[0], tmp)
+                else:
+                    os.mkdir(tmp)
+                    for m in members:
+                        target = os.path.join(tmp, os.path.basename(m))
+                        (link_tree if os.path.isdir(m) else link_or_copy)(m, target)
+            elif os.path.isfile(path):
+                if not no_archive and is_tarball(path):
+                    unpack(path, dest)
+                    return
+                link_or_copy(path, tmp)
+            elif os.path.isdir(path):
+                link_tree(path, tmp)
+            else:
+                raise FileNotFoundError(f"artifact {key!r} is not in the local store {self.client.root}")
+            place(tmp, dest)
+        finally:
+            remove_path(tmp)
+
+
+class RemoteRepository(ArtifactRepository):
+    """Artifacts in an S3-compatible store (or any :class:`StorageClient`), laid out as Argo does."""
+
+    def __init__(self, client: StorageClient) -> None:
+        self.client = client
+
+    def __repr__(self) -> str:
+        return f"RemoteRepository({self.client!r})"
+
+    def save(self, src: str, key: str, archive: Any = "tar") -> dict:
+        kind, level = archive_mode(archive)
+        if not os.path.exists(src):
+            raise FileNotFoundError(f"artifact {key!r}: no file or directory at {src!r}")
+        if kind == "tar":
+            with tempfile.TemporaryDirectory() as tmp:
+                tgz = os.path.join(tmp, "artifact.tgz")
+                make_tar(src, tgz, compresslevel=level)
+                self.client.upload(key, tgz)
+        elif os.path.isdir(src):
+            upload_tree(self.client, src, key)
+        else:
+            self.client.upload(key, src)
+        return _location(key, kind)
+
+    def exists(self, key: str) -> bool:
+        return bool(objects_under(self.client, key))
+
+    def _load_key(self, key: str, dest: str, no_archive: bool) -> None:
+        objs = objects_under(self.client, key)
+        if not objs:
+            raise FileNotFoundError(f"artifact {key!r} is not in {self.client!r}")
+        tmp = _staged(dest)
+        try:
+            if objs == [key]:
+                self.client.download(key, tmp)
+                _finish_file(tmp, dest, no_archive)
+                return
+            prefix = key.rstrip("/") + "/"
+            download_objects(self.client, [(o, os.path.join(tmp, *o[len(prefix):].split("/"))) for o in objs])
+            place(tmp, dest)
+        finally:
+            remove_path(tmp)
+
+
+def artifact_repository(workspace: str | os.PathLike) -> ArtifactRepository:
+    """The repository ``s3_config`` selects: a user's ``storage_client``, S3 via :class:`MinioClient`
+    when ``s3_config["storage"] == "s3"``, else the local store under ``<workspace>/artifacts``."""
+    if s3_config.get("storage_client") is not None:
+        client = s3_config["storage_client"]
+        if not isinstance(client, StorageClient):
+            missing = [m for m in ("upload", "download", "list", "copy", "get_md5") if not hasattr(client, m)]
+            if missing:
+                raise TypeError(f"s3_config['storage_client'] {type(client).__name__} lacks {missing}")
+        return RemoteRepository(client)
+    storage = s3_config.get("storage", "local")
+    if storage == "s3":
+        from .minio_client import MinioClient
+
+        return RemoteRepository(MinioClient())
+    if storage == "local":
+        return LocalRepository(os.path.join(os.fspath(workspace), "artifacts"))
+    raise ValueError(f"s3_config['storage'] = {storage!r}: use 'local' or 's3'")

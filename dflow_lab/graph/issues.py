@@ -1,0 +1,71 @@
+"""Validation issues of a graph: a stable code, a message and where (template, node, port, JSON path)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional, Sequence
+
+from ..errors import WorkflowValueError
+
+#: Every code ``validate`` may report, with what it means (docs/graph-format.md has the same table).
+CODES: dict[str, str] = {
+    "schema": "the document does not match the JSON Schema",
+    "unsupported-version": "the graph version is not supported",
+    "invalid-name": "a workflow, template, node or port name breaks the naming rules",
+    "duplicate-node": "two nodes of a template share a name",
+    "unknown-template": "the entrypoint or a node names a template that does not exist",
+    "bad-entrypoint": "the entrypoint is not a steps/dag template",
+    "dangling-reference": "an edge or a reference names a node that does not exist in the template",
+    "unknown-port": "a literal or an edge names a port the template does not declare",
+    "kind-mismatch": "a parameter connected to an artifact, or an edge kind that disagrees with its ports",
+    "type-mismatch": "connected ports (or a literal and its port) have incompatible types",
+    "missing-input": "a required input is neither given a literal nor fed by an edge",
+    "duplicate-input": "an input port is fed twice",
+    "cycle": "a cycle among the nodes of a dag template",
+    "stage-order": "in a steps template, a reference to a node of the same or a later stage",
+    "invalid-edge": "an edge that cannot exist",
+    "invalid-field": "a field that does not fit its template or node",
+    "unsafe-value": "a pickled Python object that is not plain data",
+}
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem found in a graph."""
+
+    code: str
+    message: str
+    template: Optional[str] = None
+    node: Optional[str] = None
+    port: Optional[str] = None
+    path: tuple = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape the canvas reads."""
+        return {
+            "code": self.code,
+            "message": self.message,
+            "template": self.template,
+            "node": self.node,
+            "port": self.port,
+            "path": list(self.path),
+        }
+
+    def __str__(self) -> str:
+        where = []
+        if self.template is not None:
+            where.append(f"template {self.template!r}")
+        if self.node is not None:
+            where.append(f"node {self.node!r}")
+        if self.port is not None:
+            where.append(f"port {self.port!r}")
+        return f"[{self.code}] " + (", ".join(where) + ": " if where else "") + self.message
+
+
+class GraphValidationError(WorkflowValueError):
+    """A graph that cannot become a workflow; ``issues`` lists every problem found."""
+
+    def __init__(self, issues: Sequence[Issue], *, workflow: Optional[str] = None) -> None:
+        self.issues = list(issues)
+        lines = "\n".join(f"  {issue}" for issue in self.issues)
+        super().__init__(f"invalid graph ({len(self.issues)} problem(s)):\n{lines}", workflow=workflow)

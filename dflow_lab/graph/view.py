@@ -1,0 +1,112 @@
+"""A ``networkx.DiGraph`` view of a graph: the steps/tasks of a template, with data and control edges."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator, Mapping, Optional
+
+import networkx as nx
+
+from .refs import find_refs
+
+PSEUDO_INPUTS = "@inputs"
+PSEUDO_OUTPUTS = "@outputs"
+PSEUDO_NODES = (PSEUDO_INPUTS, PSEUDO_OUTPUTS)
+
+
+@dataclass(frozen=True)
+class Link:
+    """A dependency between two nodes of one template.
+
+    ``kind`` is ``parameter``/``artifact``/``control`` for an edge, ``reference`` for a ``{{…}}``
+    reference written in a node field (``field`` says which: ``when``, ``with_param``, ``parameters.x``).
+    """
+
+    source: str
+    target: str
+    kind: str
+    source_port: Optional[str] = None
+    target_port: Optional[str] = None
+    field: Optional[str] = None
+
+
+def _as_dict(value: Any) -> Mapping:
+    return value if isinstance(value, Mapping) else {}
+
+
+def node_strings(node: Mapping) -> Iterator[tuple[str, Any]]:
+    for key in ("when", "with_param"):
+        if isinstance(node.get(key), str):
+            yield key, node[key]
+    for name, value in _as_dict(node.get("parameters")).items():
+        if isinstance(value, str):
+            yield f"parameters.{name}", value
+    seq = node.get("with_sequence")
+    for key, value in _as_dict(seq).items():
+        if isinstance(value, str):
+            yield f"with_sequence.{key}", value
+
+
+def template_links(template: Mapping) -> Iterator[Link]:
+    """Every node-to-node dependency of a steps/dag template: its edges between nodes, then the
+    references its nodes' fields make to other nodes (edges to or from ``@inputs``/``@outputs`` are not
+    node-to-node and are left out)."""
+    for edge in template.get("edges") or ():
+        if not isinstance(edge, Mapping):
+            continue
+        src, dst = _as_dict(edge.get("source")), _as_dict(edge.get("target"))
+        s, t = src.get("node"), dst.get("node")
+        if not isinstance(s, str) or not isinstance(t, str) or s in PSEUDO_NODES or t in PSEUDO_NODES:
+            continue
+        yield Link(s, t, str(edge.get("kind")), src.get("port"), dst.get("port") or dst.get("option"))
+    for node in template.get("nodes") or ():
+        if not isinstance(node, Mapping) or not isinstance(node.get("name"), str):
+            continue
+        for field, text in node_strings(node):
+            for ref in find_refs(text):
+                if ref.node is not None:
+                    yield Link(ref.node, node["name"], "reference", ref.port, None, field)
+
+
+def graph_to_networkx(graph: Mapping, template: Optional[str] = None) -> nx.DiGraph:
+    """The nodes of one steps/dag template (the entrypoint by default) as a ``DiGraph``.
+
+    Node attributes: ``template`` (the template the node runs), ``kind`` (that template's kind),
+    ``stage`` (steps only). Edge attributes: ``kind`` (``data`` when any parameter/artifact edge or
+    reference joins the two nodes, else ``control``) and ``links``, the list of
+    ``(kind, source_port, target_port)`` behind it. In a steps template each stage is ordered after the
+    previous one by control edges where no data edge does it already.
+    """
+    templates = _as_dict(graph.get("templates"))
+    name = template if template is not None else graph.get("entrypoint")
+    tmpl = _as_dict(templates.get(name))
+    if tmpl.get("kind") not in ("steps", "dag"):
+        raise ValueError(f"template {name!r} is not a steps or dag template of graph {graph.get('name')!r}")
+    g = nx.DiGraph(name=graph.get("name"), template=name, kind=tmpl["kind"])
+    stages: dict[int, list[str]] = {}
+    for node in tmpl.get("nodes") or ():
+        target = _as_dict(templates.get(node.get("template")))
+        attrs = {"template": node.get("template"), "kind": target.get("kind")}
+        if tmpl["kind"] == "steps":
+            attrs["stage"] = node.get("stage", 0)
+            stages.setdefault(attrs["stage"], []).append(node["name"])
+        g.add_node(node["name"], **attrs)
+    for link in template_links(tmpl):
+        if link.source not in g or link.target not in g:
+            continue
+        data = link.kind != "control"
+        if g.has_edge(link.source, link.target):
+            attrs = g.edges[link.source, link.target]
+            attrs["links"].append((link.kind, link.source_port, link.target_port))
+            if data:
+                attrs["kind"] = "data"
+        else:
+            g.add_edge(link.source, link.target, kind="data" if data else "control",
+                       links=[(link.kind, link.source_port, link.target_port)])
+    order = sorted(stages)
+    for prev, cur in zip(order, order[1:]):
+        for s in stages[prev]:
+            for t in stages[cur]:
+                if not g.has_edge(s, t):
+                    g.add_edge(s, t, kind="control", links=[("stage", None, None)])
+    return g

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional, Sequence
+from typing import Any, Sequence
 
 from ..errors import WorkflowValueError
 
@@ -35,9 +35,9 @@ class Issue:
 
     code: str
     message: str
-    template: Optional[str] = None
-    node: Optional[str] = None
-    port: Optional[str] = None
+    template: str | None = None
+    node: str | None = None
+    port: str | None = None
     path: tuple = field(default=())
 
     def to_dict(self) -> dict[str, Any]:
@@ -65,7 +65,7 @@ class Issue:
 class GraphValidationError(WorkflowValueError):
     """A graph that cannot become a workflow; ``issues`` lists every problem found."""
 
-    def __init__(self, issues: Sequence[Issue], *, workflow: Optional[str] = None) -> None:
+    def __init__(self, issues: Sequence[Issue], *, workflow: str | None = None) -> None:
         self.issues = list(issues)
         lines = "\n".join(f"  {issue}" for issue in self.issues)
         super().__init__(f"invalid graph ({len(self.issues)} problem(s)):\n{lines}", workflow=workflow)

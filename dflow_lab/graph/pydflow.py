@@ -11,7 +11,7 @@ object is refused with an ``unsafe-value`` issue.
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping
 
 from .issues import GraphValidationError, Issue
 from .refs import parse_ref
@@ -62,11 +62,11 @@ class _Importer:
         self.src = graph
         self.issues: list[Issue] = []
 
-    def unsafe(self, where: tuple, what: str, template: Optional[str] = None, node: Optional[str] = None) -> None:
+    def unsafe(self, where: tuple, what: str, template: str | None = None, node: str | None = None) -> None:
         self.issues.append(Issue("unsafe-value", f"{what} is a pickled Python object, not plain data; it is "
                                  "not imported", template, node, None, where))
 
-    def plain(self, value: Any, where: tuple, template: Optional[str] = None, node: Optional[str] = None) -> Any:
+    def plain(self, value: Any, where: tuple, template: str | None = None, node: str | None = None) -> Any:
         """``value`` as plain JSON: jsonpickle tuples/sets become lists; other objects are refused."""
         if isinstance(value, Mapping):
             if "py/tuple" in value or "py/set" in value:
@@ -80,7 +80,7 @@ class _Importer:
             return [self.plain(v, (*where, i), template, node) for i, v in enumerate(value)]
         return value
 
-    def artifact(self, value: Any, where: tuple, template: Optional[str], node: Optional[str]) -> Any:
+    def artifact(self, value: Any, where: tuple, template: str | None, node: str | None) -> Any:
         if isinstance(value, Mapping) and value.get("py/object") in _S3_TYPES:
             out = {"kind": "s3", "key": value.get("key")}
             if value.get("urn"):
@@ -106,7 +106,7 @@ class _Importer:
         templates = g.get("templates") or {}
         converted = {name: self.template(name, t) for name, t in templates.items()}
         out["templates"] = converted
-        for name, t in converted.items():
+        for t in converted.values():
             if t["kind"] in ("steps", "dag"):
                 self.drop_default_literals(t, converted)
         if self.issues:
@@ -222,7 +222,7 @@ class _Importer:
             out["options"] = opts
         return out
 
-    def io(self, name: str, t: Mapping, out: dict, super_template: bool, edges: Optional[list] = None) -> None:
+    def io(self, name: str, t: Mapping, out: dict, super_template: bool, edges: list | None = None) -> None:
         where = ("templates", name)
         inputs = t.get("inputs") or {}
         outputs = t.get("outputs") or {}
@@ -284,8 +284,8 @@ class _Importer:
         return port
 
     @staticmethod
-    def edge_from(ref_text: str, target: str, target_port: Optional[str], kind: str, edges: list,
-                  option: Optional[str] = None) -> bool:
+    def edge_from(ref_text: str, target: str, target_port: str | None, kind: str, edges: list,
+                  option: str | None = None) -> bool:
         ref = parse_ref(ref_text)
         if ref is None:
             return False
@@ -299,7 +299,7 @@ class _Importer:
                       "target": dest})
         return True
 
-    def node(self, tname: str, step: Mapping, stage: Optional[int], edges: list) -> dict[str, Any]:
+    def node(self, tname: str, step: Mapping, stage: int | None, edges: list) -> dict[str, Any]:
         name = step.get("name")
         where = ("templates", tname, "nodes", name)
         out: dict[str, Any] = {"name": name, "template": step.get("template")}

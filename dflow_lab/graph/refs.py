@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterator, Optional
+from typing import Iterator
 
 _NAME = r"[-a-zA-Z0-9_]+"
 _Q = r"""["']"""
@@ -39,7 +39,7 @@ class Ref:
     """
 
     scope: str
-    node: Optional[str]
+    node: str | None
     kind: str
     port: str
 
@@ -50,8 +50,8 @@ class Ref:
     def tag(self) -> str:
         """The Argo tag of this reference."""
         if self.node is None:
-            return "{{inputs.%s.%s}}" % (self.kind, self.port)
-        return "{{%s.%s.outputs.%s.%s}}" % (self.scope, self.node, self.kind, self.port)
+            return f"{{{{inputs.{self.kind}.{self.port}}}}}"
+        return f"{{{{{self.scope}.{self.node}.outputs.{self.kind}.{self.port}}}}}"
 
 
 def _from_match(m: re.Match, expr: bool) -> Ref:
@@ -62,7 +62,7 @@ def _from_match(m: re.Match, expr: bool) -> Ref:
     return Ref(g[p + "scope"], g[p + "node"], g[p + "kind"], g[p + "port"])
 
 
-def parse_ref(value: object) -> Optional[Ref]:
+def parse_ref(value: object) -> Ref | None:
     """The reference a whole string is (a tag or a ``{{=…}}`` accessor), else ``None``."""
     if not isinstance(value, str) or not value.startswith("{{"):
         return None

@@ -7,7 +7,7 @@ Works on the strings alone, so a graph is checked without importing anything. Un
 from __future__ import annotations
 
 import json
-from typing import Any, Optional
+from typing import Any
 
 _UNKNOWN = {"", "any", "object", "none", "typevar"}
 _ALIASES = {
@@ -32,7 +32,7 @@ def _split_args(text: str) -> list[str]:
     return parts
 
 
-def parse_type(name: Optional[str]) -> tuple[str, tuple]:
+def parse_type(name: str | None) -> tuple[str, tuple]:
     """``("list", (("int", ()),))`` for ``typing.List[int]``; ``("", ())`` for an unknown type."""
     if not name:
         return "", ()
@@ -64,7 +64,7 @@ def _compatible(src: tuple, dst: tuple) -> bool:
     return (sb, db) in {("int", "float"), ("bool", "int"), ("str", "path"), ("path", "str")}
 
 
-def types_compatible(src: Optional[str], dst: Optional[str]) -> bool:
+def types_compatible(src: str | None, dst: str | None) -> bool:
     """Whether a value of type ``src`` may feed a port of type ``dst``."""
     return _compatible(parse_type(src), parse_type(dst))
 
@@ -73,7 +73,7 @@ _JSON_KINDS = {"int": (int,), "float": (int, float), "str": (str,), "bool": (boo
                "dict": (dict,), "set": (list,)}
 
 
-def literal_fits(value: Any, type_name: Optional[str]) -> bool:
+def literal_fits(value: Any, type_name: str | None) -> bool:
     """Whether a literal JSON value fits a declared type; strings carrying ``{{…}}`` always fit."""
     base, _ = parse_type(type_name)
     if base in ("optional", "union"):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping
 
 import networkx as nx
 
@@ -38,8 +38,8 @@ class _Validator:
         self.graph = graph
         self.issues: list[Issue] = []
 
-    def add(self, code: str, message: str, template: Optional[str] = None, node: Optional[str] = None,
-            port: Optional[str] = None, path: tuple = ()) -> None:
+    def add(self, code: str, message: str, template: str | None = None, node: str | None = None,
+            port: str | None = None, path: tuple = ()) -> None:
         self.issues.append(Issue(code, message, template, node, port, tuple(path)))
 
     # -- document level -------------------------------------------------------------------------
@@ -86,7 +86,7 @@ class _Validator:
                     node = nodes[path[3]].get("name")
         return template, node
 
-    def _port_name(self, name: Any, template: Optional[str], node: Optional[str], path: tuple) -> None:
+    def _port_name(self, name: Any, template: str | None, node: str | None, path: tuple) -> None:
         if not isinstance(name, str) or not PORT_RE.match(name):
             self.add("invalid-name", f"parameter/artifact name {name!r} must consist of alphanumerics, '_' "
                      "and '-'", template=template, node=node, port=str(name), path=path)
@@ -144,11 +144,11 @@ class _TemplateCheck:
         self.param_fed = {_d(e.get("target")).get("node") for e in (edges if isinstance(edges, list) else ())
                           if isinstance(e, Mapping) and _d(e.get("target")).get("option") == "with_param"}
 
-    def add(self, code: str, message: str, node: Optional[str] = None, port: Optional[str] = None,
+    def add(self, code: str, message: str, node: str | None = None, port: str | None = None,
             path: tuple = ()) -> None:
         self.v.add(code, message, self.name, node, port, ("templates", self.name, *path))
 
-    def node_template(self, node: Optional[str]) -> Optional[Mapping]:
+    def node_template(self, node: str | None) -> Mapping | None:
         if node is None or node == PSEUDO_INPUTS or node == PSEUDO_OUTPUTS:
             return self.tmpl
         spec = self.nodes.get(node)
@@ -293,16 +293,16 @@ class _TemplateCheck:
         return spec.get("with_param") is not None or spec.get("with_sequence") is not None or \
             node in self.param_fed
 
-    def sliced(self, node: str, field: str, port: Optional[str]) -> bool:
+    def sliced(self, node: str, field: str, port: str | None) -> bool:
         return port in (_d(_d(self.nodes.get(node)).get("slices")).get(field) or ())
 
-    def output_type(self, node: str, port: str, declared: Optional[str]) -> Optional[str]:
+    def output_type(self, node: str, port: str, declared: str | None) -> str | None:
         """A node's output as its consumers see it: a list when the node fans out."""
         if declared is None or node in (PSEUDO_INPUTS, PSEUDO_OUTPUTS) or not self.fans_out(node):
             return declared
         return f"List[{declared}]"
 
-    def input_type(self, node: str, port: str, declared: Optional[str]) -> Optional[str]:
+    def input_type(self, node: str, port: str, declared: str | None) -> str | None:
         """What a node's input port accepts: a list of the declared type when the port is sliced."""
         if declared is None or not self.sliced(node, "input_parameter", port):
             return declared

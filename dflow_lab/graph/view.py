@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping, Optional
+from typing import Any, Iterator, Mapping
 
 import networkx as nx
 
@@ -25,9 +25,9 @@ class Link:
     source: str
     target: str
     kind: str
-    source_port: Optional[str] = None
-    target_port: Optional[str] = None
-    field: Optional[str] = None
+    source_port: str | None = None
+    target_port: str | None = None
+    field: str | None = None
 
 
 def _as_dict(value: Any) -> Mapping:
@@ -68,7 +68,7 @@ def template_links(template: Mapping) -> Iterator[Link]:
                     yield Link(ref.node, node["name"], "reference", ref.port, None, field)
 
 
-def graph_to_networkx(graph: Mapping, template: Optional[str] = None) -> nx.DiGraph:
+def graph_to_networkx(graph: Mapping, template: str | None = None) -> nx.DiGraph:
     """The nodes of one steps/dag template (the entrypoint by default) as a ``DiGraph``.
 
     Node attributes: ``template`` (the template the node runs), ``kind`` (that template's kind),

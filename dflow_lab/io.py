@@ -807,6 +807,8 @@ def _strip_tag(s: str) -> str:
 
 def artifact_source_fields(source: Any) -> Dict[str, Any]:
     """The Argo fields that say where an input artifact comes from."""
+    if isinstance(source, RawArtifactSource):
+        return dict(source.fields)
     if isinstance(source, (InputArtifact, OutputArtifact)):
         d: Dict[str, Any] = {"from": str(source)}
         if source.get_sub_path():
@@ -834,20 +836,35 @@ def artifact_source_fields(source: Any) -> Dict[str, Any]:
     raise WorkflowTypeError(f"cannot use {type(source).__name__} as an artifact source")
 
 
+class RawArtifactSource:
+    """Where an artifact comes from, as a manifest says it (kept verbatim when parsing)."""
+
+    FIELDS = ("from", "fromExpression", "s3", "raw", "http", "git", "gcs", "oss", "hdfs", "artifactory",
+              "azure", "plugin", "subPath", "archive", "mode", "path", "optional")
+
+    def __init__(self, fields: Dict[str, Any]) -> None:
+        self.fields = fields
+
+    @property
+    def key(self) -> Optional[str]:
+        return (self.fields.get("s3") or {}).get("key")
+
+    def __repr__(self) -> str:
+        return f"RawArtifactSource({self.fields!r})"
+
+    def __eq__(self, other: Any) -> bool:
+        return isinstance(other, RawArtifactSource) and other.fields == self.fields
+
+    def __hash__(self) -> int:
+        return id(self)
+
+
 def artifact_source_from_dict(d: Dict[str, Any]) -> Any:
-    if "from" in d:
-        return d["from"]
-    if "s3" in d and (d["s3"] or {}).get("key") is not None:
-        from .common import S3Artifact
-
-        return S3Artifact(key=d["s3"]["key"])
-    if "raw" in d:
-        return d["raw"].get("data", "")
-    if "http" in d:
-        from .common import HTTPArtifact
-
-        return HTTPArtifact(d["http"]["url"])
-    return None
+    """The source an input artifact (or a step's artifact argument) names, or None."""
+    fields = {k: d[k] for k in RawArtifactSource.FIELDS if k in d and k not in ("path", "optional", "mode", "archive")}
+    if not any(k in fields for k in RawArtifactSource.FIELDS[:-5] if k != "subPath"):
+        return None
+    return RawArtifactSource(fields)
 
 
 class AutonamedDict(UserDict):

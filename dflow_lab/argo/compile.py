@@ -1,0 +1,277 @@
+"""Compile the model into an Argo Workflow manifest (a plain dict), and dump it as YAML/JSON."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Set
+
+import yaml
+
+from ..errors import WorkflowError, WorkflowValueError
+
+if TYPE_CHECKING:
+    from ..op_template import OPTemplate
+    from ..workflow import Workflow
+
+API_VERSION = "argoproj.io/v1alpha1"
+
+_SCOPE_REF_RE = re.compile(
+    r"(?<![\w.])(steps|tasks)(?:\.([a-zA-Z0-9][-a-zA-Z0-9]*)|\[\s*['\"]([^'\"]+)['\"]\s*\])"
+)
+_INPUT_REF_RE = re.compile(
+    r"(?<![\w.])inputs(?:\.(parameters|artifacts)\.([-\w]+)|\.(parameters|artifacts)\[\s*['\"]([^'\"]+)['\"]\s*\])"
+)
+
+
+def _strings(obj: Any) -> Iterable[str]:
+    if isinstance(obj, str):
+        if "{{" in obj or "steps" in obj or "tasks" in obj or "inputs" in obj:
+            yield obj
+    elif isinstance(obj, dict):
+        for v in obj.values():
+            yield from _strings(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from _strings(v)
+
+
+def check_scope_references(
+    container: OPTemplate, step: Optional[str], compiled: Any, allowed: Set[str], word: str
+) -> None:
+    """Each ``steps.X``/``tasks.X``/``inputs.*.Y`` reference in ``compiled`` must resolve in ``container``.
+
+    In a Steps template a step may use only steps of earlier stages; in a DAG any other task of
+    the DAG; both may use the container's own inputs. Anything else is a reference Argo rejects.
+    """
+    kind = "Steps" if word == "steps" else "DAG"
+    params = container.inputs.parameters
+    arts = container.inputs.artifacts
+    for text in _strings(compiled):
+        for scope, a, b in _SCOPE_REF_RE.findall(text):
+            name = a or b
+            if scope != word:
+                raise WorkflowValueError(
+                    f"references {scope}.{name}, but a {kind} template refers to its own {word}.*",
+                    template=container.name,
+                    step=step,
+                )
+            if name not in allowed or name == step:
+                where = "an earlier step of" if word == "steps" else "another task of"
+                raise WorkflowValueError(
+                    f"references {word[:-1]} {name!r}, which is not {where} {kind} {container.name!r}",
+                    template=container.name,
+                    step=step,
+                )
+        for k1, n1, k2, n2 in _INPUT_REF_RE.findall(text):
+            kind_io, name = (k1 or k2), (n1 or n2)
+            table = params if kind_io == "parameters" else arts
+            if name not in table:
+                raise WorkflowValueError(
+                    f"references inputs.{kind_io}.{name}, which template {container.name!r} does not declare",
+                    template=container.name,
+                    step=step,
+                )
+
+
+def camelize(obj: Any) -> Any:
+    """snake_case keys (as Kubernetes client models give) to camelCase, recursively; ``None`` dropped."""
+    if isinstance(obj, dict):
+        out = {}
+        for k, v in obj.items():
+            if v is None:
+                continue
+            parts = str(k).split("_")
+            out[parts[0] + "".join(p[:1].upper() + p[1:] for p in parts[1:])] = camelize(v)
+        return out
+    if isinstance(obj, list):
+        return [camelize(v) for v in obj]
+    return obj
+
+
+def collect_templates(entry: OPTemplate, context: Any = None) -> List[OPTemplate]:
+    """All templates reachable from ``entry``, each once, in discovery order (recursion allowed)."""
+    from ..dag import DAG
+    from ..steps import Steps
+
+    seen: Dict[int, OPTemplate] = {}
+    order: List[OPTemplate] = []
+    stack = [entry]
+    while stack:
+        t = stack.pop()
+        if id(t) in seen:
+            continue
+        seen[id(t)] = t
+        order.append(t)
+        if isinstance(t, Steps):
+            children = [s.effective_template(context) for s in t.all_steps()]
+        elif isinstance(t, DAG):
+            children = [s.effective_template(context) for s in t.tasks]
+        else:
+            children = []
+        for c in reversed(children):
+            if id(c) not in seen:
+                stack.append(c)
+    return order
+
+
+def _unique_names(templates: List[OPTemplate], memo: Dict[int, Dict[str, Any]]) -> Dict[int, str]:
+    """Give each distinct template a distinct name; identical leaf templates share one."""
+    from ..dag import DAG
+    from ..steps import Steps
+
+    names: Dict[int, str] = {}
+    by_name: Dict[str, List[OPTemplate]] = {}
+    for t in templates:
+        by_name.setdefault(t.name, []).append(t)
+    taken = set(by_name)
+    for name, group in by_name.items():
+        if len(group) == 1:
+            names[id(group[0])] = name
+            continue
+        kept: List[tuple] = []  # (compiled without name, assigned name)
+        for t in group:
+            assigned = None
+            if not isinstance(t, (Steps, DAG)):
+                body = memo.setdefault(id(t), t.convert_to_argo())
+                for other_body, other_name in kept:
+                    if other_body == body:
+                        assigned = other_name
+                        break
+            if assigned is None:
+                if not kept:
+                    assigned = name
+                else:
+                    i = 2
+                    while f"{name}-{i}" in taken:
+                        i += 1
+                    assigned = f"{name}-{i}"
+                    taken.add(assigned)
+                if not isinstance(t, (Steps, DAG)):
+                    kept.append((memo[id(t)], assigned))
+                else:
+                    kept.append((None, assigned))
+            names[id(t)] = assigned
+    return names
+
+
+def compile_workflow(wf: Workflow) -> Dict[str, Any]:
+    """The Argo Workflow manifest of ``wf``; raises a WorkflowError naming the workflow on bad input."""
+    try:
+        return _compile(wf)
+    except WorkflowError as e:
+        raise e.in_workflow(wf.name) from None
+
+
+def _compile(wf: Workflow) -> Dict[str, Any]:
+    from ..config import config
+
+    context = wf.context
+    entry = wf.entrypoint
+    templates = collect_templates(entry, context)
+    if context is not None and hasattr(context, "render"):
+        rendered = {id(t): context.render(t) for t in templates if not _is_container(t)}
+    else:
+        rendered = {}
+    memo: Dict[int, Dict[str, Any]] = {}
+    names = _unique_names(templates, memo)
+    originals = {id(t): t.name for t in templates}
+    try:
+        for t in templates:
+            t.name = names[id(t)]
+        compiled: List[Dict[str, Any]] = []
+        emitted: Set[str] = set()
+        for t in templates:
+            if t.name in emitted:
+                continue
+            emitted.add(t.name)
+            target = rendered.get(id(t), t)
+            if target is not t:
+                target.name = t.name
+            reuse = target is t and originals[id(t)] == t.name
+            body = memo.get(id(t)) if reuse else None
+            compiled.append(body if body is not None else target.convert_to_argo())
+    finally:
+        for t in templates:
+            t.name = originals[id(t)]
+
+    metadata: Dict[str, Any] = {}
+    if wf.id:
+        metadata["name"] = wf.id
+    else:
+        metadata["generateName"] = wf.name + "-"
+    annotations = {**(config.get("workflow_annotations") or {}), **wf.annotations}
+    if annotations:
+        metadata["annotations"] = annotations
+    if wf.labels:
+        metadata["labels"] = dict(wf.labels)
+
+    spec: Dict[str, Any] = {"entrypoint": names[id(entry)], "templates": compiled}
+    if wf.parameters:
+        from ..io import convert_value_to_str
+
+        spec["arguments"] = {
+            "parameters": [{"name": k, "value": convert_value_to_str(v)} for k, v in wf.parameters.items()]
+        }
+    if wf.parallelism is not None:
+        spec["parallelism"] = wf.parallelism
+    if wf.pod_gc_strategy is not None:
+        spec["podGC"] = {"strategy": wf.pod_gc_strategy}
+    if wf.image_pull_secrets:
+        spec["imagePullSecrets"] = [{"name": getattr(s, "name", s)} for s in wf.image_pull_secrets]
+    if wf.artifact_repo_key is not None:
+        spec["artifactRepositoryRef"] = {"key": wf.artifact_repo_key}
+    if wf.on_exit is not None:
+        spec["onExit"] = wf.on_exit
+    claims = _volume_claims(templates)
+    if claims:
+        spec["volumeClaimTemplates"] = claims
+    for k, v in wf.spec_extra.items():
+        spec.setdefault(k, v)
+    return {"apiVersion": API_VERSION, "kind": "Workflow", "metadata": metadata, "spec": spec}
+
+
+def _is_container(t: Any) -> bool:
+    from ..dag import DAG
+    from ..steps import Steps
+
+    return isinstance(t, (Steps, DAG))
+
+
+def _volume_claims(templates: List[OPTemplate]) -> List[Dict[str, Any]]:
+    claims: Dict[str, Dict[str, Any]] = {}
+    for t in templates:
+        for pvc in t.pvcs or []:
+            spec: Dict[str, Any] = {
+                "accessModes": list(pvc.access_modes),
+                "resources": {"requests": {"storage": pvc.size}},
+            }
+            if pvc.storage_class is not None:
+                spec["storageClassName"] = pvc.storage_class
+            claims[pvc.name] = {"metadata": {"name": pvc.name}, "spec": spec}
+    return list(claims.values())
+
+
+try:  # libyaml when available: an order of magnitude faster on big manifests
+    _Dumper: Any = yaml.CSafeDumper
+    _Loader: Any = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - PyYAML built without libyaml
+    _Dumper = yaml.SafeDumper
+    _Loader = yaml.SafeLoader
+
+
+def dump_yaml(d: Any, **kwargs: Any) -> str:
+    """YAML text of a manifest: keys sorted, block style, unicode kept."""
+    kwargs.setdefault("sort_keys", True)
+    kwargs.setdefault("default_flow_style", False)
+    kwargs.setdefault("allow_unicode", True)
+    return yaml.dump(d, Dumper=_Dumper, **kwargs)
+
+
+def load_yaml(s: str) -> Any:
+    return yaml.load(s, Loader=_Loader)
+
+
+def dump_json(d: Any, **kwargs: Any) -> str:
+    kwargs.setdefault("sort_keys", True)
+    return json.dumps(d, **kwargs)

@@ -1,0 +1,518 @@
+"""Steps: a use of a template with arguments (``dflow.step``), and the Argo helpers for loops."""
+
+from __future__ import annotations
+
+import json
+import re
+from copy import copy
+from typing import Any, Dict, List, Optional, Union
+
+from .errors import WorkflowTypeError, WorkflowValueError
+from .io import (
+    ArgoVar,
+    InputArtifact,
+    InputParameter,
+    Inputs,
+    OutputArtifact,
+    OutputParameter,
+    Outputs,
+    artifact_source_fields,
+    convert_value_to_str,
+    type_to_str,
+)
+from .op_template import OPTemplate, check_field_name
+
+KEY_RE = re.compile(r"^[a-z0-9][-a-z0-9]*$")
+KEY_RULE = "a key consists of lowercase alphanumerics and '-', and starts with an alphanumeric"
+_TAG_RE = re.compile(r"\{\{.*?\}\}")
+
+
+class ArgoRange(ArgoVar):
+    """``range(start, end, step)`` evaluated by Argo: a JSON list of integers."""
+
+    def __init__(self, end: Any, start: Any = 0, step: Any = 1) -> None:
+        self.end, self.start, self.step = end, start, step
+        parts = [_int_expr(v) for v in (start, end, step)]
+        super().__init__("toJson(sprig.untilStep(%s, %s, %s))" % tuple(parts))
+
+
+def _int_expr(v: Any) -> str:
+    if isinstance(v, (InputParameter, OutputParameter)):
+        return "sprig.atoi(%s)" % v.expr
+    if isinstance(v, ArgoVar):
+        return "int(%s)" % v.expr
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise WorkflowTypeError(f"argo_range takes integers or Argo parameters, got {v!r}")
+    return str(v)
+
+
+def argo_range(*args: Any) -> ArgoVar:
+    """A JSON list of integers like Python's ``range``; 1–3 arguments, each may be an Argo parameter."""
+    if len(args) == 1:
+        return ArgoRange(args[0])
+    if len(args) == 2:
+        return ArgoRange(args[1], args[0])
+    if len(args) == 3:
+        return ArgoRange(args[1], args[0], args[2])
+    raise TypeError(f"argo_range expects 1 to 3 arguments, got {len(args)}")
+
+
+class ArgoSequence:
+    """A numeric sequence for ``with_sequence`` (Argo's ``withSequence``)."""
+
+    def __init__(self, count: Any, start: Any, end: Any, format: Optional[str]) -> None:
+        if count is not None and end is not None:
+            raise WorkflowValueError("argo_sequence takes count or end, not both", field="with_sequence")
+        self.count = count
+        self.start = start
+        self.end = end
+        self.format = format
+
+    @staticmethod
+    def _field(v: Any) -> Any:
+        if isinstance(v, ArgoVar):
+            return "{{=%s}}" % v.expr
+        return str(v) if isinstance(v, int) and not isinstance(v, bool) else v
+
+    def to_dict(self) -> Dict[str, Any]:
+        d = {k: self._field(getattr(self, k)) for k in ("count", "start", "end")}
+        d["format"] = self.format
+        return {k: v for k, v in d.items() if v is not None}
+
+    convert_to_argo = to_dict
+
+    @classmethod
+    def from_dict(cls, d: Optional[Dict[str, Any]]) -> Optional[ArgoSequence]:
+        if d is None:
+            return None
+        return cls(count=d.get("count"), start=d.get("start"), end=d.get("end"), format=d.get("format"))
+
+    def evalable_repr(self, imports: set) -> str:
+        imports.add(("dflow_lab", "argo_sequence"))
+        kwargs = {k: getattr(self, k) for k in ("count", "start", "end", "format") if getattr(self, k) is not None}
+        return "argo_sequence(%s)" % ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+
+
+def argo_sequence(
+    count: Union[int, ArgoVar, None] = None,
+    start: Union[int, ArgoVar, None] = None,
+    end: Union[int, ArgoVar, None] = None,
+    format: Optional[str] = None,
+) -> ArgoSequence:
+    """A numeric sequence: ``count`` items (or up to ``end``) from ``start``, formatted by ``format``."""
+    return ArgoSequence(count=count, start=start, end=end, format=format)
+
+
+class ArgoLen(ArgoVar):
+    """The length of a JSON list parameter, evaluated by Argo."""
+
+    def __init__(self, param: Any) -> None:
+        self.param = param
+        if isinstance(param, ArgoVar):
+            super().__init__("len(sprig.fromJson(%s))" % param.expr)
+        elif hasattr(param, "path_list"):
+            super().__init__(str(len(param.path_list or [])))
+        else:
+            raise WorkflowTypeError(f"argo_len takes an Argo parameter, got {type(param).__name__}")
+
+
+def argo_len(param: Any) -> ArgoVar:
+    """The length of a list which is an Argo parameter."""
+    return ArgoLen(param)
+
+
+class ArgoEnumerate(ArgoVar):
+    """``[{"order": i, name: list[i], …}]`` over one or more equally long lists."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        if not kwargs:
+            raise TypeError("argo_enumerate needs at least one list")
+        self.kwargs = kwargs
+        first = next(iter(kwargs.values()))
+        length = "len(sprig.fromJson(%s))" % first.expr if isinstance(first, ArgoVar) else str(len(first))
+        fields = "".join(
+            ", %s: jsonpath(%s, '$')[#]"
+            % (json.dumps(k), v.expr if isinstance(v, ArgoVar) else json.dumps(json.dumps(v)))
+            for k, v in kwargs.items()
+        )
+        super().__init__("toJson(map(sprig.untilStep(0, %s, 1), { {'order': #%s} }))" % (length, fields))
+
+
+def argo_enumerate(*args: Any, **kwargs: Any) -> ArgoVar:
+    """Enumerate one list (``value``) or several (``value0``, ``value1``… or by keyword)."""
+    if len(args) == 1:
+        kwargs["value"] = args[0]
+    else:
+        for i, arg in enumerate(args):
+            kwargs["value%d" % i] = arg
+    return ArgoEnumerate(**kwargs)
+
+
+class ArgoSum:
+    """The sum of a list of integers parameter (used by sliced steps)."""
+
+    def __init__(self, param: Any) -> None:
+        self.param = param
+        self.expr = "sum(%s)" % param
+
+
+def argo_sum(param: ArgoVar) -> ArgoSum:
+    """Return the sum of a list of integers which is an Argo parameter."""
+    return ArgoSum(param)
+
+
+class ArgoConcat:
+    """The concatenation of a list of lists parameter (used by sliced steps)."""
+
+    def __init__(self, param: Any) -> None:
+        self.param = param
+        self.expr = "concat(%s)" % param
+
+
+def argo_concat(param: ArgoVar) -> ArgoConcat:
+    """Return the concatenation of a list of lists which is an Argo parameter."""
+    return ArgoConcat(param)
+
+
+def add_slices(templ: OPTemplate, slices: Any, layer: int = 0) -> None:
+    """Apply ``Slices`` to a template (delegates to the Python OP layer, which owns slicing)."""
+    apply = getattr(templ, "add_slices", None)
+    if apply is None:
+        raise WorkflowTypeError(f"template {templ.name!r} cannot be sliced", template=templ.name)
+    apply(slices, layer=layer)
+
+
+def _clone_io(obj: Any, step: Any) -> Any:
+    new = copy(obj)
+    new.step = step
+    return new
+
+
+def _check_literal_type(value: Any, expected: Any, step: str, field: str) -> None:
+    """A literal given for a typed input must be of that type (ints are accepted for floats)."""
+    if expected is None or isinstance(value, (str, ArgoVar)) or value is None:
+        return
+    origin = getattr(expected, "__origin__", None)
+    target = origin if origin is not None else expected
+    if not isinstance(target, type) or target is object:
+        return
+    ok = isinstance(value, target)
+    if target is float and isinstance(value, int) and not isinstance(value, bool):
+        ok = True
+    if target is int and isinstance(value, bool):
+        ok = False
+    if not ok:
+        raise WorkflowTypeError(
+            f"expected {type_to_str(expected)}, got {type(value).__name__} ({value!r})",
+            step=step,
+            field=field,
+        )
+
+
+class Step:
+    """A step: runs ``template`` with arguments.
+
+    Args:
+        name: the name of the step
+        template: the OP template the step uses
+        parameters: input parameters passed to the step as arguments
+        artifacts: input artifacts passed to the step as arguments
+        when: run only if this condition holds (govaluate syntax)
+        with_param: fan out over a list (a list, or an Argo parameter holding a JSON list)
+        continue_on_failed / continue_on_error: the workflow goes on if the step fails / errors
+        continue_on_num_success / continue_on_success_ratio: a fan-out succeeds with that many /
+            that ratio of successful children
+        with_sequence: fan out over ``argo_sequence(...)``
+        key: a key to find the step by (``query_step(key=…)``); may hold ``{{item}}`` tags
+        executor: an Executor that renders the template for another place (container, remote, Slurm)
+        parallelism: how many children of a fan-out run at once
+        slices: Slices overriding those of the template
+    """
+
+    _scope_word = "steps"
+
+    def __init__(
+        self,
+        name: str,
+        template: OPTemplate,
+        parameters: Optional[Dict[str, Any]] = None,
+        artifacts: Optional[Dict[str, Any]] = None,
+        when: Optional[str] = None,
+        with_param: Any = None,
+        continue_on_failed: bool = False,
+        continue_on_error: bool = False,
+        continue_on_num_success: Optional[int] = None,
+        continue_on_success_ratio: Optional[float] = None,
+        with_sequence: Optional[ArgoSequence] = None,
+        key: Optional[str] = None,
+        executor: Any = None,
+        use_resource: Any = None,
+        util_image: Optional[str] = None,
+        util_image_pull_policy: Optional[str] = None,
+        util_command: Union[str, List[str], None] = None,
+        parallelism: Optional[int] = None,
+        slices: Any = None,
+    ) -> None:
+        self.name = check_field_name(name, "step", step=name)
+        if not isinstance(template, OPTemplate):
+            raise WorkflowTypeError(
+                f"template must be an OP template (e.g. PythonOPTemplate(MyOP)), got {type(template).__name__}",
+                step=name,
+                field="template",
+            )
+        self.template = template
+        self.when = str(when) if isinstance(when, ArgoVar) and not isinstance(when, (InputParameter, OutputParameter)) else when
+        if with_param is not None and with_sequence is not None:
+            raise WorkflowValueError("give with_param or with_sequence, not both", step=name, field="with_param")
+        self.with_param = with_param
+        self.with_sequence = with_sequence
+        self.with_items: Optional[List[Any]] = None
+        self.continue_on_failed = continue_on_failed
+        self.continue_on_error = continue_on_error
+        self.continue_on_num_success = continue_on_num_success
+        self.continue_on_success_ratio = continue_on_success_ratio
+        self.executor = executor
+        self.use_resource = use_resource
+        self.util_image = util_image
+        self.util_image_pull_policy = util_image_pull_policy
+        self.util_command = util_command
+        self.parallelism = parallelism
+        self.slices = slices
+        self.hooks: Dict[str, Any] = {}
+        self.prepare_step: Optional[Step] = None
+        self.check_step: Optional[Step] = None
+        self._outputs: Optional[Outputs] = None
+        self._rendered: Optional[OPTemplate] = None
+        self._extra: Dict[str, Any] = {}
+
+        self.inputs = Inputs(step=self)
+        tin = template.inputs
+        for k, v in tin.parameters.items():
+            self.inputs.parameters.data[k] = _clone_io(v, self)
+        for k, v in tin.artifacts.items():
+            art = _clone_io(v, self)
+            art.source = None
+            self.inputs.artifacts.data[k] = art
+        self._given_parameters: Dict[str, Any] = {}
+        self._given_artifacts: Dict[str, Any] = {}
+        if parameters:
+            self.set_parameters(parameters)
+        if artifacts:
+            self.set_artifacts(artifacts)
+
+        self.key = key
+        if key is not None:
+            clean = _TAG_RE.sub("", str(key)) if isinstance(key, str) else ""
+            if clean and not KEY_RE.match(clean.strip("-")):
+                raise WorkflowValueError(f"invalid key {key!r}: {KEY_RULE}", step=name, field="key")
+            if "dflow_key" not in template.inputs.parameters:
+                template.inputs.parameters["dflow_key"] = InputParameter(value="")
+            self.inputs.parameters.data["dflow_key"] = _clone_io(template.inputs.parameters["dflow_key"], self)
+            self._given_parameters["dflow_key"] = key
+
+        if continue_on_num_success is not None or continue_on_success_ratio is not None:
+            self._add_success_check()
+
+    def __repr__(self) -> str:
+        return self.name
+
+    @property
+    def id(self) -> str:
+        return self.name
+
+    @property
+    def expr(self) -> str:
+        return "%s[%s]" % (self._scope_word, json.dumps(self.name))
+
+    @property
+    def outputs(self) -> Outputs:
+        if self._outputs is None:
+            out = Outputs(step=self)
+            tout = self.template.outputs
+            for k, v in tout.parameters.items():
+                out.parameters.data[k] = _clone_io(v, self)
+            for k, v in tout.artifacts.items():
+                out.artifacts.data[k] = _clone_io(v, self)
+            self._outputs = out
+        return self._outputs
+
+    @outputs.setter
+    def outputs(self, value: Outputs) -> None:
+        value.set_step(self)
+        self._outputs = value
+
+    # -- arguments ------------------------------------------------------------------------------
+    def set_parameters(self, parameters: Dict[str, Any]) -> None:
+        """Give values to input parameters (literals, other steps' outputs, template inputs)."""
+        known = self.inputs.parameters.data
+        for k, v in parameters.items():
+            if k not in known:
+                raise WorkflowValueError(
+                    f"unknown input parameter; template {self.template.name!r} has {sorted(known) or 'none'}",
+                    step=self.name,
+                    field=k,
+                )
+            if isinstance(v, (InputArtifact, OutputArtifact)):
+                raise WorkflowTypeError(
+                    "an artifact cannot feed a parameter; pass it in artifacts=", step=self.name, field=k
+                )
+            _check_literal_type(v, known[k].type, self.name, k)
+            known[k].value = v
+            self._given_parameters[k] = v
+
+    def set_artifacts(self, artifacts: Dict[str, Any]) -> None:
+        """Give sources to input artifacts (other steps' outputs, template inputs, S3Artifact…)."""
+        known = self.inputs.artifacts.data
+        for k, v in artifacts.items():
+            if k not in known:
+                raise WorkflowValueError(
+                    f"unknown input artifact; template {self.template.name!r} has {sorted(known) or 'none'}",
+                    step=self.name,
+                    field=k,
+                )
+            if isinstance(v, (InputParameter, OutputParameter)):
+                raise WorkflowTypeError(
+                    "a parameter cannot feed an artifact; pass it in parameters=", step=self.name, field=k
+                )
+            known[k].source = v
+            if v is None:
+                self._given_artifacts.pop(k, None)
+            else:
+                self._given_artifacts[k] = v
+
+    # -- compilation ----------------------------------------------------------------------------
+    def effective_template(self, context: Any = None) -> OPTemplate:
+        """The template this step runs once its executor (if any) rendered it."""
+        if self.executor is None:
+            return self.template
+        if self._rendered is None:
+            self._rendered = self.executor.render(self.template)
+        return self._rendered
+
+    def _argument_parameters(self) -> List[Dict[str, Any]]:
+        params = []
+        tparams = self.template.inputs.parameters
+        for name, value in self._given_parameters.items():
+            params.append({"name": name, "value": convert_value_to_str(value)})
+        for name, p in tparams.items():
+            if name not in self._given_parameters and not p.has_value:
+                raise WorkflowValueError(
+                    "required input parameter is not given (pass it in parameters=, or give the "
+                    "template input a default value)",
+                    step=self.name,
+                    field=name,
+                )
+        return params
+
+    def _argument_artifacts(self) -> List[Dict[str, Any]]:
+        arts = []
+        for name, a in self.template.inputs.artifacts.items():
+            source = self._given_artifacts.get(name)
+            if source is None:
+                if a.optional or a.source is not None:
+                    continue
+                raise WorkflowValueError(
+                    "required input artifact is not given (pass it in artifacts=, or declare the "
+                    "template input optional=True)",
+                    step=self.name,
+                    field=name,
+                )
+            d = {"name": name}
+            d.update(artifact_source_fields(source))
+            arts.append(d)
+        return arts
+
+    def prepare_argo_arguments(self, context: Any = None) -> Dict[str, Any]:
+        args: Dict[str, Any] = {}
+        params = self._argument_parameters()
+        if params:
+            args["parameters"] = params
+        arts = self._argument_artifacts()
+        if arts:
+            args["artifacts"] = arts
+        extra = getattr(self, "_extra_arguments", None)
+        if extra:
+            for kind in ("parameters", "artifacts"):
+                if extra.get(kind):
+                    args.setdefault(kind, []).extend(extra[kind])
+        return args
+
+    def _loop_fields(self, d: Dict[str, Any]) -> None:
+        if self.with_items is not None:
+            d["withItems"] = self.with_items
+        elif self.with_param is not None:
+            wp = self.with_param
+            if isinstance(wp, (list, tuple)):
+                d["withParam"] = convert_value_to_str(list(wp))
+            else:
+                d["withParam"] = str(wp)
+        elif self.with_sequence is not None:
+            seq = self.with_sequence
+            d["withSequence"] = seq.to_dict() if isinstance(seq, ArgoSequence) else dict(seq)
+
+    def convert_to_argo(self, context: Any = None) -> Dict[str, Any]:
+        d: Dict[str, Any] = {"name": self.name, "template": self.effective_template(context).name}
+        args = self.prepare_argo_arguments(context)
+        if args:
+            d["arguments"] = args
+        if self.when is not None:
+            d["when"] = str(self.when)
+        self._loop_fields(d)
+        if self.continue_on_failed or self.continue_on_error:
+            d["continueOn"] = {}
+            if self.continue_on_failed:
+                d["continueOn"]["failed"] = True
+            if self.continue_on_error:
+                d["continueOn"]["error"] = True
+        if self.hooks:
+            d["hooks"] = {k: (h.convert_to_argo(context) if hasattr(h, "convert_to_argo") else h) for k, h in self.hooks.items()}
+        for k, v in self._extra.items():
+            d.setdefault(k, v)
+        return d
+
+    def _add_success_check(self) -> None:
+        from .util_ops import CheckNumSuccess, CheckSuccessRatio, add_success_tag
+
+        if self.with_param is None and self.with_sequence is None:
+            raise WorkflowValueError(
+                "continue_on_num_success/continue_on_success_ratio apply to fan-outs (with_param or with_sequence)",
+                step=self.name,
+                field="continue_on_num_success",
+            )
+        self.template = add_success_tag(self.template)
+        self._outputs = None
+        self.continue_on_failed = True
+        tags = self.outputs.parameters["dflow_success_tag"]
+        if self.continue_on_num_success is not None:
+            check, threshold = CheckNumSuccess(image=self.util_image), self.continue_on_num_success
+        else:
+            check, threshold = CheckSuccessRatio(image=self.util_image), self.continue_on_success_ratio
+        self.check_step = type(self)(
+            name=f"{self.name}-check",
+            template=check,
+            parameters={"success": tags, "threshold": threshold},
+        )
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any], templates: Dict[str, OPTemplate]) -> Step:
+        from .argo.parse import step_from_dict
+
+        return step_from_dict(cls, d, templates)
+
+    def convert_to_graph(self) -> Dict[str, Any]:
+        from .graph.convert import to_graph
+
+        return to_graph(self)
+
+    @classmethod
+    def from_graph(cls, graph: Dict[str, Any], templates: Dict[str, OPTemplate]) -> Step:
+        from .graph.convert import step_from_graph
+
+        return step_from_graph(cls, graph, templates)
+
+    def run(self, scope: Any = None, context: Any = None) -> None:
+        from .errors import CapabilityNotAvailable
+
+        raise CapabilityNotAvailable(
+            "Step.run", "running a single step outside a workflow (submit a Workflow: the local engine runs it)"
+        )

@@ -1,0 +1,87 @@
+"""Utility templates dflow inserts on its own (``dflow.util_ops``)."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from .errors import CapabilityNotAvailable
+from .io import InputParameter, OutputParameter
+from .op_template import OPTemplate, PythonScriptOPTemplate, ShellOPTemplate, ScriptOPTemplate
+
+SUCCESS_TAG_PATH = "/tmp/outputs/success_tag"
+
+_COUNT = "n=$(printf '%s' '{{inputs.parameters.success}}' | tr -cd 1 | wc -c)\n"
+
+
+class CheckNumSuccess(ShellOPTemplate):
+    """Fails unless at least ``threshold`` children of a fan-out succeeded."""
+
+    def __init__(self, name: str = "check-num-success", image: Optional[str] = None, image_pull_policy=None) -> None:
+        super().__init__(
+            name=name,
+            image=image or "alpine:3",
+            image_pull_policy=image_pull_policy,
+            script=_COUNT
+            + 'if [ "$n" -lt {{inputs.parameters.threshold}} ]; then\n'
+            + '  echo "only $n children succeeded, fewer than {{inputs.parameters.threshold}}" >&2; exit 1\nfi\n',
+        )
+        self.inputs.parameters = {
+            "success": InputParameter(type=list),
+            "threshold": InputParameter(type=int),
+        }
+
+
+class CheckSuccessRatio(ShellOPTemplate):
+    """Fails unless at least ``threshold`` (a ratio) of the children of a fan-out succeeded."""
+
+    def __init__(self, name: str = "check-success-ratio", image: Optional[str] = None, image_pull_policy=None) -> None:
+        super().__init__(
+            name=name,
+            image=image or "alpine:3",
+            image_pull_policy=image_pull_policy,
+            script=_COUNT
+            + "t=$(printf '%s' '{{inputs.parameters.success}}' | tr -cd , | wc -c)\n"
+            + "t=$((t + 1))\n"
+            + "awk -v n=\"$n\" -v t=\"$t\" -v r='{{inputs.parameters.threshold}}' "
+            + "'BEGIN { if (n / t >= r) exit 0; print \"success ratio \" n \"/\" t \" is below \" r > \"/dev/stderr\"; exit 1 }'\n",
+        )
+        self.inputs.parameters = {
+            "success": InputParameter(type=list),
+            "threshold": InputParameter(type=float),
+        }
+
+
+def add_success_tag(template: OPTemplate) -> OPTemplate:
+    """A copy of ``template`` that records success in the output parameter ``dflow_success_tag``."""
+    if "dflow_success_tag" in template.outputs.parameters:
+        return template
+    if not isinstance(template, ScriptOPTemplate):
+        raise CapabilityNotAvailable(
+            f"continue_on_num_success on template {template.name!r}", "success tags on Steps/DAG templates"
+        )
+    new = template.copy()
+    new.name = template.name + "-tagged"
+    new.outputs.parameters["dflow_success_tag"] = OutputParameter(value_from_path=SUCCESS_TAG_PATH, default="0")
+    command = " ".join(new.command)
+    if "python" in command:
+        new.script = new.script + (
+            "\nimport os as _dflow_os\n"
+            "_p = _dflow_os.path.join(_dflow_os.environ.get('DFLOW_LAB_ROOT', '/'), 'tmp/outputs/success_tag')\n"
+            "_dflow_os.makedirs(_dflow_os.path.dirname(_p), exist_ok=True)\n"
+            "open(_p, 'w').write('1')\n"
+        )
+    else:
+        new.script = new.script + "\nmkdir -p /tmp/outputs && echo 1 > %s\n" % SUCCESS_TAG_PATH
+    return new
+
+
+class InitArtifactForSlices(PythonScriptOPTemplate):
+    """The step dflow inserts before a sliced step to split its artifacts (see ``Slices``)."""
+
+    def __init__(self, template: Any, image: Any, command: Any, image_pull_policy: Any, key: Any,
+                 sliced_output_artifact: Any = None, sliced_input_artifact: Any = None, sum_var: Any = None,
+                 concat_var: Any = None, auto_loop_artifacts: Any = None, tmp_root: str = "/tmp") -> None:
+        raise CapabilityNotAvailable("InitArtifactForSlices", "sliced artifacts handled by dflow_lab.python.Slices")
+
+    def render_script(self) -> str:
+        raise CapabilityNotAvailable("InitArtifactForSlices.render_script", "sliced artifacts")

@@ -1,0 +1,413 @@
+"""Workflows: build, compile, submit and query (``dflow.workflow``).
+
+A workflow runs on the local engine (``config["mode"] = "local"``, the default; ``"debug"`` is an
+alias) or on an Argo server (``"argo"``/``"default"``, or a ``host`` given to the workflow). Both
+answer queries in Argo's status shape, so every query method works the same on either.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Dict, List, Optional, Union
+
+from .config import config, effective_mode
+from .dag import DAG
+from .errors import CapabilityNotAvailable, WorkflowTypeError, WorkflowValueError
+from .step import Step
+from .steps import Steps
+from .task import Task
+
+SUBDOMAIN_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+SUBDOMAIN_RULE = (
+    "a workflow name is a lowercase RFC 1123 subdomain: lowercase alphanumerics, '-' and '.', "
+    "starting and ending with an alphanumeric"
+)
+
+
+class DockerSecret:
+    """Credentials for pulling images from a private registry (Argo only)."""
+
+    def __init__(self, registry: str, username: str, password: str, name: Optional[str] = None) -> None:
+        from .utils import randstr
+
+        self.registry = registry
+        self.username = username
+        self._password = password
+        self.name = name or "dflow-" + randstr()
+
+    def __repr__(self) -> str:
+        return f"DockerSecret(registry={self.registry!r}, username={self.username!r}, name={self.name!r})"
+
+
+class Workflow:
+    """A workflow.
+
+    Args:
+        name: the name of the workflow (the run's id is ``name-xxxxx``)
+        steps: a Steps template as the entrypoint (default: a new empty one)
+        dag: a DAG template as the entrypoint
+        namespace / host / token / k8s_config_file / k8s_api_server: Argo connection, overriding config
+        id: the id of an existing workflow, to query or control it
+        context: a Context (or Executor) that renders every template
+        annotations / labels: metadata of the workflow
+        parallelism: at most this many pods of the workflow run at once
+        pod_gc_strategy: OnPodCompletion, OnPodSuccess, OnWorkflowCompletion or OnWorkflowSuccess
+        image_pull_secrets: registry secrets (names or DockerSecret)
+        artifact_repo_key: use the artifact repository configured under this key (Argo)
+        parameters: global input parameters, used as ``{{workflow.parameters.NAME}}``
+    """
+
+    def __init__(
+        self,
+        name: str = "workflow",
+        steps: Optional[Steps] = None,
+        dag: Optional[DAG] = None,
+        namespace: Optional[str] = None,
+        id: Optional[str] = None,
+        uid: Optional[str] = None,
+        host: Optional[str] = None,
+        token: Optional[str] = None,
+        k8s_config_file: Optional[Any] = None,
+        k8s_api_server: Optional[str] = None,
+        context: Any = None,
+        annotations: Optional[Dict[str, str]] = None,
+        labels: Optional[Dict[str, str]] = None,
+        parallelism: Optional[int] = None,
+        pod_gc_strategy: Optional[str] = None,
+        image_pull_secrets: Union[str, DockerSecret, List[Union[str, DockerSecret]], None] = None,
+        artifact_repo_key: Optional[str] = None,
+        parameters: Optional[Dict[str, Any]] = None,
+    ) -> None:
+        if not isinstance(name, str) or not SUBDOMAIN_RE.match(name) or len(name) > 200:
+            raise WorkflowValueError(f"invalid workflow name {name!r}: {SUBDOMAIN_RULE}", workflow=str(name))
+        self.name = name
+        self.namespace = namespace
+        self.id = id
+        self.uid = uid
+        self.host = host
+        self.token = token
+        self.k8s_config_file = k8s_config_file
+        self.k8s_api_server = k8s_api_server
+        self.context = context
+        self.annotations = dict(annotations or {})
+        self.labels = dict(labels or {})
+        self.parallelism = parallelism
+        if pod_gc_strategy is not None and pod_gc_strategy not in (
+            "OnPodCompletion", "OnPodSuccess", "OnWorkflowCompletion", "OnWorkflowSuccess"
+        ):
+            raise WorkflowValueError(
+                "pod_gc_strategy must be OnPodCompletion, OnPodSuccess, OnWorkflowCompletion or OnWorkflowSuccess",
+                workflow=name,
+                field="pod_gc_strategy",
+            )
+        self.pod_gc_strategy = pod_gc_strategy
+        if image_pull_secrets is not None and not isinstance(image_pull_secrets, list):
+            image_pull_secrets = [image_pull_secrets]
+        self.image_pull_secrets = image_pull_secrets or []
+        self.artifact_repo_key = artifact_repo_key
+        self.parameters: Dict[str, Any] = dict(parameters or {})
+        self.on_exit: Optional[str] = None
+        self.extra_templates: List[Any] = []
+        self.spec_extra: Dict[str, Any] = {}
+        if steps is not None and dag is not None:
+            raise WorkflowValueError("give steps or dag as the entrypoint, not both", workflow=name)
+        if steps is not None:
+            if not isinstance(steps, Steps):
+                raise WorkflowTypeError(f"steps must be a Steps template, got {type(steps).__name__}", workflow=name)
+            self.entrypoint: Union[Steps, DAG] = steps
+        elif dag is not None:
+            if not isinstance(dag, DAG):
+                raise WorkflowTypeError(f"dag must be a DAG template, got {type(dag).__name__}", workflow=name)
+            self.entrypoint = dag
+        else:
+            self.entrypoint = Steps(name=f"{name}-steps")
+        self._backend_obj: Any = None
+
+    def __repr__(self) -> str:
+        return f"Workflow(name={self.name!r}, id={self.id!r})"
+
+    # -- building ------------------------------------------------------------------------------
+    def add(self, step: Union[Step, List[Step], Task, List[Task]]) -> None:
+        """Add a step (or a list of parallel steps) to a Steps entrypoint, or tasks to a DAG one."""
+        self.entrypoint.add(step)
+
+    # -- compiling -----------------------------------------------------------------------------
+    def convert_to_argo(self, reuse_step: Optional[List[Any]] = None) -> Dict[str, Any]:
+        from .argo.compile import compile_workflow
+
+        return compile_workflow(self)
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The Argo Workflow manifest (a plain dict, valid against Argo's schema)."""
+        return self.convert_to_argo()
+
+    def to_json(self, **kwargs: Any) -> str:
+        from .argo.compile import dump_json
+
+        return dump_json(self.to_dict(), **kwargs)
+
+    def to_yaml(self, **kwargs: Any) -> str:
+        from .argo.compile import dump_yaml
+
+        return dump_yaml(self.to_dict(), **kwargs)
+
+    def deduplicate_templates(self) -> None:
+        """Templates are de-duplicated at compile time; kept for dflow compatibility."""
+
+    def handle_template(self, template: Any, memoize_prefix: Optional[str] = None, memoize_configmap: str = "dflow") -> None:
+        template.handle_key(memoize_prefix, memoize_configmap)
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> Workflow:
+        """Rebuild a workflow from an Argo Workflow manifest."""
+        from .argo.parse import workflow_from_dict
+
+        return workflow_from_dict(cls, d)
+
+    @classmethod
+    def from_json(cls, s: str) -> Workflow:
+        return cls.from_dict(json.loads(s))
+
+    @classmethod
+    def from_yaml(cls, s: str) -> Workflow:
+        from .argo.compile import load_yaml
+
+        return cls.from_dict(load_yaml(s))
+
+    # -- graph (dflow_lab.graph) ---------------------------------------------------------------
+    def to_graph(self) -> Dict[str, Any]:
+        from .graph.convert import to_graph
+
+        return to_graph(self)
+
+    def to_graph_json(self, **kwargs: Any) -> str:
+        return json.dumps(self.to_graph(), **kwargs)
+
+    def to_graph_yaml(self, **kwargs: Any) -> str:
+        from .argo.compile import dump_yaml
+
+        kwargs.setdefault("sort_keys", False)
+        return dump_yaml(self.to_graph(), **kwargs)
+
+    @classmethod
+    def from_graph(cls, graph: Dict[str, Any]) -> Workflow:
+        from .graph.convert import workflow_from_graph
+
+        return workflow_from_graph(graph)
+
+    @classmethod
+    def from_graph_json(cls, j: str, **kwargs: Any) -> Workflow:
+        return cls.from_graph(json.loads(j, **kwargs))
+
+    @classmethod
+    def from_graph_yaml(cls, y: str, **kwargs: Any) -> Workflow:
+        from .argo.compile import load_yaml
+
+        return cls.from_graph(load_yaml(y))
+
+    def get_graph_templates(self, template: Any, graph_templates: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+        from .graph.convert import to_graph
+
+        graph_templates = {} if graph_templates is None else graph_templates
+        graph_templates[template.name] = to_graph(template)
+        return graph_templates
+
+    def to_networkx(self) -> Any:
+        """A ``networkx.DiGraph`` of the steps/tasks with data and control edges."""
+        from .graph.convert import to_networkx
+
+        return to_networkx(self)
+
+    # -- engines -------------------------------------------------------------------------------
+    def _backend(self) -> Any:
+        if self._backend_obj is not None:
+            return self._backend_obj
+        host = self.host or config.get("host")
+        if effective_mode() == "argo" or self.host:
+            try:
+                from .argo.client import ArgoBackend
+            except ImportError as e:
+                raise CapabilityNotAvailable("Workflow in Argo mode", "the Argo backend (dflow_lab.argo.client)") from e
+            self._backend_obj = ArgoBackend(
+                host=host,
+                token=self.token or config.get("token"),
+                namespace=self.namespace or config.get("namespace"),
+            )
+        else:
+            try:
+                from .local.backend import LocalBackend
+            except ImportError as e:
+                raise CapabilityNotAvailable("Workflow.submit in local mode", "the local engine (dflow_lab.local)") from e
+            self._backend_obj = LocalBackend(config.get("local_workdir"))
+        return self._backend_obj
+
+    def _require_id(self, what: str) -> str:
+        if not self.id:
+            raise WorkflowValueError(f"{what} needs a submitted workflow: call submit() first, or give id=",
+                                     workflow=self.name)
+        return self.id
+
+    def submit(self, reuse_step: Optional[List[Any]] = None, wait: Optional[bool] = None) -> Any:
+        """Submit the workflow. Locally it runs to the end unless ``wait=False`` or ``config["detach"]``;
+        on Argo it returns once submitted. ``reuse_step``: steps of an earlier run whose results are
+        reused for the steps with the same key."""
+        from .argo_objects import ArgoWorkflow
+
+        manifest = self.to_dict()
+        backend = self._backend()
+        if wait is None:
+            wait = effective_mode() == "local" and not self.host and not config.get("detach")
+        kwargs: Dict[str, Any] = {"wait": wait}
+        if reuse_step:
+            kwargs["reuse_step"] = list(reuse_step)
+        result = backend.submit(manifest, **kwargs)
+        self.id = result["metadata"]["name"]
+        self.uid = result["metadata"].get("uid")
+        return ArgoWorkflow(result)
+
+    def query(self, fields: Optional[List[str]] = None, retry: int = 3) -> Any:
+        """The workflow with its status (an ``ArgoWorkflow``)."""
+        from .argo_objects import ArgoWorkflow
+
+        return ArgoWorkflow(self._backend().get(self._require_id("query"), fields))
+
+    def query_status(self) -> str:
+        """Pending, Running, Succeeded, Failed, Error…"""
+        d = self._backend().get(self._require_id("query_status"), ["metadata.name", "status.phase"])
+        return (d.get("status") or {}).get("phase") or "Pending"
+
+    def query_step(
+        self,
+        name: Union[str, List[str], None] = None,
+        key: Union[str, List[str], None] = None,
+        phase: Union[str, List[str], None] = None,
+        id: Union[str, List[str], None] = None,
+        type: Union[str, List[str], None] = None,
+    ) -> List[Any]:
+        """Steps of the workflow filtered by name (regex), key, phase, id and type."""
+        return self.query().get_step(name=name, key=key, phase=phase, id=id, type=type)
+
+    def query_step_by_key(
+        self,
+        key: Union[str, List[str]],
+        name: Union[str, List[str], None] = None,
+        phase: Union[str, List[str], None] = None,
+        id: Union[str, List[str], None] = None,
+        type: Union[str, List[str], None] = None,
+    ) -> List[Any]:
+        """Steps with the given key(s)."""
+        return self.query_step(name=name, key=key, phase=phase, id=id, type=type)
+
+    def query_keys_of_steps(self) -> List[str]:
+        """The keys of the steps run so far."""
+        keys = []
+        for step in self.query_step():
+            k = getattr(step, "key", None)
+            if k and k not in keys:
+                keys.append(k)
+        return keys
+
+    def query_global_outputs(self) -> Any:
+        """The workflow's global outputs (parameters and artifacts exported with global_name)."""
+        from .argo_objects import ArgoObjectDict
+
+        d = self._backend().get(self._require_id("query_global_outputs"), ["metadata.name", "status.outputs"])
+        return ArgoObjectDict((d.get("status") or {}).get("outputs") or {})
+
+    def wait(self, interval: float = 1) -> Any:
+        """Wait until the workflow ends; returns it with its final status."""
+        from .argo_objects import ArgoWorkflow
+
+        return ArgoWorkflow(self._backend().wait(self._require_id("wait")))
+
+    def delete(self) -> None:
+        """Delete the workflow."""
+        self._backend().delete(self._require_id("delete"))
+
+    def resubmit(self) -> None:
+        """Run the workflow again as a new workflow."""
+        d = self._backend().resubmit(self._require_id("resubmit"))
+        self.id = d["metadata"]["name"]
+
+    def resume(self) -> None:
+        """Resume a suspended workflow (or continue a local one whose engine died)."""
+        self._backend().resume(self._require_id("resume"))
+
+    def retry(self) -> None:
+        """Retry the failed steps of a failed workflow."""
+        self._backend().retry(self._require_id("retry"))
+
+    def retry_steps(self, step_ids: List[str]) -> None:
+        """Retry the given steps (by node id) and what depends on them."""
+        self._backend().retry(self._require_id("retry_steps"), node_ids=list(step_ids))
+
+    def stop(self) -> None:
+        """Stop the workflow: running steps finish their exit handlers, no new step starts."""
+        self._backend().stop(self._require_id("stop"))
+
+    def suspend(self) -> None:
+        """Suspend the workflow: no new step starts until resume()."""
+        self._backend().suspend(self._require_id("suspend"))
+
+    def terminate(self) -> None:
+        """Terminate the workflow immediately."""
+        self._backend().terminate(self._require_id("terminate"))
+
+    # -- dflow API members that need a Kubernetes cluster ---------------------------------------
+    def get_k8s_core_v1_api(self) -> Any:
+        raise CapabilityNotAvailable("Workflow.get_k8s_core_v1_api", "a Kubernetes cluster")
+
+    def handle_reused_step(self, step: Any) -> None:
+        """Reused steps are handed to the engine by submit(reuse_step=…)."""
+
+    def handle_reused_artifact(self, step: Any, name: str, art: Any) -> None:
+        """Reused artifacts are handed to the engine with their steps by submit(reuse_step=…)."""
+
+    def handle_reused_artifact_with_copy(self, step: Any, name: str, art: Any) -> None:
+        """Reused artifacts are handed to the engine with their steps by submit(reuse_step=…)."""
+
+
+def get_argo_api_client(host: Optional[str] = None, token: Optional[str] = None) -> Any:
+    """An ``argo_workflows`` ApiClient for the configured (or given) Argo server."""
+    import argo_workflows
+
+    configuration = argo_workflows.Configuration(host=host or config.get("host"))
+    configuration.verify_ssl = bool(config.get("verify_ssl", True))
+    token = token or config.get("token")
+    if token:
+        configuration.api_key["BearerToken"] = "Bearer " + token
+    client = argo_workflows.ApiClient(configuration)
+    for k, v in (config.get("http_headers") or {}).items():
+        client.set_default_header(k, v)
+    return client
+
+
+def parse_repo(repo_key: Optional[str] = None, namespace: Optional[str] = None, **kwargs: Any) -> Dict[str, Any]:
+    """Read the artifact repository ``repo_key`` from the cluster's ``artifact-repositories`` config map."""
+    raise CapabilityNotAvailable("parse_repo", "a Kubernetes cluster with an artifact-repositories config map")
+
+
+def _default_backend() -> Any:
+    return Workflow()._backend()
+
+
+def query_workflows(labels: Optional[Dict[str, str]] = None, fields: Optional[List[str]] = None) -> List[Any]:
+    """Workflows of the current engine (local workspace or Argo namespace), filtered by labels."""
+    from .argo_objects import ArgoWorkflow
+
+    return [ArgoWorkflow(d) for d in _default_backend().list(labels)]
+
+
+def query_archived_workflows(labels: Optional[Dict[str, str]] = None, id: Optional[str] = None) -> List[Any]:
+    """Archived workflows (Argo's workflow archive; locally, the finished workflows)."""
+    from .argo_objects import ArgoWorkflow
+
+    backend = _default_backend()
+    lister = getattr(backend, "list_archived", None)
+    items = lister(labels) if lister is not None else [
+        d for d in backend.list(labels) if (d.get("status") or {}).get("phase") in ("Succeeded", "Failed", "Error")
+    ]
+    if id is not None:
+        items = [d for d in items if d["metadata"].get("uid") == id or d["metadata"].get("name") == id]
+    return [ArgoWorkflow(d) for d in items]

@@ -35,8 +35,9 @@ def _split_endpoint(endpoint: str, secure: bool) -> tuple[str, bool]:
 class MinioClient(StorageClient):
     """A :class:`StorageClient` on an S3/MinIO bucket; unset arguments come from ``s3_config``.
 
-    ``part_size`` (bytes, ≥ 5 MiB; 0 lets minio choose) sets the multipart chunk; ``retry`` the
-    retry policy; ``workers`` the number of concurrent transfers used for many-object artifacts.
+    ``part_size`` (bytes, ≥ 5 MiB; 0 lets minio choose) sets the multipart chunk and
+    ``parallel_uploads`` how many parts of one file are sent at once; ``retry`` is the retry
+    policy; ``workers`` the number of concurrent transfers used for many-object artifacts.
     """
 
     def __init__(
@@ -49,6 +50,7 @@ class MinioClient(StorageClient):
         *,
         region: str | None = None,
         part_size: int = 0,
+        parallel_uploads: int = 3,
         retry: RetryPolicy | None = None,
         workers: int = 16,
         timeout: float = 120.0,
@@ -59,6 +61,7 @@ class MinioClient(StorageClient):
         self.endpoint, self.secure = _split_endpoint(str(endpoint), secure)
         self.bucket_name: str = bucket_name if bucket_name is not None else s3_config["bucket_name"]
         self.part_size = part_size
+        self.parallel_uploads = max(1, parallel_uploads)
         self.retry = retry or RetryPolicy()
         self.workers = max(1, workers)
         self._secrets = [
@@ -102,18 +105,35 @@ class MinioClient(StorageClient):
             text = text.replace(s, "***")
         return text
 
-    def _transient(self, exc: BaseException) -> bool:
-        if isinstance(exc, S3Error):
-            # a bucket we have seen that vanished: the server is restarting or recovering
-            return exc.code in TRANSIENT_S3_CODES or (exc.code == "NoSuchBucket" and self._bucket_seen)
-        return isinstance(
-            exc, (urllib3.exceptions.HTTPError, ServerError, InvalidResponseError, ConnectionError, TimeoutError)
-        )
+    def _transient_check(self):
+        """A classifier of errors for one operation's retries.
+
+        Network errors and 5xx answers are transient. A missing bucket or key is transient only
+        when the server was seen to drop out during this operation (or the bucket was seen
+        before): a restarting server may answer before its data is back.
+        """
+        state = {"dropped": False}
+
+        def transient(exc: BaseException) -> bool:
+            if isinstance(exc, S3Error):
+                if exc.code in TRANSIENT_S3_CODES:
+                    return True
+                if exc.code == "NoSuchBucket" and self._bucket_seen:
+                    return True
+                return exc.code in ("NoSuchBucket", "NoSuchKey") and state["dropped"]
+            if isinstance(
+                exc, (urllib3.exceptions.HTTPError, ServerError, InvalidResponseError, ConnectionError, TimeoutError)
+            ):
+                state["dropped"] = True
+                return True
+            return False
+
+        return transient
 
     def _run(self, what: str, op):
         where = f"{what} on {self!r}"
         try:
-            result = self.retry.run(op, where, self._transient, lambda e: self._scrub(str(e)))
+            result = self.retry.run(op, where, self._transient_check(), lambda e: self._scrub(str(e)))
         except S3Error as exc:
             raise S3Error(
                 exc.code, self._scrub(f"{where}: {exc.message}"), exc.resource, exc.request_id,
@@ -129,7 +149,9 @@ class MinioClient(StorageClient):
             raise FileNotFoundError(f"upload of {key!r}: no such file {path!r}")
         self._run(
             f"upload of {key!r}",
-            lambda: self.client.fput_object(self.bucket_name, key, path, part_size=self.part_size),
+            lambda: self.client.fput_object(
+                self.bucket_name, key, path, part_size=self.part_size, num_parallel_uploads=self.parallel_uploads
+            ),
         )
 
     def download(self, key: str, path: str) -> None:

@@ -9,7 +9,7 @@ import sys
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -27,6 +27,9 @@ def free_port() -> int:
 
 class MotoServer:
     """moto's S3 server as a child process on a fixed 127.0.0.1 port; can be stopped and restarted."""
+
+    access_key = ACCESS_KEY
+    secret_key = SECRET_KEY
 
     def __init__(self, port: int | None = None) -> None:
         self.port = port or free_port()
@@ -77,6 +80,30 @@ def moto_server() -> Iterator[MotoServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def moto_factory() -> Iterator[Callable[[], MotoServer]]:
+    """Start private moto servers (``moto_factory()``), for tests that stop and restart them."""
+    started: list[MotoServer] = []
+
+    def make() -> MotoServer:
+        server = MotoServer()
+        started.append(server)
+        server.start()
+        return server
+
+    try:
+        yield make
+    finally:
+        for server in started:
+            server.stop()
+
+
+@pytest.fixture
+def unused_port() -> int:
+    """A 127.0.0.1 port nothing listens on."""
+    return free_port()
 
 
 @pytest.fixture

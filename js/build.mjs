@@ -1,0 +1,28 @@
+// Bundles the canvas into the Python package: one anywidget ESM module (`widget.js`) and its stylesheet
+// (`widget.css`) under dflow_lab/widgets/static/. Run by `npm run build`, and by hatch-jupyter-builder
+// during `pip install .`; nothing here is needed at run time.
+import * as esbuild from "esbuild";
+import { mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const outdir = join(root, "dflow_lab", "widgets", "static");
+const dev = process.argv.includes("--dev");
+
+mkdirSync(outdir, { recursive: true });
+await esbuild.build({
+  entryPoints: { widget: join(root, "js", "widget", "index.tsx") },
+  outdir,
+  bundle: true,
+  format: "esm",
+  target: "es2020",
+  minify: !dev,
+  sourcemap: dev ? "inline" : false,
+  jsx: "automatic",
+  loader: { ".css": "css" },
+  define: { "process.env.NODE_ENV": JSON.stringify(dev ? "development" : "production") },
+  logLevel: "warning",
+  legalComments: "eof",
+});
+console.log(`built ${outdir}/widget.js and widget.css`);

@@ -1,0 +1,452 @@
+// The workflow canvas: React Flow drawing of a graph document, with the palette, properties panel,
+// validation list and toolbar (edit mode), or live phases and a step panel (monitor mode).
+import {
+  Background, Controls, type Connection, MiniMap, ReactFlow, ReactFlowProvider, useEdgesState, useNodesState,
+  useReactFlow,
+} from "@xyflow/react";
+import { type DragEvent, type KeyboardEvent, useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { CanvasContext, type CanvasContextValue } from "./context";
+import { Details } from "./Details";
+import {
+  type Clip, type NodePatch, addNode, connect, copyItems, movePositions, paste, removeItems, setCollapsed,
+  setLiteral, updateNode,
+} from "./edit";
+import { GROUP_HEADER, GROUP_PAD, GUTTER } from "./geometry";
+import { History } from "./history";
+import { autoLayout, templateLayout } from "./layout";
+import { nodeTypes } from "./nodes";
+import { DRAG_MIME, Palette } from "./Palette";
+import { parseHandle, wireError } from "./ports";
+import { Problems } from "./Problems";
+import { Properties } from "./Properties";
+import { scopeTemplate, scopeTemplateName, splitPath } from "./scope";
+import { KeyedStore } from "./store";
+import type { Graph, GraphEdge, Issue, Json, NodeStatus, PaletteEntry, StepDetails } from "./types";
+import { type EdgeData, type FlowEdge, type FlowNode, type StepData, buildView } from "./view";
+
+export interface HostAction {
+  action: string;
+  label: string;
+  title?: string;
+  enabled?: boolean;
+  primary?: boolean;
+}
+
+export interface WorkflowState {
+  phase?: string;
+  startedAt?: string | null;
+  finishedAt?: string | null;
+  progress?: string | null;
+  message?: string | null;
+}
+
+export interface CanvasProps {
+  graph: Graph;
+  mode: "edit" | "monitor";
+  issues?: Issue[];
+  palette?: PaletteEntry[];
+  status?: KeyedStore<NodeStatus>;
+  workflow?: WorkflowState | null;
+  details?: StepDetails | null;
+  notice?: { level: "info" | "error"; text: string } | null;
+  actions?: HostAction[];
+  height?: number;
+  onChange?(graph: Graph): void;
+  onAction?(action: string): void;
+  onStepClick?(path: string | null, item?: number): void;
+}
+
+let clipboard: Clip | null = null;
+const SCOPE_OFFSET = { x: GUTTER + GROUP_PAD, y: GROUP_HEADER + GROUP_PAD };
+
+export function Canvas(props: CanvasProps) {
+  return (
+    <ReactFlowProvider>
+      <CanvasInner {...props} />
+    </ReactFlowProvider>
+  );
+}
+
+function CanvasInner(props: CanvasProps) {
+  const { mode, onChange } = props;
+  const editing = mode === "edit";
+  const rf = useReactFlow<FlowNode, FlowEdge>();
+  const [doc, setDoc] = useState<Graph | null>(null);
+  const [layoutError, setLayoutError] = useState<string | null>(null);
+  const history = useRef(new History());
+  const [, setHistoryVersion] = useState(0);
+  const lastEmitted = useRef<string>("");
+  const fitted = useRef(false);
+  const issueStore = useMemo(() => new KeyedStore<Issue[]>(), []);
+  const ownStatus = useMemo(() => new KeyedStore<NodeStatus>(), []);
+  const statusStore = props.status ?? ownStatus;
+  const [nodes, setNodes, onNodesChange] = useNodesState<FlowNode>([]);
+  const [edges, setEdges, onEdgesChange] = useEdgesState<FlowEdge>([]);
+  const [selected, setSelected] = useState<string[]>([]);
+  const [selectedEdges, setSelectedEdges] = useState<FlowEdge[]>([]);
+  const wrapper = useRef<HTMLDivElement>(null);
+
+  const emit = useCallback((g: Graph) => {
+    lastEmitted.current = JSON.stringify(g);
+    onChange?.(g);
+  }, [onChange]);
+
+  // A document from the host (first render, or a change made in Python): lay it out where needed.
+  useEffect(() => {
+    const key = JSON.stringify(props.graph);
+    if (key === lastEmitted.current) return;
+    let cancelled = false;
+    autoLayout(props.graph).then((g) => {
+      if (cancelled) return;
+      setLayoutError(null);
+      setDoc(g);
+      const laidOut = JSON.stringify(g);
+      lastEmitted.current = key;
+      if (editing && laidOut !== key) emit(g); // positions were added: keep them in the document
+    }, (e: unknown) => setLayoutError(String(e)));
+    return () => { cancelled = true; };
+  }, [props.graph, editing, emit]);
+
+  const commit = useCallback((next: Graph) => {
+    if (!doc) return;
+    history.current.push(doc);
+    setHistoryVersion((v) => v + 1);
+    setDoc(next);
+    emit(next);
+  }, [doc, emit]);
+
+  const view = useMemo(() => (doc ? buildView(doc) : { nodes: [], edges: [] }), [doc]);
+
+  useEffect(() => {
+    const keep = new Set(selected);
+    setNodes(view.nodes.map((n) => (keep.has(n.id) ? { ...n, selected: true } : n)));
+    setEdges(view.edges);
+    if (!fitted.current && view.nodes.length) {
+      fitted.current = true;
+      requestAnimationFrame(() => rf.fitView({ padding: 0.12, maxZoom: 1.1 }));
+    }
+    // the selection is read, not tracked: a selection change must not rebuild the nodes
+  }, [view, setNodes, setEdges, rf]);
+
+  // Validation problems, by the path of every drawn node they concern.
+  useEffect(() => {
+    const byNode = new Map<string, Issue[]>();
+    for (const i of props.issues ?? []) {
+      if (!i.node) continue;
+      const key = `${i.template}\u0000${i.node}`;
+      if (!byNode.has(key)) byNode.set(key, []);
+      byNode.get(key)!.push(i);
+    }
+    const next: Record<string, Issue[]> = {};
+    for (const n of view.nodes) {
+      if (n.type !== "step" && n.type !== "group") continue;
+      const d = n.data as StepData;
+      const found = byNode.get(`${d.owner}\u0000${d.node.name}`);
+      if (found) next[d.path] = found;
+    }
+    issueStore.reset(next);
+  }, [props.issues, view, issueStore]);
+
+  const toggleCollapsed = useCallback((path: string, collapse: boolean) => {
+    if (!doc) return;
+    autoLayout(setCollapsed(doc, path, collapse), true).then(commit, (e: unknown) => setLayoutError(String(e)));
+  }, [doc, commit]);
+
+  const ctx: CanvasContextValue = useMemo(
+    () => ({ mode, issues: issueStore, status: statusStore, toggleCollapsed }),
+    [mode, issueStore, statusStore, toggleCollapsed],
+  );
+
+  // ---- editing -------------------------------------------------------------------------------
+  const scopeOfNode = (id: string): string | null => {
+    if (id === "@inputs" || id === "@outputs") return "";
+    const n = view.nodes.find((x) => x.id === id);
+    return n && (n.type === "step" || n.type === "group") ? (n.data as StepData).scope : null;
+  };
+
+  const toGraphEdge = (c: Connection): { scope: string; edge: GraphEdge } | { error: string } => {
+    const sh = parseHandle(c.sourceHandle);
+    const th = parseHandle(c.targetHandle);
+    if (!sh || !th) return { error: "unknown port" };
+    const err = wireError(sh, th);
+    if (err) return { error: err };
+    // A group's inner handles are its template's @inputs / @outputs, in the group's own scope.
+    const srcInner = sh.role === "inner-in";
+    const tgtInner = th.role === "inner-out";
+    const sScope = srcInner ? c.source : scopeOfNode(c.source);
+    const tScope = tgtInner ? c.target : scopeOfNode(c.target);
+    if (sScope === null || tScope === null) return { error: "unknown node" };
+    if (sScope !== tScope) return { error: "wires connect nodes of the same template" };
+    if (c.source === c.target && !srcInner) return { error: "a node cannot feed itself" };
+    const end = (id: string, inner: boolean) => (inner ? (id === c.source ? "@inputs" : "@outputs") : splitPath(id).name);
+    const port = (h: typeof sh) => ("port" in h ? h.port : undefined);
+    if (sh.role === "ctl-out" && th.role === "ctl-in") {
+      return { scope: sScope, edge: { kind: "control", source: { node: splitPath(c.source).name }, target: { node: splitPath(c.target).name } } };
+    }
+    const kind = sh.role === "with_param" || !("kind" in sh) ? "parameter" : sh.kind;
+    const source = { node: c.source === "@inputs" ? "@inputs" : end(c.source, srcInner), port: port(sh) };
+    const target = th.role === "with_param"
+      ? { node: splitPath(c.target).name, option: "with_param" as const }
+      : { node: c.target === "@outputs" ? "@outputs" : end(c.target, tgtInner), port: port(th) };
+    return { scope: sScope, edge: { kind, source, target } as GraphEdge };
+  };
+
+  const isValidConnection = (c: Connection | FlowEdge) => "scope" in toGraphEdge(c as Connection);
+
+  const onConnect = (c: Connection) => {
+    if (!doc) return;
+    const r = toGraphEdge(c);
+    if ("edge" in r) commit(connect(doc, r.scope, r.edge));
+  };
+
+  const deleteSelection = () => {
+    if (!doc) return;
+    const paths = selected.filter((id) => scopeOfNode(id) !== null && !id.startsWith("@"));
+    const es = selectedEdges.map((e) => e.data as EdgeData);
+    if (!paths.length && !es.length) return;
+    commit(removeItems(doc, paths, es));
+    setSelected([]);
+    setSelectedEdges([]);
+  };
+
+  const undo = () => {
+    if (!doc) return;
+    const g = history.current.undo(doc);
+    if (g) { setDoc(g); emit(g); setHistoryVersion((v) => v + 1); }
+  };
+  const redo = () => {
+    if (!doc) return;
+    const g = history.current.redo(doc);
+    if (g) { setDoc(g); emit(g); setHistoryVersion((v) => v + 1); }
+  };
+  const relayout = () => {
+    if (doc) autoLayout(doc, true).then((g) => { commit(g); requestAnimationFrame(() => rf.fitView({ padding: 0.12, maxZoom: 1.1 })); });
+  };
+
+  const onKeyDown = (e: KeyboardEvent) => {
+    const target = e.target as HTMLElement;
+    if (target.closest("input, textarea, select")) return; // typing in a field
+    e.stopPropagation(); // keep JupyterLab's notebook shortcuts out of the canvas
+    if (!editing) return;
+    const mod = e.ctrlKey || e.metaKey;
+    if (e.key === "Delete" || e.key === "Backspace") { e.preventDefault(); deleteSelection(); }
+    else if (mod && e.key.toLowerCase() === "z" && !e.shiftKey) { e.preventDefault(); undo(); }
+    else if (mod && (e.key.toLowerCase() === "y" || (e.key.toLowerCase() === "z" && e.shiftKey))) { e.preventDefault(); redo(); }
+    else if (mod && e.key.toLowerCase() === "c") { clipboard = doc ? copyItems(doc, selected.filter((id) => !id.startsWith("@"))) : null; }
+    else if (mod && e.key.toLowerCase() === "v" && clipboard && doc) {
+      e.preventDefault();
+      const scope = selected.length ? (scopeOfNode(selected[0]) ?? "") : "";
+      const r = paste(doc, scope, clipboard);
+      commit(r.graph);
+      setSelected(r.paths);
+    } else if (mod && e.key.toLowerCase() === "a") {
+      e.preventDefault();
+      setNodes((ns) => ns.map((n) => ({ ...n, selected: n.type !== "lane" })));
+    }
+  };
+
+  const dropTarget = (point: { x: number; y: number }) => {
+    // The deepest expanded group under the point, or the top level.
+    let best: { scope: string; origin: { x: number; y: number } } = { scope: "", origin: { x: 0, y: 0 } };
+    for (const n of view.nodes) {
+      if (n.type !== "group") continue;
+      const internal = rf.getInternalNode(n.id);
+      if (!internal) continue;
+      const p = internal.internals.positionAbsolute;
+      const d = n.data as StepData;
+      if (point.x >= p.x && point.x <= p.x + d.width && point.y >= p.y && point.y <= p.y + d.height &&
+        n.id.length >= best.scope.length) {
+        best = { scope: n.id, origin: { x: p.x + SCOPE_OFFSET.x, y: p.y + SCOPE_OFFSET.y } };
+      }
+    }
+    return best;
+  };
+
+  const stageAt = (scope: string, x: number): number | undefined => {
+    if (!doc) return undefined;
+    const t = scopeTemplate(doc, scope);
+    if (t.kind !== "steps") return undefined;
+    const positions = templateLayout(doc, scopeTemplateName(doc, scope)).nodes ?? {};
+    let bestStage: number | undefined;
+    let bestDist = Infinity;
+    let maxX = -Infinity;
+    for (const n of t.nodes ?? []) {
+      const p = positions[n.name];
+      if (!p) continue;
+      maxX = Math.max(maxX, p.x);
+      const dist = Math.abs(p.x + 120 - x);
+      if (dist < bestDist) { bestDist = dist; bestStage = n.stage ?? 0; }
+    }
+    return bestDist < 170 && x < maxX + 240 ? bestStage : undefined;
+  };
+
+  const placeEntry = (entry: PaletteEntry, point: { x: number; y: number }) => {
+    if (!doc) return;
+    const { scope, origin } = dropTarget(point);
+    const pos = { x: point.x - origin.x - 20, y: point.y - origin.y - 20 };
+    const r = addNode(doc, scope, entry.name, entry.template, pos, stageAt(scope, pos.x));
+    commit(r.graph);
+    setSelected([r.path]);
+  };
+
+  const onDrop = (e: DragEvent) => {
+    const raw = e.dataTransfer.getData(DRAG_MIME);
+    if (!raw || !editing) return;
+    e.preventDefault();
+    placeEntry(JSON.parse(raw) as PaletteEntry, rf.screenToFlowPosition({ x: e.clientX, y: e.clientY }));
+  };
+
+  const addAtCentre = (entry: PaletteEntry) => {
+    const box = wrapper.current?.querySelector(".react-flow")?.getBoundingClientRect();
+    if (!box) return;
+    placeEntry(entry, rf.screenToFlowPosition({ x: box.x + box.width / 2, y: box.y + box.height / 2 }));
+  };
+
+  const onNodeDragStop = (_: unknown, __: FlowNode, dragged: FlowNode[]) => {
+    if (!doc || !editing) return;
+    const moves = dragged.filter((n) => n.type !== "lane").map((n) => ({
+      path: n.id,
+      x: n.position.x - (n.parentId ? SCOPE_OFFSET.x : 0),
+      y: n.position.y - (n.parentId ? SCOPE_OFFSET.y : 0),
+    }));
+    if (moves.length) commit(movePositions(doc, moves));
+  };
+
+  const focusIssue = (issue: Issue) => {
+    const n = view.nodes.find((x) => (x.type === "step" || x.type === "group") &&
+      (x.data as StepData).owner === issue.template && (x.data as StepData).node.name === issue.node);
+    if (!n) return;
+    setSelected([n.id]);
+    setNodes((ns) => ns.map((m) => ({ ...m, selected: m.id === n.id })));
+    rf.fitView({ nodes: [{ id: n.id }], duration: 300, maxZoom: 1.2, padding: 0.6 });
+  };
+
+  const selectedNode = selected.length === 1 ? view.nodes.find((n) => n.id === selected[0]) : undefined;
+  const selectedData = selectedNode && (selectedNode.type === "step" || selectedNode.type === "group")
+    ? (selectedNode.data as StepData) : undefined;
+  const patchSelected = (patch: NodePatch) => {
+    if (!doc || !selectedData) return;
+    try {
+      const r = updateNode(doc, selectedData.path, patch);
+      commit(r.graph);
+      setSelected([r.path]);
+    } catch (err) {
+      setLayoutError(String(err));
+    }
+  };
+  const setSelectedLiteral = (port: string, value: Json | undefined) => {
+    if (doc && selectedData) commit(setLiteral(doc, selectedData.path, port, value));
+  };
+
+  const issues = props.issues ?? [];
+  const wf = props.workflow;
+  const large = view.nodes.length > 400;
+  const notice = layoutError ? { level: "error" as const, text: layoutError } : props.notice;
+
+  return (
+    <CanvasContext.Provider value={ctx}>
+      <div
+        ref={wrapper}
+        className={`dfl-root dfl-mode-${mode}`}
+        style={{ height: props.height ?? 640 }}
+        onKeyDown={onKeyDown}
+        tabIndex={0}
+        data-lm-suppress-shortcuts="true"
+      >
+        <div className="dfl-toolbar">
+          <span className="dfl-title" title="workflow name">{doc?.name ?? props.graph.name}</span>
+          {editing ? (
+            <span className={`dfl-chip ${issues.length ? "dfl-chip-bad" : "dfl-chip-ok"}`} data-testid="validity">
+              {issues.length ? `${issues.length} problem${issues.length > 1 ? "s" : ""}` : "✓ valid"}
+            </span>
+          ) : (
+            wf?.phase && <span className="dfl-chip" data-phase={wf.phase} data-testid="workflow-phase">{wf.phase}</span>
+          )}
+          {!editing && wf?.progress && <span className="dfl-muted" data-testid="workflow-progress">{wf.progress}</span>}
+          <span className="dfl-spacer" />
+          {editing && (
+            <>
+              <button className="dfl-button" onClick={undo} disabled={!history.current.canUndo} title="Undo (Ctrl+Z)">↶ Undo</button>
+              <button className="dfl-button" onClick={redo} disabled={!history.current.canRedo} title="Redo (Ctrl+Shift+Z)">↷ Redo</button>
+              <button className="dfl-button" onClick={relayout} title="Lay out left to right">⇶ Layout</button>
+              <span className="dfl-sep" />
+            </>
+          )}
+          {(props.actions ?? []).map((a) => (
+            <button key={a.action} className={`dfl-button${a.primary ? " dfl-primary" : ""}`} data-action={a.action}
+              disabled={a.enabled === false} title={a.title} onClick={() => props.onAction?.(a.action)}>
+              {a.label}
+            </button>
+          ))}
+        </div>
+        {notice && <div className={`dfl-notice dfl-notice-${notice.level}`} data-testid="notice">{notice.text}</div>}
+        <div className="dfl-body">
+          {editing && <Palette entries={props.palette ?? []} onAdd={addAtCentre} />}
+          <div className="dfl-flow" onDragOver={(e) => { e.preventDefault(); e.dataTransfer.dropEffect = "copy"; }} onDrop={onDrop}>
+            <ReactFlow<FlowNode, FlowEdge>
+              nodes={nodes}
+              edges={edges}
+              nodeTypes={nodeTypes}
+              onNodesChange={onNodesChange}
+              onEdgesChange={onEdgesChange}
+              onConnect={onConnect}
+              isValidConnection={isValidConnection}
+              onNodeDragStop={onNodeDragStop}
+              onSelectionChange={({ nodes: ns, edges: es }) => {
+                setSelected(ns.filter((n) => n.type !== "lane").map((n) => n.id));
+                setSelectedEdges(es);
+              }}
+              onNodeClick={(_, n) => { if (!editing && (n.type === "step" || n.type === "group")) props.onStepClick?.(n.id); }}
+              nodesDraggable
+              nodesConnectable={editing}
+              elementsSelectable
+              deleteKeyCode={null}
+              selectionKeyCode="Shift"
+              multiSelectionKeyCode={["Meta", "Control"]}
+              minZoom={0.05}
+              maxZoom={2}
+              onlyRenderVisibleElements={large}
+              proOptions={{ hideAttribution: true }}
+              defaultEdgeOptions={{ type: "default" }}
+            >
+              <Background gap={20} size={1} />
+              <MiniMap pannable zoomable nodeStrokeWidth={3} nodeClassName={(n) => `dfl-mini-${n.type}`} />
+              <Controls showInteractive={false} />
+            </ReactFlow>
+          </div>
+          {editing && (
+            <div className="dfl-side">
+              {selectedData && doc ? (
+                <Properties
+                  key={selectedData.path}
+                  node={selectedData.node}
+                  template={selectedData.template}
+                  ownerKind={selectedData.ownerKind}
+                  edges={scopeTemplate(doc, selectedData.scope).edges ?? []}
+                  onPatch={patchSelected}
+                  onLiteral={setSelectedLiteral}
+                />
+              ) : (
+                <div className="dfl-hint">
+                  {selected.length > 1 ? `${selected.length} selected` : "Select a step to edit it; drag templates from the palette; wire an output to an input."}
+                </div>
+              )}
+              <Problems issues={issues} onFocus={focusIssue} />
+            </div>
+          )}
+          {!editing && props.details && (
+            <div className="dfl-side">
+              <Details
+                details={props.details}
+                onClose={() => props.onStepClick?.(null)}
+                onItem={(i) => props.onStepClick?.(props.details!.path, i)}
+                onAction={(a) => props.onAction?.(`${a}:${props.details!.path}`)}
+              />
+            </div>
+          )}
+        </div>
+      </div>
+    </CanvasContext.Provider>
+  );
+}
+

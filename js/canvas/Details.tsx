@@ -1,0 +1,111 @@
+// The monitor's step panel: phase, key, duration, error, inputs and outputs (artifact previews) and logs.
+import { formatDuration } from "./nodes";
+import type { PortValue, Preview, StepDetails } from "./types";
+
+export function PreviewView({ preview }: { preview: Preview }) {
+  switch (preview.kind) {
+    case "text":
+    case "json":
+      return (
+        <pre className={`dfl-preview dfl-preview-${preview.kind}`}>
+          {preview.text}{preview.truncated ? "\n…" : ""}
+        </pre>
+      );
+    case "table":
+      return (
+        <div className="dfl-preview dfl-preview-table">
+          <table>
+            <thead><tr>{preview.columns.map((c, i) => <th key={i}>{c}</th>)}</tr></thead>
+            <tbody>{preview.rows.map((r, i) => <tr key={i}>{r.map((v, j) => <td key={j}>{v}</td>)}</tr>)}</tbody>
+          </table>
+          {preview.truncated && <div className="dfl-muted">first rows shown</div>}
+        </div>
+      );
+    case "image":
+      return <img className="dfl-preview dfl-preview-image" src={`data:${preview.mime};base64,${preview.data}`} alt="artifact" />;
+    case "array":
+      return (
+        <div className="dfl-preview dfl-preview-array">
+          <div className="dfl-muted">array {preview.dtype} shape ({preview.shape.join(", ")})</div>
+          <pre>{preview.summary}</pre>
+        </div>
+      );
+    case "directory":
+      return (
+        <ul className="dfl-preview dfl-preview-directory">
+          {preview.entries.map((e) => (
+            <li key={e.name}>{e.dir ? "📁" : "📄"} {e.name}{e.size !== null ? <span className="dfl-muted"> {e.size} B</span> : null}</li>
+          ))}
+          {preview.truncated && <li className="dfl-muted">…</li>}
+        </ul>
+      );
+    case "binary":
+      return <div className="dfl-preview dfl-muted">binary file, {preview.size} bytes</div>;
+    case "missing":
+      return <div className="dfl-preview dfl-muted">{preview.message}</div>;
+  }
+}
+
+function Port({ p }: { p: PortValue }) {
+  return (
+    <div className={`dfl-detail-port dfl-port-${p.kind}`} data-port={p.name}>
+      <div className="dfl-detail-port-name">
+        <span className={`dfl-port-glyph dfl-port-glyph-${p.kind}`} />
+        {p.name}
+        {p.value !== undefined && <code className="dfl-detail-value">{p.value}</code>}
+      </div>
+      {p.preview && <PreviewView preview={p.preview} />}
+    </div>
+  );
+}
+
+export function Details({ details, onClose, onItem, onAction }: {
+  details: StepDetails;
+  onClose(): void;
+  onItem(index: number): void;
+  onAction(action: string): void;
+}) {
+  return (
+    <div className="dfl-details" aria-label="Step details" data-path={details.path}>
+      <div className="dfl-panel-title">
+        <span>{details.path}</span>
+        <button className="dfl-icon-button" onClick={onClose} title="Close">✕</button>
+      </div>
+      {details.error ? <div className="dfl-error">{details.error}</div> : (
+        <>
+          <div className="dfl-detail-meta">
+            {details.phase && <span className="dfl-chip" data-phase={details.phase}>{details.phase}</span>}
+            {details.duration != null && <span>{formatDuration(details.duration)}</span>}
+            {details.key && <span className="dfl-muted">key {details.key}</span>}
+          </div>
+          {details.message && <div className="dfl-error">{details.message}</div>}
+          {details.items && details.items.length > 0 && (
+            <label className="dfl-field">
+              <span className="dfl-field-label">item</span>
+              <select className="dfl-input" value={details.item ?? 0} onChange={(e) => onItem(Number(e.target.value))}>
+                {details.items.map((it) => <option key={it.index} value={it.index}>{it.label} — {it.phase}</option>)}
+              </select>
+            </label>
+          )}
+          {details.actions && details.actions.length > 0 && (
+            <div className="dfl-row">
+              {details.actions.map((a) => <button key={a} className="dfl-button" onClick={() => onAction(a)}>{a}</button>)}
+            </div>
+          )}
+          <div className="dfl-section-title">Inputs</div>
+          {details.inputs.length ? details.inputs.map((p) => <Port key={`i-${p.kind}-${p.name}`} p={p} />)
+            : <div className="dfl-muted">none</div>}
+          <div className="dfl-section-title">Outputs</div>
+          {details.outputs.length ? details.outputs.map((p) => <Port key={`o-${p.kind}-${p.name}`} p={p} />)
+            : <div className="dfl-muted">none</div>}
+          {details.logs !== undefined && (
+            <>
+              <div className="dfl-section-title">Logs</div>
+              <pre className="dfl-logs">{details.logs || "(no output)"}</pre>
+            </>
+          )}
+        </>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,245 @@
+// The drawn nodes: a step/task, an expanded Steps/DAG group, the workflow's inputs/outputs, a stage lane.
+import { Handle, type NodeProps, Position } from "@xyflow/react";
+import { memo } from "react";
+import { useCanvas } from "./context";
+import { GROUP_HEADER, GUTTER, HEADER, ROW, groupRowY, rowY } from "./geometry";
+import { Badge, KIND_LABEL, KindIcon } from "./icons";
+import { type Port, describePort, handleId } from "./ports";
+import { useKey } from "./store";
+import type { GraphNode, Issue, NodeStatus } from "./types";
+import type { IoData, LaneData, StepNode } from "./view";
+
+function nodeBadges(node: GraphNode) {
+  const badges = [];
+  if (node.with_param !== undefined || node.with_sequence) {
+    const what = node.with_sequence ? `with_sequence ${JSON.stringify(node.with_sequence)}`
+      : `with_param ${typeof node.with_param === "string" ? node.with_param : JSON.stringify(node.with_param)}`;
+    badges.push(<Badge key="loop" label="⟳ loop" title={`Fans out: ${what}`} tone="loop" />);
+  }
+  if (node.when) badges.push(<Badge key="when" label="◇ when" title={`Runs when ${node.when}`} tone="when" />);
+  if (node.key) badges.push(<Badge key="key" label={`⚷ ${node.key}`} title={`key: ${node.key}`} tone="key" />);
+  if (node.continue_on_failed || node.continue_on_error) {
+    badges.push(<Badge key="cont" label="↷" title="continues on failure" tone="cont" />);
+  }
+  return badges;
+}
+
+export function formatDuration(seconds: number): string {
+  if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 1 : 0)} s`;
+  const m = Math.floor(seconds / 60);
+  if (m < 60) return `${m} m ${Math.round(seconds % 60)} s`;
+  return `${Math.floor(m / 60)} h ${m % 60} m`;
+}
+
+export function statusDuration(s: NodeStatus): number | null {
+  if (!s.startedAt) return null;
+  const end = s.finishedAt ? Date.parse(s.finishedAt) : Date.now();
+  return Math.max(0, (end - Date.parse(s.startedAt)) / 1000);
+}
+
+export function progressText(s: NodeStatus): string | null {
+  if (!s.total || s.total <= 1) return null;
+  const c = s.counts ?? {};
+  const parts = [`${c.Succeeded ?? 0}/${s.total} succeeded`];
+  const failed = (c.Failed ?? 0) + (c.Error ?? 0);
+  if (failed) parts.push(`${failed} failed`);
+  if (c.Running) parts.push(`${c.Running} running`);
+  return parts.join(", ");
+}
+
+function StatusLine({ status }: { status: NodeStatus | undefined }) {
+  if (!status) return null;
+  const d = statusDuration(status);
+  const progress = progressText(status);
+  return (
+    <div className="dfl-status-line" data-phase={status.phase}>
+      <span className="dfl-phase-dot" />
+      <span className="dfl-phase">{progress ?? status.phase}</span>
+      {d !== null && <span className="dfl-duration">{formatDuration(d)}</span>}
+    </div>
+  );
+}
+
+function IssueBadge({ issues }: { issues: Issue[] | undefined }) {
+  if (!issues?.length) return null;
+  return (
+    <span className="dfl-issue-badge" title={issues.map((i) => `${i.code}: ${i.message}`).join("\n")}>
+      {issues.length}
+    </span>
+  );
+}
+
+function PortRow({ port, side, y, issue, left }: { port: Port; side: "in" | "out"; y: number; issue?: Issue; left?: number }) {
+  return (
+    <div
+      className={`dfl-port dfl-port-${side} dfl-port-${port.kind}${issue ? " dfl-port-bad" : ""}`}
+      style={{ top: y - ROW / 2, ...(left !== undefined ? { left } : {}) }}
+      title={describePort(port) + (issue ? `\n⚠ ${issue.message}` : "")}
+      data-port={port.name}
+    >
+      <span className="dfl-port-name">{port.name}{port.required && side === "in" ? "*" : ""}</span>
+    </div>
+  );
+}
+
+function ports(data: StepNode["data"], issues: Issue[] | undefined, yOf: (i: number) => number, editable: boolean) {
+  const portIssue = (name: string) => issues?.find((i) => i.port === name);
+  return (
+    <>
+      {data.inputs.map((p, i) => (
+        <div key={`in-${p.kind}-${p.name}`}>
+          <Handle type="target" position={Position.Left} id={handleId({ role: "in", kind: p.kind, port: p.name })}
+            className={`dfl-handle dfl-handle-${p.kind}`} style={{ top: yOf(i) }} isConnectable={editable} />
+          <PortRow port={p} side="in" y={yOf(i)} issue={portIssue(p.name)} />
+        </div>
+      ))}
+      {data.outputs.map((p, i) => (
+        <div key={`out-${p.kind}-${p.name}`}>
+          <Handle type="source" position={Position.Right} id={handleId({ role: "out", kind: p.kind, port: p.name })}
+            className={`dfl-handle dfl-handle-${p.kind}`} style={{ top: yOf(i) }} isConnectable={editable} />
+          <PortRow port={p} side="out" y={yOf(i)} issue={portIssue(p.name)} />
+        </div>
+      ))}
+    </>
+  );
+}
+
+function ControlHandles({ data, editable }: { data: StepNode["data"]; editable: boolean }) {
+  return (
+    <>
+      <Handle type="target" position={Position.Top} id="opt:with_param" className="dfl-handle dfl-handle-option"
+        style={{ left: 34 }} title="with_param: fan out over a list parameter" isConnectable={editable} />
+      {data.ownerKind === "dag" && (
+        <>
+          <Handle type="target" position={Position.Left} id="ctl-in" className="dfl-handle dfl-handle-control"
+            style={{ top: 14 }} title="runs after (control dependency)" isConnectable={editable} />
+          <Handle type="source" position={Position.Right} id="ctl-out" className="dfl-handle dfl-handle-control"
+            style={{ top: 14 }} title="then runs (control dependency)" isConnectable={editable} />
+        </>
+      )}
+    </>
+  );
+}
+
+function Header({ data, status, issues }: { data: StepNode["data"]; status?: NodeStatus; issues?: Issue[] }) {
+  const { toggleCollapsed } = useCanvas();
+  const kind = data.template?.kind;
+  return (
+    <div className="dfl-node-header" style={{ height: HEADER }}>
+      <KindIcon kind={kind} />
+      <div className="dfl-node-titles">
+        <div className="dfl-node-name" title={data.path}>{data.node.name}</div>
+        <div className="dfl-node-template">
+          {data.node.template}{kind ? ` · ${KIND_LABEL[kind]}` : " · missing template"}
+        </div>
+      </div>
+      <div className="dfl-node-badges">{nodeBadges(data.node)}</div>
+      <IssueBadge issues={issues} />
+      {data.expandable && (
+        <button className="dfl-collapse nodrag" title={data.expanded ? "Collapse" : "Expand"}
+          onClick={(e) => { e.stopPropagation(); toggleCollapsed(data.path, data.expanded); }}>
+          {data.expanded ? "▾" : "▸"}
+        </button>
+      )}
+      {status && <StatusLine status={status} />}
+    </div>
+  );
+}
+
+export const StepNodeView = memo(function StepNodeView({ data, selected }: NodeProps<StepNode>) {
+  const { mode, issues: issueStore, status: statusStore } = useCanvas();
+  const issues = useKey(issueStore, data.path);
+  const status = useKey(statusStore, data.path);
+  const editable = mode === "edit";
+  return (
+    <div
+      className={`dfl-node dfl-step${selected ? " selected" : ""}${issues?.length ? " dfl-has-issues" : ""}`}
+      data-path={data.path}
+      data-phase={status?.phase}
+      style={{ width: data.width, height: data.height }}
+    >
+      <ControlHandles data={data} editable={editable} />
+      <Header data={data} status={status} issues={issues} />
+      {ports(data, issues, rowY, editable)}
+    </div>
+  );
+});
+
+export const GroupNodeView = memo(function GroupNodeView({ data, selected }: NodeProps<StepNode>) {
+  const { mode, issues: issueStore, status: statusStore } = useCanvas();
+  const issues = useKey(issueStore, data.path);
+  const status = useKey(statusStore, data.path);
+  const editable = mode === "edit";
+  return (
+    <div
+      className={`dfl-node dfl-group dfl-group-${data.template?.kind}${selected ? " selected" : ""}${issues?.length ? " dfl-has-issues" : ""}`}
+      data-path={data.path}
+      data-phase={status?.phase}
+      style={{ width: data.width, height: data.height }}
+    >
+      <ControlHandles data={data} editable={editable} />
+      <Header data={data} status={status} issues={issues} />
+      <div className="dfl-gutter dfl-gutter-in" style={{ top: GROUP_HEADER, width: GUTTER }} />
+      <div className="dfl-gutter dfl-gutter-out" style={{ top: GROUP_HEADER, width: GUTTER }} />
+      {data.inputs.map((p, i) => (
+        <div key={`in-${p.kind}-${p.name}`}>
+          <Handle type="target" position={Position.Left} id={handleId({ role: "in", kind: p.kind, port: p.name })}
+            className={`dfl-handle dfl-handle-${p.kind}`} style={{ top: groupRowY(i) }} isConnectable={editable} />
+          <PortRow port={p} side="in" y={groupRowY(i)} />
+          <Handle type="source" position={Position.Right} id={handleId({ role: "inner-in", kind: p.kind, port: p.name })}
+            className={`dfl-handle dfl-handle-${p.kind}`} style={{ top: groupRowY(i), left: GUTTER, right: "auto" }}
+            isConnectable={editable} />
+        </div>
+      ))}
+      {data.outputs.map((p, i) => (
+        <div key={`out-${p.kind}-${p.name}`}>
+          <Handle type="target" position={Position.Left} id={handleId({ role: "inner-out", kind: p.kind, port: p.name })}
+            className={`dfl-handle dfl-handle-${p.kind}`}
+            style={{ top: groupRowY(i), left: "auto", right: GUTTER }} isConnectable={editable} />
+          <PortRow port={p} side="out" y={groupRowY(i)} />
+          <Handle type="source" position={Position.Right} id={handleId({ role: "out", kind: p.kind, port: p.name })}
+            className={`dfl-handle dfl-handle-${p.kind}`} style={{ top: groupRowY(i) }} isConnectable={editable} />
+        </div>
+      ))}
+    </div>
+  );
+});
+
+export const IoNodeView = memo(function IoNodeView({ data, selected }: NodeProps<import("@xyflow/react").Node<IoData>>) {
+  const { mode } = useCanvas();
+  const inputs = data.side === "inputs";
+  return (
+    <div className={`dfl-node dfl-io${selected ? " selected" : ""}`} data-path={data.path} style={{ height: data.height }}>
+      <div className="dfl-node-header" style={{ height: HEADER }}>
+        <span className="dfl-kind dfl-kind-io">{inputs ? "⇥" : "⇤"}</span>
+        <div className="dfl-node-titles">
+          <div className="dfl-node-name">{inputs ? "Workflow inputs" : "Workflow outputs"}</div>
+          <div className="dfl-node-template">entrypoint {inputs ? "inputs" : "outputs"}</div>
+        </div>
+      </div>
+      {data.ports.map((p, i) => (
+        <div key={`${p.kind}-${p.name}`}>
+          <Handle
+            type={inputs ? "source" : "target"}
+            position={inputs ? Position.Right : Position.Left}
+            id={handleId({ role: inputs ? "out" : "in", kind: p.kind, port: p.name })}
+            className={`dfl-handle dfl-handle-${p.kind}`}
+            style={{ top: rowY(i) }}
+            isConnectable={mode === "edit"}
+          />
+          <PortRow port={p} side={inputs ? "out" : "in"} y={rowY(i)} />
+        </div>
+      ))}
+    </div>
+  );
+});
+
+export const LaneNodeView = memo(function LaneNodeView({ data }: NodeProps<import("@xyflow/react").Node<LaneData>>) {
+  return (
+    <div className="dfl-lane" style={{ width: data.width, height: data.height }}>
+      <span className="dfl-lane-label">{data.label}</span>
+    </div>
+  );
+});
+
+export const nodeTypes = { step: StepNodeView, group: GroupNodeView, io: IoNodeView, lane: LaneNodeView };

@@ -1,0 +1,163 @@
+// The graph document (docs/graph-format.md, dflow_lab/graph/schema.json) as TypeScript types, and the
+// shapes the canvas exchanges with its host (the anywidget model or the JupyterLab document).
+
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+export type TemplateKind = "python" | "shell" | "script" | "container" | "steps" | "dag";
+export type PortKind = "parameter" | "artifact";
+export type EdgeKind = PortKind | "control";
+
+export interface PortSpec {
+  type?: string | null;
+  description?: string | null;
+  default?: Json;
+  optional?: boolean;
+  path?: string | null;
+  big?: boolean;
+  [key: string]: Json | undefined;
+}
+
+export interface PortGroup {
+  parameters?: Record<string, PortSpec>;
+  artifacts?: Record<string, PortSpec>;
+}
+
+export interface Endpoint {
+  node: string;
+  port?: string;
+  option?: "with_param";
+}
+
+export interface GraphEdge {
+  kind: EdgeKind;
+  source: Endpoint;
+  target: Endpoint;
+}
+
+export interface Sequence {
+  start?: number | string | null;
+  end?: number | string | null;
+  count?: number | string | null;
+  format?: string | null;
+}
+
+export interface GraphNode {
+  name: string;
+  template: string;
+  stage?: number;
+  parameters?: Record<string, Json>;
+  artifacts?: Record<string, Json>;
+  when?: string | null;
+  with_param?: Json;
+  with_sequence?: Sequence | null;
+  key?: string | null;
+  continue_on_failed?: boolean;
+  continue_on_error?: boolean;
+  continue_on_num_success?: number | null;
+  continue_on_success_ratio?: number | null;
+  parallelism?: number | null;
+  slices?: Record<string, Json> | null;
+  options?: Record<string, Json>;
+}
+
+export interface Template {
+  kind: TemplateKind;
+  description?: string | null;
+  inputs?: PortGroup;
+  outputs?: PortGroup;
+  options?: Record<string, Json>;
+  op?: string;
+  image?: string | null;
+  script?: string;
+  command?: string[] | null;
+  args?: string[] | null;
+  parallelism?: number | null;
+  nodes?: GraphNode[];
+  edges?: GraphEdge[];
+}
+
+export interface Position {
+  x: number;
+  y: number;
+  width?: number;
+  height?: number;
+  collapsed?: boolean;
+}
+
+export interface TemplateLayout {
+  nodes?: Record<string, Position>;
+  viewport?: { x: number; y: number; zoom: number };
+  [key: string]: unknown;
+}
+
+export interface Graph {
+  version: 1;
+  name: string;
+  entrypoint: string;
+  parameters?: Record<string, Json>;
+  templates: Record<string, Template>;
+  layout?: { templates?: Record<string, TemplateLayout>; [key: string]: unknown };
+  [key: string]: unknown;
+}
+
+/** A problem reported by `dflow_lab.graph.validate` (Issue.to_dict()). */
+export interface Issue {
+  code: string;
+  message: string;
+  template: string | null;
+  node: string | null;
+  port: string | null;
+  path?: string | null;
+}
+
+/** A template the palette offers: one of the workflow's, or a Python OP found in a module. */
+export interface PaletteEntry {
+  name: string;
+  source: string; // "workflow" or the module it was found in
+  template: Template;
+}
+
+export type Phase = "Pending" | "Running" | "Succeeded" | "Failed" | "Error" | "Skipped" | "Omitted";
+
+/** The live status of one canvas node (a step, a task, or all items of its fan-out). */
+export interface NodeStatus {
+  phase: Phase;
+  startedAt?: string | null;
+  finishedAt?: string | null;
+  message?: string | null;
+  counts?: Partial<Record<Phase, number>>;
+  total?: number;
+}
+
+/** What the monitor shows for one step when it is clicked. */
+export interface StepDetails {
+  path: string;
+  phase?: Phase;
+  key?: string | null;
+  duration?: number | null;
+  message?: string | null;
+  items?: { index: number; label: string; phase: Phase }[];
+  item?: number | null;
+  inputs: PortValue[];
+  outputs: PortValue[];
+  logs?: string;
+  actions?: string[];
+  error?: string;
+}
+
+export interface PortValue {
+  name: string;
+  kind: PortKind;
+  value?: string;
+  preview?: Preview;
+}
+
+export type Preview =
+  | { kind: "text"; text: string; truncated: boolean }
+  | { kind: "json"; text: string; truncated: boolean }
+  | { kind: "table"; columns: string[]; rows: string[][]; truncated: boolean }
+  | { kind: "image"; mime: string; data: string }
+  | { kind: "array"; shape: number[]; dtype: string; summary: string }
+  | { kind: "directory"; entries: { name: string; size: number | null; dir: boolean }[]; truncated: boolean }
+  | { kind: "binary"; size: number }
+  | { kind: "missing"; message: string };

@@ -1,0 +1,81 @@
+// anywidget entry of dflow_lab.widgets.WorkflowCanvas and WorkflowMonitor: the shared canvas component
+// bound to the Python widget's traits and custom messages.
+import "@xyflow/react/dist/style.css";
+import "../canvas/styles.css";
+import { useCallback, useEffect, useMemo, useState } from "react";
+import { createRoot } from "react-dom/client";
+import { Canvas, type HostAction, type WorkflowState } from "../canvas/Canvas";
+import { KeyedStore } from "../canvas/store";
+import type { Graph, Issue, NodeStatus, PaletteEntry, StepDetails } from "../canvas/types";
+import { type AnyModel, useTrait } from "./model";
+
+type Incoming =
+  | { type: "status"; changes: Record<string, NodeStatus | null>; reset?: boolean }
+  | { type: "details"; details: StepDetails | null };
+
+function WidgetApp({ model }: { model: AnyModel }) {
+  const graph = useTrait<Graph>(model, "graph");
+  const view = useTrait<"canvas" | "monitor">(model, "view");
+  const issues = useTrait<Issue[]>(model, "issues");
+  const palette = useTrait<PaletteEntry[]>(model, "palette");
+  const actions = useTrait<HostAction[]>(model, "actions");
+  const notice = useTrait<{ level: "info" | "error"; text: string } | null>(model, "notice");
+  const workflow = useTrait<WorkflowState | null>(model, "workflow_state");
+  const height = useTrait<number>(model, "height");
+  const status = useMemo(() => new KeyedStore<NodeStatus>(), []);
+  const [details, setDetails] = useState<StepDetails | null>(null);
+
+  useEffect(() => {
+    const onMessage = (msg: Incoming) => {
+      if (msg.type === "status") {
+        const changes: Record<string, NodeStatus | undefined> = {};
+        for (const [k, v] of Object.entries(msg.changes)) changes[k] = v ?? undefined;
+        if (msg.reset) status.reset(changes as Record<string, NodeStatus>);
+        else status.update(changes);
+      } else if (msg.type === "details") {
+        setDetails(msg.details);
+      }
+    };
+    model.on("msg:custom", onMessage);
+    model.send({ type: "ready" }); // ask for the current status (a view drawn after the run started)
+    return () => model.off("msg:custom", onMessage);
+  }, [model, status]);
+
+  const onChange = useCallback((g: Graph) => {
+    model.set("graph", g);
+    model.save_changes();
+  }, [model]);
+  const onAction = useCallback((action: string) => model.send({ type: "action", action }), [model]);
+  const onStepClick = useCallback((path: string | null, item?: number) => {
+    if (path === null) setDetails(null);
+    else model.send({ type: "details", path, item: item ?? null });
+  }, [model]);
+
+  if (!graph || !graph.templates) return <div className="dfl-root dfl-empty">No workflow.</div>;
+  return (
+    <Canvas
+      graph={graph}
+      mode={view === "monitor" ? "monitor" : "edit"}
+      issues={issues}
+      palette={palette}
+      status={status}
+      workflow={workflow}
+      details={details}
+      notice={notice}
+      actions={actions}
+      height={height}
+      onChange={onChange}
+      onAction={onAction}
+      onStepClick={onStepClick}
+    />
+  );
+}
+
+export default {
+  render({ model, el }: { model: AnyModel; el: HTMLElement }) {
+    el.classList.add("dflow-lab-widget");
+    const root = createRoot(el);
+    root.render(<WidgetApp model={model} />);
+    return () => root.unmount();
+  },
+};

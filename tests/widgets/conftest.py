@@ -1,0 +1,62 @@
+"""Fixtures of the widget tests: a real JupyterLab and Debian's headless Chromium (browser tests only)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from .jupyterlab_harness import CHROMIUM, CHROMIUM_ARGS, LabServer
+
+ARTIFACTS = Path(os.environ.get("DFLOW_LAB_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
+
+
+@pytest.fixture(scope="session")
+def screenshots_dir() -> Path:
+    """Where browser tests save their screenshots (kept as CI artifacts)."""
+    path = ARTIFACTS / "widgets"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory):
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    root = tmp_path_factory.mktemp("lab")
+    server = LabServer(root)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser_context(tmp_path_factory, lab):
+    from playwright.sync_api import sync_playwright
+
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            user_data_dir=str(profile),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1440, "height": 960},
+        )
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+@pytest.fixture
+def page(browser_context):
+    page = browser_context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        yield page
+    finally:
+        page.close()

@@ -1,0 +1,265 @@
+"""Artifacts inside a Python OP step: turning an input directory into the paths the OP declared,
+and the OP's returned paths into an output directory with its catalog.
+
+An artifact directory may hold a catalog: ``<artifact>/<config["catalog_dir_name"]>/<file>`` JSON
+files ``{"path_list": [{"dflow_list_item": <relative path or null>, "order": <int | "a.b.0">}]}``
+(dflow's format).  The catalog says how the files assemble into a list (integer orders) or a nested
+dict (dotted orders).  An artifact without a catalog (written by a shell step, uploaded by hand) is
+the directory itself: ``Path`` gets the directory, ``List[Path]`` gets ``[directory]``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from pathlib import Path, PosixPath
+from typing import Any, Dict, List, Set, Union
+
+from ..config import config
+from ..storage.links import copy_file
+from ..utils import randstr
+from .opio import Artifact, HDF5Datasets, NestedDict
+
+__all__ = [
+    "ArtifactStr", "ArtifactPosixPath", "ArtifactList", "ArtifactSet", "ArtifactDict",
+    "flatten", "expand", "dict2list", "catalog_of_local_artifact", "assemble_path_object",
+    "read_input_artifact", "write_output_artifact",
+]
+
+
+class ArtifactStr(str):
+    """An input artifact path given as ``str``; ``.art_root`` is the artifact's directory."""
+
+    art_root: str | None = None
+
+
+class ArtifactPosixPath(PosixPath):
+    """An input artifact path given as ``Path``; ``.art_root`` is the artifact's directory."""
+
+    art_root: str | None = None
+
+
+class ArtifactList(list):
+    """An input artifact given as a list of paths; ``.art_root`` is the artifact's directory."""
+
+    art_root: str | None = None
+
+
+class ArtifactSet(set):
+    """An input artifact given as a set of paths; ``.art_root`` is the artifact's directory."""
+
+    art_root: str | None = None
+
+
+class ArtifactDict(dict):
+    """An input artifact given as a dict of paths; ``.art_root`` is the artifact's directory."""
+
+    art_root: str | None = None
+
+
+_ARTIFACT_CLASSES = {str: ArtifactStr, PosixPath: ArtifactPosixPath, list: ArtifactList,
+                     set: ArtifactSet, dict: ArtifactDict}
+
+
+def flatten(d: Union[list, dict]) -> Dict[str, Any]:
+    """Nested lists/dicts to a flat dict with dotted keys: ``{"a": [x]}`` → ``{"a.0": x}``."""
+    flat: Dict[str, Any] = {}
+
+    def walk(obj: Any, prefix: str) -> None:
+        items = obj.items() if isinstance(obj, dict) else enumerate(obj)
+        for k, v in items:
+            key = f"{prefix}.{k}" if prefix else str(k)
+            if isinstance(v, (list, dict)):
+                walk(v, key)
+            else:
+                flat[key] = v
+
+    walk(d, "")
+    return flat
+
+
+def dict2list(d: dict) -> Union[list, dict]:
+    """A dict whose keys are all integers (as ``int`` or digit strings) to a list, recursively;
+    missing indices become ``None``. Other dicts are returned with their values converted."""
+    for k, v in d.items():
+        if isinstance(v, dict):
+            d[k] = dict2list(v)
+    try:
+        indexed = {int(k): v for k, v in d.items()}
+    except (TypeError, ValueError):
+        return d
+    if not indexed or min(indexed) < 0:
+        return d
+    out: List[Any] = [None] * (max(indexed) + 1)
+    for i, v in indexed.items():
+        out[i] = v
+    return out
+
+
+def expand(d: Dict[str, Any]) -> Union[list, dict]:
+    """Inverse of :func:`flatten`: dotted keys to nested dicts, integer levels to lists."""
+    nested: Dict[str, Any] = {}
+    for k, v in d.items():
+        fields = str(k).split(".")
+        node = nested
+        for field in fields[:-1]:
+            node = node.setdefault(field, {})
+        node[fields[-1]] = v
+    return dict2list(nested)
+
+
+def _append_item(catalog: List[dict], item: dict) -> None:
+    for existing in catalog:
+        if existing == item:
+            return
+        if existing["order"] == item["order"]:
+            if existing["dflow_list_item"] is None:
+                existing["dflow_list_item"] = item["dflow_list_item"]
+                return
+            if item["dflow_list_item"] is None:
+                return
+    catalog.append(item)
+
+
+def catalog_of_local_artifact(art_path: str) -> List[dict]:
+    """The merged catalog items of the artifact directory ``art_path`` (``[]`` when it has none)."""
+    catalog: List[dict] = []
+    catalog_dir = os.path.join(art_path, config["catalog_dir_name"])
+    if os.path.isdir(catalog_dir):
+        for f in sorted(os.listdir(catalog_dir)):
+            with open(os.path.join(catalog_dir, f), encoding="utf-8") as fd:
+                for item in json.load(fd)["path_list"]:
+                    _append_item(catalog, item)
+    return catalog
+
+
+def assemble_path_object(art_path: str) -> Union[list, dict]:
+    """The artifact's files as its catalog arranges them: a list (integer orders) or a nested dict
+    (dotted orders) of absolute paths (``None`` for empty slots); ``[]`` without a catalog."""
+    catalog = catalog_of_local_artifact(art_path)
+    if not catalog:
+        return []
+
+    def full(rel: str | None) -> str | None:
+        return None if rel is None else os.path.join(art_path, rel)
+
+    if all(isinstance(item["order"], int) for item in catalog):
+        return [full(item["dflow_list_item"]) for item in sorted(catalog, key=lambda x: x["order"])]
+    return expand({str(item["order"]): full(item["dflow_list_item"]) for item in catalog})
+
+
+def _as_paths(obj: Any) -> Any:
+    if obj is None:
+        return None
+    if isinstance(obj, list):
+        return [_as_paths(p) for p in obj]
+    if isinstance(obj, dict):
+        return {k: _as_paths(p) for k, p in obj.items()}
+    return Path(obj)
+
+
+def _base_type(sign_type: Any, where: str) -> Any:
+    if sign_type is HDF5Datasets or HDF5Datasets in getattr(sign_type, "__args__", ()):
+        args = [a for a in getattr(sign_type, "__args__", ()) if a is not HDF5Datasets]
+        if not args:
+            raise NotImplementedError(f"{where}: HDF5Datasets artifacts are not supported by dflow-lab")
+        return args[0]
+    return sign_type
+
+
+def read_input_artifact(art_path: str, sign: Artifact, where: str) -> Any:
+    """The value an OP receives for the input artifact at ``art_path`` (``None`` when absent)."""
+    if not os.path.exists(art_path):
+        return None
+    t = _base_type(sign.type, where)
+    po = assemble_path_object(art_path)
+    value: Any
+    if t in (str, Path):
+        if isinstance(po, list) and len(po) == 1 and po[0] is not None and sign.sub_path:
+            value = po[0]
+        else:
+            value = art_path
+        value = Path(value) if t is Path else value
+    elif t in (List[str], List[Path], Set[str], Set[Path]):
+        if not po:
+            items: List[Any] = [art_path]
+        elif isinstance(po, list) and all(p is None or isinstance(p, str) for p in po):
+            items = po
+        else:
+            items = list(flatten(po).values())
+        if t in (List[Path], Set[Path]):
+            items = _as_paths(items)
+        value = set(items) if t in (Set[str], Set[Path]) else items
+    elif t in (Dict[str, str], NestedDict[str], Dict[str, Path], NestedDict[Path]):
+        if isinstance(po, list):
+            po = {str(i): p for i, p in enumerate(po)} if po else {}
+        value = _as_paths(po) if t in (Dict[str, Path], NestedDict[Path]) else po
+    else:
+        raise TypeError(f"{where}: unsupported artifact type {t!r}")
+    wrapped = _ARTIFACT_CLASSES.get(type(value), lambda x: x)(value)
+    wrapped.art_root = art_path
+    return wrapped
+
+
+def _relative_target(source: str, inputs_root: str, cwd: str) -> str:
+    """Where the file ``source`` goes inside an output artifact (dflow's rules): below an input
+    artifact it keeps its path inside that artifact, below ``cwd`` its path relative to ``cwd``,
+    elsewhere its absolute path without the leading ``/``."""
+    source = os.path.abspath(source)
+    inputs_root = inputs_root.rstrip("/") + "/"
+    if source.startswith(inputs_root):
+        rest = source[len(inputs_root):]
+        _, sep, inner = rest.partition("/")
+        return inner if sep and inner else randstr()
+    cwd = cwd.rstrip("/") + "/"
+    if source.startswith(cwd):
+        return source[len(cwd):]
+    return source.lstrip("/")
+
+
+def write_output_artifact(name: str, value: Any, sign: Artifact, out_dir: str, inputs_root: str,
+                          cwd: str, where: str, slices: Any = None) -> List[dict]:
+    """Place the OP's output ``value`` (paths, per ``sign.type``) in ``out_dir`` with a catalog.
+
+    Returns the catalog items written. A path that does not exist is an error naming ``where``;
+    ``None`` entries are kept as empty slots. ``slices`` (an int or a list) sets the orders of a
+    sliced output instead of the natural ones.
+    """
+    t = _base_type(sign.type, where)
+    if t in (str, Path):
+        order: Any = 0 if slices is None else slices
+        entries = [(order, value)]
+    elif t in (List[str], List[Path], Set[str], Set[Path]):
+        values = sorted(value, key=str) if isinstance(value, set) else list(value)
+        if slices is None:
+            entries = list(enumerate(values))
+        elif isinstance(slices, list):
+            if len(slices) != len(values):
+                raise ValueError(f"{where}: {len(values)} paths for {len(slices)} slices")
+            entries = list(zip(slices, values))
+        else:
+            entries = [(slices, v) for v in values]
+    elif t in (Dict[str, str], Dict[str, Path]):
+        entries = list(value.items())
+    else:  # NestedDict
+        entries = list(flatten(value).items())
+    os.makedirs(out_dir, exist_ok=True)
+    path_list: List[dict] = []
+    for order, path in entries:
+        if path is None:
+            path_list.append({"dflow_list_item": None, "order": order})
+            continue
+        if not os.path.exists(str(path)):
+            raise FileNotFoundError(
+                f"{where}: path {str(path)!r} does not exist (relative paths are taken from the "
+                f"step's working directory {cwd})"
+            )
+        rel = _relative_target(os.path.join(cwd, str(path)), inputs_root, cwd)
+        copy_file(os.path.join(cwd, str(path)), os.path.join(out_dir, rel))
+        path_list.append({"dflow_list_item": rel, "order": order})
+    catalog_dir = os.path.join(out_dir, config["catalog_dir_name"])
+    os.makedirs(catalog_dir, exist_ok=True)
+    with open(os.path.join(catalog_dir, str(uuid.uuid4())), "w", encoding="utf-8") as f:
+        json.dump({"path_list": path_list}, f)
+    return path_list

@@ -1,0 +1,198 @@
+"""The Python OP runtime: what a compiled Python OP step runs (see docs/internals.md).
+
+A ``PythonOPTemplate`` compiles to a script whose first line is ``# dflow-lab: python-op v1`` and
+which calls :func:`main` with a JSON spec of the OP.  In a container that script runs with
+``python3``; the local engine's warm workers instead call :func:`run_source` on it, which reads the
+same spec without executing the script.  Either way :func:`run_spec` loads the OP, reads its inputs,
+checks them, runs ``execute``, checks and writes the outputs and returns the exit code:
+0 success, 1 ``TransientError``, 2 ``FatalError`` or any other error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import traceback
+from typing import Any, Dict, List, Mapping
+
+from ..config import config
+from .errors import FatalError, TransientError
+from .loader import load_op, op_object
+from .op import check_opio
+from .stepio import read_inputs, write_outputs
+
+__all__ = ["MARKER", "PACKAGES_ARTIFACT", "render_source", "parse_source", "run_source", "run_spec", "main"]
+
+MARKER = "# dflow-lab: python-op v1"
+PACKAGES_ARTIFACT = "dflow_python_packages"
+_SPEC_START = "sys.exit(main(r'''"
+_SPEC_END = "'''))"
+
+
+def _spec_json(spec: Dict[str, Any]) -> str:
+    """JSON text safe inside a raw triple-quoted Python string and inert to Argo's ``{{…}}``
+    templating: indented (so structural braces never touch), ``'``, ``{{`` and ``}}`` escaped."""
+    text = json.dumps(spec, indent=1, sort_keys=True)
+    return text.replace("'", "\\u0027").replace("{{", "{\\u007b").replace("}}", "}\\u007d")
+
+
+def _bootstrap(tmp_root: str) -> str:
+    """Standalone lines that put uploaded packages (``upload_packages``, dflow-lab itself) on
+    ``sys.path`` before anything is imported from them (containers without dflow-lab installed)."""
+    catalog = config["catalog_dir_name"]
+    return (
+        "import json, os\n"
+        f"_d = os.path.join(os.environ.get('DFLOW_LAB_ROOT') or '/', {tmp_root.strip('/')!r}, "
+        f"'inputs', 'artifacts', {PACKAGES_ARTIFACT!r})\n"
+        f"_c = os.path.join(_d, {catalog!r})\n"
+        "for _f in sorted(os.listdir(_c)) if os.path.isdir(_c) else []:\n"
+        "    with open(os.path.join(_c, _f)) as _fd:\n"
+        "        for _i in json.load(_fd)['path_list']:\n"
+        "            sys.path.insert(0, os.path.join(_d, os.path.dirname(_i['dflow_list_item'])))\n"
+    )
+
+
+def render_source(spec: Dict[str, Any]) -> str:
+    """The script of a Python OP template for ``spec`` (marker line first, spec as JSON)."""
+    lines = [MARKER, "import sys"]
+    if spec.get("python_packages") or spec.get("upload_packages_artifact"):
+        lines.append(_bootstrap(spec.get("tmp_root", "/tmp")).rstrip("\n"))
+    lines += ["from dflow_lab.python.runtime import main", _SPEC_START, _spec_json(spec), _SPEC_END, ""]
+    return "\n".join(lines)
+
+
+def parse_source(source: str) -> Dict[str, Any]:
+    """The spec embedded in a script written by :func:`render_source`."""
+    if not source.startswith(MARKER):
+        raise ValueError(f"not a dflow-lab Python OP script: the first line is not {MARKER!r}")
+    start = source.find(_SPEC_START)
+    end = source.rfind(_SPEC_END)
+    if start < 0 or end < start:
+        raise ValueError("malformed dflow-lab Python OP script: no spec found")
+    return json.loads(source[start + len(_SPEC_START): end])
+
+
+def _package_dirs(spec: Dict[str, Any], tmp_root: str) -> List[str]:
+    """Directories to put on ``sys.path``: from the uploaded packages artifact when the step has
+    one, else the parents of the local package paths (the local engine runs on the same host)."""
+    from .artifacts import catalog_of_local_artifact
+
+    art = os.path.join(tmp_root, "inputs", "artifacts", PACKAGES_ARTIFACT)
+    if os.path.isdir(art):
+        items = catalog_of_local_artifact(art)
+        if items:
+            return [os.path.join(art, os.path.dirname(i["dflow_list_item"])) for i in items if i["dflow_list_item"]]
+        return [art]
+    return [os.path.dirname(os.path.abspath(p)) for p in spec.get("python_packages") or [] if os.path.exists(p)]
+
+
+def _add_packages(dirs: List[str], env: Mapping[str, str]) -> None:
+    for d in reversed(dirs):
+        if d not in sys.path:
+            sys.path.insert(0, d)
+    if dirs:
+        os.environ["PYTHONPATH"] = os.pathsep.join(dirs + [p for p in [env.get("PYTHONPATH")] if p])
+
+
+def _root(env: Mapping[str, str]) -> str:
+    return env.get("DFLOW_LAB_ROOT") or os.environ.get("DFLOW_LAB_ROOT") or "/"
+
+
+def _prepare(spec: Dict[str, Any], env: Mapping[str, str]) -> tuple:
+    """Load the OP and read its inputs: ``(op, op_in)``. Errors here are the step's setup errors."""
+    tmp_root = os.path.join(_root(env), spec.get("tmp_root", "/tmp").lstrip("/"))
+    _add_packages(_package_dirs(spec, tmp_root), env)
+    if spec.get("pre_script"):
+        exec(spec["pre_script"], {"__name__": "__dflow_lab_pre_script__"})  # the template's own code
+    op_spec = spec["op"]
+    state = None
+    if op_spec.get("state") is not None:
+        import jsonpickle
+
+        state = jsonpickle.decode(op_spec["state"])  # the OP object the template was built with
+    op = op_object(load_op(op_spec), state)
+    op.tmp_root = tmp_root
+    key = env.get((spec.get("parameters") or {}).get("dflow_key", ""))
+    op.key = key if key and not key.startswith("{{") else None
+    op.workflow_name = env.get("DFLOW_LAB_WORKFLOW_NAME")
+    slices = spec.get("slices") or {}
+    in_slices = _resolve_slices(slices.get("inputs") or {}, env)
+    op.slices = _resolve_slices(slices.get("outputs") or {}, env)
+    name = type(op).__name__
+    op_in = read_inputs(op.get_input_sign(), spec.get("parameters") or {}, env, tmp_root, name, in_slices)
+    check_opio(op_in, op.get_input_sign(), True, name)
+    return op, op_in
+
+
+def _resolve_slices(slices: Mapping[str, Any], env: Mapping[str, str]) -> Dict[str, Any]:
+    """Slice of each sliced input/output: an int, a list of ints or a dotted key, read from the
+    environment variable named in the spec (``{"env": …}``) or given as a constant."""
+    out: Dict[str, Any] = {}
+    for name, s in slices.items():
+        if isinstance(s, dict) and "env" in s:
+            text = env.get(s["env"])
+            if text is None:
+                raise RuntimeError(f"slice of {name!r}: environment variable {s['env']} is not set")
+            try:
+                out[name] = json.loads(text)
+            except ValueError:
+                out[name] = text
+        else:
+            out[name] = s
+    return out
+
+
+def run_spec(spec: Dict[str, Any], env: Mapping[str, str] | None = None, cwd: str | None = None) -> int:
+    """Run the OP a spec describes in ``cwd`` with ``env``; return the exit code."""
+    env = dict(os.environ if env is None else env)
+    cwd = os.path.abspath(cwd or os.getcwd())
+    os.chdir(cwd)
+    try:
+        op, op_in = _prepare(spec, env)
+    except (TransientError, FatalError) as e:
+        return _report(e)
+    except Exception as e:
+        print(f"dflow-lab: {type(e).__name__}: {e}", file=sys.stderr)
+        return 2
+    try:
+        try:
+            op_out = op.execute(op_in)
+        except BaseException:
+            partial = op.__dict__.get("outputs")
+            if partial:
+                write_outputs(op, partial, cwd)
+            raise
+        if not isinstance(op_out, Mapping):
+            raise TypeError(f"OP {type(op).__name__!r}: execute() must return an OPIO, got {type(op_out).__name__}")
+        op_out = dict(op_out)
+        check_opio(op_out, op.get_output_sign(), False, type(op).__name__)
+        write_outputs(op, op_out, cwd)
+        if spec.get("post_script"):
+            exec(spec["post_script"], {"__name__": "__dflow_lab_post_script__", "op_obj": op, "output": op_out})
+    except Exception as e:
+        return _report(e)
+    return 0
+
+
+def _report(e: BaseException) -> int:
+    traceback.print_exc()
+    return 1 if isinstance(e, TransientError) else 2
+
+
+def run_source(source: str, env: Mapping[str, str], cwd: str) -> int:
+    """Run a Python OP script (as compiled) in this process: the warm workers' entry point."""
+    return run_spec(parse_source(source), env, cwd)
+
+
+def main(spec_text: str) -> int:
+    """Entry point of the compiled script in a container: run the spec with this process's
+    environment and working directory; SIGTERM (a timeout, a stop) raises in the OP."""
+
+    def on_sigterm(signum: int, frame: Any) -> None:
+        raise FatalError("the step was terminated (SIGTERM)")
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    return run_spec(json.loads(spec_text))
+

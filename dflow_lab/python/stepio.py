@@ -1,0 +1,108 @@
+"""Reading an OP's inputs inside a step and writing its outputs (the step's side of the contract).
+
+Under the step's root (``$DFLOW_LAB_ROOT``, ``/`` in a container) and the template's ``tmp_root``
+(``/tmp``): input parameters arrive in environment variables ``DFLOW_LAB_PARAM_<i>`` (big ones as
+files ``inputs/parameters/<name>``), input artifacts in ``inputs/artifacts/<name>``; outputs go to
+``outputs/parameters/<name>`` and ``outputs/artifacts/<name>``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Dict, Mapping
+
+from .artifacts import read_input_artifact, write_output_artifact
+from .opio import OPIO, Artifact, BigParameter, OPIOSign, Parameter
+from .values import decode_value, encode_value
+
+__all__ = ["read_inputs", "write_outputs", "apply_slice"]
+
+
+def apply_slice(value: Any, slices: Any, where: str) -> Any:
+    """``value[slices]`` (an index, or a list of indices) of a list-valued parameter."""
+    if slices is None:
+        return value
+    if not isinstance(value, list):
+        raise TypeError(f"{where}: only a list can be sliced, got {type(value).__name__}")
+    if isinstance(slices, list):
+        return [value[i] for i in slices]
+    return value[slices]
+
+
+def read_inputs(
+    input_sign: OPIOSign,
+    param_env: Mapping[str, str],
+    env: Mapping[str, str],
+    tmp_root: str,
+    op_name: str,
+    slices: Dict[str, Any] | None = None,
+) -> OPIO:
+    """The OPIO an OP receives. ``param_env`` maps input parameter names to the environment
+    variables that carry them; ``slices`` maps sliced inputs to their slice (index or indices)."""
+    slices = slices or {}
+    op_in = OPIO()
+    for name, sign in input_sign.items():
+        where = f"OP {op_name!r} input {name!r}"
+        if isinstance(sign, Artifact):
+            path = os.path.join(tmp_root, "inputs", "artifacts", name)
+            value = read_input_artifact(path, sign, where)
+            if value is None and not sign.optional:
+                raise FileNotFoundError(f"{where}: the input artifact is missing (expected at {path})")
+            if name in slices and value is not None:
+                value = apply_slice(list(value), slices[name], where)
+            op_in[name] = value
+            continue
+        t = sign.type if isinstance(sign, (Parameter, BigParameter)) else sign
+        text: str | None = None
+        big_file = os.path.join(tmp_root, "inputs", "parameters", name)
+        if isinstance(sign, BigParameter) and os.path.isfile(big_file):
+            with open(big_file, encoding="utf-8") as f:
+                text = f.read()
+        elif name in param_env and param_env[name] in env:
+            text = env[param_env[name]]
+        if text is None:
+            if hasattr(sign, "default"):
+                op_in[name] = sign.default
+                continue
+            raise RuntimeError(f"{where}: no value was passed to the step")
+        decode_type = list if name in slices else t
+        op_in[name] = apply_slice(decode_value(text, decode_type, where), slices.get(name), where)
+    return op_in
+
+
+def write_outputs(op: Any, outputs: Mapping[str, Any], cwd: str) -> None:
+    """Write ``outputs`` of ``op`` under ``op.tmp_root``/outputs, per its output sign.
+
+    A ``str`` parameter is written as is, any other value as JSON (see ``values.encode_value``);
+    artifacts are placed with their catalog. ``op.slices`` gives sliced outputs their orders.
+    """
+    op_name = type(op).__name__
+    output_sign = op.get_output_sign()
+    par_dir = os.path.join(op.tmp_root, "outputs", "parameters")
+    art_dir = os.path.join(op.tmp_root, "outputs", "artifacts")
+    os.makedirs(par_dir, exist_ok=True)
+    os.makedirs(art_dir, exist_ok=True)
+    for name, value in outputs.items():
+        where = f"OP {op_name!r} output {name!r}"
+        sign = output_sign[name]
+        sl = (op.slices or {}).get(name)
+        if isinstance(sign, Artifact):
+            if value is None:
+                continue
+            write_output_artifact(name, value, sign, os.path.join(art_dir, name),
+                                  os.path.join(op.tmp_root, "inputs", "artifacts"), cwd, where, sl)
+            continue
+        t = sign.type if isinstance(sign, (Parameter, BigParameter)) else sign
+        if sl is not None:
+            if isinstance(sl, list):
+                items = [{"dflow_list_item": v, "order": s} for v, s in zip(value, sl)]
+            else:
+                items = [{"dflow_list_item": value, "order": sl}]
+            text = encode_value(items)
+        elif t is str and isinstance(value, str):
+            text = value
+        else:
+            text = json.dumps(value) if isinstance(value, str) else encode_value(value)
+        with open(os.path.join(par_dir, name), "w", encoding="utf-8") as f:
+            f.write(text)

@@ -1,0 +1,450 @@
+"""``PythonOPTemplate``: a Python OP compiled to an Argo script template, plus ``Slices`` and
+``upload_packages``.
+
+The compiled script is ``# dflow-lab: python-op v1`` followed by a call into
+``dflow_lab.python.runtime`` with a JSON spec of the OP (its import path, or its embedded source when
+it is defined in ``__main__``).  Input parameter values never enter the script: each one travels in
+an environment variable ``DFLOW_LAB_PARAM_<i>`` set to ``{{inputs.parameters.<name>}}``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any, Dict, List, Type, Union
+
+from ..errors import WorkflowTypeError, WorkflowValueError
+from ..io import InputArtifact, InputParameter, Inputs, OutputArtifact, OutputParameter, Outputs
+from ..op_template import PythonScriptOPTemplate, kebab
+from ..utils import randstr
+from .op import OP, sign_type
+from .opio import Artifact, BigParameter, OPIOSign, Parameter
+from .runtime import PACKAGES_ARTIFACT, render_source
+from .source import embed_source
+from .typecheck import describe_type
+from .values import encode_value
+
+__all__ = ["PythonOPTemplate", "Slices", "upload_packages"]
+
+#: Local package paths every ``PythonOPTemplate`` makes importable in its steps (dflow's global).
+upload_packages: List[Union[str, os.PathLike]] = []
+
+_ITEM_TAG = re.compile(r"^\{\{\s*item(\.[A-Za-z0-9_.]+)?\s*\}\}$")
+
+
+class Slices:
+    """Slicing of a Python OP over parallel steps (``with_param``/``with_sequence``).
+
+    Each parallel step takes the ``slices`` element (``"{{item}}"`` by default) of the listed input
+    parameters/artifacts, and its listed outputs are stacked back in that order.
+
+    Args:
+        slices: the slice of each step, an Argo tag such as ``"{{item}}"`` or ``"{{item.order}}"``
+        input_parameter / input_artifact: inputs to slice
+        output_parameter / output_artifact: outputs to stack
+        sub_path: slice input artifacts by sub-path (not supported by dflow-lab yet)
+        group_size / pool_size: several slices per step (not supported by dflow-lab yet)
+        shuffle, random_seed, pool_timeout, register_first_only, create_dir, raise_for_group:
+            accepted and recorded, as in dflow
+    """
+
+    def __init__(
+        self,
+        slices: str | None = None,
+        input_parameter: List[str] | None = None,
+        input_artifact: List[str] | None = None,
+        output_parameter: List[str] | None = None,
+        output_artifact: List[str] | None = None,
+        sub_path: bool = False,
+        group_size: int | None = None,
+        shuffle: bool = False,
+        random_seed: int = 0,
+        pool_size: int | None = None,
+        pool_timeout: int | None = None,
+        register_first_only: bool = False,
+        create_dir: bool = False,
+        raise_for_group: bool = False,
+    ) -> None:
+        self.input_parameter = list(input_parameter or [])
+        self.input_artifact = list(input_artifact or [])
+        self.output_parameter = list(output_parameter or [])
+        self.output_artifact = list(output_artifact or [])
+        self.sub_path = sub_path
+        if slices is not None:
+            self.slices = slices
+        elif sub_path and group_size is None:
+            self.slices = "{{item.order}}"
+        else:
+            self.slices = "{{item}}"
+        self.group_size = group_size
+        self.shuffle = shuffle
+        self.random_seed = random_seed
+        self.pool_size = pool_size
+        self.pool_timeout = pool_timeout
+        self.register_first_only = register_first_only
+        self.create_dir = create_dir
+        self.raise_for_group = raise_for_group
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if v not in (None, [], False, 0))
+        return f"Slices({fields})"
+
+
+def _package_paths(python_packages: Any, upload_dflow: bool) -> List[str]:
+    if python_packages is None:
+        paths = list(upload_packages)
+    elif isinstance(python_packages, (list, tuple, set)):
+        paths = list(upload_packages) + list(python_packages)
+    else:
+        paths = list(upload_packages) + [python_packages]
+    if paths and upload_dflow:
+        import jsonpickle
+
+        import dflow_lab
+
+        paths += list(dflow_lab.__path__) + list(jsonpickle.__path__)
+    out: List[str] = []
+    for p in paths:
+        s = os.path.abspath(os.fspath(p))
+        if s not in out:
+            out.append(s)
+    return out
+
+
+class PythonOPTemplate(PythonScriptOPTemplate):
+    """A Python OP (class, instance or ``@OP.function``) as a template.
+
+    Keyword arguments are dflow's: ``image``, ``command``, ``timeout`` (seconds),
+    ``retry_on_transient_error`` (retries when the OP raises ``TransientError``),
+    ``retry_on_failure``/``retry_on_error``/``retry_on_failure_and_error``,
+    ``timeout_as_transient_error``, ``slices``, ``python_packages``, ``upload_dflow``, ``envs``,
+    ``requests``/``limits``, ``output_artifact_save``/``_archive``/``_global_name``,
+    ``output_parameter_default``/``_global_name``, the ``*_slices`` dicts, ``memoize_key``,
+    ``volumes``/``mounts``, scheduling fields, ``tmp_root``, ``pre_script``/``post_script``.
+    """
+
+    def __init__(
+        self,
+        op_class: Union[Type[OP], OP],
+        image: str | None = None,
+        command: Union[str, List[str], None] = None,
+        annotations: Dict[str, str] | None = None,
+        labels: Dict[str, str] | None = None,
+        node_selector: Dict[str, str] | None = None,
+        tolerations: List[Any] | None = None,
+        affinity: Any = None,
+        output_artifact_save: Dict[str, List[Any]] | None = None,
+        output_artifact_archive: Dict[str, str | None] | None = None,
+        output_parameter_default: Dict[str, Any] | None = None,
+        input_artifact_prefix: Dict[str, str] | None = None,
+        input_artifact_slices: Dict[str, str] | None = None,
+        input_parameter_slices: Dict[str, str] | None = None,
+        output_artifact_slices: Dict[str, str] | None = None,
+        output_parameter_slices: Dict[str, str] | None = None,
+        output_artifact_global_name: Dict[str, str] | None = None,
+        output_parameter_global_name: Dict[str, str] | None = None,
+        slices: Slices | None = None,
+        python_packages: List[os.PathLike] | None = None,
+        timeout: int | None = None,
+        retry_on_transient_error: int | None = None,
+        retry_on_failure: int | None = None,
+        retry_on_error: int | None = None,
+        retry_on_failure_and_error: int | None = None,
+        timeout_as_transient_error: bool = False,
+        memoize_key: str | None = None,
+        volumes: List[Any] | None = None,
+        mounts: List[Any] | None = None,
+        image_pull_policy: str | None = None,
+        requests: Dict[str, str] | None = None,
+        limits: Dict[str, str] | None = None,
+        upload_dflow: bool = True,
+        envs: Dict[str, str] | None = None,
+        init_containers: List[Any] | None = None,
+        sidecars: List[Any] | None = None,
+        tmp_root: str = "/tmp",
+        pre_script: str = "",
+        post_script: str = "",
+        success_tag: bool = False,
+        create_slice_dir: bool = False,
+        skip_slice_input: bool = False,
+    ) -> None:
+        op = op_class if isinstance(op_class, OP) else None
+        cls = type(op_class) if op is not None else op_class
+        if not (isinstance(cls, type) and issubclass(cls, OP)):
+            raise WorkflowTypeError(
+                f"PythonOPTemplate needs an OP class, an OP instance or an @OP.function, got {op_class!r}",
+                field="op_class",
+            )
+        name = f"{kebab(cls.__name__)}-{randstr()}"
+        input_sign: OPIOSign = cls.get_input_sign()
+        output_sign: OPIOSign = cls.get_output_sign()
+        for what, overrides, attr in (
+            ("output_artifact_save", output_artifact_save, "save"),
+            ("output_artifact_archive", output_artifact_archive, "archive"),
+            ("output_artifact_global_name", output_artifact_global_name, "global_name"),
+        ):
+            for k, v in (overrides or {}).items():
+                if not isinstance(output_sign.get(k), Artifact):
+                    raise WorkflowValueError(f"{k!r} is not an output artifact of OP {cls.__name__!r}",
+                                             template=name, field=what)
+                setattr(output_sign[k], attr, v)
+        super().__init__(
+            name=name, inputs=Inputs(), outputs=Outputs(), memoize_key=memoize_key, annotations=annotations,
+            labels=labels, node_selector=node_selector, tolerations=tolerations, affinity=affinity,
+            image=image, command=command if command is not None else ["python3"], volumes=volumes,
+            mounts=mounts, timeout=timeout, image_pull_policy=image_pull_policy, requests=requests,
+            limits=limits, envs=envs, init_containers=init_containers, sidecars=sidecars,
+            init_progress=f"{cls.progress_current}/{cls.progress_total}",
+        )
+        self.op_class = op_class
+        self.op = op
+        self.input_sign = input_sign
+        self.output_sign = output_sign
+        self.tmp_root = tmp_root
+        self.pre_script = pre_script
+        self.post_script = post_script
+        self.success_tag = success_tag
+        self.create_slice_dir = create_slice_dir
+        self.skip_slice_input = skip_slice_input
+        self.retry_on_transient_error = retry_on_transient_error
+        self.retry_on_failure = retry_on_failure
+        self.retry_on_error = retry_on_error
+        self.retry_on_failure_and_error = retry_on_failure_and_error
+        self.timeout_as_transient_error = timeout_as_transient_error
+        self.upload_dflow = upload_dflow
+        self.input_artifact_prefix = dict(input_artifact_prefix or {})
+        if self.input_artifact_prefix:
+            raise WorkflowValueError("input_artifact_prefix is not supported by dflow-lab yet",
+                                     template=name, field="input_artifact_prefix")
+        self._declare_inputs(output_parameter_default)
+        self._declare_outputs(output_parameter_default, output_parameter_global_name)
+        packages = _package_paths(python_packages, upload_dflow)
+        self.python_packages = set(packages) if packages else None
+        self._package_list = packages
+        if packages:
+            self.inputs.artifacts[PACKAGES_ARTIFACT] = InputArtifact(
+                path=f"{tmp_root}/inputs/artifacts/{PACKAGES_ARTIFACT}", optional=True)
+        self._op_spec = self._build_op_spec()
+        self.dflow_vars: Dict[str, str] = {}
+        self.input_parameter_slices = dict(input_parameter_slices or {})
+        self.input_artifact_slices = dict(input_artifact_slices or {})
+        self.output_parameter_slices = dict(output_parameter_slices or {})
+        self.output_artifact_slices = dict(output_artifact_slices or {})
+        self.slices: Slices | None = None
+        if slices is not None:
+            self.add_slices(slices)
+        self.render_script()
+
+    # ---- declaration ----------------------------------------------------------------------------
+
+    def _declare_inputs(self, output_parameter_default: Any) -> None:
+        root = self.tmp_root
+        for n, s in self.input_sign.items():
+            if isinstance(s, Artifact):
+                self.inputs.artifacts[n] = InputArtifact(
+                    path=f"{root}/inputs/artifacts/{n}", optional=s.optional, type=s.type, archive=s.archive)
+                continue
+            kw: Dict[str, Any] = {"type": sign_type(s)}
+            if hasattr(s, "default"):
+                kw["value"] = s.default
+            if getattr(s, "description", None) is not None:
+                kw["description"] = s.description
+            if isinstance(s, BigParameter):
+                kw.update(save_as_artifact=True, path=f"{root}/inputs/parameters/{n}")
+            self.inputs.parameters[n] = InputParameter(**kw)
+
+    def _declare_outputs(self, defaults: Dict[str, Any] | None, global_names: Dict[str, str] | None) -> None:
+        root = self.tmp_root
+        defaults = defaults or {}
+        global_names = global_names or {}
+        for n, s in self.output_sign.items():
+            if isinstance(s, Artifact):
+                self.outputs.artifacts[n] = OutputArtifact(
+                    path=f"{root}/outputs/artifacts/{n}", archive=s.archive, save=s.save,
+                    global_name=s.global_name, type=s.type, optional=s.optional)
+                continue
+            t = sign_type(s)
+            kw: Dict[str, Any] = {"value_from_path": f"{root}/outputs/parameters/{n}", "type": t}
+            if isinstance(s, BigParameter):
+                kw["save_as_artifact"] = True
+            if isinstance(s, Parameter):
+                kw["global_name"] = s.global_name
+            if n in global_names:
+                kw["global_name"] = global_names[n]
+            if hasattr(s, "default"):
+                kw["default"] = s.default if t is str else encode_value(s.default)
+            elif n in defaults:
+                kw["default"] = defaults[n] if t is str else encode_value(defaults[n])
+            if getattr(s, "description", None) is not None:
+                kw["description"] = s.description
+            self.outputs.parameters[n] = OutputParameter(**kw)
+
+    def _build_op_spec(self) -> Dict[str, Any]:
+        cls = type(self.op_class) if self.op is not None else self.op_class
+        func = getattr(cls, "func", None)
+        target = func if func is not None else cls
+        spec: Dict[str, Any] = {"name": target.__name__}
+        if getattr(cls, "_source", None) is not None:
+            spec["source"] = cls._source
+        elif target.__module__ in ("__main__", "__mp_main__"):
+            try:
+                spec["source"] = embed_source(target)
+            except (OSError, TypeError) as e:
+                raise WorkflowValueError(
+                    f"cannot get the source of OP {target.__name__!r} defined in __main__ ({e}); "
+                    "define it in a file or a notebook cell, or in an importable module",
+                    template=self.name, field="op_class") from e
+            except ValueError as e:
+                raise WorkflowValueError(str(e), template=self.name, field="op_class") from e
+        else:
+            spec["module"] = target.__module__
+            spec["qualname"] = target.__qualname__
+        if self.op is not None and func is None and vars(self.op):
+            import jsonpickle
+
+            spec["state"] = jsonpickle.encode(vars(self.op))
+        return spec
+
+    # ---- slices ---------------------------------------------------------------------------------
+
+    def _slice_var(self, expr: Any, field: str) -> Any:
+        """A slice as the runtime reads it: a constant, or ``{"env": <param>}`` for an item tag
+        (declared as an input parameter ``dflow_var_<k>`` whose value is the tag)."""
+        if expr is None or isinstance(expr, (int, list)):
+            return expr
+        text = str(expr).strip()
+        if _ITEM_TAG.match(text):
+            if text not in self.dflow_vars:
+                var = f"dflow_var_{len(self.dflow_vars)}"
+                self.inputs.parameters[var] = InputParameter(value=text)
+                self.dflow_vars[text] = var
+            return {"param": self.dflow_vars[text]}
+        try:
+            return int(text)
+        except ValueError:
+            raise WorkflowValueError(
+                f"slice {expr!r} is not supported: use an item tag such as '{{{{item}}}}' or an integer",
+                template=self.name, field=field) from None
+
+    def add_slices(self, slices: Slices, layer: int = 0) -> None:
+        """Slice this template's inputs/outputs as ``slices`` says (``Step(slices=…)`` calls this)."""
+        for unsupported in ("group_size", "pool_size"):
+            if getattr(slices, unsupported, None) is not None:
+                raise WorkflowValueError(f"Slices({unsupported}=...) is not supported by dflow-lab yet",
+                                         template=self.name, field="slices")
+        if slices.sub_path:
+            raise WorkflowValueError("Slices(sub_path=True) is not supported by dflow-lab yet",
+                                     template=self.name, field="slices")
+        known = {
+            "input_parameter": self.inputs.parameters, "input_artifact": self.inputs.artifacts,
+            "output_parameter": self.outputs.parameters, "output_artifact": self.outputs.artifacts,
+        }
+        for kind, names in known.items():
+            for n in getattr(slices, kind):
+                if n not in names:
+                    raise WorkflowValueError(f"Slices({kind}=[{n!r}]): OP has no {kind.replace('_', ' ')} {n!r}",
+                                             template=self.name, field="slices")
+        for n in slices.input_parameter:
+            self.input_parameter_slices[n] = slices.slices
+        for n in slices.input_artifact:
+            self.input_artifact_slices[n] = slices.slices
+        for n in slices.output_parameter:
+            self.output_parameter_slices[n] = slices.slices
+        for n in slices.output_artifact:
+            self.output_artifact_slices[n] = slices.slices
+            self.outputs.artifacts[n].archive = None
+        self.slices = slices
+        self.render_script()
+
+    def set_slices(self, slices: Slices | None) -> None:
+        """Replace the template's slices (``None`` removes them)."""
+        for var in self.dflow_vars.values():
+            self.inputs.parameters.pop(var, None)
+        self.dflow_vars = {}
+        self.input_parameter_slices, self.input_artifact_slices = {}, {}
+        self.output_parameter_slices, self.output_artifact_slices = {}, {}
+        self.slices = None
+        if slices is not None:
+            self.add_slices(slices)
+        else:
+            self.render_script()
+
+    # ---- compilation ----------------------------------------------------------------------------
+
+    def _spec(self) -> Dict[str, Any]:
+        ins: Dict[str, Any] = {}
+        outs: Dict[str, Any] = {}
+        for d, field in ((self.input_parameter_slices, "input_parameter_slices"),
+                         (self.input_artifact_slices, "input_artifact_slices")):
+            for n, e in d.items():
+                ins[n] = self._slice_var(e, field)
+        for d, field in ((self.output_parameter_slices, "output_parameter_slices"),
+                         (self.output_artifact_slices, "output_artifact_slices")):
+            for n, e in d.items():
+                outs[n] = self._slice_var(e, field)
+        env_of = self._param_envs()
+        for side in (ins, outs):
+            for n, v in side.items():
+                if isinstance(v, dict):
+                    side[n] = {"env": env_of[v["param"]]}
+        spec: Dict[str, Any] = {
+            "version": 1,
+            "op": self._op_spec,
+            "tmp_root": self.tmp_root,
+            "parameters": env_of,
+            "sign": {
+                "inputs": {n: _sign_text(s) for n, s in self.input_sign.items()},
+                "outputs": {n: _sign_text(s) for n, s in self.output_sign.items()},
+            },
+        }
+        if ins or outs:
+            spec["slices"] = {"inputs": ins, "outputs": outs}
+        if self._package_list:
+            spec["python_packages"] = self._package_list
+        for k in ("pre_script", "post_script"):
+            if getattr(self, k):
+                spec[k] = getattr(self, k).format(tmp_root=self.tmp_root)
+        return spec
+
+    def _param_envs(self) -> Dict[str, str]:
+        """Input parameter name → the environment variable that carries its value."""
+        return {n: f"DFLOW_LAB_PARAM_{i}" for i, n in enumerate(
+            n for n, p in self.inputs.parameters.items() if not p.save_as_artifact)}
+
+    def render_script(self) -> None:
+        """(Re)write ``self.script`` from the OP and the current inputs, outputs and slices."""
+        self.script = render_source(self._spec())
+
+    def _retry_strategy(self) -> Dict[str, Any] | None:
+        if self.retry_on_transient_error is not None:
+            expr = ("asInt(lastRetry.exitCode) != 2" if self.timeout_as_transient_error
+                    else "asInt(lastRetry.exitCode) == 1")
+            return {"limit": self.retry_on_transient_error, "expression": expr}
+        for limit, policy in ((self.retry_on_failure, "OnFailure"), (self.retry_on_error, "OnError"),
+                              (self.retry_on_failure_and_error, "Always")):
+            if limit is not None:
+                return {"limit": limit, "retryPolicy": policy}
+        return self.retry_strategy
+
+    def convert_to_argo(self, memoize_prefix: str | None = None, memoize_configmap: str = "dflow") -> Dict[str, Any]:
+        """The Argo script template: the rendered runtime call, parameter env vars, retry policy."""
+        self.render_script()
+        self.retry_strategy = self._retry_strategy()
+        d = super().convert_to_argo(memoize_prefix, memoize_configmap)
+        env = d["script"].setdefault("env", [])
+        taken = {e["name"] for e in env}
+        ours = [{"name": var, "value": f"{{{{inputs.parameters.{n}}}}}"} for n, var in self._param_envs().items()]
+        ours.append({"name": "DFLOW_LAB_WORKFLOW_NAME", "value": "{{workflow.name}}"})
+        clash = taken & {e["name"] for e in ours}
+        if clash:
+            raise WorkflowValueError(f"envs {sorted(clash)} are reserved by dflow-lab", template=self.name,
+                                     field="envs")
+        env.extend(ours)
+        return d
+
+
+def _sign_text(s: Any) -> str:
+    kind = ("artifact" if isinstance(s, Artifact) else "big_parameter" if isinstance(s, BigParameter)
+            else "parameter")
+    return f"{kind}:{describe_type(sign_type(s))}"
+

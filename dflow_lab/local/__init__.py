@@ -1,0 +1,17 @@
+"""The embedded local engine: runs Argo workflow manifests on this machine (see docs/local-engine.md).
+
+``LocalBackend`` is the entry point; the engine itself is ``interpreter.Execution`` running in an
+``engine.EngineHost``, with state in ``state.StateStore`` and Python OPs in ``pool.WorkerPool``.
+"""
+
+from __future__ import annotations
+
+__all__ = ["LocalBackend"]
+
+
+def __getattr__(name: str):
+    if name == "LocalBackend":
+        from .backend import LocalBackend
+
+        return LocalBackend
+    raise AttributeError(name)

@@ -1,0 +1,305 @@
+"""``LocalBackend``: the Backend interface (docs/internals.md) over the local engine.
+
+Workflows, nodes and events live in the workspace's SQLite database; any process can query and watch
+them.  ``submit(wait=True)`` runs the workflow in this process's engine host (warm workers kept between
+runs); ``wait=False`` starts a detached engine process that outlives the caller.  Controls (stop,
+terminate, suspend, resume) are requests in the database that the running engine picks up.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ..errors import WorkflowValueError
+from ..utils import randstr
+from .engine import EngineHost, engine_alive
+from .state import StateStore, now_iso
+from .validate import check_manifest
+
+__all__ = ["LocalBackend"]
+
+_TERMINAL = ("Succeeded", "Failed", "Error")
+_STORES: dict[Path, StateStore] = {}
+
+
+def _store(workdir: Path) -> StateStore:
+    if workdir not in _STORES:
+        _STORES[workdir] = StateStore(workdir)
+    return _STORES[workdir]
+
+
+def _reuse_entry(step: Any) -> dict:
+    """A reused step (``ArgoStep`` or status-node dict) as ``{"key", "type", "outputs"}``."""
+    data = step.recover() if hasattr(step, "recover") else copy.deepcopy(step)
+    key = getattr(step, "key", None) or next(
+        (p.get("value") for p in ((data.get("inputs") or {}).get("parameters") or [])
+         if isinstance(p, dict) and p.get("name") == "dflow_key"), None)
+    outputs = data.get("outputs") or {}
+    out: dict = {}
+    params = outputs.get("parameters") or []
+    if isinstance(params, dict):
+        params = list(params.values())
+    out_params = []
+    for p in params:
+        p = p.recover() if hasattr(p, "recover") else p
+        if p.get("save_as_artifact"):
+            continue
+        out_params.append({k: v for k, v in p.items() if k in ("name", "value", "globalName", "description")})
+    arts = outputs.get("artifacts") or []
+    if isinstance(arts, dict):
+        arts = list(arts.values())
+    out_arts = [{k: v for k, v in (a.recover() if hasattr(a, "recover") else a).items()
+                 if k not in ("modified", "local_path")} for a in arts]
+    if out_params:
+        out["parameters"] = out_params
+    if out_arts:
+        out["artifacts"] = out_arts
+    for k in ("result", "exitCode"):
+        if k in outputs:
+            out[k] = outputs[k]
+    return {"key": key, "type": data.get("type", "Pod"), "outputs": out}
+
+
+class LocalBackend:
+    """Runs workflows on this machine; state under ``workdir`` (``config["local_workdir"]``)."""
+
+    def __init__(self, workdir: str | os.PathLike | None = None):
+        from ..config import config
+
+        self.workdir = Path(workdir or config.get("local_workdir") or ".dflow-lab").resolve()
+        self.store = _store(self.workdir)
+
+    def __repr__(self) -> str:
+        return f"LocalBackend(workdir={str(self.workdir)!r})"
+
+    # -- submit and run --------------------------------------------------------------------------
+
+    def submit(self, manifest: dict, *, wait: bool = True, reuse_step: list | None = None) -> dict:
+        """Store and run a workflow; returns the workflow object (``metadata.name`` is its id)."""
+        check_manifest(manifest)
+        manifest = copy.deepcopy(manifest)
+        meta = manifest.setdefault("metadata", {})
+        name = meta.get("name") or f"{meta['generateName']}{randstr(5)}"
+        if self.store.workflow(name) is not None:
+            raise WorkflowValueError(f"a workflow named {name!r} already exists in {self.workdir}", workflow=name,
+                                     field="metadata.name")
+        meta["name"] = name
+        meta.setdefault("namespace", "default")
+        meta["uid"] = str(uuid.uuid4())
+        meta["creationTimestamp"] = now_iso()
+        options: dict = {}
+        if reuse_step:
+            options["reuse"] = [_reuse_entry(s) for s in reuse_step]
+        self.store.create_workflow(name, manifest, {"phase": "Pending"}, dict(meta.get("labels") or {}), options)
+        self._start(name, wait)
+        return self.get(name)
+
+    def _start(self, name: str, wait: bool) -> None:
+        if wait:
+            EngineHost.get().run(self.workdir, name).result()
+            return
+        log_dir = self.workdir / "runs" / name
+        log_dir.mkdir(parents=True, exist_ok=True)
+        with open(log_dir / "engine.log", "ab") as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "dflow_lab.local.engine", str(self.workdir), name],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
+                env={**os.environ, "DFLOW_LOCAL_WORKDIR": str(self.workdir)},
+            )
+        options = self._record(name)["options"]
+        options["engine_pid"] = proc.pid
+        self.store.set_options(name, options)
+
+    def _record(self, name: str) -> dict:
+        record = self.store.workflow(name)
+        if record is None:
+            raise WorkflowValueError(f"no workflow {name!r} in the local workspace {self.workdir}", workflow=name)
+        return record
+
+    def engine_pid(self, name: str) -> int | None:
+        """PID of the detached engine process last started for ``name`` (``None`` if run in-process)."""
+        return self._record(name)["options"].get("engine_pid")
+
+    # -- queries -----------------------------------------------------------------------------------
+
+    def get(self, name: str, fields: list[str] | None = None) -> dict:
+        """The workflow object: ``metadata``, ``spec``, ``status`` (with ``nodes`` unless ``fields`` omit them)."""
+        record = self._record(name)
+        manifest = record["manifest"]
+        status = dict(record["status"])
+        want_nodes = fields is None or any(f in ("status", "status.nodes") or f.startswith("status.nodes")
+                                           for f in fields)
+        if want_nodes:
+            status["nodes"] = self.store.nodes(name)
+        return {
+            "apiVersion": manifest.get("apiVersion", "argoproj.io/v1alpha1"),
+            "kind": "Workflow",
+            "metadata": manifest.get("metadata") or {"name": name},
+            "spec": manifest.get("spec") or {},
+            "status": status,
+        }
+
+    def list(self, labels: dict | None = None) -> list[dict]:
+        """Workflows of the workspace (newest first), filtered by labels; nodes are left out."""
+        out = []
+        for record in self.store.workflows():
+            if labels and any(record["labels"].get(k) != v for k, v in labels.items()):
+                continue
+            manifest = record["manifest"]
+            out.append({"apiVersion": manifest.get("apiVersion", "argoproj.io/v1alpha1"), "kind": "Workflow",
+                        "metadata": manifest.get("metadata") or {}, "spec": manifest.get("spec") or {},
+                        "status": record["status"]})
+        return out
+
+    def wait(self, name: str, timeout: float | None = None) -> dict:
+        """Block until the workflow finishes (or ``timeout`` seconds pass: ``TimeoutError``)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        delay = 0.01
+        while True:
+            phase = self._record(name)["status"].get("phase")
+            if phase in _TERMINAL:
+                return self.get(name)
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"workflow {name!r} still {phase} after {timeout}s")
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
+
+    def events(self, name: str, after: int = 0, timeout: float = 0) -> list[dict]:
+        """Changes with ``seq > after`` (oldest first); long-polls up to ``timeout`` seconds when none."""
+        self._record(name)
+        deadline = time.monotonic() + timeout
+        while True:
+            events = self.store.events(name, after)
+            if events or time.monotonic() >= deadline:
+                return events
+            time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+
+    def logs(self, name: str, node_id: str | None = None) -> Iterator[str]:
+        """Log lines of one node, or of every pod node in start order."""
+        nodes = self.store.nodes(name)
+        if node_id is not None:
+            if node_id not in nodes:
+                raise WorkflowValueError(f"workflow {name!r} has no node {node_id!r}", workflow=name)
+            selected = [nodes[node_id]]
+        else:
+            selected = sorted((n for n in nodes.values() if n.get("type") == "Pod"),
+                              key=lambda n: (n.get("startedAt") or "", n["name"]))
+        for node in selected:
+            log = Path(node.get("hostDir") or "") / "main.log"
+            if node.get("hostDir") and log.is_file():
+                with open(log, errors="replace") as f:
+                    yield from (line.rstrip("\n") for line in f)
+
+    # -- controls ----------------------------------------------------------------------------------
+
+    def _control(self, name: str, action: str) -> None:
+        record = self._record(name)
+        if record["status"].get("phase") in _TERMINAL:
+            return
+        self.store.set_control(name, action)
+
+    def stop(self, name: str) -> None:
+        """Stop: running steps are ended, exit handlers still run."""
+        self._control(name, "stop")
+        self._finish_if_orphaned(name, "Stopped with strategy 'Stop'")
+
+    def terminate(self, name: str) -> None:
+        """Terminate: running steps are ended, no exit handler."""
+        self._control(name, "terminate")
+        self._finish_if_orphaned(name, "Stopped with strategy 'Terminate'")
+
+    def _finish_if_orphaned(self, name: str, message: str) -> None:
+        if engine_alive(self.workdir, name):
+            return
+        record = self._record(name)
+        if record["status"].get("phase") in _TERMINAL:
+            return
+        nodes = [n for n in self.store.nodes(name).values() if n.get("phase") in ("Running", "Pending")]
+        for n in nodes:
+            n.update(phase="Failed", finishedAt=now_iso(), message=message)
+        self.store.put_nodes(name, nodes)
+        status = dict(record["status"], phase="Failed", finishedAt=now_iso(), message=message)
+        self.store.set_status(name, status)
+        self.store.set_control(name, None)
+
+    def suspend(self, name: str) -> None:
+        """No new step starts until ``resume``."""
+        self._control(name, "suspend")
+
+    def resume(self, name: str) -> None:
+        """Resume a suspended workflow, or restart the engine of a workflow whose engine died (kill -9)."""
+        record = self._record(name)
+        if record["status"].get("phase") in _TERMINAL:
+            return
+        if engine_alive(self.workdir, name):
+            self.store.set_control(name, "resume")
+            return
+        self.store.set_control(name, None)
+        self._start(name, wait=False)
+
+    def retry(self, name: str, node_ids: list[str] | None = None) -> None:
+        """Run a failed workflow again: its failed steps (or only ``node_ids``) run, succeeded ones are kept."""
+        record = self._record(name)
+        phase = record["status"].get("phase")
+        if phase not in ("Failed", "Error"):
+            raise WorkflowValueError(f"only a Failed or Error workflow can be retried; {name!r} is {phase}",
+                                     workflow=name)
+        options = dict(record["options"])
+        options["retry_only"] = list(node_ids or [])
+        self.store.set_options(name, options)
+        status = dict(record["status"], phase="Running", finishedAt=None, message=None)
+        self.store.set_status(name, status)
+        self._start(name, wait=False)
+
+    def resubmit(self, name: str, memoized: bool = False) -> dict:
+        """A new run of the same manifest; ``memoized`` reuses the steps that succeeded in ``name``."""
+        record = self._record(name)
+        manifest = copy.deepcopy(record["manifest"])
+        meta = manifest["metadata"]
+        base = meta.get("generateName") or f"{name}-"
+        new_meta = {k: v for k, v in meta.items() if k in ("labels", "annotations", "namespace")}
+        new_meta["generateName"] = base
+        manifest["metadata"] = new_meta
+        check_manifest(manifest)
+        new_name = f"{base}{randstr(5)}"
+        new_meta["name"] = new_name
+        new_meta["uid"] = str(uuid.uuid4())
+        new_meta["creationTimestamp"] = now_iso()
+        options: dict = {"reuse_from": name} if memoized else {}
+        self.store.create_workflow(new_name, manifest, {"phase": "Pending"}, dict(new_meta.get("labels") or {}),
+                                   options)
+        self._start(new_name, wait=False)
+        return self.get(new_name)
+
+    def delete(self, name: str) -> None:
+        """Remove a workflow (terminating it first if it runs) and its step directories."""
+        self._record(name)
+        if engine_alive(self.workdir, name):
+            self.store.set_control(name, "terminate")
+            deadline = time.monotonic() + 30
+            while engine_alive(self.workdir, name) and time.monotonic() < deadline:
+                time.sleep(0.05)
+        self.store.delete_workflow(name)
+        shutil.rmtree(self.workdir / "runs" / name, ignore_errors=True)
+
+    def set_script(self, name: str, node_id: str, source: str) -> None:
+        """Give node ``node_id`` a new script source for its next run (``ArgoStep.set_script``)."""
+        record = self._record(name)
+        options = dict(record["options"])
+        overrides = dict(options.get("script_overrides") or {})
+        overrides[node_id] = source
+        options["script_overrides"] = overrides
+        self.store.set_options(name, options)
+        status = dict(record["status"])
+        status["scriptOverrides"] = overrides
+        self.store.set_status(name, status)
+

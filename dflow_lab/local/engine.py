@@ -1,0 +1,154 @@
+"""The engine host: an asyncio loop in a background thread that runs workflows, with a warm worker pool.
+
+One host per process.  ``run(workdir, name)`` runs a stored workflow and returns a future; a workflow
+runs in at most one process at a time (an ``flock`` on ``<workdir>/locks/<name>.lock``, released by the
+kernel when the process dies, so a killed engine never blocks a resume).
+
+``python -m dflow_lab.local.engine WORKDIR NAME`` runs one workflow in a detached process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import fcntl
+import os
+import sys
+import threading
+from pathlib import Path
+
+from .state import StateStore
+
+__all__ = ["EngineHost", "engine_alive", "host_slots_default"]
+
+
+def host_slots_default() -> int:
+    """How many host subprocesses (script/container steps) run at once."""
+    return max(8, 4 * (os.cpu_count() or 1))
+
+
+def _lock_path(workdir: Path, name: str) -> Path:
+    path = workdir / "locks" / f"{name}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _try_lock(workdir: Path, name: str) -> int | None:
+    fd = os.open(_lock_path(workdir, name), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    os.ftruncate(fd, 0)
+    os.write(fd, str(os.getpid()).encode())
+    return fd
+
+
+def engine_alive(workdir: str | Path, name: str) -> bool:
+    """Whether some process is running workflow ``name`` now."""
+    fd = _try_lock(Path(workdir).resolve(), name)
+    if fd is None:
+        return True
+    os.close(fd)  # closing releases the lock
+    return False
+
+
+class EngineHost:
+    """The per-process engine: event loop thread, worker pool, host subprocess slots."""
+
+    _instance: EngineHost | None = None
+    _guard = threading.Lock()
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name="dflow-lab-engine", daemon=True)
+        self._thread.start()
+        self._pool = None
+        self._slots: asyncio.Semaphore | None = None
+        self._stores: dict[Path, StateStore] = {}
+
+    @classmethod
+    def get(cls) -> EngineHost:
+        """The host of this process (started on first use)."""
+        with cls._guard:
+            if cls._instance is None:
+                cls._instance = EngineHost()
+            return cls._instance
+
+    def store(self, workdir: str | Path) -> StateStore:
+        key = Path(workdir).resolve()
+        if key not in self._stores:
+            self._stores[key] = StateStore(key)
+        return self._stores[key]
+
+    async def _pool_and_slots(self):
+        if self._pool is None:
+            from dflow_lab.config import config
+
+            from .pool import WorkerPool
+
+            size = int(config.get("local_workers") or 0) or (os.cpu_count() or 1)
+            self._pool = WorkerPool(size)
+            self._slots = asyncio.Semaphore(host_slots_default())
+        return self._pool, self._slots
+
+    def run(self, workdir: str | Path, name: str) -> concurrent.futures.Future:
+        """Run stored workflow ``name``; the future gives its final phase (``None`` if another process runs it)."""
+        return asyncio.run_coroutine_threadsafe(self._run(Path(workdir).resolve(), name), self.loop)
+
+    def prestart(self, count: int | None = None) -> None:
+        """Start warm workers now (so that the first steps do not wait for interpreters)."""
+        async def go():
+            pool, _ = await self._pool_and_slots()
+            await pool.prestart(count)
+
+        asyncio.run_coroutine_threadsafe(go(), self.loop).result()
+
+    async def _run(self, workdir: Path, name: str) -> str | None:
+        fd = _try_lock(workdir, name)
+        if fd is None:
+            return None
+        try:
+            from dflow_lab.storage.repository import artifact_repository
+
+            from .interpreter import Execution
+
+            pool, slots = await self._pool_and_slots()
+            store = self.store(workdir)
+            execution = Execution(store, name, pool, slots, artifact_repository(workdir))
+            return await execution.run()
+        finally:
+            os.close(fd)
+
+    def close(self) -> None:
+        """Stop the workers and the loop (tests and the detached entry point call this)."""
+        async def stop():
+            if self._pool is not None:
+                await self._pool.close()
+
+        asyncio.run_coroutine_threadsafe(stop(), self.loop).result()
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=10)
+        with EngineHost._guard:
+            if EngineHost._instance is self:
+                EngineHost._instance = None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of a detached engine process: ``python -m dflow_lab.local.engine WORKDIR NAME``."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2:
+        print("usage: python -m dflow_lab.local.engine WORKDIR NAME", file=sys.stderr)
+        return 2
+    workdir, name = args
+    host = EngineHost.get()
+    try:
+        phase = host.run(workdir, name).result()
+    finally:
+        host.close()
+    return 0 if phase in (None, "Succeeded") else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,252 @@
+"""Running one attempt of a leaf template (``script`` or ``container``) on the host.
+
+The attempt gets its own step directory; input artifacts are placed at their mapped paths, the
+template is rendered with the step's scope, declared paths are mapped, and the step runs either in a
+warm worker (Python OP scripts, recognised by their marker line) or as a host subprocess (anything
+else; the image is ignored).  Outputs are collected as Argo does: parameters from files (one trailing
+newline trimmed), artifacts saved to the repository, ``result`` from stdout, ``exitCode``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import sys
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .layout import StepDir, declared_paths, replace_paths
+from .scope import Scope, StepError
+
+if TYPE_CHECKING:
+    from .interpreter import Execution
+
+__all__ = ["PY_OP_MARKER", "PodOutcome", "run_pod"]
+
+PY_OP_MARKER = "# dflow-lab: python-op v1"
+_RESULT_LIMIT = 256 * 1024
+_UNRESOLVED_PREFIXES = ("inputs.", "outputs.", "workflow.", "steps.", "tasks.", "item", "pod.", "node.")
+
+
+@dataclass
+class PodOutcome:
+    """How an attempt ended."""
+
+    phase: str
+    outputs: dict = field(default_factory=dict)
+    message: str = ""
+
+
+def _trim_newline(text: str) -> str:
+    return text[:-1] if text.endswith("\n") else text
+
+
+def _check_resolved(obj: Any, where: str) -> None:
+    if isinstance(obj, str):
+        if "{{" in obj:
+            from dflow_lab.argo.expressions import tags_in
+
+            for tag in tags_in(obj):
+                if tag.strip().startswith(_UNRESOLVED_PREFIXES):
+                    raise StepError(f"{where}: {{{{{tag.strip()}}}}} does not resolve")
+    elif isinstance(obj, list):
+        for v in obj:
+            _check_resolved(v, where)
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            _check_resolved(v, f"{where}.{k}")
+
+
+async def _place_inputs(ex: Execution, inputs: dict, stepdir: StepDir, where: str) -> None:
+    for art in inputs.get("artifacts") or []:
+        path = art.get("path")
+        if not path:
+            continue
+        if not any(k in art for k in ("s3", "raw", "http")):
+            if art.get("optional"):
+                continue
+            raise StepError(f"{where}: input artifact {art['name']!r} has no value")
+        dest = stepdir.map(path)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            await asyncio.to_thread(ex.repository.load, art, str(dest))
+        except (OSError, ValueError) as e:
+            raise StepError(f"{where}: input artifact {art['name']!r}: {e}") from None
+        mode = art.get("mode")
+        if mode is not None and dest.is_file():
+            os.chmod(dest, int(mode))
+
+
+def _command(body: dict, is_script: bool, script_path: str | None, where: str) -> list[str]:
+    command = list(body.get("command") or [])
+    args = list(body.get("args") or [])
+    if is_script:
+        command = command or ["sh"]
+        argv = command + [script_path] + args
+    else:
+        if not command and not args:
+            raise StepError(f"{where}: container has no command; the local engine cannot know the image's "
+                            f"entrypoint ({body.get('image')!r})")
+        argv = command + args
+    if argv[0] in ("python", "python3"):
+        argv[0] = sys.executable
+    elif not os.path.isabs(argv[0]) and shutil.which(argv[0]) is None:
+        raise StepError(f"{where}: command {argv[0]!r} is not available on this host "
+                        f"(image {body.get('image')!r} is not run locally)")
+    return argv
+
+
+async def _subprocess(argv: list[str], env: dict[str, str], cwd: str, log: str) -> tuple[int, str]:
+    proc = await asyncio.create_subprocess_exec(
+        *argv, cwd=cwd, env=env, stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, start_new_session=True,
+    )
+    out_chunks: list[bytes] = []
+    size = 0
+    with open(log, "ab") as logf:
+
+        async def pump(stream: asyncio.StreamReader, keep: bool) -> None:
+            nonlocal size
+            while True:
+                chunk = await stream.read(65536)
+                if not chunk:
+                    return
+                logf.write(chunk)
+                logf.flush()
+                if keep and size < _RESULT_LIMIT:
+                    out_chunks.append(chunk)
+                    size += len(chunk)
+
+        try:
+            await asyncio.gather(pump(proc.stdout, True), pump(proc.stderr, False))
+            rc = await proc.wait()
+        except asyncio.CancelledError:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            await proc.wait()
+            raise
+    return rc, b"".join(out_chunks).decode(errors="replace")
+
+
+async def _collect_outputs(ex: Execution, template: dict, stepdir: StepDir, pod_name: str,
+                           scope: Scope, where: str) -> dict:
+    outputs: dict = {}
+    spec = template.get("outputs") or {}
+    params = []
+    for par in spec.get("parameters") or []:
+        name = par["name"]
+        vf = par.get("valueFrom") or {}
+        entry = {"name": name}
+        if "path" in vf:
+            path = stepdir.map(vf["path"])
+            if path.is_file():
+                entry["value"] = _trim_newline(path.read_text(errors="replace"))
+            elif "default" in vf:
+                entry["value"] = scope.render(str(vf["default"]), f"{where}.outputs.parameters.{name}")
+            else:
+                raise StepError(f"{where}: output parameter {name!r}: file {vf['path']} was not written")
+        elif "value" in par:
+            entry["value"] = scope.render(str(par["value"]), f"{where}.outputs.parameters.{name}")
+        elif "default" in vf:
+            entry["value"] = str(vf["default"])
+        else:
+            raise StepError(f"{where}: output parameter {name!r} has no valueFrom.path or value")
+        for k in ("globalName", "description"):
+            if k in par:
+                entry[k] = par[k]
+        params.append(entry)
+    arts = []
+    for art in spec.get("artifacts") or []:
+        name = art["name"]
+        path = art.get("path")
+        if not path:
+            raise StepError(f"{where}: output artifact {name!r} has no path")
+        src = stepdir.map(path)
+        if not src.exists():
+            if art.get("optional"):
+                continue
+            raise StepError(f"{where}: output artifact {name!r}: {path} does not exist")
+        archive = art.get("archive", "tar")
+        suffix = ".tgz" if archive == "tar" or (isinstance(archive, dict) and "tar" in archive) else ""
+        key = f"{ex.name}/{pod_name}/{name}{suffix}"
+        try:
+            location = await asyncio.to_thread(ex.repository.save, str(src), key, archive)
+        except (OSError, ValueError) as e:
+            raise StepError(f"{where}: output artifact {name!r}: {e}") from None
+        entry = {"name": name, "path": path, **location}
+        for k in ("globalName",):
+            if k in art:
+                entry[k] = art[k]
+        arts.append(entry)
+    if params:
+        outputs["parameters"] = params
+    if arts:
+        outputs["artifacts"] = arts
+    return outputs
+
+
+async def run_pod(ex: Execution, template: dict, inputs: dict, node: dict, scope: Scope) -> PodOutcome:
+    """Run one attempt of ``template`` for status node ``node`` (already recorded as Running)."""
+    where = f"workflow {ex.name!r}, step {node['displayName']!r} (template {template.get('name')!r})"
+    stepdir = StepDir(ex.runs_dir / node["id"]).create()
+    node["hostDir"] = str(stepdir.base)
+    is_script = "script" in template
+    body = dict(template.get("script") or template.get("container") or {})
+    try:
+        await _place_inputs(ex, inputs, stepdir, where)
+        pod_name = ex.pod_name(node)
+        art_paths = {f"inputs.artifacts.{a['name']}.path": a["path"]
+                     for a in inputs.get("artifacts") or [] if a.get("path")}
+        scope = scope.child({"pod.name": pod_name, "node.name": node["name"], **art_paths})
+        source = body.pop("source", None) if is_script else None
+        python_op = source is not None and source.startswith(PY_OP_MARKER)
+        body = scope.render_obj(body, where, strict=False)
+        _check_resolved(body, where)
+        if source is not None and not python_op:
+            source = scope.render(source, f"{where}.source", strict=False)
+            _check_resolved(source, f"{where}.source")
+        paths = declared_paths(template)
+        for p in paths:
+            host = stepdir.map(p)
+            if p in [m.get("mountPath") for m in body.get("volumeMounts") or []] or p == body.get("workingDir"):
+                host.mkdir(parents=True, exist_ok=True)
+            else:
+                host.parent.mkdir(parents=True, exist_ok=True)
+        env = {"DFLOW_LAB_ROOT": str(stepdir.root)}
+        for var in body.get("env") or []:
+            if "value" in var:
+                env[var["name"]] = replace_paths(str(var["value"]), paths, stepdir)
+            elif "valueFrom" in var:
+                raise StepError(f"{where}: env {var['name']!r}: valueFrom (secrets, config maps, fields) "
+                                "is not available in the local engine")
+        cwd = str(stepdir.map(body["workingDir"])) if body.get("workingDir") else str(stepdir.work)
+        log = str(stepdir.log)
+        if python_op:
+            result = await ex.pool.run(source, env, cwd, log)
+            rc = result.rc
+            stdout = stepdir.log.read_text(errors="replace") if stepdir.log.exists() else ""
+            died = result.died
+        else:
+            script_path = None
+            if source is not None:
+                script_path = str(stepdir.base / "script")
+                with open(script_path, "w") as f:
+                    f.write(replace_paths(source, paths, stepdir))
+            argv = [replace_paths(a, paths, stepdir) for a in _command(body, is_script, script_path, where)]
+            async with ex.host_slots:
+                rc, stdout = await _subprocess(argv, {**os.environ, **env}, cwd, log)
+            died = f"killed by signal {-rc}" if rc < 0 else None
+            rc = 128 - rc if rc < 0 else rc
+        outputs: dict = {"exitCode": str(rc)}
+        if is_script or not python_op:
+            outputs["result"] = _trim_newline(stdout)
+        if rc != 0:
+            return PodOutcome("Failed", outputs, died or f"Error (exit code {rc})")
+        outputs.update(await _collect_outputs(ex, template, stepdir, pod_name, scope, where))
+        return PodOutcome("Succeeded", outputs)
+    except StepError as e:
+        return PodOutcome("Error", {}, str(e))

@@ -1,0 +1,116 @@
+"""The pool of warm worker processes that run Python OP steps (see ``worker.py``).
+
+Each worker runs one step at a time.  A worker that dies while running a step (a crash, ``os._exit``,
+a signal) fails that step only: the pool reports it and starts a fresh worker.  A step that must stop
+early (timeout, terminate) is ended by killing its worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+from dataclasses import dataclass
+
+__all__ = ["WorkerPool", "WorkerResult"]
+
+
+@dataclass
+class WorkerResult:
+    """How a step ended in a worker: its exit code, or the reason the worker died."""
+
+    rc: int
+    died: str | None = None
+
+
+class _Worker:
+    def __init__(self, proc: asyncio.subprocess.Process):
+        self.proc = proc
+
+    @classmethod
+    async def start(cls) -> _Worker:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "dflow_lab.local.worker",
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL, start_new_session=True,
+        )
+        worker = cls(proc)
+        line = await proc.stdout.readline()
+        if not line:
+            await proc.wait()
+            raise RuntimeError(f"a local engine worker failed to start (exit code {proc.returncode}); "
+                               f"check that `{sys.executable} -m dflow_lab.local.worker` imports")
+        return worker
+
+    def alive(self) -> bool:
+        return self.proc.returncode is None
+
+    def kill(self) -> None:
+        if self.proc.returncode is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+class WorkerPool:
+    """Up to ``size`` warm workers, started on demand and kept for the life of the pool."""
+
+    def __init__(self, size: int):
+        self.size = max(1, size)
+        self._idle: list[_Worker] = []
+        self._slots = asyncio.Semaphore(self.size)
+        self._all: set[_Worker] = set()
+
+    async def prestart(self, count: int | None = None) -> None:
+        """Start workers ahead of the first step (all ``size`` by default)."""
+        want = min(self.size, count if count is not None else self.size) - len(self._all)
+        if want > 0:
+            workers = await asyncio.gather(*[_Worker.start() for _ in range(want)])
+            self._all.update(workers)
+            self._idle.extend(workers)
+
+    async def run(self, source: str, env: dict[str, str], cwd: str, log: str) -> WorkerResult:
+        """Run one Python OP step in a worker; cancelling the call kills that worker."""
+        async with self._slots:
+            worker = None
+            while self._idle and worker is None:
+                candidate = self._idle.pop()
+                if candidate.alive():
+                    worker = candidate
+                else:
+                    self._all.discard(candidate)
+            if worker is None:
+                worker = await _Worker.start()
+                self._all.add(worker)
+            request = json.dumps({"source": source, "env": env, "cwd": cwd, "log": log}) + "\n"
+            try:
+                worker.proc.stdin.write(request.encode())
+                await worker.proc.stdin.drain()
+                line = await worker.proc.stdout.readline()
+            except asyncio.CancelledError:
+                worker.kill()
+                self._all.discard(worker)
+                await worker.proc.wait()
+                raise
+            except (BrokenPipeError, ConnectionResetError):
+                line = b""
+            if not line:
+                code = await worker.proc.wait()
+                self._all.discard(worker)
+                how = f"signal {-code}" if code < 0 else f"exit code {code}"
+                return WorkerResult(rc=code if code > 0 else 128 - code, died=f"the OP's process died ({how})")
+            self._idle.append(worker)
+            return WorkerResult(rc=int(json.loads(line)["rc"]))
+
+    async def close(self) -> None:
+        """Stop every worker."""
+        for worker in list(self._all):
+            if worker.proc.stdin and not worker.proc.stdin.is_closing():
+                worker.proc.stdin.close()
+            worker.kill()
+            await worker.proc.wait()
+        self._all.clear()
+        self._idle.clear()

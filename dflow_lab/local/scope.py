@@ -1,0 +1,230 @@
+"""Variable scopes of the local engine: what ``{{…}}`` tags resolve to inside a template.
+
+A scope is a flat dict, as in Argo's controller: ``"inputs.parameters.x" -> "1"``,
+``"steps.a.outputs.parameters.y" -> "…"``, ``"item" -> "…"``.  Artifact entries
+(``"steps.a.outputs.artifacts.z"``) hold the artifact dict and are used by ``from``, never rendered into
+text.  Rendering goes through the safe evaluator in ``dflow_lab.argo.expressions``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+__all__ = [
+    "Scope",
+    "StepError",
+    "aggregate_values",
+    "item_display",
+    "item_variables",
+    "expand_items",
+    "node_outputs_vars",
+]
+
+
+class StepError(Exception):
+    """A step fails because of its input (a bad expression, a missing value): names step and field."""
+
+
+class Scope:
+    """A flat variable scope; ``render`` substitutes its values into text."""
+
+    def __init__(self, values: dict[str, Any] | None = None):
+        self.values: dict[str, Any] = dict(values or {})
+
+    def child(self, extra: dict[str, Any] | None = None) -> Scope:
+        """A copy extended with ``extra``."""
+        scope = Scope(self.values)
+        if extra:
+            scope.values.update(extra)
+        return scope
+
+    def text_values(self) -> dict[str, str]:
+        return {k: v for k, v in self.values.items() if isinstance(v, str)}
+
+    def env(self) -> dict[str, Any]:
+        """The scope as nested dicts, for ``{{=…}}`` expressions (``inputs.parameters.x`` → env["inputs"]…)."""
+        env: dict[str, Any] = {}
+        for key, value in self.values.items():
+            parts = key.split(".")
+            cur = env
+            ok = True
+            for p in parts[:-1]:
+                nxt = cur.setdefault(p, {})
+                if not isinstance(nxt, dict):
+                    ok = False
+                    break
+                cur = nxt
+            if ok and not isinstance(cur.get(parts[-1]), dict):
+                cur[parts[-1]] = value
+        # keep the flat names too: `inputs.parameters['x']` and `steps['a-b'].outputs…` both resolve
+        return env
+
+    def render(self, text: str, where: str, strict: bool = True) -> str:
+        """Substitute ``{{…}}`` tags in ``text``; ``where`` names the step and field for errors."""
+        if "{{" not in text:
+            return text
+        from dflow_lab.argo.expressions import ExpressionError, render_template
+
+        try:
+            return render_template(text, self.text_values(), env=self.env(), strict=strict)
+        except ExpressionError as e:
+            raise StepError(f"{where}: {e}") from None
+
+    def render_obj(self, obj: Any, where: str, strict: bool = True) -> Any:
+        """Render every string inside a JSON-like object."""
+        if isinstance(obj, str):
+            return self.render(obj, where, strict)
+        if isinstance(obj, list):
+            return [self.render_obj(v, where, strict) for v in obj]
+        if isinstance(obj, dict):
+            return {k: self.render_obj(v, f"{where}.{k}", strict) for k, v in obj.items()}
+        return obj
+
+    def eval_when(self, expr: str, where: str) -> bool:
+        """Evaluate a ``when`` condition after substituting tags."""
+        from dflow_lab.argo.expressions import ExpressionError, eval_when
+
+        text = self.render(expr, where)
+        try:
+            return bool(eval_when(text))
+        except ExpressionError as e:
+            raise StepError(f"{where}: when {text!r}: {e}") from None
+
+    def eval_expr(self, expr: str, where: str) -> Any:
+        """Evaluate an expr-lang expression (``valueFrom.expression``, ``fromExpression``)."""
+        from dflow_lab.argo.expressions import ExpressionError, eval_expr
+
+        try:
+            return eval_expr(expr, self.env())
+        except ExpressionError as e:
+            raise StepError(f"{where}: expression {expr!r}: {e}") from None
+
+
+def as_param_text(value: Any) -> str:
+    """A parameter value as text: strings as they are, everything else as JSON."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value)
+
+
+def aggregate_values(values: list[str]) -> str:
+    """Argo's aggregation of a looped step's values: a JSON list, items decoded when all are JSON."""
+    decoded = []
+    for v in values:
+        try:
+            decoded.append(json.loads(v))
+        except (TypeError, ValueError):
+            return json.dumps(values)
+    return json.dumps(decoded)
+
+
+def expand_items(step: dict, scope: Scope, where: str) -> list[Any] | None:
+    """The items of ``withItems``/``withParam``/``withSequence`` (``None`` when the step has no loop)."""
+    if "withItems" in step:
+        return [scope.render_obj(i, f"{where}.withItems") for i in step["withItems"]]
+    if "withParam" in step:
+        text = scope.render(str(step["withParam"]), f"{where}.withParam")
+        try:
+            items = json.loads(text)
+        except ValueError:
+            raise StepError(f"{where}.withParam: {text[:200]!r} is not a JSON list") from None
+        if not isinstance(items, list):
+            raise StepError(f"{where}.withParam: expected a JSON list, got {type(items).__name__}")
+        return items
+    if "withSequence" in step:
+        seq = scope.render_obj(step["withSequence"], f"{where}.withSequence")
+        return _sequence(seq, f"{where}.withSequence")
+    return None
+
+
+def _sequence(seq: dict, where: str) -> list[str]:
+    try:
+        start = int(seq.get("start", 0))
+        if "count" in seq and "end" in seq:
+            raise StepError(f"{where}: give count or end, not both")
+        if "count" in seq:
+            count = int(seq["count"])
+            numbers = list(range(start, start + count))
+        elif "end" in seq:
+            end = int(seq["end"])
+            step = 1 if end >= start else -1
+            numbers = list(range(start, end + step, step))
+        else:
+            raise StepError(f"{where}: needs count or end")
+    except ValueError as e:
+        raise StepError(f"{where}: {e}") from None
+    fmt = seq.get("format")
+    if fmt:
+        try:  # Go's Sprintf verbs for one integer (%d, %02X, %x, %o) read the same in Python
+            return [fmt % n for n in numbers]
+        except (TypeError, ValueError) as e:
+            raise StepError(f"{where}.format {fmt!r}: {e}") from None
+    return [str(n) for n in numbers]
+
+
+def item_variables(item: Any) -> dict[str, str]:
+    """``item`` (and ``item.<key>`` for a map item) as scope variables."""
+    out = {"item": as_param_text(item)}
+    if isinstance(item, dict):
+        for k, v in item.items():
+            out[f"item.{k}"] = as_param_text(v)
+    return out
+
+
+def item_display(index: int, item: Any) -> str:
+    """The ``(i:item)`` suffix Argo gives an expanded step's name."""
+    if isinstance(item, dict):
+        text = ",".join(f"{k}:{as_param_text(item[k])}" for k in sorted(item))
+    elif isinstance(item, list):
+        text = json.dumps(item)
+    else:
+        text = as_param_text(item)
+    return f"({index}:{text})"
+
+
+def node_outputs_vars(prefix: str, node: dict) -> dict[str, Any]:
+    """Scope entries a finished child node exposes: ``<prefix>.outputs.parameters.x``, ``.result``, …"""
+    out: dict[str, Any] = {
+        f"{prefix}.id": node["id"],
+        f"{prefix}.status": node.get("phase", ""),
+        f"{prefix}.startedAt": node.get("startedAt") or "",
+        f"{prefix}.finishedAt": node.get("finishedAt") or "",
+    }
+    outputs = node.get("outputs") or {}
+    for p in outputs.get("parameters") or []:
+        if "value" in p:
+            out[f"{prefix}.outputs.parameters.{p['name']}"] = p["value"]
+    for a in outputs.get("artifacts") or []:
+        out[f"{prefix}.outputs.artifacts.{a['name']}"] = a
+    if "result" in outputs:
+        out[f"{prefix}.outputs.result"] = outputs["result"]
+    if "exitCode" in outputs:
+        out[f"{prefix}.exitCode"] = outputs["exitCode"]
+    return out
+
+
+def aggregated_vars(prefix: str, nodes: list[dict]) -> dict[str, Any]:
+    """Scope entries of a looped step: each output parameter and result as a JSON list (Argo's rules)."""
+    out: dict[str, Any] = {}
+    params: dict[str, list[str]] = {}
+    maps: list[dict[str, str]] = []
+    results: list[str] = []
+    for node in nodes:
+        outputs = node.get("outputs") or {}
+        entry = {}
+        for p in outputs.get("parameters") or []:
+            if "value" in p:
+                params.setdefault(p["name"], []).append(p["value"])
+                entry[p["name"]] = p["value"]
+        if entry:
+            maps.append(entry)
+        if "result" in outputs:
+            results.append(outputs["result"])
+    for name, values in params.items():
+        out[f"{prefix}.outputs.parameters.{name}"] = aggregate_values(values)
+    if maps:
+        out[f"{prefix}.outputs.parameters"] = json.dumps(maps)
+    if results:
+        out[f"{prefix}.outputs.result"] = aggregate_values(results)
+    return out

@@ -1,0 +1,114 @@
+"""Checks of a manifest before the local engine stores or runs anything.
+
+Errors name the workflow, the template or step, and the field (``WorkflowValueError``).
+"""
+
+from __future__ import annotations
+
+from ..errors import WorkflowValueError
+from .depends import DependsError, from_dependencies, parse_depends
+
+__all__ = ["check_manifest"]
+
+_RUNNABLE = ("steps", "dag", "script", "container", "suspend")
+
+
+def check_manifest(manifest: dict) -> None:
+    """Raise ``WorkflowValueError`` if the manifest cannot run locally."""
+    if not isinstance(manifest, dict):
+        raise WorkflowValueError(f"a workflow manifest is a dict, not {type(manifest).__name__}")
+    meta = manifest.get("metadata") or {}
+    wf = meta.get("name") or meta.get("generateName") or "<unnamed>"
+    if manifest.get("kind", "Workflow") != "Workflow":
+        raise WorkflowValueError(f"kind {manifest.get('kind')!r} cannot run: only Workflow manifests run",
+                                 workflow=wf, field="kind")
+    if not (meta.get("name") or meta.get("generateName")):
+        raise WorkflowValueError("the manifest needs metadata.name or metadata.generateName", field="metadata")
+    spec = manifest.get("spec")
+    if not isinstance(spec, dict):
+        raise WorkflowValueError("the manifest has no spec", workflow=wf, field="spec")
+    if "workflowTemplateRef" in spec:
+        raise WorkflowValueError("workflowTemplateRef needs a cluster's WorkflowTemplates; not available locally",
+                                 workflow=wf, field="spec.workflowTemplateRef")
+    templates = spec.get("templates") or []
+    names = [t.get("name") for t in templates]
+    for i, t in enumerate(templates):
+        if not t.get("name"):
+            raise WorkflowValueError("template has no name", workflow=wf, field=f"spec.templates[{i}].name")
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise WorkflowValueError(f"templates defined twice: {dup}", workflow=wf, field="spec.templates")
+    known = set(names)
+    entry = spec.get("entrypoint")
+    if not entry:
+        raise WorkflowValueError("spec.entrypoint is missing", workflow=wf, field="spec.entrypoint")
+    if entry not in known:
+        raise WorkflowValueError(f"entrypoint {entry!r} is not a template (templates: {sorted(known)})",
+                                 workflow=wf, field="spec.entrypoint")
+    for handler_field, handler in (("spec.onExit", spec.get("onExit")),
+                                   ("spec.hooks.exit.template", ((spec.get("hooks") or {}).get("exit") or {})
+                                    .get("template"))):
+        if handler and handler not in known:
+            raise WorkflowValueError(f"exit handler {handler!r} is not a template", workflow=wf, field=handler_field)
+    for t in templates:
+        _check_template(wf, t, known)
+
+
+def _check_ref(wf: str, tname: str, item: dict, field: str, known: set[str]) -> None:
+    if "inline" in item or "templateRef" in item:
+        return
+    ref = item.get("template")
+    if not ref:
+        raise WorkflowValueError("step has no template", workflow=wf, template=tname, step=item.get("name"),
+                                 field=field)
+    if ref not in known:
+        raise WorkflowValueError(f"template {ref!r} is not defined", workflow=wf, template=tname,
+                                 step=item.get("name"), field=f"{field}.template")
+    for hook_field, hook in (("onExit", item.get("onExit")),
+                             ("hooks.exit.template", ((item.get("hooks") or {}).get("exit") or {}).get("template"))):
+        if hook and hook not in known:
+            raise WorkflowValueError(f"exit handler {hook!r} is not defined", workflow=wf, template=tname,
+                                     step=item.get("name"), field=f"{field}.{hook_field}")
+
+
+def _check_template(wf: str, t: dict, known: set[str]) -> None:
+    name = t["name"]
+    if "steps" in t:
+        for gi, group in enumerate(t["steps"] or []):
+            if not isinstance(group, list):
+                raise WorkflowValueError("each entry of steps is a list of parallel steps", workflow=wf,
+                                         template=name, field=f"steps[{gi}]")
+            seen = set()
+            for si, step in enumerate(group):
+                if not step.get("name"):
+                    raise WorkflowValueError("step has no name", workflow=wf, template=name,
+                                             field=f"steps[{gi}][{si}].name")
+                if step["name"] in seen:
+                    raise WorkflowValueError(f"step name {step['name']!r} used twice in one group", workflow=wf,
+                                             template=name, field=f"steps[{gi}]")
+                seen.add(step["name"])
+                _check_ref(wf, name, step, f"steps[{gi}][{si}]", known)
+    elif "dag" in t:
+        tasks = (t["dag"] or {}).get("tasks") or []
+        tnames = {task.get("name") for task in tasks}
+        for ti, task in enumerate(tasks):
+            if not task.get("name"):
+                raise WorkflowValueError("task has no name", workflow=wf, template=name,
+                                         field=f"dag.tasks[{ti}].name")
+            _check_ref(wf, name, task, f"dag.tasks[{ti}]", known)
+            try:
+                deps = parse_depends(str(task["depends"])) if "depends" in task else \
+                    from_dependencies(list(task.get("dependencies") or []))
+            except DependsError as e:
+                raise WorkflowValueError(str(e), workflow=wf, template=name, step=task["name"],
+                                         field="depends") from None
+            for d in sorted(deps.tasks()) if deps else ():
+                if d not in tnames:
+                    raise WorkflowValueError(f"depends on unknown task {d!r}", workflow=wf, template=name,
+                                             step=task["name"], field="depends" if "depends" in task else
+                                             "dependencies")
+    elif not any(k in t for k in _RUNNABLE):
+        kinds = sorted(k for k in ("resource", "data", "http", "plugin", "containerSet") if k in t)
+        if not kinds:
+            raise WorkflowValueError("template has no steps, dag, script, container or suspend", workflow=wf,
+                                     template=name)

@@ -10,6 +10,9 @@ from __future__ import annotations
 import importlib
 from typing import Any, Dict
 
+# imported eagerly: the dict ``config`` must shadow the submodule of the same name
+from .config import config, s3_config, set_config, set_s3_config  # noqa: F401
+
 __version__ = "0.1.0"
 
 _EXPORTS: Dict[str, str] = {
@@ -22,10 +25,6 @@ _EXPORTS: Dict[str, str] = {
     "LocalArtifact": "common",
     "S3Artifact": "common",
     "import_func": "common",
-    "config": "config",
-    "s3_config": "config",
-    "set_config": "config",
-    "set_s3_config": "config",
     "Context": "context",
     "DAG": "dag",
     "ContainerExecutor": "executor",
@@ -77,7 +76,7 @@ _EXPORTS: Dict[str, str] = {
     "upload_packages": "python",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = sorted([*_EXPORTS, "config", "s3_config", "set_config", "set_s3_config"])
 
 
 def __getattr__(name: str) -> Any:

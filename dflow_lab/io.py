@@ -577,6 +577,8 @@ class OutputParameter(_IOBase):
         self.type = type
         self.global_name = global_name
         self.value_from_expression = value_from_expression
+        if type is None and isinstance(value_from_parameter, (InputParameter, OutputParameter)):
+            self.type = value_from_parameter.type
         self.save_as_artifact = save_as_artifact
         self.save_both = save_both
         self.description: Optional[str] = kwargs.pop("description", None)

@@ -359,7 +359,7 @@ class ScriptOPTemplate(OPTemplate):
         if self.timeout is not None:
             d["timeout"] = f"{self.timeout}s" if isinstance(self.timeout, int) else str(self.timeout)
         if self.retry_strategy is not None:
-            d["retryStrategy"] = _copy.deepcopy(self.retry_strategy)
+            d["retryStrategy"] = int_or_string(self.retry_strategy, ("limit", "backoff.factor"))
         if self.node_selector:
             d["nodeSelector"] = dict(self.node_selector)
         if self.tolerations:
@@ -481,6 +481,19 @@ class ContainerOPTemplate(ScriptOPTemplate):
         return t
 
 
+def int_or_string(d: Dict[str, Any], paths: tuple) -> Dict[str, Any]:
+    """A copy of ``d`` with the IntOrString fields at ``paths`` as strings, as Argo's schema has them."""
+    out = _copy.deepcopy(d)
+    for path in paths:
+        *parents, leaf = path.split(".")
+        node: Any = out
+        for p in parents:
+            node = node.get(p) if isinstance(node, dict) else None
+        if isinstance(node, dict) and isinstance(node.get(leaf), (int, float)) and not isinstance(node.get(leaf), bool):
+            node[leaf] = str(node[leaf])
+    return out
+
+
 def _k8s_dict(obj: Any) -> Any:
     """Kubernetes objects given as dicts pass through; client model objects are serialised."""
     if isinstance(obj, dict):
@@ -501,7 +514,8 @@ def get_k8s_client(k8s_api_server=None, token=None, k8s_config_file=None):
         from .errors import CapabilityNotAvailable
 
         raise CapabilityNotAvailable("get_k8s_client", "the 'kubernetes' package and a cluster") from e
-    from kubernetes import client, config as k8s_config
+    from kubernetes import client
+    from kubernetes import config as k8s_config
 
     if k8s_config_file is not None:
         k8s_config.load_kube_config(config_file=str(k8s_config_file))

@@ -31,7 +31,7 @@ class Task(Step):
         self,
         name: str,
         template: OPTemplate,
-        dependencies: Optional[List[Union["Task", str]]] = None,
+        dependencies: Optional[List[Union[Task, str]]] = None,
         **kwargs: Any,
     ) -> None:
         self.dependencies: List[Union[Task, str]] = []
@@ -44,7 +44,7 @@ class Task(Step):
                 "%s.Succeeded || %s.Failed || %s.Errored" % (self.name, self.name, self.name)
             ]
 
-    def _add_dependency(self, dep: Union["Task", str]) -> None:
+    def _add_dependency(self, dep: Union[Task, str]) -> None:
         if isinstance(dep, Task):
             if all(d is not dep for d in self.dependencies):
                 self.dependencies.append(dep)

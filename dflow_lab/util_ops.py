@@ -6,7 +6,7 @@ from typing import Any, Optional
 
 from .errors import CapabilityNotAvailable
 from .io import InputParameter, OutputParameter
-from .op_template import OPTemplate, PythonScriptOPTemplate, ShellOPTemplate, ScriptOPTemplate
+from .op_template import OPTemplate, PythonScriptOPTemplate, ScriptOPTemplate, ShellOPTemplate
 
 SUCCESS_TAG_PATH = "/tmp/outputs/success_tag"
 

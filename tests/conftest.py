@@ -28,7 +28,13 @@ def argo_validator():
 
         schema = json.loads(SCHEMA_PATH.read_text())
         jsonschema.Draft202012Validator.check_schema(schema)
-        _validator = jsonschema.Draft202012Validator(schema)
+        # the schema is a oneOf over Argo's kinds; validate against Workflow to get precise errors
+        workflow_schema = {
+            "$schema": schema["$schema"],
+            "$ref": "#/definitions/io.argoproj.workflow.v1alpha1.Workflow",
+            "definitions": schema["definitions"],
+        }
+        _validator = jsonschema.Draft202012Validator(workflow_schema)
     return _validator
 
 

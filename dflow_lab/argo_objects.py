@@ -108,11 +108,11 @@ def _decode_typed(raw: Any, description: str | None) -> Any:
     if desc["type"] in ("str", str(str)):
         return raw
     try:
-        from .common import jsonpickle
-    except ImportError:  # the storage part's re-export is not there: use the library itself
-        import jsonpickle
-    try:
-        return jsonpickle.loads(raw)
+        if '"py/' in raw:  # an object JSON cannot carry was jsonpickled (see docs/internals.md)
+            import jsonpickle
+
+            return jsonpickle.decode(raw, safe=True)
+        return json.loads(raw)
     except Exception as e:  # an undecodable value stays the raw string
         logger.warning("parameter value %.60r does not decode as %s: %s", raw, desc["type"], e)
         return raw
@@ -195,12 +195,9 @@ class ArgoStep(ArgoObjectDict):
         if isinstance(value, str):
             text = value
         else:
-            try:
-                text = json.dumps(value)
-            except TypeError:
-                from .common import jsonpickle
+            from .python.values import encode_value
 
-                text = jsonpickle.dumps(value)
+            text = encode_value(value)
         params[name].data["value"] = text
         params[name].data.pop("save_as_artifact", None)
 

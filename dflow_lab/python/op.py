@@ -459,9 +459,10 @@ def type2opiosign(t: Any) -> Tuple[OPIOSign, Callable, Callable]:
     if isinstance(t, type) and issubclass(t, dict) and hasattr(t, "__annotations__"):
         return OPIOSign(typing.get_type_hints(t)), same, same
     if isinstance(t, type) and issubclass(t, tuple) and hasattr(t, "__annotations__"):
-        fields = list(t.__annotations__)
+        hints = typing.get_type_hints(t)
+        fields = list(hints)
         return (
-            OPIOSign(dict(t.__annotations__)),
+            OPIOSign(hints),
             lambda x: dict(zip(fields, x)),
             lambda x: tuple(dict2list({fields.index(k): v for k, v in x.items()})),
         )

@@ -111,7 +111,7 @@ def _prepare(spec: Dict[str, Any], env: Mapping[str, str]) -> tuple:
     if op_spec.get("state") is not None:
         import jsonpickle
 
-        state = jsonpickle.decode(op_spec["state"])  # the OP object the template was built with
+        state = jsonpickle.decode(op_spec["state"], keys=True)  # the OP object the template was built with
     op = op_object(load_op(op_spec), state)
     op.tmp_root = tmp_root
     key = env.get((spec.get("parameters") or {}).get("dflow_key", ""))

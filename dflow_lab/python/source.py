@@ -98,12 +98,17 @@ def _import_name(value: Any) -> tuple | None:
     if mod is None:
         return None
     qualname = getattr(value, "__qualname__", None)
-    if isinstance(qualname, str) and "." not in qualname and getattr(mod, qualname, None) is value:
-        return module, qualname
-    for attr, v in vars(mod).items():
-        if v is value and not attr.startswith("_"):
-            return module, attr
-    return None
+    attr = qualname if isinstance(qualname, str) and "." not in qualname and getattr(
+        mod, qualname, None) is value else next(
+        (k for k, v in vars(mod).items() if v is value and not k.startswith("_")), None)
+    if attr is None:
+        return None
+    while "." in module:  # prefer the package that re-exports it: dflow_lab.python over dflow_lab.python.op
+        parent = sys.modules.get(module.rsplit(".", 1)[0])
+        if parent is None or getattr(parent, attr, None) is not value:
+            break
+        module = parent.__name__
+    return module, attr
 
 
 class _Embedder:
@@ -111,6 +116,7 @@ class _Embedder:
         self.ns = namespace
         self.op_name = op_name
         self.imports: Dict[str, None] = {}
+        self.from_imports: Dict[str, Dict[str, None]] = {}
         self.constants: Dict[str, None] = {}
         self.definitions: List[str] = []
         self.seen: Set[str] = set()
@@ -149,7 +155,7 @@ class _Embedder:
         where = _import_name(value)
         if where is not None:
             module, attr = where
-            self.imports[f"from {module} import {attr}" + ("" if attr == name else f" as {name}")] = None
+            self.from_imports.setdefault(module, {})[attr if attr == name else f"{attr} as {name}"] = None
             return
         if _is_literal(value):
             self.constants[f"{name} = {value!r}"] = None
@@ -162,8 +168,9 @@ class _Embedder:
 
     def render(self) -> str:
         parts = []
-        if self.imports:
-            parts.append("\n".join(self.imports))
+        lines = list(self.imports) + [f"from {m} import {', '.join(names)}" for m, names in self.from_imports.items()]
+        if lines:
+            parts.append("\n".join(lines))
         if self.constants:
             parts.append("\n".join(self.constants))
         parts.extend(d.rstrip("\n") for d in self.definitions)

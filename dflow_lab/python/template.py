@@ -302,7 +302,7 @@ class PythonOPTemplate(PythonScriptOPTemplate):
         if self.op is not None and func is None and vars(self.op):
             import jsonpickle
 
-            spec["state"] = jsonpickle.encode(vars(self.op))
+            spec["state"] = jsonpickle.encode(vars(self.op), keys=True)
         return spec
 
     # ---- slices ---------------------------------------------------------------------------------

@@ -49,7 +49,7 @@ def encode_value(value: Any, type: Any = None) -> str:
     except (TypeError, ValueError):
         import jsonpickle
 
-        return jsonpickle.encode(value)
+        return jsonpickle.encode(value, keys=True)
 
 
 def is_json_type(t: Any) -> bool:
@@ -85,14 +85,14 @@ def decode_value(text: str, type: Any, where: str) -> Any:
         import jsonpickle
 
         try:
-            return jsonpickle.decode(text, safe=True)
+            return jsonpickle.decode(text, keys=True, safe=True)
         except Exception as e:
             raise ValueDecodeError(f"{where}: cannot decode {text[:80]!r} as {type!r}: {e}") from e
     try:
         value = json.loads(text)
     except ValueError:
         if _accepts_str(type):
-            return text
+            return shape_value(text, type)
         from .typecheck import describe_type
 
         raise ValueDecodeError(

@@ -1,0 +1,386 @@
+"""Graph → model: build the Workflow (templates, steps/tasks, wiring) a graph document describes.
+
+The graph is validated first; every problem is reported at once (``GraphValidationError``) before
+any object is built. Python OPs are imported from their ``module:QualName`` path; nothing in the
+graph is executed.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, Mapping, Optional
+
+import networkx as nx
+
+from ..errors import WorkflowError, WorkflowTypeError, WorkflowValueError
+from .issues import GraphValidationError
+from .pydflow import from_pydflow, is_pydflow_graph
+from .refs import Ref
+from .validate import validate
+from .view import PSEUDO_INPUTS, PSEUDO_OUTPUTS, template_links
+
+_PORT_KINDS = {"parameter": "parameters", "artifact": "artifacts"}
+
+
+def _d(value: Any) -> Mapping:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _construct(cls: Any, where: dict, *args: Any, **kwargs: Any) -> Any:
+    """``cls(*args, **kwargs)``; an unknown keyword (from ``options``) becomes an error naming where."""
+    try:
+        return cls(*args, **kwargs)
+    except TypeError as e:
+        if isinstance(e, WorkflowError):
+            raise
+        raise WorkflowTypeError(f"{cls.__name__} does not accept these options: {e}", **where) from None
+
+
+# -- artifacts and ports --------------------------------------------------------------------------
+def artifact_from_graph(spec: Mapping, where: Optional[dict] = None) -> Any:
+    """The artifact object of a literal artifact (``{"kind": "s3", "key": …}`` …)."""
+    kind = spec.get("kind")
+    if kind == "s3":
+        from ..common import S3Artifact
+
+        return S3Artifact(key=spec["key"], urn=spec.get("urn", ""))
+    if kind == "local":
+        from ..common import LocalArtifact
+
+        return LocalArtifact(spec["path"])
+    if kind == "http":
+        from ..common import HTTPArtifact
+
+        return HTTPArtifact(spec["url"])
+    raise WorkflowValueError(f"unknown artifact kind {kind!r} (expected s3, local or http)", **(where or {}))
+
+
+def _type(name: Optional[str]) -> Any:
+    from ..io import str_to_type
+
+    return str_to_type(name)
+
+
+def port_from_graph(cls: Any, spec: Mapping, where: Optional[dict] = None) -> Any:
+    """An InputParameter/InputArtifact/OutputParameter/OutputArtifact from its graph entry."""
+    from ..io import InputArtifact, InputParameter, OutputArtifact, OutputParameter
+
+    where = where or {}
+    spec = dict(spec)
+    opts = dict(spec.pop("options", None) or {})
+    description = spec.pop("description", None)
+    kwargs: dict[str, Any] = {"type": _type(spec.pop("type", None))}
+    if cls is InputParameter:
+        if "default" in spec:
+            kwargs["value"] = spec.pop("default")
+        kwargs["save_as_artifact"] = spec.pop("big", False)
+        kwargs["path"] = spec.pop("path", None)
+    elif cls is InputArtifact:
+        if spec.get("default") is not None:
+            kwargs["source"] = artifact_from_graph(spec.pop("default"), where)
+        kwargs["path"] = spec.pop("path", None)
+        kwargs["optional"] = spec.pop("optional", False)
+    elif cls is OutputParameter:
+        kwargs["save_as_artifact"] = spec.pop("big", False)
+        for key in ("value_from_path", "value_from_expression", "global_name", "default", "value"):
+            if key in spec:
+                kwargs[key] = spec.pop(key)
+    elif cls is OutputArtifact:
+        for key in ("path", "optional", "from_expression", "global_name", "archive"):
+            if key in spec:
+                kwargs[key] = spec.pop(key)
+        if "save" in opts:
+            opts["save"] = [artifact_from_graph(s, where) for s in opts["save"]]
+    else:
+        raise WorkflowTypeError(f"{getattr(cls, '__name__', cls)!r} is not a port class", **where)
+    if spec:
+        raise WorkflowValueError(f"unknown key(s) {', '.join(sorted(spec))} for a {cls.__name__}", **where)
+    port = _construct(cls, where, **kwargs, **opts)
+    if description is not None:
+        port.description = description
+    return port
+
+
+def io_from_graph(cls: Any, graph: Mapping, where: Optional[dict] = None) -> Any:
+    """Inputs/Outputs (``{"parameters": …, "artifacts": …}``) or a single port from its graph entry."""
+    from ..io import InputArtifact, InputParameter, Inputs, OutputArtifact, OutputParameter, Outputs
+
+    if cls is Inputs or cls is Outputs:
+        pcls, acls = (InputParameter, InputArtifact) if cls is Inputs else (OutputParameter, OutputArtifact)
+        where = where or {}
+        return cls(
+            parameters={k: port_from_graph(pcls, v, {**where, "field": k})
+                        for k, v in _d(graph.get("parameters")).items()},
+            artifacts={k: port_from_graph(acls, v, {**where, "field": k})
+                       for k, v in _d(graph.get("artifacts")).items()},
+        )
+    return port_from_graph(cls, graph, where)
+
+
+# -- templates ------------------------------------------------------------------------------------
+def import_op(path: str, where: Optional[dict] = None) -> Any:
+    """The OP class named ``module:QualName`` (imported; never taken from source text)."""
+    module, _, qualname = path.partition(":")
+    try:
+        obj: Any = importlib.import_module(module)
+        for part in qualname.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError) as e:
+        raise WorkflowValueError(f"cannot load OP {path!r}: {e}; make its module importable here",
+                                 **(where or {})) from None
+    return obj
+
+
+def leaf_from_graph(name: str, spec: Mapping) -> Any:
+    """A Python OP / shell / script / container template from its graph entry."""
+    from ..io import Inputs, Outputs
+    from ..op_template import ContainerOPTemplate, ScriptOPTemplate, ShellOPTemplate
+
+    where = {"template": name}
+    kind = spec["kind"]
+    opts = dict(spec.get("options") or {})
+    if kind == "python":
+        from ..python import PythonOPTemplate
+
+        op = import_op(spec["op"], {**where, "field": "op"})
+        t = _construct(PythonOPTemplate, where, op, name=name, image=spec.get("image"), **opts)
+        _check_sign(t, spec, where)
+        return t
+    kwargs: dict[str, Any] = {
+        "name": name,
+        "image": spec.get("image"),
+        "inputs": io_from_graph(Inputs, _d(spec.get("inputs")), where),
+        "outputs": io_from_graph(Outputs, _d(spec.get("outputs")), where),
+        **opts,
+    }
+    if kind == "container":
+        return _construct(ContainerOPTemplate, where, command=spec.get("command") or "", args=spec.get("args"),
+                          **kwargs)
+    if spec.get("command") is not None:
+        kwargs["command"] = spec["command"]
+    cls = ShellOPTemplate if kind == "shell" else ScriptOPTemplate
+    return _construct(cls, where, script=spec.get("script", ""), **kwargs)
+
+
+def _check_sign(t: Any, spec: Mapping, where: dict) -> None:
+    """The ports the graph records for a Python OP must be the OP's sign as imported now."""
+    from .export import io_group
+
+    for direction in ("inputs", "outputs"):
+        have = io_group(getattr(t, direction), direction, where)
+        want = _d(spec.get(direction))
+        for kind in ("parameters", "artifacts"):
+            a, b = set(_d(have.get(kind))), set(_d(want.get(kind)))
+            if a != b:
+                raise WorkflowValueError(
+                    f"the graph records {direction} {kind} {sorted(b)} for OP {spec['op']!r}, but the OP "
+                    f"declares {sorted(a)}; re-export the graph from the current OP", **where)
+
+
+class _Builder:
+    """Builds every template of a (validated) graph, steps/dag templates in two passes."""
+
+    def __init__(self, graph: Mapping, templates: Optional[dict[str, Any]] = None) -> None:
+        self.graph = graph
+        self.specs: Mapping = _d(graph.get("templates"))
+        self.templates: dict[str, Any] = dict(templates or {})
+        self.workflow = graph.get("name")
+
+    def where(self, **kw: Any) -> dict:
+        return {"workflow": self.workflow, **kw} if self.workflow else kw
+
+    def build_all(self) -> dict[str, Any]:
+        from ..dag import DAG
+        from ..io import Inputs, Outputs
+        from ..steps import Steps
+
+        supers = []
+        for name, spec in self.specs.items():
+            if name in self.templates:
+                continue
+            if spec["kind"] in ("steps", "dag"):
+                where = self.where(template=name)
+                outputs = io_from_graph(Outputs, _d(spec.get("outputs")), where)
+                cls = Steps if spec["kind"] == "steps" else DAG
+                self.templates[name] = _construct(
+                    cls, where, name=name, inputs=io_from_graph(Inputs, _d(spec.get("inputs")), where),
+                    outputs=outputs, parallelism=spec.get("parallelism"), **dict(spec.get("options") or {}))
+                supers.append(name)
+            else:
+                try:
+                    self.templates[name] = leaf_from_graph(name, spec)
+                except WorkflowError as e:
+                    raise e.in_workflow(self.workflow) if self.workflow else e from None
+        for name in supers:
+            _NodesBuilder(self, name, self.specs[name]).run()
+        return self.templates
+
+
+class _NodesBuilder:
+    def __init__(self, builder: _Builder, name: str, spec: Mapping) -> None:
+        self.b = builder
+        self.name = name
+        self.spec = spec
+        self.t = builder.templates[name]
+        self.steps = spec["kind"] == "steps"
+        self.built: dict[str, Any] = {}
+        self.feeds: dict[str, list] = {}
+        self.outputs: list = []
+        for edge in spec.get("edges") or ():
+            target = edge["target"]["node"]
+            if target == PSEUDO_OUTPUTS:
+                self.outputs.append(edge)
+            else:
+                self.feeds.setdefault(target, []).append(edge)
+
+    def source(self, src: Mapping, kind: str) -> Any:
+        coll = _PORT_KINDS[kind]
+        if src["node"] == PSEUDO_INPUTS:
+            return getattr(self.t.inputs, coll)[src["port"]]
+        return getattr(self.built[src["node"]].outputs, coll)[src["port"]]
+
+    def order(self, nodes: list) -> list:
+        index = {n["name"]: i for i, n in enumerate(nodes)}
+        if self.steps:
+            return sorted(nodes, key=lambda n: (n["stage"], index[n["name"]]))
+        g = nx.DiGraph()
+        g.add_nodes_from(index)
+        g.add_edges_from((lk.source, lk.target) for lk in template_links(self.spec))
+        by_name = {n["name"]: n for n in nodes}
+        return [by_name[n] for n in nx.lexicographical_topological_sort(g, key=index.__getitem__)]
+
+    def run(self) -> None:
+        nodes = list(self.spec.get("nodes") or [])
+        for node in self.order(nodes):
+            self.built[node["name"]] = self.node(node)
+        if self.steps:
+            stages: dict[int, list] = {}
+            for node in nodes:
+                stages.setdefault(node["stage"], []).append(self.built[node["name"]])
+            for stage in sorted(stages):
+                self.t.add(stages[stage])
+        elif nodes:
+            self.t.add([self.built[n["name"]] for n in nodes])
+        for edge in self.outputs:
+            port = edge["target"]["port"]
+            if edge["kind"] == "parameter":
+                self.t.outputs.parameters[port].value_from_parameter = self.source(edge["source"], "parameter")
+            else:
+                self.t.outputs.artifacts[port]._from = self.source(edge["source"], "artifact")
+
+    def node(self, node: Mapping) -> Any:
+        from ..step import Step, argo_sequence
+        from ..task import Task
+
+        name = node["name"]
+        where = self.b.where(template=self.name, step=name)
+        params = dict(node.get("parameters") or {})
+        arts = {k: artifact_from_graph(v, {**where, "field": k}) for k, v in _d(node.get("artifacts")).items()}
+        kwargs: dict[str, Any] = {}
+        deps: list = []
+        for edge in self.feeds.get(name, ()):
+            kind, target = edge["kind"], edge["target"]
+            if kind == "control":
+                deps.append(self.built[edge["source"]["node"]])
+            elif target.get("option") == "with_param":
+                kwargs["with_param"] = self.source(edge["source"], kind)
+            elif kind == "parameter":
+                params[target["port"]] = self.source(edge["source"], kind)
+            else:
+                arts[target["port"]] = self.source(edge["source"], kind)
+        if "with_param" in node and node["with_param"] is not None:
+            kwargs["with_param"] = node["with_param"]
+        if node.get("with_sequence") is not None:
+            kwargs["with_sequence"] = argo_sequence(**node["with_sequence"])
+        for key in ("when", "key", "continue_on_failed", "continue_on_error", "continue_on_num_success",
+                    "continue_on_success_ratio", "parallelism"):
+            if key in node:
+                kwargs[key] = node[key]
+        if node.get("slices") is not None:
+            from ..python import Slices
+
+            kwargs["slices"] = _construct(Slices, {**where, "field": "slices"}, **node["slices"])
+        opts = dict(node.get("options") or {})
+        if not self.steps:
+            deps.extend(opts.pop("dependencies", []))
+            if deps:
+                kwargs["dependencies"] = deps
+        cls = Step if self.steps else Task
+        return _construct(cls, where, name, self.b.templates[node["template"]], parameters=params or None,
+                          artifacts=arts or None, **kwargs, **opts)
+
+
+# -- whole documents ------------------------------------------------------------------------------
+def prepare_graph(graph: Any) -> Mapping:
+    """A v1 graph ready to build: pydflow graphs converted, everything validated (all issues at once)."""
+    if is_pydflow_graph(graph):
+        graph = from_pydflow(graph)
+    issues = validate(graph)
+    if issues:
+        raise GraphValidationError(issues, workflow=graph.get("name") if isinstance(graph, Mapping) else None)
+    return graph
+
+
+def workflow_from_graph(graph: Any, cls: Any = None) -> Any:
+    """The Workflow a graph describes (a v1 graph, or pydflow's graph JSON); its layout is kept on
+    ``workflow.graph_layout`` so that ``to_graph`` writes it back."""
+    from ..dag import DAG
+    from ..workflow import Workflow
+
+    graph = prepare_graph(graph)
+    templates = _Builder(graph).build_all()
+    entry = templates[graph["entrypoint"]]
+    kwargs: dict[str, Any] = {"dag" if isinstance(entry, DAG) else "steps": entry}
+    for key in ("namespace", "labels", "annotations", "parallelism", "parameters"):
+        if key in graph:
+            kwargs[key] = graph[key]
+    wf = _construct(cls or Workflow, {"workflow": graph["name"]}, name=graph["name"], **kwargs,
+                    **dict(graph.get("options") or {}))
+    wf.graph_layout = graph.get("layout")
+    return wf
+
+
+def template_from_graph(graph: Mapping, templates: Optional[dict[str, Any]] = None) -> Any:
+    """One template from its standalone form (a graph template with its ``name``); ``templates``
+    holds the already built templates its steps/tasks name."""
+    spec = dict(graph)
+    name = spec.pop("name", None)
+    if not isinstance(name, str):
+        raise WorkflowValueError("a standalone graph template needs its 'name'", field="name")
+    built = _Builder({"templates": {name: spec}}, templates).build_all()
+    return built[name]
+
+
+def step_from_graph(cls: Any, graph: Mapping, templates: Mapping[str, Any]) -> Any:
+    """One step/task from its standalone form (``{"node": …, "edges": […]}`` or a bare node); inputs fed
+    by edges get the reference as text (``{{steps.a.outputs.parameters.x}}``)."""
+    node = dict(graph.get("node", graph))
+    template = templates.get(node.get("template"))
+    if template is None:
+        raise WorkflowValueError(f"unknown template {node.get('template')!r}", step=node.get("name"),
+                                 field="template")
+    where = {"step": node.get("name")}
+    params = dict(node.get("parameters") or {})
+    arts: dict[str, Any] = {k: artifact_from_graph(v, where) for k, v in _d(node.get("artifacts")).items()}
+    scope = getattr(cls, "_scope_word", "steps")
+    for edge in graph.get("edges") or ():
+        src, target = edge["source"], edge["target"]
+        if edge["kind"] == "control":
+            continue
+        coll = _PORT_KINDS[edge["kind"]]
+        ref = Ref(scope, None if src["node"] == PSEUDO_INPUTS else src["node"], coll, src["port"]).tag()
+        if target.get("option") == "with_param":
+            node["with_param"] = ref
+        elif coll == "parameters":
+            params[target["port"]] = ref
+        else:
+            arts[target["port"]] = ref
+    kwargs = {k: node[k] for k in ("when", "with_param", "key", "continue_on_failed", "continue_on_error",
+                                   "continue_on_num_success", "continue_on_success_ratio", "parallelism")
+              if k in node}
+    if node.get("with_sequence") is not None:
+        from ..step import argo_sequence
+
+        kwargs["with_sequence"] = argo_sequence(**node["with_sequence"])
+    return _construct(cls, where, node["name"], template, parameters=params or None, artifacts=arts or None,
+                      **kwargs, **dict(node.get("options") or {}))

@@ -1,0 +1,546 @@
+"""Model → graph: a Workflow (or one template, step or port) as a graph document of format v1."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, Optional
+
+from ..errors import WorkflowTypeError, WorkflowValueError
+from .schema import GRAPH_VERSION
+from .view import PSEUDO_INPUTS, PSEUDO_OUTPUTS
+
+#: constructor keyword arguments of script/container templates written under ``options``
+SCRIPT_OPTIONS = ("timeout", "retry_strategy", "requests", "limits", "envs", "node_selector", "tolerations",
+                  "affinity", "volumes", "mounts", "init_containers", "sidecars", "image_pull_policy",
+                  "annotations", "labels", "memoize_key", "init_progress")
+#: …of Python OP templates (on top of SCRIPT_OPTIONS)
+PYTHON_OPTIONS = ("python_packages", "retry_on_transient_error", "retry_on_failure", "retry_on_error",
+                  "retry_on_failure_and_error", "timeout_as_transient_error", "pre_script", "post_script",
+                  "skip_slice_input", "create_slice_dir", "op_config")
+SUPER_OPTIONS = ("memoize_key", "annotations")
+STEP_OPTIONS = ("use_resource", "util_image", "util_image_pull_policy", "util_command")
+STEP_FIELDS = ("when", "key", "continue_on_failed", "continue_on_error", "continue_on_num_success",
+               "continue_on_success_ratio", "parallelism")
+WORKFLOW_OPTIONS = ("pod_gc_strategy", "artifact_repo_key", "image_pull_secrets")
+SLICES_FIELDS = ("input_parameter", "input_artifact", "output_parameter", "output_artifact", "sub_path",
+                 "group_size", "pool_size", "slices")
+_DEFAULTS = {"init_progress": "0/1", "timeout_as_transient_error": False, "pre_script": "", "post_script": "",
+             "skip_slice_input": False, "create_slice_dir": False, "archive": "default", "mode": None}
+
+
+def _is_default(key: str, value: Any) -> bool:
+    if value is None or value is False or value == [] or value == {} or value == "":
+        return True
+    return key in _DEFAULTS and value == _DEFAULTS[key]
+
+
+def plain(value: Any, where: dict) -> Any:
+    """``value`` as plain JSON (Kubernetes client objects as dicts, secrets as references), or a clear
+    error naming ``where`` (workflow/template/step/field) when it cannot be written to a graph."""
+    from ..op_template import Secret, _k8s_dict
+
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return value
+        raise WorkflowValueError(f"{value!r} cannot be written to a graph (JSON has no NaN/infinity)", **where)
+    if isinstance(value, Secret):
+        return {"valueFrom": {"secretKeyRef": {"name": value.name, "key": value.key}}}
+    if isinstance(value, dict):
+        return {str(k): plain(v, where) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v, where) for v in value]
+    if callable(getattr(value, "to_dict", None)) and type(value).__module__.startswith("kubernetes"):
+        return _k8s_dict(value)
+    raise WorkflowTypeError(f"a {type(value).__name__} cannot be written to a graph: give JSON data "
+                            "(str, int, float, bool, None, lists and dicts of them)", **where)
+
+
+def _type(t: Any) -> Optional[str]:
+    from ..io import type_to_str
+
+    return None if t is None else type_to_str(t)
+
+
+def _expr_text(value: Any) -> Any:
+    """An expression or reference as the text Argo carries; other values unchanged."""
+    from ..io import ArgoVar
+
+    return str(value) if isinstance(value, ArgoVar) else value
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+    except (TypeError, ValueError):
+        return False
+
+
+# -- ports ----------------------------------------------------------------------------------------
+def input_parameter(p: Any, where: dict) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if p.type is not None:
+        out["type"] = _type(p.type)
+    if p.has_value:
+        out["default"] = _literal(p.value, where)
+    if p.description is not None:
+        out["description"] = p.description
+    if p.path is not None:
+        out["path"] = p.path
+    if p.save_as_artifact:
+        out["big"] = True
+    opts = {k: plain(getattr(p, k), where) for k in ("enum", "global_name") if getattr(p, k, None) is not None}
+    if opts:
+        out["options"] = opts
+    return out
+
+
+def input_artifact(a: Any, where: dict) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if a.type is not None:
+        out["type"] = _type(a.type)
+    if a.path is not None:
+        out["path"] = a.path
+    if a.optional:
+        out["optional"] = True
+    if getattr(a, "description", None) is not None:
+        out["description"] = a.description
+    if a.source is not None:
+        out["default"] = artifact_source(a.source, where)
+    opts = {}
+    for k, v in (("mode", a.mode), ("sub_path", a.get_sub_path()), ("archive", a.archive),
+                 ("save_as_parameter", a.save_as_parameter)):
+        if not _is_default(k, v):
+            opts[k] = v
+    if opts:
+        out["options"] = opts
+    return out
+
+
+def output_parameter(p: Any, where: dict) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if p.type is not None:
+        out["type"] = _type(p.type)
+    if p.description is not None:
+        out["description"] = p.description
+    if p.has_default:
+        out["default"] = _literal(p.default, where)
+    if p.has_value:
+        out["value"] = _literal(p.value, where)
+    if p.value_from_path is not None:
+        out["value_from_path"] = p.value_from_path
+    if p.value_from_expression is not None:
+        out["value_from_expression"] = str(p.value_from_expression)
+    if p.global_name is not None:
+        out["global_name"] = p.global_name
+    if p.save_as_artifact:
+        out["big"] = True
+    if p.save_both:
+        out["options"] = {"save_both": True}
+    return out
+
+
+def output_artifact(a: Any, where: dict) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if a.type is not None:
+        out["type"] = _type(a.type)
+    if getattr(a, "description", None) is not None:
+        out["description"] = a.description
+    if a.path is not None:
+        out["path"] = a.path
+    if a.optional:
+        out["optional"] = True
+    if a.from_expression is not None:
+        out["from_expression"] = str(a.from_expression)
+    if a.global_name is not None:
+        out["global_name"] = a.global_name
+    if not _is_default("archive", a.archive):
+        out["archive"] = a.archive
+    if a.save:
+        out["options"] = {"save": [artifact_source(s, where) for s in a.save]}
+    return out
+
+
+_PORT_WRITERS = {
+    ("inputs", "parameters"): input_parameter,
+    ("inputs", "artifacts"): input_artifact,
+    ("outputs", "parameters"): output_parameter,
+    ("outputs", "artifacts"): output_artifact,
+}
+
+
+def io_group(group: Any, direction: str, where: dict) -> dict[str, Any]:
+    """``{"parameters": {...}, "artifacts": {...}}`` of an Inputs/Outputs, leaving out ``dflow_*`` ports
+    and empty halves."""
+    out: dict[str, Any] = {}
+    for kind in ("parameters", "artifacts"):
+        writer = _PORT_WRITERS[(direction, kind)]
+        ports = {k: writer(v, {**where, "field": k}) for k, v in getattr(group, kind).items()
+                 if not k.startswith("dflow_")}
+        if ports:
+            out[kind] = ports
+    return out
+
+
+def artifact_source(source: Any, where: dict) -> dict[str, Any]:
+    """A literal artifact (S3 key, local path, HTTP URL); never credentials."""
+    key = getattr(source, "key", None)
+    if isinstance(key, str):
+        out = {"kind": "s3", "key": key}
+        if getattr(source, "urn", ""):
+            out["urn"] = source.urn
+        return out
+    if isinstance(getattr(source, "url", None), str):
+        return {"kind": "http", "url": source.url}
+    if getattr(source, "local_path", None) is not None:
+        return {"kind": "local", "path": str(source.local_path)}
+    raise WorkflowTypeError(f"a {type(source).__name__} cannot be written to a graph as an artifact; use an "
+                            "S3Artifact, LocalArtifact or HTTPArtifact", **where)
+
+
+def _literal(value: Any, where: dict) -> Any:
+    """A parameter value: JSON as is; a value holding references or expressions as the text Argo gets."""
+    from ..io import ArgoVar, convert_value_to_str
+
+    if isinstance(value, ArgoVar):
+        return str(value)
+    if isinstance(value, (list, tuple, dict)) and _holds_argovar(value, ArgoVar):
+        return convert_value_to_str(value)
+    return plain(value, where)
+
+
+def _holds_argovar(value: Any, cls: type) -> bool:
+    if isinstance(value, cls):
+        return True
+    if isinstance(value, dict):
+        return any(_holds_argovar(v, cls) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_holds_argovar(v, cls) for v in value)
+    return False
+
+
+# -- templates ------------------------------------------------------------------------------------
+def _options(obj: Any, keys: tuple, where: dict) -> dict[str, Any]:
+    from ..config import config
+
+    out = {}
+    for k in keys:
+        v = getattr(obj, k, None)
+        if _is_default(k, v) or (k == "image_pull_policy" and v == config.get("image_pull_policy")):
+            continue
+        out[k] = plain(v, {**where, "field": k})
+    return out
+
+
+def leaf_template(t: Any, where: dict) -> dict[str, Any]:
+    """A script/shell/container/Python OP template as a graph template (without its name)."""
+    from ..op_template import ContainerOPTemplate, ShellOPTemplate
+
+    python_cls = _python_template_class()
+    if python_cls is not None and isinstance(t, python_cls):
+        op = t.op_class
+        out: dict[str, Any] = {"kind": "python", "op": f"{op.__module__}:{op.__qualname__}"}
+        keys = SCRIPT_OPTIONS + PYTHON_OPTIONS
+    elif isinstance(t, ContainerOPTemplate):
+        out = {"kind": "container"}
+        keys = SCRIPT_OPTIONS
+    elif isinstance(t, ShellOPTemplate):
+        out = {"kind": "shell"}
+        keys = SCRIPT_OPTIONS
+    else:
+        out = {"kind": "script"}
+        keys = SCRIPT_OPTIONS
+    if t.image is not None:
+        out["image"] = t.image
+    if out["kind"] == "container":
+        if t.command:
+            out["command"] = list(t.command)
+        if t.args:
+            out["args"] = list(t.args)
+    elif out["kind"] != "python":
+        if t.command and not (out["kind"] == "shell" and list(t.command) == ["sh"]):
+            out["command"] = list(t.command)
+        out["script"] = t.script
+    ins = io_group(t.inputs, "inputs", where)
+    outs = io_group(t.outputs, "outputs", where)
+    if out["kind"] == "python":  # container paths of an OP's ports are the runtime's business
+        for group in (ins, outs):
+            for ports in group.values():
+                for port in ports.values():
+                    port.pop("path", None)
+    if ins:
+        out["inputs"] = ins
+    if outs:
+        out["outputs"] = outs
+    opts = _options(t, keys, where)
+    if opts:
+        out["options"] = opts
+    return out
+
+
+def _python_template_class() -> Optional[type]:
+    try:
+        from ..python import PythonOPTemplate
+    except ImportError:  # the Python OP layer is optional for graphs of script templates
+        return None
+    return PythonOPTemplate
+
+
+class _SuperExport:
+    """One Steps/DAG template: its nodes, edges and template-level outputs."""
+
+    def __init__(self, t: Any, names: dict[int, str], where: dict, steps: bool = True) -> None:
+        from ..steps import Steps
+
+        self.t = t
+        self.names = names
+        self.where = where
+        self.steps = isinstance(t, Steps) if t is not None else steps
+        self.edges: list[dict] = []
+        checks = {id(s.check_step) for s in self._members() if getattr(s, "check_step", None) is not None}
+        self.checks = checks
+        self.members = {id(s): s for s in self._members() if id(s) not in checks}
+
+    def _members(self) -> list:
+        if self.t is None:
+            return []
+        return self.t.all_steps() if self.steps else list(self.t.tasks)
+
+    def run(self) -> dict[str, Any]:
+        t = self.t
+        out: dict[str, Any] = {"kind": "steps" if self.steps else "dag"}
+        ins = io_group(t.inputs, "inputs", self.where)
+        outs = io_group(t.outputs, "outputs", self.where)
+        if ins:
+            out["inputs"] = ins
+        if outs:
+            out["outputs"] = outs
+        if t.parallelism is not None:
+            out["parallelism"] = t.parallelism
+        nodes = []
+        if self.steps:
+            stage = 0
+            for group in t.steps:
+                kept = [s for s in group if id(s) not in self.checks]
+                for s in kept:
+                    nodes.append(self.node(s, stage))
+                stage += bool(kept)
+        else:
+            nodes = [self.node(s, None) for s in t.tasks if id(s) not in self.checks]
+        self.template_outputs()
+        out["nodes"] = nodes
+        out["edges"] = self.edges
+        opts = _options(t, SUPER_OPTIONS, self.where)
+        if opts:
+            out["options"] = opts
+        return out
+
+    # a value that is a reference to a port this template can see becomes an edge source
+    def source_of(self, value: Any) -> Optional[dict]:
+        from ..io import InputArtifact, InputParameter, OutputArtifact, OutputParameter
+        from .refs import parse_ref
+
+        if isinstance(value, (InputParameter, InputArtifact)) and value.step is None:
+            if self.t is None or value.template is self.t or value.template is None:
+                return {"node": PSEUDO_INPUTS, "port": value.name}
+            return None
+        if isinstance(value, (OutputParameter, OutputArtifact)) and value.step is not None:
+            if self.t is None or id(value.step) in self.members:
+                return {"node": value.step.name, "port": value.name}
+            return None
+        ref = parse_ref(value)
+        if ref is not None and (ref.node is None or ref.scope == ("steps" if self.steps else "tasks")):
+            return {"node": PSEUDO_INPUTS if ref.node is None else ref.node, "port": ref.port}
+        return None
+
+    def edge(self, kind: str, source: dict, target: dict) -> None:
+        self.edges.append({"kind": kind, "source": source, "target": target})
+
+    def node(self, s: Any, stage: Optional[int]) -> dict[str, Any]:
+        where = {**self.where, "step": s.name}
+        out: dict[str, Any] = {"name": s.name, "template": self.names[id(s.template)]}
+        if stage is not None:
+            out["stage"] = stage
+        if s.executor is not None:
+            raise WorkflowValueError("a step with an executor cannot be written to a graph (an executor is "
+                                     "code, not data); set the executor after loading the graph", **where)
+        declared = s.template.inputs.parameters
+        params = {}
+        data_sources = set()
+        for k, v in s._given_parameters.items():
+            if k.startswith("dflow_"):
+                continue
+            src = self.source_of(v)
+            if src is not None:
+                self.edge("parameter", src, {"node": s.name, "port": k})
+                data_sources.add(src["node"])
+                continue
+            value = _literal(v, {**where, "field": k})
+            decl = declared.get(k)
+            if decl is not None and decl.has_value and _same(value, _literal(decl.value, where)):
+                continue
+            params[k] = value
+        arts = {}
+        for k, v in s._given_artifacts.items():
+            if k.startswith("dflow_"):
+                continue
+            src = self.source_of(v)
+            if src is not None:
+                self.edge("artifact", src, {"node": s.name, "port": k})
+                data_sources.add(src["node"])
+            else:
+                arts[k] = artifact_source(v, {**where, "field": k})
+        if params:
+            out["parameters"] = params
+        if arts:
+            out["artifacts"] = arts
+        self.loops(s, out, where, data_sources)
+        for k in STEP_FIELDS:
+            v = getattr(s, k, None)
+            if v is not None and v is not False:
+                out[k] = _expr_text(v) if k == "when" else plain(v, {**where, "field": k})
+        if s.slices is not None:
+            out["slices"] = slices_dict(s.slices, where)
+        opts = _options(s, STEP_OPTIONS, where)
+        if not self.steps:
+            extra = self.dependencies(s, data_sources)
+            if extra:
+                opts["dependencies"] = extra
+        if opts:
+            out["options"] = opts
+        return out
+
+    def loops(self, s: Any, out: dict, where: dict, data_sources: set) -> None:
+        wp = s.with_param
+        if wp is not None:
+            src = self.source_of(wp)
+            if src is not None:
+                self.edge("parameter", src, {"node": s.name, "option": "with_param"})
+                data_sources.add(src["node"])
+            else:
+                out["with_param"] = _literal(list(wp) if isinstance(wp, tuple) else wp,
+                                             {**where, "field": "with_param"})
+        seq = s.with_sequence
+        if seq is not None:
+            fields = {k: getattr(seq, k, None) if not isinstance(seq, dict) else seq.get(k)
+                      for k in ("start", "end", "count", "format")}
+            out["with_sequence"] = {k: _literal(v, {**where, "field": "with_sequence"})
+                                    for k, v in fields.items() if v is not None}
+
+    def dependencies(self, s: Any, data_sources: set) -> list[str]:
+        """Control edges for the tasks ``s`` waits for beyond its data; other ``depends`` terms as text."""
+        from ..task import Task
+
+        extra = []
+        for dep in s.dependencies:
+            name = dep.name if isinstance(dep, Task) else str(dep)
+            if isinstance(dep, Task) and id(dep) in self.checks:
+                continue
+            if name in data_sources:
+                continue
+            if isinstance(dep, Task) or name in {m.name for m in self.members.values()} or self.t is None:
+                self.edges.append({"kind": "control", "source": {"node": name}, "target": {"node": s.name}})
+                data_sources.add(name)
+            else:
+                extra.append(name)
+        return extra
+
+    def template_outputs(self) -> None:
+        for kind, attr, edge_kind in (("parameters", "value_from_parameter", "parameter"),
+                                      ("artifacts", "_from", "artifact")):
+            for name, port in getattr(self.t.outputs, kind).items():
+                value = getattr(port, attr, None)
+                if value is None or name.startswith("dflow_"):
+                    continue
+                src = self.source_of(value)
+                if src is None:
+                    raise WorkflowValueError(f"output {kind[:-1]} {name!r} takes its value from {value!r}, which "
+                                             "is not a step of this template nor one of its inputs",
+                                             **{**self.where, "field": name})
+                self.edge(edge_kind, src, {"node": PSEUDO_OUTPUTS, "port": name})
+
+
+def slices_dict(slices: Any, where: dict) -> dict[str, Any]:
+    out = {}
+    for k in SLICES_FIELDS:
+        v = getattr(slices, k, None)
+        if not _is_default(k, v):
+            out[k] = _expr_text(v) if k == "slices" else plain(v, {**where, "field": "slices"})
+    return out
+
+
+# -- whole documents ------------------------------------------------------------------------------
+def _collect(entry: Any) -> list:
+    """Templates reachable from ``entry``, without the checks dflow inserts for success thresholds."""
+    from ..argo.compile import collect_templates
+
+    templates = collect_templates(entry)
+    checks = set()
+    for t in templates:
+        for s in (t.all_steps() if hasattr(t, "all_steps") else getattr(t, "tasks", [])):
+            if getattr(s, "check_step", None) is not None:
+                checks.add(id(s.check_step.template))
+    return [t for t in templates if id(t) not in checks]
+
+
+def template_entry(t: Any, names: dict[int, str], where: dict) -> dict[str, Any]:
+    from ..dag import DAG
+    from ..steps import Steps
+
+    where = {**where, "template": names.get(id(t), t.name)}
+    if isinstance(t, (Steps, DAG)):
+        return _SuperExport(t, names, where).run()
+    return leaf_template(t, where)
+
+
+def workflow_to_graph(wf: Any) -> dict[str, Any]:
+    """The graph document of a workflow (format v1), layout included when the workflow carries one."""
+    from ..argo.compile import _unique_names
+
+    where = {"workflow": wf.name}
+    if wf.context is not None:
+        raise WorkflowValueError("a workflow with a context cannot be written to a graph (a context is code, "
+                                 "not data); set it after loading the graph", workflow=wf.name, field="context")
+    templates = _collect(wf.entrypoint)
+    names = _unique_names(templates, {})
+    out: dict[str, Any] = {"version": GRAPH_VERSION, "name": wf.name, "entrypoint": names[id(wf.entrypoint)]}
+    if wf.namespace is not None:
+        out["namespace"] = wf.namespace
+    for key in ("labels", "annotations"):
+        if getattr(wf, key):
+            out[key] = dict(getattr(wf, key))
+    if wf.parallelism is not None:
+        out["parallelism"] = wf.parallelism
+    if wf.parameters:
+        out["parameters"] = {k: _literal(v, {**where, "field": k}) for k, v in wf.parameters.items()}
+    opts = {}
+    for key in WORKFLOW_OPTIONS:
+        value = getattr(wf, key, None)
+        if key == "image_pull_secrets" and value:
+            value = [getattr(s, "name", s) for s in value]  # names only: never credentials
+        if not _is_default(key, value):
+            opts[key] = plain(value, {**where, "field": key})
+    if opts:
+        out["options"] = opts
+    out["templates"] = {names[id(t)]: template_entry(t, names, where) for t in templates}
+    layout = getattr(wf, "graph_layout", None)
+    if layout:
+        out["layout"] = layout
+    return out
+
+
+def template_to_graph(t: Any) -> dict[str, Any]:
+    """One template on its own: the graph template with its ``name`` (steps/dag name their templates)."""
+    names = {id(x): x.name for x in _collect(t)}
+    return {"name": t.name, **template_entry(t, names, {})}
+
+
+def step_to_graph(step: Any) -> dict[str, Any]:
+    """One step or task on its own: ``{"node": …, "edges": […]}``, the edges feeding it."""
+    from ..task import Task
+
+    export = _SuperExport(None, {id(step.template): step.template.name}, {}, steps=not isinstance(step, Task))
+    node = export.node(step, 0 if export.steps else None)
+    return {"node": node, "edges": export.edges}

@@ -36,6 +36,14 @@ _LIST_ARTIFACTS = {
 }
 
 
+def _in_context() -> bool:
+    """Whether code runs inside a ``with Workflow(...)``/``with DAG(...)`` block (dflow's context)."""
+    from .. import context_syntax
+
+    ctx = getattr(context_syntax, "GLOBAL_CONTEXT", None)
+    return bool(ctx is not None and ctx.in_context)
+
+
 def sign_type(sign: Any) -> Any:
     """The Python type a sign entry declares (``Parameter(int)`` → ``int``, ``int`` → ``int``)."""
     return sign.type if isinstance(sign, (Parameter, BigParameter, Artifact)) else sign
@@ -201,9 +209,7 @@ class OP(abc.ABC):
                     if names[i] in op_in:
                         raise TypeError(f"{func.__name__}() got multiple values for argument '{names[i]}'")
                     op_in[names[i]] = v
-                from ..context_syntax import GLOBAL_CONTEXT
-
-                if GLOBAL_CONTEXT.in_context:
+                if _in_context():
                     return opio2ret(self._add_task(op_in))
                 return self.execute(OPIO(op_in))
 
@@ -262,9 +268,7 @@ class OP(abc.ABC):
                     if names[i] in op_in:
                         raise TypeError(f"{func.__name__}() got multiple values for argument '{names[i]}'")
                     op_in[names[i]] = v
-                from ..context_syntax import GLOBAL_CONTEXT
-
-                if not GLOBAL_CONTEXT.in_context:
+                if not _in_context():
                     raise RuntimeError(
                         f"superfunction {func.__name__!r} can only be called inside a `with Workflow(...)` "
                         "or `with DAG(...)` block"

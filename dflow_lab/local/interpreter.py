@@ -269,6 +269,7 @@ class Execution:
             except Exception as e:  # an engine bug must still end the workflow, with the reason
                 logger.exception("workflow %s: internal error", self.name)
                 phase, message = "Error", f"local engine internal error: {type(e).__name__}: {e}"
+                self.cancel_message = message
             if message == "Max duration limit exceeded":
                 phase = "Failed"
             if self.store.control(self.name) != "terminate":

@@ -17,6 +17,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .children import die_with_parent
 from .layout import StepDir, declared_paths, replace_paths
 from .scope import Scope, StepError
 
@@ -102,6 +103,7 @@ async def _subprocess(argv: list[str], env: dict[str, str], cwd: str, log: str) 
     proc = await asyncio.create_subprocess_exec(
         *argv, cwd=cwd, env=env, stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, start_new_session=True,
+        preexec_fn=die_with_parent,
     )
     out_chunks: list[bytes] = []
     size = 0

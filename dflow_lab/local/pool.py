@@ -14,6 +14,8 @@ import signal
 import sys
 from dataclasses import dataclass
 
+from .children import die_with_parent
+
 __all__ = ["WorkerPool", "WorkerResult"]
 
 
@@ -34,7 +36,7 @@ class _Worker:
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "dflow_lab.local.worker",
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL, start_new_session=True,
+            stderr=asyncio.subprocess.DEVNULL, start_new_session=True, preexec_fn=die_with_parent,
         )
         worker = cls(proc)
         line = await proc.stdout.readline()

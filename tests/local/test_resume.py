@@ -1,0 +1,62 @@
+"""kill -9 of a detached engine, then resume: finished steps are not re-run, their outputs are intact."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+from dflow_lab.local.engine import engine_alive
+
+from .conftest import manifest, nodes_by_display, out_param, sh
+
+
+def _wait_for(cond, timeout=30.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    delay = 0.01
+    while time.monotonic() < deadline:
+        value = cond()
+        if value:
+            return value
+        time.sleep(delay)
+        delay = min(delay * 2, 0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_kill_9_then_resume(backend, tmp_path):
+    runs, flag = tmp_path / "runs", tmp_path / "flag"
+    # `blocker` waits (bounded, 60 s) for a flag file the test creates after the resume
+    blocker = f"echo blocker >> {runs}; i=0; while [ ! -e {flag} ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done"
+    wf = backend.submit(manifest([
+        {"name": "main", "steps": [
+            [{"name": "first", "template": "first"}],
+            [{"name": "blocker", "template": "blocker"}],
+            [{"name": "last", "template": "last",
+              "arguments": {"parameters": [{"name": "v", "value": "{{steps.first.outputs.parameters.v}}"}]}}],
+        ]},
+        sh("first", f"echo first >> {runs}; echo 7 > /tmp/v",
+           outputs={"parameters": [{"name": "v", "valueFrom": {"path": "/tmp/v"}}]}),
+        sh("blocker", blocker),
+        sh("last", "echo got {{inputs.parameters.v}}", inputs={"parameters": [{"name": "v"}]}),
+    ]), wait=False)
+    name = wf["metadata"]["name"]
+    _wait_for(lambda: runs.exists() and "blocker" in runs.read_text(), what="blocker to start")
+    pid = backend.engine_pid(name)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)  # reap it: the engine was started by this process
+    assert not engine_alive(backend.workdir, name)
+    before = backend.get(name)
+    assert before["status"]["phase"] == "Running"
+    assert nodes_by_display(before)["first"]["phase"] == "Succeeded"
+
+    backend.resume(name)
+    _wait_for(lambda: runs.read_text().split().count("blocker") == 2, what="blocker to run again")
+    flag.write_text("")
+    done = backend.wait(name, timeout=60)
+    assert done["status"]["phase"] == "Succeeded", done["status"]
+    assert runs.read_text().split() == ["first", "blocker", "blocker"]  # `first` ran once
+    nodes = nodes_by_display(done)
+    assert out_param(nodes["first"], "v") == "7"
+    assert nodes["last"]["outputs"]["result"] == "got 7"
+    # the resumed engine's process is gone and the lock is free
+    _wait_for(lambda: not engine_alive(backend.workdir, name), what="engine exit")

@@ -618,6 +618,44 @@ class OutputParameter(_IOBase):
             d["description"] = desc
         return d
 
+    # big parameters (save_as_artifact): carried as the artifact ``dflow_bigpar_<name>``
+    def repr_as_parameter(self) -> str:
+        return _IOBase.__repr__(self)
+
+    def repr_as_artifact(self) -> str:
+        if self.step is None:
+            return "{{outputs.artifacts.dflow_bigpar_%s}}" % self.name
+        return "{{%s.%s.outputs.artifacts.dflow_bigpar_%s}}" % (self.step._scope_word, self.step.name, self.name)
+
+    def expr_as_parameter(self) -> str:
+        return _IOBase.expr.fget(self)  # type: ignore[attr-defined]
+
+    def expr_as_artifact(self) -> str:
+        prefix = self._scope_prefix_expr()
+        return "%soutputs.artifacts[%s]" % (prefix, json.dumps("dflow_bigpar_" + str(self.name)))
+
+    def __repr__(self) -> str:
+        if self.save_as_artifact and not self.save_both:
+            return self.repr_as_artifact()
+        return self.repr_as_parameter()
+
+    __str__ = __repr__
+
+    def convert_to_argo_parameter(self) -> Dict[str, Any]:
+        return self.convert_to_argo()
+
+    def convert_to_argo_artifact(self) -> Dict[str, Any]:
+        d: Dict[str, Any] = {"name": "dflow_bigpar_" + str(self.name)}
+        if self.value_from_path is not None:
+            d["path"] = self.value_from_path
+        elif self.value_from_parameter is not None:
+            src = self.value_from_parameter
+            d["from"] = src.repr_as_artifact() if isinstance(src, OutputParameter) else str(src)
+        if self.global_name is not None:
+            d["globalName"] = self.global_name
+        d["archive"] = {"none": {}}
+        return d
+
     @classmethod
     def from_dict(cls, d: Dict[str, Any]) -> OutputParameter:
         type_, description = parse_type_description(d.get("description"))
@@ -961,10 +999,22 @@ class _IOGroup:
 
     def convert_to_argo(self) -> Dict[str, Any]:
         d: Dict[str, Any] = {}
-        if self._parameters:
-            d["parameters"] = [p.convert_to_argo() for p in self._parameters.values()]
-        if self._artifacts:
-            d["artifacts"] = [a.convert_to_argo() for a in self._artifacts.values()]
+        params, arts = [], []
+        for p in self._parameters.values():
+            if getattr(p, "save_as_artifact", False):
+                if isinstance(p, OutputParameter):
+                    arts.append(p.convert_to_argo_artifact())
+                    if p.save_both:
+                        params.append(p.convert_to_argo())
+                else:
+                    arts.append({"name": "dflow_bigpar_" + str(p.name), "path": p.path})
+            else:
+                params.append(p.convert_to_argo())
+        arts.extend(a.convert_to_argo() for a in self._artifacts.values())
+        if params:
+            d["parameters"] = params
+        if arts:
+            d["artifacts"] = arts
         return d
 
     @classmethod

@@ -11,12 +11,17 @@ from typing import Any, Dict, List, Optional, Union
 
 from .errors import CapabilityNotAvailable
 from .executor import Executor, RemoteExecutor
+from .resource import Resource
 
 SLURM = "Slurm executors (remote execution over SSH)"
 
 
-class SlurmJob(Executor):
-    """A Slurm job run on a virtual node of the cluster (wlm-operator style)."""
+class SlurmJob(Resource):
+    """A Slurm job run on a virtual node of the cluster (wlm-operator style); a Kubernetes resource."""
+
+    action = "create"
+    success_condition = "status.status == Succeeded"
+    failure_condition = "status.status == Failed"
 
     def __init__(self, header: str = "", node_selector: Optional[Dict[str, str]] = None, prepare: Any = None,
                  results: Any = None, map_tmp_dir: bool = True, workdir: str = ".", remote_command: Any = None,
@@ -33,8 +38,8 @@ class SlurmJob(Executor):
         self.singularity_executable = singularity_executable
         self.podman_executable = podman_executable
 
-    def render(self, template: Any) -> Any:
-        raise CapabilityNotAvailable("SlurmJob.render", SLURM)
+    def get_manifest(self, template: Any) -> Any:
+        raise CapabilityNotAvailable("SlurmJob.get_manifest", SLURM)
 
 
 class SlurmJobTemplate(Executor):

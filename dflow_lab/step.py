@@ -393,9 +393,10 @@ class Step:
         params = []
         tparams = self.template.inputs.parameters
         for name, value in self._given_parameters.items():
-            params.append({"name": name, "value": convert_value_to_str(value)})
+            if not getattr(tparams.get(name), "save_as_artifact", False):
+                params.append({"name": name, "value": convert_value_to_str(value)})
         for name, p in tparams.items():
-            if name not in self._given_parameters and not p.has_value:
+            if name not in self._given_parameters and not p.has_value and not p.save_as_artifact:
                 raise WorkflowValueError(
                     "required input parameter is not given (pass it in parameters=, or give the "
                     "template input a default value)",
@@ -406,6 +407,19 @@ class Step:
 
     def _argument_artifacts(self) -> List[Dict[str, Any]]:
         arts = []
+        for name, p in self.template.inputs.parameters.items():
+            if not p.save_as_artifact:
+                continue
+            value = self._given_parameters.get(name)
+            if isinstance(value, OutputParameter) and value.save_as_artifact:
+                arts.append({"name": "dflow_bigpar_" + name, "from": value.repr_as_artifact()})
+            elif isinstance(value, InputParameter) and value.save_as_artifact:
+                arts.append({"name": "dflow_bigpar_" + name, "from": str(value).replace(
+                    "inputs.parameters.", "inputs.artifacts.dflow_bigpar_")})
+            elif value is not None:
+                arts.append({"name": "dflow_bigpar_" + name, "raw": {"data": convert_value_to_str(value)}})
+            else:
+                raise WorkflowValueError("required big parameter is not given", step=self.name, field=name)
         for name, a in self.template.inputs.artifacts.items():
             source = self._given_artifacts.get(name)
             if source is None:

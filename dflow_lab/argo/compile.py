@@ -261,7 +261,13 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
 
 
 def dump_yaml(d: Any, **kwargs: Any) -> str:
-    """YAML text of a manifest: keys sorted, block style, unicode kept."""
+    """YAML text of a manifest: keys sorted, block style, unicode kept.
+
+    Without PyYAML-specific options it uses the fast emitter (:mod:`.yaml_emit`)."""
+    if set(kwargs) <= {"sort_keys"}:
+        from .yaml_emit import emit_yaml
+
+        return emit_yaml(d, sort_keys=kwargs.get("sort_keys", True))
     kwargs.setdefault("sort_keys", True)
     kwargs.setdefault("default_flow_style", False)
     kwargs.setdefault("allow_unicode", True)

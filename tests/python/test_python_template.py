@@ -1,0 +1,161 @@
+"""The compiled form of PythonOPTemplate is what docs/internals.md says it is."""
+
+from __future__ import annotations
+
+import json
+
+import pyop_samples as s
+import pytest
+
+from dflow_lab.errors import WorkflowValueError
+from dflow_lab.python import PythonOPTemplate, Slices
+from dflow_lab.python.runtime import MARKER, parse_source
+
+
+def _env(d):
+    return {e["name"]: e.get("value") for e in d["script"].get("env", [])}
+
+
+def test_script_template_shape():
+    t = PythonOPTemplate(s.Add, image="python:3.11")
+    d = t.convert_to_argo()
+    assert d["name"].startswith("add-")
+    assert d["script"]["command"] == ["python3"]
+    assert d["script"]["image"] == "python:3.11"
+    src = d["script"]["source"]
+    assert src.splitlines()[0] == MARKER
+    assert "from dflow_lab.python.runtime import main" in src
+    assert t.script == src
+    params = {p["name"]: p for p in d["inputs"]["parameters"]}
+    assert params["a"] == {"name": "a", "description": json.dumps({"type": "int"})}
+    assert params["b"]["value"] == "2"
+    assert json.loads(params["b"]["description"]) == {"type": "int", "description": "the second term"}
+    outs = {p["name"]: p for p in d["outputs"]["parameters"]}
+    assert outs["s"]["valueFrom"] == {"path": "/tmp/outputs/parameters/s"}
+    assert d["outputs"]["artifacts"] == [{"name": "report", "path": "/tmp/outputs/artifacts/report"}]
+    env = _env(d)
+    assert env["DFLOW_LAB_PARAM_0"] == "{{inputs.parameters.a}}"
+    assert env["DFLOW_LAB_PARAM_1"] == "{{inputs.parameters.b}}"
+    assert env["DFLOW_LAB_WORKFLOW_NAME"] == "{{workflow.name}}"
+    assert parse_source(src)["parameters"] == {"a": "DFLOW_LAB_PARAM_0", "b": "DFLOW_LAB_PARAM_1"}
+
+
+def test_parameter_values_never_enter_the_source():
+    t = PythonOPTemplate(s.Typed)
+    src = t.convert_to_argo()["script"]["source"]
+    assert "{{" not in src and "}}" not in src
+    assert "inputs.parameters" not in src
+
+
+def test_embedded_braces_and_quotes_stay_inert():
+    spec_src = PythonOPTemplate(s.Flaky).script
+    assert "'''" not in spec_src.split("sys.exit(main(r'''", 1)[1].rsplit("'''))", 1)[0]
+
+
+def test_input_and_output_artifacts_and_big_parameters():
+    d = PythonOPTemplate(s.Files).convert_to_argo()
+    arts = {a["name"]: a for a in d["inputs"]["artifacts"]}
+    assert arts["inputs"] == {"name": "inputs", "path": "/tmp/inputs/artifacts/inputs"}
+    assert arts["named"]["optional"] is True
+    assert "config" not in _env(d).values()  # a BigParameter travels as a file, not an env var
+    spec = parse_source(d["script"]["source"])
+    assert "config" not in spec["parameters"]
+    assert spec["sign"]["inputs"]["config"] == "big_parameter:dict"
+    # the core model carries big parameters as artifacts at the parameter paths the runtime uses
+    assert arts["dflow_bigpar_config"]["path"] == "/tmp/inputs/parameters/config"
+    outs = {a["name"]: a for a in d["outputs"]["artifacts"]}
+    assert outs["dflow_bigpar_config"]["path"] == "/tmp/outputs/parameters/config"
+
+
+@pytest.mark.parametrize("kwargs, strategy", [
+    ({"retry_on_transient_error": 3}, {"limit": "3", "expression": "asInt(lastRetry.exitCode) == 1"}),
+    ({"retry_on_transient_error": 2, "timeout_as_transient_error": True},
+     {"limit": "2", "expression": "asInt(lastRetry.exitCode) != 2"}),
+    ({"retry_on_failure": 1}, {"limit": "1", "retryPolicy": "OnFailure"}),
+    ({"retry_on_error": 1}, {"limit": "1", "retryPolicy": "OnError"}),
+    ({"retry_on_failure_and_error": 4}, {"limit": "4", "retryPolicy": "Always"}),
+])
+def test_retry_policies(kwargs, strategy):
+    d = PythonOPTemplate(s.Flaky, **kwargs).convert_to_argo()
+    got = dict(d["retryStrategy"])
+    got["limit"] = str(got["limit"])
+    assert got == strategy
+
+
+def test_pod_fields():
+    t = PythonOPTemplate(s.Add, timeout=30, requests={"cpu": "1"}, limits={"memory": "1Gi"},
+                         envs={"OMP_NUM_THREADS": "2"}, image_pull_policy="IfNotPresent",
+                         node_selector={"gpu": "yes"}, labels={"team": "a"}, annotations={"note": "x"})
+    d = t.convert_to_argo()
+    assert d["timeout"] == "30s"
+    assert d["script"]["resources"] == {"requests": {"cpu": "1"}, "limits": {"memory": "1Gi"}}
+    assert d["script"]["imagePullPolicy"] == "IfNotPresent"
+    assert _env(d)["OMP_NUM_THREADS"] == "2"
+    assert d["nodeSelector"] == {"gpu": "yes"}
+    assert d["metadata"] == {"annotations": {"note": "x"}, "labels": {"team": "a"}}
+    with pytest.raises(WorkflowValueError, match="reserved by dflow-lab"):
+        PythonOPTemplate(s.Add, envs={"DFLOW_LAB_PARAM_0": "x"}).convert_to_argo()
+
+
+def test_output_overrides():
+    t = PythonOPTemplate(s.Add, output_artifact_archive={"report": None}, output_artifact_global_name={"report": "rep"},
+                         output_parameter_global_name={"s": "total"}, output_parameter_default={"s": 0})
+    d = t.convert_to_argo()
+    assert d["outputs"]["artifacts"][0]["archive"] == {"none": {}}
+    assert d["outputs"]["artifacts"][0]["globalName"] == "rep"
+    s_out = next(p for p in d["outputs"]["parameters"] if p["name"] == "s")
+    assert s_out["globalName"] == "total" and s_out["valueFrom"]["default"] == "0"
+    with pytest.raises(WorkflowValueError, match="'nope' is not an output artifact of OP 'Add'"):
+        PythonOPTemplate(s.Add, output_artifact_archive={"nope": None})
+
+
+def test_bad_op_class_is_rejected():
+    with pytest.raises(TypeError, match="PythonOPTemplate needs an OP class"):
+        PythonOPTemplate(print)
+
+
+def test_slices_declare_item_variables():
+    t = PythonOPTemplate(s.Add, slices=Slices(input_parameter=["a"], output_parameter=["s"]))
+    d = t.convert_to_argo()
+    params = {p["name"]: p for p in d["inputs"]["parameters"]}
+    assert params["dflow_var_0"]["value"] == "{{item}}"
+    spec = parse_source(d["script"]["source"])
+    env = spec["parameters"]["dflow_var_0"]
+    assert spec["slices"] == {"inputs": {"a": {"env": env}}, "outputs": {"s": {"env": env}}}
+    t.set_slices(None)
+    assert "dflow_var_0" not in t.inputs.parameters
+    assert "slices" not in parse_source(t.script)
+    with pytest.raises(WorkflowValueError, match="Slices\\(pool_size=...\\) is not supported"):
+        PythonOPTemplate(s.Add, slices=Slices(input_parameter=["a"], pool_size=2))
+    with pytest.raises(WorkflowValueError, match="OP has no input parameter 'zz'"):
+        PythonOPTemplate(s.Add, slices=Slices(input_parameter=["zz"]))
+
+
+def test_sliced_step_runs_its_slice(tmp_path):
+    from pyop_harness import run_template
+
+    t = PythonOPTemplate(s.Add, slices=Slices(input_parameter=["a"], output_parameter=["s"]))
+    run = run_template(t, tmp_path, params={"a": [10, 20, 30], "dflow_var_0": 2})
+    assert run.rc == 0
+    assert json.loads(run.out_param("s")) == [{"dflow_list_item": 32, "order": 2}]
+
+
+def test_function_op_template_keeps_decorator_kwargs_out_of_the_spec():
+    t = PythonOPTemplate(s.min_max)
+    spec = parse_source(t.script)
+    assert spec["op"] == {"name": "min_max", "module": "pyop_samples", "qualname": "min_max"}
+
+
+def test_workflow_manifest_is_valid_argo():
+    from dflow_lab import Step, Workflow
+
+    wf = Workflow(name="py-ops")
+    add = Step("add", PythonOPTemplate(s.Add, retry_on_transient_error=2, timeout=60), parameters={"a": 1})
+    mul = Step("mul", PythonOPTemplate(s.multiply), parameters={"x": add.outputs.parameters["s"]})
+    wf.add(add)
+    wf.add(mul)
+    manifest = wf.to_dict()  # validated against Argo's schema by tests/conftest.py
+    templates = {t["name"]: t for t in manifest["spec"]["templates"]}
+    scripts = [t for t in templates.values() if "script" in t]
+    assert len(scripts) == 2
+    assert all(t["script"]["source"].startswith(MARKER) for t in scripts)

@@ -143,7 +143,12 @@ def leaf_from_graph(name: str, spec: Mapping) -> Any:
         from ..python import PythonOPTemplate
 
         op = import_op(spec["op"], {**where, "field": "op"})
-        t = _construct(PythonOPTemplate, where, op, name=name, image=spec.get("image"), **opts)
+        if isinstance(opts.get("slices"), Mapping):
+            from ..python import Slices
+
+            opts["slices"] = _construct(Slices, {**where, "field": "slices"}, **opts["slices"])
+        t = _construct(PythonOPTemplate, where, op, image=spec.get("image"), **opts)
+        t.name = name
         _check_sign(t, spec, where)
         return t
     kwargs: dict[str, Any] = {
@@ -164,10 +169,10 @@ def leaf_from_graph(name: str, spec: Mapping) -> Any:
 
 def _check_sign(t: Any, spec: Mapping, where: dict) -> None:
     """The ports the graph records for a Python OP must be the OP's sign as imported now."""
-    from .export import io_group
+    from .export import sign_ports
 
-    for direction in ("inputs", "outputs"):
-        have = io_group(getattr(t, direction), direction, where)
+    for direction, sign in (("inputs", t.input_sign), ("outputs", t.output_sign)):
+        have = sign_ports(sign, direction, where)
         want = _d(spec.get(direction))
         for kind in ("parameters", "artifacts"):
             a, b = set(_d(have.get(kind))), set(_d(want.get(kind)))

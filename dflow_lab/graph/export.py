@@ -15,9 +15,9 @@ SCRIPT_OPTIONS = ("timeout", "retry_strategy", "requests", "limits", "envs", "no
                   "affinity", "volumes", "mounts", "init_containers", "sidecars", "image_pull_policy",
                   "annotations", "labels", "memoize_key", "init_progress")
 #: …of Python OP templates (on top of SCRIPT_OPTIONS)
-PYTHON_OPTIONS = ("python_packages", "retry_on_transient_error", "retry_on_failure", "retry_on_error",
-                  "retry_on_failure_and_error", "timeout_as_transient_error", "pre_script", "post_script",
-                  "skip_slice_input", "create_slice_dir", "op_config")
+PYTHON_OPTIONS = ("retry_on_transient_error", "retry_on_failure", "retry_on_error", "retry_on_failure_and_error",
+                  "timeout_as_transient_error", "pre_script", "post_script", "skip_slice_input",
+                  "create_slice_dir", "success_tag")
 SUPER_OPTIONS = ("memoize_key", "annotations")
 STEP_OPTIONS = ("use_resource", "util_image", "util_image_pull_policy", "util_command")
 STEP_FIELDS = ("when", "key", "continue_on_failed", "continue_on_error", "continue_on_num_success",
@@ -240,18 +240,13 @@ def leaf_template(t: Any, where: dict) -> dict[str, Any]:
 
     python_cls = _python_template_class()
     if python_cls is not None and isinstance(t, python_cls):
-        op = t.op_class
-        out: dict[str, Any] = {"kind": "python", "op": f"{op.__module__}:{op.__qualname__}"}
-        keys = SCRIPT_OPTIONS + PYTHON_OPTIONS
-    elif isinstance(t, ContainerOPTemplate):
-        out = {"kind": "container"}
-        keys = SCRIPT_OPTIONS
+        return python_template(t, where)
+    if isinstance(t, ContainerOPTemplate):
+        out: dict[str, Any] = {"kind": "container"}
     elif isinstance(t, ShellOPTemplate):
         out = {"kind": "shell"}
-        keys = SCRIPT_OPTIONS
     else:
         out = {"kind": "script"}
-        keys = SCRIPT_OPTIONS
     if t.image is not None:
         out["image"] = t.image
     if out["kind"] == "container":
@@ -259,25 +254,106 @@ def leaf_template(t: Any, where: dict) -> dict[str, Any]:
             out["command"] = list(t.command)
         if t.args:
             out["args"] = list(t.args)
-    elif out["kind"] != "python":
+    else:
         if t.command and not (out["kind"] == "shell" and list(t.command) == ["sh"]):
             out["command"] = list(t.command)
         out["script"] = t.script
-    ins = io_group(t.inputs, "inputs", where)
-    outs = io_group(t.outputs, "outputs", where)
-    if out["kind"] == "python":  # container paths of an OP's ports are the runtime's business
-        for group in (ins, outs):
-            for ports in group.values():
-                for port in ports.values():
-                    port.pop("path", None)
+    _ports_and_options(out, t, io_group(t.inputs, "inputs", where), io_group(t.outputs, "outputs", where),
+                       _options(t, SCRIPT_OPTIONS, where))
+    return out
+
+
+def _ports_and_options(out: dict, t: Any, ins: dict, outs: dict, opts: dict) -> None:
     if ins:
         out["inputs"] = ins
     if outs:
         out["outputs"] = outs
-    opts = _options(t, keys, where)
     if opts:
         out["options"] = opts
+
+
+def op_path(op: Any) -> str:
+    """``module:QualName`` of an OP class, instance or ``@OP.function``."""
+    cls = op if isinstance(op, type) else type(op)
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def sign_ports(sign: Any, direction: str, where: dict) -> dict[str, Any]:
+    """An OPIOSign as graph ports: parameters (type, default, description, big) and artifacts."""
+    from ..python import Artifact, BigParameter, Parameter
+
+    params: dict[str, Any] = {}
+    arts: dict[str, Any] = {}
+    for name, s in sign.items():
+        port: dict[str, Any] = {}
+        stype = s.type if isinstance(s, (Parameter, BigParameter, Artifact)) else s
+        if stype is not None:
+            port["type"] = _type(stype)
+        if getattr(s, "description", None) is not None:
+            port["description"] = s.description
+        if isinstance(s, Artifact):
+            if s.optional:
+                port["optional"] = True
+            if direction == "outputs" and s.global_name is not None:
+                port["global_name"] = s.global_name
+            arts[name] = port
+            continue
+        if hasattr(s, "default"):
+            port["default"] = _literal(s.default, {**where, "field": name})
+        if isinstance(s, BigParameter):
+            port["big"] = True
+        if direction == "outputs" and getattr(s, "global_name", None) is not None:
+            port["global_name"] = s.global_name
+        params[name] = port
+    out = {}
+    if params:
+        out["parameters"] = params
+    if arts:
+        out["artifacts"] = arts
     return out
+
+
+def python_template(t: Any, where: dict) -> dict[str, Any]:
+    """A PythonOPTemplate: the OP by import path, its sign as the ports, the template's options.
+
+    A template that ``continue_on_num_success``/``_ratio`` tagged is written as the template it was
+    made from (rebuilding the step tags it again)."""
+    out: dict[str, Any] = {"kind": "python", "op": op_path(t.op_class)}
+    if t.image is not None:
+        out["image"] = t.image
+    opts = _options(t, tuple(k for k in SCRIPT_OPTIONS if k != "init_progress") + PYTHON_OPTIONS, where)
+    if list(t.command) != ["python3"]:
+        opts["command"] = list(t.command)
+    if t.tmp_root != "/tmp":
+        opts["tmp_root"] = t.tmp_root
+    if not t.upload_dflow:
+        opts["upload_dflow"] = False
+    packages = _user_packages(t)
+    if packages:
+        opts["python_packages"] = packages
+    if t.slices is not None:
+        opts["slices"] = slices_dict(t.slices, where)
+    for key in ("input_parameter_slices", "input_artifact_slices", "output_parameter_slices",
+                "output_artifact_slices"):
+        if getattr(t, key, None):
+            opts[key] = plain(getattr(t, key), {**where, "field": key})
+    _ports_and_options(out, t, sign_ports(t.input_sign, "inputs", where),
+                       sign_ports(t.output_sign, "outputs", where), opts)
+    return out
+
+
+def _user_packages(t: Any) -> list[str]:
+    """The python_packages a user gave (without those every template uploads)."""
+    import os
+
+    import jsonpickle
+
+    import dflow_lab
+
+    from ..python import upload_packages
+
+    auto = {os.path.abspath(os.fspath(p)) for p in [*upload_packages, *dflow_lab.__path__, *jsonpickle.__path__]}
+    return [p for p in (getattr(t, "_package_list", None) or []) if p not in auto]
 
 
 def _python_template_class() -> Optional[type]:
@@ -360,7 +436,7 @@ class _SuperExport:
 
     def node(self, s: Any, stage: Optional[int]) -> dict[str, Any]:
         where = {**self.where, "step": s.name}
-        out: dict[str, Any] = {"name": s.name, "template": self.names[id(s.template)]}
+        out: dict[str, Any] = {"name": s.name, "template": template_name(s.template, self.names)}
         if stage is not None:
             out["stage"] = stage
         if s.executor is not None:
@@ -472,6 +548,19 @@ def slices_dict(slices: Any, where: dict) -> dict[str, Any]:
 
 
 # -- whole documents ------------------------------------------------------------------------------
+TAG_SUFFIX = "-tagged"
+
+
+def is_tagged(t: Any) -> bool:
+    """Whether ``t`` is the copy ``util_ops.add_success_tag`` made for a success-threshold fan-out."""
+    return "dflow_success_tag" in t.outputs.parameters and t.name.endswith(TAG_SUFFIX)
+
+
+def template_name(t: Any, names: dict[int, str]) -> str:
+    name = names.get(id(t), t.name)
+    return name[: -len(TAG_SUFFIX)] if is_tagged(t) else name
+
+
 def _collect(entry: Any) -> list:
     """Templates reachable from ``entry``, without the checks dflow inserts for success thresholds."""
     from ..argo.compile import collect_templates
@@ -489,9 +578,12 @@ def template_entry(t: Any, names: dict[int, str], where: dict) -> dict[str, Any]
     from ..dag import DAG
     from ..steps import Steps
 
-    where = {**where, "template": names.get(id(t), t.name)}
+    where = {**where, "template": template_name(t, names)}
     if isinstance(t, (Steps, DAG)):
         return _SuperExport(t, names, where).run()
+    if is_tagged(t) and not isinstance(t, _python_template_class() or ()):
+        raise WorkflowValueError("continue_on_num_success/continue_on_success_ratio on a script template cannot "
+                                 "be written to a graph yet (only on Python OP templates)", **where)
     return leaf_template(t, where)
 
 
@@ -524,7 +616,7 @@ def workflow_to_graph(wf: Any) -> dict[str, Any]:
             opts[key] = plain(value, {**where, "field": key})
     if opts:
         out["options"] = opts
-    out["templates"] = {names[id(t)]: template_entry(t, names, where) for t in templates}
+    out["templates"] = {template_name(t, names): template_entry(t, names, where) for t in templates}
     layout = getattr(wf, "graph_layout", None)
     if layout:
         out["layout"] = layout

@@ -109,6 +109,7 @@ class _Importer:
         for t in converted.values():
             if t["kind"] in ("steps", "dag"):
                 self.drop_default_literals(t, converted)
+                self.move_slices(t, converted)
         if self.issues:
             raise GraphValidationError(self.issues, workflow=g.get("name"))
         return out
@@ -202,11 +203,12 @@ class _Importer:
     def super_template(self, name: str, t: Mapping) -> dict[str, Any]:
         steps = t.get("type") == "Steps"
         out: dict[str, Any] = {"kind": "steps" if steps else "dag"}
-        edges: list[dict] = []
-        self.io(name, t, out, super_template=True, edges=edges)
+        output_edges: list[dict] = []
+        self.io(name, t, out, super_template=True, edges=output_edges)
         if t.get("parallelism") is not None:
             out["parallelism"] = t["parallelism"]
         nodes: list[dict] = []
+        edges: list[dict] = []
         if steps:
             for stage, group in enumerate(t.get("steps") or []):
                 for step in group:
@@ -214,9 +216,9 @@ class _Importer:
         else:
             for task in t.get("tasks") or []:
                 nodes.append(self.node(name, task, None, edges))
-            self.control_edges(t.get("tasks") or [], edges)
+                self.control_edges(task, edges)
         out["nodes"] = nodes
-        out["edges"] = edges
+        out["edges"] = edges + output_edges
         opts = self.options(name, t, _DROP_TEMPLATE | {"steps", "tasks", "parallelism"})
         if opts:
             out["options"] = opts
@@ -345,13 +347,23 @@ class _Importer:
         return out
 
     @staticmethod
-    def control_edges(tasks: list, edges: list) -> None:
-        fed = {(e["source"]["node"], e["target"]["node"]) for e in edges}
-        for task in tasks:
-            for dep in task.get("dependencies") or []:
-                if (dep, task.get("name")) not in fed:
-                    edges.append({"kind": "control", "source": {"node": dep}, "target": {"node": task["name"]}})
-                    fed.add((dep, task.get("name")))
+    def control_edges(task: Mapping, edges: list) -> None:
+        """Control edges for the dependencies pydflow lists that no data edge into the task covers."""
+        name = task.get("name")
+        fed = {e["source"]["node"] for e in edges if e["target"]["node"] == name}
+        for dep in task.get("dependencies") or []:
+            if dep not in fed:
+                edges.append({"kind": "control", "source": {"node": dep}, "target": {"node": name}})
+                fed.add(dep)
+
+    @staticmethod
+    def move_slices(t: dict, templates: dict) -> None:
+        """pydflow writes a Python OP template's slices on its steps; they belong to the template."""
+        for node in t["nodes"]:
+            target = templates.get(node["template"])
+            if "slices" in node and target is not None and target["kind"] == "python" \
+                    and "slices" not in target.get("options", {}):
+                target.setdefault("options", {})["slices"] = node.pop("slices")
 
     @staticmethod
     def drop_default_literals(t: dict, templates: Mapping) -> None:

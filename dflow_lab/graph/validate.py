@@ -294,7 +294,10 @@ class _TemplateCheck:
             node in self.param_fed
 
     def sliced(self, node: str, field: str, port: str | None) -> bool:
-        return port in (_d(_d(self.nodes.get(node)).get("slices")).get(field) or ())
+        """Whether the node's (or its Python OP template's) slices slice ``port``."""
+        template_slices = _d(_d(_d(self.node_template(node)).get("options")).get("slices"))
+        node_slices = _d(_d(self.nodes.get(node)).get("slices"))
+        return port in (node_slices.get(field) or ()) or port in (template_slices.get(field) or ())
 
     def output_type(self, node: str, port: str, declared: str | None) -> str | None:
         """A node's output as its consumers see it: a list when the node fans out."""

@@ -1,0 +1,59 @@
+"""OPs for producing pydflow graph fixtures for the graph tests (dflow_lab).
+
+``pydflow_src/fixture_ops.py`` defines the same OPs on pydflow, to produce pydflow graph fixtures.
+"""
+
+from pathlib import Path
+from typing import List
+
+from dflow_lab.python import OP, OPIO, Artifact, OPIOSign, Parameter
+
+
+class Duplicate(OP):
+    """Write ``msg`` ``num`` times to a file."""
+
+    @classmethod
+    def get_input_sign(cls):
+        return OPIOSign({"msg": str, "num": Parameter(int, default=2), "foo": Artifact(Path, optional=True)})
+
+    @classmethod
+    def get_output_sign(cls):
+        return OPIOSign({"msg": str, "bar": Artifact(Path)})
+
+    @OP.exec_sign_check
+    def execute(self, op_in: OPIO) -> OPIO:
+        out = Path("bar.txt")
+        out.write_text(op_in["msg"] * op_in["num"])
+        return OPIO({"msg": op_in["msg"] * op_in["num"], "bar": out})
+
+
+class Split(OP):
+    """Produce a list of numbers."""
+
+    @classmethod
+    def get_input_sign(cls):
+        return OPIOSign({"n": int})
+
+    @classmethod
+    def get_output_sign(cls):
+        return OPIOSign({"items": List[int], "total": float})
+
+    @OP.exec_sign_check
+    def execute(self, op_in: OPIO) -> OPIO:
+        return OPIO({"items": list(range(op_in["n"])), "total": float(op_in["n"])})
+
+
+class Square(OP):
+    """Square a number."""
+
+    @classmethod
+    def get_input_sign(cls):
+        return OPIOSign({"x": int})
+
+    @classmethod
+    def get_output_sign(cls):
+        return OPIOSign({"y": int})
+
+    @OP.exec_sign_check
+    def execute(self, op_in: OPIO) -> OPIO:
+        return OPIO({"y": op_in["x"] ** 2})

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Install dflow-lab from this checkout, with its canvas built, into the current Python.
+#   scripts/install.sh          the package and JupyterLab
+#   scripts/install.sh --dev    plus what the tests need (moto's S3 server, Playwright, Debian's chromium)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+dev=0
+[ "${1:-}" = "--dev" ] && dev=1
+
+if [ "$dev" = 1 ] && ! command -v chromium >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1; then
+    echo "== installing Debian's chromium for the browser tests"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends chromium >/dev/null
+  else
+    echo "chromium is needed for the browser tests; install it with your package manager" >&2
+    exit 1
+  fi
+fi
+
+if [ -f package.json ]; then
+  echo "== building the canvas (npm)"
+  if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi
+  npm run build --silent
+fi
+
+echo "== installing dflow-lab (pip)"
+if [ "$dev" = 1 ]; then
+  python -m pip install -q --disable-pip-version-check -e '.[dev]'
+else
+  python -m pip install -q --disable-pip-version-check -e '.[lab]' 2>/dev/null || python -m pip install -q --disable-pip-version-check -e .
+fi

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Install everything the tests need (Python packages, npm packages, Debian's chromium) and run them all.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install.sh --dev
+echo "== lint"
+ruff check dflow_lab tests benchmarks
+echo "== tests"
+python -m pytest -q -p no:cacheprovider "$@"

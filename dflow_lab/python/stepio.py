@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Dict, Mapping
+from typing import Any, Dict, List, Mapping
 
 from .artifacts import read_input_artifact, write_output_artifact
 from .opio import OPIO, Artifact, BigParameter, OPIOSign, Parameter
-from .values import decode_value, encode_value
+from .typecheck import check_value
+from .values import ValueDecodeError, decode_value, encode_value
 
-__all__ = ["read_inputs", "write_outputs", "apply_slice"]
+__all__ = ["read_inputs", "write_outputs", "apply_slice", "merge_sliced"]
 
 
 def apply_slice(value: Any, slices: Any, where: str) -> Any:
@@ -66,9 +67,31 @@ def read_inputs(
                 op_in[name] = sign.default
                 continue
             raise RuntimeError(f"{where}: no value was passed to the step")
-        decode_type = list if name in slices else t
-        op_in[name] = apply_slice(decode_value(text, decode_type, where), slices.get(name), where)
+        if "dflow_list_item" in text:
+            value = merge_sliced(text, where)
+            check_value(value, list if name in slices else t, where)
+        else:
+            value = decode_value(text, list if name in slices else t, where)
+        op_in[name] = apply_slice(value, slices.get(name), where)
     return op_in
+
+
+def merge_sliced(text: str, where: str) -> List[Any]:
+    """The list that sliced steps produced together: their outputs, aggregated by the engine as a
+    JSON list of per-step ``[{"dflow_list_item": value, "order": slice}]`` (each possibly as JSON
+    text), merged and put in slice order."""
+    try:
+        parts = json.loads(text)
+    except ValueError as e:
+        raise ValueDecodeError(f"{where}: cannot parse the stacked outputs of sliced steps: {e}") from None
+    items: List[dict] = []
+    for part in parts if isinstance(parts, list) else [parts]:
+        if isinstance(part, str):
+            part = json.loads(part)
+        items.extend(part if isinstance(part, list) else [part])
+    if not all(isinstance(i, dict) and "dflow_list_item" in i and "order" in i for i in items):
+        raise ValueDecodeError(f"{where}: malformed stacked outputs of sliced steps")
+    return [i["dflow_list_item"] for i in sorted(items, key=lambda i: i["order"])]
 
 
 def write_outputs(op: Any, outputs: Mapping[str, Any], cwd: str) -> None:

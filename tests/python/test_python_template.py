@@ -159,3 +159,13 @@ def test_workflow_manifest_is_valid_argo():
     scripts = [t for t in templates.values() if "script" in t]
     assert len(scripts) == 2
     assert all(t["script"]["source"].startswith(MARKER) for t in scripts)
+
+
+def test_stacked_outputs_of_sliced_steps_are_merged_in_order(tmp_path):
+    from pyop_harness import run_template
+
+    # what an engine hands the next step: the per-step outputs, aggregated as a JSON list
+    stacked = json.dumps([json.dumps([{"dflow_list_item": 9, "order": 1}]), [{"dflow_list_item": 4, "order": 0}]])
+    run = run_template(PythonOPTemplate(s.square_each), tmp_path, params={"values": stacked})
+    assert run.rc == 0
+    assert run.out_param("dflow_output_0") == "[16, 81]"

@@ -15,6 +15,7 @@ import asyncio
 import json
 import logging
 import time
+from pathlib import Path
 from typing import Any
 
 from ..argo_objects import get_pod_name, node_hash
@@ -62,6 +63,7 @@ class Execution:
         self.repository = repository
         self.runs_dir = store.workdir / "runs" / name
         self.runs_dir.mkdir(parents=True, exist_ok=True)
+        self.shared_volumes = self._shared_volumes()
         self.nodes: dict[str, dict] = store.nodes(name)
         self.prior = self._prior_nodes()
         self.retry_only = set(self.options.get("retry_only") or [])
@@ -90,6 +92,22 @@ class Execution:
         nodes = self.store.nodes(source) if source else self.nodes
         prefix = source or self.name
         return {n["name"][len(prefix):]: n for n in nodes.values() if n["name"].startswith(prefix)}
+
+    def _shared_volumes(self) -> dict[str, Path]:
+        """Volumes shared by the steps that mount them: a workflow's claim templates (one directory per
+        run) and existing claims (one directory per claim name in the workspace)."""
+        out: dict[str, Path] = {}
+        for claim in self.spec.get("volumeClaimTemplates") or []:
+            name = (claim.get("metadata") or {}).get("name")
+            if name:
+                out[name] = self.runs_dir / "volumes" / name
+        for vol in self.spec.get("volumes") or []:
+            claim = (vol.get("persistentVolumeClaim") or {}).get("claimName")
+            if vol.get("name") and claim:
+                out[vol["name"]] = self.store.workdir / "volumes" / claim
+        for path in out.values():
+            path.mkdir(parents=True, exist_ok=True)
+        return out
 
     def _global_vars(self) -> dict[str, Any]:
         meta = self.manifest.get("metadata") or {}
@@ -131,9 +149,13 @@ class Execution:
         return get_pod_name(self.name, node["name"], node.get("templateName") or "", node["id"])
 
     def _mark(self, node: dict, now: bool = False) -> None:
-        self._dirty[node["id"]] = node
+        """Record a node change: ``now`` writes it at once (a finished node must survive a kill -9),
+        otherwise the flush loop batches it with other changes (parents gaining children)."""
         if now:
-            self.flush()
+            self._dirty.pop(node["id"], None)
+            self.store.put_node(self.name, node)
+        else:
+            self._dirty[node["id"]] = node
 
     def flush(self) -> None:
         """Write changed nodes to the state database (one transaction)."""

@@ -212,9 +212,13 @@ async def run_pod(ex: Execution, template: dict, inputs: dict, node: dict, scope
             source = scope.render(source, f"{where}.source", strict=False)
             _check_resolved(source, f"{where}.source")
         paths = declared_paths(template)
+        mounts = {m.get("mountPath"): m.get("name") for m in body.get("volumeMounts") or []}
         for p in paths:
             host = stepdir.map(p)
-            if p in [m.get("mountPath") for m in body.get("volumeMounts") or []] or p == body.get("workingDir"):
+            if p in mounts and mounts[p] in ex.shared_volumes:
+                host.parent.mkdir(parents=True, exist_ok=True)
+                host.symlink_to(ex.shared_volumes[mounts[p]], target_is_directory=True)
+            elif p in mounts or p == body.get("workingDir"):
                 host.mkdir(parents=True, exist_ok=True)
             else:
                 host.parent.mkdir(parents=True, exist_ok=True)

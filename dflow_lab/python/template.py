@@ -97,7 +97,7 @@ def _package_paths(python_packages: Any, upload_dflow: bool) -> List[str]:
         paths = list(upload_packages) + list(python_packages)
     else:
         paths = list(upload_packages) + [python_packages]
-    if paths and upload_dflow:
+    if upload_dflow:
         import jsonpickle
 
         import dflow_lab

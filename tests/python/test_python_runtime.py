@@ -265,3 +265,39 @@ def test_uploaded_packages_artifact_wins_in_a_container(tmp_path):
                        container=True)
     assert run.rc == 0, run.log
     assert "from the artifact" in run.log
+
+
+def test_bare_interpreter_runs_the_step_from_uploaded_packages(tmp_path):
+    """A container image without dflow-lab: the packages artifact (dflow-lab, jsonpickle, the OP's
+    module) is all the step has, as with dflow's upload_dflow."""
+    import shutil
+    import subprocess
+    import sys
+
+    import jsonpickle
+    from pyop_harness import HERE, step_env
+
+    import dflow_lab
+
+    templ = PythonOPTemplate(s.Add, python_packages=[HERE / "pyop_samples.py"])
+    assert set(templ.python_packages) >= {dflow_lab.__path__[0], jsonpickle.__path__[0]}
+    manifest = templ.convert_to_argo()
+    root = tmp_path / "root"
+    art = root / "tmp/inputs/artifacts/dflow_python_packages"
+    items = []
+    for i, p in enumerate(sorted(templ.python_packages)):
+        rel = p.lstrip("/")
+        (art / rel).parent.mkdir(parents=True, exist_ok=True)
+        (shutil.copytree if os.path.isdir(p) else shutil.copy)(p, art / rel)
+        items.append({"dflow_list_item": rel, "order": i})
+    (art / ".dflow").mkdir()
+    (art / ".dflow/catalog").write_text(json.dumps({"path_list": items}))
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "step.py").write_text(manifest["script"]["source"])
+    env = {"PATH": os.environ.get("PATH", ""), **step_env(manifest, {"a": 5}, root)}
+    # -S -I: no site-packages, no PYTHONPATH, no user site: dflow-lab is not installed here
+    proc = subprocess.run([sys.executable, "-S", "-I", "step.py"], cwd=work, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert (root / "tmp/outputs/parameters/s").read_text() == "7"

@@ -9,6 +9,7 @@ of ``execute`` against the signs, with errors that name the OP, the field and bo
 from __future__ import annotations
 
 import abc
+import base64
 import functools
 import inspect
 import json
@@ -408,6 +409,25 @@ class OP(abc.ABC):
         if base is None:
             return None
         return f"{base}/{name}" if "none" in (art.get("archive") or {}) else f"{base}/{name}.tgz"
+
+    @staticmethod
+    def _s3_link(key: str | None) -> str | None:
+        from ..config import s3_config
+
+        if key is None:
+            return None
+        if not key.endswith(".tgz"):
+            key += "/"
+        encoded = base64.b64encode(key.encode()).decode()
+        return f"{s3_config['console']}/buckets/{s3_config['bucket_name']}/browse/{encoded}"
+
+    def get_input_artifact_link(self, name: str) -> str | None:
+        """A link to input artifact ``name`` in the S3 console (in an Argo pod)."""
+        return self._s3_link(self.get_input_artifact_storage_key(name))
+
+    def get_output_artifact_link(self, name: str) -> str | None:
+        """A link to output artifact ``name`` in the S3 console (in an Argo pod)."""
+        return self._s3_link(self.get_output_artifact_storage_key(name))
 
     def register_output_artifact(self, name: str, namespace: str, dataset_name: str, **kwargs: Any) -> None:
         """Register an output artifact with the configured lineage client (``config["lineage"]``)."""

@@ -220,3 +220,22 @@ def test_progress_is_reported_through_the_progress_file(tmp_path, monkeypatch):
     op.progress_total = 10
     op.progress_current = 4
     assert (tmp_path / "progress").read_text() == "4/10"
+
+
+def test_storage_keys_and_links_from_the_argo_template(monkeypatch):
+    import json as _json
+
+    templ = {"inputs": {"artifacts": [{"name": "inp", "s3": {"key": "wf/a/inp.tgz"}}]},
+             "outputs": {"artifacts": [{"name": "out"}, {"name": "raw", "archive": {"none": {}}}]},
+             "archiveLocation": {"s3": {"key": "wf/pod-1"}}}
+    monkeypatch.setenv("ARGO_TEMPLATE", _json.dumps(templ))
+    op = s.Add()
+    assert op.get_input_artifact_storage_key("inp") == "wf/a/inp.tgz"
+    assert op.get_output_artifact_storage_key("out") == "wf/pod-1/out.tgz"
+    assert op.get_output_artifact_storage_key("raw") == "wf/pod-1/raw"
+    assert op.get_input_artifact_link("inp").endswith("/browse/d2YvYS9pbnAudGd6")
+    with pytest.raises(KeyError, match="no inputs artifact 'nope'"):
+        op.get_input_artifact_storage_key("nope")
+    monkeypatch.delenv("ARGO_TEMPLATE")
+    with pytest.raises(RuntimeError, match=r"\$ARGO_TEMPLATE is not set"):
+        op.get_input_artifact_storage_key("inp")

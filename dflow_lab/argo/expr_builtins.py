@@ -1,0 +1,428 @@
+"""expr-lang's builtin functions that take plain values (``len``, ``int``, ``string``, ``split``, ``toJSON``…).
+
+The builtins that take a predicate (``map``, ``filter``, ``all``…) live with the interpreter, which
+evaluates their closures. Every function raises :class:`EvalFailure` on bad input, as expr's panics do.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+from typing import Any, Callable
+
+from dflow_lab.argo.expr_errors import EvalFailure, check_items, check_string
+from dflow_lab.argo.expr_gofmt import (
+    go_deep_equal,
+    go_json,
+    go_sprint,
+    go_type,
+    is_number,
+    parse_go_float,
+    parse_go_int,
+    wrap_int,
+)
+
+
+def want_str(name: str, v: Any) -> str:
+    if not isinstance(v, str):
+        raise EvalFailure(f"invalid argument for {name} (type {go_type(v)}, want string)")
+    return v
+
+
+def want_list(name: str, v: Any) -> list:
+    if not isinstance(v, list):
+        raise EvalFailure(f"invalid argument for {name} (type {go_type(v)}, want array)")
+    return v
+
+
+def want_int(name: str, v: Any) -> int:
+    if type(v) is not int:
+        raise EvalFailure(f"invalid argument for {name} (type {go_type(v)}, want int)")
+    return v
+
+
+def to_int(v: Any) -> int:
+    """expr's ``int()``: ints as is, floats truncated, decimal strings parsed."""
+    if type(v) is int:
+        return v
+    if type(v) is float:
+        if math.isnan(v) or math.isinf(v):
+            return -(1 << 63)
+        return wrap_int(int(v))
+    if isinstance(v, str):
+        n = parse_go_int(v)
+        if n is None:
+            raise EvalFailure(f"invalid operation: int({v})")
+        return n
+    raise EvalFailure(f"invalid operation: int({go_type(v)})")
+
+
+def to_float(v: Any) -> float:
+    """expr's ``float()``: numbers converted, strings parsed as Go's ``strconv.ParseFloat``."""
+    if is_number(v):
+        return float(v)
+    if isinstance(v, str):
+        f = parse_go_float(v)
+        if f is None:
+            raise EvalFailure(f"invalid operation: float({v})")
+        return f
+    raise EvalFailure(f"invalid operation: float({go_type(v)})")
+
+
+def from_json(text: Any) -> Any:
+    """Go's ``json.Unmarshal`` into ``interface{}``: every number becomes a float64."""
+    try:
+        return json.loads(text, parse_int=float, parse_constant=_reject_constant)
+    except (ValueError, TypeError) as exc:
+        raise EvalFailure(f"invalid JSON: {exc}") from None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"invalid character {name!r} looking for beginning of value")
+
+
+def _len(v: Any) -> int:
+    if isinstance(v, (list, dict, str)):
+        return len(v)
+    raise EvalFailure(f"invalid argument for len (type {go_type(v)})")
+
+
+def _abs(v: Any) -> Any:
+    if is_number(v):
+        return wrap_int(abs(v)) if type(v) is int else abs(v)
+    raise EvalFailure(f"invalid argument for abs (type {go_type(v)})")
+
+
+def _rounding(name: str, fn: Callable[[float], float]) -> Callable[[Any], Any]:
+    def op(v: Any) -> Any:
+        if type(v) is int:
+            return float(v)
+        if type(v) is float:
+            return v if math.isnan(v) or math.isinf(v) else float(fn(v))
+        raise EvalFailure(f"invalid argument for {name} (type {go_type(v)})")
+    return op
+
+
+def _round_half_away(f: float) -> float:
+    return math.copysign(math.floor(abs(f) + 0.5), f)
+
+
+def _trim(s: Any, chars: Any = None) -> str:
+    s = want_str("trim", s)
+    return s.strip() if chars is None else s.strip(want_str("trim", chars))
+
+
+def _trim_prefix(s: Any, prefix: Any = " ") -> str:
+    s, prefix = want_str("trimPrefix", s), want_str("trimPrefix", prefix)
+    return s[len(prefix):] if prefix and s.startswith(prefix) else s
+
+
+def _trim_suffix(s: Any, suffix: Any = " ") -> str:
+    s, suffix = want_str("trimSuffix", s), want_str("trimSuffix", suffix)
+    return s[:-len(suffix)] if suffix and s.endswith(suffix) else s
+
+
+def go_split(s: str, sep: str, n: int = -1, after: bool = False) -> list:
+    """Go's ``strings.SplitN``/``SplitAfterN``."""
+    if n == 0:
+        return []
+    if sep == "":
+        chars = list(s)
+        if 0 < n < len(chars):
+            chars = chars[:n - 1] + ["".join(chars[n - 1:])]
+        return chars
+    parts = s.split(sep) if n < 0 else s.split(sep, n - 1)
+    if after:
+        parts = [p + sep for p in parts[:-1]] + parts[-1:]
+    check_items(len(parts), "split")
+    return parts
+
+
+def _split(s: Any, sep: Any, n: Any = -1) -> list:
+    return go_split(want_str("split", s), want_str("split", sep), want_int("split", n))
+
+
+def _split_after(s: Any, sep: Any, n: Any = -1) -> list:
+    return go_split(want_str("splitAfter", s), want_str("splitAfter", sep), want_int("splitAfter", n), after=True)
+
+
+def _replace(s: Any, old: Any, new: Any) -> str:
+    s, old, new = want_str("replace", s), want_str("replace", old), want_str("replace", new)
+    if old == "":
+        out = new + new.join(s) + new if s else new
+    else:
+        out = s.replace(old, new)
+    check_string(len(out), "replace")
+    return out
+
+
+def go_repeat(s: str, n: int) -> str:
+    """Go's ``strings.Repeat`` with the evaluator's size limit."""
+    if n < 0:
+        raise EvalFailure("strings: negative Repeat count")
+    check_string(len(s) * n, "repeat")
+    return s * n
+
+
+def _repeat(s: Any, n: Any) -> str:
+    return go_repeat(want_str("repeat", s), want_int("repeat", n))
+
+
+def _join(items: Any, sep: Any = "") -> str:
+    items, sep = want_list("join", items), want_str("join", sep)
+    for x in items:
+        want_str("join", x)
+    out = sep.join(items)
+    check_string(len(out), "join")
+    return out
+
+
+def _index_of(s: Any, sub: Any) -> int:
+    return want_str("indexOf", s).encode().find(want_str("indexOf", sub).encode())
+
+
+def _last_index_of(s: Any, sub: Any) -> int:
+    return want_str("lastIndexOf", s).encode().rfind(want_str("lastIndexOf", sub).encode())
+
+
+def _numbers(name: str, args: tuple) -> list:
+    values = list(args[0]) if len(args) == 1 and isinstance(args[0], list) else list(args)
+    if not values:
+        raise EvalFailure(f"not enough arguments to call {name}")
+    for v in values:
+        if not is_number(v):
+            raise EvalFailure(f"invalid argument for {name} (type {go_type(v)})")
+    return values
+
+
+def _max(*args: Any) -> Any:
+    return max(_numbers("max", args))
+
+
+def _min(*args: Any) -> Any:
+    return min(_numbers("min", args))
+
+
+def _mean(*args: Any) -> float:
+    values = _numbers("mean", args)
+    return sum(map(float, values)) / len(values)
+
+
+def _median(*args: Any) -> float:
+    values = sorted(_numbers("median", args))
+    mid = len(values) // 2
+    return float(values[mid]) if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+
+
+def _to_base64(s: Any) -> str:
+    return base64.b64encode(want_str("toBase64", s).encode()).decode()
+
+
+def _from_base64(s: Any) -> str:
+    try:
+        return base64.b64decode(want_str("fromBase64", s), validate=True).decode("utf-8", "replace")
+    except (binascii.Error, ValueError):
+        raise EvalFailure("illegal base64 data") from None
+
+
+def _first(v: Any) -> Any:
+    return want_list("first", v)[0] if v else None
+
+
+def _last(v: Any) -> Any:
+    return want_list("last", v)[-1] if v else None
+
+
+def _get(v: Any, key: Any) -> Any:
+    if isinstance(v, dict):
+        return v.get(key) if isinstance(key, str) else None
+    if isinstance(v, list) and type(key) is int:
+        i = key + len(v) if key < 0 else key
+        return v[i] if 0 <= i < len(v) else None
+    return None
+
+
+def _keys(v: Any) -> list:
+    if not isinstance(v, dict):
+        raise EvalFailure(f"invalid argument for keys (type {go_type(v)})")
+    return list(v)
+
+
+def _values(v: Any) -> list:
+    if not isinstance(v, dict):
+        raise EvalFailure(f"invalid argument for values (type {go_type(v)})")
+    return list(v.values())
+
+
+def _to_pairs(v: Any) -> list:
+    if not isinstance(v, dict):
+        raise EvalFailure(f"invalid argument for toPairs (type {go_type(v)})")
+    return [[k, x] for k, x in v.items()]
+
+
+def _from_pairs(v: Any) -> dict:
+    out: dict = {}
+    for pair in want_list("fromPairs", v):
+        if not isinstance(pair, list) or len(pair) != 2 or not isinstance(pair[0], str):
+            raise EvalFailure("invalid argument for fromPairs: want [string, value] pairs")
+        out[pair[0]] = pair[1]
+    return out
+
+
+def _type(v: Any) -> str:
+    if v is None:
+        return "nil"
+    if isinstance(v, bool):
+        return "bool"
+    return {int: "int", float: "float", str: "string", list: "array", dict: "map"}.get(type(v), "func")
+
+
+def _take(v: Any, n: Any) -> list:
+    return want_list("take", v)[:max(want_int("take", n), 0)]
+
+
+def _reverse(v: Any) -> list:
+    return list(reversed(want_list("reverse", v)))
+
+
+def _uniq(v: Any) -> list:
+    out: list = []
+    for x in want_list("uniq", v):
+        if not any(go_deep_equal(x, y) for y in out):
+            out.append(x)
+    return out
+
+
+def sort_key(name: str, values: list) -> Callable[[Any], Any]:
+    if all(is_number(x) for x in values):
+        return lambda x: x
+    if all(isinstance(x, str) for x in values):
+        return lambda x: x
+    raise EvalFailure(f"invalid argument for {name}: cannot sort mixed or unordered values")
+
+
+def _sort(v: Any, order: Any = "asc") -> list:
+    values = want_list("sort", v)
+    if order not in ("asc", "desc"):
+        raise EvalFailure(f"unknown order {go_sprint(order)}, use asc or desc")
+    return sorted(values, key=sort_key("sort", values), reverse=order == "desc")
+
+
+def _concat(*arrays: Any) -> list:
+    out: list = []
+    for a in arrays:
+        out.extend(want_list("concat", a))
+    check_items(len(out), "concat")
+    return out
+
+
+def _flatten(v: Any) -> list:
+    out: list = []
+
+    def walk(x: Any) -> None:
+        for y in x:
+            if isinstance(y, list):
+                walk(y)
+            else:
+                out.append(y)
+    walk(want_list("flatten", v))
+    return out
+
+
+def _bits(name: str, fn: Callable[..., int]) -> Callable[..., int]:
+    def op(*args: Any) -> int:
+        return wrap_int(fn(*(want_int(name, a) for a in args)))
+    return op
+
+
+def _shift_left(a: int, b: int) -> int:
+    if b < 0:
+        raise EvalFailure("invalid operation: negative shift count")
+    return a << b if b < 64 else 0
+
+
+def _shift_right(a: int, b: int) -> int:
+    if b < 0:
+        raise EvalFailure("invalid operation: negative shift count")
+    return a >> min(b, 63)
+
+
+def _ushift_right(a: int, b: int) -> int:
+    if b < 0:
+        raise EvalFailure("invalid operation: negative shift count")
+    return ((a & ((1 << 64) - 1)) >> b) if b < 64 else 0
+
+
+def _to_json(v: Any) -> str:
+    return go_json(v, indent="  ")
+
+
+def _string(v: Any) -> str:
+    return go_sprint(v)
+
+
+def _has_prefix(s: Any, p: Any) -> bool:
+    return want_str("hasPrefix", s).startswith(want_str("hasPrefix", p))
+
+
+def _has_suffix(s: Any, p: Any) -> bool:
+    return want_str("hasSuffix", s).endswith(want_str("hasSuffix", p))
+
+
+#: name -> (function, least arguments, most arguments; -1 for variadic)
+BUILTINS: dict[str, tuple[Callable[..., Any], int, int]] = {
+    "len": (_len, 1, 1),
+    "abs": (_abs, 1, 1),
+    "ceil": (_rounding("ceil", math.ceil), 1, 1),
+    "floor": (_rounding("floor", math.floor), 1, 1),
+    "round": (_rounding("round", _round_half_away), 1, 1),
+    "int": (to_int, 1, 1),
+    "float": (to_float, 1, 1),
+    "string": (_string, 1, 1),
+    "trim": (_trim, 1, 2),
+    "trimPrefix": (_trim_prefix, 1, 2),
+    "trimSuffix": (_trim_suffix, 1, 2),
+    "upper": (lambda s: want_str("upper", s).upper(), 1, 1),
+    "lower": (lambda s: want_str("lower", s).lower(), 1, 1),
+    "split": (_split, 2, 3),
+    "splitAfter": (_split_after, 2, 3),
+    "replace": (_replace, 3, 3),
+    "repeat": (_repeat, 2, 2),
+    "join": (_join, 1, 2),
+    "indexOf": (_index_of, 2, 2),
+    "lastIndexOf": (_last_index_of, 2, 2),
+    "hasPrefix": (_has_prefix, 2, 2),
+    "hasSuffix": (_has_suffix, 2, 2),
+    "max": (_max, 1, -1),
+    "min": (_min, 1, -1),
+    "mean": (_mean, 1, -1),
+    "median": (_median, 1, -1),
+    "toJSON": (_to_json, 1, 1),
+    "fromJSON": (lambda s: from_json(want_str("fromJSON", s)), 1, 1),
+    "toBase64": (_to_base64, 1, 1),
+    "fromBase64": (_from_base64, 1, 1),
+    "first": (_first, 1, 1),
+    "last": (_last, 1, 1),
+    "get": (_get, 2, 2),
+    "keys": (_keys, 1, 1),
+    "values": (_values, 1, 1),
+    "toPairs": (_to_pairs, 1, 1),
+    "fromPairs": (_from_pairs, 1, 1),
+    "type": (_type, 1, 1),
+    "take": (_take, 2, 2),
+    "reverse": (_reverse, 1, 1),
+    "uniq": (_uniq, 1, 1),
+    "sort": (_sort, 1, 2),
+    "concat": (_concat, 1, -1),
+    "flatten": (_flatten, 1, 1),
+    "bitand": (_bits("bitand", lambda a, b: a & b), 2, 2),
+    "bitor": (_bits("bitor", lambda a, b: a | b), 2, 2),
+    "bitxor": (_bits("bitxor", lambda a, b: a ^ b), 2, 2),
+    "bitnand": (_bits("bitnand", lambda a, b: a & ~b), 2, 2),
+    "bitnot": (_bits("bitnot", lambda a: ~a), 1, 1),
+    "bitshl": (_bits("bitshl", _shift_left), 2, 2),
+    "bitshr": (_bits("bitshr", _shift_right), 2, 2),
+    "bitushr": (_bits("bitushr", _ushift_right), 2, 2),
+}

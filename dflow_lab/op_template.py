@@ -16,6 +16,8 @@ from .io import Inputs, Outputs
 FIELD_NAME_RE = re.compile(r"^[a-zA-Z0-9][-a-zA-Z0-9]*$")
 FIELD_NAME_RULE = "a name consists of alphanumerics and '-', starts with an alphanumeric, at most 128 characters"
 MAX_NAME = 128
+# Argo requires a memoization entry's maximum age; a year stands for "as long as the cache keeps it"
+MEMOIZE_MAX_AGE = "8760h"
 
 
 def check_field_name(name: Any, what: str, **where: Any) -> str:
@@ -165,6 +167,7 @@ class OPTemplate:
             d["memoize"] = {
                 "key": self.memoize_key,
                 "cache": {"configMap": {"name": getattr(self, "_memoize_configmap", "dflow")}},
+                "maxAge": getattr(self, "memoize_max_age", MEMOIZE_MAX_AGE),
             }
         return d
 
@@ -178,6 +181,7 @@ class OPTemplate:
         if memo:
             self.memoize_key = memo.get("key")
             self._memoize_configmap = ((memo.get("cache") or {}).get("configMap") or {}).get("name", "dflow")
+            self.memoize_max_age = memo.get("maxAge", MEMOIZE_MAX_AGE)
 
     def convert_to_argo(self, memoize_prefix=None, memoize_configmap="dflow") -> Dict[str, Any]:
         raise NotImplementedError(f"{type(self).__name__} does not compile to an Argo template")

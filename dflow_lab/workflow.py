@@ -115,7 +115,7 @@ class Workflow:
         if steps is not None:
             if not isinstance(steps, Steps):
                 raise WorkflowTypeError(f"steps must be a Steps template, got {type(steps).__name__}", workflow=name)
-            self.entrypoint: Union[Steps, DAG] = steps
+            self.entrypoint: Any = steps
         elif dag is not None:
             if not isinstance(dag, DAG):
                 raise WorkflowTypeError(f"dag must be a DAG template, got {type(dag).__name__}", workflow=name)
@@ -130,6 +130,11 @@ class Workflow:
     # -- building ------------------------------------------------------------------------------
     def add(self, step: Union[Step, List[Step], Task, List[Task]]) -> None:
         """Add a step (or a list of parallel steps) to a Steps entrypoint, or tasks to a DAG one."""
+        if not isinstance(self.entrypoint, (Steps, DAG)):
+            raise WorkflowTypeError(
+                f"the entrypoint {self.entrypoint.name!r} is a single template; steps are added to Steps or DAG",
+                workflow=self.name,
+            )
         self.entrypoint.add(step)
 
     # -- compiling -----------------------------------------------------------------------------

@@ -47,9 +47,13 @@ def check_scope_references(
     kind = "Steps" if word == "steps" else "DAG"
     params = container.inputs.parameters
     arts = container.inputs.artifacts
+    if isinstance(compiled, dict) and "hooks" in compiled:  # hooks may look at their own step
+        compiled = {k: v for k, v in compiled.items() if k != "hooks"}
     for text in _strings(compiled):
         for scope, a, b in _SCOPE_REF_RE.findall(text):
             name = a or b
+            if name in ("name", "status") and b == "":  # Argo's own {{steps.name}}, {{steps.status}}
+                continue
             if scope != word:
                 raise WorkflowValueError(
                     f"references {scope}.{name}, but a {kind} template refers to its own {word}.*",
@@ -169,6 +173,10 @@ def _compile(wf: Workflow) -> Dict[str, Any]:
     context = wf.context
     entry = wf.entrypoint
     templates = collect_templates(entry, context)
+    for extra in wf.extra_templates:  # exit handlers and hook templates no step uses
+        for t in collect_templates(extra, context):
+            if all(t is not u for u in templates):
+                templates.append(t)
     if context is not None and hasattr(context, "render"):
         rendered = {id(t): context.render(t) for t in templates if not _is_container(t)}
     else:
@@ -228,7 +236,20 @@ def _compile(wf: Workflow) -> Dict[str, Any]:
         spec["volumeClaimTemplates"] = claims
     for k, v in wf.spec_extra.items():
         spec.setdefault(k, v)
+    _int_or_string_fields(spec)
     return {"apiVersion": API_VERSION, "kind": "Workflow", "metadata": metadata, "spec": spec}
+
+
+def _int_or_string_fields(spec: Dict[str, Any]) -> None:
+    """Write the IntOrString fields a hand-written manifest may give as numbers as strings (the schema's form)."""
+    from ..op_template import int_or_string
+
+    for t in spec["templates"]:
+        if isinstance(t.get("activeDeadlineSeconds"), int):
+            t["activeDeadlineSeconds"] = str(t["activeDeadlineSeconds"])
+    if "podDisruptionBudget" in spec:
+        spec["podDisruptionBudget"] = int_or_string(
+            spec, ("podDisruptionBudget.minAvailable", "podDisruptionBudget.maxUnavailable"))["podDisruptionBudget"]
 
 
 def _is_container(t: Any) -> bool:

@@ -204,9 +204,11 @@ def workflow_from_dict(cls: Any, d: Dict[str, Any]) -> Any:
     from ..dag import DAG
 
     params = {p["name"]: p.get("value", "") for p in (spec.get("arguments") or {}).get("parameters") or []}
+    from ..steps import Steps
+
     wf = cls(
         name=name if not meta.get("name") else (meta.get("generateName") or name).rstrip("-"),
-        steps=None if isinstance(entry, DAG) else entry,
+        steps=entry if isinstance(entry, Steps) else None,
         dag=entry if isinstance(entry, DAG) else None,
         annotations=meta.get("annotations"),
         labels=meta.get("labels"),
@@ -216,6 +218,8 @@ def workflow_from_dict(cls: Any, d: Dict[str, Any]) -> Any:
         artifact_repo_key=(spec.get("artifactRepositoryRef") or {}).get("key"),
         parameters=params or None,
     )
+    if not isinstance(entry, (Steps, DAG)):
+        wf.entrypoint = entry  # a single-template workflow (Argo allows any template as the entrypoint)
     if meta.get("name"):
         wf.id = meta["name"]
     wf.on_exit = spec.get("onExit")

@@ -52,5 +52,5 @@ if __name__ == "__main__":
     for step in wf.query_step(key="square-3"):
         print("square-3 ->", step.outputs.parameters["y"].value)
     summary = wf.query_step(name="total")[0].outputs.artifacts["summary"]
-    for path in download_artifact(summary, path="hello-output"):
-        print(Path(path).read_text().strip() if Path(path).is_file() else path)
+    download_artifact(summary, path="hello-output")
+    print(Path("hello-output", "summary.txt").read_text().strip())

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import linecache
+import os
 import sys
 import types
 from typing import Any, Dict
@@ -47,10 +48,23 @@ def load_source(source: str, name: str) -> Any:
 
 
 def load_op(op_spec: Dict[str, Any]) -> Any:
-    """The class, function or OP instance an OP spec names (``module``+``qualname`` or ``source``)."""
+    """The class, function or OP instance an OP spec names (``module``+``qualname`` or ``source``).
+
+    When the module is not importable and the spec records the directory it was imported from on
+    the host that built the template (``path``), that directory is put on ``sys.path``."""
     if op_spec.get("source") is not None:
         return load_source(op_spec["source"], op_spec["name"])
-    obj: Any = importlib.import_module(op_spec["module"])
+    module = op_spec["module"]
+    try:
+        obj: Any = importlib.import_module(module)
+    except ModuleNotFoundError as e:
+        path = op_spec.get("path")
+        if e.name != module.split(".")[0] or not path or not os.path.isdir(path):
+            raise ModuleNotFoundError(
+                f"{e}: OP {op_spec['qualname']!r} cannot be imported in this step; install its module in "
+                "the image or pass its package in PythonOPTemplate(python_packages=[...])", name=e.name) from e
+        sys.path.insert(0, path)  # the local engine, on the host the OP was defined on
+        obj = importlib.import_module(module)
     for part in op_spec["qualname"].split("."):
         obj = getattr(obj, part)
     return obj

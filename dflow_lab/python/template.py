@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import re
+import sys
+import sysconfig
 from typing import Any, Dict, List, Type, Union
 
 from ..errors import WorkflowTypeError, WorkflowValueError
@@ -299,6 +301,9 @@ class PythonOPTemplate(PythonScriptOPTemplate):
         else:
             spec["module"] = target.__module__
             spec["qualname"] = target.__qualname__
+            root = _import_root(target.__module__)
+            if root is not None:
+                spec["path"] = root
         if self.op is not None and func is None and vars(self.op):
             import jsonpickle
 
@@ -441,6 +446,22 @@ class PythonOPTemplate(PythonScriptOPTemplate):
                                      field="envs")
         env.extend(ours)
         return d
+
+
+def _import_root(module: str) -> str | None:
+    """The ``sys.path`` directory a user module was imported from (``None`` for installed ones)."""
+    mod = sys.modules.get(module)
+    file = getattr(mod, "__file__", None)
+    if not file or module.split(".")[0] == "dflow_lab":
+        return None
+    root = os.path.dirname(os.path.abspath(file))
+    for _ in range(module.count(".") + (os.path.basename(file) == "__init__.py")):
+        root = os.path.dirname(root)
+    installed = {os.path.abspath(p) for k, p in sysconfig.get_paths().items()
+                 if k in ("stdlib", "platstdlib", "purelib", "platlib")}
+    if root in installed or os.path.basename(root) in ("site-packages", "dist-packages"):
+        return None
+    return root
 
 
 def _sign_text(s: Any) -> str:

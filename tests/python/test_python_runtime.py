@@ -209,7 +209,9 @@ def test_source_starts_with_the_marker_and_parses_back():
     templ = PythonOPTemplate(s.Add)
     assert templ.script.splitlines()[0] == MARKER
     spec = parse_source(templ.script)
-    assert spec["op"] == {"name": "Add", "module": "pyop_samples", "qualname": "Add"}
+    from pyop_harness import HERE
+
+    assert spec["op"] == {"name": "Add", "module": "pyop_samples", "qualname": "Add", "path": str(HERE)}
     assert spec["parameters"] == {"a": "DFLOW_LAB_PARAM_0", "b": "DFLOW_LAB_PARAM_1"}
     with pytest.raises(ValueError, match="not a dflow-lab Python OP script"):
         parse_source("print(1)\n")

@@ -143,7 +143,16 @@ def test_sliced_step_runs_its_slice(tmp_path):
 def test_function_op_template_keeps_decorator_kwargs_out_of_the_spec():
     t = PythonOPTemplate(s.min_max)
     spec = parse_source(t.script)
-    assert spec["op"] == {"name": "min_max", "module": "pyop_samples", "qualname": "min_max"}
+    assert spec["op"]["module"] == "pyop_samples" and spec["op"]["qualname"] == "min_max"
+    assert "image" not in json.dumps(spec)
+
+
+def test_installed_modules_record_no_host_path():
+    from dflow_lab.python.template import _import_root
+
+    assert _import_root("json") is None  # the standard library
+    assert _import_root("jsonpickle") is None  # site-packages
+    assert _import_root("dflow_lab.python.op") is None
 
 
 def test_workflow_manifest_is_valid_argo():

@@ -6,13 +6,77 @@ The artifact and storage half of this module (upload/download, S3 helpers, catal
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
+import inspect
+import logging
 import os
+import pkgutil
 import random
 import string
 import subprocess
-from pathlib import Path
-from typing import List, Optional, Tuple, Union
+from pathlib import Path, WindowsPath
+from typing import Any, List, Optional, Tuple, Union
+
+from .common import jsonpickle
+from .storage.artifacts import (
+    catalog_of_artifact,
+    copy_artifact,
+    copy_s3,
+    download_artifact,
+    download_s3,
+    get_key,
+    get_md5,
+    path_list_of_artifact,
+    path_object_of_artifact,
+    set_key,
+    upload_artifact,
+    upload_s3,
+)
+from .storage.catalog import (
+    assemble_path_object,
+    assemble_path_object_from_catalog,
+    catalog_of_local_artifact,
+    convert_dflow_list,
+    dict2list,
+    expand,
+    flatten,
+    remove_empty_dir_tag,
+)
+from .storage.client import StorageClient
+from .storage.links import copy_file, force_move, linktree, merge_dir
+
+__all__ = [
+    "randstr", "set_directory", "run_command",
+    # artifacts and storage (dflow_lab.storage)
+    "StorageClient", "upload_artifact", "download_artifact", "copy_artifact",
+    "upload_s3", "download_s3", "copy_s3", "catalog_of_artifact", "path_list_of_artifact",
+    "path_object_of_artifact", "catalog_of_local_artifact", "assemble_path_object",
+    "assemble_path_object_from_catalog", "convert_dflow_list", "flatten", "expand", "dict2list",
+    "remove_empty_dir_tag", "get_key", "set_key", "get_md5", "copy_file", "force_move", "linktree",
+    "merge_dir",
+    "ArtifactWindowsPath",
+    # code generation and plug-in helpers
+    "Variable", "evalable_repr", "find_subclass", "subclass_or_none", "ProcessPoolExecutor",
+]
+
+_LAZY = {  # imported on first use (these modules import this one, or pull in minio)
+    "ArtifactStr": "python.artifacts",
+    "ArtifactPosixPath": "python.artifacts",
+    "ArtifactList": "python.artifacts",
+    "ArtifactSet": "python.artifacts",
+    "ArtifactDict": "python.artifacts",
+    "MinioClient": "storage.minio_client",
+}
+__all__ += sorted(_LAZY)  # the path types an OP receives, from dflow_lab.python.artifacts
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __package__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 _ALNUM = string.ascii_lowercase + string.digits
 
@@ -68,3 +132,74 @@ def run_command(
             f"command {cmd} failed with exit code {proc.returncode}:\n{proc.stderr}"
         )
     return proc.returncode, proc.stdout, proc.stderr
+
+
+class ArtifactWindowsPath(WindowsPath):
+    """An input artifact path on Windows (only constructible there, as ``pathlib.WindowsPath``)."""
+
+    art_root: Optional[str] = None
+
+
+class Variable:
+    """A Python expression kept as source text by :func:`evalable_repr`."""
+
+    def __init__(self, expr: str) -> None:
+        self.expr = expr
+
+    def evalable_repr(self, imports: set) -> str:
+        """The expression itself."""
+        return self.expr
+
+
+def evalable_repr(obj: Any, imports: set) -> str:
+    """Python source that evaluates to ``obj``; ``imports`` collects the ``(module, name)`` pairs it
+    needs. Objects with an ``evalable_repr`` method render themselves; others go through jsonpickle."""
+    if obj is None or isinstance(obj, (str, int, float, bool)):
+        return repr(obj)
+    if isinstance(obj, list):
+        return "[" + ", ".join(evalable_repr(i, imports) for i in obj) + "]"
+    if isinstance(obj, set):
+        return "{" + ", ".join(evalable_repr(i, imports) for i in obj) + "}" if obj else "set()"
+    if isinstance(obj, dict):
+        items = (f"{evalable_repr(k, imports)}: {evalable_repr(v, imports)}" for k, v in obj.items())
+        return "{" + ", ".join(items) + "}"
+    if hasattr(obj, "evalable_repr"):
+        return obj.evalable_repr(imports)
+    imports.add(("dflow_lab.common", "jsonpickle"))
+    return f"jsonpickle.loads({jsonpickle.dumps(obj)!r})"
+
+
+def subclass_or_none(m: Any, cls: type) -> Optional[type]:
+    """``m`` if it is a proper subclass of ``cls``, ``type(m)`` if it is an instance of one, else ``None``."""
+    if inspect.isclass(m) and issubclass(m, cls) and m is not cls:
+        return m
+    if isinstance(m, cls) and type(m) is not cls:
+        return type(m)
+    return None
+
+
+def find_subclass(pkg: Any, cls: type) -> List[type]:
+    """The proper subclasses of ``cls`` found in the module or package ``pkg`` (and its submodules)."""
+    found: List[type] = []
+
+    def scan(mod: Any) -> None:
+        for _, m in inspect.getmembers(mod):
+            sub = subclass_or_none(m, cls)
+            if sub is not None and sub not in found:
+                found.append(sub)
+
+    scan(pkg)
+    for info in pkgutil.walk_packages(getattr(pkg, "__path__", []), prefix=pkg.__name__ + "."):
+        try:
+            scan(__import__(info.name, fromlist=["_"]))
+        except Exception as e:  # a submodule that does not import is skipped, as dflow does
+            logging.getLogger("dflow_lab").warning("find_subclass: cannot inspect %s: %s", info.name, e)
+    return found
+
+
+class ProcessPoolExecutor(concurrent.futures.ProcessPoolExecutor):
+    """A process pool whose ``with`` block does not wait for running tasks on exit (as dflow's)."""
+
+    def __exit__(self, exc_type: Any, exc_val: Any, exc_tb: Any) -> bool:
+        self.shutdown(wait=False)
+        return False

@@ -42,8 +42,9 @@ def link_or_copy(src: str, dst: str) -> None:
         shutil.copy2(real, dst)
 
 
-def link_tree(src: str, dst: str) -> None:
-    """Mirror the directory ``src`` at ``dst`` (created; must not exist) with :func:`link_or_copy`.
+def link_tree(src: str, dst: str, place_file: Callable[[str, str], None] = link_or_copy) -> None:
+    """Mirror the directory ``src`` at ``dst`` (created; must not exist), placing each file with
+    ``place_file`` (:func:`link_or_copy` by default).
 
     Symlinks are followed (as ``tar --dereference`` does when Argo archives outputs); a symlink
     loop or a link to a directory above itself raises ``OSError`` instead of recursing forever.
@@ -64,7 +65,7 @@ def link_tree(src: str, dst: str) -> None:
                     os.mkdir(target)
                     stack.append((entry.path, target))
                 elif entry.is_file():
-                    link_or_copy(entry.path, target)
+                    place_file(entry.path, target)
                 elif entry.is_symlink():
                     raise FileNotFoundError(f"dangling symlink {entry.path}")
 

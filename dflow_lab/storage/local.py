@@ -16,6 +16,7 @@ import os
 import shutil
 import tempfile
 import uuid
+from functools import partial
 from typing import List
 
 from .archive import make_tar
@@ -75,8 +76,9 @@ class LocalStorageClient(StorageClient):
         else:
             os.rename(staged, dst)
 
-    def put_tree(self, src: str, key: str, archive: bool) -> None:
-        """Store the file or directory ``src`` under ``key`` with hard links (zero copy).
+    def put_tree(self, src: str, key: str, archive: bool, link: bool = True) -> None:
+        """Store the file or directory ``src`` under ``key``: with hard links (zero copy), or
+        copies when ``link`` is false (for files their owner may still edit in place).
 
         With ``archive``, ``key`` becomes one tar object whose top entry is ``basename(src)``;
         otherwise a file becomes the object ``key`` and a directory the objects ``key/<rel>``.
@@ -84,7 +86,11 @@ class LocalStorageClient(StorageClient):
         tmp = self.stage()
         try:
             top = os.path.join(tmp, "obj")
-            place = link_tree if os.path.isdir(src) else link_or_copy
+            file_func = link_or_copy if link else _copy_real
+            if os.path.isdir(src):
+                place = partial(link_tree, place_file=file_func)
+            else:
+                place = file_func
             if archive:
                 name = os.path.basename(os.path.normpath(src))
                 if name == ARCHIVE_MARKER:
@@ -209,6 +215,10 @@ class LocalStorageClient(StorageClient):
     def to_dict(self) -> dict:
         """A JSON-able description (no secrets: there are none)."""
         return {"storage": "local", "root": self.root}
+
+
+def _copy_real(src: str, dst: str) -> None:
+    shutil.copy2(os.path.realpath(src), dst)
 
 
 def file_md5(path: str) -> str:

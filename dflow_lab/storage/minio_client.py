@@ -9,6 +9,7 @@ Credentials are kept out of ``repr``, ``to_dict`` and every error message.
 from __future__ import annotations
 
 import os
+import time
 from typing import Any, List
 
 import urllib3
@@ -87,6 +88,7 @@ class MinioClient(StorageClient):
             http_client=http,
         )
         self._bucket_seen = False
+        self._last_drop = float("-inf")
 
     def __repr__(self) -> str:
         scheme = "https" if self.secure else "http"
@@ -105,39 +107,35 @@ class MinioClient(StorageClient):
             text = text.replace(s, "***")
         return text
 
-    def _transient_check(self):
-        """A classifier of errors for one operation's retries.
+    def _transient(self, exc: BaseException) -> bool:
+        """Whether a failed try is worth another one.
 
-        Network errors and 5xx answers are transient. A missing bucket or key is transient only
-        when the server was seen to drop out during this operation (or the bucket was seen
-        before): a restarting server may answer before its data is back.
+        Network errors and 5xx answers are. A missing bucket or key is too, for as long as the
+        retry policy's patience after the server last dropped out (a restarting server may answer
+        before its data is back), and a bucket this client has used before that vanished.
         """
-        state = {"dropped": False}
-
-        def transient(exc: BaseException) -> bool:
-            if isinstance(exc, S3Error):
-                if exc.code in TRANSIENT_S3_CODES:
-                    return True
-                if exc.code == "NoSuchBucket" and self._bucket_seen:
-                    return True
-                return exc.code in ("NoSuchBucket", "NoSuchKey") and state["dropped"]
-            if isinstance(
-                exc, (urllib3.exceptions.HTTPError, ServerError, InvalidResponseError, ConnectionError, TimeoutError)
-            ):
-                state["dropped"] = True
+        if isinstance(exc, S3Error):
+            if exc.code in TRANSIENT_S3_CODES:
                 return True
-            return False
-
-        return transient
+            if exc.code == "NoSuchBucket" and self._bucket_seen:
+                return True
+            recently_dropped = time.monotonic() - self._last_drop < sum(self.retry.delays())
+            return exc.code in ("NoSuchBucket", "NoSuchKey") and recently_dropped
+        if isinstance(
+            exc, (urllib3.exceptions.HTTPError, ServerError, InvalidResponseError, ConnectionError, TimeoutError)
+        ):
+            self._last_drop = time.monotonic()
+            return True
+        return False
 
     def _run(self, what: str, op):
         where = f"{what} on {self!r}"
         try:
-            result = self.retry.run(op, where, self._transient_check(), lambda e: self._scrub(str(e)))
+            result = self.retry.run(op, where, self._transient, lambda e: self._scrub(str(e)))
         except S3Error as exc:
             raise S3Error(
-                exc.code, self._scrub(f"{where}: {exc.message}"), exc.resource, exc.request_id,
-                exc.host_id, exc.response, exc.bucket_name, exc.object_name,
+                exc.response, exc.code, self._scrub(f"{where}: {exc.message}"), exc.resource,
+                exc.request_id, exc.host_id, bucket_name=exc.bucket_name, object_name=exc.object_name,
             ) from None
         self._bucket_seen = True
         return result

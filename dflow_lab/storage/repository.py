@@ -12,18 +12,16 @@ from __future__ import annotations
 import abc
 import os
 import tempfile
-import urllib.error
-import urllib.request
 import uuid
 from typing import Any
 
 from ..config import s3_config
 from .archive import DEFAULT_COMPRESSION, is_tarball, make_tar, place, unpack
 from .client import StorageClient
+from .http import http_get
 from .links import link_or_copy, link_tree, remove_path
 from .local import LocalStorageClient
-from .retry import RetryPolicy
-from .transfer import download_objects, objects_under, upload_tree
+from .transfer import download_objects, local_parts, objects_under, upload_tree
 
 __all__ = ["ArtifactRepository", "LocalRepository", "RemoteRepository", "artifact_repository", "archive_mode"]
 
@@ -112,7 +110,7 @@ class ArtifactRepository(abc.ABC):
             if not url:
                 raise ValueError(f"artifact {name!r}: http.url is missing")
             tmp = _staged(dest)
-            _http_get(url, tmp)
+            http_get(url, tmp)
             _finish_file(tmp, dest, no_archive)
         elif "s3" in location:
             key = (location["s3"] or {}).get("key")
@@ -127,27 +125,6 @@ class ArtifactRepository(abc.ABC):
                 f"artifact {name!r}: location {kinds or 'none'} is not supported here; "
                 f"use one of {list(SUPPORTED_LOCATIONS)}"
             )
-
-
-def _http_get(url: str, path: str, retry: RetryPolicy | None = None) -> None:
-    if not url.startswith(("http://", "https://")):
-        raise ValueError(f"http artifact url {url!r} must be http:// or https://")
-
-    def fetch() -> None:
-        with urllib.request.urlopen(url, timeout=60) as resp, open(path, "wb") as out:
-            while chunk := resp.read(1 << 20):
-                out.write(chunk)
-
-    def transient(exc: BaseException) -> bool:
-        if isinstance(exc, urllib.error.HTTPError):
-            return exc.code >= 500
-        return isinstance(exc, (urllib.error.URLError, ConnectionError, TimeoutError))
-
-    try:
-        (retry or RetryPolicy()).run(fetch, f"download of {url.split('?')[0]}", transient)
-    except BaseException:
-        remove_path(path)
-        raise
 
 
 class LocalRepository(ArtifactRepository):
@@ -234,7 +211,8 @@ class RemoteRepository(ArtifactRepository):
                 _finish_file(tmp, dest, no_archive)
                 return
             prefix = key.rstrip("/") + "/"
-            download_objects(self.client, [(o, os.path.join(tmp, *o[len(prefix):].split("/"))) for o in objs])
+            pairs = [(o, os.path.join(tmp, *local_parts(o[len(prefix):], o))) for o in objs]
+            download_objects(self.client, pairs)
             place(tmp, dest)
         finally:
             remove_path(tmp)

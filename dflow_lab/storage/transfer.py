@@ -15,7 +15,7 @@ from typing import TypeVar
 from .client import StorageClient
 from .local import file_md5
 
-__all__ = ["run_all", "upload_tree", "download_objects", "objects_under"]
+__all__ = ["run_all", "upload_tree", "download_objects", "objects_under", "local_parts"]
 
 T = TypeVar("T")
 
@@ -58,6 +58,15 @@ def objects_under(client: StorageClient, key: str) -> list[str]:
         return [key]
     prefix = key.rstrip("/") + "/"
     return [o for o in found if o.startswith(prefix) and not o.endswith("/")]
+
+
+def local_parts(rel: str, key: str) -> list[str]:
+    """The path components of an object's relative key, refusing ``..`` (a key must never make a
+    download write outside its target)."""
+    parts = [p for p in rel.split("/") if p not in ("", ".")]
+    if ".." in parts:
+        raise ValueError(f"object {key!r} has a '..' component: refusing to write it outside the target")
+    return parts
 
 
 def download_objects(

@@ -132,3 +132,25 @@ def test_server_down_fails_after_bounded_retries(isolated_config, unused_port, t
     assert ACCESS_KEY not in str(err.value) and SECRET_KEY not in str(err.value)
     assert len([r for r in caplog.records if "retrying" in r.getMessage()]) == 2
     assert all(SECRET_KEY not in r.getMessage() for r in caplog.records)
+
+
+def test_object_keys_with_dotdot_are_not_written_outside(s3, tmp_path):
+    c = MinioClient()
+    f = tmp_path / "f"
+    f.write_text("evil")
+    c.upload("wf/p/dir/ok.txt", str(f))
+    # S3 keys are opaque strings: another client may store this one (minio refuses to)
+    import boto3
+
+    boto3.client(
+        "s3", endpoint_url=f"http://{s3.endpoint}", region_name="us-east-1",
+        aws_access_key_id=s3.access_key, aws_secret_access_key=s3.secret_key,
+    ).put_object(Bucket=c.bucket_name, Key="wf/p/dir/x/../../../../escape.txt", Body=b"evil")
+    assert "wf/p/dir/x/../../../../escape.txt" in c.list("wf/p/dir", recursive=True)
+    repo = RemoteRepository(c)
+    work = tmp_path / "a" / "b"
+    work.mkdir(parents=True)
+    with pytest.raises(ValueError, match=r"'\.\.'"):
+        repo.load({"s3": {"key": "wf/p/dir"}, "archive": {"none": {}}}, str(work / "dest"))
+    assert not (tmp_path / "escape.txt").exists() and not (tmp_path / "a" / "escape.txt").exists()
+    assert os.listdir(work) == []

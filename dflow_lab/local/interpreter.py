@@ -222,6 +222,8 @@ class Execution:
         self.nodes[node["id"]] = node
         self._link(parent, node)
         self._mark(node)
+        if ok:
+            self._publish_globals(node.get("outputs") or {})
         return node
 
     def _relink_children(self, old: dict, node: dict) -> None:
@@ -731,12 +733,19 @@ class Execution:
                 node = await self.invoke(step, args, name, display, parent, boundary, sscope)
         else:
             node = await self.invoke(step, args, name, display, parent, boundary, sscope)
-        exit_ref = step.get("onExit") or ((step.get("hooks") or {}).get("exit") or {}).get("template")
-        if exit_ref:
-            ex_scope = sscope.child({"steps.status": node["phase"], "tasks.status": node["phase"]})
+        hook = (step.get("hooks") or {}).get("exit") or ({"template": step["onExit"]} if step.get("onExit") else None)
+        if hook:
+            prefix = "tasks" if where_kind == "task" else "steps"
+            ex_scope = sscope.child({**node_outputs_vars(f"{prefix}.{step['name']}", node),
+                                     f"{prefix}.status": node["phase"]})
             ex_name = f"{name}.onExit"
-            await self.invoke({"template": exit_ref, "arguments": step.get("hooks", {}).get("exit", {}).get(
-                "arguments", {})}, {}, ex_name, f"{display}.onExit", parent, boundary, ex_scope)
+            try:
+                hook_args = self._step_args(hook, ex_scope, f"{where}: hooks.exit")
+            except StepError as e:
+                enode = self.open_node(ex_name, f"{display}.onExit", "Pod", hook.get("template"), parent, boundary)
+                self.close_node(enode, "Error", message=str(e), durable=True)
+                return node
+            await self.invoke(hook, hook_args, ex_name, f"{display}.onExit", parent, boundary, ex_scope)
         return node
 
     def _expand(self, step: dict, scope: Scope, where: str) -> list[tuple[dict, str]]:

@@ -43,22 +43,10 @@ class Scope:
         return {k: v for k, v in self.values.items() if isinstance(v, str)}
 
     def env(self) -> dict[str, Any]:
-        """The scope as nested dicts, for ``{{=…}}`` expressions (``inputs.parameters.x`` → env["inputs"]…)."""
-        env: dict[str, Any] = {}
-        for key, value in self.values.items():
-            parts = key.split(".")
-            cur = env
-            ok = True
-            for p in parts[:-1]:
-                nxt = cur.setdefault(p, {})
-                if not isinstance(nxt, dict):
-                    ok = False
-                    break
-                cur = nxt
-            if ok and not isinstance(cur.get(parts[-1]), dict):
-                cur[parts[-1]] = value
-        # keep the flat names too: `inputs.parameters['x']` and `steps['a-b'].outputs…` both resolve
-        return env
+        """The scope as nested dicts, for expressions (``inputs.parameters.x`` → ``env["inputs"]…``)."""
+        from dflow_lab.argo.expressions import nest_variables
+
+        return nest_variables(self.values)
 
     def render(self, text: str, where: str, strict: bool = True) -> str:
         """Substitute ``{{…}}`` tags in ``text``; ``where`` names the step and field for errors."""
@@ -67,7 +55,7 @@ class Scope:
         from dflow_lab.argo.expressions import ExpressionError, render_template
 
         try:
-            return render_template(text, self.text_values(), env=self.env(), strict=strict)
+            return render_template(text, self.text_values(), strict=strict)
         except ExpressionError as e:
             raise StepError(f"{where}: {e}") from None
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 
 import pytest
-import yaml
 
 from dflow_lab.local.backend import LocalBackend
 
@@ -17,32 +15,3 @@ def backend(tmp_path: Path) -> LocalBackend:
     return LocalBackend(tmp_path / "ws")
 
 
-def manifest(templates: list[dict], entrypoint: str = "main", **spec) -> dict:
-    """A Workflow manifest with the given templates."""
-    return {
-        "apiVersion": "argoproj.io/v1alpha1",
-        "kind": "Workflow",
-        "metadata": {"generateName": "t-"},
-        "spec": {"entrypoint": entrypoint, "templates": copy.deepcopy(templates), **spec},
-    }
-
-
-def from_yaml(text: str) -> dict:
-    return yaml.safe_load(text)
-
-
-def nodes_by_display(wf: dict) -> dict[str, dict]:
-    """Status nodes keyed by display name (the last one wins for repeated names)."""
-    return {n["displayName"]: n for n in wf["status"]["nodes"].values()}
-
-
-def out_param(node: dict, name: str) -> str:
-    for p in (node.get("outputs") or {}).get("parameters") or []:
-        if p["name"] == name:
-            return p["value"]
-    raise KeyError(name)
-
-
-def sh(name: str, script: str, **extra) -> dict:
-    """A container template running ``sh -c script``."""
-    return {"name": name, "container": {"image": "busybox", "command": ["sh", "-c"], "args": [script]}, **extra}

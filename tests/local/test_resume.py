@@ -4,23 +4,10 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 
 from dflow_lab.local.engine import engine_alive
 
-from .conftest import manifest, nodes_by_display, out_param, sh
-
-
-def _wait_for(cond, timeout=30.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    delay = 0.01
-    while time.monotonic() < deadline:
-        value = cond()
-        if value:
-            return value
-        time.sleep(delay)
-        delay = min(delay * 2, 0.2)
-    raise AssertionError(f"timed out waiting for {what}")
+from .local_helpers import manifest, nodes_by_display, out_param, sh, wait_for
 
 
 def test_kill_9_then_resume(backend, tmp_path):
@@ -40,7 +27,7 @@ def test_kill_9_then_resume(backend, tmp_path):
         sh("last", "echo got {{inputs.parameters.v}}", inputs={"parameters": [{"name": "v"}]}),
     ]), wait=False)
     name = wf["metadata"]["name"]
-    _wait_for(lambda: runs.exists() and "blocker" in runs.read_text(), what="blocker to start")
+    wait_for(lambda: runs.exists() and "blocker" in runs.read_text(), what="blocker to start")
     pid = backend.engine_pid(name)
     os.kill(pid, signal.SIGKILL)
     os.waitpid(pid, 0)  # reap it: the engine was started by this process
@@ -50,7 +37,7 @@ def test_kill_9_then_resume(backend, tmp_path):
     assert nodes_by_display(before)["first"]["phase"] == "Succeeded"
 
     backend.resume(name)
-    _wait_for(lambda: runs.read_text().split().count("blocker") == 2, what="blocker to run again")
+    wait_for(lambda: runs.read_text().split().count("blocker") == 2, what="blocker to run again")
     flag.write_text("")
     done = backend.wait(name, timeout=60)
     assert done["status"]["phase"] == "Succeeded", done["status"]
@@ -59,4 +46,4 @@ def test_kill_9_then_resume(backend, tmp_path):
     assert out_param(nodes["first"], "v") == "7"
     assert nodes["last"]["outputs"]["result"] == "got 7"
     # the resumed engine's process is gone and the lock is free
-    _wait_for(lambda: not engine_alive(backend.workdir, name), what="engine exit")
+    wait_for(lambda: not engine_alive(backend.workdir, name), what="engine exit")

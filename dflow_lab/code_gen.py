@@ -344,10 +344,11 @@ class CodeGenerator:
                 params.append((target["port"], source(edge["source"], kind)))
             else:
                 arts.append((target["port"], source(edge["source"], kind)))
+        inputs = self.template_specs[node["template"]].get("inputs") or {}
         if params:
-            kw.append(("parameters", _str_key_dict(params)))
+            kw.append(("parameters", _str_key_dict(_declared_order(params, inputs.get("parameters") or {}))))
         if arts:
-            kw.append(("artifacts", _str_key_dict(arts)))
+            kw.append(("artifacts", _str_key_dict(_declared_order(arts, inputs.get("artifacts") or {}))))
         if node.get("with_param") is not None:
             with_param = literal(node["with_param"])
         if with_param is not None:
@@ -380,6 +381,7 @@ class CodeGenerator:
                   "LocalArtifact", "HTTPArtifact", "Path", *_TYPING_NAMES):
             self.names.reserve(n)
         templates: Mapping = graph["templates"]
+        self.template_specs = templates
         self.template_vars = {name: self.names.make(name) for name in templates}
         body: list[str] = []
         for name, spec in templates.items():
@@ -410,6 +412,12 @@ class CodeGenerator:
             lines.append("# canvas layout (node positions, groups, comments): kept for the editor")
             lines.append("wf.graph_layout = " + literal(graph["layout"]).render("", LINE_LENGTH))
         return "\n".join(lines)
+
+
+def _declared_order(items: list, declared: Mapping) -> list:
+    """Arguments in the order the template declares its inputs (as the model emits them)."""
+    rank = {name: i for i, name in enumerate(declared)}
+    return sorted(items, key=lambda kv: rank.get(kv[0], len(rank)))
 
 
 def _build_order(spec: Mapping, nodes: list, steps: bool) -> list:

@@ -12,6 +12,7 @@ from typing import Any, Mapping, Optional
 
 import networkx as nx
 
+from ..argo.compile import collect_templates
 from ..errors import WorkflowError, WorkflowTypeError, WorkflowValueError
 from .issues import GraphValidationError
 from .pydflow import from_pydflow, is_pydflow_graph
@@ -80,6 +81,8 @@ def port_from_graph(cls: Any, spec: Mapping, where: Optional[dict] = None) -> An
             kwargs["source"] = artifact_from_graph(spec.pop("default"), where)
         kwargs["path"] = spec.pop("path", None)
         kwargs["optional"] = spec.pop("optional", False)
+        if "archive" in opts:  # None (no archive) differs from the default "default"
+            kwargs["archive"] = opts.pop("archive")
     elif cls is OutputParameter:
         kwargs["save_as_artifact"] = spec.pop("big", False)
         for key in ("value_from_path", "value_from_expression", "global_name", "default", "value"):
@@ -311,8 +314,16 @@ class _NodesBuilder:
             if deps:
                 kwargs["dependencies"] = deps
         cls = Step if self.steps else Task
-        return _construct(cls, where, name, self.b.templates[node["template"]], parameters=params or None,
-                          artifacts=arts or None, **kwargs, **opts)
+        target = self.b.templates[node["template"]]
+        return _construct(cls, where, name, target, parameters=_declared_order(params, target.inputs.parameters),
+                          artifacts=_declared_order(arts, target.inputs.artifacts), **kwargs, **opts)
+
+
+def _declared_order(values: dict, declared: Any) -> Optional[dict]:
+    """``values`` in the order the template declares its inputs (arguments come out in that order)."""
+    if not values:
+        return None
+    return {**{k: values[k] for k in declared if k in values}, **values}
 
 
 # -- whole documents ------------------------------------------------------------------------------
@@ -341,6 +352,8 @@ def workflow_from_graph(graph: Any, cls: Any = None) -> Any:
             kwargs[key] = graph[key]
     wf = _construct(cls or Workflow, {"workflow": graph["name"]}, name=graph["name"], **kwargs,
                     **dict(graph.get("options") or {}))
+    reachable = {id(t) for t in collect_templates(entry)}
+    wf.extra_templates = [t for t in templates.values() if id(t) not in reachable]
     wf.graph_layout = graph.get("layout")
     return wf
 

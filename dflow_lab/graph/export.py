@@ -26,7 +26,7 @@ WORKFLOW_OPTIONS = ("pod_gc_strategy", "artifact_repo_key", "image_pull_secrets"
 SLICES_FIELDS = ("input_parameter", "input_artifact", "output_parameter", "output_artifact", "sub_path",
                  "group_size", "pool_size", "slices")
 _DEFAULTS = {"init_progress": "0/1", "timeout_as_transient_error": False, "pre_script": "", "post_script": "",
-             "skip_slice_input": False, "create_slice_dir": False, "archive": "default", "mode": None}
+             "skip_slice_input": False, "create_slice_dir": False}
 
 
 def _is_default(key: str, value: Any) -> bool:
@@ -110,10 +110,11 @@ def input_artifact(a: Any, where: dict) -> dict[str, Any]:
     if a.source is not None:
         out["default"] = artifact_source(a.source, where)
     opts = {}
-    for k, v in (("mode", a.mode), ("sub_path", a.get_sub_path()), ("archive", a.archive),
-                 ("save_as_parameter", a.save_as_parameter)):
+    for k, v in (("mode", a.mode), ("sub_path", a.get_sub_path()), ("save_as_parameter", a.save_as_parameter)):
         if not _is_default(k, v):
             opts[k] = v
+    if a.archive != "default":
+        opts["archive"] = a.archive
     if opts:
         out["options"] = opts
     return out
@@ -156,7 +157,7 @@ def output_artifact(a: Any, where: dict) -> dict[str, Any]:
         out["from_expression"] = str(a.from_expression)
     if a.global_name is not None:
         out["global_name"] = a.global_name
-    if not _is_default("archive", a.archive):
+    if a.archive != "default":
         out["archive"] = a.archive
     if a.save:
         out["options"] = {"save": [artifact_source(s, where) for s in a.save]}
@@ -184,8 +185,21 @@ def io_group(group: Any, direction: str, where: dict) -> dict[str, Any]:
     return out
 
 
+def _raw_fields(source: Any) -> Optional[dict]:
+    """The manifest fields of a source parsed from Argo YAML (``RawArtifactSource``), else ``None``."""
+    fields = getattr(source, "fields", None)
+    return fields if type(source).__name__ == "RawArtifactSource" and isinstance(fields, dict) else None
+
+
 def artifact_source(source: Any, where: dict) -> dict[str, Any]:
     """A literal artifact (S3 key, local path, HTTP URL); never credentials."""
+    fields = _raw_fields(source)
+    if fields is not None:
+        if set(fields) == {"s3"} and set(fields["s3"] or {}) == {"key"}:
+            return {"kind": "s3", "key": fields["s3"]["key"]}
+        if set(fields) == {"http"} and set(fields["http"] or {}) == {"url"}:
+            return {"kind": "http", "url": fields["http"]["url"]}
+        _refuse("an artifact source of the manifest", fields, where)
     key = getattr(source, "key", None)
     if isinstance(key, str):
         out = {"kind": "s3", "key": key}
@@ -234,10 +248,21 @@ def _options(obj: Any, keys: tuple, where: dict) -> dict[str, Any]:
     return out
 
 
+def _refuse(what: str, fields: Any, where: dict) -> None:
+    """Raise a clear error for model content the graph format cannot carry (never drop it silently)."""
+    if fields:
+        names = ", ".join(sorted(fields)) if isinstance(fields, (dict, set, list)) else str(fields)
+        raise WorkflowValueError(f"{what} ({names}) cannot be written to a graph yet", **where)
+
+
 def leaf_template(t: Any, where: dict) -> dict[str, Any]:
     """A script/shell/container/Python OP template as a graph template (without its name)."""
-    from ..op_template import ContainerOPTemplate, ShellOPTemplate
+    from ..op_template import ContainerOPTemplate, ScriptOPTemplate, ShellOPTemplate
 
+    if not isinstance(t, ScriptOPTemplate):
+        raise WorkflowValueError(f"a {type(t).__name__} cannot be written to a graph: graphs hold Python OP, "
+                                 "shell, script, container, steps and dag templates", **where)
+    _refuse("Argo template fields the model does not edit", getattr(t, "_extra", None), where)
     python_cls = _python_template_class()
     if python_cls is not None and isinstance(t, python_cls):
         return python_template(t, where)
@@ -426,6 +451,9 @@ class _SuperExport:
             if self.t is None or id(value.step) in self.members:
                 return {"node": value.step.name, "port": value.name}
             return None
+        fields = _raw_fields(value)
+        if fields is not None and set(fields) == {"from"}:
+            value = fields["from"]
         ref = parse_ref(value)
         if ref is not None and (ref.node is None or ref.scope == ("steps" if self.steps else "tasks")):
             return {"node": PSEUDO_INPUTS if ref.node is None else ref.node, "port": ref.port}
@@ -442,6 +470,11 @@ class _SuperExport:
         if s.executor is not None:
             raise WorkflowValueError("a step with an executor cannot be written to a graph (an executor is "
                                      "code, not data); set the executor after loading the graph", **where)
+        _refuse("Argo step fields the model does not edit", getattr(s, "_extra", None), where)
+        _refuse("arguments for inputs the template does not declare", getattr(s, "_extra_arguments", None), where)
+        _refuse("hooks", s.hooks, where)
+        if s.with_items is not None:
+            _refuse("withItems", "with_items", where)
         declared = s.template.inputs.parameters
         params = {}
         data_sources = set()
@@ -506,21 +539,17 @@ class _SuperExport:
                                     for k, v in fields.items() if v is not None}
 
     def dependencies(self, s: Any, data_sources: set) -> list[str]:
-        """Control edges for the tasks ``s`` waits for beyond its data; other ``depends`` terms as text."""
+        """Control edges for the tasks ``s`` waits for beyond its data; ``depends`` terms given as text
+        (``"a.Failed"``, or a bare name from a parsed manifest) stay text."""
         from ..task import Task
 
         extra = []
         for dep in s.dependencies:
-            name = dep.name if isinstance(dep, Task) else str(dep)
-            if isinstance(dep, Task) and id(dep) in self.checks:
-                continue
-            if name in data_sources:
-                continue
-            if isinstance(dep, Task) or name in {m.name for m in self.members.values()} or self.t is None:
-                self.edges.append({"kind": "control", "source": {"node": name}, "target": {"node": s.name}})
-                data_sources.add(name)
-            else:
-                extra.append(name)
+            if not isinstance(dep, Task):
+                extra.append(str(dep))
+            elif id(dep) not in self.checks and dep.name not in data_sources:
+                self.edges.append({"kind": "control", "source": {"node": dep.name}, "target": {"node": s.name}})
+                data_sources.add(dep.name)
         return extra
 
     def template_outputs(self) -> None:
@@ -592,10 +621,19 @@ def workflow_to_graph(wf: Any) -> dict[str, Any]:
     from ..argo.compile import _unique_names
 
     where = {"workflow": wf.name}
+    from ..dag import DAG
+    from ..steps import Steps
+
+    if not isinstance(wf.entrypoint, (Steps, DAG)):
+        raise WorkflowValueError("only a workflow whose entrypoint is a Steps or DAG template can be written "
+                                 "to a graph", **where, field="entrypoint")
+    _refuse("an exit handler", wf.on_exit, {**where, "field": "on_exit"})
+    _refuse("Argo workflow spec fields the model does not edit", wf.spec_extra, where)
     if wf.context is not None:
         raise WorkflowValueError("a workflow with a context cannot be written to a graph (a context is code, "
                                  "not data); set it after loading the graph", workflow=wf.name, field="context")
     templates = _collect(wf.entrypoint)
+    templates += [t for x in wf.extra_templates for t in _collect(x) if all(t is not y for y in templates)]
     names = _unique_names(templates, {})
     out: dict[str, Any] = {"version": GRAPH_VERSION, "name": wf.name, "entrypoint": names[id(wf.entrypoint)]}
     if wf.namespace is not None:

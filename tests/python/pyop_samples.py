@@ -176,3 +176,23 @@ def listing(files: Artifact(List[Path]), one: Artifact(Path, optional=True) = No
     root = os.path.join(files.art_root, "..")
     return {"paths": [os.path.relpath(p, root) for p in files],
             "one": os.path.relpath(one, root) if one is not None else ""}
+
+
+class Attempts(OP):
+    """Fails with TransientError until it has run ``succeed_on`` times (counted in a file)."""
+
+    @classmethod
+    def get_input_sign(cls):
+        return OPIOSign({"counter": str, "succeed_on": int})
+
+    @classmethod
+    def get_output_sign(cls):
+        return OPIOSign({"attempts": int})
+
+    def execute(self, op_in):
+        counter = Path(op_in["counter"])
+        n = int(counter.read_text()) + 1 if counter.exists() else 1
+        counter.write_text(str(n))
+        if n < op_in["succeed_on"]:
+            raise TransientError(f"attempt {n} failed")
+        return OPIO(attempts=n)

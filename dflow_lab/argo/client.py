@@ -1,0 +1,352 @@
+"""``ArgoBackend``: the Backend interface (docs/internals.md) over an Argo Server's REST API.
+
+Requests go through the ``argo-workflows`` SDK's ``ApiClient`` (host, bearer token, TLS
+verification, custom headers from ``config["http_headers"]``), with raw JSON responses: the SDK's
+models validate strictly and would reject fields newer servers add. Errors become ``ArgoApiError``
+naming the workflow and the server's message; the token never appears in them.
+
+``submit(reuse_step=…)`` works as dflow does, through Argo memoization: the templates of keyed steps
+get a ``memoize`` key ``<workflow id>-<step key>`` and the reused steps' outputs are written as cache
+entries into a ConfigMap through the Kubernetes API (``config["k8s_api_server"]``; a ``dflow-lab
+server`` serves that endpoint itself, so by default the Argo host is used).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from ..config import config
+from ..errors import CapabilityNotAvailable, WorkflowValueError
+from ..utils import randstr
+
+__all__ = ["ArgoApiError", "ArgoBackend", "get_pod", "delete_pod", "replay_pod"]
+
+_TERMINAL = ("Succeeded", "Failed", "Error")
+_STATUS_KEYS = ("phase", "startedAt", "finishedAt", "message", "progress")
+
+
+class ArgoApiError(RuntimeError):
+    """An Argo Server request that failed: ``status`` is the HTTP status, the message is the server's."""
+
+    def __init__(self, status: int, message: str, workflow: str | None = None):
+        self.status = status
+        self.workflow = workflow
+        where = f"workflow {workflow!r}: " if workflow else ""
+        super().__init__(f"{where}Argo server answered {status}: {message}")
+
+
+def _server_message(e: Any) -> str:
+    body = getattr(e, "body", None) or b""
+    try:
+        data = json.loads(body)
+        return str(data.get("message") or data)
+    except (TypeError, ValueError):
+        text = body.decode(errors="replace") if isinstance(body, bytes) else str(body)
+        return text.strip() or str(getattr(e, "reason", "") or "no response")
+
+
+class ArgoBackend:
+    """Workflows on an Argo server (or a ``dflow-lab server``).
+
+    TLS verification (``config["verify_ssl"]``) and extra headers (``config["http_headers"]``) are read
+    when the first request is made.
+
+    Args:
+        host: the Argo Server URL (default ``config["host"]``)
+        token: bearer token (default ``config["token"]``)
+        namespace: the namespace of the workflows (default ``config["namespace"]``)
+        k8s_api_server: Kubernetes API for memoization caches (default ``config["k8s_api_server"]`` or ``host``)
+    """
+
+    def __init__(self, host: str | None = None, token: str | None = None, namespace: str | None = None, *,
+                 k8s_api_server: str | None = None):
+        self.host = (host or config.get("host") or "").rstrip("/")
+        if not self.host:
+            raise WorkflowValueError("Argo mode needs the Argo server's URL: set config['host'] "
+                                     "(or DFLOW_HOST), e.g. https://127.0.0.1:2746", field="host")
+        if not self.host.startswith(("http://", "https://")):
+            self.host = "https://" + self.host
+        self._token = token if token is not None else config.get("token")
+        self.namespace = namespace or config.get("namespace") or "argo"
+        self.k8s_api_server = (k8s_api_server or config.get("k8s_api_server") or self.host).rstrip("/")
+        self._clients: dict[str, Any] = {}
+        self._snapshots: dict[str, tuple[dict, dict]] = {}
+        self._events: dict[str, list[dict]] = {}
+
+    def __repr__(self) -> str:
+        return f"ArgoBackend(host={self.host!r}, namespace={self.namespace!r}, token={'***' if self._token else None})"
+
+    # -- HTTP --------------------------------------------------------------------------------------
+
+    def _client(self, host: str) -> Any:
+        if host not in self._clients:
+            from ..workflow import get_argo_api_client
+
+            self._clients[host] = get_argo_api_client(host, self._token)
+        return self._clients[host]
+
+    def _raw(self, method: str, path: str, *, query: list | None = None, body: Any = None,
+             workflow: str | None = None, host: str | None = None, timeout: Any = None) -> Any:
+        """The urllib3 response of a request (not read), or ``ArgoApiError``."""
+        from argo_workflows.exceptions import ApiException
+        from urllib3.exceptions import HTTPError
+
+        try:
+            return self._client(host or self.host).call_api(
+                path, method, query_params=query or [], body=body, auth_settings=["BearerToken"],
+                header_params={"Content-Type": "application/json", "Accept": "application/json"},
+                _preload_content=False, _return_http_data_only=True, _request_timeout=timeout)
+        except ApiException as e:
+            raise ArgoApiError(e.status or 0, _server_message(e), workflow) from None
+        except (OSError, HTTPError) as e:  # connection refused, TLS failure…
+            raise ArgoApiError(0, f"cannot reach {host or self.host}: {type(e).__name__}: {e}", workflow) from None
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        resp = self._raw(method, path, **kwargs)
+        data = resp.data
+        return json.loads(data) if data else {}
+
+    def _stream(self, path: str, query: list, workflow: str | None = None) -> Iterator[dict]:
+        """Objects of a grpc-gateway stream (one JSON document per line, each ``{"result": …}``)."""
+        resp = self._raw("GET", path, query=query, workflow=workflow)
+        buf = b""
+        try:
+            for chunk in resp.stream(64 * 1024, decode_content=True):
+                buf += chunk
+                while b"\n" in buf:
+                    line, buf = buf.split(b"\n", 1)
+                    if line.strip():
+                        yield self._stream_item(line, workflow)
+            if buf.strip():
+                yield self._stream_item(buf, workflow)
+        finally:
+            resp.release_conn()
+
+    @staticmethod
+    def _stream_item(line: bytes, workflow: str | None) -> dict:
+        item = json.loads(line)
+        if "error" in item and "result" not in item:
+            err = item["error"] or {}
+            raise ArgoApiError(int(err.get("httpCode") or 500), str(err.get("message")), workflow)
+        return item.get("result") or {}
+
+    def _wf_path(self, name: str, suffix: str = "") -> str:
+        return f"/api/v1/workflows/{self.namespace}/{name}{suffix}"
+
+    # -- Backend interface ---------------------------------------------------------------------------
+
+    def submit(self, manifest: dict, *, wait: bool = False, reuse_step: list | None = None) -> dict:
+        """Create the workflow on the server; with ``wait`` block until it ends. Returns the workflow object."""
+        manifest = copy.deepcopy(manifest)
+        meta = manifest.setdefault("metadata", {})
+        meta["namespace"] = self.namespace
+        if reuse_step:
+            self._memoize_reused(manifest, reuse_step)
+        name = meta.get("name") or meta.get("generateName")
+        wf = self._call("POST", f"/api/v1/workflows/{self.namespace}", body={"workflow": manifest}, workflow=name)
+        if wait:
+            return self.wait(wf["metadata"]["name"])
+        return wf
+
+    def _memoize_reused(self, manifest: dict, reuse_step: list) -> None:
+        """Prepare dflow's reuse through Argo memoization: memoize keys in the templates, cache entries posted."""
+        # the reused step's key and outputs, read as the local engine reads them
+        from ..local.backend import _reuse_entry
+
+        meta = manifest["metadata"]
+        if not meta.get("name"):
+            meta["name"] = f"{meta.get('generateName') or 'workflow-'}{randstr(5)}"
+            meta.pop("generateName", None)
+        wf_id = meta["name"]
+        cache = f"dflow-{wf_id}"
+        for t in (manifest.get("spec") or {}).get("templates") or []:
+            params = (t.get("inputs") or {}).get("parameters") or []
+            if any(p.get("name") == "dflow_key" for p in params):
+                t["memoize"] = {"key": f"{wf_id}-{{{{inputs.parameters.dflow_key}}}}",
+                                "cache": {"configMap": {"name": cache}}}
+        data = {}
+        for step in reuse_step:
+            entry = _reuse_entry(step)
+            if not entry.get("key"):
+                continue
+            finished = step.get("finishedAt")
+            data[f"{wf_id}-{entry['key']}"] = json.dumps({
+                "nodeID": step.get("id") or "",
+                "outputs": entry["outputs"], "creationTimestamp": finished, "lastHitTimestamp": finished})
+        if not data:
+            return
+        configmap = {"apiVersion": "v1", "kind": "ConfigMap",
+                     "metadata": {"name": cache, "labels": {"workflows.argoproj.io/configmap-type": "Cache"}},
+                     "data": data}
+        self._call("POST", f"/api/v1/namespaces/{self.namespace}/configmaps", body=configmap, workflow=wf_id,
+                   host=self.k8s_api_server)
+
+    def get(self, name: str, fields: list[str] | None = None) -> dict:
+        """The workflow object (``fields``: Argo's field projection, e.g. ``["metadata.name", "status.phase"]``)."""
+        query = [("fields", ",".join(fields))] if fields else []
+        return self._call("GET", self._wf_path(name), query=query, workflow=name)
+
+    def list(self, labels: dict | None = None) -> list[dict]:
+        """Workflows of the namespace, filtered by labels."""
+        return self._list(f"/api/v1/workflows/{self.namespace}", labels, [])
+
+    def list_archived(self, labels: dict | None = None) -> list[dict]:
+        """Workflows of the namespace in the server's workflow archive."""
+        return self._list("/api/v1/archived-workflows", labels,
+                          [("listOptions.fieldSelector", f"metadata.namespace={self.namespace}")])
+
+    def _list(self, path: str, labels: dict | None, query: list) -> list[dict]:
+        if labels:
+            query.append(("listOptions.labelSelector", ",".join(f"{k}={v}" for k, v in labels.items())))
+        return self._call("GET", path, query=query).get("items") or []
+
+    def wait(self, name: str, timeout: float | None = None) -> dict:
+        """Block until the workflow ends (``TimeoutError`` after ``timeout`` seconds); follows the watch stream."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            wf = self.get(name, ["metadata.name", "status.phase"])
+            if (wf.get("status") or {}).get("phase") in _TERMINAL:
+                return self.get(name)
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                raise TimeoutError(f"workflow {name!r} still {(wf.get('status') or {}).get('phase')} after {timeout}s")
+            for event in self._watch(name, min(left or 30, 30)):
+                if ((event.get("object") or {}).get("status") or {}).get("phase") in _TERMINAL:
+                    break
+
+    def _watch(self, name: str, seconds: float) -> Iterator[dict]:
+        query = [("listOptions.fieldSelector", f"metadata.name={name}"),
+                 ("listOptions.timeoutSeconds", str(max(1, int(seconds))))]
+        return self._stream(f"/api/v1/workflow-events/{self.namespace}", query, workflow=name)
+
+    def delete(self, name: str) -> None:
+        """Delete the workflow."""
+        self._call("DELETE", self._wf_path(name), workflow=name)
+
+    def retry(self, name: str, node_ids: list[str] | None = None) -> None:
+        """Retry a failed workflow; with ``node_ids``, those nodes (and what depends on them) run again."""
+        body: dict = {"name": name, "namespace": self.namespace}
+        if node_ids:
+            wf = self.get(name, ["status.nodes"])
+            others = [i for i in ((wf.get("status") or {}).get("nodes") or {}) if i not in node_ids]
+            missing = [i for i in node_ids if i not in ((wf.get("status") or {}).get("nodes") or {})]
+            if missing:
+                raise WorkflowValueError(f"no step with id {missing} in the workflow", workflow=name, field="step_ids")
+            # a field selector has no "in": select the given nodes as "none of the others"
+            body["restartSuccessful"] = True
+            body["nodeFieldSelector"] = ",".join(f"id!={i}" for i in others) or "id!="
+        self._call("PUT", self._wf_path(name, "/retry"), body=body, workflow=name)
+
+    def resubmit(self, name: str, memoized: bool = False) -> dict:
+        """Run the workflow again as a new one; returns the new workflow."""
+        return self._call("PUT", self._wf_path(name, "/resubmit"),
+                          body={"name": name, "namespace": self.namespace, "memoized": memoized}, workflow=name)
+
+    def _action(self, name: str, action: str) -> None:
+        self._call("PUT", self._wf_path(name, f"/{action}"), body={"name": name, "namespace": self.namespace},
+                   workflow=name)
+
+    def stop(self, name: str) -> None:
+        """Stop the workflow (exit handlers still run)."""
+        self._action(name, "stop")
+
+    def terminate(self, name: str) -> None:
+        """Terminate the workflow at once."""
+        self._action(name, "terminate")
+
+    def suspend(self, name: str) -> None:
+        """Suspend the workflow: no new step starts."""
+        self._action(name, "suspend")
+
+    def resume(self, name: str) -> None:
+        """Resume a suspended workflow."""
+        self._action(name, "resume")
+
+    def logs(self, name: str, node_id: str | None = None) -> Iterator[str]:
+        """Log lines of one step (by node id), or of every step."""
+        query = [("logOptions.container", "main")]
+        if node_id is not None:
+            node = ((self.get(name, ["status.nodes"]).get("status") or {}).get("nodes") or {}).get(node_id)
+            if node is None:
+                raise WorkflowValueError(f"workflow {name!r} has no node {node_id!r}", workflow=name)
+            from ..argo_objects import get_pod_name
+
+            query.append(("podName", get_pod_name(name, node["name"], node.get("templateName") or "", node_id)))
+        for entry in self._stream(self._wf_path(name, "/log"), query, workflow=name):
+            yield entry.get("content", "")
+
+    def events(self, name: str, after: int = 0, timeout: float = 0) -> list[dict]:
+        """Node and workflow changes with ``seq > after`` (oldest first), found by comparing snapshots of the
+        workflow; waits on the server's watch stream up to ``timeout`` seconds when there is nothing new."""
+        log = self._events.setdefault(name, [])
+        if not [e for e in log if e["seq"] > after]:
+            self._record_changes(name, self.get(name))
+        deadline = time.monotonic() + timeout
+        while not [e for e in log if e["seq"] > after] and time.monotonic() < deadline:
+            for event in self._watch(name, deadline - time.monotonic()):
+                if self._record_changes(name, event.get("object") or {}):
+                    break
+        return [e for e in log if e["seq"] > after]
+
+    def _record_changes(self, name: str, wf: dict) -> bool:
+        from ..local.state import now_iso
+
+        log = self._events.setdefault(name, [])
+        old_status, old_nodes = self._snapshots.get(name, ({}, {}))
+        status = wf.get("status") or {}
+        head = {k: status.get(k) for k in _STATUS_KEYS if status.get(k) is not None}
+        nodes = status.get("nodes") or {}
+        changed = False
+        seq = log[-1]["seq"] if log else 0
+        if head != old_status:
+            seq += 1
+            log.append({"seq": seq, "time": now_iso(), "workflow": head})
+            changed = True
+        for node_id, node in nodes.items():
+            if old_nodes.get(node_id) != node:
+                seq += 1
+                log.append({"seq": seq, "time": now_iso(), "node": node})
+                changed = True
+        self._snapshots[name] = (head, nodes)
+        return changed
+
+    def set_script(self, name: str, node_id: str, source: str) -> None:
+        """Changing one step's script needs the step's pod (a Kubernetes cluster), not the Argo server."""
+        raise CapabilityNotAvailable("ArgoStep.set_script on an Argo server", "access to the step's Kubernetes pod")
+
+
+def _pod_path(workflow: str, step: Any) -> tuple[ArgoBackend, str]:
+    from ..argo_objects import get_pod_name
+
+    if step.get("type") != "Pod":
+        raise WorkflowValueError(f"step {step.get('displayName')!r} is a {step.get('type')} node, not a pod",
+                                 workflow=workflow)
+    backend = ArgoBackend()
+    pod = get_pod_name(workflow, step["name"], step.get("templateName") or "", step["id"])
+    return backend, f"/api/v1/namespaces/{backend.namespace}/pods/{pod}"
+
+
+def get_pod(workflow: str, step: Any) -> dict:
+    """The Kubernetes pod of a step (a dict), from ``config["k8s_api_server"]``."""
+    backend, path = _pod_path(workflow, step)
+    return backend._call("GET", path, workflow=workflow, host=backend.k8s_api_server)
+
+
+def delete_pod(workflow: str, step: Any) -> None:
+    """Delete a step's pod through the Kubernetes API."""
+    backend, path = _pod_path(workflow, step)
+    backend._call("DELETE", path, workflow=workflow, host=backend.k8s_api_server)
+
+
+def replay_pod(workflow: str, step: Any) -> None:
+    """Re-create a step's pod (delete it, then create it again from its spec)."""
+    backend, path = _pod_path(workflow, step)
+    pod = backend._call("GET", path, workflow=workflow, host=backend.k8s_api_server)
+    (pod.get("metadata") or {}).pop("resourceVersion", None)
+    (pod.get("spec") or {}).pop("nodeName", None)
+    backend._call("DELETE", path, workflow=workflow, host=backend.k8s_api_server)
+    backend._call("POST", path.rsplit("/", 1)[0], body=pod, workflow=workflow, host=backend.k8s_api_server)

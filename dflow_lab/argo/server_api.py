@@ -1,0 +1,366 @@
+"""The Argo Server operations of ``dflow-lab server``, over the local engine (``LocalBackend``).
+
+Each method takes already-validated path values and a decoded JSON body and returns the response
+object in the shape of Argo's swagger (``io.argoproj.workflow.v1alpha1.*``), or raises ``ApiError``
+(an HTTP status and a message). Streams (watch, logs) are generators of response objects.
+All workflows of the server live in one local workspace; their ``metadata.namespace`` is the
+namespace they were created in, and names are unique across namespaces.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from ..argo_objects import get_pod_name
+from ..errors import WorkflowError
+from ..local.backend import LocalBackend
+from ..local.validate import check_manifest
+from .server_select import SelectorError, field_matcher, label_matcher, project_fields
+
+__all__ = ["ApiError", "ArgoApi", "NAME_RE", "check_name"]
+
+NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+NAMESPACE_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_TERMINAL = ("Succeeded", "Failed", "Error")
+_CACHE_LABEL = "workflows.argoproj.io/configmap-type"
+_LOCAL_ONLY_NODE_KEYS = ("hostDir",)  # paths on the server's host mean nothing to a client
+VERSION = {
+    "version": "v4.1.2+dflow-lab", "buildDate": "", "gitCommit": "", "gitTag": "v4.1.2", "gitTreeState": "clean",
+    "goVersion": "", "compiler": "dflow-lab", "platform": "local",
+}
+
+
+class ApiError(Exception):
+    """An error answered to the client: HTTP ``status`` and a message."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def check_name(value: str, what: str) -> str:
+    """Refuse a name that is not a Kubernetes name (no path characters, at most 253 characters)."""
+    rule = NAMESPACE_RE if what == "namespace" else NAME_RE
+    limit = 63 if what == "namespace" else 253
+    if not isinstance(value, str) or len(value) > limit or not rule.match(value):
+        raise ApiError(400, f"invalid {what} {value!r}: a {what} is a lowercase RFC 1123 "
+                            f"{'label' if what == 'namespace' else 'subdomain'} of at most {limit} characters "
+                            "(lowercase letters, digits, '-'" + ("" if what == "namespace" else ", '.'") + ")")
+    return value
+
+
+def _clean(obj: Any) -> Any:
+    """Drop ``None`` values (Go's omitempty) so that responses validate against the swagger schemas."""
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items() if v is not None}
+    if isinstance(obj, list):
+        return [_clean(v) for v in obj]
+    return obj
+
+
+def _public(wf: dict) -> dict:
+    wf = _clean(wf)
+    for node in ((wf.get("status") or {}).get("nodes") or {}).values():
+        for k in _LOCAL_ONLY_NODE_KEYS:
+            node.pop(k, None)
+    return wf
+
+
+class ArgoApi:
+    """Argo Server operations backed by a local workspace."""
+
+    def __init__(self, backend: LocalBackend, stopping: threading.Event | None = None):
+        self.backend = backend
+        self.stopping = stopping or threading.Event()
+
+    # -- lookups -----------------------------------------------------------------------------------
+
+    def _record(self, namespace: str, name: str) -> dict:
+        record = self.backend.store.workflow(name)
+        meta = (record or {}).get("manifest", {}).get("metadata") or {}
+        if record is None or meta.get("namespace", "default") != namespace:
+            raise ApiError(404, f'workflows.argoproj.io "{name}" not found in namespace {namespace!r}')
+        return record
+
+    def _get(self, name: str) -> dict:
+        return _public(self.backend.get(name))
+
+    # -- workflows ---------------------------------------------------------------------------------
+
+    def create(self, namespace: str, body: dict) -> dict:
+        """``POST /api/v1/workflows/{namespace}`` (WorkflowCreateRequest → Workflow)."""
+        manifest = self._manifest_of(namespace, body)
+        dry_run = body.get("serverDryRun") or (body.get("createOptions") or {}).get("dryRun")
+        if dry_run:
+            return _clean(manifest)
+        name = (manifest.get("metadata") or {}).get("name")
+        if name and self.backend.store.workflow(name) is not None:
+            raise ApiError(409, f'workflows.argoproj.io "{name}" already exists')
+        try:
+            wf = self.backend.submit(manifest, wait=False)
+        except WorkflowError as e:
+            raise ApiError(400, str(e)) from None
+        return _public(wf)
+
+    def lint(self, namespace: str, body: dict) -> dict:
+        """``POST /api/v1/workflows/{namespace}/lint``: the checks ``create`` makes, nothing stored."""
+        return _clean(self._manifest_of(namespace, body))
+
+    def _manifest_of(self, namespace: str, body: dict) -> dict:
+        manifest = body.get("workflow")
+        if not isinstance(manifest, dict):
+            raise ApiError(400, "the request body needs a 'workflow' object (WorkflowCreateRequest)")
+        manifest = copy.deepcopy(manifest)
+        meta = manifest.setdefault("metadata", {})
+        if not isinstance(meta, dict):
+            raise ApiError(400, "workflow.metadata must be an object")
+        if meta.get("namespace") not in (None, "", namespace):
+            raise ApiError(400, f"workflow.metadata.namespace {meta['namespace']!r} does not match the request's "
+                                f"namespace {namespace!r}")
+        meta["namespace"] = namespace
+        if meta.get("name"):
+            check_name(meta["name"], "workflow name")
+        elif meta.get("generateName"):
+            check_name(meta["generateName"].rstrip("-.") or "-", "workflow generateName")
+            if len(meta["generateName"]) > 248:
+                raise ApiError(400, "workflow.metadata.generateName is longer than 248 characters")
+        manifest.setdefault("apiVersion", "argoproj.io/v1alpha1")
+        manifest.setdefault("kind", "Workflow")
+        try:
+            check_manifest(manifest)
+        except WorkflowError as e:
+            raise ApiError(400, str(e)) from None
+        return manifest
+
+    def list(self, namespace: str | None, query: dict[str, str], archived: bool = False) -> dict:
+        """``GET /api/v1/workflows/{namespace}`` and ``GET /api/v1/archived-workflows`` (WorkflowList)."""
+        try:
+            labels_ok = label_matcher(query.get("listOptions.labelSelector"))
+            fields_ok = field_matcher(query.get("listOptions.fieldSelector"))
+        except SelectorError as e:
+            raise ApiError(400, str(e)) from None
+        prefix = query.get("namePrefix") or ""
+        items = []
+        for wf in self.backend.list():
+            meta = wf.get("metadata") or {}
+            if namespace is not None and meta.get("namespace", "default") != namespace:
+                continue
+            if archived and (wf.get("status") or {}).get("phase") not in _TERMINAL:
+                continue
+            if not meta.get("name", "").startswith(prefix):
+                continue
+            if labels_ok(meta.get("labels") or {}) and fields_ok(wf):
+                items.append(_public(wf))
+        limit = _int(query.get("listOptions.limit"), "listOptions.limit")
+        start = _int(query.get("listOptions.continue"), "listOptions.continue") or 0
+        meta_out: dict = {"resourceVersion": str(len(items))}
+        if limit:
+            if start + limit < len(items):
+                meta_out["continue"] = str(start + limit)
+            items = items[start:start + limit]
+        out = {"apiVersion": "argoproj.io/v1alpha1", "kind": "WorkflowList", "metadata": meta_out, "items": items}
+        return project_fields(out, query.get("fields"))
+
+    def get(self, namespace: str, name: str, fields: str | None = None) -> dict:
+        """``GET /api/v1/workflows/{namespace}/{name}``."""
+        self._record(namespace, name)
+        return project_fields(self._get(name), fields)
+
+    def get_archived(self, uid: str) -> dict:
+        """``GET /api/v1/archived-workflows/{uid}``: a finished workflow by uid."""
+        for wf in self.backend.list():
+            if (wf.get("metadata") or {}).get("uid") == uid and (wf.get("status") or {}).get("phase") in _TERMINAL:
+                return self._get(wf["metadata"]["name"])
+        raise ApiError(404, f"archived workflow {uid!r} not found")
+
+    def delete(self, namespace: str, name: str) -> dict:
+        """``DELETE /api/v1/workflows/{namespace}/{name}`` (terminates a running workflow first)."""
+        self._record(namespace, name)
+        self.backend.delete(name)
+        return {}
+
+    def delete_archived(self, uid: str) -> dict:
+        """``DELETE /api/v1/archived-workflows/{uid}``."""
+        wf = self.get_archived(uid)
+        self.backend.delete(wf["metadata"]["name"])
+        return {}
+
+    def action(self, namespace: str, name: str, action: str, body: dict) -> dict:
+        """``PUT /api/v1/workflows/{namespace}/{name}/{action}`` → the workflow (for resubmit: the new one)."""
+        record = self._record(namespace, name)
+        try:
+            if action == "resubmit":
+                return _public(self.backend.resubmit(name, memoized=bool(body.get("memoized"))))
+            if action == "retry":
+                self.backend.retry(name, node_ids=self._selected_nodes(name, body.get("nodeFieldSelector")))
+            elif action in ("stop", "terminate", "suspend", "resume"):
+                if record["status"].get("phase") in _TERMINAL:
+                    raise ApiError(409, f"workflow {name!r} is {record['status']['phase']}: cannot {action} it")
+                getattr(self.backend, action)(name)
+            else:
+                raise ApiError(404, f"no action {action!r}: use retry, resubmit, stop, terminate, suspend or resume")
+        except WorkflowError as e:
+            raise ApiError(400, str(e)) from None
+        return self._get(name)
+
+    def _selected_nodes(self, name: str, selector: str | None) -> list[str] | None:
+        if not selector:
+            return None
+        try:
+            matches = field_matcher(selector)
+        except SelectorError as e:
+            raise ApiError(400, f"nodeFieldSelector: {e}") from None
+        ids = [n["id"] for n in self.backend.store.nodes(name).values() if matches(n)]
+        if not ids:
+            raise ApiError(400, f"nodeFieldSelector {selector!r} selects no node of workflow {name!r}")
+        return ids
+
+    # -- memoization cache (Kubernetes ConfigMaps) ---------------------------------------------------
+
+    def create_configmap(self, namespace: str, body: dict) -> dict:
+        """``POST /api/v1/namespaces/{namespace}/configmaps``: an Argo memoization cache, into the engine's memo.
+
+        Only cache ConfigMaps (label ``workflows.argoproj.io/configmap-type: Cache``) are accepted; each data
+        entry is Argo's cache entry JSON (``nodeID``, ``outputs``, ``creationTimestamp``).
+        """
+        meta = body.get("metadata") or {}
+        name = check_name(meta.get("name", ""), "configmap name")
+        if (meta.get("labels") or {}).get(_CACHE_LABEL) != "Cache":
+            raise ApiError(422, f"configmap {name!r}: only memoization caches (label {_CACHE_LABEL}: Cache) can be "
+                                "created on a dflow-lab server")
+        data = body.get("data") or {}
+        if not isinstance(data, dict):
+            raise ApiError(400, f"configmap {name!r}: data must be an object of strings")
+        entries = []
+        for key, text in data.items():
+            try:
+                entry = json.loads(text)
+                outputs, node_id = entry["outputs"], str(entry.get("nodeID", ""))
+                if not isinstance(outputs, dict):
+                    raise TypeError("outputs is not an object")
+            except (TypeError, ValueError, KeyError) as e:
+                raise ApiError(400, f"configmap {name!r}: data[{key!r}] is not a cache entry ({e})") from None
+            entries.append((key, outputs, node_id))
+        for key, outputs, node_id in entries:
+            self.backend.store.memo_put(name, key, outputs, node_id)
+        return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {**meta, "namespace": namespace},
+                "data": data}
+
+    # -- streams -----------------------------------------------------------------------------------
+
+    def watch(self, namespace: str, query: dict[str, str]) -> Iterator[dict]:
+        """``GET /api/v1/workflow-events/{namespace}``: ADDED for existing workflows, then MODIFIED/DELETED."""
+        try:
+            labels_ok = label_matcher(query.get("listOptions.labelSelector"))
+            field_sel = query.get("listOptions.fieldSelector") or ""
+            fields_ok = field_matcher(field_sel)
+        except SelectorError as e:
+            raise ApiError(400, str(e)) from None
+        only = re.search(r"(?:^|,)\s*metadata\.name\s*==?\s*([^,\s]+)", field_sel)
+        timeout = _int(query.get("listOptions.timeoutSeconds"), "listOptions.timeoutSeconds")
+        deadline = time.monotonic() + timeout if timeout else None
+        fields = query.get("fields")
+        seen: dict[str, tuple[int, dict]] = {}
+
+        def candidates() -> list[str]:
+            if only:
+                record = self.backend.store.workflow(only.group(1))
+                return [only.group(1)] if record else []
+            return [wf["metadata"]["name"] for wf in self.backend.list()]
+
+        def event(kind: str, wf: dict) -> dict:
+            return {"result": {"type": kind, "object": project_fields(wf, fields)}}
+
+        def matching(name: str) -> dict | None:
+            try:
+                wf = self._get(name)
+            except WorkflowError:  # deleted meanwhile
+                return None
+            meta = wf.get("metadata") or {}
+            if meta.get("namespace", "default") != namespace or not labels_ok(meta.get("labels") or {}):
+                return None
+            return wf if fields_ok(wf) else None
+
+        while not self.stopping.is_set():
+            names = candidates()
+            for name in names:
+                try:
+                    new = self.backend.events(name, after=seen[name][0] if name in seen else 0)
+                except WorkflowError:
+                    continue
+                if name in seen and not new:
+                    continue
+                wf = matching(name)
+                if wf is None:
+                    continue
+                last = new[-1]["seq"] if new else 0
+                yield event("MODIFIED" if name in seen else "ADDED", wf)
+                seen[name] = (last, wf)
+            for name in [n for n in seen if n not in names]:
+                yield event("DELETED", seen.pop(name)[1])
+            if deadline is not None and time.monotonic() >= deadline:
+                return
+            if only and names and only.group(1) in seen:
+                try:  # long-poll the one watched workflow
+                    self.backend.events(only.group(1), after=seen[only.group(1)][0], timeout=0.5)
+                except WorkflowError:
+                    pass
+            else:
+                self.stopping.wait(0.2)
+
+    def logs(self, namespace: str, name: str, pod: str | None, query: dict[str, str]) -> Iterator[dict]:
+        """``GET /api/v1/workflows/{namespace}/{name}/log`` (and ``…/{podName}/log``): LogEntry stream."""
+        self._record(namespace, name)
+        container = query.get("logOptions.container") or "main"
+        if container != "main":
+            raise ApiError(400, f"container {container!r}: the local engine keeps the log of the 'main' container")
+        follow = query.get("logOptions.follow") in ("true", "1", "True")
+        grep = query.get("grep") or ""
+        tail = _int(query.get("logOptions.tailLines"), "logOptions.tailLines")
+        wanted = self._pods(name, pod)
+        if pod and not wanted:
+            raise ApiError(404, f"workflow {name!r} has no pod {pod!r}")
+        sent: dict[str, int] = {}
+        while True:
+            finished = self.backend.store.workflow(name) is None or \
+                self.backend.store.workflow(name)["status"].get("phase") in _TERMINAL
+            for node_id, pod_name in self._pods(name, pod).items():
+                lines = list(self.backend.logs(name, node_id))
+                start = sent.get(node_id, max(0, len(lines) - tail) if tail else 0)
+                for line in lines[start:]:
+                    if grep in line:
+                        yield {"result": {"podName": pod_name, "content": line}}
+                sent[node_id] = len(lines)
+            if not follow or finished or self.stopping.is_set():
+                return
+            self.stopping.wait(0.2)
+
+    def _pods(self, name: str, pod: str | None) -> dict[str, str]:
+        """Pod nodes of a workflow in start order: node id → Argo pod name (filtered by pod name or node id)."""
+        nodes = sorted((n for n in self.backend.store.nodes(name).values() if n.get("type") == "Pod"),
+                       key=lambda n: (n.get("startedAt") or "", n["name"]))
+        out = {}
+        for n in nodes:
+            pod_name = get_pod_name(name, n["name"], n.get("templateName") or "", n["id"])
+            if pod in (None, "", pod_name, n["id"]):
+                out[n["id"]] = pod_name
+        return out
+
+
+def _int(value: str | None, what: str) -> int:
+    if value in (None, ""):
+        return 0
+    try:
+        n = int(value)
+    except ValueError:
+        raise ApiError(400, f"{what} must be an integer, not {value!r}") from None
+    if n < 0:
+        raise ApiError(400, f"{what} must not be negative")
+    return n

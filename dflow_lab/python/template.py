@@ -351,10 +351,13 @@ class PythonOPTemplate(PythonScriptOPTemplate):
                                              template=self.name, field="slices")
         for n in slices.input_parameter:
             self.input_parameter_slices[n] = slices.slices
+            t = sign_type(self.input_sign[n])
+            self.inputs.parameters[n].type = List[t] if t is not None else None  # each step takes one element
         for n in slices.input_artifact:
             self.input_artifact_slices[n] = slices.slices
         for n in slices.output_parameter:
             self.output_parameter_slices[n] = slices.slices
+            self.outputs.parameters[n].type = None  # a step writes [{"dflow_list_item": v, "order": i}]
         for n in slices.output_artifact:
             self.output_artifact_slices[n] = slices.slices
             self.outputs.artifacts[n].archive = None
@@ -366,6 +369,10 @@ class PythonOPTemplate(PythonScriptOPTemplate):
         for var in self.dflow_vars.values():
             self.inputs.parameters.pop(var, None)
         self.dflow_vars = {}
+        for n in self.input_parameter_slices:
+            self.inputs.parameters[n].type = sign_type(self.input_sign[n])
+        for n in self.output_parameter_slices:
+            self.outputs.parameters[n].type = sign_type(self.output_sign[n])
         self.input_parameter_slices, self.input_artifact_slices = {}, {}
         self.output_parameter_slices, self.output_artifact_slices = {}, {}
         self.slices = None

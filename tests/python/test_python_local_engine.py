@@ -123,3 +123,18 @@ def test_ops_defined_in_a_script_run_locally(local):
     proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=240, cwd=local)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout.strip().splitlines()[-1]) == {"phase": "Succeeded", "w": 1007}
+
+
+def test_sliced_steps_and_their_stacked_outputs(local):
+    from dflow_lab import argo_range
+    from dflow_lab.python import Slices
+
+    wf = Workflow("pyops-slices")
+    add = Step("add", PythonOPTemplate(s.Add, slices=Slices(input_parameter=["a"], output_parameter=["s"])),
+               parameters={"a": [10, 20, 30]}, with_param=argo_range(3), key="add-{{item}}")
+    wf.add(add)
+    wf.add(Step("sq", PythonOPTemplate(s.square_each), parameters={"values": add.outputs.parameters["s"]},
+                key="sq"))
+    wf.submit()
+    assert wf.query_status() == "Succeeded"
+    assert _param(wf, "sq", "dflow_output_0") == [12 ** 2, 22 ** 2, 32 ** 2]  # slice order kept

@@ -25,7 +25,7 @@ def shell_template(name: str = "echo") -> ShellOPTemplate:
         image="alpine:3",
         script="echo {{inputs.parameters.msg}} > /tmp/out.txt && echo 3 > /tmp/n",
     )
-    t.inputs.parameters = {"msg": InputParameter(value="hi", type=str)}
+    t.inputs.parameters = {"msg": InputParameter(value="hi")}
     t.inputs.artifacts = {"inp": InputArtifact(path="/tmp/in", optional=True)}
     t.outputs.parameters = {"n": OutputParameter(value_from_path="/tmp/n", type=int)}
     t.outputs.artifacts = {"out": OutputArtifact(path="/tmp/out.txt")}

@@ -203,3 +203,12 @@ def test_continue_on_num_success_adds_a_check_step():
 def test_manifest_is_plain_data(steps_workflow):
     text = steps_workflow.to_yaml()
     assert yaml.safe_load(text) == steps_workflow.to_dict()
+
+
+@pytest.mark.parametrize("build", [build_steps_workflow, build_dag_workflow])
+def test_graph_round_trip_of_the_model(build):
+    wf = build()
+    graph = wf.to_graph()
+    again = Workflow.from_graph(graph)
+    assert again.to_graph() == graph
+    assert again.to_yaml() == wf.to_yaml()

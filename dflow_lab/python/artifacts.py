@@ -10,20 +10,17 @@ the directory itself: ``Path`` gets the directory, ``List[Path]`` gets ``[direct
 
 from __future__ import annotations
 
-import json
 import os
-import uuid
 from pathlib import Path, PosixPath
-from typing import Any, Dict, List, Set, Union
+from typing import Any, Dict, List, Set
 
-from ..config import config
+from ..storage.catalog import assemble_path_object, flatten, write_catalog
 from ..storage.links import copy_file
 from ..utils import randstr
 from .opio import Artifact, HDF5Datasets, NestedDict
 
 __all__ = [
     "ArtifactStr", "ArtifactPosixPath", "ArtifactList", "ArtifactSet", "ArtifactDict",
-    "flatten", "expand", "dict2list", "catalog_of_local_artifact", "assemble_path_object",
     "read_input_artifact", "write_output_artifact",
 ]
 
@@ -60,93 +57,6 @@ class ArtifactDict(dict):
 
 _ARTIFACT_CLASSES = {str: ArtifactStr, PosixPath: ArtifactPosixPath, list: ArtifactList,
                      set: ArtifactSet, dict: ArtifactDict}
-
-
-def flatten(d: Union[list, dict]) -> Dict[str, Any]:
-    """Nested lists/dicts to a flat dict with dotted keys: ``{"a": [x]}`` → ``{"a.0": x}``."""
-    flat: Dict[str, Any] = {}
-
-    def walk(obj: Any, prefix: str) -> None:
-        items = obj.items() if isinstance(obj, dict) else enumerate(obj)
-        for k, v in items:
-            key = f"{prefix}.{k}" if prefix else str(k)
-            if isinstance(v, (list, dict)):
-                walk(v, key)
-            else:
-                flat[key] = v
-
-    walk(d, "")
-    return flat
-
-
-def dict2list(d: dict) -> Union[list, dict]:
-    """A dict whose keys are all integers (as ``int`` or digit strings) to a list, recursively;
-    missing indices become ``None``. Other dicts are returned with their values converted."""
-    for k, v in d.items():
-        if isinstance(v, dict):
-            d[k] = dict2list(v)
-    try:
-        indexed = {int(k): v for k, v in d.items()}
-    except (TypeError, ValueError):
-        return d
-    if not indexed or min(indexed) < 0:
-        return d
-    out: List[Any] = [None] * (max(indexed) + 1)
-    for i, v in indexed.items():
-        out[i] = v
-    return out
-
-
-def expand(d: Dict[str, Any]) -> Union[list, dict]:
-    """Inverse of :func:`flatten`: dotted keys to nested dicts, integer levels to lists."""
-    nested: Dict[str, Any] = {}
-    for k, v in d.items():
-        fields = str(k).split(".")
-        node = nested
-        for field in fields[:-1]:
-            node = node.setdefault(field, {})
-        node[fields[-1]] = v
-    return dict2list(nested)
-
-
-def _append_item(catalog: List[dict], item: dict) -> None:
-    for existing in catalog:
-        if existing == item:
-            return
-        if existing["order"] == item["order"]:
-            if existing["dflow_list_item"] is None:
-                existing["dflow_list_item"] = item["dflow_list_item"]
-                return
-            if item["dflow_list_item"] is None:
-                return
-    catalog.append(item)
-
-
-def catalog_of_local_artifact(art_path: str) -> List[dict]:
-    """The merged catalog items of the artifact directory ``art_path`` (``[]`` when it has none)."""
-    catalog: List[dict] = []
-    catalog_dir = os.path.join(art_path, config["catalog_dir_name"])
-    if os.path.isdir(catalog_dir):
-        for f in sorted(os.listdir(catalog_dir)):
-            with open(os.path.join(catalog_dir, f), encoding="utf-8") as fd:
-                for item in json.load(fd)["path_list"]:
-                    _append_item(catalog, item)
-    return catalog
-
-
-def assemble_path_object(art_path: str) -> Union[list, dict]:
-    """The artifact's files as its catalog arranges them: a list (integer orders) or a nested dict
-    (dotted orders) of absolute paths (``None`` for empty slots); ``[]`` without a catalog."""
-    catalog = catalog_of_local_artifact(art_path)
-    if not catalog:
-        return []
-
-    def full(rel: str | None) -> str | None:
-        return None if rel is None else os.path.join(art_path, rel)
-
-    if all(isinstance(item["order"], int) for item in catalog):
-        return [full(item["dflow_list_item"]) for item in sorted(catalog, key=lambda x: x["order"])]
-    return expand({str(item["order"]): full(item["dflow_list_item"]) for item in catalog})
 
 
 def _as_paths(obj: Any) -> Any:
@@ -258,8 +168,5 @@ def write_output_artifact(name: str, value: Any, sign: Artifact, out_dir: str, i
         rel = _relative_target(os.path.join(cwd, str(path)), inputs_root, cwd)
         copy_file(os.path.join(cwd, str(path)), os.path.join(out_dir, rel))
         path_list.append({"dflow_list_item": rel, "order": order})
-    catalog_dir = os.path.join(out_dir, config["catalog_dir_name"])
-    os.makedirs(catalog_dir, exist_ok=True)
-    with open(os.path.join(catalog_dir, str(uuid.uuid4())), "w", encoding="utf-8") as f:
-        json.dump({"path_list": path_list}, f)
+    write_catalog(out_dir, path_list)
     return path_list

@@ -473,7 +473,7 @@ def get_sign_from_func(func: Callable) -> Tuple[OPIOSign, OPIOSign, Callable, Ca
 
 def type2opiosign(t: Any) -> Tuple[OPIOSign, Callable, Callable]:
     """Output sign of a return annotation, with converters return value → OPIO and back."""
-    from .artifacts import dict2list
+    from ..storage.catalog import dict2list
 
     def same(x: Any) -> Any:
         return x

@@ -77,7 +77,7 @@ def parse_source(source: str) -> Dict[str, Any]:
 def _package_dirs(spec: Dict[str, Any], tmp_root: str) -> List[str]:
     """Directories to put on ``sys.path``: from the uploaded packages artifact when the step has
     one, else the parents of the local package paths (the local engine runs on the same host)."""
-    from .artifacts import catalog_of_local_artifact
+    from ..storage.catalog import catalog_of_local_artifact
 
     art = os.path.join(tmp_root, "inputs", "artifacts", PACKAGES_ARTIFACT)
     if os.path.isdir(art):

@@ -58,7 +58,7 @@ def render(expr: str) -> str:
         (f"toJson(map(sprig.untilStep(0, len(sprig.fromJson({OUTS})), 1), "
          f"{{ {{'order': #, 'value': jsonpath({OUTS}, '$')[#]}} }}))",
          '[{"order":0,"value":4},{"order":1,"value":5},{"order":2,"value":6}]'),
-        (f"toJson(map(sprig.untilStep(0, 2, 1), {{ {{'order': #, 'value': jsonpath('[\"a\", \"b\"]', '$')[#]}} }}))",
+        ("toJson(map(sprig.untilStep(0, 2, 1), { {'order': #, 'value': jsonpath('[\"a\", \"b\"]', '$')[#]} }))",
          '[{"order":0,"value":"a"},{"order":1,"value":"b"}]'),
         # ArgoVar indexing with the str/JSON guard (io.InputParameter with a non-str ArgoVar value)
         (f"string(jsonpath({OUTS}, '$')[0]) == jsonpath({OUTS}, '$')[0] ? jsonpath({OUTS}, '$')[0] : "

@@ -1,8 +1,8 @@
 // The workflow canvas: React Flow drawing of a graph document, with the palette, properties panel,
 // validation list and toolbar (edit mode), or live phases and a step panel (monitor mode).
 import {
-  Background, Controls, type Connection, MiniMap, ReactFlow, ReactFlowProvider, useEdgesState, useNodesState,
-  useReactFlow,
+  Background, Controls, type Connection, MiniMap, ReactFlow, ReactFlowProvider, useEdgesState,
+  useNodesInitialized, useNodesState, useReactFlow,
 } from "@xyflow/react";
 import { type DragEvent, type KeyboardEvent, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { CanvasContext, type CanvasContextValue } from "./context";
@@ -121,12 +121,17 @@ function CanvasInner(props: CanvasProps) {
     const keep = new Set(selected);
     setNodes(view.nodes.map((n) => (keep.has(n.id) ? { ...n, selected: true } : n)));
     setEdges(view.edges);
-    if (!fitted.current && view.nodes.length) {
-      fitted.current = true;
-      requestAnimationFrame(() => rf.fitView({ padding: 0.12, maxZoom: 1.1 }));
-    }
     // the selection is read, not tracked: a selection change must not rebuild the nodes
   }, [view, setNodes, setEdges, rf]);
+
+  // Fit the view once, when the first nodes have been measured.
+  const initialized = useNodesInitialized();
+  useEffect(() => {
+    if (initialized && !fitted.current) {
+      fitted.current = true;
+      rf.fitView({ padding: 0.15, maxZoom: 1.25 });
+    }
+  }, [initialized, rf]);
 
   // Validation problems, by the path of every drawn node they concern.
   useEffect(() => {
@@ -321,6 +326,12 @@ function CanvasInner(props: CanvasProps) {
     rf.fitView({ nodes: [{ id: n.id }], duration: 300, maxZoom: 1.2, padding: 0.6 });
   };
 
+  const onSelectionChange = useCallback(({ nodes: ns, edges: es }: { nodes: FlowNode[]; edges: FlowEdge[] }) => {
+    const ids = ns.filter((n) => n.type !== "lane").map((n) => n.id);
+    setSelected((old) => (old.length === ids.length && old.every((id, i) => id === ids[i]) ? old : ids));
+    setSelectedEdges((old) => (old.length === es.length && old.every((e, i) => e.id === es[i].id) ? old : es));
+  }, []);
+
   const selectedNode = selected.length === 1 ? view.nodes.find((n) => n.id === selected[0]) : undefined;
   const selectedData = selectedNode && (selectedNode.type === "step" || selectedNode.type === "group")
     ? (selectedNode.data as StepData) : undefined;
@@ -392,10 +403,7 @@ function CanvasInner(props: CanvasProps) {
               onConnect={onConnect}
               isValidConnection={isValidConnection}
               onNodeDragStop={onNodeDragStop}
-              onSelectionChange={({ nodes: ns, edges: es }) => {
-                setSelected(ns.filter((n) => n.type !== "lane").map((n) => n.id));
-                setSelectedEdges(es);
-              }}
+              onSelectionChange={onSelectionChange}
               onNodeClick={(_, n) => { if (!editing && (n.type === "step" || n.type === "group")) props.onStepClick?.(n.id); }}
               nodesDraggable
               nodesConnectable={editing}
@@ -410,7 +418,8 @@ function CanvasInner(props: CanvasProps) {
               defaultEdgeOptions={{ type: "default" }}
             >
               <Background gap={20} size={1} />
-              <MiniMap pannable zoomable nodeStrokeWidth={3} nodeClassName={(n) => `dfl-mini-${n.type}`} />
+              <MiniMap pannable zoomable nodeStrokeWidth={3} nodeClassName={(n) => `dfl-mini-${n.type}`}
+                style={{ width: 150, height: 96 }} />
               <Controls showInteractive={false} />
             </ReactFlow>
           </div>

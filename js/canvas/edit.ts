@@ -26,9 +26,16 @@ export function addNode(
   stage?: number,
 ): { graph: Graph; path: string } {
   const graph = clone(input);
-  if (!graph.templates[templateName]) {
+  const existing = graph.templates[templateName];
+  if (!existing || (definition && JSON.stringify(existing) !== JSON.stringify(definition))) {
     if (!definition) throw new Error(`unknown template '${templateName}'`);
-    graph.templates[templateName] = structuredClone(definition);
+    // a new template; a different one of the same name gets a name of its own
+    let name = templateName;
+    for (let i = 2; graph.templates[name] && JSON.stringify(graph.templates[name]) !== JSON.stringify(definition); i++) {
+      name = `${templateName}-${i}`;
+    }
+    templateName = name;
+    graph.templates[name] ??= structuredClone(definition);
   }
   const owner = scopeTemplateName(graph, scope);
   const t = graph.templates[owner];

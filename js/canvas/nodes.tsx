@@ -6,7 +6,7 @@ import { GROUP_HEADER, GUTTER, HEADER, ROW, groupRowY, rowY } from "./geometry";
 import { Badge, KIND_LABEL, KindIcon } from "./icons";
 import { type Port, describePort, handleId } from "./ports";
 import { useKey } from "./store";
-import type { GraphNode, Issue, NodeStatus } from "./types";
+import type { GraphNode, Issue, Json, NodeStatus } from "./types";
 import type { IoData, LaneData, StepNode } from "./view";
 
 function nodeBadges(node: GraphNode) {
@@ -69,15 +69,24 @@ function IssueBadge({ issues }: { issues: Issue[] | undefined }) {
   );
 }
 
-function PortRow({ port, side, y, issue, left }: { port: Port; side: "in" | "out"; y: number; issue?: Issue; left?: number }) {
+function literalText(value: Json): string {
+  const text = typeof value === "string" ? value : JSON.stringify(value);
+  return text.length > 14 ? `${text.slice(0, 13)}…` : text;
+}
+
+function PortRow({ port, side, y, issue, literal }: {
+  port: Port; side: "in" | "out"; y: number; issue?: Issue; literal?: Json;
+}) {
+  const given = literal !== undefined;
   return (
     <div
       className={`dfl-port dfl-port-${side} dfl-port-${port.kind}${issue ? " dfl-port-bad" : ""}`}
-      style={{ top: y - ROW / 2, ...(left !== undefined ? { left } : {}) }}
-      title={describePort(port) + (issue ? `\n⚠ ${issue.message}` : "")}
+      style={{ top: y - ROW / 2 }}
+      title={describePort(port) + (given ? `\nvalue: ${JSON.stringify(literal)}` : "") + (issue ? `\n⚠ ${issue.message}` : "")}
       data-port={port.name}
     >
-      <span className="dfl-port-name">{port.name}{port.required && side === "in" ? "*" : ""}</span>
+      <span className="dfl-port-name">{port.name}</span>
+      {given && <span className="dfl-port-literal">= {literalText(literal as Json)}</span>}
     </div>
   );
 }
@@ -90,7 +99,8 @@ function ports(data: StepNode["data"], issues: Issue[] | undefined, yOf: (i: num
         <div key={`in-${p.kind}-${p.name}`}>
           <Handle type="target" position={Position.Left} id={handleId({ role: "in", kind: p.kind, port: p.name })}
             className={`dfl-handle dfl-handle-${p.kind}`} style={{ top: yOf(i) }} isConnectable={editable} />
-          <PortRow port={p} side="in" y={yOf(i)} issue={portIssue(p.name)} />
+          <PortRow port={p} side="in" y={yOf(i)} issue={portIssue(p.name)}
+            literal={p.kind === "parameter" ? data.node.parameters?.[p.name] : undefined} />
         </div>
       ))}
       {data.outputs.map((p, i) => (

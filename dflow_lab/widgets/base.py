@@ -1,0 +1,145 @@
+"""The Python half shared by the canvas and the monitor: one anywidget model drawn by ``js/widget``."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+import anywidget
+import traitlets
+
+from ._static import STATIC, bundle
+from .live import FINAL, LiveRun
+
+logger = logging.getLogger(__name__)
+
+
+class GraphWidget(anywidget.AnyWidget):
+    """A graph document drawn by the canvas, in edit (``view="canvas"``) or monitor (``view="monitor"``) mode.
+
+    Synced state: ``graph`` (the graph JSON), ``issues`` (validation problems), ``palette``, ``actions``
+    (toolbar buttons), ``notice`` (a message bar), ``workflow_state`` (phase and progress of a run).
+    Custom messages carry live status changes and step details (see ``js/widget/index.tsx``).
+    """
+
+    _esm = STATIC / "widget.js"
+    _css = STATIC / "widget.css"
+
+    view = traitlets.Unicode("canvas").tag(sync=True)
+    graph = traitlets.Dict().tag(sync=True)
+    issues = traitlets.List().tag(sync=True)
+    palette = traitlets.List().tag(sync=True)
+    actions = traitlets.List().tag(sync=True)
+    notice = traitlets.Dict(allow_none=True, default_value=None).tag(sync=True)
+    workflow_state = traitlets.Dict(allow_none=True, default_value=None).tag(sync=True)
+    height = traitlets.Int(640).tag(sync=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        bundle("widget.js")  # a clear error when the package was installed without its js build
+        bundle("widget.css")
+        super().__init__(**kwargs)
+        self.run: LiveRun | None = None
+        self.on_msg(self._dispatch)
+
+    def _dispatch(self, _widget: Any, content: dict, _buffers: list) -> None:
+        kind = content.get("type") if isinstance(content, dict) else None
+        try:
+            if kind == "action":
+                self._on_action(str(content.get("action", "")))
+            elif kind == "details":
+                self._on_details(content.get("path"), content.get("item"))
+            elif kind == "ready":
+                self._on_ready()
+        except Exception as e:  # a failed action is shown in the widget, never lost in the kernel log
+            logger.exception("dflow-lab widget: %s failed", kind)
+            self.show_notice(str(e), "error")
+
+    def show_notice(self, text: str | None, level: str = "info") -> None:
+        """Show a message bar above the canvas (``None`` hides it)."""
+        self.notice = None if text is None else {"level": level, "text": text}
+
+    # -- following a run ---------------------------------------------------------------------
+    def follow(self, backend: Any, name: str) -> LiveRun:
+        """Show the live status of run ``name`` on ``backend`` (replacing a run followed before)."""
+        if self.run is not None:
+            self.run.stop()
+        self.view = "monitor"
+        self.workflow_state = {"name": name, "phase": "Pending"}
+        self.send({"type": "status", "changes": {}, "reset": True})
+        self.run = LiveRun(backend, name, self.send, self._on_workflow_state).start()
+        self._update_run_actions()
+        return self.run
+
+    def _on_workflow_state(self, state: dict) -> None:
+        self.workflow_state = state
+        self._update_run_actions()
+
+    def _update_run_actions(self) -> None:
+        phase = (self.workflow_state or {}).get("phase")
+        actions = self._extra_run_actions()
+        if phase in FINAL:
+            if phase != "Succeeded":
+                actions.append({"action": "retry", "label": "↻ Retry", "title": "Retry the failed steps"})
+            actions.append({"action": "resubmit", "label": "⟲ Resubmit", "title": "Run the workflow again"})
+        else:
+            actions.append({"action": "stop", "label": "■ Stop", "title": "Stop the run"})
+        self.actions = actions
+
+    def _extra_run_actions(self) -> list[dict]:
+        return []
+
+    def _run_action(self, action: str) -> bool:
+        """Handle a run action (``stop``, ``retry``, ``resubmit``, optionally ``:<path>``); False if unknown."""
+        verb, _, path = action.partition(":")
+        if self.run is None or verb not in ("stop", "retry", "resubmit"):
+            return False
+        backend, name = self.run.backend, self.run.name
+        if verb == "stop":
+            backend.stop(name)
+            self.show_notice(f"Stopping {name}…")
+        elif verb == "retry":
+            ids = None
+            if path:
+                entry = self.run.folded.get(path) or {}
+                ids = [i for i in entry.get("ids", []) if self.run.nodes[i].get("phase") in ("Failed", "Error")]
+            backend.retry(name, node_ids=ids or None)
+            self.show_notice(f"Retrying {path or name}…")
+            self.follow(backend, name)
+        else:
+            new = backend.resubmit(name)
+            new_name = new["metadata"]["name"]
+            self.show_notice(f"Resubmitted as {new_name}")
+            self.follow(backend, new_name)
+        return True
+
+    def _on_details(self, path: Any, item: Any) -> None:
+        if self.run is None or not isinstance(path, str):
+            self.send({"type": "details", "details": None})
+            return
+        run = self.run
+        index = item if isinstance(item, int) else None
+
+        def answer() -> None:
+            try:
+                details = run.details(path, index)
+            except Exception as e:
+                logger.exception("dflow-lab monitor: details of %s", path)
+                details = {"path": path, "inputs": [], "outputs": [], "error": str(e)}
+            self.send({"type": "details", "details": details})
+
+        threading.Thread(target=answer, name="dflow-lab-details", daemon=True).start()
+
+    def _on_ready(self) -> None:
+        if self.run is not None:
+            self.send({"type": "status", "changes": self.run.snapshot(), "reset": True})
+
+    def close(self) -> None:
+        if self.run is not None:
+            self.run.stop()
+        super().close()
+
+    # hooks of the subclasses
+    def _on_action(self, action: str) -> None:
+        if not self._run_action(action):
+            raise ValueError(f"unknown action {action!r}")

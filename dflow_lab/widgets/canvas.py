@@ -1,0 +1,217 @@
+"""``WorkflowCanvas``: edit a workflow as a graph in a notebook cell, in sync with the Python model."""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+from pathlib import Path
+from typing import Any, Iterable
+
+from ..config import config
+from .base import GraphWidget
+from .palette import op_entries, workflow_entries
+
+logger = logging.getLogger(__name__)
+
+
+def empty_graph(name: str = "workflow") -> dict[str, Any]:
+    """The graph of a workflow with an empty DAG entrypoint."""
+    return {"version": 1, "name": name, "entrypoint": "main", "templates": {"main": {"kind": "dag"}}}
+
+
+def _without_layout(graph: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in graph.items() if k != "layout"}
+
+
+def _with_layout(graph: dict[str, Any], layout: Any) -> dict[str, Any]:
+    """``graph`` keeping the editor layout of the document it replaces (positions of nodes still there)."""
+    if not layout or graph.get("layout"):
+        return graph
+    return {**graph, "layout": copy.deepcopy(layout)}
+
+
+class WorkflowCanvas(GraphWidget):
+    """A drag-and-drop editor of a workflow: ``WorkflowCanvas(wf)`` or ``wf.edit()``.
+
+    ``canvas.workflow`` is the edited ``Workflow`` (the same object while nothing was edited in the canvas);
+    edits on either side show on the other: canvas edits update the graph document (``canvas.graph``),
+    and a change to the workflow in Python re-renders the canvas after the cell that made it has run.
+
+    ``ops``: import paths of modules whose Python OPs the palette offers beside the workflow's templates.
+    ``save_path``: where the Save button writes the graph (default ``<workflow name>.dflow.json``).
+    """
+
+    def __init__(
+        self,
+        workflow: Any = None,
+        *,
+        ops: Iterable[str] = (),
+        height: int = 640,
+        save_path: str | Path | None = None,
+        **kwargs: Any,
+    ) -> None:
+        graph = workflow.to_graph() if workflow is not None else empty_graph()
+        self._ops = op_entries(list(ops))
+        super().__init__(view="canvas", graph=graph, height=height, **kwargs)
+        self.save_path = Path(save_path) if save_path else None
+        self._source = workflow
+        self._source_graph = _without_layout(graph)
+        self._cache: tuple[str, Any] | None = None
+        self._refresh()
+        self.observe(self._on_graph, names="graph")
+        self._hook = self._register_hook()
+
+    # -- the model side -----------------------------------------------------------------------
+    @property
+    def workflow(self) -> Any:
+        """The edited workflow (built from the graph; raises ``GraphValidationError`` if it is invalid)."""
+        from ..workflow import Workflow
+
+        if self._source is not None and _without_layout(self.graph) == self._source_graph:
+            return self._source
+        key = json.dumps(self.graph, sort_keys=True)
+        if self._cache is None or self._cache[0] != key:
+            self._cache = (key, Workflow.from_graph(self.graph))
+        return self._cache[1]
+
+    @workflow.setter
+    def workflow(self, workflow: Any) -> None:
+        self._source = workflow
+        self.sync()
+
+    def sync(self) -> bool:
+        """Redraw from the bound workflow if it changed in Python since it was last drawn; True if it did."""
+        if self._source is None:
+            return False
+        graph = self._source.to_graph()
+        bare = _without_layout(graph)
+        if bare == self._source_graph:
+            return False
+        self._source_graph = bare
+        self.graph = _with_layout(graph, self.graph.get("layout"))
+        return True
+
+    def _register_hook(self) -> Any:
+        try:
+            from IPython import get_ipython
+        except ImportError:
+            return None
+        ip = get_ipython()
+        if ip is None:
+            return None
+
+        def after_cell(_result: Any = None) -> None:
+            try:
+                self.sync()
+            except Exception as e:  # the workflow is mid-edit in Python: show why it cannot be drawn
+                self.show_notice(f"cannot redraw the workflow: {e}", "error")
+
+        ip.events.register("post_run_cell", after_cell)
+        return ip, after_cell
+
+    def close(self) -> None:
+        if getattr(self, "_hook", None):
+            ip, hook = self._hook
+            ip.events.unregister("post_run_cell", hook)
+            self._hook = None
+        super().close()
+
+    # -- the document side --------------------------------------------------------------------
+    def _on_graph(self, change: dict) -> None:
+        self._refresh()
+
+    def _refresh(self) -> None:
+        """Validate the document and update the palette and toolbar."""
+        from ..graph.validate import validate
+
+        try:
+            self.issues = [issue.to_dict() for issue in validate(self.graph)]
+        except Exception as e:  # validation itself failed: show it rather than a stale list
+            logger.exception("dflow-lab canvas: validate")
+            self.issues = [{"code": "internal", "message": f"validation failed: {e}", "template": None,
+                            "node": None, "port": None, "path": []}]
+        self.palette = workflow_entries(self.graph) + self._ops
+        if self.view == "canvas":
+            self.actions = self._edit_actions()
+
+    def _edit_actions(self) -> list[dict]:
+        argo = bool(config.get("host"))
+        return [
+            {"action": "save", "label": "Save", "title": "Save the graph as JSON or YAML"},
+            {"action": "code", "label": "</> Code", "title": "Generate the Python code of this workflow"},
+            {"action": "run", "label": "▶ Run locally", "primary": True, "enabled": not self.issues,
+             "title": "Run on this machine and watch it" if not self.issues else "Fix the problems first"},
+            {"action": "submit", "label": "Submit to Argo", "enabled": argo and not self.issues,
+             "title": "Submit to the configured Argo server" if argo else "Set config['host'] to submit to Argo"},
+        ]
+
+    def _extra_run_actions(self) -> list[dict]:
+        return [{"action": "edit", "label": "✎ Back to editor", "title": "Edit the workflow again"}]
+
+    # -- buttons ------------------------------------------------------------------------------
+    def _on_action(self, action: str) -> None:
+        if action == "save":
+            path = self.save()
+            self.show_notice(f"Saved to {path}")
+        elif action == "code":
+            path = self.save_code()
+            self.show_notice(f"Python code written to {path}")
+        elif action == "run":
+            self.run_locally()
+        elif action == "submit":
+            self.submit()
+        elif action == "edit":
+            if self.run is not None:
+                self.run.stop()
+                self.run = None
+            self.view = "canvas"
+            self.show_notice(None)
+            self.actions = self._edit_actions()
+        elif not self._run_action(action):
+            raise ValueError(f"unknown action {action!r}")
+
+    def save(self, path: str | Path | None = None) -> Path:
+        """Write the graph document: YAML for ``.yaml``/``.yml`` paths, else JSON. Returns the path."""
+        target = Path(path or self.save_path or f"{self.graph.get('name', 'workflow')}.dflow.json")
+        if target.suffix in (".yaml", ".yml"):
+            import yaml
+
+            text = yaml.safe_dump(self.graph, sort_keys=False)
+        else:
+            text = json.dumps(self.graph, indent=2) + "\n"
+        target.write_text(text)
+        return target
+
+    @property
+    def code(self) -> str:
+        """The Python code that rebuilds this workflow (``dflow_lab.code_gen.gen_code``)."""
+        from ..code_gen import gen_code
+
+        return gen_code(self.graph)
+
+    def save_code(self, path: str | Path | None = None) -> Path:
+        """Write ``self.code`` to ``path`` (default ``<workflow name>_workflow.py``). Returns the path."""
+        target = Path(path or f"{self.graph.get('name', 'workflow').replace('-', '_')}_workflow.py")
+        target.write_text(self.code)
+        return target
+
+    def run_locally(self) -> Any:
+        """Run the edited workflow with the local engine and switch the canvas to its live monitor."""
+        from ..local.backend import LocalBackend
+
+        workflow = self.workflow
+        backend = LocalBackend(config.get("local_workdir"))
+        result = backend.submit(workflow.to_dict(), wait=False)
+        workflow.id = result["metadata"]["name"]
+        self.show_notice(f"Running {workflow.id} locally")
+        return self.follow(backend, workflow.id)
+
+    def submit(self) -> Any:
+        """Submit the edited workflow to the configured Argo server and switch to its live monitor."""
+        if not config.get("host"):
+            raise ValueError("Submit to Argo: no Argo server configured (set dflow_lab.config['host'])")
+        workflow = self.workflow
+        workflow.submit(wait=False)
+        self.show_notice(f"Submitted {workflow.id} to {config['host']}")
+        return self.follow(workflow._backend(), workflow.id)

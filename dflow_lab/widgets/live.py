@@ -1,0 +1,211 @@
+"""Following a run for a widget: the engine's event stream folded into per-node status, step details.
+
+``LiveRun`` long-polls ``backend.events(name, after, timeout)`` in a thread: each answer holds only what
+changed since the last one, so the widget never re-reads the whole workflow. Changed canvas nodes are
+sent to the browser in one message per answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import threading
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable
+
+from .preview import preview_path
+from .status import fold_status, parse_node_name, progress_text, workflow_progress
+
+logger = logging.getLogger(__name__)
+
+FINAL = {"Succeeded", "Failed", "Error"}
+POLL_SECONDS = 5.0
+LOG_LINES = 200
+
+
+def _seconds(start: str | None, end: str | None) -> float | None:
+    if not start:
+        return None
+    t0 = datetime.fromisoformat(start.replace("Z", "+00:00"))
+    t1 = datetime.fromisoformat(end.replace("Z", "+00:00")) if end else datetime.now(t0.tzinfo)
+    return max(0.0, (t1 - t0).total_seconds())
+
+
+class LiveRun:
+    """The status of one run of workflow ``name`` on ``backend``, pushed to ``send`` as it changes."""
+
+    def __init__(self, backend: Any, name: str, send: Callable[[dict], None],
+                 on_workflow: Callable[[dict], None]) -> None:
+        self.backend = backend
+        self.name = name
+        self._send = send
+        self._on_workflow = on_workflow
+        self.nodes: dict[str, dict] = {}
+        self.by_path: dict[str, set[str]] = {}
+        self.folded: dict[str, dict] = {}
+        self.workflow: dict[str, Any] = {"phase": "Pending"}
+        self.seq = 0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._follow, name=f"dflow-lab-monitor-{name}", daemon=True)
+
+    def start(self) -> LiveRun:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    @property
+    def finished(self) -> bool:
+        return self.workflow.get("phase") in FINAL
+
+    def wait(self, timeout: float) -> bool:
+        """Wait until the follower has seen the end of the run (or stopped); True when it has."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    # -- following ------------------------------------------------------------------------------
+    def _follow(self) -> None:
+        while not self._stop.is_set():
+            try:
+                # once the run looks finished, only look for what is already there (a retry restarts it)
+                events = self.backend.events(self.name, after=self.seq, timeout=0 if self.finished else POLL_SECONDS)
+            except Exception as e:  # the engine went away: say so in the widget and stop
+                logger.exception("dflow-lab monitor: events of %s", self.name)
+                self._on_workflow({**self.workflow, "message": f"lost the run's event stream: {e}"})
+                return
+            if events:
+                self.apply(events)
+            elif self.finished:
+                return
+
+    def apply(self, events: list[dict]) -> None:
+        """Fold a batch of engine events in and send what changed."""
+        touched: set[str] = set()
+        workflow_changed = False
+        with self._lock:
+            for ev in events:
+                self.seq = max(self.seq, int(ev.get("seq", 0)))
+                node = ev.get("node")
+                if node is not None:
+                    self.nodes[node["id"]] = node
+                    path = parse_node_name(node.get("name", ""), self.name).path
+                    if path:
+                        self.by_path.setdefault(path, set()).add(node["id"])
+                        touched.add(path)
+                    workflow_changed = True
+                if ev.get("workflow"):
+                    self.workflow.update(ev["workflow"])
+                    workflow_changed = True
+            changes = {}
+            for path in touched:
+                entry = fold_status((self.nodes[i] for i in self.by_path[path]), self.name).get(path)
+                if entry is not None and entry != self.folded.get(path):
+                    self.folded[path] = entry
+                    changes[path] = _public(entry)
+            state = self._workflow_state() if workflow_changed else None
+        if changes:
+            self._send({"type": "status", "changes": changes})
+        if state is not None:
+            self._on_workflow(state)
+
+    def _workflow_state(self) -> dict[str, Any]:
+        progress = workflow_progress(self.nodes.values(), self.name)
+        return {
+            "name": self.name,
+            "phase": self.workflow.get("phase"),
+            "startedAt": self.workflow.get("startedAt"),
+            "finishedAt": self.workflow.get("finishedAt"),
+            "message": self.workflow.get("message"),
+            "progress": progress_text(progress) if progress["total"] else None,
+        }
+
+    def snapshot(self) -> dict[str, dict]:
+        with self._lock:
+            return {path: _public(e) for path, e in self.folded.items()}
+
+    # -- step details ---------------------------------------------------------------------------
+    def details(self, path: str, item: int | None = None) -> dict[str, Any]:
+        """What the step panel shows for canvas node ``path`` (item ``item`` of a fan-out)."""
+        with self._lock:
+            ids = sorted(self.by_path.get(path, ()))
+            members = [self.nodes[i] for i in ids]
+        if not members:
+            return {"path": path, "inputs": [], "outputs": [], "error": f"{path} has not run yet"}
+        leaves = [n for n in members if n.get("type") not in ("TaskGroup", "Retry")] or members
+        items = []
+        for n in leaves:
+            parsed = parse_node_name(n.get("name", ""), self.name)
+            items.append((parsed.item if parsed.item is not None else len(items), n))
+        items.sort(key=lambda t: t[0])
+        index = item if item is not None else items[0][0]
+        node = next((n for i, n in items if i == index), items[0][1])
+        inputs = node.get("inputs") or {}
+        outputs = node.get("outputs") or {}
+        params_in = [p for p in inputs.get("parameters") or [] if p.get("name") != "dflow_key"]
+        key = next((p.get("value") for p in inputs.get("parameters") or [] if p.get("name") == "dflow_key"), None)
+        phase = node.get("phase")
+        return {
+            "path": path,
+            "phase": phase,
+            "key": key,
+            "duration": _seconds(node.get("startedAt"), node.get("finishedAt")),
+            "message": node.get("message") or None,
+            "items": [{"index": i, "label": n.get("displayName", str(i)), "phase": n.get("phase", "Pending")}
+                      for i, n in items] if len(items) > 1 else [],
+            "item": index,
+            "inputs": [_param(p) for p in params_in]
+            + [self._artifact(node, a, "inputs") for a in _present(inputs.get("artifacts"))],
+            "outputs": [_param(p) for p in outputs.get("parameters") or []]
+            + [self._artifact(node, a, "outputs") for a in _present(outputs.get("artifacts"))],
+            "logs": self._logs(node),
+            "actions": self._actions(phase),
+        }
+
+    def _actions(self, phase: str | None) -> list[str]:
+        if not self.finished:
+            return ["stop"]
+        return (["retry"] if phase in ("Failed", "Error") else []) + ["resubmit"]
+
+    def _logs(self, node: dict) -> str:
+        try:
+            lines = list(self.backend.logs(self.name, node["id"]))
+        except Exception as e:
+            return f"(logs unavailable: {e})"
+        return "".join(line if line.endswith("\n") else line + "\n" for line in lines[-LOG_LINES:])
+
+    def _artifact(self, node: dict, art: dict, where: str) -> dict[str, Any]:
+        """An artifact of the step with a preview of its content (downloaded to a temporary directory)."""
+        entry: dict[str, Any] = {"name": art.get("name", "?"), "kind": "artifact"}
+        try:
+            from ..argo_objects import ArgoStep
+            from ..utils import download_artifact
+
+            artifact = getattr(ArgoStep(node, self.name), where).artifacts[art["name"]]
+            with tempfile.TemporaryDirectory(prefix="dflow-lab-preview-") as tmp:
+                download_artifact(artifact, path=tmp)
+                entry["preview"] = preview_path(_only_child(Path(tmp)))
+        except Exception as e:
+            entry["preview"] = {"kind": "missing", "message": f"preview unavailable: {e}"}
+        return entry
+
+
+def _present(artifacts: list[dict] | None) -> list[dict]:
+    """The artifacts a step had: an optional one that was not given has no storage key."""
+    return [a for a in artifacts or [] if a.get("key") or not a.get("optional")]
+
+
+def _only_child(p: Path) -> Path:
+    children = list(p.iterdir())
+    return children[0] if len(children) == 1 else p
+
+
+def _param(p: dict) -> dict[str, Any]:
+    value = p.get("value", p.get("default"))
+    return {"name": p.get("name", "?"), "kind": "parameter", "value": "" if value is None else str(value)}
+
+
+def _public(entry: dict) -> dict:
+    return {k: v for k, v in entry.items() if k != "ids"}

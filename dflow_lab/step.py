@@ -260,6 +260,16 @@ class Step:
                 step=name,
                 field="template",
             )
+        if slices is not None:  # the step's own slices override the template's, on a copy of it
+            setter = getattr(template, "set_slices", None)
+            if setter is None:
+                raise WorkflowTypeError(
+                    f"template {template.name!r} cannot be sliced (slices apply to PythonOPTemplate)",
+                    step=name,
+                    field="slices",
+                )
+            template = template.copy()
+            template.set_slices(slices)
         self.template = template
         self.when = str(when) if isinstance(when, ArgoVar) and not isinstance(when, (InputParameter, OutputParameter)) else when
         if with_param is not None and with_sequence is not None:

@@ -22,15 +22,17 @@ import json
 import os
 import re
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ..local.backend import LocalBackend
 from .server_api import VERSION, ApiError, ArgoApi, check_name
-from .server_auth import check_bearer, load_or_create_token
+from .server_auth import TOKEN_FILE, check_bearer, load_or_create_token
 
 __all__ = ["ArgoServer", "DEFAULT_PORT", "DEFAULT_MAX_BODY"]
 
@@ -62,11 +64,12 @@ class ArgoServer:
         token: the token to require (default: the workspace's generated token)
         max_body: the largest request body accepted, in bytes
         allow_remote: permit binding a non-loopback address
+        tls_cert / tls_key: serve HTTPS with this certificate and key (PEM files)
     """
 
     def __init__(self, workdir: str | os.PathLike | None = None, host: str = "127.0.0.1", port: int = DEFAULT_PORT,
                  *, auth: bool = True, token: str | None = None, max_body: int = DEFAULT_MAX_BODY,
-                 allow_remote: bool = False):
+                 allow_remote: bool = False, tls_cert: str | None = None, tls_key: str | None = None):
         if not is_loopback(host) and not allow_remote:
             raise ValueError(f"refusing to bind {host!r}: it is reachable from other machines; pass "
                              "allow_remote=True (dflow-lab server --host … --allow-remote) to serve beyond loopback")
@@ -81,6 +84,11 @@ class ArgoServer:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         server_cls = type("_Server", (ThreadingHTTPServer,), {"address_family": family, "daemon_threads": True})
         self.httpd = server_cls((host, port), _handler_class(self))
+        self.tls = tls_cert is not None
+        if tls_cert is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(tls_cert, tls_key)
+            self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
         self.host = host
         self.port = self.httpd.server_address[1]
         self._thread: threading.Thread | None = None
@@ -92,7 +100,12 @@ class ArgoServer:
     def url(self) -> str:
         """The base URL clients use (``config["host"]``)."""
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}"
+
+    @property
+    def token_path(self) -> Path:
+        """Where the workspace's generated token is kept."""
+        return self.backend.workdir / TOKEN_FILE
 
     def start(self) -> ArgoServer:
         """Serve in a background thread; returns self."""
@@ -107,6 +120,11 @@ class ArgoServer:
         finally:
             self.stopping.set()
             self.httpd.server_close()
+
+    def request_stop(self) -> None:
+        """Ask ``serve_forever`` to return (safe from a signal handler in the serving thread)."""
+        self.stopping.set()
+        threading.Thread(target=self.httpd.shutdown, daemon=True).start()
 
     def stop(self) -> None:
         """Stop serving: open streams end, the socket is closed."""

@@ -70,6 +70,7 @@ class DAG(OPTemplate):
                     "duplicate task name in this DAG; task names must be unique", template=self.name, step=t.name
                 )
             self._by_name[t.name] = t
+            self._take_parallelism(t)
             self.tasks.append(t)
             if t.check_step is not None:
                 self.add(t.check_step)

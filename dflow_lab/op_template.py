@@ -142,6 +142,23 @@ class OPTemplate:
     def deepcopy(self) -> OPTemplate:
         return _copy.deepcopy(self)
 
+    def _take_parallelism(self, step: Any) -> None:
+        """A step's ``parallelism`` (for its fan-out) limits its Steps/DAG template, as in dflow: the
+        template keeps the smallest limit any of its steps asks for."""
+        limit = getattr(step, "parallelism", None)
+        if limit is None:
+            return
+        current = getattr(self, "parallelism", None)
+        if current is not None and current != limit:
+            import warnings
+
+            warnings.warn(
+                f"template {self.name!r}: steps ask for parallelism {current} and {limit}; "
+                f"the smaller one, {min(current, limit)}, applies to the whole template",
+                stacklevel=3,
+            )
+        self.parallelism = limit if current is None else min(current, limit)
+
     def handle_key(self, memoize_prefix: Optional[str] = None, memoize_configmap: str = "dflow") -> None:
         """Prefix the memoize key (used when a workflow is resubmitted with reuse)."""
         if self.memoize_key is not None and memoize_prefix:

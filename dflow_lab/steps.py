@@ -61,6 +61,7 @@ class Steps(OPTemplate):
                 )
         for s in stage:
             self._names.add(s.name)
+            self._take_parallelism(s)
         self.steps.append(stage)
         checks = [s.check_step for s in stage if s.check_step is not None]
         if checks:

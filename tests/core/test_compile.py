@@ -212,3 +212,14 @@ def test_graph_round_trip_of_the_model(build):
     again = Workflow.from_graph(graph)
     assert again.to_graph() == graph
     assert again.to_yaml() == wf.to_yaml()
+
+
+def test_step_parallelism_limits_its_template():
+    t = shell_template()
+    wf = Workflow("par")
+    wf.add(Step("fan", t, parameters={"msg": "{{item}}"}, with_param=[1, 2, 3, 4], parallelism=2))
+    assert templates_by_name(wf.to_dict())["par-steps"]["parallelism"] == 2
+    d = DAG(name="d", parallelism=5)
+    with pytest.warns(UserWarning, match="the smaller one, 3"):
+        d.add(Task("fan", t, parameters={"msg": "{{item}}"}, with_param=[1, 2], parallelism=3))
+    assert d.convert_to_argo()["parallelism"] == 3

@@ -12,7 +12,6 @@ from typing import Any, Mapping, Optional
 
 import networkx as nx
 
-from ..argo.compile import collect_templates
 from ..errors import WorkflowError, WorkflowTypeError, WorkflowValueError
 from .issues import GraphValidationError
 from .pydflow import from_pydflow, is_pydflow_graph
@@ -352,8 +351,8 @@ def workflow_from_graph(graph: Any, cls: Any = None) -> Any:
             kwargs[key] = graph[key]
     wf = _construct(cls or Workflow, {"workflow": graph["name"]}, name=graph["name"], **kwargs,
                     **dict(graph.get("options") or {}))
-    reachable = {id(t) for t in collect_templates(entry)}
-    wf.extra_templates = [t for t in templates.values() if id(t) not in reachable]
+    used = {graph["entrypoint"]} | {n["template"] for t in graph["templates"].values() for n in t.get("nodes") or ()}
+    wf.extra_templates = [t for name, t in templates.items() if name not in used]
     wf.graph_layout = graph.get("layout")
     return wf
 

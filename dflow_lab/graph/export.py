@@ -346,7 +346,8 @@ def python_template(t: Any, where: dict) -> dict[str, Any]:
     out: dict[str, Any] = {"kind": "python", "op": op_path(t.op_class)}
     if t.image is not None:
         out["image"] = t.image
-    opts = _options(t, tuple(k for k in SCRIPT_OPTIONS if k != "init_progress") + PYTHON_OPTIONS, where)
+    derived = ("init_progress", "retry_strategy")  # from the OP class and the retry_on_* options
+    opts = _options(t, tuple(k for k in SCRIPT_OPTIONS if k not in derived) + PYTHON_OPTIONS, where)
     if list(t.command) != ["python3"]:
         opts["command"] = list(t.command)
     if t.tmp_root != "/tmp":
@@ -475,7 +476,6 @@ class _SuperExport:
         _refuse("hooks", s.hooks, where)
         if s.with_items is not None:
             _refuse("withItems", "with_items", where)
-        declared = s.template.inputs.parameters
         params = {}
         data_sources = set()
         for k, v in s._given_parameters.items():
@@ -486,11 +486,7 @@ class _SuperExport:
                 self.edge("parameter", src, {"node": s.name, "port": k})
                 data_sources.add(src["node"])
                 continue
-            value = _literal(v, {**where, "field": k})
-            decl = declared.get(k)
-            if decl is not None and decl.has_value and _same(value, _literal(decl.value, where)):
-                continue
-            params[k] = value
+            params[k] = _literal(v, {**where, "field": k})
         arts = {}
         for k, v in s._given_artifacts.items():
             if k.startswith("dflow_"):

@@ -1,0 +1,244 @@
+"""validate(graph): one case per issue code, and every problem reported at once."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from dflow_lab.graph import CODES, GraphValidationError, Issue, from_pydflow, validate
+
+from .helpers import load_fixture
+
+COVERED: set[str] = set()
+
+
+def issues_of(graph: dict, code: str) -> list[Issue]:
+    COVERED.add(code)
+    found = validate(graph)
+    hits = [i for i in found if i.code == code]
+    assert hits, f"expected a {code!r} issue, got {[str(i) for i in found]}"
+    return hits
+
+
+def main(g: dict) -> dict:
+    return g["templates"]["main"]
+
+
+def edge(kind: str, s: str, sp: str | None, t: str, tp: str | None) -> dict:
+    src = {"node": s} if sp is None else {"node": s, "port": sp}
+    dst = {"node": t} if tp is None else {"node": t, "port": tp}
+    return {"kind": kind, "source": src, "target": dst}
+
+
+def steps_graph() -> dict:
+    """A valid steps workflow: 'first' (stage 0) feeds 'second' (stage 1)."""
+    return {
+        "version": 1, "name": "steps-wf", "entrypoint": "main",
+        "templates": {
+            "echo": {"kind": "shell", "script": "echo {{inputs.parameters.x}}",
+                     "inputs": {"parameters": {"x": {"type": "str"}}},
+                     "outputs": {"parameters": {"y": {"type": "str", "value_from_path": "/tmp/y"}}}},
+            "main": {"kind": "steps", "nodes": [
+                {"name": "first", "template": "echo", "stage": 0, "parameters": {"x": "a"}},
+                {"name": "second", "template": "echo", "stage": 1},
+            ], "edges": [edge("parameter", "first", "y", "second", "x")]},
+        },
+    }
+
+
+def test_valid_graphs_have_no_issues(example_graph):
+    assert validate(example_graph) == []
+    assert validate(steps_graph()) == []
+
+
+def test_schema(example_graph):
+    main(example_graph)["nodes"][0]["parallelism"] = "three"
+    (issue,) = issues_of(example_graph, "schema")
+    assert issue.template == "main" and issue.node == "prepare"
+    assert issue.path == ("templates", "main", "nodes", 0, "parallelism")
+
+
+def test_schema_of_a_non_object():
+    assert [i.code for i in validate(["not", "a", "graph"])] == ["schema"]
+    COVERED.add("schema")
+
+
+def test_unsupported_version(example_graph):
+    example_graph["version"] = 2
+    (issue,) = issues_of(example_graph, "unsupported-version")
+    assert "2" in issue.message and issue.path == ("version",)
+
+
+@pytest.mark.parametrize("where", ["workflow", "template", "node", "port"])
+def test_invalid_name(example_graph, where):
+    if where == "workflow":
+        example_graph["name"] = "Not_A_Subdomain"
+    elif where == "template":
+        example_graph["templates"]["bad name!"] = example_graph["templates"].pop("score")
+    elif where == "node":
+        main(example_graph)["nodes"][1]["name"] = "sc ore"
+    else:
+        example_graph["templates"]["score"]["inputs"]["parameters"]["cut off"] = {"type": "float"}
+    issues = issues_of(example_graph, "invalid-name")
+    assert all("name" in i.message for i in issues)
+
+
+def test_duplicate_node(example_graph):
+    main(example_graph)["nodes"][1]["name"] = "prepare"
+    (issue,) = issues_of(example_graph, "duplicate-node")
+    assert issue.node == "prepare" and issue.path == ("templates", "main", "nodes", 1, "name")
+
+
+def test_unknown_template(example_graph):
+    main(example_graph)["nodes"][1]["template"] = "scorer"
+    (issue,) = issues_of(example_graph, "unknown-template")
+    assert issue.node == "score" and "'scorer'" in issue.message
+    example_graph["entrypoint"] = "nowhere"
+    assert any(i.path == ("entrypoint",) for i in issues_of(example_graph, "unknown-template"))
+
+
+def test_bad_entrypoint(example_graph):
+    example_graph["entrypoint"] = "score"
+    (issue,) = issues_of(example_graph, "bad-entrypoint")
+    assert issue.template == "score" and "shell" in issue.message
+
+
+def test_dangling_reference(example_graph):
+    main(example_graph)["edges"].append(edge("control", "ghost", None, "score", None))
+    main(example_graph)["nodes"][1]["when"] = "{{tasks.phantom.outputs.parameters.count}} > 1"
+    issues = issues_of(example_graph, "dangling-reference")
+    assert {i.node for i in issues} == {"ghost", "score"}
+    assert any("phantom" in i.message for i in issues)
+
+
+def test_unknown_port(example_graph):
+    main(example_graph)["nodes"][1]["parameters"]["threshold"] = 1
+    main(example_graph)["edges"][1]["source"]["port"] = "structure"
+    issues = issues_of(example_graph, "unknown-port")
+    assert {(i.node, i.port) for i in issues} == {("score", "threshold"), ("prepare", "structure")}
+
+
+def test_kind_mismatch(example_graph):
+    main(example_graph)["edges"][1]["source"]["port"] = "count"  # an output parameter into an artifact edge
+    main(example_graph)["nodes"][1].setdefault("artifacts", {})["cutoff"] = {"kind": "s3", "key": "k"}
+    issues = issues_of(example_graph, "kind-mismatch")
+    assert {(i.node, i.port) for i in issues} == {("prepare", "count"), ("score", "cutoff")}
+
+
+def test_type_mismatch(example_graph):
+    main(example_graph)["nodes"][1]["parameters"]["cutoff"] = "high"
+    main(example_graph)["nodes"][0]["parameters"].pop("seed")
+    main(example_graph)["edges"].append(edge("parameter", "score", "score", "prepare", "seed"))
+    issues = issues_of(example_graph, "type-mismatch")
+    assert {(i.node, i.port) for i in issues} == {("score", "cutoff"), ("prepare", "seed")}
+    assert any("float" in i.message and "int" in i.message for i in issues)
+
+
+def test_type_of_fan_out_and_sliced_ports():
+    g = steps_graph()
+    g["templates"]["echo"]["inputs"]["parameters"]["x"]["type"] = "int"
+    g["templates"]["echo"]["outputs"]["parameters"]["y"]["type"] = "int"
+    first = g["templates"]["main"]["nodes"][0]
+    first.update(parameters={"x": [1, 2]}, with_param=[0, 1], slices={"input_parameter": ["x"]})
+    (issue,) = issues_of(g, "type-mismatch")  # 'first' fans out: its 'y' is a list of int
+    assert (issue.node, issue.port) == ("second", "x") and "List[int]" in issue.message
+
+
+def test_missing_input(example_graph):
+    main(example_graph)["edges"].pop(0)  # nothing feeds prepare.smiles
+    main(example_graph)["edges"].pop()  # nothing feeds the template's output 'score'
+    issues = issues_of(example_graph, "missing-input")
+    assert {(i.node, i.port) for i in issues} == {("prepare", "smiles"), ("@outputs", "score")}
+
+
+def test_missing_workflow_argument(example_graph):
+    del main(example_graph)["inputs"]["parameters"]["smiles"]["default"]
+    (issue,) = issues_of(example_graph, "missing-input")
+    assert (issue.template, issue.port) == ("main", "smiles") and "workflow's parameters" in issue.message
+
+
+def test_duplicate_input(example_graph):
+    main(example_graph)["nodes"][0]["parameters"]["smiles"] = ["C"]
+    (issue,) = issues_of(example_graph, "duplicate-input")
+    assert (issue.node, issue.port) == ("prepare", "smiles") and "2 times" in issue.message
+
+
+def test_cycle(example_graph):
+    main(example_graph)["edges"].append(edge("control", "score", None, "prepare", None))
+    (issue,) = issues_of(example_graph, "cycle")
+    assert issue.node == "prepare" and "prepare, score" in issue.message
+
+
+def test_stage_order():
+    g = steps_graph()
+    g["templates"]["main"]["nodes"][1]["stage"] = 0
+    (issue,) = issues_of(g, "stage-order")
+    assert issue.node == "second" and "stage 0" in issue.message
+
+
+@pytest.mark.parametrize("bad", ["into-inputs", "control-with-port", "control-in-steps", "no-port"])
+def test_invalid_edge(bad):
+    g = steps_graph()
+    edges = g["templates"]["main"]["edges"]
+    if bad == "into-inputs":
+        edges.append(edge("parameter", "first", "y", "@inputs", "x"))
+    elif bad == "control-in-steps":
+        edges.append(edge("control", "first", None, "second", None))
+    elif bad == "no-port":
+        edges.append(edge("parameter", "first", None, "second", "x"))
+    else:
+        g["templates"]["main"]["kind"] = "dag"
+        for n in g["templates"]["main"]["nodes"]:
+            del n["stage"]
+        edges.append(edge("control", "first", "y", "second", None))
+    (issue,) = issues_of(g, "invalid-edge")
+    assert issue.template == "main"
+
+
+def test_invalid_field(example_graph):
+    main(example_graph)["nodes"][0]["stage"] = 0
+    example_graph["templates"]["prepare"]["op"] = "mylab.ops.Prepare"
+    issues = issues_of(example_graph, "invalid-field")
+    assert {(i.template, i.node) for i in issues} == {("main", "prepare"), ("prepare", None)}
+
+
+def test_unsafe_value():
+    g = load_fixture("pydflow_steps.json")
+    g["templates"]["main"]["steps"][0][0]["parameters"]["msg"] = {"py/object": "os.system", "x": "rm -rf /"}
+    with pytest.raises(GraphValidationError) as err:
+        from_pydflow(g)
+    COVERED.add("unsafe-value")
+    (issue,) = err.value.issues
+    assert issue.code == "unsafe-value" and issue.node == "step0" and "os.system" in issue.message
+
+
+def test_every_problem_at_once(example_graph):
+    example_graph["version"] = 3
+    main(example_graph)["nodes"][1]["template"] = "scorer"
+    main(example_graph)["edges"].append(edge("control", "score", None, "prepare", None))
+    main(example_graph)["nodes"][0]["parameters"]["seed"] = "x"
+    codes = {i.code for i in validate(example_graph)}
+    assert {"unsupported-version", "unknown-template", "cycle", "type-mismatch"} <= codes
+
+
+def test_issue_shape_for_the_canvas(example_graph):
+    main(example_graph)["nodes"][0]["parameters"]["seed"] = "x"
+    (issue,) = validate(example_graph)
+    assert issue.to_dict() == {
+        "code": "type-mismatch", "message": issue.message, "template": "main", "node": "prepare",
+        "port": "seed", "path": ["templates", "main", "nodes", 0, "parameters", "seed"],
+    }
+
+
+def test_every_code_has_a_case():
+    """Runs after the cases above (module order): each code of CODES was produced by one of them."""
+    if not COVERED:
+        pytest.skip("needs the whole module")
+    assert COVERED == set(CODES)
+
+
+def test_validate_does_not_modify_the_graph(example_graph):
+    before = copy.deepcopy(example_graph)
+    validate(example_graph)
+    assert example_graph == before

@@ -182,6 +182,21 @@ def add_slices(templ: OPTemplate, slices: Any, layer: int = 0) -> None:
     apply(slices, layer=layer)
 
 
+def resource_template(template: OPTemplate, resource: Any) -> OPTemplate:
+    """``template`` run as the Kubernetes resource ``resource.get_manifest(template)`` (Argo only)."""
+    from .op_template import RawOPTemplate
+
+    body: Dict[str, Any] = {"action": resource.action or "create", "manifest": resource.get_manifest(template)}
+    if resource.success_condition:
+        body["successCondition"] = resource.success_condition
+    if resource.failure_condition:
+        body["failureCondition"] = resource.failure_condition
+    t = RawOPTemplate({"name": template.name + "-resource", "resource": body})
+    t.inputs = template.inputs
+    t.outputs = template.outputs
+    return t
+
+
 def _clone_io(obj: Any, step: Any) -> Any:
     new = copy(obj)
     new.step = step
@@ -392,11 +407,14 @@ class Step:
 
     # -- compilation ----------------------------------------------------------------------------
     def effective_template(self, context: Any = None) -> OPTemplate:
-        """The template this step runs once its executor (if any) rendered it."""
-        if self.executor is None:
+        """The template this step runs: rendered by its executor, or as a Kubernetes resource."""
+        if self.executor is None and self.use_resource is None:
             return self.template
         if self._rendered is None:
-            self._rendered = self.executor.render(self.template)
+            if self.use_resource is not None:
+                self._rendered = resource_template(self.template, self.use_resource)
+            else:
+                self._rendered = self.executor.render(self.template)
         return self._rendered
 
     def _argument_parameters(self) -> List[Dict[str, Any]]:

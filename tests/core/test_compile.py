@@ -223,3 +223,24 @@ def test_step_parallelism_limits_its_template():
     with pytest.warns(UserWarning, match="the smaller one, 3"):
         d.add(Task("fan", t, parameters={"msg": "{{item}}"}, with_param=[1, 2], parallelism=3))
     assert d.convert_to_argo()["parallelism"] == 3
+
+
+def test_use_resource_runs_the_step_as_a_kubernetes_resource():
+    from dflow_lab import Resource
+
+    class Job(Resource):
+        action = "create"
+        success_condition = "status.succeeded > 0"
+
+        def get_manifest(self, template):
+            return "apiVersion: batch/v1\nkind: Job\nmetadata:\n  generateName: %s-\n" % template.name
+
+    wf = Workflow("res")
+    wf.add(Step("job", shell_template(), use_resource=Job()))
+    ts = templates_by_name(wf.to_dict())
+    assert ts["res-steps"]["steps"][0][0]["template"] == "echo-resource"
+    assert ts["echo-resource"]["resource"] == {
+        "action": "create",
+        "manifest": "apiVersion: batch/v1\nkind: Job\nmetadata:\n  generateName: echo-\n",
+        "successCondition": "status.succeeded > 0",
+    }

@@ -1,0 +1,35 @@
+"""Parity with the reference: the same dflow script under pydflow (debug mode) and under dflow-lab."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+PYDFLOW = Path(os.environ.get("PYDFLOW_PYTHON", "/opt/pydflow-venv/bin/python"))
+
+
+def _run(python: str, flavor: str, cwd: Path) -> dict:
+    cwd.mkdir()
+    env = {**os.environ, "DFLOW_FLAVOR": flavor}
+    env.pop("PYTHONPATH", None)
+    proc = subprocess.run([python, str(HERE / "parity_duplicate.py")], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_duplicate_example_runs_on_dflow_lab(tmp_path):
+    got = _run(sys.executable, "dflow_lab", tmp_path / "lab")
+    assert got == {"status": "Succeeded", "msg": "Hello" * 6, "bar": "Hi" * 6,
+                   "odir": [["bar.txt", "World" * 6], ["foo.txt", "Hello" * 6]]}
+
+
+@pytest.mark.skipif(not PYDFLOW.exists(), reason="the reference pydflow venv is not installed here")
+def test_duplicate_example_matches_pydflow(tmp_path):
+    assert _run(sys.executable, "dflow_lab", tmp_path / "lab") == _run(str(PYDFLOW), "dflow", tmp_path / "ref")

@@ -191,10 +191,9 @@ def resource_template(template: OPTemplate, resource: Any) -> OPTemplate:
         body["successCondition"] = resource.success_condition
     if resource.failure_condition:
         body["failureCondition"] = resource.failure_condition
-    t = RawOPTemplate({"name": template.name + "-resource", "resource": body})
-    t.inputs = template.inputs
-    t.outputs = template.outputs
-    return t
+    base = template.convert_to_argo()
+    return RawOPTemplate({"name": template.name + "-resource", "resource": body,
+                          **{k: base[k] for k in ("inputs", "outputs", "metadata") if k in base}})
 
 
 def _clone_io(obj: Any, step: Any) -> Any:

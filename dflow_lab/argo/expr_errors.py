@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 #: The most operations (node evaluations plus produced collection elements) one evaluation may take.
-MAX_STEPS = 2_000_000
+MAX_STEPS = 1_000_000
 #: The most elements a single produced collection (range, ``repeat``, ``untilStep``…) may hold.
 MAX_ITEMS = 1_000_000
 #: The longest string an expression may build (characters).
@@ -12,6 +12,8 @@ MAX_STRING = 10_000_000
 MAX_DEPTH = 200
 #: The longest expression text the parsers accept (characters).
 MAX_SOURCE = 100_000
+#: How much of an expression an error message quotes.
+_SHOWN = 300
 
 
 class ExpressionError(ValueError):
@@ -22,7 +24,8 @@ class ExpressionError(ValueError):
         self.cause = cause
         self.position = position
         where = f" at position {position}" if position is not None else ""
-        super().__init__(f"expression {expression!r}: {cause}{where}")
+        shown = expression if len(expression) <= _SHOWN else expression[:_SHOWN] + "…"
+        super().__init__(f"expression {shown!r}: {cause}{where}")
 
 
 class UnresolvedVariableError(ExpressionError):

@@ -1,0 +1,124 @@
+"""The engines the server extension talks to: the local workspace and, when configured, an Argo server.
+
+Both are the Backend interface of docs/internals.md, so listing, status, logs and events never ask which
+engine ran a workflow. Summaries are what the Workflows side panel shows: phase, progress, duration.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from ..widgets.status import workflow_progress
+from .settings import ServerSettings
+
+ENGINES = ("local", "argo")
+
+
+class EngineUnavailable(RuntimeError):
+    """The engine asked for cannot be used (Argo not configured, or its client missing)."""
+
+
+class Engines:
+    """Backends by name; the local one lives in ``local_workdir``, Argo's comes from the settings."""
+
+    def __init__(self, settings: ServerSettings, local_workdir: str | Path) -> None:
+        self.settings = settings
+        self.local_workdir = Path(local_workdir)
+        self._local: Any = None
+
+    def backend(self, engine: str) -> Any:
+        """The backend of ``engine`` (``"local"`` or ``"argo"``)."""
+        if engine == "local":
+            if self._local is None:
+                from ..local.backend import LocalBackend
+
+                self._local = LocalBackend(self.local_workdir)
+            return self._local
+        if engine == "argo":
+            host = self.settings.get("argoHost")
+            if not host:
+                raise EngineUnavailable("Argo is not configured: set the Argo host in Settings → dflow-lab")
+            try:
+                from ..argo.client import ArgoBackend
+            except ImportError as e:
+                raise EngineUnavailable(f"the Argo client is not available in this installation: {e}") from e
+            return ArgoBackend(host=host, token=self.settings.secret("argoToken"),
+                               namespace=self.settings.get("namespace") or None)
+        raise EngineUnavailable(f"unknown engine {engine!r}: use one of {list(ENGINES)}")
+
+    def _graph_file(self, engine: str, name: str) -> Path:
+        return self.local_workdir / "lab-graphs" / engine / f"{name}.json"
+
+    def remember_graph(self, engine: str, name: str, graph: dict[str, Any]) -> None:
+        """Keep the graph (with its layout) a run was submitted from, for its monitor."""
+        path = self._graph_file(engine, name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(graph))
+
+    def graph_of(self, engine: str, name: str) -> dict[str, Any] | None:
+        """The graph run ``name`` was submitted from here, or ``None`` (a run submitted elsewhere)."""
+        path = self._graph_file(engine, name)
+        return json.loads(path.read_text()) if path.is_file() else None
+
+    def configured(self) -> list[str]:
+        """The engines that can be listed now."""
+        return ["local"] + (["argo"] if self.settings.get("argoHost") else [])
+
+
+def apply_settings(settings: ServerSettings) -> None:
+    """Make the server process's model configuration follow the settings (default image, artifact store)."""
+    from ..config import config, s3_config
+
+    if settings.get("defaultImage"):
+        config["image"] = settings.get("defaultImage")
+    if settings.get("artifactEndpoint"):
+        s3_config.update(
+            endpoint=settings.get("artifactEndpoint"),
+            bucket_name=settings.get("artifactBucket") or s3_config["bucket_name"],
+            secure=bool(settings.get("artifactSecure")),
+            access_key=settings.get("artifactAccessKey") or s3_config["access_key"],
+            secret_key=settings.secret("artifactSecretKey") or s3_config["secret_key"],
+        )
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def duration(start: str | None, end: str | None, now: datetime | None = None) -> float | None:
+    """Seconds from ``start`` to ``end`` (to ``now`` while running); ``None`` before the start."""
+    t0 = _parse_time(start)
+    if t0 is None:
+        return None
+    t1 = _parse_time(end) or now or datetime.now(timezone.utc)
+    return max(0.0, (t1 - t0).total_seconds())
+
+
+def summary(obj: dict[str, Any], engine: str) -> dict[str, Any]:
+    """One row of the Workflows panel for a workflow object (Argo shape)."""
+    meta = obj.get("metadata") or {}
+    status = obj.get("status") or {}
+    name = meta.get("name", "")
+    nodes = status.get("nodes") or {}
+    progress = workflow_progress(nodes.values() if isinstance(nodes, dict) else nodes, name)
+    if not progress["total"] and isinstance(status.get("progress"), str) and "/" in status["progress"]:
+        done, _, total = status["progress"].partition("/")  # Argo's own "3/5" when nodes were not fetched
+        if done.isdigit() and total.isdigit():
+            progress = {"counts": {"Succeeded": int(done)}, "total": int(total)}
+    return {
+        "name": name,
+        "engine": engine,
+        "phase": status.get("phase") or "Pending",
+        "created": meta.get("creationTimestamp"),
+        "startedAt": status.get("startedAt"),
+        "finishedAt": status.get("finishedAt"),
+        "duration": duration(status.get("startedAt"), status.get("finishedAt")),
+        "progress": progress,
+        "message": status.get("message") or None,
+        "labels": meta.get("labels") or {},
+    }

@@ -1,0 +1,396 @@
+"""REST handlers of the server extension, under ``<base_url>/dflow-lab/api/``.
+
+Every handler is a Jupyter ``APIHandler`` whose methods are ``@tornado.web.authenticated``: a request
+needs Jupyter's token or login cookie, and a cookie-authenticated request that changes something needs
+the ``_xsrf`` token too (Jupyter's XSRF check). Errors are JSON ``{"message", "issues"?}`` with secrets
+redacted; the traceback stays in the server.
+
+| method | path | what |
+| --- | --- | --- |
+| GET, PUT | ``settings`` | public settings (+ which secrets are set); update them (secrets are write-only) |
+| POST | ``validate`` | ``{"graph"}`` → ``{"issues"}`` (``dflow_lab.graph.validate.validate``) |
+| POST | ``code`` | ``{"graph"}`` → ``{"code", "filename"}`` (``dflow_lab.code_gen.gen_code``) |
+| POST | ``documents/parse`` | ``{"text", "path"}`` → ``{"graph", "format"}`` (graph JSON/YAML or Argo YAML) |
+| POST | ``documents/dump`` | ``{"graph", "format", "path"}`` → ``{"text"}`` |
+| GET | ``palette`` | OP templates from configured modules and ``dflow_lab.ops`` entry points |
+| GET, POST | ``workflows`` | list (``?engine=``) / run or submit ``{"graph", "engine"}`` |
+| GET, DELETE | ``workflows/<engine>/<name>`` | summary, graph and folded status / delete |
+| GET | ``workflows/<engine>/<name>/details`` | a step's inputs, outputs with previews, logs (``?path=&item=``) |
+| GET | ``workflows/<engine>/<name>/logs`` | log lines of a node (``?node=``) or of the whole run |
+| GET | ``workflows/<engine>/<name>/artifacts`` | one artifact's preview (``?path=&io=&name=&item=``) |
+| POST | ``workflows/<engine>/<name>/actions`` | ``{"action": stop/terminate/suspend/resume/retry/resubmit}`` |
+| GET | ``workflows/<engine>/<name>/events`` | the live stream (server-sent events, see ``stream.py``) |
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable
+
+import tornado.web
+from jupyter_server.base.handlers import APIHandler
+
+from ..errors import WorkflowError
+from ..graph.issues import GraphValidationError
+from .documents import DocumentError, dump, parse
+from .engines import ENGINES, Engines, EngineUnavailable, apply_settings, summary
+from .settings import ServerSettings, SettingsError
+
+logger = logging.getLogger(__name__)
+
+NAME_RE = r"[a-z0-9](?:[-a-z0-9.]{0,251}[a-z0-9])?"
+LOG_LINES = 2000
+ACTIONS = ("stop", "terminate", "suspend", "resume", "retry", "resubmit")
+
+
+class ApiError(tornado.web.HTTPError):
+    """An HTTP error whose ``message`` is shown to the user, with validation ``issues`` when there are some."""
+
+    def __init__(self, status: int, message: str, issues: list[dict] | None = None) -> None:
+        super().__init__(status, log_message=message.replace("%", "%%"))
+        self.message = message
+        self.issues = issues
+
+
+class DflowLabContext:
+    """What the handlers share: settings, engines, extra OP modules, and a thread pool for blocking calls."""
+
+    def __init__(self, settings: ServerSettings, engines: Engines, op_modules: list[str]) -> None:
+        self.settings = settings
+        self.engines = engines
+        self.op_modules = list(op_modules)
+        self.pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="dflow-lab")
+
+
+class BaseHandler(APIHandler):
+    """JSON in and out, user errors as 4xx with a clear message, blocking work off the event loop."""
+
+    ctx: DflowLabContext
+
+    def initialize(self, ctx: DflowLabContext) -> None:
+        self.ctx = ctx
+
+    def body(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.request.body or b"{}")
+        except ValueError as e:
+            raise ApiError(400, f"{self.request.path}: the request body is not JSON: {e}") from e
+        if not isinstance(data, dict):
+            raise ApiError(400, f"{self.request.path}: the request body must be a JSON object")
+        return data
+
+    def graph_of(self, data: dict[str, Any]) -> dict[str, Any]:
+        graph = data.get("graph")
+        if not isinstance(graph, dict):
+            raise ApiError(400, f"{self.request.path}: field 'graph' must be a graph document (a JSON object)")
+        return graph
+
+    async def blocking(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run ``fn(*args)`` in the extension's thread pool, turning user errors into 4xx answers."""
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self.ctx.pool, lambda: fn(*args))
+        except (tornado.web.HTTPError, ApiError):
+            raise
+        except GraphValidationError as e:
+            raise ApiError(400, self.ctx.settings.redact(str(e)), [i.to_dict() for i in e.issues]) from e
+        except (WorkflowError, DocumentError, SettingsError, ValueError, ImportError) as e:
+            raise ApiError(400, self.ctx.settings.redact(str(e))) from e
+        except EngineUnavailable as e:
+            raise ApiError(503, self.ctx.settings.redact(str(e))) from e
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, ApiError):
+            message = exc.message
+        elif isinstance(exc, tornado.web.HTTPError) and exc.log_message:
+            message = exc.log_message % exc.args if exc.args else exc.log_message
+        else:
+            message = self._reason or "internal error"
+            if exc is not None:
+                message = f"{type(exc).__name__}: {exc}"
+        body: dict[str, Any] = {"message": self.ctx.settings.redact(str(message)), "status": status_code}
+        if isinstance(exc, ApiError) and exc.issues is not None:
+            body["issues"] = exc.issues
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(body))
+
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        if isinstance(value, tornado.web.HTTPError):  # a user error: one line, no traceback
+            logger.info("dflow-lab: %s %s -> %s", self.request.method, self.request.path, value.status_code)
+        else:
+            logger.error("dflow-lab: %s %s failed: %s", self.request.method, self.request.path,
+                         self.ctx.settings.redact(f"{typ.__name__}: {value}"))
+
+    def backend(self, engine: str) -> Any:
+        if engine not in ENGINES:
+            raise ApiError(404, f"unknown engine {engine!r}: use one of {list(ENGINES)}")
+        try:
+            return self.ctx.engines.backend(engine)
+        except EngineUnavailable as e:
+            raise ApiError(503, self.ctx.settings.redact(str(e))) from e
+
+    async def workflow_object(self, engine: str, name: str) -> dict[str, Any]:
+        backend = self.backend(engine)
+        try:
+            return await self.blocking(backend.get, name)
+        except ApiError as e:
+            if e.status_code == 400:  # the backends' error for an unknown name
+                raise ApiError(404, e.message) from e
+            raise
+
+
+# -- settings, graphs, documents, palette ------------------------------------------------------------
+
+class SettingsHandler(BaseHandler):
+    @tornado.web.authenticated
+    def get(self) -> None:
+        self.finish(self.ctx.settings.public())
+
+    @tornado.web.authenticated
+    def put(self) -> None:
+        try:
+            self.ctx.settings.update(self.body())
+        except SettingsError as e:
+            raise ApiError(400, str(e)) from e
+        apply_settings(self.ctx.settings)
+        self.finish(self.ctx.settings.public())
+
+
+def _validate(graph: dict[str, Any]) -> list[dict[str, Any]]:
+    from ..graph.validate import validate
+
+    return [issue.to_dict() for issue in validate(graph)]
+
+
+class ValidateHandler(BaseHandler):
+    @tornado.web.authenticated
+    async def post(self) -> None:
+        graph = self.graph_of(self.body())
+        self.finish({"issues": await self.blocking(_validate, graph)})
+
+
+def _code(graph: dict[str, Any]) -> dict[str, str]:
+    try:
+        from ..code_gen import gen_code
+    except ImportError as e:
+        raise EngineUnavailable(f"code generation (dflow_lab.code_gen) is not available: {e}") from e
+    issues = _validate(graph)
+    if issues:
+        raise GraphValidationError([_issue(i) for i in issues], workflow=str(graph.get("name")))
+    name = re.sub(r"\W", "_", str(graph.get("name") or "workflow"))
+    return {"code": gen_code(graph), "filename": f"{name}_workflow.py"}
+
+
+def _issue(d: dict[str, Any]) -> Any:
+    from ..graph.issues import Issue
+
+    return Issue(d["code"], d["message"], d.get("template"), d.get("node"), d.get("port"), tuple(d.get("path") or ()))
+
+
+class CodeHandler(BaseHandler):
+    @tornado.web.authenticated
+    async def post(self) -> None:
+        graph = self.graph_of(self.body())
+        self.finish(await self.blocking(_code, graph))
+
+
+class ParseHandler(BaseHandler):
+    @tornado.web.authenticated
+    async def post(self) -> None:
+        data = self.body()
+        text = data.get("text")
+        if not isinstance(text, str):
+            raise ApiError(400, "documents/parse: field 'text' must be the file's text")
+        self.finish(await self.blocking(parse, text, str(data.get("path") or "<document>")))
+
+
+class DumpHandler(BaseHandler):
+    @tornado.web.authenticated
+    async def post(self) -> None:
+        data = self.body()
+        graph = self.graph_of(data)
+        text = await self.blocking(dump, graph, str(data.get("format") or "json"), str(data.get("path") or "<document>"))
+        self.finish({"text": text})
+
+
+class PaletteHandler(BaseHandler):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        from .palette import discover
+
+        extra = [m.strip() for m in self.get_query_arguments("module") if m.strip()]
+        modules = list(dict.fromkeys(self.ctx.op_modules + list(self.ctx.settings.get("opModules")) + extra))
+        self.finish(await self.blocking(discover, modules))
+
+
+# -- workflows ---------------------------------------------------------------------------------------
+
+def _submit(engines: Engines, engine: str, graph: dict[str, Any]) -> dict[str, Any]:
+    from ..workflow import Workflow
+
+    issues = _validate(graph)
+    if issues:
+        raise GraphValidationError([_issue(i) for i in issues], workflow=str(graph.get("name")))
+    manifest = Workflow.from_graph(graph).to_dict()
+    obj = engines.backend(engine).submit(manifest, wait=False)
+    engines.remember_graph(engine, obj["metadata"]["name"], graph)
+    return obj
+
+
+def _list(engines: Engines, which: list[str]) -> dict[str, Any]:
+    rows: list[dict[str, Any]] = []
+    errors: dict[str, str] = {}
+    for engine in which:
+        try:
+            objs = engines.backend(engine).list()
+        except Exception as e:  # one engine down must not hide the other's workflows
+            errors[engine] = engines.settings.redact(f"{type(e).__name__}: {e}")
+            continue
+        rows.extend(summary(obj, engine) for obj in objs)
+    rows.sort(key=lambda r: r.get("created") or r.get("startedAt") or "", reverse=True)
+    return {"workflows": rows, "errors": errors}
+
+
+class WorkflowsHandler(BaseHandler):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        engine = self.get_query_argument("engine", "")
+        which = [engine] if engine else self.ctx.engines.configured()
+        for e in which:
+            if e not in ENGINES:
+                raise ApiError(400, f"unknown engine {e!r}: use one of {list(ENGINES)}")
+        self.finish(await self.blocking(_list, self.ctx.engines, which))
+
+    @tornado.web.authenticated
+    async def post(self) -> None:
+        data = self.body()
+        graph = self.graph_of(data)
+        engine = str(data.get("engine") or "local")
+        self.backend(engine)  # 404/503 before any work
+        obj = await self.blocking(_submit, self.ctx.engines, engine, graph)
+        self.set_status(201)
+        self.finish({"name": obj["metadata"]["name"], "engine": engine, "workflow": summary(obj, engine)})
+
+
+def _run_view(backend: Any, name: str) -> Any:
+    """A ``LiveRun`` of ``name`` filled with every event so far (not following)."""
+    from ..widgets.live import LiveRun
+
+    run = LiveRun(backend, name, lambda _msg: None, lambda _state: None)
+    run.apply(backend.events(name, after=0, timeout=0))
+    return run
+
+
+def _workflow(engines: Engines, engine: str, name: str) -> dict[str, Any]:
+    from ..widgets.status import fold_status
+    from ..workflow import Workflow
+
+    obj = engines.backend(engine).get(name)
+    nodes = (obj.get("status") or {}).get("nodes") or {}
+    graph, graph_error = engines.graph_of(engine, name), None
+    if graph is None:  # submitted elsewhere: the graph of its manifest
+        try:
+            graph = Workflow.from_dict(obj).to_graph()
+        except Exception as e:  # a manifest the model cannot draw: its status still shows
+            graph_error = f"{type(e).__name__}: {e}"
+    status = {path: {k: v for k, v in entry.items() if k != "ids"}
+              for path, entry in fold_status(nodes.values(), name).items()}
+    return {"workflow": summary(obj, engine), "graph": graph, "graph_error": graph_error, "status": status}
+
+
+class WorkflowHandler(BaseHandler):
+    @tornado.web.authenticated
+    async def get(self, engine: str, name: str) -> None:
+        await self.workflow_object(engine, name)  # 404 for an unknown name
+        self.finish(await self.blocking(_workflow, self.ctx.engines, engine, name))
+
+    @tornado.web.authenticated
+    async def delete(self, engine: str, name: str) -> None:
+        await self.workflow_object(engine, name)
+        await self.blocking(self.backend(engine).delete, name)
+        self.set_status(204)
+        self.finish()
+
+
+def _details(backend: Any, name: str, path: str, item: int | None) -> dict[str, Any]:
+    return _run_view(backend, name).details(path, item)
+
+
+def _int_arg(handler: BaseHandler, key: str) -> int | None:
+    raw = handler.get_query_argument(key, "")
+    if raw == "":
+        return None
+    try:
+        return int(raw)
+    except ValueError as e:
+        raise ApiError(400, f"query argument {key!r} must be an integer, not {raw!r}") from e
+
+
+class DetailsHandler(BaseHandler):
+    @tornado.web.authenticated
+    async def get(self, engine: str, name: str) -> None:
+        path = self.get_query_argument("path", "")
+        if not path:
+            raise ApiError(400, f"workflow {name!r}: query argument 'path' (the step's canvas path) is required")
+        await self.workflow_object(engine, name)
+        self.finish(await self.blocking(_details, self.backend(engine), name, path, _int_arg(self, "item")))
+
+
+class ArtifactHandler(BaseHandler):
+    @tornado.web.authenticated
+    async def get(self, engine: str, name: str) -> None:
+        path = self.get_query_argument("path", "")
+        art = self.get_query_argument("name", "")
+        io = self.get_query_argument("io", "outputs")
+        if not path or not art or io not in ("inputs", "outputs"):
+            raise ApiError(400, f"workflow {name!r}: artifacts needs ?path=<step>&name=<artifact>&io=inputs|outputs")
+        await self.workflow_object(engine, name)
+        details = await self.blocking(_details, self.backend(engine), name, path, _int_arg(self, "item"))
+        if details.get("error"):
+            raise ApiError(404, f"workflow {name!r}, step {path!r}: {details['error']}")
+        found = next((p for p in details.get(io, []) if p.get("kind") == "artifact" and p.get("name") == art), None)
+        if found is None:
+            raise ApiError(404, f"workflow {name!r}, step {path!r}: no {io[:-1]} artifact {art!r}")
+        self.finish({"name": art, "step": path, "io": io, "preview": found.get("preview")})
+
+
+def _logs(backend: Any, name: str, node: str | None) -> dict[str, Any]:
+    lines = list(backend.logs(name, node or None))
+    return {"lines": lines[-LOG_LINES:], "truncated": len(lines) > LOG_LINES}
+
+
+class LogsHandler(BaseHandler):
+    @tornado.web.authenticated
+    async def get(self, engine: str, name: str) -> None:
+        await self.workflow_object(engine, name)
+        node = self.get_query_argument("node", "") or None
+        self.finish(await self.blocking(_logs, self.backend(engine), name, node))
+
+
+def _act(backend: Any, name: str, action: str, node_ids: list[str] | None) -> dict[str, Any]:
+    if action == "retry":
+        backend.retry(name, node_ids=node_ids)
+        return {"name": name}
+    if action == "resubmit":
+        return {"name": backend.resubmit(name)["metadata"]["name"]}
+    getattr(backend, action)(name)
+    return {"name": name}
+
+
+class ActionHandler(BaseHandler):
+    @tornado.web.authenticated
+    async def post(self, engine: str, name: str) -> None:
+        data = self.body()
+        action = data.get("action")
+        if action not in ACTIONS:
+            raise ApiError(400, f"workflow {name!r}: field 'action' must be one of {list(ACTIONS)}, not {action!r}")
+        node_ids = data.get("node_ids")
+        if node_ids is not None and not (isinstance(node_ids, list) and all(isinstance(i, str) for i in node_ids)):
+            raise ApiError(400, f"workflow {name!r}: field 'node_ids' must be a list of node ids")
+        await self.workflow_object(engine, name)
+        result = await self.blocking(_act, self.backend(engine), name, action, node_ids)
+        self.finish({"engine": engine, **result})

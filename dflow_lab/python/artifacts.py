@@ -160,13 +160,14 @@ def write_output_artifact(name: str, value: Any, sign: Artifact, out_dir: str, i
         if path is None:
             path_list.append({"dflow_list_item": None, "order": order})
             continue
-        if not os.path.exists(str(path)):
+        source = os.path.join(cwd, os.fspath(path))
+        if not os.path.exists(source):
             raise FileNotFoundError(
-                f"{where}: path {str(path)!r} does not exist (relative paths are taken from the "
+                f"{where}: path {os.fspath(path)!r} does not exist (relative paths are taken from the "
                 f"step's working directory {cwd})"
             )
-        rel = _relative_target(os.path.join(cwd, str(path)), inputs_root, cwd)
-        copy_file(os.path.join(cwd, str(path)), os.path.join(out_dir, rel))
+        rel = _relative_target(source, inputs_root, cwd)
+        copy_file(source, os.path.join(out_dir, rel))
         path_list.append({"dflow_list_item": rel, "order": order})
     write_catalog(out_dir, path_list)
     return path_list

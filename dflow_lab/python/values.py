@@ -98,7 +98,13 @@ def decode_value(text: str, type: Any, where: str) -> Any:
         raise ValueDecodeError(
             f"{where}: expected {describe_type(type)}, got text {text[:80]!r} that is not JSON"
         ) from None
-    return shape_value(value, type)
+    value = shape_value(value, type)
+    if not isinstance(value, str) and _accepts_str(type) and type is not Any:
+        from .typecheck import _mismatch
+
+        if _mismatch(value, type) is not None:  # "123" given to an Optional[str]: the text itself
+            return shape_value(text, type)
+    return value
 
 
 def _accepts_str(t: Any) -> bool:

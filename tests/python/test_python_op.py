@@ -239,3 +239,10 @@ def test_storage_keys_and_links_from_the_argo_template(monkeypatch):
     monkeypatch.delenv("ARGO_TEMPLATE")
     with pytest.raises(RuntimeError, match=r"\$ARGO_TEMPLATE is not set"):
         op.get_input_artifact_storage_key("inp")
+
+
+def test_text_that_looks_like_json_stays_text_for_optional_str():
+    assert decode_value("123", Optional[str], "v") == "123"
+    assert decode_value("null", Optional[str], "v") is None
+    assert decode_value('"quoted"', Optional[str], "v") == "quoted"
+    assert decode_value("123", Any, "v") == 123  # untyped: JSON first, as dflow

@@ -1,0 +1,101 @@
+"""Input artifacts as the OP receives them, and output artifacts as the runtime lays them out."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Dict, List, Set
+
+import pytest
+
+from dflow_lab.python import Artifact, NestedDict
+from dflow_lab.python.artifacts import ArtifactPosixPath, read_input_artifact, write_output_artifact
+
+
+def _catalog(d: Path) -> dict:
+    items = [i for f in (d / ".dflow").iterdir() for i in json.loads(f.read_text())["path_list"]]
+    return {json.dumps(i["order"]): i["dflow_list_item"] for i in items}
+
+
+def _art(tmp_path: Path, items: list, files: dict) -> Path:
+    d = tmp_path / "art"
+    for rel, text in files.items():
+        (d / rel).parent.mkdir(parents=True, exist_ok=True)
+        (d / rel).write_text(text)
+    (d / ".dflow").mkdir(parents=True)
+    (d / ".dflow/c").write_text(json.dumps({"path_list": items}))
+    return d
+
+
+def test_inputs_per_type(tmp_path):
+    d = _art(tmp_path, [{"dflow_list_item": "a/x", "order": "a.x"}, {"dflow_list_item": "b", "order": "b.0"}],
+             {"a/x": "1", "b": "2"})
+    nested = read_input_artifact(str(d), Artifact(NestedDict[Path]), "w")
+    assert nested == {"a": {"x": d / "a/x"}, "b": [d / "b"]}
+    assert nested.art_root == str(d)
+    flat = read_input_artifact(str(d), Artifact(List[str]), "w")
+    assert sorted(flat) == [str(d / "a/x"), str(d / "b")]
+    assert read_input_artifact(str(d), Artifact(Path), "w") == d  # several files: the directory
+    assert read_input_artifact(str(tmp_path / "absent"), Artifact(Path), "w") is None
+
+
+def test_single_file_and_sub_path(tmp_path):
+    d = _art(tmp_path, [{"dflow_list_item": "only.txt", "order": 0}], {"only.txt": "x"})
+    p = read_input_artifact(str(d), Artifact(Path), "w")
+    assert p == d / "only.txt" and isinstance(p, ArtifactPosixPath)
+    assert read_input_artifact(str(d), Artifact(Path, sub_path=False), "w") == d
+    assert read_input_artifact(str(d), Artifact(Set[Path]), "w") == {d / "only.txt"}
+
+
+def test_output_layout_rules(tmp_path, monkeypatch):
+    cwd = tmp_path / "work"
+    inputs = tmp_path / "root/tmp/inputs/artifacts"
+    (inputs / "src/deep").mkdir(parents=True)
+    (inputs / "src/deep/in.txt").write_text("from an input")
+    (cwd / "sub").mkdir(parents=True)
+    (cwd / "sub/local.txt").write_text("local")
+    outside = tmp_path / "elsewhere.txt"
+    outside.write_text("abs")
+    monkeypatch.chdir(cwd)
+    out = tmp_path / "out"
+    items = write_output_artifact("o", [Path("sub/local.txt"), inputs / "src/deep/in.txt", outside, None],
+                                  Artifact(List[Path]), str(out), str(inputs), str(cwd), "w")
+    assert [i["dflow_list_item"] for i in items] == [
+        "sub/local.txt", "deep/in.txt", str(outside).lstrip("/"), None]
+    assert (out / "sub/local.txt").read_text() == "local"
+    assert (out / "deep/in.txt").read_text() == "from an input"
+    assert (out / str(outside).lstrip("/")).read_text() == "abs"
+    assert _catalog(out) == {"0": "sub/local.txt", "1": "deep/in.txt", "2": str(outside).lstrip("/"), "3": None}
+
+
+def test_output_dicts_and_sets(tmp_path):
+    (tmp_path / "a.txt").write_text("a")
+    (tmp_path / "b.txt").write_text("b")
+    out = tmp_path / "out"
+    write_output_artifact("o", {"x": "a.txt", "y": "b.txt"}, Artifact(Dict[str, str]), str(out), "/nowhere",
+                          str(tmp_path), "w")
+    assert _catalog(out) == {'"x"': "a.txt", '"y"': "b.txt"}
+    out2 = tmp_path / "out2"
+    write_output_artifact("o", {"b.txt", "a.txt"}, Artifact(Set[str]), str(out2), "/nowhere", str(tmp_path), "w")
+    assert _catalog(out2) == {"0": "a.txt", "1": "b.txt"}  # a set is written in sorted order
+
+
+def test_missing_output_path_is_an_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="OP 'X' output 'o': path 'nope.txt' does not exist"):
+        write_output_artifact("o", Path("nope.txt"), Artifact(Path), str(tmp_path / "out"), "/nowhere",
+                              str(tmp_path), "OP 'X' output 'o'")
+
+
+def test_sliced_output_orders(tmp_path):
+    (tmp_path / "r.txt").write_text("r")
+    out = tmp_path / "out"
+    write_output_artifact("o", Path("r.txt"), Artifact(Path), str(out), "/nowhere", str(tmp_path), "w", slices=4)
+    assert _catalog(out) == {"4": "r.txt"}
+
+
+def test_hdf5_is_reported_as_unsupported(tmp_path):
+    from dflow_lab.python import HDF5Datasets
+
+    (tmp_path / "a").mkdir()
+    with pytest.raises(NotImplementedError, match="w: HDF5Datasets artifacts are not supported"):
+        read_input_artifact(str(tmp_path / "a"), Artifact(HDF5Datasets), "w")

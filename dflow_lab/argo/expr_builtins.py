@@ -148,14 +148,22 @@ def _split_after(s: Any, sep: Any, n: Any = -1) -> list:
     return go_split(want_str("splitAfter", s), want_str("splitAfter", sep), want_int("splitAfter", n), after=True)
 
 
-def _replace(s: Any, old: Any, new: Any) -> str:
-    s, old, new = want_str("replace", s), want_str("replace", old), want_str("replace", new)
+def go_replace(s: str, old: str, new: str, n: int = -1) -> str:
+    """Go's ``strings.Replace`` (all when ``n`` < 0), with the evaluator's size limit."""
     if old == "":
-        out = new + new.join(s) + new if s else new
+        pieces = list(s)
+        limit = len(pieces) + 1 if n < 0 else min(n, len(pieces) + 1)
+        out = "".join(new + p if i < limit else p for i, p in enumerate(pieces))
+        out += new if limit > len(pieces) else ""
     else:
-        out = s.replace(old, new)
+        out = s.replace(old, new, n)
     check_string(len(out), "replace")
     return out
+
+
+def _replace(s: Any, old: Any, new: Any, n: Any = -1) -> str:
+    return go_replace(want_str("replace", s), want_str("replace", old), want_str("replace", new),
+                      want_int("replace", n))
 
 
 def go_repeat(s: str, n: int) -> str:
@@ -167,7 +175,12 @@ def go_repeat(s: str, n: int) -> str:
 
 
 def _repeat(s: Any, n: Any) -> str:
-    return go_repeat(want_str("repeat", s), want_int("repeat", n))
+    n = want_int("repeat", n)
+    if n < 0:
+        raise EvalFailure(f"invalid argument for repeat (expected positive integer, got {n})")
+    if n > 1_000_000:
+        raise EvalFailure("memory budget exceeded")
+    return go_repeat(want_str("repeat", s), n)
 
 
 def _join(items: Any, sep: Any = "") -> str:
@@ -187,33 +200,41 @@ def _last_index_of(s: Any, sub: Any) -> int:
     return want_str("lastIndexOf", s).encode().rfind(want_str("lastIndexOf", sub).encode())
 
 
-def _numbers(name: str, args: tuple) -> list:
-    values = list(args[0]) if len(args) == 1 and isinstance(args[0], list) else list(args)
-    if not values:
-        raise EvalFailure(f"not enough arguments to call {name}")
-    for v in values:
-        if not is_number(v):
+def _numbers(name: str, args: tuple | list, depth: int = 0) -> list:
+    """The numbers of the arguments, arrays flattened (as expr's aggregate builtins read them)."""
+    if depth > 100:
+        raise EvalFailure(f"{name}: arrays nest too deeply")
+    values: list = []
+    for v in args:
+        if isinstance(v, list):
+            values.extend(_numbers(name, v, depth + 1))
+        elif is_number(v):
+            values.append(v)
+        else:
             raise EvalFailure(f"invalid argument for {name} (type {go_type(v)})")
     return values
 
 
-def _max(*args: Any) -> Any:
-    return max(_numbers("max", args))
-
-
-def _min(*args: Any) -> Any:
-    return min(_numbers("min", args))
+def _min_max(name: str, pick: Callable[..., Any]) -> Callable[..., Any]:
+    def op(*args: Any) -> Any:
+        if len(args) == 1 and not isinstance(args[0], list) and not is_number(args[0]):
+            return args[0]
+        values = _numbers(name, args)
+        return pick(values) if values else None
+    return op
 
 
 def _mean(*args: Any) -> float:
     values = _numbers("mean", args)
-    return sum(map(float, values)) / len(values)
+    return math.fsum(map(float, values)) / len(values) if values else 0.0
 
 
 def _median(*args: Any) -> float:
-    values = sorted(_numbers("median", args))
+    values = sorted(map(float, _numbers("median", args)))
     mid = len(values) // 2
-    return float(values[mid]) if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+    if not values:
+        return 0.0
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
 
 
 def _to_base64(s: Any) -> str:
@@ -227,38 +248,41 @@ def _from_base64(s: Any) -> str:
         raise EvalFailure("illegal base64 data") from None
 
 
+def _get(v: Any, key: Any) -> Any:
+    """expr's ``get``: like indexing, but nil instead of an error."""
+    if isinstance(v, dict):
+        return v.get(key) if isinstance(key, str) else None
+    if isinstance(v, (list, str)) and is_number(key) and not isinstance(key, bool):
+        seq = v.encode() if isinstance(v, str) else v
+        i = to_int(key)
+        i = i + len(seq) if i < 0 else i
+        return seq[i] if 0 <= i < len(seq) else None
+    return None
+
+
 def _first(v: Any) -> Any:
-    return want_list("first", v)[0] if v else None
+    return _get(v, 0)
 
 
 def _last(v: Any) -> Any:
-    return want_list("last", v)[-1] if v else None
-
-
-def _get(v: Any, key: Any) -> Any:
-    if isinstance(v, dict):
-        return v.get(key) if isinstance(key, str) else None
-    if isinstance(v, list) and type(key) is int:
-        i = key + len(v) if key < 0 else key
-        return v[i] if 0 <= i < len(v) else None
-    return None
+    return _get(v, -1)
 
 
 def _keys(v: Any) -> list:
     if not isinstance(v, dict):
-        raise EvalFailure(f"invalid argument for keys (type {go_type(v)})")
+        raise EvalFailure(f"cannot get keys from {go_type(v)}")
     return list(v)
 
 
 def _values(v: Any) -> list:
     if not isinstance(v, dict):
-        raise EvalFailure(f"invalid argument for values (type {go_type(v)})")
+        raise EvalFailure(f"cannot get values from {go_type(v)}")
     return list(v.values())
 
 
 def _to_pairs(v: Any) -> list:
     if not isinstance(v, dict):
-        raise EvalFailure(f"invalid argument for toPairs (type {go_type(v)})")
+        raise EvalFailure(f"cannot transform {go_type(v)} to pairs")
     return [[k, x] for k, x in v.items()]
 
 
@@ -388,15 +412,15 @@ BUILTINS: dict[str, tuple[Callable[..., Any], int, int]] = {
     "lower": (lambda s: want_str("lower", s).lower(), 1, 1),
     "split": (_split, 2, 3),
     "splitAfter": (_split_after, 2, 3),
-    "replace": (_replace, 3, 3),
+    "replace": (_replace, 3, 4),
     "repeat": (_repeat, 2, 2),
     "join": (_join, 1, 2),
     "indexOf": (_index_of, 2, 2),
     "lastIndexOf": (_last_index_of, 2, 2),
     "hasPrefix": (_has_prefix, 2, 2),
     "hasSuffix": (_has_suffix, 2, 2),
-    "max": (_max, 1, -1),
-    "min": (_min, 1, -1),
+    "max": (_min_max("max", max), 1, -1),
+    "min": (_min_max("min", min), 1, -1),
     "mean": (_mean, 1, -1),
     "median": (_median, 1, -1),
     "toJSON": (_to_json, 1, 1),

@@ -19,7 +19,7 @@ import re
 import zlib
 from typing import Any, Callable
 
-from dflow_lab.argo.expr_builtins import from_json, go_repeat, go_split, to_float, to_int
+from dflow_lab.argo.expr_builtins import from_json, go_repeat, go_replace, go_split, to_float, to_int
 from dflow_lab.argo.expr_errors import EvalFailure, check_items, check_string
 from dflow_lab.argo.expr_gofmt import go_deep_equal, go_json, go_sprint, go_type, is_number, wrap_int
 from dflow_lab.argo.expr_jsonpath import query as jsonpath_query
@@ -479,7 +479,7 @@ def _sprig_functions() -> dict[str, Callable[..., Any]]:
     add("cat", "*any")(lambda *xs: " ".join(go_sprint(x) for x in xs if x is not None))
     f["indent"] = gofunc("indent", "int", "str")(_limited("indent", _indent))
     f["nindent"] = gofunc("nindent", "int", "str")(_limited("nindent", lambda n, v: "\n" + _indent(n, v)))
-    add("replace", "str", "str", "str")(lambda old, new, src: _replace(old, new, src))
+    add("replace", "str", "str", "str")(lambda old, new, src: go_replace(src, old, new))
     add("plural", "str", "str", "int")(lambda one, many, n: one if n == 1 else many)
     add("split", "str", "str")(_split_map)
     add("splitn", "str", "int", "str")(lambda sep, n, orig: _split_map(sep, orig, n))
@@ -580,12 +580,6 @@ def _atoi(s: str) -> int:
         return 0
     n = int(s)
     return n if -(1 << 63) <= n < (1 << 63) else 0
-
-
-def _replace(old: str, new: str, src: str) -> str:
-    out = src.replace(old, new) if old else new + new.join(src) + new if src else new
-    check_string(len(out), "replace")
-    return out
 
 
 def _join(sep: str, v: Any) -> str:

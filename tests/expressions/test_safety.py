@@ -92,7 +92,8 @@ def test_a_when_with_a_quote_from_a_value_is_an_error_not_code() -> None:
     "expr, cause",
     [
         (f"1..{MAX_ITEMS + 10}", "range would produce"),
-        (f"repeat('ab', {MAX_STRING})", "repeat would produce a string"),
+        ("repeat('ab', 1000001)", "memory budget exceeded"),
+        (f"repeat('{'x' * 100}', 1000000)", "repeat would produce a string"),
         (f"sprig.repeat({MAX_STRING}, 'ab')", "repeat would produce a string"),
         (f"sprig.untilStep(0, {MAX_ITEMS * 10}, 1)", "untilStep would produce"),
         (f"sprig.until({MAX_ITEMS + 1})", "untilStep would produce"),

@@ -78,22 +78,44 @@ def _base_type(sign_type: Any, where: str) -> Any:
     return sign_type
 
 
-def read_input_artifact(art_path: str, sign: Artifact, where: str) -> Any:
-    """The value an OP receives for the input artifact at ``art_path`` (``None`` when absent)."""
+def _slice_path_object(po: Any, slices: Any, where: str) -> Any:
+    """The part of an assembled path object a sliced step takes: an index, a dotted key, or a list."""
+    if isinstance(slices, list):
+        return [_slice_path_object(po, s, where) for s in slices]
+    try:
+        if isinstance(slices, int):
+            return po[slices]
+        node = po
+        for field in str(slices).split("."):
+            node = node[int(field)] if isinstance(node, list) else node[field]
+        return node
+    except (IndexError, KeyError, TypeError, ValueError):
+        raise IndexError(f"{where}: the artifact has no slice {slices!r}") from None
+
+
+def read_input_artifact(art_path: str, sign: Artifact, where: str, slices: Any = None) -> Any:
+    """The value an OP receives for the input artifact at ``art_path`` (``None`` when absent);
+    ``slices`` selects the part a sliced step takes before it is shaped to ``sign.type``."""
     if not os.path.exists(art_path):
         return None
     t = _base_type(sign.type, where)
-    po = assemble_path_object(art_path)
+    po: Any = assemble_path_object(art_path)
+    if slices is not None:
+        po = _slice_path_object(po, slices, where)
     value: Any
     if t in (str, Path):
-        if isinstance(po, list) and len(po) == 1 and po[0] is not None and sign.sub_path:
+        if isinstance(po, str):
+            value = po
+        elif isinstance(po, list) and len(po) == 1 and isinstance(po[0], str) and sign.sub_path:
             value = po[0]
         else:
             value = art_path
         value = Path(value) if t is Path else value
     elif t in (List[str], List[Path], Set[str], Set[Path]):
-        if not po:
-            items: List[Any] = [art_path]
+        if isinstance(po, str):
+            items: List[Any] = [po]
+        elif not po:
+            items = [art_path]
         elif isinstance(po, list) and all(p is None or isinstance(p, str) for p in po):
             items = po
         else:
@@ -104,6 +126,8 @@ def read_input_artifact(art_path: str, sign: Artifact, where: str) -> Any:
     elif t in (Dict[str, str], NestedDict[str], Dict[str, Path], NestedDict[Path]):
         if isinstance(po, list):
             po = {str(i): p for i, p in enumerate(po)} if po else {}
+        elif isinstance(po, str):
+            po = {"0": po}
         value = _as_paths(po) if t in (Dict[str, Path], NestedDict[Path]) else po
     else:
         raise TypeError(f"{where}: unsupported artifact type {t!r}")

@@ -47,11 +47,9 @@ def read_inputs(
         where = f"OP {op_name!r} input {name!r}"
         if isinstance(sign, Artifact):
             path = os.path.join(tmp_root, "inputs", "artifacts", name)
-            value = read_input_artifact(path, sign, where)
+            value = read_input_artifact(path, sign, where, slices.get(name))
             if value is None and not sign.optional:
                 raise FileNotFoundError(f"{where}: the input artifact is missing (expected at {path})")
-            if name in slices and value is not None:
-                value = apply_slice(list(value), slices[name], where)
             op_in[name] = value
             continue
         t = sign.type if isinstance(sign, (Parameter, BigParameter)) else sign

@@ -307,6 +307,15 @@ class PythonOPTemplate(PythonScriptOPTemplate):
         if self.op is not None and func is None and vars(self.op):
             import jsonpickle
 
+            from ..op_template import Secret
+
+            for k, v in vars(self.op).items():
+                if isinstance(v, Secret):
+                    raise WorkflowValueError(
+                        f"attribute {k!r} is a Secret: the OP's attributes are written into the manifest; "
+                        "pass secrets to the step with envs={...: Secret(...)} instead",
+                        template=self.name, field="op_class")
+
             spec["state"] = jsonpickle.encode(vars(self.op), keys=True)
         return spec
 

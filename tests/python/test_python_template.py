@@ -178,3 +178,29 @@ def test_stacked_outputs_of_sliced_steps_are_merged_in_order(tmp_path):
     run = run_template(PythonOPTemplate(s.square_each), tmp_path, params={"values": stacked})
     assert run.rc == 0
     assert run.out_param("dflow_output_0") == "[16, 81]"
+
+
+def test_sliced_input_artifact_gives_each_step_its_file(tmp_path):
+    from pyop_harness import run_template
+
+    data = tmp_path / "data"
+    data.mkdir()
+    for i, text in enumerate(["zero", "one", "two"]):
+        (data / f"f{i}.txt").write_text(text)
+    (data / ".dflow").mkdir()
+    (data / ".dflow/c").write_text(json.dumps({"path_list": [
+        {"dflow_list_item": f"f{i}.txt", "order": i} for i in range(3)]}))
+    t = PythonOPTemplate(s.listing, slices=Slices(input_artifact=["files"]))
+    run = run_template(t, tmp_path, artifacts={"files": data}, params={"dflow_var_0": 1})
+    assert run.rc == 0
+    assert json.loads(run.out_param("paths")) == ["files/f1.txt"]
+
+
+def test_op_state_with_a_secret_is_refused():
+    from dflow_lab.op_template import Secret
+
+    op = s.Scaled(factor=2)
+    op.token = Secret("hunter2")
+    with pytest.raises(WorkflowValueError, match="attribute 'token' is a Secret") as e:
+        PythonOPTemplate(op)
+    assert "hunter2" not in str(e.value)

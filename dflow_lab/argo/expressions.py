@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Any, Iterator, Mapping
 
 from dflow_lab.argo.expr_errors import Budget, EvalFailure, ExpressionError, UnresolvedVariableError
-from dflow_lab.argo.expr_gofmt import go_json
+from dflow_lab.argo.expr_gofmt import go_json, go_sprint
 from dflow_lab.argo.expr_govaluate import compile_when, run_when
 from dflow_lab.argo.expr_interp import BUILTIN_NAMES, Interpreter
 from dflow_lab.argo.expr_lexer import lex
@@ -35,6 +35,7 @@ __all__ = [
     "tags_in",
     "nest_variables",
     "expression_references",
+    "go_string",
 ]
 
 _FUNCTIONS: dict[str, Any] = argo_functions()
@@ -118,6 +119,12 @@ def _split_tags(text: str) -> Iterator[tuple[str, str | None]]:
         pos = end + 2
     if pos < len(text):
         yield text[pos:], None
+
+
+def go_string(value: Any) -> str:
+    """A value as Go's ``fmt.Sprint`` prints it (``[1 2]``, ``map[a:1]``, ``1e+06``): the text Argo stores for
+    an output parameter's ``valueFrom.expression`` result."""
+    return go_sprint(value)
 
 
 def _format_result(value: Any) -> str:

@@ -8,7 +8,9 @@ from dflow_lab.argo import expressions
 from dflow_lab.argo.expressions import (
     ExpressionError,
     UnresolvedVariableError,
+    eval_expr,
     expression_references,
+    go_string,
     nest_variables,
     render_template,
     tags_in,
@@ -135,3 +137,11 @@ def test_each_distinct_expression_is_parsed_once() -> None:
     for _ in range(20):
         expressions.eval_when("heads == heads")
     assert expressions._when_program.cache_info().misses == 1
+
+
+def test_go_string_prints_values_as_go_does() -> None:
+    assert go_string(eval_expr("[1, 'a', 2.5]", {})) == "[1 a 2.5]"
+    assert go_string(eval_expr("{b: true, a: nil}", {})) == "map[a:<nil> b:true]"
+    assert go_string(eval_expr("asFloat('3')", {})) == "3"
+    assert go_string(1e6) == "1e+06"
+    assert go_string("text") == "text"

@@ -431,7 +431,7 @@ class _SuperExport:
                 stage += bool(kept)
         else:
             nodes = [self.node(s, None) for s in t.tasks if id(s) not in self.checks]
-        self.template_outputs()
+        self.template_outputs(outs)
         out["nodes"] = nodes
         out["edges"] = self.edges
         opts = _options(t, SUPER_OPTIONS, self.where)
@@ -548,19 +548,25 @@ class _SuperExport:
                 data_sources.add(dep.name)
         return extra
 
-    def template_outputs(self) -> None:
+    def template_outputs(self, outs: dict) -> None:
+        """Edges to ``@outputs`` for outputs taken from a step or an input; any other source stays text."""
+        from ..io import _strip_tag
+
         for kind, attr, edge_kind in (("parameters", "value_from_parameter", "parameter"),
                                       ("artifacts", "_from", "artifact")):
             for name, port in getattr(self.t.outputs, kind).items():
                 value = getattr(port, attr, None)
                 if value is None or name.startswith("dflow_"):
                     continue
-                src = self.source_of(value)
-                if src is None:
+                src = self.source_of(_strip_tag(value) if isinstance(value, str) else value)
+                if src is not None:
+                    self.edge(edge_kind, src, {"node": PSEUDO_OUTPUTS, "port": name})
+                elif isinstance(value, str):
+                    outs[kind][name].setdefault("options", {})[attr] = value
+                else:
                     raise WorkflowValueError(f"output {kind[:-1]} {name!r} takes its value from {value!r}, which "
                                              "is not a step of this template nor one of its inputs",
                                              **{**self.where, "field": name})
-                self.edge(edge_kind, src, {"node": PSEUDO_OUTPUTS, "port": name})
 
 
 def slices_dict(slices: Any, where: dict) -> dict[str, Any]:
@@ -601,9 +607,14 @@ def _collect(entry: Any) -> list:
 
 def template_entry(t: Any, names: dict[int, str], where: dict) -> dict[str, Any]:
     from ..dag import DAG
+    from ..op_template import MEMOIZE_MAX_AGE
     from ..steps import Steps
 
     where = {**where, "template": template_name(t, names)}
+    memo = {k for k, v, default in (("memoize configMap", getattr(t, "_memoize_configmap", "dflow"), "dflow"),
+                                    ("memoize maxAge", getattr(t, "memoize_max_age", MEMOIZE_MAX_AGE),
+                                     MEMOIZE_MAX_AGE)) if v != default}
+    _refuse("memoization cache settings", memo, where)
     if isinstance(t, (Steps, DAG)):
         return _SuperExport(t, names, where).run()
     if is_tagged(t) and not isinstance(t, _python_template_class() or ()):

@@ -365,14 +365,15 @@ class _TemplateCheck:
                     self.add("duplicate-input", f"output parameter {pname!r} has both an edge and a value",
                              node=PSEUDO_OUTPUTS, port=pname, path=("outputs", "parameters", pname))
                 continue
-            if not any(spec.get(k) is not None for k in ("value_from_expression", "value", "default")):
+            if not any(spec.get(k) is not None for k in ("value_from_expression", "value", "default")) \
+                    and _d(spec.get("options")).get("value_from_parameter") is None:
                 self.add("missing-input", f"output parameter {pname!r} of {self.name!r} has no source: connect "
                          "an edge to '@outputs' or give a value_from_expression/value", node=PSEUDO_OUTPUTS,
                          port=pname, path=("outputs", "parameters", pname))
         for aname, spec in _ports(self.tmpl, "outputs", "artifacts").items():
             spec = _d(spec)
             if (PSEUDO_OUTPUTS, aname) not in self.fed and spec.get("from_expression") is None \
-                    and not spec.get("optional"):
+                    and not spec.get("optional") and _d(spec.get("options")).get("_from") is None:
                 self.add("missing-input", f"output artifact {aname!r} of {self.name!r} has no source: connect an "
                          "edge to '@outputs'", node=PSEUDO_OUTPUTS, port=aname, path=("outputs", "artifacts", aname))
 

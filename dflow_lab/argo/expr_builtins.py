@@ -450,3 +450,6 @@ BUILTINS: dict[str, tuple[Callable[..., Any], int, int]] = {
     "bitshr": (_bits("bitshr", _shift_right), 2, 2),
     "bitushr": (_bits("bitushr", _ushift_right), 2, 2),
 }
+
+#: expr-lang builtins this evaluator does not provide: time of day, time zones and durations.
+UNSUPPORTED_BUILTINS = frozenset({"now", "date", "duration", "timezone"})

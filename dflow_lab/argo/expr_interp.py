@@ -10,13 +10,13 @@ from __future__ import annotations
 import math
 from typing import Any, Callable, Mapping
 
-from dflow_lab.argo.expr_builtins import BUILTINS, sort_key, to_int
+from dflow_lab.argo.expr_builtins import BUILTINS, UNSUPPORTED_BUILTINS, sort_key, to_int
 from dflow_lab.argo.expr_errors import Budget, EvalFailure, check_items, check_string
 from dflow_lab.argo.expr_gofmt import go_equal, go_sprint, go_type, is_number, wrap_int
 from dflow_lab.argo.expr_parser import PREDICATES, Node
 from dflow_lab.argo.expr_regex import regex_search
 
-BUILTIN_NAMES = frozenset(BUILTINS) | frozenset(PREDICATES)
+BUILTIN_NAMES = frozenset(BUILTINS) | frozenset(PREDICATES) | UNSUPPORTED_BUILTINS
 
 
 class _NilChain(Exception):
@@ -288,6 +288,8 @@ class Interpreter:
         name, args = node.a, node.b
         if name in PREDICATES:
             return self._predicate(name, args)
+        if name in UNSUPPORTED_BUILTINS:
+            raise EvalFailure(f"{name}() is not supported by dflow-lab's expression evaluator")
         fn, least, most = BUILTINS[name]
         if len(args) < least:
             raise EvalFailure(f"not enough arguments to call {name}")

@@ -617,7 +617,26 @@ def _to_decimal(v: Any) -> int:
     return wrap_int(int(text, 8))
 
 
-SPRIG: dict[str, Callable[..., Any]] = _sprig_functions()
+#: sprig functions this evaluator does not provide (time of day, randomness, keys, network…).
+SPRIG_UNSUPPORTED = frozenset({
+    "now", "date", "dateInZone", "date_in_zone", "dateModify", "date_modify", "mustDateModify", "ago", "toDate",
+    "mustToDate", "unixEpoch", "htmlDate", "htmlDateInZone", "durationRound", "randAlpha", "randAlphaNum",
+    "randAscii", "randNumeric", "randBytes", "randInt", "shuffle", "uuidv4", "genPrivateKey", "derivePassword",
+    "buildCustomCert", "genCA", "genCAWithKey", "genSelfSignedCert", "genSelfSignedCertWithKey", "genSignedCert",
+    "genSignedCertWithKey", "encryptAES", "decryptAES", "semver", "semverCompare", "getHostByName", "urlParse",
+    "urlJoin", "abbrev", "abbrevboth", "wrap", "wrapWith", "initials", "swapcase", "camelcase", "snakecase",
+    "kebabcase", "osBase", "osDir", "osClean", "osExt", "osIsAbs", "bcrypt", "htpasswd",
+})
+
+
+def _unsupported(name: str) -> Callable[..., Any]:
+    def call(*_args: Any) -> Any:
+        raise EvalFailure(f"sprig.{name} is not supported by dflow-lab's expression evaluator")
+    call.__name__ = name
+    return call
+
+
+SPRIG: dict[str, Callable[..., Any]] = {**{n: _unsupported(n) for n in SPRIG_UNSUPPORTED}, **_sprig_functions()}
 
 
 @gofunc("jsonpath", "str", "str")

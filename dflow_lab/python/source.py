@@ -177,10 +177,20 @@ class _Embedder:
         return "\n\n\n".join(parts) + "\n"
 
 
+def _namespace_of(obj: Any) -> Dict[str, Any]:
+    """The globals ``obj`` was defined with (an IPython shell's user namespace need not be
+    ``sys.modules["__main__"]``)."""
+    funcs = [obj] if inspect.isfunction(obj) else [
+        getattr(v, "__func__", v) for v in vars(obj).values() if inspect.isfunction(getattr(v, "__func__", v))]
+    for f in funcs:
+        return f.__globals__
+    module = sys.modules.get(obj.__module__)
+    return vars(module) if module is not None else {}
+
+
 def embed_source(obj: Any) -> str:
     """Self-contained source defining ``obj`` (a class or function of ``__main__``) under its name."""
-    module = sys.modules.get(obj.__module__)
-    namespace = vars(module) if module is not None else {}
+    namespace = _namespace_of(obj)
     embedder = _Embedder(namespace, obj.__name__)
     embedder.add_definition(obj.__name__, obj)
     return embedder.render()

@@ -154,3 +154,34 @@ def test_embedded_source_is_loaded_once_per_process(tmp_path):
     assert sys.modules[a.__module__] is not None  # registered, so its classes pickle
     with pytest.raises(NameError, match="does not define 'Nope'"):
         loader.load_source(source, "Nope")
+
+
+IPYTHON_SESSION = '''
+import json
+from IPython.core.interactiveshell import InteractiveShell
+
+shell = InteractiveShell.instance()
+cells = [
+    "from dflow_lab.python import OP, OPIO, OPIOSign, PythonOPTemplate\\nimport math\\nOFFSET = 100",
+    "def shift(v):\\n    return math.floor(v) + OFFSET",
+    "class Shift(OP):\\n    @classmethod\\n    def get_input_sign(cls):\\n        return OPIOSign({'v': float})\\n"
+    "    @classmethod\\n    def get_output_sign(cls):\\n        return OPIOSign({'r': int})\\n"
+    "    def execute(self, op_in):\\n        return OPIO(r=shift(op_in['v']))",
+    "@OP.function\\ndef twice(v: int) -> {'w': int}:\\n    return {'w': 2 * shift(v)}",
+    "out = {'shift': PythonOPTemplate(Shift).script, 'twice': PythonOPTemplate(twice).script}",
+]
+for cell in cells:
+    shell.run_cell(cell).raise_error()
+print(json.dumps(shell.user_ns["out"]))
+'''
+
+
+def test_ops_defined_in_an_ipython_shell_are_embedded(tmp_path):
+    pytest.importorskip("IPython")
+    out = _py(tmp_path, IPYTHON_SESSION, "ipython_session.py")
+    run = _run_script(tmp_path / "shift", out["shift"], ["2.5"])
+    assert run.returncode == 0, run.stderr
+    assert _out(tmp_path / "shift", "r") == "102"
+    run = _run_script(tmp_path / "twice", out["twice"], ["3"])
+    assert run.returncode == 0, run.stderr
+    assert _out(tmp_path / "twice", "w") == "206"

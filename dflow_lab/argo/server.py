@@ -38,6 +38,7 @@ __all__ = ["ArgoServer", "DEFAULT_PORT", "DEFAULT_MAX_BODY"]
 
 DEFAULT_PORT = 2746
 DEFAULT_MAX_BODY = 64 * 1024 * 1024
+_DRAIN_LIMIT = 64 * 1024 * 1024  # refused bodies up to this much over the limit are read and dropped
 _GRPC_CODES = {400: 3, 401: 16, 403: 7, 404: 5, 405: 12, 409: 6, 411: 3, 413: 8, 415: 3, 422: 3, 500: 13}
 _ACTIONS = ("retry", "resubmit", "stop", "terminate", "suspend", "resume")
 _SEGMENT = r"([^/]+)"
@@ -205,7 +206,7 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             raise ApiError(400, "Content-Length is not a number") from None
         if length > self.argo.max_body:
-            self.close_connection = True  # the body is not read
+            self._discard(length)
             raise ApiError(413, f"request body of {length} bytes is over the server's limit of "
                                 f"{self.argo.max_body} bytes")
         if length == 0:
@@ -222,6 +223,17 @@ class _Handler(BaseHTTPRequestHandler):
             raise ApiError(400, f"the request body must be a JSON object, not {type(body).__name__}")
         return body
 
+    def _discard(self, length: int) -> None:
+        """Skip a refused body so that the client reads the answer; a huge one closes the connection instead."""
+        if length > self.argo.max_body + _DRAIN_LIMIT:
+            self.close_connection = True
+            return
+        while length > 0:
+            chunk = self.rfile.read(min(length, 1 << 20))
+            if not chunk:
+                break
+            length -= len(chunk)
+
     def _authorized(self) -> bool:
         token = self.argo.token
         return token is None or check_bearer(self.headers.get("Authorization"), token)
@@ -235,8 +247,10 @@ class _Handler(BaseHTTPRequestHandler):
             path = unquote(raw_path)
             query = dict(parse_qsl(parts.query, keep_blank_values=True))
             if not self._authorized():
-                # the body is not read; drop the connection so that it is not parsed as a next request
-                if self.headers.get("Content-Length") not in (None, "0"):
+                # the body is not parsed; skip it so that it is not read as a next request
+                try:
+                    self._discard(int(self.headers.get("Content-Length") or 0))
+                except ValueError:
                     self.close_connection = True
                 raise ApiError(401, "unauthorized: send 'Authorization: Bearer <token>' (the token is in "
                                     "<workspace>/argo-server.token)")
@@ -261,6 +275,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_DELETE(self) -> None:  # noqa: N802
         self._dispatch("DELETE")
+
+    def do_PATCH(self) -> None:  # noqa: N802 - answered 405 where the path exists
+        self._dispatch("PATCH")
 
     # -- routes ------------------------------------------------------------------------------------
 

@@ -196,3 +196,18 @@ class Attempts(OP):
         if n < op_in["succeed_on"]:
             raise TransientError(f"attempt {n} failed")
         return OPIO(attempts=n)
+
+
+class WhoAmI(OP):
+    """Reports the step key and workflow name the runtime gives the OP."""
+
+    @classmethod
+    def get_input_sign(cls):
+        return OPIOSign({})
+
+    @classmethod
+    def get_output_sign(cls):
+        return OPIOSign({"key": str, "workflow": str})
+
+    def execute(self, op_in):
+        return OPIO(key=str(self.key), workflow=str(self.workflow_name))

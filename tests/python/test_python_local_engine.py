@@ -138,3 +138,15 @@ def test_sliced_steps_and_their_stacked_outputs(local):
     wf.submit()
     assert wf.query_status() == "Succeeded"
     assert _param(wf, "sq", "dflow_output_0") == [12 ** 2, 22 ** 2, 32 ** 2]  # slice order kept
+
+
+def test_op_knows_its_step_key_and_workflow(local):
+    wf = Workflow("pyops-who")
+    wf.add(Step("who", PythonOPTemplate(s.WhoAmI), key="the-key"))
+    wf.add(Step("anon", PythonOPTemplate(s.WhoAmI)))
+    wf.submit()
+    assert wf.query_status() == "Succeeded"
+    assert _param(wf, "the-key", "key") == "the-key"
+    assert _param(wf, "the-key", "workflow") == wf.id
+    anon = wf.query_step(name="anon")[0]
+    assert anon.outputs.parameters["key"].value == "None"

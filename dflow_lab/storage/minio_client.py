@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 from typing import Any, List
 
 import urllib3
@@ -153,10 +154,45 @@ class MinioClient(StorageClient):
         )
 
     def download(self, key: str, path: str) -> None:
-        """Download ``key`` to ``path`` (through a temporary file, renamed when complete)."""
-        parent = os.path.dirname(os.path.abspath(path))
-        os.makedirs(parent, exist_ok=True)
-        self._run(f"download of {key!r}", lambda: self.client.fget_object(self.bucket_name, key, path))
+        """Download ``key`` to ``path``: one GET into a temporary file, renamed when complete.
+
+        A retry after a dropped connection resumes where the file stopped (a ranged GET that
+        requires the same ETag); if the object changed meanwhile, it starts over.
+        """
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        part = f"{path}.part-{uuid.uuid4().hex[:8]}"
+        etag: list[str] = []
+
+        def attempt() -> None:
+            offset = os.path.getsize(part) if os.path.exists(part) else 0
+            if offset and not etag:  # no ETag to check a resumed range against: start over
+                os.remove(part)
+                offset = 0
+            headers = {"If-Match": etag[0]} if etag and offset else None
+            try:
+                resp = self.client.get_object(self.bucket_name, key, offset=offset, request_headers=headers)
+            except S3Error as exc:
+                if exc.code == "PreconditionFailed":  # changed since the first try: start over
+                    os.remove(part)
+                    etag.clear()
+                    raise ConnectionError(f"{key!r} changed during its download") from None
+                raise
+            try:
+                if not etag and resp.headers.get("ETag"):
+                    etag.append(resp.headers["ETag"])
+                with open(part, "ab") as out:
+                    for chunk in resp.stream(1 << 20):
+                        out.write(chunk)
+            finally:
+                resp.close()
+                resp.release_conn()
+
+        try:
+            self._run(f"download of {key!r}", attempt)
+            os.replace(part, path)
+        finally:
+            if os.path.exists(part):
+                os.remove(part)
 
     def list(self, prefix: str, recursive: bool = False) -> List[str]:
         """Object keys under ``prefix`` (with ``"<dir>/"`` entries unless ``recursive``)."""

@@ -2,74 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
+from s3server import MotoServer, free_port
 
 from dflow_lab.config import config, s3_config
-
-ACCESS_KEY = "test-access-AKIA9"
-SECRET_KEY = "test-secret-s3cr3t-VALUE"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class MotoServer:
-    """moto's S3 server as a child process on a fixed 127.0.0.1 port; can be stopped and restarted."""
-
-    access_key = ACCESS_KEY
-    secret_key = SECRET_KEY
-
-    def __init__(self, port: int | None = None) -> None:
-        self.port = port or free_port()
-        self.proc: subprocess.Popen | None = None
-
-    @property
-    def endpoint(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def start(self, timeout: float = 30.0) -> None:
-        env = dict(os.environ, AWS_ACCESS_KEY_ID=ACCESS_KEY, AWS_SECRET_ACCESS_KEY=SECRET_KEY)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            env=env,
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"moto server exited with {self.proc.returncode}")
-            try:
-                urllib.request.urlopen(f"http://{self.endpoint}/moto-api/", timeout=1).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError(f"moto server did not answer on {self.endpoint} within {timeout}s")
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=30)
-        self.proc = None
-
-    def make_bucket(self, name: str) -> None:
-        from minio import Minio
-
-        client = Minio(self.endpoint, access_key=ACCESS_KEY, secret_key=SECRET_KEY, secure=False)
-        if not client.bucket_exists(name):
-            client.make_bucket(name)
 
 
 @pytest.fixture(scope="session")
@@ -126,8 +65,8 @@ def s3(moto_server: MotoServer, isolated_config) -> MotoServer:
     moto_server.make_bucket(bucket)
     s3_config.update(
         endpoint=moto_server.endpoint,
-        access_key=ACCESS_KEY,
-        secret_key=SECRET_KEY,
+        access_key=moto_server.access_key,
+        secret_key=moto_server.secret_key,
         secure=False,
         bucket_name=bucket,
         storage="s3",

@@ -44,7 +44,9 @@ def discover(modules: Iterable[str]) -> dict[str, Any]:
             if (op, entry["name"]) in seen:
                 continue
             seen.add((op, entry["name"]))
-            entries.append({**entry, "source": source})
+            # a graph template has no "name" key (the graph names it); the palette entry carries the name
+            template = {k: v for k, v in entry["template"].items() if k != "name"}
+            entries.append({**entry, "template": template, "source": source})
 
     for module in modules:
         try:

@@ -9,8 +9,6 @@ from typing import Any
 def table_graph(palette: list[dict[str, Any]], name: str = "squares", n: int = 4) -> dict[str, Any]:
     """make-table → summarize, built from the palette's entries as the canvas builds it."""
     templates = {e["name"]: copy.deepcopy(e["template"]) for e in palette if e["name"] in ("make-table", "summarize")}
-    for t in templates.values():
-        t.pop("name", None)
     templates["main"] = {
         "kind": "dag",
         "nodes": [

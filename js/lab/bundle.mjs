@@ -1,0 +1,26 @@
+// Pre-bundles the lab plugin (js/lab/src) with the shared canvas (js/canvas) into lib/index.js and
+// lib/index.css with esbuild; `jupyter labextension build` then turns lib/ into the prebuilt
+// extension. JupyterLab's own packages and React stay external: the extension uses JupyterLab's copies.
+import * as esbuild from "esbuild";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const dev = process.argv.includes("--dev");
+
+await esbuild.build({
+  entryPoints: { index: join(here, "src", "index.ts") },
+  outdir: join(here, "lib"),
+  bundle: true,
+  format: "cjs", // CommonJS, so that require() of the shared packages inside bundled CommonJS code stays static for the builder
+  target: "es2020",
+  minify: !dev,
+  sourcemap: dev ? "inline" : false,
+  jsx: "automatic",
+  loader: { ".css": "css" },
+  external: ["@jupyterlab/*", "@lumino/*", "react", "react-dom", "react-dom/*", "react/*"],
+  define: { "process.env.NODE_ENV": JSON.stringify(dev ? "development" : "production") },
+  logLevel: "warning",
+  legalComments: "eof",
+});
+console.log(`bundled ${join(here, "lib")}/index.js and index.css`);

@@ -1,0 +1,221 @@
+// The Workflow Editor document: a workflow file (`*.dflow.json`, `*.dflow.yaml`, or an Argo YAML opened
+// with "Open With → Workflow Editor") drawn full-size by the shared canvas. The file's text stays the
+// document model, so dirty state, save, revert and the file's undo history are JupyterLab's own; canvas
+// edits are written back into the text (JSON here, YAML and Argo YAML by the server extension).
+import { ABCWidgetFactory, type DocumentRegistry, DocumentWidget } from "@jupyterlab/docregistry";
+import { ReactWidget } from "@jupyterlab/ui-components";
+import { Signal } from "@lumino/signaling";
+import { Canvas, type HostAction } from "../../canvas/Canvas";
+import type { Graph, Issue, PaletteEntry } from "../../canvas/types";
+import { ApiError, api, type DocFormat, type Engine } from "./api";
+import { useSignal } from "./hooks";
+
+/** What the editor asks of the rest of the extension. */
+export interface EditorHost {
+  palette(): Promise<PaletteEntry[]>;
+  argoConfigured(): boolean;
+  run(graph: Graph, engine: Engine): Promise<void>;
+  generate(graph: Graph, kind: "python" | "notebook", nearPath: string): Promise<void>;
+}
+
+type Notice = { level: "info" | "error"; text: string } | null;
+
+const VALIDATE_DELAY_MS = 150;
+
+function workflowName(path: string): string {
+  const base = path.split("/").pop() ?? "workflow";
+  const stem = base.replace(/\.dflow\.(json|ya?ml)$/i, "").replace(/\.(json|ya?ml)$/i, "");
+  return stem.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "") || "workflow";
+}
+
+/** The document of a new, empty workflow (an empty DAG as its entrypoint). */
+export function emptyGraph(name: string): Graph {
+  return { version: 1, name, entrypoint: "main", templates: { main: { kind: "dag" } } };
+}
+
+function withoutLayout(g: Graph): string {
+  const { layout: _layout, ...rest } = g;
+  return JSON.stringify(rest);
+}
+
+/** Palette entries for the templates of the document itself (not its entrypoint: that is the canvas). */
+function workflowEntries(g: Graph): PaletteEntry[] {
+  return Object.entries(g.templates)
+    .filter(([name]) => name !== g.entrypoint)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, template]) => ({ name, source: "workflow", template }));
+}
+
+/** The state of one editor, shared by the Lumino widget and its React view. */
+class EditorState {
+  readonly changed = new Signal<this, void>(this);
+  graph: Graph | null = null;
+  format: DocFormat = "json";
+  issues: Issue[] = [];
+  notice: Notice = null;
+  palette: PaletteEntry[] = [];
+  loadError: string | null = null;
+
+  update(patch: Partial<Pick<EditorState, "graph" | "format" | "issues" | "notice" | "palette" | "loadError">>): void {
+    Object.assign(this, patch);
+    this.changed.emit();
+  }
+}
+
+export class WorkflowEditorView extends ReactWidget {
+  readonly state = new EditorState();
+  private lastText: string | null = null;
+  private pristineLayout: string | null = null; // the loaded document without layout, until a real edit
+  private validateTimer = 0;
+  private writeSeq = 0;
+
+  constructor(private readonly context: DocumentRegistry.Context, private readonly host: EditorHost) {
+    super();
+    this.addClass("dfl-lab-editor");
+    void context.ready.then(() => this.load());
+    context.model.contentChanged.connect(() => {
+      if (context.isReady) void this.load();
+    });
+    void host.palette().then((palette) => this.state.update({ palette }), (e) => this.notify(`palette: ${e}`, "error"));
+  }
+
+  get path(): string {
+    return this.context.path;
+  }
+
+  private notify(text: string | null, level: "info" | "error" = "info"): void {
+    this.state.update({ notice: text === null ? null : { level, text } });
+  }
+
+  /** (Re)read the document from the file's text, unless the text is what the canvas just wrote. */
+  private async load(): Promise<void> {
+    const text = this.context.model.toString();
+    if (text === this.lastText) return;
+    this.lastText = text;
+    try {
+      let graph: Graph | null;
+      let format: DocFormat;
+      if (/\.json$/i.test(this.path)) {
+        graph = text.trim() ? (JSON.parse(text) as Graph) : null;
+        format = "json";
+      } else {
+        ({ graph, format } = await api.parse(text, this.path));
+        if (text !== this.lastText) return; // the file changed again while it was parsed
+      }
+      graph ??= emptyGraph(workflowName(this.path));
+      this.pristineLayout = graph.layout ? null : withoutLayout(graph);
+      this.state.update({ graph, format, loadError: null });
+      this.scheduleValidation(graph);
+    } catch (e) {
+      this.state.update({ loadError: `${this.path}: ${e instanceof Error ? e.message : String(e)}` });
+    }
+  }
+
+  /** A change made on the canvas: validate it and write it into the file's text. */
+  onCanvasChange = (graph: Graph): void => {
+    const firstLayoutOnly = this.pristineLayout !== null && withoutLayout(graph) === this.pristineLayout;
+    this.state.update({ graph });
+    this.scheduleValidation(graph);
+    if (firstLayoutOnly) return; // the automatic layout of a file opened without one is not an edit
+    this.pristineLayout = null;
+    void this.write(graph);
+  };
+
+  private async write(graph: Graph): Promise<void> {
+    const seq = ++this.writeSeq;
+    try {
+      const text = this.state.format === "json" ? `${JSON.stringify(graph, null, 2)}\n`
+        : await api.dump(graph, this.state.format, this.path);
+      if (seq !== this.writeSeq) return; // a later edit is on its way
+      this.lastText = text;
+      this.context.model.sharedModel.setSource(text);
+      if (this.state.notice?.level === "error") this.notify(null);
+    } catch (e) {
+      if (seq === this.writeSeq) this.notify(`not written to ${this.path} yet: ${e instanceof Error ? e.message : e}`, "error");
+    }
+  }
+
+  private scheduleValidation(graph: Graph): void {
+    window.clearTimeout(this.validateTimer);
+    this.validateTimer = window.setTimeout(() => {
+      api.validate(graph).then(
+        (issues) => { if (this.state.graph === graph) this.state.update({ issues }); },
+        (e) => this.notify(`validation failed: ${e instanceof Error ? e.message : e}`, "error"),
+      );
+    }, VALIDATE_DELAY_MS);
+  }
+
+  actions(): HostAction[] {
+    const ok = this.state.issues.length === 0;
+    const argo = this.host.argoConfigured();
+    return [
+      { action: "save", label: "Save", title: "Save the file (Ctrl+S)" },
+      { action: "code", label: "</> Python", title: "Generate the Python code of this workflow in a new file" },
+      { action: "notebook", label: "Notebook", title: "Generate the Python code into a new notebook" },
+      { action: "run", label: "▶ Run locally", primary: true, enabled: ok,
+        title: ok ? "Run on this machine and watch it" : "Fix the problems first" },
+      { action: "submit", label: "Submit to Argo", enabled: ok && argo,
+        title: argo ? "Submit to the configured Argo server" : "Set the Argo host in Settings → dflow-lab" },
+    ];
+  }
+
+  onAction = async (action: string): Promise<void> => {
+    const graph = this.state.graph;
+    if (!graph) return;
+    try {
+      if (action === "save") {
+        await this.context.save();
+        this.notify(`Saved ${this.path}`);
+      } else if (action === "code" || action === "notebook") {
+        await this.host.generate(graph, action === "code" ? "python" : "notebook", this.path);
+      } else if (action === "run" || action === "submit") {
+        this.notify(action === "run" ? "Starting a local run…" : "Submitting to Argo…");
+        await this.host.run(graph, action === "run" ? "local" : "argo");
+        this.notify(null);
+      }
+    } catch (e) {
+      const issues = e instanceof ApiError && e.issues.length ? e.issues : null;
+      if (issues) this.state.update({ issues });
+      this.notify(e instanceof Error ? e.message : String(e), "error");
+    }
+  };
+
+  render(): JSX.Element {
+    return <EditorView view={this} />;
+  }
+}
+
+function EditorView({ view }: { view: WorkflowEditorView }) {
+  const state = view.state;
+  useSignal(state.changed);
+  if (state.loadError) return <div className="dfl-lab-error" data-testid="load-error">{state.loadError}</div>;
+  if (!state.graph) return <div className="dfl-lab-loading">Loading workflow…</div>;
+  return (
+    <Canvas
+      graph={state.graph}
+      mode="edit"
+      issues={state.issues}
+      palette={[...workflowEntries(state.graph), ...state.palette]}
+      notice={state.notice}
+      actions={view.actions()}
+      onChange={view.onCanvasChange}
+      onAction={(a) => void view.onAction(a)}
+    />
+  );
+}
+
+export class WorkflowEditor extends DocumentWidget<WorkflowEditorView> {}
+
+/** Creates Workflow Editor documents for the workflow file types (and Argo YAML through "Open With"). */
+export class WorkflowEditorFactory extends ABCWidgetFactory<WorkflowEditor> {
+  constructor(options: DocumentRegistry.IWidgetFactoryOptions<WorkflowEditor>, private readonly host: EditorHost) {
+    super(options);
+  }
+
+  protected createNewWidget(context: DocumentRegistry.Context): WorkflowEditor {
+    const content = new WorkflowEditorView(context, this.host);
+    const widget = new WorkflowEditor({ content, context });
+    widget.addClass("dfl-lab-document");
+    return widget;
+  }
+}

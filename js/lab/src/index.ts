@@ -1,0 +1,247 @@
+// dflow-lab's JupyterLab extension: the Workflow Editor for workflow files, launcher card and commands
+// (New Workflow, Generate Python, Run Locally, Submit to Argo, Open Monitor), the Workflows side panel,
+// the run monitor, and settings whose secrets are handed to the server extension and not kept here.
+import "@xyflow/react/dist/style.css";
+import "../../canvas/styles.css";
+import "./lab.css";
+import { ILayoutRestorer, type JupyterFrontEnd, type JupyterFrontEndPlugin } from "@jupyterlab/application";
+import { ICommandPalette, MainAreaWidget, WidgetTracker } from "@jupyterlab/apputils";
+import { PathExt } from "@jupyterlab/coreutils";
+import { IDefaultFileBrowser } from "@jupyterlab/filebrowser";
+import { ILauncher } from "@jupyterlab/launcher";
+import { ISettingRegistry } from "@jupyterlab/settingregistry";
+import type { Contents } from "@jupyterlab/services";
+import type { Graph, PaletteEntry } from "../../canvas/types";
+import { api, type Engine } from "./api";
+import { type EditorHost, WorkflowEditor, WorkflowEditorFactory, emptyGraph } from "./editor";
+import { workflowIcon } from "./icons";
+import { type MonitorHost, MonitorView } from "./monitor";
+import { WorkflowsPanel } from "./panel";
+
+const PLUGIN_ID = "@dflow-lab/jupyterlab:plugin";
+const FACTORY = "Workflow Editor";
+const SECRET_KEYS = ["argoToken", "artifactSecretKey"] as const;
+const PUBLIC_KEYS = ["argoHost", "namespace", "artifactEndpoint", "artifactBucket", "artifactSecure",
+  "artifactAccessKey", "defaultImage", "opModules"] as const;
+
+const CommandIDs = {
+  newWorkflow: "dflow-lab:new-workflow",
+  generatePython: "dflow-lab:generate-python",
+  generateNotebook: "dflow-lab:generate-notebook",
+  runLocally: "dflow-lab:run-locally",
+  submitArgo: "dflow-lab:submit-argo",
+  openMonitor: "dflow-lab:open-monitor",
+  forgetSecrets: "dflow-lab:forget-secrets",
+};
+
+/** A path in `dir` named `stem` + `ext` that does not exist yet (`stem-2`, `stem-3`… otherwise). */
+async function freePath(contents: Contents.IManager, dir: string, stem: string, ext: string): Promise<string> {
+  for (let i = 1; ; i++) {
+    const path = PathExt.join(dir, `${stem}${i > 1 ? `-${i}` : ""}${ext}`);
+    try {
+      await contents.get(path, { content: false });
+    } catch {
+      return path;
+    }
+  }
+}
+
+function notebookOf(code: string): Record<string, unknown> {
+  return {
+    cells: [{ cell_type: "code", execution_count: null, metadata: {}, outputs: [], source: code }],
+    metadata: { kernelspec: { display_name: "Python 3", language: "python", name: "python3" } },
+    nbformat: 4,
+    nbformat_minor: 5,
+  };
+}
+
+const plugin: JupyterFrontEndPlugin<void> = {
+  id: PLUGIN_ID,
+  description: "Workflow documents on the dflow-lab canvas, a Workflows side panel and the live run monitor.",
+  autoStart: true,
+  requires: [ISettingRegistry],
+  optional: [ILauncher, ICommandPalette, ILayoutRestorer, IDefaultFileBrowser],
+  activate: (
+    app: JupyterFrontEnd,
+    settingRegistry: ISettingRegistry,
+    launcher: ILauncher | null,
+    palette: ICommandPalette | null,
+    restorer: ILayoutRestorer | null,
+    fileBrowser: IDefaultFileBrowser | null,
+  ) => {
+    const { commands, shell, serviceManager, docRegistry } = app;
+    const contents = serviceManager.contents;
+    let argoConfigured = false;
+    let paletteEntries: Promise<PaletteEntry[]> | null = null;
+
+    // -- monitors and the side panel ------------------------------------------------------------
+    const monitors = new WidgetTracker<MainAreaWidget<MonitorView>>({ namespace: "dflow-lab-monitor" });
+    const panel = new WorkflowsPanel((engine, name) => openMonitor(engine, name));
+    const monitorHost: MonitorHost = {
+      openMonitor: (engine, name) => openMonitor(engine, name),
+      runsChanged: () => void panel.refresh(),
+    };
+    function openMonitor(engine: Engine, name: string): MainAreaWidget<MonitorView> {
+      const existing = monitors.find((w) => w.content.engine === engine && w.content.name === name);
+      if (existing) {
+        shell.activateById(existing.id);
+        return existing;
+      }
+      const widget = new MainAreaWidget({ content: new MonitorView(engine, name, monitorHost) });
+      widget.id = `dflow-lab-monitor-${engine}-${name}`;
+      widget.title.label = name;
+      widget.title.caption = `${name} (${engine} run)`;
+      widget.title.icon = workflowIcon;
+      widget.title.closable = true;
+      void monitors.add(widget);
+      shell.add(widget, "main");
+      shell.activateById(widget.id);
+      return widget;
+    }
+    shell.add(panel, "left", { rank: 700 });
+
+    // -- the editor --------------------------------------------------------------------------------
+    const host: EditorHost = {
+      palette: () => (paletteEntries ??= api.palette().then((r) => {
+        for (const e of r.errors) console.warn(`dflow-lab palette: ${e.source}: ${e.message}`);
+        return r.entries;
+      })),
+      argoConfigured: () => argoConfigured,
+      run: async (graph: Graph, engine: Engine) => {
+        const run = await api.run(graph, engine);
+        openMonitor(engine, run.name);
+        shell.activateById(panel.id);
+        void panel.refresh();
+      },
+      generate: async (graph: Graph, kind: "python" | "notebook", nearPath: string) => {
+        const { code, filename } = await api.code(graph);
+        const dir = PathExt.dirname(nearPath);
+        const stem = PathExt.basename(filename, ".py");
+        const path = kind === "python"
+          ? await freePath(contents, dir, stem, ".py")
+          : await freePath(contents, dir, stem, ".ipynb");
+        await contents.save(path, kind === "python"
+          ? { type: "file", format: "text", content: code }
+          : { type: "notebook", format: "json", content: notebookOf(code) });
+        await commands.execute("docmanager:open", { path });
+      },
+    };
+    docRegistry.addFileType({
+      name: "dflow-workflow", displayName: "Workflow", extensions: [".dflow.json"], mimeTypes: ["application/json"],
+      contentType: "file", fileFormat: "text", icon: workflowIcon,
+    });
+    docRegistry.addFileType({
+      name: "dflow-workflow-yaml", displayName: "Workflow (YAML)", extensions: [".dflow.yaml", ".dflow.yml"],
+      mimeTypes: ["text/x-yaml"], contentType: "file", fileFormat: "text", icon: workflowIcon,
+    });
+    const factory = new WorkflowEditorFactory({
+      name: FACTORY,
+      label: "Workflow Editor",
+      modelName: "text",
+      fileTypes: ["dflow-workflow", "dflow-workflow-yaml", "yaml"],
+      defaultFor: ["dflow-workflow", "dflow-workflow-yaml"],
+    }, host);
+    docRegistry.addWidgetFactory(factory);
+    const editors = new WidgetTracker<WorkflowEditor>({ namespace: "dflow-lab-editor" });
+    factory.widgetCreated.connect((_, widget) => {
+      widget.title.icon = workflowIcon;
+      widget.context.pathChanged.connect(() => void editors.save(widget));
+      void editors.add(widget);
+    });
+    const current = (): WorkflowEditor | null => {
+      const w = editors.currentWidget;
+      return w && w === shell.currentWidget ? w : null;
+    };
+
+    // -- commands -----------------------------------------------------------------------------------
+    commands.addCommand(CommandIDs.newWorkflow, {
+      label: (args) => (args.isLauncher ? "Workflow" : "New Workflow"),
+      caption: "Create a workflow file and open it in the Workflow Editor",
+      icon: workflowIcon,
+      execute: async (args) => {
+        const dir = typeof args.cwd === "string" ? args.cwd : fileBrowser?.model.path ?? "";
+        const path = await freePath(contents, dir, "workflow", ".dflow.json");
+        const name = PathExt.basename(path, ".dflow.json").toLowerCase().replace(/[^a-z0-9-]+/g, "-");
+        await contents.save(path, { type: "file", format: "text", content: `${JSON.stringify(emptyGraph(name), null, 2)}\n` });
+        return commands.execute("docmanager:open", { path, factory: FACTORY });
+      },
+    });
+    const onEditor = (action: string) => async () => {
+      const w = current();
+      if (w) await w.content.onAction(action);
+    };
+    commands.addCommand(CommandIDs.generatePython, {
+      label: "Generate Python", caption: "Generate the Python code of the current workflow in a new file",
+      isEnabled: () => current() !== null, execute: onEditor("code"),
+    });
+    commands.addCommand(CommandIDs.generateNotebook, {
+      label: "Generate Notebook", caption: "Generate the Python code of the current workflow in a new notebook",
+      isEnabled: () => current() !== null, execute: onEditor("notebook"),
+    });
+    commands.addCommand(CommandIDs.runLocally, {
+      label: "Run Workflow Locally", caption: "Run the current workflow on this machine and watch it",
+      isEnabled: () => current() !== null, execute: onEditor("run"),
+    });
+    commands.addCommand(CommandIDs.submitArgo, {
+      label: "Submit Workflow to Argo", caption: "Submit the current workflow to the configured Argo server",
+      isEnabled: () => current() !== null && argoConfigured, execute: onEditor("submit"),
+    });
+    commands.addCommand(CommandIDs.openMonitor, {
+      label: "Open Workflow Monitor",
+      caption: "Show the Workflows panel, or the monitor of the run given as {engine, name}",
+      execute: (args) => {
+        if (typeof args.name === "string" && (args.engine === "local" || args.engine === "argo")) {
+          return openMonitor(args.engine, args.name);
+        }
+        shell.activateById(panel.id);
+        return panel.refresh();
+      },
+    });
+    commands.addCommand(CommandIDs.forgetSecrets, {
+      label: "Forget Stored dflow-lab Secrets",
+      caption: "Remove the Argo token and the S3 secret key kept by the server",
+      execute: () => api.putSettings({ argoToken: "", artifactSecretKey: "" }),
+    });
+    launcher?.add({ command: CommandIDs.newWorkflow, category: "Other", rank: 1 });
+    for (const command of Object.values(CommandIDs)) palette?.addItem({ command, category: "dflow-lab" });
+
+    // -- layout restoration -------------------------------------------------------------------------
+    if (restorer) {
+      restorer.add(panel, "dflow-lab-workflows");
+      void restorer.restore(editors, {
+        command: "docmanager:open",
+        args: (w) => ({ path: w.context.path, factory: FACTORY }),
+        name: (w) => w.context.path,
+      });
+      void restorer.restore(monitors, {
+        command: CommandIDs.openMonitor,
+        args: (w) => ({ engine: w.content.engine, name: w.content.name }),
+        name: (w) => `${w.content.engine}/${w.content.name}`,
+      });
+    }
+
+    // -- settings: public ones go to the server; secrets too, then leave the browser's settings ---
+    void settingRegistry.load(PLUGIN_ID).then((settings) => {
+      const sync = async () => {
+        const c = settings.composite as Record<string, unknown>;
+        const values: Record<string, unknown> = {};
+        for (const k of PUBLIC_KEYS) if (c[k] !== undefined) values[k] = c[k];
+        const typed = SECRET_KEYS.filter((k) => typeof c[k] === "string" && c[k] !== "");
+        for (const k of typed) values[k] = c[k];
+        try {
+          const pub = await api.putSettings(values);
+          argoConfigured = !!pub.argoHost;
+          paletteEntries = null;
+          for (const k of typed) await settings.remove(k); // kept by the server from now on
+          commands.notifyCommandChanged(CommandIDs.submitArgo);
+        } catch (e) {
+          console.error(`dflow-lab: settings not applied: ${e instanceof Error ? e.message : e}`);
+        }
+      };
+      settings.changed.connect(() => void sync());
+      return sync();
+    }, (e) => console.error(`dflow-lab: cannot load settings: ${e}`));
+  },
+};
+
+export default plugin;

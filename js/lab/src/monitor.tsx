@@ -1,0 +1,158 @@
+// The run monitor in a main-area tab: the run's graph drawn by the shared canvas in monitor mode, nodes
+// coloured by phase from the server's live event stream, a step's details (inputs, outputs with
+// artifact previews, logs) on click, and stop/retry/resubmit.
+import { ReactWidget } from "@jupyterlab/ui-components";
+import { Signal } from "@lumino/signaling";
+import { Canvas, type HostAction, type WorkflowState } from "../../canvas/Canvas";
+import { KeyedStore } from "../../canvas/store";
+import type { Graph, NodeStatus, StepDetails } from "../../canvas/types";
+import { api, type Engine, follow, type StreamMessage } from "./api";
+import { useSignal } from "./hooks";
+import { FINAL, progressText } from "./phases";
+
+export interface MonitorHost {
+  openMonitor(engine: Engine, name: string): void;
+  runsChanged(): void;
+}
+
+const RECONNECT_MS = 1000;
+const MAX_RECONNECTS = 30;
+
+export class MonitorView extends ReactWidget {
+  readonly changed = new Signal<this, void>(this);
+  readonly status = new KeyedStore<NodeStatus>();
+  graph: Graph | null = null;
+  workflow: WorkflowState | null = null;
+  details: StepDetails | null = null;
+  notice: { level: "info" | "error"; text: string } | null = null;
+  private abort = new AbortController();
+
+  constructor(readonly engine: Engine, readonly name: string, private readonly host: MonitorHost) {
+    super();
+    this.addClass("dfl-lab-monitor");
+    void this.start();
+  }
+
+  private emit(): void {
+    this.changed.emit();
+  }
+
+  private notify(text: string | null, level: "info" | "error" = "info"): void {
+    this.notice = text === null ? null : { level, text };
+    this.emit();
+  }
+
+  /** Load the run, then follow its event stream until it ends (reconnecting if the stream drops). */
+  private async start(): Promise<void> {
+    const signal = this.abort.signal;
+    try {
+      const w = await api.workflow(this.engine, this.name);
+      this.graph = w.graph;
+      this.status.reset(w.status);
+      this.workflow = { phase: w.workflow.phase, startedAt: w.workflow.startedAt, finishedAt: w.workflow.finishedAt,
+        progress: w.workflow.progress.total ? progressText(w.workflow.progress) : null, message: w.workflow.message };
+      if (w.graph_error) this.notify(`this run's graph cannot be drawn: ${w.graph_error}`, "error");
+      this.emit();
+    } catch (e) {
+      this.notify(`${this.name}: ${e instanceof Error ? e.message : e}`, "error");
+      return;
+    }
+    for (let attempt = 0; !signal.aborted && attempt < MAX_RECONNECTS; attempt++) {
+      try {
+        await follow(this.engine, this.name, this.onMessage, signal);
+        return; // the run finished
+      } catch (e) {
+        if (signal.aborted) return;
+        this.notify(`reconnecting to the run's events (${e instanceof Error ? e.message : e})`, "error");
+        await new Promise((r) => setTimeout(r, RECONNECT_MS));
+      }
+    }
+  }
+
+  private onMessage = (m: StreamMessage): void => {
+    if (m.type === "status") {
+      if (m.reset) this.status.reset(m.changes);
+      else this.status.update(m.changes);
+      if (this.notice?.text.startsWith("reconnecting")) this.notify(null);
+    } else {
+      this.workflow = m.state;
+      this.emit();
+      if (FINAL.has(m.state.phase ?? "")) this.host.runsChanged();
+    }
+  };
+
+  onStepClick = (path: string | null, item?: number): void => {
+    if (path === null) {
+      this.details = null;
+      this.emit();
+      return;
+    }
+    api.details(this.engine, this.name, path, item).then(
+      (d) => { this.details = d; this.emit(); },
+      (e) => this.notify(`${path}: ${e instanceof Error ? e.message : e}`, "error"),
+    );
+  };
+
+  actions(): HostAction[] {
+    const phase = this.workflow?.phase ?? "Pending";
+    if (!FINAL.has(phase)) return [{ action: "stop", label: "■ Stop", title: "Stop the run" }];
+    return [
+      ...(phase !== "Succeeded" ? [{ action: "retry", label: "↻ Retry", title: "Retry the failed steps" }] : []),
+      { action: "resubmit", label: "⟲ Resubmit", title: "Run the workflow again" },
+    ];
+  }
+
+  onAction = async (action: string): Promise<void> => {
+    const verb = action.split(":")[0];
+    try {
+      const result = await api.action(this.engine, this.name, verb);
+      if (verb === "resubmit") {
+        this.notify(`Resubmitted as ${result.name}`);
+        this.host.openMonitor(this.engine, result.name);
+      } else if (verb === "retry") {
+        this.notify(`Retrying ${this.name}…`);
+        this.abort.abort();
+        this.abort = new AbortController();
+        void this.start();
+      } else {
+        this.notify(`${verb} requested`);
+      }
+      this.host.runsChanged();
+    } catch (e) {
+      this.notify(`${verb}: ${e instanceof Error ? e.message : e}`, "error");
+    }
+  };
+
+  dispose(): void {
+    this.abort.abort();
+    super.dispose();
+  }
+
+  render(): JSX.Element {
+    return <MonitorPane view={this} />;
+  }
+}
+
+function MonitorPane({ view }: { view: MonitorView }) {
+  useSignal(view.changed);
+  if (!view.graph) {
+    return (
+      <div className="dfl-lab-loading" data-testid="monitor-empty">
+        {view.notice?.text ?? "Loading run…"} {view.workflow?.phase ? `(${view.workflow.phase})` : ""}
+      </div>
+    );
+  }
+  return (
+    <Canvas
+      graph={view.graph}
+      mode="monitor"
+      status={view.status}
+      workflow={view.workflow}
+      details={view.details}
+      notice={view.notice}
+      actions={view.actions()}
+      onStepClick={view.onStepClick}
+      onAction={(a) => void view.onAction(a)}
+    />
+  );
+}

@@ -1,0 +1,21 @@
+// Phases of a run as the side panel and the monitor show them.
+
+export const FINAL = new Set(["Succeeded", "Failed", "Error"]);
+
+/** "37/100 succeeded, 2 failed" from counts of leaf steps by phase. */
+export function progressText(p: { counts: Record<string, number>; total: number }): string {
+  const parts = [`${p.counts.Succeeded ?? 0}/${p.total} succeeded`];
+  const failed = (p.counts.Failed ?? 0) + (p.counts.Error ?? 0);
+  if (failed) parts.push(`${failed} failed`);
+  if (p.counts.Running) parts.push(`${p.counts.Running} running`);
+  return parts.join(", ");
+}
+
+/** "4.2 s", "3 min 05 s", "1 h 02 min". */
+export function formatDuration(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined) return "";
+  if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 1 : 0)} s`;
+  const m = Math.floor(seconds / 60);
+  if (m < 60) return `${m} min ${String(Math.floor(seconds % 60)).padStart(2, "0")} s`;
+  return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, "0")} min`;
+}

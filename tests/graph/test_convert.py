@@ -89,12 +89,12 @@ def test_steps_graph_shape():
 
 
 def test_layout_is_kept(example_graph):
-    example_graph["templates"]["prepare"] = {"kind": "shell", "script": "true",
+    example_graph["templates"]["prepare"] = {"kind": "shell", "image": "alpine:3", "script": "true",
                                              "inputs": example_graph["templates"]["prepare"]["inputs"],
                                              "outputs": example_graph["templates"]["prepare"]["outputs"]}
     wf = Workflow.from_graph(example_graph)
     assert wf.graph_layout == example_graph["layout"]
-    assert wf.to_graph()["layout"] == example_graph["layout"]
+    assert wf.to_graph() == example_graph
 
 
 def test_pydflow_graphs_build_and_round_trip():

@@ -333,7 +333,7 @@ class _Planner:
                 raise EvalFailure(f"expression nests deeper than {MAX_DEPTH}", tok.pos)
             operand = self.value()
             self.depth -= 1
-            return _Stage("prefix" + tok.value, None, operand)
+            return _Stage("prefix" + tok.value, None, operand)  # one of _UNARY_SYMBOLS
         if tok.kind == ACCESSOR:
             args = None
             nxt = self.peek()
@@ -456,7 +456,23 @@ def _binary(symbol: str, left: Any, right: Any) -> Any:
     return float(ua >> ub) if ub < 64 else 0.0  # ">>"
 
 
+_UNARY_SYMBOLS = frozenset({"VALUE", "NOOP", "ACCESS", "prefix-", "prefix!", "prefix~"})
+
+
 def _evaluate(stage: _Stage | None, budget: Budget) -> Any:
+    """Evaluate a stage tree; a long left-associative chain (``a, b, c, …`` or ``1 + 2 + …``) is walked
+    iteratively, so its length is not limited by Python's recursion depth."""
+    spine: list[_Stage] = []
+    while stage is not None and stage.symbol not in _UNARY_SYMBOLS:
+        spine.append(stage)
+        stage = stage.left
+    value = _evaluate_unary(stage, budget)
+    for binary in reversed(spine):
+        value = _apply(binary, value, budget)
+    return value
+
+
+def _evaluate_unary(stage: _Stage | None, budget: Budget) -> Any:
     if stage is None:
         return None
     budget.spend()
@@ -468,16 +484,19 @@ def _evaluate(stage: _Stage | None, budget: Budget) -> Any:
     if sym == "ACCESS":
         _evaluate(stage.right, budget)
         raise EvalFailure(f"No parameter '{stage.value[0]}' found.")
-    if sym.startswith("prefix"):
-        right = _evaluate(stage.right, budget)
-        op = sym[len("prefix"):]
-        if op == "!":
-            _require(_is_bool, right, _PREFIX_FMT, "!")
-            return not right
-        _require(_is_float, right, _PREFIX_FMT, op)
-        return -right if op == "-" else float(~_to_i64(right))
-    left = _evaluate(stage.left, budget)
-    right: Any = None
+    right = _evaluate(stage.right, budget)
+    op = sym[len("prefix"):]
+    if op == "!":
+        _require(_is_bool, right, _PREFIX_FMT, "!")
+        return not right
+    _require(_is_float, right, _PREFIX_FMT, op)
+    return -right if op == "-" else float(~_to_i64(right))
+
+
+def _apply(stage: _Stage, left: Any, budget: Budget) -> Any:
+    """Apply a binary stage to its already evaluated left operand (short-circuiting as govaluate does)."""
+    budget.spend()
+    sym = stage.symbol
     if sym == "&&" and left is False:
         return False
     if sym == "||" and left is True:
@@ -491,7 +510,10 @@ def _evaluate(stage: _Stage | None, budget: Budget) -> Any:
         return left if left is not None else _evaluate(stage.right, budget)
     right = _evaluate(stage.right, budget)
     if sym == ",":
-        return left + [right] if isinstance(left, list) else [left, right]
+        if isinstance(left, list):
+            left.append(right)
+            return left
+        return [left, right]
     return _binary(sym, left, right)
 
 

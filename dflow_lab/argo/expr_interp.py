@@ -207,16 +207,32 @@ class Interpreter:
         return (wrap_int(-v) if type(v) is int else -v) if node.a == "-" else v
 
     def _binary(self, node: Node) -> Any:
+        """A left-associative chain (``a + b + c …``) is walked iteratively, not recursively."""
+        spine: list[Node] = []
+        while node.kind == "binary":
+            spine.append(node)
+            node = node.b
+        value = self.eval(node)
+        for binary in reversed(spine):
+            self.budget.spend()
+            try:
+                value = self._apply(binary, value)
+            except EvalFailure as exc:
+                if exc.position is None:
+                    exc.position = binary.pos
+                raise
+        return value
+
+    def _apply(self, node: Node, left: Any) -> Any:
         op = node.a
         if op in ("&&", "and", "||", "or"):
-            left = _want_bool(self.eval(node.b), f"invalid operation: {op}")
+            left = _want_bool(left, f"invalid operation: {op}")
             if (op in ("&&", "and")) != left:
                 return left
             return _want_bool(self.eval(node.c), f"invalid operation: {op}")
         if op == "??":
-            left = self.eval(node.b)
             return left if left is not None else self.eval(node.c)
-        return _binary_value(op, self.eval(node.b), self.eval(node.c))
+        return _binary_value(op, left, self.eval(node.c))
 
     def _member(self, node: Node) -> Any:
         obj = self.eval(node.a)

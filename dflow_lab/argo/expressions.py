@@ -249,45 +249,50 @@ def _member_path(node: Node) -> tuple[Node, list[str]]:
     return node, props
 
 
-def _collect(node: Any, found: list[str], bound: frozenset[str]) -> None:
-    if isinstance(node, Node):
+def _collect(root: Node, found: list[str], bound: frozenset[str]) -> None:
+    """Depth-first, left to right, with an explicit stack (long operator chains are deep trees)."""
+    stack: list[tuple[Any, frozenset[str]]] = [(root, bound)]
+    while stack:
+        node, names = stack.pop()
+        if isinstance(node, (list, tuple)):
+            stack.extend((child, names) for child in reversed(node))
+            continue
+        if not isinstance(node, Node):
+            continue
         if node.kind == "ident":
-            if node.a not in bound and node.a not in _FUNCTIONS:
+            if node.a not in names and node.a not in _FUNCTIONS:
                 found.append(node.a)
-            return
+            continue
         if node.kind == "member":
-            root, props = _member_path(node)
-            if root.kind == "ident" and root.a not in bound and root.a not in _FUNCTIONS:
-                found.append(".".join([root.a, *props]))
-                _collect_children(node, found, bound, skip_root=True)
-                return
+            root_node, props = _member_path(node)
+            if root_node.kind == "ident" and root_node.a not in names and root_node.a not in _FUNCTIONS:
+                found.append(".".join([root_node.a, *props]))
+                stack.extend((index, names) for index in reversed(_computed_indexes(node)))
+                continue
         if node.kind == "call" and node.a.kind == "ident":
-            _collect(node.b, found, bound)
-            return
+            stack.append((node.b, names))
+            continue
         if node.kind == "let":
-            _collect(node.b, found, bound)
-            _collect(node.c, found, bound | {node.a})
-            return
-        for child in (node.a, node.b, node.c):
-            _collect(child, found, bound)
-    elif isinstance(node, (list, tuple)):
-        for child in node:
-            _collect(child, found, bound)
+            stack.append((node.c, names | {node.a}))
+            stack.append((node.b, names))
+            continue
+        stack.extend((child, names) for child in (node.c, node.b, node.a))
 
 
-def _collect_children(node: Node, found: list[str], bound: frozenset[str], skip_root: bool) -> None:
-    """Visit the computed indexes inside a member chain (``a[b.c]`` reads ``b.c`` too)."""
+def _computed_indexes(node: Node) -> list[Node]:
+    """The computed indexes inside a member chain (``a[b.c]`` reads ``b.c`` too), outermost last."""
+    indexes: list[Node] = []
     while node.kind in ("member", "chain"):
         if node.kind == "member" and not (node.b.kind == "const" and isinstance(node.b.a, str)):
-            _collect(node.b, found, bound)
+            indexes.append(node.b)
         node = node.a
-    if not skip_root:
-        _collect(node, found, bound)
+    return list(reversed(indexes))
 
 
 def tags_in(text: str) -> list[str]:
     """The variables a text's tags reference, in order, without duplicates: ``{{a.b}}`` gives ``a.b``;
-    ``{{=expr}}`` gives the paths the expression reads (see :func:`expression_references`)."""
+    ``{{=expr}}`` gives the paths the expression reads (see :func:`expression_references`). An
+    expression that does not parse raises :class:`ExpressionError`."""
     found: list[str] = []
     for piece, tag in _split_tags(text):
         if tag is None:

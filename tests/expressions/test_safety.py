@@ -9,7 +9,7 @@ import pytest
 
 import dflow_lab.argo as argo_pkg
 from dflow_lab.argo.expr_errors import MAX_DEPTH, MAX_ITEMS, MAX_SOURCE, MAX_STEPS, MAX_STRING
-from dflow_lab.argo.expressions import ExpressionError, eval_expr, eval_when, render_template
+from dflow_lab.argo.expressions import ExpressionError, eval_expr, eval_when, render_template, tags_in
 
 HOSTILE = [
     "__import__('os').system('touch /tmp/pwned')",
@@ -146,3 +146,13 @@ def test_no_eval_exec_or_compile_in_the_evaluator() -> None:
             if isinstance(node, ast.Import | ast.ImportFrom):
                 names = [a.name for a in node.names] + [getattr(node, "module", None) or ""]
                 assert not {"pickle", "marshal", "subprocess", "os", "importlib"} & set(names), path.name
+
+
+def test_long_flat_chains_are_not_limited_by_recursion() -> None:
+    """Long left-associative chains are walked iteratively: a 3000-way `in` list or a 5000-term sum."""
+    choices = ", ".join(f"v{i}" for i in range(3000))
+    assert eval_when(f"v2999 in ({choices})") is True
+    assert eval_when(" + ".join(["1"] * 3000) + " == 3000") is True
+    assert eval_expr(" + ".join(["1"] * 5000), {}) == 5000
+    assert eval_expr(" && ".join(["true"] * 3000), {}) is True
+    assert len(tags_in("{{=" + " + ".join(f"a.v{i}" for i in range(2000)) + "}}")) == 2000

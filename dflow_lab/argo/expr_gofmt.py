@@ -24,10 +24,6 @@ def wrap_int(n: int) -> int:
     return (n - _INT64_MIN) % _INT64_SPAN + _INT64_MIN
 
 
-def is_int(v: Any) -> bool:
-    return type(v) is int
-
-
 def is_number(v: Any) -> bool:
     return type(v) is int or type(v) is float
 
@@ -54,13 +50,14 @@ def go_type(v: Any) -> str:
 
 
 def _digits(f: float) -> tuple[str, int]:
-    """Shortest round-trip decimal digits of a finite non-zero |f| and the decimal point position."""
-    sign, digits, exp = Decimal(repr(abs(f))).as_tuple()
-    ds = "".join(map(str, digits)).rstrip("0") or "0"
-    stripped = len(digits) - len("".join(map(str, digits)).rstrip("0"))
-    ds_exp = int(exp) + stripped
-    ds = ds.lstrip("0") or "0"
-    return ds, len(ds) + ds_exp
+    """Shortest round-trip decimal digits of a finite non-zero |f| and its decimal point position
+    (``123.4`` gives ``("1234", 3)``, ``0.05`` gives ``("5", -1)``)."""
+    _sign, digit_tuple, exponent = Decimal(repr(abs(f))).as_tuple()
+    raw = "".join(map(str, digit_tuple))
+    digits = raw.rstrip("0") or "0"
+    point = len(raw) + int(exponent)
+    lead = len(digits) - len(digits.lstrip("0"))
+    return digits.lstrip("0") or "0", point - lead
 
 
 def _fmt_e(neg: bool, ds: str, dp: int, min_exp_digits: int) -> str:

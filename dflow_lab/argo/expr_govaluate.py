@@ -353,9 +353,6 @@ _COMPARATOR_FMT = "Value '{}' cannot be used with the comparator '{}', it is not
 _TERNARY_FMT = "Value '{}' cannot be used with the ternary operator '{}', it is not a bool"
 _PREFIX_FMT = "Value '{}' cannot be used with the prefix '{}'"
 
-_SHORT = object()
-
-
 def _is_float(v: Any) -> bool:
     return type(v) is float
 

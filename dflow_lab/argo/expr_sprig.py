@@ -340,10 +340,6 @@ def _limited(name: str, fn: Callable[..., str]) -> Callable[..., str]:
     return call
 
 
-def _math(name: str, fn: Callable[..., Any], kinds: tuple[str, ...] = ("*any",)) -> Callable[..., Any]:
-    return gofunc(name, *kinds)(fn)
-
-
 def _min_max(name: str, pick: Callable[..., int]) -> Callable[..., int]:
     def op(a: Any, *rest: Any) -> int:
         return pick([to_int64(a), *(to_int64(b) for b in rest)])

@@ -23,7 +23,15 @@ from .links import link_or_copy, link_tree, remove_path
 from .local import LocalStorageClient
 from .transfer import download_objects, local_parts, objects_under, upload_tree
 
-__all__ = ["ArtifactRepository", "LocalRepository", "RemoteRepository", "artifact_repository", "archive_mode"]
+__all__ = [
+    "ArtifactRepository",
+    "LocalRepository",
+    "RemoteRepository",
+    "artifact_repository",
+    "archive_mode",
+    "argo_output_key",
+    "unpack_mode",
+]
 
 SUPPORTED_LOCATIONS = ("s3", "raw", "http")
 
@@ -47,6 +55,24 @@ def archive_mode(archive: Any) -> tuple[str | None, int]:
     raise ValueError(f"archive {archive!r} is not supported: use 'tar', None, {{'tar': {{}}}} or {{'none': {{}}}}")
 
 
+def argo_output_key(key_prefix: str, artifact: dict) -> str:
+    """The key Argo gives an output artifact that has none: ``<key_prefix>/<name>.tgz`` when tar
+    archived (the default), ``<key_prefix>/<basename of its path>`` with ``archive: {none: {}}``.
+
+    ``key_prefix`` is the repository's key format rendered, by default ``<workflow name>/<pod name>``.
+    """
+    name = artifact.get("name")
+    if not name:
+        raise ValueError(f"output artifact {artifact!r} has no name")
+    kind, _level = archive_mode(artifact.get("archive") or "tar")
+    if kind == "tar":
+        return f"{key_prefix.rstrip('/')}/{name}.tgz"
+    path = artifact.get("path")
+    if not path:
+        raise ValueError(f"output artifact {name!r} has no path")
+    return f"{key_prefix.rstrip('/')}/{os.path.basename(path.rstrip('/'))}"
+
+
 def _location(key: str, archive: str | None) -> dict:
     loc: dict = {"s3": {"key": key}}
     if archive is None:
@@ -59,9 +85,19 @@ def _staged(dest: str) -> str:
     return f"{dest.rstrip(os.sep)}.tmp-{uuid.uuid4().hex[:8]}"
 
 
-def _finish_file(tmp: str, dest: str, no_archive: bool) -> None:
-    """A downloaded single object: unpack it if it is a tarball (as Argo does), else move it to ``dest``."""
-    if not no_archive and is_tarball(tmp):
+def unpack_mode(location: dict) -> str:
+    """How Argo treats a loaded single object: ``"tar"`` (declared: untar), ``"none"`` (declared:
+    keep as is) or ``"auto"`` (no ``archive`` field: untar when it is a gzipped tar)."""
+    if "archive" not in location or location["archive"] is None:
+        return "auto"
+    return "tar" if archive_mode(location["archive"])[0] == "tar" else "none"
+
+
+def _finish_file(tmp: str, dest: str, mode: str, key: str) -> None:
+    """Put a loaded single object at ``dest``: unpacked (per ``mode``), or moved as it is."""
+    if mode == "tar" or (mode == "auto" and is_tarball(tmp)):
+        if mode == "tar" and not is_tarball(tmp):
+            raise ValueError(f"artifact {key!r} is declared archive 'tar' but is not a gzipped tar")
         try:
             unpack(tmp, dest)
         finally:
@@ -89,8 +125,8 @@ class ArtifactRepository(abc.ABC):
         """True when an artifact is stored under ``key``."""
 
     @abc.abstractmethod
-    def _load_key(self, key: str, dest: str, no_archive: bool) -> None:
-        """Materialise the stored artifact ``key`` at ``dest``."""
+    def _load_key(self, key: str, dest: str, mode: str) -> None:
+        """Materialise the stored artifact ``key`` at ``dest`` (``mode`` as :func:`unpack_mode`)."""
 
     def load(self, location: dict, dest: str) -> None:
         """Materialise the Argo artifact ``location`` at ``dest`` (replacing what is there).
@@ -99,7 +135,7 @@ class ArtifactRepository(abc.ABC):
         ``"raw": {"data"}`` or ``"http": {"url"}``, with optional ``"subPath"`` and ``"archive"``.
         """
         name = location.get("name", "?")
-        no_archive = archive_mode(location["archive"])[0] is None if "archive" in location else False
+        mode = unpack_mode(location)
         if "raw" in location:
             tmp = _staged(dest)
             with open(tmp, "w") as f:
@@ -111,14 +147,14 @@ class ArtifactRepository(abc.ABC):
                 raise ValueError(f"artifact {name!r}: http.url is missing")
             tmp = _staged(dest)
             http_get(url, tmp)
-            _finish_file(tmp, dest, no_archive)
+            _finish_file(tmp, dest, mode, url.split("?")[0])
         elif "s3" in location:
             key = (location["s3"] or {}).get("key")
             if not key:
                 raise ValueError(f"artifact {name!r}: s3.key is missing")
             if location.get("subPath"):
                 key = f"{key.rstrip('/')}/{location['subPath'].lstrip('/')}"
-            self._load_key(key, dest, no_archive)
+            self._load_key(key, dest, mode)
         else:
             kinds = sorted(set(location) - {"name", "path", "mode", "from", "optional", "archive", "subPath"})
             raise ValueError(
@@ -146,11 +182,13 @@ class LocalRepository(ArtifactRepository):
     def exists(self, key: str) -> bool:
         return os.path.lexists(self.client.path_of(key))
 
-    def _load_key(self, key: str, dest: str, no_archive: bool) -> None:
+    def _load_key(self, key: str, dest: str, mode: str) -> None:
         path = self.client.path_of(key)
         tmp = _staged(dest)
         try:
-            if self.client.is_archive(key):
+            if self.client.is_archive(key) and mode == "none":  # the consumer asked for the .tgz itself
+                self.client.download(key, tmp)
+            elif self.client.is_archive(key):
                 members = self.client.archive_members(key)
                 if len(members) == 1:
                     (link_tree if os.path.isdir(members[0]) else link_or_copy)(members[0], tmp)
@@ -160,8 +198,9 @@ class LocalRepository(ArtifactRepository):
                         target = os.path.join(tmp, os.path.basename(m))
                         (link_tree if os.path.isdir(m) else link_or_copy)(m, target)
             elif os.path.isfile(path):
-                if not no_archive and is_tarball(path):
-                    unpack(path, dest)
+                if mode != "none":
+                    link_or_copy(path, tmp)
+                    _finish_file(tmp, dest, mode, key)
                     return
                 link_or_copy(path, tmp)
             elif os.path.isdir(path):
@@ -200,7 +239,7 @@ class RemoteRepository(ArtifactRepository):
     def exists(self, key: str) -> bool:
         return bool(objects_under(self.client, key))
 
-    def _load_key(self, key: str, dest: str, no_archive: bool) -> None:
+    def _load_key(self, key: str, dest: str, mode: str) -> None:
         objs = objects_under(self.client, key)
         if not objs:
             raise FileNotFoundError(f"artifact {key!r} is not in {self.client!r}")
@@ -208,7 +247,7 @@ class RemoteRepository(ArtifactRepository):
         try:
             if objs == [key]:
                 self.client.download(key, tmp)
-                _finish_file(tmp, dest, no_archive)
+                _finish_file(tmp, dest, mode, key)
                 return
             prefix = key.rstrip("/") + "/"
             pairs = [(o, os.path.join(tmp, *local_parts(o[len(prefix):], o))) for o in objs]

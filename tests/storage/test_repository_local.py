@@ -190,3 +190,26 @@ def test_many_small_artifacts(repo, tmp_path):
         repo.load({"s3": {"key": f"wf/p{i}/o.tgz"}}, str(tmp_path / "in" / str(i)))
     assert len(repo.client.list("wf/", recursive=True)) == 1000
     assert (tmp_path / "in" / "999").read_text() == "x"
+
+
+def test_argo_output_keys():
+    from dflow_lab.storage.repository import argo_output_key
+
+    assert argo_output_key("wf-1/wf-1-123", {"name": "out", "path": "/tmp/o"}) == "wf-1/wf-1-123/out.tgz"
+    assert argo_output_key("wf/pod", {"name": "out", "path": "/tmp/o.txt", "archive": {"none": {}}}) == "wf/pod/o.txt"
+    assert argo_output_key("wf/pod/", {"name": "x", "archive": {"tar": {"compressionLevel": 0}}}) == "wf/pod/x.tgz"
+    with pytest.raises(ValueError, match="zip"):
+        argo_output_key("wf/pod", {"name": "x", "path": "/p", "archive": {"zip": {}}})
+
+
+def test_declared_archive_modes_on_load(repo, outdir, tmp_path):
+    repo.save(str(outdir), "wf/p/out.tgz")
+    # archive none on the consumer: it gets the .tgz itself, as on Argo
+    repo.load({"s3": {"key": "wf/p/out.tgz"}, "archive": {"none": {}}}, str(tmp_path / "raw.tgz"))
+    with tarfile.open(tmp_path / "raw.tgz") as tf:
+        assert "out/sub/a.txt" in tf.getnames()
+    # archive tar declared on something that is not a tarball is an error naming the key
+    repo.save(str(outdir / "b.txt"), "wf/p/plain", archive=None)
+    with pytest.raises(ValueError, match="wf/p/plain.*not a gzipped tar"):
+        repo.load({"s3": {"key": "wf/p/plain"}, "archive": {"tar": {}}}, str(tmp_path / "t"))
+    assert not (tmp_path / "t").exists()

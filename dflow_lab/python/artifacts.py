@@ -161,17 +161,17 @@ def write_output_artifact(name: str, value: Any, sign: Artifact, out_dir: str, i
     sliced output instead of the natural ones.
     """
     t = _base_type(sign.type, where)
+    if isinstance(slices, list) and (not isinstance(value, list) or len(value) != len(slices)):
+        raise ValueError(f"{where}: expected one value per slice ({len(slices)}), got {value!r}")
     if t in (str, Path):
-        order: Any = 0 if slices is None else slices
-        entries = [(order, value)]
+        entries = list(zip(slices, value)) if isinstance(slices, list) else [(0 if slices is None else slices, value)]
     elif t in (List[str], List[Path], Set[str], Set[Path]):
         values = sorted(value, key=str) if isinstance(value, set) else list(value)
         if slices is None:
             entries = list(enumerate(values))
-        elif isinstance(slices, list):
-            if len(slices) != len(values):
-                raise ValueError(f"{where}: {len(values)} paths for {len(slices)} slices")
-            entries = list(zip(slices, values))
+        elif isinstance(slices, list):  # one list of paths per slice
+            entries = [(s, p) for s, v in zip(slices, values)
+                       for p in (sorted(v, key=str) if isinstance(v, set) else v or [None])]
         else:
             entries = [(slices, v) for v in values]
     elif t in (Dict[str, str], Dict[str, Path]):

@@ -10,17 +10,21 @@ checks them, runs ``execute``, checks and writes the outputs and returns the exi
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
 import sys
 import traceback
+from pathlib import Path
 from typing import Any, Dict, List, Mapping
 
 from ..config import config
 from .errors import FatalError, TransientError
 from .loader import load_op, op_object
 from .op import check_opio
+from .opio import Artifact
+from .slicepool import run_slices, slice_groups, stack_outputs
 from .stepio import read_inputs, write_outputs
 
 __all__ = ["MARKER", "PACKAGES_ARTIFACT", "render_source", "parse_source", "run_source", "run_spec", "main"]
@@ -101,7 +105,9 @@ def _root(env: Mapping[str, str]) -> str:
 
 
 def _prepare(spec: Dict[str, Any], env: Mapping[str, str]) -> tuple:
-    """Load the OP and read its inputs: ``(op, op_in)``. Errors here are the step's setup errors."""
+    """Load the OP and read its inputs: ``(op, inputs, orders)`` with one OPIO per slice the step
+    runs (one, unless ``Slices(pool_size=…)`` gives it a group) and the group's slice values (or
+    ``None``). Errors here are the step's setup errors."""
     tmp_root = os.path.join(_root(env), spec.get("tmp_root", "/tmp").lstrip("/"))
     _add_packages(_package_dirs(spec, tmp_root), env)
     if spec.get("pre_script"):
@@ -121,9 +127,47 @@ def _prepare(spec: Dict[str, Any], env: Mapping[str, str]) -> tuple:
     in_slices = _resolve_slices(slices.get("inputs") or {}, env)
     op.slices = _resolve_slices(slices.get("outputs") or {}, env)
     name = type(op).__name__
-    op_in = read_inputs(op.get_input_sign(), spec.get("parameters") or {}, env, tmp_root, name, in_slices)
-    check_opio(op_in, op.get_input_sign(), True, name)
-    return op, op_in
+    sign = op.get_input_sign()
+    params = spec.get("parameters") or {}
+    orders = None
+    if slices.get("pool") is not None:
+        orders, groups = slice_groups(in_slices, f"OP {name!r}")
+        op.slices = {n: orders for n in op.slices}
+        inputs = [read_inputs(sign, params, env, tmp_root, name, g) for g in groups]
+    else:
+        inputs = [read_inputs(sign, params, env, tmp_root, name, in_slices)]
+    for op_in in inputs:
+        check_opio(op_in, sign, True, name)
+    return op, inputs, orders
+
+
+def _execute_checked(op: Any, op_in: Any) -> Dict[str, Any]:
+    """``op.execute(op_in)``, its outputs checked against the output sign."""
+    name = type(op).__name__
+    op_out = op.execute(op_in)
+    if not isinstance(op_out, Mapping):
+        raise TypeError(f"OP {name!r}: execute() must return an OPIO, got {type(op_out).__name__}")
+    op_out = dict(op_out)
+    sign = op.get_output_sign()
+    check_opio(op_out, sign, False, name)
+    for n, s in sign.items():  # artifact paths are relative to where execute() ran
+        if isinstance(s, Artifact) and op_out.get(n) is not None:
+            op_out[n] = _absolute(op_out[n])
+    return op_out
+
+
+def _absolute(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return [_absolute(v) for v in value]
+    if isinstance(value, set):
+        return {_absolute(v) for v in value}
+    if isinstance(value, dict):
+        return {k: _absolute(v) for k, v in value.items()}
+    if isinstance(value, str):
+        return os.path.abspath(value)
+    if isinstance(value, os.PathLike):
+        return Path(os.path.abspath(value))
+    return value
 
 
 def _resolve_slices(slices: Mapping[str, Any], env: Mapping[str, str]) -> Dict[str, Any]:
@@ -150,25 +194,31 @@ def run_spec(spec: Dict[str, Any], env: Mapping[str, str] | None = None, cwd: st
     cwd = os.path.abspath(cwd or os.getcwd())
     os.chdir(cwd)
     try:
-        op, op_in = _prepare(spec, env)
+        op, inputs, orders = _prepare(spec, env)
     except (TransientError, FatalError) as e:
         return _report(e)
     except Exception as e:
         print(f"dflow-lab: {type(e).__name__}: {e}", file=sys.stderr)
         return 2
     try:
-        try:
-            op_out = op.execute(op_in)
-        except BaseException:
-            partial = op.__dict__.get("outputs")
-            if partial:
-                write_outputs(op, partial, cwd)
-            raise
-        if not isinstance(op_out, Mapping):
-            raise TypeError(f"OP {type(op).__name__!r}: execute() must return an OPIO, got {type(op_out).__name__}")
-        op_out = dict(op_out)
-        check_opio(op_out, op.get_output_sign(), False, type(op).__name__)
-        write_outputs(op, op_out, cwd)
+        if orders is None:
+            try:
+                op_out = _execute_checked(op, inputs[0])
+            except BaseException:
+                partial = op.__dict__.get("outputs")
+                if partial:
+                    write_outputs(op, partial, cwd)
+                raise
+            write_outputs(op, op_out, cwd)
+        else:
+            pool = spec["slices"]["pool"]
+            results = run_slices(functools.partial(_execute_checked, op), inputs, pool.get("size") or 1, cwd,
+                                 pool.get("timeout"), orders if pool.get("create_dir") else None)
+            op_out = stack_outputs(results, list(op.slices))
+            write_outputs(op, op_out, cwd)
+            failed = [e for _, e in results if e is not None]
+            if failed:
+                raise failed[0]
         if spec.get("post_script"):
             exec(spec["post_script"], {"__name__": "__dflow_lab_post_script__", "op_obj": op, "output": op_out})
     except Exception as e:

@@ -342,10 +342,13 @@ class PythonOPTemplate(PythonScriptOPTemplate):
 
     def add_slices(self, slices: Slices, layer: int = 0) -> None:
         """Slice this template's inputs/outputs as ``slices`` says (``Step(slices=…)`` calls this)."""
-        for unsupported in ("group_size", "pool_size"):
-            if getattr(slices, unsupported, None) is not None:
-                raise WorkflowValueError(f"Slices({unsupported}=...) is not supported by dflow-lab yet",
-                                         template=self.name, field="slices")
+        if slices.group_size is not None:
+            raise WorkflowValueError("Slices(group_size=...) is not supported by dflow-lab yet; give each step "
+                                     "a group with with_param=[[0, 1], [2, 3], ...] and Slices(pool_size=...)",
+                                     template=self.name, field="slices")
+        if slices.pool_size is not None and not slices.input_parameter and not slices.input_artifact:
+            raise WorkflowValueError("Slices(pool_size=...) needs sliced inputs", template=self.name,
+                                     field="slices")
         if slices.sub_path:
             raise WorkflowValueError("Slices(sub_path=True) is not supported by dflow-lab yet",
                                      template=self.name, field="slices")
@@ -420,6 +423,9 @@ class PythonOPTemplate(PythonScriptOPTemplate):
         }
         if ins or outs:
             spec["slices"] = {"inputs": ins, "outputs": outs}
+            if self.slices is not None and self.slices.pool_size is not None:
+                spec["slices"]["pool"] = {"size": self.slices.pool_size, "timeout": self.slices.pool_timeout,
+                                          "create_dir": bool(self.slices.create_dir or self.create_slice_dir)}
         if self._package_list:
             spec["python_packages"] = self._package_list
         for k in ("pre_script", "post_script"):

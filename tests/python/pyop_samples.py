@@ -211,3 +211,10 @@ class WhoAmI(OP):
 
     def execute(self, op_in):
         return OPIO(key=str(self.key), workflow=str(self.workflow_name))
+
+
+@OP.function
+def reciprocal(x: int) -> {"r": float, "note": Artifact(Path)}:  # noqa: F821
+    """1/x, with a note file written in the working directory."""
+    Path("note.txt").write_text(f"1/{x}")
+    return {"r": 1 / x, "note": Path("note.txt")}

@@ -150,3 +150,19 @@ def test_op_knows_its_step_key_and_workflow(local):
     assert _param(wf, "the-key", "workflow") == wf.id
     anon = wf.query_step(name="anon")[0]
     assert anon.outputs.parameters["key"].value == "None"
+
+
+def test_groups_of_slices_in_a_pool(local):
+    from dflow_lab.python import Slices
+
+    wf = Workflow("pyops-pool")
+    add = Step("add", PythonOPTemplate(s.Add, slices=Slices(input_parameter=["a"], output_parameter=["s"],
+                                                            pool_size=2)),
+               parameters={"a": [10, 20, 30]}, with_param=[[0, 1], [2]])
+    wf.add(add)
+    wf.add(Step("sq", PythonOPTemplate(s.square_each), parameters={"values": add.outputs.parameters["s"]},
+                key="sq"))
+    wf.submit()
+    assert wf.query_status() == "Succeeded"
+    assert len(wf.query_step(name="add", type="Pod")) == 2
+    assert _param(wf, "sq", "dflow_output_0") == [12 ** 2, 22 ** 2, 32 ** 2]

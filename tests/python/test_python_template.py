@@ -125,8 +125,8 @@ def test_slices_declare_item_variables():
     t.set_slices(None)
     assert "dflow_var_0" not in t.inputs.parameters
     assert "slices" not in parse_source(t.script)
-    with pytest.raises(WorkflowValueError, match="Slices\\(pool_size=...\\) is not supported"):
-        PythonOPTemplate(s.Add, slices=Slices(input_parameter=["a"], pool_size=2))
+    with pytest.raises(WorkflowValueError, match="Slices\\(group_size=...\\) is not supported"):
+        PythonOPTemplate(s.Add, slices=Slices(input_parameter=["a"], group_size=2))
     with pytest.raises(WorkflowValueError, match="OP has no input parameter 'zz'"):
         PythonOPTemplate(s.Add, slices=Slices(input_parameter=["zz"]))
 
@@ -204,3 +204,49 @@ def test_op_state_with_a_secret_is_refused():
     with pytest.raises(WorkflowValueError, match="attribute 'token' is a Secret") as e:
         PythonOPTemplate(op)
     assert "hunter2" not in str(e.value)
+
+
+def _items(d):
+    return sorted((i["order"], i["dflow_list_item"]) for f in (d / ".dflow").iterdir()
+                  for i in json.loads(f.read_text())["path_list"])
+
+
+@pytest.mark.parametrize("pool_size", [1, 2])
+def test_a_step_runs_a_group_of_slices(tmp_path, pool_size):
+    from pyop_harness import run_template
+
+    t = PythonOPTemplate(s.reciprocal, slices=Slices(input_parameter=["x"], output_parameter=["r"],
+                                                      output_artifact=["note"], pool_size=pool_size,
+                                                      create_dir=True))
+    run = run_template(t, tmp_path, params={"x": [1, 2, 4, 8], "dflow_var_0": [0, 2]})
+    assert run.rc == 0
+    assert json.loads(run.out_param("r")) == [{"dflow_list_item": 1.0, "order": 0},
+                                              {"dflow_list_item": 0.25, "order": 2}]
+    note = run.out_art("note")
+    assert _items(note) == [(0, "0/note.txt"), (2, "2/note.txt")]
+    assert (note / "2/note.txt").read_text() == "1/4"
+
+
+def test_a_failing_slice_fails_the_step_after_the_others_ran(tmp_path, capfd):
+    from pyop_harness import run_template
+
+    t = PythonOPTemplate(s.reciprocal, slices=Slices(input_parameter=["x"], output_parameter=["r"],
+                                                      output_artifact=["note"], pool_size=1, create_dir=True))
+    run = run_template(t, tmp_path, params={"x": [1, 0, 4], "dflow_var_0": [0, 1, 2]})
+    assert run.rc == 2
+    assert "ZeroDivisionError" in capfd.readouterr().err
+    assert json.loads(run.out_param("r")) == [{"dflow_list_item": 1.0, "order": 0},
+                                              {"dflow_list_item": None, "order": 1},
+                                              {"dflow_list_item": 0.25, "order": 2}]
+    assert _items(run.out_art("note")) == [(0, "0/note.txt"), (1, None), (2, "2/note.txt")]
+
+
+def test_sliced_inputs_must_agree_in_a_group(tmp_path, capfd):
+    from pyop_harness import run_template
+
+    t = PythonOPTemplate(s.Add, slices=Slices(input_parameter=["a"], pool_size=1))
+    t.input_parameter_slices["b"] = 0  # a constant slice for the other input: they disagree
+    t.inputs.parameters["b"].type = list
+    run = run_template(t, tmp_path, params={"a": [1, 2], "b": [5], "dflow_var_0": [0, 1]})
+    assert run.rc == 2
+    assert "sliced inputs disagree on the slices of this step" in capfd.readouterr().err

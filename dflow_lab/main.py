@@ -89,7 +89,8 @@ def main_parser() -> argparse.ArgumentParser:
                         help="Argo server URL (Argo mode; default $DFLOW_HOST). The token is read from $DFLOW_TOKEN "
                              "or --token-file")
     parser.add_argument("--token-file", default=None, help="file holding the Argo server's bearer token")
-    parser.add_argument("--namespace", default=None, help="Argo namespace (default $DFLOW_NAMESPACE or argo)")
+    parser.add_argument("--namespace", dest="argo_namespace", default=None,
+                        help="Argo namespace (default $DFLOW_NAMESPACE or argo)")
     parser.add_argument("--insecure", action="store_true", help="do not verify the Argo server's TLS certificate")
     parser.add_argument("--workdir", default=None, help="local engine workspace (default $DFLOW_LOCAL_WORKDIR)")
     sub = parser.add_subparsers(title="Valid subcommands", dest="command")
@@ -206,8 +207,8 @@ def _configure(args: argparse.Namespace) -> None:
         config["mode"] = "argo"
     if args.token_file:
         config["token"] = Path(args.token_file).read_text().strip()
-    if args.namespace:
-        config["namespace"] = args.namespace
+    if args.argo_namespace:
+        config["namespace"] = args.argo_namespace
     if args.insecure:
         config["verify_ssl"] = False
 
@@ -218,9 +219,14 @@ def _backend() -> Any:
     return Workflow()._backend()
 
 
+def _plain(obj: Any) -> Any:
+    """JSON for status objects (``ArgoObjectDict``/``ArgoObjectList``) and anything else as text."""
+    return obj.recover() if hasattr(obj, "recover") else str(obj)
+
+
 def _emit(args: argparse.Namespace, data: Any, text: Optional[str] = None) -> None:
     if getattr(args, "output", "table") == "json":
-        print(json.dumps(data, indent=1, default=str))
+        print(json.dumps(data, indent=1, default=_plain))
     elif text is not None:
         print(text)
 
@@ -502,7 +508,7 @@ def _cmd_watch(args: argparse.Namespace) -> int:
     while True:
         s = _summary(wf)
         if args.output == "json":
-            print(json.dumps(s), flush=True)
+            print(json.dumps(s, default=_plain), flush=True)
         else:
             head = (f"Workflow {s['name']}   {s['phase']}   {_progress_bar(s['progress'])}   "
                     f"{format_time_delta(datetime.timedelta(seconds=s['duration']))}")

@@ -2,7 +2,7 @@
 S3-compatible repositories, safe archives, and the repository the engines move artifacts with."""
 
 from .archive import UnsafeArchiveError
-from .client import StorageClient, StorageError
+from .client import ObjectNotFound, StorageClient, StorageError
 from .local import LocalStorageClient
 from .repository import ArtifactRepository, artifact_repository
 from .retry import RetryPolicy
@@ -10,6 +10,7 @@ from .retry import RetryPolicy
 __all__ = [
     "StorageClient",
     "StorageError",
+    "ObjectNotFound",
     "LocalStorageClient",
     "ArtifactRepository",
     "artifact_repository",

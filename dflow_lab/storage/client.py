@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 import abc
-from typing import List
+from typing import List, Optional
 
-__all__ = ["StorageClient", "StorageError"]
+__all__ = ["StorageClient", "StorageError", "ObjectNotFound"]
 
 
 class StorageError(OSError):
-    """A storage operation failed for good (after its retries); the message names the key and store."""
+    """A storage operation failed for good (after its retries); the message names the key and store.
+
+    ``code`` is the store's error code when it gave one (``"AccessDenied"``, ``"NoSuchKey"``…).
+    """
+
+    def __init__(self, message: str, code: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class ObjectNotFound(StorageError, FileNotFoundError):
+    """The key (or its bucket) does not exist in the store."""
 
 
 class StorageClient(abc.ABC):

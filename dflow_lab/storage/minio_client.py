@@ -19,7 +19,7 @@ from minio.commonconfig import CopySource
 from minio.error import InvalidResponseError, S3Error, ServerError
 
 from ..config import s3_config
-from .client import StorageClient
+from .client import ObjectNotFound, StorageClient, StorageError
 from .retry import RetryPolicy
 
 __all__ = ["MinioClient"]
@@ -134,10 +134,8 @@ class MinioClient(StorageClient):
         try:
             result = self.retry.run(op, where, self._transient, lambda e: self._scrub(str(e)))
         except S3Error as exc:
-            raise S3Error(
-                exc.response, exc.code, self._scrub(f"{where}: {exc.message}"), exc.resource,
-                exc.request_id, exc.host_id, bucket_name=exc.bucket_name, object_name=exc.object_name,
-            ) from None
+            cls = ObjectNotFound if exc.code in ("NoSuchKey", "NoSuchBucket", "NoSuchObject") else StorageError
+            raise cls(self._scrub(f"{where} failed: {exc.code}: {exc.message}"), code=exc.code) from None
         self._bucket_seen = True
         return result
 

@@ -9,7 +9,7 @@ import tarfile
 import pytest
 
 from dflow_lab.config import s3_config
-from dflow_lab.storage import StorageError, artifact_repository
+from dflow_lab.storage import ObjectNotFound, StorageError, artifact_repository
 from dflow_lab.storage.minio_client import MinioClient
 from dflow_lab.storage.repository import RemoteRepository
 from dflow_lab.storage.retry import RetryPolicy
@@ -69,6 +69,9 @@ def test_client_methods(s3, tmp_path):
     c.download("k/b/g", str(tmp_path / "x" / "g"))
     assert (tmp_path / "x" / "g").read_bytes() == b"payload"
     assert c.exists("k/a/f") and not c.exists("k/a/nope")
+    with pytest.raises(FileNotFoundError, match="k/a/nope"):
+        c.download("k/a/nope", str(tmp_path / "nope"))
+    assert not list(tmp_path.glob("nope*"))  # no partial file left behind
 
 
 def test_multipart_upload_larger_than_part_size(s3, tmp_path):
@@ -111,7 +114,7 @@ def test_credentials_never_shown(s3, tmp_path):
 
         pickle.dumps(c)
     wrong = MinioClient(bucket_name="no-such-bucket-here", retry=RetryPolicy(tries=1))
-    with pytest.raises(Exception) as err:
+    with pytest.raises(ObjectNotFound, match="NoSuchBucket") as err:
         wrong.upload("x", __file__)
     assert "no-such-bucket-here" in str(err.value)
     assert ACCESS_KEY not in str(err.value) and SECRET_KEY not in str(err.value)

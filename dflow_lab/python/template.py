@@ -23,7 +23,7 @@ from .op import OP, sign_type
 from .opio import Artifact, BigParameter, OPIOSign, Parameter
 from .runtime import PACKAGES_ARTIFACT, render_source
 from .source import embed_source
-from .typecheck import describe_type
+from .typecheck import check_value, describe_type
 from .values import encode_value
 
 __all__ = ["PythonOPTemplate", "Slices", "upload_packages"]
@@ -248,12 +248,22 @@ class PythonOPTemplate(PythonScriptOPTemplate):
                 continue
             kw: Dict[str, Any] = {"type": sign_type(s)}
             if hasattr(s, "default"):
+                self._check_default(s.default, sign_type(s), f"inputs.parameters.{n}")
                 kw["value"] = s.default
             if getattr(s, "description", None) is not None:
                 kw["description"] = s.description
             if isinstance(s, BigParameter):
                 kw.update(save_as_artifact=True, path=f"{root}/inputs/parameters/{n}")
             self.inputs.parameters[n] = InputParameter(**kw)
+
+    def _check_default(self, value: Any, t: Any, field: str) -> None:
+        if value is None:
+            return
+        try:
+            check_value(value, t, "default")
+        except TypeError as e:
+            raise WorkflowTypeError(f"the default of {field} does not match its type: {e}", template=self.name,
+                                    field=field) from None
 
     def _declare_outputs(self, defaults: Dict[str, Any] | None, global_names: Dict[str, str] | None) -> None:
         root = self.tmp_root
@@ -274,8 +284,10 @@ class PythonOPTemplate(PythonScriptOPTemplate):
             if n in global_names:
                 kw["global_name"] = global_names[n]
             if hasattr(s, "default"):
+                self._check_default(s.default, t, f"outputs.parameters.{n}")
                 kw["default"] = s.default if t is str else encode_value(s.default)
             elif n in defaults:
+                self._check_default(defaults[n], t, f"outputs.parameters.{n}")
                 kw["default"] = defaults[n] if t is str else encode_value(defaults[n])
             if getattr(s, "description", None) is not None:
                 kw["description"] = s.description

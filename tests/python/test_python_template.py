@@ -250,3 +250,26 @@ def test_sliced_inputs_must_agree_in_a_group(tmp_path, capfd):
     run = run_template(t, tmp_path, params={"a": [1, 2], "b": [5], "dflow_var_0": [0, 1]})
     assert run.rc == 2
     assert "sliced inputs disagree on the slices of this step" in capfd.readouterr().err
+
+
+def test_defaults_that_do_not_match_their_type_are_rejected():
+    from dflow_lab.errors import WorkflowTypeError
+    from dflow_lab.python import OP, OPIOSign, Parameter
+
+    class BadDefault(OP):
+        @classmethod
+        def get_input_sign(cls):
+            return OPIOSign({"n": Parameter(int, default="three")})
+
+        @classmethod
+        def get_output_sign(cls):
+            return OPIOSign({})
+
+        def execute(self, op_in):
+            return {}
+
+    with pytest.raises(WorkflowTypeError, match=r"field 'inputs.parameters.n': the default of inputs.parameters.n "
+                                                r"does not match its type: default: expected int, got str 'three'"):
+        PythonOPTemplate(BadDefault)
+    with pytest.raises(WorkflowTypeError, match="the default of outputs.parameters.s does not match"):
+        PythonOPTemplate(s.Add, output_parameter_default={"s": "zero"})

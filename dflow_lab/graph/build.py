@@ -23,7 +23,7 @@ _PORT_KINDS = {"parameter": "parameters", "artifact": "artifacts"}
 
 
 def _d(value: Any) -> Mapping:
-    return value if isinstance(value, Mapping) else {}
+    return value if isinstance(value, dict) else {}
 
 
 def _construct(cls: Any, where: dict, *args: Any, **kwargs: Any) -> Any:
@@ -145,7 +145,7 @@ def leaf_from_graph(name: str, spec: Mapping) -> Any:
         from ..python import PythonOPTemplate
 
         op = import_op(spec["op"], {**where, "field": "op"})
-        if isinstance(opts.get("slices"), Mapping):
+        if isinstance(opts.get("slices"), dict):
             from ..python import Slices
 
             opts["slices"] = _construct(Slices, {**where, "field": "slices"}, **opts["slices"])
@@ -332,7 +332,7 @@ def prepare_graph(graph: Any) -> Mapping:
         graph = from_pydflow(graph)
     issues = validate(graph)
     if issues:
-        raise GraphValidationError(issues, workflow=graph.get("name") if isinstance(graph, Mapping) else None)
+        raise GraphValidationError(issues, workflow=graph.get("name") if isinstance(graph, dict) else None)
     return graph
 
 

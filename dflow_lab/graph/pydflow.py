@@ -42,11 +42,11 @@ _SLICES_DEFAULTS = {"input_parameter": [], "input_artifact": [], "output_paramet
 
 def is_pydflow_graph(graph: Any) -> bool:
     """Whether ``graph`` has the shape pydflow's ``to_graph`` writes (no ``version``, typed templates)."""
-    if not isinstance(graph, Mapping) or "version" in graph:
+    if not isinstance(graph, dict) or "version" in graph:
         return False
     templates = graph.get("templates")
-    return isinstance(templates, Mapping) and bool(templates) and all(
-        isinstance(t, Mapping) and t.get("type") in PYDFLOW_TEMPLATE_TYPES for t in templates.values())
+    return isinstance(templates, dict) and bool(templates) and all(
+        isinstance(t, dict) and t.get("type") in PYDFLOW_TEMPLATE_TYPES for t in templates.values())
 
 
 def _empty(value: Any) -> bool:
@@ -68,7 +68,7 @@ class _Importer:
 
     def plain(self, value: Any, where: tuple, template: str | None = None, node: str | None = None) -> Any:
         """``value`` as plain JSON: jsonpickle tuples/sets become lists; other objects are refused."""
-        if isinstance(value, Mapping):
+        if isinstance(value, dict):
             if "py/tuple" in value or "py/set" in value:
                 return [self.plain(v, where, template, node) for v in value.get("py/tuple", value.get("py/set"))]
             if any(isinstance(k, str) and k.startswith("py/") for k in value):
@@ -81,7 +81,7 @@ class _Importer:
         return value
 
     def artifact(self, value: Any, where: tuple, template: str | None, node: str | None) -> Any:
-        if isinstance(value, Mapping) and value.get("py/object") in _S3_TYPES:
+        if isinstance(value, dict) and value.get("py/object") in _S3_TYPES:
             out = {"kind": "s3", "key": value.get("key")}
             if value.get("urn"):
                 out["urn"] = value["urn"]
@@ -162,7 +162,7 @@ class _Importer:
         if isinstance(spec, str):
             dest.setdefault("parameters", {})[pname] = {"type": spec}
             return
-        kind = _SIGN_TYPES.get(spec.get("py/object")) if isinstance(spec, Mapping) else None
+        kind = _SIGN_TYPES.get(spec.get("py/object")) if isinstance(spec, dict) else None
         if kind is None:
             self.unsafe(("templates", tname, "op", direction, pname), f"sign of {pname!r}", tname)
             return
@@ -325,7 +325,7 @@ class _Importer:
                                                                            option="with_param")):
             out["with_param"] = self.plain(wp, (*where, "with_param"), tname, name)
         seq = step.get("with_sequence")
-        if isinstance(seq, Mapping):
+        if isinstance(seq, dict):
             out["with_sequence"] = {k: v for k, v in self.plain(seq, (*where, "with_sequence"), tname, name).items()
                                     if v is not None}
         for key in _STEP_KEYS:
@@ -333,7 +333,7 @@ class _Importer:
             if value is not None and value is not False:
                 out[key] = self.plain(value, (*where, key), tname, name)
         slices = step.get("slices")
-        if isinstance(slices, Mapping):
+        if isinstance(slices, dict):
             fields = {k: v for k, v in slices.items() if k in _SLICES_DEFAULTS and not _same(v, _SLICES_DEFAULTS[k])}
             out["slices"] = self.plain(fields, (*where, "slices"), tname, name)
         if step.get("executor") is not None:
@@ -390,5 +390,5 @@ def from_pydflow(graph: Mapping) -> dict[str, Any]:
     if not is_pydflow_graph(graph):
         raise GraphValidationError([Issue("schema", "not a pydflow graph: expected 'templates' whose entries "
                                                     "have a 'type' among " + ", ".join(sorted(PYDFLOW_TEMPLATE_TYPES)))],
-                                   workflow=graph.get("name") if isinstance(graph, Mapping) else None)
+                                   workflow=graph.get("name") if isinstance(graph, dict) else None)
     return _Importer(graph).run()

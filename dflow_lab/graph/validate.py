@@ -9,7 +9,7 @@ import networkx as nx
 
 from .issues import Issue
 from .refs import Ref, find_refs, parse_ref
-from .schema import GRAPH_VERSION, schema_validator
+from .schema import GRAPH_VERSION, conforms, schema_validator
 from .types import literal_fits, types_compatible
 from .view import PSEUDO_INPUTS, PSEUDO_OUTPUTS, node_strings, template_links
 
@@ -22,7 +22,7 @@ _NAME_CHECKED_BY_US = {"pattern", "propertyNames"}
 
 
 def _d(value: Any) -> Mapping:
-    return value if isinstance(value, Mapping) else {}
+    return value if isinstance(value, dict) else {}
 
 
 def _ports(template: Mapping, direction: str, kind: str) -> Mapping:
@@ -45,14 +45,14 @@ class _Validator:
     # -- document level -------------------------------------------------------------------------
     def run(self) -> list[Issue]:
         g = self.graph
-        if not isinstance(g, Mapping):
+        if not isinstance(g, dict):
             self.add("schema", f"a graph is a JSON object, not {type(g).__name__}")
             return self.issues
         if g.get("version") != GRAPH_VERSION:
             self.add("unsupported-version",
                      f"graph version {g.get('version')!r} is not supported (this is version {GRAPH_VERSION})",
                      path=("version",))
-        for err in schema_validator().iter_errors(g):
+        for err in () if conforms(g) else schema_validator().iter_errors(g):
             if err.validator in _NAME_CHECKED_BY_US or list(err.absolute_path) == ["version"]:
                 continue
             path = tuple(err.absolute_path)
@@ -68,11 +68,11 @@ class _Validator:
             if not NAME_RE.match(str(tname)):
                 self.add("invalid-name", f"template name {tname!r} must consist of alphanumerics and '-', "
                          "starting with an alphanumeric", template=tname, path=("templates", tname))
-            if isinstance(tmpl, Mapping):
+            if isinstance(tmpl, dict):
                 self._template_ports(tname, tmpl)
         self._entrypoint(templates)
         for tname, tmpl in templates.items():
-            if isinstance(tmpl, Mapping) and tmpl.get("kind") in ("steps", "dag"):
+            if isinstance(tmpl, dict) and tmpl.get("kind") in ("steps", "dag"):
                 _TemplateCheck(self, templates, tname, tmpl).run()
         return self.issues
 
@@ -82,7 +82,7 @@ class _Validator:
             template = path[1]
             if len(path) >= 4 and path[2] == "nodes" and isinstance(path[3], int):
                 nodes = _d(_d(self.graph.get("templates")).get(template)).get("nodes")
-                if isinstance(nodes, list) and path[3] < len(nodes) and isinstance(nodes[path[3]], Mapping):
+                if isinstance(nodes, list) and path[3] < len(nodes) and isinstance(nodes[path[3]], dict):
                     node = nodes[path[3]].get("name")
         return template, node
 
@@ -142,7 +142,7 @@ class _TemplateCheck:
         self.fed: dict[tuple, list[str]] = {}
         edges = tmpl.get("edges")
         self.param_fed = {_d(e.get("target")).get("node") for e in (edges if isinstance(edges, list) else ())
-                          if isinstance(e, Mapping) and _d(e.get("target")).get("option") == "with_param"}
+                          if isinstance(e, dict) and _d(e.get("target")).get("option") == "with_param"}
 
     def add(self, code: str, message: str, node: str | None = None, port: str | None = None,
             path: tuple = ()) -> None:
@@ -153,20 +153,20 @@ class _TemplateCheck:
             return self.tmpl
         spec = self.nodes.get(node)
         target = self.templates.get(_d(spec).get("template"))
-        return target if isinstance(target, Mapping) else None
+        return target if isinstance(target, dict) else None
 
     def run(self) -> None:
         nodes = self.tmpl.get("nodes") or []
         if not isinstance(nodes, list):
             return
         for i, node in enumerate(nodes):
-            if isinstance(node, Mapping) and isinstance(node.get("name"), str):
+            if isinstance(node, dict) and isinstance(node.get("name"), str):
                 self._node_identity(i, node)
         for name, node in self.nodes.items():
             self._node_fields(self.index[name], name, node)
         edges = self.tmpl.get("edges") or []
         for j, edge in enumerate(edges if isinstance(edges, list) else []):
-            if isinstance(edge, Mapping):
+            if isinstance(edge, dict):
                 self._edge(j, edge)
         self._missing_inputs()
         self._order()

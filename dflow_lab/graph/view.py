@@ -31,7 +31,7 @@ class Link:
 
 
 def _as_dict(value: Any) -> Mapping:
-    return value if isinstance(value, Mapping) else {}
+    return value if isinstance(value, dict) else {}
 
 
 def node_strings(node: Mapping) -> Iterator[tuple[str, Any]]:
@@ -52,7 +52,7 @@ def template_links(template: Mapping) -> Iterator[Link]:
     references its nodes' fields make to other nodes (edges to or from ``@inputs``/``@outputs`` are not
     node-to-node and are left out)."""
     for edge in template.get("edges") or ():
-        if not isinstance(edge, Mapping):
+        if not isinstance(edge, dict):
             continue
         src, dst = _as_dict(edge.get("source")), _as_dict(edge.get("target"))
         s, t = src.get("node"), dst.get("node")
@@ -60,7 +60,7 @@ def template_links(template: Mapping) -> Iterator[Link]:
             continue
         yield Link(s, t, str(edge.get("kind")), src.get("port"), dst.get("port") or dst.get("option"))
     for node in template.get("nodes") or ():
-        if not isinstance(node, Mapping) or not isinstance(node.get("name"), str):
+        if not isinstance(node, dict) or not isinstance(node.get("name"), str):
             continue
         for field, text in node_strings(node):
             for ref in find_refs(text):

@@ -33,3 +33,38 @@ def test_schema_rejects_unknown_keys(example_graph):
     example_graph["templates"]["main"]["nodes"][0]["colour"] = "red"
     errors = list(schema_validator().iter_errors(example_graph))
     assert [list(e.absolute_path) for e in errors] == [["templates", "main", "nodes", 0]]
+
+
+def _mutations(g: dict) -> list:
+    import copy
+
+    out = []
+    for path, value in [
+        (("version",), "1"), (("templates", "main", "nodes", 0, "stage"), -1),
+        (("templates", "main", "nodes", 0, "artifacts"), {"a": {"kind": "s3"}}),
+        (("templates", "main", "nodes", 0, "artifacts"), {"a": {"kind": "ftp", "url": "x"}}),
+        (("templates", "main", "edges", 0, "kind"), "data"),
+        (("templates", "main", "edges", 0, "target"), {"node": "x", "port": "p", "option": "with_param"}),
+        (("templates", "main", "edges", 0, "source"), {"port": "p"}),
+        (("templates", "prepare", "script"), "echo"), (("templates", "score", "op"), "a:b"),
+        (("templates", "score", "kind"), "lambda"), (("templates", "main", "parallelism"), 0),
+        (("templates", "main", "nodes", 1, "continue_on_success_ratio"), 2),
+        (("templates", "score", "inputs", "parameters", "cutoff", "big"), "yes"),
+        (("layout",), []), (("labels",), {"a": 1}), (("name",), None),
+    ]:
+        doc = copy.deepcopy(g)
+        target = doc
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+        out.append(doc)
+    return out
+
+
+def test_fast_check_agrees_with_jsonschema(example_graph):
+    from dflow_lab.graph.schema import conforms
+
+    assert conforms(example_graph)
+    for doc in _mutations(example_graph):
+        assert conforms(doc) is False
+        assert list(schema_validator().iter_errors(doc))

@@ -1,0 +1,115 @@
+"""Graph round trip on a 10,000-task DAG: ``to_graph_json`` + ``from_graph_json`` + ``gen_code``.
+
+Runs dflow-lab in this interpreter and the reference (pydflow) in its own venv on the same workflow,
+and prints both times and the ratio (target: dflow-lab at least 5x faster).
+
+    python benchmarks/graph.py [--tasks 10000] [--repeat 3] [--pydflow /opt/pydflow-venv/bin/python]
+
+The workflow: one shell template (input ``x``, output ``y``), tasks ``t0``…``t{n-1}``; task ``i`` takes
+``x`` from task ``i-1`` (a data edge), except every 100th task, which gets a literal and an explicit
+dependency on the task 2 before it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def build(api: dict, n: int):
+    """The benchmark workflow, with either API (``api`` maps the class names to classes)."""
+    shell = api["ShellOPTemplate"](name="step", image="alpine:3", script="echo {{inputs.parameters.x}} > /tmp/y\n")
+    shell.inputs.parameters = {"x": api["InputParameter"](type=int)}
+    shell.outputs.parameters = {"y": api["OutputParameter"](value_from_path="/tmp/y", type=int)}
+    dag = api["DAG"]("main")
+    tasks = []
+    for i in range(n):
+        if i % 100 == 0:
+            deps = [tasks[i - 2]] if i >= 2 else []
+            t = api["Task"](f"t{i}", shell, parameters={"x": i}, dependencies=deps)
+        else:
+            t = api["Task"](f"t{i}", shell, parameters={"x": tasks[i - 1].outputs.parameters["y"]})
+        tasks.append(t)
+    dag.add(tasks)
+    return api["Workflow"]("bench", dag=dag)
+
+
+def measure(api: dict, gen_code, n: int, repeat: int) -> dict:
+    wf = build(api, n)
+    best = {"to_graph_json": float("inf"), "from_graph_json": float("inf"), "gen_code": float("inf")}
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        text = wf.to_graph_json()
+        t1 = time.perf_counter()
+        api["Workflow"].from_graph_json(text)
+        t2 = time.perf_counter()
+        code = gen_code(json.loads(text))
+        t3 = time.perf_counter()
+        for key, dt in (("to_graph_json", t1 - t0), ("from_graph_json", t2 - t1), ("gen_code", t3 - t2)):
+            best[key] = min(best[key], dt)
+    best["total"] = best["to_graph_json"] + best["from_graph_json"] + best["gen_code"]
+    best["graph_bytes"] = len(text)
+    best["code_lines"] = code.count("\n")
+    return best
+
+
+def run_dflow_lab(n: int, repeat: int) -> dict:
+    sys.path.insert(0, os.path.dirname(HERE))
+    import dflow_lab as api_module
+    from dflow_lab import gen_code
+
+    api = {k: getattr(api_module, k) for k in ("ShellOPTemplate", "InputParameter", "OutputParameter", "DAG",
+                                               "Task", "Workflow")}
+    return measure(api, gen_code, n, repeat)
+
+
+def run_pydflow(n: int, repeat: int) -> dict:
+    import logging
+
+    logging.disable(logging.WARNING)
+    import dflow as api_module
+    from dflow import gen_code
+
+    api = {k: getattr(api_module, k) for k in ("ShellOPTemplate", "InputParameter", "OutputParameter", "DAG",
+                                               "Task", "Workflow")}
+    return measure(api, gen_code, n, repeat)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--pydflow", default="/opt/pydflow-venv/bin/python",
+                        help="interpreter of the reference venv ('' to skip it)")
+    parser.add_argument("--impl", choices=["both", "dflow_lab", "pydflow"], default="both",
+                        help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.impl == "pydflow":
+        print(json.dumps(run_pydflow(args.tasks, args.repeat)))
+        return
+    ours = run_dflow_lab(args.tasks, args.repeat)
+    if args.impl == "dflow_lab":
+        print(json.dumps(ours))
+        return
+    print(f"{args.tasks}-task DAG, best of {args.repeat} (seconds)")
+    rows = [("dflow-lab", ours)]
+    if args.pydflow:
+        out = subprocess.run([args.pydflow, __file__, "--impl", "pydflow", "--tasks", str(args.tasks),
+                              "--repeat", str(args.repeat)], capture_output=True, text=True, check=True)
+        rows.append(("pydflow", json.loads(out.stdout.strip().splitlines()[-1])))
+    print(f"{'':10} {'to_graph_json':>14} {'from_graph_json':>16} {'gen_code':>10} {'total':>8}")
+    for label, r in rows:
+        print(f"{label:10} {r['to_graph_json']:14.3f} {r['from_graph_json']:16.3f} {r['gen_code']:10.3f}"
+              f" {r['total']:8.3f}")
+    if len(rows) == 2:
+        print(f"speed-up (pydflow total / dflow-lab total): {rows[1][1]['total'] / ours['total']:.1f}x")
+
+
+if __name__ == "__main__":
+    main()

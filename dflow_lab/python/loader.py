@@ -2,13 +2,15 @@
 
 Embedded sources are executed once per process and cached by their SHA-256, each in its own module
 object (``dflow_lab_op_<hash>``, registered in ``sys.modules`` so that its classes pickle), so a warm
-worker running the same OP many times defines it once.
+worker running the same OP many times defines it once. An OP's module is imported once too, and
+reloaded when its file changed since (an edited module in a long notebook session).
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib
+import importlib.util
 import linecache
 import os
 import sys
@@ -18,6 +20,7 @@ from typing import Any, Dict
 __all__ = ["load_source", "load_op", "op_object"]
 
 _SOURCE_MODULES: Dict[str, types.ModuleType] = {}
+_MODULE_STAMPS: Dict[str, Any] = {}
 
 
 def _source_module(source: str) -> types.ModuleType:
@@ -47,6 +50,25 @@ def load_source(source: str, name: str) -> Any:
     return vars(mod)[name]
 
 
+def _fresh(mod: types.ModuleType) -> types.ModuleType:
+    """``mod``, reloaded if its file changed since this process last ran an OP from it (a warm
+    worker outlives edits made in a notebook session)."""
+    file = getattr(mod, "__file__", None)
+    try:
+        stamp = os.stat(file).st_mtime_ns if file else None
+    except OSError:
+        return mod
+    seen = _MODULE_STAMPS.get(mod.__name__)
+    if seen is not None and stamp != seen:
+        try:  # the bytecode cache checks whole seconds and the size: an edit within a second is missed
+            os.remove(importlib.util.cache_from_source(file))
+        except (OSError, NotImplementedError, ValueError):
+            pass
+        mod = importlib.reload(mod)
+    _MODULE_STAMPS[mod.__name__] = stamp
+    return mod
+
+
 def load_op(op_spec: Dict[str, Any]) -> Any:
     """The class, function or OP instance an OP spec names (``module``+``qualname`` or ``source``).
 
@@ -65,6 +87,7 @@ def load_op(op_spec: Dict[str, Any]) -> Any:
                 "the image or pass its package in PythonOPTemplate(python_packages=[...])", name=e.name) from e
         sys.path.insert(0, path)  # the local engine, on the host the OP was defined on
         obj = importlib.import_module(module)
+    obj = _fresh(obj)
     for part in op_spec["qualname"].split("."):
         obj = getattr(obj, part)
     return obj

@@ -185,3 +185,20 @@ def test_ops_defined_in_an_ipython_shell_are_embedded(tmp_path):
     run = _run_script(tmp_path / "twice", out["twice"], ["3"])
     assert run.returncode == 0, run.stderr
     assert _out(tmp_path / "twice", "w") == "206"
+
+
+def test_an_edited_op_module_is_reloaded(tmp_path, monkeypatch):
+    from dflow_lab.python import loader
+
+    mod_file = tmp_path / "h4_edited_op.py"
+    mod_file.write_text("VALUE = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    spec = {"name": "VALUE", "module": "h4_edited_op", "qualname": "VALUE"}
+    try:
+        assert loader.load_op(spec) == 1
+        assert loader.load_op(spec) == 1
+        mod_file.write_text("VALUE = 2\n")  # same size, possibly within the same second
+        os.utime(mod_file, ns=(1, os.stat(mod_file).st_mtime_ns + 1))
+        assert loader.load_op(spec) == 2
+    finally:
+        sys.modules.pop("h4_edited_op", None)

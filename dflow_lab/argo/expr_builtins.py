@@ -14,10 +14,10 @@ from typing import Any, Callable
 
 from dflow_lab.argo.expr_errors import EvalFailure, check_items, check_string
 from dflow_lab.argo.expr_gofmt import (
-    go_deep_equal,
     go_json,
     go_sprint,
     go_type,
+    hash_key,
     is_number,
     parse_go_float,
     parse_go_int,
@@ -311,12 +311,20 @@ def _reverse(v: Any) -> list:
     return list(reversed(want_list("reverse", v)))
 
 
-def _uniq(v: Any) -> list:
+def uniq(values: list, numbers_by_value: bool) -> list:
+    """The values without repeats, first occurrences kept (linear time)."""
+    seen: set = set()
     out: list = []
-    for x in want_list("uniq", v):
-        if not any(go_deep_equal(x, y) for y in out):
+    for x in values:
+        key = hash_key(x, numbers_by_value)
+        if key not in seen:
+            seen.add(key)
             out.append(x)
     return out
+
+
+def _uniq(v: Any) -> list:
+    return uniq(want_list("uniq", v), numbers_by_value=True)
 
 
 def sort_key(name: str, values: list) -> Callable[[Any], Any]:

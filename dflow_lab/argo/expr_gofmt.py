@@ -207,6 +207,18 @@ def _encode(v: Any, out: list[str], indent: str | None, escape_html: bool, level
         raise EvalFailure(f"json: unsupported type: {go_type(v)}")
 
 
+def hash_key(v: Any, numbers_by_value: bool = False) -> Any:
+    """A hashable key such that equal keys mean ``go_deep_equal`` values (or ``go_equal`` at the top level
+    when ``numbers_by_value``): lets ``uniq`` run in linear time."""
+    if type(v) is int or type(v) is float:
+        return ("num", v) if numbers_by_value else (go_type(v), v)
+    if isinstance(v, list):
+        return ("list", tuple(hash_key(x) for x in v))
+    if isinstance(v, dict):
+        return ("map", tuple(sorted((k, hash_key(x)) for k, x in v.items())))
+    return (go_type(v), v)
+
+
 def go_deep_equal(a: Any, b: Any) -> bool:
     """Go's ``reflect.DeepEqual`` on values: types must match exactly (1 and 1.0 differ)."""
     if go_type(a) != go_type(b):

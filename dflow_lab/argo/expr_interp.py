@@ -232,7 +232,18 @@ class Interpreter:
             return _want_bool(self.eval(node.c), f"invalid operation: {op}")
         if op == "??":
             return left if left is not None else self.eval(node.c)
-        return _binary_value(op, left, self.eval(node.c))
+        right = self.eval(node.c)
+        if op in ("in", "==", "!=", "+"):
+            self._charge((left, right))
+        return _binary_value(op, left, right)
+
+    def _charge(self, values: Any) -> None:
+        """Count the element-wise work a builtin or operator will do on its collection arguments."""
+        for v in values:
+            if isinstance(v, (list, dict)):
+                self.budget.spend(len(v) // 10 + 1)
+            elif isinstance(v, str):
+                self.budget.spend(len(v) // 1000 + 1)
 
     def _member(self, node: Node) -> Any:
         obj = self.eval(node.a)
@@ -298,6 +309,7 @@ class Interpreter:
         if not callable(fn):
             raise EvalFailure(f"{name} is not a function (type {go_type(fn)})")
         args = [self.eval(a) for a in node.b]
+        self._charge(args)
         return fn(*args)
 
     def _builtin(self, node: Node) -> Any:
@@ -311,7 +323,9 @@ class Interpreter:
             raise EvalFailure(f"not enough arguments to call {name}")
         if most >= 0 and len(args) > most:
             raise EvalFailure(f"too many arguments to call {name}")
-        return fn(*(self.eval(a) for a in args))
+        values = [self.eval(a) for a in args]
+        self._charge(values)
+        return fn(*values)
 
     # --- predicates -----------------------------------------------------------------------------
 

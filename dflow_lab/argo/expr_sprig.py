@@ -19,7 +19,7 @@ import re
 import zlib
 from typing import Any, Callable
 
-from dflow_lab.argo.expr_builtins import from_json, go_repeat, go_replace, go_split, to_float, to_int
+from dflow_lab.argo.expr_builtins import from_json, go_repeat, go_replace, go_split, to_float, to_int, uniq
 from dflow_lab.argo.expr_errors import EvalFailure, check_items, check_string
 from dflow_lab.argo.expr_gofmt import go_deep_equal, go_json, go_sprint, go_type, is_number, wrap_int
 from dflow_lab.argo.expr_jsonpath import query as jsonpath_query
@@ -363,11 +363,7 @@ def _last(v: Any) -> Any:
 
 
 def _uniq(v: Any) -> list:
-    out: list = []
-    for x in _list_arg("uniq", v):
-        if not any(go_deep_equal(x, y) for y in out):
-            out.append(x)
-    return out
+    return uniq(_list_arg("uniq", v), numbers_by_value=False)
 
 
 def _chunk(size: int, v: Any) -> list:

@@ -124,14 +124,20 @@ def _split_tags(text: str) -> Iterator[tuple[str, str | None]]:
 def go_string(value: Any) -> str:
     """A value as Go's ``fmt.Sprint`` prints it (``[1 2]``, ``map[a:1]``, ``1e+06``): the text Argo stores for
     an output parameter's ``valueFrom.expression`` result."""
-    return go_sprint(value)
+    try:
+        return go_sprint(value)
+    except RecursionError:
+        raise ExpressionError(repr(type(value).__name__), "the value nests too deeply to print") from None
 
 
 def _format_result(value: Any) -> str:
     """An expression's value as Argo writes it into a template: strings as-is, others as JSON."""
     if isinstance(value, str):
         return value
-    return go_json(value)
+    try:
+        return go_json(value)
+    except RecursionError:
+        raise EvalFailure("the value nests too deeply to write as JSON") from None
 
 
 def _references_late_variable(expr: str, env: Mapping[str, Any]) -> bool:

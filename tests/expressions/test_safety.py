@@ -100,6 +100,8 @@ def test_a_when_with_a_quote_from_a_value_is_an_error_not_code() -> None:
         ("reduce(1..64, #acc + #acc, 'abcdefgh')", "would produce a string"),
         ("map(1..5000, map(1..5000, #))", f"limit of {MAX_STEPS} operations"),
         ("count(1..600000, true) + count(1..600000, true)", "operations"),
+        ("map(1..200000, # in 1..200000)", "operations"),
+        ("map(1..100, sprig.has(#, sprig.until(900000)))", "operations"),
         ("(" * (MAX_DEPTH + 5) + "1" + ")" * (MAX_DEPTH + 5), "nests deeper"),
         ("-" * (MAX_DEPTH * 3) + "1", "nests deeper"),
         ("1" + " + 1" * (MAX_SOURCE // 3), "longer than"),
@@ -156,3 +158,15 @@ def test_long_flat_chains_are_not_limited_by_recursion() -> None:
     assert eval_expr(" + ".join(["1"] * 5000), {}) == 5000
     assert eval_expr(" && ".join(["true"] * 3000), {}) is True
     assert len(tags_in("{{=" + " + ".join(f"a.v{i}" for i in range(2000)) + "}}")) == 2000
+
+
+def test_uniq_is_linear_and_keeps_go_equality() -> None:
+    assert eval_expr("len(uniq(1..200000))", {}) == 200000
+    assert eval_expr("len(sprig.uniq(sprig.until(200000)))", {}) == 200000
+    assert eval_expr("uniq([1, 1.0, '1', [1], [1.0], [1]])", {}) == [1, "1", [1], [1.0]]
+    assert eval_expr("sprig.uniq([1, 1.0, {a: [1]}, {a: [1]}])", {}) == [1, 1.0, {"a": [1]}]
+
+
+def test_deeply_nested_values_fail_cleanly() -> None:
+    with pytest.raises(ExpressionError, match="nests too deeply"):
+        render_template("{{=reduce(1..5000, [#acc], 0)}}", {})

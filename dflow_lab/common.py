@@ -37,8 +37,6 @@ log = logging.getLogger("dflow_lab")
 SECRET_KEYS = ("access_key", "secret_key", "token", "storage_client")
 """``s3_config`` keys that never leave the process (credentials, and a client that holds them)."""
 
-_S3_LOCATION_FIELDS = ("bucket", "endpoint", "region", "insecure", "use_sdk_creds")
-
 
 def import_func(s: str) -> Any:
     """The object named by the dotted path ``s`` (``"pkg.mod.name"``; a leading ``.`` is relative
@@ -102,11 +100,12 @@ class S3Artifact(_Sliceable):
         *args: Any,
         **kwargs: Any,
     ) -> None:
-        if args:
-            raise TypeError(f"S3Artifact() takes no extra positional arguments, got {args!r}")
-        unknown = sorted(set(kwargs) - set(_S3_LOCATION_FIELDS))
-        if unknown:
-            raise TypeError(f"S3Artifact() got unexpected keyword argument(s) {unknown}")
+        if args or kwargs:
+            extra = sorted(kwargs) if kwargs else list(args)
+            raise TypeError(
+                f"S3Artifact() got unexpected argument(s) {extra}: an S3Artifact lives in the configured "
+                "repository (s3_config); only key, path_list and urn are accepted"
+            )
         if urn:
             lineage = global_config.get("lineage")
             if lineage is None:
@@ -123,8 +122,6 @@ class S3Artifact(_Sliceable):
         self.slice: Any = None
         self.parent: Any = None
         self.local_path: str | None = None
-        for name in _S3_LOCATION_FIELDS:
-            setattr(self, name, kwargs.get(name))
 
     def __repr__(self) -> str:
         extra = f", urn={self.urn!r}" if self.urn else ""
@@ -148,8 +145,11 @@ class S3Artifact(_Sliceable):
     @classmethod
     def from_dict(cls, d: Dict[str, Any]) -> S3Artifact:
         """Rebuild from :meth:`to_dict`'s output (only ``key``, ``urn`` and ``slice`` are read)."""
-        artifact = cls(key=d["key"], urn=d.get("urn", "") if not d.get("key") else "")
-        artifact.urn = d.get("urn", "")
+        if d.get("key"):
+            artifact = cls(key=d["key"])
+            artifact.urn = d.get("urn", "")
+        else:
+            artifact = cls(urn=d.get("urn", ""))
         artifact.slice = d.get("slice")
         return artifact
 

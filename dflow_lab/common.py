@@ -108,9 +108,12 @@ class S3Artifact(_Sliceable):
             )
         if urn:
             lineage = global_config.get("lineage")
-            if lineage is None:
+            if lineage is not None:
+                key = lineage.get_artifact_metadata(urn).uri
+            elif not key:
                 raise ValueError(f"S3Artifact(urn={urn!r}): set config['lineage'] to resolve URNs")
-            key = lineage.get_artifact_metadata(urn).uri
+            else:
+                log.warning("S3Artifact(urn=%r): config['lineage'] is not set; using key %r", urn, key)
         if not isinstance(key, str) or not key:
             raise ValueError(f"S3Artifact needs a non-empty string key, got {key!r}")
         prefixes = [s3_config.get("prefix") or ""] + list(s3_config.get("extra_prefixes") or [])

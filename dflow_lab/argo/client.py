@@ -71,6 +71,8 @@ class ArgoBackend:
         if not self.host.startswith(("http://", "https://")):
             self.host = "https://" + self.host
         self._token = token if token is not None else config.get("token")
+        if self._token and self._token.lower().startswith("bearer "):  # as `argo auth token` prints it
+            self._token = self._token[len("bearer "):].strip()
         self.namespace = namespace or config.get("namespace") or "argo"
         self.k8s_api_server = (k8s_api_server or config.get("k8s_api_server") or self.host).rstrip("/")
         self._clients: dict[str, Any] = {}

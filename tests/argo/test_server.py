@@ -448,3 +448,9 @@ def test_host_is_required(monkeypatch):
     with pytest.raises(ValueError, match="host"):
         ArgoBackend()
     assert urlsplit(ArgoBackend(host="127.0.0.1:2746").host).scheme == "https"
+
+
+def test_token_as_argo_prints_it(server):
+    backend = ArgoBackend(host=server.url, token="Bearer " + server.token, namespace="argo")
+    assert isinstance(backend.list(), list)
+    assert server.token not in repr(backend)

@@ -8,10 +8,12 @@ Values are plain Python: ``None`` (nil), ``bool``, ``int`` (Go int64, wrapped on
 from __future__ import annotations
 
 import math
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from dflow_lab.argo.expr_errors import EvalFailure
+from dflow_lab.argo.expr_gotime import go_time_json, go_time_string
 
 _INT64_MIN = -(1 << 63)
 _INT64_SPAN = 1 << 64
@@ -44,6 +46,8 @@ def go_type(v: Any) -> str:
         return "[]interface {}"
     if isinstance(v, dict):
         return "map[string]interface {}"
+    if isinstance(v, datetime):
+        return "time.Time"
     if callable(v):
         return "func"
     return type(v).__name__
@@ -133,6 +137,8 @@ def go_sprint(v: Any) -> str:
         return "[" + " ".join(go_sprint(x) for x in v) + "]"
     if isinstance(v, dict):
         return "map[" + " ".join(f"{go_sprint(k)}:{go_sprint(v[k])}" for k in sorted(v, key=go_sprint)) + "]"
+    if isinstance(v, datetime):
+        return go_time_string(v)
     return str(v)
 
 
@@ -173,6 +179,8 @@ def _encode(v: Any, out: list[str], indent: str | None, escape_html: bool, level
         out.append(format_float_json(v))
     elif isinstance(v, str):
         out.append(_json_string(v, escape_html))
+    elif isinstance(v, datetime):
+        out.append(_json_string(go_time_json(v), escape_html))
     elif isinstance(v, (list, tuple)):
         if not v:
             out.append("[]")

@@ -4,7 +4,7 @@ and the sprig library (Masterminds/sprig v3 ``GenericFuncMap``) under ``sprig.``
 Each function checks its argument types the way Go's reflection-based call would (a ``string`` parameter
 refuses an int), converts numbers with sprig's lenient ``toInt64``/``toFloat64``, and returns Go-shaped
 values (sprig's ints are int64, ``splitList`` gives strings, ``get`` gives "" for a missing key).
-Random, time-of-day, crypto-key, network and semver helpers are not provided: calling one is an error
+Random, crypto-key, network, semver and date-parsing helpers are not provided: calling one is an error
 that names it.
 """
 
@@ -17,11 +17,14 @@ import math
 import posixpath
 import re
 import zlib
+from datetime import datetime, timezone
 from typing import Any, Callable
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dflow_lab.argo.expr_builtins import from_json, go_repeat, go_replace, go_split, to_float, to_int, uniq
 from dflow_lab.argo.expr_errors import EvalFailure, check_items, check_string
 from dflow_lab.argo.expr_gofmt import go_deep_equal, go_json, go_sprint, go_type, is_number, wrap_int
+from dflow_lab.argo.expr_gotime import go_format, now_utc
 from dflow_lab.argo.expr_jsonpath import query as jsonpath_query
 from dflow_lab.argo.expr_regex import compile_regex
 
@@ -553,7 +556,30 @@ def _sprig_functions() -> dict[str, Callable[..., Any]]:
     add("ext", "str")(_go_ext)
     add("isAbs", "str")(lambda p: p.startswith("/"))
     add("duration", "any")(_duration)
+    # dates: a time value, or unix seconds; anything else means now (as sprig does)
+    add("now")(now_utc)
+    add("date", "str", "any")(lambda fmt, when: go_format(_as_time(when, "UTC"), fmt))
+    f["date_in_zone"] = f["dateInZone"] = gofunc("dateInZone", "str", "any", "str")(
+        lambda fmt, when, zone: go_format(_as_time(when, zone), fmt))
+    add("htmlDate", "any")(lambda when: go_format(_as_time(when, "UTC"), "2006-01-02"))
+    add("htmlDateInZone", "any", "str")(lambda when, zone: go_format(_as_time(when, zone), "2006-01-02"))
+    add("unixEpoch", "any")(lambda when: str(int(_as_time(when, "UTC").timestamp())))
     return f
+
+
+def _as_time(when: Any, zone: str) -> datetime:
+    """sprig's ``dateInZone`` input: a time, or unix seconds; any other value is the current time."""
+    if isinstance(when, datetime):
+        moment = when
+    elif type(when) is int:
+        moment = datetime.fromtimestamp(when, timezone.utc)
+    else:
+        moment = now_utc()
+    try:
+        tz: Any = timezone.utc if zone in ("UTC", "Local", "") else ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = timezone.utc
+    return moment.astimezone(tz)
 
 
 def _divf(a: Any, *xs: Any) -> float:
@@ -611,8 +637,7 @@ def _to_decimal(v: Any) -> int:
 
 #: sprig functions this evaluator does not provide (time of day, randomness, keys, network…).
 SPRIG_UNSUPPORTED = frozenset({
-    "now", "date", "dateInZone", "date_in_zone", "dateModify", "date_modify", "mustDateModify", "ago", "toDate",
-    "mustToDate", "unixEpoch", "htmlDate", "htmlDateInZone", "durationRound", "randAlpha", "randAlphaNum",
+    "dateModify", "date_modify", "mustDateModify", "ago", "toDate", "mustToDate", "durationRound", "randAlpha", "randAlphaNum",
     "randAscii", "randNumeric", "randBytes", "randInt", "shuffle", "uuidv4", "genPrivateKey", "derivePassword",
     "buildCustomCert", "genCA", "genCAWithKey", "genSelfSignedCert", "genSelfSignedCertWithKey", "genSignedCert",
     "genSignedCertWithKey", "encryptAES", "decryptAES", "semver", "semverCompare", "getHostByName", "urlParse",

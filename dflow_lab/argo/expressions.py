@@ -15,11 +15,13 @@ size and string size.
 from __future__ import annotations
 
 from collections import ChainMap
+from datetime import datetime
 from functools import lru_cache
 from typing import Any, Iterator, Mapping
 
 from dflow_lab.argo.expr_errors import Budget, EvalFailure, ExpressionError, UnresolvedVariableError
 from dflow_lab.argo.expr_gofmt import go_json, go_sprint
+from dflow_lab.argo.expr_gotime import go_time_json
 from dflow_lab.argo.expr_govaluate import compile_when, run_when
 from dflow_lab.argo.expr_interp import BUILTIN_NAMES, Interpreter
 from dflow_lab.argo.expr_lexer import lex
@@ -131,9 +133,11 @@ def go_string(value: Any) -> str:
 
 
 def _format_result(value: Any) -> str:
-    """An expression's value as Argo writes it into a template: strings as-is, others as JSON."""
+    """An expression's value as Argo writes it into a template: strings (and times) as text, others as JSON."""
     if isinstance(value, str):
         return value
+    if isinstance(value, datetime):  # JSON gives a string, which Argo writes without its quotes
+        return go_time_json(value)
     try:
         return go_json(value)
     except RecursionError:

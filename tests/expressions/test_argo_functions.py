@@ -117,6 +117,12 @@ def test_argo_functions(expr: str, expected) -> None:
         ("sprig.base('/a/b.txt')", "b.txt"), ("sprig.dir('/a/b.txt')", "/a"), ("sprig.ext('b.tar.gz')", ".gz"),
         ("sprig.clean('a//b/../c')", "a/c"), ("sprig.isAbs('/a')", True), ("sprig.duration(95)", "1m35s"),
         ("sprig.duration(3600)", "1h0m0s"),
+        # dates (Go reference layouts; an int is unix seconds)
+        ("sprig.date('2006-01-02T15:04:05Z07:00', 1700000000)", "2023-11-14T22:13:20Z"),
+        ("sprig.date('Mon Jan _2 3:04PM .000 MST', 1700000000)", "Tue Nov 14 10:13PM .000 UTC"),
+        ("sprig.date('Monday, 02-January-06 15:04:05.999', 1700000000)", "Tuesday, 14-November-23 22:13:20"),
+        ("sprig.dateInZone('2006-01-02 15:04 -07:00', 1700000000, 'Asia/Shanghai')", "2023-11-15 06:13 +08:00"),
+        ("sprig.htmlDate(0)", "1970-01-01"), ("sprig.unixEpoch(12345)", "12345"),
     ],
 )
 def test_sprig(expr: str, expected) -> None:
@@ -135,8 +141,7 @@ def test_sprig(expr: str, expected) -> None:
         ("sprig.first(1)", "Cannot find first on type int"),
         ("sprig.nosuchfunc(1)", "function nosuchfunc is not defined"),
         ("sprig.env('HOME')", "function env is not defined"),
-        ("sprig.now()", "sprig.now is not supported"),
-        ("sprig.date('2006', 0)", "sprig.date is not supported"),
+        ("sprig.toDate('2006-01-02', '2024-05-06')", "sprig.toDate is not supported"),
         ("sprig.randAlpha(3)", "sprig.randAlpha is not supported"),
         ("now()", "now() is not supported"),
         ("jsonpath('{', '$')", "invalid JSON"),
@@ -227,3 +232,18 @@ def test_fibonacci_conditional_parameter_example() -> None:
     helper = {"fibonacci-helper": {"outputs": {"parameters": {"result": "13"}}}}
     assert eval_expr(expr, {"inputs": {"parameters": {"num": "1"}}, "steps": helper}) == 1
     assert eval_expr(expr, {"inputs": {"parameters": {"num": "7"}}, "steps": helper}) == "13"
+
+
+def test_sprig_date_of_a_non_time_is_now_as_in_sprig() -> None:
+    """Argo's expression-tag-template example: sprig.date('2006', workflow.creationTimestamp), a string."""
+    from datetime import datetime, timezone
+
+    before = datetime.now(timezone.utc).year
+    text = render_template("hello {{=asInt(inputs.parameters.foo) * 10}} @ {{=sprig.date('2006', "
+                           "workflow.creationTimestamp)}}", {"inputs.parameters.foo": "3",
+                                                             "workflow.creationTimestamp": "2021-01-01T00:00:00Z"})
+    after = datetime.now(timezone.utc).year
+    assert text in (f"hello 30 @ {before}", f"hello 30 @ {after}")
+    now = eval_expr("sprig.now()", {})
+    assert isinstance(now, datetime) and now.tzinfo is not None
+    assert render_template("{{=sprig.now()}}", {}).startswith(str(before)[:3])

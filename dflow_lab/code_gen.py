@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Mapping, Optional, Union
 
 from .graph.build import prepare_graph
+from .graph.bulk import bulk
 from .graph.view import PSEUDO_INPUTS, PSEUDO_OUTPUTS, template_links
 
 LINE_LENGTH = 100
@@ -368,6 +369,7 @@ class CodeGenerator:
         return Call(self.use("dflow_lab", "Step" if steps else "Task"), kwargs=kw)
 
     # the module ------------------------------------------------------------------------------------
+    @bulk
     def generate(self) -> str:
         """The Python source of the graph's workflow (raises ``GraphValidationError`` on a bad graph)."""
         graph = prepare_graph(self.graph)

@@ -13,6 +13,7 @@ from typing import Any, Mapping, Optional
 import networkx as nx
 
 from ..errors import WorkflowError, WorkflowTypeError, WorkflowValueError
+from .bulk import bulk
 from .issues import GraphValidationError
 from .pydflow import from_pydflow, is_pydflow_graph
 from .refs import Ref
@@ -336,6 +337,7 @@ def prepare_graph(graph: Any) -> Mapping:
     return graph
 
 
+@bulk
 def workflow_from_graph(graph: Any, cls: Any = None) -> Any:
     """The Workflow a graph describes (a v1 graph, or pydflow's graph JSON); its layout is kept on
     ``workflow.graph_layout`` so that ``to_graph`` writes it back."""
@@ -357,6 +359,7 @@ def workflow_from_graph(graph: Any, cls: Any = None) -> Any:
     return wf
 
 
+@bulk
 def template_from_graph(graph: Mapping, templates: Optional[dict[str, Any]] = None) -> Any:
     """One template from its standalone form (a graph template with its ``name``); ``templates``
     holds the already built templates its steps/tasks name."""

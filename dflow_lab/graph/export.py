@@ -7,6 +7,7 @@ import math
 from typing import Any, Optional
 
 from ..errors import WorkflowTypeError, WorkflowValueError
+from .bulk import bulk
 from .schema import GRAPH_VERSION
 from .view import PSEUDO_INPUTS, PSEUDO_OUTPUTS
 
@@ -623,6 +624,7 @@ def template_entry(t: Any, names: dict[int, str], where: dict) -> dict[str, Any]
     return leaf_template(t, where)
 
 
+@bulk
 def workflow_to_graph(wf: Any) -> dict[str, Any]:
     """The graph document of a workflow (format v1), layout included when the workflow carries one."""
     from ..argo.compile import _unique_names

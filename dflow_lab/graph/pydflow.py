@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any, Mapping
 
+from .bulk import bulk
 from .issues import GraphValidationError, Issue
 from .refs import parse_ref
 from .schema import GRAPH_VERSION
@@ -381,6 +382,7 @@ class _Importer:
                 del node["parameters"]
 
 
+@bulk
 def from_pydflow(graph: Mapping) -> dict[str, Any]:
     """Convert a pydflow graph (``dflow.Workflow.to_graph()`` output) into a graph of format version 1.
 

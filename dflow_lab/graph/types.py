@@ -7,6 +7,7 @@ Works on the strings alone, so a graph is checked without importing anything. Un
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any
 
 _UNKNOWN = {"", "any", "object", "none", "typevar"}
@@ -32,6 +33,7 @@ def _split_args(text: str) -> list[str]:
     return parts
 
 
+@lru_cache(maxsize=1024)
 def parse_type(name: str | None) -> tuple[str, tuple]:
     """``("list", (("int", ()),))`` for ``typing.List[int]``; ``("", ())`` for an unknown type."""
     if not name:

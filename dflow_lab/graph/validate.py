@@ -7,6 +7,7 @@ from typing import Any, Mapping
 
 import networkx as nx
 
+from .bulk import bulk
 from .issues import Issue
 from .refs import Ref, find_refs, parse_ref
 from .schema import GRAPH_VERSION, conforms, schema_validator
@@ -140,6 +141,7 @@ class _TemplateCheck:
         self.nodes: dict[str, Mapping] = {}
         self.index: dict[str, int] = {}
         self.fed: dict[tuple, list[str]] = {}
+        self.targets: dict[str, Any] = {}
         edges = tmpl.get("edges")
         self.param_fed = {_d(e.get("target")).get("node") for e in (edges if isinstance(edges, list) else ())
                           if isinstance(e, dict) and _d(e.get("target")).get("option") == "with_param"}
@@ -149,11 +151,15 @@ class _TemplateCheck:
         self.v.add(code, message, self.name, node, port, ("templates", self.name, *path))
 
     def node_template(self, node: str | None) -> Mapping | None:
+        """The template a node runs (the enclosing one for ``@inputs``/``@outputs``); None if unknown."""
         if node is None or node == PSEUDO_INPUTS or node == PSEUDO_OUTPUTS:
             return self.tmpl
-        spec = self.nodes.get(node)
-        target = self.templates.get(_d(spec).get("template"))
-        return target if isinstance(target, dict) else None
+        found = self.targets.get(node, False)
+        if found is False:
+            spec = self.nodes.get(node)
+            target = self.templates.get(spec.get("template")) if spec is not None else None
+            found = self.targets[node] = target if isinstance(target, dict) else None
+        return found
 
     def run(self) -> None:
         nodes = self.tmpl.get("nodes") or []
@@ -267,8 +273,9 @@ class _TemplateCheck:
         if kind not in _KINDS:
             return
         sport, tport, option = src.get("port"), dst.get("port"), dst.get("option")
-        if sport is None or (tport is None and option is None):
-            self.add("invalid-edge", f"a {kind} edge names a port at both ends", node=t, path=path)
+        if sport is None or (tport is None) == (option is None):
+            self.add("invalid-edge", f"a {kind} edge names a port at both ends (a target names a port or an "
+                     "option, not both)", node=t, path=path)
             return
         if option is not None and (kind != "parameter" or t == PSEUDO_OUTPUTS):
             self.add("kind-mismatch", f"option {option!r} of node {t!r} is fed by parameters only", node=t,
@@ -295,9 +302,12 @@ class _TemplateCheck:
 
     def sliced(self, node: str, field: str, port: str | None) -> bool:
         """Whether the node's (or its Python OP template's) slices slice ``port``."""
-        template_slices = _d(_d(_d(self.node_template(node)).get("options")).get("slices"))
-        node_slices = _d(_d(self.nodes.get(node)).get("slices"))
-        return port in (node_slices.get(field) or ()) or port in (template_slices.get(field) or ())
+        spec, target = self.nodes.get(node), self.node_template(node)
+        for owner in (spec.get("slices") if spec else None,
+                      (target.get("options") or {}).get("slices") if target else None):
+            if isinstance(owner, dict) and port in (owner.get(field) or ()):
+                return True
+        return False
 
     def output_type(self, node: str, port: str, declared: str | None) -> str | None:
         """A node's output as its consumers see it: a list when the node fans out."""
@@ -396,6 +406,7 @@ class _TemplateCheck:
                          node=members[0], path=("nodes", self.index[members[0]]))
 
 
+@bulk
 def validate(graph: Any) -> list[Issue]:
     """Every problem of ``graph`` (a dict of the graph format); an empty list means it is valid."""
     return _Validator(graph).run()

@@ -44,7 +44,7 @@ def _mutations(g: dict) -> list:
         (("templates", "main", "nodes", 0, "artifacts"), {"a": {"kind": "s3"}}),
         (("templates", "main", "nodes", 0, "artifacts"), {"a": {"kind": "ftp", "url": "x"}}),
         (("templates", "main", "edges", 0, "kind"), "data"),
-        (("templates", "main", "edges", 0, "target"), {"node": "x", "port": "p", "option": "with_param"}),
+        (("templates", "main", "edges", 0, "target"), {"node": "x", "option": "when"}),
         (("templates", "main", "edges", 0, "source"), {"port": "p"}),
         (("templates", "prepare", "script"), "echo"), (("templates", "score", "op"), "a:b"),
         (("templates", "score", "kind"), "lambda"), (("templates", "main", "parallelism"), 0),

@@ -177,7 +177,7 @@ def test_stage_order():
     assert issue.node == "second" and "stage 0" in issue.message
 
 
-@pytest.mark.parametrize("bad", ["into-inputs", "control-with-port", "control-in-steps", "no-port"])
+@pytest.mark.parametrize("bad", ["into-inputs", "control-with-port", "control-in-steps", "no-port", "port-and-option"])
 def test_invalid_edge(bad):
     g = steps_graph()
     edges = g["templates"]["main"]["edges"]
@@ -187,6 +187,8 @@ def test_invalid_edge(bad):
         edges.append(edge("control", "first", None, "second", None))
     elif bad == "no-port":
         edges.append(edge("parameter", "first", None, "second", "x"))
+    elif bad == "port-and-option":
+        edges[0]["target"]["option"] = "with_param"
     else:
         g["templates"]["main"]["kind"] = "dag"
         for n in g["templates"]["main"]["nodes"]:

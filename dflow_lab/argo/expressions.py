@@ -74,7 +74,8 @@ def eval_when(expr: str) -> bool:
 def eval_expr(expr: str, env: Mapping[str, Any]) -> Any:
     """Evaluate an expr-lang expression over ``env`` (a nested dict) and Argo's functions.
 
-    Returns plain values: None, bool, int, float, str, list or dict.
+    Returns plain values: None, bool, int, float, str, list or dict (a timezone-aware ``datetime`` from
+    sprig's ``now``). Raises :class:`ExpressionError` naming the expression, the cause and the position.
     """
     try:
         program = _expr_program(expr.strip())
@@ -177,7 +178,8 @@ def render_template(text: str, variables: Mapping[str, str], env: Mapping[str, A
 
     Whitespace inside the braces of a simple tag is ignored. An expression is evaluated over ``env``
     (default: :func:`nest_variables` of ``variables``, JSON values left as strings as in Argo); its
-    value is written as a string as-is and as JSON otherwise (``2``, ``2.5``, ``true``, ``[1,2]``). A
+    value is written as a string as-is and as JSON otherwise (``2``, ``2.5``, ``true``, ``[1,2]``; a time
+    as RFC 3339). A
     substituted value is never scanned again for tags. An unknown ``{{x}}``, or an expression that
     fails or gives nil, raises (:class:`UnresolvedVariableError` naming ``x`` for a simple tag) when
     ``strict``; otherwise the tag is left as written, as Argo does before all values are known.

@@ -152,6 +152,29 @@ def _relative_target(source: str, inputs_root: str, cwd: str) -> str:
     return source.lstrip("/")
 
 
+def _entries(value: Any, t: Any, slices: Any, where: str) -> List[tuple]:
+    """``(order, path)`` pairs of an output value per its type and the step's slices."""
+    if value is None:  # an empty artifact, as dflow writes it: the directory, and an empty slot for a path
+        if t not in (str, Path):
+            return []
+        return [(o, None) for o in slices] if isinstance(slices, list) else [(0 if slices is None else slices, None)]
+    if isinstance(slices, list) and (not isinstance(value, list) or len(value) != len(slices)):
+        raise ValueError(f"{where}: expected one value per slice ({len(slices)}), got {value!r}")
+    if t in (str, Path):
+        return list(zip(slices, value)) if isinstance(slices, list) else [(0 if slices is None else slices, value)]
+    if t in (List[str], List[Path], Set[str], Set[Path]):
+        values = sorted(value, key=str) if isinstance(value, set) else list(value)
+        if slices is None:
+            return list(enumerate(values))
+        if isinstance(slices, list):  # one list of paths per slice
+            return [(s, p) for s, v in zip(slices, values)
+                    for p in (sorted(v, key=str) if isinstance(v, set) else v or [None])]
+        return [(slices, v) for v in values]
+    if t in (Dict[str, str], Dict[str, Path]):
+        return list(value.items())
+    return list(flatten(value).items())  # NestedDict
+
+
 def write_output_artifact(name: str, value: Any, sign: Artifact, out_dir: str, inputs_root: str,
                           cwd: str, where: str, slices: Any = None) -> List[dict]:
     """Place the OP's output ``value`` (paths, per ``sign.type``) in ``out_dir`` with a catalog.
@@ -160,24 +183,7 @@ def write_output_artifact(name: str, value: Any, sign: Artifact, out_dir: str, i
     ``None`` entries are kept as empty slots. ``slices`` (an int or a list) sets the orders of a
     sliced output instead of the natural ones.
     """
-    t = _base_type(sign.type, where)
-    if isinstance(slices, list) and (not isinstance(value, list) or len(value) != len(slices)):
-        raise ValueError(f"{where}: expected one value per slice ({len(slices)}), got {value!r}")
-    if t in (str, Path):
-        entries = list(zip(slices, value)) if isinstance(slices, list) else [(0 if slices is None else slices, value)]
-    elif t in (List[str], List[Path], Set[str], Set[Path]):
-        values = sorted(value, key=str) if isinstance(value, set) else list(value)
-        if slices is None:
-            entries = list(enumerate(values))
-        elif isinstance(slices, list):  # one list of paths per slice
-            entries = [(s, p) for s, v in zip(slices, values)
-                       for p in (sorted(v, key=str) if isinstance(v, set) else v or [None])]
-        else:
-            entries = [(slices, v) for v in values]
-    elif t in (Dict[str, str], Dict[str, Path]):
-        entries = list(value.items())
-    else:  # NestedDict
-        entries = list(flatten(value).items())
+    entries = _entries(value, _base_type(sign.type, where), slices, where)
     os.makedirs(out_dir, exist_ok=True)
     path_list: List[dict] = []
     for order, path in entries:

@@ -109,8 +109,6 @@ def write_outputs(op: Any, outputs: Mapping[str, Any], cwd: str) -> None:
         sign = output_sign[name]
         sl = (op.slices or {}).get(name)
         if isinstance(sign, Artifact):
-            if value is None:
-                continue
             write_output_artifact(name, value, sign, os.path.join(art_dir, name),
                                   os.path.join(op.tmp_root, "inputs", "artifacts"), cwd, where, sl)
             continue

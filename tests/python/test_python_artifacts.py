@@ -99,3 +99,15 @@ def test_hdf5_is_reported_as_unsupported(tmp_path):
     (tmp_path / "a").mkdir()
     with pytest.raises(NotImplementedError, match="w: HDF5Datasets artifacts are not supported"):
         read_input_artifact(str(tmp_path / "a"), Artifact(HDF5Datasets), "w")
+
+
+def test_none_output_is_an_empty_artifact(tmp_path):
+    out = tmp_path / "out"
+    assert write_output_artifact("o", None, Artifact(Path, optional=True), str(out), "/nowhere",
+                                 str(tmp_path), "w") == [{"dflow_list_item": None, "order": 0}]
+    assert _catalog(out) == {"0": None}
+    assert write_output_artifact("o", None, Artifact(List[Path]), str(tmp_path / "o2"), "/nowhere",
+                                 str(tmp_path), "w") == []
+    with pytest.raises(ValueError, match="w: expected one value per slice \\(2\\)"):
+        write_output_artifact("o", [Path("x")], Artifact(Path), str(tmp_path / "o3"), "/nowhere", str(tmp_path),
+                              "w", slices=[0, 1])

@@ -13,6 +13,7 @@ server`` serves that endpoint itself, so by default the Argo host is used).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import time
@@ -116,6 +117,7 @@ class ArgoBackend:
         """Objects of a grpc-gateway stream (one JSON document per line, each ``{"result": …}``)."""
         resp = self._raw("GET", path, query=query, workflow=workflow)
         buf = b""
+        done = False
         try:
             for chunk in resp.stream(64 * 1024, decode_content=True):
                 buf += chunk
@@ -125,7 +127,10 @@ class ArgoBackend:
                         yield self._stream_item(line, workflow)
             if buf.strip():
                 yield self._stream_item(buf, workflow)
+            done = True
         finally:
+            if not done:  # left early: the rest of the stream is unread, so the connection cannot be reused
+                resp.close()
             resp.release_conn()
 
     @staticmethod
@@ -148,6 +153,8 @@ class ArgoBackend:
         meta["namespace"] = self.namespace
         if reuse_step:
             self._memoize_reused(manifest, reuse_step)
+            self.lint(manifest)  # a bad manifest is refused before any cache entry is written
+            self._post_cache(manifest, reuse_step)
         name = meta.get("name") or meta.get("generateName")
         wf = self._call("POST", f"/api/v1/workflows/{self.namespace}", body={"workflow": manifest}, workflow=name)
         if wait:
@@ -155,21 +162,25 @@ class ArgoBackend:
         return wf
 
     def _memoize_reused(self, manifest: dict, reuse_step: list) -> None:
-        """Prepare dflow's reuse through Argo memoization: memoize keys in the templates, cache entries posted."""
-        # the reused step's key and outputs, read as the local engine reads them
-        from ..local.backend import _reuse_entry
-
+        """dflow's reuse through Argo memoization: the workflow gets its name now, and the templates of keyed
+        steps a memoize key ``<workflow id>-<step key>`` in the cache ConfigMap ``dflow-<workflow id>``."""
         meta = manifest["metadata"]
         if not meta.get("name"):
             meta["name"] = f"{meta.get('generateName') or 'workflow-'}{randstr(5)}"
             meta.pop("generateName", None)
         wf_id = meta["name"]
-        cache = f"dflow-{wf_id}"
         for t in (manifest.get("spec") or {}).get("templates") or []:
             params = (t.get("inputs") or {}).get("parameters") or []
             if any(p.get("name") == "dflow_key" for p in params):
                 t["memoize"] = {"key": f"{wf_id}-{{{{inputs.parameters.dflow_key}}}}",
-                                "cache": {"configMap": {"name": cache}}}
+                                "cache": {"configMap": {"name": f"dflow-{wf_id}"}}}
+
+    def _post_cache(self, manifest: dict, reuse_step: list) -> None:
+        """Write the reused steps' outputs as Argo cache entries (a ConfigMap, through the Kubernetes API)."""
+        # the reused step's key and outputs, read as the local engine reads them
+        from ..local.backend import _reuse_entry
+
+        wf_id = manifest["metadata"]["name"]
         data = {}
         for step in reuse_step:
             entry = _reuse_entry(step)
@@ -182,10 +193,18 @@ class ArgoBackend:
         if not data:
             return
         configmap = {"apiVersion": "v1", "kind": "ConfigMap",
-                     "metadata": {"name": cache, "labels": {"workflows.argoproj.io/configmap-type": "Cache"}},
+                     "metadata": {"name": f"dflow-{wf_id}",
+                                  "labels": {"workflows.argoproj.io/configmap-type": "Cache"}},
                      "data": data}
         self._call("POST", f"/api/v1/namespaces/{self.namespace}/configmaps", body=configmap, workflow=wf_id,
                    host=self.k8s_api_server)
+
+    def lint(self, manifest: dict) -> dict:
+        """Have the server check a manifest without creating it (``ArgoApiError`` 400 names the problem)."""
+        meta = manifest.get("metadata") or {}
+        return self._call("POST", f"/api/v1/workflows/{self.namespace}/lint",
+                          body={"namespace": self.namespace, "workflow": manifest},
+                          workflow=meta.get("name") or meta.get("generateName"))
 
     def get(self, name: str, fields: list[str] | None = None) -> dict:
         """The workflow object (``fields``: Argo's field projection, e.g. ``["metadata.name", "status.phase"]``)."""
@@ -216,9 +235,10 @@ class ArgoBackend:
             left = None if deadline is None else deadline - time.monotonic()
             if left is not None and left <= 0:
                 raise TimeoutError(f"workflow {name!r} still {(wf.get('status') or {}).get('phase')} after {timeout}s")
-            for event in self._watch(name, min(left or 30, 30)):
-                if ((event.get("object") or {}).get("status") or {}).get("phase") in _TERMINAL:
-                    break
+            with contextlib.closing(self._watch(name, min(left or 30, 30))) as events:
+                for event in events:
+                    if ((event.get("object") or {}).get("status") or {}).get("phase") in _TERMINAL:
+                        break
 
     def _watch(self, name: str, seconds: float) -> Iterator[dict]:
         query = [("listOptions.fieldSelector", f"metadata.name={name}"),
@@ -289,9 +309,10 @@ class ArgoBackend:
             self._record_changes(name, self.get(name))
         deadline = time.monotonic() + timeout
         while not [e for e in log if e["seq"] > after] and time.monotonic() < deadline:
-            for event in self._watch(name, deadline - time.monotonic()):
-                if self._record_changes(name, event.get("object") or {}):
-                    break
+            with contextlib.closing(self._watch(name, deadline - time.monotonic())) as stream:
+                for event in stream:
+                    if self._record_changes(name, event.get("object") or {}):
+                        break
         return [e for e in log if e["seq"] > after]
 
     def _record_changes(self, name: str, wf: dict) -> bool:

@@ -20,6 +20,7 @@ from dflow_lab import (
 from dflow_lab.argo.client import ArgoApiError, ArgoBackend
 from dflow_lab.python import PythonOPTemplate
 
+from .conftest import needs_local_server
 from .ops import Big, Fails, Square
 
 
@@ -262,3 +263,22 @@ def test_errors_name_the_workflow(argo_mode):
     with pytest.raises(ArgoApiError) as e:
         wf._backend().submit(manifest)
     assert e.value.status == 400 and "entrypoint" in str(e.value)
+
+
+@needs_local_server
+def test_bad_manifest_with_reuse_writes_no_cache_entry(argo_mode):
+    wf, _ = squares("reusebad")
+    wf.submit()
+    wf.wait()
+    old = wf.query_step(key="a")[0]
+    manifest = squares("reusebad")[0].to_dict()
+    manifest["metadata"] = {"name": "reusebad-x"}
+    entrypoint, manifest["spec"]["entrypoint"] = manifest["spec"]["entrypoint"], "missing"
+    with pytest.raises(ArgoApiError) as e:
+        wf._backend().submit(manifest, reuse_step=[old])
+    assert e.value.status == 400 and "entrypoint" in str(e.value)
+    assert argo_mode.server.backend.store.memo_get("dflow-reusebad-x", "reusebad-x-a", None) is None
+    manifest["spec"]["entrypoint"] = entrypoint
+    wf._backend().submit(manifest, reuse_step=[old])
+    assert argo_mode.server.backend.store.memo_get("dflow-reusebad-x", "reusebad-x-a", None) is not None
+    assert wf._backend().wait("reusebad-x", timeout=60)["status"]["phase"] == "Succeeded"

@@ -8,7 +8,9 @@ Big file: ``upload_artifact(path, archive=None)`` / ``download_artifact`` and th
 ``save``/``load`` against ``Minio.fput_object``/``fget_object`` (the target: within 1.3x).
 Small files: ``upload_artifact(dir)`` as a tar (one request) and with ``archive=None`` (concurrent
 requests), downloads likewise, against one sequential ``fput_object``/``fget_object`` per file (the
-target: faster). Each figure is the best of ``--repeat`` runs. Not a test: nothing is asserted.
+target: faster). Local store: the engine's ``save``/``load`` of many one-file tar outputs (a
+fan-out's step-to-step traffic), in artifacts per second. Each figure is the best of ``--repeat``
+runs. Not a test: nothing is asserted.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from s3server import MotoServer  # noqa: E402
 
 from dflow_lab.config import s3_config  # noqa: E402
 from dflow_lab.storage.minio_client import MinioClient  # noqa: E402
-from dflow_lab.storage.repository import RemoteRepository  # noqa: E402
+from dflow_lab.storage.repository import LocalRepository, RemoteRepository  # noqa: E402
 from dflow_lab.utils import download_artifact, upload_artifact  # noqa: E402
 
 MiB = 1 << 20
@@ -75,6 +77,7 @@ def main() -> None:
     ap.add_argument("--big-mib", type=int, default=1024, help="size of the big file (MiB)")
     ap.add_argument("--files", type=int, default=10_000, help="number of small files")
     ap.add_argument("--file-bytes", type=int, default=1024, help="size of each small file")
+    ap.add_argument("--local-artifacts", type=int, default=2000, help="artifacts for the local-store figure")
     ap.add_argument("--repeat", type=int, default=2, help="runs per figure (the best is printed)")
     args = ap.parse_args()
 
@@ -154,6 +157,20 @@ def main() -> None:
             floor = next(iter(results.values()))
             for name, secs in results.items():
                 row(name, secs, floor, total)
+
+        # -- the local store: step-to-step traffic of a fan-out ---------------------------------
+        local = LocalRepository(work / "ws" / "artifacts")
+        one = work / "one.txt"
+        one.write_text("x")
+        n = args.local_artifacts
+        res = best_of({
+            "save": (lambda: [local.save(str(one), f"wf/p{i}/o.tgz") for i in range(n)], None),
+            "load": (lambda: [local.load({"s3": {"key": f"wf/p{i}/o.tgz"}}, str(work / "in" / str(i)))
+                              for i in range(n)], fresh(work / "in")),
+        }, args.repeat)
+        print(f"local store: {n} one-file tar artifacts")
+        for name, secs in res.items():
+            print(f"  engine {name:<37} {secs:8.2f} s  {n / secs:8.0f} artifacts/s")
     finally:
         os.chdir(REPO)
         server.stop()

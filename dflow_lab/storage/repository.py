@@ -95,15 +95,15 @@ def unpack_mode(location: dict) -> str:
 
 def _finish_file(tmp: str, dest: str, mode: str, key: str) -> None:
     """Put a loaded single object at ``dest``: unpacked (per ``mode``), or moved as it is."""
-    if mode == "tar" or (mode == "auto" and is_tarball(tmp)):
-        if mode == "tar" and not is_tarball(tmp):
-            raise ValueError(f"artifact {key!r} is declared archive 'tar' but is not a gzipped tar")
-        try:
+    try:
+        if mode == "tar" or (mode == "auto" and is_tarball(tmp)):
+            if mode == "tar" and not is_tarball(tmp):
+                raise ValueError(f"artifact {key!r} is declared archive 'tar' but is not a gzipped tar")
             unpack(tmp, dest)
-        finally:
-            remove_path(tmp)
-    else:
-        place(tmp, dest)
+        else:
+            place(tmp, dest)
+    finally:
+        remove_path(tmp)
 
 
 class ArtifactRepository(abc.ABC):
@@ -152,6 +152,12 @@ class ArtifactRepository(abc.ABC):
             key = (location["s3"] or {}).get("key")
             if not key:
                 raise ValueError(f"artifact {name!r}: s3.key is missing")
+            bucket = (location["s3"] or {}).get("bucket")
+            ours = getattr(self.client, "bucket_name", None)
+            if bucket and ours and bucket != ours:
+                raise ValueError(
+                    f"artifact {name!r} is in bucket {bucket!r}, but the repository is bucket {ours!r}"
+                )
             if location.get("subPath"):
                 key = f"{key.rstrip('/')}/{location['subPath'].lstrip('/')}"
             self._load_key(key, dest, mode)

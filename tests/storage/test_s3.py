@@ -157,3 +157,9 @@ def test_object_keys_with_dotdot_are_not_written_outside(s3, tmp_path):
         repo.load({"s3": {"key": "wf/p/dir"}, "archive": {"none": {}}}, str(work / "dest"))
     assert not (tmp_path / "escape.txt").exists() and not (tmp_path / "a" / "escape.txt").exists()
     assert os.listdir(work) == []
+
+
+def test_other_bucket_is_refused(s3, tmp_path):
+    repo = artifact_repository(tmp_path / "ws")
+    with pytest.raises(ValueError, match="bucket 'elsewhere'"):
+        repo.load({"name": "a", "s3": {"bucket": "elsewhere", "key": "k"}}, str(tmp_path / "a"))

@@ -5,7 +5,7 @@ and ``PythonOPTemplate``, which compiles an OP to a template that runs it throug
 from .errors import FatalError, TransientError
 from .op import OP
 from .opio import OPIO, Artifact, BigParameter, HDF5Datasets, NestedDict, OPIOSign, Parameter
-from .template import PythonOPTemplate, Slices, upload_packages
+from .python_op_template import PythonOPTemplate, Slices, upload_packages
 
 __all__ = [
     "OP",

@@ -218,7 +218,7 @@ class OP(abc.ABC):
                 from ..op_template import kebab
                 from ..task import Task
                 from ..utils import randstr
-                from .template import PythonOPTemplate
+                from .python_op_template import PythonOPTemplate
 
                 parameters = {k: v for k, v in op_in.items() if not isinstance(input_sign[k], Artifact)}
                 artifacts = {k: v for k, v in op_in.items() if isinstance(input_sign[k], Artifact)}

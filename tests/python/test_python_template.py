@@ -148,7 +148,7 @@ def test_function_op_template_keeps_decorator_kwargs_out_of_the_spec():
 
 
 def test_installed_modules_record_no_host_path():
-    from dflow_lab.python.template import _import_root
+    from dflow_lab.python.python_op_template import _import_root
 
     assert _import_root("json") is None  # the standard library
     assert _import_root("jsonpickle") is None  # site-packages

@@ -19,6 +19,7 @@ from ..errors import WorkflowTypeError, WorkflowValueError
 from ..io import InputArtifact, InputParameter, Inputs, OutputArtifact, OutputParameter, Outputs
 from ..op_template import PythonScriptOPTemplate, kebab
 from ..utils import randstr
+from .errors import FatalError, TransientError  # dflow defines them in this module
 from .op import OP, sign_type
 from .opio import Artifact, BigParameter, OPIOSign, Parameter
 from .runtime import PACKAGES_ARTIFACT, render_source
@@ -26,7 +27,7 @@ from .source import embed_source
 from .typecheck import check_value, describe_type
 from .values import encode_value
 
-__all__ = ["PythonOPTemplate", "Slices", "upload_packages"]
+__all__ = ["PythonOPTemplate", "Slices", "upload_packages", "TransientError", "FatalError"]
 
 #: Local package paths every ``PythonOPTemplate`` makes importable in its steps (dflow's global).
 upload_packages: List[Union[str, os.PathLike]] = []

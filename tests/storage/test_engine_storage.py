@@ -13,13 +13,15 @@ pytest.importorskip("dflow_lab.local.engine")
 def run_pipeline(tmp_path, name: str):
     from dflow_lab import InputArtifact, OutputArtifact, ShellOPTemplate, Step, Workflow
 
-    gen = ShellOPTemplate(name="gen", image="alpine", script="mkdir -p /tmp/out/sub && echo hi > /tmp/out/sub/a.txt")
-    gen.outputs.artifacts = {"out": OutputArtifact(path="/tmp/out")}
+    # declared paths outside /tmp: the workspace is under pytest's /tmp, and the engine's mapping of
+    # declared paths in scripts must not meet the step's own paths (see the report on that)
+    gen = ShellOPTemplate(name="gen", image="alpine", script="mkdir -p /data/out/sub && echo hi > /data/out/sub/a.txt")
+    gen.outputs.artifacts = {"out": OutputArtifact(path="/data/out")}
     use = ShellOPTemplate(
-        name="use", image="alpine", script="cat /tmp/in/sub/a.txt /tmp/up/data.txt > /tmp/r.txt"
+        name="use", image="alpine", script="cat /data/in/sub/a.txt /data/up/data.txt > /data/r.txt"
     )
-    use.inputs.artifacts = {"inp": InputArtifact(path="/tmp/in"), "up": InputArtifact(path="/tmp/up")}
-    use.outputs.artifacts = {"r": OutputArtifact(path="/tmp/r.txt")}
+    use.inputs.artifacts = {"inp": InputArtifact(path="/data/in"), "up": InputArtifact(path="/data/up")}
+    use.outputs.artifacts = {"r": OutputArtifact(path="/data/r.txt")}
     (tmp_path / "data.txt").write_text("uploaded\n")
     uploaded = upload_artifact("data.txt")
     wf = Workflow(name=name)

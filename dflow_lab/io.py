@@ -270,15 +270,10 @@ def convert_value_to_str(value: Any) -> str:
 def _embedded(var: ArgoVar) -> str:
     vtype = getattr(var, "type", None)
     if vtype is str or isinstance(getattr(var, "value", None), str):
-        return '"%s"' % var_tag(var)
+        return '"%s"' % str(var)
     if isinstance(var, (InputParameter, OutputParameter)) or var.is_str:
-        return var_tag(var)
+        return str(var)
     return "{{=toJson(%s)}}" % var.expr
-
-
-def var_tag(var: ArgoVar) -> str:
-    """The Argo tag of a reference (``{{inputs.parameters.x}}``) or expression (``{{=…}}``)."""
-    return str(var)
 
 
 def _json_dumps(value: Any) -> str:
@@ -339,9 +334,6 @@ class _IOBase(ArgoVar):
 
     def __hash__(self) -> int:
         return id(self)
-
-    def __reduce_ex__(self, protocol):  # references are values; copy()/deepcopy() keep plain state
-        return object.__reduce_ex__(self, protocol)
 
 
 class InputParameter(_IOBase):

@@ -37,6 +37,9 @@ _LIST_ARTIFACTS = {
 }
 
 
+_DAG_STACK: List[Any] = []  # DAGs being built by OP.superfunction, innermost last
+
+
 def _in_context() -> bool:
     """Whether code runs inside a ``with Workflow(...)``/``with DAG(...)`` block (dflow's context)."""
     from .. import context_syntax
@@ -210,11 +213,12 @@ class OP(abc.ABC):
                     if names[i] in op_in:
                         raise TypeError(f"{func.__name__}() got multiple values for argument '{names[i]}'")
                     op_in[names[i]] = v
-                if _in_context():
+                if _DAG_STACK or _in_context():
                     return opio2ret(self._add_task(op_in))
                 return self.execute(OPIO(op_in))
 
             def _add_task(self, op_in: Dict[str, Any]) -> Dict[str, Any]:
+                """A task running this OP on ``op_in``, added to the DAG being built; its outputs."""
                 from ..op_template import kebab
                 from ..task import Task
                 from ..utils import randstr
@@ -229,6 +233,8 @@ class OP(abc.ABC):
                     artifacts=artifacts,
                     **self.task_kwargs,
                 )
+                if _DAG_STACK:
+                    _DAG_STACK[-1].add(task)
                 return {**task.outputs.parameters, **task.outputs.artifacts}
 
         FunctionOP.func = staticmethod(func)  # type: ignore[attr-defined]
@@ -269,10 +275,10 @@ class OP(abc.ABC):
                     if names[i] in op_in:
                         raise TypeError(f"{func.__name__}() got multiple values for argument '{names[i]}'")
                     op_in[names[i]] = v
-                if not _in_context():
+                if not (_DAG_STACK or _in_context()):
                     raise RuntimeError(
-                        f"superfunction {func.__name__!r} can only be called inside a `with Workflow(...)` "
-                        "or `with DAG(...)` block"
+                        f"superfunction {func.__name__!r} can only be called inside another superfunction "
+                        "or a `with Workflow(...)`/`with DAG(...)` block"
                     )
                 task = Task(
                     f"{self.name}-{randstr()}",
@@ -281,9 +287,13 @@ class OP(abc.ABC):
                     artifacts={k: v for k, v in op_in.items() if k in self.inputs.artifacts},
                     **self.task_kwargs,
                 )
+                if _DAG_STACK:
+                    _DAG_STACK[-1].add(task)
                 return opio2ret({**task.outputs.parameters, **task.outputs.artifacts})
 
-        with SuperFunctionDAG(name=kebab(func.__name__), **kwargs) as dag:
+        dag = SuperFunctionDAG(name=kebab(func.__name__), **kwargs)
+        _DAG_STACK.append(dag)
+        try:
             for n, s in input_sign.items():
                 if isinstance(s, Artifact):
                     dag.inputs.artifacts[n] = InputArtifact(type=s.type, optional=s.optional)
@@ -305,6 +315,8 @@ class OP(abc.ABC):
                     if isinstance(s, BigParameter):
                         kw["save_as_artifact"] = True
                     dag.outputs.parameters[n] = OutputParameter(**kw)
+        finally:
+            _DAG_STACK.pop()
         return dag
 
     # ---- descriptions -------------------------------------------------------------------------

@@ -218,3 +218,21 @@ def reciprocal(x: int) -> {"r": float, "note": Artifact(Path)}:  # noqa: F821
     """1/x, with a note file written in the working directory."""
     Path("note.txt").write_text(f"1/{x}")
     return {"r": 1 / x, "note": Path("note.txt")}
+
+
+@OP.function
+def inc(x: int) -> {"y": int}:  # noqa: F821
+    return {"y": x + 1}
+
+
+@OP.superfunction
+def inc_twice(x: int) -> {"y": int}:  # noqa: F821
+    """A DAG of two function OPs, built by calling them."""
+    first = inc(x)
+    return {"y": inc(first["y"])["y"]}
+
+
+@OP.superfunction
+def inc_four_times(x: int) -> {"y": int}:  # noqa: F821
+    """A DAG of two superfunction DAGs."""
+    return {"y": inc_twice(inc_twice(x)["y"])["y"]}

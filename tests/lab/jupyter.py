@@ -7,6 +7,7 @@ package enables it) and the test OPs of ``tests/lab/ops`` are on ``PYTHONPATH``.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
@@ -62,6 +63,16 @@ class JupyterServer:
         self.env = jupyter_env(home)
         self.log_path = home / f"jupyter-{app}.log"
         root.mkdir(parents=True, exist_ok=True)
+        lab_args: list[str] = []
+        if app == "lab":
+            from tests.widgets.jupyterlab_harness import DISABLED_LAB_PLUGINS
+
+            labconfig = Path(self.env["JUPYTER_CONFIG_DIR"]) / "labconfig"
+            labconfig.mkdir(parents=True, exist_ok=True)
+            (labconfig / "page_config.json").write_text(json.dumps({"disabledExtensions": DISABLED_LAB_PLUGINS}))
+            self.settings_dir = home / "lab-settings"
+            lab_args = ["--LabApp.expose_app_in_browser=True", f"--LabApp.workspaces_dir={home / 'workspaces'}",
+                        f"--LabApp.user_settings_dir={self.settings_dir}"]
         args = [
             sys.executable, "-m", "jupyterlab" if app == "lab" else "jupyter_server",
             "--no-browser", "--ip=127.0.0.1", f"--port={self.port}", "--port-retries=0",
@@ -69,6 +80,7 @@ class JupyterServer:
             f"--DflowLab.secrets_file={home / 'secrets.json'}",
             "--ServerApp.disable_check_xsrf=False",
             *(["--allow-root"] if os.geteuid() == 0 else []),
+            *lab_args,
             *(extra or []),
         ]
         self._log = open(self.log_path, "wb")

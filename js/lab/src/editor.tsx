@@ -129,6 +129,7 @@ export class WorkflowEditorView extends ReactWidget {
       if (seq !== this.writeSeq) return; // a later edit is on its way
       this.lastText = text;
       this.context.model.sharedModel.setSource(text);
+      this.context.model.dirty = true; // a text model is marked dirty by its writer, as the file editor does
       if (this.state.notice?.level === "error") this.notify(null);
     } catch (e) {
       if (seq === this.writeSeq) this.notify(`not written to ${this.path} yet: ${e instanceof Error ? e.message : e}`, "error");

@@ -36,13 +36,11 @@ const CommandIDs = {
 
 /** A path in `dir` named `stem` + `ext` that does not exist yet (`stem-2`, `stem-3`… otherwise). */
 async function freePath(contents: Contents.IManager, dir: string, stem: string, ext: string): Promise<string> {
+  const listing = await contents.get(dir, { type: "directory", content: true });
+  const taken = new Set((listing.content as Contents.IModel[]).map((m) => m.name));
   for (let i = 1; ; i++) {
-    const path = PathExt.join(dir, `${stem}${i > 1 ? `-${i}` : ""}${ext}`);
-    try {
-      await contents.get(path, { content: false });
-    } catch {
-      return path;
-    }
+    const name = `${stem}${i > 1 ? `-${i}` : ""}${ext}`;
+    if (!taken.has(name)) return PathExt.join(dir, name);
   }
 }
 

@@ -1,0 +1,202 @@
+"""The JupyterLab extension in a real ``jupyter lab`` driven by Playwright in Debian's headless Chromium:
+create a workflow from the launcher, add and wire nodes, save, reopen, generate code, run locally, watch
+it succeed in the side panel, preview an artifact; requests without the XSRF token are refused; secrets
+typed in the settings leave the browser. Screenshots go to ``test-artifacts/lab/``."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.widgets.canvas_page import CanvasPage
+from tests.widgets.jupyterlab_harness import CHROMIUM, CHROMIUM_ARGS
+
+from .graphs import table_graph
+from .jupyter import LABEXTENSION, REPO, JupyterServer, wait_for
+
+pytestmark = pytest.mark.browser
+
+ARTIFACTS = Path(os.environ.get("DFLOW_LAB_TEST_ARTIFACTS", REPO / "test-artifacts")) / "lab"
+EDITOR = ".dfl-lab-editor .dfl-root"
+MONITOR = ".dfl-lab-monitor .dfl-root"
+
+
+@pytest.fixture(scope="module")
+def shots() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    if not (LABEXTENSION / "package.json").exists():
+        pytest.fail("the lab extension is not built: run `npm run build` in js/lab")
+    home = tmp_path_factory.mktemp("lab-home")
+    srv = JupyterServer(home, home / "root", app="lab", extra=["--DflowLab.op_modules=dflow_lab_testops"])
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture(scope="module")
+def browser(lab, tmp_path_factory):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            user_data_dir=str(tmp_path_factory.mktemp("chromium-profile")), executable_path=CHROMIUM,
+            headless=True, args=CHROMIUM_ARGS, viewport={"width": 1440, "height": 900})
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+@pytest.fixture
+def page(browser, lab, shots, request):
+    """A JupyterLab page; its final state is saved as a screenshot, and page errors fail the test."""
+    page = browser.new_page()
+    page.set_default_timeout(60_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{lab.url}/lab?token={lab.token}&reset")
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.commands.hasCommand('dflow-lab:new-workflow')")
+    page.wait_for_selector(".jp-LauncherCard")
+    try:
+        yield page
+    finally:
+        page.screenshot(path=str(shots / f"{request.node.name}-final.png"))
+        page.close()
+    assert not errors, errors
+
+
+def _open(page, path: str, factory: str | None = None) -> None:
+    page.evaluate("([path, factory]) => window.jupyterapp.commands.execute('docmanager:open', "
+                  "factory ? {path, factory} : {path})", [path, factory])
+
+
+def _current_tab_dirty(page) -> bool:
+    return page.evaluate("() => window.jupyterapp.shell.currentWidget.title.className.includes('jp-mod-dirty')")
+
+
+def test_create_wire_save_reopen_and_generate_code(page, lab, shots):
+    page.locator(".jp-LauncherCard", has_text="New Workflow").click()
+    page.wait_for_selector(f"{EDITOR} .dfl-palette-item[data-template='make-table']")
+    path = lab.root / "workflow.dflow.json"
+    assert json.loads(path.read_text())["templates"] == {"main": {"kind": "dag"}}
+    canvas = CanvasPage(page, EDITOR)
+
+    canvas.drop_template("make-table", 0.1, 0.3)
+    canvas.node("make-table").wait_for()
+    canvas.drop_template("summarize", 0.85, 0.6)
+    canvas.node("summarize").wait_for()
+    canvas.fit()
+    wait_for(lambda: canvas.validity() == "1 problem", 15, "summarize's unfed table input to be reported")
+    canvas.wire("make-table", "out:artifact:table", "summarize", "in:artifact:table")
+    page.wait_for_selector(f"{EDITOR} .react-flow__edge.dfl-edge-artifact")
+    wait_for(lambda: canvas.validity() == "✓ valid", 15, "the wired workflow to validate")
+    assert _current_tab_dirty(page)
+    page.screenshot(path=str(shots / "editor-wired.png"))
+
+    page.locator(f"{EDITOR} [data-action='save']").click()
+    wait_for(lambda: not _current_tab_dirty(page), 15, "the document to be saved")
+    saved = json.loads(path.read_text())
+    main = saved["templates"]["main"]
+    assert sorted(n["name"] for n in main["nodes"]) == ["make-table", "summarize"]
+    assert main["edges"] == [{"kind": "artifact", "source": {"node": "make-table", "port": "table"},
+                              "target": {"node": "summarize", "port": "table"}}]
+    assert saved["templates"]["make-table"]["op"] == "dflow_lab_testops:MakeTable"
+    assert set(saved["layout"]["templates"]["main"]["nodes"]) >= {"make-table", "summarize"}
+
+    page.evaluate("() => window.jupyterapp.shell.currentWidget.close()")
+    page.wait_for_selector(EDITOR, state="detached")
+    _open(page, "workflow.dflow.json")  # the Workflow Editor is the default for *.dflow.json
+    page.wait_for_selector(f"{EDITOR} .react-flow__edge.dfl-edge-artifact")
+    assert canvas.node_ids() == ["make-table", "summarize"]
+    assert not _current_tab_dirty(page)
+
+    page.locator(f"{EDITOR} [data-action='code']").click()
+    code_path = lab.root / "workflow_workflow.py"
+    wait_for(code_path.exists, 30, "the generated Python file")
+    code = code_path.read_text()
+    compile(code, str(code_path), "exec")
+    assert "dflow_lab_testops" in code and "MakeTable" in code
+    page.wait_for_function(
+        "() => window.jupyterapp.shell.currentWidget.title.label === 'workflow_workflow.py'")
+    page.screenshot(path=str(shots / "generated-code.png"))
+
+
+def test_run_locally_watch_in_side_panel_and_preview_an_artifact(page, lab, shots):
+    palette = requests.get(lab.api("palette"), headers=lab.auth, timeout=30).json()["entries"]
+    (lab.root / "squares.dflow.json").write_text(json.dumps(table_graph(palette, name="squares", n=5), indent=2))
+    _open(page, "squares.dflow.json")
+    page.wait_for_selector(f"{EDITOR} .react-flow__node[data-id='make']")
+    wait_for(lambda: CanvasPage(page, EDITOR).validity() == "✓ valid", 15, "the workflow to validate")
+    page.locator(f"{EDITOR} [data-action='run']").click()
+
+    page.wait_for_selector(f"{MONITOR} .react-flow__node[data-id='sum']")
+    row = page.locator(".dfl-lab-run", has_text="squares-").first
+    row.wait_for()
+    page.wait_for_selector(".dfl-lab-run[data-phase='Succeeded']", timeout=120_000)
+    assert "2/2 succeeded" in row.inner_text()
+    page.wait_for_selector(f"{MONITOR} [data-testid='workflow-phase'][data-phase='Succeeded']")
+    for step in ("make", "sum"):
+        page.wait_for_selector(f"{MONITOR} .dfl-node[data-path='{step}'][data-phase='Succeeded']")
+
+    page.locator(f"{MONITOR} .react-flow__node[data-id='make']").click()
+    table = page.locator(f"{MONITOR} .dfl-details .dfl-preview-table")
+    table.wait_for()
+    text = table.inner_text()
+    assert "square" in text and "16" in text  # the CSV artifact as a table: the row 4, 16
+    logs = page.locator(f"{MONITOR} .dfl-details").inner_text()
+    assert "wrote 5 rows" in logs
+    page.screenshot(path=str(shots / "monitor-artifact-preview.png"))
+
+    # a run opened from the side panel shows the same monitor
+    page.evaluate("() => window.jupyterapp.shell.currentWidget.close()")
+    page.wait_for_selector(MONITOR, state="detached")
+    row.click()
+    page.wait_for_selector(f"{MONITOR} .dfl-node[data-path='sum'][data-phase='Succeeded']")
+
+
+def test_requests_without_the_xsrf_token_are_refused(page, lab):
+    result = page.evaluate("""async () => {
+        const body = JSON.stringify({graph: {version: 1, name: 'x', entrypoint: 'main', templates: {main: {kind: 'dag'}}}});
+        const bare = await fetch('/dflow-lab/api/validate', {method: 'POST', body, credentials: 'same-origin'});
+        const xsrf = document.cookie.split('; ').find(c => c.startsWith('_xsrf=')).slice(6);
+        const withToken = await fetch('/dflow-lab/api/validate', {method: 'POST', body, credentials: 'same-origin',
+            headers: {'X-XSRFToken': decodeURIComponent(xsrf)}});
+        const anonymous = await fetch('/dflow-lab/api/workflows', {credentials: 'omit'});
+        return [bare.status, await bare.text(), withToken.status, anonymous.status];
+    }""")
+    bare_status, bare_text, with_token, anonymous = result
+    assert bare_status == 403 and "xsrf" in bare_text.lower()
+    assert with_token == 200
+    assert anonymous == 403
+
+
+def test_secrets_typed_in_settings_leave_the_browser(page, lab):
+    secret = "argo-token-do-not-keep-81"
+    url = f"{lab.url}/lab/api/settings/@dflow-lab/jupyterlab:plugin"
+    raw = json.dumps({"argoHost": "https://127.0.0.1:9", "argoToken": secret})
+    r = requests.put(url, headers=lab.auth, json={"raw": raw}, timeout=10)  # what the settings editor saves
+    assert r.status_code == 204, r.text
+    page.reload()  # the plugin loads its settings: hands the secret to the server and removes it
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.commands.hasCommand('dflow-lab:new-workflow')")
+    wait_for(lambda: requests.get(lab.api("settings"), headers=lab.auth, timeout=10).json()["secrets"]["argoToken"],
+             30, "the server to hold the Argo token")
+    settings_file = lab.settings_dir / "@dflow-lab" / "jupyterlab" / "plugin.jupyterlab-settings"
+    wait_for(lambda: secret not in settings_file.read_text(), 30, "the token to leave the user settings")
+    assert "https://127.0.0.1:9" in settings_file.read_text()
+    public = requests.get(lab.api("settings"), headers=lab.auth, timeout=10).json()
+    assert public["argoHost"] == "https://127.0.0.1:9" and secret not in json.dumps(public)
+    assert secret not in page.content()
+    requests.put(url, headers=lab.auth, json={"raw": "{}"}, timeout=10)
+    requests.put(lab.api("settings"), headers=lab.auth, json={"argoHost": "", "argoToken": ""}, timeout=10)

@@ -22,7 +22,7 @@ from typing import Any, Mapping, Optional, Union
 
 from .graph.build import prepare_graph
 from .graph.bulk import bulk
-from .graph.view import PSEUDO_INPUTS, PSEUDO_OUTPUTS, template_links
+from .graph.view import PSEUDO_INPUTS, PSEUDO_OUTPUTS, build_order
 
 LINE_LENGTH = 100
 INDENT = "    "
@@ -306,7 +306,7 @@ class CodeGenerator:
             return Raw(f"{owner}.{side}.{kind}s[{py_str(src['port'])}]")
 
         lines = [f"# {'steps' if steps else 'tasks'} of {py_str(name)}"]
-        for node in _build_order(spec, nodes, steps):
+        for node in build_order(spec)[0]:
             call = self.node(node, feeds.get(node["name"], []), source, node_vars, steps)
             lines.append(f"{node_vars[node['name']]} = {call.render('', LINE_LENGTH)}")
         if steps:
@@ -420,20 +420,6 @@ def _declared_order(items: list, declared: Mapping) -> list:
     """Arguments in the order the template declares its inputs (as the model emits them)."""
     rank = {name: i for i, name in enumerate(declared)}
     return sorted(items, key=lambda kv: rank.get(kv[0], len(rank)))
-
-
-def _build_order(spec: Mapping, nodes: list, steps: bool) -> list:
-    """Steps by stage; tasks so that each comes after those it uses (ties in document order)."""
-    import networkx as nx
-
-    index = {n["name"]: i for i, n in enumerate(nodes)}
-    if steps:
-        return sorted(nodes, key=lambda n: (n["stage"], index[n["name"]]))
-    g = nx.DiGraph()
-    g.add_nodes_from(index)
-    g.add_edges_from((lk.source, lk.target) for lk in template_links(spec))
-    by_name = {n["name"]: n for n in nodes}
-    return [by_name[n] for n in nx.lexicographical_topological_sort(g, key=index.__getitem__)]
 
 
 _SAFE_TYPE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*(\[.*\])?$")

@@ -10,15 +10,13 @@ from __future__ import annotations
 import importlib
 from typing import Any, Mapping, Optional
 
-import networkx as nx
-
 from ..errors import WorkflowError, WorkflowTypeError, WorkflowValueError
 from .bulk import bulk
 from .issues import GraphValidationError
 from .pydflow import from_pydflow, is_pydflow_graph
 from .refs import Ref
 from .validate import validate
-from .view import PSEUDO_INPUTS, PSEUDO_OUTPUTS, template_links
+from .view import PSEUDO_INPUTS, PSEUDO_OUTPUTS, build_order
 
 _PORT_KINDS = {"parameter": "parameters", "artifact": "artifacts"}
 
@@ -247,19 +245,9 @@ class _NodesBuilder:
             return getattr(self.t.inputs, coll)[src["port"]]
         return getattr(self.built[src["node"]].outputs, coll)[src["port"]]
 
-    def order(self, nodes: list) -> list:
-        index = {n["name"]: i for i, n in enumerate(nodes)}
-        if self.steps:
-            return sorted(nodes, key=lambda n: (n["stage"], index[n["name"]]))
-        g = nx.DiGraph()
-        g.add_nodes_from(index)
-        g.add_edges_from((lk.source, lk.target) for lk in template_links(self.spec))
-        by_name = {n["name"]: n for n in nodes}
-        return [by_name[n] for n in nx.lexicographical_topological_sort(g, key=index.__getitem__)]
-
     def run(self) -> None:
         nodes = list(self.spec.get("nodes") or [])
-        for node in self.order(nodes):
+        for node in build_order(self.spec)[0]:
             self.built[node["name"]] = self.node(node)
         if self.steps:
             stages: dict[int, list] = {}

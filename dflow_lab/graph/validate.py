@@ -12,7 +12,7 @@ from .issues import Issue
 from .refs import Ref, find_refs, parse_ref
 from .schema import GRAPH_VERSION, conforms, schema_validator
 from .types import literal_fits, types_compatible
-from .view import PSEUDO_INPUTS, PSEUDO_OUTPUTS, node_strings, template_links
+from .view import PSEUDO_INPUTS, PSEUDO_OUTPUTS, build_order, node_strings, template_links
 
 NAME_RE = re.compile(r"^[a-zA-Z0-9][-a-zA-Z0-9]*$")
 PORT_RE = re.compile(r"^[-a-zA-Z0-9_]+$")
@@ -388,17 +388,21 @@ class _TemplateCheck:
                          "edge to '@outputs'", node=PSEUDO_OUTPUTS, port=aname, path=("outputs", "artifacts", aname))
 
     def _order(self) -> None:
-        links = [lk for lk in template_links(self.tmpl) if lk.source in self.nodes and lk.target in self.nodes]
         if self.steps:
-            for lk in links:
+            for lk in template_links(self.tmpl):
+                if lk.source not in self.nodes or lk.target not in self.nodes:
+                    continue
                 s_stage, t_stage = self.nodes[lk.source].get("stage"), self.nodes[lk.target].get("stage")
                 if isinstance(s_stage, int) and isinstance(t_stage, int) and s_stage >= t_stage:
                     self.add("stage-order", f"node {lk.target!r} (stage {t_stage}) uses node {lk.source!r} "
                              f"(stage {s_stage}); a step can use only steps of earlier stages",
                              node=lk.target, port=lk.target_port, path=("nodes", self.index[lk.target]))
             return
+        if not build_order(self.tmpl)[1]:
+            return
         dg = nx.DiGraph()
-        dg.add_edges_from((lk.source, lk.target) for lk in links)
+        dg.add_edges_from((lk.source, lk.target) for lk in template_links(self.tmpl)
+                          if lk.source in self.nodes and lk.target in self.nodes)
         for component in nx.strongly_connected_components(dg):
             members = sorted(component, key=self.index.__getitem__)
             if len(members) > 1 or dg.has_edge(members[0], members[0]):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Iterator, Mapping
+import heapq
+from typing import Any, Iterator, Mapping, NamedTuple
 
 import networkx as nx
 
@@ -14,8 +14,7 @@ PSEUDO_OUTPUTS = "@outputs"
 PSEUDO_NODES = (PSEUDO_INPUTS, PSEUDO_OUTPUTS)
 
 
-@dataclass(frozen=True)
-class Link:
+class Link(NamedTuple):
     """A dependency between two nodes of one template.
 
     ``kind`` is ``parameter``/``artifact``/``control`` for an edge, ``reference`` for a ``{{…}}``
@@ -66,6 +65,34 @@ def template_links(template: Mapping) -> Iterator[Link]:
             for ref in find_refs(text):
                 if ref.node is not None:
                     yield Link(ref.node, node["name"], "reference", ref.port, None, field)
+
+
+def build_order(template: Mapping) -> tuple[list, list]:
+    """The nodes of a steps/dag template in an order where each comes after the nodes it uses (steps by
+    stage; ties in document order), and the nodes left over because they sit on or after a cycle."""
+    nodes = [n for n in template.get("nodes") or () if isinstance(n, dict) and isinstance(n.get("name"), str)]
+    index = {n["name"]: i for i, n in enumerate(nodes)}
+    if template.get("kind") == "steps":
+        return sorted(nodes, key=lambda n: (n.get("stage", 0), index[n["name"]])), []
+    preds: dict[str, set] = {name: set() for name in index}
+    succs: dict[str, list] = {name: [] for name in index}
+    for lk in template_links(template):
+        if lk.source in index and lk.target in index and lk.source not in preds[lk.target]:
+            preds[lk.target].add(lk.source)
+            succs[lk.source].append(lk.target)
+    waiting = {name: len(p) for name, p in preds.items()}
+    ready = [index[name] for name, count in waiting.items() if count == 0]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        node = nodes[heapq.heappop(ready)]
+        order.append(node)
+        for nxt in succs[node["name"]]:
+            waiting[nxt] -= 1
+            if waiting[nxt] == 0:
+                heapq.heappush(ready, index[nxt])
+    done = {n["name"] for n in order}
+    return order, [n for n in nodes if n["name"] not in done]
 
 
 def graph_to_networkx(graph: Mapping, template: str | None = None) -> nx.DiGraph:

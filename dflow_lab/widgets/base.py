@@ -74,6 +74,11 @@ class GraphWidget(anywidget.AnyWidget):
     def _on_workflow_state(self, state: dict) -> None:
         self.workflow_state = state
         self._update_run_actions()
+        phase = state.get("phase")
+        if phase in FINAL:
+            message = state.get("message")
+            self.show_notice(f"{state.get('name')} {phase.lower()}" + (f": {message}" if message else ""),
+                             "info" if phase == "Succeeded" else "error")
 
     def _update_run_actions(self) -> None:
         phase = (self.workflow_state or {}).get("phase")

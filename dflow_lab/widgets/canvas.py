@@ -131,7 +131,9 @@ class WorkflowCanvas(GraphWidget):
             logger.exception("dflow-lab canvas: validate")
             self.issues = [{"code": "internal", "message": f"validation failed: {e}", "template": None,
                             "node": None, "port": None, "path": []}]
-        self.palette = workflow_entries(self.graph) + self._ops
+        own = workflow_entries(self.graph)
+        used = {json.dumps(e["template"], sort_keys=True) for e in own}
+        self.palette = own + [e for e in self._ops if json.dumps(e["template"], sort_keys=True) not in used]
         if self.view == "canvas":
             self.actions = self._edit_actions()
 

@@ -42,5 +42,6 @@ def op_entries(modules: Iterable[str]) -> list[dict[str, Any]]:
             if inspect.isabstract(cls):
                 continue
             template = to_graph(PythonOPTemplate(cls))
+            template.pop("name", None)  # the palette entry names it; the graph keys templates by name
             entries.append({"name": template_name(cls), "source": module_name, "template": template})
     return entries

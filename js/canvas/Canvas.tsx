@@ -11,12 +11,12 @@ import {
   type Clip, type NodePatch, addNode, connect, copyItems, movePositions, paste, removeItems, setCollapsed,
   setLiteral, updateNode,
 } from "./edit";
-import { GROUP_HEADER, GROUP_PAD, GUTTER } from "./geometry";
+import { GROUP_HEADER, GROUP_PAD, GUTTER, NODE_GAP, NODE_WIDTH, STAGE_GAP, stepHeight } from "./geometry";
 import { History } from "./history";
-import { autoLayout, templateLayout } from "./layout";
+import { autoLayout, freeSpot, templateLayout } from "./layout";
 import { nodeTypes } from "./nodes";
 import { DRAG_MIME, Palette } from "./Palette";
-import { parseHandle, wireError } from "./ports";
+import { inputPorts, outputPorts, parseHandle, wireError } from "./ports";
 import { Problems } from "./Problems";
 import { Properties } from "./Properties";
 import { scopeTemplate, scopeTemplateName, splitPath } from "./scope";
@@ -127,11 +127,14 @@ function CanvasInner(props: CanvasProps) {
   // Fit the view once, when the first nodes have been measured.
   const initialized = useNodesInitialized();
   useEffect(() => {
+    fitted.current = false; // a switch between editing and monitoring fits the view again
+  }, [mode]);
+  useEffect(() => {
     if (initialized && !fitted.current) {
       fitted.current = true;
-      rf.fitView({ padding: 0.15, maxZoom: 1.25 });
+      rf.fitView({ padding: 0.12, maxZoom: 1.25 });
     }
-  }, [initialized, rf]);
+  }, [initialized, rf, mode]);
 
   // Validation problems, by the path of every drawn node they concern.
   useEffect(() => {
@@ -267,29 +270,43 @@ function CanvasInner(props: CanvasProps) {
     return best;
   };
 
-  const stageAt = (scope: string, x: number): number | undefined => {
-    if (!doc) return undefined;
-    const t = scopeTemplate(doc, scope);
-    if (t.kind !== "steps") return undefined;
-    const positions = templateLayout(doc, scopeTemplateName(doc, scope)).nodes ?? {};
-    let bestStage: number | undefined;
-    let bestDist = Infinity;
-    let maxX = -Infinity;
+  /** Where a node dropped at `pos` goes in a Steps scope: into the stage column under it (placed below its
+   * nodes), or a new stage between (or after) the columns. */
+  const stagePlacement = (scope: string, pos: { x: number; y: number }) => {
+    if (!doc) return { pos };
+    const owner = scopeTemplateName(doc, scope);
+    const t = doc.templates[owner];
+    if (t.kind !== "steps") return { pos };
+    const positions = templateLayout(doc, owner).nodes ?? {};
+    const columns = new Map<number, { x0: number; x1: number; y1: number }>();
     for (const n of t.nodes ?? []) {
       const p = positions[n.name];
       if (!p) continue;
-      maxX = Math.max(maxX, p.x);
-      const dist = Math.abs(p.x + 120 - x);
-      if (dist < bestDist) { bestDist = dist; bestStage = n.stage ?? 0; }
+      const c = columns.get(n.stage ?? 0) ?? { x0: Infinity, x1: -Infinity, y1: -Infinity };
+      columns.set(n.stage ?? 0, { x0: Math.min(c.x0, p.x), x1: Math.max(c.x1, p.x + NODE_WIDTH), y1: Math.max(c.y1, p.y + 120) });
     }
-    return bestDist < 170 && x < maxX + 240 ? bestStage : undefined;
+    const sorted = [...columns.entries()].sort((a, b) => a[0] - b[0]);
+    if (!sorted.length) return { pos, stage: { index: 0, insert: false } };
+    const x = pos.x + NODE_WIDTH / 2;
+    for (const [index, c] of sorted) {
+      if (x >= c.x0 - 20 && x <= c.x1 + 20) return { pos: { x: c.x0, y: Math.max(pos.y, c.y1 + NODE_GAP) }, stage: { index, insert: false } };
+    }
+    const next = sorted.find(([, c]) => x < c.x0);
+    if (!next) {
+      const [last, c] = sorted[sorted.length - 1];
+      return { pos: { x: Math.max(pos.x, c.x1 + STAGE_GAP), y: pos.y }, stage: { index: last + 1, insert: false } };
+    }
+    return { pos, stage: { index: next[0], insert: true } };
   };
 
   const placeEntry = (entry: PaletteEntry, point: { x: number; y: number }) => {
     if (!doc) return;
     const { scope, origin } = dropTarget(point);
-    const pos = { x: point.x - origin.x - 20, y: point.y - origin.y - 20 };
-    const r = addNode(doc, scope, entry.name, entry.template, pos, stageAt(scope, pos.x));
+    const placed = stagePlacement(scope, { x: point.x - origin.x - 20, y: point.y - origin.y - 20 });
+    const rows = Math.max(inputPorts(entry.template).length, outputPorts(entry.template).length);
+    const owner = scopeTemplateName(doc, scope);
+    const pos = freeSpot(doc, owner, placed.pos, { width: NODE_WIDTH, height: stepHeight(rows) }, []);
+    const r = addNode(doc, scope, entry.name, entry.template, pos, placed.stage);
     commit(r.graph);
     setSelected([r.path]);
   };

@@ -33,6 +33,7 @@ export function Palette({ entries, onAdd }: { entries: PaletteEntry[]; onAdd(ent
               className="dfl-palette-item"
               draggable
               data-template={entry.name}
+              data-source={entry.source}
               title={`${KIND_LABEL[entry.template.kind]}${entry.template.op ? ` ${entry.template.op}` : ""}\n` +
                 `in: ${inputPorts(entry.template).map((p) => `${p.name}: ${p.type ?? "?"}`).join(", ") || "—"}\n` +
                 `out: ${outputPorts(entry.template).map((p) => `${p.name}: ${p.type ?? "?"}`).join(", ") || "—"}\n` +

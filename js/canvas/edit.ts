@@ -23,7 +23,7 @@ export function uniqueName(t: Template, base: string): string {
 /** Add a step/task running `templateName` (adding `definition` to the templates when it is new). */
 export function addNode(
   input: Graph, scope: string, templateName: string, definition: Template | undefined, position: Position,
-  stage?: number,
+  stage?: { index: number; insert: boolean },
 ): { graph: Graph; path: string } {
   const graph = clone(input);
   const existing = graph.templates[templateName];
@@ -43,7 +43,8 @@ export function addNode(
   const node: GraphNode = { name, template: templateName };
   if (t.kind === "steps") {
     const stages = (t.nodes ?? []).map((n) => n.stage ?? 0);
-    node.stage = stage ?? (stages.length ? Math.max(...stages) + 1 : 0);
+    if (stage?.insert) for (const n of t.nodes ?? []) if ((n.stage ?? 0) >= stage.index) n.stage = (n.stage ?? 0) + 1;
+    node.stage = stage ? stage.index : stages.length ? Math.max(...stages) + 1 : 0;
   }
   t.nodes = [...(t.nodes ?? []), node];
   positionsOf(graph, owner)[name] = { x: Math.round(position.x), y: Math.round(position.y) };

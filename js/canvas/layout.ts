@@ -61,6 +61,23 @@ export function nodeSize(graph: Graph, owner: string, node: GraphNode, stack: st
   };
 }
 
+/** The first spot at or below `pos` where a node of `size` overlaps no node of template `owner`. */
+export function freeSpot(graph: Graph, owner: string, pos: { x: number; y: number }, size: Size, stack: string[]) {
+  const positions = templateLayout(graph, owner).nodes ?? {};
+  const boxes = (graph.templates[owner]?.nodes ?? []).filter((n) => positions[n.name]).map((n) => {
+    const p = positions[n.name];
+    const s = nodeSize(graph, owner, n, stack);
+    return { x0: p.x - 12, y0: p.y - 12, x1: p.x + s.width + 12, y1: p.y + s.height + 12 };
+  });
+  const spot = { ...pos };
+  for (let tries = 0; tries < 500; tries++) {
+    const hit = boxes.find((b) => spot.x < b.x1 && spot.x + size.width > b.x0 && spot.y < b.y1 && spot.y + size.height > b.y0);
+    if (!hit) break;
+    spot.y = hit.y1;
+  }
+  return spot;
+}
+
 function needsLayout(graph: Graph, name: string): boolean {
   const positions = templateLayout(graph, name).nodes ?? {};
   return (graph.templates[name]?.nodes ?? []).some((n) => !positions[n.name]);

@@ -98,7 +98,8 @@ function ports(data: StepNode["data"], issues: Issue[] | undefined, yOf: (i: num
       {data.inputs.map((p, i) => (
         <div key={`in-${p.kind}-${p.name}`}>
           <Handle type="target" position={Position.Left} id={handleId({ role: "in", kind: p.kind, port: p.name })}
-            className={`dfl-handle dfl-handle-${p.kind}`} style={{ top: yOf(i) }} isConnectable={editable} />
+            className={`dfl-handle dfl-handle-${p.kind}`} style={{ top: yOf(i) }} isConnectable={editable}
+            title={describePort(p)} />
           <PortRow port={p} side="in" y={yOf(i)} issue={portIssue(p.name)}
             literal={p.kind === "parameter" ? data.node.parameters?.[p.name] : undefined} />
         </div>
@@ -106,7 +107,8 @@ function ports(data: StepNode["data"], issues: Issue[] | undefined, yOf: (i: num
       {data.outputs.map((p, i) => (
         <div key={`out-${p.kind}-${p.name}`}>
           <Handle type="source" position={Position.Right} id={handleId({ role: "out", kind: p.kind, port: p.name })}
-            className={`dfl-handle dfl-handle-${p.kind}`} style={{ top: yOf(i) }} isConnectable={editable} />
+            className={`dfl-handle dfl-handle-${p.kind}`} style={{ top: yOf(i) }} isConnectable={editable}
+            title={describePort(p)} />
           <PortRow port={p} side="out" y={yOf(i)} issue={portIssue(p.name)} />
         </div>
       ))}

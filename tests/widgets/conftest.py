@@ -52,11 +52,26 @@ def browser_context(tmp_path_factory, lab):
             context.close()
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call":
+        item.rep_call = report
+
+
 @pytest.fixture
-def page(browser_context):
+def page(request, browser_context, screenshots_dir):
+    """A browser page; on failure its screenshot and the page's errors are kept beside the others."""
     page = browser_context.new_page()
     page.set_default_timeout(60_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
     try:
         yield page
     finally:
+        report = getattr(request.node, "rep_call", None)
+        if report is not None and report.failed:
+            page.screenshot(path=str(screenshots_dir / f"{request.node.name}-failure.png"))
+            (screenshots_dir / f"{request.node.name}-failure.txt").write_text("\n".join(errors))
         page.close()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from .canvas_page import CanvasPage
 from .jupyterlab_harness import NotebookPage
 
 pytestmark = pytest.mark.browser
@@ -56,3 +57,76 @@ def test_canvas_renders_workflow(notebook, screenshots_dir):
     assert page.locator(".react-flow__node-lane").count() == 2
     assert page.locator('[data-testid="validity"]').inner_text() == "✓ valid"
     page.locator(".dfl-root").screenshot(path=str(screenshots_dir / "canvas-initial.png"))
+
+
+def test_edit_run_and_monitor(notebook, screenshots_dir):
+    page = notebook.page
+    canvas = CanvasPage(page)
+
+    # drag a Python OP from the palette: a new step, missing its required input
+    canvas.drop_template("describe", 0.85, 0.25)
+    page.wait_for_function("() => document.querySelectorAll('.react-flow__node-step').length === 3")
+    assert canvas.node_ids() == ["describe", "squares", "total"]
+    page.wait_for_selector('.dfl-problem[data-code="missing-input"]')
+    assert canvas.node("describe").locator(".dfl-issue-badge").inner_text() == "1"
+    canvas.auto_layout()
+
+    # wire total.total (float) into describe.value (float): the problem goes away
+    canvas.wire("total", "out:parameter:total", "describe", "in:parameter:value")
+    page.wait_for_function("() => document.querySelector('[data-testid=validity]').innerText === '✓ valid'")
+    assert page.locator(".react-flow__edge.dfl-edge-parameter").count() == 1
+
+    # a parameter cannot be wired to an artifact: the gesture makes no edge
+    canvas.wire("squares", "out:parameter:count", "total", "in:artifact:table")
+    assert page.locator(".react-flow__edge").count() == 2
+
+    # a bad wire, str → float, gets a validation badge on the port's node
+    canvas.drop_template("describe", 0.95, 0.3)
+    page.wait_for_function("() => document.querySelectorAll('.react-flow__node-step').length === 4")
+    canvas.auto_layout()
+    canvas.wire("describe", "out:parameter:text", "describe-2", "in:parameter:value")
+    page.wait_for_selector('.dfl-problem[data-code="type-mismatch"]')
+    badge = canvas.node("describe-2").locator(".dfl-issue-badge")
+    assert badge.inner_text() == "1"
+    assert "type-mismatch" in badge.get_attribute("title")
+    page.locator(".dfl-root").screenshot(path=str(screenshots_dir / "canvas-bad-wire.png"))
+
+    # the edits reached the Python model through the graph JSON
+    out = notebook.run_cell(
+        "g = canvas.graph\n"
+        "print(sorted(n['name'] for n in g['templates'][g['entrypoint']]['nodes']))\n"
+        "print(sorted(i['code'] for i in canvas.issues))")
+    assert "['describe', 'describe-2', 'squares', 'total']" in out
+    assert "['type-mismatch']" in out
+
+    # delete the bad step (select it, press Delete), then the canvas is valid again
+    canvas.node("describe-2").click()
+    page.keyboard.press("Delete")
+    page.wait_for_function("() => document.querySelectorAll('.react-flow__node-step').length === 3")
+    page.wait_for_function("() => document.querySelector('[data-testid=validity]').innerText === '✓ valid'")
+    # undo brings it back with its wire, redo deletes it again
+    page.locator('.dfl-button[title^="Undo"]').click()
+    page.wait_for_function("() => document.querySelectorAll('.react-flow__node-step').length === 4")
+    page.locator('.dfl-button[title^="Redo"]').click()
+    page.wait_for_function("() => document.querySelectorAll('.react-flow__node-step').length === 3")
+
+    # run locally: the canvas turns into the live monitor and every step turns green
+    page.locator('.dfl-button[data-action="run"]').click()
+    page.wait_for_function(
+        "() => document.querySelectorAll('.dfl-node[data-phase=Succeeded]').length === 3", timeout=120_000)
+    page.wait_for_function("() => document.querySelector('[data-testid=workflow-phase]')?.innerText === 'Succeeded'")
+    assert page.locator('[data-testid="workflow-progress"]').inner_text() == "3/3 succeeded"
+
+    # a step's panel: parameters as values, the CSV artifact as a table, the logs
+    canvas.node("squares").click()
+    details = page.locator('.dfl-details[data-path="squares"]')
+    details.wait_for()
+    assert details.locator('.dfl-detail-port[data-port="n"] .dfl-detail-value').inner_text() == "4"
+    table = details.locator('.dfl-detail-port[data-port="table"] table')
+    assert table.locator("th").all_inner_texts() == ["i", "square"]
+    assert table.locator("tbody tr").count() == 4
+    assert "wrote 4 rows" in details.locator(".dfl-logs").inner_text()
+    page.locator(".dfl-root").screenshot(path=str(screenshots_dir / "monitor-succeeded.png"))
+
+    out = notebook.run_cell("print(canvas.workflow_state['phase'], canvas.workflow.id == canvas.run.name)")
+    assert "Succeeded True" in out

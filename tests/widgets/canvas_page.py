@@ -1,0 +1,49 @@
+"""Gestures on the canvas in a Playwright page: drag from the palette, wire two ports, fit the view."""
+
+from __future__ import annotations
+
+
+class CanvasPage:
+    def __init__(self, page, root: str = ".dfl-root"):
+        self.page = page
+        self.root = page.locator(root).first
+
+    def node(self, path: str):
+        return self.root.locator(f'.react-flow__node[data-id="{path}"]')
+
+    def handle(self, path: str, handle_id: str):
+        return self.node(path).locator(f'.react-flow__handle[data-handleid="{handle_id}"]')
+
+    def node_ids(self) -> list[str]:
+        ids = self.root.locator(".react-flow__node-step, .react-flow__node-group").evaluate_all(
+            "els => els.map(e => e.getAttribute('data-id'))")
+        return sorted(ids)
+
+    def fit(self) -> None:
+        self.root.locator(".react-flow__controls-fitview").click()
+
+    def auto_layout(self) -> None:
+        """Press the Layout button (elkjs/stage columns) and fit the view."""
+        self.root.locator('.dfl-button[title="Lay out left to right"]').click()
+        self.fit()
+
+    def drop_template(self, name: str, fx: float, fy: float) -> None:
+        """Drag palette entry ``name`` onto the canvas at fraction (fx, fy) of the flow area."""
+        pane = self.root.locator(".react-flow__pane")
+        box = pane.bounding_box()
+        self.root.locator(f'.dfl-palette-item[data-template="{name}"]').drag_to(
+            pane, target_position={"x": box["width"] * fx, "y": box["height"] * fy})
+
+    def wire(self, src_path: str, src_handle: str, dst_path: str, dst_handle: str) -> None:
+        """Press on an output handle, move to an input handle, release (React Flow's connect gesture)."""
+        a = self.handle(src_path, src_handle).bounding_box()
+        b = self.handle(dst_path, dst_handle).bounding_box()
+        mouse = self.page.mouse
+        mouse.move(a["x"] + a["width"] / 2, a["y"] + a["height"] / 2)
+        mouse.down()
+        mouse.move((a["x"] + b["x"]) / 2, (a["y"] + b["y"]) / 2, steps=8)
+        mouse.move(b["x"] + b["width"] / 2, b["y"] + b["height"] / 2, steps=8)
+        mouse.up()
+
+    def validity(self) -> str:
+        return self.root.locator('[data-testid="validity"]').inner_text()

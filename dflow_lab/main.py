@@ -89,7 +89,7 @@ def main_parser() -> argparse.ArgumentParser:
                         help="Argo server URL (Argo mode; default $DFLOW_HOST). The token is read from $DFLOW_TOKEN "
                              "or --token-file")
     parser.add_argument("--token-file", default=None, help="file holding the Argo server's bearer token")
-    parser.add_argument("--namespace", dest="argo_namespace", default=None,
+    parser.add_argument("--namespace", dest="argo_namespace", metavar="NAMESPACE", default=None,
                         help="Argo namespace (default $DFLOW_NAMESPACE or argo)")
     parser.add_argument("--insecure", action="store_true", help="do not verify the Argo server's TLS certificate")
     parser.add_argument("--workdir", default=None, help="local engine workspace (default $DFLOW_LOCAL_WORKDIR)")

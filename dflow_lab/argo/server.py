@@ -74,6 +74,8 @@ class ArgoServer:
         if not is_loopback(host) and not allow_remote:
             raise ValueError(f"refusing to bind {host!r}: it is reachable from other machines; pass "
                              "allow_remote=True (dflow-lab server --host … --allow-remote) to serve beyond loopback")
+        if not auth and not is_loopback(host):
+            raise ValueError(f"refusing to serve {host!r} without authentication: --no-auth is for loopback only")
         self.backend = LocalBackend(workdir)
         self.token_created = False
         if auth and token is None:

@@ -149,7 +149,7 @@ def test_stop_running_workflow(argo_mode):
 
 
 def test_suspend_and_resume(argo_mode):
-    wf = sleeper("susp", seconds=1)
+    wf = sleeper("susp", seconds=2)
     wf.submit()
     wait_for(lambda: wf.query_step(key="s1", phase="Running"), "s1 running")
     wf.suspend()

@@ -217,7 +217,7 @@ def test_detached_run_terminate_and_suspend_resume(cli):
     cli.wait_until(wf_id, lambda i: any(s["phase"] == "Running" and s["type"] == "Pod" for s in i["steps"]), "a step")
     cli("terminate", wf_id)
     assert cli("wait", wf_id, "--timeout", "60", ok=False).stdout.startswith(f"Workflow {wf_id} Failed")
-    proc = cli("submit", "-d", cli.write("quick.yaml", one_step("quick", "sleep 1")))  # dflow's name for run
+    proc = cli("submit", "-d", cli.write("quick.yaml", one_step("quick", "sleep 3")))  # dflow's name for run
     wf_id = submitted_id(proc.stdout)
     cli.wait_until(wf_id, lambda i: any(s["key"] == "first" and s["phase"] == "Running" for s in i["steps"]), "first")
     cli("suspend", wf_id)
@@ -228,6 +228,7 @@ def test_detached_run_terminate_and_suspend_resume(cli):
     assert cli("wait", wf_id, "--timeout", "60").returncode == 0
     proc = cli("run", "-d", cli.write("slow2.yaml", one_step("slow2", "sleep 60")))
     wf_id = submitted_id(proc.stdout)
+    cli.wait_until(wf_id, lambda i: any(s["phase"] == "Running" and s["type"] == "Pod" for s in i["steps"]), "a step")
     cli("stop", wf_id)
     assert cli("wait", wf_id, "--timeout", "60", ok=False).returncode == 1
 

@@ -10,7 +10,6 @@ import stat
 import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import jsonschema
@@ -19,13 +18,12 @@ import pytest
 from dflow_lab.argo.client import ArgoApiError, ArgoBackend
 from dflow_lab.argo.server import ArgoServer
 from dflow_lab.config import config
+from tests.conftest import SHARED
 
 from .conftest import needs_local_server
 
 pytestmark = needs_local_server
-SWAGGER = json.loads((Path(__file__).resolve().parents[2].parent / "shared" / "argo" / "swagger.json").read_text()) \
-    if not os.environ.get("DFLOW_LAB_SHARED") else \
-    json.loads((Path(os.environ["DFLOW_LAB_SHARED"]) / "argo" / "swagger.json").read_text())
+SWAGGER = json.loads((SHARED / "argo" / "swagger.json").read_text())
 D = "io.argoproj.workflow.v1alpha1."
 
 
@@ -129,6 +127,8 @@ def test_token_file_readable_by_others_is_refused(tmp_path):
 def test_never_binds_beyond_loopback_unless_told(tmp_path):
     with pytest.raises(ValueError, match="allow_remote"):
         ArgoServer(tmp_path, host="0.0.0.0", port=0)
+    with pytest.raises(ValueError, match="without authentication"):
+        ArgoServer(tmp_path, host="0.0.0.0", port=0, allow_remote=True, auth=False)
     s = ArgoServer(tmp_path, port=0)
     try:
         assert s.httpd.server_address[0] == "127.0.0.1"

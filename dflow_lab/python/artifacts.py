@@ -17,6 +17,7 @@ from typing import Any, Dict, List, Set
 from ..storage.catalog import assemble_path_object, flatten, write_catalog
 from ..storage.links import copy_file
 from ..utils import randstr
+from .hdf5 import is_hdf5_list, read_hdf5, write_hdf5
 from .opio import Artifact, HDF5Datasets, NestedDict
 
 __all__ = [
@@ -69,13 +70,10 @@ def _as_paths(obj: Any) -> Any:
     return Path(obj)
 
 
-def _base_type(sign_type: Any, where: str) -> Any:
-    if sign_type is HDF5Datasets or HDF5Datasets in getattr(sign_type, "__args__", ()):
-        args = [a for a in getattr(sign_type, "__args__", ()) if a is not HDF5Datasets]
-        if not args:
-            raise NotImplementedError(f"{where}: HDF5Datasets artifacts are not supported by dflow-lab")
-        return args[0]
-    return sign_type
+def _base_type(sign_type: Any) -> Any:
+    """The path type of a sign (``Union[List[Path], HDF5Datasets]`` → ``List[Path]``)."""
+    args = [a for a in getattr(sign_type, "__args__", ()) if a is not HDF5Datasets]
+    return args[0] if HDF5Datasets in getattr(sign_type, "__args__", ()) and args else sign_type
 
 
 def _slice_path_object(po: Any, slices: Any, where: str) -> Any:
@@ -98,8 +96,13 @@ def read_input_artifact(art_path: str, sign: Artifact, where: str, slices: Any =
     ``slices`` selects the part a sliced step takes before it is shaped to ``sign.type``."""
     if not os.path.exists(art_path):
         return None
-    t = _base_type(sign.type, where)
     po: Any = assemble_path_object(art_path)
+    if sign.type is HDF5Datasets or (HDF5Datasets in getattr(sign.type, "__args__", ()) and (
+            is_hdf5_list(po) or art_path.endswith(".h5"))):
+        files = [art_path] if os.path.isfile(art_path) else [p for p in po if p is not None]
+        value = read_hdf5(files)
+        return _slice_path_object(value, slices, where) if slices is not None else value
+    t = _base_type(sign.type)
     if slices is not None:
         po = _slice_path_object(po, slices, where)
     value: Any
@@ -183,7 +186,11 @@ def write_output_artifact(name: str, value: Any, sign: Artifact, out_dir: str, i
     ``None`` entries are kept as empty slots. ``slices`` (an int or a list) sets the orders of a
     sliced output instead of the natural ones.
     """
-    entries = _entries(value, _base_type(sign.type, where), slices, where)
+    if sign.type is HDF5Datasets:
+        path_list = [write_hdf5(value, out_dir, cwd, where, slices)]
+        write_catalog(out_dir, path_list)
+        return path_list
+    entries = _entries(value, _base_type(sign.type), slices, where)
     os.makedirs(out_dir, exist_ok=True)
     path_list: List[dict] = []
     for order, path in entries:

@@ -41,11 +41,8 @@ NestedDict: Dict[type, type] = {str: NestedDictStr, Path: NestedDictPath}
 
 
 class HDF5Datasets:
-    """Marker type of dflow's HDF5-packed artifacts.
-
-    Accepted in a sign so that dflow code imports and type-checks; packing values into HDF5 files
-    at run time is not implemented (the runtime raises a clear error naming the field).
-    """
+    """Artifact type of values and files packed into HDF5 files (see ``dflow_lab.python.hdf5``;
+    needs ``h5py``)."""
 
 
 _BASE_ARTIFACT_TYPES: List[Any] = [

@@ -23,7 +23,7 @@ from ..config import config
 from .errors import FatalError, TransientError
 from .loader import load_op, op_object
 from .op import check_opio
-from .opio import Artifact
+from .opio import Artifact, HDF5Datasets
 from .slicepool import run_slices, slice_groups, stack_outputs
 from .stepio import read_inputs, write_outputs
 
@@ -152,18 +152,19 @@ def _execute_checked(op: Any, op_in: Any) -> Dict[str, Any]:
     check_opio(op_out, sign, False, name)
     for n, s in sign.items():  # artifact paths are relative to where execute() ran
         if isinstance(s, Artifact) and op_out.get(n) is not None:
-            op_out[n] = _absolute(op_out[n])
+            op_out[n] = _absolute(op_out[n], strings=s.type is not HDF5Datasets)
     return op_out
 
 
-def _absolute(value: Any) -> Any:
+def _absolute(value: Any, strings: bool) -> Any:
+    """Paths in ``value`` made absolute (``str`` ones too unless they may be data, as in HDF5)."""
     if isinstance(value, (list, tuple)):
-        return [_absolute(v) for v in value]
+        return [_absolute(v, strings) for v in value]
     if isinstance(value, set):
-        return {_absolute(v) for v in value}
+        return {_absolute(v, strings) for v in value}
     if isinstance(value, dict):
-        return {k: _absolute(v) for k, v in value.items()}
-    if isinstance(value, str):
+        return {k: _absolute(v, strings) for k, v in value.items()}
+    if isinstance(value, str) and strings:
         return os.path.abspath(value)
     if isinstance(value, os.PathLike):
         return Path(os.path.abspath(value))

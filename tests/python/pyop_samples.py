@@ -11,6 +11,7 @@ from dflow_lab.python import (
     Artifact,
     BigParameter,
     FatalError,
+    HDF5Datasets,
     NestedDict,
     OPIOSign,
     Parameter,
@@ -236,3 +237,42 @@ def inc_twice(x: int) -> {"y": int}:  # noqa: F821
 def inc_four_times(x: int) -> {"y": int}:  # noqa: F821
     """A DAG of two superfunction DAGs."""
     return {"y": inc_twice(inc_twice(x)["y"])["y"]}
+
+
+class Pack(OP):
+    """Packs numbers, text, a file and a directory into one HDF5 artifact."""
+
+    @classmethod
+    def get_input_sign(cls):
+        return OPIOSign({"n": int})
+
+    @classmethod
+    def get_output_sign(cls):
+        return OPIOSign({"packed": Artifact(HDF5Datasets)})
+
+    def execute(self, op_in):
+        Path("result.txt").write_text("energy: -1.5\n")
+        Path("conf/sub").mkdir(parents=True)
+        Path("conf/sub/POSCAR").write_text("Si\n")
+        return OPIO(packed={"n": op_in["n"], "label": "run", "file": Path("result.txt"), "dir": Path("conf"),
+                            "empty": None, "series": [1.0, 2.0]})
+
+
+class Unpack(OP):
+    """Reads an HDF5 artifact back, recovering its file and directory."""
+
+    @classmethod
+    def get_input_sign(cls):
+        return OPIOSign({"packed": Artifact(HDF5Datasets)})
+
+    @classmethod
+    def get_output_sign(cls):
+        return OPIOSign({"n": int, "label": str, "text": str, "poscar": str, "empty": bool, "series": List[float]})
+
+    def execute(self, op_in):
+        p = op_in["packed"]
+        recovered_file = p["file"].recover()
+        recovered_dir = p["dir"].recover()
+        return OPIO(n=int(p["n"].get_data()), label=p["label"].get_data(), text=recovered_file.read_text(),
+                    poscar=(recovered_dir / "sub/POSCAR").read_text(), empty=p["empty"] is None,
+                    series=[float(p["series"][i].get_data()) for i in range(2)])

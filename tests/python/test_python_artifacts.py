@@ -93,14 +93,6 @@ def test_sliced_output_orders(tmp_path):
     assert _catalog(out) == {"4": "r.txt"}
 
 
-def test_hdf5_is_reported_as_unsupported(tmp_path):
-    from dflow_lab.python import HDF5Datasets
-
-    (tmp_path / "a").mkdir()
-    with pytest.raises(NotImplementedError, match="w: HDF5Datasets artifacts are not supported"):
-        read_input_artifact(str(tmp_path / "a"), Artifact(HDF5Datasets), "w")
-
-
 def test_none_output_is_an_empty_artifact(tmp_path):
     out = tmp_path / "out"
     assert write_output_artifact("o", None, Artifact(Path, optional=True), str(out), "/nowhere",
@@ -111,3 +103,35 @@ def test_none_output_is_an_empty_artifact(tmp_path):
     with pytest.raises(ValueError, match="w: expected one value per slice \\(2\\)"):
         write_output_artifact("o", [Path("x")], Artifact(Path), str(tmp_path / "o3"), "/nowhere", str(tmp_path),
                               "w", slices=[0, 1])
+
+
+def test_hdf5_artifacts_round_trip(tmp_path):
+    pytest.importorskip("h5py")
+    import pyop_samples as s
+    from pyop_harness import run_template
+
+    from dflow_lab.python import PythonOPTemplate
+
+    first = run_template(PythonOPTemplate(s.Pack), tmp_path / "pack", params={"n": 7})
+    assert first.rc == 0
+    packed = first.out_art("packed")
+    (h5,) = [p for p in packed.iterdir() if p.suffix == ".h5"]
+    assert _catalog(packed) == {"0": h5.name}
+    second = run_template(PythonOPTemplate(s.Unpack), tmp_path / "unpack", artifacts={"packed": packed})
+    assert second.rc == 0
+    out = {k: second.out_param(k) for k in ("n", "label", "text", "poscar", "empty", "series")}
+    assert out == {"n": "7", "label": "run", "text": "energy: -1.5\n", "poscar": "Si\n", "empty": "true",
+                   "series": "[1.0, 2.0]"}
+    assert (second.cwd / "result.txt").read_text() == "energy: -1.5\n"  # recovered where the OP runs
+
+
+def test_hdf5_lists_are_concatenated_across_files(tmp_path):
+    pytest.importorskip("h5py")
+    from dflow_lab.python.hdf5 import read_hdf5, write_hdf5
+
+    a = write_hdf5([1, 2], str(tmp_path), str(tmp_path), "w")
+    b = write_hdf5([3], str(tmp_path), str(tmp_path), "w")
+    values = read_hdf5([str(tmp_path / a["dflow_list_item"]), str(tmp_path / b["dflow_list_item"])])
+    assert [int(v.get_data()) for v in values] == [1, 2, 3]
+    with pytest.raises(FileNotFoundError, match="w: item '0': path 'missing.txt' does not exist"):
+        write_hdf5([Path("missing.txt")], str(tmp_path), str(tmp_path), "w")

@@ -182,3 +182,15 @@ def test_superfunctions_build_dags_of_function_ops(local):
     assert sorted(p.outputs.parameters["y"].value for p in pods) == [2, 3]  # 1 → 2 → 3
     # the DAG's own output y (valueFrom.parameter) is left to the core model: it currently compiles
     # to "tasks.<name>.outputs.parameters.y" without the {{…}} Argo expects (reported)
+
+
+def test_parameter_values_reach_the_op_unchanged(local):
+    """A value is data: one that looks like a container path (/tmp/...) is not mapped to the step."""
+    wf = Workflow("pyops-data")
+    wf.add(Step("text", PythonOPTemplate(s.Typed), key="text", parameters={
+        "n": 1, "f": 1.0, "flag": False, "names": ["/tmp/a"], "table": {}, "pair": (1, "/tmp"), "maybe": None,
+        "text": "/tmp/inputs/artifacts/x and /tmp/data", "path": "/tmp/data/file"}))
+    wf.submit()
+    assert _param(wf, "text", "text") == "/tmp/inputs/artifacts/x and /tmp/data"
+    assert _param(wf, "text", "names") == ["/tmp/a"]
+    assert str(_param(wf, "text", "path")) == "/tmp/data/file"

@@ -9,6 +9,7 @@ an environment variable ``DFLOW_LAB_PARAM_<i>`` set to ``{{inputs.parameters.<na
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import sys
@@ -179,8 +180,8 @@ class PythonOPTemplate(PythonScriptOPTemplate):
                 field="op_class",
             )
         name = f"{kebab(cls.__name__)}-{randstr()}"
-        input_sign: OPIOSign = cls.get_input_sign()
-        output_sign: OPIOSign = cls.get_output_sign()
+        input_sign: OPIOSign = copy.deepcopy(cls.get_input_sign())  # overrides below stay this template's
+        output_sign: OPIOSign = copy.deepcopy(cls.get_output_sign())
         for what, overrides, attr in (
             ("output_artifact_save", output_artifact_save, "save"),
             ("output_artifact_archive", output_artifact_archive, "archive"),
@@ -219,7 +220,7 @@ class PythonOPTemplate(PythonScriptOPTemplate):
         if self.input_artifact_prefix:
             raise WorkflowValueError("input_artifact_prefix is not supported by dflow-lab yet",
                                      template=name, field="input_artifact_prefix")
-        self._declare_inputs(output_parameter_default)
+        self._declare_inputs()
         self._declare_outputs(output_parameter_default, output_parameter_global_name)
         packages = _package_paths(python_packages, upload_dflow)
         self.python_packages = set(packages) if packages else None
@@ -240,7 +241,7 @@ class PythonOPTemplate(PythonScriptOPTemplate):
 
     # ---- declaration ----------------------------------------------------------------------------
 
-    def _declare_inputs(self, output_parameter_default: Any) -> None:
+    def _declare_inputs(self) -> None:
         root = self.tmp_root
         for n, s in self.input_sign.items():
             if isinstance(s, Artifact):

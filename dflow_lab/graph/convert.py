@@ -24,10 +24,11 @@ from .export import (
     template_to_graph,
     workflow_to_graph,
 )
+from .bulk import bulk
 from .view import graph_to_networkx
 
 __all__ = ["to_graph", "to_networkx", "workflow_from_graph", "template_from_graph", "step_from_graph",
-           "io_from_graph"]
+           "io_from_graph", "load_graph"]
 
 
 def to_graph(obj: Any) -> dict[str, Any]:
@@ -58,3 +59,18 @@ def to_graph(obj: Any) -> dict[str, Any]:
 def to_networkx(workflow: Any, template: Optional[str] = None) -> nx.DiGraph:
     """The steps/tasks of the workflow's entrypoint (or of ``template``) with data and control edges."""
     return graph_to_networkx(to_graph(workflow), template)
+
+
+@bulk
+def load_graph(text: str | bytes, fmt: str = "json", **kwargs: Any) -> Any:
+    """Parse a graph document (``fmt`` ``"json"`` or ``"yaml"``) with the collector paused: a large graph
+    parses several times faster (``Workflow.from_graph_json/_yaml`` can use it)."""
+    import json
+
+    if fmt == "json":
+        return json.loads(text, **kwargs)
+    if fmt == "yaml":
+        import yaml
+
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    raise ValueError(f"unknown graph format {fmt!r} (json or yaml)")

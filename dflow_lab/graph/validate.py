@@ -27,7 +27,9 @@ def _d(value: Any) -> Mapping:
 
 
 def _ports(template: Mapping, direction: str, kind: str) -> Mapping:
-    return _d(_d(template.get(direction)).get(kind))
+    group = template.get(direction)
+    ports = group.get(kind) if group.__class__ is dict else None
+    return ports if ports.__class__ is dict else {}
 
 
 def _other(kind: str) -> str:
@@ -247,7 +249,8 @@ class _TemplateCheck:
                      f"{ref.port!r} of node {ref.node!r}, which its template does not declare", node=name,
                      port=ref.port, path=path)
 
-    def _feed(self, key: tuple, what: str) -> None:
+    def _feed(self, key: tuple, what: Any) -> None:
+        """Record what feeds an input: a label, or ``("edge from", node, port)`` (formatted if reported)."""
         self.fed.setdefault(key, []).append(what)
 
     # -- edges ----------------------------------------------------------------------------------
@@ -284,10 +287,10 @@ class _TemplateCheck:
         coll = _KINDS[kind]
         sdecl = self._port(s, "inputs" if s == PSEUDO_INPUTS else "outputs", coll, sport, path, "source")
         if option is not None:
-            self._feed((t, "@with_param"), f"edge from {s}.{sport}")
+            self._feed((t, "@with_param"), ("edge from", s, sport))
             return
         tdecl = self._port(t, "outputs" if t == PSEUDO_OUTPUTS else "inputs", coll, tport, path, "target")
-        self._feed((t, tport), f"edge from {s}.{sport}")
+        self._feed((t, tport), ("edge from", s, sport))
         if sdecl is not None and tdecl is not None and kind == "parameter":
             stype = self.output_type(s, sport, _d(sdecl).get("type"))
             ttype = self.input_type(t, tport, _d(tdecl).get("type"))
@@ -352,7 +355,8 @@ class _TemplateCheck:
         for (node, port), feeds in self.fed.items():
             if len(feeds) > 1:
                 label = "with_param" if port == "@with_param" else repr(port)
-                self.add("duplicate-input", f"{label} of {node!r} is fed {len(feeds)} times ({'; '.join(feeds)})",
+                said = "; ".join(f if isinstance(f, str) else f"{f[0]} {f[1]}.{f[2]}" for f in feeds)
+                self.add("duplicate-input", f"{label} of {node!r} is fed {len(feeds)} times ({said})",
                          node=node, port=None if port == "@with_param" else port,
                          path=("nodes", self.index[node]) if node in self.index else ())
         for name, node in self.nodes.items():

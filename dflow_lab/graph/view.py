@@ -33,17 +33,21 @@ def _as_dict(value: Any) -> Mapping:
     return value if isinstance(value, dict) else {}
 
 
-def node_strings(node: Mapping) -> Iterator[tuple[str, Any]]:
+def node_strings(node: Mapping) -> list[tuple[str, str]]:
+    """The string fields of a node that may hold ``{{…}}`` references: ``when``, ``with_param``,
+    parameter literals and ``with_sequence`` fields, as ``(field, text)``."""
+    out = []
     for key in ("when", "with_param"):
-        if isinstance(node.get(key), str):
-            yield key, node[key]
-    for name, value in _as_dict(node.get("parameters")).items():
-        if isinstance(value, str):
-            yield f"parameters.{name}", value
+        value = node.get(key)
+        if value.__class__ is str:
+            out.append((key, value))
+    params = node.get("parameters")
+    if params.__class__ is dict:
+        out.extend((f"parameters.{name}", value) for name, value in params.items() if value.__class__ is str)
     seq = node.get("with_sequence")
-    for key, value in _as_dict(seq).items():
-        if isinstance(value, str):
-            yield f"with_sequence.{key}", value
+    if seq.__class__ is dict:
+        out.extend((f"with_sequence.{key}", value) for key, value in seq.items() if value.__class__ is str)
+    return out
 
 
 def template_links(template: Mapping) -> Iterator[Link]:

@@ -14,6 +14,7 @@ from typing import Any, Optional
 import networkx as nx
 
 from .build import io_from_graph, step_from_graph, template_from_graph, workflow_from_graph
+from .bulk import bulk
 from .export import (
     input_artifact,
     input_parameter,
@@ -24,7 +25,6 @@ from .export import (
     template_to_graph,
     workflow_to_graph,
 )
-from .bulk import bulk
 from .view import graph_to_networkx
 
 __all__ = ["to_graph", "to_networkx", "workflow_from_graph", "template_from_graph", "step_from_graph",

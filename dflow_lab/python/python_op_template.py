@@ -18,7 +18,7 @@ from typing import Any, Dict, List, Type, Union
 
 from ..errors import WorkflowTypeError, WorkflowValueError
 from ..io import InputArtifact, InputParameter, Inputs, OutputArtifact, OutputParameter, Outputs
-from ..op_template import PythonScriptOPTemplate, kebab
+from ..op_template import PythonScriptOPTemplate, int_or_string, kebab
 from ..utils import randstr
 from .errors import FatalError, TransientError  # dflow defines them in this module
 from .op import OP, sign_type
@@ -470,8 +470,10 @@ class PythonOPTemplate(PythonScriptOPTemplate):
     def convert_to_argo(self, memoize_prefix: str | None = None, memoize_configmap: str = "dflow") -> Dict[str, Any]:
         """The Argo script template: the rendered runtime call, parameter env vars, retry policy."""
         self.render_script()
-        self.retry_strategy = self._retry_strategy()
         d = super().convert_to_argo(memoize_prefix, memoize_configmap)
+        retry = self._retry_strategy()
+        if retry is not None:
+            d["retryStrategy"] = int_or_string(retry, ("limit", "backoff.factor"))
         env = d["script"].setdefault("env", [])
         taken = {e["name"] for e in env}
         ours = [{"name": var, "value": f"{{{{inputs.parameters.{n}}}}}"} for n, var in self._param_envs().items()]

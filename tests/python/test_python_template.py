@@ -273,3 +273,12 @@ def test_defaults_that_do_not_match_their_type_are_rejected():
         PythonOPTemplate(BadDefault)
     with pytest.raises(WorkflowTypeError, match="the default of outputs.parameters.s does not match"):
         PythonOPTemplate(s.Add, output_parameter_default={"s": "zero"})
+
+
+def test_compiling_leaves_the_template_unchanged():
+    t = PythonOPTemplate(s.Flaky, retry_on_transient_error=2)
+    before = dict(vars(t))
+    t.convert_to_argo()
+    t.convert_to_argo()
+    assert t.retry_strategy is None  # derived from retry_on_transient_error when compiled, not stored
+    assert {k: v for k, v in vars(t).items() if k != "script"} == {k: v for k, v in before.items() if k != "script"}

@@ -140,8 +140,9 @@ class GraphWidget(anywidget.AnyWidget):
             self.send({"type": "status", "changes": self.run.snapshot(), "reset": True})
 
     def close(self) -> None:
-        if self.run is not None:
-            self.run.stop()
+        run = getattr(self, "run", None)  # absent when __init__ failed
+        if run is not None:
+            run.stop()
         super().close()
 
     # hooks of the subclasses

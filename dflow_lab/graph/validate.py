@@ -9,6 +9,7 @@ import networkx as nx
 
 from .bulk import bulk
 from .issues import Issue
+from .pydflow import is_pydflow_graph
 from .refs import Ref, find_refs, parse_ref
 from .schema import GRAPH_VERSION, conforms, schema_validator
 from .types import literal_fits, types_compatible
@@ -50,6 +51,10 @@ class _Validator:
         g = self.graph
         if not isinstance(g, dict):
             self.add("schema", f"a graph is a JSON object, not {type(g).__name__}")
+            return self.issues
+        if is_pydflow_graph(g):
+            self.add("unsupported-version", "this is pydflow's graph format: import it with "
+                     "dflow_lab.graph.from_pydflow(graph) (Workflow.from_graph does it for you)", path=("version",))
             return self.issues
         if g.get("version") != GRAPH_VERSION:
             self.add("unsupported-version",

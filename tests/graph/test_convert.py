@@ -273,3 +273,13 @@ def test_shell_command_is_kept():
     t = ShellOPTemplate(name="b", command=["bash"], script="echo $0")
     assert to_graph(t)["command"] == ["bash"]
     assert template_from_graph(to_graph(t)).command == ["bash"]
+
+
+def test_load_graph_json_and_yaml():
+    from dflow_lab.graph.convert import load_graph
+
+    wf = dag_workflow()
+    assert load_graph(wf.to_graph_json()) == wf.to_graph()
+    assert load_graph(wf.to_graph_yaml(), "yaml") == wf.to_graph()
+    with pytest.raises(ValueError, match="toml"):
+        load_graph("", "toml")

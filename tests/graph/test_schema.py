@@ -68,3 +68,25 @@ def test_fast_check_agrees_with_jsonschema(example_graph):
     for doc in _mutations(example_graph):
         assert conforms(doc) is False
         assert list(schema_validator().iter_errors(doc))
+
+
+def test_readme_section_runs(example_graph, tmp_path, monkeypatch, capsys):
+    """The README section of docs/graph-format.md, run on the example (with shell templates)."""
+    for t in ("prepare", "score"):
+        spec = example_graph["templates"][t]
+        example_graph["templates"][t] = {"kind": "shell", "image": "alpine:3", "script": "true",
+                                         "inputs": spec["inputs"], "outputs": spec["outputs"]}
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "screen.graph.json").write_text(json.dumps(example_graph))
+    docs = (HERE.parent.parent / "docs" / "graph-format.md").read_text()
+    section = docs.split("## README section", 1)[1]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
+    assert len(blocks) == 3 and all(len(b.strip().splitlines()) <= 5 for b in blocks)
+    for block in blocks:
+        exec(compile(block, "README", "exec"), {})
+    out = capsys.readouterr().out
+    assert "('prepare', 'score', 'data')" in out
+    assert (tmp_path / "screen.graph.yaml").exists()
+    namespace: dict = {}
+    exec((tmp_path / "screen.py").read_text(), namespace)
+    assert namespace["wf"].to_graph() == example_graph

@@ -84,6 +84,11 @@ def test_invalid_name(example_graph, where):
     assert all("name" in i.message for i in issues)
 
 
+def test_a_pydflow_graph_is_recognised():
+    (issue,) = validate(load_fixture("pydflow_dag.json"))
+    assert issue.code == "unsupported-version" and "from_pydflow" in issue.message
+
+
 def test_duplicate_node(example_graph):
     main(example_graph)["nodes"][1]["name"] = "prepare"
     (issue,) = issues_of(example_graph, "duplicate-node")

@@ -224,6 +224,19 @@ class Workflow:
 
         return to_networkx(self)
 
+    # -- notebook widgets (dflow_lab.widgets) ---------------------------------------------------
+    def edit(self, **kwargs: Any) -> Any:
+        """Edit this workflow on a canvas in a notebook cell (``WorkflowCanvas(self, **kwargs)``)."""
+        from .widgets import WorkflowCanvas
+
+        return WorkflowCanvas(self, **kwargs)
+
+    def watch(self, **kwargs: Any) -> Any:
+        """Watch this submitted workflow run live in a notebook cell (``WorkflowMonitor(self, **kwargs)``)."""
+        from .widgets import WorkflowMonitor
+
+        return WorkflowMonitor(self, **kwargs)
+
     # -- engines -------------------------------------------------------------------------------
     def _backend(self) -> Any:
         if self._backend_obj is not None:

@@ -152,6 +152,9 @@ class _Embedder:
                 "__main__", "__mp_main__"):
             self.add_definition(name, target)
             return
+        if type(value).__module__ in ("typing", "types") and not isinstance(value, types.ModuleType):
+            self.add_type_alias(name, value)
+            return
         where = _import_name(value)
         if where is not None:
             module, attr = where
@@ -165,6 +168,26 @@ class _Embedder:
             "which is not importable, not a function or class of __main__ and not a literal; "
             "move the OP (or that object) into a module, or create the object inside the OP"
         )
+
+    def add_type_alias(self, name: str, value: Any) -> None:
+        """``Names = typing.List[str]``: the alias from its repr, with the modules it names imported
+        and the classes of ``__main__`` it names embedded."""
+        text = repr(value).replace("__main__.", "").replace("__mp_main__.", "")
+        try:
+            tree = ast.parse(text, mode="eval")
+        except SyntaxError:
+            raise ValueError(f"cannot embed OP {self.op_name!r}: the type alias {name!r} ({text}) cannot be "
+                             "written as source; move the OP into a module") from None
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute):
+                root = node
+                while isinstance(root, ast.Attribute):
+                    root = root.value
+                if isinstance(root, ast.Name) and root.id in sys.modules:
+                    self.imports[f"import {root.id}"] = None
+            elif isinstance(node, ast.Name) and not hasattr(builtins, node.id):
+                self.resolve(node.id)
+        self.definitions.append(f"{name} = {text}\n")  # after the classes it names
 
     def render(self) -> str:
         parts = []

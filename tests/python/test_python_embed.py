@@ -202,3 +202,51 @@ def test_an_edited_op_module_is_reloaded(tmp_path, monkeypatch):
         assert loader.load_op(spec) == 2
     finally:
         sys.modules.pop("h4_edited_op", None)
+
+
+ALIASES = '''
+import json
+from dataclasses import dataclass
+from typing import Dict, List
+from dflow_lab.python import OP, OPIO, OPIOSign, PythonOPTemplate
+
+
+@dataclass
+class Cfg:
+    k: int = 2
+
+
+Names = List[str]
+Table = Dict[str, List[Cfg]]
+
+
+class Base(OP):
+    scale = 10
+
+
+class Annot(Base):
+    @classmethod
+    def get_input_sign(cls) -> OPIOSign:
+        return OPIOSign({"names": Names})
+
+    @classmethod
+    def get_output_sign(cls) -> OPIOSign:
+        return OPIOSign({"n": int, "kinds": List[str]})
+
+    def execute(self, op_in: OPIO) -> OPIO:
+        table: Table = {"a": [Cfg()]}
+        return OPIO(n=len(op_in["names"]) * table["a"][0].k * super().scale, kinds=sorted(table))
+
+
+print(json.dumps({"annot": PythonOPTemplate(Annot).script}))
+'''
+
+
+def test_type_aliases_dataclasses_and_base_classes_are_embedded(tmp_path):
+    out = _py(tmp_path, ALIASES, "aliases.py")
+    embedded = parse_source(out["annot"])["op"]["source"]
+    assert "Names = typing.List[str]" in embedded
+    assert embedded.index("class Cfg") < embedded.index("Table = typing.Dict[str, typing.List[Cfg]]")
+    run = _run_script(tmp_path / "annot", out["annot"], ['["x", "y", "z"]'])
+    assert run.returncode == 0, run.stderr
+    assert _out(tmp_path / "annot", "n") == "60"

@@ -58,7 +58,31 @@ def definition_source(obj: Any) -> str:
                 start = min([node.lineno] + [d.lineno for d in node.decorator_list])
                 if start <= code.co_firstlineno <= node.end_lineno:
                     return textwrap.dedent("".join(lines[start - 1: node.end_lineno]))
-    return textwrap.dedent(inspect.getsource(obj))
+    try:
+        return textwrap.dedent(inspect.getsource(obj))
+    except (OSError, TypeError):
+        found = _search_linecache(name, inspect.isfunction(obj))
+        if found is None:
+            raise
+        return found
+
+
+def _search_linecache(name: str, function: bool) -> str | None:
+    """The last top-level definition of ``name`` among the sources ``linecache`` holds (the cells of
+    a notebook, in the order they ran), for a class that has no method of its own to locate it by."""
+    kinds = (ast.FunctionDef, ast.AsyncFunctionDef) if function else (ast.ClassDef,)
+    found = None
+    for filename in list(linecache.cache):
+        lines = linecache.getlines(filename)
+        try:
+            tree = ast.parse("".join(lines))
+        except (SyntaxError, ValueError):
+            continue
+        for node in tree.body:
+            if isinstance(node, kinds) and node.name == name:
+                start = min([node.lineno] + [d.lineno for d in node.decorator_list])
+                found = textwrap.dedent("".join(lines[start - 1: node.end_lineno]))
+    return found
 
 
 def _free_globals(source: str) -> List[str]:

@@ -164,10 +164,11 @@ shell = InteractiveShell.instance()
 cells = [
     "from dflow_lab.python import OP, OPIO, OPIOSign, PythonOPTemplate\\nimport math\\nOFFSET = 100",
     "def shift(v):\\n    return math.floor(v) + OFFSET",
+    "class Base(OP):\\n    factor = 2",
     "class Shift(OP):\\n    @classmethod\\n    def get_input_sign(cls):\\n        return OPIOSign({'v': float})\\n"
     "    @classmethod\\n    def get_output_sign(cls):\\n        return OPIOSign({'r': int})\\n"
     "    def execute(self, op_in):\\n        return OPIO(r=shift(op_in['v']))",
-    "@OP.function\\ndef twice(v: int) -> {'w': int}:\\n    return {'w': 2 * shift(v)}",
+    "@OP.function\\ndef twice(v: int) -> {'w': int}:\\n    return {'w': Base.factor * shift(v)}",
     "out = {'shift': PythonOPTemplate(Shift).script, 'twice': PythonOPTemplate(twice).script}",
 ]
 for cell in cells:

@@ -109,10 +109,12 @@ def read_input_artifact(art_path: str, sign: Artifact, where: str, slices: Any =
     if t in (str, Path):
         if isinstance(po, str):
             value = po
-        elif isinstance(po, list) and len(po) == 1 and isinstance(po[0], str) and sign.sub_path:
-            value = po[0]
+        elif isinstance(po, list) and len(po) == 1 and sign.sub_path:
+            value = po[0]  # the one file, or None for an empty artifact
         else:
             value = art_path
+        if value is None:
+            return None
         value = Path(value) if t is Path else value
     elif t in (List[str], List[Path], Set[str], Set[Path]):
         if isinstance(po, str):

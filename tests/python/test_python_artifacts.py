@@ -135,3 +135,9 @@ def test_hdf5_lists_are_concatenated_across_files(tmp_path):
     assert [int(v.get_data()) for v in values] == [1, 2, 3]
     with pytest.raises(FileNotFoundError, match="w: item '0': path 'missing.txt' does not exist"):
         write_hdf5([Path("missing.txt")], str(tmp_path), str(tmp_path), "w")
+
+
+def test_an_empty_artifact_reads_as_none(tmp_path):
+    out = tmp_path / "out"
+    write_output_artifact("o", None, Artifact(Path), str(out), "/nowhere", str(tmp_path), "w")
+    assert read_input_artifact(str(out), Artifact(Path, optional=True), "w") is None

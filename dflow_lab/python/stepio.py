@@ -49,7 +49,9 @@ def read_inputs(
             path = os.path.join(tmp_root, "inputs", "artifacts", name)
             value = read_input_artifact(path, sign, where, slices.get(name))
             if value is None and not sign.optional:
-                raise FileNotFoundError(f"{where}: the input artifact is missing (expected at {path})")
+                what = "is empty (the step that made it returned None)" if os.path.exists(path) else "is missing"
+                raise FileNotFoundError(f"{where}: the input artifact {what} (expected at {path}); "
+                                        "declare it Artifact(..., optional=True) to accept that")
             op_in[name] = value
             continue
         t = sign.type if isinstance(sign, (Parameter, BigParameter)) else sign

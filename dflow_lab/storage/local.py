@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import tempfile
 import uuid
 from functools import partial
 from typing import List
@@ -45,6 +44,7 @@ class LocalStorageClient(StorageClient):
     def __init__(self, root: str | os.PathLike) -> None:
         self.root = os.path.abspath(os.fspath(root))
         self.staging = self.root + ".tmp"
+        self._staging_ready = False
 
     def __repr__(self) -> str:
         return f"LocalStorageClient(root={self.root!r})"
@@ -59,9 +59,11 @@ class LocalStorageClient(StorageClient):
         return os.path.isfile(os.path.join(self.path_of(key), ARCHIVE_MARKER))
 
     def stage(self) -> str:
-        """A fresh private directory on the store's file system, to assemble an object in."""
-        os.makedirs(self.staging, exist_ok=True)
-        return tempfile.mkdtemp(dir=self.staging)
+        """A fresh unused path on the store's file system, to assemble an object at."""
+        if not self._staging_ready:
+            os.makedirs(self.staging, exist_ok=True)
+            self._staging_ready = True
+        return os.path.join(self.staging, uuid.uuid4().hex)
 
     def commit(self, staged: str, key: str) -> None:
         """Atomically make ``staged`` (a file or directory) the object ``key``, replacing any old one."""
@@ -83,9 +85,8 @@ class LocalStorageClient(StorageClient):
         With ``archive``, ``key`` becomes one tar object whose top entry is ``basename(src)``;
         otherwise a file becomes the object ``key`` and a directory the objects ``key/<rel>``.
         """
-        tmp = self.stage()
+        top = self.stage()
         try:
-            top = os.path.join(tmp, "obj")
             file_func = link_or_copy if link else _copy_real
             if os.path.isdir(src):
                 place = partial(link_tree, place_file=file_func)
@@ -103,7 +104,7 @@ class LocalStorageClient(StorageClient):
                 place(src, top)
             self.commit(top, key)
         finally:
-            remove_path(tmp)
+            remove_path(top)
 
     def archive_members(self, key: str) -> List[str]:
         """Paths of the top entries of the expanded tar artifact ``key``."""
@@ -115,13 +116,12 @@ class LocalStorageClient(StorageClient):
         """Copy the file ``path`` in as the object ``key`` (a copy: the caller may edit ``path`` later)."""
         if not os.path.isfile(path):
             raise FileNotFoundError(f"upload of {key!r}: no such file {path!r}")
-        tmp = self.stage()
+        obj = self.stage()
         try:
-            obj = os.path.join(tmp, "obj")
             shutil.copyfile(path, obj)
             self.commit(obj, key)
         finally:
-            remove_path(tmp)
+            remove_path(obj)
 
     def download(self, key: str, path: str) -> None:
         """Write the object ``key`` to ``path``; an expanded tar artifact is packed into a ``.tgz``."""
@@ -190,24 +190,23 @@ class LocalStorageClient(StorageClient):
         path = self.path_of(src)
         if not os.path.exists(path) or (os.path.isdir(path) and not self.is_archive(src)):
             raise FileNotFoundError(f"object {src!r} does not exist in {self.root}")
-        tmp = self.stage()
+        obj = self.stage()
         try:
-            obj = os.path.join(tmp, "obj")
             (link_tree if os.path.isdir(path) else link_or_copy)(path, obj)
             self.commit(obj, dst)
         finally:
-            remove_path(tmp)
+            remove_path(obj)
 
     def get_md5(self, key: str) -> str:
         """MD5 of the object's bytes (for an expanded tar artifact, of the ``.tgz`` it packs to)."""
         path = self.path_of(key)
         if self.is_archive(key):
-            tmp = self.stage()
+            tgz = self.stage()
             try:
-                self.download(key, os.path.join(tmp, "obj.tgz"))
-                return file_md5(os.path.join(tmp, "obj.tgz"))
+                self.download(key, tgz)
+                return file_md5(tgz)
             finally:
-                remove_path(tmp)
+                remove_path(tgz)
         if not os.path.isfile(path):
             raise FileNotFoundError(f"object {key!r} does not exist in {self.root}")
         return file_md5(path)

@@ -154,6 +154,7 @@ def _handler_class(server: ArgoServer) -> type:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "dflow-lab-argo-server"
+    disable_nagle_algorithm = True  # small answers go out at once (no 40 ms delayed-ACK stall)
     argo: ArgoServer
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name

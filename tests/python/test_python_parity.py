@@ -14,11 +14,11 @@ HERE = Path(__file__).resolve().parent
 PYDFLOW = Path(os.environ.get("PYDFLOW_PYTHON", "/opt/pydflow-venv/bin/python"))
 
 
-def _run(python: str, flavor: str, cwd: Path) -> dict:
+def _run(python: str, flavor: str, cwd: Path, script: str = "parity_duplicate.py") -> dict:
     cwd.mkdir()
     env = {**os.environ, "DFLOW_FLAVOR": flavor}
     env.pop("PYTHONPATH", None)
-    proc = subprocess.run([python, str(HERE / "parity_duplicate.py")], cwd=cwd, env=env, capture_output=True,
+    proc = subprocess.run([python, str(HERE / script)], cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=240)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -33,3 +33,14 @@ def test_duplicate_example_runs_on_dflow_lab(tmp_path):
 @pytest.mark.skipif(not PYDFLOW.exists(), reason="the reference pydflow venv is not installed here")
 def test_duplicate_example_matches_pydflow(tmp_path):
     assert _run(sys.executable, "dflow_lab", tmp_path / "lab") == _run(str(PYDFLOW), "dflow", tmp_path / "ref")
+
+
+def test_slices_example_runs_on_dflow_lab(tmp_path):
+    got = _run(sys.executable, "dflow_lab", tmp_path / "lab", "parity_slices.py")
+    assert got == {"status": "Succeeded", "total": 60, "texts": ["alpha", "beta", "gamma"]}
+
+
+@pytest.mark.skipif(not PYDFLOW.exists(), reason="the reference pydflow venv is not installed here")
+def test_slices_example_matches_pydflow(tmp_path):
+    assert _run(sys.executable, "dflow_lab", tmp_path / "lab", "parity_slices.py") == _run(
+        str(PYDFLOW), "dflow", tmp_path / "ref", "parity_slices.py")

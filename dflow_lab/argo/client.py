@@ -41,13 +41,16 @@ class ArgoApiError(RuntimeError):
 
 
 def _server_message(e: Any) -> str:
+    """The server's error message (grpc-gateway's ``message``), or the start of whatever body came back."""
     body = getattr(e, "body", None) or b""
     try:
         data = json.loads(body)
-        return str(data.get("message") or data)
+        if isinstance(data, dict) and data.get("message"):
+            return str(data["message"])
     except (TypeError, ValueError):
-        text = body.decode(errors="replace") if isinstance(body, bytes) else str(body)
-        return text.strip() or str(getattr(e, "reason", "") or "no response")
+        pass
+    text = body.decode(errors="replace") if isinstance(body, bytes) else str(body)
+    return text.strip()[:500] or str(getattr(e, "reason", "") or "no response")
 
 
 class ArgoBackend:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import shutil
 import socket
 import stat
 import subprocess
@@ -361,6 +362,8 @@ def test_argo_sdk_typed_api_reads_our_responses(server, client):
 
 @pytest.fixture(scope="module")
 def tls_files(tmp_path_factory):
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command (Debian package openssl) to make a certificate")
     d = tmp_path_factory.mktemp("tls")
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
                     "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(d / "key.pem"),

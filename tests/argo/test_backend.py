@@ -282,3 +282,34 @@ def test_bad_manifest_with_reuse_writes_no_cache_entry(argo_mode):
     wf._backend().submit(manifest, reuse_step=[old])
     assert argo_mode.server.backend.store.memo_get("dflow-reusebad-x", "reusebad-x-a", None) is not None
     assert wf._backend().wait("reusebad-x", timeout=60)["status"]["phase"] == "Succeeded"
+
+
+def test_workflow_host_overrides_local_mode(argo_endpoint, monkeypatch):
+    from dflow_lab.config import config
+
+    monkeypatch.setitem(config, "mode", "local")
+    monkeypatch.setitem(config, "host", None)
+    monkeypatch.setitem(config, "token", None)
+    wf = Workflow("override", host=argo_endpoint.url, token=argo_endpoint.token, namespace=argo_endpoint.namespace)
+    wf.add(Step("a", PythonOPTemplate(Square), parameters={"x": 4}, key="a"))
+    wf.submit()
+    assert isinstance(wf._backend(), ArgoBackend)
+    assert wf.wait().status.phase == "Succeeded"
+    assert wf.query_step(key="a")[0].outputs.parameters["y"].value == 16
+
+
+def test_pod_level_calls_need_a_cluster(argo_mode):
+    from dflow_lab.errors import CapabilityNotAvailable
+
+    wf, _ = squares("pods")
+    wf.submit()
+    wf.wait()
+    step = wf.query_step(key="a")[0]
+    with pytest.raises(ArgoApiError) as e:  # the Kubernetes API (here: the Argo host) has no such pod
+        step.get_pod()
+    assert e.value.status == 404 and wf.id in str(e.value)
+    group = wf.query_step(type="Steps")[0]
+    with pytest.raises(ValueError, match="not a pod"):
+        group.delete_pod()
+    with pytest.raises(CapabilityNotAvailable, match="Kubernetes pod"):
+        step.set_script("echo changed")

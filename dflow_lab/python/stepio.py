@@ -26,9 +26,10 @@ def apply_slice(value: Any, slices: Any, where: str) -> Any:
         return value
     if not isinstance(value, list):
         raise TypeError(f"{where}: only a list can be sliced, got {type(value).__name__}")
-    if isinstance(slices, list):
-        return [value[i] for i in slices]
-    return value[slices]
+    try:
+        return [value[i] for i in slices] if isinstance(slices, list) else value[slices]
+    except (IndexError, TypeError):
+        raise IndexError(f"{where}: no slice {slices!r} in a list of {len(value)} items") from None
 
 
 def read_inputs(

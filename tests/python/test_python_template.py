@@ -282,3 +282,12 @@ def test_compiling_leaves_the_template_unchanged():
     t.convert_to_argo()
     assert t.retry_strategy is None  # derived from retry_on_transient_error when compiled, not stored
     assert {k: v for k, v in vars(t).items() if k != "script"} == {k: v for k, v in before.items() if k != "script"}
+
+
+def test_a_slice_out_of_range_is_a_clear_error(tmp_path, capfd):
+    from pyop_harness import run_template
+
+    t = PythonOPTemplate(s.Add, slices=Slices(input_parameter=["a"], output_parameter=["s"]))
+    run = run_template(t, tmp_path, params={"a": [10, 20], "dflow_var_0": 5})
+    assert run.rc == 2
+    assert "OP 'Add' input 'a': no slice 5 in a list of 2 items" in capfd.readouterr().err

@@ -36,7 +36,8 @@ class WorkflowCanvas(GraphWidget):
 
     ``canvas.workflow`` is the edited ``Workflow`` (the same object while nothing was edited in the canvas);
     edits on either side show on the other: canvas edits update the graph document (``canvas.graph``),
-    and a change to the workflow in Python re-renders the canvas after the cell that made it has run.
+    and a change in Python to the bound workflow (the one given, or the last ``canvas.workflow`` handed
+    out after canvas edits) redraws the canvas after the cell that made it has run.
 
     ``ops``: import paths of modules whose Python OPs the palette offers beside the workflow's templates.
     ``save_path``: where the Save button writes the graph (default ``<workflow name>.dflow.json``).
@@ -57,7 +58,6 @@ class WorkflowCanvas(GraphWidget):
         self.save_path = Path(save_path) if save_path else None
         self._source = workflow
         self._source_graph = _without_layout(graph)
-        self._cache: tuple[str, Any] | None = None
         self._refresh()
         self.observe(self._on_graph, names="graph")
         self._hook = self._register_hook()
@@ -65,20 +65,23 @@ class WorkflowCanvas(GraphWidget):
     # -- the model side -----------------------------------------------------------------------
     @property
     def workflow(self) -> Any:
-        """The edited workflow (built from the graph; raises ``GraphValidationError`` if it is invalid)."""
+        """The edited workflow: the bound workflow while the canvas has not changed it, else the model built
+        from the graph (raises ``GraphValidationError`` if the graph is invalid), which becomes bound: a
+        change made to it in Python redraws the canvas after the cell that made it."""
         from ..workflow import Workflow
 
-        if self._source is not None and _without_layout(self.graph) == self._source_graph:
-            return self._source
-        key = json.dumps(self.graph, sort_keys=True)
-        if self._cache is None or self._cache[0] != key:
-            self._cache = (key, Workflow.from_graph(self.graph))
-        return self._cache[1]
+        if self._source is None:
+            self._bind(Workflow.from_graph(self.graph))
+        return self._source
 
     @workflow.setter
     def workflow(self, workflow: Any) -> None:
+        self._bind(workflow)
+        self.graph = _with_layout(workflow.to_graph(), self.graph.get("layout"))
+
+    def _bind(self, workflow: Any) -> None:
         self._source = workflow
-        self.sync()
+        self._source_graph = _without_layout(workflow.to_graph())
 
     def sync(self) -> bool:
         """Redraw from the bound workflow if it changed in Python since it was last drawn; True if it did."""
@@ -119,6 +122,8 @@ class WorkflowCanvas(GraphWidget):
 
     # -- the document side --------------------------------------------------------------------
     def _on_graph(self, change: dict) -> None:
+        if self._source is not None and _without_layout(self.graph) != self._source_graph:
+            self._source = None  # edited on the canvas: the graph is now the document of record
         self._refresh()
 
     def _refresh(self) -> None:

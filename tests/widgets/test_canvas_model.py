@@ -177,6 +177,13 @@ def test_monitor_shows_fanout_progress_and_failures(ops):
     assert {p["name"]: p["value"] for p in items["outputs"]}["text"] == "the total is 3"
     assert "retry" in monitor.run.details("squares")["actions"]
 
-    again = WorkflowMonitor(id=wf.id)  # only the id: the graph comes from the run's manifest
-    assert again.run.wait(60)
-    assert again.run.snapshot()["describe"]["total"] == 4
+
+def test_monitor_by_id_draws_the_graph_of_the_manifest(ops):
+    from dflow_lab.widgets import WorkflowMonitor
+
+    wf = squares_workflow(ops, n=2)
+    wf.submit(wait=True)
+    monitor = WorkflowMonitor(id=wf.id)  # only the id: the graph comes from the run's manifest
+    assert monitor.run.wait(60)
+    assert sorted(n["name"] for n in entry_nodes(monitor.graph)) == ["squares", "total"]
+    assert {k: v["phase"] for k, v in monitor.run.snapshot().items()} == {"squares": "Succeeded", "total": "Succeeded"}

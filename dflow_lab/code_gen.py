@@ -138,11 +138,14 @@ class _Names:
     def reserve(self, name: str) -> None:
         self.taken.add(name)
 
-    def make(self, name: str, suffix: str = "") -> str:
+    def make(self, name: str, suffix: str = "", clash_suffix: str = "") -> str:
+        """An identifier for ``name`` (+ ``suffix``); ``clash_suffix`` is tried before numbering."""
         base = re.sub(r"[^A-Za-z0-9_]", "_", str(name)).strip("_").lower() or "x"
         if base[0].isdigit():
             base = "t_" + base
         base += suffix
+        if clash_suffix and base in self.taken:
+            base += clash_suffix
         ident, i = base, 2
         while ident in self.taken or keyword.iskeyword(ident):
             ident, i = f"{base}_{i}", i + 1
@@ -384,7 +387,10 @@ class CodeGenerator:
             self.names.reserve(n)
         templates: Mapping = graph["templates"]
         self.template_specs = templates
-        self.template_vars = {name: self.names.make(name) for name in templates}
+        for spec in templates.values():  # OP classes keep their own names; templates give way
+            if spec["kind"] == "python":
+                self.op_class(spec["op"])
+        self.template_vars = {name: self.names.make(name, clash_suffix="_template") for name in templates}
         body: list[str] = []
         for name, spec in templates.items():
             if spec["kind"] not in ("steps", "dag"):

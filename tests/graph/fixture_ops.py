@@ -4,7 +4,7 @@
 """
 
 from pathlib import Path
-from typing import List
+from typing import List, NamedTuple
 
 from dflow_lab.python import OP, OPIO, Artifact, OPIOSign, Parameter
 
@@ -57,3 +57,13 @@ class Square(OP):
     @OP.exec_sign_check
     def execute(self, op_in: OPIO) -> OPIO:
         return OPIO({"y": op_in["x"] ** 2})
+
+
+class Total(NamedTuple):
+    total: int
+
+
+@OP.function
+def add(a: int, b: int = 1) -> Total:
+    """A function OP."""
+    return Total(a + b)

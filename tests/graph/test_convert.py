@@ -80,7 +80,7 @@ def test_steps_graph_shape():
     graph = steps_workflow().to_graph()
     main = graph["templates"]["main"]
     assert [(n["name"], n["stage"]) for n in main["nodes"]] == [
-        ("first", 0), ("seq", 0), ("listing", 1), ("echo", 1), ("recurse", 2)]
+        ("first", 0), ("seq", 0), ("listing", 1), ("echo", 1), ("recurse", 2), ("sum", 2)]
     assert main["nodes"][1]["with_sequence"] == {"count": 3, "format": "%02d"}
     loop = graph["templates"]["loop"]
     assert loop["nodes"][1]["template"] == "loop"  # recursion

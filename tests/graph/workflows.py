@@ -12,7 +12,7 @@ from dflow_lab.steps import Steps
 from dflow_lab.task import Task
 from dflow_lab.workflow import Workflow
 
-from .fixture_ops import Duplicate, Split, Square
+from .fixture_ops import Duplicate, Split, Square, add
 
 
 def hello_template() -> ShellOPTemplate:
@@ -76,7 +76,10 @@ def steps_workflow() -> Workflow:
     seq = Step("seq", hello, parameters={"msg": "{{item}}"}, with_sequence=argo_sequence(count=3, format="%02d"))
     main.add([first, seq])
     main.add([Step("listing", ls), Step("echo", hello, parameters={"msg": first.outputs.parameters["said"]})])
-    main.add(Step("recurse", loop, parameters={"n": 2}, continue_on_error=True))
+    adder = PythonOPTemplate(add)  # a function OP (``@OP.function``)
+    adder.name = "add"
+    main.add([Step("recurse", loop, parameters={"n": 2}, continue_on_error=True),
+              Step("sum", adder, parameters={"a": 2})])
     return Workflow("steps-mix", steps=main)
 
 

@@ -3,7 +3,7 @@
 Every command of dflow's CLI is here with the same flags (list, get, getsteps, getkeys, delete,
 resubmit, resume, retry, stop, suspend, terminate, wait, download, upload, submit, create, codegen),
 plus ``run FILE`` (a ``.py``, graph JSON/YAML or Argo YAML), ``watch ID`` (live steps table with a
-progress bar), ``lint FILE`` and ``server`` (the Argo-compatible API over the local engine).
+progress bar), ``logs ID``, ``lint FILE`` and ``server`` (the Argo-compatible API over the local engine).
 Commands talk to the local engine, or to an Argo server when ``--host``/``DFLOW_HOST`` is given
 (``DFLOW_TOKEN`` carries the token). Tables are for people; ``--output json`` is for scripts.
 Exit codes: 0 success, 1 a failed workflow or an error, 2 bad usage.
@@ -158,6 +158,10 @@ def main_parser() -> argparse.ArgumentParser:
     p = _id_command(sub, "watch", "Watch a workflow: a live table of its steps with a progress bar")
     p.add_argument("-i", "--interval", type=float, default=1.0, help="longest wait between two refreshes (s)")
     p.add_argument("--timeout", type=float, default=None, help="stop watching after this many seconds")
+    _output_option(p)
+
+    p = _id_command(sub, "logs", "Print the logs of a workflow's steps")
+    p.add_argument("-s", "--step", type=str, default=None, help="only this step (its ID)")
     _output_option(p)
 
     p = sub.add_parser("lint", help="Check an Argo YAML or a graph JSON/YAML without running it",
@@ -528,6 +532,12 @@ def _cmd_watch(args: argparse.Namespace) -> int:
         wf = ArgoWorkflow(backend.get(args.ID))
 
 
+def _cmd_logs(args: argparse.Namespace) -> int:
+    lines = list(_backend().logs(args.ID, args.step))
+    _emit(args, lines, "\n".join(lines))
+    return 0
+
+
 def _cmd_lint(args: argparse.Namespace) -> int:
     from .errors import WorkflowError
     from .local.validate import check_manifest
@@ -610,7 +620,7 @@ _COMMANDS = {
     "delete": _cmd_control, "resubmit": _cmd_control, "resume": _cmd_control, "retry": _cmd_control,
     "stop": _cmd_control, "suspend": _cmd_control, "terminate": _cmd_control, "wait": _cmd_wait,
     "download": _cmd_download, "upload": _cmd_upload, "submit": _cmd_run, "run": _cmd_run, "create": _cmd_create,
-    "codegen": _cmd_codegen, "watch": _cmd_watch, "lint": _cmd_lint, "server": _cmd_server,
+    "codegen": _cmd_codegen, "watch": _cmd_watch, "logs": _cmd_logs, "lint": _cmd_lint, "server": _cmd_server,
 }
 
 

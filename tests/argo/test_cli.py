@@ -189,6 +189,9 @@ def test_run_query_and_watch_locally(cli):
     assert sorted(s["key"] for s in steps) == ["k1", "k2"] and steps[0]["outputs"]["parameters"] == {"o": "val"}
     assert sorted(cli("getkeys", wf_id).stdout.split()) == ["k1", "k2"]
     assert cli("wait", wf_id).stdout.strip() == f"Workflow {wf_id} Succeeded"
+    assert sorted(cli("logs", wf_id).stdout.split("\n")[:2]) == ["hello k1", "hello k2"]
+    s1 = next(s["id"] for s in info["steps"] if s["key"] == "k1")
+    assert cli.json("logs", wf_id, "-s", s1) == ["hello k1"]
     out = cli("watch", wf_id).stdout
     assert f"Workflow {wf_id}   Succeeded   [{'#' * 30}] 2/2" in out
     proc = cli("resubmit", wf_id)
@@ -328,6 +331,7 @@ def test_cli_against_the_server(cli, tmp_path):
         assert remote("wait", wf_id, "--timeout", "60").returncode == 0
         assert sorted(remote("getkeys", wf_id).stdout.split()) == ["k1", "k2"]
         assert "o: val" in remote("getsteps", wf_id, "-k", "k2").stdout
+        assert sorted(remote.json("logs", wf_id)) == ["hello k1", "hello k2"]
         assert re.search(r"Status:\s+Succeeded", remote("get", wf_id).stdout)
         assert [w["name"] for w in remote.json("list", "-l", "team=a")] == [wf_id]
         assert "[" + "#" * 30 + "] 2/2" in remote("watch", wf_id).stdout

@@ -362,3 +362,33 @@ def test_cli_against_the_server(cli, tmp_path):
 def test_server_refuses_remote_bind_without_permission(cli, tmp_path):
     proc = cli("--workdir", str(tmp_path / "w"), "server", "--port", "0", "--bind", "0.0.0.0", ok=False)
     assert "allow_remote" in proc.stderr or "allow-remote" in proc.stderr
+
+
+def test_watch_is_live(cli):
+    import pty
+
+    proc = cli("run", "-d", cli.write("two.yaml", one_step("two", "sleep 1")))
+    wf_id = submitted_id(proc.stdout)
+    out = cli("watch", wf_id, "--interval", "0.5").stdout
+    frames = [line for line in out.splitlines() if line.startswith(f"Workflow {wf_id}")]
+    assert len(frames) >= 3 and "Succeeded" not in frames[0] and "Succeeded" in frames[-1]
+    assert "] 2/2" in frames[-1]
+    progress = [re.search(r"\] (\d)/2", f).group(1) for f in frames if re.search(r"\] (\d)/2", f)]
+    assert progress == sorted(progress) and progress[-1] == "2"
+    # on a terminal each frame redraws the screen
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.chdir(cli.cwd)
+        os.execvpe(sys.executable, [sys.executable, "-m", "dflow_lab.main", "watch", wf_id], cli.env)
+    chunks = []
+    while True:
+        try:
+            data = os.read(fd, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.waitpid(pid, 0)
+    screen = b"".join(chunks).decode(errors="replace")
+    assert "\x1b[H\x1b[2J" in screen and "Succeeded" in screen

@@ -181,12 +181,12 @@ def _entries(value: Any, t: Any, slices: Any, where: str) -> List[tuple]:
 
 
 def write_output_artifact(name: str, value: Any, sign: Artifact, out_dir: str, inputs_root: str,
-                          cwd: str, where: str, slices: Any = None) -> List[dict]:
+                          cwd: str, where: str, slices: Any = None, subdir: str | None = None) -> List[dict]:
     """Place the OP's output ``value`` (paths, per ``sign.type``) in ``out_dir`` with a catalog.
 
     Returns the catalog items written. A path that does not exist is an error naming ``where``;
     ``None`` entries are kept as empty slots. ``slices`` (an int or a list) sets the orders of a
-    sliced output instead of the natural ones.
+    sliced output instead of the natural ones; ``subdir`` puts the files below that directory.
     """
     if sign.type is HDF5Datasets:
         path_list = [write_hdf5(value, out_dir, cwd, where, slices)]
@@ -206,6 +206,8 @@ def write_output_artifact(name: str, value: Any, sign: Artifact, out_dir: str, i
                 f"step's working directory {cwd})"
             )
         rel = _relative_target(source, inputs_root, cwd)
+        if subdir:
+            rel = f"{subdir}/{rel}"
         copy_file(source, os.path.join(out_dir, rel))
         path_list.append({"dflow_list_item": rel, "order": order})
     write_catalog(out_dir, path_list)

@@ -437,9 +437,10 @@ class PythonOPTemplate(PythonScriptOPTemplate):
         }
         if ins or outs:
             spec["slices"] = {"inputs": ins, "outputs": outs}
+            if self.create_slice_dir or (self.slices is not None and self.slices.create_dir):
+                spec["slices"]["create_dir"] = True
             if self.slices is not None and self.slices.pool_size is not None:
-                spec["slices"]["pool"] = {"size": self.slices.pool_size, "timeout": self.slices.pool_timeout,
-                                          "create_dir": bool(self.slices.create_dir or self.create_slice_dir)}
+                spec["slices"]["pool"] = {"size": self.slices.pool_size, "timeout": self.slices.pool_timeout}
         if self._package_list:
             spec["python_packages"] = self._package_list
         for k in ("pre_script", "post_script"):

@@ -126,6 +126,7 @@ def _prepare(spec: Dict[str, Any], env: Mapping[str, str]) -> tuple:
     slices = spec.get("slices") or {}
     in_slices = _resolve_slices(slices.get("inputs") or {}, env)
     op.slices = _resolve_slices(slices.get("outputs") or {}, env)
+    op.create_slice_dir = bool(slices.get("create_dir"))
     name = type(op).__name__
     sign = op.get_input_sign()
     params = spec.get("parameters") or {}
@@ -214,7 +215,7 @@ def run_spec(spec: Dict[str, Any], env: Mapping[str, str] | None = None, cwd: st
         else:
             pool = spec["slices"]["pool"]
             results = run_slices(functools.partial(_execute_checked, op), inputs, pool.get("size") or 1, cwd,
-                                 pool.get("timeout"), orders if pool.get("create_dir") else None)
+                                 pool.get("timeout"), orders if op.create_slice_dir else None)
             op_out = stack_outputs(results, list(op.slices))
             write_outputs(op, op_out, cwd)
             failed = [e for _, e in results if e is not None]

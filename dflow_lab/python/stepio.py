@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Mapping
 
 from .artifacts import read_input_artifact, write_output_artifact
 from .opio import OPIO, Artifact, BigParameter, OPIOSign, Parameter
+from .slicepool import slice_dir
 from .typecheck import check_value
 from .values import ValueDecodeError, decode_value, encode_value
 
@@ -112,8 +113,11 @@ def write_outputs(op: Any, outputs: Mapping[str, Any], cwd: str) -> None:
         sign = output_sign[name]
         sl = (op.slices or {}).get(name)
         if isinstance(sign, Artifact):
+            # one slice per step with create_dir: its files go below <slice>/, so that the artifacts of
+            # parallel steps merge without collisions (a group of slices already ran in those dirs)
+            subdir = slice_dir(sl) if op.create_slice_dir and sl is not None and not isinstance(sl, list) else None
             write_output_artifact(name, value, sign, os.path.join(art_dir, name),
-                                  os.path.join(op.tmp_root, "inputs", "artifacts"), cwd, where, sl)
+                                  os.path.join(op.tmp_root, "inputs", "artifacts"), cwd, where, sl, subdir)
             continue
         t = sign.type if isinstance(sign, (Parameter, BigParameter)) else sign
         if sl is not None:

@@ -291,3 +291,13 @@ def test_a_slice_out_of_range_is_a_clear_error(tmp_path, capfd):
     run = run_template(t, tmp_path, params={"a": [10, 20], "dflow_var_0": 5})
     assert run.rc == 2
     assert "OP 'Add' input 'a': no slice 5 in a list of 2 items" in capfd.readouterr().err
+
+
+def test_create_dir_puts_a_slice_files_below_its_directory(tmp_path):
+    from pyop_harness import run_template
+
+    t = PythonOPTemplate(s.Add, slices=Slices(input_parameter=["a"], output_artifact=["report"], create_dir=True))
+    run = run_template(t, tmp_path, params={"a": [10, 20], "dflow_var_0": 1})
+    assert run.rc == 0
+    assert _items(run.out_art("report")) == [(1, "1/report.txt")]
+    assert (run.out_art("report") / "1/report.txt").read_text() == "20+2=22\n"

@@ -37,7 +37,7 @@ def make_tar(src: str, dest: str, compresslevel: int = DEFAULT_COMPRESSION) -> N
     """
     with open(dest, "wb") as raw, gzip.GzipFile(
         filename="", fileobj=raw, mode="wb", compresslevel=compresslevel, mtime=0
-    ) as gz, tarfile.open(fileobj=gz, mode="w", dereference=True) as tf:
+    ) as gz, tarfile.open(fileobj=gz, mode="w", dereference=True, format=tarfile.GNU_FORMAT) as tf:
         tf.add(src, arcname=os.path.basename(os.path.normpath(src)), filter=_anonymous)
 
 

@@ -100,6 +100,12 @@ def merge_dir(src: str, dst: str, func: Callable[[str, str], None] = force_move)
     for name in os.listdir(src):
         s = os.path.join(src, name)
         d = os.path.join(dst, name)
+        if func is force_move and not os.path.lexists(d):
+            try:  # nothing to merge with: move the whole entry at once
+                os.rename(s, d)
+                continue
+            except OSError:  # another file system: move file by file below
+                pass
         if os.path.isdir(s):
             if os.path.isfile(d) or os.path.islink(d):
                 os.remove(d)

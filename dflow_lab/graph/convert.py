@@ -31,15 +31,17 @@ __all__ = ["to_graph", "to_networkx", "workflow_from_graph", "template_from_grap
            "io_from_graph", "load_graph"]
 
 
-def to_graph(obj: Any) -> dict[str, Any]:
-    """The graph form of a model object (see the module docstring)."""
+def to_graph(obj: Any, lossy: bool = False) -> dict[str, Any]:
+    """The graph form of a model object (see the module docstring). ``lossy=True`` (workflows): leave
+    out what a graph cannot carry instead of raising, listing it in ``layout["omitted"]`` — a graph to
+    display (a run's monitor), not to rebuild from."""
     from ..io import InputArtifact, InputParameter, Inputs, OutputArtifact, OutputParameter, Outputs
     from ..op_template import OPTemplate
     from ..step import Step
     from ..workflow import Workflow
 
     if isinstance(obj, Workflow):
-        return workflow_to_graph(obj)
+        return workflow_to_graph(obj, lossy)
     if isinstance(obj, OPTemplate):
         return template_to_graph(obj)
     if isinstance(obj, Step):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from contextvars import ContextVar
 from typing import Any, Optional
 
 from ..errors import WorkflowTypeError, WorkflowValueError
@@ -30,6 +31,18 @@ _DEFAULTS = {"init_progress": "0/1", "timeout_as_transient_error": False, "pre_s
              "skip_slice_input": False, "create_slice_dir": False}
 
 
+_OMITTED: ContextVar[Optional[list]] = ContextVar("dflow_lab_graph_omitted", default=None)
+
+
+def _omit(message: str, where: dict, error: type = WorkflowValueError) -> None:
+    """Refuse what a graph cannot carry (an error naming where), or, when exporting for display
+    (``lossy=True``), leave it out and note it."""
+    omitted = _OMITTED.get()
+    if omitted is None:
+        raise error(message, **where)
+    omitted.append(str(error(message, **where)))
+
+
 def _is_default(key: str, value: Any) -> bool:
     if value is None or value is False or value == [] or value == {} or value == "":
         return True
@@ -46,7 +59,8 @@ def plain(value: Any, where: dict) -> Any:
     if isinstance(value, float):
         if math.isfinite(value):
             return value
-        raise WorkflowValueError(f"{value!r} cannot be written to a graph (JSON has no NaN/infinity)", **where)
+        _omit(f"{value!r} cannot be written to a graph (JSON has no NaN/infinity)", where)
+        return str(value)
     if isinstance(value, Secret):
         return {"valueFrom": {"secretKeyRef": {"name": value.name, "key": value.key}}}
     if isinstance(value, dict):
@@ -55,8 +69,9 @@ def plain(value: Any, where: dict) -> Any:
         return [plain(v, where) for v in value]
     if callable(getattr(value, "to_dict", None)) and type(value).__module__.startswith("kubernetes"):
         return _k8s_dict(value)
-    raise WorkflowTypeError(f"a {type(value).__name__} cannot be written to a graph: give JSON data "
-                            "(str, int, float, bool, None, lists and dicts of them)", **where)
+    _omit(f"a {type(value).__name__} cannot be written to a graph: give JSON data (str, int, float, bool, None, "
+          "lists and dicts of them)", where, WorkflowTypeError)
+    return repr(value)
 
 
 def _type(t: Any) -> Optional[str]:
@@ -108,8 +123,9 @@ def input_artifact(a: Any, where: dict) -> dict[str, Any]:
         out["optional"] = True
     if getattr(a, "description", None) is not None:
         out["description"] = a.description
-    if a.source is not None:
-        out["default"] = artifact_source(a.source, where)
+    default = artifact_source(a.source, where) if a.source is not None else None
+    if default is not None:
+        out["default"] = default
     opts = {}
     for k, v in (("mode", a.mode), ("sub_path", a.get_sub_path()), ("save_as_parameter", a.save_as_parameter)):
         if not _is_default(k, v):
@@ -160,8 +176,9 @@ def output_artifact(a: Any, where: dict) -> dict[str, Any]:
         out["global_name"] = a.global_name
     if a.archive != "default":
         out["archive"] = a.archive
-    if a.save:
-        out["options"] = {"save": [artifact_source(s, where) for s in a.save]}
+    saves = [x for x in (artifact_source(s, where) for s in a.save) if x is not None]
+    if saves:
+        out["options"] = {"save": saves}
     return out
 
 
@@ -192,8 +209,8 @@ def _raw_fields(source: Any) -> Optional[dict]:
     return fields if type(source).__name__ == "RawArtifactSource" and isinstance(fields, dict) else None
 
 
-def artifact_source(source: Any, where: dict) -> dict[str, Any]:
-    """A literal artifact (S3 key, local path, HTTP URL); never credentials."""
+def artifact_source(source: Any, where: dict) -> Optional[dict[str, Any]]:
+    """A literal artifact (S3 key, local path, HTTP URL); never credentials. ``None`` when left out."""
     fields = _raw_fields(source)
     if fields is not None:
         if set(fields) == {"s3"} and set(fields["s3"] or {}) == {"key"}:
@@ -201,6 +218,7 @@ def artifact_source(source: Any, where: dict) -> dict[str, Any]:
         if set(fields) == {"http"} and set(fields["http"] or {}) == {"url"}:
             return {"kind": "http", "url": fields["http"]["url"]}
         _refuse("an artifact source of the manifest", fields, where)
+        return None
     key = getattr(source, "key", None)
     if isinstance(key, str):
         out = {"kind": "s3", "key": key}
@@ -211,8 +229,9 @@ def artifact_source(source: Any, where: dict) -> dict[str, Any]:
         return {"kind": "http", "url": source.url}
     if getattr(source, "local_path", None) is not None:
         return {"kind": "local", "path": str(source.local_path)}
-    raise WorkflowTypeError(f"a {type(source).__name__} cannot be written to a graph as an artifact; use an "
-                            "S3Artifact, LocalArtifact or HTTPArtifact", **where)
+    _omit(f"a {type(source).__name__} cannot be written to a graph as an artifact; use an S3Artifact, "
+          "LocalArtifact or HTTPArtifact", where, WorkflowTypeError)
+    return None
 
 
 def _literal(value: Any, where: dict) -> Any:
@@ -253,7 +272,7 @@ def _refuse(what: str, fields: Any, where: dict) -> None:
     """Raise a clear error for model content the graph format cannot carry (never drop it silently)."""
     if fields:
         names = ", ".join(sorted(fields)) if isinstance(fields, (dict, set, list)) else str(fields)
-        raise WorkflowValueError(f"{what} ({names}) cannot be written to a graph yet", **where)
+        _omit(f"{what} ({names}) cannot be written to a graph yet", where)
 
 
 def leaf_template(t: Any, where: dict) -> dict[str, Any]:
@@ -261,8 +280,11 @@ def leaf_template(t: Any, where: dict) -> dict[str, Any]:
     from ..op_template import ContainerOPTemplate, ScriptOPTemplate, ShellOPTemplate
 
     if not isinstance(t, ScriptOPTemplate):
-        raise WorkflowValueError(f"a {type(t).__name__} cannot be written to a graph: graphs hold Python OP, "
-                                 "shell, script, container, steps and dag templates", **where)
+        _omit(f"a {type(t).__name__} cannot be written to a graph: graphs hold Python OP, shell, script, "
+              "container, steps and dag templates", where)
+        out = {"kind": "container"}  # for display only: its ports
+        _ports_and_options(out, t, io_group(t.inputs, "inputs", where), io_group(t.outputs, "outputs", where), {})
+        return out
     _refuse("Argo template fields the model does not edit", getattr(t, "_extra", None), where)
     python_cls = _python_template_class()
     if python_cls is not None and isinstance(t, python_cls):
@@ -470,8 +492,8 @@ class _SuperExport:
         if stage is not None:
             out["stage"] = stage
         if s.executor is not None:
-            raise WorkflowValueError("a step with an executor cannot be written to a graph (an executor is "
-                                     "code, not data); set the executor after loading the graph", **where)
+            _omit("a step with an executor cannot be written to a graph (an executor is code, not data); set "
+                  "the executor after loading the graph", where)
         _refuse("Argo step fields the model does not edit", getattr(s, "_extra", None), where)
         _refuse("arguments for inputs the template does not declare", getattr(s, "_extra_arguments", None), where)
         _refuse("hooks", s.hooks, where)
@@ -497,7 +519,9 @@ class _SuperExport:
                 self.edge("artifact", src, {"node": s.name, "port": k})
                 data_sources.add(src["node"])
             else:
-                arts[k] = artifact_source(v, {**where, "field": k})
+                literal = artifact_source(v, {**where, "field": k})
+                if literal is not None:
+                    arts[k] = literal
         if params:
             out["parameters"] = params
         if arts:
@@ -565,9 +589,8 @@ class _SuperExport:
                 elif isinstance(value, str):
                     outs[kind][name].setdefault("options", {})[attr] = value
                 else:
-                    raise WorkflowValueError(f"output {kind[:-1]} {name!r} takes its value from {value!r}, which "
-                                             "is not a step of this template nor one of its inputs",
-                                             **{**self.where, "field": name})
+                    _omit(f"output {kind[:-1]} {name!r} takes its value from {value!r}, which is not a step of "
+                          "this template nor one of its inputs", {**self.where, "field": name})
 
 
 def slices_dict(slices: Any, where: dict) -> dict[str, Any]:
@@ -619,14 +642,29 @@ def template_entry(t: Any, names: dict[int, str], where: dict) -> dict[str, Any]
     if isinstance(t, (Steps, DAG)):
         return _SuperExport(t, names, where).run()
     if is_tagged(t) and not isinstance(t, _python_template_class() or ()):
-        raise WorkflowValueError("continue_on_num_success/continue_on_success_ratio on a script template cannot "
-                                 "be written to a graph yet (only on Python OP templates)", **where)
+        _omit("continue_on_num_success/continue_on_success_ratio on a script template cannot be written to a "
+              "graph yet (only on Python OP templates)", where)
     return leaf_template(t, where)
 
 
 @bulk
-def workflow_to_graph(wf: Any) -> dict[str, Any]:
-    """The graph document of a workflow (format v1), layout included when the workflow carries one."""
+def workflow_to_graph(wf: Any, lossy: bool = False) -> dict[str, Any]:
+    """The graph document of a workflow (format v1), layout included when the workflow carries one.
+
+    What a graph cannot carry raises an error naming it; with ``lossy=True`` (a graph to display, e.g.
+    of a run) it is left out instead and listed in ``layout["omitted"]``."""
+    omitted: Optional[list] = [] if lossy else None
+    token = _OMITTED.set(omitted)
+    try:
+        out = _workflow_to_graph(wf)
+    finally:
+        _OMITTED.reset(token)
+    if omitted:
+        out["layout"] = {**out.get("layout", {}), "omitted": omitted}
+    return out
+
+
+def _workflow_to_graph(wf: Any) -> dict[str, Any]:
     from ..argo.compile import _unique_names
 
     where = {"workflow": wf.name}
@@ -639,8 +677,8 @@ def workflow_to_graph(wf: Any) -> dict[str, Any]:
     _refuse("an exit handler", wf.on_exit, {**where, "field": "on_exit"})
     _refuse("Argo workflow spec fields the model does not edit", wf.spec_extra, where)
     if wf.context is not None:
-        raise WorkflowValueError("a workflow with a context cannot be written to a graph (a context is code, "
-                                 "not data); set it after loading the graph", workflow=wf.name, field="context")
+        _omit("a workflow with a context cannot be written to a graph (a context is code, not data); set it "
+              "after loading the graph", {**where, "field": "context"})
     templates = _collect(wf.entrypoint)
     templates += [t for x in wf.extra_templates for t in _collect(x) if all(t is not y for y in templates)]
     names = _unique_names(templates, {})

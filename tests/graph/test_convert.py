@@ -283,3 +283,36 @@ def test_load_graph_json_and_yaml():
     assert load_graph(wf.to_graph_yaml(), "yaml") == wf.to_graph()
     with pytest.raises(ValueError, match="toml"):
         load_graph("", "toml")
+
+
+def test_lossy_graphs_for_display():
+    """``to_graph(wf, lossy=True)`` leaves out (and lists) what a graph cannot carry, for monitors."""
+    from dflow_lab.graph.schema import conforms
+
+    class Exec:
+        def render(self, t):
+            return t
+
+    steps = Steps("main")
+    steps.add(Step("say", hello_template(), executor=Exec()))
+    graph = to_graph(Workflow("with-exec", steps=steps), lossy=True)
+    assert graph["layout"]["omitted"] == [
+        "workflow 'with-exec', template 'main', step 'say': a step with an executor cannot be written to a graph "
+        "(an executor is code, not data); set the executor after loading the graph"]
+    shown = 0
+    for path in ARGO_EXAMPLES:
+        try:
+            wf = Workflow.from_yaml(open(path).read())
+            wf.to_dict()
+        except Exception:  # the parser's business
+            continue
+        try:
+            wf.to_graph()
+            continue
+        except WorkflowError as e:
+            if "entrypoint" in str(e):
+                continue
+        graph = to_graph(wf, lossy=True)
+        assert graph["layout"]["omitted"] and conforms(graph), path
+        shown += 1
+    assert shown >= 10

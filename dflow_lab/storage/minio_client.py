@@ -98,6 +98,12 @@ class MinioClient(StorageClient):
     def __reduce__(self):  # pickling must not carry the credentials either
         raise TypeError("MinioClient is not picklable (it holds credentials); build one from s3_config")
 
+    def __copy__(self) -> MinioClient:
+        return self  # a client is shared, not copied (it holds a connection pool)
+
+    def __deepcopy__(self, memo: dict) -> MinioClient:
+        return self
+
     def to_dict(self) -> dict:
         """Where the repository is (endpoint, bucket, secure); never the credentials."""
         return {"endpoint": self.endpoint, "secure": self.secure, "bucket_name": self.bucket_name}

@@ -113,6 +113,9 @@ def test_credentials_never_shown(s3, tmp_path):
         import pickle
 
         pickle.dumps(c)
+    import copy
+
+    assert copy.deepcopy({"client": c})["client"] is c
     wrong = MinioClient(bucket_name="no-such-bucket-here", retry=RetryPolicy(tries=1))
     with pytest.raises(ObjectNotFound, match="NoSuchBucket") as err:
         wrong.upload("x", __file__)

@@ -12,6 +12,8 @@ from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Set, Union
 
+from .hdf5 import HDF5Dataset  # dflow keeps the dataset class in this module too
+
 __all__ = [
     "OPIO",
     "OPIOSign",
@@ -20,6 +22,7 @@ __all__ = [
     "BigParameter",
     "NestedDict",
     "HDF5Datasets",
+    "HDF5Dataset",
     "ARTIFACT_TYPES",
 ]
 

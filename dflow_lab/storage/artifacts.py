@@ -172,13 +172,9 @@ def upload_artifact(
                 continue
             rel = _relative_layout(os.fspath(p), cwd)
             target = os.path.join(art_dir, *rel.split("/"))
-            os.makedirs(os.path.dirname(target), exist_ok=True)
             source = os.path.abspath(p)
-            if os.path.lexists(target) and os.path.exists(target) and os.path.samefile(source, target):
-                pass  # already inside a directory given before
-            elif _covered(art_dir, target):
-                pass  # below a directory given before, which is linked whole
-            else:
+            if not (os.path.exists(target) and os.path.samefile(source, target)):  # else: inside one given before
+                os.makedirs(os.path.dirname(target), exist_ok=True)
                 remove_path(target)  # a parent given after its children replaces them
                 os.symlink(source, target)
             path_list.append({"dflow_list_item": rel, "order": order})
@@ -202,16 +198,6 @@ def upload_artifact(
     artifact = S3Artifact(key=key, path_list=path_list)
     artifact.urn = urn
     return artifact
-
-
-def _covered(art_dir: str, target: str) -> bool:
-    """True when a parent of ``target`` inside ``art_dir`` is a symlink (a directory given whole)."""
-    parent = os.path.dirname(target)
-    while len(parent) > len(art_dir):
-        if os.path.islink(parent):
-            return True
-        parent = os.path.dirname(parent)
-    return False
 
 
 def _target_key(client: StorageClient, name: str, key: Optional[str], prefix: Optional[str]) -> str:

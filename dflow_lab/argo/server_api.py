@@ -267,47 +267,45 @@ class ArgoApi:
         timeout = _int(query.get("listOptions.timeoutSeconds"), "listOptions.timeoutSeconds")
         deadline = time.monotonic() + timeout if timeout else None
         fields = query.get("fields")
-        seen: dict[str, tuple[int, dict]] = {}
+        seen: dict[str, tuple[int, dict, dict]] = {}  # name -> (last event seq, last object, list status)
 
-        def candidates() -> list[str]:
+        def in_scope(meta: dict, labels: dict) -> bool:
+            return meta.get("namespace", "default") == namespace and labels_ok(labels)
+
+        def candidates() -> dict[str, dict]:
+            """Workflows in the namespace with matching labels: name -> workflow-level status."""
             if only:
                 record = self.backend.store.workflow(only.group(1))
-                return [only.group(1)] if record else []
-            return [wf["metadata"]["name"] for wf in self.backend.list()]
+                if record is None or not in_scope(record["manifest"].get("metadata") or {}, record["labels"]):
+                    return {}
+                return {only.group(1): record["status"]}
+            return {wf["metadata"]["name"]: wf.get("status") or {} for wf in self.backend.list()
+                    if in_scope(wf["metadata"], wf["metadata"].get("labels") or {})}
 
         def event(kind: str, wf: dict) -> dict:
             return {"result": {"type": kind, "object": project_fields(wf, fields)}}
 
-        def matching(name: str) -> dict | None:
-            try:
-                wf = self._get(name)
-            except WorkflowError:  # deleted meanwhile
-                return None
-            meta = wf.get("metadata") or {}
-            if meta.get("namespace", "default") != namespace or not labels_ok(meta.get("labels") or {}):
-                return None
-            return wf if fields_ok(wf) else None
-
         while not self.stopping.is_set():
-            names = candidates()
-            for name in names:
+            current = candidates()
+            for name, status in current.items():
+                if name in seen and status.get("phase") in _TERMINAL and seen[name][2] == status:
+                    continue  # a finished workflow that did not change: no need to read its events
                 try:
                     new = self.backend.events(name, after=seen[name][0] if name in seen else 0)
-                except WorkflowError:
+                    if name in seen and not new:
+                        continue
+                    wf = self._get(name)
+                except WorkflowError:  # deleted meanwhile
                     continue
-                if name in seen and not new:
+                if not fields_ok(wf):
                     continue
-                wf = matching(name)
-                if wf is None:
-                    continue
-                last = new[-1]["seq"] if new else 0
                 yield event("MODIFIED" if name in seen else "ADDED", wf)
-                seen[name] = (last, wf)
-            for name in [n for n in seen if n not in names]:
+                seen[name] = (new[-1]["seq"] if new else 0, wf, status)
+            for name in [n for n in seen if n not in current]:
                 yield event("DELETED", seen.pop(name)[1])
             if deadline is not None and time.monotonic() >= deadline:
                 return
-            if only and names and only.group(1) in seen:
+            if only and only.group(1) in seen:
                 try:  # long-poll the one watched workflow
                     self.backend.events(only.group(1), after=seen[only.group(1)][0], timeout=0.5)
                 except WorkflowError:

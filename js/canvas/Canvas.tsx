@@ -435,8 +435,10 @@ function CanvasInner(props: CanvasProps) {
               defaultEdgeOptions={{ type: "default" }}
             >
               <Background gap={20} size={1} />
-              <MiniMap pannable zoomable nodeStrokeWidth={3} nodeClassName={(n) => `dfl-mini-${n.type}`}
-                style={{ width: 150, height: 96 }} />
+              {!large && (
+                <MiniMap pannable zoomable nodeStrokeWidth={3} nodeClassName={(n) => `dfl-mini-${n.type}`}
+                  style={{ width: 150, height: 96 }} />
+              )}
               <Controls showInteractive={false} />
             </ReactFlow>
           </div>

@@ -1,5 +1,5 @@
 // The drawn nodes: a step/task, an expanded Steps/DAG group, the workflow's inputs/outputs, a stage lane.
-import { Handle, type NodeProps, Position } from "@xyflow/react";
+import { Handle, type NodeProps, Position, type ReactFlowState, useStore } from "@xyflow/react";
 import { memo } from "react";
 import { useCanvas } from "./context";
 import { GROUP_HEADER, GUTTER, HEADER, ROW, groupRowY, rowY } from "./geometry";
@@ -23,6 +23,10 @@ function nodeBadges(node: GraphNode) {
   }
   return badges;
 }
+
+/** Below this zoom, port names and badges cannot be read: nodes draw their name and handles only. */
+export const COMPACT_ZOOM = 0.45;
+const compactSelector = (s: ReactFlowState) => s.transform[2] < COMPACT_ZOOM;
 
 export function formatDuration(seconds: number): string {
   if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 1 : 0)} s`;
@@ -91,8 +95,25 @@ function PortRow({ port, side, y, issue, literal }: {
   );
 }
 
-function ports(data: StepNode["data"], issues: Issue[] | undefined, yOf: (i: number) => number, editable: boolean) {
+function ports(data: StepNode["data"], issues: Issue[] | undefined, yOf: (i: number) => number, editable: boolean,
+  compact: boolean) {
   const portIssue = (name: string) => issues?.find((i) => i.port === name);
+  if (compact) {
+    return (
+      <>
+        {data.inputs.map((p, i) => (
+          <Handle key={`in-${p.kind}-${p.name}`} type="target" position={Position.Left}
+            id={handleId({ role: "in", kind: p.kind, port: p.name })} className={`dfl-handle dfl-handle-${p.kind}`}
+            style={{ top: yOf(i) }} isConnectable={editable} />
+        ))}
+        {data.outputs.map((p, i) => (
+          <Handle key={`out-${p.kind}-${p.name}`} type="source" position={Position.Right}
+            id={handleId({ role: "out", kind: p.kind, port: p.name })} className={`dfl-handle dfl-handle-${p.kind}`}
+            style={{ top: yOf(i) }} isConnectable={editable} />
+        ))}
+      </>
+    );
+  }
   return (
     <>
       {data.inputs.map((p, i) => (
@@ -133,9 +154,20 @@ function ControlHandles({ data, editable }: { data: StepNode["data"]; editable: 
   );
 }
 
-function Header({ data, status, issues }: { data: StepNode["data"]; status?: NodeStatus; issues?: Issue[] }) {
+function Header({ data, status, issues, compact }: {
+  data: StepNode["data"]; status?: NodeStatus; issues?: Issue[]; compact?: boolean;
+}) {
   const { toggleCollapsed } = useCanvas();
   const kind = data.template?.kind;
+  if (compact) {
+    return (
+      <div className="dfl-node-header" style={{ height: HEADER }}>
+        <KindIcon kind={kind} />
+        <div className="dfl-node-name dfl-node-name-compact">{data.node.name}</div>
+        <IssueBadge issues={issues} />
+      </div>
+    );
+  }
   return (
     <div className="dfl-node-header" style={{ height: HEADER }}>
       <KindIcon kind={kind} />
@@ -162,17 +194,18 @@ export const StepNodeView = memo(function StepNodeView({ data, selected }: NodeP
   const { mode, issues: issueStore, status: statusStore } = useCanvas();
   const issues = useKey(issueStore, data.path);
   const status = useKey(statusStore, data.path);
+  const compact = useStore(compactSelector);
   const editable = mode === "edit";
   return (
     <div
-      className={`dfl-node dfl-step${selected ? " selected" : ""}${issues?.length ? " dfl-has-issues" : ""}`}
+      className={`dfl-node dfl-step${selected ? " selected" : ""}${issues?.length ? " dfl-has-issues" : ""}${compact ? " dfl-compact" : ""}`}
       data-path={data.path}
       data-phase={status?.phase}
       style={{ width: data.width, height: data.height }}
     >
       <ControlHandles data={data} editable={editable} />
-      <Header data={data} status={status} issues={issues} />
-      {ports(data, issues, rowY, editable)}
+      <Header data={data} status={compact ? undefined : status} issues={issues} compact={compact} />
+      {ports(data, issues, rowY, editable, compact)}
     </div>
   );
 });

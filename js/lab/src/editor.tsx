@@ -72,6 +72,14 @@ export class WorkflowEditorView extends ReactWidget {
   constructor(private readonly context: DocumentRegistry.Context, private readonly host: EditorHost) {
     super();
     this.addClass("dfl-lab-editor");
+    // the canvas keeps JupyterLab's shortcuts away from its keys (Delete, Ctrl+C…); saving stays Ctrl/Cmd+S
+    this.node.addEventListener("keydown", (e) => {
+      if ((e.ctrlKey || e.metaKey) && !e.shiftKey && !e.altKey && e.key.toLowerCase() === "s") {
+        e.preventDefault();
+        e.stopPropagation();
+        void this.context.save();
+      }
+    });
     void context.ready.then(() => this.load());
     context.model.contentChanged.connect(() => {
       if (context.isReady) void this.load();
@@ -92,6 +100,8 @@ export class WorkflowEditorView extends ReactWidget {
     const text = this.context.model.toString();
     if (text === this.lastText) return;
     this.lastText = text;
+    this.writeSeq++; // the file changed under the canvas (revert, reload): drop writes still on their way
+    this.context.model.dirty = false; // the text is the file's again (JupyterLab's revert leaves the flag set)
     try {
       let graph: Graph | null;
       let format: DocFormat;

@@ -313,3 +313,24 @@ def test_pod_level_calls_need_a_cluster(argo_mode):
         group.delete_pod()
     with pytest.raises(CapabilityNotAvailable, match="Kubernetes pod"):
         step.set_script("echo changed")
+
+
+def test_artifacts_through_s3(argo_mode, s3_repository, tmp_path, monkeypatch):
+    from dflow_lab import InputArtifact, OutputArtifact, download_artifact, upload_artifact
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "in.txt").write_text("from the client")
+    art = upload_artifact("in.txt")
+    t = ShellOPTemplate(name="copy", image="alpine:3",
+                        script="mkdir -p /tmp/out && cat /tmp/in/in.txt > /tmp/out/res.txt && echo ' + engine' >> "
+                               "/tmp/out/res.txt")
+    t.inputs.artifacts = {"inp": InputArtifact(path="/tmp/in")}
+    t.outputs.artifacts = {"out": OutputArtifact(path="/tmp/out")}
+    wf = Workflow("s3art")
+    wf.add(Step("copy", t, artifacts={"inp": art}, key="copy"))
+    wf.submit()
+    assert wf.wait().status.phase == "Succeeded", wf.query_step(key="copy")[0].get("message")
+    out = wf.query_step(key="copy")[0].outputs.artifacts["out"]
+    assert "s3" in out
+    download_artifact(out, path=tmp_path / "dl")
+    assert [p.read_text() for p in (tmp_path / "dl").rglob("res.txt")] == ["from the client + engine\n"]

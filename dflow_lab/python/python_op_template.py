@@ -10,6 +10,7 @@ an environment variable ``DFLOW_LAB_PARAM_<i>`` set to ``{{inputs.parameters.<na
 from __future__ import annotations
 
 import copy
+import inspect
 import os
 import re
 import sys
@@ -89,9 +90,23 @@ class Slices:
         self.create_dir = create_dir
         self.raise_for_group = raise_for_group
 
+    def _changed(self) -> Dict[str, Any]:
+        """The constructor arguments that differ from their defaults."""
+        params = inspect.signature(Slices.__init__).parameters
+        implied = "{{item.order}}" if self.sub_path and self.group_size is None else "{{item}}"
+        values = {k: getattr(self, k) for k in params if k != "self"}
+        return {k: v for k, v in values.items() if v != params[k].default and v != []
+                and not (k == "slices" and v == implied)}
+
     def __repr__(self) -> str:
-        fields = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if v not in (None, [], False, 0))
-        return f"Slices({fields})"
+        return "Slices(" + ", ".join(f"{k}={v!r}" for k, v in self._changed().items()) + ")"
+
+    def evalable_repr(self, imports: set) -> str:
+        """Python source that rebuilds these slices (for code generation); records its import."""
+        from ..utils import evalable_repr
+
+        imports.add(("dflow_lab.python", "Slices"))
+        return "Slices(" + ", ".join(f"{k}={evalable_repr(v, imports)}" for k, v in self._changed().items()) + ")"
 
 
 def _package_paths(python_packages: Any, upload_dflow: bool) -> List[str]:

@@ -301,3 +301,14 @@ def test_create_dir_puts_a_slice_files_below_its_directory(tmp_path):
     assert run.rc == 0
     assert _items(run.out_art("report")) == [(1, "1/report.txt")]
     assert (run.out_art("report") / "1/report.txt").read_text() == "20+2=22\n"
+
+
+def test_slices_repr_and_code():
+    sl = Slices(input_parameter=["a"], output_artifact=["o"], pool_size=2)
+    assert repr(sl) == "Slices(input_parameter=['a'], output_artifact=['o'], pool_size=2)"
+    imports: set = set()
+    code = sl.evalable_repr(imports)
+    assert imports == {("dflow_lab.python", "Slices")}
+    rebuilt = eval(code, {"Slices": Slices})  # the generated code, as code_gen would write it
+    assert vars(rebuilt) == vars(sl)
+    assert repr(Slices("{{item.x}}", input_parameter=["a"])) == "Slices(slices='{{item.x}}', input_parameter=['a'])"

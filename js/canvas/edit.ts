@@ -96,8 +96,12 @@ export function connect(input: Graph, scope: string, edge: GraphEdge): Graph {
   t.edges.push(edge);
   const target = t.nodes?.find((n) => n.name === edge.target.node);
   if (target && edge.target.port) {
-    const literals = edge.kind === "artifact" ? target.artifacts : target.parameters;
-    if (literals && edge.target.port in literals) delete literals[edge.target.port];
+    const key = edge.kind === "artifact" ? "artifacts" : "parameters";
+    const literals = target[key];
+    if (literals && edge.target.port in literals) {
+      delete literals[edge.target.port];
+      if (!Object.keys(literals).length) delete target[key]; // writers omit empty keys
+    }
   }
   if (target && edge.target.option === "with_param") delete target.with_param;
   return graph;

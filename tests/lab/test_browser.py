@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import requests
+import yaml
 
 from tests.widgets.canvas_page import CanvasPage
 from tests.widgets.jupyterlab_harness import CHROMIUM, CHROMIUM_ARGS
@@ -20,9 +21,11 @@ from .jupyter import LABEXTENSION, REPO, JupyterServer, wait_for
 
 pytestmark = pytest.mark.browser
 
+EXAMPLES = Path(os.environ.get("DFLOW_LAB_SHARED", REPO.parent / "shared")) / "argo" / "examples"
 ARTIFACTS = Path(os.environ.get("DFLOW_LAB_TEST_ARTIFACTS", REPO / "test-artifacts")) / "lab"
-EDITOR = ".dfl-lab-editor .dfl-root"
-MONITOR = ".dfl-lab-monitor .dfl-root"
+VISIBLE = ".jp-MainAreaWidget:not(.lm-mod-hidden)"  # the tab in front (others stay in the DOM, hidden)
+EDITOR = f"{VISIBLE} .dfl-lab-editor .dfl-root"
+MONITOR = f"{VISIBLE} .dfl-lab-monitor .dfl-root"
 
 
 @pytest.fixture(scope="module")
@@ -78,8 +81,16 @@ def page(browser, lab, shots, request):
 
 
 def _open(page, path: str, factory: str | None = None) -> None:
-    page.evaluate("([path, factory]) => window.jupyterapp.commands.execute('docmanager:open', "
-                  "factory ? {path, factory} : {path})", [path, factory])
+    page.evaluate("async ([path, factory]) => { await window.jupyterapp.commands.execute('docmanager:open', "
+                  "factory ? {path, factory} : {path}); }", [path, factory])
+
+
+def _json_or_none(path: Path) -> dict:
+    """The JSON in ``path``, or ``{}`` while it is not written yet."""
+    try:
+        return json.loads(path.read_text())
+    except (FileNotFoundError, ValueError):
+        return {}
 
 
 def _current_tab_dirty(page) -> bool:
@@ -200,3 +211,50 @@ def test_secrets_typed_in_settings_leave_the_browser(page, lab):
     assert secret not in page.content()
     requests.put(url, headers=lab.auth, json={"raw": "{}"}, timeout=10)
     requests.put(lab.api("settings"), headers=lab.auth, json={"argoHost": "", "argoToken": ""}, timeout=10)
+
+
+def test_yaml_documents_argo_open_with_revert_and_notebook(page, lab, shots):
+    # graph YAML: edits are written back as YAML by the server extension
+    palette = requests.get(lab.api("palette"), headers=lab.auth, timeout=30).json()["entries"]
+    doc = lab.root / "tables.dflow.yaml"
+    doc.write_text(requests.post(lab.api("documents/dump"), headers=lab.auth, timeout=30, json={
+        "graph": table_graph(palette, name="tables"), "format": "yaml"}).json()["text"])
+    _open(page, "tables.dflow.yaml")
+    canvas = CanvasPage(page, EDITOR)
+    page.wait_for_selector(f"{EDITOR} .react-flow__node[data-id='sum']")
+    assert not _current_tab_dirty(page)  # laying out a file without positions is not an edit
+    canvas.drop_template("shout", 0.5, 0.85)
+    canvas.node("shout").wait_for()
+    wait_for(lambda: _current_tab_dirty(page), 15, "the edit to make the document dirty")
+
+    # revert: back to the file on disk
+    page.evaluate("() => window.jupyterapp.shell.currentWidget.context.revert()")
+    page.wait_for_selector(f"{EDITOR} .react-flow__node[data-id='shout']", state="detached")
+    assert canvas.node_ids() == ["make", "sum"] and not _current_tab_dirty(page)
+
+    canvas.drop_template("shout", 0.5, 0.85)
+    canvas.node("shout").wait_for()
+    msg = page.locator(f"{EDITOR} .dfl-side input[data-field='msg']")  # the new step is selected: its properties
+    msg.fill('"hello"')
+    msg.press("Enter")
+    wait_for(lambda: canvas.validity() == "✓ valid", 15, "the literal to satisfy shout's input")
+    page.locator(f"{EDITOR} .react-flow__pane").click(position={"x": 5, "y": 5})
+    page.keyboard.press("Control+s")
+    wait_for(lambda: not _current_tab_dirty(page), 15, "Ctrl+S to save the YAML document")
+    saved = yaml.safe_load(doc.read_text())
+    assert [n["name"] for n in saved["templates"]["main"]["nodes"]] == ["make", "sum", "shout"]
+    assert saved["templates"]["main"]["nodes"][2]["parameters"] == {"msg": "hello"}
+
+    # Generate Notebook: the code in a new notebook
+    page.locator(f"{EDITOR} [data-action='notebook']").click()
+    notebook = lab.root / "tables_workflow.ipynb"
+    cells = wait_for(lambda: _json_or_none(notebook).get("cells"), 30, "the generated notebook")
+    assert cells[0]["cell_type"] == "code" and "Workflow(" in "".join(cells[0]["source"])
+
+    # an Argo workflow YAML opens with "Open With → Workflow Editor" and is drawn from the model
+    (lab.root / "steps.yaml").write_text((EXAMPLES / "steps.yaml").read_text())
+    _open(page, "steps.yaml", "Workflow Editor")
+    page.wait_for_selector(f"{EDITOR} .react-flow__node[data-id='hello2b']")
+    assert {"hello1", "hello2a", "hello2b"} <= set(CanvasPage(page, EDITOR).node_ids())
+    assert not _current_tab_dirty(page)
+    page.screenshot(path=str(shots / "argo-yaml-open-with.png"))

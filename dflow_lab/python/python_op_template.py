@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import inspect
+import json
 import os
 import re
 import sys
@@ -22,9 +23,10 @@ from ..io import InputArtifact, InputParameter, Inputs, OutputArtifact, OutputPa
 from ..op_template import PythonScriptOPTemplate, int_or_string, kebab
 from ..utils import randstr
 from .errors import FatalError, TransientError  # dflow defines them in this module
+from .loader import load_op, op_object
 from .op import OP, sign_type
 from .opio import Artifact, BigParameter, OPIOSign, Parameter
-from .runtime import PACKAGES_ARTIFACT, render_source
+from .runtime import PACKAGES_ARTIFACT, parse_source, render_source
 from .source import embed_source
 from .typecheck import check_value, describe_type
 from .values import encode_value
@@ -474,14 +476,90 @@ class PythonOPTemplate(PythonScriptOPTemplate):
 
     def _retry_strategy(self) -> Dict[str, Any] | None:
         if self.retry_on_transient_error is not None:
-            expr = ("asInt(lastRetry.exitCode) != 2" if self.timeout_as_transient_error
-                    else "asInt(lastRetry.exitCode) == 1")
+            expr = _TRANSIENT_EXPR[bool(self.timeout_as_transient_error)]
             return {"limit": self.retry_on_transient_error, "expression": expr}
-        for limit, policy in ((self.retry_on_failure, "OnFailure"), (self.retry_on_error, "OnError"),
-                              (self.retry_on_failure_and_error, "Always")):
-            if limit is not None:
-                return {"limit": limit, "retryPolicy": policy}
+        for attr, policy in _RETRY_POLICIES.items():
+            if getattr(self, attr) is not None:
+                return {"limit": getattr(self, attr), "retryPolicy": policy}
         return self.retry_strategy
+
+    def _load_retry(self, rs: Dict[str, Any] | None) -> None:
+        """The retry_on_* options back from a compiled retryStrategy (else it is kept as given)."""
+        rs = dict(rs or {})
+        limit = rs.get("limit")
+        if limit is not None and str(limit).isdigit() and set(rs) == {"limit", "expression"} and (
+                rs["expression"] in _TRANSIENT_EXPR.values()):
+            self.retry_on_transient_error = int(limit)
+            self.timeout_as_transient_error = rs["expression"] == _TRANSIENT_EXPR[True]
+        elif limit is not None and str(limit).isdigit() and set(rs) == {"limit", "retryPolicy"} and (
+                rs["retryPolicy"] in _RETRY_POLICIES.values()):
+            attr = next(a for a, p in _RETRY_POLICIES.items() if p == rs["retryPolicy"])
+            setattr(self, attr, int(limit))
+        else:
+            self.retry_strategy = rs or None
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> Any:
+        """The template of a compiled Python OP (``Workflow.from_dict``): a ``PythonOPTemplate`` when
+        its OP is imported from a module available here and rebuilding reproduces the manifest;
+        otherwise a ``PythonScriptOPTemplate`` that keeps the script as it is (parsing a manifest never
+        runs code embedded in it)."""
+        base = PythonScriptOPTemplate.from_dict(d)
+        try:
+            spec = parse_source(base.script)
+            op_spec = spec["op"]
+            if op_spec.get("source") is not None or op_spec.get("state") is not None:
+                return base
+            loaded = load_op(op_spec)
+            op = loaded if isinstance(loaded, type) else op_object(loaded)
+            t = cls(op, tmp_root=spec.get("tmp_root", "/tmp"), upload_dflow=False,
+                    pre_script=spec.get("pre_script", ""), post_script=spec.get("post_script", ""))
+        except Exception:  # not ours, or the OP is not importable here: keep the script as it is
+            return base
+        t.name = base.name
+        t.inputs, t.outputs = base.inputs, base.outputs
+        for k in ("image", "command", "image_pull_policy", "requests", "limits", "mounts", "timeout",
+                  "node_selector", "tolerations", "affinity", "volumes", "init_containers", "sidecars",
+                  "init_progress", "annotations", "labels", "memoize_key", "_extra"):
+            setattr(t, k, getattr(base, k))
+        if hasattr(base, "_memoize_configmap"):
+            t._memoize_configmap = base._memoize_configmap
+        t.envs = {k: v for k, v in base.envs.items() if not k.startswith("DFLOW_LAB_")}
+        t._load_retry(base.retry_strategy)
+        t._package_list = list(spec.get("python_packages") or [])
+        t.python_packages = set(t._package_list) or None
+        t.upload_dflow = any(os.path.basename(p) == "dflow_lab" for p in t._package_list)
+        t._load_slices(spec)
+        t.render_script()
+        return t if _same_template(t.convert_to_argo(), d) else base
+
+    def _load_slices(self, spec: Dict[str, Any]) -> None:
+        """The slices a compiled spec records, back on this template."""
+        sl = spec.get("slices") or {}
+        by_env = {env: name for name, env in (spec.get("parameters") or {}).items()}
+
+        def expr(v: Any) -> Any:
+            if isinstance(v, dict) and "env" in v:
+                var = by_env[v["env"]]
+                tag = self.inputs.parameters[var].value
+                self.dflow_vars[tag] = var
+                return tag
+            return v
+
+        for n, v in (sl.get("inputs") or {}).items():
+            target = self.input_artifact_slices if n in self.inputs.artifacts else self.input_parameter_slices
+            target[n] = expr(v)
+        for n, v in (sl.get("outputs") or {}).items():
+            target = self.output_artifact_slices if n in self.outputs.artifacts else self.output_parameter_slices
+            target[n] = expr(v)
+        self.create_slice_dir = bool(sl.get("create_dir"))
+        pool = sl.get("pool")
+        if pool is not None:
+            self.slices = Slices(input_parameter=list(self.input_parameter_slices),
+                                 input_artifact=list(self.input_artifact_slices),
+                                 output_parameter=list(self.output_parameter_slices),
+                                 output_artifact=list(self.output_artifact_slices),
+                                 pool_size=pool.get("size"), pool_timeout=pool.get("timeout"))
 
     def convert_to_argo(self, memoize_prefix: str | None = None, memoize_configmap: str = "dflow") -> Dict[str, Any]:
         """The Argo script template: the rendered runtime call, parameter env vars, retry policy."""
@@ -516,6 +594,15 @@ def _import_root(module: str) -> str | None:
     if root in installed or os.path.basename(root) in ("site-packages", "dist-packages"):
         return None
     return root
+
+
+_TRANSIENT_EXPR = {False: "asInt(lastRetry.exitCode) == 1", True: "asInt(lastRetry.exitCode) != 2"}
+_RETRY_POLICIES = {"retry_on_failure": "OnFailure", "retry_on_error": "OnError", "retry_on_failure_and_error": "Always"}
+
+
+def _same_template(a: Dict[str, Any], b: Dict[str, Any]) -> bool:
+    """Whether two compiled templates are the same (JSON-equal)."""
+    return json.dumps(a, sort_keys=True, default=str) == json.dumps(b, sort_keys=True, default=str)
 
 
 def _sign_text(s: Any) -> str:

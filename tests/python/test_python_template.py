@@ -312,3 +312,45 @@ def test_slices_repr_and_code():
     rebuilt = eval(code, {"Slices": Slices})  # the generated code, as code_gen would write it
     assert vars(rebuilt) == vars(sl)
     assert repr(Slices("{{item.x}}", input_parameter=["a"])) == "Slices(slices='{{item.x}}', input_parameter=['a'])"
+
+
+def _python_templates(manifest):
+    return [t for t in manifest["spec"]["templates"] if "script" in t]
+
+
+def test_manifests_parse_back_to_python_op_templates():
+    from dflow_lab import Step, Workflow
+
+    wf = Workflow("round-trip")
+    a = Step("a", PythonOPTemplate(s.Add, retry_on_transient_error=2, timeout=30, envs={"X": "1"},
+                                   output_parameter_global_name={"s": "total"}), parameters={"a": 1}, key="k")
+    wf.add(a)
+    wf.add(Step("b", PythonOPTemplate(s.reciprocal, retry_on_failure=1, slices=Slices(
+        input_parameter=["x"], output_parameter=["r"], pool_size=2, create_dir=True)),
+        parameters={"x": [1, 2]}, with_param=[[0, 1]]))
+    wf.add(Step("c", PythonOPTemplate(s.Files, upload_dflow=False), parameters={"config": {}},
+                artifacts={"inputs": a.outputs.artifacts["report"]}))
+    manifest = wf.to_dict()
+    assert json.dumps(Workflow.from_dict(manifest).to_dict(), sort_keys=True) == json.dumps(manifest, sort_keys=True)
+    parsed = [PythonOPTemplate.from_dict(t) for t in _python_templates(manifest)]
+    assert all(isinstance(t, PythonOPTemplate) for t in parsed)
+    add = next(t for t in parsed if t.op_class is s.Add)
+    assert (add.retry_on_transient_error, add.envs, add.timeout) == (2, {"X": "1"}, "30s")
+    rec = next(t for t in parsed if t.op_class is s.reciprocal)
+    assert rec.retry_on_failure == 1 and rec.slices.pool_size == 2 and rec.create_slice_dir
+    assert rec.input_parameter_slices == {"x": "{{item}}"}
+
+
+def test_parsing_never_runs_embedded_code(tmp_path):
+    from dflow_lab.op_template import PythonScriptOPTemplate
+
+    spec = parse_source(PythonOPTemplate(s.Add).script)
+    spec["op"] = {"name": "Evil", "source": f"open({str(tmp_path / 'ran')!r}, 'w').close()\nEvil = None\n"}
+    from dflow_lab.python.runtime import render_source
+
+    d = PythonOPTemplate(s.Add).convert_to_argo()
+    d["script"]["source"] = render_source(spec)
+    t = PythonOPTemplate.from_dict(d)
+    assert type(t) is PythonScriptOPTemplate and t.script == d["script"]["source"]
+    assert not (tmp_path / "ran").exists()
+    assert json.dumps(t.convert_to_argo(), sort_keys=True) == json.dumps(d, sort_keys=True)

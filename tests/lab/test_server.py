@@ -316,3 +316,35 @@ def test_settings_keep_secrets_server_side(server):
                      json={"argoHost": "", "argoToken": "", "namespace": "argo", "defaultImage": ""})
     assert r.json()["secrets"]["argoToken"] is False
     assert "argoToken" not in json.loads(secrets_file.read_text())
+
+
+def test_submit_to_argo_then_list_watch_and_log(server, tmp_path):
+    """Argo through the settings: a dflow-lab Argo-compatible server stands in for Argo (no Kubernetes here)."""
+    from dflow_lab.argo.server import ArgoServer
+
+    argo = ArgoServer(tmp_path / "argo-ws", port=0).start()
+    try:
+        r = requests.put(server.api("settings"), headers=server.auth, timeout=10,
+                         json={"argoHost": argo.url, "argoToken": argo.token, "namespace": "argo"})
+        assert r.status_code == 200 and argo.token not in r.text
+        graph = _post(server, "documents/parse", {"text": (EXAMPLES / "steps.yaml").read_text(),
+                                                  "path": "steps.yaml"}).json()["graph"]
+        r = _post(server, "workflows", {"graph": graph, "engine": "argo"})
+        assert r.status_code == 201, r.text
+        name = r.json()["name"]
+        with requests.get(server.api(f"workflows/argo/{name}/events"), headers=server.auth, stream=True,
+                          timeout=120) as resp:
+            states = [json.loads(line[6:])["state"] for line in resp.iter_lines(decode_unicode=True)
+                      if line.startswith("data: ") and '"type": "workflow"' in line]
+        assert states[-1]["phase"] == "Succeeded", states
+        rows = _get(server, "workflows").json()
+        assert rows["errors"] == {}
+        row = next(w for w in rows["workflows"] if w["name"] == name)
+        assert row["engine"] == "argo" and row["phase"] == "Succeeded"
+        got = _get(server, f"workflows/argo/{name}").json()
+        assert {got["status"][s]["phase"] for s in ("hello1", "hello2a", "hello2b")} == {"Succeeded"}
+        lines = _get(server, f"workflows/argo/{name}/logs").json()["lines"]
+        assert {"hello1", "hello2a", "hello2b"} <= {line.strip() for line in lines}, lines
+    finally:
+        requests.put(server.api("settings"), headers=server.auth, json={"argoHost": "", "argoToken": ""}, timeout=10)
+        argo.stop()

@@ -69,11 +69,12 @@ def _fresh(mod: types.ModuleType) -> types.ModuleType:
     return mod
 
 
-def load_op(op_spec: Dict[str, Any]) -> Any:
+def load_op(op_spec: Dict[str, Any], use_path: bool = True) -> Any:
     """The class, function or OP instance an OP spec names (``module``+``qualname`` or ``source``).
 
     When the module is not importable and the spec records the directory it was imported from on
-    the host that built the template (``path``), that directory is put on ``sys.path``."""
+    the host that built the template (``path``), that directory is put on ``sys.path`` (unless
+    ``use_path`` is false: parsing a manifest imports only modules already importable here)."""
     if op_spec.get("source") is not None:
         return load_source(op_spec["source"], op_spec["name"])
     module = op_spec["module"]
@@ -81,7 +82,7 @@ def load_op(op_spec: Dict[str, Any]) -> Any:
         obj: Any = importlib.import_module(module)
     except ModuleNotFoundError as e:
         path = op_spec.get("path")
-        if e.name != module.split(".")[0] or not path or not os.path.isdir(path):
+        if e.name != module.split(".")[0] or not use_path or not path or not os.path.isdir(path):
             raise ModuleNotFoundError(
                 f"{e}: OP {op_spec['qualname']!r} cannot be imported in this step; install its module in "
                 "the image or pass its package in PythonOPTemplate(python_packages=[...])", name=e.name) from e

@@ -510,7 +510,7 @@ class PythonOPTemplate(PythonScriptOPTemplate):
             op_spec = spec["op"]
             if op_spec.get("source") is not None or op_spec.get("state") is not None:
                 return base
-            loaded = load_op(op_spec)
+            loaded = load_op(op_spec, use_path=False)
             op = loaded if isinstance(loaded, type) else op_object(loaded)
             t = cls(op, tmp_root=spec.get("tmp_root", "/tmp"), upload_dflow=False,
                     pre_script=spec.get("pre_script", ""), post_script=spec.get("post_script", ""))

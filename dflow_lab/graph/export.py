@@ -287,8 +287,8 @@ def leaf_template(t: Any, where: dict) -> dict[str, Any]:
         return out
     _refuse("Argo template fields the model does not edit", getattr(t, "_extra", None), where)
     python_cls = _python_template_class()
-    if python_cls is not None and isinstance(t, python_cls):
-        return python_template(t, where)
+    if python_cls is not None and isinstance(t, python_cls) and hasattr(t, "op_class"):
+        return python_template(t, where)  # (one parsed from a manifest has no OP class: a script)
     if isinstance(t, ContainerOPTemplate):
         out: dict[str, Any] = {"kind": "container"}
     elif isinstance(t, ShellOPTemplate):
@@ -484,6 +484,10 @@ class _SuperExport:
         return None
 
     def edge(self, kind: str, source: dict, target: dict) -> None:
+        if str(source.get("port", "")).startswith("dflow_"):  # e.g. a parsed manifest's success check
+            _omit(f"a use of dflow's internal port {source['port']!r} (of {source['node']!r})", {
+                **self.where, "step": target["node"]})
+            return
         self.edges.append({"kind": kind, "source": source, "target": target})
 
     def node(self, s: Any, stage: Optional[int]) -> dict[str, Any]:

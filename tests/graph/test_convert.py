@@ -316,3 +316,15 @@ def test_lossy_graphs_for_display():
         assert graph["layout"]["omitted"] and conforms(graph), path
         shown += 1
     assert shown >= 10
+
+
+def test_graph_of_a_parsed_manifest_with_python_ops():
+    """A manifest's Python OP templates: as Python OPs when the parser recovers the OP class, else as
+    scripts (a parsed template without its class)."""
+    parsed = Workflow.from_dict(steps_workflow().to_dict())
+    graph = parsed.to_graph()
+    assert graph["templates"]["add"]["kind"] in ("python", "script")
+    assert validate(graph) == []
+    assert _normalised(Workflow.from_graph(graph).to_dict()) == _normalised(parsed.to_dict())
+    with pytest.raises(WorkflowValueError, match="internal port 'dflow_success_tag'"):
+        Workflow.from_dict(dag_workflow().to_dict()).to_graph()  # its explicit success check

@@ -193,24 +193,43 @@ def test_requests_without_the_xsrf_token_are_refused(page, lab):
     assert anonymous == 403
 
 
-def test_secrets_typed_in_settings_leave_the_browser(page, lab):
-    secret = "argo-token-do-not-keep-81"
+def test_argo_settings_secret_leaves_the_browser_and_submit_works(page, lab, shots, tmp_path):
+    """Settings as the settings editor saves them: the token goes to the server and leaves the browser's
+    settings; then Submit to Argo runs on a dflow-lab Argo-compatible server (no Kubernetes here)."""
+    from dflow_lab.argo.server import ArgoServer
+
+    argo = ArgoServer(tmp_path / "argo-ws", port=0).start()
     url = f"{lab.url}/lab/api/settings/@dflow-lab/jupyterlab:plugin"
-    raw = json.dumps({"argoHost": "https://127.0.0.1:9", "argoToken": secret})
-    r = requests.put(url, headers=lab.auth, json={"raw": raw}, timeout=10)  # what the settings editor saves
-    assert r.status_code == 204, r.text
-    page.reload()  # the plugin loads its settings: hands the secret to the server and removes it
-    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.commands.hasCommand('dflow-lab:new-workflow')")
-    wait_for(lambda: requests.get(lab.api("settings"), headers=lab.auth, timeout=10).json()["secrets"]["argoToken"],
-             30, "the server to hold the Argo token")
-    settings_file = lab.settings_dir / "@dflow-lab" / "jupyterlab" / "plugin.jupyterlab-settings"
-    wait_for(lambda: secret not in settings_file.read_text(), 30, "the token to leave the user settings")
-    assert "https://127.0.0.1:9" in settings_file.read_text()
-    public = requests.get(lab.api("settings"), headers=lab.auth, timeout=10).json()
-    assert public["argoHost"] == "https://127.0.0.1:9" and secret not in json.dumps(public)
-    assert secret not in page.content()
-    requests.put(url, headers=lab.auth, json={"raw": "{}"}, timeout=10)
-    requests.put(lab.api("settings"), headers=lab.auth, json={"argoHost": "", "argoToken": ""}, timeout=10)
+    try:
+        raw = json.dumps({"argoHost": argo.url, "argoToken": argo.token})
+        r = requests.put(url, headers=lab.auth, json={"raw": raw}, timeout=10)  # what the settings editor saves
+        assert r.status_code == 204, r.text
+        page.reload()  # the plugin loads its settings: hands the secret to the server and removes it
+        page.wait_for_function(
+            "() => window.jupyterapp && window.jupyterapp.commands.hasCommand('dflow-lab:new-workflow')")
+        wait_for(lambda: requests.get(lab.api("settings"), headers=lab.auth, timeout=10).json()["secrets"]["argoToken"],
+                 30, "the server to hold the Argo token")
+        settings_file = lab.settings_dir / "@dflow-lab" / "jupyterlab" / "plugin.jupyterlab-settings"
+        wait_for(lambda: argo.token not in settings_file.read_text(), 30, "the token to leave the user settings")
+        assert argo.url in settings_file.read_text()
+        public = requests.get(lab.api("settings"), headers=lab.auth, timeout=10).json()
+        assert public["argoHost"] == argo.url and argo.token not in json.dumps(public)
+        assert argo.token not in page.content()
+
+        (lab.root / "steps-argo.yaml").write_text((EXAMPLES / "steps.yaml").read_text())
+        _open(page, "steps-argo.yaml", "Workflow Editor")
+        submit = page.locator(f"{EDITOR} [data-action='submit']")
+        page.wait_for_selector(f"{EDITOR} [data-action='submit']:not([disabled])")
+        submit.click()
+        page.wait_for_selector(f"{MONITOR} .dfl-node[data-path='hello2b'][data-phase='Succeeded']", timeout=120_000)
+        row = page.locator(".dfl-lab-run[data-phase='Succeeded']", has_text="steps-").first
+        row.wait_for()
+        assert "argo" in row.inner_text()
+        page.screenshot(path=str(shots / "argo-submit-monitor.png"))
+    finally:
+        requests.put(url, headers=lab.auth, json={"raw": "{}"}, timeout=10)
+        requests.put(lab.api("settings"), headers=lab.auth, json={"argoHost": "", "argoToken": ""}, timeout=10)
+        argo.stop()
 
 
 def test_yaml_documents_argo_open_with_revert_and_notebook(page, lab, shots):

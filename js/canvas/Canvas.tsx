@@ -147,7 +147,7 @@ function CanvasInner(props: CanvasProps) {
     }
     const next: Record<string, Issue[]> = {};
     for (const n of view.nodes) {
-      if (n.type !== "step" && n.type !== "group") continue;
+      if (n.type !== "step" && n.type !== "container") continue;
       const d = n.data as StepData;
       const found = byNode.get(`${d.owner}\u0000${d.node.name}`);
       if (found) next[d.path] = found;
@@ -169,7 +169,7 @@ function CanvasInner(props: CanvasProps) {
   const scopeOfNode = (id: string): string | null => {
     if (id === "@inputs" || id === "@outputs") return "";
     const n = view.nodes.find((x) => x.id === id);
-    return n && (n.type === "step" || n.type === "group") ? (n.data as StepData).scope : null;
+    return n && (n.type === "step" || n.type === "container") ? (n.data as StepData).scope : null;
   };
 
   const toGraphEdge = (c: Connection): { scope: string; edge: GraphEdge } | { error: string } => {
@@ -257,7 +257,7 @@ function CanvasInner(props: CanvasProps) {
     // The deepest expanded group under the point, or the top level.
     let best: { scope: string; origin: { x: number; y: number } } = { scope: "", origin: { x: 0, y: 0 } };
     for (const n of view.nodes) {
-      if (n.type !== "group") continue;
+      if (n.type !== "container") continue;
       const internal = rf.getInternalNode(n.id);
       if (!internal) continue;
       const p = internal.internals.positionAbsolute;
@@ -335,7 +335,7 @@ function CanvasInner(props: CanvasProps) {
   };
 
   const focusIssue = (issue: Issue) => {
-    const n = view.nodes.find((x) => (x.type === "step" || x.type === "group") &&
+    const n = view.nodes.find((x) => (x.type === "step" || x.type === "container") &&
       (x.data as StepData).owner === issue.template && (x.data as StepData).node.name === issue.node);
     if (!n) return;
     setSelected([n.id]);
@@ -350,7 +350,7 @@ function CanvasInner(props: CanvasProps) {
   }, []);
 
   const selectedNode = selected.length === 1 ? view.nodes.find((n) => n.id === selected[0]) : undefined;
-  const selectedData = selectedNode && (selectedNode.type === "step" || selectedNode.type === "group")
+  const selectedData = selectedNode && (selectedNode.type === "step" || selectedNode.type === "container")
     ? (selectedNode.data as StepData) : undefined;
   const patchSelected = (patch: NodePatch) => {
     if (!doc || !selectedData) return;
@@ -421,7 +421,7 @@ function CanvasInner(props: CanvasProps) {
               isValidConnection={isValidConnection}
               onNodeDragStop={onNodeDragStop}
               onSelectionChange={onSelectionChange}
-              onNodeClick={(_, n) => { if (!editing && (n.type === "step" || n.type === "group")) props.onStepClick?.(n.id); }}
+              onNodeClick={(_, n) => { if (!editing && (n.type === "step" || n.type === "container")) props.onStepClick?.(n.id); }}
               nodesDraggable
               nodesConnectable={editing}
               elementsSelectable
@@ -462,14 +462,20 @@ function CanvasInner(props: CanvasProps) {
               <Problems issues={issues} onFocus={focusIssue} />
             </div>
           )}
-          {!editing && props.details && (
+          {!editing && (
             <div className="dfl-side">
-              <Details
-                details={props.details}
-                onClose={() => props.onStepClick?.(null)}
-                onItem={(i) => props.onStepClick?.(props.details!.path, i)}
-                onAction={(a) => props.onAction?.(`${a}:${props.details!.path}`)}
-              />
+              {props.details ? (
+                <Details
+                  details={props.details}
+                  onClose={() => props.onStepClick?.(null)}
+                  onItem={(i) => props.onStepClick?.(props.details!.path, i)}
+                  onAction={(a) => props.onAction?.(`${a}:${props.details!.path}`)}
+                />
+              ) : (
+                <div className="dfl-hint">
+                  Click a step to see its inputs, outputs (with previews of artifacts), logs and errors.
+                </div>
+              )}
             </div>
           )}
         </div>

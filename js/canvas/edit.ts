@@ -217,6 +217,7 @@ export function paste(input: Graph, scope: string, clip: Clip, offset = 40): { g
     const name = uniqueName(t, node.name);
     renamed.set(node.name, name);
     const copy: GraphNode = { ...structuredClone(node), name };
+    delete copy.key; // a step key names one step: the copy gets none
     if (t.kind === "steps") copy.stage ??= stages.length ? Math.max(...stages) + 1 : 0;
     else delete copy.stage;
     t.nodes = [...(t.nodes ?? []), copy];

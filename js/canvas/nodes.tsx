@@ -29,6 +29,7 @@ export const COMPACT_ZOOM = 0.45;
 const compactSelector = (s: ReactFlowState) => s.transform[2] < COMPACT_ZOOM;
 
 export function formatDuration(seconds: number): string {
+  if (seconds < 1) return "< 1 s";
   if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 1 : 0)} s`;
   const m = Math.floor(seconds / 60);
   if (m < 60) return `${m} m ${Math.round(seconds % 60)} s`;
@@ -287,4 +288,4 @@ export const LaneNodeView = memo(function LaneNodeView({ data }: NodeProps<impor
   );
 });
 
-export const nodeTypes = { step: StepNodeView, group: GroupNodeView, io: IoNodeView, lane: LaneNodeView };
+export const nodeTypes = { step: StepNodeView, container: GroupNodeView, io: IoNodeView, lane: LaneNodeView };

@@ -40,7 +40,7 @@ export interface EdgeData extends Record<string, unknown> {
   edge: GraphEdge;
 }
 
-export type StepNode = Node<StepData, "step" | "group">;
+export type StepNode = Node<StepData, "step" | "container">;
 export type FlowNode = StepNode | Node<IoData, "io"> | Node<LaneData, "lane">;
 export type FlowEdge = Edge<EdgeData>;
 
@@ -74,7 +74,7 @@ export function buildView(graph: Graph): View {
       const pos = positions[node.name] ?? { x: 0, y: 0 };
       nodes.push({
         id: path,
-        type: expanded ? "group" : "step",
+        type: expanded ? "container" : "step",
         position: { x: pos.x + offset.x, y: pos.y + offset.y },
         ...(parent ? { parentId: parent, extent: "parent" as const } : {}),
         style: { width: size.width, height: size.height },

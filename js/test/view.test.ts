@@ -16,7 +16,7 @@ test("a steps workflow draws its nodes, stage lanes and typed wires", async () =
 test("an expanded group holds its template's nodes and wires its inner handles", async () => {
   const v = buildView(await autoLayout(nestedGraph()));
   const byId = new Map(v.nodes.map((n) => [n.id, n]));
-  assert.equal(byId.get("inner")!.type, "group");
+  assert.equal(byId.get("inner")!.type, "container");
   assert.equal(byId.get("inner/squares")!.parentId, "inner");
   assert.ok(byId.has("@inputs") && byId.has("@outputs"));
   const wires = v.edges.map((e) => `${e.source}:${e.sourceHandle}>${e.target}:${e.targetHandle}`);

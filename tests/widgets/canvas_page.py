@@ -15,7 +15,7 @@ class CanvasPage:
         return self.node(path).locator(f'.react-flow__handle[data-handleid="{handle_id}"]')
 
     def node_ids(self) -> list[str]:
-        ids = self.root.locator(".react-flow__node-step, .react-flow__node-group").evaluate_all(
+        ids = self.root.locator(".react-flow__node-step, .react-flow__node-container").evaluate_all(
             "els => els.map(e => e.getAttribute('data-id'))")
         return sorted(ids)
 

@@ -130,3 +130,41 @@ def test_edit_run_and_monitor(notebook, screenshots_dir):
 
     out = notebook.run_cell("print(canvas.workflow_state['phase'], canvas.workflow.id == canvas.run.name)")
     assert "Succeeded True" in out
+
+
+def test_properties_copy_paste_and_python_edits(notebook, screenshots_dir):
+    page = notebook.page
+    canvas = CanvasPage(page)
+
+    # the properties panel edits a literal input; the model sees it
+    canvas.node("squares").click()
+    field = page.locator('.dfl-properties input[data-field="n"]')
+    field.fill("7")
+    field.press("Enter")
+    page.wait_for_function(
+        "() => document.querySelector('.react-flow__node[data-id=squares] .dfl-port-literal')?.innerText === '= 7'")
+    key = page.locator('.dfl-properties input[data-field="key"]')
+    key.fill("make-table")
+    key.press("Enter")
+    canvas.node("squares").locator(".dfl-badge-key").wait_for()
+    out = notebook.run_cell("print(canvas.workflow.to_graph()['templates'][canvas.graph['entrypoint']]['nodes'][0])")
+    assert "'n': 7" in out and "'key': 'make-table'" in out
+
+    # copy/paste with the keyboard stays in the canvas (no notebook cell is pasted)
+    cells = page.evaluate("() => window.jupyterapp.shell.currentWidget.content.widgets.length")
+    canvas.node("squares").click()
+    page.keyboard.press("Control+c")
+    page.keyboard.press("Control+v")
+    page.wait_for_function("() => document.querySelectorAll('.react-flow__node-step').length === 3")
+    assert canvas.node_ids() == ["squares", "squares-2", "total"]
+    assert canvas.validity() == "✓ valid"
+    assert page.evaluate("() => window.jupyterapp.shell.currentWidget.content.widgets.length") == cells
+
+    # a change in Python to the workflow the canvas handed out redraws it
+    notebook.run_cell(
+        "from tutorial_ops import Describe\n"
+        "canvas.workflow.add(Step('describe', PythonOPTemplate(Describe, image='python:3.11'), "
+        "parameters={'value': 1.0}))")
+    page.wait_for_function("() => document.querySelectorAll('.react-flow__node-step').length === 4")
+    assert "describe" in canvas.node_ids()
+    page.locator(".dfl-root").screenshot(path=str(screenshots_dir / "canvas-edited.png"))

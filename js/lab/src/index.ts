@@ -9,6 +9,7 @@ import { ICommandPalette, MainAreaWidget, WidgetTracker } from "@jupyterlab/appu
 import { PathExt } from "@jupyterlab/coreutils";
 import { IDefaultFileBrowser } from "@jupyterlab/filebrowser";
 import { ILauncher } from "@jupyterlab/launcher";
+import { IMainMenu } from "@jupyterlab/mainmenu";
 import { ISettingRegistry } from "@jupyterlab/settingregistry";
 import type { Contents } from "@jupyterlab/services";
 import type { Graph, PaletteEntry } from "../../canvas/types";
@@ -32,6 +33,8 @@ const CommandIDs = {
   submitArgo: "dflow-lab:submit-argo",
   openMonitor: "dflow-lab:open-monitor",
   forgetSecrets: "dflow-lab:forget-secrets",
+  undo: "dflow-lab:undo",
+  redo: "dflow-lab:redo",
 };
 
 /** A path in `dir` named `stem` + `ext` that does not exist yet (`stem-2`, `stem-3`… otherwise). */
@@ -58,7 +61,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
   description: "Workflow documents on the dflow-lab canvas, a Workflows side panel and the live run monitor.",
   autoStart: true,
   requires: [ISettingRegistry],
-  optional: [ILauncher, ICommandPalette, ILayoutRestorer, IDefaultFileBrowser],
+  optional: [ILauncher, ICommandPalette, ILayoutRestorer, IDefaultFileBrowser, IMainMenu],
   activate: (
     app: JupyterFrontEnd,
     settingRegistry: ISettingRegistry,
@@ -66,6 +69,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     palette: ICommandPalette | null,
     restorer: ILayoutRestorer | null,
     fileBrowser: IDefaultFileBrowser | null,
+    mainMenu: IMainMenu | null,
   ) => {
     const { commands, shell, serviceManager, docRegistry } = app;
     const contents = serviceManager.contents;
@@ -200,8 +204,25 @@ const plugin: JupyterFrontEndPlugin<void> = {
       caption: "Remove the Argo token and the S3 secret key kept by the server",
       execute: () => api.putSettings({ argoToken: "", artifactSecretKey: "" }),
     });
+    // Edit → Undo/Redo: the file's own history (each canvas edit is one step), as for other documents
+    const shared = (w: WorkflowEditor) => w.context.model.sharedModel;
+    commands.addCommand(CommandIDs.undo, {
+      label: "Undo Workflow Edit",
+      isEnabled: () => { const w = current(); return !!w && shared(w).canUndo(); },
+      execute: () => { const w = current(); if (w) shared(w).undo(); },
+    });
+    commands.addCommand(CommandIDs.redo, {
+      label: "Redo Workflow Edit",
+      isEnabled: () => { const w = current(); return !!w && shared(w).canRedo(); },
+      execute: () => { const w = current(); if (w) shared(w).redo(); },
+    });
+    mainMenu?.editMenu.undoers.undo.add({ id: CommandIDs.undo, isEnabled: (w) => editors.has(w) });
+    mainMenu?.editMenu.undoers.redo.add({ id: CommandIDs.redo, isEnabled: (w) => editors.has(w) });
+
     launcher?.add({ command: CommandIDs.newWorkflow, category: "Other", rank: 1 });
-    for (const command of Object.values(CommandIDs)) palette?.addItem({ command, category: "dflow-lab" });
+    const inPalette = [CommandIDs.newWorkflow, CommandIDs.generatePython, CommandIDs.generateNotebook,
+      CommandIDs.runLocally, CommandIDs.submitArgo, CommandIDs.openMonitor, CommandIDs.forgetSecrets];
+    for (const command of inPalette) palette?.addItem({ command, category: "dflow-lab" });
 
     // -- layout restoration -------------------------------------------------------------------------
     if (restorer) {

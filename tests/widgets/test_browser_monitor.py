@@ -1,0 +1,63 @@
+"""``wf.watch()`` in a real JupyterLab: a DAG with a nested Steps group and a fan-out turns green live."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from .canvas_page import CanvasPage
+from .jupyterlab_harness import NotebookPage
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parents[2]
+
+WATCH = """\
+from dflow_lab import DAG, Step, Steps, Task, Workflow
+from dflow_lab.python import PythonOPTemplate
+from tutorial_ops import Describe, Squares, Total
+
+checks = Steps(name="checks")
+checks.add(Step("check-a", PythonOPTemplate(Describe, image="python:3.11"), parameters={"value": 1.0}))
+checks.add(Step("check-b", PythonOPTemplate(Describe, image="python:3.11"), parameters={"value": 2.0}))
+dag = DAG(name="main")
+squares = Task("squares", PythonOPTemplate(Squares, image="python:3.11"), parameters={"n": 6})
+total = Task("total", PythonOPTemplate(Total, image="python:3.11"), parameters={"scale": 1.0},
+             artifacts={"table": squares.outputs.artifacts["table"]})
+many = Task("many", PythonOPTemplate(Describe, image="python:3.11"), parameters={"value": "{{item}}"},
+            with_param=[1, 2, 3, 4, 5, 6])
+dag.add(squares)
+dag.add(total)
+dag.add(many)
+dag.add(Task("checks", checks))
+wf = Workflow(name="watched", dag=dag)
+wf.submit(wait=False)
+monitor = wf.watch(height=560)
+monitor
+"""
+
+
+def test_watch_a_run_live(lab, page, screenshots_dir):
+    shutil.copy(REPO / "notebooks" / "tutorial_ops.py", lab.root / "tutorial_ops.py")
+    nb = NotebookPage(page, lab, "watch.ipynb", [WATCH])
+    nb.open()
+    nb.run_all()
+    canvas = CanvasPage(page)
+    page.wait_for_selector(".dfl-mode-monitor .react-flow__node-step")
+    assert canvas.root.locator(".react-flow__node-container").count() == 1  # the nested Steps
+    assert canvas.node_ids() == ["checks", "checks/check-a", "checks/check-b", "many", "squares", "total"]
+    page.wait_for_function("() => document.querySelector('[data-testid=workflow-phase]')?.innerText === 'Succeeded'",
+                           timeout=120_000)
+    assert page.locator('.dfl-node[data-phase="Succeeded"]').count() == 6
+    assert canvas.node("many").locator(".dfl-phase").inner_text() == "6/6 succeeded"
+    assert page.locator('[data-testid="workflow-progress"]').inner_text() == "10/10 succeeded"
+    canvas.node("many").click()
+    details = page.locator('.dfl-details[data-path="many"]')
+    details.locator("select").wait_for()
+    details.locator("select").select_option("4")
+    page.wait_for_function(
+        "() => document.querySelector('.dfl-details .dfl-detail-port[data-port=text] .dfl-detail-value')"
+        "?.innerText === 'the total is 5'")
+    page.locator(".dfl-root").screenshot(path=str(screenshots_dir / "monitor-dag.png"))

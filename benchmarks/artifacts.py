@@ -75,7 +75,7 @@ def row(name: str, secs: float, floor: float, unit_bytes: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--big-mib", type=int, default=1024, help="size of the big file (MiB)")
-    ap.add_argument("--files", type=int, default=10_000, help="number of small files")
+    ap.add_argument("--files", type=int, default=10_000, help="number of small files (0: skip)")
     ap.add_argument("--file-bytes", type=int, default=1024, help="size of each small file")
     ap.add_argument("--local-artifacts", type=int, default=2000, help="artifacts for the local-store figure")
     ap.add_argument("--repeat", type=int, default=2, help="runs per figure (the best is printed)")
@@ -125,38 +125,39 @@ def main() -> None:
             minio.remove_object(bucket, key)
 
         # -- many small files -----------------------------------------------------------------
-        small = work / "small"
-        make_small(small, args.files, args.file_bytes)
-        files = sorted(p for p in small.rglob("*") if p.is_file())
-        total = args.files * args.file_bytes
-        print(f"small files: {args.files} x {args.file_bytes} B")
+        if args.files:
+            small = work / "small"
+            make_small(small, args.files, args.file_bytes)
+            files = sorted(p for p in small.rglob("*") if p.is_file())
+            total = args.files * args.file_bytes
+            print(f"small files: {args.files} x {args.file_bytes} B")
 
-        def per_file_up():
-            for p in files:
-                minio.fput_object(bucket, f"floor-small/{p.relative_to(small)}", str(p))
+            def per_file_up():
+                for p in files:
+                    minio.fput_object(bucket, f"floor-small/{p.relative_to(small)}", str(p))
 
-        def per_file_down():
-            for p in files:
-                minio.fget_object(bucket, f"floor-small/{p.relative_to(small)}", str(work / "fd" / p.relative_to(small)))
+            def per_file_down():
+                for p in files:
+                    minio.fget_object(bucket, f"floor-small/{p.relative_to(small)}", str(work / "fd" / p.relative_to(small)))
 
-        arts: dict = {}
-        ups = best_of({
-            "floor: fput_object per file, sequential": (per_file_up, None),
-            "upload_artifact (tar, one request)": (lambda: arts.update(tar=upload_artifact("small")), None),
-            "upload_artifact(archive=None), concurrent": (
-                lambda: arts.update(none=upload_artifact("small", archive=None)), None),
-        }, args.repeat)
-        downs = best_of({
-            "floor: fget_object per file, sequential": (per_file_down, fresh(work / "fd")),
-            "download_artifact (tar)": (lambda: download_artifact(arts["tar"], path=str(work / "fd")),
-                                        fresh(work / "fd")),
-            "download_artifact(archive=None), concurrent": (
-                lambda: download_artifact(arts["none"], path=str(work / "fd")), fresh(work / "fd")),
-        }, args.repeat)
-        for results in (ups, downs):
-            floor = next(iter(results.values()))
-            for name, secs in results.items():
-                row(name, secs, floor, total)
+            arts: dict = {}
+            ups = best_of({
+                "floor: fput_object per file, sequential": (per_file_up, None),
+                "upload_artifact (tar, one request)": (lambda: arts.update(tar=upload_artifact("small")), None),
+                "upload_artifact(archive=None), concurrent": (
+                    lambda: arts.update(none=upload_artifact("small", archive=None)), None),
+            }, args.repeat)
+            downs = best_of({
+                "floor: fget_object per file, sequential": (per_file_down, fresh(work / "fd")),
+                "download_artifact (tar)": (lambda: download_artifact(arts["tar"], path=str(work / "fd")),
+                                            fresh(work / "fd")),
+                "download_artifact(archive=None), concurrent": (
+                    lambda: download_artifact(arts["none"], path=str(work / "fd")), fresh(work / "fd")),
+            }, args.repeat)
+            for results in (ups, downs):
+                floor = next(iter(results.values()))
+                for name, secs in results.items():
+                    row(name, secs, floor, total)
 
         # -- the local store: step-to-step traffic of a fan-out ---------------------------------
         local = LocalRepository(work / "ws" / "artifacts")

@@ -19,26 +19,6 @@ class Square(OP):
         return OPIO({"y": op_in["x"] ** 2})
 
 
-class Fails(OP):
-    """Fails while the file named by ``flag`` exists (so that a retry can succeed)."""
-
-    @classmethod
-    def get_input_sign(cls):
-        return OPIOSign({"flag": str})
-
-    @classmethod
-    def get_output_sign(cls):
-        return OPIOSign({"ok": str})
-
-    @OP.exec_sign_check
-    def execute(self, op_in):
-        import os
-
-        if os.path.exists(op_in["flag"]):
-            raise RuntimeError("flag file present")
-        return OPIO({"ok": "yes"})
-
-
 class Big(OP):
     @classmethod
     def get_input_sign(cls):

@@ -21,7 +21,7 @@ from dflow_lab.argo.client import ArgoApiError, ArgoBackend
 from dflow_lab.python import PythonOPTemplate
 
 from .conftest import needs_local_server
-from .ops import Big, Fails, Square
+from .ops import Big, Square
 
 
 def squares(name: str = "sq", labels: dict | None = None) -> tuple[Workflow, Step]:
@@ -69,31 +69,51 @@ def test_fan_out_with_global_outputs(argo_mode):
     assert outputs.parameters[0].name == "last"
 
 
-def test_retry_failed_workflow(argo_mode, tmp_path):
-    flag = tmp_path / "flag"
-    flag.write_text("1")
-    wf = Workflow("retry")
-    wf.add(Step("ok", PythonOPTemplate(Square), parameters={"x": 2}, key="ok"))
-    wf.add(Step("f", PythonOPTemplate(Fails), parameters={"flag": str(flag)}, key="f"))
-    wf.submit()
+def flaky_manifest(name: str) -> dict:
+    """Step ``flaky`` fails on its first run and succeeds when run again: it keeps a mark on a volume of the
+    workflow (what survives a retry in a container), not on the test's file system."""
+    def keyed(step: str) -> dict:
+        return {"name": step, "template": step, "arguments": {"parameters": [{"name": "dflow_key", "value": step}]}}
+
+    def shell(step: str, script: str, **extra) -> dict:
+        return {"name": step, "inputs": {"parameters": [{"name": "dflow_key"}]},
+                "container": {"image": "alpine:3", "command": ["sh", "-c"], "args": [script], **extra}}
+
+    return {
+        "apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"generateName": f"{name}-"},
+        "spec": {
+            "entrypoint": "main",
+            "volumeClaimTemplates": [{"metadata": {"name": "state"}, "spec": {
+                "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Mi"}}}}],
+            "templates": [
+                {"name": "main", "steps": [[keyed("ok")], [keyed("flaky")]]},
+                shell("ok", "echo ok"),
+                shell("flaky", "if [ -e /state/seen ]; then echo fine; else touch /state/seen; exit 1; fi",
+                      volumeMounts=[{"name": "state", "mountPath": "/state"}]),
+            ],
+        },
+    }
+
+
+def submit_flaky(name: str) -> Workflow:
+    wf = Workflow(id=Workflow()._backend().submit(flaky_manifest(name))["metadata"]["name"])
     assert wf.wait().status.phase == "Failed"
+    return wf
+
+
+def test_retry_failed_workflow(argo_mode):
+    wf = submit_flaky("retry")
     first_ok = wf.query_step(key="ok")[0]
-    flag.unlink()
+    assert wf.query_step(key="flaky")[0].phase == "Failed"
     wf.retry()
     assert wf.wait().status.phase == "Succeeded"
-    assert wf.query_step(key="f")[0].outputs.parameters["ok"].value == "yes"
+    assert wf.query_step(key="flaky")[0].phase == "Succeeded"
     assert wf.query_step(key="ok")[0].finishedAt == first_ok.finishedAt  # kept, not run again
 
 
-def test_retry_steps_by_id(argo_mode, tmp_path):
-    flag = tmp_path / "flag"
-    flag.write_text("1")
-    wf = Workflow("retry-steps")
-    wf.add(Step("f", PythonOPTemplate(Fails), parameters={"flag": str(flag)}, key="f"))
-    wf.submit()
-    wf.wait()
-    failed = wf.query_step(key="f")[0]
-    flag.unlink()
+def test_retry_steps_by_id(argo_mode):
+    wf = submit_flaky("retry-steps")
+    failed = wf.query_step(key="flaky")[0]
     wf.retry_steps([failed.id])
     assert wf.wait().status.phase == "Succeeded"
     with pytest.raises(Exception, match="no step with id"):

@@ -13,10 +13,12 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from dflow_lab.main import format_print_table, format_time_delta, main_parser, parse_args
 
 from .conftest import needs_local_server
+from .test_backend import flaky_manifest
 
 REPO = Path(__file__).resolve().parents[2]
 PYDFLOW = Path("/opt/pydflow-venv/bin/python")
@@ -202,13 +204,10 @@ def test_run_query_and_watch_locally(cli):
 
 
 def test_failed_run_and_retry_locally(cli):
-    flag = cli.cwd / "flag"
-    flag.write_text("1")
-    proc = cli("run", cli.write("fails.yaml", one_step("fails", f"test ! -e {flag}")), ok=False)
+    proc = cli("run", cli.write("flaky.yaml", yaml.safe_dump(flaky_manifest("flaky"))), ok=False)
     assert proc.returncode == 1 and "Failed" in proc.stdout
     wf_id = submitted_id(proc.stdout)
     assert cli("wait", wf_id, ok=False).returncode == 1
-    flag.unlink()
     cli("retry", wf_id)
     assert cli("wait", wf_id, "--timeout", "60").returncode == 0
 

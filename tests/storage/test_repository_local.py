@@ -213,3 +213,22 @@ def test_declared_archive_modes_on_load(repo, outdir, tmp_path):
     with pytest.raises(ValueError, match="wf/p/plain.*not a gzipped tar"):
         repo.load({"s3": {"key": "wf/p/plain"}, "archive": {"tar": {}}}, str(tmp_path / "t"))
     assert not (tmp_path / "t").exists()
+
+
+def test_concurrent_saves_and_loads(repo, tmp_path):
+    """The engine saves and loads from several threads at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    src = tmp_path / "one"
+    src.mkdir()
+    (src / "f.txt").write_text("x")
+
+    def work(i: int) -> str:
+        repo.save(str(src), f"wf/p{i}/o.tgz")
+        repo.load({"s3": {"key": f"wf/p{i}/o.tgz"}}, str(tmp_path / "in" / str(i)))
+        return (tmp_path / "in" / str(i) / "f.txt").read_text()
+
+    with ThreadPoolExecutor(8) as pool:
+        assert list(pool.map(work, range(400))) == ["x"] * 400
+    assert len(repo.client.list("wf/", recursive=True)) == 400
+    assert os.listdir(repo.client.staging) == []

@@ -116,6 +116,14 @@ def test_create_wire_save_reopen_and_generate_code(page, lab, shots):
     assert _current_tab_dirty(page)
     page.screenshot(path=str(shots / "editor-wired.png"))
 
+    # Edit → Undo/Redo walk the file's own history
+    page.evaluate("() => window.jupyterapp.commands.execute('editmenu:undo')")
+    page.wait_for_selector(f"{EDITOR} .react-flow__edge.dfl-edge-artifact", state="detached")
+    page.evaluate("() => window.jupyterapp.commands.execute('editmenu:redo')")
+    page.wait_for_selector(f"{EDITOR} .react-flow__edge.dfl-edge-artifact")
+    wait_for(lambda: canvas.validity() == "✓ valid", 15, "the redone wire to validate")
+    assert _current_tab_dirty(page)
+
     page.locator(f"{EDITOR} [data-action='save']").click()
     wait_for(lambda: not _current_tab_dirty(page), 15, "the document to be saved")
     saved = json.loads(path.read_text())

@@ -16,7 +16,7 @@ import os
 import re
 import sys
 import sysconfig
-from typing import Any, Dict, List, Type, Union
+from typing import Any, Dict, List, Tuple, Type, Union
 
 from ..errors import WorkflowTypeError, WorkflowValueError
 from ..io import InputArtifact, InputParameter, Inputs, OutputArtifact, OutputParameter, Outputs
@@ -373,10 +373,10 @@ class PythonOPTemplate(PythonScriptOPTemplate):
 
     def add_slices(self, slices: Slices, layer: int = 0) -> None:
         """Slice this template's inputs/outputs as ``slices`` says (``Step(slices=…)`` calls this)."""
-        if slices.group_size is not None:
-            raise WorkflowValueError("Slices(group_size=...) is not supported by dflow-lab yet; give each step "
-                                     "a group with with_param=[[0, 1], [2, 3], ...] and Slices(pool_size=...)",
-                                     template=self.name, field="slices")
+        if slices.group_size is not None and not (isinstance(slices.slices, str) and _ITEM_TAG.match(
+                slices.slices.strip())):
+            raise WorkflowValueError("Slices(group_size=...) needs an item tag as its slices ('{{item}}', "
+                                     "'{{item.order}}')", template=self.name, field="slices")
         if slices.pool_size is not None and not slices.input_parameter and not slices.input_artifact:
             raise WorkflowValueError("Slices(pool_size=...) needs sliced inputs", template=self.name,
                                      field="slices")
@@ -404,12 +404,35 @@ class PythonOPTemplate(PythonScriptOPTemplate):
         for n in slices.output_artifact:
             self.output_artifact_slices[n] = slices.slices
             self.outputs.artifacts[n].archive = None
+        if slices.group_size is not None:
+            self.inputs.parameters[GROUP_ITEMS] = InputParameter(
+                description="the items the steps are grouped over (given by the step: see group_with_param)")
         self.slices = slices
         self.render_script()
 
+    def group_with_param(self, with_param: Any) -> Tuple[Any, Dict[str, Any]]:
+        """For ``Slices(group_size=g)``: the ``with_param`` that runs one step per group of ``g``
+        consecutive items of ``with_param`` (the last group may be smaller), and the parameters those
+        steps need: ``Step(…, with_param=wp, parameters={…, **extra})`` with
+        ``wp, extra = template.group_with_param(items)``."""
+        g = self.slices.group_size if self.slices is not None else None
+        if not g:
+            raise WorkflowValueError("group_with_param needs Slices(group_size=...)", template=self.name,
+                                     field="slices")
+        if isinstance(with_param, (list, tuple)):
+            return list(range(-(-len(with_param) // g))), {GROUP_ITEMS: list(with_param)}
+        from ..io import ArgoVar
+        from ..step import argo_len, argo_range
+
+        if not isinstance(with_param, ArgoVar):
+            raise WorkflowTypeError(f"with_param must be a list or an Argo value, got {type(with_param).__name__}",
+                                    template=self.name, field="with_param")
+        groups = ArgoVar(f"({argo_len(with_param).expr} + {g} - 1) / {g}", is_str=False)
+        return argo_range(groups), {GROUP_ITEMS: with_param}
+
     def set_slices(self, slices: Slices | None) -> None:
         """Replace the template's slices (``None`` removes them)."""
-        for var in self.dflow_vars.values():
+        for var in [*self.dflow_vars.values(), GROUP_ITEMS]:
             self.inputs.parameters.pop(var, None)
         self.dflow_vars = {}
         for n in self.input_parameter_slices:
@@ -429,19 +452,21 @@ class PythonOPTemplate(PythonScriptOPTemplate):
     def _spec(self) -> Dict[str, Any]:
         ins: Dict[str, Any] = {}
         outs: Dict[str, Any] = {}
-        for d, field in ((self.input_parameter_slices, "input_parameter_slices"),
-                         (self.input_artifact_slices, "input_artifact_slices")):
-            for n, e in d.items():
-                ins[n] = self._slice_var(e, field)
-        for d, field in ((self.output_parameter_slices, "output_parameter_slices"),
-                         (self.output_artifact_slices, "output_artifact_slices")):
-            for n, e in d.items():
-                outs[n] = self._slice_var(e, field)
+        group = self._group_spec()
+        for side, pairs in ((ins, ((self.input_parameter_slices, "input_parameter_slices"),
+                                   (self.input_artifact_slices, "input_artifact_slices"))),
+                            (outs, ((self.output_parameter_slices, "output_parameter_slices"),
+                                    (self.output_artifact_slices, "output_artifact_slices")))):
+            for d, field in pairs:
+                for n, e in d.items():
+                    side[n] = {"group": True} if group is not None else self._slice_var(e, field)
         env_of = self._param_envs()
         for side in (ins, outs):
             for n, v in side.items():
-                if isinstance(v, dict):
+                if isinstance(v, dict) and "param" in v:
                     side[n] = {"env": env_of[v["param"]]}
+        if group is not None:
+            group["items"], group["index"] = env_of[group["items"]], env_of[group["index"]]
         spec: Dict[str, Any] = {
             "version": 1,
             "op": self._op_spec,
@@ -458,12 +483,24 @@ class PythonOPTemplate(PythonScriptOPTemplate):
                 spec["slices"]["create_dir"] = True
             if self.slices is not None and self.slices.pool_size is not None:
                 spec["slices"]["pool"] = {"size": self.slices.pool_size, "timeout": self.slices.pool_timeout}
+            if group is not None:
+                spec["slices"]["group"] = group
         if self._package_list:
             spec["python_packages"] = self._package_list
         for k in ("pre_script", "post_script"):
             if getattr(self, k):
                 spec[k] = getattr(self, k).format(tmp_root=self.tmp_root)
         return spec
+
+    def _group_spec(self) -> Dict[str, Any] | None:
+        """With ``group_size``: each step's ``{{item}}`` is a group index; the runtime takes that group
+        of the items (the field the slices tag names, e.g. ``order``, of each) as the step's slices."""
+        if self.slices is None or not self.slices.group_size:
+            return None
+        match = _ITEM_TAG.match(self.slices.slices.strip())
+        index = self._slice_var("{{item}}", "slices")["param"]
+        return {"size": self.slices.group_size, "items": GROUP_ITEMS, "index": index,
+                "path": match.group(1)[1:] if match and match.group(1) else None}
 
     def _param_envs(self) -> Dict[str, str]:
         """Input parameter name → the environment variable that carries its value."""
@@ -516,6 +553,15 @@ class PythonOPTemplate(PythonScriptOPTemplate):
                     pre_script=spec.get("pre_script", ""), post_script=spec.get("post_script", ""))
         except Exception:  # not ours, or the OP is not importable here: keep the script as it is
             return base
+        try:
+            t._load_from(base, spec)
+        except Exception:  # a manifest this version does not rebuild: keep it as it is
+            return base
+        return t if _same_template(t.convert_to_argo(), d) else base
+
+    def _load_from(self, base: PythonScriptOPTemplate, spec: Dict[str, Any]) -> None:
+        """Take the compiled template's fields (``base``) and its spec's slices and packages."""
+        t = self
         t.name = base.name
         t.inputs, t.outputs = base.inputs, base.outputs
         for k in ("image", "command", "image_pull_policy", "requests", "limits", "mounts", "timeout",
@@ -531,7 +577,6 @@ class PythonOPTemplate(PythonScriptOPTemplate):
         t.upload_dflow = any(os.path.basename(p) == "dflow_lab" for p in t._package_list)
         t._load_slices(spec)
         t.render_script()
-        return t if _same_template(t.convert_to_argo(), d) else base
 
     def _load_slices(self, spec: Dict[str, Any]) -> None:
         """The slices a compiled spec records, back on this template."""
@@ -596,6 +641,8 @@ def _import_root(module: str) -> str | None:
     return root
 
 
+#: The input parameter of a grouped sliced template that holds all the items (see group_with_param).
+GROUP_ITEMS = "dflow_group_items"
 _TRANSIENT_EXPR = {False: "asInt(lastRetry.exitCode) == 1", True: "asInt(lastRetry.exitCode) != 2"}
 _RETRY_POLICIES = {"retry_on_failure": "OnFailure", "retry_on_error": "OnError", "retry_on_failure_and_error": "Always"}
 

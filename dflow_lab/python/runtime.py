@@ -126,6 +126,10 @@ def _prepare(spec: Dict[str, Any], env: Mapping[str, str]) -> tuple:
     slices = spec.get("slices") or {}
     in_slices = _resolve_slices(slices.get("inputs") or {}, env)
     op.slices = _resolve_slices(slices.get("outputs") or {}, env)
+    if slices.get("group") is not None:
+        chosen = _group_slices(slices["group"], env)
+        in_slices = {n: chosen for n in in_slices}
+        op.slices = {n: chosen for n in op.slices}
     op.create_slice_dir = bool(slices.get("create_dir"))
     name = type(op).__name__
     sign = op.get_input_sign()
@@ -172,12 +176,31 @@ def _absolute(value: Any, strings: bool) -> Any:
     return value
 
 
+def _group_slices(group: Mapping[str, Any], env: Mapping[str, str]) -> List[Any]:
+    """The slices of this step's group: items ``index*size`` to ``(index+1)*size`` (their ``path``
+    field when the slices tag names one, as ``{{item.order}}``)."""
+    try:
+        index = int(json.loads(env[group["index"]]))
+        items = json.loads(env[group["items"]])
+    except (KeyError, ValueError, TypeError) as e:
+        raise RuntimeError(f"grouped slices: the group index or the items are missing or not JSON ({e})") from None
+    if not isinstance(items, list):
+        raise RuntimeError(f"grouped slices: the items are not a list: {str(items)[:80]}")
+    size = group["size"]
+    chosen = items[index * size: (index + 1) * size]
+    for field in (group.get("path") or "").split(".") if group.get("path") else []:
+        chosen = [item[field] if isinstance(item, dict) else item[int(field)] for item in chosen]
+    return chosen
+
+
 def _resolve_slices(slices: Mapping[str, Any], env: Mapping[str, str]) -> Dict[str, Any]:
     """Slice of each sliced input/output: an int, a list of ints or a dotted key, read from the
     environment variable named in the spec (``{"env": …}``) or given as a constant."""
     out: Dict[str, Any] = {}
     for name, s in slices.items():
-        if isinstance(s, dict) and "env" in s:
+        if isinstance(s, dict) and s.get("group"):
+            out[name] = None  # set from the group
+        elif isinstance(s, dict) and "env" in s:
             text = env.get(s["env"])
             if text is None:
                 raise RuntimeError(f"slice of {name!r}: environment variable {s['env']} is not set")

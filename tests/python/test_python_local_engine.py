@@ -210,3 +210,22 @@ def test_parameter_values_reach_the_op_unchanged(local):
     assert _param(wf, "text", "text") == "/tmp/inputs/artifacts/x and /tmp/data"
     assert _param(wf, "text", "names") == ["/tmp/a"]
     assert str(_param(wf, "text", "path")) == "/tmp/data/file"
+
+
+@pytest.mark.parametrize("items", ["range", "list"])
+def test_grouped_slices_run_one_step_per_group(local, items):
+    from dflow_lab import argo_range
+    from dflow_lab.python import Slices
+
+    t = PythonOPTemplate(s.Add, slices=Slices(input_parameter=["a"], output_parameter=["s"], group_size=2,
+                                              pool_size=1))
+    wp, extra = t.group_with_param(argo_range(3) if items == "range" else [0, 1, 2])
+    wf = Workflow("pyops-groups")
+    add = Step("add", t, parameters={"a": [10, 20, 30], **extra}, with_param=wp)
+    wf.add(add)
+    wf.add(Step("sq", PythonOPTemplate(s.square_each), parameters={"values": add.outputs.parameters["s"]},
+                key="sq"))
+    wf.submit()
+    assert wf.query_status() == "Succeeded"
+    assert len(wf.query_step(name="add", type="Pod")) == 2  # groups [0, 1] and [2]
+    assert _param(wf, "sq", "dflow_output_0") == [12 ** 2, 22 ** 2, 32 ** 2]

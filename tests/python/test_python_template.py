@@ -125,8 +125,8 @@ def test_slices_declare_item_variables():
     t.set_slices(None)
     assert "dflow_var_0" not in t.inputs.parameters
     assert "slices" not in parse_source(t.script)
-    with pytest.raises(WorkflowValueError, match="Slices\\(group_size=...\\) is not supported"):
-        PythonOPTemplate(s.Add, slices=Slices(input_parameter=["a"], group_size=2))
+    with pytest.raises(WorkflowValueError, match="Slices\\(group_size=...\\) needs an item tag"):
+        PythonOPTemplate(s.Add, slices=Slices("3", input_parameter=["a"], group_size=2))
     with pytest.raises(WorkflowValueError, match="OP has no input parameter 'zz'"):
         PythonOPTemplate(s.Add, slices=Slices(input_parameter=["zz"]))
 
@@ -354,3 +354,39 @@ def test_parsing_never_runs_embedded_code(tmp_path):
     assert type(t) is PythonScriptOPTemplate and t.script == d["script"]["source"]
     assert not (tmp_path / "ran").exists()
     assert json.dumps(t.convert_to_argo(), sort_keys=True) == json.dumps(d, sort_keys=True)
+
+
+def test_groups_of_slices(tmp_path):
+    from pyop_harness import run_template
+
+    t = PythonOPTemplate(s.Add, slices=Slices(input_parameter=["a"], output_parameter=["s"], group_size=2,
+                                              pool_size=1))
+    wp, extra = t.group_with_param([0, 1, 2])
+    assert wp == [0, 1] and extra == {"dflow_group_items": [0, 1, 2]}
+    run = run_template(t, tmp_path, params={"a": [10, 20, 30], "dflow_var_0": 1, **extra})
+    assert run.rc == 0
+    assert json.loads(run.out_param("s")) == [{"dflow_list_item": 32, "order": 2}]
+    spec = parse_source(t.script)
+    assert spec["slices"]["group"]["size"] == 2 and spec["slices"]["inputs"] == {"a": {"group": True}}
+
+
+def test_groups_take_the_field_the_slices_tag_names(tmp_path):
+    from pyop_harness import run_template
+
+    t = PythonOPTemplate(s.Add, slices=Slices("{{item.order}}", input_parameter=["a"], output_parameter=["s"],
+                                              group_size=2, pool_size=1))
+    items = [{"order": 2}, {"order": 0}, {"order": 1}]
+    run = run_template(t, tmp_path, params={"a": [10, 20, 30], "dflow_var_0": 0, "dflow_group_items": items})
+    assert run.rc == 0
+    assert json.loads(run.out_param("s")) == [{"dflow_list_item": 32, "order": 2}, {"dflow_list_item": 12, "order": 0}]
+
+
+def test_group_with_param_of_an_argo_value():
+    from dflow_lab import argo_range
+
+    t = PythonOPTemplate(s.Add, slices=Slices(input_parameter=["a"], group_size=3, pool_size=1))
+    wp, extra = t.group_with_param(argo_range(7))
+    assert "sprig.untilStep(0, int((len(sprig.fromJson(toJson(sprig.untilStep(0, 7, 1)))) + 3 - 1) / 3), 1)" in str(wp)
+    assert str(extra["dflow_group_items"]) == "{{=toJson(sprig.untilStep(0, 7, 1))}}"
+    with pytest.raises(WorkflowValueError, match="group_with_param needs Slices"):
+        PythonOPTemplate(s.Add).group_with_param([1])

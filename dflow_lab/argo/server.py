@@ -203,10 +203,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _body(self) -> dict:
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            self.close_connection = True  # the chunked body is not read
             raise ApiError(411, "chunked request bodies are not accepted: send a Content-Length")
         try:
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
+            self.close_connection = True
             raise ApiError(400, "Content-Length is not a number") from None
         if length > self.argo.max_body:
             self._discard(length)

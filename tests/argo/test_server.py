@@ -179,6 +179,17 @@ def test_huge_declared_body_is_refused_before_reading(server):
     assert reply.startswith("HTTP/1.1 413") and "limit" in reply
 
 
+@pytest.mark.parametrize("headers,status", [("Transfer-Encoding: chunked", 411), ("Content-Length: lots", 400)])
+def test_body_framing_is_checked(server, headers, status):
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as s:
+        s.sendall(b"POST /api/v1/workflows/argo HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                  server.token.encode() + b"\r\nConnection: close\r\n" + headers.encode() + b"\r\n\r\n")
+        reply = b""
+        while chunk := s.recv(65536):
+            reply += chunk
+    assert reply.decode().startswith(f"HTTP/1.1 {status}")
+
+
 @pytest.mark.parametrize("raw,what", [(b"{not json", "malformed JSON"), (b"[1, 2]", "JSON object"),
                                       (b"\xff\xfe", "malformed JSON"), (b'{"workflow": 3}', "workflow")])
 def test_malformed_bodies_are_refused(client, server, raw, what):

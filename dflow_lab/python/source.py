@@ -18,6 +18,7 @@ import ast
 import builtins
 import inspect
 import linecache
+import logging
 import symtable
 import sys
 import textwrap
@@ -175,6 +176,10 @@ class _Embedder:
         if (inspect.isfunction(target) or inspect.isclass(target)) and target.__module__ in (
                 "__main__", "__mp_main__"):
             self.add_definition(name, target)
+            return
+        if isinstance(value, logging.Logger):  # logger = logging.getLogger(__name__), a common global
+            self.imports["import logging"] = None
+            self.constants[f"{name} = logging.getLogger({value.name!r})"] = None
             return
         if type(value).__module__ in ("typing", "types") and not isinstance(value, types.ModuleType):
             self.add_type_alias(name, value)

@@ -207,6 +207,7 @@ def test_an_edited_op_module_is_reloaded(tmp_path, monkeypatch):
 
 ALIASES = '''
 import json
+import logging
 from dataclasses import dataclass
 from typing import Dict, List
 from dflow_lab.python import OP, OPIO, OPIOSign, PythonOPTemplate
@@ -219,6 +220,7 @@ class Cfg:
 
 Names = List[str]
 Table = Dict[str, List[Cfg]]
+logger = logging.getLogger(__name__)
 
 
 class Base(OP):
@@ -235,6 +237,7 @@ class Annot(Base):
         return OPIOSign({"n": int, "kinds": List[str]})
 
     def execute(self, op_in: OPIO) -> OPIO:
+        logger.info("running")
         table: Table = {"a": [Cfg()]}
         return OPIO(n=len(op_in["names"]) * table["a"][0].k * super().scale, kinds=sorted(table))
 
@@ -247,6 +250,7 @@ def test_type_aliases_dataclasses_and_base_classes_are_embedded(tmp_path):
     out = _py(tmp_path, ALIASES, "aliases.py")
     embedded = parse_source(out["annot"])["op"]["source"]
     assert "Names = typing.List[str]" in embedded
+    assert "logger = logging.getLogger('__main__')" in embedded
     assert embedded.index("class Cfg") < embedded.index("Table = typing.Dict[str, typing.List[Cfg]]")
     run = _run_script(tmp_path / "annot", out["annot"], ['["x", "y", "z"]'])
     assert run.returncode == 0, run.stderr

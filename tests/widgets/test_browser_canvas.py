@@ -32,9 +32,9 @@ canvas
 
 
 @pytest.fixture
-def notebook(lab, page):
+def notebook(request, lab, page):
     shutil.copy(REPO / "notebooks" / "tutorial_ops.py", lab.root / "tutorial_ops.py")
-    nb = NotebookPage(page, lab, "canvas.ipynb", [BUILD])
+    nb = NotebookPage(page, lab, f"{request.node.name}.ipynb", [BUILD])  # a kernel of its own
     nb.open()
     nb.run_all()
     page.wait_for_selector(".dfl-root .react-flow__node-step", timeout=60_000)

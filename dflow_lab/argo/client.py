@@ -28,6 +28,8 @@ __all__ = ["ArgoApiError", "ArgoBackend", "get_pod", "delete_pod", "replay_pod"]
 
 _TERMINAL = ("Succeeded", "Failed", "Error")
 _STATUS_KEYS = ("phase", "startedAt", "finishedAt", "message", "progress")
+_RETRIES = 3
+_TIMEOUT = (10, 120)  # seconds to connect, to wait for an answer (streams have no read timeout)
 
 
 class ArgoApiError(RuntimeError):
@@ -112,13 +114,23 @@ class ArgoBackend:
             raise ArgoApiError(0, f"cannot reach {host or self.host}: {type(e).__name__}: {e}", workflow) from None
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        resp = self._raw(method, path, **kwargs)
+        """A request's JSON answer. Reads (GET) are tried again after a connection failure or a 5xx answer,
+        up to ``_RETRIES`` times with growing pauses, as servers behind load balancers need."""
+        kwargs.setdefault("timeout", _TIMEOUT)
+        for attempt in range(_RETRIES + 1):
+            try:
+                resp = self._raw(method, path, **kwargs)
+                break
+            except ArgoApiError as e:
+                if method != "GET" or attempt == _RETRIES or not (e.status == 0 or e.status >= 500):
+                    raise
+                time.sleep(0.2 * 2 ** attempt)
         data = resp.data
         return json.loads(data) if data else {}
 
     def _stream(self, path: str, query: list, workflow: str | None = None) -> Iterator[dict]:
         """Objects of a grpc-gateway stream (one JSON document per line, each ``{"result": …}``)."""
-        resp = self._raw("GET", path, query=query, workflow=workflow)
+        resp = self._raw("GET", path, query=query, workflow=workflow, timeout=(_TIMEOUT[0], None))
         buf = b""
         done = False
         try:

@@ -395,15 +395,25 @@ def test_tls_verification_switch(tmp_path, tls_files, monkeypatch):
 
 
 class _Gateway(BaseHTTPRequestHandler):
-    """A reverse proxy that admits only requests carrying ``X-Gateway-Key: open-sesame`` (as API gateways do)."""
+    """A reverse proxy that admits only requests carrying ``X-Gateway-Key: open-sesame`` (as API gateways do);
+    the first ``unavailable`` requests get 503, as from an overloaded load balancer."""
 
     upstream: int = 0
+    unavailable: list = []
     protocol_version = "HTTP/1.1"
 
     def log_message(self, *args):
         pass
 
     def _forward(self):
+        if self.unavailable:
+            self.unavailable.pop()
+            body = b'{"code": 14, "message": "upstream unavailable"}'
+            self.send_response(503)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         if self.headers.get("X-Gateway-Key") != "open-sesame":
             body = b'{"code": 7, "message": "gateway: missing X-Gateway-Key"}'
             self.send_response(403)
@@ -428,7 +438,7 @@ class _Gateway(BaseHTTPRequestHandler):
 
 
 def test_custom_http_headers_reach_the_server(server, monkeypatch):
-    handler = type("G", (_Gateway,), {"upstream": server.port})
+    handler = type("G", (_Gateway,), {"upstream": server.port, "unavailable": []})
     gateway = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=gateway.serve_forever, daemon=True).start()
     try:
@@ -439,6 +449,13 @@ def test_custom_http_headers_reach_the_server(server, monkeypatch):
         assert e.value.status == 403
         monkeypatch.setitem(config, "http_headers", {"X-Gateway-Key": "open-sesame"})
         assert isinstance(ArgoBackend(host=url, token=server.token, namespace="argo").list(), list)
+        handler.unavailable.extend([1, 1])  # reads are tried again after a 503
+        assert isinstance(ArgoBackend(host=url, token=server.token, namespace="argo").list(), list)
+        assert handler.unavailable == []
+        handler.unavailable.extend([1])  # writes are not: the server may have done them
+        with pytest.raises(ArgoApiError) as e:
+            ArgoBackend(host=url, token=server.token, namespace="argo").resume("whatever")
+        assert e.value.status == 503
     finally:
         gateway.shutdown()
         gateway.server_close()

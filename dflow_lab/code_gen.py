@@ -76,12 +76,12 @@ class Call(Code):
 
 
 class Container(Code):
-    """A dict (``items`` of key/value code) or a list (``items`` of values)."""
+    """A dict (``items`` of key/value code), a list or a tuple (``items`` of values)."""
 
-    def __init__(self, items: list, is_dict: bool) -> None:
+    def __init__(self, items: list, is_dict: bool, brackets: str = "") -> None:
         self.items = items
         self.is_dict = is_dict
-        self.brackets = "{}" if is_dict else "[]"
+        self.brackets = brackets or ("{}" if is_dict else "[]")
 
     def _item(self, item: Any, indent: str, width: int, flat: bool) -> str:
         if self.is_dict:
@@ -90,7 +90,9 @@ class Container(Code):
         return item.flat() if flat else item.render(indent, width)
 
     def flat(self) -> str:
-        return self.brackets[0] + ", ".join(self._item(i, "", 0, True) for i in self.items) + self.brackets[1]
+        comma = "," if self.brackets == "()" and len(self.items) == 1 else ""
+        return (self.brackets[0] + ", ".join(self._item(i, "", 0, True) for i in self.items) + comma
+                + self.brackets[1])
 
     def render(self, indent: str, width: int) -> str:
         text = self.flat()
@@ -115,7 +117,9 @@ def literal(value: Any) -> Code:
         return Raw(py_str(value))
     if isinstance(value, dict):
         return Container([(Raw(py_str(k)), literal(v)) for k, v in value.items()], True)
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, tuple):
+        return Container([literal(v) for v in value], False, "()")
+    if isinstance(value, list):
         return Container([literal(v) for v in value], False)
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"{value!r} is not a JSON value")
@@ -349,6 +353,10 @@ class CodeGenerator:
             else:
                 arts.append((target["port"], source(edge["source"], kind)))
         inputs = self.template_specs[node["template"]].get("inputs") or {}
+        declared = inputs.get("parameters") or {}
+        given = node.get("parameters") or {}
+        params = [(k, literal(tuple(given[k])) if isinstance(given.get(k), list) and _tuple_typed(declared.get(k))
+                   else v) for k, v in params]
         if params:
             kw.append(("parameters", _str_key_dict(_declared_order(params, inputs.get("parameters") or {}))))
         if arts:
@@ -420,6 +428,11 @@ class CodeGenerator:
             lines.append("# canvas layout (node positions, groups, comments): kept for the editor")
             lines.append("wf.graph_layout = " + literal(graph["layout"]).render("", LINE_LENGTH))
         return "\n".join(lines)
+
+
+def _tuple_typed(port: Optional[Mapping]) -> bool:
+    base = str((port or {}).get("type") or "").removeprefix("typing.").split("[")[0]
+    return base in ("Tuple", "tuple")
 
 
 def _declared_order(items: list, declared: Mapping) -> list:

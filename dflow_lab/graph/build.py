@@ -308,10 +308,21 @@ class _NodesBuilder:
 
 
 def _declared_order(values: dict, declared: Any) -> Optional[dict]:
-    """``values`` in the order the template declares its inputs (arguments come out in that order)."""
+    """``values`` in the order the template declares its inputs (arguments come out in that order); a
+    list given to a tuple-typed input becomes a tuple again (JSON has no tuples)."""
     if not values:
         return None
-    return {**{k: values[k] for k in declared if k in values}, **values}
+    ordered = {**{k: values[k] for k in declared if k in values}, **values}
+    for k, v in ordered.items():
+        if isinstance(v, list) and k in declared and _is_tuple_type(getattr(declared[k], "type", None)):
+            ordered[k] = tuple(v)
+    return ordered
+
+
+def _is_tuple_type(t: Any) -> bool:
+    import typing
+
+    return t is tuple or typing.get_origin(t) is tuple
 
 
 # -- whole documents ------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from typing import Any, Optional
 
 from ..errors import WorkflowTypeError, WorkflowValueError
 from .bulk import bulk
+from .refs import parse_ref
 from .schema import GRAPH_VERSION
 from .view import PSEUDO_INPUTS, PSEUDO_OUTPUTS
 
@@ -26,11 +27,13 @@ STEP_FIELDS = ("when", "key", "continue_on_failed", "continue_on_error", "contin
                "continue_on_success_ratio", "parallelism")
 WORKFLOW_OPTIONS = ("pod_gc_strategy", "artifact_repo_key", "image_pull_secrets")
 SLICES_FIELDS = ("input_parameter", "input_artifact", "output_parameter", "output_artifact", "sub_path",
-                 "group_size", "pool_size", "slices")
+                 "group_size", "pool_size", "slices", "shuffle", "random_seed", "pool_timeout",
+                 "register_first_only", "create_dir", "raise_for_group")
 _DEFAULTS = {"init_progress": "0/1", "timeout_as_transient_error": False, "pre_script": "", "post_script": "",
-             "skip_slice_input": False, "create_slice_dir": False}
+             "skip_slice_input": False, "create_slice_dir": False, "random_seed": 0}
 
 
+BIGPAR = "dflow_bigpar_"
 _OMITTED: ContextVar[Optional[list]] = ContextVar("dflow_lab_graph_omitted", default=None)
 
 
@@ -382,12 +385,49 @@ def python_template(t: Any, where: dict) -> dict[str, Any]:
         opts["python_packages"] = packages
     if t.slices is not None:
         opts["slices"] = slices_dict(t.slices, where)
+    cls = t.op_class if isinstance(t.op_class, type) else type(t.op_class)
+    in_sign, out_sign = cls.get_input_sign(), cls.get_output_sign()
+    opts.update(_output_overrides(t, out_sign, where))
     for key in ("input_parameter_slices", "input_artifact_slices", "output_parameter_slices",
                 "output_artifact_slices"):
         if getattr(t, key, None):
             opts[key] = plain(getattr(t, key), {**where, "field": key})
-    _ports_and_options(out, t, sign_ports(t.input_sign, "inputs", where),
-                       sign_ports(t.output_sign, "outputs", where), opts)
+    _ports_and_options(out, t, sign_ports(in_sign, "inputs", where), sign_ports(out_sign, "outputs", where), opts)
+    return out
+
+
+def _output_overrides(t: Any, sign: Any, where: dict) -> dict[str, Any]:
+    """What the template changed on its OP's outputs: ``output_parameter_default``/``_global_name``,
+    ``output_artifact_archive``/``_global_name`` (as ``PythonOPTemplate`` takes them)."""
+    from ..python import Artifact
+
+    out: dict[str, dict] = {}
+    for name, s in sign.items():
+        if isinstance(s, Artifact):
+            port = t.outputs.artifacts.get(name)
+            mine = t.output_sign[name]
+            if port is None:
+                continue
+            if mine.archive != s.archive:
+                out.setdefault("output_artifact_archive", {})[name] = mine.archive
+            if mine.global_name != s.global_name:
+                out.setdefault("output_artifact_global_name", {})[name] = mine.global_name
+            if mine.save != s.save:
+                _omit(f"output_artifact_save of {name!r}", {**where, "field": "output_artifact_save"})
+            continue
+        port = t.outputs.parameters.get(name)
+        if port is None:
+            continue
+        if port.global_name != getattr(s, "global_name", None):
+            out.setdefault("output_parameter_global_name", {})[name] = port.global_name
+        if port.has_default and not hasattr(s, "default"):
+            value = port.default
+            if port.type is not str and isinstance(value, str):
+                try:
+                    value = json.loads(value)
+                except ValueError:
+                    pass
+            out.setdefault("output_parameter_default", {})[name] = plain(value, {**where, "field": name})
     return out
 
 
@@ -427,6 +467,7 @@ class _SuperExport:
         checks = {id(s.check_step) for s in self._members() if getattr(s, "check_step", None) is not None}
         self.checks = checks
         self.members = {id(s): s for s in self._members() if id(s) not in checks}
+        self.by_name: Optional[dict] = None
 
     def _members(self) -> list:
         if self.t is None:
@@ -506,7 +547,7 @@ class _SuperExport:
         params = {}
         data_sources = set()
         for k, v in s._given_parameters.items():
-            if k.startswith("dflow_"):
+            if k == "dflow_key":  # written as the node's key
                 continue
             src = self.source_of(v)
             if src is not None:
@@ -516,7 +557,12 @@ class _SuperExport:
             params[k] = _literal(v, {**where, "field": k})
         arts = {}
         for k, v in s._given_artifacts.items():
+            if k.startswith(BIGPAR):  # a big parameter's value, as a parsed manifest carries it
+                self.big_parameter(k[len(BIGPAR):], v, params, data_sources, s.name, where)
+                continue
             if k.startswith("dflow_"):
+                if k != "dflow_python_packages":  # the packages artifact is the template's own
+                    _omit(f"an argument for dflow's internal input {k!r}", {**where, "field": k})
                 continue
             src = self.source_of(v)
             if src is not None:
@@ -546,6 +592,21 @@ class _SuperExport:
             out["options"] = opts
         return out
 
+    def big_parameter(self, name: str, value: Any, params: dict, data_sources: set, node: str,
+                      where: dict) -> None:
+        """``dflow_bigpar_<name>`` of a parsed manifest: the parameter ``name`` (its text, or an edge)."""
+        fields = _raw_fields(value) or {}
+        if set(fields) == {"raw"}:
+            params[name] = (fields["raw"] or {}).get("data", "")
+            return
+        ref = parse_ref(fields.get("from")) if set(fields) == {"from"} else None
+        if ref is not None and ref.port.startswith(BIGPAR):
+            source = {"node": PSEUDO_INPUTS if ref.node is None else ref.node, "port": ref.port[len(BIGPAR):]}
+            self.edges.append({"kind": "parameter", "source": source, "target": {"node": node, "port": name}})
+            data_sources.add(source["node"])
+            return
+        _omit(f"the value of big parameter {name!r} ({fields or value!r})", {**where, "field": name})
+
     def loops(self, s: Any, out: dict, where: dict, data_sources: set) -> None:
         wp = s.with_param
         if wp is not None:
@@ -571,11 +632,23 @@ class _SuperExport:
         extra = []
         for dep in s.dependencies:
             if not isinstance(dep, Task):
-                extra.append(str(dep))
+                if not self._implied(str(dep), data_sources):
+                    extra.append(str(dep))
             elif id(dep) not in self.checks and dep.name not in data_sources:
                 self.edges.append({"kind": "control", "source": {"node": dep.name}, "target": {"node": s.name}})
                 data_sources.add(dep.name)
         return extra
+
+    def _implied(self, term: str, data_sources: set) -> bool:
+        """Whether a ``depends`` term (``"a.Succeeded"``, as a parsed manifest has it) says no more than the
+        data edge from ``a`` does: the model infers that dependency again when the graph is loaded."""
+        name, _, result = term.strip("() ").partition(".")
+        if result != "Succeeded" or name not in data_sources:
+            return False
+        if self.by_name is None:
+            self.by_name = {m.name: m for m in self.members.values()}
+        source = self.by_name.get(name)
+        return source is not None and not (source.continue_on_failed or source.continue_on_error)
 
     def template_outputs(self, outs: dict) -> None:
         """Edges to ``@outputs`` for outputs taken from a step or an input; any other source stays text."""

@@ -216,6 +216,8 @@ class _TemplateCheck:
                 if target is None:
                     continue
                 declared = _ports(target, "inputs", kind)
+                if pname.startswith("dflow_"):  # dflow's internal inputs (e.g. dflow_group_items)
+                    continue
                 if pname not in declared:
                     if pname in _ports(target, "inputs", _other(kind)):
                         self.add("kind-mismatch", f"node {name!r} gives {pname!r} as a literal {kind[:-1]}, but "
@@ -346,6 +348,8 @@ class _TemplateCheck:
         declared = _ports(owner, direction, coll)
         if port in declared:
             return declared[port]
+        if direction == "inputs" and node not in (PSEUDO_INPUTS, PSEUDO_OUTPUTS) and port.startswith("dflow_"):
+            return None  # dflow's internal inputs are not declared in graphs
         what = f"{direction[:-1]} {coll[:-1]} {port!r}"
         if port in _ports(owner, direction, _other(coll)):
             self.add("kind-mismatch", f"edge {label} {node}.{port} is an {direction[:-1]} {_other(coll)[:-1]}, "

@@ -188,3 +188,21 @@ def test_identifiers_are_sanitised():
         ident = names.make(raw, "_task" if raw == "class" else "")
         assert re.fullmatch(r"[a-z_][a-z0-9_]*", ident), ident
         assert not keyword.iskeyword(ident) and ident not in ("list", "wf", "__import__")
+
+
+def test_tuples_survive():
+    """JSON has no tuples: a tuple given to a tuple-typed input comes back a tuple."""
+    from typing import Tuple
+
+    from dflow_lab import InputParameter, Inputs, ShellOPTemplate, Step, Steps
+
+    t = ShellOPTemplate(name="t", script="true", inputs=Inputs(parameters={"pair": InputParameter(type=Tuple[int, str])}))
+    steps = Steps("main")
+    steps.add(Step("s", t, parameters={"pair": (1, "x")}))
+    wf = Workflow("tuples", steps=steps)
+    graph = wf.to_graph()
+    assert graph["templates"]["main"]["nodes"][0]["parameters"] == {"pair": [1, "x"]}
+    assert Workflow.from_graph(graph).to_dict() == wf.to_dict()
+    code = gen_code(graph)
+    assert '"pair": (1, "x")' in code
+    assert run(code).to_dict() == wf.to_dict()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -84,6 +85,7 @@ class ArgoBackend:
         self._clients: dict[str, Any] = {}
         self._snapshots: dict[str, tuple[dict, dict]] = {}
         self._events: dict[str, list[dict]] = {}
+        self._events_lock = threading.Lock()  # events() may be called from several threads (lab, widgets)
 
     def __repr__(self) -> str:
         return f"ArgoBackend(host={self.host!r}, namespace={self.namespace!r}, token={'***' if self._token else None})"
@@ -331,6 +333,11 @@ class ArgoBackend:
         return [e for e in log if e["seq"] > after]
 
     def _record_changes(self, name: str, wf: dict) -> bool:
+        """Append events for what changed since the last snapshot of ``name``; whether anything did."""
+        with self._events_lock:
+            return self._diff(name, wf)
+
+    def _diff(self, name: str, wf: dict) -> bool:
         from ..local.state import now_iso
 
         log = self._events.setdefault(name, [])

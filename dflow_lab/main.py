@@ -173,6 +173,8 @@ def main_parser() -> argparse.ArgumentParser:
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     from .argo.server import DEFAULT_MAX_BODY, DEFAULT_PORT
 
+    p.add_argument("--workdir", dest="server_workdir", metavar="WORKDIR", default=None,
+                   help="the workspace served (default: the global --workdir, $DFLOW_LOCAL_WORKDIR)")
     p.add_argument("--bind", default="127.0.0.1", help="address to bind (loopback unless --allow-remote)")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (0: a free one)")
     p.add_argument("--allow-remote", action="store_true", help="permit a --bind address other machines can reach")
@@ -595,7 +597,7 @@ def _cmd_server(args: argparse.Namespace) -> int:
 
     from .argo.server import ArgoServer
 
-    server = ArgoServer(config.get("local_workdir"), host=args.bind, port=args.port, auth=not args.no_auth,
+    server = ArgoServer(args.server_workdir or config.get("local_workdir"), host=args.bind, port=args.port, auth=not args.no_auth,
                         max_body=args.max_body, allow_remote=args.allow_remote, tls_cert=args.tls_cert,
                         tls_key=args.tls_key)
     signal.signal(signal.SIGTERM, lambda *_: server.request_stop())

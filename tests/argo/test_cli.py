@@ -291,7 +291,7 @@ def test_upload_and_download_locally(cli):
 
 class ServerProcess:
     def __init__(self, cli: Cli, workdir: Path, *extra: str):
-        self.proc = subprocess.Popen([sys.executable, "-m", "dflow_lab.main", "--workdir", str(workdir), "server",
+        self.proc = subprocess.Popen([sys.executable, "-m", "dflow_lab.main", "server", "--workdir", str(workdir),
                                       "--port", "0", *extra], cwd=cli.cwd, env=cli.env, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         self.lines = []

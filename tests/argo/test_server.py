@@ -283,6 +283,20 @@ def test_fields_projection(client):
     assert "nodes" not in dropped["status"] and dropped["status"]["phase"] == "Succeeded"
 
 
+def test_list_pages(client):
+    names = {run(client, manifest(labels={"page": "p"}))["metadata"]["name"] for _ in range(3)}
+    got, token = [], None
+    while True:
+        query = "listOptions.labelSelector=page%3Dp&listOptions.limit=2" + (f"&listOptions.continue={token}"
+                                                                            if token else "")
+        page = client.request("GET", f"/api/v1/workflows/argo?{query}")[1]
+        got += [w["metadata"]["name"] for w in page["items"]]
+        token = page["metadata"].get("continue")
+        if not token:
+            break
+    assert sorted(got) == sorted(names) and len(got) == 3
+
+
 def test_label_selector_forms(client):
     run(client, manifest(labels={"tier": "gold", "sel": "t"}))
     run(client, manifest(labels={"tier": "silver", "sel": "t"}))

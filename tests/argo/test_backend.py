@@ -354,3 +354,22 @@ def test_artifacts_through_s3(argo_mode, s3_repository, tmp_path, monkeypatch):
     assert "s3" in out
     download_artifact(out, path=tmp_path / "dl")
     assert [p.read_text() for p in (tmp_path / "dl").rglob("res.txt")] == ["from the client + engine\n"]
+
+
+def test_resume_a_suspend_template(argo_mode):
+    """Argo's suspend-template example (its delay shortened): the workflow waits at "approve" until resumed."""
+    import yaml
+
+    from tests.conftest import EXAMPLES_DIR
+
+    manifest = yaml.safe_load((EXAMPLES_DIR / "suspend-template.yaml").read_text())
+    for t in manifest["spec"]["templates"]:
+        if t["name"] == "delay":
+            t["suspend"]["duration"] = "1"
+    backend = Workflow()._backend()
+    wf = Workflow(id=backend.submit(manifest)["metadata"]["name"])
+    wait_for(lambda: wf.query_step(name="approve", phase="Running"), "the approval step")
+    assert wf.query_step(name="release") == []
+    wf.resume()
+    assert wf.wait().status.phase == "Succeeded"
+    assert [s.phase for s in wf.query_step(name="release")] == ["Succeeded"]

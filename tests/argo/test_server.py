@@ -283,6 +283,21 @@ def test_fields_projection(client):
     assert "nodes" not in dropped["status"] and dropped["status"]["phase"] == "Succeeded"
 
 
+def test_concurrent_clients(client, server):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(i: int) -> str:
+        backend = ArgoBackend(host=server.url, token=server.token, namespace="argo")
+        name = backend.submit(manifest(script=f"echo {i}", labels={"burst": "1"}))["metadata"]["name"]
+        return backend.wait(name, timeout=120)["status"]["phase"]
+
+    with ThreadPoolExecutor(6) as pool:
+        phases = list(pool.map(one, range(6)))
+    assert phases == ["Succeeded"] * 6
+    listing = client.request("GET", "/api/v1/workflows/argo?listOptions.labelSelector=burst%3D1")[1]
+    assert len({w["metadata"]["name"] for w in listing["items"]}) == 6
+
+
 def test_list_pages(client):
     names = {run(client, manifest(labels={"page": "p"}))["metadata"]["name"] for _ in range(3)}
     got, token = [], None

@@ -244,11 +244,15 @@ def _step_row(step: Any) -> dict:
 
 
 def _steps_table(steps: List[Any]) -> str:
-    t = [["STEP", "ID", "KEY", "TYPE", "PHASE", "DURATION"]]
+    """Steps in start order; a MESSAGE column when a step has one (why it failed)."""
     steps = sorted(steps, key=lambda s: (s.get("startedAt") or "~", s.get("name") or ""))
-    for row in (_step_row(s) for s in steps if s.get("type") != "StepGroup"):
+    rows = [_step_row(s) for s in steps if s.get("type") != "StepGroup"]
+    with_message = any(r["message"] for r in rows)
+    t = [["STEP", "ID", "KEY", "TYPE", "PHASE", "DURATION"] + (["MESSAGE"] if with_message else [])]
+    for row in rows:
         t.append([row["step"], row["id"], row["key"], row["type"], row["phase"],
-                  format_time_delta(datetime.timedelta(seconds=row["duration"]))])
+                  format_time_delta(datetime.timedelta(seconds=row["duration"]))]
+                 + ([row["message"]] if with_message else []))
     return _table(t)
 
 

@@ -206,6 +206,7 @@ def test_run_query_and_watch_locally(cli):
 def test_failed_run_and_retry_locally(cli):
     proc = cli("run", cli.write("flaky.yaml", yaml.safe_dump(flaky_manifest("flaky"))), ok=False)
     assert proc.returncode == 1 and "Failed" in proc.stdout
+    assert re.search(r"flaky\s+\S+\s+flaky\s+Pod\s+Failed\s+\d+s\s+.*exit code 1", proc.stdout), proc.stdout
     wf_id = submitted_id(proc.stdout)
     assert cli("wait", wf_id, ok=False).returncode == 1
     cli("retry", wf_id)

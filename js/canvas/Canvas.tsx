@@ -57,6 +57,21 @@ export interface CanvasProps {
 }
 
 let clipboard: Clip | null = null;
+
+/** The viewport that shows every top-level node of `nodes` in a `width`×`height` pane (as fitView would). */
+function viewportFor(nodes: FlowNode[], width: number, height: number) {
+  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  for (const n of nodes) {
+    if (n.parentId) continue;
+    const w = Number(n.style?.width ?? 180);
+    const h = Number(n.style?.height ?? 100);
+    x0 = Math.min(x0, n.position.x); y0 = Math.min(y0, n.position.y);
+    x1 = Math.max(x1, n.position.x + w); y1 = Math.max(y1, n.position.y + h);
+  }
+  if (!(width > 0 && height > 0 && x1 > x0 && y1 > y0)) return null;
+  const zoom = Math.min(1.25, Math.max(0.02, Math.min(width / ((x1 - x0) * 1.24), height / ((y1 - y0) * 1.24))));
+  return { x: width / 2 - ((x0 + x1) / 2) * zoom, y: height / 2 - ((y0 + y1) / 2) * zoom, zoom };
+}
 const SCOPE_OFFSET = { x: GUTTER + GROUP_PAD, y: GROUP_HEADER + GROUP_PAD };
 
 export function Canvas(props: CanvasProps) {
@@ -117,8 +132,16 @@ function CanvasInner(props: CanvasProps) {
 
   const view = useMemo(() => (doc ? buildView(doc) : { nodes: [], edges: [] }), [doc]);
 
+  const flowBox = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const keep = new Set(selected);
+    if (!fitted.current && view.nodes.length && flowBox.current) {
+      // Start at the fitted viewport, computed from the layout: nodes are drawn once, at the zoom they are
+      // seen at (compact when small), instead of at 100 % and again after a fit.
+      const box = flowBox.current.getBoundingClientRect();
+      const v = viewportFor(view.nodes, box.width, box.height);
+      if (v) rf.setViewport(v);
+    }
     setNodes(view.nodes.map((n) => (keep.has(n.id) ? { ...n, selected: true } : n)));
     setEdges(view.edges);
     // the selection is read, not tracked: a selection change must not rebuild the nodes
@@ -410,7 +433,7 @@ function CanvasInner(props: CanvasProps) {
         {notice && <div className={`dfl-notice dfl-notice-${notice.level}`} data-testid="notice">{notice.text}</div>}
         <div className="dfl-body">
           {editing && <Palette entries={props.palette ?? []} onAdd={addAtCentre} />}
-          <div className="dfl-flow" onDragOver={(e) => { e.preventDefault(); e.dataTransfer.dropEffect = "copy"; }} onDrop={onDrop}>
+          <div className="dfl-flow" ref={flowBox} onDragOver={(e) => { e.preventDefault(); e.dataTransfer.dropEffect = "copy"; }} onDrop={onDrop}>
             <ReactFlow<FlowNode, FlowEdge>
               nodes={nodes}
               edges={edges}

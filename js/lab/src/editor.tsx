@@ -68,6 +68,7 @@ export class WorkflowEditorView extends ReactWidget {
   private pristineLayout: string | null = null; // the loaded document without layout, until a real edit
   private validateTimer = 0;
   private writeSeq = 0;
+  private pending: Promise<void> = Promise.resolve(); // the last write into the text (YAML goes via the server)
 
   constructor(private readonly context: DocumentRegistry.Context, private readonly host: EditorHost) {
     super();
@@ -77,7 +78,7 @@ export class WorkflowEditorView extends ReactWidget {
       if ((e.ctrlKey || e.metaKey) && !e.shiftKey && !e.altKey && e.key.toLowerCase() === "s") {
         e.preventDefault();
         e.stopPropagation();
-        void this.context.save();
+        void this.save();
       }
     });
     void context.ready.then(() => this.load());
@@ -128,8 +129,14 @@ export class WorkflowEditorView extends ReactWidget {
     this.scheduleValidation(graph);
     if (firstLayoutOnly) return; // the automatic layout of a file opened without one is not an edit
     this.pristineLayout = null;
-    void this.write(graph);
+    this.pending = this.write(graph);
   };
+
+  /** Save the file once the last canvas edit is in its text. */
+  async save(): Promise<void> {
+    await this.pending;
+    await this.context.save();
+  }
 
   private async write(graph: Graph): Promise<void> {
     const seq = ++this.writeSeq;
@@ -175,7 +182,7 @@ export class WorkflowEditorView extends ReactWidget {
     if (!graph) return;
     try {
       if (action === "save") {
-        await this.context.save();
+        await this.save();
         this.notify(`Saved ${this.path}`);
       } else if (action === "code" || action === "notebook") {
         await this.host.generate(graph, action === "code" ? "python" : "notebook", this.path);

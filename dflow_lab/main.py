@@ -291,14 +291,7 @@ def _phase_code(phase: Optional[str]) -> int:
 def _cmd_list(args: argparse.Namespace) -> int:
     from .workflow import query_workflows
 
-    labels = None
-    if args.label is not None:
-        labels = {}
-        for label in args.label.split(","):
-            key, sep, value = label.partition("=")
-            if not sep:
-                raise ValueError(f"--label {label!r} is not of the form KEY=VALUE")
-            labels[key] = value
+    labels = _pairs(args.label, "--label") if args.label is not None else None
     wfs = [_summary(wf) for wf in query_workflows(labels=labels)]
     t = [["NAME", "STATUS", "AGE", "DURATION", "PROGRESS"]]
     for s in wfs:
@@ -445,9 +438,8 @@ def _cmd_upload(args: argparse.Namespace) -> int:
 
     path: Any = _pairs(args.path, "--path") if "=" in args.path else args.path.split(",")
     kwargs: dict = {}
-    for opt, name in (("description", "description"),):
-        if getattr(args, opt) is not None:
-            kwargs[name] = getattr(args, opt)
+    if args.description is not None:
+        kwargs["description"] = args.description
     if args.tag is not None:
         kwargs["tags"] = args.tag.split(",")
     if args.property is not None:

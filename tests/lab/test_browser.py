@@ -266,11 +266,16 @@ def test_yaml_documents_argo_open_with_revert_and_notebook(page, lab, shots):
     msg.press("Enter")
     wait_for(lambda: canvas.validity() == "✓ valid", 15, "the literal to satisfy shout's input")
     page.locator(f"{EDITOR} .react-flow__pane").click(position={"x": 5, "y": 5})
-    page.keyboard.press("Control+s")
-    wait_for(lambda: not _current_tab_dirty(page), 15, "Ctrl+S to save the YAML document")
-    saved = yaml.safe_load(doc.read_text())
-    assert [n["name"] for n in saved["templates"]["main"]["nodes"]] == ["make", "sum", "shout"]
-    assert saved["templates"]["main"]["nodes"][2]["parameters"] == {"msg": "hello"}
+    page.keyboard.press("Control+s")  # right after the edit: the save waits for it to reach the text
+
+    def saved_nodes():
+        nodes = (yaml.safe_load(doc.read_text()) or {}).get("templates", {}).get("main", {}).get("nodes", [])
+        return nodes if len(nodes) == 3 else None
+
+    nodes = wait_for(saved_nodes, 15, "Ctrl+S to save the YAML document")
+    assert [n["name"] for n in nodes] == ["make", "sum", "shout"]
+    assert nodes[2]["parameters"] == {"msg": "hello"}
+    wait_for(lambda: not _current_tab_dirty(page), 15, "the saved document to be clean")
 
     # Generate Notebook: the code in a new notebook
     page.locator(f"{EDITOR} [data-action='notebook']").click()

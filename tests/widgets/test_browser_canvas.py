@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -90,6 +91,9 @@ def test_edit_run_and_monitor(notebook, screenshots_dir):
     assert badge.inner_text() == "1"
     assert "type-mismatch" in badge.get_attribute("title")
     page.locator(".dfl-root").screenshot(path=str(screenshots_dir / "canvas-bad-wire.png"))
+    canvas.node("squares").click()
+    page.locator('.dfl-problem[data-code="type-mismatch"]').click()  # the list focuses the node
+    page.wait_for_selector('.react-flow__node[data-id="describe-2"].selected')
 
     # the edits reached the Python model through the graph JSON
     out = notebook.run_cell(
@@ -168,3 +172,16 @@ def test_properties_copy_paste_and_python_edits(notebook, screenshots_dir):
     page.wait_for_function("() => document.querySelectorAll('.react-flow__node-step').length === 4")
     assert "describe" in canvas.node_ids()
     page.locator(".dfl-root").screenshot(path=str(screenshots_dir / "canvas-edited.png"))
+
+    # Save and Code write files beside the notebook and say where
+    page.locator('.dfl-button[data-action="save"]').click()
+    page.wait_for_function("() => document.querySelector('[data-testid=notice]')?.innerText === "
+                           "'Saved to squares.dflow.json'")
+    page.locator('.dfl-button[data-action="code"]').click()
+    page.wait_for_function("() => document.querySelector('[data-testid=notice]')?.innerText === "
+                           "'Python code written to squares_workflow.py'")
+    code = (notebook.lab.root / "squares_workflow.py").read_text()
+    assert 'Step(name="squares-2"' in code and "Describe" in code
+    saved = json.loads((notebook.lab.root / "squares.dflow.json").read_text())
+    assert sorted(n["name"] for n in saved["templates"][saved["entrypoint"]]["nodes"]) == [
+        "describe", "squares", "squares-2", "total"]

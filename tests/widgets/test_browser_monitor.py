@@ -61,3 +61,10 @@ def test_watch_a_run_live(lab, page, screenshots_dir):
         "() => document.querySelector('.dfl-details .dfl-detail-port[data-port=text] .dfl-detail-value')"
         "?.innerText === 'the total is 5'")
     page.locator(".dfl-root").screenshot(path=str(screenshots_dir / "monitor-dag.png"))
+
+    # the nested Steps collapses into one node that keeps its phase, and expands again
+    canvas.node("checks").locator(".dfl-collapse").click()
+    page.wait_for_function("() => !document.querySelector('.react-flow__node[data-id=\"checks/check-a\"]')")
+    assert canvas.node("checks").locator(".dfl-node").get_attribute("data-phase") == "Succeeded"
+    canvas.node("checks").locator(".dfl-collapse").click()
+    canvas.node("checks/check-a").wait_for()

@@ -5,7 +5,7 @@
 :mod:`dflow_lab.graph.convert` (``Workflow.to_graph()``/``Workflow.from_graph()`` call it).
 """
 
-from .issues import CODES, GraphValidationError, Issue
+from .issues import CODES, WARNINGS, GraphValidationError, Issue
 from .pydflow import from_pydflow, is_pydflow_graph
 from .schema import GRAPH_VERSION, load_schema, schema_validator
 from .validate import validate
@@ -15,6 +15,7 @@ __all__ = [
     "CODES",
     "GRAPH_VERSION",
     "GraphValidationError",
+    "WARNINGS",
     "Issue",
     "from_pydflow",
     "graph_to_networkx",

@@ -327,10 +327,11 @@ def _is_tuple_type(t: Any) -> bool:
 
 # -- whole documents ------------------------------------------------------------------------------
 def prepare_graph(graph: Any) -> Mapping:
-    """A v1 graph ready to build: pydflow graphs converted, everything validated (all issues at once)."""
+    """A v1 graph ready to build: pydflow graphs converted, everything validated (all errors at once;
+    warnings do not stop it)."""
     if is_pydflow_graph(graph):
         graph = from_pydflow(graph)
-    issues = validate(graph)
+    issues = [i for i in validate(graph) if i.severity == "error"]
     if issues:
         raise GraphValidationError(issues, workflow=graph.get("name") if isinstance(graph, dict) else None)
     return graph

@@ -29,6 +29,11 @@ CODES: dict[str, str] = {
 }
 
 
+#: Codes that do not stop a graph from loading: the model accepts such a workflow (a value is text to
+#: Argo; types are checked when the step runs), so they are reported to the user, not enforced.
+WARNINGS = frozenset({"type-mismatch"})
+
+
 @dataclass(frozen=True)
 class Issue:
     """One problem found in a graph."""
@@ -40,10 +45,17 @@ class Issue:
     port: str | None = None
     path: tuple = field(default=())
 
+    @property
+    def severity(self) -> str:
+        """``"error"`` (the graph cannot become a workflow) or ``"warning"`` (it can, but will likely fail
+        when it runs: see ``WARNINGS``)."""
+        return "warning" if self.code in WARNINGS else "error"
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape the canvas reads."""
         return {
             "code": self.code,
+            "severity": self.severity,
             "message": self.message,
             "template": self.template,
             "node": self.node,

@@ -233,7 +233,7 @@ def test_issue_shape_for_the_canvas(example_graph):
     main(example_graph)["nodes"][0]["parameters"]["seed"] = "x"
     (issue,) = validate(example_graph)
     assert issue.to_dict() == {
-        "code": "type-mismatch", "message": issue.message, "template": "main", "node": "prepare",
+        "code": "type-mismatch", "severity": "warning", "message": issue.message, "template": "main", "node": "prepare",
         "port": "seed", "path": ["templates", "main", "nodes", 0, "parameters", "seed"],
     }
 
@@ -249,3 +249,21 @@ def test_validate_does_not_modify_the_graph(example_graph):
     before = copy.deepcopy(example_graph)
     validate(example_graph)
     assert example_graph == before
+
+
+def test_warnings_do_not_stop_loading(example_graph):
+    """A type mismatch is a warning: the model accepts the value (Argo passes text), so the graph loads."""
+    from dflow_lab.workflow import Workflow
+
+    for t in ("prepare", "score"):
+        spec = example_graph["templates"][t]
+        example_graph["templates"][t] = {"kind": "shell", "image": "alpine:3", "script": "true",
+                                         "inputs": spec["inputs"], "outputs": spec["outputs"]}
+    main(example_graph)["nodes"][1]["parameters"]["cutoff"] = "high"
+    (issue,) = validate(example_graph)
+    assert issue.severity == "warning"
+    assert Workflow.from_graph(example_graph).to_graph() == example_graph
+    main(example_graph)["nodes"][1]["template"] = "nope"
+    with pytest.raises(GraphValidationError) as err:
+        Workflow.from_graph(example_graph)
+    assert [i.code for i in err.value.issues] == ["unknown-template"]

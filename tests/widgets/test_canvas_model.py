@@ -187,3 +187,29 @@ def test_monitor_by_id_draws_the_graph_of_the_manifest(ops):
     assert monitor.run.wait(60)
     assert sorted(n["name"] for n in entry_nodes(monitor.graph)) == ["squares", "total"]
     assert {k: v["phase"] for k, v in monitor.run.snapshot().items()} == {"squares": "Succeeded", "total": "Succeeded"}
+
+
+def test_submit_to_argo_and_watch(ops, tmp_path, monkeypatch):
+    """Submit to an Argo-compatible server (dflow-lab's own, on 127.0.0.1) and follow the run."""
+    from dflow_lab.argo.server import ArgoServer
+    from dflow_lab.config import config
+    from dflow_lab.widgets import WorkflowCanvas
+
+    canvas = WorkflowCanvas(squares_workflow(ops, n=2))
+    assert not next(a for a in canvas.actions if a["action"] == "submit")["enabled"]
+    with pytest.raises(ValueError, match="no Argo server configured"):
+        canvas.submit()
+    server = ArgoServer(tmp_path / "argo-ws", port=0).start()
+    try:
+        for key, value in {"mode": "argo", "host": server.url, "token": server.token, "namespace": "argo",
+                           "http_headers": {}}.items():
+            monkeypatch.setitem(config, key, value)
+        canvas._refresh()
+        assert next(a for a in canvas.actions if a["action"] == "submit")["enabled"]
+        run = canvas.submit()
+        assert run.wait(120), "the run did not finish"
+        assert canvas.workflow_state["phase"] == "Succeeded"
+        assert {k: v["phase"] for k, v in run.snapshot().items()} == {"squares": "Succeeded", "total": "Succeeded"}
+        assert server.token not in json.dumps(canvas.get_state(), default=str)  # no secret reaches the browser
+    finally:
+        server.stop()

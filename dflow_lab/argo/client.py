@@ -30,6 +30,9 @@ __all__ = ["ArgoApiError", "ArgoBackend", "get_pod", "delete_pod", "replay_pod"]
 _TERMINAL = ("Succeeded", "Failed", "Error")
 _STATUS_KEYS = ("phase", "startedAt", "finishedAt", "message", "progress")
 _RETRIES = 3
+_LIST_FIELDS = ("metadata", "items.metadata", "items.status.phase", "items.status.message", "items.status.startedAt",
+                "items.status.finishedAt", "items.status.estimatedDuration", "items.status.progress",
+                "items.spec.suspend")
 _TIMEOUT = (10, 120)  # seconds to connect, to wait for an answer (streams have no read timeout)
 
 
@@ -229,8 +232,9 @@ class ArgoBackend:
         return self._call("GET", self._wf_path(name), query=query, workflow=name)
 
     def list(self, labels: dict | None = None) -> list[dict]:
-        """Workflows of the namespace, filtered by labels."""
-        return self._list(f"/api/v1/workflows/{self.namespace}", labels, [])
+        """Workflows of the namespace, filtered by labels: their metadata, phase, times and progress
+        (not their specs and nodes, which a large namespace would make heavy; ``get`` has them)."""
+        return self._list(f"/api/v1/workflows/{self.namespace}", labels, [("fields", ",".join(_LIST_FIELDS))])
 
     def list_archived(self, labels: dict | None = None) -> list[dict]:
         """Workflows of the namespace in the server's workflow archive."""

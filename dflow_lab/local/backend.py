@@ -246,6 +246,20 @@ class LocalBackend:
         self.store.set_control(name, None)
         self._start(name, wait=False)
 
+    def set_outputs(self, name: str, node: str, parameters: dict[str, Any]) -> None:
+        """Supply output parameters of a running ``suspend`` node (``argo node set``); ``node`` is its id or
+        display name. They are used when the workflow is resumed."""
+        nodes = self.store.nodes(name)
+        matches = [n for n in nodes.values() if node in (n["id"], n["displayName"]) and n.get("type") == "Suspend"]
+        if len(matches) != 1:
+            raise WorkflowValueError(f"{len(matches)} suspend nodes match {node!r}", workflow=name, step=node)
+        record = self._record(name)
+        options = dict(record["options"])
+        supplied = dict(options.get("supplied") or {})
+        supplied[matches[0]["id"]] = {**supplied.get(matches[0]["id"], {}), **parameters}
+        options["supplied"] = supplied
+        self.store.set_options(name, options)
+
     def retry(self, name: str, node_ids: list[str] | None = None) -> None:
         """Run a failed workflow again: its failed steps (or only ``node_ids``) run, succeeded ones are kept."""
         record = self._record(name)

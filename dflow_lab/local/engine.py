@@ -17,7 +17,7 @@ import sys
 import threading
 from pathlib import Path
 
-from .state import StateStore
+from .state import StateStore, now_iso
 
 __all__ = ["EngineHost", "engine_alive", "host_slots_default"]
 
@@ -116,7 +116,12 @@ class EngineHost:
 
             pool, slots = await self._pool_and_slots()
             store = self.store(workdir)
-            execution = Execution(store, name, pool, slots, artifact_repository(workdir))
+            try:
+                execution = Execution(store, name, pool, slots, artifact_repository(workdir))
+            except Exception as e:  # a workflow that cannot start ends in Error with the reason
+                record = store.workflow(name) or {"status": {}}
+                store.set_status(name, dict(record["status"], phase="Error", message=str(e), finishedAt=now_iso()))
+                return "Error"
             return await execution.run()
         finally:
             os.close(fd)

@@ -476,16 +476,18 @@ class Execution:
         memo = tmpl.get("memoize")
         kind = self._kind(tmpl)
         retry = tmpl.get("retryStrategy")
-        node_type = "Retry" if retry else kind
+        node_type = "Retry" if retry is not None else kind
         node = self.open_node(name, display, node_type, tmpl.get("name"), parent, boundary, inputs)
         tscope = self._template_scope(inputs)
+        if not entry and ref.get("name"):
+            tscope.values["steps.name"] = tscope.values["tasks.name"] = ref["name"]
         try:
             if memo:
                 hit = self._memo_lookup(memo, tscope, where)
                 if hit is not None:
                     node["memoizationStatus"] = {"hit": True, "key": hit[0], "cacheName": hit[1]}
                     return self.close_node(node, "Succeeded", hit[2], durable=True)
-            if retry:
+            if retry is not None:
                 phase, outputs, message = await self._retry(tmpl, inputs, node, tscope, retry, where)
             else:
                 phase, outputs, message = await self._attempt(tmpl, inputs, node, tscope, where)
@@ -585,13 +587,17 @@ class Execution:
             self.resume_event.clear()
             await self.resume_event.wait()
         params = []
+        record = self.store.workflow(self.name) or {"options": {}}
+        supplied = (record["options"].get("supplied") or {}).get(node["id"]) or {}
         for p in (tmpl.get("outputs") or {}).get("parameters") or []:
             vf = p.get("valueFrom") or {}
-            if "default" in vf:
+            if p["name"] in supplied:
+                params.append({"name": p["name"], "value": as_param_text(supplied[p["name"]])})
+            elif "default" in vf:
                 params.append({"name": p["name"], "value": as_param_text(vf["default"])})
             else:
-                raise StepError(f"{where}: suspend output {p['name']!r} needs valueFrom.default locally "
-                                "(values supplied on resume are not supported)")
+                raise StepError(f"{where}: output {p['name']!r} was not supplied before resume "
+                                "(LocalBackend.set_outputs) and has no valueFrom.default")
         return "Succeeded", {"parameters": params} if params else None, ""
 
     # -- retries and memoization ---------------------------------------------------------------
@@ -698,6 +704,7 @@ class Execution:
             field = f"{where}: arguments.artifacts.{a['name']}"
             if "from" in a:
                 entry = dict(_lookup_artifact(scope, a["from"], field))
+                entry.update(scope.render_obj({k: v for k, v in a.items() if k not in ("name", "from")}, field))
             elif "fromExpression" in a:
                 value = scope.eval_expr(a["fromExpression"], field)
                 if not isinstance(value, dict):

@@ -7,10 +7,17 @@ Every attempt gets ``STEPDIR``; a declared absolute path ``P`` maps to ``STEPDIR
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
 __all__ = ["StepDir", "declared_paths", "replace_paths"]
+
+_SYSTEM_DIRS = ("/usr/", "/bin/", "/sbin/", "/lib", "/etc/", "/opt/", "/var/", "/proc/", "/sys/", "/dev/",
+                "/home/", "/root/", "/run/", "/boot/", "/srv/")
+# never mapped as mere parents: system directories, and /tmp itself (host paths under /tmp that a
+# script names stay the host's; the declared paths under /tmp are still mapped)
+_SYSTEM_DIRS_EXACT = {d.rstrip("/") for d in _SYSTEM_DIRS} | {"/tmp"}
 
 
 class StepDir:
@@ -19,7 +26,6 @@ class StepDir:
     def __init__(self, base: Path):
         self.base = base
         self.root = base / "root"
-        self.work = base / "work"
         self.log = base / "main.log"
 
     def create(self) -> StepDir:
@@ -27,14 +33,12 @@ class StepDir:
         if self.base.exists():
             shutil.rmtree(self.base)
         self.root.mkdir(parents=True)
-        self.work.mkdir()
         return self
 
     def map(self, declared: str) -> Path:
-        """Host path of a declared container path (absolute paths go under ``root``, others under ``work``)."""
-        if os.path.isabs(declared):
-            return self.root / declared.lstrip("/")
-        return self.work / declared
+        """Host path of a declared container path (relative paths are relative to ``/``, the working
+        directory of a container without ``workingDir``)."""
+        return self.root / declared.lstrip("/")
 
 
 def declared_paths(template: dict) -> list[str]:
@@ -58,19 +62,27 @@ def declared_paths(template: dict) -> list[str]:
             paths.append(mount["mountPath"])
     if body.get("workingDir"):
         paths.append(body["workingDir"])
-    return sorted({p for p in paths if os.path.isabs(p) and p != "/"}, key=len, reverse=True)
+    declared = {p.rstrip("/") for p in paths if os.path.isabs(p) and p.rstrip("/")}
+    parents = set()
+    for p in declared:  # a script also names the directories of its declared files (mkdir /mnt/out)
+        parent = os.path.dirname(p.rstrip("/"))
+        while parent not in ("/", "") and not parent.startswith(_SYSTEM_DIRS) and parent not in _SYSTEM_DIRS_EXACT:
+            parents.add(parent)
+            parent = os.path.dirname(parent)
+    return sorted(declared | parents, key=lambda p: (-len(p), p))
 
 
 def replace_paths(text: str, paths: list[str], stepdir: StepDir) -> str:
-    """Replace each declared path occurring literally in ``text`` by its mapped host path."""
+    """Replace each declared path written in ``text`` (as a whole path, or the start of a longer one)
+    by its mapped host path."""
     if not paths or "/" not in text:
         return text
-    marks: dict[str, str] = {}
-    for i, p in enumerate(paths):  # longest first, through placeholders so a mapped path is not re-mapped
-        if p in text:
-            mark = f"\x00{i}\x00"
-            text = text.replace(p, mark)
-            marks[mark] = str(stepdir.map(p))
-    for mark, host in marks.items():
-        text = text.replace(mark, host)
-    return text
+    present = [p for p in paths if p in text]
+    if not present:
+        return text
+    pattern = re.compile(r"(?<![\w./-])(" + "|".join(re.escape(p) for p in present) + r")(?![\w.-])")
+
+    def mapped(m: re.Match) -> str:
+        return str(stepdir.map(m.group(1)))
+
+    return pattern.sub(mapped, text)

@@ -60,6 +60,20 @@ def _check_resolved(obj: Any, where: str) -> None:
             _check_resolved(v, f"{where}.{k}")
 
 
+def _path_placeholders(template: dict, inputs: dict) -> dict[str, str]:
+    """``inputs.artifacts.x.path``, ``outputs.artifacts.y.path``, ``outputs.parameters.z.path``."""
+    out = {f"inputs.artifacts.{a['name']}.path": a["path"] for a in inputs.get("artifacts") or [] if a.get("path")}
+    outputs = template.get("outputs") or {}
+    for a in outputs.get("artifacts") or []:
+        if a.get("path"):
+            out[f"outputs.artifacts.{a['name']}.path"] = a["path"]
+    for p in outputs.get("parameters") or []:
+        path = (p.get("valueFrom") or {}).get("path")
+        if path:
+            out[f"outputs.parameters.{p['name']}.path"] = path
+    return out
+
+
 async def _place_inputs(ex: Execution, inputs: dict, stepdir: StepDir, where: str) -> None:
     for art in inputs.get("artifacts") or []:
         path = art.get("path")
@@ -73,6 +87,10 @@ async def _place_inputs(ex: Execution, inputs: dict, stepdir: StepDir, where: st
         dest.parent.mkdir(parents=True, exist_ok=True)
         try:
             await asyncio.to_thread(ex.repository.load, art, str(dest))
+        except FileNotFoundError:
+            if art.get("optional"):
+                continue
+            raise StepError(f"{where}: input artifact {art['name']!r} is not in the artifact repository") from None
         except (OSError, ValueError) as e:
             raise StepError(f"{where}: input artifact {art['name']!r}: {e}") from None
         mode = art.get("mode")
@@ -80,9 +98,10 @@ async def _place_inputs(ex: Execution, inputs: dict, stepdir: StepDir, where: st
             os.chmod(dest, int(mode))
 
 
-def _command(body: dict, is_script: bool, script_path: str | None, where: str) -> list[str]:
-    command = list(body.get("command") or [])
-    args = list(body.get("args") or [])
+def _command(body: dict, is_script: bool, script_path: str | None, where: str, paths: list[str],
+             stepdir: StepDir) -> list[str]:
+    command = [replace_paths(str(c), paths, stepdir) for c in body.get("command") or []]
+    args = [replace_paths(str(a), paths, stepdir) for a in body.get("args") or []]
     if is_script:
         command = command or ["sh"]
         argv = command + [script_path] + args
@@ -93,7 +112,7 @@ def _command(body: dict, is_script: bool, script_path: str | None, where: str) -
         argv = command + args
     if argv[0] in ("python", "python3"):
         argv[0] = sys.executable
-    elif not os.path.isabs(argv[0]) and shutil.which(argv[0]) is None:
+    elif shutil.which(argv[0]) is None:
         raise StepError(f"{where}: command {argv[0]!r} is not available on this host "
                         f"(image {body.get('image')!r} is not run locally)")
     return argv
@@ -175,6 +194,8 @@ async def _collect_outputs(ex: Execution, template: dict, stepdir: StepDir, pod_
         archive = art.get("archive", "tar")
         suffix = ".tgz" if archive == "tar" or (isinstance(archive, dict) and "tar" in archive) else ""
         key = f"{ex.name}/{pod_name}/{name}{suffix}"
+        if (art.get("s3") or {}).get("key"):  # an explicit key (Argo's s3.key on an output)
+            key = scope.render(str(art["s3"]["key"]), f"{where}.outputs.artifacts.{name}.s3.key")
         try:
             location = await asyncio.to_thread(ex.repository.save, str(src), key, archive)
         except (OSError, ValueError) as e:
@@ -199,10 +220,11 @@ async def run_pod(ex: Execution, template: dict, inputs: dict, node: dict, scope
     is_script = "script" in template
     body = dict(template.get("script") or template.get("container") or {})
     try:
+        inputs = dict(inputs, artifacts=[scope.render_obj(a, f"{where}.inputs.artifacts.{a['name']}")
+                                         for a in inputs.get("artifacts") or []])
         await _place_inputs(ex, inputs, stepdir, where)
         pod_name = ex.pod_name(node)
-        art_paths = {f"inputs.artifacts.{a['name']}.path": a["path"]
-                     for a in inputs.get("artifacts") or [] if a.get("path")}
+        art_paths = _path_placeholders(template, inputs)
         scope = scope.child({"pod.name": pod_name, "node.name": node["name"], **art_paths})
         source = body.pop("source", None) if is_script else None
         python_op = source is not None and source.startswith(PY_OP_MARKER)
@@ -212,6 +234,8 @@ async def run_pod(ex: Execution, template: dict, inputs: dict, node: dict, scope
             source = scope.render(source, f"{where}.source", strict=False)
             _check_resolved(source, f"{where}.source")
         paths = declared_paths(template)
+        for top in {"tmp"} | {p.strip("/").split("/")[0] for p in paths if "/" in p.strip("/")}:  # /tmp, /mnt…
+            (stepdir.root / top).mkdir(exist_ok=True)
         mounts = {m.get("mountPath"): m.get("name") for m in body.get("volumeMounts") or []}
         for p in paths:
             host = stepdir.map(p)
@@ -220,8 +244,6 @@ async def run_pod(ex: Execution, template: dict, inputs: dict, node: dict, scope
                 host.symlink_to(ex.shared_volumes[mounts[p]], target_is_directory=True)
             elif p in mounts or p == body.get("workingDir"):
                 host.mkdir(parents=True, exist_ok=True)
-            else:
-                host.parent.mkdir(parents=True, exist_ok=True)
         env = {"DFLOW_LAB_ROOT": str(stepdir.root)}
         for var in body.get("env") or []:
             if "value" in var:
@@ -229,7 +251,7 @@ async def run_pod(ex: Execution, template: dict, inputs: dict, node: dict, scope
             elif "valueFrom" in var:
                 raise StepError(f"{where}: env {var['name']!r}: valueFrom (secrets, config maps, fields) "
                                 "is not available in the local engine")
-        cwd = str(stepdir.map(body["workingDir"])) if body.get("workingDir") else str(stepdir.work)
+        cwd = str(stepdir.map(body["workingDir"])) if body.get("workingDir") else str(stepdir.root)
         log = str(stepdir.log)
         if python_op:
             result = await ex.pool.run(source, env, cwd, log)
@@ -242,7 +264,8 @@ async def run_pod(ex: Execution, template: dict, inputs: dict, node: dict, scope
                 script_path = str(stepdir.base / "script")
                 with open(script_path, "w") as f:
                     f.write(replace_paths(source, paths, stepdir))
-            argv = [replace_paths(a, paths, stepdir) for a in _command(body, is_script, script_path, where)]
+                os.chmod(script_path, 0o755)
+            argv = _command(body, is_script, script_path, where, paths, stepdir)
             async with ex.host_slots:
                 rc, stdout = await _subprocess(argv, {**os.environ, **env}, cwd, log)
             died = f"killed by signal {-rc}" if rc < 0 else None

@@ -50,6 +50,10 @@ def check_manifest(manifest: dict) -> None:
                                     .get("template"))):
         if handler and handler not in known:
             raise WorkflowValueError(f"exit handler {handler!r} is not a template", workflow=wf, field=handler_field)
+    for i, p in enumerate((spec.get("arguments") or {}).get("parameters") or []):
+        if "value" not in p and "default" not in (p.get("valueFrom") or {}):
+            raise WorkflowValueError(f"parameter {p.get('name')!r} has no value (values from config maps are not "
+                                     "available locally)", workflow=wf, field=f"spec.arguments.parameters[{i}]")
     for t in templates:
         _check_template(wf, t, known)
 

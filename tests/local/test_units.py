@@ -112,9 +112,13 @@ def test_declared_paths_are_mapped_into_the_step_dir(tmp_path):
     paths = declared_paths(tmpl)
     assert paths == ["/tmp/in/p", "/mnt/out", "/tmp/in", "/mnt"]
     sd = StepDir(tmp_path / "s").create()
-    text = replace_paths("cat /tmp/in/p /tmp/in > /mnt/out; ls /mnt /tmp/inx", paths, sd)
+    text = replace_paths("cat /tmp/in/p '/tmp/in'>/mnt/out; ls /mnt /tmp/inx /tmpx /usr/tmp /tmp/x", paths, sd)
     root = str(sd.root)
-    assert text == (f"cat {root}/tmp/in/p {root}/tmp/in > {root}/mnt/out; ls {root}/mnt {root}/tmp/inx")
+    assert text == (f"cat {root}/tmp/in/p '{root}/tmp/in'>{root}/mnt/out; ls {root}/mnt /tmp/inx /tmpx /usr/tmp "
+                    "/tmp/x")
+    # parents of declared files are mapped too, but never system directories
+    assert declared_paths({"outputs": {"artifacts": [{"name": "b", "path": "/usr/local/bin/tool"}]}}) == [
+        "/usr/local/bin/tool"]
 
 
 def test_state_store_events_and_nodes(tmp_path):

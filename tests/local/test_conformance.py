@@ -1,0 +1,373 @@
+"""Conformance: Argo's own example workflows (../shared/argo/examples) run on the local engine.
+
+Every example is listed exactly once: in ``SUPPORTED`` with the outcome Argo documents for it (the
+workflow phase, plus the step results the example exists to show), or in ``UNSUPPORTED`` with the
+reason it cannot run on a host without Kubernetes.  Examples that take long by design (sleeps of 10 s
+and more) are marked ``slow`` and run when ``DFLOW_LAB_SLOW_EXAMPLES=1``.  The fast ones run concurrently in one engine, as a user's notebook would.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import copy
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+
+from dflow_lab.local.backend import LocalBackend
+
+from ..conftest import EXAMPLES_DIR
+from .local_helpers import wait_for
+
+
+def _pods(wf: dict) -> dict[str, dict]:
+    """Nodes by display name; the root node (the workflow's name) also as ``root``."""
+    nodes = {n["displayName"]: n for n in wf["status"]["nodes"].values()}
+    nodes["root"] = wf["status"]["nodes"][wf["metadata"]["name"]]
+    return nodes
+
+
+def results(**expected):
+    """Check that the named steps printed these results (a value, or a set of allowed values)."""
+
+    def check(wf: dict) -> None:
+        nodes = _pods(wf)
+        for display, want in expected.items():
+            display = display.replace("__", "-")
+            got = (nodes[display].get("outputs") or {}).get("result")
+            if isinstance(want, set):
+                assert got in want, (display, got)
+            else:
+                assert got == want, (display, got)
+
+    return check
+
+
+def phases(**expected):
+    """Check the phases of the named steps."""
+
+    def check(wf: dict) -> None:
+        nodes = _pods(wf)
+        for display, want in expected.items():
+            display = display.replace("__", "-")
+            assert nodes[display]["phase"] == want, (display, nodes[display]["phase"], nodes[display].get("message"))
+
+    return check
+
+
+def all_of(*checks):
+    def check(wf: dict) -> None:
+        for c in checks:
+            c(wf)
+
+    return check
+
+
+def coin(flip: str, when_heads: str, when_tails: str):
+    """Exactly the branch matching the coin ran."""
+
+    def check(wf: dict) -> None:
+        nodes = _pods(wf)
+        side = nodes[flip]["outputs"]["result"]
+        assert side in ("heads", "tails")
+        ran, skipped = (when_heads, when_tails) if side == "heads" else (when_tails, when_heads)
+        assert nodes[ran]["phase"] == "Succeeded"
+        assert nodes[skipped]["phase"] in ("Skipped", "Omitted")
+
+    return check
+
+
+def global_outputs(wf: dict) -> None:
+    outputs = wf["status"]["outputs"]
+    assert {"name": "my-global-param", "value": "hello world"} in outputs["parameters"]
+    assert [a["name"] for a in outputs["artifacts"]] == ["my-global-art"]
+    assert _pods(wf)["consume-globals"]["phase"] == "Succeeded"
+
+
+def resume_suspended(backend: LocalBackend, name: str) -> None:
+    wait_for(lambda: any(n["type"] == "Suspend" and n["phase"] == "Running"
+                         for n in backend.get(name)["status"]["nodes"].values()), what="suspend node")
+    backend.resume(name)
+
+
+def supply_and_resume(backend: LocalBackend, name: str) -> None:
+    resume_suspended_with(backend, name, {"message": "approved by test"})
+
+
+def resume_suspended_with(backend: LocalBackend, name: str, outputs: dict) -> None:
+    wait_for(lambda: any(n["type"] == "Suspend" and n["phase"] == "Running"
+                         for n in backend.get(name)["status"]["nodes"].values()), what="suspend node")
+    backend.set_outputs(name, "approve", outputs)
+    backend.resume(name)
+
+
+def _assert(ok: bool) -> None:
+    assert ok
+
+
+S, F = "Succeeded", "Failed"
+HW = "hello world"
+
+#: example -> (expected workflow phase, check of the documented result or None, action while running)
+SUPPORTED: dict[str, tuple] = {
+    "archive-location.yaml": (S, results(root=HW)),
+    "arguments-parameters.yaml": (S, results(root=HW)),
+    "artifact-gc-workflow.yaml": (S, None),
+    "artifact-passing-explicit-plugin.yaml": (S, results(consume__artifact=HW)),
+    "artifact-passing-subpath.yaml": (S, all_of(results(consume__artifact=HW, list__artifact="hello_world.txt"))),
+    "artifact-passing.yaml": (S, results(consume__artifact=HW)),
+    "artifact-path-placeholders.yaml": (S, None),
+    "artifact-repository-ref.yaml": (S, None),
+    "artifactory-artifact.yaml": (S, None),
+    "coinflip-recursive.yaml": (S, None),
+    "coinflip.yaml": (S, coin("flip-coin", "heads", "tails")),
+    "conditional-artifacts.yaml": (S, coin("flip-coin", "heads", "tails")),
+    "conditional-parameters.yaml": (S, coin("flip-coin", "heads", "tails")),
+    "conditionals-complex.yaml": (S, None),
+    "continue-on-fail.yaml": (S, phases(C=F, D=S)),
+    "custom-metrics.yaml": ({S, F}, None),  # "flaky": a random step
+    "dag-coinflip.yaml": (S, None),
+    "dag-conditional-artifacts.yaml": (S, None),
+    "dag-conditional-parameters.yaml": (S, None),
+    "dag-continue-on-fail.yaml": (F, phases(A=S, B=F, C=S, E=F)),  # "expected-failure"
+    "dag-custom-metrics.yaml": (S, None),
+    "dag-diamond-steps.yaml": (S, None),
+    "dag-diamond.yaml": (S, results(A="A", B="B", C="C", D="D")),
+    "dag-enhanced-depends.yaml": (S, None),
+    "dag-multiroot.yaml": (S, results(A="A", B="B", C="C", D="D")),
+    "dag-nested.yaml": (S, None),
+    "dag-targets.yaml": (S, None),
+    "default-pdb-support.yaml": (S, None),
+    "dns-config.yaml": (S, None),
+    "exit-code-output-variable.yaml": (S, None),
+    "exit-handler-dag-level.yaml": ({S, F}, None),  # "flaky"
+    "exit-handler-step-level.yaml": (S, phases(**{"hello1.onExit": S, "hello2a.onExit": S, "hello2b.onExit": S})),
+    "exit-handler-with-artifacts.yaml": (S, None),
+    "exit-handler-with-param.yaml": (S, None),
+    "exit-handlers.yaml": (F, phases(cry=S, celebrate="Skipped")),  # "expected-failure"
+    "expression-destructure-json-complex.yaml": (S, None),
+    "expression-destructure-json.yaml": (S, None),
+    "expression-reusing-verbose-snippets.yaml": (S, None),
+    "fibonacci-seq-conditional-param.yaml": (S, None),
+    "gc-ttl.yaml": (S, None),
+    "global-outputs.yaml": (S, global_outputs),
+    "global-parameters.yaml": (S, None),
+    "handle-large-output-results.yaml": (S, None),
+    "hdfs-artifact.yaml": (S, None),
+    "hello-world.yaml": (S, None),
+    "image-pull-secrets.yaml": (S, None),
+    "init-container.yaml": (S, None),
+    "input-artifact-raw.yaml": (S, None),
+    "life-cycle-hooks-tmpl-level.yaml": (S, None),
+    "loops-dag.yaml": (S, None),
+    "loops-maps.yaml": (S, None),
+    "loops-param-argument.yaml": (S, None),
+    "loops-sequence.yaml": (S, None),
+    "loops.yaml": (S, None),
+    "map-reduce.yaml": (S, None),
+    "memoize-simple.yaml": (S, None),
+    "nested-workflow.yaml": (S, None),
+    "node-selector.yaml": (S, None),
+    "output-artifact-s3.yaml": (S, None),
+    "output-parameter.yaml": (S, None),
+    "parameter-aggregation-dag.yaml": (S, None),
+    "parameter-aggregation-script.yaml": (S, None),
+    "parameter-aggregation.yaml": (S, None),
+    "pod-metadata-wf-field.yaml": (S, None),
+    "pod-metadata.yaml": (S, None),
+    "pod-resources.yaml": (S, None),
+    "pod-spec-from-previous-step.yaml": (S, None),
+    "recursive-for-loop.yaml": (S, None),
+    "resource-claims-template-override.yaml": (S, None),
+    "resource-claims.yaml": (S, None),
+    "resubmit.yaml": ({S, F}, None),  # random failures by design
+    "retry-container.yaml": (S, None),
+    "retry-conditional.yaml": ({S, F}, None),  # random exit codes by design
+    "retry-on-error.yaml": ({S, F}, None),  # random exit codes by design
+    "retry-script.yaml": ({S, F}, None),  # random exit codes by design
+    "retry-with-steps.yaml": ({S, F}, None),  # random exit codes by design
+    "scripts-bash.yaml": (S, None),
+    "scripts-javascript.yaml": (S, None),
+    "scripts-python.yaml": (S, None),
+    "status-reference.yaml": (S, None),
+    "steps.yaml": (S, results(hello1="hello1", hello2a="hello2a", hello2b="hello2b")),
+    "suspend-template-outputs.yaml": (S, results(release="approved by test"), supply_and_resume),
+    "synchronization-db-mutex-wf-level.yaml": (S, None),
+    "synchronization-db-wf-level.yaml": (S, None),
+    "synchronization-mutex-wf-level.yaml": (S, None),
+    "synchronization-wf-level.yaml": (S, None),
+    "template-defaults.yaml": (S, None),
+    "template-on-exit.yaml": (S, None),
+    "title-and-description-with-markdown.yaml": (S, None),
+    "volumes-existing.yaml": (S, None),
+    "volumes-pvc.yaml": (S, lambda wf: _assert(_pods(wf)["print"]["outputs"]["result"].endswith("\nhello world"))),
+    "withsequence-nested-result.yaml": (S, None),
+}
+
+#: examples that take long by design; run with DFLOW_LAB_SLOW_EXAMPLES=1
+SLOW: dict[str, tuple] = {
+    "dag-disable-failFast.yaml": (F, None),  # a 30 s sleep; "expected-failure"
+    "dag-task-level-timeout.yaml": (F, phases(A=S)),  # B times out after 10 s; "expected-failure"
+    "loops-param-result.yaml": (S, None),  # sleeps of 20-30 s
+    "parallelism-limit.yaml": (S, None),
+    "parallelism-nested-dag.yaml": (S, None),
+    "parallelism-nested-workflow.yaml": (S, None),
+    "parallelism-nested.yaml": (S, None),
+    "parallelism-template-limit.yaml": (S, None),
+    "pod-resources-template-override.yaml": (S, None),
+    "retry-backoff.yaml": ({S, F}, None),
+    "retry-container-to-completion.yaml": (S, None),
+    "step-level-timeout.yaml": (F, None),
+    "suspend-template.yaml": (S, None, resume_suspended),
+    "synchronization-db-tmpl-level.yaml": (S, None),
+    "synchronization-tmpl-level.yaml": (S, None),
+    "timeouts-step.yaml": (F, None),
+    "colored-logs.yaml": (S, None),
+}
+
+K8S = "a Kubernetes `resource` template (kubectl against a cluster)"
+ARGOSAY = "the argosay/whalesay image's own entrypoint or `cowsay`, which the host does not have"
+DAEMON = "daemon steps or sidecars (long-running services reached over the pod network)"
+
+UNSUPPORTED: dict[str, str] = {
+    "artifact-disable-archive.yaml": "archives the image's own /etc directory",
+    "arguments-artifacts.yaml": "downloads kubectl over the internet (http artifact)",
+    "arguments-parameters-from-configmap.yaml": "parameters from a Kubernetes config map",
+    "artifacts-workflowtemplate.yaml": "a WorkflowTemplate, not a Workflow",
+    "buildkit-template.yaml": "a WorkflowTemplate, not a Workflow",
+    "ci-output-artifact.yaml": "git checkout and a Go toolchain image",
+    "ci-workflowtemplate.yaml": "a WorkflowTemplate, not a Workflow",
+    "ci.yaml": "git checkout and a Go toolchain image",
+    "conditionals.yaml": ARGOSAY,
+    "cron-backfill.yaml": "CronWorkflow and WorkflowTemplate objects",
+    "cron-when.yaml": "a CronWorkflow (a scheduler object), not a Workflow",
+    "cron-workflow-multiple-schedules.yaml": "a CronWorkflow, not a Workflow",
+    "cron-workflow.yaml": "a CronWorkflow, not a Workflow",
+    "daemon-nginx.yaml": DAEMON,
+    "daemon-step.yaml": DAEMON,
+    "daemoned-stateful-set-with-service.yaml": K8S,
+    "dag-daemon-retry-strategy.yaml": DAEMON,
+    "dag-daemon-task.yaml": DAEMON,
+    "dag-inline-clusterworkflowtemplate.yaml": "a ClusterWorkflowTemplate, not a Workflow",
+    "dag-inline-cronworkflow.yaml": "a CronWorkflow, not a Workflow",
+    "dag-inline-workflow.yaml": ARGOSAY,
+    "dag-inline-workflowtemplate.yaml": "a WorkflowTemplate, not a Workflow",
+    "data-transformations.yaml": "a `data` template over an S3 bucket of the cluster",
+    "exit-handler-slack.yaml": "posts to a Slack webhook (network, a placeholder URL)",
+    "expression-tag-template-workflow.yaml": ARGOSAY,
+    "forever.yaml": "runs forever by design",
+    "fun-with-gifs.yaml": "ImageMagick/gifsicle images and a volume claim of a cluster",
+    "global-parameters-from-configmap-referenced-as-local-variable.yaml": "parameters from a config map",
+    "global-parameters-from-configmap.yaml": "parameters from a config map",
+    "hello-hybrid.yaml": "a Windows node",
+    "hello-windows.yaml": "a Windows node",
+    "http-hello-world.yaml": "an `http` template",
+    "http-success-condition.yaml": "an `http` template",
+    "influxdb-ci.yaml": DAEMON,
+    "input-artifact-azure.yaml": "an Azure blob store",
+    "input-artifact-gcs.yaml": "a Google Cloud Storage bucket",
+    "input-artifact-git.yaml": "a git artifact (network)",
+    "input-artifact-http.yaml": "downloads kubectl over the internet (http artifact)",
+    "input-artifact-oss.yaml": "an Alibaba OSS bucket",
+    "input-artifact-s3.yaml": "a pre-existing object in the cluster's S3 bucket",
+    "intermediate-parameters.yaml": ARGOSAY,
+    "k8s-jobs.yaml": K8S,
+    "k8s-orchestration.yaml": K8S,
+    "k8s-owner-reference.yaml": K8S,
+    "k8s-patch-json-pod.yaml": K8S,
+    "k8s-patch-json-workflow.yaml": K8S,
+    "k8s-patch-merge-pod.yaml": K8S,
+    "k8s-patch-pod.yaml": K8S,
+    "k8s-resource-log-selector.yaml": K8S,
+    "k8s-set-owner-reference.yaml": K8S,
+    "k8s-wait-wf.yaml": K8S,
+    "key-only-artifact.yaml": ARGOSAY,
+    "label-value-from-workflow.yaml": ARGOSAY,
+    "life-cycle-hooks-wf-level.yaml": "an `http` template as a lifecycle hook",
+    "loops-arbitrary-sequential-steps.yaml": "expects a step to fail and stop the loop at an exit code Argo's "
+                                             "busybox image gives; runs, but its outcome is the failure itself",
+    "output-artifact-azure.yaml": "an Azure blob store",
+    "output-artifact-gcs.yaml": "a Google Cloud Storage bucket",
+    "pod-gc-strategy-with-label-selector.yaml": "pod garbage collection is a cluster feature (the run fails by design)",
+    "pod-gc-strategy.yaml": "pod garbage collection is a cluster feature (the run fails by design)",
+    "pod-spec-patch-wf-tmpl.yaml": "podSpecPatch",
+    "pod-spec-patch.yaml": "podSpecPatch",
+    "pod-spec-yaml-patch.yaml": "podSpecPatch",
+    "resource-delete-with-flags.yaml": K8S,
+    "resource-flags.yaml": K8S,
+    "secrets.yaml": "a Kubernetes secret",
+    "sidecar-dind.yaml": DAEMON,
+    "sidecar-nginx.yaml": DAEMON,
+    "sidecar.yaml": DAEMON,
+    "steps-daemon-retry-strategy.yaml": DAEMON,
+    "steps-inline-workflow.yaml": ARGOSAY,
+    "synchronization-db-mutex-tmpl-level.yaml": "mutexes held across 50 s steps (synchronization is not modelled)",
+    "synchronization-mutex-tmpl-level.yaml": "mutexes held across 50 s steps (synchronization is not modelled)",
+    "testvolume.yaml": "a PersistentVolumeClaim, not a Workflow",
+    "timeouts-workflow.yaml": "an unschedulable pod (no command: the image's entrypoint)",
+    "variables-showcase.yaml": DAEMON,
+    "volumes-emptydir.yaml": "checks /proc/mounts for a kubelet mount",
+    "webhdfs-input-output-artifacts.yaml": "a WebHDFS server",
+    "work-avoidance.yaml": "an S3 server at minio:9000 with cluster credentials",
+    "workflow-count-resourcequota.yaml": "a ResourceQuota, not a Workflow",
+    "workflow-level-executor-plugin.yaml": "an executor plugin",
+    "workflow-of-workflows.yaml": "`resource` templates that create Workflows in a cluster",
+}
+
+
+def _load(example: str) -> dict:
+    manifest = yaml.safe_load((EXAMPLES_DIR / example).read_text())
+    manifest = copy.deepcopy(manifest)
+    meta = manifest["metadata"]
+    if "name" in meta:  # fixed names would collide between runs: make them generated
+        meta["generateName"] = meta.pop("name") + "-"
+    return manifest
+
+
+def _run(backend: LocalBackend, example: str, action=None) -> dict:
+    if action is None:
+        return backend.submit(_load(example), wait=True)
+    wf = backend.submit(_load(example), wait=False)
+    action(backend, wf["metadata"]["name"])
+    return backend.wait(wf["metadata"]["name"], timeout=120)
+
+
+@pytest.fixture(scope="module")
+def fast_runs(tmp_path_factory) -> dict[str, dict]:
+    """All fast supported examples, run concurrently in this process's engine."""
+    backend = LocalBackend(tmp_path_factory.mktemp("conformance") / "ws")
+    with concurrent.futures.ThreadPoolExecutor(max_workers=12) as pool:
+        futures = {ex: pool.submit(_run, backend, ex, (spec + (None,))[2]) for ex, spec in SUPPORTED.items()}
+        return {ex: f.result() for ex, f in futures.items()}
+
+
+def test_every_example_is_classified():
+    on_disk = {p.name for p in Path(EXAMPLES_DIR).glob("*.yaml")}
+    listed = [*SUPPORTED, *SLOW, *UNSUPPORTED]
+    assert len(listed) == len(set(listed)), "an example is listed twice"
+    assert on_disk == set(listed), (sorted(on_disk - set(listed)), sorted(set(listed) - on_disk))
+
+
+def _check(wf: dict, spec: tuple) -> None:
+    phase, check = spec[0], spec[1]
+    allowed = phase if isinstance(phase, set) else {phase}
+    assert wf["status"]["phase"] in allowed, (wf["status"]["phase"], wf["status"].get("message"))
+    if check is not None and wf["status"]["phase"] == (phase if isinstance(phase, str) else wf["status"]["phase"]):
+        check(wf)
+
+
+@pytest.mark.parametrize("example", sorted(SUPPORTED))
+def test_example(example, fast_runs):
+    _check(fast_runs[example], SUPPORTED[example])
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("DFLOW_LAB_SLOW_EXAMPLES"),
+                    reason="examples that sleep by design: set DFLOW_LAB_SLOW_EXAMPLES=1")
+@pytest.mark.parametrize("example", sorted(SLOW))
+def test_slow_example(example, tmp_path):
+    spec = SLOW[example]
+    wf = _run(LocalBackend(tmp_path / "ws"), example, (spec + (None,))[2])
+    _check(wf, spec)

@@ -227,9 +227,21 @@ class ArgoBackend:
                           workflow=meta.get("name") or meta.get("generateName"))
 
     def get(self, name: str, fields: list[str] | None = None) -> dict:
-        """The workflow object (``fields``: Argo's field projection, e.g. ``["metadata.name", "status.phase"]``)."""
+        """The workflow object (``fields``: Argo's field projection, e.g. ``["metadata.name", "status.phase"]``).
+
+        A workflow deleted from the cluster is looked up in the server's workflow archive, as dflow does."""
         query = [("fields", ",".join(fields))] if fields else []
-        return self._call("GET", self._wf_path(name), query=query, workflow=name)
+        try:
+            return self._call("GET", self._wf_path(name), query=query, workflow=name)
+        except ArgoApiError as e:
+            if e.status != 404:
+                raise
+            archived = self._list("/api/v1/archived-workflows", None, [
+                ("listOptions.fieldSelector", f"metadata.namespace={self.namespace},metadata.name={name}")])
+            if not archived:
+                raise
+        uid = archived[0]["metadata"]["uid"]
+        return self._call("GET", f"/api/v1/archived-workflows/{uid}", workflow=name)
 
     def list(self, labels: dict | None = None) -> list[dict]:
         """Workflows of the namespace, filtered by labels: their metadata, phase, times and progress

@@ -21,6 +21,7 @@ from ..argo_objects import get_pod_name
 from ..errors import WorkflowError
 from ..local.backend import LocalBackend
 from ..local.validate import check_manifest
+from .server_archive import WorkflowArchive
 from .server_select import SelectorError, field_matcher, label_matcher, project_fields
 
 __all__ = ["ApiError", "ArgoApi", "NAME_RE", "check_name"]
@@ -78,6 +79,7 @@ class ArgoApi:
 
     def __init__(self, backend: LocalBackend, stopping: threading.Event | None = None):
         self.backend = backend
+        self.archive = WorkflowArchive(backend.workdir / "argo-archive")
         self.stopping = stopping or threading.Event()
 
     # -- lookups -----------------------------------------------------------------------------------
@@ -140,7 +142,9 @@ class ArgoApi:
         return manifest
 
     def list(self, namespace: str | None, query: dict[str, str], archived: bool = False) -> dict:
-        """``GET /api/v1/workflows/{namespace}`` and ``GET /api/v1/archived-workflows`` (WorkflowList)."""
+        """``GET /api/v1/workflows/{namespace}`` and ``GET /api/v1/archived-workflows`` (WorkflowList).
+
+        The archive holds the finished workflows, those still there and those deleted since."""
         try:
             labels_ok = label_matcher(query.get("listOptions.labelSelector"))
             fields_ok = field_matcher(query.get("listOptions.fieldSelector"))
@@ -148,11 +152,9 @@ class ArgoApi:
             raise ApiError(400, str(e)) from None
         prefix = query.get("namePrefix") or ""
         items = []
-        for wf in self.backend.list():
+        for wf in self._archived() if archived else self.backend.list():
             meta = wf.get("metadata") or {}
             if namespace is not None and meta.get("namespace", "default") != namespace:
-                continue
-            if archived and (wf.get("status") or {}).get("phase") not in _TERMINAL:
                 continue
             if not meta.get("name", "").startswith(prefix):
                 continue
@@ -168,29 +170,41 @@ class ArgoApi:
         out = {"apiVersion": "argoproj.io/v1alpha1", "kind": "WorkflowList", "metadata": meta_out, "items": items}
         return project_fields(out, query.get("fields"))
 
+    def _archived(self) -> list[dict]:
+        live = [wf for wf in self.backend.list() if (wf.get("status") or {}).get("phase") in _TERMINAL]
+        uids = {(wf.get("metadata") or {}).get("uid") for wf in live}
+        return live + [wf for wf in self.archive.all() if wf["metadata"].get("uid") not in uids]
+
     def get(self, namespace: str, name: str, fields: str | None = None) -> dict:
         """``GET /api/v1/workflows/{namespace}/{name}``."""
         self._record(namespace, name)
         return project_fields(self._get(name), fields)
 
     def get_archived(self, uid: str) -> dict:
-        """``GET /api/v1/archived-workflows/{uid}``: a finished workflow by uid."""
+        """``GET /api/v1/archived-workflows/{uid}``: a finished workflow, still there or deleted since."""
         for wf in self.backend.list():
             if (wf.get("metadata") or {}).get("uid") == uid and (wf.get("status") or {}).get("phase") in _TERMINAL:
                 return self._get(wf["metadata"]["name"])
-        raise ApiError(404, f"archived workflow {uid!r} not found")
+        archived = self.archive.get(uid)
+        if archived is None:
+            raise ApiError(404, f"archived workflow {uid!r} not found")
+        return archived
 
     def delete(self, namespace: str, name: str) -> dict:
-        """``DELETE /api/v1/workflows/{namespace}/{name}`` (terminates a running workflow first)."""
-        self._record(namespace, name)
+        """``DELETE /api/v1/workflows/{namespace}/{name}`` (terminates a running workflow first; a finished
+        one stays in the archive)."""
+        record = self._record(namespace, name)
+        if record["status"].get("phase") in _TERMINAL:
+            self.archive.put(self._get(name))
         self.backend.delete(name)
         return {}
 
     def delete_archived(self, uid: str) -> dict:
-        """``DELETE /api/v1/archived-workflows/{uid}``."""
-        wf = self.get_archived(uid)
-        self.backend.delete(wf["metadata"]["name"])
-        return {}
+        """``DELETE /api/v1/archived-workflows/{uid}``: forget a deleted workflow."""
+        if self.archive.delete(uid):
+            return {}
+        self.get_archived(uid)  # 404 when unknown
+        raise ApiError(409, f"workflow {uid!r} is not deleted: delete it (DELETE /api/v1/workflows/…) first")
 
     def action(self, namespace: str, name: str, action: str, body: dict) -> dict:
         """``PUT /api/v1/workflows/{namespace}/{name}/{action}`` → the workflow (for resubmit: the new one)."""

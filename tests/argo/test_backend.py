@@ -181,14 +181,20 @@ def test_suspend_and_resume(argo_mode):
     assert wf.query_step(key="s2")[0].phase == "Succeeded"
 
 
-def test_delete(argo_mode):
-    wf, _ = squares("del")
+def test_delete_keeps_the_run_in_the_archive(argo_mode):
+    wf, _ = squares("del", labels={"suite": "archive"})
     wf.submit()
     wf.wait()
     wf.delete()
+    assert wf.id not in [w.metadata.name for w in query_workflows()]
+    archived = query_archived_workflows(labels={"suite": "archive"})
+    assert [w.metadata.name for w in archived] == [wf.id]
+    again = wf.query()  # found in the archive, nodes and all
+    assert again.status.phase == "Succeeded"
+    assert wf.query_step(key="b")[0].outputs.parameters["y"].value == 81
     with pytest.raises(ArgoApiError) as e:
-        wf.query()
-    assert e.value.status == 404 and wf.id in str(e.value)
+        Workflow(id="never-was").query()
+    assert e.value.status == 404 and "never-was" in str(e.value)
 
 
 def test_reuse_step_through_memoization(argo_mode):

@@ -217,6 +217,22 @@ def test_unknown_paths_and_methods(client):
     assert client.request("GET", "/api/v1/workflows/argo?listOptions.limit=-1")[0] == 400
 
 
+def test_archive_keeps_deleted_finished_workflows(client, server):
+    wf = run(client, manifest(labels={"arch": "1"}))
+    name, uid = wf["metadata"]["name"], wf["metadata"]["uid"]
+    assert client.request("DELETE", f"/api/v1/archived-workflows/{uid}")[0] == 409  # not deleted yet
+    assert client.request("DELETE", f"/api/v1/workflows/argo/{name}")[0] == 200
+    assert client.request("GET", f"/api/v1/workflows/argo/{name}")[0] == 404
+    status, archived = client.request("GET", f"/api/v1/archived-workflows/{uid}")
+    assert status == 200 and archived["status"]["phase"] == "Succeeded" and archived["status"]["nodes"]
+    conforms(archived, D + "Workflow")
+    listing = client.request("GET", "/api/v1/archived-workflows?listOptions.labelSelector=arch%3D1")[1]
+    assert [w["metadata"]["uid"] for w in listing["items"]] == [uid]
+    assert client.request("DELETE", f"/api/v1/archived-workflows/{uid}")[0] == 200
+    assert client.request("GET", f"/api/v1/archived-workflows/{uid}")[0] == 404
+    assert client.request("GET", "/api/v1/archived-workflows/..%2Fetc")[0] == 400
+
+
 def test_namespaces_are_separate(client):
     wf = run(client, manifest(), ns="team-a")
     name = wf["metadata"]["name"]

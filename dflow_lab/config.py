@@ -98,6 +98,8 @@ config: dict[str, Any] = {
     "local_workdir": _env("DFLOW_LOCAL_WORKDIR", ".dflow-lab"),
     "detach": _env("DFLOW_DETACH", False, boolize),
     "local_workers": _env("DFLOW_LOCAL_WORKERS", 0, _int),  # 0: one per core
+    # local store: give steps hard links to stored input files (False: copies, for tools that edit inputs in place)
+    "local_artifact_links": _env("DFLOW_LOCAL_ARTIFACT_LINKS", True, boolize),
     # accepted for dflow scripts written against debug mode
     "debug_workdir": _env("DFLOW_DEBUG_WORKDIR", "."),
     "debug_copy_method": _env("DFLOW_DEBUG_COPY_METHOD", "symlink"),

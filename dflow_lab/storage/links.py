@@ -13,7 +13,9 @@ from functools import partial
 
 __all__ = [
     "link_or_copy",
+    "copy_real",
     "link_tree",
+    "mirror",
     "try_link",
     "force_link",
     "force_move",
@@ -42,6 +44,11 @@ def link_or_copy(src: str, dst: str) -> None:
         shutil.copy2(real, dst)
 
 
+def copy_real(src: str, dst: str) -> None:
+    """Copy the file ``src`` (a symlink is resolved) to ``dst``, with its times and mode."""
+    shutil.copy2(os.path.realpath(src), dst)
+
+
 def link_tree(src: str, dst: str, place_file: Callable[[str, str], None] = link_or_copy) -> None:
     """Mirror the directory ``src`` at ``dst`` (created; must not exist), placing each file with
     ``place_file`` (:func:`link_or_copy` by default).
@@ -68,6 +75,16 @@ def link_tree(src: str, dst: str, place_file: Callable[[str, str], None] = link_
                     place_file(entry.path, target)
                 elif entry.is_symlink():
                     raise FileNotFoundError(f"dangling symlink {entry.path}")
+
+
+def mirror(src: str, dst: str, link: bool = True) -> None:
+    """Place the file or directory ``src`` at ``dst`` (which must not exist): hard links when
+    ``link`` (falling back to copies across file systems), else copies."""
+    place_file = link_or_copy if link else copy_real
+    if os.path.isdir(src):
+        link_tree(src, dst, place_file=place_file)
+    else:
+        place_file(src, dst)
 
 
 def try_link(src: str, dst: str) -> None:

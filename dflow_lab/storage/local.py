@@ -15,12 +15,11 @@ import hashlib
 import os
 import shutil
 import uuid
-from functools import partial
 from typing import List
 
 from .archive import make_tar
 from .client import StorageClient
-from .links import link_or_copy, link_tree, remove_path
+from .links import mirror, remove_path
 
 __all__ = ["LocalStorageClient", "ARCHIVE_MARKER", "check_key"]
 
@@ -87,21 +86,16 @@ class LocalStorageClient(StorageClient):
         """
         top = self.stage()
         try:
-            file_func = link_or_copy if link else _copy_real
-            if os.path.isdir(src):
-                place = partial(link_tree, place_file=file_func)
-            else:
-                place = file_func
             if archive:
                 name = os.path.basename(os.path.normpath(src))
                 if name == ARCHIVE_MARKER:
                     raise ValueError(f"cannot archive a path named {ARCHIVE_MARKER!r}")
                 os.mkdir(top)
-                place(src, os.path.join(top, name))
+                mirror(src, os.path.join(top, name), link)
                 with open(os.path.join(top, ARCHIVE_MARKER), "w") as f:
                     f.write("tar\n")
             else:
-                place(src, top)
+                mirror(src, top, link)
             self.commit(top, key)
         finally:
             remove_path(top)
@@ -192,7 +186,7 @@ class LocalStorageClient(StorageClient):
             raise FileNotFoundError(f"object {src!r} does not exist in {self.root}")
         obj = self.stage()
         try:
-            (link_tree if os.path.isdir(path) else link_or_copy)(path, obj)
+            mirror(path, obj)
             self.commit(obj, dst)
         finally:
             remove_path(obj)
@@ -214,10 +208,6 @@ class LocalStorageClient(StorageClient):
     def to_dict(self) -> dict:
         """A JSON-able description (no secrets: there are none)."""
         return {"storage": "local", "root": self.root}
-
-
-def _copy_real(src: str, dst: str) -> None:
-    shutil.copy2(os.path.realpath(src), dst)
 
 
 def file_md5(path: str) -> str:

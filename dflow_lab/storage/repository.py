@@ -15,11 +15,11 @@ import tempfile
 import uuid
 from typing import Any
 
-from ..config import s3_config
+from ..config import config, s3_config
 from .archive import DEFAULT_COMPRESSION, is_tarball, make_tar, place, unpack
 from .client import StorageClient
 from .http import http_get
-from .links import link_or_copy, link_tree, remove_path
+from .links import mirror, remove_path
 from .local import LocalStorageClient
 from .transfer import download_objects, local_parts, objects_under, upload_tree
 
@@ -172,11 +172,12 @@ class ArtifactRepository(abc.ABC):
 class LocalRepository(ArtifactRepository):
     """Artifacts in a local directory, moved between steps with hard links (never packed)."""
 
-    def __init__(self, root: str | os.PathLike) -> None:
+    def __init__(self, root: str | os.PathLike, link: bool = True) -> None:
         self.client = LocalStorageClient(root)
+        self.link = link
 
     def __repr__(self) -> str:
-        return f"LocalRepository(root={self.client.root!r})"
+        return f"LocalRepository(root={self.client.root!r}, link={self.link})"
 
     def save(self, src: str, key: str, archive: Any = "tar") -> dict:
         kind, _level = archive_mode(archive)
@@ -197,20 +198,19 @@ class LocalRepository(ArtifactRepository):
             elif self.client.is_archive(key):
                 members = self.client.archive_members(key)
                 if len(members) == 1:
-                    (link_tree if os.path.isdir(members[0]) else link_or_copy)(members[0], tmp)
+                    mirror(members[0], tmp, self.link)
                 else:
                     os.mkdir(tmp)
                     for m in members:
                         target = os.path.join(tmp, os.path.basename(m))
-                        (link_tree if os.path.isdir(m) else link_or_copy)(m, target)
+                        mirror(m, target, self.link)
             elif os.path.isfile(path):
+                mirror(path, tmp, self.link)
                 if mode != "none":
-                    link_or_copy(path, tmp)
                     _finish_file(tmp, dest, mode, key)
                     return
-                link_or_copy(path, tmp)
             elif os.path.isdir(path):
-                link_tree(path, tmp)
+                mirror(path, tmp, self.link)
             else:
                 raise FileNotFoundError(f"artifact {key!r} is not in the local store {self.client.root}")
             place(tmp, dest)
@@ -279,5 +279,6 @@ def artifact_repository(workspace: str | os.PathLike) -> ArtifactRepository:
 
         return RemoteRepository(MinioClient())
     if storage == "local":
-        return LocalRepository(os.path.join(os.fspath(workspace), "artifacts"))
+        link = bool(config.get("local_artifact_links", True))
+        return LocalRepository(os.path.join(os.fspath(workspace), "artifacts"), link=link)
     raise ValueError(f"s3_config['storage'] = {storage!r}: use 'local' or 's3'")

@@ -232,3 +232,16 @@ def test_concurrent_saves_and_loads(repo, tmp_path):
         assert list(pool.map(work, range(400))) == ["x"] * 400
     assert len(repo.client.list("wf/", recursive=True)) == 400
     assert os.listdir(repo.client.staging) == []
+
+
+def test_copies_instead_of_links_when_configured(tmp_path, isolated_config, outdir):
+    from dflow_lab.config import config
+
+    s3_config.update(storage="local", storage_client=None)
+    config["local_artifact_links"] = False
+    repo = artifact_repository(tmp_path / "ws")
+    repo.save(str(outdir), "wf/p/out.tgz")
+    repo.load({"s3": {"key": "wf/p/out.tgz"}}, str(tmp_path / "in"))
+    (tmp_path / "in" / "b.txt").write_text("edited in place")  # a tool rewriting its input
+    repo.load({"s3": {"key": "wf/p/out.tgz"}}, str(tmp_path / "again"))
+    assert (tmp_path / "again" / "b.txt").read_text() == "beta"

@@ -146,6 +146,8 @@ class BaseHandler(APIHandler):
 # -- settings, graphs, documents, palette ------------------------------------------------------------
 
 class SettingsHandler(BaseHandler):
+    """Public settings and which secrets are set (GET); an update, secrets write-only (PUT)."""
+
     @tornado.web.authenticated
     def get(self) -> None:
         self.finish(self.ctx.settings.public())
@@ -160,17 +162,27 @@ class SettingsHandler(BaseHandler):
         self.finish(self.ctx.settings.public())
 
 
-def _validate(graph: dict[str, Any]) -> list[dict[str, Any]]:
+def _problems(graph: dict[str, Any]) -> list[Any]:
     from ..graph.validate import validate
 
-    return [issue.to_dict() for issue in validate(graph)]
+    return validate(graph)
+
+
+def _require_valid(graph: dict[str, Any]) -> None:
+    """Refuse an invalid graph before anything is generated, written or submitted."""
+    issues = _problems(graph)
+    if issues:
+        raise GraphValidationError(issues, workflow=str(graph.get("name")))
 
 
 class ValidateHandler(BaseHandler):
+    """The validation issues of a graph."""
+
     @tornado.web.authenticated
     async def post(self) -> None:
         graph = self.graph_of(self.body())
-        self.finish({"issues": await self.blocking(_validate, graph)})
+        issues = await self.blocking(_problems, graph)
+        self.finish({"issues": [issue.to_dict() for issue in issues]})
 
 
 def _code(graph: dict[str, Any]) -> dict[str, str]:
@@ -178,20 +190,14 @@ def _code(graph: dict[str, Any]) -> dict[str, str]:
         from ..code_gen import gen_code
     except ImportError as e:
         raise EngineUnavailable(f"code generation (dflow_lab.code_gen) is not available: {e}") from e
-    issues = _validate(graph)
-    if issues:
-        raise GraphValidationError([_issue(i) for i in issues], workflow=str(graph.get("name")))
+    _require_valid(graph)
     name = re.sub(r"\W", "_", str(graph.get("name") or "workflow"))
     return {"code": gen_code(graph), "filename": f"{name}_workflow.py"}
 
 
-def _issue(d: dict[str, Any]) -> Any:
-    from ..graph.issues import Issue
-
-    return Issue(d["code"], d["message"], d.get("template"), d.get("node"), d.get("port"), tuple(d.get("path") or ()))
-
-
 class CodeHandler(BaseHandler):
+    """The Python code that rebuilds a (valid) graph, and a file name for it."""
+
     @tornado.web.authenticated
     async def post(self) -> None:
         graph = self.graph_of(self.body())
@@ -199,6 +205,8 @@ class CodeHandler(BaseHandler):
 
 
 class ParseHandler(BaseHandler):
+    """A workflow file's text as a graph (graph JSON/YAML, or Argo YAML read into the model)."""
+
     @tornado.web.authenticated
     async def post(self) -> None:
         data = self.body()
@@ -209,6 +217,8 @@ class ParseHandler(BaseHandler):
 
 
 class DumpHandler(BaseHandler):
+    """A graph as the text of a workflow file (JSON, YAML or Argo YAML)."""
+
     @tornado.web.authenticated
     async def post(self) -> None:
         data = self.body()
@@ -218,6 +228,8 @@ class DumpHandler(BaseHandler):
 
 
 class PaletteHandler(BaseHandler):
+    """OP templates from the configured modules and the ``dflow_lab.ops`` entry points."""
+
     @tornado.web.authenticated
     async def get(self) -> None:
         from .palette import discover
@@ -232,9 +244,7 @@ class PaletteHandler(BaseHandler):
 def _submit(engines: Engines, engine: str, graph: dict[str, Any]) -> dict[str, Any]:
     from ..workflow import Workflow
 
-    issues = _validate(graph)
-    if issues:
-        raise GraphValidationError([_issue(i) for i in issues], workflow=str(graph.get("name")))
+    _require_valid(graph)
     manifest = Workflow.from_graph(graph).to_dict()
     obj = engines.backend(engine).submit(manifest, wait=False)
     engines.remember_graph(engine, obj["metadata"]["name"], graph)
@@ -256,6 +266,8 @@ def _list(engines: Engines, which: list[str]) -> dict[str, Any]:
 
 
 class WorkflowsHandler(BaseHandler):
+    """The workflows of the configured engines (GET); run or submit a graph (POST)."""
+
     @tornado.web.authenticated
     async def get(self) -> None:
         engine = self.get_query_argument("engine", "")
@@ -303,6 +315,8 @@ def _workflow(engines: Engines, engine: str, name: str) -> dict[str, Any]:
 
 
 class WorkflowHandler(BaseHandler):
+    """One run: its summary, graph and status per canvas node (GET); delete it (DELETE)."""
+
     @tornado.web.authenticated
     async def get(self, engine: str, name: str) -> None:
         await self.workflow_object(engine, name)  # 404 for an unknown name
@@ -331,6 +345,8 @@ def _int_arg(handler: BaseHandler, key: str) -> int | None:
 
 
 class DetailsHandler(BaseHandler):
+    """What the monitor shows for one step: inputs, outputs with previews, logs, actions."""
+
     @tornado.web.authenticated
     async def get(self, engine: str, name: str) -> None:
         path = self.get_query_argument("path", "")
@@ -341,6 +357,8 @@ class DetailsHandler(BaseHandler):
 
 
 class ArtifactHandler(BaseHandler):
+    """The preview of one artifact of a step."""
+
     @tornado.web.authenticated
     async def get(self, engine: str, name: str) -> None:
         path = self.get_query_argument("path", "")
@@ -364,6 +382,8 @@ def _logs(backend: Any, name: str, node: str | None) -> dict[str, Any]:
 
 
 class LogsHandler(BaseHandler):
+    """Log lines of a node, or of the whole run (the last LOG_LINES)."""
+
     @tornado.web.authenticated
     async def get(self, engine: str, name: str) -> None:
         await self.workflow_object(engine, name)
@@ -382,6 +402,8 @@ def _act(backend: Any, name: str, action: str, node_ids: list[str] | None) -> di
 
 
 class ActionHandler(BaseHandler):
+    """Stop, terminate, suspend, resume, retry or resubmit a run."""
+
     @tornado.web.authenticated
     async def post(self, engine: str, name: str) -> None:
         data = self.body()

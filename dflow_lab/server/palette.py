@@ -3,12 +3,13 @@ that declare a ``dflow_lab.ops`` entry point, each with its sign (the template's
 
 An entry point's value is a module (``pkg.ops``: every OP defined there) or one OP class
 (``pkg.ops:MyOP``). A module or entry point that fails to load is reported beside the entries instead of
-hiding the rest.
+hiding the rest. Configured modules are re-imported on each discovery, so OPs edited since show up.
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
 from importlib.metadata import entry_points
 from typing import Any, Iterable
 
@@ -50,6 +51,8 @@ def discover(modules: Iterable[str]) -> dict[str, Any]:
 
     for module in modules:
         try:
+            if module in sys.modules:  # the user's own modules: pick up OPs edited since the last look
+                importlib.reload(sys.modules[module])
             add(op_entries([module]), module)
         except Exception as e:  # report it and keep the other modules
             errors.append({"source": module, "message": f"{type(e).__name__}: {e}"})

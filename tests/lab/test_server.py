@@ -178,6 +178,30 @@ def test_palette_lists_configured_modules_and_entry_points_with_signs(server, pa
     assert any(e["source"] == "no_such_module_here" for e in r.json()["errors"])
 
 
+def test_palette_picks_up_ops_edited_since(server):
+    """A module the user edits (here in the server's root, importable as its working directory)."""
+    op = """
+class {name}(OP):
+    @classmethod
+    def get_input_sign(cls):
+        return OPIOSign({{"x": int}})
+
+    @classmethod
+    def get_output_sign(cls):
+        return OPIOSign({{"y": int}})
+
+    @OP.exec_sign_check
+    def execute(self, op_in):
+        return OPIO({{"y": op_in["x"]}})
+"""
+    module = server.root / "my_live_ops.py"
+    module.write_text("from dflow_lab.python import OP, OPIO, OPIOSign\n" + op.format(name="First"))
+    names = lambda: {e["name"] for e in _get(server, "palette", params={"module": "my_live_ops"}).json()["entries"]}  # noqa: E731
+    assert {"first"} <= names() and "second" not in names()
+    module.write_text(module.read_text() + op.format(name="Second"))
+    assert {"first", "second"} <= names()
+
+
 # -- running and watching --------------------------------------------------------------------------------
 
 def test_invalid_graph_is_refused_before_anything_runs(server, palette):

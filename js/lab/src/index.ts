@@ -12,7 +12,7 @@ import { ILauncher } from "@jupyterlab/launcher";
 import { IMainMenu } from "@jupyterlab/mainmenu";
 import { ISettingRegistry } from "@jupyterlab/settingregistry";
 import type { Contents } from "@jupyterlab/services";
-import type { Graph, PaletteEntry } from "../../canvas/types";
+import type { Graph } from "../../canvas/types";
 import { api, type Engine } from "./api";
 import { type EditorHost, WorkflowEditor, WorkflowEditorFactory, emptyGraph } from "./editor";
 import { workflowIcon } from "./icons";
@@ -74,7 +74,6 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const { commands, shell, serviceManager, docRegistry } = app;
     const contents = serviceManager.contents;
     let argoConfigured = false;
-    let paletteEntries: Promise<PaletteEntry[]> | null = null;
 
     // -- monitors and the side panel ------------------------------------------------------------
     const monitors = new WidgetTracker<MainAreaWidget<MonitorView>>({ namespace: "dflow-lab-monitor" });
@@ -104,10 +103,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
     // -- the editor --------------------------------------------------------------------------------
     const host: EditorHost = {
-      palette: () => (paletteEntries ??= api.palette().then((r) => {
+      palette: () => api.palette().then((r) => { // per editor opened: OPs edited since show up
         for (const e of r.errors) console.warn(`dflow-lab palette: ${e.source}: ${e.message}`);
         return r.entries;
-      })),
+      }),
       argoConfigured: () => argoConfigured,
       run: async (graph: Graph, engine: Engine) => {
         const run = await api.run(graph, engine);
@@ -250,7 +249,6 @@ const plugin: JupyterFrontEndPlugin<void> = {
         try {
           const pub = await api.putSettings(values);
           argoConfigured = !!pub.argoHost;
-          paletteEntries = null;
           for (const k of typed) await settings.remove(k); // kept by the server from now on
           commands.notifyCommandChanged(CommandIDs.submitArgo);
         } catch (e) {

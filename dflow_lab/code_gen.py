@@ -22,7 +22,7 @@ from typing import Any, Mapping, Optional, Union
 
 from .graph.build import prepare_graph
 from .graph.bulk import bulk
-from .graph.view import PSEUDO_INPUTS, PSEUDO_OUTPUTS, build_order
+from .graph.view import PSEUDO_INPUTS, PSEUDO_OUTPUTS, construction_order
 
 LINE_LENGTH = 100
 INDENT = "    "
@@ -313,7 +313,7 @@ class CodeGenerator:
             return Raw(f"{owner}.{side}.{kind}s[{py_str(src['port'])}]")
 
         lines = [f"# {'steps' if steps else 'tasks'} of {py_str(name)}"]
-        for node in build_order(spec)[0]:
+        for node in construction_order(spec):
             call = self.node(node, feeds.get(node["name"], []), source, node_vars, steps)
             lines.append(f"{node_vars[node['name']]} = {call.render('', LINE_LENGTH)}")
         if steps:

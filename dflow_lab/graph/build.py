@@ -16,7 +16,7 @@ from .issues import GraphValidationError
 from .pydflow import from_pydflow, is_pydflow_graph
 from .refs import Ref
 from .validate import validate
-from .view import PSEUDO_INPUTS, PSEUDO_OUTPUTS, build_order
+from .view import PSEUDO_INPUTS, PSEUDO_OUTPUTS, construction_order
 
 _PORT_KINDS = {"parameter": "parameters", "artifact": "artifacts"}
 
@@ -247,7 +247,7 @@ class _NodesBuilder:
 
     def run(self) -> None:
         nodes = list(self.spec.get("nodes") or [])
-        for node in build_order(self.spec)[0]:
+        for node in construction_order(self.spec):
             self.built[node["name"]] = self.node(node)
         if self.steps:
             stages: dict[int, list] = {}

@@ -99,6 +99,42 @@ def build_order(template: Mapping) -> tuple[list, list]:
     return order, [n for n in nodes if n["name"] not in done]
 
 
+def construction_order(template: Mapping) -> list:
+    """The nodes of a (valid) steps/dag template in an order where each comes after the nodes whose
+    objects it needs (the sources of its edges); document order otherwise. Steps go by stage."""
+    nodes = [n for n in template.get("nodes") or ()]
+    if template.get("kind") == "steps":
+        index = {n["name"]: i for i, n in enumerate(nodes)}
+        return sorted(nodes, key=lambda n: (n.get("stage", 0), index[n["name"]]))
+    by_name = {n["name"]: n for n in nodes}
+    sources: dict[str, list] = {}
+    for edge in template.get("edges") or ():
+        s, t = edge["source"]["node"], edge["target"]["node"]
+        if s in by_name and t in by_name:
+            sources.setdefault(t, []).append(s)
+    order: list = []
+    done: set = set()
+    for node in nodes:
+        if node["name"] in done:
+            continue
+        stack = [(node["name"], iter(sources.get(node["name"], ())))]
+        on_path = {node["name"]}
+        while stack:
+            name, pending = stack[-1]
+            nxt = next((x for x in pending if x not in done), None)
+            if nxt is None:
+                done.add(name)
+                order.append(by_name[name])
+                on_path.discard(name)
+                stack.pop()
+            elif nxt in on_path:
+                raise ValueError(f"template has a cycle through node {nxt!r}: validate the graph first")
+            else:
+                stack.append((nxt, iter(sources.get(nxt, ()))))
+                on_path.add(nxt)
+    return order
+
+
 def graph_to_networkx(graph: Mapping, template: str | None = None) -> nx.DiGraph:
     """The nodes of one steps/dag template (the entrypoint by default) as a ``DiGraph``.
 

@@ -202,6 +202,18 @@ class {name}(OP):
     assert {"first", "second"} <= names()
 
 
+def test_palette_follows_the_op_modules_setting(server):
+    names = lambda: {e["name"] for e in _get(server, "palette").json()["entries"]}  # noqa: E731
+    assert "whisper" not in names()  # the entry point offers Shout only
+    r = requests.put(server.api("settings"), headers=server.auth, json={"opModules": ["dflow_lab_testops_ep"]},
+                     timeout=10)
+    assert r.status_code == 200 and r.json()["opModules"] == ["dflow_lab_testops_ep"]
+    try:
+        assert {"whisper", "shout", "make-table"} <= names()
+    finally:
+        requests.put(server.api("settings"), headers=server.auth, json={"opModules": []}, timeout=10)
+
+
 # -- running and watching --------------------------------------------------------------------------------
 
 def test_invalid_graph_is_refused_before_anything_runs(server, palette):

@@ -380,3 +380,16 @@ def test_resume_a_suspend_template(argo_mode):
     wf.resume()
     assert wf.wait().status.phase == "Succeeded"
     assert [s.phase for s in wf.query_step(name="release")] == ["Succeeded"]
+
+
+def test_memoized_resubmit_reuses_what_succeeded(argo_mode):
+    backend = Workflow()._backend()
+    first = Workflow(id=backend.submit(flaky_manifest("memo"))["metadata"]["name"])
+    assert first.wait().status.phase == "Failed"
+    ok = first.query_step(key="ok")[0]
+    again = Workflow(id=backend.resubmit(first.id, memoized=True)["metadata"]["name"])
+    assert again.id != first.id
+    assert again.wait().status.phase == "Failed"  # the failed step ran again, on the new run's fresh volume
+    assert again.query_step(key="flaky")[0].phase == "Failed"
+    reused = again.query_step(key="ok")[0]
+    assert reused.phase == "Succeeded" and reused.finishedAt == ok.finishedAt

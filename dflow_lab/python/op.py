@@ -16,7 +16,7 @@ import json
 import logging
 import os
 import typing
-from copy import deepcopy
+from copy import copy, deepcopy
 from functools import partial
 from importlib import import_module
 from pathlib import Path
@@ -201,7 +201,7 @@ class OP(abc.ABC):
 
             def use(self, **kw: Any) -> Any:
                 """A copy whose tasks get ``kw`` (``Task`` keyword arguments) when called."""
-                op = deepcopy(self)
+                op = copy(self)
                 op.task_kwargs = kw
                 return op
 
@@ -226,9 +226,11 @@ class OP(abc.ABC):
 
                 parameters = {k: v for k, v in op_in.items() if not isinstance(input_sign[k], Artifact)}
                 artifacts = {k: v for k, v in op_in.items() if isinstance(input_sign[k], Artifact)}
+                if self.__dict__.get("_template") is None:  # one template for all the calls of this OP
+                    self._template = PythonOPTemplate(self, **template_kwargs)
                 task = Task(
                     f"{kebab(func.__name__)}-{randstr()}",
-                    template=PythonOPTemplate(self, **template_kwargs),
+                    template=self._template,
                     parameters=parameters,
                     artifacts=artifacts,
                     **self.task_kwargs,

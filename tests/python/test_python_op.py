@@ -246,3 +246,8 @@ def test_text_that_looks_like_json_stays_text_for_optional_str():
     assert decode_value("null", Optional[str], "v") is None
     assert decode_value('"quoted"', Optional[str], "v") == "quoted"
     assert decode_value("123", Any, "v") == 123  # untyped: JSON first, as dflow
+
+
+def test_calls_of_one_function_op_share_its_template():
+    t1, t2 = (t.template for t in s.inc_twice.tasks)
+    assert t1 is t2

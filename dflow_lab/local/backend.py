@@ -21,7 +21,7 @@ from typing import Any
 
 from ..errors import WorkflowValueError
 from ..utils import randstr
-from .engine import EngineHost, engine_alive
+from .engine import EngineHost, child_env, engine_alive
 from .state import StateStore, now_iso
 from .validate import check_manifest
 
@@ -113,7 +113,7 @@ class LocalBackend:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "dflow_lab.local.engine", str(self.workdir), name],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
-                env={**os.environ, "DFLOW_LOCAL_WORKDIR": str(self.workdir)},
+                env={**child_env(with_config=True), "DFLOW_LOCAL_WORKDIR": str(self.workdir)},
             )
         options = self._record(name)["options"]
         options["engine_pid"] = proc.pid

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import fcntl
+import json
 import os
 import sys
 import threading
@@ -19,7 +20,45 @@ from pathlib import Path
 
 from .state import StateStore, now_iso
 
-__all__ = ["EngineHost", "engine_alive", "host_slots_default"]
+__all__ = ["EngineHost", "child_env", "engine_alive", "host_slots_default"]
+
+
+_CONFIG_ENV = "DFLOW_LAB_ENGINE_CONFIG"
+
+
+def child_env(with_config: bool = False) -> dict[str, str]:
+    """Environment of the engine's child processes (workers, a detached engine): this process's
+    ``sys.path`` (so that OPs import as they do here) and, ``with_config`` (a detached engine only, never
+    a worker running user code), the configuration."""
+    from dflow_lab.config import config, s3_config
+
+    def plain(d: dict) -> dict:
+        out = {}
+        for k, v in d.items():
+            try:
+                json.dumps(v)
+            except (TypeError, ValueError):
+                continue
+            out[k] = v
+        return out
+
+    paths = [p if p else os.getcwd() for p in sys.path]
+    env = {k: v for k, v in os.environ.items() if k != _CONFIG_ENV}
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(p for p in paths if os.path.isdir(p)))
+    if with_config:
+        env[_CONFIG_ENV] = json.dumps({"config": plain(config), "s3_config": plain(s3_config)})
+    return env
+
+
+def _apply_config_from_env() -> None:
+    text = os.environ.get(_CONFIG_ENV)
+    if not text:
+        return
+    from dflow_lab.config import config, s3_config
+
+    data = json.loads(text)
+    config.update(data.get("config") or {})
+    s3_config.update(data.get("s3_config") or {})
 
 
 def host_slots_default() -> int:
@@ -147,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m dflow_lab.local.engine WORKDIR NAME", file=sys.stderr)
         return 2
     workdir, name = args
+    _apply_config_from_env()
     host = EngineHost.get()
     try:
         phase = host.run(workdir, name).result()

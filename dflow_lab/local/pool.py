@@ -15,6 +15,7 @@ import sys
 from dataclasses import dataclass
 
 from .children import die_with_parent
+from .engine import child_env
 
 __all__ = ["WorkerPool", "WorkerResult"]
 
@@ -37,6 +38,7 @@ class _Worker:
             sys.executable, "-m", "dflow_lab.local.worker",
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL, start_new_session=True, preexec_fn=die_with_parent,
+            env=child_env(),
         )
         worker = cls(proc)
         line = await proc.stdout.readline()

@@ -361,3 +361,51 @@ def test_logs_and_list(backend):
     assert backend.list(labels={"x": "y"}) == []
     backend.delete(name)
     assert backend.list() == []
+
+
+def test_resubmit_memoized_reuses_succeeded_steps(backend, tmp_path):
+    runs = tmp_path / "runs"
+    wf = backend.submit(manifest([
+        {"name": "main", "steps": [[{"name": "a", "template": "a"}], [{"name": "b", "template": "b"}]]},
+        sh("a", f"echo a >> {runs}; echo A"),
+        sh("b", f"echo b >> {runs}; test -e {tmp_path / 'flag'}"),
+    ]), wait=True)
+    assert wf["status"]["phase"] == "Failed"
+    (tmp_path / "flag").write_text("")
+    new = backend.resubmit(wf["metadata"]["name"], memoized=True)
+    done = backend.wait(new["metadata"]["name"], timeout=60)
+    assert done["status"]["phase"] == "Succeeded"
+    assert runs.read_text().split() == ["a", "b", "b"]
+    assert nodes_by_display(done)["a"]["outputs"]["result"] == "A"
+    assert new["metadata"]["name"] != wf["metadata"]["name"]
+
+
+def test_stop_runs_the_exit_handler(backend):
+    wf = backend.submit(manifest([
+        {"name": "main", "steps": [[{"name": "long", "template": "long"}]]},
+        sh("long", "sleep 60"),
+        {"name": "bye", "container": {"image": "x", "command": ["echo"], "args": ["{{workflow.status}}"]}},
+    ], onExit="bye"), wait=False)
+    name = wf["metadata"]["name"]
+    wait_for(lambda: any(n["displayName"] == "long" for n in backend.get(name)["status"]["nodes"].values()),
+             what="long step")
+    backend.stop(name)
+    done = backend.wait(name, timeout=60)
+    assert done["status"]["phase"] == "Failed"
+    assert nodes_by_display(done)[f"{name}.onExit"]["outputs"]["result"] == "Failed"
+
+
+def test_events_long_poll_returns_when_something_changes(backend):
+    wf = backend.submit(manifest([
+        {"name": "main", "steps": [[{"name": "gate", "template": "gate"}], [{"name": "after", "template": "ok"}]]},
+        {"name": "gate", "suspend": {}},
+        sh("ok", "echo done"),
+    ]), wait=False)
+    name = wf["metadata"]["name"]
+    wait_for(lambda: any(n["displayName"] == "gate" for n in backend.get(name)["status"]["nodes"].values()),
+             what="gate node")
+    seen = backend.events(name)[-1]["seq"]
+    backend.resume(name)
+    new = backend.events(name, after=seen, timeout=30)  # blocks until the resume changes something
+    assert new and all(e["seq"] > seen for e in new)
+    assert backend.wait(name, timeout=60)["status"]["phase"] == "Succeeded"

@@ -564,8 +564,10 @@ class Execution:
 
     async def _run_leaf(self, tmpl: dict, inputs: dict, node: dict, scope: Scope) -> tuple:
         await self.gate.wait()
-        override = self.script_overrides.get(node["id"]) or self.script_overrides.get(
-            node.get("boundaryID", "") + "/" + node["displayName"])
+        ids = [node["id"]]
+        if node["name"].endswith(")") and "(" in node["name"]:  # an attempt of a Retry node
+            ids.append(self.node_id(node["name"][:node["name"].rindex("(")]))
+        override = next((self.script_overrides[i] for i in ids if i in self.script_overrides), None)
         if override and "script" in tmpl:
             tmpl = {**tmpl, "script": {**tmpl["script"], "source": override}}
         if node["type"] != "Pod":

@@ -121,3 +121,20 @@ def test_nested_steps_template(workdir):
     wf.submit()
     assert wf.query_status() == "Succeeded"
     assert wf.query_step(key="inner-s")[0].outputs.parameters["y"].value == 16
+
+
+def test_get_and_set_script_then_retry(workdir, tmp_path):
+    from dflow_lab import ShellOPTemplate
+
+    flag = tmp_path / "fixed"
+    wf = Workflow("script")
+    wf.add(Step("sh", ShellOPTemplate(name="check", image="busybox", script=f"test -e {flag}"), key="sh"))
+    wf.submit()
+    assert wf.query_status() == "Failed"
+    step = wf.query_step(key="sh")[0]
+    assert step.get_script().strip().endswith(f"test -e {flag}")
+    step.set_script(f"touch {flag}")
+    wf.retry()
+    wf.wait()
+    assert wf.query_status() == "Succeeded"
+    assert flag.exists()

@@ -25,6 +25,21 @@ OPS = HERE / "ops"
 LABEXTENSION = REPO / "dflow_lab" / "labextension"
 
 
+def ensure_labextension() -> None:
+    """Build the prebuilt lab extension if this checkout has not (``npm run build:lab`` needs JupyterLab
+    installed, which an install that ran npm before pip did not have yet)."""
+    if (LABEXTENSION / "package.json").exists():
+        return
+    lab = REPO / "js" / "lab"
+    steps = ([] if (lab / "node_modules").is_dir() else [["npm", "--prefix", str(lab), "ci", "--no-audit", "--no-fund"]])
+    for cmd in steps + [["npm", "--prefix", str(lab), "run", "build"]]:
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+        if out.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}")
+    if not (LABEXTENSION / "package.json").exists():
+        raise RuntimeError("npm run build in js/lab did not produce dflow_lab/labextension (is jupyterlab installed?)")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

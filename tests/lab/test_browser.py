@@ -17,7 +17,7 @@ from tests.widgets.canvas_page import CanvasPage
 from tests.widgets.jupyterlab_harness import CHROMIUM, CHROMIUM_ARGS
 
 from .graphs import table_graph
-from .jupyter import LABEXTENSION, REPO, JupyterServer, wait_for
+from .jupyter import REPO, JupyterServer, ensure_labextension, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -38,8 +38,7 @@ def shots() -> Path:
 def lab(tmp_path_factory):
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    if not (LABEXTENSION / "package.json").exists():
-        pytest.fail("the lab extension is not built: run `npm run build` in js/lab")
+    ensure_labextension()
     home = tmp_path_factory.mktemp("lab-home")
     srv = JupyterServer(home, home / "root", app="lab", extra=["--DflowLab.op_modules=dflow_lab_testops"])
     try:

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from .jupyter import LABEXTENSION, REPO, jupyter_env
+from .jupyter import REPO, ensure_labextension, jupyter_env
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -23,8 +23,7 @@ def _run(args: list[str], **kw) -> str:
 
 def test_wheel_install_lists_both_extensions_enabled(tmp_path):
     pytest.importorskip("hatchling", reason="building the wheel needs hatchling in this environment")
-    if not (LABEXTENSION / "package.json").exists():
-        pytest.fail("the lab extension is not built: run `npm run build:lab`")
+    ensure_labextension()
     _run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(tmp_path / "dist"),
           str(REPO)])
     wheel = next((tmp_path / "dist").glob("dflow_lab-*.whl"))

@@ -158,8 +158,9 @@ class StateStore:
         with self._lock:
             self._db.execute("BEGIN")
             for node in nodes:
-                self._db.execute(
-                    "INSERT OR REPLACE INTO nodes (workflow, id, data) VALUES (?,?,?)",
+                self._db.execute(  # an update keeps the row (and so the order nodes were created in)
+                    "INSERT INTO nodes (workflow, id, data) VALUES (?,?,?) "
+                    "ON CONFLICT (workflow, id) DO UPDATE SET data=excluded.data",
                     (workflow, node["id"], json.dumps(node)),
                 )
                 self._event(workflow, "node", node)
@@ -173,9 +174,9 @@ class StateStore:
             self._db.execute("COMMIT")
 
     def nodes(self, workflow: str) -> dict[str, dict]:
-        """All status nodes of a workflow keyed by id."""
+        """All status nodes of a workflow keyed by id, in the order they were created."""
         with self._lock:
-            rows = self._db.execute("SELECT data FROM nodes WHERE workflow=?", (workflow,)).fetchall()
+            rows = self._db.execute("SELECT data FROM nodes WHERE workflow=? ORDER BY rowid", (workflow,)).fetchall()
         out = {}
         for (data,) in rows:
             node = json.loads(data)

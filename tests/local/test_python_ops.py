@@ -138,3 +138,70 @@ def test_get_and_set_script_then_retry(workdir, tmp_path):
     wf.wait()
     assert wf.query_status() == "Succeeded"
     assert flag.exists()
+
+
+class Flaky(OP):
+    @classmethod
+    def get_input_sign(cls):
+        return OPIOSign({"counter": str, "fatal": bool})
+
+    @classmethod
+    def get_output_sign(cls):
+        return OPIOSign({"attempts": int})
+
+    @OP.exec_sign_check
+    def execute(self, op_in):
+        from pathlib import Path
+
+        from dflow_lab.python import FatalError, TransientError
+
+        counter = Path(op_in["counter"])
+        n = int(counter.read_text()) + 1 if counter.exists() else 1
+        counter.write_text(str(n))
+        if op_in["fatal"]:
+            raise FatalError("cannot be fixed by retrying")
+        if n < 3:
+            raise TransientError(f"flaky, attempt {n}")
+        return OPIO({"attempts": n})
+
+
+class Sleepy(OP):
+    @classmethod
+    def get_input_sign(cls):
+        return OPIOSign({"seconds": float})
+
+    @classmethod
+    def get_output_sign(cls):
+        return OPIOSign({})
+
+    @OP.exec_sign_check
+    def execute(self, op_in):
+        import time
+
+        time.sleep(op_in["seconds"])
+        return OPIO({})
+
+
+def test_transient_errors_are_retried_fatal_ones_not(workdir, tmp_path):
+    wf = Workflow("flaky")
+    wf.add([
+        Step("t", PythonOPTemplate(Flaky, retry_on_transient_error=3),
+             parameters={"counter": str(tmp_path / "t"), "fatal": False}, key="t"),
+        Step("f", PythonOPTemplate(Flaky, retry_on_transient_error=3),
+             parameters={"counter": str(tmp_path / "f"), "fatal": True}, key="f", continue_on_failed=True),
+    ])
+    wf.submit()
+    assert wf.query_step(key="t")[0].outputs.parameters["attempts"].value == 3
+    assert (tmp_path / "f").read_text() == "1"  # a FatalError is not retried
+    assert wf.query_step(key="f")[0].phase == "Failed"
+
+
+def test_timeout_kills_the_op_and_its_worker_is_replaced(workdir):
+    wf = Workflow("sleepy")
+    wf.add(Step("slow", PythonOPTemplate(Sleepy, timeout=1), parameters={"seconds": 60}, key="slow",
+                continue_on_failed=True))
+    wf.add(Step("next", PythonOPTemplate(Square), parameters={"x": 5}, key="next"))
+    wf.submit()
+    slow = wf.query_step(key="slow")[0]
+    assert slow.phase == "Failed" and "deadline" in slow.message
+    assert wf.query_step(key="next")[0].outputs.parameters["y"].value == 25

@@ -90,13 +90,6 @@ def _expr_text(value: Any) -> Any:
     return str(value) if isinstance(value, ArgoVar) else value
 
 
-def _same(a: Any, b: Any) -> bool:
-    try:
-        return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
-    except (TypeError, ValueError):
-        return False
-
-
 # -- ports ----------------------------------------------------------------------------------------
 def input_parameter(p: Any, where: dict) -> dict[str, Any]:
     out: dict[str, Any] = {}

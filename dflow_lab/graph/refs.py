@@ -43,10 +43,6 @@ class Ref:
     kind: str
     port: str
 
-    @property
-    def is_input(self) -> bool:
-        return self.node is None
-
     def tag(self) -> str:
         """The Argo tag of this reference."""
         if self.node is None:

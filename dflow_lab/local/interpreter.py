@@ -75,6 +75,7 @@ class Execution:
         self.resume_event = asyncio.Event()
         self.cancel_message = "Step exceeded its deadline"
         self._dirty: dict[str, dict] = {}
+        self._written: set[str] = set(self.nodes)
         self.global_vars = self._global_vars()
         self.global_outputs: dict[str, dict] = {"parameters": {}, "artifacts": {}}
         for p in (self.status.get("outputs") or {}).get("parameters") or []:
@@ -151,18 +152,25 @@ class Execution:
     def _mark(self, node: dict, now: bool = False) -> None:
         """Record a node change: ``now`` writes it at once (a finished node must survive a kill -9),
         otherwise the flush loop batches it with other changes (parents gaining children)."""
-        if now:
+        if now:  # nodes never written yet go first, so that the database keeps parents before children
             self._dirty.pop(node["id"], None)
-            self.store.put_node(self.name, node)
+            new = [n for i, n in self._dirty.items() if i not in self._written]
+            for n in new:
+                del self._dirty[n["id"]]
+            self._write(new + [node])
         else:
             self._dirty[node["id"]] = node
+
+    def _write(self, nodes: list[dict]) -> None:
+        self.store.put_nodes(self.name, nodes)
+        self._written.update(n["id"] for n in nodes)
 
     def flush(self) -> None:
         """Write changed nodes to the state database (one transaction)."""
         if self._dirty:
             nodes = list(self._dirty.values())
             self._dirty.clear()
-            self.store.put_nodes(self.name, nodes)
+            self._write(nodes)
 
     def _link(self, parent: dict | list[dict] | None, node: dict) -> None:
         parents = parent if isinstance(parent, list) else [parent] if parent else []

@@ -220,9 +220,9 @@ def _configure(args: argparse.Namespace) -> None:
 
 
 def _backend() -> Any:
-    from .workflow import Workflow
+    from .workflow import current_backend
 
-    return Workflow()._backend()
+    return current_backend()
 
 
 def _plain(obj: Any) -> Any:

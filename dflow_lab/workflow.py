@@ -238,11 +238,21 @@ class Workflow:
         return WorkflowMonitor(self, **kwargs)
 
     # -- engines -------------------------------------------------------------------------------
+    def uses_argo(self) -> bool:
+        """Whether this workflow goes to an Argo server: ``config["mode"]`` is ``"argo"``/``"default"``,
+        or a host is configured (``Workflow(host=…)``, ``config["host"]`` or ``DFLOW_HOST``)."""
+        return effective_mode() == "argo" or bool(self.host or config.get("host"))
+
+    @property
+    def backend(self) -> Any:
+        """The engine this workflow talks to: the local engine or an Argo server (see docs/internals.md)."""
+        return self._backend()
+
     def _backend(self) -> Any:
         if self._backend_obj is not None:
             return self._backend_obj
         host = self.host or config.get("host")
-        if effective_mode() == "argo" or self.host:
+        if self.uses_argo():
             try:
                 from .argo.client import ArgoBackend
             except ImportError as e:
@@ -275,7 +285,7 @@ class Workflow:
         manifest = self.to_dict()
         backend = self._backend()
         if wait is None:
-            wait = effective_mode() == "local" and not self.host and not config.get("detach")
+            wait = not self.uses_argo() and not config.get("detach")
         kwargs: Dict[str, Any] = {"wait": wait}
         if reuse_step:
             kwargs["reuse_step"] = list(reuse_step)
@@ -406,22 +416,24 @@ def parse_repo(repo_key: Optional[str] = None, namespace: Optional[str] = None, 
     raise CapabilityNotAvailable("parse_repo", "a Kubernetes cluster with an artifact-repositories config map")
 
 
-def _default_backend() -> Any:
-    return Workflow()._backend()
+def current_backend() -> Any:
+    """The engine the current configuration points at (local workspace or Argo server)."""
+    return Workflow().backend
+
 
 
 def query_workflows(labels: Optional[Dict[str, str]] = None, fields: Optional[List[str]] = None) -> List[Any]:
     """Workflows of the current engine (local workspace or Argo namespace), filtered by labels."""
     from .argo_objects import ArgoWorkflow
 
-    return [ArgoWorkflow(d) for d in _default_backend().list(labels)]
+    return [ArgoWorkflow(d) for d in current_backend().list(labels)]
 
 
 def query_archived_workflows(labels: Optional[Dict[str, str]] = None, id: Optional[str] = None) -> List[Any]:
     """Archived workflows (Argo's workflow archive; locally, the finished workflows)."""
     from .argo_objects import ArgoWorkflow
 
-    backend = _default_backend()
+    backend = current_backend()
     lister = getattr(backend, "list_archived", None)
     items = lister(labels) if lister is not None else [
         d for d in backend.list(labels) if (d.get("status") or {}).get("phase") in ("Succeeded", "Failed", "Error")

@@ -20,6 +20,13 @@ if [ "$dev" = 1 ] && ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
+if [ "$dev" = 1 ] && [ ! -x /opt/pydflow-venv/bin/python ]; then
+  # the reference dflow, in its own venv: comparison tests and benchmarks run it beside dflow-lab
+  echo "== installing the reference pydflow into /opt/pydflow-venv"
+  python -m venv /opt/pydflow-venv
+  /opt/pydflow-venv/bin/pip install -q --disable-pip-version-check pydflow
+fi
+
 if [ -f package.json ]; then
   echo "== building the canvas (npm)"
   if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi

@@ -19,6 +19,7 @@ from dflow_lab import (
 )
 from dflow_lab.argo.client import ArgoApiError, ArgoBackend
 from dflow_lab.python import PythonOPTemplate
+from dflow_lab.workflow import current_backend
 
 from .conftest import needs_local_server
 from .ops import Big, Square
@@ -34,8 +35,8 @@ def squares(name: str = "sq", labels: dict | None = None) -> tuple[Workflow, Ste
 
 def test_backend_is_argo(argo_mode):
     wf, _ = squares()
-    assert isinstance(wf._backend(), ArgoBackend)
-    assert argo_mode.token is None or argo_mode.token not in repr(wf._backend())
+    assert isinstance(wf.backend, ArgoBackend)
+    assert argo_mode.token is None or argo_mode.token not in repr(wf.backend)
 
 
 def test_submit_query_and_steps(argo_mode):
@@ -97,7 +98,7 @@ def flaky_manifest(name: str) -> dict:
 
 
 def submit_flaky(name: str) -> Workflow:
-    wf = Workflow(id=Workflow()._backend().submit(flaky_manifest(name))["metadata"]["name"])
+    wf = Workflow(id=current_backend().submit(flaky_manifest(name))["metadata"]["name"])
     assert wf.wait().status.phase == "Failed"
     return wf
 
@@ -264,7 +265,7 @@ def test_logs_and_events(argo_mode):
     wf = Workflow("logs")
     wf.add(Step("say", t, key="say"))
     wf.submit()
-    backend = wf._backend()
+    backend = wf.backend
     seen = []
     after = 0
     while not any(e.get("workflow", {}).get("phase") == "Succeeded" for e in seen):
@@ -288,7 +289,7 @@ def test_errors_name_the_workflow(argo_mode):
     manifest = wf.to_dict()
     manifest["spec"]["entrypoint"] = "missing"
     with pytest.raises(ArgoApiError) as e:
-        wf._backend().submit(manifest)
+        wf.backend.submit(manifest)
     assert e.value.status == 400 and "entrypoint" in str(e.value)
 
 
@@ -302,13 +303,13 @@ def test_bad_manifest_with_reuse_writes_no_cache_entry(argo_mode):
     manifest["metadata"] = {"name": "reusebad-x"}
     entrypoint, manifest["spec"]["entrypoint"] = manifest["spec"]["entrypoint"], "missing"
     with pytest.raises(ArgoApiError) as e:
-        wf._backend().submit(manifest, reuse_step=[old])
+        wf.backend.submit(manifest, reuse_step=[old])
     assert e.value.status == 400 and "entrypoint" in str(e.value)
     assert argo_mode.server.backend.store.memo_get("dflow-reusebad-x", "reusebad-x-a", None) is None
     manifest["spec"]["entrypoint"] = entrypoint
-    wf._backend().submit(manifest, reuse_step=[old])
+    wf.backend.submit(manifest, reuse_step=[old])
     assert argo_mode.server.backend.store.memo_get("dflow-reusebad-x", "reusebad-x-a", None) is not None
-    assert wf._backend().wait("reusebad-x", timeout=60)["status"]["phase"] == "Succeeded"
+    assert wf.backend.wait("reusebad-x", timeout=60)["status"]["phase"] == "Succeeded"
 
 
 def test_workflow_host_overrides_local_mode(argo_endpoint, monkeypatch):
@@ -320,7 +321,7 @@ def test_workflow_host_overrides_local_mode(argo_endpoint, monkeypatch):
     wf = Workflow("override", host=argo_endpoint.url, token=argo_endpoint.token, namespace=argo_endpoint.namespace)
     wf.add(Step("a", PythonOPTemplate(Square), parameters={"x": 4}, key="a"))
     wf.submit()
-    assert isinstance(wf._backend(), ArgoBackend)
+    assert isinstance(wf.backend, ArgoBackend)
     assert wf.wait().status.phase == "Succeeded"
     assert wf.query_step(key="a")[0].outputs.parameters["y"].value == 16
 
@@ -373,7 +374,7 @@ def test_resume_a_suspend_template(argo_mode):
     for t in manifest["spec"]["templates"]:
         if t["name"] == "delay":
             t["suspend"]["duration"] = "1"
-    backend = Workflow()._backend()
+    backend = current_backend()
     wf = Workflow(id=backend.submit(manifest)["metadata"]["name"])
     wait_for(lambda: wf.query_step(name="approve", phase="Running"), "the approval step")
     assert wf.query_step(name="release") == []
@@ -383,7 +384,7 @@ def test_resume_a_suspend_template(argo_mode):
 
 
 def test_memoized_resubmit_reuses_what_succeeded(argo_mode):
-    backend = Workflow()._backend()
+    backend = current_backend()
     first = Workflow(id=backend.submit(flaky_manifest("memo"))["metadata"]["name"])
     assert first.wait().status.phase == "Failed"
     ok = first.query_step(key="ok")[0]

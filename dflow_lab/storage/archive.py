@@ -1,4 +1,4 @@
-"""Tar archives as Argo makes and unpacks them, with safe extraction.
+"""Tar (and zip) archives as Argo makes and unpacks them, with safe extraction.
 
 Argo archives an output path ``P`` as a gzipped tar whose single top entry is ``basename(P)``; on
 input it extracts into a temporary directory and, when that holds exactly one entry, renames the
@@ -11,6 +11,7 @@ target are rejected (:class:`UnsafeArchiveError`), and nothing of the archive is
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import os
 import posixpath
@@ -18,10 +19,22 @@ import shutil
 import stat
 import tarfile
 import uuid
+import zipfile
+from collections.abc import Iterator
+from typing import IO
 
 from .links import remove_path
 
-__all__ = ["UnsafeArchiveError", "make_tar", "is_tarball", "safe_extract", "unpack", "place"]
+__all__ = [
+    "UnsafeArchiveError",
+    "make_tar",
+    "make_zip",
+    "is_tarball",
+    "safe_extract",
+    "safe_unzip",
+    "unpack",
+    "place",
+]
 
 DEFAULT_COMPRESSION = 6  # gzip's default, and Argo's
 
@@ -74,17 +87,44 @@ def _inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root + os.sep)
 
 
+@contextlib.contextmanager
+def _staged_extraction(target: str) -> Iterator[str]:
+    """A private directory inside ``target`` to extract into; its entries move into ``target``
+    when the block succeeds, and it is removed in any case."""
+    os.makedirs(target, exist_ok=True)
+    root = os.path.realpath(target)
+    stage = os.path.join(root, f".extract-{uuid.uuid4().hex}")
+    os.mkdir(stage)
+    try:
+        yield stage
+        for name in os.listdir(stage):
+            dst = os.path.join(root, name)
+            remove_path(dst)
+            os.rename(os.path.join(stage, name), dst)
+    finally:
+        remove_path(stage)
+
+
+def _write_member(src: IO[bytes], dst: str, mode: int, mtime: float | None) -> None:
+    """Write one regular member (never through a symlink), with safe permission bits."""
+    os.makedirs(os.path.dirname(dst), exist_ok=True)
+    if os.path.isdir(dst) and not os.path.islink(dst):
+        shutil.rmtree(dst)
+    fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    with src, os.fdopen(fd, "wb") as out:
+        shutil.copyfileobj(src, out, 1 << 20)
+    os.chmod(dst, (mode & 0o755) | stat.S_IRUSR | stat.S_IWUSR)
+    if mtime is not None:
+        os.utime(dst, (mtime, mtime))
+
+
 def safe_extract(archive: str, target: str) -> None:
     """Extract the tar ``archive`` into the directory ``target`` (created if missing).
 
     Files and directories go first; links last, each checked to resolve inside ``target``. On any
     unsafe member, :class:`UnsafeArchiveError` is raised and everything extracted is removed.
     """
-    os.makedirs(target, exist_ok=True)
-    root = os.path.realpath(target)
-    stage = os.path.join(root, f".extract-{uuid.uuid4().hex}")
-    os.mkdir(stage)
-    try:
+    with _staged_extraction(target) as stage:
         symlinks: list[tuple[str, str]] = []
         with tarfile.open(archive, "r:*") as tf:
             for m in tf:
@@ -95,16 +135,9 @@ def safe_extract(archive: str, target: str) -> None:
                 if m.isdir():
                     os.makedirs(dst, exist_ok=True)
                 elif m.isreg():
-                    os.makedirs(os.path.dirname(dst), exist_ok=True)
-                    if os.path.isdir(dst) and not os.path.islink(dst):
-                        shutil.rmtree(dst)
                     src = tf.extractfile(m)
                     assert src is not None
-                    fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-                    with src, os.fdopen(fd, "wb") as out:
-                        shutil.copyfileobj(src, out, 1 << 20)
-                    os.chmod(dst, (m.mode & 0o755) | stat.S_IRUSR | stat.S_IWUSR)
-                    os.utime(dst, (m.mtime, m.mtime))
+                    _write_member(src, dst, m.mode, m.mtime)
                 elif m.islnk():
                     link = _member_path(m.linkname, f"hard link {m.name!r} to")
                     src_path = os.path.join(stage, link)
@@ -133,12 +166,40 @@ def safe_extract(archive: str, target: str) -> None:
         for rel, linkname in symlinks:  # resolve through the links now all exist
             if not _inside(os.path.realpath(os.path.join(stage, rel)), stage):
                 raise UnsafeArchiveError(f"symlink {rel!r} -> {linkname!r} escapes the target")
-        for name in os.listdir(stage):
-            dst = os.path.join(root, name)
-            remove_path(dst)
-            os.rename(os.path.join(stage, name), dst)
-    finally:
-        remove_path(stage)
+
+
+def make_zip(src: str, dest: str) -> None:
+    """Write ``src`` (file or directory) to the zip ``dest``: files under ``basename(src)/``, as
+    Argo's zip archive strategy does (symlinks followed, directories implied by their files)."""
+    base = os.path.basename(os.path.normpath(src))
+    with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zf:
+        if not os.path.isdir(src):
+            zf.write(src, arcname=base)
+            return
+        for dirpath, dirs, files in os.walk(src, followlinks=True):
+            dirs.sort()
+            rel = os.path.relpath(dirpath, src)
+            for f in sorted(files):
+                name = f if rel == "." else os.path.join(rel, f)
+                zf.write(os.path.join(dirpath, f), arcname=f"{base}/{name.replace(os.sep, '/')}")
+
+
+def safe_unzip(archive: str, target: str) -> None:
+    """Extract the zip ``archive`` into ``target`` with the same guarantees as :func:`safe_extract`
+    (zip members that are symlinks are refused)."""
+    with _staged_extraction(target) as stage, zipfile.ZipFile(archive) as zf:
+        for info in zf.infolist():
+            rel = _member_path(info.filename, "archive member")
+            if not rel:
+                continue
+            mode = info.external_attr >> 16
+            if stat.S_ISLNK(mode):
+                raise UnsafeArchiveError(f"zip member {info.filename!r} is a symlink")
+            dst = os.path.join(stage, rel)
+            if info.is_dir():
+                os.makedirs(dst, exist_ok=True)
+            else:
+                _write_member(zf.open(info), dst, mode or 0o644, None)
 
 
 def place(src: str, dest: str) -> None:
@@ -148,11 +209,12 @@ def place(src: str, dest: str) -> None:
     os.rename(src, dest)
 
 
-def unpack(archive: str, dest: str) -> None:
-    """Extract ``archive`` at ``dest`` as Argo does: a single top entry becomes ``dest`` itself."""
+def unpack(archive: str, dest: str, kind: str = "tar") -> None:
+    """Extract the ``"tar"`` or ``"zip"`` ``archive`` at ``dest`` as Argo does: a single top entry
+    becomes ``dest`` itself, several fill ``dest`` as a directory."""
     tmp = f"{dest.rstrip(os.sep)}.tmpdir-{uuid.uuid4().hex[:8]}"
     try:
-        safe_extract(archive, tmp)
+        (safe_unzip if kind == "zip" else safe_extract)(archive, tmp)
         entries = os.listdir(tmp)
         if len(entries) == 1:
             place(os.path.join(tmp, entries[0]), dest)

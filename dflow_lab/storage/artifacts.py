@@ -151,6 +151,8 @@ def upload_artifact(
     if archive == "default":
         archive = config["archive_mode"]
     kind, level = archive_mode(archive)
+    if kind == "zip":
+        raise ValueError("upload_artifact: archive must be 'tar', None or 'default' (zip is for step outputs)")
     if isinstance(path, dict) or (isinstance(path, list) and any(isinstance(p, (list, dict)) for p in path)):
         pairs = list(flatten(path).items())
     elif isinstance(path, (list, set, tuple)):

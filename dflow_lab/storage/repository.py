@@ -13,10 +13,11 @@ import abc
 import os
 import tempfile
 import uuid
+import zipfile
 from typing import Any
 
 from ..config import config, s3_config
-from .archive import DEFAULT_COMPRESSION, is_tarball, make_tar, place, unpack
+from .archive import DEFAULT_COMPRESSION, is_tarball, make_tar, make_zip, place, unpack
 from .client import StorageClient
 from .http import http_get
 from .links import mirror, remove_path
@@ -37,27 +38,35 @@ SUPPORTED_LOCATIONS = ("s3", "raw", "http")
 
 
 def archive_mode(archive: Any) -> tuple[str | None, int]:
-    """Normalise ``"tar"``/``None``/``"none"`` or Argo's ``{"tar": {...}}``/``{"none": {}}`` to
-    ``("tar", compression_level)`` or ``(None, 0)``."""
+    """Normalise ``"tar"``/``"zip"``/``None``/``"none"`` or Argo's ``{"tar": {...}}``/``{"zip": {}}``/
+    ``{"none": {}}`` to ``("tar", compression_level)``, ``("zip", 0)`` or ``(None, 0)``."""
     if archive is None or archive == "none":
         return None, 0
     if archive == "tar":
         return "tar", DEFAULT_COMPRESSION
+    if archive == "zip":
+        return "zip", 0
     if isinstance(archive, dict) and len(archive) == 1:
         kind, opts = next(iter(archive.items()))
         if kind == "none":
             return None, 0
+        if kind == "zip":
+            return "zip", 0
         if kind == "tar":
             level = (opts or {}).get("compressionLevel", DEFAULT_COMPRESSION)
             if not isinstance(level, int) or not -1 <= level <= 9:
                 raise ValueError(f"archive.tar.compressionLevel must be an integer in -1..9, not {level!r}")
             return "tar", DEFAULT_COMPRESSION if level == -1 else level
-    raise ValueError(f"archive {archive!r} is not supported: use 'tar', None, {{'tar': {{}}}} or {{'none': {{}}}}")
+    raise ValueError(
+        f"archive {archive!r} is not supported: use 'tar', 'zip', None, or Argo's "
+        "{'tar': {...}}, {'zip': {}}, {'none': {}}"
+    )
 
 
 def argo_output_key(key_prefix: str, artifact: dict) -> str:
     """The key Argo gives an output artifact that has none: ``<key_prefix>/<name>.tgz`` when tar
-    archived (the default), ``<key_prefix>/<basename of its path>`` with ``archive: {none: {}}``.
+    archived (the default), ``<name>.zip`` when zipped, ``<basename of its path>`` with
+    ``archive: {none: {}}``.
 
     ``key_prefix`` is the repository's key format rendered, by default ``<workflow name>/<pod name>``.
     """
@@ -65,8 +74,8 @@ def argo_output_key(key_prefix: str, artifact: dict) -> str:
     if not name:
         raise ValueError(f"output artifact {artifact!r} has no name")
     kind, _level = archive_mode(artifact.get("archive") or "tar")
-    if kind == "tar":
-        return f"{key_prefix.rstrip('/')}/{name}.tgz"
+    if kind is not None:
+        return f"{key_prefix.rstrip('/')}/{name}.{'tgz' if kind == 'tar' else 'zip'}"
     path = artifact.get("path")
     if not path:
         raise ValueError(f"output artifact {name!r} has no path")
@@ -77,6 +86,8 @@ def _location(key: str, archive: str | None) -> dict:
     loc: dict = {"s3": {"key": key}}
     if archive is None:
         loc["archive"] = {"none": {}}
+    elif archive == "zip":  # Argo never detects zips: the consumer must be told
+        loc["archive"] = {"zip": {}}
     return loc
 
 
@@ -86,17 +97,21 @@ def _staged(dest: str) -> str:
 
 
 def unpack_mode(location: dict) -> str:
-    """How Argo treats a loaded single object: ``"tar"`` (declared: untar), ``"none"`` (declared:
-    keep as is) or ``"auto"`` (no ``archive`` field: untar when it is a gzipped tar)."""
+    """How Argo treats a loaded single object: ``"tar"``/``"zip"`` (declared: extract), ``"none"``
+    (declared: keep as is) or ``"auto"`` (no ``archive`` field: untar when it is a gzipped tar)."""
     if "archive" not in location or location["archive"] is None:
         return "auto"
-    return "tar" if archive_mode(location["archive"])[0] == "tar" else "none"
+    return archive_mode(location["archive"])[0] or "none"
 
 
 def _finish_file(tmp: str, dest: str, mode: str, key: str) -> None:
     """Put a loaded single object at ``dest``: unpacked (per ``mode``), or moved as it is."""
     try:
-        if mode == "tar" or (mode == "auto" and is_tarball(tmp)):
+        if mode == "zip":
+            if not zipfile.is_zipfile(tmp):
+                raise ValueError(f"artifact {key!r} is declared archive 'zip' but is not a zip")
+            unpack(tmp, dest, "zip")
+        elif mode == "tar" or (mode == "auto" and is_tarball(tmp)):
             if mode == "tar" and not is_tarball(tmp):
                 raise ValueError(f"artifact {key!r} is declared archive 'tar' but is not a gzipped tar")
             unpack(tmp, dest)
@@ -115,8 +130,8 @@ class ArtifactRepository(abc.ABC):
     def save(self, src: str, key: str, archive: Any = "tar") -> dict:
         """Store the file or directory ``src`` under ``key``; return the Argo location fields.
 
-        ``archive="tar"`` stores one ``.tgz`` object whose top entry is ``basename(src)``;
-        ``None`` stores a file as the object ``key`` and a directory as ``key/<rel>`` objects.
+        ``archive="tar"`` stores one ``.tgz`` object whose top entry is ``basename(src)``
+        (``"zip"``: one zip, files under ``basename(src)/``); ``None`` stores a file as the object ``key`` and a directory as ``key/<rel>`` objects.
         The artifact is present (``exists``) only once the call has returned.
         """
 
@@ -183,7 +198,15 @@ class LocalRepository(ArtifactRepository):
         kind, _level = archive_mode(archive)
         if not os.path.exists(src):
             raise FileNotFoundError(f"artifact {key!r}: no file or directory at {src!r}")
-        self.client.put_tree(src, key, archive=kind == "tar")
+        if kind == "zip":
+            obj = self.client.stage()
+            try:
+                make_zip(src, obj)
+                self.client.commit(obj, key)
+            finally:
+                remove_path(obj)
+        else:
+            self.client.put_tree(src, key, archive=kind == "tar")
         return _location(key, kind)
 
     def exists(self, key: str) -> bool:
@@ -231,11 +254,14 @@ class RemoteRepository(ArtifactRepository):
         kind, level = archive_mode(archive)
         if not os.path.exists(src):
             raise FileNotFoundError(f"artifact {key!r}: no file or directory at {src!r}")
-        if kind == "tar":
+        if kind is not None:
             with tempfile.TemporaryDirectory() as tmp:
-                tgz = os.path.join(tmp, "artifact.tgz")
-                make_tar(src, tgz, compresslevel=level)
-                self.client.upload(key, tgz)
+                packed = os.path.join(tmp, "artifact")
+                if kind == "zip":
+                    make_zip(src, packed)
+                else:
+                    make_tar(src, packed, compresslevel=level)
+                self.client.upload(key, packed)
         elif os.path.isdir(src):
             upload_tree(self.client, src, key)
         else:

@@ -131,3 +131,37 @@ def test_make_tar_is_deterministic(tmp_path):
     make_tar(str(d), str(tmp_path / "1.tgz"))
     make_tar(str(d), str(tmp_path / "2.tgz"))
     assert (tmp_path / "1.tgz").read_bytes() == (tmp_path / "2.tgz").read_bytes()
+
+
+@pytest.mark.parametrize("name", ["/abs.txt", "../up.txt", "a/../../up.txt"])
+def test_crafted_zips_are_rejected(tmp_path, name):
+    import zipfile
+
+    from dflow_lab.storage.archive import safe_unzip
+
+    archive = tmp_path / "evil.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("ok.txt", "ok")
+        zf.writestr(name, "evil")
+    target = tmp_path / "work" / "target"
+    before = snapshot(tmp_path)
+    with pytest.raises(UnsafeArchiveError):
+        safe_unzip(str(archive), str(target))
+    assert snapshot(tmp_path) - before == {"work", "work/target"}
+    assert os.listdir(target) == []
+
+
+def test_zip_symlink_member_is_rejected(tmp_path):
+    import stat
+    import zipfile
+
+    from dflow_lab.storage.archive import safe_unzip
+
+    archive = tmp_path / "link.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        info = zipfile.ZipInfo("link")
+        info.external_attr = (stat.S_IFLNK | 0o777) << 16
+        zf.writestr(info, "/etc/passwd")
+    with pytest.raises(UnsafeArchiveError, match="symlink"):
+        safe_unzip(str(archive), str(tmp_path / "t"))
+    assert os.listdir(tmp_path / "t") == []

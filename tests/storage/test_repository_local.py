@@ -102,8 +102,8 @@ def test_raw_and_missing(repo, tmp_path):
 def test_save_errors_before_writing(repo, tmp_path):
     with pytest.raises(FileNotFoundError, match="wf/p/out.tgz"):
         repo.save(str(tmp_path / "missing"), "wf/p/out.tgz")
-    with pytest.raises(ValueError, match="zip"):
-        repo.save(str(tmp_path), "wf/p/out.zip", archive={"zip": {}})
+    with pytest.raises(ValueError, match="rar"):
+        repo.save(str(tmp_path), "wf/p/out.rar", archive={"rar": {}})
     assert repo.client.list("", recursive=True) == []
 
 
@@ -198,8 +198,7 @@ def test_argo_output_keys():
     assert argo_output_key("wf-1/wf-1-123", {"name": "out", "path": "/tmp/o"}) == "wf-1/wf-1-123/out.tgz"
     assert argo_output_key("wf/pod", {"name": "out", "path": "/tmp/o.txt", "archive": {"none": {}}}) == "wf/pod/o.txt"
     assert argo_output_key("wf/pod/", {"name": "x", "archive": {"tar": {"compressionLevel": 0}}}) == "wf/pod/x.tgz"
-    with pytest.raises(ValueError, match="zip"):
-        argo_output_key("wf/pod", {"name": "x", "path": "/p", "archive": {"zip": {}}})
+    assert argo_output_key("wf/pod", {"name": "x", "path": "/p", "archive": {"zip": {}}}) == "wf/pod/x.zip"
 
 
 def test_declared_archive_modes_on_load(repo, outdir, tmp_path):
@@ -245,3 +244,18 @@ def test_copies_instead_of_links_when_configured(tmp_path, isolated_config, outd
     (tmp_path / "in" / "b.txt").write_text("edited in place")  # a tool rewriting its input
     repo.load({"s3": {"key": "wf/p/out.tgz"}}, str(tmp_path / "again"))
     assert (tmp_path / "again" / "b.txt").read_text() == "beta"
+
+
+def test_zip_archives(repo, outdir, tmp_path):
+    import zipfile
+
+    loc = repo.save(str(outdir), "wf/p/out.zip", archive={"zip": {}})
+    assert loc == {"s3": {"key": "wf/p/out.zip"}, "archive": {"zip": {}}}
+    repo.client.download("wf/p/out.zip", str(tmp_path / "o.zip"))
+    with zipfile.ZipFile(tmp_path / "o.zip") as zf:
+        assert sorted(zf.namelist()) == ["out/b.txt", "out/sub/a.txt"]
+    repo.load({"name": "z", **loc}, str(tmp_path / "in"))
+    assert (tmp_path / "in" / "sub" / "a.txt").read_text() == "alpha"
+    one = repo.save(str(outdir / "b.txt"), "wf/p/b.zip", archive="zip")
+    repo.load(one, str(tmp_path / "b"))
+    assert (tmp_path / "b").read_text() == "beta"

@@ -166,3 +166,11 @@ def test_other_bucket_is_refused(s3, tmp_path):
     repo = artifact_repository(tmp_path / "ws")
     with pytest.raises(ValueError, match="bucket 'elsewhere'"):
         repo.load({"name": "a", "s3": {"bucket": "elsewhere", "key": "k"}}, str(tmp_path / "a"))
+
+
+def test_s3_zip_artifact(s3, outdir, tmp_path):
+    repo = artifact_repository(tmp_path / "ws")
+    loc = repo.save(str(outdir), "wf/p/out.zip", archive={"zip": {}})
+    assert repo.client.list("wf/p/", recursive=True) == ["wf/p/out.zip"]
+    repo.load({"name": "z", **loc}, str(tmp_path / "in"))
+    assert (tmp_path / "in" / "sub" / "a.txt").read_text() == "alpha"

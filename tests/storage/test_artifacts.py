@@ -231,3 +231,15 @@ def test_http_artifacts(http_dir, tmp_path, isolated_config):
     with pytest.raises(Exception, match="404"):
         repo.load({"name": "h", "http": {"url": f"{base}/missing"}}, str(tmp_path / "in" / "m"))
     assert not (tmp_path / "in" / "m").exists()
+
+
+def test_manifest_with_s3_artifact_carries_no_credentials(s3):
+    from dflow_lab import InputArtifact, ShellOPTemplate, Step, Workflow
+
+    use = ShellOPTemplate(name="use", image="alpine", script="cat /data/in")
+    use.inputs.artifacts = {"inp": InputArtifact(path="/data/in")}
+    wf = Workflow(name="secrets")
+    wf.add(Step(name="use", template=use, artifacts={"inp": S3Artifact(key="upload/x/data.tgz")}))
+    text = wf.to_yaml() if hasattr(wf, "to_yaml") else str(wf.to_dict())
+    assert "upload/x/data.tgz" in text
+    assert s3.secret_key not in text and s3.access_key not in text

@@ -239,6 +239,21 @@ def test_argo_settings_secret_leaves_the_browser_and_submit_works(page, lab, sho
         argo.stop()
 
 
+def test_secret_typed_in_the_password_dialog_goes_to_the_server_only(page, lab):
+    secrets = lambda: requests.get(lab.api("settings"), headers=lab.auth, timeout=10).json()["secrets"]  # noqa: E731
+    assert secrets()["artifactSecretKey"] is False
+    page.evaluate("() => { window.jupyterapp.commands.execute('dflow-lab:set-artifact-secret-key'); }")
+    field = page.locator(".jp-Dialog input[type='password']")
+    field.fill("s3-secret-from-dialog")
+    page.locator(".jp-Dialog .jp-mod-accept").click()
+    wait_for(lambda: secrets()["artifactSecretKey"], 15, "the server to hold the secret key")
+    assert "s3-secret-from-dialog" not in page.content()
+    settings_file = lab.settings_dir / "@dflow-lab" / "jupyterlab" / "plugin.jupyterlab-settings"
+    assert not settings_file.exists() or "s3-secret-from-dialog" not in settings_file.read_text()
+    page.evaluate("() => window.jupyterapp.commands.execute('dflow-lab:forget-secrets').then(() => null)")
+    wait_for(lambda: not secrets()["artifactSecretKey"], 15, "the secret to be forgotten")
+
+
 def test_yaml_documents_argo_open_with_revert_and_notebook(page, lab, shots):
     # graph YAML: edits are written back as YAML by the server extension
     palette = requests.get(lab.api("palette"), headers=lab.auth, timeout=30).json()["entries"]

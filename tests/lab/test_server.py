@@ -248,6 +248,20 @@ def test_run_locally_then_list_and_get(server, finished_run):
     assert _get(server, "workflows/local/no-such-run").status_code == 404
 
 
+def test_a_run_submitted_elsewhere_is_drawn_from_its_manifest(server):
+    """A run started outside the lab (a notebook, the CLI) into the same workspace: listed and drawn."""
+    from dflow_lab.local.backend import LocalBackend
+
+    manifest = yaml.safe_load((EXAMPLES / "steps.yaml").read_text())
+    obj = LocalBackend(server.root / ".dflow-lab").submit(manifest, wait=True)
+    name = obj["metadata"]["name"]
+    got = _get(server, f"workflows/local/{name}").json()
+    assert got["graph_error"] is None
+    assert got["graph"]["entrypoint"] == "hello-hello-hello"
+    assert got["workflow"]["phase"] == "Succeeded" and got["status"]["hello2b"]["phase"] == "Succeeded"
+    assert name in {w["name"] for w in _get(server, "workflows").json()["workflows"]}
+
+
 def test_event_stream_replays_and_ends(server, finished_run):
     with requests.get(server.api(f"workflows/local/{finished_run}/events"), headers=server.auth, stream=True,
                       timeout=60) as r:

@@ -5,7 +5,7 @@ import "@xyflow/react/dist/style.css";
 import "../../canvas/styles.css";
 import "./lab.css";
 import { ILayoutRestorer, type JupyterFrontEnd, type JupyterFrontEndPlugin } from "@jupyterlab/application";
-import { ICommandPalette, MainAreaWidget, WidgetTracker } from "@jupyterlab/apputils";
+import { ICommandPalette, InputDialog, MainAreaWidget, WidgetTracker } from "@jupyterlab/apputils";
 import { PathExt } from "@jupyterlab/coreutils";
 import { IDefaultFileBrowser } from "@jupyterlab/filebrowser";
 import { ILauncher } from "@jupyterlab/launcher";
@@ -33,6 +33,8 @@ const CommandIDs = {
   submitArgo: "dflow-lab:submit-argo",
   openMonitor: "dflow-lab:open-monitor",
   forgetSecrets: "dflow-lab:forget-secrets",
+  setArgoToken: "dflow-lab:set-argo-token",
+  setArtifactSecretKey: "dflow-lab:set-artifact-secret-key",
   undo: "dflow-lab:undo",
   redo: "dflow-lab:redo",
 };
@@ -198,6 +200,21 @@ const plugin: JupyterFrontEndPlugin<void> = {
         return panel.refresh();
       },
     });
+    // a secret typed in a password dialog goes straight to the server: it never enters the lab's settings
+    const secretCommands: [string, (typeof SECRET_KEYS)[number], string][] = [
+      [CommandIDs.setArgoToken, "argoToken", "Argo Token"],
+      [CommandIDs.setArtifactSecretKey, "artifactSecretKey", "Artifact Secret Key"],
+    ];
+    for (const [id, key, what] of secretCommands) {
+      commands.addCommand(id, {
+        label: `Set ${what}…`,
+        caption: `Type the ${what.toLowerCase()}; the Jupyter server keeps it, the browser does not`,
+        execute: async () => {
+          const result = await InputDialog.getPassword({ title: `dflow-lab: ${what}`, label: `${what} (kept by the Jupyter server)` });
+          if (result.button.accept && result.value) await api.putSettings({ [key]: result.value });
+        },
+      });
+    }
     commands.addCommand(CommandIDs.forgetSecrets, {
       label: "Forget Stored dflow-lab Secrets",
       caption: "Remove the Argo token and the S3 secret key kept by the server",
@@ -220,7 +237,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
     launcher?.add({ command: CommandIDs.newWorkflow, category: "Other", rank: 1 });
     const inPalette = [CommandIDs.newWorkflow, CommandIDs.generatePython, CommandIDs.generateNotebook,
-      CommandIDs.runLocally, CommandIDs.submitArgo, CommandIDs.openMonitor, CommandIDs.forgetSecrets];
+      CommandIDs.runLocally, CommandIDs.submitArgo, CommandIDs.openMonitor, CommandIDs.setArgoToken,
+      CommandIDs.setArtifactSecretKey, CommandIDs.forgetSecrets];
     for (const command of inPalette) palette?.addItem({ command, category: "dflow-lab" });
 
     // -- layout restoration -------------------------------------------------------------------------

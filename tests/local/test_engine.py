@@ -409,3 +409,14 @@ def test_events_long_poll_returns_when_something_changes(backend):
     new = backend.events(name, after=seen, timeout=30)  # blocks until the resume changes something
     assert new and all(e["seq"] > seen for e in new)
     assert backend.wait(name, timeout=60)["status"]["phase"] == "Succeeded"
+
+
+def test_workflow_level_parallelism_limits_running_pods(backend, tmp_path):
+    log = tmp_path / "log"
+    body = f"echo start >> {log}; sleep 0.2; echo end >> {log}"
+    wf = backend.submit(manifest([
+        {"name": "main", "dag": {"tasks": [{"name": f"t{i}", "template": "s"} for i in range(3)]}},
+        sh("s", body),
+    ], parallelism=1), wait=True)
+    assert wf["status"]["phase"] == "Succeeded"
+    assert log.read_text().split() == ["start", "end"] * 3

@@ -68,20 +68,28 @@ class Engines:
         return ["local"] + (["argo"] if self.settings.get("argoHost") else [])
 
 
+_S3_KEYS = ("endpoint", "bucket_name", "secure", "access_key", "secret_key")
+_defaults: dict[str, Any] = {}
+
+
 def apply_settings(settings: ServerSettings) -> None:
-    """Make the server process's model configuration follow the settings (default image, artifact store)."""
+    """Make the server process's model configuration follow the settings (default image, artifact store);
+    a setting cleared again gives back the configuration the server started with."""
     from ..config import config, s3_config
 
-    if settings.get("defaultImage"):
-        config["image"] = settings.get("defaultImage")
+    if not _defaults:
+        _defaults.update(image=config["image"], s3={k: s3_config[k] for k in _S3_KEYS})
+    config["image"] = settings.get("defaultImage") or _defaults["image"]
+    s3 = dict(_defaults["s3"])
     if settings.get("artifactEndpoint"):
-        s3_config.update(
+        s3.update(
             endpoint=settings.get("artifactEndpoint"),
-            bucket_name=settings.get("artifactBucket") or s3_config["bucket_name"],
+            bucket_name=settings.get("artifactBucket") or s3["bucket_name"],
             secure=bool(settings.get("artifactSecure")),
-            access_key=settings.get("artifactAccessKey") or s3_config["access_key"],
-            secret_key=settings.secret("artifactSecretKey") or s3_config["secret_key"],
+            access_key=settings.get("artifactAccessKey") or s3["access_key"],
+            secret_key=settings.secret("artifactSecretKey") or s3["secret_key"],
         )
+    s3_config.update(s3)
 
 
 def _parse_time(value: str | None) -> datetime | None:

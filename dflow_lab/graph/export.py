@@ -558,6 +558,10 @@ class _SuperExport:
                     _omit(f"an argument for dflow's internal input {k!r}", {**where, "field": k})
                 continue
             src = self.source_of(v)
+            if src is not None and callable(getattr(v, "get_sub_path", None)) and v.get_sub_path():
+                _omit(f"a sub-path ({v.get_sub_path()!r}) of artifact {src['node']}.{src['port']} cannot be written to "
+                      "a graph yet",
+                      {**where, "field": k})
             if src is not None:
                 self.edge("artifact", src, {"node": s.name, "port": k})
                 data_sources.add(src["node"])

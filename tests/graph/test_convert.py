@@ -16,7 +16,7 @@ from dflow_lab.graph.convert import (
     to_graph,
     to_networkx,
 )
-from dflow_lab.io import InputParameter, Inputs, OutputParameter
+from dflow_lab.io import InputArtifact, InputParameter, Inputs, OutputParameter
 from dflow_lab.op_template import ScriptOPTemplate, Secret, ShellOPTemplate
 from dflow_lab.step import Step
 from dflow_lab.steps import Steps
@@ -216,6 +216,13 @@ def test_what_a_graph_cannot_carry_is_refused_by_name():
     steps.add(Step("say", hello, executor=Exec()))
     with pytest.raises(WorkflowValueError, match="step 'say'.*executor"):
         Workflow("with-exec", steps=steps).to_graph()
+    cat = ShellOPTemplate(name="cat", script="cat /tmp/in", inputs=Inputs(artifacts={"f": InputArtifact(path="/tmp/in")}))
+    steps = Steps("main")
+    first = Step("say", hello)
+    steps.add(first)
+    steps.add(Step("cat", cat, artifacts={"f": first.outputs.artifacts["file"].sub_path("a.txt")}))
+    with pytest.raises(WorkflowValueError, match=r"step 'cat', field 'f'.*sub-path \('a.txt'\).*cannot be written"):
+        Workflow("with-sub-path", steps=steps).to_graph()
     steps = Steps("main")
     steps.add(Step("say", hello))
     with pytest.raises(WorkflowValueError, match="workflow 'with-nan', field 'x'.*NaN"):

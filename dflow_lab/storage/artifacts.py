@@ -2,9 +2,10 @@
 ``*_s3`` helpers and catalog queries, on whichever store is configured.
 
 The store is, in order: a ``storage_client=`` argument, ``s3_config["storage_client"]``, S3 through
-:class:`MinioClient` when ``s3_config["storage"] == "s3"`` or connection arguments (``endpoint``,
-``access_key``, ``secret_key``, ``secure``, ``bucket_name``) are given, else the local store of the
-workspace (``config["local_workdir"]``), the one the local engine reads.
+:class:`MinioClient` when ``s3_config["storage"] == "s3"`` (or dflow's ``config["debug_s3"]``) or
+connection arguments (``endpoint``, ``access_key``, ``secret_key``, ``secure``, ``bucket_name``)
+are given, else the local store of the workspace (``config["local_workdir"]``), the one the local
+engine reads.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from .catalog import (
 from .client import StorageClient
 from .links import copy_file, force_link, linktree, merge_dir, remove_path, try_link
 from .local import LocalStorageClient, check_key, file_md5
-from .repository import archive_mode
+from .repository import archive_mode, uses_s3
 from .transfer import download_objects, local_parts, objects_under, upload_tree
 
 __all__ = [
@@ -69,12 +70,10 @@ def storage_client(storage_client: Optional[StorageClient] = None, **kwargs: Any
     if s3_config.get("storage_client") is not None:
         return s3_config["storage_client"]
     connection = {k: kwargs[k] for k in _CONNECTION_ARGS if kwargs.get(k) is not None}
-    if s3_config.get("storage") == "s3" or connection:
+    if uses_s3() or connection:
         from .minio_client import MinioClient
 
         return MinioClient(**connection)
-    if s3_config.get("storage", "local") != "local":
-        raise ValueError(f"s3_config['storage'] = {s3_config['storage']!r}: use 'local' or 's3'")
     return LocalStorageClient(os.path.join(config["local_workdir"], "artifacts"))
 
 

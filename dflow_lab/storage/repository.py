@@ -32,6 +32,7 @@ __all__ = [
     "archive_mode",
     "argo_output_key",
     "unpack_mode",
+    "uses_s3",
 ]
 
 SUPPORTED_LOCATIONS = ("s3", "raw", "http")
@@ -290,8 +291,9 @@ class RemoteRepository(ArtifactRepository):
 
 
 def artifact_repository(workspace: str | os.PathLike) -> ArtifactRepository:
-    """The repository ``s3_config`` selects: a user's ``storage_client``, S3 via :class:`MinioClient`
-    when ``s3_config["storage"] == "s3"``, else the local store under ``<workspace>/artifacts``."""
+    """The repository the configuration selects: a user's ``s3_config["storage_client"]``, S3 via
+    :class:`MinioClient` when :func:`uses_s3`, else the local store under ``<workspace>/artifacts``
+    (hard links to steps unless ``config["local_artifact_links"]`` is false)."""
     if s3_config.get("storage_client") is not None:
         client = s3_config["storage_client"]
         if not isinstance(client, StorageClient):
@@ -299,12 +301,18 @@ def artifact_repository(workspace: str | os.PathLike) -> ArtifactRepository:
             if missing:
                 raise TypeError(f"s3_config['storage_client'] {type(client).__name__} lacks {missing}")
         return RemoteRepository(client)
-    storage = s3_config.get("storage", "local")
-    if storage == "s3":
+    if uses_s3():
         from .minio_client import MinioClient
 
         return RemoteRepository(MinioClient())
-    if storage == "local":
-        link = bool(config.get("local_artifact_links", True))
-        return LocalRepository(os.path.join(os.fspath(workspace), "artifacts"), link=link)
-    raise ValueError(f"s3_config['storage'] = {storage!r}: use 'local' or 's3'")
+    link = bool(config.get("local_artifact_links", True))
+    return LocalRepository(os.path.join(os.fspath(workspace), "artifacts"), link=link)
+
+
+def uses_s3() -> bool:
+    """True when the configuration sends artifacts to S3: ``s3_config["storage"] == "s3"``, or
+    dflow's ``config["debug_s3"]`` (S3 with the local engine, as in dflow's debug mode)."""
+    storage = s3_config.get("storage", "local")
+    if storage not in ("local", "s3"):
+        raise ValueError(f"s3_config['storage'] = {storage!r}: use 'local' or 's3'")
+    return storage == "s3" or bool(config.get("debug_s3"))

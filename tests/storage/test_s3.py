@@ -174,3 +174,16 @@ def test_s3_zip_artifact(s3, outdir, tmp_path):
     assert repo.client.list("wf/p/", recursive=True) == ["wf/p/out.zip"]
     repo.load({"name": "z", **loc}, str(tmp_path / "in"))
     assert (tmp_path / "in" / "sub" / "a.txt").read_text() == "alpha"
+
+
+def test_debug_s3_selects_s3(s3, tmp_path):
+    from dflow_lab.config import config
+
+    s3_config["storage"] = "local"
+    config["debug_s3"] = True  # dflow's switch for S3 with the local engine
+    assert isinstance(artifact_repository(tmp_path / "ws"), RemoteRepository)
+    config["debug_s3"] = False
+    assert not isinstance(artifact_repository(tmp_path / "ws"), RemoteRepository)
+    s3_config["storage"] = "ftp"
+    with pytest.raises(ValueError, match="ftp"):
+        artifact_repository(tmp_path / "ws")

@@ -101,6 +101,12 @@ class BaseHandler(APIHandler):
             raise ApiError(400, self.ctx.settings.redact(str(e))) from e
         except EngineUnavailable as e:
             raise ApiError(503, self.ctx.settings.redact(str(e))) from e
+        except RuntimeError as e:  # the Argo server's answer (ArgoApiError carries its HTTP status)
+            status = getattr(e, "status", None)
+            if not isinstance(status, int) or not 400 <= status < 600:
+                raise
+            # Argo refusing our token is not the browser's session failing: never answer 401/403 for it
+            raise ApiError(502 if status in (401, 403) else status, self.ctx.settings.redact(str(e))) from e
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
@@ -138,7 +144,7 @@ class BaseHandler(APIHandler):
         try:
             return await self.blocking(backend.get, name)
         except ApiError as e:
-            if e.status_code == 400:  # the backends' error for an unknown name
+            if e.status_code in (400, 404):  # the backends' errors for an unknown name
                 raise ApiError(404, e.message) from e
             raise
 

@@ -395,6 +395,10 @@ def test_submit_to_argo_then_list_watch_and_log(server, tmp_path):
         assert {got["status"][s]["phase"] for s in ("hello1", "hello2a", "hello2b")} == {"Succeeded"}
         lines = _get(server, f"workflows/argo/{name}/logs").json()["lines"]
         assert {"hello1", "hello2a", "hello2b"} <= {line.strip() for line in lines}, lines
+        assert _get(server, "workflows/argo/no-such-run").status_code == 404
+        requests.put(server.api("settings"), headers=server.auth, json={"argoToken": "wrong-token"}, timeout=10)
+        refused = _get(server, f"workflows/argo/{name}")
+        assert refused.status_code == 502 and "wrong-token" not in refused.text, refused.text
     finally:
         requests.put(server.api("settings"), headers=server.auth, json={"argoHost": "", "argoToken": ""}, timeout=10)
         argo.stop()

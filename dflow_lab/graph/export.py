@@ -93,6 +93,8 @@ def _expr_text(value: Any) -> Any:
 # -- ports ----------------------------------------------------------------------------------------
 def input_parameter(p: Any, where: dict) -> dict[str, Any]:
     out: dict[str, Any] = {}
+    if getattr(p, "source", None) is not None:
+        _omit("an input parameter's default source", where)
     if p.type is not None:
         out["type"] = _type(p.type)
     if p.has_value:
@@ -135,6 +137,7 @@ def input_artifact(a: Any, where: dict) -> dict[str, Any]:
 
 def output_parameter(p: Any, where: dict) -> dict[str, Any]:
     out: dict[str, Any] = {}
+    _refuse("valueFrom fields the model does not edit", getattr(p, "_extra_value_from", None), where)
     if p.type is not None:
         out["type"] = _type(p.type)
     if p.description is not None:
@@ -282,6 +285,9 @@ def leaf_template(t: Any, where: dict) -> dict[str, Any]:
         _ports_and_options(out, t, io_group(t.inputs, "inputs", where), io_group(t.outputs, "outputs", where), {})
         return out
     _refuse("Argo template fields the model does not edit", getattr(t, "_extra", None), where)
+    _refuse("PVCs", [getattr(v, "name", str(v)) for v in t.pvcs], where)
+    if t.resource is not None:
+        _omit("a resource (use_resource) on a template cannot be written to a graph yet", where)
     python_cls = _python_template_class()
     if python_cls is not None and isinstance(t, python_cls) and hasattr(t, "op_class"):
         return python_template(t, where)  # (one parsed from a manifest has no OP class: a script)
@@ -491,6 +497,8 @@ class _SuperExport:
         self.template_outputs(outs)
         out["nodes"] = nodes
         out["edges"] = self.edges
+        _refuse("labels of a steps/dag template", t.labels, self.where)
+        _refuse("PVCs", [getattr(v, "name", str(v)) for v in t.pvcs], self.where)
         opts = _options(t, SUPER_OPTIONS, self.where)
         if opts:
             out["options"] = opts

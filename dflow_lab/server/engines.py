@@ -63,6 +63,10 @@ class Engines:
         path = self._graph_file(engine, name)
         return json.loads(path.read_text()) if path.is_file() else None
 
+    def forget_graph(self, engine: str, name: str) -> None:
+        """Drop the graph kept for a run that was deleted."""
+        self._graph_file(engine, name).unlink(missing_ok=True)
+
     def configured(self) -> list[str]:
         """The engines that can be listed now."""
         return ["local"] + (["argo"] if self.settings.get("argoHost") else [])

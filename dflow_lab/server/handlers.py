@@ -332,6 +332,7 @@ class WorkflowHandler(BaseHandler):
     async def delete(self, engine: str, name: str) -> None:
         await self.workflow_object(engine, name)
         await self.blocking(self.backend(engine).delete, name)
+        self.ctx.engines.forget_graph(engine, name)
         self.set_status(204)
         self.finish()
 

@@ -303,6 +303,10 @@ def test_event_stream_follows_a_live_run(server, palette):
                 final = msg["state"]
     assert final is not None and final["phase"] == "Succeeded"
     assert phases["make"][-1] == "Succeeded" and phases["sum"][-1] == "Succeeded"
+    kept = server.root / ".dflow-lab" / "lab-graphs" / "local" / f"{name}.json"
+    assert json.loads(kept.read_text())["name"] == "live"  # the graph it was run from, for its monitor
+    assert requests.delete(server.api(f"workflows/local/{name}"), headers=server.auth, timeout=30).status_code == 204
+    assert not kept.exists()
 
 
 def test_step_details_logs_and_artifact_previews(server, finished_run):
@@ -335,6 +339,10 @@ def test_actions_resubmit_and_bad_action(server, finished_run):
     assert again != finished_run
     wait_for(lambda: _get(server, f"workflows/local/{again}").json()["workflow"]["phase"] == "Succeeded", 120,
              f"resubmitted run {again}", interval=0.25)
+    gone = requests.delete(server.api(f"workflows/local/{again}"), headers=server.auth, timeout=30)
+    assert gone.status_code == 204
+    assert _get(server, f"workflows/local/{again}").status_code == 404
+    assert again not in {w["name"] for w in _get(server, "workflows").json()["workflows"]}
 
 
 # -- settings and secrets ----------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 // bound to the Python widget's traits and custom messages.
 import "@xyflow/react/dist/style.css";
 import "../canvas/styles.css";
-import { useCallback, useEffect, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { createRoot } from "react-dom/client";
 import { Canvas, type HostAction, type WorkflowState } from "../canvas/Canvas";
 import { KeyedStore } from "../canvas/store";
@@ -24,6 +24,7 @@ function WidgetApp({ model }: { model: AnyModel }) {
   const height = useTrait<number>(model, "height");
   const status = useMemo(() => new KeyedStore<NodeStatus>(), []);
   const [details, setDetails] = useState<StepDetails | null>(null);
+  const open = useRef<{ path: string; item: number | null } | null>(null); // the step whose panel is open
 
   useEffect(() => {
     const onMessage = (msg: Incoming) => {
@@ -32,8 +33,12 @@ function WidgetApp({ model }: { model: AnyModel }) {
         for (const [k, v] of Object.entries(msg.changes)) changes[k] = v ?? undefined;
         if (msg.reset) status.reset(changes as Record<string, NodeStatus>);
         else status.update(changes);
+        // the open step changed: refresh its panel (phase, outputs, logs so far)
+        if (open.current && open.current.path in msg.changes) {
+          model.send({ type: "details", path: open.current.path, item: open.current.item });
+        }
       } else if (msg.type === "details") {
-        setDetails(msg.details);
+        if (msg.details === null || msg.details.path === open.current?.path) setDetails(msg.details);
       }
     };
     model.on("msg:custom", onMessage);
@@ -47,6 +52,7 @@ function WidgetApp({ model }: { model: AnyModel }) {
   }, [model]);
   const onAction = useCallback((action: string) => model.send({ type: "action", action }), [model]);
   const onStepClick = useCallback((path: string | null, item?: number) => {
+    open.current = path === null ? null : { path, item: item ?? null };
     if (path === null) setDetails(null);
     else model.send({ type: "details", path, item: item ?? null });
   }, [model]);

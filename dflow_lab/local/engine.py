@@ -136,14 +136,6 @@ class EngineHost:
         """Run stored workflow ``name``; the future gives its final phase (``None`` if another process runs it)."""
         return asyncio.run_coroutine_threadsafe(self._run(Path(workdir).resolve(), name), self.loop)
 
-    def prestart(self, count: int | None = None) -> None:
-        """Start warm workers now (so that the first steps do not wait for interpreters)."""
-        async def go():
-            pool, _ = await self._pool_and_slots()
-            await pool.prestart(count)
-
-        asyncio.run_coroutine_threadsafe(go(), self.loop).result()
-
     async def _run(self, workdir: Path, name: str) -> str | None:
         fd = _try_lock(workdir, name)
         if fd is None:

@@ -68,14 +68,6 @@ class WorkerPool:
         self._slots = asyncio.Semaphore(self.size)
         self._all: set[_Worker] = set()
 
-    async def prestart(self, count: int | None = None) -> None:
-        """Start workers ahead of the first step (all ``size`` by default)."""
-        want = min(self.size, count if count is not None else self.size) - len(self._all)
-        if want > 0:
-            workers = await asyncio.gather(*[_Worker.start() for _ in range(want)])
-            self._all.update(workers)
-            self._idle.extend(workers)
-
     async def run(self, source: str, env: dict[str, str], cwd: str, log: str) -> WorkerResult:
         """Run one Python OP step in a worker; cancelling the call kills that worker."""
         async with self._slots:

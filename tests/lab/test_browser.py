@@ -180,6 +180,10 @@ def test_run_locally_watch_in_side_panel_and_preview_an_artifact(page, lab, shot
     # a run opened from the side panel shows the same monitor
     page.evaluate("() => window.jupyterapp.shell.currentWidget.close()")
     page.wait_for_selector(MONITOR, state="detached")
+    page.evaluate("() => window.jupyterapp.shell.activateById('filebrowser')")
+    page.wait_for_selector(".dfl-lab-panel", state="hidden")
+    page.evaluate("() => window.jupyterapp.commands.execute('dflow-lab:open-monitor').then(() => null)")
+    page.wait_for_selector(".dfl-lab-panel", state="visible")
     row.click()
     page.wait_for_selector(f"{MONITOR} .dfl-node[data-path='sum'][data-phase='Succeeded']")
 

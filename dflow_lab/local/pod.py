@@ -274,7 +274,12 @@ async def run_pod(ex: Execution, template: dict, inputs: dict, node: dict, scope
         if is_script or not python_op:
             outputs["result"] = _trim_newline(stdout)
         if rc != 0:
-            return PodOutcome("Failed", outputs, died or f"Error (exit code {rc})")
+            message = died or f"Error (exit code {rc})"
+            if python_op and not died:  # the OP runtime's last line says what went wrong (type, field)
+                last = next((ln for ln in reversed(stdout.splitlines()) if ln.strip()), "")
+                if last:
+                    message = f"{message}: {last.strip()[:500]}"
+            return PodOutcome("Failed", outputs, message)
         outputs.update(await _collect_outputs(ex, template, stepdir, pod_name, scope, where))
         return PodOutcome("Succeeded", outputs)
     except StepError as e:

@@ -205,3 +205,14 @@ def test_timeout_kills_the_op_and_its_worker_is_replaced(workdir):
     slow = wf.query_step(key="slow")[0]
     assert slow.phase == "Failed" and "deadline" in slow.message
     assert wf.query_step(key="next")[0].outputs.parameters["y"].value == 25
+
+
+def test_undecodable_parameter_fails_the_step_naming_the_field(workdir):
+    wf = Workflow("bad-value")
+    wf.add(Step("sq", PythonOPTemplate(Square), parameters={"x": "not a number"}, key="sq"))
+    wf.submit()
+    assert wf.query_status() == "Failed"
+    step = wf.query_step(key="sq")[0]
+    assert step.phase == "Failed"
+    assert step.message.startswith("Error (exit code 2): ")
+    assert "input 'x'" in step.message and "'not a number'" in step.message

@@ -23,9 +23,29 @@ class CanvasPage:
         self.root.locator(".react-flow__controls-fitview").click()
 
     def auto_layout(self) -> None:
-        """Press the Layout button (elkjs/stage columns) and fit the view."""
+        """Press the Layout button (elkjs/stage columns), fit the view, and wait until nothing moves."""
         self.root.locator('.dfl-button[title="Lay out left to right"]').click()
+        self.settle()
         self.fit()
+        self.settle()
+
+    def settle(self, timeout: float = 10) -> None:
+        """Wait until the viewport and the nodes' positions are the same over a few animation frames."""
+        self.page.wait_for_function(
+            """() => new Promise((resolve) => {
+                const snap = () => [...document.querySelectorAll('.react-flow__viewport, .react-flow__node')]
+                    .map((e) => e.style.transform).join('|');
+                const first = snap();
+                let frames = 0;
+                const tick = () => {
+                    if (snap() !== first) return resolve(false);
+                    if (++frames === 5) return resolve(true);
+                    requestAnimationFrame(tick);
+                };
+                requestAnimationFrame(tick);
+            })""",
+            timeout=timeout * 1000,
+        )
 
     def drop_template(self, name: str, fx: float, fy: float) -> None:
         """Drag palette entry ``name`` onto the canvas at fraction (fx, fy) of the flow area."""

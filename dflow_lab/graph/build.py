@@ -26,10 +26,11 @@ def _d(value: Any) -> Mapping:
 
 
 def _construct(cls: Any, where: dict, *args: Any, **kwargs: Any) -> Any:
-    """``cls(*args, **kwargs)``; an unknown keyword (from ``options``) becomes an error naming where."""
+    """``cls(*args, **kwargs)``; an unknown keyword or a bad value (from ``options``) becomes an error
+    naming where."""
     try:
         return cls(*args, **kwargs)
-    except TypeError as e:
+    except (TypeError, ValueError) as e:
         if isinstance(e, WorkflowError):
             raise
         raise WorkflowTypeError(f"{cls.__name__} does not accept these options: {e}", **where) from None

@@ -60,11 +60,14 @@ class _Validator:
             self.add("unsupported-version",
                      f"graph version {g.get('version')!r} is not supported (this is version {GRAPH_VERSION})",
                      path=("version",))
+        broken: set = set()  # templates whose structure is wrong: their contents are not checked further
         for err in () if conforms(g) else schema_validator().iter_errors(g):
             if err.validator in _NAME_CHECKED_BY_US or list(err.absolute_path) == ["version"]:
                 continue
             path = tuple(err.absolute_path)
             self.add("schema", err.message, *self._where(path), path=path)
+            if len(path) >= 2 and path[0] == "templates":
+                broken.add(path[1])
         name = g.get("name")
         if isinstance(name, str) and not WORKFLOW_NAME_RE.match(name):
             self.add("invalid-name", f"workflow name {name!r} must be a lowercase RFC 1123 subdomain "
@@ -80,8 +83,8 @@ class _Validator:
                 self._template_ports(tname, tmpl)
         self._entrypoint(templates)
         for tname, tmpl in templates.items():
-            if isinstance(tmpl, dict) and tmpl.get("kind") in ("steps", "dag"):
-                _TemplateCheck(self, templates, tname, tmpl).run()
+            if tname not in broken and isinstance(tmpl, dict) and tmpl.get("kind") in ("steps", "dag"):
+                _TemplateCheck(self, templates, tname, tmpl, broken).run()
         return self.issues
 
     def _where(self, path: tuple) -> tuple:
@@ -138,9 +141,10 @@ class _Validator:
 class _TemplateCheck:
     """The checks inside one steps/dag template: nodes, literals, edges, references, order."""
 
-    def __init__(self, v: _Validator, templates: Mapping, name: str, tmpl: Mapping) -> None:
+    def __init__(self, v: _Validator, templates: Mapping, name: str, tmpl: Mapping, broken: set) -> None:
         self.v = v
         self.templates = templates
+        self.broken = broken
         self.name = name
         self.tmpl = tmpl
         self.steps = tmpl.get("kind") == "steps"
@@ -164,7 +168,8 @@ class _TemplateCheck:
         found = self.targets.get(node, False)
         if found is False:
             spec = self.nodes.get(node)
-            target = self.templates.get(spec.get("template")) if spec is not None else None
+            tref = spec.get("template") if spec is not None else None
+            target = self.templates.get(tref) if isinstance(tref, str) and tref not in self.broken else None
             found = self.targets[node] = target if isinstance(target, dict) else None
         return found
 
@@ -205,6 +210,11 @@ class _TemplateCheck:
         if self.steps and "stage" not in node:
             self.add("invalid-field", f"node {name!r} of steps template {self.name!r} needs a 'stage'",
                      node=name, path=("nodes", i))
+        deps = _d(node.get("options")).get("dependencies")
+        if deps is not None and (self.steps or not isinstance(deps, list) or
+                                 not all(isinstance(d, str) for d in deps)):
+            self.add("invalid-field", f"options.dependencies of node {name!r} must be a list of Argo depends "
+                     "terms (text) in a dag template", node=name, path=("nodes", i, "options", "dependencies"))
         if not self.steps and "stage" in node:
             self.add("invalid-field", f"node {name!r} of dag template {self.name!r} cannot have a 'stage'; order "
                      "tasks with edges", node=name, path=("nodes", i, "stage"))

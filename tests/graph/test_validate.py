@@ -267,3 +267,35 @@ def test_warnings_do_not_stop_loading(example_graph):
     with pytest.raises(GraphValidationError) as err:
         Workflow.from_graph(example_graph)
     assert [i.code for i in err.value.issues] == ["unknown-template"]
+
+
+def test_validate_never_crashes_on_mangled_graphs(example_graph):
+    """The canvas sends whatever the user drew: any mangled document gets issues, never an exception."""
+    import random
+
+    rng = random.Random(5)
+    junk = [None, 0, -1, 1.5, "", "x", "@inputs", [], [1], {}, {"node": 1}, True, {"kind": "s3"}]
+
+    def paths(obj: object, prefix: tuple = ()) -> list:
+        out = [prefix]
+        if isinstance(obj, dict):
+            for k, v in obj.items():
+                out += paths(v, (*prefix, k))
+        elif isinstance(obj, list):
+            for i, v in enumerate(obj):
+                out += paths(v, (*prefix, i))
+        return out
+
+    all_paths = [p for p in paths(example_graph) if p]
+    for _ in range(300):
+        g = copy.deepcopy(example_graph)
+        for path in rng.sample(all_paths, 3):
+            target = g
+            try:
+                for key in path[:-1]:
+                    target = target[key]
+                target[path[-1]] = rng.choice(junk)
+            except (KeyError, IndexError, TypeError):
+                continue
+        issues = validate(g)
+        assert all(isinstance(i, Issue) and i.code in CODES for i in issues)

@@ -65,15 +65,18 @@ def archive_mode(archive: Any) -> tuple[str | None, int]:
 
 
 def argo_output_key(key_prefix: str, artifact: dict) -> str:
-    """The key Argo gives an output artifact that has none: ``<key_prefix>/<name>.tgz`` when tar
-    archived (the default), ``<name>.zip`` when zipped, ``<basename of its path>`` with
-    ``archive: {none: {}}``.
+    """The key Argo stores an output artifact under: its own ``s3.key`` when it names one (Argo's
+    key-only artifacts), else ``<key_prefix>/<name>.tgz`` when tar archived (the default),
+    ``<name>.zip`` when zipped, ``<basename of its path>`` with ``archive: {none: {}}``.
 
     ``key_prefix`` is the repository's key format rendered, by default ``<workflow name>/<pod name>``.
     """
     name = artifact.get("name")
     if not name:
         raise ValueError(f"output artifact {artifact!r} has no name")
+    own = (artifact.get("s3") or {}).get("key")
+    if own:
+        return own
     kind, _level = archive_mode(artifact.get("archive") or "tar")
     if kind is not None:
         return f"{key_prefix.rstrip('/')}/{name}.{'tgz' if kind == 'tar' else 'zip'}"

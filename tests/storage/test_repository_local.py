@@ -199,6 +199,10 @@ def test_argo_output_keys():
     assert argo_output_key("wf/pod", {"name": "out", "path": "/tmp/o.txt", "archive": {"none": {}}}) == "wf/pod/o.txt"
     assert argo_output_key("wf/pod/", {"name": "x", "archive": {"tar": {"compressionLevel": 0}}}) == "wf/pod/x.tgz"
     assert argo_output_key("wf/pod", {"name": "x", "path": "/p", "archive": {"zip": {}}}) == "wf/pod/x.zip"
+    # Argo's key-only artifacts keep the key they name
+    assert argo_output_key("wf/pod", {"name": "file", "path": "/mnt/file", "s3": {"key": "my-file"}}) == "my-file"
+    # a directory path with a trailing slash: the key uses its cleaned basename
+    assert argo_output_key("wf/pod", {"name": "a", "path": "/tmp/", "archive": {"none": {}}}) == "wf/pod/tmp"
 
 
 def test_declared_archive_modes_on_load(repo, outdir, tmp_path):

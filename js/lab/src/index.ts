@@ -11,19 +11,17 @@ import { IDefaultFileBrowser } from "@jupyterlab/filebrowser";
 import { ILauncher } from "@jupyterlab/launcher";
 import { IMainMenu } from "@jupyterlab/mainmenu";
 import { ISettingRegistry } from "@jupyterlab/settingregistry";
-import type { Contents } from "@jupyterlab/services";
 import type { Graph } from "../../canvas/types";
 import { api, type Engine } from "./api";
 import { type EditorHost, WorkflowEditor, WorkflowEditorFactory, emptyGraph } from "./editor";
+import { freePath, notebookOf } from "./files";
 import { workflowIcon } from "./icons";
 import { type MonitorHost, MonitorView } from "./monitor";
 import { WorkflowsPanel } from "./panel";
+import { SECRET_KEYS, syncSettings } from "./settings";
 
 const PLUGIN_ID = "@dflow-lab/jupyterlab:plugin";
 const FACTORY = "Workflow Editor";
-const SECRET_KEYS = ["argoToken", "artifactSecretKey"] as const;
-const PUBLIC_KEYS = ["argoHost", "namespace", "artifactEndpoint", "artifactBucket", "artifactSecure",
-  "artifactAccessKey", "defaultImage", "opModules"] as const;
 
 const CommandIDs = {
   newWorkflow: "dflow-lab:new-workflow",
@@ -38,25 +36,6 @@ const CommandIDs = {
   undo: "dflow-lab:undo",
   redo: "dflow-lab:redo",
 };
-
-/** A path in `dir` named `stem` + `ext` that does not exist yet (`stem-2`, `stem-3`… otherwise). */
-async function freePath(contents: Contents.IManager, dir: string, stem: string, ext: string): Promise<string> {
-  const listing = await contents.get(dir, { type: "directory", content: true });
-  const taken = new Set((listing.content as Contents.IModel[]).map((m) => m.name));
-  for (let i = 1; ; i++) {
-    const name = `${stem}${i > 1 ? `-${i}` : ""}${ext}`;
-    if (!taken.has(name)) return PathExt.join(dir, name);
-  }
-}
-
-function notebookOf(code: string): Record<string, unknown> {
-  return {
-    cells: [{ cell_type: "code", execution_count: null, metadata: {}, outputs: [], source: code }],
-    metadata: { kernelspec: { display_name: "Python 3", language: "python", name: "python3" } },
-    nbformat: 4,
-    nbformat_minor: 5,
-  };
-}
 
 const plugin: JupyterFrontEndPlugin<void> = {
   id: PLUGIN_ID,
@@ -256,26 +235,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
       });
     }
 
-    // -- settings: public ones go to the server; secrets too, then leave the browser's settings ---
-    void settingRegistry.load(PLUGIN_ID).then((settings) => {
-      const sync = async () => {
-        const c = settings.composite as Record<string, unknown>;
-        const values: Record<string, unknown> = {};
-        for (const k of PUBLIC_KEYS) if (c[k] !== undefined) values[k] = c[k];
-        const typed = SECRET_KEYS.filter((k) => typeof c[k] === "string" && c[k] !== "");
-        for (const k of typed) values[k] = c[k];
-        try {
-          const pub = await api.putSettings(values);
-          argoConfigured = !!pub.argoHost;
-          for (const k of typed) await settings.remove(k); // kept by the server from now on
-          commands.notifyCommandChanged(CommandIDs.submitArgo);
-        } catch (e) {
-          console.error(`dflow-lab: settings not applied: ${e instanceof Error ? e.message : e}`);
-        }
-      };
-      settings.changed.connect(() => void sync());
-      return sync();
-    }, (e) => console.error(`dflow-lab: cannot load settings: ${e}`));
+    // -- settings: public ones go to the server; secrets too, then leave the browser's settings -----
+    void settingRegistry.load(PLUGIN_ID).then((settings) => syncSettings(settings, (pub) => {
+      argoConfigured = !!pub.argoHost;
+      commands.notifyCommandChanged(CommandIDs.submitArgo);
+    }), (e) => console.error(`dflow-lab: cannot load settings: ${e}`));
   },
 };
 

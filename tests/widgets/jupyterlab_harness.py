@@ -57,14 +57,16 @@ def wait_until(predicate, timeout: float, what: str, interval: float = 0.1):
 
 
 class LabServer:
-    """``jupyter lab`` serving ``root`` on 127.0.0.1, isolated from the user's own Jupyter state."""
+    """``jupyter lab`` (or Notebook 7 with ``app="notebook"``) serving ``root`` on 127.0.0.1, isolated from
+    the user's own Jupyter state."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, app: str = "lab"):
         self.root = root
+        self.app = app
         self.port = free_port()
         self.token = secrets.token_hex(16)
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = root.parent / f"{root.name}-jupyter.log"
+        self.log_path = root.parent / f"{root.name}-jupyter-{app}.log"
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 90) -> None:
@@ -75,13 +77,14 @@ class LabServer:
             json.dumps({"disabledExtensions": DISABLED_LAB_PLUGINS})
         )
         env = dict(os.environ, JUPYTER_CONFIG_DIR=str(config_dir), JUPYTER_RUNTIME_DIR=str(home / "runtime"))
+        module, app = ("jupyterlab", "LabApp") if self.app == "lab" else ("notebook", "JupyterNotebookApp")
         cmd = [
-            sys.executable, "-m", "jupyterlab", "--no-browser",
+            sys.executable, "-m", module, "--no-browser",
             "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
             f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.root}",
-            "--LabApp.expose_app_in_browser=True", "--ServerApp.allow_root=True",
-            f"--LabApp.workspaces_dir={home / 'workspaces'}",
-            f"--LabApp.user_settings_dir={home / 'settings'}",
+            f"--{app}.expose_app_in_browser=True", "--ServerApp.allow_root=True",
+            f"--{app}.workspaces_dir={home / 'workspaces'}",
+            f"--{app}.user_settings_dir={home / 'settings'}",
         ]  # fmt: skip
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(cmd, cwd=self.root, env=env, stdout=self._log, stderr=subprocess.STDOUT)
@@ -112,6 +115,8 @@ class LabServer:
         self.proc = None
 
     def open_url(self, path: str) -> str:
+        if self.app == "notebook":
+            return f"{self.url}/notebooks/{path}?token={self.token}"
         return f"{self.url}/lab/tree/{path}?token={self.token}&reset"
 
 

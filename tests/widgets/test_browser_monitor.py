@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from .canvas_page import CanvasPage
-from .jupyterlab_harness import NotebookPage
+from .jupyterlab_harness import LabServer, NotebookPage
 
 pytestmark = pytest.mark.browser
 
@@ -68,3 +68,27 @@ def test_watch_a_run_live(lab, page, screenshots_dir):
     assert canvas.node("checks").locator(".dfl-node").get_attribute("data-phase") == "Succeeded"
     canvas.node("checks").locator(".dfl-collapse").click()
     canvas.node("checks/check-a").wait_for()
+
+
+@pytest.fixture(scope="module")
+def notebook7(tmp_path_factory):
+    pytest.importorskip("notebook", minversion="7", reason="Notebook 7 is in the dev extras")
+    server = LabServer(tmp_path_factory.mktemp("nb7"), app="notebook")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_canvas_and_monitor_in_notebook7(notebook7, page, screenshots_dir):
+    """The same widgets in Notebook 7: the canvas draws, a run turns green."""
+    shutil.copy(REPO / "notebooks" / "tutorial_ops.py", notebook7.root / "tutorial_ops.py")
+    nb = NotebookPage(page, notebook7, "nb7.ipynb", [WATCH.replace("height=560", "height=480")])
+    nb.open()
+    nb.run_all()
+    page.wait_for_selector(".dfl-mode-monitor .react-flow__node-step")
+    page.wait_for_function("() => document.querySelector('[data-testid=workflow-phase]')?.innerText === 'Succeeded'",
+                           timeout=120_000)
+    assert page.locator('.dfl-node[data-phase="Succeeded"]').count() == 6
+    page.locator(".dfl-root").screenshot(path=str(screenshots_dir / "notebook7-monitor.png"))

@@ -144,7 +144,9 @@ class ArgoParameter(ArgoObjectDict):
             files = [p for p in Path(tmp).rglob("*") if p.is_file()]
             if len(files) != 1:
                 raise AttributeError(f"parameter {self.data.get('name')!r}: artifact holds {len(files)} files")
-            self.data["value"] = files[0].read_text()
+            text = files[0].read_text()
+        # a big parameter's file holds the encoded value (JSON, or jsonpickle for other objects)
+        self.data["value"] = _decode_typed(text, json.dumps({"type": "object"}))
 
 
 class ArgoStep(ArgoObjectDict):

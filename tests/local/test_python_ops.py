@@ -216,3 +216,32 @@ def test_undecodable_parameter_fails_the_step_naming_the_field(workdir):
     assert step.phase == "Failed"
     assert step.message.startswith("Error (exit code 2): ")
     assert "input 'x'" in step.message and "'not a number'" in step.message
+
+
+class Count(OP):
+    @classmethod
+    def get_input_sign(cls):
+        from dflow_lab.python import BigParameter
+
+        return OPIOSign({"d": BigParameter(dict)})
+
+    @classmethod
+    def get_output_sign(cls):
+        from dflow_lab.python import BigParameter
+
+        return OPIOSign({"out": BigParameter(dict)})
+
+    @OP.exec_sign_check
+    def execute(self, op_in):
+        return OPIO({"out": {"n": len(op_in["d"])}})
+
+
+def test_big_parameters_pass_as_artifacts_and_read_back_typed(workdir):
+    wf = Workflow("big")
+    a = Step("a", PythonOPTemplate(Count), parameters={"d": {"x": 1, "y": 2}}, key="a")
+    wf.add(a)
+    wf.add(Step("b", PythonOPTemplate(Count), parameters={"d": a.outputs.parameters["out"]}, key="b"))
+    wf.submit()
+    assert wf.query_status() == "Succeeded"
+    assert wf.query_step(key="a")[0].outputs.parameters["out"].value == {"n": 2}
+    assert wf.query_step(key="b")[0].outputs.parameters["out"].value == {"n": 1}

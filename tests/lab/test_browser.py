@@ -150,6 +150,11 @@ def test_create_wire_save_reopen_and_generate_code(page, lab, shots):
         "() => window.jupyterapp.shell.currentWidget.title.label === 'workflow_workflow.py'")
     page.screenshot(path=str(shots / "generated-code.png"))
 
+    # and run the workflow just drawn: it succeeds in the side panel
+    _open(page, "workflow.dflow.json")
+    page.locator(f"{EDITOR} [data-action='run']").click()
+    page.wait_for_selector(".dfl-lab-run[data-phase='Succeeded'][data-name^='workflow-']", timeout=120_000)
+
 
 def test_run_locally_watch_in_side_panel_and_preview_an_artifact(page, lab, shots):
     palette = requests.get(lab.api("palette"), headers=lab.auth, timeout=30).json()["entries"]

@@ -18,9 +18,18 @@ from ..widgets.palette import op_entries, template_name
 ENTRY_POINT_GROUP = "dflow_lab.ops"
 
 
+def _module_entries(module: str) -> list[dict[str, Any]]:
+    """The OPs of ``module``, imported here first so that a failure says what the lab was looking for."""
+    try:
+        importlib.import_module(module)
+    except Exception as e:
+        raise ImportError(f"cannot import OP module {module!r}: {type(e).__name__}: {e}") from e
+    return op_entries([module])
+
+
 def _entry_point_entries(value: str) -> list[dict[str, Any]]:
     module, _, attr = value.partition(":")
-    entries = op_entries([module.strip()])
+    entries = _module_entries(module.strip())
     if not attr:
         return entries
     obj: Any = importlib.import_module(module.strip())
@@ -53,13 +62,13 @@ def discover(modules: Iterable[str]) -> dict[str, Any]:
         try:
             if module in sys.modules:  # the user's own modules: pick up OPs edited since the last look
                 importlib.reload(sys.modules[module])
-            add(op_entries([module]), module)
+            add(_module_entries(module), module)
         except Exception as e:  # report it and keep the other modules
-            errors.append({"source": module, "message": f"{type(e).__name__}: {e}"})
+            errors.append({"source": module, "message": str(e)})
     for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: (ep.name, ep.value)):
         source = f"{ep.dist.name if ep.dist else '?'} ({ep.name})"
         try:
             add(_entry_point_entries(ep.value), source)
         except Exception as e:
-            errors.append({"source": source, "message": f"{type(e).__name__}: {e}"})
+            errors.append({"source": source, "message": str(e)})
     return {"entries": entries, "errors": errors}

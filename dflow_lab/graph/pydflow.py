@@ -47,7 +47,8 @@ def is_pydflow_graph(graph: Any) -> bool:
         return False
     templates = graph.get("templates")
     return isinstance(templates, dict) and bool(templates) and all(
-        isinstance(t, dict) and t.get("type") in PYDFLOW_TEMPLATE_TYPES for t in templates.values())
+        isinstance(t, dict) and isinstance(t.get("type"), str) and t["type"] in PYDFLOW_TEMPLATE_TYPES
+        for t in templates.values())
 
 
 def _empty(value: Any) -> bool:
@@ -105,9 +106,15 @@ class _Importer:
         if options:
             out["options"] = options
         templates = g.get("templates") or {}
-        converted = {name: self.template(name, t) for name, t in templates.items()}
+        converted = {}
+        for name, t in templates.items():
+            try:
+                converted[name] = self.template(name, t)
+            except (AttributeError, KeyError, TypeError, ValueError) as e:  # a malformed document
+                self.issues.append(Issue("schema", f"pydflow template {name!r} is malformed ({type(e).__name__}: "
+                                                   f"{e}); it is not imported", name, None, None, ("templates", name)))
         out["templates"] = converted
-        for t in converted.values():
+        for t in converted.values() if not self.issues else ():
             if t["kind"] in ("steps", "dag"):
                 self.drop_default_literals(t, converted)
                 self.move_slices(t, converted)
@@ -361,7 +368,7 @@ class _Importer:
     def move_slices(t: dict, templates: dict) -> None:
         """pydflow writes a Python OP template's slices on its steps; they belong to the template."""
         for node in t["nodes"]:
-            target = templates.get(node["template"])
+            target = templates.get(node["template"]) if isinstance(node["template"], str) else None
             if "slices" in node and target is not None and target["kind"] == "python" \
                     and "slices" not in target.get("options", {}):
                 target.setdefault("options", {})["slices"] = node.pop("slices")
@@ -370,7 +377,7 @@ class _Importer:
     def drop_default_literals(t: dict, templates: Mapping) -> None:
         """pydflow writes every input's value on each step, defaults included; keep only real arguments."""
         for node in t["nodes"]:
-            target = templates.get(node["template"])
+            target = templates.get(node["template"]) if isinstance(node["template"], str) else None
             params = node.get("parameters")
             if not params or target is None:
                 continue

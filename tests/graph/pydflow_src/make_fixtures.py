@@ -1,6 +1,10 @@
 """Write pydflow's ``to_graph_json`` output for a few workflows into ``tests/graph/fixtures/pydflow_*.json``.
 
 Run with the reference: ``/opt/pydflow-venv/bin/python tests/graph/pydflow_src/make_fixtures.py``.
+pydflow uploads its own package when a step is created, so it needs an S3 server: start one
+(``moto_server -H 127.0.0.1 -p 9317``), create the bucket ``my-bucket`` and set
+``DFLOW_S3_ENDPOINT=127.0.0.1:9317``. The fixtures then hold pydflow's S3 credentials (moto's dummy
+ones), which the import must drop.
 """
 
 import json

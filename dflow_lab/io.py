@@ -593,7 +593,7 @@ class OutputParameter(_IOBase):
             value_from["path"] = self.value_from_path
         elif self.value_from_parameter is not None:
             src = self.value_from_parameter
-            value_from["parameter"] = _strip_tag(str(src)) if isinstance(src, ArgoVar) else _strip_tag(src)
+            value_from["parameter"] = str(src)  # "{{steps.a.outputs.parameters.b}}", as Argo's examples write it
         elif self.value_from_expression is not None:
             e = self.value_from_expression
             value_from["expression"] = e.expr if isinstance(e, ArgoVar) else str(e)
@@ -662,7 +662,7 @@ class OutputParameter(_IOBase):
         if "path" in vf:
             kwargs["value_from_path"] = vf["path"]
         if "parameter" in vf:
-            kwargs["value_from_parameter"] = "{{%s}}" % vf["parameter"]
+            kwargs["value_from_parameter"] = vf["parameter"]
         if "expression" in vf:
             kwargs["value_from_expression"] = vf["expression"]
         for k in ("event", "jqFilter", "jsonPath", "supplied", "configMapKeyRef"):
@@ -831,6 +831,7 @@ class OutputArtifact(_IOBase):
 
 
 def _strip_tag(s: str) -> str:
+    """``"{{steps.a.outputs.parameters.b}}"`` → ``"steps.a.outputs.parameters.b"``; expressions stay."""
     s = str(s).strip()
     if s.startswith("{{") and s.endswith("}}") and not s.startswith("{{="):
         return s[2:-2].strip()

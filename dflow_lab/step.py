@@ -366,6 +366,16 @@ class Step:
         self._outputs = value
 
     # -- arguments ------------------------------------------------------------------------------
+    @property
+    def given_parameters(self) -> Dict[str, Any]:
+        """The parameter arguments this step was given (name -> value or reference), in order."""
+        return dict(self._given_parameters)
+
+    @property
+    def given_artifacts(self) -> Dict[str, Any]:
+        """The artifact arguments this step was given (name -> source), in order."""
+        return dict(self._given_artifacts)
+
     def set_parameters(self, parameters: Dict[str, Any]) -> None:
         """Give values to input parameters (literals, other steps' outputs, template inputs)."""
         known = self.inputs.parameters.data

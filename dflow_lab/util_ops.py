@@ -61,6 +61,7 @@ def add_success_tag(template: OPTemplate) -> OPTemplate:
         )
     new = template.copy()
     new.name = template.name + "-tagged"
+    new.tagged_from = template  # the user's template, for the graph and code generation
     new.outputs.parameters["dflow_success_tag"] = OutputParameter(value_from_path=SUCCESS_TAG_PATH, default="0")
     command = " ".join(new.command)
     if "python" in command:

@@ -110,6 +110,7 @@ class Workflow:
         self.on_exit: Optional[str] = None
         self.extra_templates: List[Any] = []
         self.spec_extra: Dict[str, Any] = {}
+        self.graph_layout: Optional[Dict[str, Any]] = None  # the canvas's layout, kept by graph round trips
         if steps is not None and dag is not None:
             raise WorkflowValueError("give steps or dag as the entrypoint, not both", workflow=name)
         if steps is not None:
@@ -203,13 +204,15 @@ class Workflow:
 
     @classmethod
     def from_graph_json(cls, j: str, **kwargs: Any) -> Workflow:
-        return cls.from_graph(json.loads(j, **kwargs))
+        from .graph.convert import load_graph
+
+        return cls.from_graph(load_graph(j, "json", **kwargs))
 
     @classmethod
     def from_graph_yaml(cls, y: str, **kwargs: Any) -> Workflow:
-        from .argo.compile import load_yaml
+        from .graph.convert import load_graph
 
-        return cls.from_graph(load_yaml(y))
+        return cls.from_graph(load_graph(y, "yaml"))
 
     def get_graph_templates(self, template: Any, graph_templates: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
         from .graph.convert import to_graph

@@ -119,7 +119,7 @@ def collect_templates(entry: OPTemplate, context: Any = None) -> List[OPTemplate
     return order
 
 
-def _unique_names(templates: List[OPTemplate], memo: Dict[int, Dict[str, Any]]) -> Dict[int, str]:
+def unique_names(templates: List[OPTemplate], memo: Dict[int, Dict[str, Any]]) -> Dict[int, str]:
     """Give each distinct template a distinct name; identical leaf templates share one."""
     from ..dag import DAG
     from ..steps import Steps
@@ -182,7 +182,7 @@ def _compile(wf: Workflow) -> Dict[str, Any]:
     else:
         rendered = {}
     memo: Dict[int, Dict[str, Any]] = {}
-    names = _unique_names(templates, memo)
+    names = unique_names(templates, memo)
     originals = {id(t): t.name for t in templates}
     try:
         for t in templates:

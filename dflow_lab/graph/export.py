@@ -547,7 +547,7 @@ class _SuperExport:
             _refuse("withItems", "with_items", where)
         params = {}
         data_sources = set()
-        for k, v in s._given_parameters.items():
+        for k, v in s.given_parameters.items():
             if k == "dflow_key":  # written as the node's key
                 continue
             src = self.source_of(v)
@@ -557,7 +557,7 @@ class _SuperExport:
                 continue
             params[k] = _literal(v, {**where, "field": k})
         arts = {}
-        for k, v in s._given_artifacts.items():
+        for k, v in s.given_artifacts.items():
             if k.startswith(BIGPAR):  # a big parameter's value, as a parsed manifest carries it
                 self.big_parameter(k[len(BIGPAR):], v, params, data_sources, s.name, where)
                 continue
@@ -747,7 +747,7 @@ def workflow_to_graph(wf: Any, lossy: bool = False) -> dict[str, Any]:
 
 
 def _workflow_to_graph(wf: Any) -> dict[str, Any]:
-    from ..argo.compile import _unique_names
+    from ..argo.compile import unique_names
 
     where = {"workflow": wf.name}
     from ..dag import DAG
@@ -763,7 +763,7 @@ def _workflow_to_graph(wf: Any) -> dict[str, Any]:
               "after loading the graph", {**where, "field": "context"})
     templates = _collect(wf.entrypoint)
     templates += [t for x in wf.extra_templates for t in _collect(x) if all(t is not y for y in templates)]
-    names = _unique_names(templates, {})
+    names = unique_names(templates, {})
     out: dict[str, Any] = {"version": GRAPH_VERSION, "name": wf.name, "entrypoint": names[id(wf.entrypoint)]}
     if wf.namespace is not None:
         out["namespace"] = wf.namespace

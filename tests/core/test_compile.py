@@ -62,7 +62,7 @@ def test_dag_dependencies_inferred_and_added(dag_workflow):
     assert tasks["b"]["depends"] == "(a.Succeeded)"
     assert tasks["c"]["depends"] == "(b.Succeeded)"
     assert ts["inner"]["outputs"]["parameters"] == [
-        {"name": "o", "valueFrom": {"parameter": "tasks.b.outputs.parameters.n"}, "description": '{"type": "int"}'}
+        {"name": "o", "valueFrom": {"parameter": "{{tasks.b.outputs.parameters.n}}"}, "description": '{"type": "int"}'}
     ]
     assert ts["inner"]["outputs"]["artifacts"] == [{"name": "art", "from": "{{tasks.b.outputs.artifacts.out}}"}]
 

@@ -371,6 +371,7 @@ class Execution:
             await asyncio.sleep(0.1)
             control = self.store.control(self.name)
             if control in ("terminate", "stop"):
+                self.gate.set()  # a suspended workflow that is stopped still runs its exit handler
                 self.cancel_message = "Stopped with strategy 'Stop'" if control == "stop" else \
                     "Stopped with strategy 'Terminate'"
                 for t in asyncio.all_tasks():

@@ -22,6 +22,7 @@ import requests
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 OPS = HERE / "ops"
+OPS_BROKEN = HERE / "ops_broken"  # a package whose dflow_lab.ops entry point names a missing module
 LABEXTENSION = REPO / "dflow_lab" / "labextension"
 
 
@@ -46,8 +47,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def jupyter_env(home: Path) -> dict[str, str]:
-    """The environment of an isolated Jupyter whose config path holds the repository's jupyter-config."""
+def jupyter_env(home: Path, python_path: list[Path] | None = None) -> dict[str, str]:
+    """The environment of an isolated Jupyter whose config path holds the repository's jupyter-config; the
+    test OPs (and ``python_path``) are importable."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER_", "DFLOW_"))}
     labext_root = home / "share"
     (labext_root / "labextensions" / "@dflow-lab").mkdir(parents=True, exist_ok=True)
@@ -62,7 +64,8 @@ def jupyter_env(home: Path) -> dict[str, str]:
         JUPYTER_RUNTIME_DIR=str(home / "runtime"),
         JUPYTER_PATH=str(labext_root),
         JUPYTER_PLATFORM_DIRS="1",
-        PYTHONPATH=os.pathsep.join([str(OPS), str(REPO)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])),
+        PYTHONPATH=os.pathsep.join([str(OPS), *map(str, python_path or []), str(REPO)]
+                                   + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])),
     )
     return env
 
@@ -70,12 +73,13 @@ def jupyter_env(home: Path) -> dict[str, str]:
 class JupyterServer:
     """``jupyter <app>`` started on a free port with a token; ``stop()`` ends it (by its PID)."""
 
-    def __init__(self, home: Path, root: Path, app: str = "server", extra: list[str] | None = None) -> None:
+    def __init__(self, home: Path, root: Path, app: str = "server", extra: list[str] | None = None,
+                 python_path: list[Path] | None = None) -> None:
         self.home, self.root = home, root
         self.port = free_port()
         self.token = secrets.token_hex(16)
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = jupyter_env(home)
+        self.env = jupyter_env(home, python_path)
         self.log_path = home / f"jupyter-{app}.log"
         root.mkdir(parents=True, exist_ok=True)
         lab_args: list[str] = []

@@ -165,9 +165,9 @@ def test_run_locally_watch_in_side_panel_and_preview_an_artifact(page, lab, shot
     page.locator(f"{EDITOR} [data-action='run']").click()
 
     page.wait_for_selector(f"{MONITOR} .react-flow__node[data-id='sum']")
-    row = page.locator(".dfl-lab-run", has_text="squares-").first
+    row = page.locator(".dfl-lab-run[data-name^='squares-']").first
     row.wait_for()
-    page.wait_for_selector(".dfl-lab-run[data-phase='Succeeded']", timeout=120_000)
+    page.wait_for_selector(".dfl-lab-run[data-phase='Succeeded'][data-name^='squares-']", timeout=120_000)
     assert "2/2 succeeded" in row.inner_text()
     page.wait_for_selector(f"{MONITOR} [data-testid='workflow-phase'][data-phase='Succeeded']")
     for step in ("make", "sum"):
@@ -217,7 +217,7 @@ def test_argo_settings_secret_leaves_the_browser_and_submit_works(page, lab, sho
     argo = ArgoServer(tmp_path / "argo-ws", port=0).start()
     url = f"{lab.url}/lab/api/settings/@dflow-lab/jupyterlab:plugin"
     try:
-        raw = json.dumps({"argoHost": argo.url, "argoToken": argo.token})
+        raw = json.dumps({"argoHost": argo.url, "argoToken": argo.token, "opModules": ["no_such_ops_module"]})
         r = requests.put(url, headers=lab.auth, json={"raw": raw}, timeout=10)  # what the settings editor saves
         assert r.status_code == 204, r.text
         page.reload()  # the plugin loads its settings: hands the secret to the server and removes it
@@ -234,11 +234,14 @@ def test_argo_settings_secret_leaves_the_browser_and_submit_works(page, lab, sho
 
         (lab.root / "steps-argo.yaml").write_text((EXAMPLES / "steps.yaml").read_text())
         _open(page, "steps-argo.yaml", "Workflow Editor")
+        notice = page.locator(f"{EDITOR} [data-testid='notice']")  # the OP module of the settings is missing
+        notice.wait_for()
+        assert "no_such_ops_module" in notice.inner_text()
         submit = page.locator(f"{EDITOR} [data-action='submit']")
         page.wait_for_selector(f"{EDITOR} [data-action='submit']:not([disabled])")
         submit.click()
         page.wait_for_selector(f"{MONITOR} .dfl-node[data-path='hello2b'][data-phase='Succeeded']", timeout=120_000)
-        row = page.locator(".dfl-lab-run[data-phase='Succeeded']", has_text="steps-").first
+        row = page.locator(".dfl-lab-run[data-phase='Succeeded'][data-name^='steps-']").first
         row.wait_for()
         assert "argo" in row.inner_text()
         page.screenshot(path=str(shots / "argo-submit-monitor.png"))

@@ -173,7 +173,7 @@ def test_palette_lists_configured_modules_and_entry_points_with_signs(server, pa
     assert by_name["shout"]["template"]["outputs"]["parameters"]["loud"]["type"] == "str"
     assert "whisper" not in by_name  # the entry point names one class
     errors = {e["source"]: e["message"] for e in palette["errors"]}
-    assert "dflow_lab_testops_missing" in errors["dflow-lab-testops (broken)"]
+    assert "dflow_lab_testops_missing" in errors["dflow-lab-testops-broken (broken)"]
     r = _get(server, "palette", params={"module": "no_such_module_here"})
     assert any(e["source"] == "no_such_module_here" for e in r.json()["errors"])
 

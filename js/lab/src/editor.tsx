@@ -12,7 +12,7 @@ import { useSignal } from "./hooks";
 
 /** What the editor asks of the rest of the extension. */
 export interface EditorHost {
-  palette(): Promise<PaletteEntry[]>;
+  palette(): Promise<{ entries: PaletteEntry[]; errors: { source: string; message: string }[] }>;
   argoConfigured(): boolean;
   run(graph: Graph, engine: Engine): Promise<void>;
   generate(graph: Graph, kind: "python" | "notebook", nearPath: string): Promise<void>;
@@ -85,7 +85,10 @@ export class WorkflowEditorView extends ReactWidget {
     context.model.contentChanged.connect(() => {
       if (context.isReady) void this.load();
     });
-    void host.palette().then((palette) => this.state.update({ palette }), (e) => this.notify(`palette: ${e}`, "error"));
+    void host.palette().then(({ entries, errors }) => {
+      this.state.update({ palette: entries });
+      if (errors.length) this.notify(`palette: ${errors.map((e) => `${e.source}: ${e.message}`).join("; ")}`, "error");
+    }, (e) => this.notify(`palette: ${e instanceof Error ? e.message : e}`, "error"));
   }
 
   get path(): string {

@@ -84,10 +84,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
     // -- the editor --------------------------------------------------------------------------------
     const host: EditorHost = {
-      palette: () => api.palette().then((r) => { // per editor opened: OPs edited since show up
-        for (const e of r.errors) console.warn(`dflow-lab palette: ${e.source}: ${e.message}`);
-        return r.entries;
-      }),
+      palette: () => api.palette(), // per editor opened: OPs edited since show up
       argoConfigured: () => argoConfigured,
       run: async (graph: Graph, engine: Engine) => {
         const run = await api.run(graph, engine);

@@ -303,6 +303,18 @@ def test_yaml_documents_argo_open_with_revert_and_notebook(page, lab, shots):
     assert nodes[2]["parameters"] == {"msg": "hello"}
     wait_for(lambda: not _current_tab_dirty(page), 15, "the saved document to be clean")
 
+    # the same file edited as text beside the canvas stays unsaved (the canvas view follows the text)
+    _open(page, "tables.dflow.yaml", "Editor")
+    page.locator(f"{VISIBLE} .cm-content").click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type("labels: {team: lab}\n")
+    page.wait_for_function("() => window.jupyterapp.shell.currentWidget.context.model.toString().includes('team: lab')")
+    assert _current_tab_dirty(page)
+    _open(page, "tables.dflow.yaml", "Workflow Editor")
+    assert _current_tab_dirty(page)
+    page.locator(f"{EDITOR} [data-action='save']").click()
+    wait_for(lambda: "team: lab" in doc.read_text(), 15, "the text edit to be saved from the canvas view")
+
     # Generate Notebook: the code in a new notebook
     page.locator(f"{EDITOR} [data-action='notebook']").click()
     notebook = lab.root / "tables_workflow.ipynb"

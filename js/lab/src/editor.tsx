@@ -69,6 +69,8 @@ export class WorkflowEditorView extends ReactWidget {
   private validateTimer = 0;
   private writeSeq = 0;
   private pending: Promise<void> = Promise.resolve(); // the last write into the text (YAML goes via the server)
+  private diskText: string | null = null; // the file's content as last loaded or saved
+  private diskModified: string | undefined;
 
   constructor(private readonly context: DocumentRegistry.Context, private readonly host: EditorHost) {
     super();
@@ -81,14 +83,32 @@ export class WorkflowEditorView extends ReactWidget {
         void this.save();
       }
     });
-    void context.ready.then(() => this.load());
+    void context.ready.then(() => {
+      this.onDisk();
+      return this.load();
+    });
     context.model.contentChanged.connect(() => {
       if (context.isReady) void this.load();
+    });
+    context.saveState.connect((_, state) => {
+      if (state === "completed") this.onDisk();
+    });
+    context.fileChanged.connect((_, model) => { // a revert after the file changed on disk (not a rename)
+      if (model.last_modified !== this.diskModified) {
+        this.onDisk();
+        this.context.model.dirty = false;
+      }
     });
     void host.palette().then(({ entries, errors }) => {
       this.state.update({ palette: entries });
       if (errors.length) this.notify(`palette: ${errors.map((e) => `${e.source}: ${e.message}`).join("; ")}`, "error");
     }, (e) => this.notify(`palette: ${e instanceof Error ? e.message : e}`, "error"));
+  }
+
+  /** The text is now the file's content. */
+  private onDisk(): void {
+    this.diskText = this.context.model.toString();
+    this.diskModified = this.context.contentsModel?.last_modified;
   }
 
   get path(): string {
@@ -104,8 +124,9 @@ export class WorkflowEditorView extends ReactWidget {
     const text = this.context.model.toString();
     if (text === this.lastText) return;
     this.lastText = text;
-    this.writeSeq++; // the file changed under the canvas (revert, reload): drop writes still on their way
-    this.context.model.dirty = false; // the text is the file's again (JupyterLab's revert leaves the flag set)
+    this.writeSeq++; // the text changed under the canvas (revert, another view): drop writes on their way
+    // JupyterLab's revert leaves the flag set: the document is clean when its text is the file's again
+    if (this.diskText !== null) this.context.model.dirty = text !== this.diskText;
     try {
       let graph: Graph | null;
       let format: DocFormat;

@@ -281,7 +281,8 @@ def test_yaml_documents_argo_open_with_revert_and_notebook(page, lab, shots):
     wait_for(lambda: _current_tab_dirty(page), 15, "the edit to make the document dirty")
 
     # revert: back to the file on disk
-    page.evaluate("() => window.jupyterapp.shell.currentWidget.context.revert()")
+    page.evaluate("() => { window.jupyterapp.commands.execute('docmanager:reload'); }")  # File → Reload from Disk
+    page.locator(".jp-Dialog .jp-mod-accept").click()  # "discard unsaved changes?"
     page.wait_for_selector(f"{EDITOR} .react-flow__node[data-id='shout']", state="detached")
     assert canvas.node_ids() == ["make", "sum"] and not _current_tab_dirty(page)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import signal
 
+from dflow_lab import Workflow
+from dflow_lab.config import config
 from dflow_lab.local.engine import engine_alive
 
 from .local_helpers import manifest, nodes_by_display, out_param, sh, wait_for
@@ -39,7 +41,13 @@ def test_kill_9_then_resume(backend, tmp_path):
     assert before["status"]["phase"] == "Running"
     assert nodes_by_display(before)["first"]["phase"] == "Succeeded"
 
-    backend.resume(name)
+    with_config = {"local_workdir": str(backend.workdir), "mode": "local"}
+    saved = {k: config[k] for k in with_config}
+    config.update(with_config)
+    try:
+        Workflow(id=name).resume()  # the dflow API: a new engine continues from the state on disk
+    finally:
+        config.update(saved)
     wait_for(lambda: runs.read_text().split().count("blocker") == 2, what="blocker to run again")
     flag.write_text("")
     done = backend.wait(name, timeout=60)

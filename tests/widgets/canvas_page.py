@@ -19,6 +19,13 @@ class CanvasPage:
             "els => els.map(e => e.getAttribute('data-id'))")
         return sorted(ids)
 
+    def select(self, path: str) -> None:
+        """Click a node and wait until the canvas has it selected (keyboard focus is then in the canvas)."""
+        node = self.node(path)
+        node.scroll_into_view_if_needed()
+        node.click()
+        self.page.wait_for_selector(f'.react-flow__node[data-id="{path}"].selected', timeout=15_000)
+
     def fit(self) -> None:
         self.root.locator(".react-flow__controls-fitview").click()
 

@@ -104,7 +104,7 @@ def test_edit_run_and_monitor(notebook, screenshots_dir):
     assert "['type-mismatch']" in out
 
     # delete the bad step (select it, press Delete), then the canvas is valid again
-    canvas.node("describe-2").click()
+    canvas.select("describe-2")
     page.keyboard.press("Delete")
     page.wait_for_function("() => document.querySelectorAll('.react-flow__node-step').length === 3")
     page.wait_for_function("() => document.querySelector('[data-testid=validity]').innerText === '✓ valid'")
@@ -141,7 +141,7 @@ def test_properties_copy_paste_and_python_edits(notebook, screenshots_dir):
     canvas = CanvasPage(page)
 
     # the properties panel edits a literal input; the model sees it
-    canvas.node("squares").click()
+    canvas.select("squares")
     field = page.locator('.dfl-properties input[data-field="n"]')
     field.fill("7")
     field.press("Enter")
@@ -156,7 +156,7 @@ def test_properties_copy_paste_and_python_edits(notebook, screenshots_dir):
 
     # copy/paste with the keyboard stays in the canvas (no notebook cell is pasted)
     cells = page.evaluate("() => window.jupyterapp.shell.currentWidget.content.widgets.length")
-    canvas.node("squares").click()
+    canvas.select("squares")
     page.keyboard.press("Control+c")
     page.keyboard.press("Control+v")
     page.wait_for_function("() => document.querySelectorAll('.react-flow__node-step').length === 3")

@@ -58,3 +58,40 @@ def test_kill_9_then_resume(backend, tmp_path):
     assert nodes["last"]["outputs"]["result"] == "got 7"
     # the resumed engine's process is gone and the lock is free
     wait_for(lambda: not engine_alive(backend.workdir, name), what="engine exit")
+
+
+def test_kill_9_during_python_op_fan_out(tmp_path, monkeypatch):
+    from dflow_lab import Step, argo_range
+    from dflow_lab.python import PythonOPTemplate
+
+    from .test_python_ops_helpers import Mark
+
+    monkeypatch.setitem(config, "local_workdir", str(tmp_path / "ws"))
+    monkeypatch.setitem(config, "mode", "local")
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    gate = tmp_path / "gate"
+    wf = Workflow("fan")
+    wf.add(Step("m", PythonOPTemplate(Mark), parameters={"i": "{{item}}", "dir": str(marks), "gate": str(gate)},
+                with_param=argo_range(6)))
+    wf.submit(wait=False)
+    backend = wf._backend()
+    # items 0-2 finish at once; items 3-5 wait for the gate file
+    wait_for(lambda: len(list(marks.glob("done-*"))) == 3 and len(list(marks.glob("start-*"))) >= 4,
+             what="three finished steps and a waiting one")
+    wait_for(lambda: sum(1 for n in backend.get(wf.id)["status"]["nodes"].values()
+                         if n["type"] == "Pod" and n["phase"] == "Succeeded") == 3, what="three nodes recorded")
+    pid = backend.engine_pid(wf.id)
+    os.kill(pid, signal.SIGKILL)
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
+    wait_for(lambda: not engine_alive(backend.workdir, wf.id), what="lock release")
+    gate.write_text("")
+    wf.resume()
+    assert wf.wait().status.phase == "Succeeded"
+    starts = sorted(p.name for p in marks.glob("start-*"))
+    # the three finished items ran once; the interrupted ones ran again
+    assert [s for s in starts if s.split("-")[1] in ("0", "1", "2")] == ["start-0-1", "start-1-1", "start-2-1"]
+    assert sorted(p.name for p in marks.glob("done-*")) == [f"done-{i}" for i in range(6)]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import json
 import logging
+import re
 from collections import UserDict, UserList
 from copy import deepcopy
 from typing import Any, List, Union
@@ -372,8 +373,17 @@ def get_duration(status: Any) -> datetime.timedelta:
 
 
 def match(n: str, names: List[str]) -> bool:
-    """Whether display name ``n`` is one of ``names`` or an item of one (``name(0:x)``)."""
-    return any(n == name or n.startswith(name + "(") for name in names)
+    """Whether display name ``n`` is one of ``names``, an item of one (``name(0:x)``), or matches one
+    as a regular expression (``"sq-.*"``)."""
+    for name in names:
+        if n == name or n.startswith(name + "("):
+            return True
+        try:
+            if re.fullmatch(name, n):
+                return True
+        except re.error:
+            continue
+    return False
 
 
 def _as_list(v: Union[str, List[str], None]) -> List[str] | None:

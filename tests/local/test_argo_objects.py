@@ -99,6 +99,7 @@ def test_pod_names_and_hash():
 
 def test_match_and_duration_of_running_step():
     assert match("a(0:x)", ["a"]) and match("a", ["a"]) and not match("ab", ["a"])
+    assert match("sq-12", ["sq-[0-9]+"]) and not match("sq-x", ["sq-[0-9]+"]) and not match("a", ["(unclosed"])
     running = ArgoStep({"startedAt": "2024-01-01T00:00:00Z", "finishedAt": None}, "w")
     assert running.get_duration() > datetime.timedelta(days=1)
     assert get_duration({"startedAt": None}) == datetime.timedelta()

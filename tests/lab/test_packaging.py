@@ -22,7 +22,8 @@ def _run(args: list[str], **kw) -> str:
 
 
 def test_wheel_install_lists_both_extensions_enabled(tmp_path):
-    pytest.importorskip("hatchling", reason="building the wheel needs hatchling in this environment")
+    for module in ("hatchling", "hatch_jupyter_builder"):
+        pytest.importorskip(module, reason=f"building the wheel here needs {module} (dev extras)")
     ensure_labextension()
     _run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(tmp_path / "dist"),
           str(REPO)])

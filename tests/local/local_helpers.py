@@ -5,8 +5,6 @@ from __future__ import annotations
 import copy
 import time
 
-import yaml
-
 
 def manifest(templates: list[dict], entrypoint: str = "main", **spec) -> dict:
     """A Workflow manifest with the given templates."""
@@ -16,10 +14,6 @@ def manifest(templates: list[dict], entrypoint: str = "main", **spec) -> dict:
         "metadata": {"generateName": "t-"},
         "spec": {"entrypoint": entrypoint, "templates": copy.deepcopy(templates), **spec},
     }
-
-
-def from_yaml(text: str) -> dict:
-    return yaml.safe_load(text)
 
 
 def nodes_by_display(wf: dict) -> dict[str, dict]:

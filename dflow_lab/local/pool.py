@@ -71,35 +71,48 @@ class WorkerPool:
     async def run(self, source: str, env: dict[str, str], cwd: str, log: str) -> WorkerResult:
         """Run one Python OP step in a worker; cancelling the call kills that worker."""
         async with self._slots:
-            worker = None
-            while self._idle and worker is None:
-                candidate = self._idle.pop()
-                if candidate.alive():
-                    worker = candidate
-                else:
-                    self._all.discard(candidate)
-            if worker is None:
-                worker = await _Worker.start()
-                self._all.add(worker)
-            request = json.dumps({"source": source, "env": env, "cwd": cwd, "log": log}) + "\n"
-            try:
-                worker.proc.stdin.write(request.encode())
-                await worker.proc.stdin.drain()
-                line = await worker.proc.stdout.readline()
-            except asyncio.CancelledError:
-                worker.kill()
-                self._all.discard(worker)
-                await worker.proc.wait()
-                raise
-            except (BrokenPipeError, ConnectionResetError):
-                line = b""
-            if not line:
-                code = await worker.proc.wait()
-                self._all.discard(worker)
-                how = f"signal {-code}" if code < 0 else f"exit code {code}"
-                return WorkerResult(rc=code if code > 0 else 128 - code, died=f"the OP's process died ({how})")
-            self._idle.append(worker)
-            return WorkerResult(rc=int(json.loads(line)["rc"]))
+            result = await self._run_once(source, env, cwd, log, fresh=False)
+            if result is None:  # the worker was stale; a new one runs the step whatever happens on disk
+                result = await self._run_once(source, env, cwd, log, fresh=True)
+            return result
+
+    async def _run_once(self, source: str, env: dict[str, str], cwd: str, log: str,
+                        fresh: bool) -> WorkerResult | None:
+        """``None`` when the worker was stale (a user module changed on disk): run again in a fresh one."""
+        worker = None
+        while self._idle and worker is None and not fresh:
+            candidate = self._idle.pop()
+            if candidate.alive():
+                worker = candidate
+            else:
+                self._all.discard(candidate)
+        if worker is None:
+            worker = await _Worker.start()
+            self._all.add(worker)
+        request = json.dumps({"source": source, "env": env, "cwd": cwd, "log": log, "fresh": fresh}) + "\n"
+        try:
+            worker.proc.stdin.write(request.encode())
+            await worker.proc.stdin.drain()
+            line = await worker.proc.stdout.readline()
+        except asyncio.CancelledError:
+            worker.kill()
+            self._all.discard(worker)
+            await worker.proc.wait()
+            raise
+        except (BrokenPipeError, ConnectionResetError):
+            line = b""
+        if not line:
+            code = await worker.proc.wait()
+            self._all.discard(worker)
+            how = f"signal {-code}" if code < 0 else f"exit code {code}"
+            return WorkerResult(rc=code if code > 0 else 128 - code, died=f"the OP's process died ({how})")
+        answer = json.loads(line)
+        if answer.get("stale"):
+            self._all.discard(worker)
+            await worker.proc.wait()
+            return None
+        self._idle.append(worker)
+        return WorkerResult(rc=int(answer["rc"]))
 
     async def close(self) -> None:
         """Stop every worker."""

@@ -1,7 +1,7 @@
 """A warm worker process: runs Python OP steps one at a time, with dflow-lab already imported.
 
 Protocol (one JSON object per line): requests on stdin ``{"source", "env", "cwd", "log"}``, replies on
-the worker's original stdout ``{"rc": int}``.  While a step runs, file descriptors 1 and 2 point at the
+the worker's original stdout ``{"rc": int}`` (or ``{"stale": true}``, see ``main``).  While a step runs, file descriptors 1 and 2 point at the
 step's log file; the environment and working directory are restored after each step.  The first line
 the worker writes is ``{"ready": true}``.
 
@@ -50,19 +50,59 @@ def _run_one(run_source, request: dict) -> int:
         sys.path[:] = saved_path
 
 
+class _UserModules:
+    """Files of the user's modules this worker imported (not the standard library or installed
+    packages), with their modification times: an edited module makes the worker stale."""
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+        self.mtimes: dict[str, float] = {}
+        self.system = tuple({os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})
+
+    def record(self) -> None:
+        for name, module in list(sys.modules.items()):
+            if name in self.seen:
+                continue
+            self.seen.add(name)
+            path = getattr(module, "__file__", None)
+            if not path or "site-packages" in path or os.path.realpath(path).startswith(self.system):
+                continue
+            try:
+                self.mtimes[path] = os.stat(path).st_mtime
+            except OSError:
+                continue
+
+    def changed(self) -> bool:
+        for path, mtime in self.mtimes.items():
+            try:
+                if os.stat(path).st_mtime != mtime:
+                    return True
+            except OSError:
+                return True
+        return False
+
+
 def main() -> None:
-    """Serve step requests until stdin closes."""
+    """Serve step requests until stdin closes (or until an imported user module changes on disk:
+    the worker then answers ``{"stale": true}`` without running the step, and exits)."""
     reply = os.fdopen(os.dup(1), "w", buffering=1)
     null = os.open(os.devnull, os.O_WRONLY)
     os.dup2(null, 1)
     os.close(null)
     from dflow_lab.python.runtime import run_source  # the pre-import that makes the worker warm
 
+    modules = _UserModules()
+    modules.record()
     reply.write(json.dumps({"ready": True}) + "\n")
     for line in sys.stdin:
         if not line.strip():
             continue
-        rc = _run_one(run_source, json.loads(line))
+        request = json.loads(line)
+        if not request.get("fresh") and modules.changed():
+            reply.write(json.dumps({"stale": True}) + "\n")
+            return
+        rc = _run_one(run_source, request)
+        modules.record()
         reply.write(json.dumps({"rc": rc}) + "\n")
 
 

@@ -245,3 +245,44 @@ def test_big_parameters_pass_as_artifacts_and_read_back_typed(workdir):
     assert wf.query_status() == "Succeeded"
     assert wf.query_step(key="a")[0].outputs.parameters["out"].value == {"n": 2}
     assert wf.query_step(key="b")[0].outputs.parameters["out"].value == {"n": 1}
+
+
+def test_an_edited_op_module_is_reimported(workdir, tmp_path, monkeypatch):
+    import importlib
+    import os
+    import sys
+
+    module = tmp_path / "edited_ops.py"
+    source = '''
+from dflow_lab.python import OP, OPIO, OPIOSign
+
+
+class Version(OP):
+    @classmethod
+    def get_input_sign(cls):
+        return OPIOSign({})
+
+    @classmethod
+    def get_output_sign(cls):
+        return OPIOSign({"v": int})
+
+    @OP.exec_sign_check
+    def execute(self, op_in):
+        return OPIO({"v": VERSION})
+'''
+    module.write_text("VERSION = 1\n" + source)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import edited_ops
+
+    def run() -> set[int]:  # four parallel steps: every warm worker runs the OP
+        wf = Workflow("edited")
+        wf.add(Step("v", PythonOPTemplate(edited_ops.Version), with_param=argo_range(4)))
+        wf.submit()
+        return {s.outputs.parameters["v"].value for s in wf.query_step(name="v", type="Pod")}
+
+    assert run() == {1}
+    module.write_text("VERSION = 2\n" + source)
+    os.utime(module, (module.stat().st_atime, module.stat().st_mtime + 5))
+    importlib.reload(edited_ops)
+    assert run() == {2}  # the warm workers that had imported version 1 were replaced
+    sys.modules.pop("edited_ops", None)

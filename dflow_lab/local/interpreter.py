@@ -237,7 +237,9 @@ class Execution:
     def _relink_children(self, old: dict, node: dict) -> None:
         """Copy the subtree of a node reused from another workflow (resubmit --memoized)."""
         source = self.options["reuse_from"]
-        old_nodes = self.store.nodes(source)
+        if not hasattr(self, "_source_nodes"):
+            self._source_nodes = self.store.nodes(source)
+        old_nodes = self._source_nodes
         for cid in old.get("children") or []:
             child = old_nodes.get(cid)
             if child is None or not child["name"].startswith(source):

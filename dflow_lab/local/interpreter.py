@@ -76,6 +76,7 @@ class Execution:
         self.cancel_message = "Step exceeded its deadline"
         self._dirty: dict[str, dict] = {}
         self._written: set[str] = set(self.nodes)
+        self._source_nodes: dict[str, dict] | None = None
         self.global_vars = self._global_vars()
         self.global_outputs: dict[str, dict] = {"parameters": {}, "artifacts": {}}
         for p in (self.status.get("outputs") or {}).get("parameters") or []:
@@ -237,7 +238,7 @@ class Execution:
     def _relink_children(self, old: dict, node: dict) -> None:
         """Copy the subtree of a node reused from another workflow (resubmit --memoized)."""
         source = self.options["reuse_from"]
-        if not hasattr(self, "_source_nodes"):
+        if self._source_nodes is None:
             self._source_nodes = self.store.nodes(source)
         old_nodes = self._source_nodes
         for cid in old.get("children") or []:

@@ -2,7 +2,7 @@
 // validation list and toolbar (edit mode), or live phases and a step panel (monitor mode).
 import {
   Background, Controls, type Connection, MiniMap, ReactFlow, ReactFlowProvider, useEdgesState,
-  useNodesInitialized, useNodesState, useReactFlow,
+  useNodesInitialized, useNodesState, useReactFlow, useStore,
 } from "@xyflow/react";
 import { type DragEvent, type KeyboardEvent, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { CanvasContext, type CanvasContextValue } from "./context";
@@ -14,7 +14,7 @@ import {
 import { GROUP_HEADER, GROUP_PAD, GUTTER, NODE_GAP, NODE_WIDTH, STAGE_GAP, stepHeight } from "./geometry";
 import { History } from "./history";
 import { autoLayout, freeSpot, templateLayout } from "./layout";
-import { nodeTypes } from "./nodes";
+import { compactSelector, nodeTypes } from "./nodes";
 import { DRAG_MIME, Palette } from "./Palette";
 import { inputPorts, outputPorts, parseHandle, wireError } from "./ports";
 import { Problems } from "./Problems";
@@ -183,9 +183,10 @@ function CanvasInner(props: CanvasProps) {
     autoLayout(setCollapsed(doc, path, collapse), true).then(commit, (e: unknown) => setLayoutError(String(e)));
   }, [doc, commit]);
 
+  const compact = useStore(compactSelector);
   const ctx: CanvasContextValue = useMemo(
-    () => ({ mode, issues: issueStore, status: statusStore, toggleCollapsed }),
-    [mode, issueStore, statusStore, toggleCollapsed],
+    () => ({ mode, compact, issues: issueStore, status: statusStore, toggleCollapsed }),
+    [mode, compact, issueStore, statusStore, toggleCollapsed],
   );
 
   // ---- editing -------------------------------------------------------------------------------

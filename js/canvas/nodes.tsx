@@ -1,5 +1,5 @@
 // The drawn nodes: a step/task, an expanded Steps/DAG group, the workflow's inputs/outputs, a stage lane.
-import { Handle, type NodeProps, Position, type ReactFlowState, useStore } from "@xyflow/react";
+import { Handle, type NodeProps, Position, type ReactFlowState } from "@xyflow/react";
 import { memo } from "react";
 import { useCanvas } from "./context";
 import { GROUP_HEADER, GUTTER, HEADER, ROW, groupRowY, rowY } from "./geometry";
@@ -26,7 +26,7 @@ function nodeBadges(node: GraphNode) {
 
 /** Below this zoom, port names and badges cannot be read: nodes draw their name and handles only. */
 export const COMPACT_ZOOM = 0.45;
-const compactSelector = (s: ReactFlowState) => s.transform[2] < COMPACT_ZOOM;
+export const compactSelector = (s: ReactFlowState) => s.transform[2] < COMPACT_ZOOM;
 
 export function formatDuration(seconds: number): string {
   if (seconds < 1) return "< 1 s";
@@ -138,18 +138,23 @@ function ports(data: StepNode["data"], issues: Issue[] | undefined, yOf: (i: num
   );
 }
 
-function ControlHandles({ data, editable }: { data: StepNode["data"]; editable: boolean }) {
+/** The fan-out option and the control handles; a compact node draws only those that are wired (fewer
+ * handles to track when thousands of nodes are on screen). */
+function ControlHandles({ data, editable, compact }: { data: StepNode["data"]; editable: boolean; compact: boolean }) {
+  const dag = data.ownerKind === "dag";
   return (
     <>
-      <Handle type="target" position={Position.Top} id="opt:with_param" className="dfl-handle dfl-handle-option"
-        style={{ left: 34 }} title="with_param: fan out over a list parameter" isConnectable={editable} />
-      {data.ownerKind === "dag" && (
-        <>
-          <Handle type="target" position={Position.Left} id="ctl-in" className="dfl-handle dfl-handle-control"
-            style={{ top: 14 }} title="runs after (control dependency)" isConnectable={editable} />
-          <Handle type="source" position={Position.Right} id="ctl-out" className="dfl-handle dfl-handle-control"
-            style={{ top: 14 }} title="then runs (control dependency)" isConnectable={editable} />
-        </>
+      {(!compact || data.wired.withParam) && (
+        <Handle type="target" position={Position.Top} id="opt:with_param" className="dfl-handle dfl-handle-option"
+          style={{ left: 34 }} title="with_param: fan out over a list parameter" isConnectable={editable} />
+      )}
+      {dag && (!compact || data.wired.ctlIn) && (
+        <Handle type="target" position={Position.Left} id="ctl-in" className="dfl-handle dfl-handle-control"
+          style={{ top: 14 }} title="runs after (control dependency)" isConnectable={editable} />
+      )}
+      {dag && (!compact || data.wired.ctlOut) && (
+        <Handle type="source" position={Position.Right} id="ctl-out" className="dfl-handle dfl-handle-control"
+          style={{ top: 14 }} title="then runs (control dependency)" isConnectable={editable} />
       )}
     </>
   );
@@ -192,10 +197,9 @@ function Header({ data, status, issues, compact }: {
 }
 
 export const StepNodeView = memo(function StepNodeView({ data, selected }: NodeProps<StepNode>) {
-  const { mode, issues: issueStore, status: statusStore } = useCanvas();
+  const { mode, compact, issues: issueStore, status: statusStore } = useCanvas();
   const issues = useKey(issueStore, data.path);
   const status = useKey(statusStore, data.path);
-  const compact = useStore(compactSelector);
   const editable = mode === "edit";
   return (
     <div
@@ -204,7 +208,7 @@ export const StepNodeView = memo(function StepNodeView({ data, selected }: NodeP
       data-phase={status?.phase}
       style={{ width: data.width, height: data.height }}
     >
-      <ControlHandles data={data} editable={editable} />
+      <ControlHandles data={data} editable={editable} compact={compact} />
       <Header data={data} status={compact ? undefined : status} issues={issues} compact={compact} />
       {ports(data, issues, rowY, editable, compact)}
     </div>
@@ -223,7 +227,7 @@ export const GroupNodeView = memo(function GroupNodeView({ data, selected }: Nod
       data-phase={status?.phase}
       style={{ width: data.width, height: data.height }}
     >
-      <ControlHandles data={data} editable={editable} />
+      <ControlHandles data={data} editable={editable} compact={false} />
       <Header data={data} status={status} issues={issues} />
       <div className="dfl-gutter dfl-gutter-in" style={{ top: GROUP_HEADER, width: GUTTER }} />
       <div className="dfl-gutter dfl-gutter-out" style={{ top: GROUP_HEADER, width: GUTTER }} />

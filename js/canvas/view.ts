@@ -18,6 +18,7 @@ export interface StepData extends Record<string, unknown> {
   outputs: Port[];
   expanded: boolean;
   expandable: boolean;
+  wired: { ctlIn: boolean; ctlOut: boolean; withParam: boolean }; // option/control handles in use
   width: number;
   height: number;
 }
@@ -66,6 +67,13 @@ export function buildView(graph: Graph): View {
     const positions = templateLayout(graph, owner).nodes ?? {};
     const offset = parent ? { x: GUTTER + GROUP_PAD, y: GROUP_HEADER + GROUP_PAD } : { x: 0, y: 0 };
     if (t.kind === "steps") addLanes(graph, owner, t, stack, scope, parent, offset, nodes);
+    const ctlIn = new Set<string>();
+    const ctlOut = new Set<string>();
+    const fanned = new Set<string>();
+    for (const e of t.edges ?? []) {
+      if (e.kind === "control") { ctlOut.add(e.source.node); ctlIn.add(e.target.node); }
+      if (e.target.option === "with_param") fanned.add(e.target.node);
+    }
     for (const node of t.nodes ?? []) {
       const path = joinPath(scope, node.name);
       const tt = graph.templates[node.template];
@@ -82,6 +90,7 @@ export function buildView(graph: Graph): View {
           path, scope, owner, ownerKind: t.kind, node, template: tt,
           inputs: inputPorts(tt), outputs: outputPorts(tt),
           expanded, expandable: !!tt && (tt.kind === "steps" || tt.kind === "dag") && !stack.includes(node.template),
+          wired: { ctlIn: ctlIn.has(node.name), ctlOut: ctlOut.has(node.name), withParam: fanned.has(node.name) },
           width: size.width, height: size.height,
         },
       });

@@ -80,8 +80,8 @@ export const api = {
     request<StepDetails>(`workflows/${engine}/${name}/details`, {}, { path, item }),
   artifact: (engine: Engine, name: string, path: string, artifact: string, io: "inputs" | "outputs" = "outputs") =>
     request<{ preview: Preview }>(`workflows/${engine}/${name}/artifacts`, {}, { path, name: artifact, io }),
-  action: (engine: Engine, name: string, action: string, nodeIds?: string[]) =>
-    post<{ name: string; engine: Engine }>(`workflows/${engine}/${name}/actions`, { action, node_ids: nodeIds }),
+  action: (engine: Engine, name: string, action: string, path?: string) =>
+    post<{ name: string; engine: Engine }>(`workflows/${engine}/${name}/actions`, { action, path: path || undefined }),
   getSettings: () => request<PublicSettings>("settings"),
   putSettings: (values: Record<string, unknown>) =>
     request<PublicSettings>("settings", { method: "PUT", body: JSON.stringify(values) }),

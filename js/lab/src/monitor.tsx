@@ -103,14 +103,14 @@ export class MonitorView extends ReactWidget {
   }
 
   onAction = async (action: string): Promise<void> => {
-    const verb = action.split(":")[0];
+    const [verb, path] = action.split(":"); // "retry:<step>" from a step's panel retries that step only
     try {
-      const result = await api.action(this.engine, this.name, verb);
+      const result = await api.action(this.engine, this.name, verb, verb === "retry" ? path : undefined);
       if (verb === "resubmit") {
         this.notify(`Resubmitted as ${result.name}`);
         this.host.openMonitor(this.engine, result.name);
       } else if (verb === "retry") {
-        this.notify(`Retrying ${this.name}…`);
+        this.notify(`Retrying ${path || this.name}…`);
         this.abort.abort();
         this.abort = new AbortController();
         void this.start();

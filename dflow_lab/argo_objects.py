@@ -299,29 +299,10 @@ class ArgoStep(ArgoObjectDict):
 
 
 def _backend() -> Any:
-    """The backend the current configuration submits to."""
-    from .config import effective_mode
+    """The backend the current configuration submits to (the core model's choice)."""
+    from .workflow import current_backend
 
-    if effective_mode() == "local":
-        from .local.backend import LocalBackend
-
-        return LocalBackend()
-    from .argo.client import ArgoBackend  # Argo backend part
-
-    return ArgoBackend()
-
-
-def _backend() -> Any:
-    """The backend the current configuration submits to."""
-    from .config import effective_mode
-
-    if effective_mode() == "local":
-        from .local.backend import LocalBackend
-
-        return LocalBackend()
-    from .argo.client import ArgoBackend  # Argo backend part
-
-    return ArgoBackend()
+    return current_backend()
 
 
 MAX_K8S_RESOURCE_NAME_LENGTH = 253

@@ -398,9 +398,23 @@ class LogsHandler(BaseHandler):
         self.finish(await self.blocking(_logs, self.backend(engine), name, node))
 
 
-def _act(backend: Any, name: str, action: str, node_ids: list[str] | None) -> dict[str, Any]:
+def _failed_ids(backend: Any, name: str, path: str) -> list[str]:
+    """The ids of the failed status nodes of canvas node ``path`` (all items of a fan-out)."""
+    from ..widgets.status import fold_status
+
+    nodes = (backend.get(name).get("status") or {}).get("nodes") or {}
+    entry = fold_status(nodes.values(), name).get(path)
+    if entry is None:
+        raise ValueError(f"workflow {name!r} has no step {path!r}")
+    failed = [i for i in entry["ids"] if (nodes.get(i) or {}).get("phase") in ("Failed", "Error")]
+    if not failed:
+        raise ValueError(f"workflow {name!r}, step {path!r}: nothing failed there to retry")
+    return failed
+
+
+def _act(backend: Any, name: str, action: str, node_ids: list[str] | None, path: str | None) -> dict[str, Any]:
     if action == "retry":
-        backend.retry(name, node_ids=node_ids)
+        backend.retry(name, node_ids=_failed_ids(backend, name, path) if path else node_ids)
         return {"name": name}
     if action == "resubmit":
         return {"name": backend.resubmit(name)["metadata"]["name"]}
@@ -409,7 +423,8 @@ def _act(backend: Any, name: str, action: str, node_ids: list[str] | None) -> di
 
 
 class ActionHandler(BaseHandler):
-    """Stop, terminate, suspend, resume, retry or resubmit a run."""
+    """Stop, terminate, suspend, resume, retry (all failed steps, ``node_ids``, or those of one step ``path``)
+    or resubmit a run."""
 
     @tornado.web.authenticated
     async def post(self, engine: str, name: str) -> None:
@@ -420,6 +435,9 @@ class ActionHandler(BaseHandler):
         node_ids = data.get("node_ids")
         if node_ids is not None and not (isinstance(node_ids, list) and all(isinstance(i, str) for i in node_ids)):
             raise ApiError(400, f"workflow {name!r}: field 'node_ids' must be a list of node ids")
+        path = data.get("path")
+        if path is not None and not (isinstance(path, str) and path):
+            raise ApiError(400, f"workflow {name!r}: field 'path' must be a step's canvas path")
         await self.workflow_object(engine, name)
-        result = await self.blocking(_act, self.backend(engine), name, action, node_ids)
+        result = await self.blocking(_act, self.backend(engine), name, action, node_ids, path)
         self.finish({"engine": engine, **result})

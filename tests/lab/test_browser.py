@@ -329,3 +329,26 @@ def test_yaml_documents_argo_open_with_revert_and_notebook(page, lab, shots):
     assert {"hello1", "hello2a", "hello2b"} <= set(CanvasPage(page, EDITOR).node_ids())
     assert not _current_tab_dirty(page)
     page.screenshot(path=str(shots / "argo-yaml-open-with.png"))
+
+
+def test_a_failed_step_is_retried_from_its_panel(page, lab, shots, tmp_path):
+    marker = tmp_path / "go"
+    graph = {"version": 1, "name": "flaky", "entrypoint": "main", "templates": {
+        "ok": {"kind": "shell", "script": "echo fine\n"},
+        "gate": {"kind": "shell", "script": f"test -f {marker} || {{ echo not yet; exit 3; }}\necho through\n"},
+        "main": {"kind": "dag", "nodes": [{"name": "first", "template": "ok"}, {"name": "second", "template": "gate"}],
+                 "edges": [{"kind": "control", "source": {"node": "first"}, "target": {"node": "second"}}]}}}
+    (lab.root / "flaky.dflow.json").write_text(json.dumps(graph))
+    _open(page, "flaky.dflow.json")
+    page.wait_for_selector(f"{EDITOR} [data-action='run']:not([disabled])")
+    page.locator(f"{EDITOR} [data-action='run']").click()
+    page.wait_for_selector(f"{MONITOR} [data-testid='workflow-phase'][data-phase='Failed']", timeout=60_000)
+    page.locator(f"{MONITOR} .react-flow__node[data-id='second']").click()
+    details = page.locator(f"{MONITOR} .dfl-details[data-path='second']")
+    details.wait_for()
+    assert "not yet" in details.inner_text()
+    page.screenshot(path=str(shots / "monitor-failed-step.png"))
+    marker.write_text("")
+    details.locator("button", has_text="retry").click()
+    page.wait_for_selector(f"{MONITOR} [data-testid='workflow-phase'][data-phase='Succeeded']", timeout=60_000)
+    page.wait_for_selector(f"{MONITOR} .dfl-node[data-path='second'][data-phase='Succeeded']")

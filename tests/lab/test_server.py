@@ -410,3 +410,23 @@ def test_submit_to_argo_then_list_watch_and_log(server, tmp_path):
     finally:
         requests.put(server.api("settings"), headers=server.auth, json={"argoHost": "", "argoToken": ""}, timeout=10)
         argo.stop()
+
+
+def test_retry_one_failed_step_by_its_canvas_path(server, tmp_path):
+    marker = tmp_path / "go"
+    graph = {"version": 1, "name": "flaky", "entrypoint": "main", "templates": {
+        "ok": {"kind": "shell", "script": "echo fine\n"},
+        "gate": {"kind": "shell", "script": f"test -f {marker} || {{ echo not yet; exit 3; }}\necho through\n"},
+        "main": {"kind": "dag", "nodes": [{"name": "first", "template": "ok"}, {"name": "second", "template": "gate"}],
+                 "edges": [{"kind": "control", "source": {"node": "first"}, "target": {"node": "second"}}]}}}
+    name = _post(server, "workflows", {"graph": graph, "engine": "local"}).json()["name"]
+    phase = lambda: _get(server, f"workflows/local/{name}").json()["workflow"]["phase"]  # noqa: E731
+    wait_for(lambda: phase() in ("Failed", "Error"), 60, f"{name} to fail", interval=0.25)
+    r = _post(server, f"workflows/local/{name}/actions", {"action": "retry", "path": "first"})
+    assert r.status_code == 400 and "nothing failed" in r.json()["message"]
+    marker.write_text("")
+    r = _post(server, f"workflows/local/{name}/actions", {"action": "retry", "path": "second"})
+    assert r.status_code == 200, r.text
+    wait_for(lambda: phase() == "Succeeded", 60, f"{name} to succeed after the retry", interval=0.25)
+    details = _get(server, f"workflows/local/{name}/details", params={"path": "second"}).json()
+    assert "through" in details["logs"]

@@ -11,9 +11,10 @@ export function progressText(p: { counts: Record<string, number>; total: number 
   return parts.join(", ");
 }
 
-/** "4.2 s", "3 min 05 s", "1 h 02 min". */
+/** "< 1 s", "4.2 s", "3 min 05 s", "1 h 02 min" (run times have a resolution of a second). */
 export function formatDuration(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined) return "";
+  if (seconds < 1) return "< 1 s";
   if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 1 : 0)} s`;
   const m = Math.floor(seconds / 60);
   if (m < 60) return `${m} min ${String(Math.floor(seconds % 60)).padStart(2, "0")} s`;

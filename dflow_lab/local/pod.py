@@ -98,10 +98,21 @@ async def _place_inputs(ex: Execution, inputs: dict, stepdir: StepDir, where: st
             os.chmod(dest, int(mode))
 
 
-def _command(body: dict, is_script: bool, script_path: str | None, where: str, paths: list[str],
-             stepdir: StepDir) -> list[str]:
-    command = [replace_paths(str(c), paths, stepdir) for c in body.get("command") or []]
-    args = [replace_paths(str(a), paths, stepdir) for a in body.get("args") or []]
+def _map_declared(body: dict, paths: list[str], stepdir: StepDir) -> dict:
+    """``body`` with declared paths mapped in its command, args and env values."""
+    out = dict(body)
+    for key in ("command", "args"):
+        if key in out:
+            out[key] = [replace_paths(str(v), paths, stepdir) for v in out[key] or []]
+    if out.get("env"):
+        out["env"] = [dict(v, value=replace_paths(str(v["value"]), paths, stepdir)) if "value" in v else v
+                      for v in out["env"]]
+    return out
+
+
+def _command(body: dict, is_script: bool, script_path: str | None, where: str) -> list[str]:
+    command = [str(c) for c in body.get("command") or []]
+    args = [str(a) for a in body.get("args") or []]
     if is_script:
         command = command or ["sh"]
         argv = command + [script_path] + args
@@ -224,16 +235,18 @@ async def run_pod(ex: Execution, template: dict, inputs: dict, node: dict, scope
                                          for a in inputs.get("artifacts") or []])
         await _place_inputs(ex, inputs, stepdir, where)
         pod_name = ex.pod_name(node)
-        art_paths = _path_placeholders(template, inputs)
-        scope = scope.child({"pod.name": pod_name, "node.name": node["name"], **art_paths})
+        paths = declared_paths(template)
+        # Declared paths are mapped in the template's own text, before parameter values are substituted
+        # (a value is data: a "/tmp/…" in it stays as it is); path placeholders resolve to mapped paths.
+        placeholders = {k: str(stepdir.map(v)) for k, v in _path_placeholders(template, inputs).items()}
+        scope = scope.child({"pod.name": pod_name, "node.name": node["name"], **placeholders})
         source = body.pop("source", None) if is_script else None
         python_op = source is not None and source.startswith(PY_OP_MARKER)
-        body = scope.render_obj(body, where, strict=False)
+        body = scope.render_obj(_map_declared(body, paths, stepdir), where, strict=False)
         _check_resolved(body, where)
         if source is not None and not python_op:
-            source = scope.render(source, f"{where}.source", strict=False)
+            source = scope.render(replace_paths(source, paths, stepdir), f"{where}.source", strict=False)
             _check_resolved(source, f"{where}.source")
-        paths = declared_paths(template)
         for top in {"tmp"} | {p.strip("/").split("/")[0] for p in paths if "/" in p.strip("/")}:  # /tmp, /mnt…
             (stepdir.root / top).mkdir(exist_ok=True)
         mounts = {m.get("mountPath"): m.get("name") for m in body.get("volumeMounts") or []}
@@ -247,7 +260,7 @@ async def run_pod(ex: Execution, template: dict, inputs: dict, node: dict, scope
         env = {"DFLOW_LAB_ROOT": str(stepdir.root)}
         for var in body.get("env") or []:
             if "value" in var:
-                env[var["name"]] = replace_paths(str(var["value"]), paths, stepdir)
+                env[var["name"]] = str(var["value"])
             elif "valueFrom" in var:
                 raise StepError(f"{where}: env {var['name']!r}: valueFrom (secrets, config maps, fields) "
                                 "is not available in the local engine")
@@ -263,9 +276,9 @@ async def run_pod(ex: Execution, template: dict, inputs: dict, node: dict, scope
             if source is not None:
                 script_path = str(stepdir.base / "script")
                 with open(script_path, "w") as f:
-                    f.write(replace_paths(source, paths, stepdir))
+                    f.write(source)
                 os.chmod(script_path, 0o755)
-            argv = _command(body, is_script, script_path, where, paths, stepdir)
+            argv = _command(body, is_script, script_path, where)
             async with ex.host_slots:
                 rc, stdout = await _subprocess(argv, {**os.environ, **env}, cwd, log)
             died = f"killed by signal {-rc}" if rc < 0 else None

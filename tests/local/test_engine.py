@@ -420,3 +420,19 @@ def test_workflow_level_parallelism_limits_running_pods(backend, tmp_path):
     ], parallelism=1), wait=True)
     assert wf["status"]["phase"] == "Succeeded"
     assert log.read_text().split() == ["start", "end"] * 3
+
+
+def test_parameter_values_are_data_not_paths(backend):
+    wf = backend.submit(manifest([
+        {"name": "main", "steps": [[{"name": "p", "template": "p",
+                                     "arguments": {"parameters": [{"name": "v", "value": "/tmp/out and /tmp/out/x"}]}}]]},
+        sh("p", "mkdir -p /tmp/out; echo '{{inputs.parameters.v}}' > /tmp/out/x; cat /tmp/out/x; echo {{outputs.parameters.o.path}}",
+           inputs={"parameters": [{"name": "v"}]},
+           outputs={"parameters": [{"name": "o", "valueFrom": {"path": "/tmp/out/x"}}]}),
+    ]), wait=True)
+    assert wf["status"]["phase"] == "Succeeded", wf["status"]
+    node = nodes_by_display(wf)["p"]
+    assert out_param(node, "o") == "/tmp/out and /tmp/out/x"  # the value, unmapped, written to the mapped path
+    first, mapped = node["outputs"]["result"].split("\n")
+    assert first == "/tmp/out and /tmp/out/x"
+    assert mapped.startswith(str(backend.workdir)) and mapped.endswith("/root/tmp/out/x")

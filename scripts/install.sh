@@ -27,15 +27,16 @@ if [ "$dev" = 1 ] && [ ! -x /opt/pydflow-venv/bin/python ]; then
   /opt/pydflow-venv/bin/pip install -q --disable-pip-version-check pydflow
 fi
 
-if [ -f package.json ]; then
-  echo "== building the canvas (npm)"
-  if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi
-  npm run build --silent
+if [ "$dev" = 1 ]; then
+  # node_modules for the JS unit tests; pip's build hook below reuses it to build the canvas
+  echo "== npm packages"
+  npm ci --no-audit --no-fund --loglevel=error
 fi
 
-echo "== installing dflow-lab (pip)"
+# pip's build hook (hatch-jupyter-builder) runs `npm run build`: the canvas bundle and the lab extension
+echo "== installing dflow-lab (pip; builds the canvas with npm)"
 if [ "$dev" = 1 ]; then
   python -m pip install -q --disable-pip-version-check -e '.[dev]'
 else
-  python -m pip install -q --disable-pip-version-check -e '.[lab]' 2>/dev/null || python -m pip install -q --disable-pip-version-check -e .
+  python -m pip install -q --disable-pip-version-check -e .
 fi

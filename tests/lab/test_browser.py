@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.widgets.canvas_page import CanvasPage
 from tests.widgets.jupyterlab_harness import CHROMIUM, CHROMIUM_ARGS
@@ -84,6 +85,34 @@ def _open(page, path: str, factory: str | None = None) -> None:
                   "factory ? {path, factory} : {path}); }", [path, factory])
 
 
+def _stable_box(locator, timeout: float = 10) -> dict:
+    """The bounding box of ``locator`` once it stopped moving (the view may still be fitting itself)."""
+    last: list = [None]
+
+    def settled():
+        box = locator.bounding_box()
+        same = box is not None and box == last[0]
+        last[0] = box
+        return box if same else None
+
+    return wait_for(settled, timeout, "the canvas to stop moving", interval=0.15)
+
+
+def _wire(page, canvas: CanvasPage, src: str, src_handle: str, dst: str, dst_handle: str, attempts: int = 3) -> None:
+    """Wire two ports with the mouse, once the view has settled; a gesture that raced a view change is redone."""
+    edge = page.locator(f"{EDITOR} .react-flow__edge.dfl-edge-artifact")
+    for _ in range(attempts):
+        _stable_box(canvas.handle(src, src_handle))
+        _stable_box(canvas.handle(dst, dst_handle))
+        canvas.wire(src, src_handle, dst, dst_handle)
+        try:
+            edge.first.wait_for(timeout=5_000)
+            return
+        except PlaywrightTimeout:  # the view moved under the gesture
+            canvas.fit()
+    raise AssertionError(f"could not wire {src}.{src_handle} to {dst}.{dst_handle}")
+
+
 def _json_or_none(path: Path) -> dict:
     """The JSON in ``path``, or ``{}`` while it is not written yet."""
     try:
@@ -109,8 +138,7 @@ def test_create_wire_save_reopen_and_generate_code(page, lab, shots):
     canvas.node("summarize").wait_for()
     canvas.fit()
     wait_for(lambda: canvas.validity() == "1 problem", 15, "summarize's unfed table input to be reported")
-    canvas.wire("make-table", "out:artifact:table", "summarize", "in:artifact:table")
-    page.wait_for_selector(f"{EDITOR} .react-flow__edge.dfl-edge-artifact")
+    _wire(page, canvas, "make-table", "out:artifact:table", "summarize", "in:artifact:table")
     wait_for(lambda: canvas.validity() == "✓ valid", 15, "the wired workflow to validate")
     assert _current_tab_dirty(page)
     page.screenshot(path=str(shots / "editor-wired.png"))

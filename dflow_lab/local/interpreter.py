@@ -566,6 +566,9 @@ class Execution:
             return await self._run_steps(tmpl, node, scope, where)
         if "dag" in tmpl:
             return await self._run_dag(tmpl, node, scope, where)
+        if tmpl.get("daemon"):
+            raise StepError(f"{where}: daemon templates (services other steps reach over the pod network) are "
+                            "not available in the local engine")
         if "script" in tmpl or "container" in tmpl:
             return await self._run_leaf(tmpl, inputs, node, scope)
         if "suspend" in tmpl:

@@ -145,9 +145,11 @@ class Execution:
     # -- node bookkeeping ------------------------------------------------------------------------
 
     def node_id(self, node_name: str) -> str:
+        """Argo's node ID: the workflow name for the root, else ``<workflow>-<fnv32a(node name)>``."""
         return self.name if node_name == self.name else f"{self.name}-{node_hash(node_name)}"
 
     def pod_name(self, node: dict) -> str:
+        """Argo's (v2) pod name of a node."""
         return get_pod_name(self.name, node["name"], node.get("templateName") or "", node["id"])
 
     def _mark(self, node: dict, now: bool = False) -> None:
@@ -201,6 +203,7 @@ class Execution:
 
     def close_node(self, node: dict, phase: str, outputs: dict | None = None, message: str = "",
                    durable: bool = False) -> dict:
+        """Finish a node (``durable``: written at once, so that a resume finds it)."""
         node["phase"] = phase
         node["finishedAt"] = now_iso()
         if outputs:

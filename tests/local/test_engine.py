@@ -436,3 +436,25 @@ def test_parameter_values_are_data_not_paths(backend):
     first, mapped = node["outputs"]["result"].split("\n")
     assert first == "/tmp/out and /tmp/out/x"
     assert mapped.startswith(str(backend.workdir)) and mapped.endswith("/root/tmp/out/x")
+
+
+def test_suspend_holds_new_steps_until_resume(backend, tmp_path):
+    flag = tmp_path / "flag"
+    wait_flag = f"i=0; while [ ! -e {flag} ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done"
+    wf = backend.submit(manifest([
+        {"name": "main", "steps": [[{"name": "first", "template": "first"}], [{"name": "second", "template": "ok"}]]},
+        sh("first", wait_flag),
+        sh("ok", "echo done"),
+    ]), wait=False)
+    name = wf["metadata"]["name"]
+    wait_for(lambda: "first" in nodes_by_display(backend.get(name)), what="first step")
+    backend.suspend(name)
+    wait_for(lambda: backend.get(name)["status"].get("suspended"), what="suspended flag")
+    flag.write_text("")
+    wait_for(lambda: nodes_by_display(backend.get(name))["first"]["phase"] == "Succeeded", what="first done")
+    held = backend.get(name)
+    assert held["status"]["phase"] == "Running" and "second" not in nodes_by_display(held)
+    backend.resume(name)
+    done = backend.wait(name, timeout=60)
+    assert done["status"]["phase"] == "Succeeded"
+    assert nodes_by_display(done)["second"]["outputs"]["result"] == "done"

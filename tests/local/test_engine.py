@@ -458,3 +458,22 @@ def test_suspend_holds_new_steps_until_resume(backend, tmp_path):
     done = backend.wait(name, timeout=60)
     assert done["status"]["phase"] == "Succeeded"
     assert nodes_by_display(done)["second"]["outputs"]["result"] == "done"
+
+
+def test_retry_only_the_given_failed_steps(backend, tmp_path):
+    runs = tmp_path / "runs"
+    script = "echo {n} >> " + str(runs) + "; test -e " + str(tmp_path / "flag")
+    wf = backend.submit(manifest([
+        {"name": "main", "steps": [[{"name": "a", "template": "a"}, {"name": "b", "template": "b"}]]},
+        sh("a", script.format(n="a")),
+        sh("b", script.format(n="b")),
+    ]), wait=True)
+    name = wf["metadata"]["name"]
+    a_id = nodes_by_display(wf)["a"]["id"]
+    (tmp_path / "flag").write_text("")
+    backend.retry(name, node_ids=[a_id])
+    done = backend.wait(name, timeout=60)
+    nodes = nodes_by_display(done)
+    assert nodes["a"]["phase"] == "Succeeded" and nodes["b"]["phase"] == "Failed"
+    assert done["status"]["phase"] == "Failed"
+    assert sorted(runs.read_text().split()) == ["a", "a", "b"]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import List
+from contextlib import contextmanager
+from typing import Any, Iterator, List
 
 
 class Range_Context:  # noqa: N801 - dflow's name
@@ -32,3 +33,54 @@ class Range_Context:  # noqa: N801 - dflow's name
         if not self._names:
             raise RuntimeError("not inside a range context")
         return self._names[-1]
+
+
+class _Context:
+    """dflow's global context: inside ``with Workflow(...)``/``with Steps(...)``/``with DAG(...)``, each new
+    Step/Task (and each call of an ``OP.function``) is added to that workflow or template."""
+
+    def __init__(self) -> None:
+        self._in_context = False
+        self.current_workflow: Any = None
+        self._paused = 0
+
+    @property
+    def in_context(self) -> bool:
+        """Whether code runs inside a ``with`` block (and new steps are not being made internally)."""
+        return self._in_context and not self._paused
+
+    @in_context.setter
+    def in_context(self, value: bool) -> None:
+        if not isinstance(value, bool):
+            raise ValueError(f"in_context takes a bool, got {type(value).__name__}")
+        self._in_context = value
+        if not value:
+            self.current_workflow = None
+
+    def enter(self, target: Any) -> None:
+        if self._in_context:
+            raise RuntimeError(
+                f"already inside a `with` block for {self.current_workflow!r}; blocks do not nest"
+            )
+        self._in_context = True
+        self.current_workflow = target
+
+    def exit(self) -> None:
+        self.in_context = False
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Steps made inside this block (by dflow-lab itself) are not added to the current workflow."""
+        self._paused += 1
+        try:
+            yield
+        finally:
+            self._paused -= 1
+
+    def register(self, step: Any) -> None:
+        """Add a newly made step to the workflow/template of the current ``with`` block, if any."""
+        if self.in_context:
+            self.current_workflow.add(step)
+
+
+GLOBAL_CONTEXT = _Context()

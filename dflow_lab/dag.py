@@ -54,6 +54,17 @@ class DAG(OPTemplate):
         for t in tasks or []:
             self.add(t)
 
+    def __enter__(self) -> DAG:
+        from .context_syntax import GLOBAL_CONTEXT
+
+        GLOBAL_CONTEXT.enter(self)
+        return self
+
+    def __exit__(self, exc_type, exc_val, exc_tb) -> None:
+        from .context_syntax import GLOBAL_CONTEXT
+
+        GLOBAL_CONTEXT.exit()
+
     def __iter__(self) -> Iterator[Task]:
         return iter(self.tasks)
 

@@ -196,6 +196,21 @@ def resource_template(template: OPTemplate, resource: Any) -> OPTemplate:
                           **{k: base[k] for k in ("inputs", "outputs", "metadata") if k in base}})
 
 
+def _register_in_context(step: Step) -> None:
+    """Inside ``with Workflow(...)`` (or Steps/DAG), a new step joins that workflow, as in dflow; steps
+    made while an ``OP.superfunction`` builds its DAG belong to that DAG instead."""
+    from .context_syntax import GLOBAL_CONTEXT
+
+    if not GLOBAL_CONTEXT.in_context:
+        return
+    import sys
+
+    op_module = sys.modules.get("dflow_lab.python.op")
+    if op_module is not None and getattr(op_module, "_DAG_STACK", None):
+        return
+    GLOBAL_CONTEXT.register(step)
+
+
 def _clone_io(obj: Any, step: Any) -> Any:
     new = copy(obj)
     new.step = step
@@ -323,6 +338,11 @@ class Step:
             self.set_parameters(parameters)
         if artifacts:
             self.set_artifacts(artifacts)
+        group = getattr(getattr(template, "slices", None), "group_size", None)
+        if group and self.with_param is not None and hasattr(template, "group_with_param"):
+            # Slices(group_size=g): one step per group of g items, each given the whole item list
+            self.with_param, extra = template.group_with_param(self.with_param)
+            self.set_parameters(extra)
 
         self.key = key
         if key is not None:
@@ -336,6 +356,7 @@ class Step:
 
         if continue_on_num_success is not None or continue_on_success_ratio is not None:
             self._add_success_check()
+        _register_in_context(self)
 
     def __repr__(self) -> str:
         return self.name
@@ -455,6 +476,8 @@ class Step:
                     "inputs.parameters.", "inputs.artifacts.dflow_bigpar_")})
             elif value is not None:
                 arts.append({"name": "dflow_bigpar_" + name, "raw": {"data": convert_value_to_str(value)}})
+            elif p.has_value:  # the template's default
+                arts.append({"name": "dflow_bigpar_" + name, "raw": {"data": convert_value_to_str(p.value)}})
             else:
                 raise WorkflowValueError("required big parameter is not given", step=self.name, field=name)
         for name, a in self.template.inputs.artifacts.items():
@@ -538,11 +561,14 @@ class Step:
             check, threshold = CheckNumSuccess(image=self.util_image), self.continue_on_num_success
         else:
             check, threshold = CheckSuccessRatio(image=self.util_image), self.continue_on_success_ratio
-        self.check_step = type(self)(
-            name=f"{self.name}-check",
-            template=check,
-            parameters={"success": tags, "threshold": threshold},
-        )
+        from .context_syntax import GLOBAL_CONTEXT
+
+        with GLOBAL_CONTEXT.paused():  # added with its step, by Steps.add/DAG.add
+            self.check_step = type(self)(
+                name=f"{self.name}-check",
+                template=check,
+                parameters={"success": tags, "threshold": threshold},
+            )
 
     @classmethod
     def from_dict(cls, d: Dict[str, Any], templates: Dict[str, OPTemplate]) -> Step:

@@ -41,6 +41,17 @@ class Steps(OPTemplate):
         for s in steps or []:
             self.add(s)
 
+    def __enter__(self) -> Steps:
+        from .context_syntax import GLOBAL_CONTEXT
+
+        GLOBAL_CONTEXT.enter(self)
+        return self
+
+    def __exit__(self, exc_type, exc_val, exc_tb) -> None:
+        from .context_syntax import GLOBAL_CONTEXT
+
+        GLOBAL_CONTEXT.exit()
+
     def __iter__(self) -> Iterator[Union[Step, List[Step]]]:
         return iter(self.steps)
 

@@ -113,24 +113,53 @@ class Workflow:
         self.graph_layout: Optional[Dict[str, Any]] = None  # the canvas's layout, kept by graph round trips
         if steps is not None and dag is not None:
             raise WorkflowValueError("give steps or dag as the entrypoint, not both", workflow=name)
+        self._entrypoint: Any = None  # chosen by the first add() when neither steps nor dag is given
         if steps is not None:
             if not isinstance(steps, Steps):
                 raise WorkflowTypeError(f"steps must be a Steps template, got {type(steps).__name__}", workflow=name)
-            self.entrypoint: Any = steps
+            self._entrypoint = steps
         elif dag is not None:
             if not isinstance(dag, DAG):
                 raise WorkflowTypeError(f"dag must be a DAG template, got {type(dag).__name__}", workflow=name)
-            self.entrypoint = dag
-        else:
-            self.entrypoint = Steps(name=f"{name}-steps")
+            self._entrypoint = dag
         self._backend_obj: Any = None
 
     def __repr__(self) -> str:
         return f"Workflow(name={self.name!r}, id={self.id!r})"
 
     # -- building ------------------------------------------------------------------------------
+    @property
+    def entrypoint(self) -> Any:
+        """The entrypoint template: the ``steps``/``dag`` given, else a Steps (or, when tasks are added
+        first, a DAG) named after the workflow."""
+        if self._entrypoint is None:
+            self._entrypoint = Steps(name=f"{self.name}-steps")
+        return self._entrypoint
+
+    @entrypoint.setter
+    def entrypoint(self, template: Any) -> None:
+        self._entrypoint = template
+
+    def __enter__(self) -> Workflow:
+        """``with Workflow(...) as wf:`` — steps/tasks made in the block join it; it is submitted at the end."""
+        from .context_syntax import GLOBAL_CONTEXT
+
+        GLOBAL_CONTEXT.enter(self)
+        return self
+
+    def __exit__(self, exc_type, exc_val, exc_tb) -> None:
+        from .context_syntax import GLOBAL_CONTEXT
+
+        GLOBAL_CONTEXT.exit()
+        if exc_type is None:
+            self.submit()
+
     def add(self, step: Union[Step, List[Step], Task, List[Task]]) -> None:
         """Add a step (or a list of parallel steps) to a Steps entrypoint, or tasks to a DAG one."""
+        if self._entrypoint is None:
+            items = step if isinstance(step, (list, tuple)) else [step]
+            if items and all(isinstance(s, Task) for s in items):
+                self._entrypoint = DAG(name=f"{self.name}-dag")
         if not isinstance(self.entrypoint, (Steps, DAG)):
             raise WorkflowTypeError(
                 f"the entrypoint {self.entrypoint.name!r} is a single template; steps are added to Steps or DAG",
@@ -285,6 +314,8 @@ class Workflow:
         reused for the steps with the same key."""
         from .argo_objects import ArgoWorkflow
 
+        if self.uses_argo():
+            self._bind_python_packages()
         manifest = self.to_dict()
         backend = self._backend()
         if wait is None:
@@ -296,6 +327,27 @@ class Workflow:
         self.id = result["metadata"]["name"]
         self.uid = result["metadata"].get("uid")
         return ArgoWorkflow(result)
+
+    def _bind_python_packages(self) -> None:
+        """On Argo, Python OP steps get their packages (``python_packages``/``upload_dflow``) as the
+        uploaded artifact ``dflow_python_packages``, one upload per distinct set of packages; the local
+        engine uses the host's paths instead."""
+        from .argo.compile import collect_templates
+        from .utils import upload_artifact
+
+        uploaded: Dict[tuple, Any] = {}
+        for t in collect_templates(self.entrypoint, self.context):
+            steps = t.all_steps() if isinstance(t, Steps) else t.tasks if isinstance(t, DAG) else []
+            for step in steps:
+                packages = getattr(step.template, "python_packages", None)
+                if not packages or "dflow_python_packages" not in step.template.inputs.artifacts:
+                    continue
+                if "dflow_python_packages" in step.given_artifacts:
+                    continue
+                key = tuple(sorted(str(p) for p in packages))
+                if key not in uploaded:
+                    uploaded[key] = upload_artifact(list(key))
+                step.set_artifacts({"dflow_python_packages": uploaded[key]})
 
     def query(self, fields: Optional[List[str]] = None, retry: int = 3) -> Any:
         """The workflow with its status (an ``ArgoWorkflow``)."""

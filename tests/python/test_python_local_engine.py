@@ -30,12 +30,14 @@ def test_chain_of_class_and_function_ops(local):
     wf = Workflow("pyops-chain")
     add = Step("add", PythonOPTemplate(s.Add), parameters={"a": 3}, key="add")
     mul = Step("mul", PythonOPTemplate(s.multiply), parameters={"x": add.outputs.parameters["s"]}, key="mul")
-    # (the big parameter "config" has a default; the core Step does not use it yet, so it is given)
     files = Step("files", PythonOPTemplate(s.Files), artifacts={"inputs": add.outputs.artifacts["report"]},
                  parameters={"config": {"k": 1}},
                  key="files")
+    # the big parameter "config" has a default: a step may leave it out
+    defaults = Step("defaults", PythonOPTemplate(s.Files), artifacts={"inputs": add.outputs.artifacts["report"]},
+                    key="defaults")
     wf.add(add)
-    wf.add([mul, files])
+    wf.add([mul, files, defaults])
     wf.submit()
     assert wf.query_status() == "Succeeded"
     assert _param(wf, "add", "s") == 5
@@ -43,6 +45,7 @@ def test_chain_of_class_and_function_ops(local):
     assert _param(wf, "mul", "product") == 10.0
     assert _param(wf, "files", "sizes") == [len("3+2=5\n")]
     assert _param(wf, "files", "config") == {"k": 1, "seen": True}  # a big parameter, read back typed
+    assert _param(wf, "defaults", "config") == {"seen": True}
 
 
 def test_transient_errors_are_retried(local):
@@ -201,9 +204,9 @@ def test_grouped_slices_run_one_step_per_group(local, items):
 
     t = PythonOPTemplate(s.Add, slices=Slices(input_parameter=["a"], output_parameter=["s"], group_size=2,
                                               pool_size=1))
-    wp, extra = t.group_with_param(argo_range(3) if items == "range" else [0, 1, 2])
     wf = Workflow("pyops-groups")
-    add = Step("add", t, parameters={"a": [10, 20, 30], **extra}, with_param=wp)
+    # the Step groups the items itself (template.group_with_param), as dflow's Step does
+    add = Step("add", t, parameters={"a": [10, 20, 30]}, with_param=argo_range(3) if items == "range" else [0, 1, 2])
     wf.add(add)
     wf.add(Step("sq", PythonOPTemplate(s.square_each), parameters={"values": add.outputs.parameters["s"]},
                 key="sq"))

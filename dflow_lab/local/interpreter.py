@@ -368,9 +368,18 @@ class Execution:
         return node["phase"]
 
     async def _flush_loop(self) -> None:
+        """Write batched node changes every 50 ms, and the workflow's progress (``done/total`` pods)
+        when it changed, at most every half second."""
+        tick = 0
         while True:
             await asyncio.sleep(0.05)
             self.flush()
+            tick += 1
+            if tick % 10 == 0:
+                progress = self._progress()
+                if progress != self.status.get("progress"):
+                    self.status["progress"] = progress
+                    self.store.set_status(self.name, self.status)
 
     async def _watch_control(self) -> None:
         while True:

@@ -454,6 +454,7 @@ def test_suspend_holds_new_steps_until_resume(backend, tmp_path):
     wait_for(lambda: nodes_by_display(backend.get(name))["first"]["phase"] == "Succeeded", what="first done")
     held = backend.get(name)
     assert held["status"]["phase"] == "Running" and "second" not in nodes_by_display(held)
+    wait_for(lambda: backend.get(name)["status"].get("progress") == "1/1", what="progress while running")
     backend.resume(name)
     done = backend.wait(name, timeout=60)
     assert done["status"]["phase"] == "Succeeded"

@@ -74,11 +74,11 @@ class JupyterServer:
     """``jupyter <app>`` started on a free port with a token; ``stop()`` ends it (by its PID)."""
 
     def __init__(self, home: Path, root: Path, app: str = "server", extra: list[str] | None = None,
-                 python_path: list[Path] | None = None) -> None:
+                 python_path: list[Path] | None = None, base_url: str = "/") -> None:
         self.home, self.root = home, root
         self.port = free_port()
         self.token = secrets.token_hex(16)
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"http://127.0.0.1:{self.port}{base_url.rstrip('/')}"
         self.env = jupyter_env(home, python_path)
         self.log_path = home / f"jupyter-{app}.log"
         root.mkdir(parents=True, exist_ok=True)
@@ -96,7 +96,7 @@ class JupyterServer:
             sys.executable, "-m", "jupyterlab" if app == "lab" else "jupyter_server",
             "--no-browser", "--ip=127.0.0.1", f"--port={self.port}", "--port-retries=0",
             f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={root}",
-            f"--DflowLab.secrets_file={home / 'secrets.json'}",
+            f"--DflowLab.secrets_file={home / 'secrets.json'}", f"--ServerApp.base_url={base_url}",
             "--ServerApp.disable_check_xsrf=False",
             *(["--allow-root"] if os.geteuid() == 0 else []),
             *lab_args,

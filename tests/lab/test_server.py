@@ -18,7 +18,7 @@ import requests
 import yaml
 
 from .graphs import table_graph
-from .jupyter import REPO, jupyter_env, wait_for
+from .jupyter import REPO, JupyterServer, jupyter_env, wait_for
 
 EXAMPLES = Path(os.environ.get("DFLOW_LAB_SHARED", REPO.parent / "shared")) / "argo" / "examples"
 
@@ -430,3 +430,15 @@ def test_retry_one_failed_step_by_its_canvas_path(server, tmp_path):
     wait_for(lambda: phase() == "Succeeded", 60, f"{name} to succeed after the retry", interval=0.25)
     details = _get(server, f"workflows/local/{name}/details", params={"path": "second"}).json()
     assert "through" in details["logs"]
+
+
+def test_api_lives_under_the_servers_base_url(tmp_path):
+    """Behind JupyterHub or a proxy the server has a base URL: the API is below it, and only there."""
+    srv = JupyterServer(tmp_path, tmp_path / "root", base_url="/user/ada/")
+    try:
+        assert srv.api("settings").startswith(f"http://127.0.0.1:{srv.port}/user/ada/dflow-lab/api/")
+        assert requests.get(srv.api("settings"), headers=srv.auth, timeout=10).status_code == 200
+        bare = f"http://127.0.0.1:{srv.port}/dflow-lab/api/settings"
+        assert requests.get(bare, headers=srv.auth, timeout=10).status_code == 404
+    finally:
+        srv.stop()

@@ -198,12 +198,12 @@ class ArgoBackend:
     def _post_cache(self, manifest: dict, reuse_step: list) -> None:
         """Write the reused steps' outputs as Argo cache entries (a ConfigMap, through the Kubernetes API)."""
         # the reused step's key and outputs, read as the local engine reads them
-        from ..local.backend import _reuse_entry
+        from ..local.backend import reuse_entry
 
         wf_id = manifest["metadata"]["name"]
         data = {}
         for step in reuse_step:
-            entry = _reuse_entry(step)
+            entry = reuse_entry(step)
             if not entry.get("key"):
                 continue
             finished = step.get("finishedAt")

@@ -37,7 +37,7 @@ def _store(workdir: Path) -> StateStore:
     return _STORES[workdir]
 
 
-def _reuse_entry(step: Any) -> dict:
+def reuse_entry(step: Any) -> dict:
     """A reused step (``ArgoStep`` or status-node dict) as ``{"key", "type", "outputs"}``."""
     data = step.recover() if hasattr(step, "recover") else copy.deepcopy(step)
     key = getattr(step, "key", None) or next(
@@ -98,7 +98,7 @@ class LocalBackend:
         meta["creationTimestamp"] = now_iso()
         options: dict = {}
         if reuse_step:
-            options["reuse"] = [_reuse_entry(s) for s in reuse_step]
+            options["reuse"] = [reuse_entry(s) for s in reuse_step]
         self.store.create_workflow(name, manifest, {"phase": "Pending"}, dict(meta.get("labels") or {}), options)
         self._start(name, wait)
         return self.get(name)

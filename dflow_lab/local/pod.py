@@ -17,6 +17,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..storage.repository import argo_output_key
 from .children import die_with_parent
 from .layout import StepDir, declared_paths, replace_paths
 from .scope import Scope, StepError
@@ -203,10 +204,10 @@ async def _collect_outputs(ex: Execution, template: dict, stepdir: StepDir, pod_
                 continue
             raise StepError(f"{where}: output artifact {name!r}: {path} does not exist")
         archive = art.get("archive", "tar")
-        suffix = ".tgz" if archive == "tar" or (isinstance(archive, dict) and "tar" in archive) else ""
-        key = f"{ex.name}/{pod_name}/{name}{suffix}"
         if (art.get("s3") or {}).get("key"):  # an explicit key (Argo's s3.key on an output)
             key = scope.render(str(art["s3"]["key"]), f"{where}.outputs.artifacts.{name}.s3.key")
+        else:  # the key Argo would use: <wf>/<pod>/<name>.tgz, or the path's basename when not archived
+            key = argo_output_key(f"{ex.name}/{pod_name}", art)
         try:
             location = await asyncio.to_thread(ex.repository.save, str(src), key, archive)
         except (OSError, ValueError) as e:

@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any, Dict, List, Optional, Union
 
-from .config import config, effective_mode
+from .config import config, effective_mode, s3_config
 from .dag import DAG
 from .errors import CapabilityNotAvailable, WorkflowTypeError, WorkflowValueError
 from .step import Step
@@ -314,7 +314,7 @@ class Workflow:
         reused for the steps with the same key."""
         from .argo_objects import ArgoWorkflow
 
-        if self.uses_argo():
+        if self.uses_argo() and (s3_config.get("storage") == "s3" or s3_config.get("storage_client")):
             self._bind_python_packages()
         manifest = self.to_dict()
         backend = self._backend()
@@ -329,9 +329,10 @@ class Workflow:
         return ArgoWorkflow(result)
 
     def _bind_python_packages(self) -> None:
-        """On Argo, Python OP steps get their packages (``python_packages``/``upload_dflow``) as the
-        uploaded artifact ``dflow_python_packages``, one upload per distinct set of packages; the local
-        engine uses the host's paths instead."""
+        """On Argo with an S3 repository, Python OP steps get their packages (``python_packages``/
+        ``upload_dflow``) as the uploaded artifact ``dflow_python_packages``, one upload per distinct set of
+        packages. Without one (the local engine, or ``dflow-lab server`` on this machine) the runtime
+        uses the host's paths instead."""
         from .argo.compile import collect_templates
         from .utils import upload_artifact
 

@@ -84,3 +84,14 @@ class _Context:
 
 
 GLOBAL_CONTEXT = _Context()
+
+
+class ContextBlock:
+    """``with template:`` — Steps and DAG templates collect the steps/tasks made inside the block."""
+
+    def __enter__(self) -> Any:
+        GLOBAL_CONTEXT.enter(self)
+        return self
+
+    def __exit__(self, exc_type: Any, exc_val: Any, exc_tb: Any) -> None:
+        GLOBAL_CONTEXT.exit()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, Iterator, List, Optional, Union
 
+from .context_syntax import ContextBlock
 from .errors import WorkflowTypeError, WorkflowValueError
 from .io import Inputs, Outputs
 from .op_template import OPTemplate
@@ -23,7 +24,7 @@ def depends_names(task: Dict[str, Any]) -> List[str]:
     return names
 
 
-class DAG(OPTemplate):
+class DAG(ContextBlock, OPTemplate):
     """A DAG template.
 
     Args:
@@ -53,17 +54,6 @@ class DAG(OPTemplate):
         self._by_name: Dict[str, Task] = {}
         for t in tasks or []:
             self.add(t)
-
-    def __enter__(self) -> DAG:
-        from .context_syntax import GLOBAL_CONTEXT
-
-        GLOBAL_CONTEXT.enter(self)
-        return self
-
-    def __exit__(self, exc_type, exc_val, exc_tb) -> None:
-        from .context_syntax import GLOBAL_CONTEXT
-
-        GLOBAL_CONTEXT.exit()
 
     def __iter__(self) -> Iterator[Task]:
         return iter(self.tasks)

@@ -13,7 +13,7 @@ from collections import UserDict
 from copy import copy
 from typing import Any, Dict, List, Optional, Union
 
-from .errors import WorkflowTypeError, WorkflowValueError
+from .errors import CapabilityNotAvailable, WorkflowTypeError, WorkflowValueError
 
 PARAM_NAME_RE = re.compile(r"^[-a-zA-Z0-9_]+$")
 PARAM_NAME_RULE = "a parameter/artifact name consists of alphanumerics, '-' and '_'"
@@ -295,7 +295,22 @@ def _owner_name(obj: Any) -> Optional[str]:
     return getattr(owner, "name", None)
 
 
-class _IOBase(ArgoVar):
+class _GraphForm:
+    """``convert_to_graph``/``from_graph``: the graph form of an input/output (``dflow_lab.graph``)."""
+
+    def convert_to_graph(self) -> Dict[str, Any]:
+        from .graph.convert import to_graph
+
+        return to_graph(self)
+
+    @classmethod
+    def from_graph(cls, graph: Dict[str, Any]) -> Any:
+        from .graph.convert import io_from_graph
+
+        return io_from_graph(cls, graph)
+
+
+class _IOBase(_GraphForm, ArgoVar):
     """Common to parameters and artifacts: the name, the step or template that owns it."""
 
     _kind = "parameters"
@@ -403,19 +418,34 @@ class InputParameter(_IOBase):
             kwargs["enum"] = d["enum"]
         return cls(**kwargs)
 
-    def convert_to_graph(self) -> Dict[str, Any]:
-        from .graph.convert import to_graph
-
-        return to_graph(self)
-
-    @classmethod
-    def from_graph(cls, graph: Dict[str, Any]) -> InputParameter:
-        from .graph.convert import io_from_graph
-
-        return io_from_graph(cls, graph)
 
 
-class InputArtifact(_IOBase):
+_PATH_LIST = "config['save_path_as_parameter']"
+_LINEAGE = "a lineage client (config['lineage'])"
+
+
+class _ArtifactRef(_IOBase):
+    """Common to input and output artifacts: sub-path references and dflow's path-list/urn parameters."""
+
+    _sub_path: Optional[str]
+
+    def sub_path(self, path: str) -> Any:
+        """A reference to a sub-path of this artifact (``art.sub_path("a/b.txt")``)."""
+        art = copy(self)
+        art._sub_path = path if self._sub_path is None else f"{self._sub_path}/{path}"
+        return art
+
+    def get_sub_path(self) -> Optional[str]:
+        return self._sub_path
+
+    def get_path_list_parameter(self) -> str:
+        raise CapabilityNotAvailable(f"{type(self).__name__}.get_path_list_parameter", _PATH_LIST)
+
+    def get_urn_parameter(self) -> str:
+        raise CapabilityNotAvailable(f"{type(self).__name__}.get_urn_parameter", _LINEAGE)
+
+
+class InputArtifact(_ArtifactRef):
     """Input artifact of an OP template.
 
     Args:
@@ -468,25 +498,6 @@ class InputArtifact(_IOBase):
         for k, v in kwargs.items():
             setattr(self, k, v)
 
-    def sub_path(self, path: str) -> InputArtifact:
-        """A reference to a sub-path of this artifact (``art.sub_path("a/b.txt")``)."""
-        art = copy(self)
-        art._sub_path = path if self._sub_path is None else f"{self._sub_path}/{path}"
-        return art
-
-    def get_sub_path(self) -> Optional[str]:
-        return self._sub_path
-
-    def get_path_list_parameter(self) -> str:
-        from .errors import CapabilityNotAvailable
-
-        raise CapabilityNotAvailable("InputArtifact.get_path_list_parameter", "config['save_path_as_parameter']")
-
-    def get_urn_parameter(self) -> str:
-        from .errors import CapabilityNotAvailable
-
-        raise CapabilityNotAvailable("InputArtifact.get_urn_parameter", "a lineage client (config['lineage'])")
-
     def convert_to_argo(self) -> Dict[str, Any]:
         d: Dict[str, Any] = {"name": self.name}
         if self.path is not None:
@@ -518,16 +529,6 @@ class InputArtifact(_IOBase):
             art.source = source
         return art
 
-    def convert_to_graph(self) -> Dict[str, Any]:
-        from .graph.convert import to_graph
-
-        return to_graph(self)
-
-    @classmethod
-    def from_graph(cls, graph: Dict[str, Any]) -> InputArtifact:
-        from .graph.convert import io_from_graph
-
-        return io_from_graph(cls, graph)
 
 
 class OutputParameter(_IOBase):
@@ -678,19 +679,9 @@ class OutputParameter(_IOBase):
             param._extra_value_from = extra
         return param
 
-    def convert_to_graph(self) -> Dict[str, Any]:
-        from .graph.convert import to_graph
-
-        return to_graph(self)
-
-    @classmethod
-    def from_graph(cls, graph: Dict[str, Any]) -> OutputParameter:
-        from .graph.convert import io_from_graph
-
-        return io_from_graph(cls, graph)
 
 
-class OutputArtifact(_IOBase):
+class OutputArtifact(_ArtifactRef):
     """Output artifact of an OP template.
 
     Args:
@@ -739,15 +730,6 @@ class OutputArtifact(_IOBase):
         self.description: Optional[str] = None
         self.is_str = True
 
-    def sub_path(self, path: str) -> OutputArtifact:
-        """A reference to a sub-path of this artifact."""
-        art = copy(self)
-        art._sub_path = path if self._sub_path is None else f"{self._sub_path}/{path}"
-        return art
-
-    def get_sub_path(self) -> Optional[str]:
-        return self._sub_path
-
     def pvc(self, size: str = "1Gi", storage_class: Optional[str] = None, access_modes: Optional[List[str]] = None):
         """Save this artifact to a new PVC as well (Argo only)."""
         from .utils import randstr
@@ -756,25 +738,11 @@ class OutputArtifact(_IOBase):
         self.save.append(pvc)
         return pvc
 
-    def get_path_list_parameter(self) -> str:
-        from .errors import CapabilityNotAvailable
-
-        raise CapabilityNotAvailable("OutputArtifact.get_path_list_parameter", "config['save_path_as_parameter']")
-
-    def get_urn_parameter(self) -> str:
-        from .errors import CapabilityNotAvailable
-
-        raise CapabilityNotAvailable("OutputArtifact.get_urn_parameter", "a lineage client (config['lineage'])")
-
     def handle_path_list(self) -> None:
-        from .errors import CapabilityNotAvailable
-
-        raise CapabilityNotAvailable("OutputArtifact.handle_path_list", "config['save_path_as_parameter']")
+        raise CapabilityNotAvailable("OutputArtifact.handle_path_list", _PATH_LIST)
 
     def handle_urn(self) -> None:
-        from .errors import CapabilityNotAvailable
-
-        raise CapabilityNotAvailable("OutputArtifact.handle_urn", "a lineage client (config['lineage'])")
+        raise CapabilityNotAvailable("OutputArtifact.handle_urn", _LINEAGE)
 
     def convert_to_argo(self) -> Dict[str, Any]:
         d: Dict[str, Any] = {"name": self.name}
@@ -814,16 +782,6 @@ class OutputArtifact(_IOBase):
             art.save = [S3Artifact(key=d["s3"]["key"])]
         return art
 
-    def convert_to_graph(self) -> Dict[str, Any]:
-        from .graph.convert import to_graph
-
-        return to_graph(self)
-
-    @classmethod
-    def from_graph(cls, graph: Dict[str, Any]) -> OutputArtifact:
-        from .graph.convert import io_from_graph
-
-        return io_from_graph(cls, graph)
 
     # parameter-style API kept for dflow compatibility
     def expr_as_parameter(self) -> str:
@@ -954,7 +912,7 @@ class OutputArtifacts(AutonamedDict):
     _item_type = OutputArtifact
 
 
-class _IOGroup:
+class _IOGroup(_GraphForm):
     _param_cls: Any = None
     _art_cls: Any = None
 
@@ -1020,16 +978,6 @@ class _IOGroup:
             artifacts={a["name"]: a_item.from_dict(a) for a in d.get("artifacts") or []},
         )
 
-    def convert_to_graph(self) -> Dict[str, Any]:
-        from .graph.convert import to_graph
-
-        return to_graph(self)
-
-    @classmethod
-    def from_graph(cls, graph: Dict[str, Any]):
-        from .graph.convert import io_from_graph
-
-        return io_from_graph(cls, graph)
 
 
 class Inputs(_IOGroup):

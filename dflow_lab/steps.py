@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any, Dict, Iterator, List, Optional, Union
 
+from .context_syntax import ContextBlock
 from .errors import WorkflowTypeError, WorkflowValueError
 from .io import Inputs, Outputs
 from .op_template import OPTemplate
 from .step import Step
 
 
-class Steps(OPTemplate):
+class Steps(ContextBlock, OPTemplate):
     """A Steps template.
 
     Args:
@@ -40,17 +41,6 @@ class Steps(OPTemplate):
         self._names: set = set()
         for s in steps or []:
             self.add(s)
-
-    def __enter__(self) -> Steps:
-        from .context_syntax import GLOBAL_CONTEXT
-
-        GLOBAL_CONTEXT.enter(self)
-        return self
-
-    def __exit__(self, exc_type, exc_val, exc_tb) -> None:
-        from .context_syntax import GLOBAL_CONTEXT
-
-        GLOBAL_CONTEXT.exit()
 
     def __iter__(self) -> Iterator[Union[Step, List[Step]]]:
         return iter(self.steps)

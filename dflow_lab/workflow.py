@@ -12,6 +12,7 @@ import re
 from typing import Any, Dict, List, Optional, Union
 
 from .config import config, effective_mode, s3_config
+from .context_syntax import ContextBlock
 from .dag import DAG
 from .errors import CapabilityNotAvailable, WorkflowTypeError, WorkflowValueError
 from .step import Step
@@ -40,7 +41,7 @@ class DockerSecret:
         return f"DockerSecret(registry={self.registry!r}, username={self.username!r}, name={self.name!r})"
 
 
-class Workflow:
+class Workflow(ContextBlock):
     """A workflow.
 
     Args:
@@ -140,17 +141,10 @@ class Workflow:
     def entrypoint(self, template: Any) -> None:
         self._entrypoint = template
 
-    def __enter__(self) -> Workflow:
-        """``with Workflow(...) as wf:`` — steps/tasks made in the block join it; it is submitted at the end."""
-        from .context_syntax import GLOBAL_CONTEXT
-
-        GLOBAL_CONTEXT.enter(self)
-        return self
-
     def __exit__(self, exc_type, exc_val, exc_tb) -> None:
-        from .context_syntax import GLOBAL_CONTEXT
-
-        GLOBAL_CONTEXT.exit()
+        """``with Workflow(...) as wf:`` — steps/tasks made in the block join it; it is submitted at the end
+        (unless the block raised)."""
+        super().__exit__(exc_type, exc_val, exc_tb)
         if exc_type is None:
             self.submit()
 

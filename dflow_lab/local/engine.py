@@ -46,7 +46,11 @@ def child_env(with_config: bool = False) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != _CONFIG_ENV}
     env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(p for p in paths if os.path.isdir(p)))
     if with_config:
-        env[_CONFIG_ENV] = json.dumps({"config": plain(config), "s3_config": plain(s3_config)})
+        from dflow_lab.op_template import Secret
+
+        # Secret(value=…) values travel to a detached engine in its environment, never on disk
+        env[_CONFIG_ENV] = json.dumps({"config": plain(config), "s3_config": plain(s3_config),
+                                       "secrets": Secret._values})
     return env
 
 
@@ -55,10 +59,13 @@ def _apply_config_from_env() -> None:
     if not text:
         return
     from dflow_lab.config import config, s3_config
+    from dflow_lab.op_template import Secret
 
     data = json.loads(text)
     config.update(data.get("config") or {})
     s3_config.update(data.get("s3_config") or {})
+    for name, keys in (data.get("secrets") or {}).items():
+        Secret._values.setdefault(name, {}).update(keys)
 
 
 def host_slots_default() -> int:

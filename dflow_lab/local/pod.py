@@ -224,6 +224,22 @@ async def _collect_outputs(ex: Execution, template: dict, stepdir: StepDir, pod_
     return outputs
 
 
+def _env_value_from(var: dict, where: str) -> str:
+    """An env var's ``valueFrom``: a ``secretKeyRef`` to a ``Secret(value=…)`` made in the submitting
+    process; config maps and pod fields need Kubernetes."""
+    ref = var["valueFrom"].get("secretKeyRef")
+    if ref is None:
+        raise StepError(f"{where}: env {var['name']!r}: valueFrom other than a secretKeyRef (config maps, "
+                        "fields, resources) needs Kubernetes; the local engine cannot provide it")
+    from ..op_template import Secret
+
+    value = Secret._values.get(ref.get("name"), {}).get(ref.get("key", "secret"))
+    if value is None:
+        raise StepError(f"{where}: env {var['name']!r}: secret {ref.get('name')!r} (key {ref.get('key')!r}) is "
+                        "not known here: locally, secrets are given as Secret(value=…) in the submitting process")
+    return value
+
+
 async def run_pod(ex: Execution, template: dict, inputs: dict, node: dict, scope: Scope) -> PodOutcome:
     """Run one attempt of ``template`` for status node ``node`` (already recorded as Running)."""
     where = f"workflow {ex.name!r}, step {node['displayName']!r} (template {template.get('name')!r})"
@@ -263,8 +279,7 @@ async def run_pod(ex: Execution, template: dict, inputs: dict, node: dict, scope
             if "value" in var:
                 env[var["name"]] = str(var["value"])
             elif "valueFrom" in var:
-                raise StepError(f"{where}: env {var['name']!r}: valueFrom (secrets, config maps, fields) "
-                                "is not available in the local engine")
+                env[var["name"]] = _env_value_from(var, where)
         cwd = str(stepdir.map(body["workingDir"])) if body.get("workingDir") else str(stepdir.root)
         log = str(stepdir.log)
         if python_op:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import List
 
 import pytest
@@ -286,3 +287,39 @@ class Version(OP):
     importlib.reload(edited_ops)
     assert run() == {2}  # the warm workers that had imported version 1 were replaced
     sys.modules.pop("edited_ops", None)
+
+
+@pytest.mark.parametrize("wait", [True, False])
+def test_secrets_reach_the_step_but_never_the_manifest_or_disk(tmp_path, monkeypatch, wait):
+    from dflow_lab import Secret, ShellOPTemplate, Step, Workflow
+    from dflow_lab.config import config
+
+    monkeypatch.setitem(config, "local_workdir", str(tmp_path / "ws"))
+    token = "s3cr3t-" + ("wait" if wait else "detached")
+    digest = hashlib.sha256(token.encode()).hexdigest()  # the script checks the value without holding it
+    t = ShellOPTemplate(name="use-secret", image="alpine", envs={"TOKEN": Secret(value=token)},
+                        script='test "$(printf %%s "$TOKEN" | sha256sum | cut -c1-64)" = "%s" && echo ok' % digest)
+    wf = Workflow("secret-" + ("wait" if wait else "detached"))
+    wf.add(Step("use", t))
+    assert token not in wf.to_yaml()
+    wf.submit(wait=wait)
+    if not wait:
+        wf.wait()
+    assert wf.query_status() == "Succeeded"
+    leaked = [p for p in (tmp_path / "ws").rglob("*") if p.is_file() and token.encode() in p.read_bytes()]
+    assert leaked == []
+
+
+def test_unknown_secret_fails_the_step_with_a_clear_message(tmp_path, monkeypatch):
+    from dflow_lab import Secret, ShellOPTemplate, Step, Workflow
+    from dflow_lab.config import config
+
+    monkeypatch.setitem(config, "local_workdir", str(tmp_path / "ws"))
+    t = ShellOPTemplate(name="k8s-secret", image="alpine", envs={"TOKEN": Secret(name="in-cluster", key="tok")},
+                        script='echo "$TOKEN"')
+    wf = Workflow("secret-missing")
+    wf.add(Step("use", t))
+    wf.submit()
+    assert wf.query_status() in ("Failed", "Error")
+    messages = " ".join(str(s.get("message") or "") for s in wf.query_step(name="use"))
+    assert "secret 'in-cluster'" in messages and "Secret(value=" in messages

@@ -505,27 +505,37 @@ class Execution:
         tscope = self._template_scope(inputs)
         if not entry and ref.get("name"):
             tscope.values["steps.name"] = tscope.values["tasks.name"] = ref["name"]
-        try:
-            if memo:
+        if memo:
+            try:
                 hit = self._memo_lookup(memo, tscope, where)
-                if hit is not None:
-                    node["memoizationStatus"] = {"hit": True, "key": hit[0], "cacheName": hit[1]}
-                    return self.close_node(node, "Succeeded", hit[2], durable=True)
-            if retry is not None:
-                phase, outputs, message = await self._retry(tmpl, inputs, node, tscope, retry, where)
-            else:
-                phase, outputs, message = await self._attempt(tmpl, inputs, node, tscope, where)
+            except StepError as e:
+                return self.close_node(node, "Error", message=str(e), durable=True)
+            if hit is not None:
+                node["memoizationStatus"] = {"hit": True, "key": hit[0], "cacheName": hit[1]}
+                return self.close_node(node, "Succeeded", hit[2], durable=True)
+        if retry is not None:
+            run = self._retry(tmpl, inputs, node, tscope, retry, where)
+        else:
+            run = self._attempt(tmpl, inputs, node, tscope, where)
+        phase, outputs = await self._run_closing(node, run)
+        if phase == "Succeeded":
+            self._publish_globals(outputs or {})
+            if memo:
+                self._memo_store(memo, tscope, outputs or {}, node, where)
+        return node
+
+    async def _run_closing(self, node: dict, run: Any) -> tuple[str, dict | None]:
+        """Await ``run`` (an attempt or a retry loop giving ``(phase, outputs, message)``) and close ``node``
+        with its result: a StepError closes it as Error, a cancellation as Failed. Returns phase, outputs."""
+        try:
+            phase, outputs, message = await run
         except StepError as e:
             phase, outputs, message = "Error", None, str(e)
         except asyncio.CancelledError:
             self.close_node(node, "Failed", message=self.cancel_message, durable=True)
             raise
         self.close_node(node, phase, outputs, message, durable=True)
-        if phase == "Succeeded":
-            self._publish_globals(outputs or {})
-            if memo:
-                self._memo_store(memo, tscope, outputs or {}, node, where)
-        return node
+        return phase, outputs
 
     def _template_scope(self, inputs: dict) -> Scope:
         values = dict(self.global_vars)
@@ -646,14 +656,7 @@ class Execution:
                 child = self.open_node(cname, f"{node['displayName']}({attempt})", child_type, tmpl.get("name"),
                                        node, node.get("boundaryID"), inputs)
                 cscope = scope.child({"retries": str(attempt)})
-                try:
-                    phase, outputs, message = await self._attempt(tmpl, inputs, child, cscope, where)
-                except StepError as e:
-                    phase, outputs, message = "Error", None, str(e)
-                except asyncio.CancelledError:
-                    self.close_node(child, "Failed", message=self.cancel_message, durable=True)
-                    raise
-                self.close_node(child, phase, outputs, message, durable=True)
+                await self._run_closing(child, self._attempt(tmpl, inputs, child, cscope, where))
             if child["phase"] in _DONE_OK:
                 return child["phase"], child.get("outputs"), ""
             if limit is not None and attempt >= limit:

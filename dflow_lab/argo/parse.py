@@ -85,8 +85,6 @@ def step_from_dict(cls: Any, d: Dict[str, Any], templates: Dict[str, Any], raw: 
 
     tname = d.get("template")
     if tname is None:
-        t = RawOPTemplate({"name": d.get("name", "inline")})
-        t.raw = {k: v for k, v in d.items() if k not in ("name",)}
         raise WorkflowValueError(
             "steps that reference templateRef or inline templates are not supported by the model",
             step=d.get("name"),

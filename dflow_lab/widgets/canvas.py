@@ -41,6 +41,9 @@ class WorkflowCanvas(GraphWidget):
 
     ``ops``: import paths of modules whose Python OPs the palette offers beside the workflow's templates.
     ``save_path``: where the Save button writes the graph (default ``<workflow name>.dflow.json``).
+
+    The "</> Code" button puts ``canvas.code`` in a new notebook cell below the canvas's cell where the page
+    can (JupyterLab and Notebook 7 with dflow-lab's extension), and else writes it to a file (``save_code``).
     """
 
     def __init__(
@@ -56,6 +59,9 @@ class WorkflowCanvas(GraphWidget):
         self._ops = op_entries(list(ops))
         super().__init__(view="canvas", graph=graph, height=height, **kwargs)
         self.save_path = Path(save_path) if save_path else None
+        self._action_view: str | None = None  # the view whose button sent the action being handled
+        self._cell_offers = 0  # how many times code was offered to a view for a new cell
+        self._waiting_offer: int | None = None  # the offer whose answer is awaited
         self._source = workflow
         self._source_graph = _without_layout(graph)
         self._refresh()
@@ -157,13 +163,30 @@ class WorkflowCanvas(GraphWidget):
         return [{"action": "edit", "label": "✎ Back to editor", "title": "Edit the workflow again"}]
 
     # -- buttons ------------------------------------------------------------------------------
+    def _dispatch(self, widget: Any, content: dict, buffers: list) -> None:
+        """Messages of the canvas's views: those of the base widget, plus the answer to a code cell offer."""
+        if not isinstance(content, dict):
+            return
+        if content.get("type") == "cell":
+            try:
+                self._on_cell_answer(content)
+            except Exception as e:  # the fallback file cannot be written: say so in the widget
+                logger.exception("dflow-lab canvas: code cell")
+                self.show_notice(str(e), "error")
+            return
+        view = content.get("view")
+        self._action_view = view if isinstance(view, str) and view else None
+        try:
+            super()._dispatch(widget, content, buffers)
+        finally:
+            self._action_view = None
+
     def _on_action(self, action: str) -> None:
         if action == "save":
             path = self.save()
             self.show_notice(f"Saved to {path}")
         elif action == "code":
-            path = self.save_code()
-            self.show_notice(f"Python code written to {path}")
+            self._offer_code_cell()
         elif action == "run":
             self.run_locally()
         elif action == "submit":
@@ -177,6 +200,30 @@ class WorkflowCanvas(GraphWidget):
             self.actions = self._edit_actions()
         elif not self._run_action(action):
             raise ValueError(f"unknown action {action!r}")
+
+    def _offer_code_cell(self) -> None:
+        """Send the code to the view whose button asked for it, to put in a new notebook cell; its answer
+        (``_on_cell_answer``) says whether it did. Without a view to answer, write the file at once."""
+        if self._action_view is None:
+            self._write_code_file()
+            return
+        code = self.code
+        self._cell_offers += 1
+        self._waiting_offer = self._cell_offers
+        self.send({"type": "insert-cell", "view": self._action_view, "request": self._cell_offers, "code": code})
+
+    def _on_cell_answer(self, content: dict) -> None:
+        if self._waiting_offer is None or content.get("request") != self._waiting_offer:
+            return  # an answer to an earlier press, superseded, or already answered
+        self._waiting_offer = None
+        if content.get("inserted") is True:
+            self.show_notice("Code inserted in a new cell below")
+        else:
+            self._write_code_file(" (this page cannot add a notebook cell)")
+
+    def _write_code_file(self, why: str = "") -> None:
+        path = self.save_code()
+        self.show_notice(f"Python code written to {path}{why}")
 
     def save(self, path: str | Path | None = None) -> Path:
         """Write the graph document: YAML for ``.yaml``/``.yml`` paths, else JSON. Returns the path."""

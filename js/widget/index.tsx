@@ -7,13 +7,15 @@ import { createRoot } from "react-dom/client";
 import { Canvas, type HostAction, type WorkflowState } from "../canvas/Canvas";
 import { KeyedStore } from "../canvas/store";
 import type { Graph, Issue, NodeStatus, PaletteEntry, StepDetails } from "../canvas/types";
+import { offerCell } from "../lab/src/cellEvent";
 import { type AnyModel, useTrait } from "./model";
 
 type Incoming =
   | { type: "status"; changes: Record<string, NodeStatus | null>; reset?: boolean }
-  | { type: "details"; details: StepDetails | null };
+  | { type: "details"; details: StepDetails | null }
+  | { type: "insert-cell"; view: string; request: number; code: string };
 
-function WidgetApp({ model }: { model: AnyModel }) {
+function WidgetApp({ model, el }: { model: AnyModel; el: HTMLElement }) {
   const graph = useTrait<Graph>(model, "graph");
   const view = useTrait<"canvas" | "monitor">(model, "view");
   const issues = useTrait<Issue[]>(model, "issues");
@@ -25,6 +27,7 @@ function WidgetApp({ model }: { model: AnyModel }) {
   const status = useMemo(() => new KeyedStore<NodeStatus>(), []);
   const [details, setDetails] = useState<StepDetails | null>(null);
   const open = useRef<{ path: string; item: number | null } | null>(null); // the step whose panel is open
+  const viewId = useMemo(() => Math.random().toString(36).slice(2), []); // this view among the model's views
 
   useEffect(() => {
     const onMessage = (msg: Incoming) => {
@@ -39,18 +42,21 @@ function WidgetApp({ model }: { model: AnyModel }) {
         }
       } else if (msg.type === "details") {
         if (msg.details === null || msg.details.path === open.current?.path) setDetails(msg.details);
+      } else if (msg.type === "insert-cell" && msg.view === viewId) {
+        // the code of the button pressed in this view: a new notebook cell if the page can, else Python writes a file
+        model.send({ type: "cell", request: msg.request, inserted: offerCell(el, msg.code) });
       }
     };
     model.on("msg:custom", onMessage);
     model.send({ type: "ready" }); // ask for the current status (a view drawn after the run started)
     return () => model.off("msg:custom", onMessage);
-  }, [model, status]);
+  }, [model, status, viewId, el]);
 
   const onChange = useCallback((g: Graph) => {
     model.set("graph", g);
     model.save_changes();
   }, [model]);
-  const onAction = useCallback((action: string) => model.send({ type: "action", action }), [model]);
+  const onAction = useCallback((action: string) => model.send({ type: "action", action, view: viewId }), [model, viewId]);
   const onStepClick = useCallback((path: string | null, item?: number) => {
     open.current = path === null ? null : { path, item: item ?? null };
     if (path === null) setDetails(null);
@@ -81,7 +87,7 @@ export default {
   render({ model, el }: { model: AnyModel; el: HTMLElement }) {
     el.classList.add("dflow-lab-widget");
     const root = createRoot(el);
-    root.render(<WidgetApp model={model} />);
+    root.render(<WidgetApp model={model} el={el} />);
     return () => root.unmount();
   },
 };

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -173,15 +174,54 @@ def test_properties_copy_paste_and_python_edits(notebook, screenshots_dir):
     assert "describe" in canvas.node_ids()
     page.locator(".dfl-root").screenshot(path=str(screenshots_dir / "canvas-edited.png"))
 
-    # Save and Code write files beside the notebook and say where
+    # Save writes the graph beside the notebook and says where
     page.locator('.dfl-button[data-action="save"]').click()
     page.wait_for_function("() => document.querySelector('[data-testid=notice]')?.innerText === "
                            "'Saved to squares.dflow.json'")
-    page.locator('.dfl-button[data-action="code"]').click()
-    page.wait_for_function("() => document.querySelector('[data-testid=notice]')?.innerText === "
-                           "'Python code written to squares_workflow.py'")
-    code = (notebook.lab.root / "squares_workflow.py").read_text()
-    assert 'Step(name="squares-2"' in code and "Describe" in code
     saved = json.loads((notebook.lab.root / "squares.dflow.json").read_text())
     assert sorted(n["name"] for n in saved["templates"][saved["entrypoint"]]["nodes"]) == [
         "describe", "squares", "squares-2", "total"]
+
+    # Code puts the generated code in a new code cell right below the canvas's cell, not run, active
+    before = notebook_cells(page)
+    assert "WorkflowCanvas(wf" in before[0]["source"]  # the canvas is the output of the first cell
+    page.locator('.dfl-button[data-action="code"]').click()
+    page.wait_for_function("() => document.querySelector('[data-testid=notice]')?.innerText === "
+                           "'Code inserted in a new cell below'")
+    after = notebook_cells(page)
+    assert len(after) == len(before) + 1
+    assert [c["source"] for c in after[:1] + after[2:]] == [c["source"] for c in before]
+    inserted = after[1]
+    assert inserted["type"] == "code" and inserted["active"] and inserted["execution_count"] is None
+    assert 'Step(name="squares-2"' in inserted["source"] and "Describe" in inserted["source"]
+    assert inserted["editor"].splitlines()[0] == inserted["source"].splitlines()[0]  # what CodeMirror shows
+    assert not (notebook.lab.root / "squares_workflow.py").exists()
+    page.locator(".jp-Notebook").screenshot(path=str(screenshots_dir / "canvas-code-cell.png"))
+
+    # one step of the notebook's undo history
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:undo-cell-action')")
+    page.wait_for_function(f"() => window.jupyterapp.shell.currentWidget.content.widgets.length === {len(before)}")
+    assert [c["source"] for c in notebook_cells(page)] == [c["source"] for c in before]
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:redo-cell-action')")
+    page.wait_for_function(f"() => window.jupyterapp.shell.currentWidget.content.widgets.length === {len(after)}")
+    assert notebook_cells(page)[1]["source"] == inserted["source"]
+
+    # exactly the code of the Python side
+    out = notebook.run_cell("import hashlib\nprint(hashlib.sha256(canvas.code.encode()).hexdigest())")
+    assert out.strip() == hashlib.sha256(inserted["source"].encode()).hexdigest()
+    assert not (notebook.lab.root / "squares_workflow.py").exists()
+
+
+def notebook_cells(page) -> list[dict]:
+    """The cells of the current notebook: type, source, execution count, whether active, editor text."""
+    return page.evaluate(
+        """() => {
+            const nb = window.jupyterapp.shell.currentWidget.content;
+            return nb.widgets.map((cell, i) => ({
+                type: cell.model.type,
+                source: cell.model.sharedModel.getSource(),
+                execution_count: cell.model.type === 'code' ? cell.model.executionCount : null,
+                active: nb.activeCellIndex === i,
+                editor: cell.node.querySelector('.cm-content')?.innerText ?? null,
+            }));
+        }""")

@@ -1,0 +1,41 @@
+// The DOM event by which a notebook widget (js/widget) hands code to whatever page hosts it: the widget
+// dispatches a bubbling, cancelable `dflow-lab:insert-cell` event from its element; a listener that put the
+// code in a new cell cancels it. No listener (VS Code, the classic notebook, a page without the lab
+// extension, an output view outside a notebook) leaves the event uncancelled. No imports: the widget bundle
+// and the lab extension both build this file.
+
+export const INSERT_CELL = "dflow-lab:insert-cell";
+
+export interface InsertCellDetail {
+  code: string;
+}
+
+/** Offer `code` to the page from `el`; true when a listener put it in a new cell. */
+export function offerCell(el: Element, code: string): boolean {
+  const event = new CustomEvent<InsertCellDetail>(INSERT_CELL, {
+    bubbles: true,
+    cancelable: true,
+    composed: true,
+    detail: { code },
+  });
+  return !el.dispatchEvent(event);
+}
+
+/**
+ * Call `insert(code, target)` for every offer of non-blank code made in `root`; an offer is accepted (the
+ * event cancelled) when `insert` returns true. Returns the function that stops listening.
+ */
+export function listenForCells(root: Node, insert: (code: string, target: Node) => boolean): () => void {
+  const onOffer = (event: Event) => {
+    if (event.defaultPrevented || !(event.target instanceof Node)) return;
+    const code = (event as CustomEvent<Partial<InsertCellDetail> | null>).detail?.code;
+    if (typeof code !== "string" || !code.trim()) return;
+    try {
+      if (insert(code, event.target)) event.preventDefault();
+    } catch (e) {
+      console.error("dflow-lab: cannot insert the code cell", e); // uncancelled: the widget writes a file
+    }
+  };
+  root.addEventListener(INSERT_CELL, onOffer);
+  return () => root.removeEventListener(INSERT_CELL, onOffer);
+}

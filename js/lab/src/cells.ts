@@ -1,0 +1,30 @@
+// Code a notebook widget offers (the canvas's "</> Code" button) becomes a new code cell right below the
+// cell whose output holds the widget, as `%load` would put it: not run, active, scrolled to, and one step
+// of the notebook's undo history.
+import type { INotebookTracker } from "@jupyterlab/notebook";
+import { listenForCells } from "./cellEvent";
+
+/** Insert `code` as a code cell below the notebook cell that holds `target`; false if no notebook cell does. */
+export function insertCellBelow(notebooks: INotebookTracker, target: Node, code: string): boolean {
+  const panel = notebooks.find((p) => p.content.node.contains(target));
+  const notebook = panel?.content;
+  const model = notebook?.model;
+  if (!notebook || !model || model.readOnly) return false;
+  const index = notebook.widgets.findIndex((cell) => cell.model.type === "code" && cell.node.contains(target));
+  if (index < 0) return false;
+  // one step of its own in the undo history: Yjs would merge it with changes made within the last 500 ms
+  const history = (model.sharedModel as unknown as { undoManager?: { stopCapturing(): void } }).undoManager;
+  history?.stopCapturing();
+  model.sharedModel.insertCell(index + 1, { cell_type: "code", source: code, metadata: {} });
+  history?.stopCapturing();
+  notebook.deselectAll();
+  notebook.activeCellIndex = index + 1;
+  notebook.mode = "command";
+  void notebook.scrollToItem(index + 1, "smart").catch(() => undefined); // only fails when torn down
+  return true;
+}
+
+/** Put the code that widgets in `notebooks` offer in new cells; returns the function that stops it. */
+export function acceptCodeCells(notebooks: INotebookTracker): () => void {
+  return listenForCells(document, (code, target) => insertCellBelow(notebooks, target, code));
+}

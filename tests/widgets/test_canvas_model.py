@@ -213,3 +213,122 @@ def test_submit_to_argo_and_watch(ops, tmp_path, monkeypatch):
         assert server.token not in json.dumps(canvas.get_state(), default=str)  # no secret reaches the browser
     finally:
         server.stop()
+
+
+class KernelPage:
+    """The notebook page's end of a real kernel connection: runs cells, and speaks the widget protocol (the
+    comm messages of ipywidgets) to one widget in the kernel as the widget's JavaScript would."""
+
+    def __init__(self, client):
+        self.client = client
+        self.comm_id: str | None = None
+
+    def run(self, source: str, timeout: float = 60) -> str:
+        out: list[str] = []
+
+        def hook(msg):
+            if msg["msg_type"] == "stream":
+                out.append(msg["content"]["text"])
+            elif msg["msg_type"] == "error":
+                raise AssertionError("\n".join(msg["content"]["traceback"]))
+
+        reply = self.client.execute_interactive(source, timeout=timeout, output_hook=hook)
+        assert reply["content"]["status"] == "ok", reply["content"]
+        return "".join(out)
+
+    def send(self, content: dict) -> None:
+        """A custom message from the widget's view (``model.send(content)`` in js/widget)."""
+        data = {"method": "custom", "content": content}
+        self.client.shell_channel.send(self.client.session.msg("comm_msg", {"comm_id": self.comm_id, "data": data}))
+
+    def receive(self, method: str, predicate, timeout: float = 30) -> dict:
+        """The first ``method`` message (``custom`` content, or ``update`` state) of the widget that
+        ``predicate`` accepts."""
+        import queue
+        import time
+
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"no {method} message of the widget within {timeout} s")
+            try:
+                msg = self.client.get_iopub_msg(timeout=left)
+            except queue.Empty:
+                continue
+            content = msg["content"]
+            if msg["msg_type"] != "comm_msg" or content.get("comm_id") != self.comm_id:
+                continue
+            data = content["data"]
+            if data.get("method") == method:
+                body = data["content"] if method == "custom" else data["state"]
+                if predicate(body):
+                    return body
+
+
+@pytest.fixture
+def kernel_page(ops, tmp_path):
+    """A real IPython kernel working in ``tmp_path`` (the tutorial OPs beside it), a canvas of the squares
+    workflow in it, and the page's end of the connection."""
+    from jupyter_client.manager import start_new_kernel
+
+    manager, client = start_new_kernel(kernel_name="python3", cwd=str(tmp_path))
+    try:
+        page = KernelPage(client)
+        page.comm_id = page.run(
+            "from dflow_lab import Step, Workflow\n"
+            "from dflow_lab.python import PythonOPTemplate\n"
+            "from dflow_lab.widgets import WorkflowCanvas\n"
+            "from tutorial_ops import Squares, Total\n"
+            "wf = Workflow(name='squares')\n"
+            "squares = Step('squares', PythonOPTemplate(Squares, image='python:3.11'), parameters={'n': 4})\n"
+            "wf.add(squares)\n"
+            "wf.add(Step('total', PythonOPTemplate(Total, image='python:3.11'), parameters={'scale': 0.5},\n"
+            "            artifacts={'table': squares.outputs.artifacts['table']}))\n"
+            "canvas = WorkflowCanvas(wf)\n"
+            "print(canvas.model_id)\n").strip()
+        yield page
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+
+
+def test_code_goes_to_a_new_cell_or_else_to_a_file(kernel_page, tmp_path):
+    """"</> Code" over the real widget protocol: the code goes to the view that pressed the button; a page
+    that added the cell gets a notice and no file; a page that could not gets ``<name>_workflow.py``."""
+    page = kernel_page
+    target = tmp_path / "squares_workflow.py"
+    code = page.run("print(canvas.code, end='')")
+    assert code.startswith("# Workflow \"squares\"")
+
+    # the page could not add a cell (VS Code, the classic notebook, no lab extension): the file, and why
+    page.send({"type": "action", "action": "code", "view": "view-1"})
+    offer = page.receive("custom", lambda m: m.get("type") == "insert-cell")
+    assert offer == {"type": "insert-cell", "view": "view-1", "request": offer["request"], "code": code}
+    assert not target.exists()  # nothing written before the page answered
+    page.send({"type": "cell", "request": offer["request"], "inserted": False})
+    notice = page.receive("update", lambda s: s.get("notice"))["notice"]
+    assert notice == {"level": "info", "text": "Python code written to squares_workflow.py "
+                                               "(this page cannot add a notebook cell)"}
+    assert target.read_text() == code
+    target.unlink()
+
+    # the page added the cell: said so, and no file
+    page.send({"type": "action", "action": "code", "view": "view-2"})
+    offer = page.receive("custom", lambda m: m.get("type") == "insert-cell")
+    assert offer["view"] == "view-2"
+    page.send({"type": "cell", "request": offer["request"], "inserted": True})
+    notice = page.receive("update", lambda s: s.get("notice"))["notice"]
+    assert notice == {"level": "info", "text": "Code inserted in a new cell below"}
+
+    # an answer to an offer already answered, or to none made, changes nothing (the cell ran after them)
+    page.send({"type": "cell", "request": offer["request"], "inserted": False})
+    page.send({"type": "cell", "request": offer["request"] + 7, "inserted": False})
+    assert page.run("print(canvas.notice['text'])").strip() == "Code inserted in a new cell below"
+    assert not target.exists()
+
+    # a view that does not say which it is (an older page) gets the file at once
+    page.send({"type": "action", "action": "code"})
+    notice = page.receive("update", lambda s: s.get("notice") and "written" in s["notice"]["text"])["notice"]
+    assert notice["text"] == "Python code written to squares_workflow.py"
+    assert target.read_text() == code

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from .canvas_page import CanvasPage
-from .jupyterlab_harness import NotebookPage
+from .jupyterlab_harness import LabServer, NotebookPage
 
 pytestmark = pytest.mark.browser
 
@@ -210,6 +210,72 @@ def test_properties_copy_paste_and_python_edits(notebook, screenshots_dir):
     out = notebook.run_cell("import hashlib\nprint(hashlib.sha256(canvas.code.encode()).hexdigest())")
     assert out.strip() == hashlib.sha256(inserted["source"].encode()).hexdigest()
     assert not (notebook.lab.root / "squares_workflow.py").exists()
+
+
+def test_code_pressed_outside_the_notebook_goes_to_a_file(notebook, screenshots_dir):
+    """The canvas shown again in an output view (no notebook cell holds it): the code goes to a file."""
+    page = notebook.page
+    cells = notebook_cells(page)
+    panel = page.evaluate("() => window.jupyterapp.shell.currentWidget.id")
+    page.evaluate("""async () => {
+        const app = window.jupyterapp;
+        app.shell.currentWidget.content.activeCellIndex = 0;
+        await app.commands.execute('notebook:create-output-view');
+    }""")
+    view = page.locator(".jp-LinkedOutputView .dfl-root")
+    view.locator(".react-flow__node-step").first.wait_for()
+    view.locator('.dfl-button[data-action="code"]').click()
+    text = "Python code written to squares_workflow.py (this page cannot add a notebook cell)"
+    page.wait_for_function(f"() => document.querySelector('.jp-LinkedOutputView [data-testid=notice]')?.innerText "
+                           f"=== {json.dumps(text)}")
+    assert page.locator('.jp-Notebook [data-testid="notice"]').inner_text() == text  # one model, two views
+    page.evaluate("(id) => window.jupyterapp.shell.activateById(id)", panel)  # the notebook again
+    assert [c["source"] for c in notebook_cells(page)] == [c["source"] for c in cells]
+    code = (notebook.lab.root / "squares_workflow.py").read_text()
+    out = notebook.run_cell("print(canvas.code == open('squares_workflow.py').read())")
+    assert out.strip() == "True" and 'Step(name="squares"' in code
+    page.screenshot(path=str(screenshots_dir / "canvas-code-output-view.png"))
+
+    # pressed in the notebook's view, with the other view still open: only the view pressed answers
+    (notebook.lab.root / "squares_workflow.py").unlink()
+    cells = notebook_cells(page)
+    page.locator('.jp-Notebook .dfl-button[data-action="code"]').click()
+    page.wait_for_function("() => document.querySelector('.jp-Notebook [data-testid=notice]')?.innerText === "
+                           "'Code inserted in a new cell below'")
+    assert [c["source"] for c in notebook_cells(page)] == [cells[0]["source"], code, *[c["source"] for c in cells[1:]]]
+    assert not (notebook.lab.root / "squares_workflow.py").exists()
+
+
+@pytest.fixture
+def notebook7_canvas(tmp_path_factory, page):
+    """The canvas notebook, run in Notebook 7 (a JupyterLab 4 application: our lab extension loads there)."""
+    pytest.importorskip("notebook", minversion="7", reason="Notebook 7 is in the dev extras")
+    server = LabServer(tmp_path_factory.mktemp("nb7-canvas"), app="notebook")
+    server.start()
+    try:
+        shutil.copy(REPO / "notebooks" / "tutorial_ops.py", server.root / "tutorial_ops.py")
+        nb = NotebookPage(page, server, "canvas.ipynb", [BUILD])
+        nb.open()
+        nb.run_all()
+        page.wait_for_selector(".dfl-root .react-flow__node-step", timeout=60_000)
+        yield nb
+    finally:
+        server.stop()
+
+
+def test_code_cell_in_notebook7(notebook7_canvas, screenshots_dir):
+    page = notebook7_canvas.page
+    before = notebook_cells(page)
+    page.locator('.dfl-button[data-action="code"]').click()
+    page.wait_for_function("() => document.querySelector('[data-testid=notice]')?.innerText === "
+                           "'Code inserted in a new cell below'")
+    after = notebook_cells(page)
+    assert len(after) == len(before) + 1 == 2
+    assert after[1]["type"] == "code" and after[1]["active"] and after[1]["source"].startswith("# Workflow \"squares\"")
+    out = notebook7_canvas.run_cell("print(canvas.code == " + json.dumps(after[1]["source"]) + ")")
+    assert out.strip() == "True"
+    assert not (notebook7_canvas.lab.root / "squares_workflow.py").exists()
+    page.screenshot(path=str(screenshots_dir / "notebook7-code-cell.png"))
 
 
 def notebook_cells(page) -> list[dict]:

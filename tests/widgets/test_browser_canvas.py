@@ -198,8 +198,8 @@ def test_properties_copy_paste_and_python_edits(notebook, screenshots_dir):
     assert not (notebook.lab.root / "squares_workflow.py").exists()
     page.locator(".jp-Notebook").screenshot(path=str(screenshots_dir / "canvas-code-cell.png"))
 
-    # one step of the notebook's undo history
-    page.evaluate("() => window.jupyterapp.commands.execute('notebook:undo-cell-action')")
+    # one step of the notebook's undo history; the keyboard is the notebook's (command mode): `z` undoes
+    page.keyboard.press("z")
     page.wait_for_function(f"() => window.jupyterapp.shell.currentWidget.content.widgets.length === {len(before)}")
     assert [c["source"] for c in notebook_cells(page)] == [c["source"] for c in before]
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:redo-cell-action')")

@@ -1,6 +1,6 @@
 // Code a notebook widget offers (the canvas's "</> Code" button) becomes a new code cell right below the
-// cell whose output holds the widget, as `%load` would put it: not run, active, scrolled to, and one step
-// of the notebook's undo history.
+// cell whose output holds the widget, as `%load` would put it: not run, active, scrolled to, the keyboard's
+// focus, and one step of the notebook's undo history.
 import type { INotebookTracker } from "@jupyterlab/notebook";
 import { listenForCells } from "./cellEvent";
 
@@ -20,6 +20,7 @@ export function insertCellBelow(notebooks: INotebookTracker, target: Node, code:
   notebook.deselectAll();
   notebook.activeCellIndex = index + 1;
   notebook.mode = "command";
+  notebook.activate(); // the keyboard goes to the notebook: arrows move from the new cell, `z` undoes it
   void notebook.scrollToItem(index + 1, "smart").catch(() => undefined); // only fails when torn down
   return true;
 }

@@ -1,10 +1,10 @@
 // The workflow canvas: React Flow drawing of a graph document, with the palette, properties panel,
 // validation list and toolbar (edit mode), or live phases and a step panel (monitor mode).
 import {
-  Background, Controls, type Connection, MiniMap, ReactFlow, ReactFlowProvider, useEdgesState,
-  useNodesInitialized, useNodesState, useReactFlow, useStore,
+  Background, ControlButton, Controls, type Connection, MiniMap, ReactFlow, ReactFlowProvider, useEdgesState,
+  useNodesInitialized, useNodesState, useReactFlow,
 } from "@xyflow/react";
-import { type DragEvent, type KeyboardEvent, useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { type DragEvent, type KeyboardEvent, type MouseEvent as ReactMouseEvent, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { CanvasContext, type CanvasContextValue } from "./context";
 import { Details } from "./Details";
 import {
@@ -12,9 +12,13 @@ import {
   setLiteral, updateNode,
 } from "./edit";
 import { GROUP_HEADER, GROUP_PAD, GUTTER, NODE_GAP, NODE_WIDTH, STAGE_GAP, stepHeight } from "./geometry";
+import { withDeclaredGeometry } from "./handles";
 import { History } from "./history";
 import { autoLayout, freeSpot, templateLayout } from "./layout";
-import { compactSelector, nodeTypes } from "./nodes";
+import { useLevelOfDetail } from "./lod";
+import { nodeTypes } from "./nodes";
+import { Overview } from "./Overview";
+import { LARGE_GRAPH, READABLE_ZOOM, buildScene, centredOn, nodeAt } from "./scene";
 import { DRAG_MIME, Palette } from "./Palette";
 import { inputPorts, outputPorts, parseHandle, wireError } from "./ports";
 import { Problems } from "./Problems";
@@ -58,8 +62,9 @@ export interface CanvasProps {
 
 let clipboard: Clip | null = null;
 
-/** The viewport that shows every top-level node of `nodes` in a `width`×`height` pane (as fitView would). */
-function viewportFor(nodes: FlowNode[], width: number, height: number) {
+/** The viewport that shows every top-level node of `nodes` in a `width`×`height` pane (as fitView would, for
+ * nodes React Flow does not all hold). */
+function viewportFor(nodes: FlowNode[], width: number, height: number, maxZoom = 1.25) {
   let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
   for (const n of nodes) {
     if (n.parentId) continue;
@@ -69,10 +74,19 @@ function viewportFor(nodes: FlowNode[], width: number, height: number) {
     x1 = Math.max(x1, n.position.x + w); y1 = Math.max(y1, n.position.y + h);
   }
   if (!(width > 0 && height > 0 && x1 > x0 && y1 > y0)) return null;
-  const zoom = Math.min(1.25, Math.max(0.02, Math.min(width / ((x1 - x0) * 1.24), height / ((y1 - y0) * 1.24))));
+  const zoom = Math.min(maxZoom, Math.max(MIN_ZOOM, Math.min(width / ((x1 - x0) * 1.24), height / ((y1 - y0) * 1.24))));
   return { x: width / 2 - ((x0 + x1) / 2) * zoom, y: height / 2 - ((y0 + y1) / 2) * zoom, zoom };
 }
+const MIN_ZOOM = 0.05;
 const SCOPE_OFFSET = { x: GUTTER + GROUP_PAD, y: GROUP_HEADER + GROUP_PAD };
+/** Fitting counts the nodes the overview draws (React Flow holds them hidden then). */
+const FIT = { padding: 0.12, includeHiddenNodes: true };
+/** A fit-view glyph: four corners. */
+const FIT_ICON = (
+  <svg viewBox="0 0 16 16" fill="none" stroke="currentColor" strokeWidth="2">
+    <path d="M1 5V1h4M11 1h4v4M15 11v4h-4M5 15H1v-4" />
+  </svg>
+);
 
 export function Canvas(props: CanvasProps) {
   return (
@@ -130,34 +144,55 @@ function CanvasInner(props: CanvasProps) {
     emit(next);
   }, [doc, emit]);
 
-  const view = useMemo(() => (doc ? buildView(doc) : { nodes: [], edges: [] }), [doc]);
+  const view = useMemo(() => {
+    if (!doc) return { nodes: [], edges: [] };
+    const v = buildView(doc);
+    return v.nodes.length > LARGE_GRAPH ? { ...v, nodes: withDeclaredGeometry(v.nodes) } : v;
+  }, [doc]);
+  const large = view.nodes.length > LARGE_GRAPH;
+  const scene = useMemo(() => (large ? buildScene(view.nodes, view.edges) : null), [large, view]);
+  // Zoomed out on a large graph, React Flow holds no node (all hidden) and the overview draws them all.
+  const lod = useLevelOfDetail(nodes, edges, scene);
+  const { overview, reset: resetDetail } = lod;
 
   const flowBox = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const keep = new Set(selected);
+    let zoom = rf.getViewport().zoom;
     if (!fitted.current && view.nodes.length && flowBox.current) {
       // Start at the fitted viewport, computed from the layout: nodes are drawn once, at the zoom they are
-      // seen at (compact when small), instead of at 100 % and again after a fit.
+      // seen at (compact when small, the overview when many), instead of at 100 % and again after a fit.
       const box = flowBox.current.getBoundingClientRect();
       const v = viewportFor(view.nodes, box.width, box.height);
-      if (v) rf.setViewport(v);
+      if (v) {
+        rf.setViewport(v);
+        zoom = v.zoom;
+      }
     }
+    resetDetail(view.nodes, zoom);
     setNodes(view.nodes.map((n) => (keep.has(n.id) ? { ...n, selected: true } : n)));
     setEdges(view.edges);
     // the selection is read, not tracked: a selection change must not rebuild the nodes
-  }, [view, setNodes, setEdges, rf]);
+  }, [view, setNodes, setEdges, rf, resetDetail]);
 
   // Fit the view once, when the first nodes have been measured.
   const initialized = useNodesInitialized();
   useEffect(() => {
     fitted.current = false; // a switch between editing and monitoring fits the view again
   }, [mode]);
+  /** Show the whole graph; React Flow holds only part of a large one, so its own fitView would not. */
+  const fit = useCallback((maxZoom: number, duration = 0) => {
+    const box = flowBox.current?.getBoundingClientRect();
+    const v = large && box ? viewportFor(view.nodes, box.width, box.height, maxZoom) : null;
+    if (v) rf.setViewport(v, { duration });
+    else rf.fitView({ ...FIT, maxZoom, duration });
+  }, [large, view, rf]);
   useEffect(() => {
     if (initialized && !fitted.current) {
       fitted.current = true;
-      rf.fitView({ padding: 0.12, maxZoom: 1.25 });
+      fit(1.25);
     }
-  }, [initialized, rf, mode]);
+  }, [initialized, fit, mode]);
 
   // Validation problems, by the path of every drawn node they concern.
   useEffect(() => {
@@ -183,10 +218,9 @@ function CanvasInner(props: CanvasProps) {
     autoLayout(setCollapsed(doc, path, collapse), true).then(commit, (e: unknown) => setLayoutError(String(e)));
   }, [doc, commit]);
 
-  const compact = useStore(compactSelector);
   const ctx: CanvasContextValue = useMemo(
-    () => ({ mode, compact, issues: issueStore, status: statusStore, toggleCollapsed }),
-    [mode, compact, issueStore, statusStore, toggleCollapsed],
+    () => ({ mode, issues: issueStore, status: statusStore, toggleCollapsed }),
+    [mode, issueStore, statusStore, toggleCollapsed],
   );
 
   // ---- editing -------------------------------------------------------------------------------
@@ -252,7 +286,7 @@ function CanvasInner(props: CanvasProps) {
     if (g) { setDoc(g); emit(g); setHistoryVersion((v) => v + 1); }
   };
   const relayout = () => {
-    if (doc) autoLayout(doc, true).then((g) => { commit(g); requestAnimationFrame(() => rf.fitView({ padding: 0.12, maxZoom: 1.1 })); });
+    if (doc) autoLayout(doc, true).then((g) => { commit(g); fitted.current = false; });
   };
 
   const onKeyDown = (e: KeyboardEvent) => {
@@ -282,9 +316,11 @@ function CanvasInner(props: CanvasProps) {
     let best: { scope: string; origin: { x: number; y: number } } = { scope: "", origin: { x: 0, y: 0 } };
     for (const n of view.nodes) {
       if (n.type !== "container") continue;
-      const internal = rf.getInternalNode(n.id);
-      if (!internal) continue;
-      const p = internal.internals.positionAbsolute;
+      // React Flow holds only part of a large graph: the overview's scene knows where every group is
+      const held = rf.getInternalNode(n.id)?.internals.positionAbsolute;
+      const drawn = held ? undefined : scene?.nodes.find((x) => x.path === n.id);
+      const p = held ?? (drawn && { x: drawn.x0, y: drawn.y0 });
+      if (!p) continue;
       const d = n.data as StepData;
       if (point.x >= p.x && point.x <= p.x + d.width && point.y >= p.y && point.y <= p.y + d.height &&
         n.id.length >= best.scope.length) {
@@ -364,7 +400,10 @@ function CanvasInner(props: CanvasProps) {
     if (!n) return;
     setSelected([n.id]);
     setNodes((ns) => ns.map((m) => ({ ...m, selected: m.id === n.id })));
-    rf.fitView({ nodes: [{ id: n.id }], duration: 300, maxZoom: 1.2, padding: 0.6 });
+    const hit = scene?.nodes.find((x) => x.path === n.id);
+    const box = flowBox.current?.getBoundingClientRect();
+    if (hit && box) rf.setViewport(centredOn((hit.x0 + hit.x1) / 2, (hit.y0 + hit.y1) / 2, 1, box.width, box.height), { duration: 300 });
+    else rf.fitView({ ...FIT, nodes: [{ id: n.id }], duration: 300, maxZoom: 1.2, padding: 0.6 });
   };
 
   const onSelectionChange = useCallback(({ nodes: ns, edges: es }: { nodes: FlowNode[]; edges: FlowEdge[] }) => {
@@ -390,9 +429,27 @@ function CanvasInner(props: CanvasProps) {
     if (doc && selectedData) commit(setLiteral(doc, selectedData.path, port, value));
   };
 
+  /** A click on the overview zooms in on the node under the pointer (selecting it, or opening its details
+   * when monitoring), or on the point clicked. */
+  const onPaneClick = (e: ReactMouseEvent) => {
+    if (!overview || !scene || !flowBox.current) return;
+    const p = rf.screenToFlowPosition({ x: e.clientX, y: e.clientY });
+    const hit = nodeAt(scene, p.x, p.y);
+    const box = flowBox.current.getBoundingClientRect();
+    const [cx, cy] = hit ? [(hit.x0 + hit.x1) / 2, (hit.y0 + hit.y1) / 2] : [p.x, p.y];
+    rf.setViewport(centredOn(cx, cy, READABLE_ZOOM, box.width, box.height), { duration: 250 });
+    if (!hit || hit.kind === "io") return;
+    if (editing) {
+      setSelected([hit.path]);
+      setNodes((ns) => ns.map((m) => (m.selected === (m.id === hit.path) ? m : { ...m, selected: m.id === hit.path })));
+    } else {
+      props.onStepClick?.(hit.path);
+    }
+  };
+  const selectedSet = useMemo(() => new Set(selected), [selected]);
+
   const issues = props.issues ?? [];
   const wf = props.workflow;
-  const large = view.nodes.length > 400;
   const notice = layoutError ? { level: "error" as const, text: layoutError } : props.notice;
 
   return (
@@ -436,8 +493,8 @@ function CanvasInner(props: CanvasProps) {
           {editing && <Palette entries={props.palette ?? []} onAdd={addAtCentre} />}
           <div className="dfl-flow" ref={flowBox} onDragOver={(e) => { e.preventDefault(); e.dataTransfer.dropEffect = "copy"; }} onDrop={onDrop}>
             <ReactFlow<FlowNode, FlowEdge>
-              nodes={nodes}
-              edges={edges}
+              nodes={lod.shownNodes}
+              edges={lod.shownEdges}
               nodeTypes={nodeTypes}
               onNodesChange={onNodesChange}
               onEdgesChange={onEdgesChange}
@@ -445,6 +502,7 @@ function CanvasInner(props: CanvasProps) {
               isValidConnection={isValidConnection}
               onNodeDragStop={onNodeDragStop}
               onSelectionChange={onSelectionChange}
+              onPaneClick={onPaneClick}
               onNodeClick={(_, n) => { if (!editing && (n.type === "step" || n.type === "container")) props.onStepClick?.(n.id); }}
               nodesDraggable
               nodesConnectable={editing}
@@ -452,18 +510,28 @@ function CanvasInner(props: CanvasProps) {
               deleteKeyCode={null}
               selectionKeyCode="Shift"
               multiSelectionKeyCode={["Meta", "Control"]}
-              minZoom={0.05}
+              minZoom={MIN_ZOOM}
               maxZoom={2}
               onlyRenderVisibleElements={large}
               proOptions={{ hideAttribution: true }}
               defaultEdgeOptions={{ type: "default" }}
             >
               <Background gap={20} size={1} />
+              {scene && lod.hidden.size > 0 && (
+                <Overview scene={scene} status={statusStore} issues={issueStore} selected={selectedSet}
+                  only={overview ? null : lod.hidden} version={lod.version} />
+              )}
               {!large && (
                 <MiniMap pannable zoomable nodeStrokeWidth={3} nodeClassName={(n) => `dfl-mini-${n.type}`}
                   style={{ width: 150, height: 96 }} />
               )}
-              <Controls showInteractive={false} />
+              <Controls showInteractive={false} showFitView={!large} fitViewOptions={FIT}>
+                {large && (
+                  <ControlButton className="react-flow__controls-fitview" onClick={() => fit(1.25, 250)} title="Fit view" aria-label="Fit view">
+                    {FIT_ICON}
+                  </ControlButton>
+                )}
+              </Controls>
             </ReactFlow>
           </div>
           {editing && (

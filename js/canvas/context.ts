@@ -5,7 +5,6 @@ import type { Issue, NodeStatus } from "./types";
 
 export interface CanvasContextValue {
   mode: "edit" | "monitor";
-  compact: boolean; // zoomed out below COMPACT_ZOOM: nodes draw their name and handles only
   issues: KeyedStore<Issue[]>; // by node path
   status: KeyedStore<NodeStatus>; // by node path
   toggleCollapsed(path: string, collapsed: boolean): void;

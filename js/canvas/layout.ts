@@ -1,8 +1,9 @@
 // Automatic layout. A DAG template is laid out left to right by elkjs (layered, port-aware); a Steps
 // template by its stages, one column per stage. Nested templates are laid out first so that an expanded
 // group node is sized to hold them. Positions go into the document's `layout.templates[...].nodes`.
-import ELK from "elkjs/lib/elk.bundled.js";
+// elk runs in a Web Worker where it can (elk.ts).
 import type { ElkExtendedEdge, ElkNode } from "elkjs/lib/elk-api";
+import { elkLayout } from "./elk";
 import {
   FOOT, GROUP_HEADER, GROUP_PAD, GUTTER, HEADER, NODE_GAP, NODE_WIDTH, ROW, STAGE_GAP, stepHeight,
 } from "./geometry";
@@ -10,7 +11,6 @@ import { inputPorts, outputPorts } from "./ports";
 import { isContainer } from "./scope";
 import type { Graph, GraphNode, Position, Template, TemplateLayout } from "./types";
 
-const elk = new ELK();
 export const IO_WIDTH = 180;
 
 export interface Size {
@@ -159,7 +159,7 @@ async function layoutDag(graph: Graph, name: string, t: Template, stack: string[
       targets: [portIds.has(tp) ? tp : e.target.node],
     });
   });
-  const result = await elk.layout({
+  const result = await elkLayout({
     id: "root",
     layoutOptions: {
       "elk.algorithm": "layered",

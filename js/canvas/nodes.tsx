@@ -1,5 +1,5 @@
 // The drawn nodes: a step/task, an expanded Steps/DAG group, the workflow's inputs/outputs, a stage lane.
-import { Handle, type NodeProps, Position, type ReactFlowState } from "@xyflow/react";
+import { Handle, type NodeProps, Position, type ReactFlowState, useStore } from "@xyflow/react";
 import { memo } from "react";
 import { useCanvas } from "./context";
 import { GROUP_HEADER, GUTTER, HEADER, ROW, groupRowY, rowY } from "./geometry";
@@ -197,7 +197,8 @@ function Header({ data, status, issues, compact }: {
 }
 
 export const StepNodeView = memo(function StepNodeView({ data, selected }: NodeProps<StepNode>) {
-  const { mode, compact, issues: issueStore, status: statusStore } = useCanvas();
+  const { mode, issues: issueStore, status: statusStore } = useCanvas();
+  const compact = useStore(compactSelector); // each node follows the zoom itself: the canvas around does not redraw
   const issues = useKey(issueStore, data.path);
   const status = useKey(statusStore, data.path);
   const editable = mode === "edit";

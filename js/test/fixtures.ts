@@ -74,3 +74,22 @@ export function nestedGraph(): Graph {
     },
   };
 }
+
+/** A laid-out DAG of `n` tasks in layers of `width`, each fed by the task in the same row of the layer before
+ * (the shape of benchmarks/canvas_render.py). */
+export function wideDag(n: number, width = 25): Graph {
+  const nodes = [];
+  const edges = [];
+  const positions: Record<string, { x: number; y: number }> = {};
+  for (let i = 0; i < n; i++) {
+    const layer = Math.floor(i / width);
+    nodes.push({ name: `t${i}`, template: "describe" });
+    if (layer) edges.push({ kind: "parameter" as const, source: { node: `t${i - width}`, port: "text" }, target: { node: `t${i}`, port: "value" } });
+    positions[`t${i}`] = { x: layer * 330, y: (i % width) * 110 };
+  }
+  return {
+    version: 1, name: "wide", entrypoint: "main",
+    templates: { main: { kind: "dag", nodes, edges }, describe: describeOp },
+    layout: { templates: { main: { nodes: positions } } },
+  };
+}

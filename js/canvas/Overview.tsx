@@ -1,0 +1,146 @@
+// The overview of a large graph, drawn into one <canvas> over the flow pane while zoomed out (see scene.ts):
+// nodes as boxes (filled by phase when monitoring, outlined when selected or invalid), wires as curves, names
+// once they can be read. It follows React Flow's viewport without re-rendering React, and lets every
+// pointer event through to the pane beneath (pan, zoom, and the click that zooms in: Canvas.tsx).
+// Between the overview and the DOM nodes (a few nodes handed over each frame), it draws, transparently, only
+// the nodes React Flow does not hold yet and their wires.
+import { useStoreApi } from "@xyflow/react";
+import { useEffect, useRef } from "react";
+import { type Scene, type SceneNode, type Viewport, batchNodes, edgeInView, nodePaint, visibleBox } from "./scene";
+import type { KeyedStore } from "./store";
+import type { EdgeKind, Issue, NodeStatus } from "./types";
+
+const EDGE_COLOUR: Record<EdgeKind, string> = { parameter: "--dfl-param", artifact: "--dfl-artifact", control: "--dfl-control" };
+const LABEL_ZOOM = 0.12; // names are drawn from here up (a node is then ~29 px wide)
+const THEME = ["--dfl-fg", "--dfl-bg", "--dfl-bg2", "--dfl-bg3", "--dfl-border", "--dfl-accent", "--dfl-bad", "--dfl-ok",
+  "--dfl-running", "--dfl-error", "--dfl-pending", "--dfl-lane", "--dfl-group"];
+
+interface Props {
+  scene: Scene;
+  status: KeyedStore<NodeStatus>;
+  issues: KeyedStore<Issue[]>;
+  selected: ReadonlySet<string>;
+  /** The nodes to draw, or null for all of them, over an opaque background (the overview proper). */
+  only: ReadonlySet<string> | null;
+  version: number; // changes when `only` changed in place
+}
+
+export function Overview({ scene, status, issues, selected, only, version }: Props) {
+  const ref = useRef<HTMLCanvasElement>(null);
+  const store = useStoreApi();
+
+  useEffect(() => {
+    const canvas = ref.current;
+    const ctx = canvas?.getContext("2d");
+    if (!canvas || !ctx) return;
+    let frame = 0;
+    // the theme's colours, read once: reading a style while panning would force a style recalculation
+    const style = getComputedStyle(canvas);
+    const colours = new Map<string, string>([["font", `11px ${style.fontFamily}`]]);
+    const colour = (name: string) => {
+      let c = colours.get(name);
+      if (c === undefined) colours.set(name, (c = style.getPropertyValue(name).trim() || "#888"));
+      return c;
+    };
+    for (const name of [...Object.values(EDGE_COLOUR), ...THEME]) colour(name);
+    const draw = () => {
+      frame = 0;
+      const { transform: [x, y, zoom], width, height } = store.getState();
+      const count = paint(ctx, canvas, scene, { x, y, zoom }, width, height, colour, only,
+        (n) => nodePaint(n.kind, status.get(n.path)?.phase, !!issues.get(n.path)?.length, selected.has(n.path)));
+      canvas.dataset.drawn = String(count);
+    };
+    const request = () => { if (!frame) frame = requestAnimationFrame(draw); };
+    draw();
+    const unsubscribe = [
+      store.subscribe((s, prev) => {
+        if (s.transform !== prev.transform || s.width !== prev.width || s.height !== prev.height) request();
+      }),
+      status.subscribeAll(request),
+      issues.subscribeAll(request),
+    ];
+    return () => {
+      unsubscribe.forEach((u) => u());
+      cancelAnimationFrame(frame);
+    };
+  }, [scene, status, issues, selected, only, version, store]);
+
+  // the overview proper covers the DOM nodes still being let go; the partial one lies beneath them
+  return <canvas ref={ref} className={`dfl-overview${only ? " dfl-overview-under" : ""}`} data-testid="overview" />;
+}
+
+/** Draw `scene` at viewport `vp` into a `width`×`height` pane; returns how many nodes were drawn. */
+function paint(
+  ctx: CanvasRenderingContext2D, canvas: HTMLCanvasElement, scene: Scene, vp: Viewport, width: number, height: number,
+  colour: (name: string) => string, only: ReadonlySet<string> | null, paintOf: (n: SceneNode) => ReturnType<typeof nodePaint>,
+): number {
+  const dpr = window.devicePixelRatio || 1;
+  const w = Math.round(width * dpr);
+  const h = Math.round(height * dpr);
+  if (canvas.width !== w || canvas.height !== h) {
+    canvas.width = w;
+    canvas.height = h;
+  }
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  if (only) {
+    ctx.clearRect(0, 0, w, h);
+  } else {
+    ctx.fillStyle = colour("--dfl-bg");
+    ctx.fillRect(0, 0, w, h);
+  }
+  ctx.setTransform(dpr * vp.zoom, 0, 0, dpr * vp.zoom, dpr * vp.x, dpr * vp.y);
+  const box = visibleBox(vp, width, height);
+  const batches = batchNodes(scene, box, paintOf, only ?? undefined);
+  const drawBatch = (b: (typeof batches)[number]) => {
+    ctx.beginPath();
+    for (const n of b.nodes) ctx.rect(n.x0, n.y0, n.x1 - n.x0, n.y1 - n.y0);
+    ctx.fillStyle = colour(b.paint.fill);
+    ctx.fill();
+    if (b.paint.width) {
+      ctx.lineWidth = b.paint.width / vp.zoom;
+      ctx.strokeStyle = colour(b.paint.stroke);
+      ctx.stroke();
+    }
+  };
+  // lanes and groups, then the wires, then the steps over them
+  const isBack = (b: (typeof batches)[number]) => b.nodes[0].kind === "lane" || b.nodes[0].kind === "container";
+  batches.filter(isBack).forEach(drawBatch);
+  ctx.lineWidth = 1.5 / vp.zoom;
+  for (const kind of ["control", "parameter", "artifact"] as const) {
+    ctx.beginPath();
+    for (const e of scene.edges) {
+      if (e.kind !== kind || !edgeInView(e, box) || (only && !only.has(e.source) && !only.has(e.target))) continue;
+      const bend = Math.max(Math.abs(e.x1 - e.x0) / 2, 25);
+      ctx.moveTo(e.x0, e.y0);
+      ctx.bezierCurveTo(e.x0 + bend, e.y0, e.x1 - bend, e.y1, e.x1, e.y1);
+    }
+    ctx.strokeStyle = colour(EDGE_COLOUR[kind]);
+    ctx.stroke();
+  }
+  const front = batches.filter((b) => !isBack(b));
+  front.forEach(drawBatch);
+  let count = 0;
+  for (const b of batches) for (const n of b.nodes) if (n.kind !== "lane") count++;
+  if (vp.zoom >= LABEL_ZOOM) {
+    // names in screen pixels, clipped to their node
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.font = colour("font");
+    ctx.fillStyle = colour("--dfl-fg");
+    ctx.textBaseline = "middle";
+    for (const b of front) {
+      for (const n of b.nodes) {
+        if (!n.label) continue;
+        const room = (n.x1 - n.x0) * vp.zoom - 8;
+        const x = n.x0 * vp.zoom + vp.x + 4;
+        const y = n.y0 * vp.zoom + vp.y + Math.min(24 * vp.zoom, (n.y1 - n.y0) * vp.zoom / 2);
+        ctx.save();
+        ctx.beginPath();
+        ctx.rect(x, y - 8, room, 16);
+        ctx.clip();
+        ctx.fillText(n.label, x, y);
+        ctx.restore();
+      }
+    }
+  }
+  return count;
+}

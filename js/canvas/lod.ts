@@ -1,0 +1,71 @@
+// Level of detail for large graphs: which nodes React Flow holds (and may mount as DOM) and which are drawn by
+// the overview instead. Zoomed out, every node is hidden from React Flow. Zoomed in, React Flow holds the
+// nodes in and around the view; the others stay hidden (the overview, beneath the DOM nodes, draws them and
+// their wires until they are handed over). Nodes are handed over a few per animation frame, those in view
+// first, so that no frame mounts or unmounts hundreds of DOM nodes at once however fast the view moves
+// (scene.ts `handOver`), and the work follows the view, not the size of the graph.
+import { useStore, useStoreApi } from "@xyflow/react";
+import { useCallback, useEffect, useMemo, useState } from "react";
+import { type HandOverLimits, type Scene, handOver, heldEdges, heldNodes, showsOverview, visibleBox } from "./scene";
+import type { FlowEdge, FlowNode } from "./view";
+
+/** A frame's share: a DOM node mounts in ~1 ms on a slow machine; unmounting and bookkeeping cost less. */
+const LIMITS: HandOverLimits = { show: 12, hideNear: 80, hideFar: 1000 };
+
+export interface LevelOfDetail {
+  overview: boolean; // zoomed out below OVERVIEW_ZOOM on a large graph
+  hidden: ReadonlySet<string>; // the nodes React Flow does not hold now (the overview draws them)
+  version: number; // changes with `hidden`
+  shownNodes: FlowNode[]; // the nodes React Flow holds (scene.ts `heldNodes`)
+  shownEdges: FlowEdge[]; // the edges it holds (`heldEdges`); the overview draws the others
+  /** Start a new set of nodes: all hidden when `zoom` shows the overview, else none. */
+  reset(nodes: FlowNode[], zoom: number): void;
+}
+
+export function useLevelOfDetail(nodes: FlowNode[], edges: FlowEdge[], scene: Scene | null): LevelOfDetail {
+  const store = useStoreApi();
+  const count = scene ? nodes.length : 0;
+  const overview = useStore(useCallback((s) => showsOverview(count, s.transform[2]), [count]));
+  const [hidden] = useState(() => new Set<string>());
+  const [copies] = useState(() => new WeakMap<FlowNode, FlowNode>()); // one hidden copy per node object
+  const [version, setVersion] = useState(0);
+
+  const reset = useCallback((next: FlowNode[], zoom: number) => {
+    hidden.clear();
+    if (showsOverview(next.length, zoom) && scene) for (const n of next) hidden.add(n.id);
+    setVersion((v) => v + 1);
+  }, [hidden, scene]);
+
+  useEffect(() => {
+    if (!scene) return;
+    let frame = 0;
+    const step = () => {
+      frame = 0;
+      const { transform: [x, y, zoom], width, height } = store.getState();
+      const view = visibleBox({ x, y, zoom }, width, height);
+      const { hide, show } = handOver(scene, hidden, overview, view, LIMITS);
+      if (!hide.length && !show.length) return;
+      for (const id of hide) hidden.add(id);
+      for (const id of show) hidden.delete(id);
+      setVersion((v) => v + 1);
+      request();
+    };
+    const request = () => { if (!frame) frame = requestAnimationFrame(step); };
+    step();
+    const unsubscribe = store.subscribe((s, prev) => { if (s.transform !== prev.transform) request(); });
+    return () => {
+      unsubscribe();
+      cancelAnimationFrame(frame);
+    };
+  }, [overview, scene, hidden, store]);
+
+  // `version` stands for the contents of `hidden`
+  const shownNodes = useMemo(() => heldNodes(nodes, hidden, (n) => {
+    let copy = copies.get(n);
+    if (!copy) copies.set(n, (copy = { ...n, hidden: true }));
+    return copy;
+  }), [nodes, version, hidden, copies]);
+  const shownEdges = useMemo(() => heldEdges(edges, hidden), [edges, version, hidden]);
+
+  return { overview, hidden, version, shownNodes, shownEdges, reset };
+}

@@ -1,0 +1,140 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { NODE_WIDTH } from "../canvas/geometry";
+import { declaredHandles, declaredSize, withDeclaredGeometry } from "../canvas/handles";
+import { autoLayout } from "../canvas/layout";
+import {
+  LARGE_GRAPH, OVERVIEW_ZOOM, batchNodes, buildScene, centredOn, edgeInView, handOver, heldEdges, heldNodes, nodeAt,
+  nodePaint, showsOverview, visibleBox,
+} from "../canvas/scene";
+import { buildView } from "../canvas/view";
+import type { FlowNode } from "../canvas/view";
+import { nestedGraph, wideDag } from "./fixtures";
+
+test("only a large graph zoomed out is drawn as an overview", () => {
+  assert.equal(showsOverview(LARGE_GRAPH + 1, OVERVIEW_ZOOM - 0.01), true);
+  assert.equal(showsOverview(LARGE_GRAPH + 1, OVERVIEW_ZOOM), false);
+  assert.equal(showsOverview(LARGE_GRAPH, 0.05), false, "a small graph stays DOM at any zoom");
+});
+
+test("the scene puts a group's nodes at absolute positions and wires ports at their rows", async () => {
+  const v = buildView(await autoLayout(nestedGraph()));
+  const scene = buildScene(v.nodes, v.edges);
+  const at = (p: string) => scene.nodes.find((n) => n.path === p)!;
+  const inner = at("inner");
+  const squares = at("inner/squares");
+  const child = v.nodes.find((n) => n.id === "inner/squares")!;
+  assert.equal(squares.x0, inner.x0 + child.position.x);
+  assert.equal(squares.y0, inner.y0 + child.position.y);
+  assert.equal(squares.x1 - squares.x0, NODE_WIDTH);
+  assert.deepEqual(scene.nodes.map((n) => n.kind).indexOf("container") < scene.nodes.map((n) => n.kind).indexOf("step"), true,
+    "groups are drawn before the steps inside them");
+  assert.equal(scene.edges.length, v.edges.length);
+  // every wire end lies where React Flow draws it from the declared handles
+  const byId = new Map(v.nodes.map((n) => [n.id, n]));
+  v.edges.forEach((e, i) => {
+    const se = scene.edges[i];
+    for (const [id, handle, x, y] of [[e.source, e.sourceHandle, se.x0, se.y0], [e.target, e.targetHandle, se.x1, se.y1]] as const) {
+      const h = declaredHandles(byId.get(id)!).find((d) => d.id === handle);
+      assert.ok(h, `${id} declares ${handle}`);
+      const node = at(id);
+      const hx = node.x0 + h.x + (h.position === "left" ? 0 : h.width!);
+      const hy = node.y0 + h.y + h.height! / 2;
+      assert.deepEqual([x, y], [hx, hy], `${e.id} at ${id}`);
+    }
+  });
+});
+
+test("declared geometry gives every node its drawn size and every wired handle", async () => {
+  const v = buildView(await autoLayout(nestedGraph()));
+  const nodes = withDeclaredGeometry(v.nodes);
+  for (const n of nodes) assert.deepEqual(n.measured, declaredSize(n));
+  const io = nodes.find((n) => n.id === "@outputs")!;
+  assert.equal(io.measured!.width, 180);
+  const ids = (id: string) => new Set(declaredHandles(nodes.find((n) => n.id === id)!).map((h) => h.id));
+  for (const e of v.edges) {
+    assert.ok(ids(e.source).has(e.sourceHandle!), `${e.source} declares ${e.sourceHandle}`);
+    assert.ok(ids(e.target).has(e.targetHandle!), `${e.target} declares ${e.targetHandle}`);
+  }
+});
+
+test("culling keeps the nodes and wires in view; paints batch by phase", () => {
+  const v = buildView(wideDag(1000));
+  const scene = buildScene(v.nodes, v.edges);
+  const box = visibleBox({ x: 0, y: 0, zoom: 0.5 }, 650, 430); // flow (0,0)-(1300,860): layers 0-3, rows 0-7
+  const phases: Record<string, string> = { t0: "Succeeded", t1: "Failed" };
+  const batches = batchNodes(scene, box, (n) => nodePaint(n.kind, phases[n.path], false, n.path === "t2"));
+  const drawn = batches.flatMap((b) => b.nodes.map((n) => n.path));
+  assert.equal(drawn.length, 4 * 8);
+  assert.ok(!drawn.includes("t200"));
+  assert.deepEqual(batches.map((b) => b.nodes.length).sort((a, b) => a - b), [1, 1, 1, 29]);
+  assert.equal(batches.find((b) => b.nodes[0].path === "t0")!.paint.fill, "--dfl-ok");
+  assert.equal(batches.find((b) => b.nodes[0].path === "t2")!.paint.stroke, "--dfl-accent");
+  const wires = scene.edges.filter((e) => edgeInView(e, box));
+  assert.ok(wires.length >= 3 * 8 && wires.length < 60, `${wires.length} wires in view`);
+});
+
+test("a click on the overview finds the topmost node and centres it", async () => {
+  const v = buildView(await autoLayout(nestedGraph()));
+  const scene = buildScene(v.nodes, v.edges);
+  const s = scene.nodes.find((n) => n.path === "inner/total")!;
+  assert.equal(nodeAt(scene, s.x0 + 5, s.y0 + 5)!.path, "inner/total", "the step, not its group");
+  assert.equal(nodeAt(scene, -1e6, 0), undefined);
+  const vp = centredOn(100, 50, 0.8, 1000, 600);
+  assert.deepEqual([vp.x + 100 * vp.zoom, vp.y + 50 * vp.zoom], [500, 300]);
+});
+
+function handOverAll(nodes: FlowNode[], hidden: Set<string>, overview: boolean, zoom: number) {
+  const v = { nodes, edges: [] };
+  const scene = buildScene(v.nodes, v.edges);
+  const view = visibleBox({ x: 0, y: 0, zoom }, 1000, 800);
+  const frames: { hide: string[]; show: string[] }[] = [];
+  for (let i = 0; i < 100; i++) {
+    const step = handOver(scene, hidden, overview, view, { show: 12, hideNear: 80, hideFar: 1000 });
+    if (!step.hide.length && !step.show.length) break;
+    step.hide.forEach((id) => hidden.add(id));
+    step.show.forEach((id) => hidden.delete(id));
+    frames.push(step);
+  }
+  return { frames, view, scene };
+}
+
+test("entering the overview hides the nodes near the view first, then all others", () => {
+  const nodes = buildView(wideDag(5000)).nodes;
+  const hidden = new Set<string>();
+  const { frames } = handOverAll(nodes, hidden, true, OVERVIEW_ZOOM - 0.05);
+  assert.equal(hidden.size, 5000);
+  assert.ok(frames.every((f) => f.show.length === 0));
+  assert.equal(frames[0].hide.length, 80, "no frame lets go of more than 80 nodes near the view");
+  assert.ok(frames.length <= 15, `${frames.length} frames`);
+});
+
+test("leaving the overview gives React Flow the nodes in view, a few a frame, and keeps the others hidden", () => {
+  const nodes = buildView(wideDag(5000)).nodes;
+  const hidden = new Set(nodes.map((n) => n.id));
+  const zoom = 0.6;
+  const { frames, view, scene } = handOverAll(nodes, hidden, false, zoom);
+  const inView = scene.nodes.filter((n) => n.x0 <= view.x1 && n.x1 >= view.x0 && n.y0 <= view.y1 && n.y1 >= view.y0);
+  assert.ok(frames.every((f) => f.show.length <= 12));
+  assert.equal(5000 - hidden.size, inView.length);
+  assert.ok(inView.every((n) => !hidden.has(n.path)));
+  // panning far away lets go of what is now far outside the view, and takes what came into it
+  const moved = buildScene(nodes, []);
+  const far = visibleBox({ x: -20000 * zoom, y: 0, zoom }, 1000, 800);
+  const step = handOver(moved, hidden, false, far, { show: 12, hideNear: 80, hideFar: 1000 });
+  assert.equal(step.hide.length, inView.length);
+  assert.equal(step.show.length, 12);
+});
+
+test("React Flow holds the shown nodes, hidden copies of selected ones and of groups around held nodes", async () => {
+  const v = buildView(await autoLayout(nestedGraph()));
+  const nodes = v.nodes.map((n) => (n.id === "describe" ? { ...n, selected: true } : n));
+  const hidden = new Set(nodes.map((n) => n.id).filter((id) => id !== "inner/total"));
+  const held = heldNodes(nodes, hidden, (n) => ({ ...n, hidden: true }));
+  assert.deepEqual(held.map((n) => [n.id, !!n.hidden]), [["inner", true], ["inner/total", false], ["describe", true]]);
+  assert.equal(heldNodes(nodes, new Set(), (n) => n), nodes, "nothing hidden: the same array");
+  const edges = heldEdges(v.edges, hidden);
+  assert.deepEqual(edges, [], "no edge has both ends shown");
+  const shown = heldEdges(v.edges, new Set(["@inputs"]));
+  assert.equal(shown.length, v.edges.length - 1);
+});

@@ -217,6 +217,12 @@ def test_code_pressed_outside_the_notebook_goes_to_a_file(notebook, screenshots_
     page = notebook.page
     cells = notebook_cells(page)
     panel = page.evaluate("() => window.jupyterapp.shell.currentWidget.id")
+    # an offer of blank or unknown code from the notebook's view is not taken (the widget would write a file)
+    taken = page.locator(".jp-Notebook .dfl-root").evaluate("""(el) => [{code: '  \\n'}, {code: 42}, null]
+        .map((detail) => !el.dispatchEvent(new CustomEvent('dflow-lab:insert-cell',
+                                                           {bubbles: true, cancelable: true, detail})))""")
+    assert taken == [False, False, False]
+    assert len(notebook_cells(page)) == len(cells)
     page.evaluate("""async () => {
         const app = window.jupyterapp;
         app.shell.currentWidget.content.activeCellIndex = 0;

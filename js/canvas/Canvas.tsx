@@ -188,11 +188,12 @@ function CanvasInner(props: CanvasProps) {
     else rf.fitView({ ...FIT, maxZoom, duration });
   }, [large, view, rf]);
   useEffect(() => {
-    if (initialized && !fitted.current) {
+    // a large graph is fitted from its layout: React Flow measures (holds) only the nodes in view
+    if ((initialized || large) && !fitted.current) {
       fitted.current = true;
       fit(1.25);
     }
-  }, [initialized, fit, mode]);
+  }, [initialized, large, fit, mode]);
 
   // Validation problems, by the path of every drawn node they concern.
   useEffect(() => {

@@ -29,6 +29,7 @@ __all__ = ["LocalBackend"]
 
 _TERMINAL = ("Succeeded", "Failed", "Error")
 EVENTS_POLL_SECONDS = 0.01  # how often a long poll of events() looks for new rows
+LOG_CHUNK_BYTES = 256 * 1024  # the most of a log read_log() returns at once (the newest lines when more)
 _STORES: dict[Path, StateStore] = {}
 
 
@@ -202,6 +203,35 @@ class LocalBackend:
             if node.get("hostDir") and log.is_file():
                 with open(log, errors="replace") as f:
                     yield from (line.rstrip("\n") for line in f)
+
+    def read_log(self, name: str, node_id: str, offset: int = 0,
+                 max_bytes: int = LOG_CHUNK_BYTES) -> tuple[str, int, bool]:
+        """A piece of one node's log for following it as it grows: ``(text, end, skipped)``.
+
+        ``text`` starts at byte ``offset`` and holds whole lines only while the node runs (a line still being
+        written comes in a later read), all of it once the node has ended; ``end`` is the offset to read
+        from next. When more than ``max_bytes`` are waiting, only the newest whole lines are returned and
+        ``skipped`` is true."""
+        node = self.store.nodes(name).get(node_id)
+        if node is None:
+            raise WorkflowValueError(f"workflow {name!r} has no node {node_id!r}", workflow=name)
+        log = Path(node.get("hostDir") or "") / "main.log"
+        if not node.get("hostDir") or not log.is_file():
+            return "", offset, False
+        ended = node.get("phase") in _TERMINAL or node.get("phase") == "Skipped"
+        with open(log, "rb") as f:
+            size = f.seek(0, os.SEEK_END)
+            skipped = size - offset > max_bytes
+            start = size - max_bytes if skipped else offset
+            f.seek(start)
+            data = f.read(size - start)
+        if skipped:  # begin at a line's start
+            cut = data.find(b"\n")
+            data = data[cut + 1:] if cut >= 0 else b""
+            start = size - len(data)
+        if not ended:
+            data = data[: data.rfind(b"\n") + 1]
+        return data.decode(errors="replace"), start + len(data), skipped
 
     # -- controls ----------------------------------------------------------------------------------
 

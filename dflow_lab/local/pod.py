@@ -296,7 +296,8 @@ async def run_pod(ex: Execution, template: dict, inputs: dict, node: dict, scope
                 os.chmod(script_path, 0o755)
             argv = _command(body, is_script, script_path, where)
             async with ex.host_slots:
-                rc, stdout = await _subprocess(argv, {**os.environ, **env}, cwd, log)
+                # Python in a script step writes its log line by line, for a monitor following it (unless told otherwise)
+                rc, stdout = await _subprocess(argv, {"PYTHONUNBUFFERED": "1", **os.environ, **env}, cwd, log)
             died = f"killed by signal {-rc}" if rc < 0 else None
             rc = 128 - rc if rc < 0 else rc
         outputs: dict = {"exitCode": str(rc)}

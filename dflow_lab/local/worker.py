@@ -89,6 +89,8 @@ def main() -> None:
     null = os.open(os.devnull, os.O_WRONLY)
     os.dup2(null, 1)
     os.close(null)
+    # a step's print() reaches its log line by line, where a monitor follows it (a file is block-buffered)
+    sys.stdout.reconfigure(line_buffering=True)
     from dflow_lab.python.runtime import run_source  # the pre-import that makes the worker warm
 
     modules = _UserModules()

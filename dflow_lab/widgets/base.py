@@ -40,6 +40,7 @@ class GraphWidget(anywidget.AnyWidget):
         bundle("widget.css")
         super().__init__(**kwargs)
         self.run: LiveRun | None = None
+        self._panel = 0  # counts step-panel requests: only the newest one's log is followed
         self.on_msg(self._dispatch)
 
     def _dispatch(self, _widget: Any, content: dict, _buffers: list) -> None:
@@ -120,19 +121,38 @@ class GraphWidget(anywidget.AnyWidget):
 
     def _on_details(self, path: Any, item: Any) -> None:
         if self.run is None or not isinstance(path, str):
+            self._panel += 1
             self.send({"type": "details", "details": None})
             return
         run = self.run
         index = item if isinstance(item, int) else None
+        self._panel += 1  # a newer request (or a closed panel) ends the log follower of this one
+        panel = self._panel
+
+        def current() -> bool:
+            return panel == self._panel and run is self.run
+
+        def send_log(text: str, start: int, end: int, skipped: bool) -> None:
+            self.send({"type": "logs", "path": path, "item": details.get("item"), "start": start, "end": end,
+                       "text": text, "skipped": skipped})
 
         def answer() -> None:
+            nonlocal details
             try:
                 details = run.details(path, index)
             except Exception as e:
                 logger.exception("dflow-lab monitor: details of %s", path)
                 details = {"path": path, "inputs": [], "outputs": [], "error": str(e)}
+            if not current():
+                return
             self.send({"type": "details", "details": details})
+            if details.get("logsNode") and details.get("phase") not in FINAL | {"Skipped", "Omitted"}:
+                try:  # the step still runs: its new log lines follow as they are written
+                    run.follow_log(details["logsNode"], details["logsEnd"], send_log, current)
+                except Exception:
+                    logger.exception("dflow-lab monitor: following the log of %s", path)
 
+        details: dict = {}
         threading.Thread(target=answer, name="dflow-lab-details", daemon=True).start()
 
     def _on_ready(self) -> None:

@@ -21,7 +21,8 @@ logger = logging.getLogger(__name__)
 
 FINAL = {"Succeeded", "Failed", "Error"}
 POLL_SECONDS = 5.0
-LOG_LINES = 200
+LOG_LINES = 2000  # the most log lines a backend without byte offsets (Argo) gives the panel at once
+LOG_FOLLOW_SECONDS = 0.1  # how often an open step panel looks for new log lines
 
 
 def _seconds(start: str | None, end: str | None) -> float | None:
@@ -160,7 +161,7 @@ class LiveRun:
             + [self._artifact(node, a, "inputs") for a in _present(inputs.get("artifacts"))],
             "outputs": [_param(p) for p in outputs.get("parameters") or []]
             + [self._artifact(node, a, "outputs") for a in _present(outputs.get("artifacts"))],
-            "logs": self._logs(node),
+            **self._log_start(node),
             "actions": self._actions(phase),
         }
 
@@ -169,12 +170,40 @@ class LiveRun:
             return ["stop"]
         return (["retry"] if phase in ("Failed", "Error") else []) + ["resubmit"]
 
-    def _logs(self, node: dict) -> str:
+    def _log_start(self, node: dict) -> dict[str, Any]:
+        """The log so far, for the step panel, with what following it needs (``logsNode``, ``logsEnd``)."""
         try:
-            lines = list(self.backend.logs(self.name, node["id"]))
+            text, end, skipped = self.read_log(node["id"], 0)
         except Exception as e:
-            return f"(logs unavailable: {e})"
-        return "".join(line if line.endswith("\n") else line + "\n" for line in lines[-LOG_LINES:])
+            return {"logs": f"(logs unavailable: {e})"}
+        return {"logs": text, "logsSkipped": skipped, "logsNode": node["id"], "logsEnd": end}
+
+    def read_log(self, node_id: str, offset: int) -> tuple[str, int, bool]:
+        """``(text, end, skipped)`` of node ``node_id``'s log from ``offset`` (see ``LocalBackend.read_log``).
+
+        A backend without ``read_log`` (Argo) is read whole each time; its offsets count lines."""
+        reader = getattr(self.backend, "read_log", None)
+        if reader is not None:
+            return reader(self.name, node_id, offset)
+        lines = list(self.backend.logs(self.name, node_id))
+        new = lines[offset:]
+        skipped = len(new) > LOG_LINES
+        return "".join(line if line.endswith("\n") else line + "\n" for line in new[-LOG_LINES:]), len(lines), skipped
+
+    def follow_log(self, node_id: str, offset: int, send: Callable[[str, int, int, bool], None],
+                   current: Callable[[], bool]) -> None:
+        """Send the lines node ``node_id`` adds to its log after ``offset`` as they come, every
+        ``LOG_FOLLOW_SECONDS``, until the node has ended (and its last lines are sent), the run is no longer
+        followed, or ``current()`` turns false (the panel was closed or shows another step)."""
+        while current() and not self._stop.wait(LOG_FOLLOW_SECONDS):
+            with self._lock:
+                ended = (self.nodes.get(node_id) or {}).get("phase") in FINAL | {"Skipped", "Omitted"}
+            text, end, skipped = self.read_log(node_id, offset)
+            if (text or skipped) and current():
+                send(text, offset, end, skipped)
+            offset = end
+            if ended:  # read after the end was seen: nothing more will come
+                return
 
     def _artifact(self, node: dict, art: dict, where: str) -> dict[str, Any]:
         """An artifact of the step with a preview of its content (downloaded to a temporary directory)."""

@@ -1,4 +1,5 @@
 // The monitor's step panel: phase, key, duration, error, inputs and outputs (artifact previews) and logs.
+import { useLayoutEffect, useRef } from "react";
 import { formatDuration } from "./nodes";
 import type { PortValue, Preview, StepDetails } from "./types";
 
@@ -44,6 +45,25 @@ export function PreviewView({ preview }: { preview: Preview }) {
     case "missing":
       return <div className="dfl-preview dfl-muted">{preview.message}</div>;
   }
+}
+
+/** The log, kept scrolled to its end while the reader is there (scrolling up stops following). */
+function LogView({ text }: { text: string }) {
+  const box = useRef<HTMLPreElement>(null);
+  const atEnd = useRef(true);
+  useLayoutEffect(() => {
+    const el = box.current;
+    if (el && atEnd.current) el.scrollTop = el.scrollHeight;
+  }, [text]);
+  return (
+    <pre className="dfl-logs" ref={box}
+      onScroll={(e) => {
+        const el = e.currentTarget;
+        atEnd.current = el.scrollTop + el.clientHeight >= el.scrollHeight - 4;
+      }}>
+      {text || "(no output)"}
+    </pre>
+  );
 }
 
 function Port({ p }: { p: PortValue }) {
@@ -100,8 +120,11 @@ export function Details({ details, onClose, onItem, onAction }: {
             : <div className="dfl-muted">none</div>}
           {details.logs !== undefined && (
             <>
-              <div className="dfl-section-title">Logs</div>
-              <pre className="dfl-logs">{details.logs || "(no output)"}</pre>
+              <div className="dfl-section-title">
+                Logs{details.phase === "Running" && <span className="dfl-live" style={{ color: "var(--dfl-running)", fontWeight: 400 }}
+                  title="new lines appear as the step writes them"> ● live</span>}
+              </div>
+              <LogView text={details.logs} />
             </>
           )}
         </>

@@ -141,6 +141,9 @@ export interface StepDetails {
   inputs: PortValue[];
   outputs: PortValue[];
   logs?: string;
+  /** where the log shown ends (a byte offset of the log file), for appending the lines that follow */
+  logsEnd?: number;
+  logsSkipped?: boolean;
   actions?: string[];
   error?: string;
 }

@@ -5,6 +5,7 @@ import "../canvas/styles.css";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { createRoot } from "react-dom/client";
 import { Canvas, type HostAction, type WorkflowState } from "../canvas/Canvas";
+import { type LogPiece, appendLog } from "../canvas/logs";
 import { KeyedStore } from "../canvas/store";
 import type { Graph, Issue, NodeStatus, PaletteEntry, StepDetails } from "../canvas/types";
 import { offerCell } from "../lab/src/cellEvent";
@@ -13,6 +14,7 @@ import { type AnyModel, useTrait } from "./model";
 type Incoming =
   | { type: "status"; changes: Record<string, NodeStatus | null>; reset?: boolean }
   | { type: "details"; details: StepDetails | null }
+  | ({ type: "logs" } & LogPiece)
   | { type: "insert-cell"; view: string; request: number; code: string };
 
 function WidgetApp({ model, el }: { model: AnyModel; el: HTMLElement }) {
@@ -42,6 +44,8 @@ function WidgetApp({ model, el }: { model: AnyModel; el: HTMLElement }) {
         }
       } else if (msg.type === "details") {
         if (msg.details === null || msg.details.path === open.current?.path) setDetails(msg.details);
+      } else if (msg.type === "logs") {
+        setDetails((d) => appendLog(d, msg)); // lines the open step just wrote
       } else if (msg.type === "insert-cell" && msg.view === viewId) {
         // the code of the button pressed in this view: a new notebook cell if the page can, else Python writes a file
         model.send({ type: "cell", request: msg.request, inserted: offerCell(el, msg.code) });

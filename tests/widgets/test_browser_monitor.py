@@ -92,3 +92,58 @@ def test_canvas_and_monitor_in_notebook7(notebook7, page, screenshots_dir):
                            timeout=120_000)
     assert page.locator('.dfl-node[data-phase="Succeeded"]').count() == 6
     page.locator(".dfl-root").screenshot(path=str(screenshots_dir / "notebook7-monitor.png"))
+
+
+STREAM = """\
+import os, time
+from pathlib import Path
+from dflow_lab import Step, Workflow
+from dflow_lab.python import OP, OPIO, OPIOSign, PythonOPTemplate
+
+class Train(OP):
+    @classmethod
+    def get_input_sign(cls):
+        return OPIOSign({"gates": str})
+
+    @classmethod
+    def get_output_sign(cls):
+        return OPIOSign({})
+
+    @OP.exec_sign_check
+    def execute(self, op_in):
+        for epoch, gate in enumerate(op_in["gates"].split(","), 1):
+            print(f"epoch {epoch} loss {1 / epoch:.2f}")
+            deadline = time.monotonic() + 120
+            while not os.path.exists(gate) and time.monotonic() < deadline:
+                time.sleep(0.01)
+        return OPIO({})
+
+gates = [str(Path.cwd() / f"gate-{i}") for i in (1, 2)]
+wf = Workflow(name="streamed")
+wf.add(Step("train", PythonOPTemplate(Train, image="python:3.11"), parameters={"gates": ",".join(gates)}))
+wf.submit(wait=False)
+wf.watch(height=480)
+"""
+
+
+def test_a_running_steps_log_streams_into_its_panel(lab, page, screenshots_dir):
+    """Each print of a running step shows in its panel while it runs (the step waits on gate files)."""
+    nb = NotebookPage(page, lab, "stream.ipynb", [STREAM])
+    nb.open()
+    nb.run_all()
+    canvas = CanvasPage(page)
+    page.wait_for_selector('.dfl-mode-monitor .dfl-node[data-path="train"][data-phase="Running"]')
+    canvas.node("train").click()
+    logs = page.locator('.dfl-details[data-path="train"] .dfl-logs')
+    page.wait_for_function("() => document.querySelector('.dfl-details .dfl-logs')?.innerText.includes('epoch 1 loss 1.00')")
+    assert page.locator(".dfl-details .dfl-live").is_visible()
+    assert "epoch 2" not in logs.inner_text()
+    (lab.root / "gate-1").touch()
+    page.wait_for_function("() => document.querySelector('.dfl-details .dfl-logs')?.innerText.includes('epoch 2 loss 0.50')")
+    # the line came while the step still ran: streamed, not read again at the end
+    assert canvas.node("train").locator(".dfl-node").get_attribute("data-phase") == "Running"
+    page.locator(".dfl-root").screenshot(path=str(screenshots_dir / "monitor-log-stream.png"))
+    (lab.root / "gate-2").touch()
+    page.wait_for_selector('.dfl-node[data-path="train"][data-phase="Succeeded"]')
+    page.wait_for_function("() => !document.querySelector('.dfl-details .dfl-live')")
+    assert logs.inner_text().splitlines() == ["epoch 1 loss 1.00", "epoch 2 loss 0.50"]

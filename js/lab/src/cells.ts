@@ -1,7 +1,8 @@
 // Code a notebook widget offers (the canvas's "</> Code" button) becomes a new code cell right below the
 // cell whose output holds the widget, as `%load` would put it: not run, active, scrolled to, the keyboard's
 // focus, and one step of the notebook's undo history.
-import type { INotebookTracker } from "@jupyterlab/notebook";
+import type { JupyterFrontEnd, JupyterFrontEndPlugin } from "@jupyterlab/application";
+import { INotebookTracker } from "@jupyterlab/notebook";
 import { listenForCells } from "./cellEvent";
 
 /** Insert `code` as a code cell below the notebook cell that holds `target`; false if no notebook cell does. */
@@ -25,7 +26,13 @@ export function insertCellBelow(notebooks: INotebookTracker, target: Node, code:
   return true;
 }
 
-/** Put the code that widgets in `notebooks` offer in new cells; returns the function that stops it. */
-export function acceptCodeCells(notebooks: INotebookTracker): () => void {
-  return listenForCells(document, (code, target) => insertCellBelow(notebooks, target, code));
-}
+/** The plugin that puts the code offered by widgets in notebooks in new cells (where there are notebooks). */
+export const codeCellsPlugin: JupyterFrontEndPlugin<void> = {
+  id: "@dflow-lab/jupyterlab:code-cells",
+  description: "Code offered by a notebook widget (the canvas's \"</> Code\") in a new cell below the widget's cell.",
+  autoStart: true,
+  optional: [INotebookTracker], // absent in a page without notebooks (Notebook 7's file browser)
+  activate: (_app: JupyterFrontEnd, notebooks: INotebookTracker | null) => {
+    if (notebooks) listenForCells(document, (code, target) => insertCellBelow(notebooks, target, code));
+  },
+};

@@ -1,7 +1,7 @@
 // dflow-lab's JupyterLab extension: the Workflow Editor for workflow files, launcher card and commands
 // (New Workflow, Generate Python, Run Locally, Submit to Argo, Open Monitor), the Workflows side panel,
-// the run monitor, settings whose secrets are handed to the server extension and not kept here, and
-// notebook cells for the code that notebook widgets offer (the canvas's "</> Code" button).
+// the run monitor, and settings whose secrets are handed to the server extension and not kept here. A second
+// plugin (cells.ts) puts the code that notebook widgets offer (the canvas's "</> Code") in new notebook cells.
 import "@xyflow/react/dist/style.css";
 import "../../canvas/styles.css";
 import "./lab.css";
@@ -11,11 +11,10 @@ import { PathExt } from "@jupyterlab/coreutils";
 import { IDefaultFileBrowser } from "@jupyterlab/filebrowser";
 import { ILauncher } from "@jupyterlab/launcher";
 import { IMainMenu } from "@jupyterlab/mainmenu";
-import { INotebookTracker } from "@jupyterlab/notebook";
 import { ISettingRegistry } from "@jupyterlab/settingregistry";
 import type { Graph } from "../../canvas/types";
 import { api, type Engine } from "./api";
-import { acceptCodeCells } from "./cells";
+import { codeCellsPlugin } from "./cells";
 import { type EditorHost, WorkflowEditor, WorkflowEditorFactory, emptyGraph } from "./editor";
 import { freePath, notebookOf } from "./files";
 import { workflowIcon } from "./icons";
@@ -45,7 +44,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
   description: "Workflow documents on the dflow-lab canvas, a Workflows side panel and the live run monitor.",
   autoStart: true,
   requires: [ISettingRegistry],
-  optional: [ILauncher, ICommandPalette, ILayoutRestorer, IDefaultFileBrowser, IMainMenu, INotebookTracker],
+  optional: [ILauncher, ICommandPalette, ILayoutRestorer, IDefaultFileBrowser, IMainMenu],
   activate: (
     app: JupyterFrontEnd,
     settingRegistry: ISettingRegistry,
@@ -54,7 +53,6 @@ const plugin: JupyterFrontEndPlugin<void> = {
     restorer: ILayoutRestorer | null,
     fileBrowser: IDefaultFileBrowser | null,
     mainMenu: IMainMenu | null,
-    notebooks: INotebookTracker | null,
   ) => {
     const { commands, shell, serviceManager, docRegistry } = app;
     const contents = serviceManager.contents;
@@ -236,9 +234,6 @@ const plugin: JupyterFrontEndPlugin<void> = {
       });
     }
 
-    // -- "</> Code" in a notebook widget: a new cell below the widget's cell -------------------------
-    if (notebooks) acceptCodeCells(notebooks);
-
     // -- settings: public ones go to the server; secrets too, then leave the browser's settings -----
     void settingRegistry.load(PLUGIN_ID).then((settings) => syncSettings(settings, (pub) => {
       argoConfigured = !!pub.argoHost;
@@ -247,4 +242,4 @@ const plugin: JupyterFrontEndPlugin<void> = {
   },
 };
 
-export default plugin;
+export default [plugin, codeCellsPlugin];

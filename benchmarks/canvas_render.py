@@ -29,7 +29,7 @@ PAGE = """<!doctype html><html><head><meta charset="utf-8"><link rel="stylesheet
 <body style="margin:0"><div id="host" style="width:1400px"></div>
 <script type="module">
 import widget from "/widget.js";
-const graph = await (await fetch("/graph.json")).json();
+const graph = await (await fetch("/graph.json", { cache: "no-store" })).json();  // each page its own graph
 const traits = {graph, view: "canvas", issues: [], palette: [], actions: [], notice: null, workflow_state: null,
                 height: 860};
 const listeners = {};

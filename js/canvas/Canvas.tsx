@@ -518,7 +518,7 @@ function CanvasInner(props: CanvasProps) {
               defaultEdgeOptions={{ type: "default" }}
             >
               <Background gap={20} size={1} />
-              {scene && lod.hidden.size > 0 && (
+              {scene && (overview || lod.covering) && (
                 <Overview scene={scene} status={statusStore} issues={issueStore} selected={selectedSet}
                   only={overview ? null : lod.hidden} version={lod.version} />
               )}

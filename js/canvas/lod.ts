@@ -6,18 +6,19 @@
 // (scene.ts `handOver`), and the work follows the view, not the size of the graph.
 import { useStore, useStoreApi } from "@xyflow/react";
 import { useCallback, useEffect, useMemo, useState } from "react";
-import { type HandOverLimits, type Scene, handOver, heldEdges, heldNodes, showsOverview, visibleBox } from "./scene";
+import { type HandOverLimits, type Scene, handOver, held, showsOverview, visibleBox } from "./scene";
 import type { FlowEdge, FlowNode } from "./view";
 
 /** A frame's share: a DOM node mounts in ~1 ms on a slow machine; unmounting and bookkeeping cost less. */
-const LIMITS: HandOverLimits = { show: 12, hideNear: 80, hideFar: 1000 };
+const LIMITS: HandOverLimits = { show: 8, hideNear: 80, hideFar: 1000 };
 
 export interface LevelOfDetail {
   overview: boolean; // zoomed out below OVERVIEW_ZOOM on a large graph
   hidden: ReadonlySet<string>; // the nodes React Flow does not hold now (the overview draws them)
   version: number; // changes with `hidden`
-  shownNodes: FlowNode[]; // the nodes React Flow holds (scene.ts `heldNodes`)
-  shownEdges: FlowEdge[]; // the edges it holds (`heldEdges`); the overview draws the others
+  covering: boolean; // more nodes in view wait than one frame hands over: the overview draws them meanwhile
+  shownNodes: FlowNode[]; // the nodes React Flow holds (scene.ts `held`)
+  shownEdges: FlowEdge[]; // the edges it holds; the overview draws the others
   /** Start a new set of nodes: all hidden when `zoom` shows the overview, else none. */
   reset(nodes: FlowNode[], zoom: number): void;
 }
@@ -29,6 +30,7 @@ export function useLevelOfDetail(nodes: FlowNode[], edges: FlowEdge[], scene: Sc
   const [hidden] = useState(() => new Set<string>());
   const [copies] = useState(() => new WeakMap<FlowNode, FlowNode>()); // one hidden copy per node object
   const [version, setVersion] = useState(0);
+  const [covering, setCovering] = useState(false);
 
   const reset = useCallback((next: FlowNode[], zoom: number) => {
     hidden.clear();
@@ -43,7 +45,8 @@ export function useLevelOfDetail(nodes: FlowNode[], edges: FlowEdge[], scene: Sc
       frame = 0;
       const { transform: [x, y, zoom], width, height } = store.getState();
       const view = visibleBox({ x, y, zoom }, width, height);
-      const { hide, show } = handOver(scene, hidden, overview, view, LIMITS);
+      const { hide, show, waiting } = handOver(scene, hidden, overview, view, LIMITS);
+      setCovering(waiting > 0);
       if (!hide.length && !show.length) return;
       for (const id of hide) hidden.add(id);
       for (const id of show) hidden.delete(id);
@@ -60,12 +63,11 @@ export function useLevelOfDetail(nodes: FlowNode[], edges: FlowEdge[], scene: Sc
   }, [overview, scene, hidden, store]);
 
   // `version` stands for the contents of `hidden`
-  const shownNodes = useMemo(() => heldNodes(nodes, hidden, (n) => {
+  const shown = useMemo(() => held(nodes, edges, hidden, (n) => {
     let copy = copies.get(n);
     if (!copy) copies.set(n, (copy = { ...n, hidden: true }));
     return copy;
-  }), [nodes, version, hidden, copies]);
-  const shownEdges = useMemo(() => heldEdges(edges, hidden), [edges, version, hidden]);
+  }), [nodes, edges, version, hidden, copies]);
 
-  return { overview, hidden, version, shownNodes, shownEdges, reset };
+  return { overview, hidden, version, covering, shownNodes: shown.nodes, shownEdges: shown.edges, reset };
 }

@@ -8,8 +8,10 @@ import type { FlowEdge, FlowNode, StepData } from "./view";
 
 /** Graphs with more nodes than this render only what is in view, and switch to the overview when small. */
 export const LARGE_GRAPH = 400;
-/** Below this zoom a large graph is drawn as an overview (nodes are then under ~70 px wide). */
-export const OVERVIEW_ZOOM = 0.3;
+/** Below this zoom a large graph is drawn as an overview. It is the zoom below which nodes would turn compact
+ * (nodes.tsx COMPACT_ZOOM): the overview, with names, reads as well as compact nodes, and beyond it the DOM
+ * would hold hundreds of nodes, each costing React Flow work on every frame. */
+export const OVERVIEW_ZOOM = 0.45;
 /** The zoom a click on the overview goes to: readable nodes, port names and badges. */
 export const READABLE_ZOOM = 0.8;
 
@@ -161,6 +163,7 @@ export const grown = (b: Box, f: number): Box => {
 export interface HandOver {
   hide: string[]; // nodes React Flow lets go of (the overview draws them)
   show: string[]; // nodes React Flow takes (and mounts, being in view)
+  waiting: number; // hidden nodes in view still waiting after this frame's share
 }
 
 export interface HandOverLimits {
@@ -176,7 +179,7 @@ export interface HandOverLimits {
  * handed to it here, at most `limits.show` a frame, however fast the view moves.
  */
 export function handOver(scene: Scene, hidden: ReadonlySet<string>, overview: boolean, view: Box, limits: HandOverLimits): HandOver {
-  const out: HandOver = { hide: [], show: [] };
+  const out: HandOver = { hide: [], show: [], waiting: 0 };
   if (overview) {
     const zone = grown(view, 0.5);
     const far: string[] = [];
@@ -194,7 +197,9 @@ export function handOver(scene: Scene, hidden: ReadonlySet<string>, overview: bo
   const zone = grown(view, 0.5);
   for (const n of scene.nodes) {
     if (hidden.has(n.path)) {
-      if (out.show.length < limits.show && overlaps(n, view)) out.show.push(n.path);
+      if (!overlaps(n, view)) continue;
+      if (out.show.length < limits.show) out.show.push(n.path);
+      else out.waiting++;
     } else if (out.hide.length < limits.hideFar && !overlaps(n, zone)) {
       out.hide.push(n.path);
     }
@@ -203,29 +208,35 @@ export function handOver(scene: Scene, hidden: ReadonlySet<string>, overview: bo
 }
 
 /**
- * The nodes React Flow holds: those not `hidden`, plus hidden copies (`copyOf`) of the hidden ones it must
- * still know: selected nodes (so that the selection survives the hand-over) and the groups that hold a node
- * it holds. The rest it never sees, so its own work each frame follows the view, not the graph.
+ * What React Flow holds: the nodes not `hidden`, plus hidden copies (`copyOf`) of the hidden nodes it must
+ * still know: selected ones (so that the selection survives the hand-over), the groups around a node it
+ * holds, and the far ends of wires from the nodes it shows (so that it draws those wires; a hidden node is not
+ * mounted); and the edges with a shown end (or selected). The rest it never sees, so its own work each frame
+ * follows the view, not the size of the graph.
  */
-export function heldNodes(nodes: FlowNode[], hidden: ReadonlySet<string>, copyOf: (n: FlowNode) => FlowNode): FlowNode[] {
-  if (!hidden.size) return nodes;
-  const parentOf = new Map(nodes.map((n) => [n.id, n.parentId]));
+export function held(nodes: FlowNode[], edges: FlowEdge[], hidden: ReadonlySet<string>, copyOf: (n: FlowNode) => FlowNode):
+  { nodes: FlowNode[]; edges: FlowEdge[] } {
+  if (!hidden.size) return { nodes, edges };
+  const heldEdges = edges.filter((e) => e.selected || !hidden.has(e.source) || !hidden.has(e.target));
   const needed = new Set<string>();
-  for (const n of nodes) {
-    if (hidden.has(n.id) && !n.selected) continue;
-    for (let p = n.parentId; p && !needed.has(p); p = parentOf.get(p)) needed.add(p);
+  for (const e of heldEdges) {
+    needed.add(e.source);
+    needed.add(e.target);
   }
-  const out: FlowNode[] = [];
+  for (const n of nodes) if (n.selected) needed.add(n.id);
+  let parentOf: Map<string, string | undefined> | undefined;
   for (const n of nodes) {
-    if (!hidden.has(n.id)) out.push(n);
-    else if (n.selected || needed.has(n.id)) out.push(copyOf(n));
+    if (!n.parentId || (hidden.has(n.id) && !needed.has(n.id))) continue;
+    parentOf ??= new Map(nodes.map((m) => [m.id, m.parentId]));
+    for (let p: string | undefined = n.parentId; p && !needed.has(p); p = parentOf.get(p)) needed.add(p);
   }
-  return out;
+  const heldNodes: FlowNode[] = [];
+  for (const n of nodes) {
+    if (!hidden.has(n.id)) heldNodes.push(n);
+    else if (needed.has(n.id)) heldNodes.push(copyOf(n));
+  }
+  return { nodes: heldNodes, edges: heldEdges };
 }
-
-/** The edges React Flow holds: those between nodes it holds visibly, and selected ones. */
-export const heldEdges = (edges: FlowEdge[], hidden: ReadonlySet<string>): FlowEdge[] =>
-  hidden.size ? edges.filter((e) => e.selected || (!hidden.has(e.source) && !hidden.has(e.target))) : edges;
 
 /** The topmost step (or group, io node) at flow point (x, y). */
 export function nodeAt(scene: Scene, x: number, y: number): SceneNode | undefined {

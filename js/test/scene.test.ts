@@ -4,7 +4,7 @@ import { NODE_WIDTH } from "../canvas/geometry";
 import { declaredHandles, declaredSize, withDeclaredGeometry } from "../canvas/handles";
 import { autoLayout } from "../canvas/layout";
 import {
-  LARGE_GRAPH, OVERVIEW_ZOOM, batchNodes, buildScene, centredOn, edgeInView, handOver, heldEdges, heldNodes, nodeAt,
+  LARGE_GRAPH, OVERVIEW_ZOOM, batchNodes, buildScene, centredOn, edgeInView, handOver, held, nodeAt,
   nodePaint, showsOverview, visibleBox,
 } from "../canvas/scene";
 import { buildView } from "../canvas/view";
@@ -126,15 +126,20 @@ test("leaving the overview gives React Flow the nodes in view, a few a frame, an
   assert.equal(step.show.length, 12);
 });
 
-test("React Flow holds the shown nodes, hidden copies of selected ones and of groups around held nodes", async () => {
+test("React Flow holds the shown nodes, and hidden copies of selected ones, of groups and of wires' far ends", async () => {
   const v = buildView(await autoLayout(nestedGraph()));
   const nodes = v.nodes.map((n) => (n.id === "describe" ? { ...n, selected: true } : n));
   const hidden = new Set(nodes.map((n) => n.id).filter((id) => id !== "inner/total"));
-  const held = heldNodes(nodes, hidden, (n) => ({ ...n, hidden: true }));
-  assert.deepEqual(held.map((n) => [n.id, !!n.hidden]), [["inner", true], ["inner/total", false], ["describe", true]]);
-  assert.equal(heldNodes(nodes, new Set(), (n) => n), nodes, "nothing hidden: the same array");
-  const edges = heldEdges(v.edges, hidden);
-  assert.deepEqual(edges, [], "no edge has both ends shown");
-  const shown = heldEdges(v.edges, new Set(["@inputs"]));
-  assert.equal(shown.length, v.edges.length - 1);
+  const h = held(nodes, v.edges, hidden, (n) => ({ ...n, hidden: true }));
+  const ids = new Map(h.nodes.map((n) => [n.id, !!n.hidden]));
+  assert.equal(ids.get("inner/total"), false, "the shown node");
+  assert.equal(ids.get("describe"), true, "selected");
+  assert.equal(ids.get("inner"), true, "its group, and the far end of its output wire");
+  assert.equal(ids.get("inner/squares"), true, "the far end of its input wire");
+  assert.equal(ids.has("@inputs"), false);
+  assert.deepEqual(h.edges.map((e) => e.id).sort(),
+    v.edges.filter((e) => e.source === "inner/total" || e.target === "inner/total").map((e) => e.id).sort());
+  const none = held(nodes, v.edges, new Set(), (n) => n);
+  assert.equal(none.nodes, nodes, "nothing hidden: the same arrays");
+  assert.equal(none.edges, v.edges);
 });

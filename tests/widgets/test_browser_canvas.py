@@ -213,7 +213,8 @@ def test_properties_copy_paste_and_python_edits(notebook, screenshots_dir):
 
 
 def test_code_pressed_outside_the_notebook_goes_to_a_file(notebook, screenshots_dir):
-    """The canvas shown again in an output view (no notebook cell holds it): the code goes to a file."""
+    """The canvas shown again in an output view or a console (no notebook cell holds it): the code goes to a
+    file; pressed in the notebook, only that view takes the answer."""
     page = notebook.page
     cells = notebook_cells(page)
     panel = page.evaluate("() => window.jupyterapp.shell.currentWidget.id")
@@ -250,6 +251,21 @@ def test_code_pressed_outside_the_notebook_goes_to_a_file(notebook, screenshots_
                            "'Code inserted in a new cell below'")
     assert [c["source"] for c in notebook_cells(page)] == [cells[0]["source"], code, *[c["source"] for c in cells[1:]]]
     assert not (notebook.lab.root / "squares_workflow.py").exists()
+
+    # the canvas shown in a console of the notebook's kernel: no notebook cell there either
+    page.evaluate("""async () => {
+        const app = window.jupyterapp;
+        const panel = await app.commands.execute('notebook:create-console');
+        await panel.console.sessionContext.ready;
+        panel.console.promptCell.model.sharedModel.setSource('canvas');
+        await app.commands.execute('console:run-forced');
+    }""")
+    in_console = page.locator(".jp-CodeConsole .dfl-root")
+    in_console.locator(".react-flow__node-step").first.wait_for()
+    in_console.locator('.dfl-button[data-action="code"]').click()
+    page.wait_for_function(f"() => document.querySelector('.jp-CodeConsole [data-testid=notice]')?.innerText "
+                           f"=== {json.dumps(text)}")
+    assert (notebook.lab.root / "squares_workflow.py").read_text() == code
 
 
 @pytest.fixture

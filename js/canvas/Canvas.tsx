@@ -158,7 +158,7 @@ function CanvasInner(props: CanvasProps) {
   const flowBox = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const keep = new Set(selected);
-    let zoom = rf.getViewport().zoom;
+    let viewport = rf.getViewport();
     if (!fitted.current && view.nodes.length && flowBox.current) {
       // Start at the fitted viewport, computed from the layout: nodes are drawn once, at the zoom they are
       // seen at (compact when small, the overview when many), instead of at 100 % and again after a fit.
@@ -166,14 +166,14 @@ function CanvasInner(props: CanvasProps) {
       const v = viewportFor(view.nodes, box.width, box.height);
       if (v) {
         rf.setViewport(v);
-        zoom = v.zoom;
+        viewport = v;
       }
     }
-    resetDetail(view.nodes, zoom);
+    resetDetail(scene, viewport);
     setNodes(view.nodes.map((n) => (keep.has(n.id) ? { ...n, selected: true } : n)));
     setEdges(view.edges);
     // the selection is read, not tracked: a selection change must not rebuild the nodes
-  }, [view, setNodes, setEdges, rf, resetDetail]);
+  }, [view, scene, setNodes, setEdges, rf, resetDetail]);
 
   // Fit the view once, when the first nodes have been measured.
   const initialized = useNodesInitialized();

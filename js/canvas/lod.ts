@@ -6,21 +6,23 @@
 // (scene.ts `handOver`), and the work follows the view, not the size of the graph.
 import { useStore, useStoreApi } from "@xyflow/react";
 import { useCallback, useEffect, useMemo, useState } from "react";
-import { type HandOverLimits, type Scene, handOver, held, showsOverview, visibleBox } from "./scene";
+import { type HandOverLimits, type Scene, type Viewport, grown, handOver, held, overlaps, showsOverview, visibleBox } from "./scene";
 import type { FlowEdge, FlowNode } from "./view";
 
 /** A frame's share: a DOM node mounts in ~1 ms on a slow machine; unmounting and bookkeeping cost less. */
 const LIMITS: HandOverLimits = { show: 8, hideNear: 80, hideFar: 1000 };
+const COVER = 5 * LIMITS.show;
 
 export interface LevelOfDetail {
   overview: boolean; // zoomed out below OVERVIEW_ZOOM on a large graph
   hidden: ReadonlySet<string>; // the nodes React Flow does not hold now (the overview draws them)
   version: number; // changes with `hidden`
-  covering: boolean; // more nodes in view wait than one frame hands over: the overview draws them meanwhile
+  covering: boolean; // many nodes in view wait to be handed over: the overview draws them meanwhile
   shownNodes: FlowNode[]; // the nodes React Flow holds (scene.ts `held`)
   shownEdges: FlowEdge[]; // the edges it holds; the overview draws the others
-  /** Start a new set of nodes: all hidden when `zoom` shows the overview, else none. */
-  reset(nodes: FlowNode[], zoom: number): void;
+  /** Start on a new view of the document, seen at `viewport`: React Flow holds what is in view (nothing when
+   * that is the overview), the rest is hidden from the start. */
+  reset(scene: Scene | null, viewport: Viewport): void;
 }
 
 export function useLevelOfDetail(nodes: FlowNode[], edges: FlowEdge[], scene: Scene | null): LevelOfDetail {
@@ -32,11 +34,15 @@ export function useLevelOfDetail(nodes: FlowNode[], edges: FlowEdge[], scene: Sc
   const [version, setVersion] = useState(0);
   const [covering, setCovering] = useState(false);
 
-  const reset = useCallback((next: FlowNode[], zoom: number) => {
+  const reset = useCallback((next: Scene | null, vp: Viewport) => {
     hidden.clear();
-    if (showsOverview(next.length, zoom) && scene) for (const n of next) hidden.add(n.id);
+    if (next) {
+      const { width, height } = store.getState();
+      const keep = showsOverview(next.nodes.length, vp.zoom) ? null : grown(visibleBox(vp, width, height), 0.5);
+      for (const n of next.nodes) if (!keep || !overlaps(n, keep)) hidden.add(n.path);
+    }
     setVersion((v) => v + 1);
-  }, [hidden, scene]);
+  }, [hidden, store]);
 
   useEffect(() => {
     if (!scene) return;
@@ -46,7 +52,9 @@ export function useLevelOfDetail(nodes: FlowNode[], edges: FlowEdge[], scene: Sc
       const { transform: [x, y, zoom], width, height } = store.getState();
       const view = visibleBox({ x, y, zoom }, width, height);
       const { hide, show, waiting } = handOver(scene, hidden, overview, view, LIMITS);
-      setCovering(waiting > 0);
+      // the overview covers a big hand-over (zooming in to it); a few nodes entering the view as it pans are
+      // simply mounted a frame or two late
+      setCovering((was) => waiting > COVER || (was && waiting > 0));
       if (!hide.length && !show.length) return;
       for (const id of hide) hidden.add(id);
       for (const id of show) hidden.delete(id);

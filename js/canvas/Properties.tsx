@@ -52,7 +52,7 @@ function Field({ label, value, placeholder, onCommit, title, field, unsaved, aut
   };
   const name = field ?? label;
   return (
-    <label className="dfl-field" title={title}>
+    <label className="dfl-field" title={title} style={{ alignContent: "start" }}>
       <span className="dfl-field-label">{label}</span>
       <input className="dfl-input" value={text} placeholder={placeholder} data-field={name} autoFocus={autoFocus}
         aria-invalid={error ? true : undefined}
@@ -302,12 +302,21 @@ export function Properties({ node, template, ownerKind, edges, onPatch, onLitera
           onChange={(v) => onPatch({ continue_on_failed: v || undefined })} />
         <Check label="continue_on_error" checked={!!node.continue_on_error}
           onChange={(v) => onPatch({ continue_on_error: v || undefined })} />
-        <Field label="continue_on_num_success" value={show(node.continue_on_num_success ?? undefined)}
-          placeholder="items that must succeed" title="continue when at least this many items of the fan-out succeed"
-          onCommit={parsed((t) => parseInteger(t, "continue_on_num_success", { min: 0 }), (v) => onPatch({ continue_on_num_success: v }))} />
-        <Field label="continue_on_success_ratio" value={show(node.continue_on_success_ratio ?? undefined)}
-          placeholder="0 … 1" title="continue when at least this share of the fan-out's items succeed"
-          onCommit={parsed((t) => parseRatio(t, "continue_on_success_ratio"), (v) => onPatch({ continue_on_success_ratio: v }))} />
+        <div className="dfl-muted" title="continue_on_num_success / continue_on_success_ratio">
+          Go on past failed items of the fan-out when enough succeed
+        </div>
+        <div className="dfl-row">
+          <Field label="successes" field="continue_on_num_success"
+            value={show(node.continue_on_num_success ?? undefined)} placeholder="count"
+            title="continue_on_num_success: how many items must succeed (used over the ratio when both are given)"
+            onCommit={parsed((t) => parseInteger(t, "continue_on_num_success", { min: 0 }),
+              (v) => onPatch({ continue_on_num_success: v }))} />
+          <Field label="success ratio" field="continue_on_success_ratio"
+            value={show(node.continue_on_success_ratio ?? undefined)} placeholder="0 … 1"
+            title="continue_on_success_ratio: the share of the items that must succeed"
+            onCommit={parsed((t) => parseRatio(t, "continue_on_success_ratio"),
+              (v) => onPatch({ continue_on_success_ratio: v }))} />
+        </div>
       </Section>
       {options.length > 0 && (
         <Section title="Options (set in Python)">

@@ -34,6 +34,18 @@ def lab(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def notebook7(tmp_path_factory):
+    """A Notebook 7 server (a JupyterLab 4 application: our lab extension loads there too)."""
+    pytest.importorskip("notebook", minversion="7", reason="Notebook 7 is in the dev extras")
+    server = LabServer(tmp_path_factory.mktemp("nb7"), app="notebook")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
 def browser_context(tmp_path_factory, lab):
     from playwright.sync_api import sync_playwright
 

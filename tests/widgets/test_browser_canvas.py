@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from .canvas_page import CanvasPage
-from .jupyterlab_harness import LabServer, NotebookPage
+from .jupyterlab_harness import NotebookPage
 
 pytestmark = pytest.mark.browser
 
@@ -269,20 +269,14 @@ def test_code_pressed_outside_the_notebook_goes_to_a_file(notebook, screenshots_
 
 
 @pytest.fixture
-def notebook7_canvas(tmp_path_factory, page):
-    """The canvas notebook, run in Notebook 7 (a JupyterLab 4 application: our lab extension loads there)."""
-    pytest.importorskip("notebook", minversion="7", reason="Notebook 7 is in the dev extras")
-    server = LabServer(tmp_path_factory.mktemp("nb7-canvas"), app="notebook")
-    server.start()
-    try:
-        shutil.copy(REPO / "notebooks" / "tutorial_ops.py", server.root / "tutorial_ops.py")
-        nb = NotebookPage(page, server, "canvas.ipynb", [BUILD])
-        nb.open()
-        nb.run_all()
-        page.wait_for_selector(".dfl-root .react-flow__node-step", timeout=60_000)
-        yield nb
-    finally:
-        server.stop()
+def notebook7_canvas(notebook7, page):
+    """The canvas notebook, run in Notebook 7."""
+    shutil.copy(REPO / "notebooks" / "tutorial_ops.py", notebook7.root / "tutorial_ops.py")
+    nb = NotebookPage(page, notebook7, "canvas.ipynb", [BUILD])
+    nb.open()
+    nb.run_all()
+    page.wait_for_selector(".dfl-root .react-flow__node-step", timeout=60_000)
+    return nb
 
 
 def test_code_cell_in_notebook7(notebook7_canvas, screenshots_dir):

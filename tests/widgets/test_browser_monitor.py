@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from .canvas_page import CanvasPage
-from .jupyterlab_harness import LabServer, NotebookPage
+from .jupyterlab_harness import NotebookPage
 
 pytestmark = pytest.mark.browser
 
@@ -68,17 +68,6 @@ def test_watch_a_run_live(lab, page, screenshots_dir):
     assert canvas.node("checks").locator(".dfl-node").get_attribute("data-phase") == "Succeeded"
     canvas.node("checks").locator(".dfl-collapse").click()
     canvas.node("checks/check-a").wait_for()
-
-
-@pytest.fixture(scope="module")
-def notebook7(tmp_path_factory):
-    pytest.importorskip("notebook", minversion="7", reason="Notebook 7 is in the dev extras")
-    server = LabServer(tmp_path_factory.mktemp("nb7"), app="notebook")
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def test_canvas_and_monitor_in_notebook7(notebook7, page, screenshots_dir):

@@ -18,6 +18,7 @@ import { autoLayout, freeSpot, templateLayout } from "./layout";
 import { useLevelOfDetail } from "./lod";
 import { nodeTypes } from "./nodes";
 import { Overview } from "./Overview";
+import { OverviewMap } from "./OverviewMap";
 import { LARGE_GRAPH, READABLE_ZOOM, buildScene, centredOn, nodeAt } from "./scene";
 import { DRAG_MIME, Palette } from "./Palette";
 import { inputPorts, outputPorts, parseHandle, wireError } from "./ports";
@@ -526,6 +527,7 @@ function CanvasInner(props: CanvasProps) {
                 <MiniMap pannable zoomable nodeStrokeWidth={3} nodeClassName={(n) => `dfl-mini-${n.type}`}
                   style={{ width: 150, height: 96 }} />
               )}
+              {scene && <OverviewMap scene={scene} status={statusStore} issues={issueStore} selected={selectedSet} />}
               <Controls showInteractive={false} showFitView={!large} fitViewOptions={FIT}>
                 {large && (
                   <ControlButton className="react-flow__controls-fitview" onClick={() => fit(1.25, 250)} title="Fit view" aria-label="Fit view">

@@ -6,7 +6,7 @@
 // the nodes React Flow does not hold yet and their wires.
 import { useStoreApi } from "@xyflow/react";
 import { useEffect, useRef } from "react";
-import { type Scene, type SceneNode, type Viewport, batchNodes, edgeInView, nodePaint, visibleBox } from "./scene";
+import { type NodePaint, type Scene, type SceneNode, type Viewport, batchNodes, edgeInView, nodePaint, visibleBox } from "./scene";
 import type { KeyedStore } from "./store";
 import type { EdgeKind, Issue, NodeStatus } from "./types";
 
@@ -34,20 +34,11 @@ export function Overview({ scene, status, issues, selected, only, version }: Pro
     const ctx = canvas?.getContext("2d");
     if (!canvas || !ctx) return;
     let frame = 0;
-    // the theme's colours, read once: reading a style while panning would force a style recalculation
-    const style = getComputedStyle(canvas);
-    const colours = new Map<string, string>([["font", `11px ${style.fontFamily}`]]);
-    const colour = (name: string) => {
-      let c = colours.get(name);
-      if (c === undefined) colours.set(name, (c = style.getPropertyValue(name).trim() || "#888"));
-      return c;
-    };
-    for (const name of [...Object.values(EDGE_COLOUR), ...THEME]) colour(name);
+    const colour = themeColours(canvas);
     const draw = () => {
       frame = 0;
       const { transform: [x, y, zoom], width, height } = store.getState();
-      const count = paint(ctx, canvas, scene, { x, y, zoom }, width, height, colour, only,
-        (n) => nodePaint(n.kind, status.get(n.path)?.phase, !!issues.get(n.path)?.length, selected.has(n.path)));
+      const count = paint(ctx, canvas, scene, { x, y, zoom }, width, height, colour, only, paintFor(status, issues, selected));
       canvas.dataset.drawn = String(count);
     };
     const request = () => { if (!frame) frame = requestAnimationFrame(draw); };
@@ -69,11 +60,26 @@ export function Overview({ scene, status, issues, selected, only, version }: Pro
   return <canvas ref={ref} className={`dfl-overview${only ? " dfl-overview-under" : ""}`} data-testid="overview" />;
 }
 
-/** Draw `scene` at viewport `vp` into a `width`×`height` pane; returns how many nodes were drawn. */
-function paint(
-  ctx: CanvasRenderingContext2D, canvas: HTMLCanvasElement, scene: Scene, vp: Viewport, width: number, height: number,
-  colour: (name: string) => string, only: ReadonlySet<string> | null, paintOf: (n: SceneNode) => ReturnType<typeof nodePaint>,
-): number {
+/** How each node is painted now: by its phase, its problems, whether it is selected. */
+export const paintFor = (status: KeyedStore<NodeStatus>, issues: KeyedStore<Issue[]>, selected: ReadonlySet<string>) =>
+  (n: SceneNode): NodePaint => nodePaint(n.kind, status.get(n.path)?.phase, !!issues.get(n.path)?.length, selected.has(n.path));
+
+/** The canvas's theme colours (CSS custom properties, and "font"), read once: reading a style while the view
+ * moves would force a style recalculation. */
+export function themeColours(el: HTMLElement): (name: string) => string {
+  const style = getComputedStyle(el);
+  const colours = new Map<string, string>([["font", `11px ${style.fontFamily}`]]);
+  const colour = (name: string) => {
+    let c = colours.get(name);
+    if (c === undefined) colours.set(name, (c = style.getPropertyValue(name).trim() || "#888"));
+    return c;
+  };
+  for (const name of [...Object.values(EDGE_COLOUR), ...THEME]) colour(name);
+  return colour;
+}
+
+/** Size `canvas`'s bitmap for a `width`×`height` CSS box at the device's pixel ratio; returns the ratio. */
+export function fitCanvas(canvas: HTMLCanvasElement, width: number, height: number): number {
   const dpr = window.devicePixelRatio || 1;
   const w = Math.round(width * dpr);
   const h = Math.round(height * dpr);
@@ -81,30 +87,44 @@ function paint(
     canvas.width = w;
     canvas.height = h;
   }
-  ctx.setTransform(1, 0, 0, 1, 0, 0);
-  if (only) {
-    ctx.clearRect(0, 0, w, h);
-  } else {
-    ctx.fillStyle = colour("--dfl-bg");
-    ctx.fillRect(0, 0, w, h);
-  }
-  ctx.setTransform(dpr * vp.zoom, 0, 0, dpr * vp.zoom, dpr * vp.x, dpr * vp.y);
-  const box = visibleBox(vp, width, height);
-  const batches = batchNodes(scene, box, paintOf, only ?? undefined);
-  const drawBatch = (b: (typeof batches)[number]) => {
+  return dpr;
+}
+
+/** Fill (and outline) each batch of nodes, at `zoom` screen pixels per flow unit. */
+export function fillBatches(ctx: CanvasRenderingContext2D, batches: ReturnType<typeof batchNodes>, colour: (name: string) => string,
+  zoom: number): void {
+  for (const b of batches) {
     ctx.beginPath();
     for (const n of b.nodes) ctx.rect(n.x0, n.y0, n.x1 - n.x0, n.y1 - n.y0);
     ctx.fillStyle = colour(b.paint.fill);
     ctx.fill();
     if (b.paint.width) {
-      ctx.lineWidth = b.paint.width / vp.zoom;
+      ctx.lineWidth = b.paint.width / zoom;
       ctx.strokeStyle = colour(b.paint.stroke);
       ctx.stroke();
     }
-  };
+  }
+}
+
+/** Draw `scene` at viewport `vp` into a `width`×`height` pane; returns how many nodes were drawn. */
+function paint(
+  ctx: CanvasRenderingContext2D, canvas: HTMLCanvasElement, scene: Scene, vp: Viewport, width: number, height: number,
+  colour: (name: string) => string, only: ReadonlySet<string> | null, paintOf: (n: SceneNode) => NodePaint,
+): number {
+  const dpr = fitCanvas(canvas, width, height);
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  if (only) {
+    ctx.clearRect(0, 0, canvas.width, canvas.height);
+  } else {
+    ctx.fillStyle = colour("--dfl-bg");
+    ctx.fillRect(0, 0, canvas.width, canvas.height);
+  }
+  ctx.setTransform(dpr * vp.zoom, 0, 0, dpr * vp.zoom, dpr * vp.x, dpr * vp.y);
+  const box = visibleBox(vp, width, height);
+  const batches = batchNodes(scene, box, paintOf, only ?? undefined);
   // lanes and groups, then the wires, then the steps over them
   const isBack = (b: (typeof batches)[number]) => b.nodes[0].kind === "lane" || b.nodes[0].kind === "container";
-  batches.filter(isBack).forEach(drawBatch);
+  fillBatches(ctx, batches.filter(isBack), colour, vp.zoom);
   ctx.lineWidth = 1.5 / vp.zoom;
   for (const kind of ["control", "parameter", "artifact"] as const) {
     ctx.beginPath();
@@ -118,7 +138,7 @@ function paint(
     ctx.stroke();
   }
   const front = batches.filter((b) => !isBack(b));
-  front.forEach(drawBatch);
+  fillBatches(ctx, front, colour, vp.zoom);
   let count = 0;
   for (const b of batches) for (const n of b.nodes) if (n.kind !== "lane") count++;
   if (vp.zoom >= LABEL_ZOOM) {

@@ -1,12 +1,17 @@
-"""OPs for producing pydflow graph fixtures for the graph tests (dflow_lab).
+"""OPs of the graph tests, on dflow_lab, or on the reference pydflow where that is what imports.
 
-``pydflow_src/fixture_ops.py`` defines the same OPs on pydflow, to produce pydflow graph fixtures.
+Under pytest they are ``tests.graph.fixture_ops`` (dflow_lab). ``pydflow_src/make_fixtures.py`` runs in the
+reference's venv (/opt/pydflow-venv, no dflow_lab) and imports them as ``fixture_ops``, on pydflow: the
+pydflow fixtures name ``fixture_ops:Duplicate`` and so on.
 """
 
 from pathlib import Path
 from typing import List, NamedTuple
 
-from dflow_lab.python import OP, OPIO, Artifact, OPIOSign, Parameter
+try:
+    from dflow_lab.python import OP, OPIO, Artifact, OPIOSign, Parameter
+except ImportError:  # the reference's venv
+    from dflow.python import OP, OPIO, Artifact, OPIOSign, Parameter
 
 
 class Duplicate(OP):

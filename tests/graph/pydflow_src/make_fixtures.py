@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))  # tests/graph: fixture_ops, on pydflow here
 
 from dflow import (  # noqa: E402
     DAG,

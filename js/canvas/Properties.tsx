@@ -8,7 +8,7 @@ import { KIND_LABEL, KindIcon } from "./icons";
 import { inputPorts } from "./ports";
 import {
   ARTIFACT_FIELD, ARTIFACT_LABEL, type ArtifactKind, type Feed, SLICE_LISTS, artifactKind, artifactLocation,
-  describeArtifact, fansOut, feedOf, makeArtifact, type Parsed, parseInteger, parseName, parseRatio, setSliceField,
+  describeArtifact, fansOut, feedOf, makeArtifact, type Parsed, parseInteger, parseKey, parseName, parseRatio, setSliceField,
   sliceChoices, toggleSlice, withArtifact,
 } from "./propertiesFields";
 import type { GraphEdge, GraphNode, Json, Template } from "./types";
@@ -248,7 +248,7 @@ export function Properties({ node, template, ownerKind, edges, onPatch, onLitera
             onCommit={parsed((t) => parseInteger(t, "stage", { min: 1, required: true }), (v) => { if (v !== undefined) onPatch({ stage: v - 1 }); })} />
         )}
         <Field label="key" value={node.key ?? ""} placeholder="e.g. prepare-{{item}}"
-          onCommit={(t) => onPatch({ key: t.trim() || undefined })} />
+          onCommit={parsed(parseKey, (v) => onPatch({ key: v }))} />
         <Field label="when" value={node.when ?? ""} placeholder="e.g. {{inputs.parameters.x}} > 0"
           onCommit={(t) => onPatch({ when: t.trim() || undefined })} />
       </Section>

@@ -42,6 +42,16 @@ export function parseName(text: string): Parsed<string> {
   return { value: t };
 }
 
+/** A step key (empty = none): lowercase letters, digits and '-' around `{{…}}` tags, as the model requires. */
+export function parseKey(text: string): Parsed<string | undefined> {
+  const t = text.trim();
+  const bare = t.replace(/\{\{.*?\}\}/g, "");
+  if (bare && !/^[a-z0-9][-a-z0-9]*$/.test(bare.replace(/^-+|-+$/g, ""))) {
+    return { error: "a key has lowercase letters, digits and '-' only, around {{…}} tags" };
+  }
+  return { value: t || undefined };
+}
+
 // -- literal artifacts ---------------------------------------------------------------------------------
 
 export type ArtifactKind = "s3" | "local" | "http";

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { connect, updateNode } from "../canvas/edit";
 import { History } from "../canvas/history";
 import {
-  artifactKind, artifactLocation, describeArtifact, fansOut, feedOf, makeArtifact, parseInteger, parseName, parseRatio,
+  artifactKind, artifactLocation, describeArtifact, fansOut, feedOf, makeArtifact, parseInteger, parseKey, parseName, parseRatio,
   setSliceField, sliceChoices, toggleSlice, withArtifact,
 } from "../canvas/propertiesFields";
 import type { GraphNode, Template } from "../canvas/types";
@@ -40,6 +40,16 @@ test("names follow the graph's naming rule", () => {
   assert.ok("error" in parseName(""));
   assert.ok("error" in parseName("-x"));
   assert.ok("error" in parseName("a_b"));
+});
+
+test("keys: lowercase, digits and '-' around {{…}} tags; empty is no key", () => {
+  assert.deepEqual(parseKey(" make-table "), { value: "make-table" });
+  assert.deepEqual(parseKey("prepare-{{item}}"), { value: "prepare-{{item}}" });
+  assert.deepEqual(parseKey("{{inputs.parameters.Name}}"), { value: "{{inputs.parameters.Name}}" });
+  assert.deepEqual(parseKey(""), { value: undefined });
+  assert.ok("error" in parseKey("Make"));
+  assert.ok("error" in parseKey("a_b-{{item}}"));
+  assert.ok("error" in parseKey("-{{item}}-")); // nothing but dashes around the tag
 });
 
 test("literal artifacts: one per kind, never empty, an S3 key keeps its urn", () => {

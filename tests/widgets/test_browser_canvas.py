@@ -33,14 +33,19 @@ canvas
 """
 
 
-@pytest.fixture
-def notebook(request, lab, page):
-    shutil.copy(REPO / "notebooks" / "tutorial_ops.py", lab.root / "tutorial_ops.py")
-    nb = NotebookPage(page, lab, f"{request.node.name}.ipynb", [BUILD])  # a kernel of its own
+def open_canvas(page, server, name: str) -> NotebookPage:
+    """The canvas notebook ``BUILD`` run in a notebook of its own (its own kernel) on ``server``."""
+    shutil.copy(REPO / "notebooks" / "tutorial_ops.py", server.root / "tutorial_ops.py")
+    nb = NotebookPage(page, server, name, [BUILD])
     nb.open()
     nb.run_all()
     page.wait_for_selector(".dfl-root .react-flow__node-step", timeout=60_000)
     return nb
+
+
+@pytest.fixture
+def notebook(request, lab, page):
+    return open_canvas(page, lab, f"{request.node.name}.ipynb")
 
 
 def test_canvas_renders_workflow(notebook, screenshots_dir):
@@ -271,12 +276,7 @@ def test_code_pressed_outside_the_notebook_goes_to_a_file(notebook, screenshots_
 @pytest.fixture
 def notebook7_canvas(notebook7, page):
     """The canvas notebook, run in Notebook 7."""
-    shutil.copy(REPO / "notebooks" / "tutorial_ops.py", notebook7.root / "tutorial_ops.py")
-    nb = NotebookPage(page, notebook7, "canvas.ipynb", [BUILD])
-    nb.open()
-    nb.run_all()
-    page.wait_for_selector(".dfl-root .react-flow__node-step", timeout=60_000)
-    return nb
+    return open_canvas(page, notebook7, "canvas.ipynb")
 
 
 def test_code_cell_in_notebook7(notebook7_canvas, screenshots_dir):

@@ -118,44 +118,40 @@ def test_follow_log_sends_a_python_op_print_while_the_step_runs(workspace, monke
         run.stop()
 
 
-def test_follow_log_stops_when_the_panel_moves_on(workspace):
+@pytest.fixture
+def gated(workspace):
+    """The gated shell step running under a LiveRun: ``(wf, backend, run, node id)``; the gate opens at the end."""
     gate = workspace / "gate"
     wf = gated_shell(gate)
     wf.submit(wait=False)
     backend = wf._backend()
     run = LiveRun(backend, wf.id, lambda msg: None, lambda state: None).start()
     try:
-        node = pod_id(backend, wf.id, "talk")
-        showing = threading.Event()
-        showing.set()
-        pieces: list = []
-        follower = threading.Thread(target=run.follow_log,
-                                    args=(node, 0, lambda *piece: pieces.append(piece), showing.is_set))
-        follower.start()
-        wait_until(lambda: pieces, 60, "the first line")
-        showing.clear()  # the panel now shows another step
-        follower.join(10)
-        assert not follower.is_alive()
-        assert backend.store.nodes(wf.id)[node]["phase"] == "Running"
+        yield wf, backend, run, pod_id(backend, wf.id, "talk")
     finally:
         gate.touch()
         run.stop()
         wait_ended(wf)
 
 
-def test_the_panel_of_a_running_step_carries_where_its_log_ends(workspace):
-    gate = workspace / "gate"
-    wf = gated_shell(gate)
-    wf.submit(wait=False)
-    backend = wf._backend()
-    run = LiveRun(backend, wf.id, lambda msg: None, lambda state: None).start()
-    try:
-        node = pod_id(backend, wf.id, "talk")
-        wait_until(lambda: backend.read_log(wf.id, node, 0)[0], 60, "the first line")
-        details = wait_until(lambda: (d := run.details("talk")).get("logsNode") and d, 60, "the step's panel")
-        assert details["logs"] == "first\n" and details["logsEnd"] == len(b"first\n")
-        assert details["logsNode"] == node and details["logsSkipped"] is False
-    finally:
-        gate.touch()
-        run.stop()
-        wait_ended(wf)
+def test_follow_log_stops_when_the_panel_moves_on(gated):
+    wf, backend, run, node = gated
+    showing = threading.Event()
+    showing.set()
+    pieces: list = []
+    follower = threading.Thread(target=run.follow_log,
+                                args=(node, 0, lambda *piece: pieces.append(piece), showing.is_set))
+    follower.start()
+    wait_until(lambda: pieces, 60, "the first line")
+    showing.clear()  # the panel now shows another step
+    follower.join(10)
+    assert not follower.is_alive()
+    assert backend.store.nodes(wf.id)[node]["phase"] == "Running"
+
+
+def test_the_panel_of_a_running_step_carries_where_its_log_ends(gated):
+    wf, backend, run, node = gated
+    wait_until(lambda: backend.read_log(wf.id, node, 0)[0], 60, "the first line")
+    details = wait_until(lambda: (d := run.details("talk")).get("logsNode") and d, 60, "the step's panel")
+    assert details["logs"] == "first\n" and details["logsEnd"] == len(b"first\n")
+    assert details["logsNode"] == node and details["logsSkipped"] is False

@@ -8,10 +8,10 @@ import { KIND_LABEL, KindIcon } from "./icons";
 import { inputPorts } from "./ports";
 import {
   ARTIFACT_FIELD, ARTIFACT_LABEL, type ArtifactKind, type Feed, SLICE_LISTS, artifactKind, artifactLocation,
-  describeArtifact, fansOut, feedOf, makeArtifact, type Parsed, parseInteger, parseKey, parseName, parseRatio, setSliceField,
+  describeArtifact, fansOut, feedOf, makeArtifact, type Parsed, parseInteger, parseKey, parseName, parseRatio, parseSequenceBound, setSliceField,
   sliceChoices, toggleSlice, withArtifact,
 } from "./propertiesFields";
-import type { GraphEdge, GraphNode, Json, Template } from "./types";
+import type { GraphEdge, GraphNode, Json, Sequence, Template } from "./types";
 
 /** A literal typed in a field: JSON when it parses (numbers, lists, objects, true/false), else a string. */
 export function parseLiteral(text: string): Json {
@@ -134,13 +134,13 @@ function ArtifactInput({ port, title, value, fallback, onSet }: {
         </select>
       </div>
       {kind !== "" && (
-        <Field label={`  ↳ ${ARTIFACT_FIELD[kind]}`} field={`artifacts.${port}`} value={pending ? "" : artifactLocation(value)}
+        <Field label={`↳ ${ARTIFACT_FIELD[kind]}`} field={`artifacts.${port}`} value={pending ? "" : artifactLocation(value)}
           placeholder={kind === "s3" ? "e.g. inputs/table.csv" : kind === "local" ? "e.g. /data/table.csv" : "https://…"}
           unsaved={pending} autoFocus={pending}
           onCommit={parsed((t) => makeArtifact(kind, t, kind === committed ? urn : ""), onSet)} />
       )}
       {kind === "s3" && !pending && (
-        <Field label="  ↳ urn" field={`artifacts.${port}.urn`} value={urn} placeholder="optional"
+        <Field label="↳ urn" field={`artifacts.${port}.urn`} value={urn} placeholder="optional"
           onCommit={parsed((t) => makeArtifact("s3", artifactLocation(value), t), onSet)} />
       )}
       {pending && value !== undefined && (
@@ -181,7 +181,7 @@ function SlicesFields({ node, template, fanOut, onPatch }: {
             <span className="dfl-field-label">{label}</span>
             <div className="dfl-row" style={{ columnGap: 10, rowGap: 2 }}>
               {choices.map((c) => (
-                <Check key={`${c.list}:${c.port}`} label={c.port} field={`slices.${c.list}.${c.port}`} checked={c.checked}
+                <Check key={`${c.list}:${c.port}`} label={c.declared ? c.port : `${c.port} ⚠`} field={`slices.${c.list}.${c.port}`} checked={c.checked}
                   disabled={off} title={`${c.list}${c.declared ? "" : " (not a port of the template)"}`}
                   onChange={(v) => onPatch({ slices: toggleSlice(slices, template, c.list, c.port, v) })}>
                   <span className={`dfl-port-glyph dfl-port-glyph-${c.list.endsWith("parameter") ? "parameter" : "artifact"}`} />
@@ -224,13 +224,16 @@ export function Properties({ node, template, ownerKind, edges, onPatch, onLitera
   const withParamEdge = edges.find((e) => e.target.node === node.name && e.target.option === "with_param");
   const fanOut = fansOut(node, edges);
   const seq = node.with_sequence ?? {};
-  const setSeq = (key: "start" | "end" | "count" | "format", text: string) => {
+  const setSeq = (key: keyof Sequence, value: Json | undefined) => {
     const next: Record<string, Json> = { ...seq } as Record<string, Json>;
-    const v = text.trim() === "" ? undefined : key === "format" ? text : parseLiteral(text);
-    if (v === undefined) delete next[key];
-    else next[key] = v;
+    if (value === undefined) delete next[key];
+    else next[key] = value;
     onPatch({ with_sequence: Object.keys(next).length ? next : undefined });
   };
+  const seqField = (key: "start" | "end" | "count") => (
+    <Field label={`seq ${key}`} value={show(seq[key] as Json)} placeholder={key === "count" ? "n" : undefined}
+      onCommit={parsed((t) => parseSequenceBound(t, `seq ${key}`, key === "count" ? 0 : undefined), (v) => setSeq(key, v))} />
+  );
   const options = Object.entries(node.options ?? {});
   return (
     <div className="dfl-properties" aria-label="Step properties">
@@ -287,10 +290,14 @@ export function Properties({ node, template, ownerKind, edges, onPatch, onLitera
             onCommit={(t) => onPatch({ with_param: t.trim() === "" ? undefined : parseLiteral(t) })} />
         )}
         <div className="dfl-row">
-          <Field label="seq start" value={show(seq.start as Json)} onCommit={(t) => setSeq("start", t)} />
-          <Field label="seq end" value={show(seq.end as Json)} onCommit={(t) => setSeq("end", t)} />
-          <Field label="seq count" value={show(seq.count as Json)} onCommit={(t) => setSeq("count", t)} />
+          {seqField("start")}
+          {seqField("end")}
+          {seqField("count")}
         </div>
+        {(seq.start != null || seq.end != null || seq.count != null || seq.format != null) && (
+          <Field label="seq format" value={seq.format ?? ""} placeholder="printf, e.g. %02d"
+            title="with_sequence format: how each number is written" onCommit={(t) => setSeq("format", t.trim() === "" ? undefined : t)} />
+        )}
         <Field label="parallelism" value={show(node.parallelism ?? undefined)} placeholder="unlimited"
           onCommit={parsed((t) => parseInteger(t, "parallelism", { min: 1 }), (v) => onPatch({ parallelism: v }))} />
       </Section>

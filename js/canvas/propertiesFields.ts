@@ -32,6 +32,19 @@ export function parseRatio(text: string, what: string): Parsed<number | undefine
   return { value: n };
 }
 
+/** A `with_sequence` bound: a whole number (at least `min` when given), or an expression such as
+ * `{{inputs.parameters.n}}` kept as text; empty = unset. */
+export function parseSequenceBound(text: string, what: string, min?: number): Parsed<number | string | undefined> {
+  const t = text.trim();
+  if (t === "") return { value: undefined };
+  if (/^[-+]?[\d.eE+-]+$/.test(t)) {
+    const n = parseInteger(t, what, { min: min ?? Number.MIN_SAFE_INTEGER });
+    return "error" in n ? { error: `${n.error}, or an expression such as {{inputs.parameters.n}}` } : n;
+  }
+  if (!t.includes("{{")) return { error: `${what} must be a whole number or an expression such as {{inputs.parameters.n}}` };
+  return { value: t };
+}
+
 /** A node name: alphanumerics and '-', starting with an alphanumeric (the graph's naming rule). */
 export function parseName(text: string): Parsed<string> {
   const t = text.trim();

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { connect, updateNode } from "../canvas/edit";
 import { History } from "../canvas/history";
 import {
-  artifactKind, artifactLocation, describeArtifact, fansOut, feedOf, makeArtifact, parseInteger, parseKey, parseName, parseRatio,
+  artifactKind, artifactLocation, describeArtifact, fansOut, feedOf, makeArtifact, parseInteger, parseKey, parseName, parseRatio, parseSequenceBound,
   setSliceField, sliceChoices, toggleSlice, withArtifact,
 } from "../canvas/propertiesFields";
 import type { GraphNode, Template } from "../canvas/types";
@@ -23,6 +23,16 @@ test("integers: whole numbers within bounds, empty unsets, the reason otherwise"
   assert.deepEqual(parseInteger("0", "n", { min: 0 }), { value: 0 });
   assert.deepEqual(parseInteger("-1", "n", { min: 0 }), { error: "n must be 0 or more" });
   assert.deepEqual(parseInteger(" ", "stage", { min: 1, required: true }), { error: "stage must be given" });
+});
+
+test("sequence bounds: whole numbers or {{…}} expressions", () => {
+  assert.deepEqual(parseSequenceBound("5", "seq count", 0), { value: 5 });
+  assert.deepEqual(parseSequenceBound("-3", "seq start"), { value: -3 });
+  assert.deepEqual(parseSequenceBound(" {{inputs.parameters.n}} ", "seq count", 0), { value: "{{inputs.parameters.n}}" });
+  assert.deepEqual(parseSequenceBound("", "seq end"), { value: undefined });
+  assert.match((parseSequenceBound("1.5", "seq count", 0) as { error: string }).error, /^seq count must be a whole number, or an expression/);
+  assert.match((parseSequenceBound("-1", "seq count", 0) as { error: string }).error, /^seq count must be 0 or more/);
+  assert.match((parseSequenceBound("ten", "seq end") as { error: string }).error, /^seq end must be a whole number or an expression/);
 });
 
 test("ratios lie in [0, 1]", () => {

@@ -174,6 +174,9 @@ def test_options_are_shown_and_slices_wait_for_a_fan_out(notebook, screenshots_d
     assert panel.locator('[data-testid="slices-hint"]').inner_text() == (
         "Slices split a fan-out: set with_param or with_sequence first")
     assert panel.locator('input[data-field="slices.input_parameter.n"]').is_disabled()
+    commit(page, "seq count", "2.5")
+    assert refused(page, "seq count").startswith("seq count must be a whole number")
+    page.locator('.dfl-properties input[data-field="seq count"]').press("Escape")
     # with a fan-out the slices can be set
     commit(page, "with_param", "[1, 2]")
     page.wait_for_function("() => !document.querySelector('[data-testid=slices-hint]')")

@@ -182,16 +182,22 @@ def test_options_are_shown_and_slices_wait_for_a_fan_out(notebook, screenshots_d
     page.wait_for_function("() => !document.querySelector('[data-testid=slices-hint]')")
     assert panel.locator('input[data-field="slices.input_parameter.n"]').is_enabled()
 
-    # a step's further options (set in Python) are shown, not edited
+    # further Step/Task arguments set in Python are shown, not edited: a task's textual dependencies
     notebook.run_cell(
-        "opts = Workflow(name='opts')\n"
-        "opts.add(Step('squares', PythonOPTemplate(Squares, image='python:3.11'), parameters={'n': 4}, "
+        "from dflow_lab import DAG, Task\n"
+        "from tutorial_ops import Describe\n"
+        "dag = DAG(name='main')\n"
+        "dag.add(Task('squares', PythonOPTemplate(Squares, image='python:3.11'), parameters={'n': 4}, "
         "util_image='busybox:1.36'))\n"
-        "canvas.workflow = opts")
-    canvas.node("squares").wait_for()
-    canvas.select("squares")
-    option = panel.locator('[data-option="util_image"]')
+        "dag.add(Task('describe', PythonOPTemplate(Describe, image='python:3.11'), parameters={'value': 1.0}, "
+        "dependencies=['squares.Failed']))\n"
+        "canvas.workflow = Workflow(name='opts', dag=dag)")
+    canvas.node("describe").wait_for()
+    canvas.select("describe")
+    option = panel.locator('[data-option="dependencies"]')
     option.wait_for()
-    assert option.inner_text().split("\n")[-1] == "busybox:1.36"
+    assert option.inner_text().split("\n")[-1] == "squares.Failed"
     assert option.locator("input").count() == 0
     page.locator(".dfl-side").screenshot(path=str(screenshots_dir / "canvas-properties-options.png"))
+    canvas.select("squares")
+    assert panel.locator('[data-option="util_image"]').inner_text().split("\n")[-1] == "busybox:1.36"

@@ -5,6 +5,8 @@ import {
   useNodesInitialized, useNodesState, useReactFlow,
 } from "@xyflow/react";
 import { type DragEvent, type KeyboardEvent, type MouseEvent as ReactMouseEvent, useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { useAnnotations } from "./AnnotationLayer";
+import { followNodes, renameInLayout } from "./annotations";
 import { CanvasContext, type CanvasContextValue } from "./context";
 import { Details } from "./Details";
 import {
@@ -137,8 +139,9 @@ function CanvasInner(props: CanvasProps) {
     return () => { cancelled = true; };
   }, [props.graph, editing, emit]);
 
-  const commit = useCallback((next: Graph) => {
+  const commit = useCallback((edited: Graph) => {
     if (!doc) return;
+    const next = followNodes(doc, edited); // comments follow their nodes; deleted nodes leave their groups
     history.current.push(doc);
     setHistoryVersion((v) => v + 1);
     setDoc(next);
@@ -421,7 +424,7 @@ function CanvasInner(props: CanvasProps) {
     if (!doc || !selectedData) return;
     try {
       const r = updateNode(doc, selectedData.path, patch);
-      commit(r.graph);
+      commit(renameInLayout(r.graph, selectedData.path, r.path));
       setSelected([r.path]);
     } catch (err) {
       setLayoutError(String(err));
@@ -449,6 +452,7 @@ function CanvasInner(props: CanvasProps) {
     }
   };
   const selectedSet = useMemo(() => new Set(selected), [selected]);
+  const notes = useAnnotations({ doc, nodes: view.nodes, selected, editing, commit, flow: flowBox });
 
   const issues = props.issues ?? [];
   const wf = props.workflow;
@@ -480,6 +484,7 @@ function CanvasInner(props: CanvasProps) {
               <button className="dfl-button" onClick={undo} disabled={!history.current.canUndo} title="Undo (Ctrl+Z)">↶ Undo</button>
               <button className="dfl-button" onClick={redo} disabled={!history.current.canRedo} title="Redo (Ctrl+Shift+Z)">↷ Redo</button>
               <button className="dfl-button" onClick={relayout} title="Lay out left to right">⇶ Layout</button>
+              {notes.tools}
               <span className="dfl-sep" />
             </>
           )}
@@ -519,6 +524,7 @@ function CanvasInner(props: CanvasProps) {
               defaultEdgeOptions={{ type: "default" }}
             >
               <Background gap={20} size={1} />
+              {notes.layer}
               {scene && (overview || lod.covering) && (
                 <Overview scene={scene} status={statusStore} issues={issueStore} selected={selectedSet}
                   only={overview ? null : lod.hidden} version={lod.version} />

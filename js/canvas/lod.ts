@@ -10,7 +10,7 @@ import { type HandOverLimits, type Scene, type Viewport, grown, handOver, held, 
 import type { FlowEdge, FlowNode } from "./view";
 
 /** A frame's share: a DOM node mounts in ~1 ms on a slow machine; unmounting and bookkeeping cost less. */
-const LIMITS: HandOverLimits = { show: 8, hideNear: 80, hideFar: 1000 };
+const LIMITS: HandOverLimits = { show: 8, showAhead: 60, hideNear: 80, hideFar: 1000 };
 const COVER = 5 * LIMITS.show;
 
 export interface LevelOfDetail {

@@ -167,7 +167,8 @@ export interface HandOver {
 }
 
 export interface HandOverLimits {
-  show: number; // nodes given to React Flow a frame: each mounts as DOM
+  show: number; // nodes in view given to React Flow a frame: each mounts as DOM
+  showAhead: number; // nodes just outside the view given to it a frame: bookkeeping only, until they come into view
   hideNear: number; // nodes taken from it in or near the view: each unmounts
   hideFar: number; // nodes taken from it elsewhere: bookkeeping only
 }
@@ -175,8 +176,10 @@ export interface HandOverLimits {
 /**
  * This frame's share of the hand-over between React Flow and the overview, nearest the view first, within
  * `limits`. Zoomed out (`overview`), every node goes to the overview. Zoomed in, React Flow takes the nodes
- * in `view` and lets go of those far outside it (beyond half a view), so that it mounts no node but those
- * handed to it here, at most `limits.show` a frame, however fast the view moves.
+ * in `view` (at most `limits.show` a frame: each mounts) and, ahead of a moving view, those within a quarter of
+ * a view around it (these mount only once they come into view, as React Flow's own culling lets them), and lets
+ * go of those beyond half a view. So a fast jump mounts a few nodes a frame, and a pan hands nodes over only
+ * now and then, in batches, before they show.
  */
 export function handOver(scene: Scene, hidden: ReadonlySet<string>, overview: boolean, view: Box, limits: HandOverLimits): HandOver {
   const out: HandOver = { hide: [], show: [], waiting: 0 };
@@ -195,15 +198,23 @@ export function handOver(scene: Scene, hidden: ReadonlySet<string>, overview: bo
     return out;
   }
   const zone = grown(view, 0.5);
+  const ahead = grown(view, 0.25);
+  let inView = 0;
+  const next: string[] = [];
   for (const n of scene.nodes) {
     if (hidden.has(n.path)) {
-      if (!overlaps(n, view)) continue;
-      if (out.show.length < limits.show) out.show.push(n.path);
-      else out.waiting++;
+      if (overlaps(n, view)) {
+        if (inView < limits.show) out.show.push(n.path);
+        else out.waiting++;
+        inView++;
+      } else if (next.length < limits.showAhead && overlaps(n, ahead)) {
+        next.push(n.path);
+      }
     } else if (out.hide.length < limits.hideFar && !overlaps(n, zone)) {
       out.hide.push(n.path);
     }
   }
+  if (!out.waiting) out.show.push(...next);
   return out;
 }
 

@@ -90,7 +90,7 @@ function handOverAll(nodes: FlowNode[], hidden: Set<string>, overview: boolean, 
   const view = visibleBox({ x: 0, y: 0, zoom }, 1000, 800);
   const frames: { hide: string[]; show: string[] }[] = [];
   for (let i = 0; i < 100; i++) {
-    const step = handOver(scene, hidden, overview, view, { show: 12, hideNear: 80, hideFar: 1000 });
+    const step = handOver(scene, hidden, overview, view, { show: 12, showAhead: 0, hideNear: 80, hideFar: 1000 });
     if (!step.hide.length && !step.show.length) break;
     step.hide.forEach((id) => hidden.add(id));
     step.show.forEach((id) => hidden.delete(id));
@@ -121,7 +121,7 @@ test("leaving the overview gives React Flow the nodes in view, a few a frame, an
   // panning far away lets go of what is now far outside the view, and takes what came into it
   const moved = buildScene(nodes, []);
   const far = visibleBox({ x: -20000 * zoom, y: 0, zoom }, 1000, 800);
-  const step = handOver(moved, hidden, false, far, { show: 12, hideNear: 80, hideFar: 1000 });
+  const step = handOver(moved, hidden, false, far, { show: 12, showAhead: 0, hideNear: 80, hideFar: 1000 });
   assert.equal(step.hide.length, inView.length);
   assert.equal(step.show.length, 12);
 });
@@ -142,4 +142,22 @@ test("React Flow holds the shown nodes, and hidden copies of selected ones, of g
   const none = held(nodes, v.edges, new Set(), (n) => n);
   assert.equal(none.nodes, nodes, "nothing hidden: the same arrays");
   assert.equal(none.edges, v.edges);
+});
+
+test("ahead of a moving view, nodes just outside it are handed over once those in view are", () => {
+  const nodes = buildView(wideDag(5000)).nodes;
+  const scene = buildScene(nodes, []);
+  const view = visibleBox({ x: 0, y: 0, zoom: 0.6 }, 1000, 800);
+  const limits = { show: 8, showAhead: 1000, hideNear: 80, hideFar: 1000 };
+  const hidden = new Set(nodes.map((n) => n.id));
+  const first = handOver(scene, hidden, false, view, limits);
+  assert.equal(first.show.length, 8, "only nodes in view while some still wait");
+  assert.ok(first.waiting > 0);
+  const inView = scene.nodes.filter((n) => n.x0 <= view.x1 && n.y0 <= view.y1).map((n) => n.path);
+  inView.forEach((id) => hidden.delete(id));
+  const next = handOver(scene, hidden, false, view, limits);
+  assert.equal(next.waiting, 0);
+  assert.ok(next.show.length > 0 && next.show.every((id) => !inView.includes(id)));
+  const margin = (view.x1 - view.x0) * 0.25;
+  assert.ok(next.show.every((id) => scene.nodes.find((n) => n.path === id)!.x0 <= view.x1 + margin));
 });

@@ -16,7 +16,7 @@ CODES: dict[str, str] = {
     "unknown-template": "the entrypoint or a node names a template that does not exist",
     "bad-entrypoint": "the entrypoint is not a steps/dag template",
     "dangling-reference": "an edge or a reference names a node that does not exist in the template",
-    "unknown-port": "a literal or an edge names a port the template does not declare",
+    "unknown-port": "a literal, an edge or a node's slices names a port the template does not declare",
     "kind-mismatch": "a parameter connected to an artifact, or an edge kind that disagrees with its ports",
     "type-mismatch": "connected ports (or a literal and its port) have incompatible types",
     "missing-input": "a required input is neither given a literal nor fed by an edge",

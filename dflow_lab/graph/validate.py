@@ -33,6 +33,14 @@ def _ports(template: Mapping, direction: str, kind: str) -> Mapping:
     return ports if ports.__class__ is dict else {}
 
 
+_SLICED = {"input_parameter": ("inputs", "parameters"), "input_artifact": ("inputs", "artifacts"),
+           "output_parameter": ("outputs", "parameters"), "output_artifact": ("outputs", "artifacts")}
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _other(kind: str) -> str:
     return "artifacts" if kind == "parameters" else "parameters"
 
@@ -244,9 +252,35 @@ class _TemplateCheck:
                                  f"not a {ptype}", node=name, port=pname, path=("nodes", i, kind, pname))
         if "with_param" in node and node["with_param"] is not None:
             self._feed((name, "@with_param"), "literal with_param")
+        if isinstance(node.get("slices"), dict):
+            self._slices(i, name, node["slices"], target, tref)
         for field, text in node_strings(node):
             for ref in find_refs(text):
                 self._reference(i, name, field, ref)
+
+    def _slices(self, i: int, name: str, slices: Mapping, target: Mapping | None, tref: Any) -> None:
+        """A node's ``slices``: the ports it lists exist, and the sizes are ones the runtime can use."""
+        path = ("nodes", i, "slices")
+        for field, (direction, kind) in _SLICED.items():
+            names = slices.get(field) or []
+            if target is None or not isinstance(names, list):
+                continue
+            declared = _ports(target, direction, kind)
+            for port in names:
+                if port not in declared:
+                    self.add("unknown-port", f"node {name!r} slices {field.replace('_', ' ')} {port!r}, which "
+                             f"template {tref!r} does not declare (its {direction[:-1]} {kind}: "
+                             f"{', '.join(declared) or 'none'})", node=name, port=port, path=(*path, field))
+        group, pool = slices.get("group_size"), slices.get("pool_size")
+        if group is not None and (not _is_int(group) or group < 1):
+            self.add("invalid-field", f"node {name!r}: slices group_size must be a whole number of at least 1, "
+                     f"not {group!r}", node=name, path=(*path, "group_size"))
+        if pool is not None and (not _is_int(pool) or (pool < 1 and pool != -1)):
+            self.add("invalid-field", f"node {name!r}: slices pool_size must be a whole number of at least 1, or "
+                     f"-1 (one process per slice), not {pool!r}", node=name, path=(*path, "pool_size"))
+        if slices.get("sub_path"):
+            self.add("invalid-field", f"node {name!r}: slices sub_path (slicing artifacts by sub-path) is not "
+                     "supported by dflow-lab", node=name, path=(*path, "sub_path"))
 
     def _reference(self, i: int, name: str, field: str, ref: Ref) -> None:
         path = ("nodes", i, *field.split(".", 1))

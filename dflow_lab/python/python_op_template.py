@@ -49,8 +49,9 @@ class Slices:
         slices: the slice of each step, an Argo tag such as ``"{{item}}"`` or ``"{{item.order}}"``
         input_parameter / input_artifact: inputs to slice
         output_parameter / output_artifact: outputs to stack
-        sub_path: slice input artifacts by sub-path (not supported by dflow-lab yet)
-        group_size / pool_size: several slices per step (not supported by dflow-lab yet)
+        sub_path: slice input artifacts by sub-path (not supported by dflow-lab: refused with a clear error)
+        group_size: each parallel step takes a group of this many slices
+        pool_size: a step runs its group's slices in this many processes (``-1``: one per slice)
         shuffle, random_seed, pool_timeout, register_first_only, create_dir, raise_for_group:
             accepted and recorded, as in dflow
     """

@@ -150,6 +150,22 @@ def test_type_of_fan_out_and_sliced_ports():
     assert (issue.node, issue.port) == ("second", "x") and "List[int]" in issue.message
 
 
+def test_slices_name_declared_ports_and_usable_sizes():
+    g = steps_graph()
+    first = g["templates"]["main"]["nodes"][0]
+    first.update(parameters={"x": ["a", "b"]}, with_param=[0, 1],
+                 slices={"input_parameter": ["x", "nope"], "output_artifact": ["y"]})
+    unknown = issues_of(g, "unknown-port")
+    assert [(i.node, i.port) for i in unknown] == [("first", "nope"), ("first", "y")]
+    assert "its output artifacts: none" in unknown[1].message  # 'y' is a parameter
+    assert unknown[0].path[-2:] == ("slices", "input_parameter")
+    first["slices"] = {"input_parameter": ["x"], "group_size": 0, "pool_size": -2, "sub_path": True}
+    bad = issues_of(g, "invalid-field")
+    assert [i.path[-1] for i in bad] == ["group_size", "pool_size", "sub_path"]
+    first["slices"] = {"input_parameter": ["x"], "group_size": 2, "pool_size": -1}
+    assert [i.code for i in validate(g)] == ["type-mismatch"]  # only 'second' taking the list of 'y's
+
+
 def test_missing_input(example_graph):
     main(example_graph)["edges"].pop(0)  # nothing feeds prepare.smiles
     main(example_graph)["edges"].pop()  # nothing feeds the template's output 'score'

@@ -8,7 +8,7 @@ import {
   useRef, useState,
 } from "react";
 import {
-  type Box, COMMENT_HEIGHT, COMMENT_WIDTH, GROUP_COLORS, type LayoutComment, type LayoutGroup, addComment, addGroup,
+  type Box, COMMENT_HEIGHT, COMMENT_WIDTH, GROUP_COLORS, LANE_HEAD, type LayoutComment, type LayoutGroup, addComment, addGroup,
   commentsOf, editComment, editGroup, groupFrame, groupsOf, placeComment, removeComment, removeGroup, tether,
 } from "./annotations";
 import "./annotations.css";
@@ -123,7 +123,9 @@ export function useAnnotations(props: AnnotationProps): { tools: ReactNode; laye
   const takenIn = (scope: Scope, origin: Point): Box[] => {
     const boxes: Box[] = [];
     for (const n of nodes) {
-      if (!isStep(n) || (n.data as StepData).scope !== scope.scope) continue;
+      const inScope = isStep(n) ? (n.data as StepData).scope === scope.scope
+        : n.type === "lane" ? n.id.startsWith(`${scope.scope}#stage-`) : !scope.scope; // stage lanes, the workflow's inputs/outputs
+      if (!inScope) continue;
       const b = fallback.get(n.id)!;
       boxes.push({ ...b, x: b.x - origin.x, y: b.y - origin.y });
     }
@@ -219,10 +221,11 @@ export function useAnnotations(props: AnnotationProps): { tools: ReactNode; laye
         // React Flow draws a scope's nodes at z-index = its depth, its group node one lower: frames and
         // tethers go between (after the group node in the document), notes above every node
         const depth = s.scope ? s.scope.split("/").length : 0;
+        const lanes = doc.templates[s.template]?.kind === "steps";
         return (
           <div key={s.scope || "@top"} className="dfl-annotations" data-scope={s.scope}>
             {groups.map((g) => (
-              <GroupFrame key={g.id} group={g} z={depth - 1} editing={editing} typing={typing === instanceKey(s.scope, "g", g.id)}
+              <GroupFrame key={g.id} group={g} z={depth - 1} above={lanes ? LANE_HEAD : 0} editing={editing} typing={typing === instanceKey(s.scope, "g", g.id)}
                 members={g.nodes.map((m) => live.get(joinPath(s.scope, m))).filter((b): b is Box => !!b)}
                 onTyping={(on) => setTyping(on ? instanceKey(s.scope, "g", g.id) : null)}
                 onEdit={(patch) => commit(editGroup(doc, s.template, g.id, patch))}
@@ -327,6 +330,7 @@ function CommentNote(p: CommentProps) {
 interface GroupProps {
   group: LayoutGroup;
   z: number;
+  above: number;
   members: Box[];
   editing: boolean;
   typing: boolean;
@@ -337,7 +341,7 @@ interface GroupProps {
 
 function GroupFrame(p: GroupProps) {
   const { group: g, editing } = p;
-  const frame = groupFrame(p.members);
+  const frame = groupFrame(p.members, p.above);
   if (!frame) return null;
   const label = g.label ?? g.id;
   const onKeyDown = (e: KeyboardEvent) => {

@@ -223,13 +223,13 @@ const overlaps = (a: Box, b: Box, gap = 8) =>
 /** Where a new comment of `size` goes: next to `node` (above, right, below or left of it, the first spot that
  * overlaps none of `taken`), or, without a node, around `centre`; failing those, above everything there. */
 export function placeComment(taken: Box[], size: { width: number; height: number }, near: { node?: Box; centre?: { x: number; y: number } }): Box {
-  const gap = 18;
+  const gap = 24;
   const n = near.node;
   const c = near.centre ?? { x: 0, y: 0 };
   const candidates: { x: number; y: number }[] = n ? [
-    { x: n.x, y: n.y - size.height - gap },
+    { x: n.x, y: n.y - size.height - 2 * gap },
     { x: n.x + n.width + gap, y: n.y },
-    { x: n.x, y: n.y + n.height + gap },
+    { x: n.x, y: n.y + n.height + 2 * gap },
     { x: n.x - size.width - gap, y: n.y },
   ] : [
     { x: c.x - size.width / 2, y: c.y - size.height / 2 },
@@ -247,11 +247,15 @@ export function placeComment(taken: Box[], size: { width: number; height: number
   return { ...first, y: top - size.height - gap };
 }
 
-/** The frame of a group: the members' bounding box with room around it and the label above. */
-export function groupFrame(members: Box[]): Box | null {
+/** Room a Steps template's stage lane takes above its first node (its label), which a frame keeps clear. */
+export const LANE_HEAD = 28;
+
+/** The frame of a group: the members' bounding box with room around it and the label above (`above` more
+ * room still, e.g. `LANE_HEAD` where stage lanes are drawn). */
+export function groupFrame(members: Box[], above = 0): Box | null {
   if (!members.length) return null;
   const x0 = Math.min(...members.map((b) => b.x)) - GROUP_MARGIN;
-  const y0 = Math.min(...members.map((b) => b.y)) - GROUP_MARGIN - GROUP_LABEL;
+  const y0 = Math.min(...members.map((b) => b.y)) - GROUP_MARGIN - GROUP_LABEL - above;
   const x1 = Math.max(...members.map((b) => b.x + b.width)) + GROUP_MARGIN;
   const y1 = Math.max(...members.map((b) => b.y + b.height)) + GROUP_MARGIN;
   return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };

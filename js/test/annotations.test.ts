@@ -119,10 +119,14 @@ test("annotations of a nested template follow the nodes of that template", () =>
 test("a new comment goes next to its node where nothing is, or around the centre", () => {
   const node = box(100, 100, 240, 92);
   const size = { width: 200, height: 76 };
-  assert.deepEqual(placeComment([node], size, { node }), { x: 100, y: 6, ...size });
+  assert.deepEqual(placeComment([node], size, { node }), { x: 100, y: -24, ...size });
   // something above the node: to its right
   const above = box(100, 0, 240, 60);
-  assert.deepEqual(placeComment([node, above], size, { node }), { x: 358, y: 100, ...size });
+  assert.deepEqual(placeComment([node, above], size, { node }), { x: 364, y: 100, ...size });
+  // boxed in on every side: above everything over the node
+  const ring = [above, box(340, 100, 240, 92), box(100, 192, 240, 200), box(-200, 100, 300, 92)];
+  const p0 = placeComment([node, ...ring], size, { node });
+  assert.deepEqual([p0.x, p0.y + p0.height <= 0 - 8], [100, true]);
   // around the centre: centred there when free, else above or below
   assert.deepEqual(placeComment([], size, { centre: { x: 0, y: 0 } }), { x: -100, y: -38, ...size });
   const p = placeComment([box(-150, -60, 300, 120)], size, { centre: { x: 0, y: 0 } });
@@ -134,6 +138,7 @@ test("a group's frame holds its members with a margin and room for the label; a 
   assert.deepEqual(groupFrame([box(0, 0, 240, 100), box(330, 40, 240, 100)]), {
     x: -GROUP_MARGIN, y: -GROUP_MARGIN - GROUP_LABEL, width: 570 + 2 * GROUP_MARGIN, height: 140 + 2 * GROUP_MARGIN + GROUP_LABEL,
   });
+  assert.equal(groupFrame([box(0, 0)], 28)!.y, -GROUP_MARGIN - GROUP_LABEL - 28);
   assert.deepEqual(tether(box(0, -100, 200, 76), box(0, 0, 240, 90)), { x1: 100, y1: -24, x2: 100, y2: 0 });
   assert.deepEqual(tether(box(300, 10, 200, 76), box(0, 0, 240, 90)), { x1: 300, y1: 48, x2: 240, y2: 48 });
   assert.deepEqual(tether(box(300, 200, 200, 76), box(0, 0, 240, 90)), { x1: 300, y1: 200, x2: 240, y2: 90 });

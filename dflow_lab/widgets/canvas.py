@@ -130,6 +130,8 @@ class WorkflowCanvas(GraphWidget):
     def _on_graph(self, change: dict) -> None:
         if self._source is not None and _without_layout(self.graph) != self._source_graph:
             self._source = None  # edited on the canvas: the graph is now the document of record
+        elif self._source is not None:  # only the layout changed (moves, comments, groups): the workflow keeps it
+            self._source.graph_layout = copy.deepcopy(self.graph.get("layout"))
         self._refresh()
 
     def _refresh(self) -> None:

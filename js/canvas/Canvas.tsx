@@ -81,6 +81,24 @@ function viewportFor(nodes: FlowNode[], width: number, height: number, maxZoom =
   return { x: width / 2 - ((x0 + x1) / 2) * zoom, y: height / 2 - ((y0 + y1) / 2) * zoom, zoom };
 }
 const MIN_ZOOM = 0.05;
+// Props of React Flow that keep their identity: it copies each changed prop into its store, and every store
+// change runs the selectors of every node, handle and edge on screen.
+const MULTI_SELECT = ["Meta", "Control"];
+const PRO_OPTIONS = { hideAttribution: true };
+const EDGE_OPTIONS = { type: "default" };
+
+/** Functions that keep their identity across renders and call the latest of `fns` (see above). */
+function useStable<T extends Record<string, (...args: never[]) => unknown>>(fns: T): T {
+  const latest = useRef(fns);
+  latest.current = fns;
+  return useMemo(() => {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(latest.current)) {
+      out[key] = (...args: never[]) => latest.current[key](...args);
+    }
+    return out as T;
+  }, []);
+}
 const SCOPE_OFFSET = { x: GUTTER + GROUP_PAD, y: GROUP_HEADER + GROUP_PAD };
 /** Fitting counts the nodes the overview draws (React Flow holds them hidden then). */
 const FIT = { padding: 0.12, includeHiddenNodes: true };
@@ -297,6 +315,7 @@ function CanvasInner(props: CanvasProps) {
   const onKeyDown = (e: KeyboardEvent) => {
     const target = e.target as HTMLElement;
     if (target.closest("input, textarea, select")) return; // typing in a field
+    if (e.key === "Control" || e.key === "Meta" || e.key === "Shift") return; // React Flow's multi-selection keys: it listens on the window
     e.stopPropagation(); // keep JupyterLab's notebook shortcuts out of the canvas
     if (!editing) return;
     const mod = e.ctrlKey || e.metaKey;
@@ -452,6 +471,12 @@ function CanvasInner(props: CanvasProps) {
     }
   };
   const selectedSet = useMemo(() => new Set(selected), [selected]);
+  const stable = useStable({
+    onConnect, isValidConnection, onNodeDragStop, onPaneClick,
+    onNodeClick: (_: unknown, n: FlowNode) => {
+      if (!editing && (n.type === "step" || n.type === "container")) props.onStepClick?.(n.id);
+    },
+  });
   const notes = useAnnotations({ doc, nodes: view.nodes, selected, editing, commit, flow: flowBox });
 
   const issues = props.issues ?? [];
@@ -505,23 +530,23 @@ function CanvasInner(props: CanvasProps) {
               nodeTypes={nodeTypes}
               onNodesChange={onNodesChange}
               onEdgesChange={onEdgesChange}
-              onConnect={onConnect}
-              isValidConnection={isValidConnection}
-              onNodeDragStop={onNodeDragStop}
+              onConnect={stable.onConnect}
+              isValidConnection={stable.isValidConnection}
+              onNodeDragStop={stable.onNodeDragStop}
               onSelectionChange={onSelectionChange}
-              onPaneClick={onPaneClick}
-              onNodeClick={(_, n) => { if (!editing && (n.type === "step" || n.type === "container")) props.onStepClick?.(n.id); }}
+              onPaneClick={stable.onPaneClick}
+              onNodeClick={stable.onNodeClick}
               nodesDraggable
               nodesConnectable={editing}
               elementsSelectable
               deleteKeyCode={null}
               selectionKeyCode="Shift"
-              multiSelectionKeyCode={["Meta", "Control"]}
+              multiSelectionKeyCode={MULTI_SELECT}
               minZoom={MIN_ZOOM}
               maxZoom={2}
               onlyRenderVisibleElements={large}
-              proOptions={{ hideAttribution: true }}
-              defaultEdgeOptions={{ type: "default" }}
+              proOptions={PRO_OPTIONS}
+              defaultEdgeOptions={EDGE_OPTIONS}
             >
               <Background gap={20} size={1} />
               {notes.layer}

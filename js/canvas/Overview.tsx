@@ -12,6 +12,7 @@ import type { EdgeKind, Issue, NodeStatus } from "./types";
 
 const EDGE_COLOUR: Record<EdgeKind, string> = { parameter: "--dfl-param", artifact: "--dfl-artifact", control: "--dfl-control" };
 const LABEL_ZOOM = 0.12; // names are drawn from here up (a node is then ~29 px wide)
+const CHAR_WIDTH = 6.5; // a wide average of 11 px sans-serif
 const THEME = ["--dfl-fg", "--dfl-bg", "--dfl-bg2", "--dfl-bg3", "--dfl-border", "--dfl-accent", "--dfl-bad", "--dfl-ok",
   "--dfl-running", "--dfl-error", "--dfl-pending", "--dfl-lane", "--dfl-group"];
 
@@ -42,7 +43,7 @@ export function Overview({ scene, status, issues, selected, only, version }: Pro
       canvas.dataset.drawn = String(count);
     };
     const request = () => { if (!frame) frame = requestAnimationFrame(draw); };
-    draw();
+    request();
     const unsubscribe = [
       store.subscribe((s, prev) => {
         if (s.transform !== prev.transform || s.width !== prev.width || s.height !== prev.height) request();
@@ -106,6 +107,12 @@ export function fillBatches(ctx: CanvasRenderingContext2D, batches: ReturnType<t
   }
 }
 
+/** `label` cut to about `room` pixels of 11 px text (measuring each label while the view moves costs too much). */
+function fitLabel(label: string, room: number): string {
+  const chars = Math.floor(room / CHAR_WIDTH);
+  return label.length <= chars ? label : chars > 1 ? `${label.slice(0, chars - 1)}…` : "";
+}
+
 /** Draw `scene` at viewport `vp` into a `width`×`height` pane; returns how many nodes were drawn. */
 function paint(
   ctx: CanvasRenderingContext2D, canvas: HTMLCanvasElement, scene: Scene, vp: Viewport, width: number, height: number,
@@ -153,12 +160,7 @@ function paint(
         const room = (n.x1 - n.x0) * vp.zoom - 8;
         const x = n.x0 * vp.zoom + vp.x + 4;
         const y = n.y0 * vp.zoom + vp.y + Math.min(24 * vp.zoom, (n.y1 - n.y0) * vp.zoom / 2);
-        ctx.save();
-        ctx.beginPath();
-        ctx.rect(x, y - 8, room, 16);
-        ctx.clip();
-        ctx.fillText(n.label, x, y);
-        ctx.restore();
+        ctx.fillText(fitLabel(n.label, room), x, y);
       }
     }
   }

@@ -10,7 +10,7 @@ import { type HandOverLimits, type Scene, type Viewport, grown, handOver, held, 
 import type { FlowEdge, FlowNode } from "./view";
 
 /** A frame's share: a DOM node mounts in ~1 ms on a slow machine; unmounting and bookkeeping cost less. */
-const LIMITS: HandOverLimits = { show: 8, showAhead: 60, hideNear: 80, hideFar: 1000 };
+const LIMITS: HandOverLimits = { show: 8, showAhead: 60, hideNear: 40, hideFar: 1000 };
 const COVER = 5 * LIMITS.show;
 
 export interface LevelOfDetail {
@@ -62,7 +62,7 @@ export function useLevelOfDetail(nodes: FlowNode[], edges: FlowEdge[], scene: Sc
       request();
     };
     const request = () => { if (!frame) frame = requestAnimationFrame(step); };
-    step();
+    request(); // not in the frame that crossed OVERVIEW_ZOOM, which already mounts or unmounts the overview
     const unsubscribe = store.subscribe((s, prev) => { if (s.transform !== prev.transform) request(); });
     return () => {
       unsubscribe();

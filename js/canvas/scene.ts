@@ -173,11 +173,15 @@ export interface HandOverLimits {
   hideFar: number; // nodes taken from it elsewhere: bookkeeping only
 }
 
+/** How far ahead of the view (a fraction of it on each side) React Flow is given nodes: enough for a pan to hand
+ * over a column at a time before it shows, little enough that zooming out mounts few nodes at once. */
+const AHEAD = 0.1;
+
 /**
  * This frame's share of the hand-over between React Flow and the overview, nearest the view first, within
  * `limits`. Zoomed out (`overview`), every node goes to the overview. Zoomed in, React Flow takes the nodes
- * in `view` (at most `limits.show` a frame: each mounts) and, ahead of a moving view, those within a quarter of
- * a view around it (these mount only once they come into view, as React Flow's own culling lets them), and lets
+ * in `view` (at most `limits.show` a frame: each mounts) and, ahead of a moving view, those within AHEAD
+ * of it (these mount only once they come into view, as React Flow's own culling lets them), and lets
  * go of those beyond half a view. So a fast jump mounts a few nodes a frame, and a pan hands nodes over only
  * now and then, in batches, before they show.
  */
@@ -198,7 +202,7 @@ export function handOver(scene: Scene, hidden: ReadonlySet<string>, overview: bo
     return out;
   }
   const zone = grown(view, 0.5);
-  const ahead = grown(view, 0.25);
+  const ahead = grown(view, AHEAD);
   let inView = 0;
   const next: string[] = [];
   for (const n of scene.nodes) {

@@ -158,6 +158,6 @@ test("ahead of a moving view, nodes just outside it are handed over once those i
   const next = handOver(scene, hidden, false, view, limits);
   assert.equal(next.waiting, 0);
   assert.ok(next.show.length > 0 && next.show.every((id) => !inView.includes(id)));
-  const margin = (view.x1 - view.x0) * 0.25;
+  const margin = (view.x1 - view.x0) * 0.1;
   assert.ok(next.show.every((id) => scene.nodes.find((n) => n.path === id)!.x0 <= view.x1 + margin));
 });

@@ -188,6 +188,11 @@ export function useAnnotations(props: AnnotationProps): { tools: ReactNode; laye
   ) : null;
 
   // ---- drawing -------------------------------------------------------------------------------
+  /** Select exactly these nodes (a click on a group's label: its steps, to drag them together). */
+  const selectNodes = (ids: string[]) => {
+    const want = new Set(ids);
+    rf.setNodes((ns) => ns.map((n) => (!!n.selected === want.has(n.id) ? n : { ...n, selected: want.has(n.id) })));
+  };
   const beginDrag = (e: ReactPointerEvent, key: string, kind: Drag["kind"]) => {
     if (!editing || e.button !== 0) return;
     if ((e.target as HTMLElement).closest("textarea, input, button")) return;
@@ -229,7 +234,8 @@ export function useAnnotations(props: AnnotationProps): { tools: ReactNode; laye
                 members={g.nodes.map((m) => live.get(joinPath(s.scope, m))).filter((b): b is Box => !!b)}
                 onTyping={(on) => setTyping(on ? instanceKey(s.scope, "g", g.id) : null)}
                 onEdit={(patch) => commit(editGroup(doc, s.template, g.id, patch))}
-                onUngroup={() => commit(removeGroup(doc, s.template, g.id))} />
+                onUngroup={() => commit(removeGroup(doc, s.template, g.id))}
+                onSelect={() => selectNodes(g.nodes.map((m) => joinPath(s.scope, m)))} />
             ))}
             {comments.map((c) => {
               const key = instanceKey(s.scope, "c", c.id);
@@ -337,6 +343,7 @@ interface GroupProps {
   onTyping(on: boolean): void;
   onEdit(patch: { label?: string; color?: string }): void;
   onUngroup(): void;
+  onSelect(): void;
 }
 
 function GroupFrame(p: GroupProps) {
@@ -357,7 +364,8 @@ function GroupFrame(p: GroupProps) {
           <TextEditor value={label} className="dfl-frame-input"
             onDone={(text) => { p.onTyping(false); if (text !== null && text.trim() && text !== label) p.onEdit({ label: text.trim() }); }} />
         ) : (
-          <span className="dfl-frame-label" title={editing ? "Double-click to rename the group" : undefined}>{label}</span>
+          <span className="dfl-frame-label" onClick={() => { if (editing) p.onSelect(); }}
+            title={editing ? "Click to select the group's steps; double-click to rename it" : undefined}>{label}</span>
         )}
         {editing && !p.typing && (
           <span className="dfl-frame-tools">

@@ -178,6 +178,19 @@ def test_comments_and_groups(notebook, screenshots_dir):
     page.wait_for_function(
         "() => getComputedStyle(document.querySelector('.dfl-frame[data-group=g1]')).borderTopColor === 'rgb(217, 130, 43)'")
 
+    # a click on the label selects the group's steps: dragged together, the frame and the note follow
+    page.locator(".react-flow__pane").click(position={"x": 20, "y": 20})
+    page.wait_for_function("() => !document.querySelector('.react-flow__node.selected')")
+    frame.locator(".dfl-frame-label").click()
+    page.wait_for_function(
+        "() => ['squares', 'total'].every(id => document.querySelector(`.react-flow__node[data-id=${id}]`).matches('.selected'))")
+    frame_from, note_from = frame.bounding_box(), note.bounding_box()
+    drag(page, canvas.node("squares").locator(".dfl-node-name"), 0, 50)
+    canvas.settle()
+    moved = frame.bounding_box()["y"] - frame_from["y"]
+    assert moved > 25
+    assert note.bounding_box()["y"] - note_from["y"] == pytest.approx(moved, abs=1.5)
+
     # a free comment in the middle of the view, deleted again with the Delete key (one undo step each)
     page.locator(".react-flow__pane").click(position={"x": 20, "y": 20})
     page.wait_for_function("() => !document.querySelector('.react-flow__node.selected')")

@@ -242,8 +242,8 @@ function CanvasInner(props: CanvasProps) {
   }, [doc, commit]);
 
   const ctx: CanvasContextValue = useMemo(
-    () => ({ mode, issues: issueStore, status: statusStore, toggleCollapsed }),
-    [mode, issueStore, statusStore, toggleCollapsed],
+    () => ({ mode, overview: large, issues: issueStore, status: statusStore, toggleCollapsed }),
+    [mode, large, issueStore, statusStore, toggleCollapsed],
   );
 
   // ---- editing -------------------------------------------------------------------------------

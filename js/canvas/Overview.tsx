@@ -65,10 +65,16 @@ export function Overview({ scene, status, issues, selected, only, version }: Pro
 export const paintFor = (status: KeyedStore<NodeStatus>, issues: KeyedStore<Issue[]>, selected: ReadonlySet<string>) =>
   (n: SceneNode): NodePaint => nodePaint(n.kind, status.get(n.path)?.phase, !!issues.get(n.path)?.length, selected.has(n.path));
 
-/** The canvas's theme colours (CSS custom properties, and "font"), read once: reading a style while the view
- * moves would force a style recalculation. */
+const themes = new WeakMap<Element, { theme: string | undefined; colour: (name: string) => string }>();
+
+/** The canvas's theme colours (CSS custom properties, and "font"), read once per canvas and JupyterLab theme:
+ * reading a style while the view moves would force a style recalculation. */
 export function themeColours(el: HTMLElement): (name: string) => string {
-  const style = getComputedStyle(el);
+  const root = el.closest(".dfl-root") ?? el;
+  const theme = document.body.dataset.jpThemeName;
+  const known = themes.get(root);
+  if (known && known.theme === theme) return known.colour;
+  const style = getComputedStyle(root);
   const colours = new Map<string, string>([["font", `11px ${style.fontFamily}`]]);
   const colour = (name: string) => {
     let c = colours.get(name);
@@ -76,6 +82,7 @@ export function themeColours(el: HTMLElement): (name: string) => string {
     return c;
   };
   for (const name of [...Object.values(EDGE_COLOUR), ...THEME]) colour(name);
+  themes.set(root, { theme, colour });
   return colour;
 }
 

@@ -5,6 +5,7 @@ import type { Issue, NodeStatus } from "./types";
 
 export interface CanvasContextValue {
   mode: "edit" | "monitor";
+  overview: boolean; // a large graph: zoomed out, the overview replaces compact nodes
   issues: KeyedStore<Issue[]>; // by node path
   status: KeyedStore<NodeStatus>; // by node path
   toggleCollapsed(path: string, collapsed: boolean): void;

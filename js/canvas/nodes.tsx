@@ -197,8 +197,10 @@ function Header({ data, status, issues, compact }: {
 }
 
 export const StepNodeView = memo(function StepNodeView({ data, selected }: NodeProps<StepNode>) {
-  const { mode, issues: issueStore, status: statusStore } = useCanvas();
-  const compact = useStore(compactSelector); // each node follows the zoom itself: the canvas around does not redraw
+  const { mode, overview, issues: issueStore, status: statusStore } = useCanvas();
+  // each node follows the zoom itself (the canvas around does not redraw); a large graph's overview takes
+  // over at that zoom, so its nodes are never redrawn compact just before they go
+  const compact = useStore(compactSelector) && !overview;
   const issues = useKey(issueStore, data.path);
   const status = useKey(statusStore, data.path);
   const editable = mode === "edit";

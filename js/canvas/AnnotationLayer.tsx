@@ -8,7 +8,7 @@ import {
   useRef, useState,
 } from "react";
 import {
-  type Box, COMMENT_HEIGHT, COMMENT_WIDTH, GROUP_COLORS, LANE_HEAD, type LayoutComment, type LayoutGroup, addComment, addGroup,
+  type Box, COMMENT_HEIGHT, COMMENT_WIDTH, GROUP_COLORS, GROUP_LABEL, LANE_HEAD, type LayoutComment, type LayoutGroup, addComment, addGroup,
   commentsOf, editComment, editGroup, groupFrame, groupsOf, placeComment, removeComment, removeGroup, tether,
 } from "./annotations";
 import "./annotations.css";
@@ -56,19 +56,21 @@ function viewBoxes(nodes: FlowNode[]): Map<string, Box> {
 }
 
 /** The boxes of `ids` where React Flow has them now (following a drag as it happens), else where the
- * document has them. Re-renders only when one of them moves. */
-function useLiveBoxes(ids: string[], fallback: Map<string, Box>): Map<string, Box> {
+ * document has them, with the z-index React Flow draws them at (a selected node is raised). Re-renders only
+ * when one of them moves or is raised. */
+function useLiveBoxes(ids: string[], fallback: Map<string, Box>): Map<string, Box & { z: number }> {
   const key = useStore(useCallback((s: ReactFlowState) => ids.map((id) => {
-    const p = s.nodeLookup.get(id)?.internals.positionAbsolute ?? fallback.get(id);
-    return p ? `${p.x},${p.y}` : "";
+    const held = s.nodeLookup.get(id)?.internals;
+    const p = held?.positionAbsolute ?? fallback.get(id);
+    return p ? `${p.x},${p.y},${held?.z ?? 0}` : "";
   }).join(";"), [ids, fallback]));
   return useMemo(() => {
-    const out = new Map<string, Box>();
-    key.split(";").forEach((xy, i) => {
+    const out = new Map<string, Box & { z: number }>();
+    key.split(";").forEach((xyz, i) => {
       const f = fallback.get(ids[i]);
-      if (!xy || !f) return;
-      const [x, y] = xy.split(",").map(Number);
-      out.set(ids[i], { ...f, x, y });
+      if (!xyz || !f) return;
+      const [x, y, z] = xyz.split(",").map(Number);
+      out.set(ids[i], { ...f, x, y, z });
     });
     return out;
   }, [key, ids, fallback]);
@@ -119,18 +121,25 @@ export function useAnnotations(props: AnnotationProps): { tools: ReactNode; laye
   const groupScope = steps.length && steps.every((id) => splitPath(id).scope === splitPath(steps[0]).scope)
     ? splitPath(steps[0]).scope : null;
 
-  /** Boxes of `scope`'s nodes and comments, in its template's coordinates. */
+  /** What a new note of `scope` should not cover, in its template's coordinates: every drawn node (of the
+   * group nodes around the scope, their header and port columns), the scope's notes and group labels. */
   const takenIn = (scope: Scope, origin: Point): Box[] => {
+    const shift = (b: Box): Box => ({ ...b, x: b.x - origin.x, y: b.y - origin.y });
     const boxes: Box[] = [];
     for (const n of nodes) {
-      const inScope = isStep(n) ? (n.data as StepData).scope === scope.scope
-        : n.type === "lane" ? n.id.startsWith(`${scope.scope}#stage-`) : !scope.scope; // stage lanes, the workflow's inputs/outputs
-      if (!inScope) continue;
       const b = fallback.get(n.id)!;
-      boxes.push({ ...b, x: b.x - origin.x, y: b.y - origin.y });
+      const around = n.type === "container" && (scope.scope === n.id || scope.scope.startsWith(`${n.id}/`));
+      if (!around) { boxes.push(shift(b)); continue; }
+      boxes.push(shift({ ...b, height: GROUP_HEADER }), shift({ ...b, width: GUTTER }),
+        shift({ ...b, x: b.x + b.width - GUTTER, width: GUTTER }));
     }
     for (const c of commentsOf(doc!, scope.template)) {
       boxes.push({ x: c.x, y: c.y, width: c.width ?? COMMENT_WIDTH, height: c.height ?? COMMENT_HEIGHT });
+    }
+    const lanes = doc!.templates[scope.template]?.kind === "steps";
+    for (const g of groupsOf(doc!, scope.template)) {
+      const f = groupFrame(g.nodes.map((m) => fallback.get(joinPath(scope.scope, m))).filter((b): b is Box => !!b), lanes ? LANE_HEAD : 0);
+      if (f) boxes.push(shift({ ...f, height: GROUP_LABEL }));
     }
     return boxes;
   };
@@ -223,15 +232,16 @@ export function useAnnotations(props: AnnotationProps): { tools: ReactNode; laye
         if (s.container && !c0) return null;
         const origin = c0 ? { x: c0.x + INNER.x, y: c0.y + INNER.y } : { x: 0, y: 0 };
         const positions = templateLayout(doc, s.template).nodes ?? {};
-        // React Flow draws a scope's nodes at z-index = its depth, its group node one lower: frames and
-        // tethers go between (after the group node in the document), notes above every node
-        const depth = s.scope ? s.scope.split("/").length : 0;
+        // React Flow draws a group node's steps one z-index above the group node (raised with it when it is
+        // selected): frames and tethers go at the group node's (drawn after it), under the steps; notes above
+        // every node. At the top level, under the nodes.
+        const base = c0 ? c0.z : -1;
         const lanes = doc.templates[s.template]?.kind === "steps";
         return (
           <div key={s.scope || "@top"} className="dfl-annotations" data-scope={s.scope}>
             {groups.map((g) => (
-              <GroupFrame key={g.id} group={g} z={depth - 1} above={lanes ? LANE_HEAD : 0} editing={editing} typing={typing === instanceKey(s.scope, "g", g.id)}
-                members={g.nodes.map((m) => live.get(joinPath(s.scope, m))).filter((b): b is Box => !!b)}
+              <GroupFrame key={g.id} group={g} z={base} above={lanes ? LANE_HEAD : 0} editing={editing} typing={typing === instanceKey(s.scope, "g", g.id)}
+                members={g.nodes.map((m) => live.get(joinPath(s.scope, m))).filter((b) => b !== undefined)}
                 onTyping={(on) => setTyping(on ? instanceKey(s.scope, "g", g.id) : null)}
                 onEdit={(patch) => commit(editGroup(doc, s.template, g.id, patch))}
                 onUngroup={() => commit(removeGroup(doc, s.template, g.id))}
@@ -250,7 +260,7 @@ export function useAnnotations(props: AnnotationProps): { tools: ReactNode; laye
                 height: Math.max(40, (c.height ?? COMMENT_HEIGHT) + (d?.kind === "resize" ? d.dy : 0)),
               };
               return (
-                <CommentNote key={c.id} comment={c} box={box} node={at} z={depth} editing={editing} typing={typing === key}
+                <CommentNote key={c.id} comment={c} box={box} node={at} z={base} editing={editing} typing={typing === key}
                   dragging={!!d}
                   onTyping={(on) => setTyping(on ? key : null)}
                   onText={(text) => { if (text !== c.text) commit(editComment(doc, s.template, c.id, { text })); }}
@@ -269,8 +279,8 @@ export function useAnnotations(props: AnnotationProps): { tools: ReactNode; laye
   return { tools, layer };
 }
 
-/** Notes are drawn over the nodes (a selected node is raised by 1000). */
-const NOTE_Z = 2000;
+/** Notes are drawn over the nodes (a selected node is raised by 1000, its group's steps above it). */
+const NOTE_Z = 3000;
 const place = (b: Box) => ({ transform: `translate(${b.x}px, ${b.y}px)`, width: b.width, height: b.height });
 
 interface CommentProps {
@@ -301,14 +311,14 @@ function CommentNote(p: CommentProps) {
   return (
     <>
       {line && (
-        <svg className="dfl-comment-tether" style={{ left: Math.min(line.x1, line.x2) - 2, top: Math.min(line.y1, line.y2) - 2, zIndex: p.z - 1 }}
+        <svg className="dfl-comment-tether" style={{ left: Math.min(line.x1, line.x2) - 2, top: Math.min(line.y1, line.y2) - 2, zIndex: p.z }}
           width={Math.abs(line.x2 - line.x1) + 4} height={Math.abs(line.y2 - line.y1) + 4}>
           <line x1={line.x1 - Math.min(line.x1, line.x2) + 2} y1={line.y1 - Math.min(line.y1, line.y2) + 2}
             x2={line.x2 - Math.min(line.x1, line.x2) + 2} y2={line.y2 - Math.min(line.y1, line.y2) + 2} />
         </svg>
       )}
       <div ref={self} className={`dfl-comment nopan nowheel${p.dragging ? " dfl-dragging" : ""}${editing ? " dfl-editable" : ""}`}
-        style={{ ...place(box), zIndex: NOTE_Z + p.z }} data-comment={c.id} data-attached={c.attached_to ?? undefined}
+        style={{ ...place(box), zIndex: NOTE_Z }} data-comment={c.id} data-attached={c.attached_to ?? undefined}
         tabIndex={editing ? 0 : -1} role="note" aria-label={`comment: ${c.text}`}
         onKeyDown={onKeyDown}
         onDoubleClick={() => { if (editing) p.onTyping(true); }}

@@ -220,8 +220,9 @@ export function followNodes(before: Graph, after: Graph): Graph {
 const overlaps = (a: Box, b: Box, gap = 8) =>
   a.x < b.x + b.width + gap && a.x + a.width + gap > b.x && a.y < b.y + b.height + gap && a.y + a.height + gap > b.y;
 
-/** Where a new comment of `size` goes: next to `node` (above, right, below or left of it, the first spot that
- * overlaps none of `taken`), or, without a node, around `centre`; failing those, above everything there. */
+/** Where a new comment of `size` goes: next to `node` (above, right, below or left of it, then further above
+ * or below: the first spot that overlaps none of `taken`), or, without a node, around `centre`; failing
+ * those, above everything there. */
 export function placeComment(taken: Box[], size: { width: number; height: number }, near: { node?: Box; centre?: { x: number; y: number } }): Box {
   const gap = 24;
   const n = near.node;
@@ -231,6 +232,10 @@ export function placeComment(taken: Box[], size: { width: number; height: number
     { x: n.x + n.width + gap, y: n.y },
     { x: n.x, y: n.y + n.height + 2 * gap },
     { x: n.x - size.width - gap, y: n.y },
+    ...[1, 2, 3].flatMap((k) => [
+      { x: n.x, y: n.y - size.height - 2 * gap - k * (size.height + gap) },
+      { x: n.x, y: n.y + n.height + 2 * gap + k * (size.height + gap) },
+    ]),
   ] : [
     { x: c.x - size.width / 2, y: c.y - size.height / 2 },
     ...[1, 2, 3].flatMap((k) => [

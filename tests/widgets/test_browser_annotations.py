@@ -235,3 +235,81 @@ def test_comments_and_groups(notebook, screenshots_dir):
     assert monitor.locator(".dfl-comment-delete, .dfl-comment-resize, .dfl-frame-swatch").count() == 0
     monitor.locator('.dfl-comment[data-comment="c1"]').dblclick()
     assert monitor.locator(".dfl-comment textarea").count() == 0
+
+
+NESTED = """\
+from dflow_lab import DAG, Step, Steps, Task, Workflow
+from dflow_lab.python import PythonOPTemplate
+from dflow_lab.widgets import WorkflowCanvas
+from tutorial_ops import Describe, Squares
+
+checks = Steps(name="checks")
+checks.add(Step("check-a", PythonOPTemplate(Describe, image="python:3.11"), parameters={"value": 1.0}))
+checks.add(Step("check-b", PythonOPTemplate(Describe, image="python:3.11"), parameters={"value": 2.0}))
+dag = DAG(name="main")
+dag.add(Task("squares", PythonOPTemplate(Squares, image="python:3.11"), parameters={"n": 6}))
+dag.add(Task("checks", checks))
+canvas = WorkflowCanvas(Workflow(name="nested", dag=dag), height=600)
+canvas
+"""
+
+
+@pytest.mark.browser
+def test_annotations_inside_a_group_node(lab, page, screenshots_dir):
+    """A nested Steps template's own notes and groups are drawn inside its group node and move with it."""
+    shutil.copy(REPO / "notebooks" / "tutorial_ops.py", lab.root / "tutorial_ops.py")
+    nb = NotebookPage(page, lab, "nested-notes.ipynb", [NESTED])
+    nb.open()
+    nb.run_all()
+    page.wait_for_selector(".dfl-root .react-flow__node-container")
+    canvas = CanvasPage(page)
+    canvas.settle()
+    root = canvas.root
+
+    canvas.select("checks/check-a")
+    root.get_by_test_id("add-comment").click()
+    root.locator(".dfl-comment textarea").fill("inner note")
+    root.locator(".dfl-comment textarea").press("Control+Enter")
+    note = root.locator('.dfl-annotations[data-scope="checks"] .dfl-comment[data-comment="c1"]')
+    assert note.get_attribute("data-attached") == "check-a"
+
+    canvas.select("checks/check-a")
+    canvas.node("checks/check-b").click(modifiers=["Control"])
+    page.wait_for_selector('.react-flow__node[data-id="checks/check-b"].selected')
+    page.wait_for_selector('.react-flow__node[data-id="checks/check-a"].selected')
+    root.get_by_test_id("add-group").click()
+    root.locator(".dfl-frame input").press("Enter")
+    frame = root.locator('.dfl-annotations[data-scope="checks"] .dfl-frame[data-group="g1"]')
+    assert frame.locator(".dfl-frame-label").inner_text() == "group 1"
+    # the frame is drawn over the group node's body and under its steps: its label takes the pointer
+    lb = frame.locator(".dfl-frame-label").bounding_box()
+    hit = page.evaluate("([x, y]) => document.elementFromPoint(x, y).className", [lb["x"] + 5, lb["y"] + lb["height"] / 2])
+    assert "dfl-frame-label" in hit
+    a = canvas.node("checks/check-a").bounding_box()
+    hit = page.evaluate("([x, y]) => !!document.elementFromPoint(x, y).closest('.react-flow__node')",
+                        [a["x"] + a["width"] / 2, a["y"] + a["height"] / 2])
+    assert hit
+
+    # dragging the group node carries its notes and frames along
+    frame_from, note_from = frame.bounding_box(), note.bounding_box()
+    group = canvas.node("checks").locator(".dfl-node-header").first
+    drag(page, group, 0, 70)
+    canvas.settle()
+    dy = frame.bounding_box()["y"] - frame_from["y"]
+    assert dy > 30
+    assert note.bounding_box()["y"] - note_from["y"] == pytest.approx(dy, abs=1.5)
+    # the group node is selected now (React Flow raises it): the frame is raised with it
+    page.wait_for_selector('.react-flow__node[data-id="checks"].selected')
+    lb = frame.locator(".dfl-frame-label").bounding_box()
+    hit = page.evaluate("([x, y]) => document.elementFromPoint(x, y).className", [lb["x"] + 5, lb["y"] + lb["height"] / 2])
+    assert "dfl-frame-label" in hit
+    root.screenshot(path=str(screenshots_dir / "canvas-annotations-nested.png"))
+
+    layout = layout_in_kernel(nb, "canvas.graph['layout']['templates']['checks']")
+    assert [c["attached_to"] for c in layout["comments"]] == ["check-a"]
+    assert [g["nodes"] for g in layout["groups"]] == [["check-a", "check-b"]]
+    assert "comments" not in canvas_layout_top(nb)
+
+
+def canvas_layout_top(nb: NotebookPage) -> dict:
+    return layout_in_kernel(nb, "canvas.graph['layout']['templates'][canvas.graph['entrypoint']]")

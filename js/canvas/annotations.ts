@@ -57,14 +57,18 @@ export function commentsOf(graph: Graph, template: string): LayoutComment[] {
   const list = graph.layout?.templates?.[template]?.comments;
   if (!Array.isArray(list)) return [];
   return list.filter((c): c is LayoutComment => isObject(c) && typeof c.id === "string" && typeof c.text === "string")
-    .map((c) => ({ ...c, x: Number.isFinite(c.x) ? c.x : 0, y: Number.isFinite(c.y) ? c.y : 0 }));
+    .map((c) => ({
+      ...c, x: Number.isFinite(c.x) ? c.x : 0, y: Number.isFinite(c.y) ? c.y : 0,
+      width: Number.isFinite(c.width) ? c.width : undefined, height: Number.isFinite(c.height) ? c.height : undefined,
+    }));
 }
 
 /** The groups of `template` (entries that are not groups are left out). */
 export function groupsOf(graph: Graph, template: string): LayoutGroup[] {
   const list = graph.layout?.templates?.[template]?.groups;
   if (!Array.isArray(list)) return [];
-  return list.filter((g): g is LayoutGroup => isObject(g) && typeof g.id === "string" && Array.isArray(g.nodes));
+  return list.filter((g): g is LayoutGroup => isObject(g) && typeof g.id === "string" && Array.isArray(g.nodes))
+    .map((g) => ({ ...g, nodes: g.nodes.filter((n) => typeof n === "string"), color: typeof g.color === "string" ? g.color : undefined }));
 }
 
 /** The raw lists of a (cloned) graph, created when missing; other editors' entries stay as they are. */

@@ -45,6 +45,7 @@ test("entries other editors wrote are kept; entries that are not comments or gro
   g.layout!.templates!.main.comments = [{ id: "c1", text: "theirs", x: 1, y: 2, colour: "pink" }, "junk"];
   g.layout!.templates!.main.groups = [{ id: "g1", nodes: ["squares"], extra: 1 }, { label: "no id" }];
   assert.deepEqual(commentsOf(g, "main").map((c) => c.id), ["c1"]);
+  assert.deepEqual([commentsOf(g, "main")[0].width, commentsOf(g, "main")[0].height], [undefined, undefined]);
   assert.deepEqual(groupsOf(g, "main").map((x) => x.id), ["g1"]);
   const r = addComment(g, "main", box(0, 0));
   assert.equal(r.id, "c2");

@@ -61,8 +61,16 @@ export function useLevelOfDetail(nodes: FlowNode[], edges: FlowEdge[], scene: Sc
       setVersion((v) => v + 1);
       request();
     };
-    const request = () => { if (!frame) frame = requestAnimationFrame(step); };
-    request(); // not in the frame that crossed OVERVIEW_ZOOM, which already mounts or unmounts the overview
+    // not in the frame that crossed OVERVIEW_ZOOM, nor the next: they already mount the overview and paint it
+    let ready = false;
+    const request = () => { if (ready && !frame) frame = requestAnimationFrame(step); };
+    frame = requestAnimationFrame(() => {
+      frame = requestAnimationFrame(() => {
+        frame = 0;
+        ready = true;
+        request();
+      });
+    });
     const unsubscribe = store.subscribe((s, prev) => { if (s.transform !== prev.transform) request(); });
     return () => {
       unsubscribe();

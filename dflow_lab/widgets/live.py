@@ -23,6 +23,7 @@ FINAL = {"Succeeded", "Failed", "Error"}
 POLL_SECONDS = 5.0
 LOG_LINES = 2000  # the most log lines a backend without byte offsets (Argo) gives the panel at once
 LOG_FOLLOW_SECONDS = 0.1  # how often an open step panel looks for new log lines
+LOG_REREAD_SECONDS = 1.0  # the same where the whole log is read again each time (Argo's log API)
 
 
 def _seconds(start: str | None, end: str | None) -> float | None:
@@ -193,9 +194,11 @@ class LiveRun:
     def follow_log(self, node_id: str, offset: int, send: Callable[[str, int, int, bool], None],
                    current: Callable[[], bool]) -> None:
         """Send the lines node ``node_id`` adds to its log after ``offset`` as they come, every
-        ``LOG_FOLLOW_SECONDS``, until the node has ended (and its last lines are sent), the run is no longer
+        ``LOG_FOLLOW_SECONDS`` (``LOG_REREAD_SECONDS`` on a backend without ``read_log``), until the node
+        has ended (and its last lines are sent), the run is no longer
         followed, or ``current()`` turns false (the panel was closed or shows another step)."""
-        while current() and not self._stop.wait(LOG_FOLLOW_SECONDS):
+        every = LOG_FOLLOW_SECONDS if hasattr(self.backend, "read_log") else LOG_REREAD_SECONDS
+        while current() and not self._stop.wait(every):
             with self._lock:
                 ended = (self.nodes.get(node_id) or {}).get("phase") in FINAL | {"Skipped", "Omitted"}
             text, end, skipped = self.read_log(node_id, offset)

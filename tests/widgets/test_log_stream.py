@@ -155,3 +155,41 @@ def test_the_panel_of_a_running_step_carries_where_its_log_ends(gated):
     details = wait_until(lambda: (d := run.details("talk")).get("logsNode") and d, 60, "the step's panel")
     assert details["logs"] == "first\n" and details["logsEnd"] == len(b"first\n")
     assert details["logsNode"] == node and details["logsSkipped"] is False
+
+
+def test_follow_log_over_argo_reads_the_log_again(workspace, monkeypatch):
+    """A backend without ``read_log`` (Argo; here dflow-lab's Argo-compatible server on 127.0.0.1): the
+    follower reads the whole log each time and sends the lines after those it sent."""
+    from dflow_lab.argo.server import ArgoServer
+
+    server = ArgoServer(workspace / "argo-ws", port=0).start()
+    try:
+        for key, value in {"mode": "argo", "host": server.url, "token": server.token, "namespace": "argo",
+                           "http_headers": {}}.items():
+            monkeypatch.setitem(config, key, value)
+        gate = workspace / "gate"
+        wf = Workflow(name="follow-argo")
+        wf.add(Step("train", PythonOPTemplate(Chatty, image="python:3.11"), parameters={"gate": str(gate)}))
+        wf.submit()
+        backend = wf._backend()
+        assert not hasattr(backend, "read_log")
+        run = LiveRun(backend, wf.id, lambda msg: None, lambda state: None).start()
+        try:
+            node = wait_until(lambda: next((i for i, n in run.nodes.items() if n.get("displayName") == "train"
+                                            and n.get("type") == "Pod"), None), 60, "the pod of train")
+            pieces: list[tuple[str, int, int, bool]] = []
+            follower = threading.Thread(target=run.follow_log,
+                                        args=(node, 0, lambda *piece: pieces.append(piece), lambda: True))
+            follower.start()
+            wait_until(lambda: pieces, 60, "the first print")
+            assert pieces[0][:3] == ("epoch 1 loss 0.9\n", 0, 1)  # offsets count lines here
+            gate.touch()
+            follower.join(60)
+            assert not follower.is_alive()
+            assert "".join(p[0] for p in pieces) == "epoch 1 loss 0.9\nepoch 2 loss 0.4\n"
+        finally:
+            run.stop()
+            gate.touch()
+            wait_ended(wf)
+    finally:
+        server.stop()

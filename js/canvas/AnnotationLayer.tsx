@@ -362,9 +362,11 @@ function GroupFrame(p: GroupProps) {
   if (!frame) return null;
   const label = g.label ?? g.id;
   const onKeyDown = (e: KeyboardEvent) => {
-    if (!editing || p.typing) return;
-    if (e.key === "Delete" || e.key === "Backspace") { e.preventDefault(); e.stopPropagation(); p.onUngroup(); }
-    else if (e.key === "Enter") { e.preventDefault(); e.stopPropagation(); p.onTyping(true); }
+    // Delete is left to the canvas: a click on the label selected the group's steps, and Delete removes them
+    if (!editing || p.typing || e.key !== "Enter") return;
+    e.preventDefault();
+    e.stopPropagation();
+    p.onTyping(true);
   };
   return (
     <div className="dfl-frame" data-group={g.id} style={{ ...place(frame), zIndex: p.z, ["--dfl-frame-color" as string]: g.color || GROUP_COLORS[0] }}>

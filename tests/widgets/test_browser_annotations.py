@@ -191,6 +191,17 @@ def test_comments_and_groups(notebook, screenshots_dir):
     assert moved > 25
     assert note.bounding_box()["y"] - note_from["y"] == pytest.approx(moved, abs=1.5)
 
+    # Delete removes the selected steps: the emptied group goes, the note stays, unpinned; undo restores all
+    page.keyboard.press("Delete")
+    page.wait_for_function("() => !document.querySelector('.react-flow__node-step')")
+    assert root.locator(".dfl-frame").count() == 0
+    assert note.get_attribute("data-attached") is None
+    assert root.locator(".dfl-comment-tether").count() == 0
+    undo.click()
+    page.wait_for_function("() => document.querySelectorAll('.react-flow__node-step').length === 2")
+    frame.wait_for()
+    assert note.get_attribute("data-attached") == "total"
+
     # a free comment in the middle of the view, deleted again with the Delete key (one undo step each)
     page.locator(".react-flow__pane").click(position={"x": 20, "y": 20})
     page.wait_for_function("() => !document.querySelector('.react-flow__node.selected')")

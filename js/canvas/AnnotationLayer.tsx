@@ -1,15 +1,17 @@
 // Comments and groups on the canvas: sticky notes and labelled frames drawn in flow coordinates (React Flow's
 // ViewportPortal), for every drawn Steps/DAG template (the top level and each expanded group node). In edit
 // mode they are added from the toolbar and edited in place; every change is one document edit (`commit`).
-// In monitor mode they are drawn read-only. The document edits are annotations.ts (a separate name: the two must not differ only by case).
+// In monitor mode they are drawn read-only. The document edits are annotations.ts (this file has another
+// name: two names differing only by case clash on case-insensitive file systems).
 import { type ReactFlowState, ViewportPortal, useReactFlow, useStore } from "@xyflow/react";
 import {
   type KeyboardEvent, type PointerEvent as ReactPointerEvent, type ReactNode, type RefObject, useCallback, useMemo,
   useRef, useState,
 } from "react";
 import {
-  type Box, COMMENT_HEIGHT, COMMENT_WIDTH, GROUP_COLORS, GROUP_LABEL, LANE_HEAD, type LayoutComment, type LayoutGroup, addComment, addGroup,
-  commentsOf, editComment, editGroup, groupFrame, groupsOf, placeComment, removeComment, removeGroup, tether,
+  type Box, COMMENT_HEIGHT, COMMENT_MIN, COMMENT_WIDTH, GROUP_COLORS, GROUP_LABEL, LANE_HEAD, type LayoutComment,
+  type LayoutGroup, addComment, addGroup, commentsOf, editComment, editGroup, groupFrame, groupsOf, placeComment,
+  removeComment, removeGroup, tether,
 } from "./annotations";
 import "./annotations.css";
 import { GROUP_HEADER, GROUP_PAD, GUTTER } from "./geometry";
@@ -256,8 +258,8 @@ export function useAnnotations(props: AnnotationProps): { tools: ReactNode; laye
               const d = drag?.key === key ? drag : null;
               const box: Box = {
                 x: pos.x + (d?.kind === "move" ? d.dx : 0), y: pos.y + (d?.kind === "move" ? d.dy : 0),
-                width: Math.max(96, (c.width ?? COMMENT_WIDTH) + (d?.kind === "resize" ? d.dx : 0)),
-                height: Math.max(40, (c.height ?? COMMENT_HEIGHT) + (d?.kind === "resize" ? d.dy : 0)),
+                width: Math.max(COMMENT_MIN.width, (c.width ?? COMMENT_WIDTH) + (d?.kind === "resize" ? d.dx : 0)),
+                height: Math.max(COMMENT_MIN.height, (c.height ?? COMMENT_HEIGHT) + (d?.kind === "resize" ? d.dy : 0)),
               };
               return (
                 <CommentNote key={c.id} comment={c} box={box} node={at} z={base} editing={editing} typing={typing === key}

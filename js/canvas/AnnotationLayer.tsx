@@ -118,8 +118,8 @@ export function useAnnotations(props: AnnotationProps): { tools: ReactNode; laye
   const live = useLiveBoxes(watched, fallback);
 
   // ---- toolbar -------------------------------------------------------------------------------
-  const steps = selected.filter((id) => fallback.has(id) && !id.startsWith("@") &&
-    nodes.some((n) => n.id === id && isStep(n)));
+  const stepIds = useMemo(() => new Set(nodes.filter(isStep).map((n) => n.id)), [nodes]);
+  const steps = selected.filter((id) => stepIds.has(id)); // Ctrl+A on a large graph selects thousands
   const groupScope = steps.length && steps.every((id) => splitPath(id).scope === splitPath(steps[0]).scope)
     ? splitPath(steps[0]).scope : null;
 

@@ -6,7 +6,9 @@
 // (scene.ts `handOver`), and the work follows the view, not the size of the graph.
 import { useStore, useStoreApi } from "@xyflow/react";
 import { useCallback, useEffect, useMemo, useState } from "react";
-import { type HandOverLimits, type Scene, type Viewport, grown, handOver, held, overlaps, showsOverview, visibleBox } from "./scene";
+import {
+  type HandOverLimits, type Scene, type Viewport, grown, handOver, held, heldOutside, overlaps, showsOverview, visibleBox,
+} from "./scene";
 import type { FlowEdge, FlowNode } from "./view";
 
 /** A frame's share: a DOM node mounts in ~1 ms on a slow machine; unmounting and bookkeeping cost less. */
@@ -43,6 +45,22 @@ export function useLevelOfDetail(nodes: FlowNode[], edges: FlowEdge[], scene: Sc
     }
     setVersion((v) => v + 1);
   }, [hidden, store]);
+
+  // Crossing into the overview, React Flow lets go at once of the nodes it holds but has not mounted (those
+  // ahead of the view): in the same render, so that it does not mount them for the one frame before the overview
+  // covers them.
+  useEffect(() => {
+    if (!scene) return;
+    return store.subscribe((s, prev) => {
+      if (s.transform === prev.transform) return;
+      if (showsOverview(count, prev.transform[2]) || !showsOverview(count, s.transform[2])) return;
+      const [x, y, zoom] = prev.transform;
+      const unmounted = heldOutside(scene, hidden, visibleBox({ x, y, zoom }, prev.width, prev.height));
+      if (!unmounted.length) return;
+      for (const id of unmounted) hidden.add(id);
+      setVersion((v) => v + 1);
+    });
+  }, [scene, count, hidden, store]);
 
   useEffect(() => {
     if (!scene) return;

@@ -222,6 +222,14 @@ export function handOver(scene: Scene, hidden: ReadonlySet<string>, overview: bo
   return out;
 }
 
+/** The nodes React Flow holds (not `hidden`) that lie outside `box`: those it has not mounted, when `box` is the
+ * view it last drew. */
+export function heldOutside(scene: Scene, hidden: ReadonlySet<string>, box: Box): string[] {
+  const out: string[] = [];
+  for (const n of scene.nodes) if (!hidden.has(n.path) && !overlaps(n, box)) out.push(n.path);
+  return out;
+}
+
 /**
  * What React Flow holds: the nodes not `hidden`, plus hidden copies (`copyOf`) of the hidden nodes it must
  * still know: selected ones (so that the selection survives the hand-over), the groups around a node it

@@ -4,7 +4,7 @@ import { NODE_WIDTH } from "../canvas/geometry";
 import { declaredHandles, declaredSize, withDeclaredGeometry } from "../canvas/handles";
 import { autoLayout } from "../canvas/layout";
 import {
-  LARGE_GRAPH, OVERVIEW_ZOOM, batchNodes, buildScene, centredOn, edgeInView, handOver, held, nodeAt,
+  LARGE_GRAPH, OVERVIEW_ZOOM, batchNodes, buildScene, centredOn, edgeInView, handOver, held, heldOutside, nodeAt,
   nodePaint, showsOverview, visibleBox,
 } from "../canvas/scene";
 import { buildView } from "../canvas/view";
@@ -160,4 +160,14 @@ test("ahead of a moving view, nodes just outside it are handed over once those i
   assert.ok(next.show.length > 0 && next.show.every((id) => !inView.includes(id)));
   const margin = (view.x1 - view.x0) * 0.1;
   assert.ok(next.show.every((id) => scene.nodes.find((n) => n.path === id)!.x0 <= view.x1 + margin));
+});
+
+test("crossing into the overview, the held nodes outside the last drawn view are known at once", () => {
+  const nodes = buildView(wideDag(1000)).nodes;
+  const scene = buildScene(nodes, []);
+  const view = visibleBox({ x: 0, y: 0, zoom: 0.5 }, 650, 430); // layers 0-3, rows 0-7
+  const hidden = new Set(nodes.map((n) => n.id).filter((id) => Number(id.slice(1)) >= 200)); // layers 0-7 held
+  const outside = heldOutside(scene, hidden, view);
+  assert.equal(outside.length, 200 - 4 * 8);
+  assert.ok(!outside.includes("t0") && outside.includes("t8") && outside.includes("t100"));
 });

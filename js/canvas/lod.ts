@@ -1,9 +1,10 @@
 // Level of detail for large graphs: which nodes React Flow holds (and may mount as DOM) and which are drawn by
 // the overview instead. Zoomed out, every node is hidden from React Flow. Zoomed in, React Flow holds the
-// nodes in and around the view; the others stay hidden (the overview, beneath the DOM nodes, draws them and
-// their wires until they are handed over). Nodes are handed over a few per animation frame, those in view
-// first, so that no frame mounts or unmounts hundreds of DOM nodes at once however fast the view moves
-// (scene.ts `handOver`), and the work follows the view, not the size of the graph.
+// nodes in and just around the view, and hidden copies of the far ends of their wires (so it draws those
+// wires); the others stay hidden. Nodes are handed over a few per animation frame, those in view first, so
+// that no frame mounts or unmounts hundreds of DOM nodes at once however fast the view moves (scene.ts
+// `handOver`); while many nodes in view wait, the overview draws them beneath. The work follows the view, not
+// the size of the graph.
 import { useStore, useStoreApi } from "@xyflow/react";
 import { useCallback, useEffect, useMemo, useState } from "react";
 import {

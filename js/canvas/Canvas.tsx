@@ -173,7 +173,8 @@ function CanvasInner(props: CanvasProps) {
   }, [doc]);
   const large = view.nodes.length > LARGE_GRAPH;
   const scene = useMemo(() => (large ? buildScene(view.nodes, view.edges) : null), [large, view]);
-  // Zoomed out on a large graph, React Flow holds no node (all hidden) and the overview draws them all.
+  // Zoomed out on a large graph, the overview draws every node (React Flow lets go of them, in the background);
+  // zoomed in, it draws beneath React Flow the nodes not handed to it yet.
   const lod = useLevelOfDetail(nodes, edges, scene);
   const { overview, reset: resetDetail } = lod;
 
@@ -523,7 +524,7 @@ function CanvasInner(props: CanvasProps) {
         {notice && <div className={`dfl-notice dfl-notice-${notice.level}`} data-testid="notice">{notice.text}</div>}
         <div className="dfl-body">
           {editing && <Palette entries={props.palette ?? []} onAdd={addAtCentre} />}
-          <div className="dfl-flow" ref={flowBox} onDragOver={(e) => { e.preventDefault(); e.dataTransfer.dropEffect = "copy"; }} onDrop={onDrop}>
+          <div className={`dfl-flow${overview ? " dfl-lod-overview" : ""}`} ref={flowBox} onDragOver={(e) => { e.preventDefault(); e.dataTransfer.dropEffect = "copy"; }} onDrop={onDrop}>
             <ReactFlow<FlowNode, FlowEdge>
               nodes={lod.shownNodes}
               edges={lod.shownEdges}
@@ -544,13 +545,12 @@ function CanvasInner(props: CanvasProps) {
               multiSelectionKeyCode={MULTI_SELECT}
               minZoom={MIN_ZOOM}
               maxZoom={2}
-              onlyRenderVisibleElements={large}
               proOptions={PRO_OPTIONS}
               defaultEdgeOptions={EDGE_OPTIONS}
             >
               <Background gap={20} size={1} />
               {notes.layer}
-              {scene && (overview || lod.covering) && (
+              {scene && (
                 <Overview scene={scene} status={statusStore} issues={issueStore} selected={selectedSet}
                   only={overview ? null : lod.hidden} version={lod.version} />
               )}

@@ -2,8 +2,8 @@
 // nodes as boxes (filled by phase when monitoring, outlined when selected or invalid), wires as curves, names
 // once they can be read. It follows React Flow's viewport without re-rendering React, and lets every
 // pointer event through to the pane beneath (pan, zoom, and the click that zooms in: Canvas.tsx).
-// Between the overview and the DOM nodes (a few nodes handed over each frame), it draws, transparently, only
-// the nodes React Flow does not hold yet and their wires.
+// Zoomed in, it lies beneath React Flow's nodes and draws, transparently, only the nodes React Flow does not hold
+// (those that came into view while it moved, until they are handed over: lod.ts) and their wires.
 import { useStoreApi } from "@xyflow/react";
 import { useEffect, useRef } from "react";
 import { type NodePaint, type Scene, type SceneNode, type Viewport, batchNodes, edgeInView, nodePaint, visibleBox } from "./scene";

@@ -1,30 +1,72 @@
-// Level of detail for large graphs: which nodes React Flow holds (and may mount as DOM) and which are drawn by
-// the overview instead. Zoomed out, every node is hidden from React Flow. Zoomed in, React Flow holds the
-// nodes in and just around the view, and hidden copies of the far ends of their wires (so it draws those
-// wires); the others stay hidden. Nodes are handed over a few per animation frame, those in view first, so
-// that no frame mounts or unmounts hundreds of DOM nodes at once however fast the view moves (scene.ts
-// `handOver`); while many nodes in view wait, the overview draws them beneath. The work follows the view, not
-// the size of the graph.
+// Level of detail for large graphs: which nodes React Flow holds (and mounts as DOM) and which the overview draws
+// instead. Zoomed out, the overview draws every node; zoomed in, React Flow holds the nodes in and just around the
+// view, and hidden copies of the far ends of their wires (so it draws those wires). React Flow does not cull: it
+// mounts exactly what it holds, so nothing mounts or unmounts while the view moves. Nodes coming into view are
+// drawn on the canvas beneath (Overview.tsx, with names and phases) until the view has been still for
+// SETTLE_MS; then they are handed over in batches sized to keep each frame within its time (`Pacer`). The work
+// follows the view, not the size of the graph.
 import { useStore, useStoreApi } from "@xyflow/react";
 import { useCallback, useEffect, useMemo, useState } from "react";
-import {
-  type HandOverLimits, type Scene, type Viewport, grown, handOver, held, heldOutside, overlaps, showsOverview, visibleBox,
-} from "./scene";
+import { type HandOverLimits, type Scene, type Viewport, handOver, held, overlaps, showsOverview, visibleBox } from "./scene";
 import type { FlowEdge, FlowNode } from "./view";
 
-/** A frame's share: a DOM node mounts in ~1 ms on a slow machine; unmounting and bookkeeping cost less. */
-const LIMITS: HandOverLimits = { show: 8, showAhead: 60, hideNear: 40, hideFar: 1000 };
-const COVER = 5 * LIMITS.show;
+/** How long the view must be still before nodes are mounted or unmounted. */
+export const SETTLE_MS = 120;
+const FRAME_MS = 1000 / 60;
+/** A frame gap longer than this means the batch before it took too long. */
+const SLOW_GAP = 1.25 * FRAME_MS;
+/** Unmounting a node costs a fraction of mounting one. */
+const UNMOUNTS_PER_MOUNT = 4;
+
+/**
+ * How many nodes a frame may mount, learnt from the frames that follow each batch: a frame gap over SLOW_GAP
+ * halves the share, a batch that fit grows it by a quarter (additive increase, multiplicative decrease), within
+ * [min, max]. A batch costs its frame (React renders it) and the next (the browser lays it out), so each gap is
+ * judged against the batches of the two frames before it.
+ */
+export class Pacer {
+  perFrame: number;
+  private recent: [number, number] = [0, 0]; // mounts (and unmounts in mount units) of the last two batches
+  private last = 0; // the animation frame time of the last batch, 0 when the hand-over paused
+
+  constructor(readonly min = 2, readonly max = 48, start = 6) {
+    this.perFrame = start;
+  }
+
+  /** This frame's share, given its animation frame time `now` (after a pause, the gap is not judged). */
+  limits(now: number): HandOverLimits {
+    if (this.last) this.observe(now - this.last);
+    this.last = now;
+    return { mount: this.perFrame, unmount: UNMOUNTS_PER_MOUNT * this.perFrame };
+  }
+
+  /** The batch handed over this frame. */
+  handed(mounted: number, unmounted: number): void {
+    this.recent = [this.recent[1], mounted + unmounted / UNMOUNTS_PER_MOUNT];
+  }
+
+  /** The hand-over stopped (the view moves, or nothing is left): the next frame's gap says nothing. */
+  pause(): void {
+    this.last = 0;
+    this.recent = [0, 0];
+  }
+
+  private observe(gap: number): void {
+    const load = this.recent[0] + this.recent[1];
+    if (!load) return;
+    if (gap > SLOW_GAP) this.perFrame = Math.max(this.min, Math.floor(Math.min(this.perFrame, load) / 2));
+    else if (this.recent[1] >= this.perFrame) this.perFrame = Math.min(this.max, this.perFrame + Math.max(1, Math.floor(this.perFrame / 4)));
+  }
+}
 
 export interface LevelOfDetail {
   overview: boolean; // zoomed out below OVERVIEW_ZOOM on a large graph
   hidden: ReadonlySet<string>; // the nodes React Flow does not hold now (the overview draws them)
   version: number; // changes with `hidden`
-  covering: boolean; // many nodes in view wait to be handed over: the overview draws them meanwhile
   shownNodes: FlowNode[]; // the nodes React Flow holds (scene.ts `held`)
   shownEdges: FlowEdge[]; // the edges it holds; the overview draws the others
-  /** Start on a new view of the document, seen at `viewport`: React Flow holds what is in view (nothing when
-   * that is the overview), the rest is hidden from the start. */
+  /** Start on a new view of the document, seen at `viewport`: React Flow keeps the nodes it held, and takes the
+   * new ones in view (nothing when that is the overview); the rest is hidden. */
   reset(scene: Scene | null, viewport: Viewport): void;
 }
 
@@ -33,69 +75,69 @@ export function useLevelOfDetail(nodes: FlowNode[], edges: FlowEdge[], scene: Sc
   const count = scene ? nodes.length : 0;
   const overview = useStore(useCallback((s) => showsOverview(count, s.transform[2]), [count]));
   const [hidden] = useState(() => new Set<string>());
+  const [known] = useState(() => new Set<string>()); // the nodes of the last scene
   const [copies] = useState(() => new WeakMap<FlowNode, FlowNode>()); // one hidden copy per node object
+  const [pacer] = useState(() => new Pacer());
   const [version, setVersion] = useState(0);
-  const [covering, setCovering] = useState(false);
 
   const reset = useCallback((next: Scene | null, vp: Viewport) => {
+    const wasHidden = new Set(hidden);
+    const wasKnown = new Set(known);
     hidden.clear();
+    known.clear();
     if (next) {
       const { width, height } = store.getState();
-      const keep = showsOverview(next.nodes.length, vp.zoom) ? null : grown(visibleBox(vp, width, height), 0.5);
-      for (const n of next.nodes) if (!keep || !overlaps(n, keep)) hidden.add(n.path);
+      const view = showsOverview(next.nodes.length, vp.zoom) ? null : visibleBox(vp, width, height);
+      for (const n of next.nodes) {
+        known.add(n.path);
+        const wasHeld = wasKnown.has(n.path) && !wasHidden.has(n.path);
+        if (!view || (!wasHeld && !overlaps(n, view))) hidden.add(n.path);
+      }
     }
     setVersion((v) => v + 1);
-  }, [hidden, store]);
-
-  // Crossing into the overview, React Flow lets go at once of the nodes it holds but has not mounted (those
-  // ahead of the view): in the same render, so that it does not mount them for the one frame before the overview
-  // covers them.
-  useEffect(() => {
-    if (!scene) return;
-    return store.subscribe((s, prev) => {
-      if (s.transform === prev.transform) return;
-      if (showsOverview(count, prev.transform[2]) || !showsOverview(count, s.transform[2])) return;
-      const [x, y, zoom] = prev.transform;
-      const unmounted = heldOutside(scene, hidden, visibleBox({ x, y, zoom }, prev.width, prev.height));
-      if (!unmounted.length) return;
-      for (const id of unmounted) hidden.add(id);
-      setVersion((v) => v + 1);
-    });
-  }, [scene, count, hidden, store]);
+  }, [hidden, known, store]);
 
   useEffect(() => {
     if (!scene) return;
     let frame = 0;
-    const step = () => {
+    let timer = 0;
+    let lastMove = -Infinity;
+    const step = (now: number) => {
       frame = 0;
+      const still = performance.now() - lastMove;
+      if (still < SETTLE_MS) {
+        pacer.pause();
+        wait(SETTLE_MS - still);
+        return;
+      }
       const { transform: [x, y, zoom], width, height } = store.getState();
       const view = visibleBox({ x, y, zoom }, width, height);
-      const { hide, show, waiting } = handOver(scene, hidden, overview, view, LIMITS);
-      // the overview covers a big hand-over (zooming in to it); a few nodes entering the view as it pans are
-      // simply mounted a frame or two late
-      setCovering((was) => waiting > COVER || (was && waiting > 0));
-      if (!hide.length && !show.length) return;
+      const { hide, show } = handOver(scene, hidden, showsOverview(scene.nodes.length, zoom), view, pacer.limits(now));
+      pacer.handed(show.length, hide.length);
+      if (!hide.length && !show.length) {
+        pacer.pause();
+        return;
+      }
       for (const id of hide) hidden.add(id);
       for (const id of show) hidden.delete(id);
       setVersion((v) => v + 1);
-      request();
+      frame = requestAnimationFrame(step);
     };
-    // not in the frame that crossed OVERVIEW_ZOOM, nor the next: they already mount the overview and paint it
-    let ready = false;
-    const request = () => { if (ready && !frame) frame = requestAnimationFrame(step); };
-    frame = requestAnimationFrame(() => {
-      frame = requestAnimationFrame(() => {
-        frame = 0;
-        ready = true;
-        request();
-      });
+    const wait = (delay: number) => {
+      if (!timer) timer = window.setTimeout(() => { timer = 0; if (!frame) frame = requestAnimationFrame(step); }, delay);
+    };
+    wait(0);
+    const unsubscribe = store.subscribe((s, prev) => {
+      if (s.transform === prev.transform) return;
+      lastMove = performance.now();
+      if (!frame) wait(SETTLE_MS);
     });
-    const unsubscribe = store.subscribe((s, prev) => { if (s.transform !== prev.transform) request(); });
     return () => {
       unsubscribe();
       cancelAnimationFrame(frame);
+      clearTimeout(timer);
     };
-  }, [overview, scene, hidden, store]);
+  }, [scene, hidden, pacer, store]);
 
   // `version` stands for the contents of `hidden`
   const shown = useMemo(() => held(nodes, edges, hidden, (n) => {
@@ -104,5 +146,5 @@ export function useLevelOfDetail(nodes: FlowNode[], edges: FlowEdge[], scene: Sc
     return copy;
   }), [nodes, edges, version, hidden, copies]);
 
-  return { overview, hidden, version, covering, shownNodes: shown.nodes, shownEdges: shown.edges, reset };
+  return { overview, hidden, version, shownNodes: shown.nodes, shownEdges: shown.edges, reset };
 }

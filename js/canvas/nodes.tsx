@@ -1,6 +1,6 @@
 // The drawn nodes: a step/task, an expanded Steps/DAG group, the workflow's inputs/outputs, a stage lane.
 import { Handle, type NodeProps, Position, type ReactFlowState, useStore } from "@xyflow/react";
-import { memo } from "react";
+import { Fragment, memo } from "react";
 import { useCanvas } from "./context";
 import { GROUP_HEADER, GUTTER, HEADER, ROW, groupRowY, rowY } from "./geometry";
 import { Badge, KIND_LABEL, KindIcon } from "./icons";
@@ -27,6 +27,7 @@ function nodeBadges(node: GraphNode) {
 /** Below this zoom, port names and badges cannot be read: nodes draw their name and handles only. */
 export const COMPACT_ZOOM = 0.45;
 export const compactSelector = (s: ReactFlowState) => s.transform[2] < COMPACT_ZOOM;
+const neverCompact = () => false;
 
 export function formatDuration(seconds: number): string {
   if (seconds < 1) return "< 1 s";
@@ -118,21 +119,21 @@ function ports(data: StepNode["data"], issues: Issue[] | undefined, yOf: (i: num
   return (
     <>
       {data.inputs.map((p, i) => (
-        <div key={`in-${p.kind}-${p.name}`}>
+        <Fragment key={`in-${p.kind}-${p.name}`}>
           <Handle type="target" position={Position.Left} id={handleId({ role: "in", kind: p.kind, port: p.name })}
             className={`dfl-handle dfl-handle-${p.kind}`} style={{ top: yOf(i) }} isConnectable={editable}
             title={describePort(p)} />
           <PortRow port={p} side="in" y={yOf(i)} issue={portIssue(p.name)}
             literal={p.kind === "parameter" ? data.node.parameters?.[p.name] : undefined} />
-        </div>
+        </Fragment>
       ))}
       {data.outputs.map((p, i) => (
-        <div key={`out-${p.kind}-${p.name}`}>
+        <Fragment key={`out-${p.kind}-${p.name}`}>
           <Handle type="source" position={Position.Right} id={handleId({ role: "out", kind: p.kind, port: p.name })}
             className={`dfl-handle dfl-handle-${p.kind}`} style={{ top: yOf(i) }} isConnectable={editable}
             title={describePort(p)} />
           <PortRow port={p} side="out" y={yOf(i)} issue={portIssue(p.name)} />
-        </div>
+        </Fragment>
       ))}
     </>
   );
@@ -199,8 +200,8 @@ function Header({ data, status, issues, compact }: {
 export const StepNodeView = memo(function StepNodeView({ data, selected }: NodeProps<StepNode>) {
   const { mode, overview, issues: issueStore, status: statusStore } = useCanvas();
   // each node follows the zoom itself (the canvas around does not redraw); a large graph's overview takes
-  // over at that zoom, so its nodes are never redrawn compact just before they go
-  const compact = useStore(compactSelector) && !overview;
+  // over at that zoom, so its nodes never follow it (crossing into the overview redraws none of them)
+  const compact = useStore(overview ? neverCompact : compactSelector);
   const issues = useKey(issueStore, data.path);
   const status = useKey(statusStore, data.path);
   const editable = mode === "edit";

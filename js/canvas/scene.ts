@@ -162,71 +162,45 @@ export const grown = (b: Box, f: number): Box => {
 
 export interface HandOver {
   hide: string[]; // nodes React Flow lets go of (the overview draws them)
-  show: string[]; // nodes React Flow takes (and mounts, being in view)
+  show: string[]; // nodes React Flow takes (and mounts)
   waiting: number; // hidden nodes in view still waiting after this frame's share
 }
 
 export interface HandOverLimits {
-  show: number; // nodes in view given to React Flow a frame: each mounts as DOM
-  showAhead: number; // nodes just outside the view given to it a frame: bookkeeping only, until they come into view
-  hideNear: number; // nodes taken from it in or near the view: each unmounts
-  hideFar: number; // nodes taken from it elsewhere: bookkeeping only
+  mount: number; // nodes given to React Flow this frame: each mounts as DOM
+  unmount: number; // nodes taken from it this frame: each unmounts
 }
 
-/** How far ahead of the view (a fraction of it on each side) React Flow is given nodes: enough for a pan to hand
- * over a column at a time before it shows, little enough that zooming out mounts few nodes at once. */
+/** How far ahead of the view (a fraction of it on each side) React Flow is given nodes once the view is still:
+ * a short pan then finds them mounted already. */
 const AHEAD = 0.1;
+/** Beyond this margin around the view (a fraction of it on each side) React Flow lets go of nodes. */
+const KEEP = 0.5;
 
 /**
- * This frame's share of the hand-over between React Flow and the overview, nearest the view first, within
- * `limits`. Zoomed out (`overview`), every node goes to the overview. Zoomed in, React Flow takes the nodes
- * in `view` (at most `limits.show` a frame: each mounts) and, ahead of a moving view, those within AHEAD
- * of it (these mount only once they come into view, as React Flow's own culling lets them), and lets
- * go of those beyond half a view. So a fast jump mounts a few nodes a frame, and a pan hands nodes over only
- * now and then, in batches, before they show.
+ * This frame's share of the hand-over between React Flow and the overview, within `limits`. Zoomed out
+ * (`overview`), every node it holds goes to the overview. Zoomed in, React Flow takes the hidden nodes in `view`
+ * first, then, once none waits, those within AHEAD of it, and lets go of those beyond KEEP. React Flow mounts
+ * every node it holds (it does not cull), so the share is what this frame mounts and unmounts.
  */
 export function handOver(scene: Scene, hidden: ReadonlySet<string>, overview: boolean, view: Box, limits: HandOverLimits): HandOver {
   const out: HandOver = { hide: [], show: [], waiting: 0 };
-  if (overview) {
-    const zone = grown(view, 0.5);
-    const far: string[] = [];
-    for (const n of scene.nodes) {
-      if (hidden.has(n.path)) continue;
-      if (overlaps(n, zone)) {
-        if (out.hide.length < limits.hideNear) out.hide.push(n.path);
-      } else if (far.length < limits.hideFar) {
-        far.push(n.path);
-      }
-    }
-    if (!out.hide.length) out.hide = far;
-    return out;
-  }
-  const zone = grown(view, 0.5);
+  const zone = grown(view, KEEP);
   const ahead = grown(view, AHEAD);
-  let inView = 0;
   const next: string[] = [];
   for (const n of scene.nodes) {
-    if (hidden.has(n.path)) {
-      if (overlaps(n, view)) {
-        if (inView < limits.show) out.show.push(n.path);
-        else out.waiting++;
-        inView++;
-      } else if (next.length < limits.showAhead && overlaps(n, ahead)) {
-        next.push(n.path);
-      }
-    } else if (out.hide.length < limits.hideFar && !overlaps(n, zone)) {
-      out.hide.push(n.path);
+    if (!hidden.has(n.path)) {
+      if (out.hide.length < limits.unmount && (overview || !overlaps(n, zone))) out.hide.push(n.path);
+    } else if (overview) {
+      continue;
+    } else if (overlaps(n, view)) {
+      if (out.show.length < limits.mount) out.show.push(n.path);
+      else out.waiting++;
+    } else if (next.length < limits.mount && overlaps(n, ahead)) {
+      next.push(n.path);
     }
   }
-  if (!out.waiting) out.show.push(...next);
-  return out;
-}
-
-/** The nodes React Flow holds (not `hidden`) that lie outside `box`: those it has not mounted, when `box` is the
- * view it last drew. */
-export function heldOutside(scene: Scene, hidden: ReadonlySet<string>, box: Box): string[] {
-  const out: string[] = [];
-  for (const n of scene.nodes) if (!hidden.has(n.path) && !overlaps(n, box)) out.push(n.path);
+  if (!out.waiting) out.show.push(...next.slice(0, limits.mount - out.show.length));
   return out;
 }
 

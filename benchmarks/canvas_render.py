@@ -17,6 +17,7 @@ import json
 import os
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 from dflow_lab.widgets._static import STATIC
@@ -110,15 +111,30 @@ SETTLED = """() => new Promise((resolve) => {
   let frames = 0;
   const tick = () => {
     if (count() !== first) return resolve(false);
-    if (++frames === 10) return resolve(first > 0);
+    if (++frames === 30) return resolve(first > 0);  // half a second: the hand-over pauses only when done
     requestAnimationFrame(tick);
   };
+  requestAnimationFrame(tick);
+})"""
+
+FRAMES_10 = """() => new Promise((resolve) => {
+  let n = 0;
+  const tick = () => (++n === 10 ? resolve(true) : requestAnimationFrame(tick));
   requestAnimationFrame(tick);
 })"""
 
 RECORD = """() => { window.frames_ = []; window.phase = 'start'; window.recording = true;
   const tick = (t) => { window.frames_.push([t, window.phase]); if (window.recording) requestAnimationFrame(tick); };
   requestAnimationFrame(tick); }"""
+
+
+def settle(page, timeout: float = 30) -> None:
+    """Wait until the number of nodes in the DOM has not changed for 30 frames. (page.wait_for_function does
+    not wait for a returned Promise: it takes the Promise itself as the truthy answer.)"""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(SETTLED):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the canvas did not settle in {timeout} s")
 
 
 def frame_stats(frames: list[list], phase: str | None = None) -> dict:
@@ -157,22 +173,24 @@ class Trace:
         return data["traceEvents"] if isinstance(data, dict) else data
 
 
-def cpu_per_frame(events: list[dict]) -> dict[str, list[float]]:
-    """Main-thread CPU time (ms) of the tasks started in each animation frame, by the phase marked with
-    console.timeStamp("phase:<name>") before it."""
-    main = next((e["pid"], e["tid"]) for e in events
-                if e.get("name") == "thread_name" and e["args"]["name"] == "CrRendererMain")
+def cpu_per_frame(events: list[dict]) -> dict[str, list[tuple[float, float]]]:
+    """Per animation frame, by the phase marked with console.timeStamp("phase:<name>") before it: the gap (ms)
+    since the frame before, and the main-thread CPU time (ms) of the tasks started in that gap. The page's main
+    thread is the one that logged the marks (earlier pages' renderers may still be in the trace)."""
+    marks = sorted((e["ts"], e["pid"], e["tid"], e["args"]["data"]["message"][6:]) for e in events
+                   if e.get("name") == "TimeStamp" and str(e.get("args", {}).get("data", {}).get("message", "")).startswith("phase:"))
+    if not marks:
+        return {}
+    main = marks[0][1:3]
     on_main = sorted((e for e in events if (e.get("pid"), e.get("tid")) == main), key=lambda e: e["ts"])
     frames = [e["ts"] for e in on_main if e["name"] == "FireAnimationFrame" and e.get("ph") == "X"]
-    marks = [(e["ts"], e["args"]["data"]["message"][6:]) for e in on_main
-             if e["name"] == "TimeStamp" and e["args"]["data"].get("message", "").startswith("phase:")]
     tasks = [(e["ts"], e.get("tdur", e.get("dur", 0)) / 1000) for e in on_main
              if e["name"] == "ThreadControllerImpl::RunTask" and e.get("ph") == "X"]
-    out: dict[str, list[float]] = {}
+    out: dict[str, list[tuple[float, float]]] = {}
     for a, b in zip(frames, frames[1:]):
-        phase = next((m for t, m in reversed(marks) if t <= b), None)
+        phase = next((m for t, _, _, m in reversed(marks) if t <= b), None)
         if phase:
-            out.setdefault(phase, []).append(sum(d for t, d in tasks if a <= t < b))
+            out.setdefault(phase, []).append(((b - a) / 1000, sum(d for t, d in tasks if a <= t < b)))
     return out
 
 
@@ -204,9 +222,10 @@ def measure(context, root: Path, url: str, graph: dict, interact: bool, marker: 
             before = page.evaluate(f"() => {SCALE}")
             page.mouse.wheel(0, -300)
             page.wait_for_function(f"() => {SCALE} !== {before}", timeout=10_000)
-        page.wait_for_function(SETTLED, timeout=30_000)  # the nodes in view are in the DOM
+        settle(page)  # the nodes in view are in the DOM, the hand-over is done
         out["zoom"] = round(page.evaluate(f"() => {SCALE}"), 2)
         trace = Trace(page)
+        page.evaluate(FRAMES_10)  # starting the trace stalls the page a frame or two: not part of the pan
         page.evaluate(RECORD)
         page.evaluate("() => { window.phase = 'pan'; console.timeStamp('phase:pan'); }")
         page.mouse.down()
@@ -268,10 +287,14 @@ def main() -> None:
                           f"max gap {r['startup']['max']} ms, {r['startup']['dropped']} over 25 ms")
                     if interact:
                         for phase, st in r["phases"].items():
-                            cpu = sorted(r["cpu"].get(phase, [0.0]))
+                            traced = r["cpu"].get(phase, [(0.0, 0.0)])
+                            cpu = sorted(work for _, work in traced)
+                            long = [work for gap, work in traced if gap > 1.5 * 1000 / 60]
                             print(f"  {phase}: {fmt(st)} (>25 ms); main-thread work a frame: p95 "
                                   f"{cpu[int(len(cpu) * 0.95)]:.1f} ms, max {cpu[-1]:.1f} ms, "
-                                  f"{sum(1 for c in cpu if c > 1000 / 60)} frames over 16.7 ms")
+                                  f"{sum(1 for c in cpu if c > 1000 / 60)} frames over 16.7 ms; in the trace "
+                                  f"{len(long)} frame gaps over 25 ms, their work "
+                                  f"[{', '.join(f'{w:.1f}' for w in long)}] ms")
                         print(f"  pan+zoom from zoom {r['zoom']}: {fmt(r['all'])} (>25 ms); {r['rendered_nodes']} "
                               f"nodes in the DOM after zooming back in; load average {os.getloadavg()[0]:.1f}")
                 context.close()

@@ -126,6 +126,14 @@ function paint(
   colour: (name: string) => string, only: ReadonlySet<string> | null, paintOf: (n: SceneNode) => NodePaint,
 ): number {
   const dpr = fitCanvas(canvas, width, height);
+  const box = visibleBox(vp, width, height);
+  const batches = batchNodes(scene, box, paintOf, only ?? undefined);
+  const edges = scene.edges.filter((e) => edgeInView(e, box) && (!only || only.has(e.source) || only.has(e.target)));
+  const blank = !batches.length && !edges.length;
+  // beneath React Flow with nothing to draw (every node in view is handed over): the blank canvas is hidden and
+  // left alone, so that a pan neither repaints it nor composites a transparent layer over the pane every frame
+  if (only && blank && canvas.dataset.blank) return 0;
+  canvas.style.visibility = only && blank ? "hidden" : "";
   ctx.setTransform(1, 0, 0, 1, 0, 0);
   if (only) {
     ctx.clearRect(0, 0, canvas.width, canvas.height);
@@ -133,17 +141,17 @@ function paint(
     ctx.fillStyle = colour("--dfl-bg");
     ctx.fillRect(0, 0, canvas.width, canvas.height);
   }
+  if (only && blank) canvas.dataset.blank = "1";
+  else delete canvas.dataset.blank;
   ctx.setTransform(dpr * vp.zoom, 0, 0, dpr * vp.zoom, dpr * vp.x, dpr * vp.y);
-  const box = visibleBox(vp, width, height);
-  const batches = batchNodes(scene, box, paintOf, only ?? undefined);
   // lanes and groups, then the wires, then the steps over them
   const isBack = (b: (typeof batches)[number]) => b.nodes[0].kind === "lane" || b.nodes[0].kind === "container";
   fillBatches(ctx, batches.filter(isBack), colour, vp.zoom);
   ctx.lineWidth = 1.5 / vp.zoom;
   for (const kind of ["control", "parameter", "artifact"] as const) {
     ctx.beginPath();
-    for (const e of scene.edges) {
-      if (e.kind !== kind || !edgeInView(e, box) || (only && !only.has(e.source) && !only.has(e.target))) continue;
+    for (const e of edges) {
+      if (e.kind !== kind) continue;
       const bend = Math.max(Math.abs(e.x1 - e.x0) / 2, 25);
       ctx.moveTo(e.x0, e.y0);
       ctx.bezierCurveTo(e.x0 + bend, e.y0, e.x1 - bend, e.y1, e.x1, e.y1);

@@ -175,7 +175,7 @@ export interface HandOverLimits {
  * a short pan then finds them mounted already. */
 const AHEAD = 0.1;
 /** Beyond this margin around the view (a fraction of it on each side) React Flow lets go of nodes. */
-const KEEP = 0.5;
+const KEEP = 0.2;
 
 /**
  * This frame's share of the hand-over between React Flow and the overview, within `limits`. Zoomed out

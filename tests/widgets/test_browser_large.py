@@ -4,6 +4,7 @@ live phases colour it, the minimap moves the view, and the nodes brought into vi
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -49,23 +50,26 @@ def screen_point(page, fx: float, fy: float) -> tuple[float, float]:
     return pane["x"] + x + fx * zoom, pane["y"] + y + fy * zoom
 
 
-def wait_still(page) -> None:
-    """Wait until the viewport has stopped moving (an animated zoom ends) and the hand-over is done."""
+SETTLED = """() => new Promise((resolve) => {
+    const count = () => document.querySelectorAll('.dfl-root .react-flow__node').length;
+    const first = count();
+    let frames = 0;
+    const tick = () => {
+        if (count() !== first) return resolve(false);
+        if (++frames === 30) return resolve(true);
+        requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+})"""
+
+
+def wait_still(page, timeout: float = 30) -> None:
+    """Wait until the viewport has stopped moving (an animated zoom ends) and the hand-over is done: the nodes in
+    the DOM the same for 30 frames (page.evaluate awaits the Promise; wait_for_function would not)."""
     CanvasPage(page).settle(timeout=20)
-    page.wait_for_function(
-        """() => new Promise((resolve) => {
-            const count = () => document.querySelectorAll('.dfl-root .react-flow__node').length;
-            const first = count();
-            let frames = 0;
-            const tick = () => {
-                if (count() !== first) return resolve(false);
-                if (++frames === 20) return resolve(true);
-                requestAnimationFrame(tick);
-            };
-            requestAnimationFrame(tick);
-        })""",
-        timeout=30_000,
-    )
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(SETTLED):
+        assert time.monotonic() < deadline, "the canvas did not settle"
 
 
 def pixel(page, sx: float, sy: float) -> list[int]:

@@ -582,8 +582,11 @@ class _SuperExport:
         if arts:
             out["artifacts"] = arts
         self.loops(s, out, where, data_sources)
+        thresholds = s.continue_on_num_success is not None or s.continue_on_success_ratio is not None
         for k in STEP_FIELDS:
             v = getattr(s, k, None)
+            if k == "continue_on_failed" and thresholds:
+                continue  # a success threshold implies it (the model sets it, as dflow does)
             if v is not None and v is not False:
                 out[k] = _expr_text(v) if k == "when" else plain(v, {**where, "field": k})
         if s.slices is not None:
@@ -677,8 +680,11 @@ class _SuperExport:
 
 def slices_dict(slices: Any, where: dict) -> dict[str, Any]:
     out = {}
+    implied = "{{item.order}}" if slices.sub_path and slices.group_size is None else "{{item}}"
     for k in SLICES_FIELDS:
         v = getattr(slices, k, None)
+        if k == "slices" and v == implied:
+            continue  # the tag Slices() takes when given none
         if not _is_default(k, v):
             out[k] = _expr_text(v) if k == "slices" else plain(v, {**where, "field": "slices"})
     return out

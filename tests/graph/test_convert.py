@@ -111,7 +111,7 @@ def test_pydflow_slices_move_to_the_template():
     sliced = next(n for n in graph["templates"]["outer"]["nodes"] if n["name"] == "sliced")
     assert "slices" not in sliced and sliced["parameters"] == {"x": [1, 2, 3]}
     assert graph["templates"][sliced["template"]]["options"]["slices"] == {
-        "input_parameter": ["x"], "output_parameter": ["y"], "slices": "{{item}}"}
+        "input_parameter": ["x"], "output_parameter": ["y"]}  # the '{{item}}' tag pydflow wrote is implied
 
 
 def _normalised(manifest: dict) -> dict:
@@ -335,3 +335,24 @@ def test_graph_of_a_parsed_manifest_with_python_ops():
     assert _normalised(Workflow.from_graph(graph).to_dict()) == _normalised(parsed.to_dict())
     with pytest.raises(WorkflowValueError, match="internal port 'dflow_success_tag'"):
         Workflow.from_dict(dag_workflow().to_dict()).to_graph()  # its explicit success check
+
+
+def test_what_the_model_implies_is_not_written():
+    """A success threshold implies continue_on_failed, and Slices() implies the '{{item}}' tag: the graph
+    leaves both out, so that a graph read into the model and written again is the same graph (the canvas
+    redrawn from Python shows what the user set)."""
+    from dflow_lab import Step
+    from dflow_lab.python import PythonOPTemplate, Slices
+
+    from .fixture_ops import Square
+
+    wf = Workflow(name="implied")
+    wf.add(Step("a", PythonOPTemplate(Square, image="python:3.11"), parameters={"x": [1, 2]}, with_param=[0, 1],
+                slices=Slices(input_parameter=["x"]), continue_on_success_ratio=0.5))
+    graph = wf.to_graph()
+    (node,) = next(t for t in graph["templates"].values() if t["kind"] == "steps")["nodes"]
+    assert "continue_on_failed" not in node and node["slices"] == {"input_parameter": ["x"]}
+    again = Workflow.from_graph(graph)
+    assert again.to_graph() == graph
+    step = again.entrypoint.steps[0][0]  # (the threshold's check step follows in a stage of its own)
+    assert step.continue_on_failed is True and step.slices.slices == "{{item}}"

@@ -15,6 +15,7 @@ import {
 } from "./edit";
 import { GROUP_HEADER, GROUP_PAD, GUTTER, NODE_GAP, NODE_WIDTH, STAGE_GAP, stepHeight } from "./geometry";
 import { withDeclaredGeometry } from "./handles";
+import { GridDots } from "./GridDots";
 import { History } from "./history";
 import { autoLayout, freeSpot, templateLayout } from "./layout";
 import { useLevelOfDetail } from "./lod";
@@ -548,7 +549,7 @@ function CanvasInner(props: CanvasProps) {
               proOptions={PRO_OPTIONS}
               defaultEdgeOptions={EDGE_OPTIONS}
             >
-              <Background gap={20} size={1} />
+              {large ? <GridDots gap={20} size={1} /> : <Background gap={20} size={1} />}
               {notes.layer}
               {scene && (
                 <Overview scene={scene} status={statusStore} issues={issueStore} selected={selectedSet}

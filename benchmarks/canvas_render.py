@@ -184,7 +184,10 @@ def cpu_per_frame(events: list[dict]) -> dict[str, list[tuple[float, float]]]:
         return {}
     main = marks[0][1:3]
     on_main = sorted((e for e in events if (e.get("pid"), e.get("tid")) == main), key=lambda e: e["ts"])
-    frames = [e["ts"] for e in on_main if e["name"] == "FireAnimationFrame" and e.get("ph") == "X"]
+    frames: list[float] = []
+    for e in on_main:  # a frame may run its animation frame callbacks in more than one task: one frame
+        if e["name"] == "FireAnimationFrame" and e.get("ph") == "X" and (not frames or e["ts"] - frames[-1] > 4000):
+            frames.append(e["ts"])
     tasks = [(e["ts"], e.get("tdur", e.get("dur", 0)) / 1000) for e in on_main
              if e["name"] == "ThreadControllerImpl::RunTask" and e.get("ph") == "X"]
     out: dict[str, list[tuple[float, float]]] = {}

@@ -525,7 +525,7 @@ function CanvasInner(props: CanvasProps) {
         {notice && <div className={`dfl-notice dfl-notice-${notice.level}`} data-testid="notice">{notice.text}</div>}
         <div className="dfl-body">
           {editing && <Palette entries={props.palette ?? []} onAdd={addAtCentre} />}
-          <div className={`dfl-flow${large ? " dfl-large" : ""}${overview ? " dfl-lod-overview" : ""}`} ref={flowBox} onDragOver={(e) => { e.preventDefault(); e.dataTransfer.dropEffect = "copy"; }} onDrop={onDrop}>
+          <div className={`dfl-flow${overview ? " dfl-lod-overview" : ""}`} ref={flowBox} onDragOver={(e) => { e.preventDefault(); e.dataTransfer.dropEffect = "copy"; }} onDrop={onDrop}>
             <ReactFlow<FlowNode, FlowEdge>
               nodes={lod.shownNodes}
               edges={lod.shownEdges}

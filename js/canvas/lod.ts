@@ -13,14 +13,14 @@ import type { FlowEdge, FlowNode } from "./view";
 /** How long the view must be still before nodes are mounted or unmounted. */
 export const SETTLE_MS = 120;
 const FRAME_MS = 1000 / 60;
-/** A frame gap longer than this means the batch before it took too long. */
-const SLOW_GAP = 1.25 * FRAME_MS;
+/** A frame gap longer than this means the batch before it took too long (a frame is dropped past 1.5 frames). */
+const SLOW_GAP = 1.1 * FRAME_MS;
 /** Unmounting a node costs a fraction of mounting one. */
 const UNMOUNTS_PER_MOUNT = 4;
 
 /**
  * How many nodes a frame may mount, learnt from the frames that follow each batch: a frame gap over SLOW_GAP
- * halves the share, a batch that fit grows it by a quarter (additive increase, multiplicative decrease), within
+ * halves the share, a batch that fit grows it by one (additive increase, multiplicative decrease), within
  * [min, max]. A batch costs its frame (React renders it) and the next (the browser lays it out), so each gap is
  * judged against the batches of the two frames before it.
  */
@@ -29,7 +29,7 @@ export class Pacer {
   private recent: [number, number] = [0, 0]; // mounts (and unmounts in mount units) of the last two batches
   private last = 0; // the animation frame time of the last batch, 0 when the hand-over paused
 
-  constructor(readonly min = 2, readonly max = 48, start = 6) {
+  constructor(readonly min = 1, readonly max = 32, start = 3) {
     this.perFrame = start;
   }
 
@@ -55,7 +55,7 @@ export class Pacer {
     const load = this.recent[0] + this.recent[1];
     if (!load) return;
     if (gap > SLOW_GAP) this.perFrame = Math.max(this.min, Math.floor(Math.min(this.perFrame, load) / 2));
-    else if (this.recent[1] >= this.perFrame) this.perFrame = Math.min(this.max, this.perFrame + Math.max(1, Math.floor(this.perFrame / 4)));
+    else if (this.recent[1] >= this.perFrame) this.perFrame = Math.min(this.max, this.perFrame + 1);
   }
 }
 

@@ -4,7 +4,7 @@ handed to React Flow. Runs the built widget bundle
 (dflow_lab/widgets/static) in Debian's headless Chromium with a stand-in for anywidget's model, served from
 127.0.0.1.
 
-usage: python benchmarks/canvas_render.py [--render 1000] [--interact 5000] [--layout 1000] [--repeat 1]
+usage: python benchmarks/canvas_render.py [--render 1000] [--interact 5000] [--layout 1000] [--repeat 1] [--static DIR]
 Prints one line per measurement (the pan/zoom one per phase and run). Needs `npm run build` (or an installed
 package) and /usr/bin/chromium.
 """

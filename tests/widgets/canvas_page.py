@@ -2,6 +2,22 @@
 
 from __future__ import annotations
 
+import time
+
+# resolves true when the viewport and every node keep their transform over 5 animation frames
+STILL_FOR_5_FRAMES = """() => new Promise((resolve) => {
+    const snap = () => [...document.querySelectorAll('.react-flow__viewport, .react-flow__node')]
+        .map((e) => e.style.transform).join('|');
+    const first = snap();
+    let frames = 0;
+    const tick = () => {
+        if (snap() !== first) return resolve(false);
+        if (++frames === 5) return resolve(true);
+        requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+})"""
+
 
 class CanvasPage:
     def __init__(self, page, root: str = ".dfl-root"):
@@ -37,22 +53,14 @@ class CanvasPage:
         self.settle()
 
     def settle(self, timeout: float = 10) -> None:
-        """Wait until the viewport and the nodes' positions are the same over a few animation frames."""
-        self.page.wait_for_function(
-            """() => new Promise((resolve) => {
-                const snap = () => [...document.querySelectorAll('.react-flow__viewport, .react-flow__node')]
-                    .map((e) => e.style.transform).join('|');
-                const first = snap();
-                let frames = 0;
-                const tick = () => {
-                    if (snap() !== first) return resolve(false);
-                    if (++frames === 5) return resolve(true);
-                    requestAnimationFrame(tick);
-                };
-                requestAnimationFrame(tick);
-            })""",
-            timeout=timeout * 1000,
-        )
+        """Wait until the viewport and the nodes' positions are the same over a few animation frames.
+
+        ``page.evaluate`` awaits the Promise each look returns (``wait_for_function`` would take the Promise
+        itself as a truthy answer and return at once)."""
+        deadline = time.monotonic() + timeout
+        while not self.page.evaluate(STILL_FOR_5_FRAMES):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the canvas was still moving after {timeout:.0f} s")
 
     def drop_template(self, name: str, fx: float, fy: float) -> None:
         """Drag palette entry ``name`` onto the canvas at fraction (fx, fy) of the flow area."""

@@ -14,7 +14,7 @@ import {
   setLiteral, updateNode,
 } from "./edit";
 import { GROUP_HEADER, GROUP_PAD, GUTTER, NODE_GAP, NODE_WIDTH, STAGE_GAP, stepHeight } from "./geometry";
-import { withDeclaredGeometry } from "./handles";
+import { useDeclaredGeometry, withDeclaredGeometry } from "./handles";
 import { GridDots } from "./GridDots";
 import { History } from "./history";
 import { autoLayout, freeSpot, templateLayout } from "./layout";
@@ -122,6 +122,7 @@ function CanvasInner(props: CanvasProps) {
   const { mode, onChange } = props;
   const editing = mode === "edit";
   const rf = useReactFlow<FlowNode, FlowEdge>();
+  useDeclaredGeometry();
   const [doc, setDoc] = useState<Graph | null>(null);
   const [layoutError, setLayoutError] = useState<string | null>(null);
   const history = useRef(new History());

@@ -2,7 +2,8 @@
 // with. React Flow otherwise learns a node's size and handles only by measuring its DOM, so a large graph
 // would have to mount every node once, visible or not, before it can draw an edge; given these, it mounts
 // only the nodes in view (and the overview draws the rest).
-import { type NodeHandle, Position } from "@xyflow/react";
+import { type InternalNode, type NodeHandle, Position, useStoreApi } from "@xyflow/react";
+import { useState } from "react";
 import { GUTTER, groupRowY, rowY } from "./geometry";
 import { IO_WIDTH } from "./layout";
 import { type Port, handleId } from "./ports";
@@ -75,4 +76,36 @@ export function declaredSize(n: FlowNode): { width: number; height: number } {
 /** `nodes` with their sizes and handles declared, so that React Flow needs to mount only what is in view. */
 export function withDeclaredGeometry(nodes: FlowNode[]): FlowNode[] {
   return nodes.map((n) => ({ ...n, measured: declaredSize(n), handles: declaredHandles(n) }) as FlowNode);
+}
+
+/** Whether React Flow knows, without measuring, what measuring node `n` would tell it: its size and handles. */
+export const isDeclared = (n: InternalNode): boolean =>
+  !!(n.handles && n.measured.width && n.measured.height && n.internals.handleBounds);
+
+type Measure = ReturnType<ReturnType<typeof useStoreApi>["getState"]>["updateNodeInternals"];
+
+/**
+ * Keep React Flow from measuring the nodes whose size and handles are declared (`withDeclaredGeometry`). It
+ * observes every node it mounts with a ResizeObserver, whose first report re-reads the node's box and each of
+ * its handles' from the DOM and then re-renders every node and edge it holds, although nothing changed: in a
+ * large graph's hand-over that doubled the work of each batch of mounted nodes. Call it in a component inside
+ * the `ReactFlowProvider` that renders before `<ReactFlow>` does (its observer keeps the store's function of
+ * its first render).
+ */
+export function useDeclaredGeometry(): void {
+  const store = useStoreApi();
+  useState(() => {
+    const measure = store.getState().updateNodeInternals;
+    const measureUndeclared: Measure = (updates, params) => {
+      const { nodeLookup } = store.getState();
+      const needed: typeof updates = new Map();
+      for (const [id, update] of updates) {
+        const n = nodeLookup.get(id);
+        if (!n || !isDeclared(n)) needed.set(id, update);
+      }
+      if (needed.size) measure(needed, params);
+    };
+    store.setState({ updateNodeInternals: measureUndeclared });
+    return true;
+  });
 }

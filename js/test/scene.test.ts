@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { NODE_WIDTH } from "../canvas/geometry";
-import { declaredHandles, declaredSize, withDeclaredGeometry } from "../canvas/handles";
+import { type InternalNode } from "@xyflow/react";
+import { adoptUserNodes } from "@xyflow/system";
+import { declaredHandles, declaredSize, isDeclared, withDeclaredGeometry } from "../canvas/handles";
 import { autoLayout } from "../canvas/layout";
 import {
   LARGE_GRAPH, OVERVIEW_ZOOM, batchNodes, buildScene, centredOn, edgeInView, grown, handOver, held, nodeAt,
@@ -56,6 +58,19 @@ test("declared geometry gives every node its drawn size and every wired handle",
     assert.ok(ids(e.source).has(e.sourceHandle!), `${e.source} declares ${e.sourceHandle}`);
     assert.ok(ids(e.target).has(e.targetHandle!), `${e.target} declares ${e.targetHandle}`);
   }
+});
+
+test("React Flow takes declared nodes as measured (none is measured again once mounted); others it must measure", async () => {
+  const v = buildView(await autoLayout(nestedGraph()));
+  const adopt = (nodes: FlowNode[]) => {
+    const lookup = new Map<string, InternalNode<FlowNode>>();
+    adoptUserNodes(nodes, lookup, new Map());
+    return [...lookup.values()];
+  };
+  const declared = adopt(withDeclaredGeometry(v.nodes));
+  assert.equal(declared.length, v.nodes.length);
+  assert.ok(declared.every(isDeclared));
+  assert.ok(adopt(v.nodes).every((n) => !isDeclared(n)), "a node without declared geometry is measured");
 });
 
 test("culling keeps the nodes and wires in view; paints batch by phase", () => {

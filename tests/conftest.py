@@ -65,3 +65,13 @@ def _validate_every_compiled_manifest():
         yield
     finally:
         Workflow.to_dict = original
+
+
+@pytest.fixture(scope="session")
+def playwright_driver():
+    """The one Playwright driver of a test session, shared by the widget and lab browser tests: a second
+    ``sync_playwright()`` while one is running fails ("Sync API inside the asyncio loop")."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        yield pw

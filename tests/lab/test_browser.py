@@ -49,17 +49,14 @@ def lab(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser(lab, tmp_path_factory):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            user_data_dir=str(tmp_path_factory.mktemp("chromium-profile")), executable_path=CHROMIUM,
-            headless=True, args=CHROMIUM_ARGS, viewport={"width": 1440, "height": 900})
-        try:
-            yield context
-        finally:
-            context.close()
+def browser(lab, tmp_path_factory, playwright_driver):
+    context = playwright_driver.chromium.launch_persistent_context(
+        user_data_dir=str(tmp_path_factory.mktemp("chromium-profile")), executable_path=CHROMIUM,
+        headless=True, args=CHROMIUM_ARGS, viewport={"width": 1440, "height": 900})
+    try:
+        yield context
+    finally:
+        context.close()
 
 
 @pytest.fixture

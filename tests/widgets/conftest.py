@@ -46,22 +46,18 @@ def notebook7(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def browser_context(tmp_path_factory, lab):
-    from playwright.sync_api import sync_playwright
-
-    profile = tmp_path_factory.mktemp("chromium-profile")
-    with sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            user_data_dir=str(profile),
-            executable_path=CHROMIUM,
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1440, "height": 960},
-        )
-        try:
-            yield context
-        finally:
-            context.close()
+def browser_context(tmp_path_factory, lab, playwright_driver):
+    context = playwright_driver.chromium.launch_persistent_context(
+        user_data_dir=str(tmp_path_factory.mktemp("chromium-profile")),
+        executable_path=CHROMIUM,
+        headless=True,
+        args=CHROMIUM_ARGS,
+        viewport={"width": 1440, "height": 960},
+    )
+    try:
+        yield context
+    finally:
+        context.close()
 
 
 @pytest.hookimpl(hookwrapper=True)

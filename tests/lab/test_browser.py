@@ -15,7 +15,7 @@ import yaml
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.widgets.canvas_page import CanvasPage
-from tests.widgets.jupyterlab_harness import CHROMIUM, CHROMIUM_ARGS
+from tests.widgets.jupyterlab_harness import CHROMIUM, launch_chromium
 
 from .graphs import table_graph
 from .jupyter import REPO, JupyterServer, ensure_labextension, wait_for
@@ -50,9 +50,7 @@ def lab(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(lab, tmp_path_factory, playwright_driver):
-    context = playwright_driver.chromium.launch_persistent_context(
-        user_data_dir=str(tmp_path_factory.mktemp("chromium-profile")), executable_path=CHROMIUM,
-        headless=True, args=CHROMIUM_ARGS, viewport={"width": 1440, "height": 900})
+    context = launch_chromium(playwright_driver, tmp_path_factory.mktemp("chromium-profile"), 1440, 900)
     try:
         yield context
     finally:

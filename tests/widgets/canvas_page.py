@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 import time
+from pathlib import Path
+
+from .jupyterlab_harness import NotebookPage
+
+REPO = Path(__file__).resolve().parents[2]
 
 # resolves true when the viewport and every node keep their transform over 5 animation frames
 STILL_FOR_5_FRAMES = """() => new Promise((resolve) => {
@@ -17,6 +23,17 @@ STILL_FOR_5_FRAMES = """() => new Promise((resolve) => {
     };
     requestAnimationFrame(tick);
 })"""
+
+
+def open_canvas(page, server, name: str, source: str) -> NotebookPage:
+    """Run ``source`` (a cell showing a canvas; ``tutorial_ops`` importable) in notebook ``name`` of its own
+    (its own kernel) on ``server``, and wait for the canvas's steps."""
+    shutil.copy(REPO / "notebooks" / "tutorial_ops.py", server.root / "tutorial_ops.py")
+    nb = NotebookPage(page, server, name, [source])
+    nb.open()
+    nb.run_all()
+    page.wait_for_selector(".dfl-root .react-flow__node-step", timeout=60_000)
+    return nb
 
 
 class CanvasPage:

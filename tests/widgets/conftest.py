@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .jupyterlab_harness import CHROMIUM, CHROMIUM_ARGS, LabServer
+from .jupyterlab_harness import CHROMIUM, LabServer, launch_chromium
 
 ARTIFACTS = Path(os.environ.get("DFLOW_LAB_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
 
@@ -20,40 +20,32 @@ def screenshots_dir() -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def lab(tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    root = tmp_path_factory.mktemp("lab")
-    server = LabServer(root)
+def served(server: LabServer):
+    """Start ``server`` for a fixture, and stop it when the fixture ends."""
     server.start()
     try:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory):
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    yield from served(LabServer(tmp_path_factory.mktemp("lab")))
 
 
 @pytest.fixture(scope="session")
 def notebook7(tmp_path_factory):
     """A Notebook 7 server (a JupyterLab 4 application: our lab extension loads there too)."""
     pytest.importorskip("notebook", minversion="7", reason="Notebook 7 is in the dev extras")
-    server = LabServer(tmp_path_factory.mktemp("nb7"), app="notebook")
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    yield from served(LabServer(tmp_path_factory.mktemp("nb7"), app="notebook"))
 
 
 @pytest.fixture(scope="session")
 def browser_context(tmp_path_factory, lab, playwright_driver):
-    context = playwright_driver.chromium.launch_persistent_context(
-        user_data_dir=str(tmp_path_factory.mktemp("chromium-profile")),
-        executable_path=CHROMIUM,
-        headless=True,
-        args=CHROMIUM_ARGS,
-        viewport={"width": 1440, "height": 960},
-    )
+    context = launch_chromium(playwright_driver, tmp_path_factory.mktemp("chromium-profile"), 1440, 960)
     try:
         yield context
     finally:

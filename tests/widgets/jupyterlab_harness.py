@@ -38,6 +38,13 @@ DISABLED_LAB_PLUGINS = {
 }
 
 
+def launch_chromium(driver, profile: Path, width: int, height: int):
+    """Debian's headless chromium, with its own profile directory, from a Playwright driver."""
+    return driver.chromium.launch_persistent_context(
+        user_data_dir=str(profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+        viewport={"width": width, "height": height})
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

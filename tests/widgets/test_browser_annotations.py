@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .canvas_page import CanvasPage
+from .canvas_page import CanvasPage, open_canvas
 from .jupyterlab_harness import NotebookPage
 from .test_browser_canvas import BUILD
 
@@ -20,11 +20,7 @@ EDITED = "total = scale × Σ squares\nhalve the scale for a quick look"
 
 @pytest.fixture
 def notebook(request, lab, page):
-    shutil.copy(REPO / "notebooks" / "tutorial_ops.py", lab.root / "tutorial_ops.py")
-    nb = NotebookPage(page, lab, f"{request.node.name}.ipynb", [BUILD])
-    nb.open()
-    nb.run_all()
-    page.wait_for_selector(".dfl-root .react-flow__node-step", timeout=60_000)
+    nb = open_canvas(page, lab, f"{request.node.name}.ipynb", BUILD)
     CanvasPage(page).settle()
     return nb
 

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
-from pathlib import Path
 
 import pytest
 
-from .canvas_page import CanvasPage
-from .jupyterlab_harness import NotebookPage
+from .canvas_page import CanvasPage, open_canvas
 
 pytestmark = pytest.mark.browser
 
-REPO = Path(__file__).resolve().parents[2]
 
 BUILD = """\
 from dflow_lab import Workflow, Step
@@ -33,19 +29,9 @@ canvas
 """
 
 
-def open_canvas(page, server, name: str) -> NotebookPage:
-    """The canvas notebook ``BUILD`` run in a notebook of its own (its own kernel) on ``server``."""
-    shutil.copy(REPO / "notebooks" / "tutorial_ops.py", server.root / "tutorial_ops.py")
-    nb = NotebookPage(page, server, name, [BUILD])
-    nb.open()
-    nb.run_all()
-    page.wait_for_selector(".dfl-root .react-flow__node-step", timeout=60_000)
-    return nb
-
-
 @pytest.fixture
 def notebook(request, lab, page):
-    return open_canvas(page, lab, f"{request.node.name}.ipynb")
+    return open_canvas(page, lab, f"{request.node.name}.ipynb", BUILD)
 
 
 def test_canvas_renders_workflow(notebook, screenshots_dir):
@@ -276,7 +262,7 @@ def test_code_pressed_outside_the_notebook_goes_to_a_file(notebook, screenshots_
 @pytest.fixture
 def notebook7_canvas(notebook7, page):
     """The canvas notebook, run in Notebook 7."""
-    return open_canvas(page, notebook7, "canvas.ipynb")
+    return open_canvas(page, notebook7, "canvas.ipynb", BUILD)
 
 
 def test_code_cell_in_notebook7(notebook7_canvas, screenshots_dir):

@@ -5,17 +5,13 @@ fan-out thresholds of a step, edited in the panel, reach the model (`canvas.work
 from __future__ import annotations
 
 import json
-import shutil
-from pathlib import Path
 
 import pytest
 
-from .canvas_page import CanvasPage
-from .jupyterlab_harness import NotebookPage
+from .canvas_page import CanvasPage, open_canvas
 
 pytestmark = pytest.mark.browser
 
-REPO = Path(__file__).resolve().parents[2]
 
 BUILD = """\
 from dflow_lab import Workflow, Step
@@ -59,12 +55,7 @@ print(json.dumps({"model": summary(total_step(canvas.workflow)), "code": summary
 
 @pytest.fixture
 def notebook(request, lab, page):
-    shutil.copy(REPO / "notebooks" / "tutorial_ops.py", lab.root / "tutorial_ops.py")
-    nb = NotebookPage(page, lab, f"{request.node.name}.ipynb", [BUILD])
-    nb.open()
-    nb.run_all()
-    page.wait_for_selector(".dfl-root .react-flow__node-step", timeout=60_000)
-    return nb
+    return open_canvas(page, lab, f"{request.node.name}.ipynb", BUILD)
 
 
 def commit(page, field: str, text: str) -> None:

@@ -21,3 +21,15 @@ def edges_as_set(graph: dict) -> dict:
         if "edges" in t:
             t["edges"] = sorted(t["edges"], key=lambda e: json.dumps(e, sort_keys=True))
     return g
+
+
+def json_paths(obj: object, prefix: tuple = ()) -> list[tuple]:
+    """The path of every value in a JSON document (keys and indexes), the root's ``()`` first."""
+    out = [prefix]
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            out += json_paths(v, (*prefix, k))
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            out += json_paths(v, (*prefix, i))
+    return out

@@ -10,7 +10,7 @@ import pytest
 
 from dflow_lab.graph import GraphValidationError, from_pydflow, is_pydflow_graph, validate
 
-from .helpers import load_fixture
+from .helpers import json_paths, load_fixture
 
 FIXTURES = ["pydflow_steps.json", "pydflow_dag.json", "pydflow_nested.json"]
 
@@ -54,19 +54,9 @@ def test_malformed_pydflow_graphs_are_reported_not_crashed():
     junk = [None, 0, "", "x", [], {}, True, {"py/object": "x"}, [[{}]], "{{steps.a.outputs.parameters.x}}"]
     bases = [load_fixture(n) for n in FIXTURES]
 
-    def paths(obj: object, prefix: tuple = ()) -> list:
-        out = [prefix]
-        if isinstance(obj, dict):
-            for k, v in obj.items():
-                out += paths(v, (*prefix, k))
-        elif isinstance(obj, list):
-            for i, v in enumerate(obj):
-                out += paths(v, (*prefix, i))
-        return out
-
     for _ in range(200):
         g = copy.deepcopy(rng.choice(bases))
-        for path in rng.sample([p for p in paths(g) if p], 2):
+        for path in rng.sample([p for p in json_paths(g) if p], 2):
             target = g
             try:
                 for key in path[:-1]:

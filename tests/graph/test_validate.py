@@ -8,7 +8,7 @@ import pytest
 
 from dflow_lab.graph import CODES, GraphValidationError, Issue, from_pydflow, validate
 
-from .helpers import load_fixture
+from .helpers import json_paths, load_fixture
 
 COVERED: set[str] = set()
 
@@ -292,17 +292,7 @@ def test_validate_never_crashes_on_mangled_graphs(example_graph):
     rng = random.Random(5)
     junk = [None, 0, -1, 1.5, "", "x", "@inputs", [], [1], {}, {"node": 1}, True, {"kind": "s3"}]
 
-    def paths(obj: object, prefix: tuple = ()) -> list:
-        out = [prefix]
-        if isinstance(obj, dict):
-            for k, v in obj.items():
-                out += paths(v, (*prefix, k))
-        elif isinstance(obj, list):
-            for i, v in enumerate(obj):
-                out += paths(v, (*prefix, i))
-        return out
-
-    all_paths = [p for p in paths(example_graph) if p]
+    all_paths = [p for p in json_paths(example_graph) if p]
     for _ in range(300):
         g = copy.deepcopy(example_graph)
         for path in rng.sample(all_paths, 3):

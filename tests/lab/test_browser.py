@@ -15,9 +15,9 @@ import yaml
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.widgets.canvas_page import CanvasPage
-from tests.widgets.jupyterlab_harness import CHROMIUM, launch_chromium
+from tests.widgets.jupyterlab_harness import CHROMIUM, chromium_context
 
-from .graphs import table_graph
+from .graphs import flaky_graph, table_graph
 from .jupyter import REPO, JupyterServer, ensure_labextension, wait_for
 
 pytestmark = pytest.mark.browser
@@ -50,11 +50,7 @@ def lab(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(lab, tmp_path_factory, playwright_driver):
-    context = launch_chromium(playwright_driver, tmp_path_factory.mktemp("chromium-profile"), 1440, 900)
-    try:
-        yield context
-    finally:
-        context.close()
+    yield from chromium_context(playwright_driver, tmp_path_factory.mktemp("chromium-profile"), 1440, 900)
 
 
 @pytest.fixture
@@ -356,11 +352,7 @@ def test_yaml_documents_argo_open_with_revert_and_notebook(page, lab, shots):
 
 def test_a_failed_step_is_retried_from_its_panel(page, lab, shots, tmp_path):
     marker = tmp_path / "go"
-    graph = {"version": 1, "name": "flaky", "entrypoint": "main", "templates": {
-        "ok": {"kind": "shell", "script": "echo fine\n"},
-        "gate": {"kind": "shell", "script": f"test -f {marker} || {{ echo not yet; exit 3; }}\necho through\n"},
-        "main": {"kind": "dag", "nodes": [{"name": "first", "template": "ok"}, {"name": "second", "template": "gate"}],
-                 "edges": [{"kind": "control", "source": {"node": "first"}, "target": {"node": "second"}}]}}}
+    graph = flaky_graph(marker)
     (lab.root / "flaky.dflow.json").write_text(json.dumps(graph))
     _open(page, "flaky.dflow.json")
     page.wait_for_selector(f"{EDITOR} [data-action='run']:not([disabled])")

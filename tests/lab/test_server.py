@@ -17,7 +17,7 @@ import pytest
 import requests
 import yaml
 
-from .graphs import table_graph
+from .graphs import flaky_graph, table_graph
 from .jupyter import REPO, JupyterServer, jupyter_env, wait_for
 
 EXAMPLES = Path(os.environ.get("DFLOW_LAB_SHARED", REPO.parent / "shared")) / "argo" / "examples"
@@ -414,11 +414,7 @@ def test_submit_to_argo_then_list_watch_and_log(server, tmp_path):
 
 def test_retry_one_failed_step_by_its_canvas_path(server, tmp_path):
     marker = tmp_path / "go"
-    graph = {"version": 1, "name": "flaky", "entrypoint": "main", "templates": {
-        "ok": {"kind": "shell", "script": "echo fine\n"},
-        "gate": {"kind": "shell", "script": f"test -f {marker} || {{ echo not yet; exit 3; }}\necho through\n"},
-        "main": {"kind": "dag", "nodes": [{"name": "first", "template": "ok"}, {"name": "second", "template": "gate"}],
-                 "edges": [{"kind": "control", "source": {"node": "first"}, "target": {"node": "second"}}]}}}
+    graph = flaky_graph(marker)
     name = _post(server, "workflows", {"graph": graph, "engine": "local"}).json()["name"]
     phase = lambda: _get(server, f"workflows/local/{name}").json()["workflow"]["phase"]  # noqa: E731
     wait_for(lambda: phase() in ("Failed", "Error"), 60, f"{name} to fail", interval=0.25)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .jupyterlab_harness import CHROMIUM, LabServer, launch_chromium
+from .jupyterlab_harness import CHROMIUM, LabServer, chromium_context
 
 ARTIFACTS = Path(os.environ.get("DFLOW_LAB_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
 
@@ -45,11 +45,7 @@ def notebook7(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def browser_context(tmp_path_factory, lab, playwright_driver):
-    context = launch_chromium(playwright_driver, tmp_path_factory.mktemp("chromium-profile"), 1440, 960)
-    try:
-        yield context
-    finally:
-        context.close()
+    yield from chromium_context(playwright_driver, tmp_path_factory.mktemp("chromium-profile"), 1440, 960)
 
 
 @pytest.hookimpl(hookwrapper=True)

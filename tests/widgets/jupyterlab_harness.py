@@ -38,11 +38,16 @@ DISABLED_LAB_PLUGINS = {
 }
 
 
-def launch_chromium(driver, profile: Path, width: int, height: int):
-    """Debian's headless chromium, with its own profile directory, from a Playwright driver."""
-    return driver.chromium.launch_persistent_context(
+def chromium_context(driver, profile: Path, width: int, height: int):
+    """For a fixture: Debian's headless chromium with its own profile directory, from a Playwright driver;
+    closed when the fixture ends."""
+    context = driver.chromium.launch_persistent_context(
         user_data_dir=str(profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
         viewport={"width": width, "height": height})
+    try:
+        yield context
+    finally:
+        context.close()
 
 
 def free_port() -> int:

@@ -2,6 +2,8 @@
 
 ``LocalBackend`` is the entry point; the engine itself is ``interpreter.Execution`` running in an
 ``engine.EngineHost``, with state in ``state.StateStore`` and Python OPs in ``pool.WorkerPool``.
+``Execution`` is split by concern: ``nodes`` (status nodes), ``steps``, ``dag``, ``leaf`` (attempts,
+pods, suspend), ``retries`` (and memoization), ``outputs``.
 """
 
 from __future__ import annotations

@@ -1,0 +1,185 @@
+"""DAG templates of a run: tasks start as their ``depends``/``dependencies`` allow.
+
+``DagRunner._run_dag`` parses every task's dependencies (``depends`` logic or a ``dependencies`` list),
+checks them for unknown tasks and cycles, narrows to ``target``, then starts each task once the tasks it
+depends on have finished: a task whose condition is false is Omitted; ``failFast`` stops starting new
+tasks after an unhandled failure.  Looped tasks run as a TaskGroup (``_run_task``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from .depends import Depends, DependsError, from_dependencies, parse_depends
+from .nodes import FAILED as _FAILED
+from .nodes import NodeBook
+from .scope import Scope, StepError, aggregated_vars, node_outputs_vars
+
+__all__ = ["DagRunner"]
+
+
+class DagRunner(NodeBook):
+    """DAG templates (a mixin of ``Execution``)."""
+
+    if TYPE_CHECKING:  # provided by the other mixins of Execution
+        async def _run_item(self, step: dict, item_vars: dict, name: str, display: str, parent: Any,
+                            boundary: str, scope: Scope, slots: asyncio.Semaphore | None,
+                            where_kind: str) -> dict: ...
+        def _expand(self, step: dict, scope: Scope, where: str) -> list[tuple[dict, str]]: ...
+        @staticmethod
+        def _continues(step: dict, phase: str) -> bool: ...
+        def _composite_outputs(self, tmpl: dict, scope: Scope, where: str) -> dict | None: ...
+
+    async def _run_dag(self, tmpl: dict, node: dict, scope: Scope, where: str) -> tuple:
+        dag = tmpl["dag"] or {}
+        tasks = {t["name"]: t for t in dag.get("tasks") or []}
+        deps: dict[str, Depends | None] = {}
+        try:
+            for name, t in tasks.items():
+                if "depends" in t:
+                    deps[name] = parse_depends(str(t["depends"]))
+                else:
+                    deps[name] = from_dependencies(list(t.get("dependencies") or []))
+                for d in deps[name].tasks() if deps[name] else ():
+                    if d not in tasks:
+                        raise StepError(f"{where}: task {name!r} depends on unknown task {d!r}")
+        except DependsError as e:
+            raise StepError(f"{where}: {e}") from None
+        _check_acyclic(deps, where)
+        targets = dag.get("target")
+        if targets:
+            wanted = set()
+            stack = [t.strip() for t in scope.render(str(targets), where).replace(",", " ").split()]
+            while stack:
+                t = stack.pop()
+                if t not in tasks:
+                    raise StepError(f"{where}: target {t!r} is not a task")
+                if t not in wanted:
+                    wanted.add(t)
+                    stack.extend(deps[t].tasks() if deps[t] else ())
+            tasks = {k: v for k, v in tasks.items() if k in wanted}
+        fail_fast = dag.get("failFast", True)
+        handled = set()
+        for d in deps.values():
+            if d:
+                handled |= d.handled_failures()
+        slots = asyncio.Semaphore(int(tmpl["parallelism"])) if tmpl.get("parallelism") else None
+        results: dict[str, dict] = {}
+        task_nodes: dict[str, dict] = {}
+        pending = set(tasks)
+        running: dict[asyncio.Task, str] = {}
+        failed: dict | None = None
+        while pending or running:
+            await self.gate.wait()
+            for name in sorted(pending):
+                d = deps[name]
+                if d is not None and not d.tasks() <= set(results):
+                    continue
+                if failed is not None and fail_fast:
+                    continue
+                pending.discard(name)
+                parents = [task_nodes[x] for x in d.tasks()] if d else [node]
+                for x in (d.tasks() if d else ()):
+                    tasks_x = tasks.get(x) or {}
+                    results[x]["continue_failed"] = self._continues(tasks_x, "Failed")
+                    results[x]["continue_error"] = self._continues(tasks_x, "Error")
+                if d is not None and not d.evaluate(results):
+                    tname = f"{node['name']}.{name}"
+                    onode = self.open_node(tname, name, "Skipped", tasks[name].get("template"), parents, node["id"])
+                    msg = f"omitted: depends condition not met ({d.text})"
+                    self.close_node(onode, "Omitted", message=msg)
+                    task_nodes[name] = onode
+                    results[name] = {"phase": "Omitted"}
+                    continue
+                scope.values.update(self.global_vars)
+                t = asyncio.ensure_future(self._run_task(tasks[name], node, parents, scope, slots, where))
+                t._dflow_wf = self.name  # type: ignore[attr-defined]
+                running[t] = name
+            if not running:
+                break
+            done, _ = await asyncio.wait(set(running), return_when=asyncio.FIRST_COMPLETED)
+            for t in done:
+                name = running.pop(t)
+                tnode, children = t.result()
+                task_nodes[name] = tnode
+                results[name] = {"phase": tnode["phase"],
+                                 "children_phases": [c["phase"] for c in children] if children is not None
+                                 else [tnode["phase"]]}
+                prefix = f"tasks.{name}"
+                if children is not None:
+                    scope.values.update(aggregated_vars(prefix, children))
+                    scope.values[f"{prefix}.status"] = tnode["phase"]
+                else:
+                    scope.values.update(node_outputs_vars(prefix, tnode))
+                if (tnode["phase"] in _FAILED and not self._continues(tasks[name], tnode["phase"])
+                        and name not in handled and failed is None):
+                    failed = tnode
+        depended = set()
+        for d in deps.values():
+            if d:
+                depended |= d.tasks()
+        node["outboundNodes"] = [task_nodes[n]["id"] for n in tasks if n not in depended and n in task_nodes]
+        if failed is not None:
+            return "Failed", None, f"child '{failed['displayName']}' failed"
+        return "Succeeded", self._composite_outputs(tmpl, scope, where), ""
+
+    async def _run_task(self, task: dict, dag_node: dict, parents: list[dict], scope: Scope,
+                        slots: asyncio.Semaphore | None, where: str) -> tuple[dict, list[dict] | None]:
+        name = f"{dag_node['name']}.{task['name']}"
+        twhere = f"{where} / {task['name']}"
+        looped = any(k in task for k in ("withItems", "withParam", "withSequence"))
+        if not looped:
+            node = await self._run_item(task, {}, name, task["name"], parents, dag_node["id"], scope, slots, "task")
+            return node, None
+        group = self.reuse(name, parents)
+        if group is not None:
+            return group, [self.nodes[c] for c in group.get("children", []) if c in self.nodes]
+        group = self.open_node(name, task["name"], "TaskGroup", task.get("template"), parents, dag_node["id"])
+        try:
+            if "when" in task and not any(k.startswith("item") for k in _tags(str(task["when"]))) \
+                    and not scope.eval_when(str(task["when"]), f"{twhere}: when"):
+                group["type"] = "Skipped"
+                self.close_node(group, "Skipped", message=f"when '{task['when']}' evaluated false")
+                return group, []
+            expansions = self._expand(task, scope, twhere)
+        except StepError as e:
+            return self.close_node(group, "Error", message=str(e), durable=True), []
+        if not expansions:
+            self.close_node(group, "Skipped", message="Skipped, empty params")
+            return group, []
+        children = await asyncio.gather(*[
+            self._run_item(task, ivars, f"{name}{suffix}", f"{task['name']}{suffix}", group, dag_node["id"],
+                           scope, slots, "task")
+            for ivars, suffix in expansions])
+        bad = [c for c in children if c["phase"] in _FAILED and not self._continues(task, c["phase"])]
+        if bad:
+            self.close_node(group, "Failed", message=f"child '{bad[0]['displayName']}' failed", durable=True)
+        else:
+            self.close_node(group, "Succeeded", durable=True)
+        return group, list(children)
+
+
+def _tags(text: str) -> list[str]:
+    from dflow_lab.argo.expressions import tags_in
+
+    return [t.strip() for t in tags_in(text)]
+
+
+def _check_acyclic(deps: dict[str, Depends | None], where: str) -> None:
+    state: dict[str, int] = {}
+
+    def visit(n: str, path: list[str]) -> None:
+        if state.get(n) == 2:
+            return
+        if state.get(n) == 1:
+            cycle = path[path.index(n):] + [n]
+            raise StepError(f"{where}: dependency cycle {' -> '.join(cycle)}")
+        state[n] = 1
+        d = deps.get(n)
+        for m in sorted(d.tasks()) if d else ():
+            visit(m, path + [n])
+        state[n] = 2
+
+    for n in deps:
+        visit(n, [])

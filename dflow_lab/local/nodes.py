@@ -1,0 +1,202 @@
+"""Node bookkeeping of a run: status nodes, their IDs and pod names, batched writes, reuse on resume.
+
+``NodeBook`` is the base of ``interpreter.Execution``: it holds the run's state (declared below) and
+records every status node.  Changes are batched (``_mark``) and written by the run's flush loop in one
+SQLite transaction; a finished node is written at once (``durable``) so that a resume after a kill -9
+finds it.  ``reuse`` finds a node of an earlier run (resume, retry, resubmit) that needs no re-run.
+The other concerns of a run are mixins beside it: ``steps``, ``dag``, ``leaf``, ``retries``, ``outputs``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..argo_objects import get_pod_name, node_hash
+from .state import StateStore, now_iso
+
+__all__ = ["DONE_OK", "FAILED", "NodeBook"]
+
+DONE_OK = ("Succeeded", "Skipped")
+FAILED = ("Failed", "Error")
+_DONE_OK = DONE_OK
+_FAILED = FAILED
+
+
+class NodeBook:
+    """The state of one run and its status-node records (the base of ``Execution``)."""
+
+    store: StateStore
+    name: str
+    manifest: dict
+    options: dict
+    status: dict
+    spec: dict
+    templates: dict[str, dict]
+    defaults: dict
+    pool: Any
+    host_slots: asyncio.Semaphore
+    repository: Any
+    runs_dir: Path
+    shared_volumes: dict[str, Path]
+    nodes: dict[str, dict]
+    prior: dict[str, dict]
+    retry_only: set[str]
+    reuse_by_key: dict[str, dict]
+    script_overrides: dict[str, str]
+    wf_slots: asyncio.Semaphore | None
+    gate: asyncio.Event
+    resume_event: asyncio.Event
+    cancel_message: str
+    global_vars: dict[str, Any]
+    global_outputs: dict[str, dict]
+    failures: list[dict]
+    _dirty: dict[str, dict]
+    _written: set[str]
+    _source_nodes: dict[str, dict] | None
+    _main_task: asyncio.Task
+
+    if TYPE_CHECKING:  # provided by the other mixins of Execution
+        def _publish_globals(self, outputs: dict) -> None: ...
+
+    # -- node bookkeeping ------------------------------------------------------------------------
+
+    def node_id(self, node_name: str) -> str:
+        """Argo's node ID: the workflow name for the root, else ``<workflow>-<fnv32a(node name)>``."""
+        return self.name if node_name == self.name else f"{self.name}-{node_hash(node_name)}"
+
+    def pod_name(self, node: dict) -> str:
+        """Argo's (v2) pod name of a node."""
+        return get_pod_name(self.name, node["name"], node.get("templateName") or "", node["id"])
+
+    def _mark(self, node: dict, now: bool = False) -> None:
+        """Record a node change: ``now`` writes it at once (a finished node must survive a kill -9),
+        otherwise the flush loop batches it with other changes (parents gaining children)."""
+        if now:  # nodes never written yet go first, so that the database keeps parents before children
+            self._dirty.pop(node["id"], None)
+            new = [n for i, n in self._dirty.items() if i not in self._written]
+            for n in new:
+                del self._dirty[n["id"]]
+            self._write(new + [node])
+        else:
+            self._dirty[node["id"]] = node
+
+    def _write(self, nodes: list[dict]) -> None:
+        self.store.put_nodes(self.name, nodes)
+        self._written.update(n["id"] for n in nodes)
+
+    def flush(self) -> None:
+        """Write changed nodes to the state database (one transaction)."""
+        if self._dirty:
+            nodes = list(self._dirty.values())
+            self._dirty.clear()
+            self._write(nodes)
+
+    def _link(self, parent: dict | list[dict] | None, node: dict) -> None:
+        parents = parent if isinstance(parent, list) else [parent] if parent else []
+        for p in parents:
+            if node["id"] not in p.setdefault("children", []):
+                p["children"].append(node["id"])
+                self._mark(p)
+
+    def open_node(self, name: str, display: str, type_: str, template: str | None, parent: Any,
+                  boundary: str | None, inputs: dict | None = None) -> dict:
+        """Create (or re-create, on resume) a Running node and link it under ``parent``."""
+        node_id = self.node_id(name)
+        node = {
+            "id": node_id, "name": name, "displayName": display, "type": type_, "phase": "Running",
+            "startedAt": now_iso(), "finishedAt": None, "children": [],
+        }
+        if template:
+            node["templateName"] = template
+        if boundary:
+            node["boundaryID"] = boundary
+        if inputs:
+            node["inputs"] = inputs
+        self.nodes[node_id] = node
+        self._link(parent, node)
+        self._mark(node)
+        return node
+
+    def close_node(self, node: dict, phase: str, outputs: dict | None = None, message: str = "",
+                   durable: bool = False) -> dict:
+        """Finish a node (``durable``: written at once, so that a resume finds it)."""
+        node["phase"] = phase
+        node["finishedAt"] = now_iso()
+        if outputs:
+            node["outputs"] = outputs
+        if message:
+            node["message"] = message
+        if phase in _FAILED:
+            self.failures.append(node)
+        self._mark(node, now=durable)
+        return node
+
+    def reuse(self, name: str, parent: Any) -> dict | None:
+        """A node of the earlier run that needs no re-run (succeeded or skipped; failed and not retried)."""
+        old = self.prior.get(name[len(self.name):])
+        if old is None or not old.get("finishedAt"):
+            return None
+        ok = old["phase"] in _DONE_OK
+        keep_failed = (self.retry_only and old["phase"] in _FAILED and old["type"] == "Pod"
+                       and old["id"] not in self.retry_only and not self.options.get("reuse_from"))
+        if not (ok or keep_failed):
+            return None
+        node = json.loads(json.dumps(old))
+        node["id"] = self.node_id(name)
+        node["name"] = name
+        if self.options.get("reuse_from"):
+            node["children"] = []
+            self._relink_children(old, node)
+        self.nodes[node["id"]] = node
+        self._link(parent, node)
+        self._mark(node)
+        if ok:
+            self._publish_globals(node.get("outputs") or {})
+        return node
+
+    def _relink_children(self, old: dict, node: dict) -> None:
+        """Copy the subtree of a node reused from another workflow (resubmit --memoized)."""
+        source = self.options["reuse_from"]
+        if self._source_nodes is None:
+            self._source_nodes = self.store.nodes(source)
+        old_nodes = self._source_nodes
+        for cid in old.get("children") or []:
+            child = old_nodes.get(cid)
+            if child is None or not child["name"].startswith(source):
+                continue
+            name = self.name + child["name"][len(source):]
+            if self.node_id(name) in self.nodes:
+                self._link(node, self.nodes[self.node_id(name)])
+                continue
+            copy = json.loads(json.dumps(child))
+            copy["id"], copy["name"], copy["children"] = self.node_id(name), name, []
+            if "boundaryID" in copy:
+                copy["boundaryID"] = self.node_id(self.name + self._name_of(old_nodes, copy["boundaryID"], source))
+            self.nodes[copy["id"]] = copy
+            self._link(node, copy)
+            self._mark(copy)
+            self._relink_children(child, copy)
+
+    @staticmethod
+    def _name_of(nodes: dict, node_id: str, prefix: str) -> str:
+        n = nodes.get(node_id)
+        return n["name"][len(prefix):] if n else ""
+
+    def _progress(self) -> str:
+        pods = [n for n in self.nodes.values() if n.get("type") == "Pod"]
+        return f"{sum(1 for n in pods if n['phase'] == 'Succeeded')}/{len(pods)}"
+
+    def _close_running(self, message: str) -> None:
+        for node in self.nodes.values():
+            if node.get("phase") in ("Running", "Pending"):
+                node["phase"] = "Failed"
+                node["finishedAt"] = now_iso()
+                node["message"] = message
+                self._mark(node)
+
+    def _set_suspended(self, value: bool) -> None:
+        self.status["suspended"] = value
+        self.store.set_status(self.name, self.status)

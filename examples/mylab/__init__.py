@@ -1,0 +1,1 @@
+"""A small OP library for the documentation's examples (``examples/screen.graph.json`` names it)."""

@@ -100,6 +100,12 @@ config: dict[str, Any] = {
     "local_workers": _env("DFLOW_LOCAL_WORKERS", 0, _int),  # 0: one per core
     # local store: give steps hard links to stored input files (False: copies, for tools that edit inputs in place)
     "local_artifact_links": _env("DFLOW_LOCAL_ARTIFACT_LINKS", True, boolize),
+    # bounds on untrusted input (dflow_lab/bounds.py, docs/security.md): items one loop expands to, depth of
+    # nested template calls, bytes and members one archive extracts to
+    "local_max_items": _env("DFLOW_LOCAL_MAX_ITEMS", 100_000, _int),
+    "local_max_depth": _env("DFLOW_LOCAL_MAX_DEPTH", 100, _int),
+    "archive_max_bytes": _env("DFLOW_ARCHIVE_MAX_BYTES", 16 * 1024 ** 3, _int),
+    "archive_max_members": _env("DFLOW_ARCHIVE_MAX_MEMBERS", 100_000, _int),
     # accepted for dflow scripts written against debug mode
     "debug_workdir": _env("DFLOW_DEBUG_WORKDIR", "."),
     "debug_copy_method": _env("DFLOW_DEBUG_COPY_METHOD", "symlink"),

@@ -38,7 +38,9 @@ class WorkflowError(Exception):
             where.append(f"step {self.step!r}")
         if self.field:
             where.append(f"field {self.field!r}")
-        return (", ".join(where) + ": " if where else "") + self.message
+        from .bounds import cut_text  # a message may quote a document's text: bounded
+
+        return cut_text((", ".join(where) + ": " if where else "") + self.message)
 
     def in_workflow(self, name: str) -> WorkflowError:
         """Record the workflow this error happened in (once known) and refresh the message."""

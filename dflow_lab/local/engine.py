@@ -18,6 +18,7 @@ import sys
 import threading
 from pathlib import Path
 
+from ..bounds import cut_text
 from .state import StateStore, now_iso
 
 __all__ = ["EngineHost", "child_env", "engine_alive", "host_slots_default"]
@@ -158,7 +159,7 @@ class EngineHost:
                 execution = Execution(store, name, pool, slots, artifact_repository(workdir))
             except Exception as e:  # a workflow that cannot start ends in Error with the reason
                 record = store.workflow(name) or {"status": {}}
-                store.set_status(name, dict(record["status"], phase="Error", message=str(e), finishedAt=now_iso()))
+                store.set_status(name, dict(record["status"], phase="Error", message=cut_text(str(e)), finishedAt=now_iso()))
                 return "Error"
             return await execution.run()
         finally:

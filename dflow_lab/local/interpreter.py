@@ -17,11 +17,13 @@ finds the nodes of the previous run by name and reuses every node that succeeded
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 from pathlib import Path
 from typing import Any
 
+from ..bounds import cut_text, max_depth
 from .dag import DagRunner
 from .durations import parse_duration
 from .leaf import LeafRunner
@@ -35,6 +37,9 @@ from .steps import StepsRunner
 __all__ = ["Execution"]
 
 logger = logging.getLogger(__name__)
+
+# how many template calls enclose the running one (Argo's stack depth); tasks inherit it from their creator
+_CALL_DEPTH: contextvars.ContextVar[int] = contextvars.ContextVar("dflow_lab_call_depth", default=0)
 
 
 class Execution(StepsRunner, DagRunner, LeafRunner, RetryRunner, OutputsMixin):
@@ -192,7 +197,7 @@ class Execution(StepsRunner, DagRunner, LeafRunner, RetryRunner, OutputsMixin):
             self.flush()
         status["phase"] = phase
         status["finishedAt"] = now_iso()
-        status["message"] = message or None
+        status["message"] = cut_text(message) if message else None
         if self.global_outputs["parameters"] or self.global_outputs["artifacts"]:
             status["outputs"] = {k: list(v.values()) for k, v in self.global_outputs.items() if v}
         status["progress"] = self._progress()
@@ -338,7 +343,26 @@ class Execution(StepsRunner, DagRunner, LeafRunner, RetryRunner, OutputsMixin):
 
     async def invoke(self, ref: dict, args: dict, name: str, display: str, parent: Any,
                      boundary: str | None, scope: Scope, entry: bool = False) -> dict:
-        """Run the template ``ref`` names as node ``name``; returns the finished node."""
+        """Run the template ``ref`` names as node ``name``; returns the finished node.
+
+        A call nested ``config["local_max_depth"]`` deep (the entrypoint is depth 1) is not run: its node
+        fails with Argo's "Maximum recursion depth exceeded" (a template that calls itself ends there)."""
+        depth = _CALL_DEPTH.get() + 1
+        limit = max_depth()
+        if depth >= limit:
+            node = self.open_node(name, display, "Pod", ref.get("template"), parent, boundary)
+            return self.close_node(node, "Error", durable=True, message=(
+                f"Maximum recursion depth exceeded: workflow {self.name!r}, step {display!r} calls template "
+                f"{ref.get('template')!r} at depth {depth} (limit config['local_max_depth'] = {limit}); "
+                "a template that calls itself needs a 'when' that ends the recursion"))
+        token = _CALL_DEPTH.set(depth)
+        try:
+            return await self._invoke(ref, args, name, display, parent, boundary, scope, entry)
+        finally:
+            _CALL_DEPTH.reset(token)
+
+    async def _invoke(self, ref: dict, args: dict, name: str, display: str, parent: Any,
+                      boundary: str | None, scope: Scope, entry: bool) -> dict:
         where = f"workflow {self.name!r}, step {display!r}"
         reused = self.reuse(name, parent)
         if reused is not None:

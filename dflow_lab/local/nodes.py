@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..argo_objects import get_pod_name, node_hash
+from ..bounds import cut_text
 from .state import StateStore, now_iso
 
 __all__ = ["DONE_OK", "FAILED", "NodeBook"]
@@ -128,7 +129,7 @@ class NodeBook:
         if outputs:
             node["outputs"] = outputs
         if message:
-            node["message"] = message
+            node["message"] = cut_text(message)
         if phase in _FAILED:
             self.failures.append(node)
         self._mark(node, now=durable)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..bounds import cut_text
+
 __all__ = [
     "Scope",
     "StepError",
@@ -107,10 +109,33 @@ def aggregate_values(values: list[str]) -> str:
     return json.dumps(decoded)
 
 
+def too_many_items(count: int, where: str) -> str | None:
+    """The refusal of a loop of ``count`` items when that is more than ``config["local_max_items"]``."""
+    from dflow_lab.bounds import max_items
+
+    limit = max_items()
+    if count <= limit:
+        return None
+    return (f"{where}: the loop expands to {count:,} items, more than the bound config['local_max_items'] = "
+            f"{limit:,} (DFLOW_LOCAL_MAX_ITEMS); split the work into fewer, larger items or raise the bound")
+
+
+def _bounded(count: int, where: str) -> None:
+    refusal = too_many_items(count, where)
+    if refusal:
+        raise StepError(refusal)
+
+
 def expand_items(step: dict, scope: Scope, where: str) -> list[Any] | None:
-    """The items of ``withItems``/``withParam``/``withSequence`` (``None`` when the step has no loop)."""
+    """The items of ``withItems``/``withParam``/``withSequence`` (``None`` when the step has no loop).
+
+    More than ``config["local_max_items"]`` items is a ``StepError`` raised before any item is built."""
     if "withItems" in step:
-        return [scope.render_obj(i, f"{where}.withItems") for i in step["withItems"]]
+        items = step["withItems"]
+        if not isinstance(items, list):
+            raise StepError(f"{where}.withItems: expected a list, got {type(items).__name__}")
+        _bounded(len(items), f"{where}.withItems")
+        return [scope.render_obj(i, f"{where}.withItems") for i in items]
     if "withParam" in step:
         text = scope.render(str(step["withParam"]), f"{where}.withParam")
         try:
@@ -119,6 +144,7 @@ def expand_items(step: dict, scope: Scope, where: str) -> list[Any] | None:
             raise StepError(f"{where}.withParam: {text[:200]!r} is not a JSON list") from None
         if not isinstance(items, list):
             raise StepError(f"{where}.withParam: expected a JSON list, got {type(items).__name__}")
+        _bounded(len(items), f"{where}.withParam")
         return items
     if "withSequence" in step:
         seq = scope.render_obj(step["withSequence"], f"{where}.withSequence")
@@ -126,22 +152,30 @@ def expand_items(step: dict, scope: Scope, where: str) -> list[Any] | None:
     return None
 
 
-def _sequence(seq: dict, where: str) -> list[str]:
+def sequence_bounds(seq: Any, where: str) -> tuple[int, int, int]:
+    """``(start, step, count)`` of a rendered ``withSequence`` (Argo's rules: ``count`` items from
+    ``start``, or ``start`` to ``end`` inclusive, counting down when ``end < start``)."""
+    if not isinstance(seq, dict):
+        raise StepError(f"{where}: expected a map with start and count or end, got {type(seq).__name__}")
     try:
         start = int(seq.get("start", 0))
         if "count" in seq and "end" in seq:
             raise StepError(f"{where}: give count or end, not both")
         if "count" in seq:
             count = int(seq["count"])
-            numbers = list(range(start, start + count))
-        elif "end" in seq:
+            return start, 1, max(count, 0)
+        if "end" in seq:
             end = int(seq["end"])
-            step = 1 if end >= start else -1
-            numbers = list(range(start, end + step, step))
-        else:
-            raise StepError(f"{where}: needs count or end")
+            return start, 1 if end >= start else -1, abs(end - start) + 1
+        raise StepError(f"{where}: needs count or end")
     except ValueError as e:
-        raise StepError(f"{where}: {e}") from None
+        raise StepError(f"{where}: {cut_text(str(e), 300)}") from None
+
+
+def _sequence(seq: dict, where: str) -> list[str]:
+    start, step, count = sequence_bounds(seq, where)
+    _bounded(count, where)
+    numbers = range(start, start + step * count, step)
     fmt = seq.get("format")
     if fmt:
         try:  # Go's Sprintf verbs for one integer (%d, %02X, %x, %o) read the same in Python

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ..errors import WorkflowValueError
 from .depends import DependsError, from_dependencies, parse_depends
+from .scope import StepError, sequence_bounds, too_many_items
 
 __all__ = ["check_manifest"]
 
@@ -75,6 +76,28 @@ def _check_ref(wf: str, tname: str, item: dict, field: str, known: set[str]) -> 
                                      step=item.get("name"), field=f"{field}.{hook_field}")
 
 
+def _check_loop(wf: str, tname: str, item: dict, field: str) -> None:
+    """A loop whose size the manifest states (a literal ``withItems`` list, a ``withSequence`` without
+    ``{{…}}``) is refused here when it is over ``config["local_max_items"]``; others when they expand."""
+    count = None
+    where = f"{field}.withItems"
+    if isinstance(item.get("withItems"), list):
+        count = len(item["withItems"])
+    seq = item.get("withSequence")
+    if isinstance(seq, dict) and "{{" not in repr(seq):
+        where = f"{field}.withSequence"
+        try:
+            count = sequence_bounds(seq, where)[2]
+        except StepError as e:
+            raise WorkflowValueError(str(e).split(": ", 1)[-1], workflow=wf, template=tname, step=item.get("name"),
+                                     field=where) \
+                from None
+    refusal = too_many_items(count, where) if count is not None else None
+    if refusal:
+        raise WorkflowValueError(refusal.split(": ", 1)[1], workflow=wf, template=tname, step=item.get("name"),
+                                 field=where)
+
+
 def _check_template(wf: str, t: dict, known: set[str]) -> None:
     name = t["name"]
     if "steps" in t:
@@ -92,6 +115,7 @@ def _check_template(wf: str, t: dict, known: set[str]) -> None:
                                              template=name, field=f"steps[{gi}]")
                 seen.add(step["name"])
                 _check_ref(wf, name, step, f"steps[{gi}][{si}]", known)
+                _check_loop(wf, name, step, f"steps[{gi}][{si}]")
     elif "dag" in t:
         tasks = (t["dag"] or {}).get("tasks") or []
         tnames = {task.get("name") for task in tasks}
@@ -100,6 +124,7 @@ def _check_template(wf: str, t: dict, known: set[str]) -> None:
                 raise WorkflowValueError("task has no name", workflow=wf, template=name,
                                          field=f"dag.tasks[{ti}].name")
             _check_ref(wf, name, task, f"dag.tasks[{ti}]", known)
+            _check_loop(wf, name, task, f"dag.tasks[{ti}]")
             try:
                 deps = parse_depends(str(task["depends"])) if "depends" in task else \
                     from_dependencies(list(task.get("dependencies") or []))

@@ -7,11 +7,15 @@ fresh workspace. Point the suite at a real Argo server with::
     DFLOW_LAB_TEST_ARGO_NAMESPACE=argo [DFLOW_LAB_TEST_ARGO_VERIFY_SSL=false] pytest tests/argo
 
 Tests that check the server itself (its token file, limits, the workspace behind it) are skipped then.
+Every workflow a test lists by label carries this session's label (``session_labels``), so runs of the suite
+against one shared server do not see each other's workflows. The S3 tests use the repository configured in
+``DFLOW_S3_*`` (the cluster's) when one is, and a moto server of their own otherwise.
 """
 
 from __future__ import annotations
 
 import os
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
@@ -23,6 +27,13 @@ from dflow_lab.config import config
 
 REAL_ARGO = os.environ.get("DFLOW_LAB_TEST_ARGO_HOST")
 needs_local_server = pytest.mark.skipif(bool(REAL_ARGO), reason="checks dflow-lab server itself")
+SESSION = os.environ.get("DFLOW_LAB_TEST_SESSION") or uuid.uuid4().hex[:12]
+SESSION_LABEL = "dflow-lab-test-session"
+
+
+def session_labels(**labels: str) -> dict[str, str]:
+    """``labels`` plus this test session's own label: listing by them finds this session's workflows only."""
+    return {**labels, SESSION_LABEL: SESSION}
 
 
 @dataclass

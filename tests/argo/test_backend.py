@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -21,7 +22,7 @@ from dflow_lab.argo.client import ArgoApiError, ArgoBackend
 from dflow_lab.python import PythonOPTemplate
 from dflow_lab.workflow import current_backend
 
-from .conftest import needs_local_server
+from .conftest import needs_local_server, session_labels
 from .ops import Big, Square
 
 
@@ -40,7 +41,7 @@ def test_backend_is_argo(argo_mode):
 
 
 def test_submit_query_and_steps(argo_mode):
-    wf, _ = squares(labels={"suite": "argo-backend"})
+    wf, _ = squares(labels=session_labels(suite="argo-backend"))
     wf.submit()
     assert wf.id.startswith("sq-")
     assert wf.wait().status.phase == "Succeeded"
@@ -51,11 +52,11 @@ def test_submit_query_and_steps(argo_mode):
     assert sorted(wf.query_keys_of_steps()) == ["a", "b"]
     assert [s.key for s in wf.query_step(name="b", type="Pod")] == ["b"]
     assert wf.query_step(phase="Failed") == []
-    listed = query_workflows(labels={"suite": "argo-backend"})
+    listed = query_workflows(labels=session_labels(suite="argo-backend"))
     assert [w.metadata.name for w in listed] == [wf.id]
     assert listed[0].status.phase == "Succeeded" and "nodes" not in listed[0].status  # summaries only
-    assert wf.id in [w.metadata.name for w in query_archived_workflows(labels={"suite": "argo-backend"})]
-    assert [w.metadata.name for w in query_workflows(labels={"suite": "none"})] == []
+    assert wf.id in [w.metadata.name for w in query_archived_workflows(labels=session_labels(suite="argo-backend"))]
+    assert [w.metadata.name for w in query_workflows(labels=session_labels(suite="none"))] == []
 
 
 def test_fan_out_with_global_outputs(argo_mode):
@@ -183,12 +184,12 @@ def test_suspend_and_resume(argo_mode):
 
 
 def test_delete_keeps_the_run_in_the_archive(argo_mode):
-    wf, _ = squares("del", labels={"suite": "archive"})
+    wf, _ = squares("del", labels=session_labels(suite="archive"))
     wf.submit()
     wf.wait()
     wf.delete()
     assert wf.id not in [w.metadata.name for w in query_workflows()]
-    archived = query_archived_workflows(labels={"suite": "archive"})
+    archived = query_archived_workflows(labels=session_labels(suite="archive"))
     assert [w.metadata.name for w in archived] == [wf.id]
     again = wf.query()  # found in the archive, nodes and all
     assert again.status.phase == "Succeeded"
@@ -215,10 +216,16 @@ def test_reuse_step_through_memoization(argo_mode):
 
 @pytest.fixture
 def s3_repository(monkeypatch):
-    """A real S3-compatible server (moto) as the artifact repository of both the client and the server's engine."""
+    """The artifact repository of both the client and the server's engine: the one configured in ``DFLOW_S3_*``
+    when the suite runs against a real Argo with its repository, else a real S3-compatible server (moto) of
+    the test's own."""
     from dflow_lab.config import s3_config
     from tests.storage.s3server import MotoServer
 
+    if os.environ.get("DFLOW_S3_ENDPOINT"):
+        monkeypatch.setitem(s3_config, "storage", "s3")
+        yield None
+        return
     server = MotoServer()
     server.start()
     try:

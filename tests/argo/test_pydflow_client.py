@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import SESSION, SESSION_LABEL
+
 PYDFLOW = Path("/opt/pydflow-venv/bin/python")
 pytestmark = pytest.mark.skipif(not PYDFLOW.exists(), reason="the reference pydflow venv is not installed")
 
@@ -15,16 +17,17 @@ SCRIPT = """
 import json, sys
 from dflow import (InputParameter, OutputParameter, ShellOPTemplate, Step, Workflow, config, query_workflows)
 config["host"], config["token"], config["namespace"] = sys.argv[1], sys.argv[2] or None, sys.argv[3]
+labels = {"client": "pydflow", sys.argv[4]: sys.argv[5]}  # this test session's own label
 t = ShellOPTemplate(name="echo", image="alpine:3", script="echo {{inputs.parameters.msg}} > /tmp/o")
 t.inputs.parameters = {"msg": InputParameter()}
 t.outputs.parameters = {"o": OutputParameter(value_from_path="/tmp/o")}
-wf = Workflow("pyd", labels={"client": "pydflow"})
+wf = Workflow("pyd", labels=labels)
 wf.add(Step("a", t, parameters={"msg": "hello"}, key="a"))
 wf.submit()
 wf.wait(interval=0.2)
 out = {"id": wf.id, "status": wf.query_status(), "keys": wf.query_keys_of_steps(),
        "o": wf.query_step(key="a")[0].outputs.parameters["o"].value,
-       "listed": [w.id for w in query_workflows(labels={"client": "pydflow"})]}
+       "listed": [w.id for w in query_workflows(labels=labels)]}
 wf.resubmit()
 wf.delete()
 out["deleted"] = wf.id not in [w.id for w in query_workflows()]
@@ -34,7 +37,7 @@ print(json.dumps(out))
 
 def test_pydflow_drives_our_server(argo_endpoint):
     proc = subprocess.run([str(PYDFLOW), "-c", SCRIPT, argo_endpoint.url, argo_endpoint.token or "",
-                           argo_endpoint.namespace], capture_output=True, text=True, timeout=300)
+                           argo_endpoint.namespace, SESSION_LABEL, SESSION], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["status"] == "Succeeded"

@@ -167,5 +167,19 @@ def set_s3_config(**kwargs: Any) -> None:
 
     ``repo_key`` is parsed into ``repo``, ``repo_type`` and ``repo_prefix`` when an Argo artifact
     repository is configured (that happens in the Argo backend, which reads the cluster's config map).
+
+    An ``endpoint`` given as a URL (``https://host:9000``) is kept as ``host:9000`` and sets ``secure`` from its
+    scheme; a ``secure`` passed beside it that disagrees with the scheme is refused.
     """
+    endpoint = kwargs.get("endpoint")
+    if isinstance(endpoint, str):
+        for scheme, secure in (("https://", True), ("http://", False)):
+            if endpoint.lower().startswith(scheme):
+                if "secure" in kwargs and bool(kwargs["secure"]) != secure:
+                    raise ValueError(
+                        f"set_s3_config: endpoint {endpoint!r} says {scheme[:-3]} but secure={kwargs['secure']!r}; "
+                        "give one of them"
+                    )
+                kwargs = {**kwargs, "endpoint": endpoint[len(scheme):].rstrip("/"), "secure": secure}
+                break
     _set(s3_config, "set_s3_config", kwargs)

@@ -187,3 +187,18 @@ def test_debug_s3_selects_s3(s3, tmp_path):
     s3_config["storage"] = "ftp"
     with pytest.raises(ValueError, match="ftp"):
         artifact_repository(tmp_path / "ws")
+
+
+def test_set_s3_config_endpoint_url_sets_secure(isolated_config):
+    """An endpoint given as a URL sets ``secure`` from its scheme (the README says so); a contradiction is refused."""
+    from dflow_lab import set_s3_config
+    from dflow_lab.config import s3_config
+
+    set_s3_config(endpoint="https://minio.example.org:9000/")
+    assert (s3_config["endpoint"], s3_config["secure"]) == ("minio.example.org:9000", True)
+    set_s3_config(endpoint="http://127.0.0.1:9000")
+    assert (s3_config["endpoint"], s3_config["secure"]) == ("127.0.0.1:9000", False)
+    with pytest.raises(ValueError, match="secure=False"):
+        set_s3_config(endpoint="https://minio.example.org", secure=False)
+    set_s3_config(endpoint="minio.example.org:9000", secure=True)
+    assert (s3_config["endpoint"], s3_config["secure"]) == ("minio.example.org:9000", True)

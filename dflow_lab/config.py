@@ -106,6 +106,12 @@ config: dict[str, Any] = {
     "local_max_depth": _env("DFLOW_LOCAL_MAX_DEPTH", 100, _int),
     "archive_max_bytes": _env("DFLOW_ARCHIVE_MAX_BYTES", 16 * 1024 ** 3, _int),
     "archive_max_members": _env("DFLOW_ARCHIVE_MAX_MEMBERS", 100_000, _int),
+    # local engine: run templates in their image ("podman", "docker", "singularity"; None/"host": on the host)
+    "container_runtime": _env("DFLOW_CONTAINER_RUNTIME", None, nullable),
+    # what the runtime needs on this machine, shell-split: before `run` (e.g. "--runtime runc
+    # --cgroup-manager=cgroupfs") and after it (e.g. "--ulimit nofile=1024:1024 --ulimit nproc=512:512")
+    "container_global_options": _env("DFLOW_CONTAINER_GLOBAL_OPTIONS", ""),
+    "container_run_options": _env("DFLOW_CONTAINER_RUN_OPTIONS", ""),
     # accepted for dflow scripts written against debug mode
     "debug_workdir": _env("DFLOW_DEBUG_WORKDIR", "."),
     "debug_copy_method": _env("DFLOW_DEBUG_COPY_METHOD", "symlink"),

@@ -310,6 +310,8 @@ class Workflow(ContextBlock):
 
         if self.uses_argo() and (s3_config.get("storage") == "s3" or s3_config.get("storage_client")):
             self._bind_python_packages()
+        elif not self.uses_argo():
+            self._bind_python_packages(leaving_host_only=True)
         manifest = self.to_dict()
         backend = self._backend()
         if wait is None:
@@ -322,12 +324,14 @@ class Workflow(ContextBlock):
         self.uid = result["metadata"].get("uid")
         return ArgoWorkflow(result)
 
-    def _bind_python_packages(self) -> None:
+    def _bind_python_packages(self, leaving_host_only: bool = False) -> None:
         """On Argo with an S3 repository, Python OP steps get their packages (``python_packages``/
         ``upload_dflow``) as the uploaded artifact ``dflow_python_packages``, one upload per distinct set of
         packages. Without one (the local engine, or ``dflow-lab server`` on this machine) the runtime
-        uses the host's paths instead."""
+        uses the host's paths instead, except in steps that leave the host (``leaving_host_only``: an
+        executor, or a container runtime configured for the local engine), which get the artifact."""
         from .argo.compile import collect_templates
+        from .executors.container import runtime_setting
         from .utils import upload_artifact
 
         uploaded: Dict[tuple, Any] = {}
@@ -338,6 +342,8 @@ class Workflow(ContextBlock):
                 if not packages or "dflow_python_packages" not in step.template.inputs.artifacts:
                     continue
                 if "dflow_python_packages" in step.given_artifacts:
+                    continue
+                if leaving_host_only and step.executor is None and runtime_setting(config) is None:
                     continue
                 key = tuple(sorted(str(p) for p in packages))
                 if key not in uploaded:

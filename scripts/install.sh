@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install dflow-lab from this checkout, with its canvas built, into the current Python.
 #   scripts/install.sh          the package and JupyterLab
-#   scripts/install.sh --dev    plus what the tests need (moto's S3 server, Playwright, Debian's chromium)
+#   scripts/install.sh --dev    plus what the tests need (moto's S3 server, Playwright, Debian's chromium,
+#                               sshd, Slurm + munge, podman for the executor tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +18,25 @@ if [ "$dev" = 1 ] && ! command -v chromium >/dev/null 2>&1; then
   else
     echo "chromium is needed for the browser tests; install it with your package manager" >&2
     exit 1
+  fi
+fi
+
+missing_executor_parts() {
+  [ -x /usr/sbin/sshd ] && [ -x /usr/sbin/slurmctld ] && [ -x /usr/sbin/munged ] && command -v podman >/dev/null 2>&1 \
+    && [ -x /usr/sbin/runc ] && [ -x /bin/busybox ] && return 1
+  return 0
+}
+
+if [ "$dev" = 1 ] && missing_executor_parts; then
+  # the executor tests start these themselves (tests/executors/services.py): sshd, Slurm + munge, podman
+  if command -v apt-get >/dev/null 2>&1; then
+    echo "== installing Debian's openssh-server, slurm-wlm, munge, podman, runc, busybox-static for the executor tests"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq openssh-server openssh-client slurm-wlm munge podman runc \
+      busybox-static python3-yaml >/dev/null
+  else
+    echo "the executor tests need openssh-server, slurm-wlm, munge, podman, runc and busybox-static" >&2
   fi
 fi
 

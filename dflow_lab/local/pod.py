@@ -3,7 +3,10 @@
 The attempt gets its own step directory; input artifacts are placed at their mapped paths, the
 template is rendered with the step's scope, declared paths are mapped, and the step runs either in a
 warm worker (Python OP scripts, recognised by their marker line) or as a host subprocess (anything
-else; the image is ignored).  Outputs are collected as Argo does: parameters from files (one trailing
+else), or — when ``config["container_runtime"]`` names one — in the template's image through that runtime
+(``dflow_lab.executors.container``; templates rendered by an executor still run on the host). A failed
+step's message ends with what it wrote to ``/dev/termination-log`` (as Kubernetes reports it), and a
+cancelled step gets SIGTERM, then SIGKILL after a grace period.  Outputs are collected as Argo does: parameters from files (one trailing
 newline trimmed), artifacts saved to the repository, ``result`` from stdout, ``exitCode``.
 """
 
@@ -29,6 +32,8 @@ __all__ = ["PY_OP_MARKER", "PodOutcome", "run_pod"]
 
 PY_OP_MARKER = "# dflow-lab: python-op v1"
 _RESULT_LIMIT = 256 * 1024
+_TERM_GRACE = 30.0  # seconds between SIGTERM and SIGKILL when a running step is cancelled
+_TERMINATION_LOG = "/dev/termination-log"  # as Kubernetes: a failed step's last words become its message
 _UNRESOLVED_PREFIXES = ("inputs.", "outputs.", "workflow.", "steps.", "tasks.", "item", "pod.", "node.")
 
 
@@ -156,10 +161,18 @@ async def _subprocess(argv: list[str], env: dict[str, str], cwd: str, log: str) 
             await asyncio.gather(pump(proc.stdout, True), pump(proc.stderr, False))
             rc = await proc.wait()
         except asyncio.CancelledError:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            # SIGTERM first (an executor's runner scancels its job, a container runtime stops its
+            # container), SIGKILL after the grace period (Kubernetes' terminationGracePeriodSeconds)
+            for sig, grace in ((signal.SIGTERM, _TERM_GRACE), (signal.SIGKILL, None)):
+                try:
+                    os.killpg(proc.pid, sig)
+                except ProcessLookupError:
+                    break
+                try:
+                    await asyncio.wait_for(asyncio.shield(proc.wait()), grace)
+                    break
+                except asyncio.TimeoutError:
+                    continue
             await proc.wait()
             raise
     return rc, b"".join(out_chunks).decode(errors="replace")
@@ -224,6 +237,30 @@ async def _collect_outputs(ex: Execution, template: dict, stepdir: StepDir, pod_
     return outputs
 
 
+def _last_line(path: Any) -> str:
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return "no output"
+    return next((ln.strip() for ln in reversed(text.splitlines()) if ln.strip()), "no output")[:500]
+
+
+def _container_runtime(ex: Execution, template: dict, where: str) -> str | None:
+    """The container runtime this step runs in (``None``: the host), per ``config["container_runtime"]``.
+    Templates rendered by an executor run their runner on the host (it does the remote work)."""
+    from ..config import config
+    from ..executors.container import ContainerSetupError, runtime_setting
+    from ..executors.render import EXECUTOR_ANNOTATION
+
+    try:
+        runtime = runtime_setting(config)
+    except ContainerSetupError as e:
+        raise StepError(f"{where}: {e}") from None
+    if runtime is None or EXECUTOR_ANNOTATION in ((template.get("metadata") or {}).get("annotations") or {}):
+        return None
+    return runtime
+
+
 def _env_value_from(var: dict, where: str) -> str:
     """An env var's ``valueFrom``: a ``secretKeyRef`` to a ``Secret(value=…)`` made in the submitting
     process; config maps and pod fields need Kubernetes."""
@@ -259,10 +296,18 @@ async def run_pod(ex: Execution, template: dict, inputs: dict, node: dict, scope
         scope = scope.child({"pod.name": pod_name, "node.name": node["name"], **placeholders})
         source = body.pop("source", None) if is_script else None
         python_op = source is not None and source.startswith(PY_OP_MARKER)
-        body = scope.render_obj(_map_declared(body, paths, stepdir), where, strict=False)
+        runtime = _container_runtime(ex, template, where)
+        if runtime is not None:  # in the image: declared paths are real paths there
+            scope = scope.child(_path_placeholders(template, inputs))
+            body = scope.render_obj(body, where, strict=False)
+            if source is not None:
+                source = scope.render(source, f"{where}.source", strict=False) if not python_op else source
+        else:
+            body = scope.render_obj(_map_declared(body, paths, stepdir), where, strict=False)
+            if source is not None and not python_op:
+                source = scope.render(replace_paths(source, paths, stepdir), f"{where}.source", strict=False)
         _check_resolved(body, where)
         if source is not None and not python_op:
-            source = scope.render(replace_paths(source, paths, stepdir), f"{where}.source", strict=False)
             _check_resolved(source, f"{where}.source")
         for top in {"tmp"} | {p.strip("/").split("/")[0] for p in paths if "/" in p.strip("/")}:  # /tmp, /mnt…
             (stepdir.root / top).mkdir(exist_ok=True)
@@ -282,7 +327,30 @@ async def run_pod(ex: Execution, template: dict, inputs: dict, node: dict, scope
                 env[var["name"]] = _env_value_from(var, where)
         cwd = str(stepdir.map(body["workingDir"])) if body.get("workingDir") else str(stepdir.root)
         log = str(stepdir.log)
-        if python_op:
+        if runtime is not None:
+            script_path = None
+            if source is not None:
+                script_path = str(stepdir.base / "script")
+                with open(script_path, "w") as f:
+                    f.write(source)
+                os.chmod(script_path, 0o755)
+            ctr_env = {k: v for k, v in env.items() if k != "DFLOW_LAB_ROOT"}
+            tops = sorted({p.strip("/").split("/")[0] for p in paths if p.strip("/")})
+            from ..config import config
+            from ..executors.container import ContainerSetupError, local_container_argv
+
+            try:
+                argv = local_container_argv(config, runtime, body, is_script, script_path, str(stepdir.root), tops,
+                                            ctr_env, where)
+            except ContainerSetupError as e:
+                raise StepError(str(e)) from None
+            async with ex.host_slots:
+                rc, stdout = await _subprocess(argv, {**os.environ}, str(stepdir.base), log)
+            died = f"killed by signal {-rc}" if rc < 0 else None
+            rc = 128 - rc if rc < 0 else rc
+            if rc == 125 and not died:  # the runtime's own failure: no image, a bad option…
+                died = f"container runtime {runtime!r} failed: {_last_line(stepdir.log)}"
+        elif python_op:
             result = await ex.pool.run(source, env, cwd, log)
             rc = result.rc
             stdout = stepdir.log.read_text(errors="replace") if stepdir.log.exists() else ""
@@ -305,7 +373,10 @@ async def run_pod(ex: Execution, template: dict, inputs: dict, node: dict, scope
             outputs["result"] = _trim_newline(stdout)
         if rc != 0:
             message = died or f"Error (exit code {rc})"
-            if python_op and not died:  # the OP runtime's last line says what went wrong (type, field)
+            term = stepdir.map(_TERMINATION_LOG)
+            if term.is_file() and not died:  # an executor's runner says why (Slurm's reason, SSH failure)
+                message = f"{message}: {term.read_text(errors='replace').strip()[:500]}"
+            elif python_op and not died:  # the OP runtime's last line says what went wrong (type, field)
                 last = next((ln for ln in reversed(stdout.splitlines()) if ln.strip()), "")
                 if last:
                     message = f"{message}: {last.strip()[:500]}"

@@ -70,6 +70,7 @@ _EXPORTS: Dict[str, str] = {
     "upload_s3": "utils",
     "DockerSecret": "workflow",
     "Workflow": "workflow",
+    "reuse_set": "rerun",
     "parse_repo": "workflow",
     "query_archived_workflows": "workflow",
     "query_workflows": "workflow",

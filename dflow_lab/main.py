@@ -142,6 +142,16 @@ def main_parser() -> argparse.ArgumentParser:
         p.add_argument("FILE", help="the file")
         p.add_argument("-d", "--detach", action="store_true", help="detach mode for running workflow")
         p.add_argument("-n", "--name", type=str, default=None, help="workflow ID")
+        if name == "run":
+            part = p.add_mutually_exclusive_group()
+            part.add_argument("--only", metavar="STEP", default=None,
+                              help="run this step alone; every other step is reused from the earlier run")
+            part.add_argument("--from", dest="from_step", metavar="STEP", default=None,
+                              help="run this step and everything downstream of it; the rest is reused")
+            part.add_argument("--failed-of", metavar="RUN", default=None,
+                              help="re-run the steps that failed in RUN and everything downstream; reuse the rest")
+            p.add_argument("--run", dest="reuse_run", metavar="RUN", default=None,
+                           help="the earlier run --only/--from reuse (default: the document's latest run)")
         _output_option(p)
 
     p = sub.add_parser("create", help="Create a resource", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -453,6 +463,7 @@ def _cmd_upload(args: argparse.Namespace) -> int:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from .argo_objects import ArgoWorkflow
+    from .rerun import DOCUMENT_LABEL, document_label
     from .workflow import Workflow
 
     path = args.FILE
@@ -461,6 +472,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if path.endswith(".py"):
         if args.name:
             raise ValueError("-n/--name applies to YAML and JSON files; a .py script names its own workflow")
+        if args.only or args.from_step or args.failed_of:
+            raise ValueError("--only/--from/--failed-of apply to YAML and JSON files; in a .py script pass "
+                             "reuse_step=reuse_set(...) to submit()")
         import runpy
 
         argv = sys.argv
@@ -472,16 +486,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return 0
     doc = _load_document(path)
     wait = not args.detach and not (config.get("host") or config.get("mode") in ("argo", "default"))
+    label = document_label(path)
     if _is_manifest(doc):
         if args.name:
             doc.setdefault("metadata", {})["name"] = args.name
             doc["metadata"].pop("generateName", None)
-        wf = ArgoWorkflow(_backend().submit(doc, wait=wait))
+        doc.setdefault("metadata", {}).setdefault("labels", {})[DOCUMENT_LABEL] = label
+        reuse = _partial_run(args, doc, label)
+        wf = ArgoWorkflow(_backend().submit(doc, wait=wait, **reuse))
     elif _is_graph(doc):
         w = Workflow.from_graph(doc)
         if args.name:
             w.id = args.name
-        wf = w.submit(wait=wait)
+        w.labels = {**(w.labels or {}), DOCUMENT_LABEL: label}
+        reuse = _partial_run(args, w.to_dict(), label)
+        wf = w.submit(wait=wait, **reuse)
         if not wait:
             wf = w.query()
     else:
@@ -495,6 +514,30 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if wait:
             print(_steps_table([st for st in wf.get_step()]))
     return _phase_code(s["phase"]) if wait else 0
+
+
+def _partial_run(args: argparse.Namespace, manifest: dict, label: str) -> dict:
+    """``{"reuse_step": [...]}`` for --only/--from/--failed-of (``{}`` for a whole run); prints the plan."""
+    from .rerun import latest_run, reuse_set
+
+    if not (args.only or args.from_step or args.failed_of):
+        if args.reuse_run:
+            raise ValueError("--run names the earlier run of --only or --from")
+        return {}
+    if args.failed_of:
+        if args.reuse_run:
+            raise ValueError("--failed-of names its run; --run is for --only and --from")
+        run, step, mode = args.failed_of, None, "failed"
+    else:
+        run = args.reuse_run or latest_run(label)
+        if run is None:
+            raise ValueError(f"{args.FILE}: no earlier run of this document to reuse; run it whole first or "
+                             "name one with --run")
+        step, mode = (args.only, "only") if args.only else (args.from_step, "from")
+    reuse = reuse_set(manifest, run, step, mode)
+    if getattr(args, "output", "table") != "json":
+        print(f"Reusing {len(reuse)} step(s) of run {run}", flush=True)
+    return {"reuse_step": reuse}
 
 
 def _cmd_watch(args: argparse.Namespace) -> int:

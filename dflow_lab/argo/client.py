@@ -24,6 +24,7 @@ from typing import Any
 from ..config import config
 from ..errors import CapabilityNotAvailable, WorkflowValueError
 from ..utils import randstr
+from .reuse import with_reuse
 
 __all__ = ["ArgoApiError", "ArgoBackend", "get_pod", "delete_pod", "replay_pod"]
 
@@ -172,6 +173,8 @@ class ArgoBackend:
         meta = manifest.setdefault("metadata", {})
         meta["namespace"] = self.namespace
         if reuse_step:
+            manifest = with_reuse(manifest, reuse_step)
+            meta = manifest["metadata"]
             self._memoize_reused(manifest, reuse_step)
             self.lint(manifest)  # a bad manifest is refused before any cache entry is written
             self._post_cache(manifest, reuse_step)

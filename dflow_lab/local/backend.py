@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ..argo.reuse import with_reuse
 from ..errors import WorkflowValueError
 from ..utils import randstr
 from .engine import EngineHost, child_env, engine_alive
@@ -100,6 +101,7 @@ class LocalBackend:
         meta["creationTimestamp"] = now_iso()
         options: dict = {}
         if reuse_step:
+            manifest = with_reuse(manifest, reuse_step)
             options["reuse"] = [reuse_entry(s) for s in reuse_step]
         self.store.create_workflow(name, manifest, {"phase": "Pending"}, dict(meta.get("labels") or {}), options)
         self._start(name, wait)

@@ -432,6 +432,9 @@ class Execution(StepsRunner, DagRunner, LeafRunner, RetryRunner, OutputsMixin):
                      boundary: str | None, old: dict) -> dict:
         node = self.open_node(name, display, old.get("type", "Pod"), tmpl.get("name"), parent, boundary, inputs)
         outputs = json.loads(json.dumps(old.get("outputs") or {}))
+        # marked as Argo marks a step whose outputs came from the memoization cache dflow's reuse fills
+        node["memoizationStatus"] = {"hit": True, "key": f"{self.name}-{old.get('key')}",
+                                     "cacheName": f"dflow-{self.name}"}
         self.close_node(node, "Succeeded", outputs, durable=True)
         self._publish_globals(outputs)
         return node

@@ -472,7 +472,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if path.endswith(".py"):
         if args.name:
             raise ValueError("-n/--name applies to YAML and JSON files; a .py script names its own workflow")
-        if args.only or args.from_step or args.failed_of:
+        if getattr(args, "only", None) or getattr(args, "from_step", None) or getattr(args, "failed_of", None):
             raise ValueError("--only/--from/--failed-of apply to YAML and JSON files; in a .py script pass "
                              "reuse_step=reuse_set(...) to submit()")
         import runpy
@@ -520,8 +520,8 @@ def _partial_run(args: argparse.Namespace, manifest: dict, label: str) -> dict:
     """``{"reuse_step": [...]}`` for --only/--from/--failed-of (``{}`` for a whole run); prints the plan."""
     from .rerun import latest_run, reuse_set
 
-    if not (args.only or args.from_step or args.failed_of):
-        if args.reuse_run:
+    if not (getattr(args, "only", None) or getattr(args, "from_step", None) or getattr(args, "failed_of", None)):
+        if getattr(args, "reuse_run", None):
             raise ValueError("--run names the earlier run of --only or --from")
         return {}
     if args.failed_of:

@@ -269,15 +269,19 @@ class CodeGenerator:
             call = Call(self.use("dflow_lab.python", "PythonOPTemplate"), args, kw)
             return [f"{var} = {call.render('', LINE_LENGTH)}", f"{var}.name = {py_str(name)}"]
         kw = [("name", literal(name))]
+        cls = _KIND_CLASS[spec["kind"]]
+        python_script = spec["kind"] == "script" and spec.get("command") == ["python3"]
+        if python_script:  # the command PythonScriptOPTemplate sets itself
+            cls = "PythonScriptOPTemplate"
         for key in ("image", "command", "args", "script"):
-            if key in spec:
+            if key in spec and not (python_script and key == "command"):
                 kw.append((key, literal(spec[key])))
         for direction in ("inputs", "outputs"):
             io = self.io(direction, spec)
             if io is not None:
                 kw.append((direction, io))
         kw.extend((k, literal(v)) for k, v in opts.items())
-        call = Call(self.use("dflow_lab", _KIND_CLASS[spec["kind"]]), kwargs=kw)
+        call = Call(self.use("dflow_lab", cls), kwargs=kw)
         return [f"{var} = {call.render('', LINE_LENGTH)}"]
 
     def slices(self, spec: Mapping) -> Code:
@@ -390,7 +394,7 @@ class CodeGenerator:
         self.op_names: dict[tuple[str, str], str] = {}
         for n in ("Workflow", "Steps", "DAG", "Step", "Task", "Inputs", "Outputs", "InputParameter",
                   "InputArtifact", "OutputParameter", "OutputArtifact", "ShellOPTemplate", "ScriptOPTemplate",
-                  "ContainerOPTemplate", "PythonOPTemplate", "Slices", "argo_sequence", "S3Artifact",
+                  "ContainerOPTemplate", "PythonScriptOPTemplate", "PythonOPTemplate", "Slices", "argo_sequence", "S3Artifact",
                   "LocalArtifact", "HTTPArtifact", "Path", *_TYPING_NAMES):
             self.names.reserve(n)
         templates: Mapping = graph["templates"]

@@ -46,7 +46,7 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
     secrets = options.secrets_file or str(Path(jupyter_data_dir()) / "dflow_lab" / "secrets.json")
     settings = ServerSettings(secrets)
     apply_settings(settings)
-    ctx = h.DflowLabContext(settings, Engines(settings, workdir), list(options.op_modules))
+    ctx = h.DflowLabContext(settings, Engines(settings, workdir), list(options.op_modules), root)
 
     base = url_path_join(serverapp.web_app.settings["base_url"], API)
     run = rf"/workflows/(local|argo)/({h.NAME_RE})"

@@ -12,8 +12,8 @@ redacted; the traceback stays in the server.
 | POST | ``code`` | ``{"graph"}`` → ``{"code", "filename"}`` (``dflow_lab.code_gen.gen_code``) |
 | POST | ``documents/parse`` | ``{"text", "path"}`` → ``{"graph", "format"}`` (graph JSON/YAML or Argo YAML) |
 | POST | ``documents/dump`` | ``{"graph", "format", "path"}`` → ``{"text"}`` |
-| GET | ``palette`` | OP templates from configured modules and ``dflow_lab.ops`` entry points |
-| GET, POST | ``workflows`` | list (``?engine=``) / run or submit ``{"graph", "engine"}`` |
+| GET | ``palette`` | built-in templates; OPs next to the document (``?path=``), in the root, configured modules, ``dflow_lab.ops`` entry points |
+| GET, POST | ``workflows`` | list (``?engine=``) / run or submit ``{"graph", "engine", "path"?}`` (``path``: the document) |
 | GET, DELETE | ``workflows/<engine>/<name>`` | summary, graph and folded status / delete |
 | GET | ``workflows/<engine>/<name>/details`` | a step's inputs, outputs with previews, logs (``?path=&item=``) |
 | GET | ``workflows/<engine>/<name>/logs`` | log lines of a node (``?node=``) or of the whole run |
@@ -29,6 +29,7 @@ import json
 import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, Callable
 
 import tornado.web
@@ -59,10 +60,12 @@ class ApiError(tornado.web.HTTPError):
 class DflowLabContext:
     """What the handlers share: settings, engines, extra OP modules, and a thread pool for blocking calls."""
 
-    def __init__(self, settings: ServerSettings, engines: Engines, op_modules: list[str]) -> None:
+    def __init__(self, settings: ServerSettings, engines: Engines, op_modules: list[str],
+                 root: Path | None = None) -> None:
         self.settings = settings
         self.engines = engines
         self.op_modules = list(op_modules)
+        self.root = (root or Path.cwd()).resolve()  # the server's root: documents' paths are relative to it
         self.pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="dflow-lab")
 
 
@@ -138,6 +141,18 @@ class BaseHandler(APIHandler):
             return self.ctx.engines.backend(engine)
         except EngineUnavailable as e:
             raise ApiError(503, self.ctx.settings.redact(str(e))) from e
+
+    def document_folders(self, path: Any) -> list[Path]:
+        """The folder of document ``path`` (relative to the server's root, inside it) and the root itself:
+        where Python OPs are looked for and imported from."""
+        if path in (None, ""):
+            return [self.ctx.root]
+        if not isinstance(path, str) or "\0" in path or path.startswith(("/", "\\")):
+            raise ApiError(400, f"{self.request.path}: 'path' must be a document path relative to the server's root")
+        folder = (self.ctx.root / path).parent.resolve()
+        if folder != self.ctx.root and self.ctx.root not in folder.parents:
+            raise ApiError(400, f"{self.request.path}: document path {path!r} is outside the server's root")
+        return list(dict.fromkeys([folder, self.ctx.root]))
 
     async def workflow_object(self, engine: str, name: str) -> dict[str, Any]:
         backend = self.backend(engine)
@@ -242,15 +257,18 @@ class PaletteHandler(BaseHandler):
 
         extra = [m.strip() for m in self.get_query_arguments("module") if m.strip()]
         modules = list(dict.fromkeys(self.ctx.op_modules + list(self.ctx.settings.get("opModules")) + extra))
-        self.finish(await self.blocking(discover, modules))
+        folders = self.document_folders(self.get_query_argument("path", ""))
+        self.finish(await self.blocking(discover, modules, folders, self.ctx.root))
 
 
 # -- workflows ---------------------------------------------------------------------------------------
 
-def _submit(engines: Engines, engine: str, graph: dict[str, Any]) -> dict[str, Any]:
+def _submit(engines: Engines, engine: str, graph: dict[str, Any], folders: list[Path] = ()) -> dict[str, Any]:
+    from ..python.discovery import importable
     from ..workflow import Workflow
 
     _require_valid(graph)
+    importable(graph, folders)  # OPs found next to the document import from there (and in its steps)
     manifest = Workflow.from_graph(graph).to_dict()
     obj = engines.backend(engine).submit(manifest, wait=False)
     engines.remember_graph(engine, obj["metadata"]["name"], graph)
@@ -289,7 +307,8 @@ class WorkflowsHandler(BaseHandler):
         graph = self.graph_of(data)
         engine = str(data.get("engine") or "local")
         self.backend(engine)  # 404/503 before any work
-        obj = await self.blocking(_submit, self.ctx.engines, engine, graph)
+        folders = self.document_folders(data.get("path"))
+        obj = await self.blocking(_submit, self.ctx.engines, engine, graph, folders)
         self.set_status(201)
         self.finish({"name": obj["metadata"]["name"], "engine": engine, "workflow": summary(obj, engine)})
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ..config import config
+from ..graph.builtins import builtin_entries
 from .base import GraphWidget
 from .palette import op_entries, workflow_entries
 
@@ -57,6 +58,7 @@ class WorkflowCanvas(GraphWidget):
     ) -> None:
         graph = workflow.to_graph() if workflow is not None else empty_graph()
         self._ops = op_entries(list(ops))
+        self._builtins = builtin_entries()
         super().__init__(view="canvas", graph=graph, height=height, **kwargs)
         self.save_path = Path(save_path) if save_path else None
         self._action_view: str | None = None  # the view whose button sent the action being handled
@@ -146,7 +148,8 @@ class WorkflowCanvas(GraphWidget):
                             "node": None, "port": None, "path": []}]
         own = workflow_entries(self.graph)
         used = {json.dumps(e["template"], sort_keys=True) for e in own}
-        self.palette = own + [e for e in self._ops if json.dumps(e["template"], sort_keys=True) not in used]
+        self.palette = own + self._builtins + [
+            e for e in self._ops if json.dumps(e["template"], sort_keys=True) not in used]
         if self.view == "canvas":
             self.actions = self._edit_actions()
 

@@ -11,7 +11,7 @@ import { CanvasContext, type CanvasContextValue } from "./context";
 import { Details } from "./Details";
 import {
   type Clip, type NodePatch, addNode, connect, copyItems, movePositions, paste, removeItems, setCollapsed,
-  setLiteral, updateNode,
+  setLiteral, updateNode, updateTemplate,
 } from "./edit";
 import { GROUP_HEADER, GROUP_PAD, GUTTER, NODE_GAP, NODE_WIDTH, STAGE_GAP, stepHeight } from "./geometry";
 import { useDeclaredGeometry, withDeclaredGeometry } from "./handles";
@@ -29,7 +29,8 @@ import { Problems } from "./Problems";
 import { Properties } from "./Properties";
 import { scopeTemplate, scopeTemplateName, splitPath } from "./scope";
 import { KeyedStore } from "./store";
-import type { Graph, GraphEdge, Issue, Json, NodeStatus, PaletteEntry, StepDetails } from "./types";
+import type { CodeEditorComponent } from "./TemplateEditor";
+import type { Graph, GraphEdge, Issue, Json, NodeStatus, PaletteEntry, PaletteError, StepDetails, Template } from "./types";
 import { type EdgeData, type FlowEdge, type FlowNode, type StepData, buildView } from "./view";
 
 export interface HostAction {
@@ -62,6 +63,10 @@ export interface CanvasProps {
   onChange?(graph: Graph): void;
   onAction?(action: string): void;
   onStepClick?(path: string | null, item?: number): void;
+  /** palette entries that could not be offered: shown in their group (file, line, message) */
+  paletteErrors?: PaletteError[];
+  /** the host's code editor for scripts (CodeMirror in JupyterLab); a plain text area without one */
+  codeEditor?: CodeEditorComponent;
 }
 
 let clipboard: Clip | null = null;
@@ -455,6 +460,16 @@ function CanvasInner(props: CanvasProps) {
   const setSelectedLiteral = (port: string, value: Json | undefined) => {
     if (doc && selectedData) commit(setLiteral(doc, selectedData.path, port, value));
   };
+  const setSelectedTemplate = (template: Template) => {
+    if (!doc || !selectedData) return;
+    try {
+      commit(updateTemplate(doc, selectedData.node.template, template));
+    } catch (err) {
+      setLayoutError(String(err));
+    }
+  };
+  const templateUsers = selectedData && doc ? Object.values(doc.templates)
+    .reduce((k, t) => k + (t.nodes ?? []).filter((n) => n.template === selectedData.node.template).length, 0) : 0;
 
   /** A click on the overview zooms in on the node under the pointer (selecting it, or opening its details
    * when monitoring), or on the point clicked. */
@@ -525,7 +540,7 @@ function CanvasInner(props: CanvasProps) {
         </div>
         {notice && <div className={`dfl-notice dfl-notice-${notice.level}`} data-testid="notice">{notice.text}</div>}
         <div className="dfl-body">
-          {editing && <Palette entries={props.palette ?? []} onAdd={addAtCentre} />}
+          {editing && <Palette entries={props.palette ?? []} errors={props.paletteErrors} onAdd={addAtCentre} />}
           <div className={`dfl-flow${overview ? " dfl-lod-overview" : ""}`} ref={flowBox} onDragOver={(e) => { e.preventDefault(); e.dataTransfer.dropEffect = "copy"; }} onDrop={onDrop}>
             <ReactFlow<FlowNode, FlowEdge>
               nodes={lod.shownNodes}
@@ -581,6 +596,9 @@ function CanvasInner(props: CanvasProps) {
                   edges={scopeTemplate(doc, selectedData.scope).edges ?? []}
                   onPatch={patchSelected}
                   onLiteral={setSelectedLiteral}
+                  templateUsers={templateUsers}
+                  codeEditor={props.codeEditor}
+                  onTemplate={setSelectedTemplate}
                 />
               ) : (
                 <div className="dfl-hint">

@@ -11,6 +11,7 @@ import {
   describeArtifact, fansOut, feedOf, makeArtifact, type Parsed, parseInteger, parseKey, parseName, parseRatio, parseSequenceBound, setSliceField,
   sliceChoices, toggleSlice, withArtifact,
 } from "./propertiesFields";
+import { type CodeEditorComponent, EDITABLE_KINDS, TemplateEditor } from "./TemplateEditor";
 import type { GraphEdge, GraphNode, Json, Sequence, Template } from "./types";
 
 /** A literal typed in a field: JSON when it parses (numbers, lists, objects, true/false), else a string. */
@@ -212,13 +213,19 @@ function SlicesFields({ node, template, fanOut, onPatch }: {
   );
 }
 
-export function Properties({ node, template, ownerKind, edges, onPatch, onLiteral }: {
+export function Properties({ node, template, ownerKind, edges, onPatch, onLiteral, templateUsers, codeEditor,
+  onTemplate }: {
   node: GraphNode;
   template: Template | undefined;
   ownerKind: Template["kind"];
   edges: GraphEdge[];
   onPatch(patch: NodePatch): void;
   onLiteral(port: string, value: Json | undefined): void;
+  /** how many steps of the document run this node's template */
+  templateUsers?: number;
+  codeEditor?: CodeEditorComponent;
+  /** change the definition of the node's template (Shell, Script and Container templates) */
+  onTemplate?(template: Template): void;
 }) {
   const inputs = inputPorts(template);
   const withParamEdge = edges.find((e) => e.target.node === node.name && e.target.option === "with_param");
@@ -255,6 +262,12 @@ export function Properties({ node, template, ownerKind, edges, onPatch, onLitera
         <Field label="when" value={node.when ?? ""} placeholder="e.g. {{inputs.parameters.x}} > 0"
           onCommit={(t) => onPatch({ when: t.trim() || undefined })} />
       </Section>
+      {template && onTemplate && EDITABLE_KINDS.includes(template.kind) && (
+        <Section title={template.kind === "container" ? "Container" : "Script"}>
+          <TemplateEditor name={node.template} template={template} usedBy={templateUsers ?? 1}
+            codeEditor={codeEditor} onChange={onTemplate} />
+        </Section>
+      )}
       <Section title="Inputs">
         {inputs.filter((p) => p.kind === "parameter").map((p) => {
           const feed = feedOf(node, template, edges, "parameter", p.name);

@@ -233,3 +233,32 @@ export function paste(input: Graph, scope: string, clip: Clip, offset = 40): { g
   }
   return { graph, paths: [...renamed.values()].map((n) => joinPath(scope, n)) };
 }
+
+/** Replace the definition of template `name` (its script, image, ports…) by `next`. Wires and literal
+ * values of the nodes running it that name a port `next` no longer has are removed with it. */
+export function updateTemplate(input: Graph, name: string, next: Template): Graph {
+  const graph = clone(input);
+  if (!graph.templates[name]) throw new Error(`no template '${name}'`);
+  graph.templates[name] = structuredClone(next);
+  const has = (group: Template["inputs"], kind: string, port: string | undefined) =>
+    port === undefined || Object.prototype.hasOwnProperty.call(
+      (kind === "artifact" ? group?.artifacts : group?.parameters) ?? {}, port);
+  for (const owner of Object.values(graph.templates)) {
+    if (owner.kind !== "steps" && owner.kind !== "dag") continue;
+    const running = new Set((owner.nodes ?? []).filter((n) => n.template === name).map((n) => n.name));
+    if (!running.size) continue;
+    owner.edges = (owner.edges ?? []).filter((e) => e.kind === "control"
+      || ((!running.has(e.source.node) || has(next.outputs, e.kind, e.source.port))
+        && (!running.has(e.target.node) || e.target.option !== undefined || has(next.inputs, e.kind, e.target.port))));
+    for (const n of owner.nodes ?? []) {
+      if (!running.has(n.name)) continue;
+      for (const key of ["parameters", "artifacts"] as const) {
+        const literals = n[key];
+        if (!literals) continue;
+        for (const port of Object.keys(literals)) if (!has(next.inputs, key === "artifacts" ? "artifact" : "parameter", port)) delete literals[port];
+        if (!Object.keys(literals).length) delete n[key];
+      }
+    }
+  }
+  return graph;
+}

@@ -113,8 +113,11 @@ export interface Issue {
 /** A template the palette offers: one of the workflow's, or a Python OP found in a module. */
 export interface PaletteEntry {
   name: string;
-  source: string; // "workflow" or the module it was found in
+  source: string; // "workflow", a built-in group ("Shell", "Python script"…), or where it was found
   template: Template;
+  /** where the OP is defined (relative to the server's root when it is inside it), for "Open source" */
+  file?: string;
+  line?: number;
 }
 
 export type Phase = "Pending" | "Running" | "Succeeded" | "Failed" | "Error" | "Skipped" | "Omitted";
@@ -164,3 +167,11 @@ export type Preview =
   | { kind: "directory"; entries: { name: string; size: number | null; dir: boolean }[]; truncated: boolean }
   | { kind: "binary"; size: number }
   | { kind: "missing"; message: string };
+
+/** A module of OPs the palette could not offer (it failed to import): where, and why. */
+export interface PaletteError {
+  source: string; // the palette group it belongs to (a file, a module, an entry point)
+  message: string;
+  file?: string;
+  line?: number;
+}

@@ -253,9 +253,10 @@ def test_argo_settings_secret_leaves_the_browser_and_submit_works(page, lab, sho
 
         (lab.root / "steps-argo.yaml").write_text((EXAMPLES / "steps.yaml").read_text())
         _open(page, "steps-argo.yaml", "Workflow Editor")
-        notice = page.locator(f"{EDITOR} [data-testid='notice']")  # the OP module of the settings is missing
-        notice.wait_for()
-        assert "no_such_ops_module" in notice.inner_text()
+        # the OP module of the settings is missing: its palette group says so
+        error = page.locator(f"{EDITOR} [data-testid='palette-error'][data-source='no_such_ops_module']")
+        error.wait_for()
+        assert "no_such_ops_module" in error.inner_text()
         submit = page.locator(f"{EDITOR} [data-action='submit']")
         page.wait_for_selector(f"{EDITOR} [data-action='submit']:not([disabled])")
         submit.click()

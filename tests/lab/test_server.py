@@ -438,3 +438,34 @@ def test_api_lives_under_the_servers_base_url(tmp_path):
         assert requests.get(bare, headers=srv.auth, timeout=10).status_code == 404
     finally:
         srv.stop()
+
+
+def test_palette_finds_ops_next_to_a_document_in_a_folder_and_runs_them(server):
+    """No settings, no PYTHONPATH: a .py beside ``proj/flow.dflow.json`` is offered and imported from there."""
+    proj = server.root / "proj_near"
+    proj.mkdir(exist_ok=True)
+    (proj / "proj_near_ops.py").write_text(
+        "from dflow_lab.python import OP\n\n\n@OP.function\ndef triple(x: int) -> {'y': int}:\n    return {'y': 3 * x}\n")
+    body = _get(server, "palette", params={"path": "proj_near/flow.dflow.json"}).json()
+    by_name = {e["name"]: e for e in body["entries"]}
+    assert [e["name"] for e in body["entries"][:3]] == ["shell", "python-script", "container"]  # built-ins first
+    triple = by_name["triple"]
+    assert triple["source"] == "proj_near/proj_near_ops.py" and triple["line"] == 4
+    assert triple["template"]["op"] == "proj_near_ops:triple"
+    assert "triple" not in {e["name"] for e in _get(server, "palette").json()["entries"]}  # not the root's
+    for bad in ("../elsewhere.dflow.json", "/etc/flow.dflow.json"):
+        r = _get(server, "palette", params={"path": bad})
+        assert r.status_code == 400 and "path" in r.json()["message"], r.text
+
+    graph = {"version": 1, "name": "near", "entrypoint": "main", "templates": {
+        "main": {"kind": "dag", "nodes": [{"name": "t", "template": "triple", "parameters": {"x": 14}}]},
+        "triple": triple["template"]}}
+    r = _post(server, "workflows", {"graph": graph, "engine": "local", "path": "proj_near/flow.dflow.json"})
+    assert r.status_code == 201, r.text
+    name = r.json()["name"]
+    phase = wait_for(lambda: _get(server, f"workflows/local/{name}").json()["workflow"]["phase"]
+                     if _get(server, f"workflows/local/{name}").json()["workflow"]["phase"] in ("Succeeded", "Failed", "Error")
+                     else None, 120, "the run to finish", interval=0.25)
+    assert phase == "Succeeded", _get(server, f"workflows/local/{name}/logs").text
+    details = _get(server, f"workflows/local/{name}/details", params={"path": "t"}).json()
+    assert {o["name"]: o.get("value") for o in details["outputs"]}["y"] == "42"

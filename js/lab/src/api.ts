@@ -2,7 +2,7 @@
 // Jupyter's ServerConnection, which adds the auth token and the XSRF header.
 import { URLExt } from "@jupyterlab/coreutils";
 import { ServerConnection } from "@jupyterlab/services";
-import type { Graph, Issue, NodeStatus, PaletteEntry, Preview, StepDetails } from "../../canvas/types";
+import type { Graph, Issue, NodeStatus, PaletteEntry, PaletteError, Preview, StepDetails } from "../../canvas/types";
 import type { WorkflowState } from "../../canvas/Canvas";
 
 export type Engine = "local" | "argo";
@@ -70,9 +70,10 @@ export const api = {
   parse: (text: string, path: string) => post<{ graph: Graph | null; format: DocFormat }>("documents/parse", { text, path }),
   dump: (graph: Graph, format: DocFormat, path: string) =>
     post<{ text: string }>("documents/dump", { graph, format, path }).then((r) => r.text),
-  palette: () => request<{ entries: PaletteEntry[]; errors: { source: string; message: string }[] }>("palette"),
+  palette: (path?: string) => request<{ entries: PaletteEntry[]; errors: PaletteError[] }>("palette", {}, { path }),
   workflows: () => request<{ workflows: WorkflowRow[]; errors: Record<string, string> }>("workflows"),
-  run: (graph: Graph, engine: Engine) => post<{ name: string; engine: Engine; workflow: WorkflowRow }>("workflows", { graph, engine }),
+  run: (graph: Graph, engine: Engine, path?: string) =>
+    post<{ name: string; engine: Engine; workflow: WorkflowRow }>("workflows", { graph, engine, path }),
   workflow: (engine: Engine, name: string) =>
     request<{ workflow: WorkflowRow; graph: Graph | null; graph_error: string | null; status: Record<string, NodeStatus> }>(
       `workflows/${engine}/${name}`),

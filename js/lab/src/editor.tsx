@@ -4,17 +4,23 @@
 // edits are written back into the text (JSON here, YAML and Argo YAML by the server extension).
 import { ABCWidgetFactory, type DocumentRegistry, DocumentWidget } from "@jupyterlab/docregistry";
 import { ReactWidget } from "@jupyterlab/ui-components";
-import { Signal } from "@lumino/signaling";
+import { type ISignal, Signal } from "@lumino/signaling";
 import { Canvas, type HostAction } from "../../canvas/Canvas";
-import type { Graph, Issue, PaletteEntry } from "../../canvas/types";
+import type { CodeEditorComponent } from "../../canvas/TemplateEditor";
+import type { Graph, Issue, PaletteEntry, PaletteError } from "../../canvas/types";
 import { ApiError, api, type DocFormat, type Engine } from "./api";
 import { useSignal } from "./hooks";
 
 /** What the editor asks of the rest of the extension. */
 export interface EditorHost {
-  palette(): Promise<{ entries: PaletteEntry[]; errors: { source: string; message: string }[] }>;
+  /** the palette of the document at `path`: built-ins, OPs next to it, in the root, configured, installed */
+  palette(path: string): Promise<{ entries: PaletteEntry[]; errors: PaletteError[] }>;
+  /** emitted when the palette may have changed: a .py file saved, the settings changed, an OP created */
+  paletteChanged: ISignal<unknown, string | null>;
+  /** JupyterLab's code editor for scripts, when the editor services are there */
+  codeEditor?: CodeEditorComponent;
   argoConfigured(): boolean;
-  run(graph: Graph, engine: Engine): Promise<void>;
+  run(graph: Graph, engine: Engine, path: string): Promise<void>;
   generate(graph: Graph, kind: "python" | "notebook", nearPath: string): Promise<void>;
 }
 
@@ -54,9 +60,10 @@ class EditorState {
   issues: Issue[] = [];
   notice: Notice = null;
   palette: PaletteEntry[] = [];
+  paletteErrors: PaletteError[] = [];
   loadError: string | null = null;
 
-  update(patch: Partial<Pick<EditorState, "graph" | "format" | "issues" | "notice" | "palette" | "loadError">>): void {
+  update(patch: Partial<Pick<EditorState, "graph" | "format" | "issues" | "notice" | "palette" | "paletteErrors" | "loadError">>): void {
     Object.assign(this, patch);
     this.changed.emit();
   }
@@ -64,6 +71,7 @@ class EditorState {
 
 export class WorkflowEditorView extends ReactWidget {
   readonly state = new EditorState();
+  readonly codeEditor: CodeEditorComponent | undefined;
   private lastText: string | null = null;
   private pristineLayout: string | null = null; // the loaded document without layout, until a real edit
   private validateTimer = 0;
@@ -74,6 +82,7 @@ export class WorkflowEditorView extends ReactWidget {
 
   constructor(private readonly context: DocumentRegistry.Context, private readonly host: EditorHost) {
     super();
+    this.codeEditor = host.codeEditor;
     this.addClass("dfl-lab-editor");
     // the canvas keeps JupyterLab's shortcuts away from its keys (Delete, Ctrl+C…); saving stays Ctrl/Cmd+S
     this.node.addEventListener("keydown", (e) => {
@@ -99,10 +108,35 @@ export class WorkflowEditorView extends ReactWidget {
         this.context.model.dirty = false;
       }
     });
-    void host.palette().then(({ entries, errors }) => {
-      this.state.update({ palette: entries });
-      if (errors.length) this.notify(`palette: ${errors.map((e) => `${e.source}: ${e.message}`).join("; ")}`, "error");
-    }, (e) => this.notify(`palette: ${e instanceof Error ? e.message : e}`, "error"));
+    void context.ready.then(() => this.refreshPalette());
+    host.paletteChanged.connect(this.onPaletteChanged, this);
+  }
+
+  dispose(): void {
+    this.host.paletteChanged.disconnect(this.onPaletteChanged, this);
+    super.dispose();
+  }
+
+  private onPaletteChanged(_: unknown, changed: string | null): void {
+    // a saved .py file counts when it is next to this document or in the root (where OPs are looked for)
+    if (changed !== null) {
+      const dir = (p: string) => p.split("/").slice(0, -1).join("/");
+      if (dir(changed) !== dir(this.path) && dir(changed) !== "") return;
+    }
+    void this.refreshPalette();
+  }
+
+  private paletteSeq = 0;
+
+  /** Ask the server for this document's palette (the latest answer wins). */
+  async refreshPalette(): Promise<void> {
+    const seq = ++this.paletteSeq;
+    try {
+      const { entries, errors } = await this.host.palette(this.path);
+      if (seq === this.paletteSeq) this.state.update({ palette: entries, paletteErrors: errors });
+    } catch (e) {
+      if (seq === this.paletteSeq) this.notify(`palette: ${e instanceof Error ? e.message : e}`, "error");
+    }
   }
 
   /** The text is now the file's content. */
@@ -212,7 +246,7 @@ export class WorkflowEditorView extends ReactWidget {
         await this.host.generate(graph, action === "code" ? "python" : "notebook", this.path);
       } else if (action === "run" || action === "submit") {
         this.notify(action === "run" ? "Starting a local run…" : "Submitting to Argo…");
-        await this.host.run(graph, action === "run" ? "local" : "argo");
+        await this.host.run(graph, action === "run" ? "local" : "argo", this.path);
         this.notify(null);
       }
     } catch (e) {
@@ -238,6 +272,8 @@ function EditorView({ view }: { view: WorkflowEditorView }) {
       mode="edit"
       issues={state.issues}
       palette={[...workflowEntries(state.graph), ...state.palette]}
+      paletteErrors={state.paletteErrors}
+      codeEditor={view.codeEditor}
       notice={state.notice}
       actions={view.actions()}
       onChange={view.onCanvasChange}

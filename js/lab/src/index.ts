@@ -11,10 +11,13 @@ import { PathExt } from "@jupyterlab/coreutils";
 import { IDefaultFileBrowser } from "@jupyterlab/filebrowser";
 import { ILauncher } from "@jupyterlab/launcher";
 import { IMainMenu } from "@jupyterlab/mainmenu";
+import { IEditorServices } from "@jupyterlab/codeeditor";
 import { ISettingRegistry } from "@jupyterlab/settingregistry";
+import { Signal } from "@lumino/signaling";
 import type { Graph } from "../../canvas/types";
 import { api, type Engine } from "./api";
 import { codeCellsPlugin } from "./cells";
+import { labCodeEditor } from "./codeEditor";
 import { type EditorHost, WorkflowEditor, WorkflowEditorFactory, emptyGraph } from "./editor";
 import { freePath, notebookOf } from "./files";
 import { workflowIcon } from "./icons";
@@ -44,7 +47,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
   description: "Workflow documents on the dflow-lab canvas, a Workflows side panel and the live run monitor.",
   autoStart: true,
   requires: [ISettingRegistry],
-  optional: [ILauncher, ICommandPalette, ILayoutRestorer, IDefaultFileBrowser, IMainMenu],
+  optional: [ILauncher, ICommandPalette, ILayoutRestorer, IDefaultFileBrowser, IMainMenu, IEditorServices],
   activate: (
     app: JupyterFrontEnd,
     settingRegistry: ISettingRegistry,
@@ -53,6 +56,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     restorer: ILayoutRestorer | null,
     fileBrowser: IDefaultFileBrowser | null,
     mainMenu: IMainMenu | null,
+    editorServices: IEditorServices | null,
   ) => {
     const { commands, shell, serviceManager, docRegistry } = app;
     const contents = serviceManager.contents;
@@ -85,11 +89,19 @@ const plugin: JupyterFrontEndPlugin<void> = {
     shell.add(panel, "left", { rank: 700 });
 
     // -- the editor --------------------------------------------------------------------------------
+    // the palettes follow saved .py files (OPs next to a document, in the root) and the settings
+    const paletteChanged = new Signal<unknown, string | null>(app);
+    contents.fileChanged.connect((_, change) => {
+      const path = change.newValue?.path;
+      if (change.type === "save" && typeof path === "string" && path.endsWith(".py")) paletteChanged.emit(path);
+    });
     const host: EditorHost = {
-      palette: () => api.palette(), // per editor opened: OPs edited since show up
+      palette: (path: string) => api.palette(path),
+      paletteChanged,
+      codeEditor: editorServices ? labCodeEditor(editorServices) : undefined,
       argoConfigured: () => argoConfigured,
-      run: async (graph: Graph, engine: Engine) => {
-        const run = await api.run(graph, engine);
+      run: async (graph: Graph, engine: Engine, path: string) => {
+        const run = await api.run(graph, engine, path);
         openMonitor(engine, run.name);
         shell.activateById(panel.id);
         void panel.refresh();
@@ -238,6 +250,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     void settingRegistry.load(PLUGIN_ID).then((settings) => syncSettings(settings, (pub) => {
       argoConfigured = !!pub.argoHost;
       commands.notifyCommandChanged(CommandIDs.submitArgo);
+      paletteChanged.emit(null); // OP modules may have changed: every open palette asks again
     }), (e) => console.error(`dflow-lab: cannot load settings: ${e}`));
   },
 };

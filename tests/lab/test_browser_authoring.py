@@ -1,0 +1,162 @@
+"""Building a workflow from nothing in a real JupyterLab (Debian's headless chromium): the built-in
+templates are in the palette of a new document, a Shell and a Python-script template are dragged in,
+configured in the properties panel (CodeMirror script, ports), wired and run to green with no restart and
+no settings; a .py OP saved next to the document shows up in the palette (bounded wait of 2 s), an import
+error shows on its file's entry with its line, the entry-point OP package is there. Screenshots go to
+``test-artifacts/lab/``."""
+
+# ruff: noqa: F811  (the fixtures of test_browser.py are imported by name)
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+
+from tests.widgets.canvas_page import CanvasPage
+
+from .jupyter import wait_for
+from .test_browser import EDITOR, VISIBLE, _current_tab_dirty, _open, _stable_box, browser, lab, page, shots  # noqa: F401
+
+pytestmark = pytest.mark.browser
+
+SHELL_SCRIPT = ("mkdir -p /tmp/outputs/parameters\n"
+                "echo \"hi {{inputs.parameters.name}}\" > /tmp/outputs/parameters/greeting\n")
+
+NEAR_OPS = '''from dflow_lab.python import OP
+
+
+@OP.function
+def double_it(x: int) -> {"y": int}:
+    return {"y": 2 * x}
+'''
+
+
+def _save_from_lab(page, path: str, text: str) -> None:
+    """Save a file through JupyterLab's contents manager (what its file editor does on Ctrl+S)."""
+    page.evaluate("async ([path, content]) => { await window.jupyterapp.serviceManager.contents.save(path, "
+                  "{type: 'file', format: 'text', content}); }", [path, text])
+
+
+def _edges(page) -> int:
+    return page.locator(f"{EDITOR} .react-flow__edge").count()
+
+
+def _row(page, port_row: str):
+    return page.locator(f"{EDITOR} .dfl-properties [data-port-row='{port_row}']")
+
+
+def test_blank_document_to_a_green_run_with_builtin_templates(page, lab, shots):
+    page.locator(".jp-LauncherCard", has_text="New Workflow").click()
+    page.wait_for_selector(f"{EDITOR} .dfl-palette-item[data-template='shell']")
+    groups = page.locator(f"{EDITOR} .dfl-palette-group-title").all_inner_texts()
+    for group in ("Shell", "Python script", "Container", "dflow utility OPs"):
+        assert group in groups, groups
+    assert page.locator(f"{EDITOR} .dfl-palette-item[data-template='check-num-success']").count() == 1
+    doc = json.loads((lab.root / "workflow.dflow.json").read_text())
+    canvas = CanvasPage(page, EDITOR)
+
+    canvas.drop_template("shell", 0.15, 0.3)
+    canvas.node("shell").wait_for()
+    canvas.drop_template("python-script", 0.75, 0.6)
+    canvas.node("python-script").wait_for()
+
+    # configure the Shell step: its script in CodeMirror, the default of its input in the port editor
+    canvas.select("shell")
+    editor = page.locator(f"{EDITOR} .dfl-properties .dfl-code-host .cm-content")
+    editor.click()
+    page.keyboard.press("Control+a")
+    page.keyboard.insert_text(SHELL_SCRIPT)
+    default = _row(page, "inputs.parameters.name").locator("[data-field='default']")
+    default.fill("canvas")  # moving the focus out of the script commits it
+    default.press("Enter")
+    page.screenshot(path=str(shots / "authoring-shell-configured.png"))
+
+    # the Python script gets a second output, added in the port editor and renamed
+    canvas.select("python-script")
+    page.locator(f"{EDITOR} .dfl-properties [data-add='outputs.parameters']").click()
+    name = _row(page, "outputs.parameters.out").locator("[data-field='name']")
+    name.fill("twice")
+    name.press("Enter")
+    _row(page, "outputs.parameters.twice").wait_for()
+
+    canvas.fit()
+    canvas.settle()
+    for _ in range(3):  # a gesture that raced a view change is redone
+        _stable_box(canvas.handle("shell", "out:parameter:greeting"))
+        canvas.wire("shell", "out:parameter:greeting", "python-script", "in:parameter:text")
+        try:
+            wait_for(lambda: _edges(page) == 1, 5, "the wire")
+            break
+        except AssertionError:
+            canvas.fit()
+    wait_for(lambda: canvas.validity() == "✓ valid", 15, "the wired workflow to validate")
+    page.screenshot(path=str(shots / "authoring-wired.png"))
+
+    page.locator(f"{EDITOR} [data-action='save']").click()
+    wait_for(lambda: not _current_tab_dirty(page), 15, "the document to be saved")
+    saved = json.loads((lab.root / "workflow.dflow.json").read_text())
+    assert saved["templates"]["shell"]["script"] == SHELL_SCRIPT
+    assert saved["templates"]["shell"]["inputs"]["parameters"]["name"]["default"] == "canvas"
+    assert saved["templates"]["python-script"]["outputs"]["parameters"]["twice"] == {
+        "type": "str", "value_from_path": "/tmp/outputs/parameters/twice"}
+    assert saved["templates"]["main"]["edges"] == [{"kind": "parameter", "source": {"node": "shell", "port": "greeting"},
+                                                    "target": {"node": "python-script", "port": "text"}}]
+    assert doc["templates"] == {"main": {"kind": "dag"}}
+
+    # the output the script does not write yet is a failure of the run: write it, then run
+    canvas.select("python-script")
+    editor = page.locator(f"{EDITOR} .dfl-properties .dfl-code-host .cm-content")
+    editor.click()
+    page.keyboard.press("Control+End")
+    page.keyboard.insert_text('\nwith open("/tmp/outputs/parameters/twice", "w") as f:\n    f.write(text * 2)\n')
+    page.locator(f"{EDITOR} .dfl-properties-title").click()
+    wait_for(lambda: "f.write(text * 2)" in page.evaluate(
+        "() => window.jupyterapp.shell.currentWidget.context.model.toString()"), 10, "the script to be committed")
+    page.locator(f"{EDITOR} [data-action='run']").click()
+    row = page.locator(".dfl-lab-run[data-name^='workflow-']").first
+    row.wait_for(timeout=60_000)
+    page.wait_for_selector(".dfl-lab-run[data-phase='Succeeded'][data-name^='workflow-']", timeout=120_000)
+    name = row.get_attribute("data-name")
+    details = requests.get(lab.api(f"workflows/local/{name}/details"), params={"path": "python-script"},
+                           headers=lab.auth, timeout=30).json()
+    outputs = {o["name"]: o.get("value") for o in details["outputs"]}
+    assert outputs["length"] == str(len("hi canvas")) and outputs["twice"] == "hi canvas" * 2, details
+    page.screenshot(path=str(shots / "authoring-run-green.png"))
+
+
+def test_ops_next_to_the_document_and_installed_ones_are_in_the_palette(page, lab, shots):
+    (lab.root / "near.dflow.json").write_text(json.dumps(
+        {"version": 1, "name": "near", "entrypoint": "main", "templates": {"main": {"kind": "dag"}}}))
+    _open(page, "near.dflow.json")
+    page.wait_for_selector(f"{EDITOR} .dfl-palette-item[data-template='shell']")
+    # the entry-point package of the test environment (tests/lab/ops: a dflow_lab.ops entry point)
+    page.wait_for_selector(f"{EDITOR} .dfl-palette-item[data-template='shout'][data-source='dflow-lab-testops (shout)']")
+    assert page.locator(f"{EDITOR} .dfl-palette-item[data-template='double-it']").count() == 0
+
+    _save_from_lab(page, "near_ops.py", NEAR_OPS)
+    page.wait_for_selector(f"{EDITOR} .dfl-palette-item[data-template='double-it'][data-source='near_ops.py']",
+                           timeout=2_000)
+
+    _save_from_lab(page, "broken_near_ops.py",
+                   "from dflow_lab.python import OP\nimport no_such_module_abc\n\n\nclass A(OP):\n    pass\n")
+    error = page.locator(f"{EDITOR} [data-testid='palette-error'][data-source='broken_near_ops.py']")
+    error.wait_for(timeout=2_000)
+    assert error.get_attribute("data-line") == "2"
+    assert "no_such_module_abc" in error.inner_text()
+    assert page.locator(f"{EDITOR} .dfl-palette-item[data-template='double-it']").count() == 1  # not hidden
+    page.screenshot(path=str(shots / "authoring-palette-discovery.png"))
+
+    # the OP found next to the document runs with no PYTHONPATH and no restart
+    canvas = CanvasPage(page, EDITOR)
+    canvas.drop_template("double-it", 0.4, 0.4)
+    canvas.node("double-it").wait_for()
+    canvas.select("double-it")
+    field = page.locator(f"{EDITOR} .dfl-properties input[data-field='x']")
+    field.fill("21")
+    field.press("Enter")
+    wait_for(lambda: canvas.validity() == "✓ valid", 15, "the workflow to validate")
+    page.locator(f"{EDITOR} [data-action='run']").click()
+    page.wait_for_selector(".dfl-lab-run[data-phase='Succeeded'][data-name^='near-']", timeout=120_000)
+    _save_from_lab(page, "broken_near_ops.py", "")
+    assert page.locator(f"{VISIBLE}").count() >= 1

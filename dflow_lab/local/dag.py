@@ -9,6 +9,7 @@ tasks after an unhandled failure.  Looped tasks run as a TaskGroup (``_run_task`
 from __future__ import annotations
 
 import asyncio
+import heapq
 from typing import TYPE_CHECKING, Any
 
 from .depends import Depends, DependsError, from_dependencies, parse_depends
@@ -60,65 +61,82 @@ class DagRunner(NodeBook):
                     stack.extend(deps[t].tasks() if deps[t] else ())
             tasks = {k: v for k, v in tasks.items() if k in wanted}
         fail_fast = dag.get("failFast", True)
-        handled = set()
+        needs = {name: frozenset(deps[name].tasks()) if deps[name] else frozenset() for name in tasks}
+        handled: set[str] = set()
         for d in deps.values():
             if d:
                 handled |= d.handled_failures()
+        # Ready queue with in-degree counts: a task is started once every task it names has finished,
+        # so each completion costs what its dependents cost, whatever the size of the DAG.
+        dependents: dict[str, list[str]] = {name: [] for name in tasks}
+        waiting: dict[str, int] = {}
+        ready: list[str] = []
+        for name, need in needs.items():
+            for x in need:
+                dependents[x].append(name)
+            waiting[name] = len(need)
+            if not need:
+                ready.append(name)
+        heapq.heapify(ready)
         slots = asyncio.Semaphore(int(tmpl["parallelism"])) if tmpl.get("parallelism") else None
         results: dict[str, dict] = {}
         task_nodes: dict[str, dict] = {}
-        pending = set(tasks)
-        running: dict[asyncio.Task, str] = {}
+        running: dict[asyncio.Future, str] = {}
+        finished: asyncio.Queue[asyncio.Future] = asyncio.Queue()
         failed: dict | None = None
-        while pending or running:
+
+        def finish(name: str, tnode: dict, children: list[dict] | None) -> None:
+            task_nodes[name] = tnode
+            results[name] = {"phase": tnode["phase"],
+                             "children_phases": [c["phase"] for c in children] if children is not None
+                             else [tnode["phase"]],
+                             "continue_failed": self._continues(tasks[name], "Failed"),
+                             "continue_error": self._continues(tasks[name], "Error")}
+            for m in dependents[name]:
+                waiting[m] -= 1
+                if waiting[m] == 0:
+                    heapq.heappush(ready, m)
+
+        while ready or running:
             await self.gate.wait()
-            for name in sorted(pending):
+            if ready and not (failed is not None and fail_fast):
+                scope.values.update(self.global_vars)
+            while ready and not (failed is not None and fail_fast):
+                name = heapq.heappop(ready)
                 d = deps[name]
-                if d is not None and not d.tasks() <= set(results):
-                    continue
-                if failed is not None and fail_fast:
-                    continue
-                pending.discard(name)
-                parents = [task_nodes[x] for x in d.tasks()] if d else [node]
-                for x in (d.tasks() if d else ()):
-                    tasks_x = tasks.get(x) or {}
-                    results[x]["continue_failed"] = self._continues(tasks_x, "Failed")
-                    results[x]["continue_error"] = self._continues(tasks_x, "Error")
+                parents = [task_nodes[x] for x in sorted(needs[name])] if d else [node]
                 if d is not None and not d.evaluate(results):
                     tname = f"{node['name']}.{name}"
                     onode = self.open_node(tname, name, "Skipped", tasks[name].get("template"), parents, node["id"])
                     msg = f"omitted: depends condition not met ({d.text})"
                     self.close_node(onode, "Omitted", message=msg)
-                    task_nodes[name] = onode
-                    results[name] = {"phase": "Omitted"}
+                    finish(name, onode, None)
                     continue
-                scope.values.update(self.global_vars)
                 t = asyncio.ensure_future(self._run_task(tasks[name], node, parents, scope, slots, where))
                 t._dflow_wf = self.name  # type: ignore[attr-defined]
+                t.add_done_callback(finished.put_nowait)
                 running[t] = name
             if not running:
                 break
-            done, _ = await asyncio.wait(set(running), return_when=asyncio.FIRST_COMPLETED)
+            done = [await finished.get()]
+            while not finished.empty():
+                done.append(finished.get_nowait())
             for t in done:
                 name = running.pop(t)
                 tnode, children = t.result()
-                task_nodes[name] = tnode
-                results[name] = {"phase": tnode["phase"],
-                                 "children_phases": [c["phase"] for c in children] if children is not None
-                                 else [tnode["phase"]]}
                 prefix = f"tasks.{name}"
                 if children is not None:
                     scope.values.update(aggregated_vars(prefix, children))
                     scope.values[f"{prefix}.status"] = tnode["phase"]
                 else:
                     scope.values.update(node_outputs_vars(prefix, tnode))
+                finish(name, tnode, children)
                 if (tnode["phase"] in _FAILED and not self._continues(tasks[name], tnode["phase"])
                         and name not in handled and failed is None):
                     failed = tnode
-        depended = set()
-        for d in deps.values():
-            if d:
-                depended |= d.tasks()
+        depended: set[str] = set()
+        for need in needs.values():
+            depended |= need
         node["outboundNodes"] = [task_nodes[n]["id"] for n in tasks if n not in depended and n in task_nodes]
         if failed is not None:
             return "Failed", None, f"child '{failed['displayName']}' failed"
@@ -167,19 +185,28 @@ def _tags(text: str) -> list[str]:
 
 
 def _check_acyclic(deps: dict[str, Depends | None], where: str) -> None:
+    """Raise naming one cycle if the dependencies have any (iterative: a 10,000-task chain is fine)."""
     state: dict[str, int] = {}
-
-    def visit(n: str, path: list[str]) -> None:
-        if state.get(n) == 2:
-            return
-        if state.get(n) == 1:
-            cycle = path[path.index(n):] + [n]
-            raise StepError(f"{where}: dependency cycle {' -> '.join(cycle)}")
-        state[n] = 1
-        d = deps.get(n)
-        for m in sorted(d.tasks()) if d else ():
-            visit(m, path + [n])
-        state[n] = 2
-
-    for n in deps:
-        visit(n, [])
+    for root in deps:
+        if state.get(root):
+            continue
+        path: list[str] = []
+        stack: list[tuple[str, list[str]]] = [(root, [])]
+        while stack:
+            n, rest = stack[-1]
+            if n not in state:
+                state[n] = 1
+                path.append(n)
+                d = deps.get(n)
+                rest.extend(sorted(d.tasks(), reverse=True) if d else ())
+            if rest:
+                m = rest.pop()
+                if state.get(m) == 1:
+                    cycle = path[path.index(m):] + [m]
+                    raise StepError(f"{where}: dependency cycle {' -> '.join(cycle)}")
+                if not state.get(m):
+                    stack.append((m, []))
+                continue
+            state[n] = 2
+            path.pop()
+            stack.pop()

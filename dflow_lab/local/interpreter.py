@@ -77,6 +77,7 @@ class Execution(StepsRunner, DagRunner, LeafRunner, RetryRunner, OutputsMixin):
         self._dirty: dict[str, dict] = {}
         self._written: set[str] = set(self.nodes)
         self._source_nodes: dict[str, dict] | None = None
+        self._children_of: dict[str, set[str]] = {}
         self.global_vars = self._global_vars()
         self.global_outputs: dict[str, dict] = {"parameters": {}, "artifacts": {}}
         for p in (self.status.get("outputs") or {}).get("parameters") or []:

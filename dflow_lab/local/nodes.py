@@ -57,6 +57,7 @@ class NodeBook:
     _dirty: dict[str, dict]
     _written: set[str]
     _source_nodes: dict[str, dict] | None
+    _children_of: dict[str, set[str]]
     _main_task: asyncio.Task
 
     if TYPE_CHECKING:  # provided by the other mixins of Execution
@@ -98,8 +99,12 @@ class NodeBook:
     def _link(self, parent: dict | list[dict] | None, node: dict) -> None:
         parents = parent if isinstance(parent, list) else [parent] if parent else []
         for p in parents:
-            if node["id"] not in p.setdefault("children", []):
-                p["children"].append(node["id"])
+            known = self._children_of.get(p["id"])
+            if known is None:  # a set beside each parent's list: linking is O(1) under 10,000 children
+                known = self._children_of[p["id"]] = set(p.setdefault("children", []))
+            if node["id"] not in known:
+                known.add(node["id"])
+                p.setdefault("children", []).append(node["id"])
                 self._mark(p)
 
     def open_node(self, name: str, display: str, type_: str, template: str | None, parent: Any,
@@ -117,6 +122,7 @@ class NodeBook:
         if inputs:
             node["inputs"] = inputs
         self.nodes[node_id] = node
+        self._children_of.pop(node_id, None)
         self._link(parent, node)
         self._mark(node)
         return node
@@ -152,6 +158,7 @@ class NodeBook:
             node["children"] = []
             self._relink_children(old, node)
         self.nodes[node["id"]] = node
+        self._children_of.pop(node["id"], None)
         self._link(parent, node)
         self._mark(node)
         if ok:
@@ -177,6 +184,7 @@ class NodeBook:
             if "boundaryID" in copy:
                 copy["boundaryID"] = self.node_id(self.name + self._name_of(old_nodes, copy["boundaryID"], source))
             self.nodes[copy["id"]] = copy
+            self._children_of.pop(copy["id"], None)
             self._link(node, copy)
             self._mark(copy)
             self._relink_children(child, copy)

@@ -82,7 +82,7 @@ def _lookup_artifact(scope: Scope, ref: str, field: str, optional: bool = False)
     key = ref.strip()
     if key.startswith("{{") and key.endswith("}}"):
         key = key[2:-2].strip()
-    value = scope.values.get(key)
+    value = scope.get(key)
     if isinstance(value, dict):
         return value
     if optional:

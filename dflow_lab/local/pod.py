@@ -245,6 +245,18 @@ def _last_line(path: Any) -> str:
     return next((ln.strip() for ln in reversed(text.splitlines()) if ln.strip()), "no output")[:500]
 
 
+def _runtime_env() -> dict[str, str]:
+    """The container runtime's options (not secrets) for a ``ContainerExecutor`` step run on the host."""
+    from ..config import config
+
+    out = {}
+    for key in ("container_global_options", "container_run_options"):
+        value = config.get(key)
+        if value:
+            out["DFLOW_" + key.upper()] = value if isinstance(value, str) else " ".join(map(str, value))
+    return out
+
+
 def _container_runtime(ex: Execution, template: dict, where: str) -> str | None:
     """The container runtime this step runs in (``None``: the host), per ``config["container_runtime"]``.
     Templates rendered by an executor run their runner on the host (it does the remote work)."""
@@ -365,7 +377,8 @@ async def run_pod(ex: Execution, template: dict, inputs: dict, node: dict, scope
             argv = _command(body, is_script, script_path, where)
             async with ex.host_slots:
                 # Python in a script step writes its log line by line, for a monitor following it (unless told otherwise)
-                rc, stdout = await _subprocess(argv, {"PYTHONUNBUFFERED": "1", **os.environ, **env}, cwd, log)
+                rc, stdout = await _subprocess(argv, {"PYTHONUNBUFFERED": "1", **os.environ, **_runtime_env(), **env},
+                                               cwd, log)
             died = f"killed by signal {-rc}" if rc < 0 else None
             rc = 128 - rc if rc < 0 else rc
         outputs: dict = {"exitCode": str(rc)}

@@ -20,7 +20,7 @@ from dflow_lab.python import PythonOPTemplate
 from .conftest import OPPKG
 
 SHELL = """set -e
-mkdir -p /tmp/outputs/artifacts/data/sub
+mkdir -p /tmp/outputs/artifacts/data/sub /tmp/outputs/parameters
 cp "$(find /tmp/inputs/artifacts/seed -name seed.txt)" /tmp/outputs/artifacts/data/seed.txt
 printf 'a\\nb\\n' > /tmp/outputs/artifacts/data/sub/two.txt
 echo "{{inputs.parameters.msg}}" > /tmp/outputs/artifacts/data/msg.txt

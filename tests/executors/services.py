@@ -325,6 +325,9 @@ def _busybox_tree(root: Path) -> None:
         raise Unavailable("busybox-static is not installed (apt-get install busybox-static)")
     (root / "bin").mkdir(parents=True)
     (root / "tmp").mkdir(mode=0o1777)
+    (root / "etc").mkdir()
+    (root / "etc/passwd").write_text("root:x:0:0:root:/root:/bin/sh\n")
+    (root / "etc/group").write_text("root:x:0:\n")
     shutil.copy2(bb, root / "bin" / "busybox")
     names = subprocess.run([bb, "--list"], capture_output=True, text=True, check=True).stdout.split()
     for n in names:

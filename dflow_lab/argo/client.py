@@ -168,8 +168,12 @@ class ArgoBackend:
     # -- Backend interface ---------------------------------------------------------------------------
 
     def submit(self, manifest: dict, *, wait: bool = False, reuse_step: list | None = None) -> dict:
-        """Create the workflow on the server; with ``wait`` block until it ends. Returns the workflow object."""
+        """Create the workflow on the server; with ``wait`` block until it ends. Returns the workflow object.
+
+        Logs are archived with the run's artifacts (``spec.archiveLogs: true``, unless the manifest says
+        otherwise), so a step's log stays readable when its pod is gone."""
         manifest = copy.deepcopy(manifest)
+        manifest.setdefault("spec", {}).setdefault("archiveLogs", True)
         meta = manifest.setdefault("metadata", {})
         meta["namespace"] = self.namespace
         if reuse_step:
@@ -334,6 +338,13 @@ class ArgoBackend:
             from ..argo_objects import get_pod_name
 
             query.append(("podName", get_pod_name(name, node["name"], node.get("templateName") or "", node_id)))
+            archived = next((a for a in (node.get("outputs") or {}).get("artifacts") or []
+                             if isinstance(a, dict) and a.get("name") == "main-logs"), None)
+            if archived is not None:  # the pod may be gone: the log stored with the run's artifacts
+                lines = _archived_log(archived)
+                if lines is not None:
+                    yield from lines
+                    return
         for entry in self._stream(self._wf_path(name, "/log"), query, workflow=name):
             yield entry.get("content", "")
 
@@ -414,3 +425,24 @@ def replay_pod(workflow: str, step: Any) -> None:
     (pod.get("spec") or {}).pop("nodeName", None)
     backend._call("DELETE", path, workflow=workflow, host=backend.k8s_api_server)
     backend._call("POST", path.rsplit("/", 1)[0], body=pod, workflow=workflow, host=backend.k8s_api_server)
+
+
+def _archived_log(art: dict) -> list[str] | None:
+    """The lines of an archived ``main-logs`` artifact, from the configured artifact repository (``None``
+    when it cannot be read: then the pod's log is asked for)."""
+    import tempfile
+    from pathlib import Path
+
+    from ..argo_objects import ArgoObjectDict
+    from ..utils import download_artifact
+
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            files = download_artifact(ArgoObjectDict(art), path=tmp)
+        except Exception:  # noqa: BLE001 - any storage failure falls back to the pod's log
+            return None
+        paths = [Path(f) for f in files or []] or [p for p in Path(tmp).rglob("*") if p.is_file()]
+        paths = [p for p in paths if p.is_file()]
+        if len(paths) != 1:
+            return None
+        return paths[0].read_text(errors="replace").splitlines()

@@ -201,10 +201,31 @@ class LocalBackend:
             selected = sorted((n for n in nodes.values() if n.get("type") == "Pod"),
                               key=lambda n: (n.get("startedAt") or "", n["name"]))
         for node in selected:
-            log = Path(node.get("hostDir") or "") / "main.log"
-            if node.get("hostDir") and log.is_file():
+            log = self._log_file(name, node)
+            if log is not None:
                 with open(log, errors="replace") as f:
                     yield from (line.rstrip("\n") for line in f)
+
+    def _log_file(self, name: str, node: dict) -> Path | None:
+        """The node's log: its step directory's ``main.log``, or, when that is gone, the ``main-logs``
+        artifact archived with the run's outputs (Argo's ``archiveLogs``), fetched into the run's folder."""
+        log = Path(node.get("hostDir") or "") / "main.log"
+        if node.get("hostDir") and log.is_file():
+            return log
+        art = next((a for a in (node.get("outputs") or {}).get("artifacts") or []
+                    if isinstance(a, dict) and a.get("name") == "main-logs"), None)
+        if art is None:
+            return None
+        dest = self.workdir / "runs" / name / "archived-logs" / f"{node['id']}.log"
+        if not dest.is_file():
+            from ..storage.repository import artifact_repository
+
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                artifact_repository(self.workdir).load(art, str(dest))
+            except (OSError, ValueError):
+                return None
+        return dest
 
     def read_log(self, name: str, node_id: str, offset: int = 0,
                  max_bytes: int = LOG_CHUNK_BYTES) -> tuple[str, int, bool]:
@@ -217,8 +238,8 @@ class LocalBackend:
         node = self.store.nodes(name).get(node_id)
         if node is None:
             raise WorkflowValueError(f"workflow {name!r} has no node {node_id!r}", workflow=name)
-        log = Path(node.get("hostDir") or "") / "main.log"
-        if not node.get("hostDir") or not log.is_file():
+        log = self._log_file(name, node)
+        if log is None:
             return "", offset, False
         ended = node.get("phase") in _TERMINAL or node.get("phase") == "Skipped"
         with open(log, "rb") as f:

@@ -7,12 +7,14 @@ else), or — when ``config["container_runtime"]`` names one — in the template
 (``dflow_lab.executors.container``; templates rendered by an executor still run on the host). A failed
 step's message ends with what it wrote to ``/dev/termination-log`` (as Kubernetes reports it), and a
 cancelled step gets SIGTERM, then SIGKILL after a grace period.  Outputs are collected as Argo does: parameters from files (one trailing
-newline trimmed), artifacts saved to the repository, ``result`` from stdout, ``exitCode``.
+newline trimmed), artifacts saved to the repository, ``result`` from stdout, ``exitCode``. With Argo's
+``archiveLogs`` (workflow or template), the step's log is stored too, as the output artifact ``main-logs``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
 import signal
@@ -24,6 +26,8 @@ from ..storage.repository import argo_output_key
 from .children import die_with_parent
 from .layout import StepDir, declared_paths, replace_paths
 from .scope import Scope, StepError
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from .interpreter import Execution
@@ -289,6 +293,27 @@ def _env_value_from(var: dict, where: str) -> str:
     return value
 
 
+def archives_logs(ex: Execution, template: dict) -> bool:
+    """Argo's ``archiveLogs``: the template's ``archiveLocation.archiveLogs``, else the workflow's."""
+    own = (template.get("archiveLocation") or {}).get("archiveLogs")
+    return bool(own if own is not None else ex.spec.get("archiveLogs"))
+
+
+async def _archive_log(ex: Execution, template: dict, stepdir: StepDir, pod_name: str) -> dict | None:
+    """Store the step's log with its artifacts, as Argo does with ``archiveLogs``: the output artifact
+    ``main-logs`` under ``<workflow>/<pod>/main.log``. The log stays readable when the step directory is
+    gone (a workspace cleaned up, a run whose pods are gone on Argo). A failure to store it is logged."""
+    if not archives_logs(ex, template) or not stepdir.log.is_file():
+        return None
+    try:
+        location = await asyncio.to_thread(ex.repository.save, str(stepdir.log), f"{ex.name}/{pod_name}/main.log",
+                                           {"none": {}})
+    except (OSError, ValueError) as e:
+        logger.warning("workflow %r, pod %r: the log was not archived: %s", ex.name, pod_name, e)
+        return None
+    return {"name": "main-logs", **location}
+
+
 async def run_pod(ex: Execution, template: dict, inputs: dict, node: dict, scope: Scope) -> PodOutcome:
     """Run one attempt of ``template`` for status node ``node`` (already recorded as Running)."""
     where = f"workflow {ex.name!r}, step {node['displayName']!r} (template {template.get('name')!r})"
@@ -384,6 +409,7 @@ async def run_pod(ex: Execution, template: dict, inputs: dict, node: dict, scope
         outputs: dict = {"exitCode": str(rc)}
         if is_script or not python_op:
             outputs["result"] = _trim_newline(stdout)
+        logs = await _archive_log(ex, template, stepdir, pod_name)
         if rc != 0:
             message = died or f"Error (exit code {rc})"
             term = stepdir.map(_TERMINATION_LOG)
@@ -393,8 +419,12 @@ async def run_pod(ex: Execution, template: dict, inputs: dict, node: dict, scope
                 last = next((ln for ln in reversed(stdout.splitlines()) if ln.strip()), "")
                 if last:
                     message = f"{message}: {last.strip()[:500]}"
+            if logs:
+                outputs["artifacts"] = [logs]
             return PodOutcome("Failed", outputs, message)
         outputs.update(await _collect_outputs(ex, template, stepdir, pod_name, scope, where))
+        if logs:
+            outputs["artifacts"] = [*outputs.get("artifacts", []), logs]
         return PodOutcome("Succeeded", outputs)
     except StepError as e:
         return PodOutcome("Error", {}, str(e))

@@ -44,3 +44,26 @@ def test_cli_failed_of_against_the_server(argo_mode, tmp_path, capsys):
     newest = runs_of(document_label(str(doc)))[0]["metadata"]["name"]
     assert main(host + ["wait", newest]) == 0
     assert executions(log) == {"prep": 1, "item": 3, "scale": 2, "report": 1}
+
+
+@needs_local_server  # removes the step directories on the server's side (the pods are gone)
+def test_logs_of_gone_pods_come_from_the_archive(argo_mode, tmp_path):
+    import shutil
+
+    from dflow_lab.argo.client import ArgoBackend
+    from dflow_lab.workflow import current_backend
+    from tests.iterate.test_logs import retry_manifest
+
+    backend = current_backend()
+    assert isinstance(backend, ArgoBackend)
+    manifest = retry_manifest(str(tmp_path / "n"), archive=False)
+    del manifest["spec"]["archiveLogs"]  # the client archives logs unless the manifest says otherwise
+    name = backend.submit(manifest, wait=True)["metadata"]["name"]
+    wf = backend.get(name)
+    assert wf["spec"]["archiveLogs"] is True
+    pods = sorted((n for n in wf["status"]["nodes"].values() if n["type"] == "Pod"), key=lambda n: n["displayName"])
+    assert len(pods) == 3
+    for pod in pods:
+        shutil.rmtree(argo_mode.workdir / "runs" / name / pod["id"])
+    assert list(backend.logs(name, pods[0]["id"])) == ["attempt 1", "broken 1"]
+    assert list(backend.logs(name, pods[2]["id"])) == ["attempt 3", "fine"]

@@ -675,6 +675,10 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     try:
         _configure(args)
+        if getattr(args, "ID", None) is not None:  # a workflow ID becomes paths and URLs: checked first
+            from .names import check_workflow_name
+
+            check_workflow_name(args.ID, field="ID")
         return _COMMANDS[args.command](args)
     except (WorkflowError, ArgoApiError, CapabilityNotAvailable, ValueError, TimeoutError, OSError,
             KeyError) as e:

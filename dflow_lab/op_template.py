@@ -10,21 +10,13 @@ import copy as _copy
 import re
 from typing import Any, Dict, List, Optional, Union
 
-from .errors import WorkflowTypeError, WorkflowValueError
+from .errors import WorkflowTypeError
 from .io import Inputs, Outputs
+from .names import FIELD_NAME_MAX as MAX_NAME
+from .names import FIELD_NAME_RE, FIELD_NAME_RULE, check_field_name  # noqa: F401 (the one validator, re-exported)
 
-FIELD_NAME_RE = re.compile(r"^[a-zA-Z0-9][-a-zA-Z0-9]*$")
-FIELD_NAME_RULE = "a name consists of alphanumerics and '-', starts with an alphanumeric, at most 128 characters"
-MAX_NAME = 128
 # Argo requires a memoization entry's maximum age; a year stands for "as long as the cache keeps it"
 MEMOIZE_MAX_AGE = "8760h"
-
-
-def check_field_name(name: Any, what: str, **where: Any) -> str:
-    """Raise a clear error unless ``name`` is valid for a step/task/template name in Argo."""
-    if not isinstance(name, str) or not FIELD_NAME_RE.match(name) or len(name) > MAX_NAME:
-        raise WorkflowValueError(f"invalid {what} name {name!r}: {FIELD_NAME_RULE}", **where)
-    return name
 
 
 def kebab(name: str) -> str:

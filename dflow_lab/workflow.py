@@ -8,22 +8,16 @@ answer queries in Argo's status shape, so every query method works the same on e
 from __future__ import annotations
 
 import json
-import re
 from typing import Any, Dict, List, Optional, Union
 
 from .config import config, effective_mode, s3_config
 from .context_syntax import ContextBlock
 from .dag import DAG
 from .errors import CapabilityNotAvailable, WorkflowTypeError, WorkflowValueError
+from .names import GENERATE_NAME_MAX, check_name_base, check_workflow_name
 from .step import Step
 from .steps import Steps
 from .task import Task
-
-SUBDOMAIN_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-SUBDOMAIN_RULE = (
-    "a workflow name is a lowercase RFC 1123 subdomain: lowercase alphanumerics, '-' and '.', "
-    "starting and ending with an alphanumeric"
-)
 
 
 class DockerSecret:
@@ -80,11 +74,10 @@ class Workflow(ContextBlock):
         artifact_repo_key: Optional[str] = None,
         parameters: Optional[Dict[str, Any]] = None,
     ) -> None:
-        if not isinstance(name, str) or not SUBDOMAIN_RE.match(name) or len(name) > 200:
-            raise WorkflowValueError(f"invalid workflow name {name!r}: {SUBDOMAIN_RULE}", workflow=str(name))
+        check_name_base(name, field="name", limit=GENERATE_NAME_MAX - 1)  # generateName is name + "-"
         self.name = name
         self.namespace = namespace
-        self.id = id
+        self.id = check_workflow_name(id, field="id") if id is not None else None
         self.uid = uid
         self.host = host
         self.token = token

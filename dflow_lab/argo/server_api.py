@@ -48,6 +48,13 @@ class ApiError(Exception):
 
 def check_name(value: str, what: str) -> str:
     """Refuse a name that is not a Kubernetes name (no path characters, at most 253 characters)."""
+    if what in ("workflow name", "workflow generateName"):  # the one validator of workflow names
+        from ..names import check_generate_name, check_workflow_name
+
+        try:
+            return (check_workflow_name if what == "workflow name" else check_generate_name)(value, field=what)
+        except ValueError as e:
+            raise ApiError(400, str(e)) from None
     rule = NAMESPACE_RE if what == "namespace" else NAME_RE
     limit = 63 if what == "namespace" else 253
     if not isinstance(value, str) or len(value) > limit or not rule.match(value):
@@ -130,9 +137,7 @@ class ArgoApi:
         if meta.get("name"):
             check_name(meta["name"], "workflow name")
         elif meta.get("generateName"):
-            check_name(meta["generateName"].rstrip("-.") or "-", "workflow generateName")
-            if len(meta["generateName"]) > 248:
-                raise ApiError(400, "workflow.metadata.generateName is longer than 248 characters")
+            check_name(meta["generateName"], "workflow generateName")
         manifest.setdefault("apiVersion", "argoproj.io/v1alpha1")
         manifest.setdefault("kind", "Workflow")
         try:

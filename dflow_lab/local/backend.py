@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from typing import Any
 
 from ..argo.reuse import with_reuse
 from ..errors import WorkflowValueError
+from ..names import check_workflow_name, generated_name, remove_in_workspace, workspace_path
 from ..utils import randstr
 from .engine import EngineHost, child_env, engine_alive
 from .state import StateStore, now_iso
@@ -91,7 +91,7 @@ class LocalBackend:
         check_manifest(manifest)
         manifest = copy.deepcopy(manifest)
         meta = manifest.setdefault("metadata", {})
-        name = meta.get("name") or f"{meta['generateName']}{randstr(5)}"
+        name = meta.get("name") or generated_name(meta["generateName"], randstr(5))
         if self.store.workflow(name) is not None:
             raise WorkflowValueError(f"a workflow named {name!r} already exists in {self.workdir}", workflow=name,
                                      field="metadata.name")
@@ -111,7 +111,7 @@ class LocalBackend:
         if wait:
             EngineHost.get().run(self.workdir, name).result()
             return
-        log_dir = self.workdir / "runs" / name
+        log_dir = workspace_path(self.workdir, "runs", name)
         log_dir.mkdir(parents=True, exist_ok=True)
         with open(log_dir / "engine.log", "ab") as log:
             proc = subprocess.Popen(
@@ -124,6 +124,7 @@ class LocalBackend:
         self.store.set_options(name, options)
 
     def _record(self, name: str) -> dict:
+        check_workflow_name(name, field="workflow name")  # every entry by name passes here
         record = self.store.workflow(name)
         if record is None:
             raise WorkflowValueError(f"no workflow {name!r} in the local workspace {self.workdir}", workflow=name)
@@ -341,7 +342,7 @@ class LocalBackend:
         new_meta["generateName"] = base
         manifest["metadata"] = new_meta
         check_manifest(manifest)
-        new_name = f"{base}{randstr(5)}"
+        new_name = generated_name(base, randstr(5))
         new_meta["name"] = new_name
         new_meta["uid"] = str(uuid.uuid4())
         new_meta["creationTimestamp"] = now_iso()
@@ -360,7 +361,7 @@ class LocalBackend:
             while engine_alive(self.workdir, name) and time.monotonic() < deadline:
                 time.sleep(0.05)
         self.store.delete_workflow(name)
-        shutil.rmtree(self.workdir / "runs" / name, ignore_errors=True)
+        remove_in_workspace(self.workdir, "runs", name)
 
     def set_script(self, name: str, node_id: str, source: str) -> None:
         """Give node ``node_id`` a new script source for its next run (``ArgoStep.set_script``)."""

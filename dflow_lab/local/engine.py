@@ -19,6 +19,7 @@ import threading
 from pathlib import Path
 
 from ..bounds import cut_text
+from ..names import check_workflow_name, workspace_path
 from .state import StateStore, now_iso
 
 __all__ = ["EngineHost", "child_env", "engine_alive", "host_slots_default"]
@@ -75,9 +76,8 @@ def host_slots_default() -> int:
 
 
 def _lock_path(workdir: Path, name: str) -> Path:
-    path = workdir / "locks" / f"{name}.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path
+    workspace_path(workdir, "locks").mkdir(parents=True, exist_ok=True)
+    return workspace_path(workdir, "locks", f"{check_workflow_name(name, field='workflow name')}.lock")
 
 
 def _try_lock(workdir: Path, name: str) -> int | None:
@@ -141,7 +141,10 @@ class EngineHost:
         return self._pool, self._slots
 
     def run(self, workdir: str | Path, name: str) -> concurrent.futures.Future:
-        """Run stored workflow ``name``; the future gives its final phase (``None`` if another process runs it)."""
+        """Run stored workflow ``name``; the future gives its final phase (``None`` if another process runs it).
+
+        The name is checked here (``WorkflowValueError``), whoever the caller is: it becomes paths."""
+        check_workflow_name(name, field="workflow name")
         return asyncio.run_coroutine_threadsafe(self._run(Path(workdir).resolve(), name), self.loop)
 
     async def _run(self, workdir: Path, name: str) -> str | None:
@@ -186,6 +189,11 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m dflow_lab.local.engine WORKDIR NAME", file=sys.stderr)
         return 2
     workdir, name = args
+    try:
+        check_workflow_name(name, field="workflow name")
+    except ValueError as e:
+        print(f"dflow_lab.local.engine: {e}", file=sys.stderr)
+        return 2
     _apply_config_from_env()
     host = EngineHost.get()
     try:

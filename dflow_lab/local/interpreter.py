@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..bounds import cut_text, max_depth
+from ..names import check_claim_name, check_workflow_name, workspace_path
 from .dag import DagRunner
 from .durations import parse_duration
 from .leaf import LeafRunner
@@ -61,7 +62,7 @@ class Execution(StepsRunner, DagRunner, LeafRunner, RetryRunner, OutputsMixin):
         self.pool = pool
         self.host_slots = host_slots
         self.repository = repository
-        self.runs_dir = store.workdir / "runs" / name
+        self.runs_dir = workspace_path(store.workdir, "runs", check_workflow_name(name))
         self.runs_dir.mkdir(parents=True, exist_ok=True)
         self.shared_volumes = self._shared_volumes()
         self.nodes: dict[str, dict] = store.nodes(name)
@@ -103,11 +104,11 @@ class Execution(StepsRunner, DagRunner, LeafRunner, RetryRunner, OutputsMixin):
         for claim in self.spec.get("volumeClaimTemplates") or []:
             name = (claim.get("metadata") or {}).get("name")
             if name:
-                out[name] = self.runs_dir / "volumes" / name
+                out[name] = workspace_path(self.store.workdir, "runs", self.name, "volumes", check_claim_name(name))
         for vol in self.spec.get("volumes") or []:
             claim = (vol.get("persistentVolumeClaim") or {}).get("claimName")
             if vol.get("name") and claim:
-                out[vol["name"]] = self.store.workdir / "volumes" / claim
+                out[vol["name"]] = workspace_path(self.store.workdir, "volumes", check_claim_name(claim))
         for path in out.values():
             path.mkdir(parents=True, exist_ok=True)
         return out

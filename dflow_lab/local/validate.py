@@ -6,6 +6,7 @@ Errors name the workflow, the template or step, and the field (``WorkflowValueEr
 from __future__ import annotations
 
 from ..errors import WorkflowValueError
+from ..names import check_claim_name, check_field_name, check_generate_name, check_workflow_name
 from .depends import DependsError, from_dependencies, parse_depends
 from .scope import StepError, sequence_bounds, too_many_items
 
@@ -19,6 +20,13 @@ def check_manifest(manifest: dict) -> None:
     if not isinstance(manifest, dict):
         raise WorkflowValueError(f"a workflow manifest is a dict, not {type(manifest).__name__}")
     meta = manifest.get("metadata") or {}
+    if not isinstance(meta, dict):
+        raise WorkflowValueError(f"metadata is a map, not {type(meta).__name__}", field="metadata")
+    # names become paths (runs/<name>, locks/<name>.lock): checked before anything else uses them
+    if meta.get("name") is not None:
+        check_workflow_name(meta["name"], field="metadata.name")
+    elif meta.get("generateName") is not None:
+        check_generate_name(meta["generateName"], field="metadata.generateName")
     wf = meta.get("name") or meta.get("generateName") or "<unnamed>"
     if manifest.get("kind", "Workflow") != "Workflow":
         raise WorkflowValueError(f"kind {manifest.get('kind')!r} cannot run: only Workflow manifests run",
@@ -36,6 +44,8 @@ def check_manifest(manifest: dict) -> None:
     for i, t in enumerate(templates):
         if not t.get("name"):
             raise WorkflowValueError("template has no name", workflow=wf, field=f"spec.templates[{i}].name")
+        check_field_name(t["name"], "template", workflow=wf, field=f"spec.templates[{i}].name")
+    _check_claims(wf, spec)
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
         raise WorkflowValueError(f"templates defined twice: {dup}", workflow=wf, field="spec.templates")
@@ -76,6 +86,18 @@ def _check_ref(wf: str, tname: str, item: dict, field: str, known: set[str]) -> 
                                      step=item.get("name"), field=f"{field}.{hook_field}")
 
 
+def _check_claims(wf: str, spec: dict) -> None:
+    """Volume claim names name directories of the workspace (runs/<workflow>/volumes/<claim>, volumes/<claim>)."""
+    for i, claim in enumerate(spec.get("volumeClaimTemplates") or []):
+        name = (claim.get("metadata") or {}).get("name") if isinstance(claim, dict) else None
+        if name is not None:
+            check_claim_name(name, workflow=wf, field=f"spec.volumeClaimTemplates[{i}].metadata.name")
+    for i, vol in enumerate(spec.get("volumes") or []):
+        claim = (vol.get("persistentVolumeClaim") or {}).get("claimName") if isinstance(vol, dict) else None
+        if claim is not None:
+            check_claim_name(claim, workflow=wf, field=f"spec.volumes[{i}].persistentVolumeClaim.claimName")
+
+
 def _check_loop(wf: str, tname: str, item: dict, field: str) -> None:
     """A loop whose size the manifest states (a literal ``withItems`` list, a ``withSequence`` without
     ``{{…}}``) is refused here when it is over ``config["local_max_items"]``; others when they expand."""
@@ -110,6 +132,7 @@ def _check_template(wf: str, t: dict, known: set[str]) -> None:
                 if not step.get("name"):
                     raise WorkflowValueError("step has no name", workflow=wf, template=name,
                                              field=f"steps[{gi}][{si}].name")
+                check_field_name(step["name"], "step", workflow=wf, template=name, field=f"steps[{gi}][{si}].name")
                 if step["name"] in seen:
                     raise WorkflowValueError(f"step name {step['name']!r} used twice in one group", workflow=wf,
                                              template=name, field=f"steps[{gi}]")
@@ -123,6 +146,7 @@ def _check_template(wf: str, t: dict, known: set[str]) -> None:
             if not task.get("name"):
                 raise WorkflowValueError("task has no name", workflow=wf, template=name,
                                          field=f"dag.tasks[{ti}].name")
+            check_field_name(task["name"], "task", workflow=wf, template=name, field=f"dag.tasks[{ti}].name")
             _check_ref(wf, name, task, f"dag.tasks[{ti}]", known)
             _check_loop(wf, name, task, f"dag.tasks[{ti}]")
             try:

@@ -158,6 +158,17 @@ def test_bad_workflow_name_in_body_is_refused_and_nothing_written(client, server
     assert len(server.backend.list()) == before
 
 
+@pytest.mark.parametrize("meta", [{"generateName": "../../victimdir-"}, {"generateName": "a/"},
+                                  {"name": "a" * 64}, {"name": "../../victimdir"}])
+def test_workflow_names_follow_the_engines_one_validator(client, server, meta):
+    before = len(server.backend.list())
+    body = manifest()
+    body["metadata"] = meta
+    status, err = client.request("POST", "/api/v1/workflows/argo", {"workflow": body})
+    assert status == 400 and ("invalid workflow name" in err["message"] or "invalid generateName" in err["message"])
+    assert len(server.backend.list()) == before
+
+
 def test_oversized_body_is_refused(client, server):
     before = len(server.backend.list())
     big = manifest()

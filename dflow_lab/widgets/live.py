@@ -8,12 +8,14 @@ sent to the browser in one message per answer.
 from __future__ import annotations
 
 import logging
+import re
 import tempfile
 import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
+from ..executors.render import JOB_ID_PARAMETER, executor_info
 from .preview import preview_path
 from .status import fold_status, parse_node_name, progress_text, workflow_progress
 
@@ -24,6 +26,7 @@ POLL_SECONDS = 5.0
 LOG_LINES = 2000  # the most log lines a backend without byte offsets (Argo) gives the panel at once
 LOG_FOLLOW_SECONDS = 0.1  # how often an open step panel looks for new log lines
 LOG_REREAD_SECONDS = 1.0  # the same where the whole log is read again each time (Argo's log API)
+_SLURM_JOB = re.compile(r"Slurm job (\d+)")
 
 
 def _seconds(start: str | None, end: str | None) -> float | None:
@@ -48,6 +51,7 @@ class LiveRun:
         self.folded: dict[str, dict] = {}
         self.workflow: dict[str, Any] = {"phase": "Pending"}
         self.seq = 0
+        self._templates: dict[str, dict] | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._follow, name=f"dflow-lab-monitor-{name}", daemon=True)
@@ -149,6 +153,7 @@ class LiveRun:
         params_in = [p for p in inputs.get("parameters") or [] if p.get("name") != "dflow_key"]
         key = next((p.get("value") for p in inputs.get("parameters") or [] if p.get("name") == "dflow_key"), None)
         phase = node.get("phase")
+        logs = self._log_start(node)
         return {
             "path": path,
             "phase": phase,
@@ -160,11 +165,35 @@ class LiveRun:
             "item": index,
             "inputs": [_param(p) for p in params_in]
             + [self._artifact(node, a, "inputs") for a in _present(inputs.get("artifacts"))],
-            "outputs": [_param(p) for p in outputs.get("parameters") or []]
+            "outputs": [_param(p) for p in outputs.get("parameters") or [] if p.get("name") != JOB_ID_PARAMETER]
             + [self._artifact(node, a, "outputs") for a in _present(outputs.get("artifacts"))],
-            **self._log_start(node),
+            **logs,
+            **self._executor(node, logs.get("logs") or ""),
             "actions": self._actions(phase),
         }
+
+    def _executor(self, node: dict, log: str) -> dict[str, Any]:
+        """Where the step ran (the ``dflow-lab/executor`` annotation of its template: kind and
+        ``user@host:port``, never credentials) and its Slurm job id (the step's output parameter, else
+        the runner's "Slurm job N" line in the message or the log, so a running or failed job shows it)."""
+        if self._templates is None:
+            try:
+                spec = (self.backend.get(self.name) or {}).get("spec") or {}
+                self._templates = {t.get("name"): t for t in spec.get("templates") or []}
+            except Exception:  # noqa: BLE001 - the panel works without it
+                self._templates = {}
+        info = executor_info(self._templates.get(node.get("templateName")) or {})
+        if info is None:
+            return {}
+        out: dict[str, Any] = {"executor": {"kind": info.get("kind"), "target": info.get("target")}}
+        params = (node.get("outputs") or {}).get("parameters") or []
+        job = next((str(p.get("value")) for p in params if p.get("name") == JOB_ID_PARAMETER and p.get("value")), None)
+        if job is None:
+            m = _SLURM_JOB.search(node.get("message") or "") or _SLURM_JOB.search(log)
+            job = m.group(1) if m else None
+        if job:
+            out["slurmJobId"] = job
+        return out
 
     def _actions(self, phase: str | None) -> list[str]:
         if not self.finished:

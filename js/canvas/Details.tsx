@@ -98,6 +98,14 @@ export function Details({ details, onClose, onItem, onAction }: {
             {details.duration != null && <span>{formatDuration(details.duration)}</span>}
             {details.key && <span className="dfl-muted">key {details.key}</span>}
           </div>
+          {details.executor && (
+            <div className="dfl-detail-meta" aria-label="Executor" data-executor={details.executor.kind}>
+              <span className="dfl-muted">runs through</span>
+              <span>{details.executor.kind}</span>
+              {details.executor.target && <span className="dfl-muted">{details.executor.target}</span>}
+              {details.slurmJobId && <span className="dfl-chip" title="Slurm job id">Slurm job {details.slurmJobId}</span>}
+            </div>
+          )}
           {details.message && <div className="dfl-error">{details.message}</div>}
           {details.items && details.items.length > 0 && (
             <label className="dfl-field">

@@ -149,6 +149,10 @@ export interface StepDetails {
   logsSkipped?: boolean;
   actions?: string[];
   error?: string;
+  /** where the step ran when an executor ran it (kind and user@host:port; never credentials) */
+  executor?: { kind: string; target?: string | null } | null;
+  /** the Slurm job of a SlurmRemoteExecutor/SlurmJobTemplate step, once submitted */
+  slurmJobId?: string | null;
 }
 
 export interface PortValue {

@@ -13,7 +13,9 @@ and page markers anywhere in the page:
 
 - ``<!-- docs-page: needs: s3 -->`` a moto S3 server is started and ``DFLOW_S3_*`` point at a fresh bucket;
 - ``<!-- docs-page: needs: server -->`` a ``dflow-lab server`` is started and ``DFLOW_HOST``/``DFLOW_TOKEN``
-  point at it (with ``DFLOW_LAB_TEST_ARGO_URL`` too).
+  point at it (with ``DFLOW_LAB_TEST_ARGO_URL`` too);
+- ``<!-- docs-page: needs: executors -->`` an sshd (a Slurm login node), a one-node Slurm and podman images
+  are started (``tests/executors/services.py``) and ``DOCS_*`` variables name them.
 
 A marker this module does not know is an error, so a typo cannot silently skip a block. The parser has no
 dependency beyond the standard library.
@@ -29,7 +31,7 @@ FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})(?P<info>[^`]*)$")
 MARKER = re.compile(r"^\s*<!--\s*docs:\s*(?P<body>.*?)\s*-->\s*$")
 PAGE_MARKER = re.compile(r"<!--\s*docs-page:\s*(?P<body>.*?)\s*-->")
 RUNNABLE_SHELL = {"bash", "sh", "console", "shell"}
-PAGE_NEEDS = {"s3", "server"}
+PAGE_NEEDS = {"s3", "server", "executors"}
 
 
 class MarkerError(ValueError):

@@ -111,6 +111,34 @@ def _start_server(env: dict[str, str], workdir: Path) -> Iterator[None]:
         proc.wait(timeout=30)
 
 
+def _start_executors(env: dict[str, str], workdir: Path) -> Iterator[None]:
+    """sshd (whose sessions see the test Slurm), Slurm and podman images, for docs/executors.md."""
+    from tests.executors import services as svc
+
+    started = []
+    try:
+        try:
+            slurm = svc.Slurm()
+            started.append(slurm)
+            sshd = svc.SSHD(workdir / "sshd", env=slurm.env)
+            started.append(sshd)
+            images = workdir / "images"
+            images.mkdir(parents=True)
+            busybox = svc.build_busybox_image(images, "localhost/dflow-lab-docs/busybox:1")
+        except svc.Unavailable as e:
+            pytest.skip(f"docs/executors.md needs sshd, Slurm and podman: {e}")
+        env.update(DOCS_SSH_HOST="127.0.0.1", DOCS_SSH_PORT=str(sshd.port), DOCS_SSH_USER=svc.TEST_USER,
+                   DOCS_SSH_KEY=str(sshd.client_key), DOCS_SLURM_HOST="127.0.0.1", DOCS_SLURM_PORT=str(sshd.port),
+                   DOCS_REMOTE_PYTHON="/usr/bin/python3", DOCS_IMAGE_BUSYBOX=busybox,
+                   DFLOW_CONTAINER_GLOBAL_OPTIONS=svc.PODMAN_GLOBAL, DFLOW_CONTAINER_RUN_OPTIONS=svc.PODMAN_RUN,
+                   **slurm.env)
+        yield
+    finally:
+        for part in reversed(started):
+            part.stop()
+        svc.remove_image("localhost/dflow-lab-docs/busybox:1")
+
+
 @pytest.mark.parametrize("rel", [rel for rel in PAGES if _page(rel).runnable])
 def test_page_blocks_run(rel: str, page_dir: Path, tmp_path: Path):
     page = _page(rel)
@@ -120,6 +148,8 @@ def test_page_blocks_run(rel: str, page_dir: Path, tmp_path: Path):
         services.append(_start_s3(env))
     if "server" in page.needs:
         services.append(_start_server(env, tmp_path / "server-ws"))
+    if "executors" in page.needs:
+        services.append(_start_executors(env, tmp_path / "executors"))
     try:
         for service in services:
             next(service)

@@ -44,6 +44,20 @@ def test_slurm_remote_executor_runs_the_workflow(slurm, slurm_sshd, workdir, tmp
         assert _job_state(slurm, str(job_id)) == "COMPLETED"
         log = "".join(wf.backend.logs(wf.id, step.id))
         assert f"Slurm job {job_id} submitted" in log
+    # the canvas's step panel: where the step ran and its job, never the key
+    from dflow_lab.widgets.live import LiveRun
+
+    run = LiveRun(wf.backend, wf.id, lambda msg: None, lambda state: None).start()
+    try:
+        services.wait_for(lambda: run.finished, 30, "the monitor reading the finished run")
+        details = run.details("count")
+        job_id = wf.query_step(key="count")[0].outputs.parameters["dflow_slurm_job_id"].value
+        assert details["executor"] == {"kind": "SlurmRemoteExecutor",
+                                       "target": f"{services.TEST_USER}@127.0.0.1:{slurm_sshd.port}"}
+        assert details["slurmJobId"] == str(job_id)
+        assert slurm_sshd.client_key.read_text().split("\n")[1] not in json.dumps(details)
+    finally:
+        run.stop()
 
 
 def test_slurm_job_template_submits_from_this_host(slurm, workdir, tmp_path, execops, monkeypatch):

@@ -5,9 +5,15 @@
 steps/tasks wired by attribute (``step_a.outputs.parameters["x"]``) and the ``Workflow``; running it
 rebuilds a workflow whose ``to_graph()`` equals the graph.
 
-A graph is data: names become identifiers only after being reduced to ``[A-Za-z0-9_]``, and every
-string, script, expression and value is emitted as a Python literal (``repr``) — a hostile graph
-cannot inject code. The graph is validated first; an invalid one raises ``GraphValidationError``.
+A graph is untrusted data. The graph is validated first (an invalid one raises ``GraphValidationError``:
+option keys must be identifiers the target constructor takes, names must follow the naming rules, OP
+paths must be dotted identifiers). Then every piece of text that comes from the graph reaches the code
+through one function, :func:`emit`, which can only return a checked Python identifier (ASCII, not a
+keyword, not a dunder), a dotted module path of such identifiers, or the literal of plain data (``repr`` of
+str/int/float/bool/None and lists/tuples/dicts of them). Variable names are derived from graph names by
+reducing them to ``[a-z0-9_]`` and still pass through ``emit``. Everything else in the output is fixed text
+of this module (punctuation, the model's class names, ``.outputs.parameters``…). So a hostile graph
+cannot inject code: at worst it is refused.
 """
 
 from __future__ import annotations
@@ -32,7 +38,65 @@ _NODE_FIELDS = ("when", "key", "continue_on_failed", "continue_on_error", "conti
 _TYPING_NAMES = ("List", "Dict", "Set", "Tuple", "Optional", "Union", "Any")
 _PORT_CLASSES = {("inputs", "parameters"): "InputParameter", ("inputs", "artifacts"): "InputArtifact",
                  ("outputs", "parameters"): "OutputParameter", ("outputs", "artifacts"): "OutputArtifact"}
-_ARTIFACT_CLASSES = {"s3": ("S3Artifact", "key"), "local": ("LocalArtifact", "path"), "http": ("HTTPArtifact", "url")}
+#: a literal artifact's kind → (class, the graph's field, the constructor's keyword for it)
+_ARTIFACT_CLASSES = {"s3": ("S3Artifact", "key", "key"), "local": ("LocalArtifact", "path", "local_path"),
+                     "http": ("HTTPArtifact", "url", "url")}
+_COLLECTION = {"parameter": "parameters", "artifact": "artifacts"}
+
+
+class UnsafeCodeError(ValueError):
+    """Text from a graph that is neither a safe identifier nor plain data (``validate`` refuses such
+    graphs first; this is the generator's own last line)."""
+
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def emit(value: Any, kind: str = "literal") -> str:
+    """The one door from graph data into generated code.
+
+    ``kind="identifier"``: ``value`` itself, when it is an ASCII identifier that is not a keyword and not
+    a dunder; ``kind="module"``: a dotted path of such identifiers (or exactly ``__main__``);
+    ``kind="literal"``: the Python literal of ``value``, which must be plain data — ``str``, ``int``,
+    finite ``float``, ``bool``, ``None``, or a list/tuple/dict (``str`` keys) of those. Anything else
+    raises :class:`UnsafeCodeError`."""
+    if kind == "identifier":
+        if isinstance(value, str) and _IDENT.match(value) and not keyword.iskeyword(value) \
+                and not keyword.issoftkeyword(value) and not value.startswith("__"):
+            return value
+        raise UnsafeCodeError(f"{value!r} is not a safe Python identifier")
+    if kind == "module":
+        if value == "__main__" or (isinstance(value, str) and all(emit(p, "identifier") for p in value.split("."))):
+            return value
+        raise UnsafeCodeError(f"{value!r} is not a module path")
+    if kind != "literal":
+        raise ValueError(f"unknown kind {kind!r}")
+    if isinstance(value, str):
+        r = repr(value)
+        return r if r[0] == '"' or '"' in value else '"' + r[1:-1] + '"'  # double quotes when no escape is needed
+    if value is None or isinstance(value, bool):
+        return repr(value)
+    if isinstance(value, int):
+        return repr(int(value))
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise UnsafeCodeError(f"{value!r} is not a JSON value")
+        return repr(float(value))
+    if isinstance(value, (list, tuple)):
+        items = [emit(v) for v in value]
+        if isinstance(value, tuple):
+            return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+        return "[" + ", ".join(items) + "]"
+    if isinstance(value, dict):
+        if not all(isinstance(k, str) for k in value):
+            raise UnsafeCodeError("a graph's mappings have text keys")
+        return "{" + ", ".join(emit(k) + ": " + emit(v) for k, v in value.items()) + "}"
+    raise UnsafeCodeError(f"a graph holds JSON values, not {type(value).__name__}")
+
+
+def _dotted(*parts: str) -> str:
+    """``a.b.c`` from identifiers (each through :func:`emit`)."""
+    return ".".join(emit(p, "identifier") for p in parts)
 
 
 # -- a tiny code model and its formatter ------------------------------------------------------------
@@ -47,6 +111,8 @@ class Code:
 
 
 class Raw(Code):
+    """Text this module composed from :func:`emit` results and its own fixed tokens."""
+
     def __init__(self, text: str) -> None:
         self.text = text
 
@@ -54,11 +120,23 @@ class Raw(Code):
         return self.text
 
 
+def Name(ident: str) -> Raw:  # noqa: N802 - a Code constructor
+    """A (checked) identifier, or a dotted name of identifiers."""
+    return Raw(_dotted(*ident.split(".")))
+
+
+def Lit(value: Any) -> Raw:  # noqa: N802 - a Code constructor
+    """A scalar literal."""
+    return Raw(emit(value))
+
+
 class Call(Code):
+    """``callee(args, key=value…)``: the callee and every keyword go through :func:`emit` as identifiers."""
+
     def __init__(self, callee: str, args: Optional[list] = None, kwargs: Optional[list] = None) -> None:
-        self.callee = callee
+        self.callee = _dotted(*callee.split("."))
         self.args: list[Code] = list(args or [])
-        self.kwargs: list[tuple[str, Code]] = list(kwargs or [])
+        self.kwargs: list[tuple[str, Code]] = [(emit(k, "identifier"), v) for k, v in kwargs or []]
 
     def _parts(self) -> list[tuple[str, Code]]:
         return [("", a) for a in self.args] + [(k + "=", v) for k, v in self.kwargs]
@@ -104,32 +182,25 @@ class Container(Code):
 
 
 def py_str(text: str) -> str:
-    """A string literal, double-quoted when that needs no escape (``repr`` underneath: never code)."""
-    r = repr(str(text))
-    if r[0] == '"' or '"' in text:
-        return r
-    return '"' + r[1:-1] + '"'
+    """A string literal (:func:`emit`)."""
+    return emit(str(text))
 
 
 def literal(value: Any) -> Code:
-    """A JSON value as a Python literal (strings through ``repr``: never code)."""
-    if isinstance(value, str):
-        return Raw(py_str(value))
+    """A JSON value as a Python literal laid out for line width; every leaf and key is :func:`emit`'s."""
     if isinstance(value, dict):
-        return Container([(Raw(py_str(k)), literal(v)) for k, v in value.items()], True)
+        if not all(isinstance(k, str) for k in value):
+            raise UnsafeCodeError("a graph's mappings have text keys")
+        return Container([(Lit(k), literal(v)) for k, v in value.items()], True)
     if isinstance(value, tuple):
         return Container([literal(v) for v in value], False, "()")
     if isinstance(value, list):
         return Container([literal(v) for v in value], False)
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(f"{value!r} is not a JSON value")
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return Raw(repr(value))
-    raise TypeError(f"a graph holds JSON values, not {type(value).__name__}")
+    return Lit(value)
 
 
 def _str_key_dict(items: list[tuple[str, Code]]) -> Container:
-    return Container([(Raw(py_str(k)), v) for k, v in items], True)
+    return Container([(Lit(k), v) for k, v in items], True)
 
 
 # -- names -------------------------------------------------------------------------------------------
@@ -154,7 +225,7 @@ class _Names:
         while ident in self.taken or keyword.iskeyword(ident):
             ident, i = f"{base}_{i}", i + 1
         self.taken.add(ident)
-        return ident
+        return emit(ident, "identifier")
 
 
 # -- the generator -----------------------------------------------------------------------------------
@@ -187,6 +258,8 @@ class CodeGenerator:
             return (0 if bare.isupper() and len(bare) > 1 else 1 if bare[:1].isupper() else 2, bare)
 
         names = sorted(self.imports[module], key=order)
+        names = [" as ".join(emit(part, "identifier") for part in n.split(" as ")) for n in names]
+        module = emit(module, "module")
         line = f"from {module} import {', '.join(names)}"
         if len(line) <= 110:
             return line
@@ -204,6 +277,9 @@ class CodeGenerator:
             if type_to_str(obj) == name:
                 for module, n in needs:
                     self.use(module, n)
+                for token in re.split(r"[\[\], ]+", expr):  # whitelisted names only (see _safe_type)
+                    if token:
+                        emit(token, "identifier")
                 return Raw(expr)
         return literal(name)
 
@@ -238,8 +314,8 @@ class CodeGenerator:
         return Call(self.use("dflow_lab", "Inputs" if direction == "inputs" else "Outputs"), kwargs=parts)
 
     def artifact(self, spec: Mapping) -> Code:
-        cls, field = _ARTIFACT_CLASSES[spec["kind"]]
-        kw = [(field, literal(spec[field]))]
+        cls, field, keyword_ = _ARTIFACT_CLASSES[spec["kind"]]
+        kw = [(keyword_, literal(spec[field]))]
         if spec.get("urn"):
             kw.append(("urn", literal(spec["urn"])))
         return Call(self.use("dflow_lab", cls), kwargs=kw)
@@ -260,7 +336,7 @@ class CodeGenerator:
     def leaf(self, var: str, name: str, spec: Mapping) -> list[str]:
         opts = dict(spec.get("options") or {})
         if spec["kind"] == "python":
-            args: list[Code] = [Raw(self.op_class(spec["op"]))]
+            args: list[Code] = [Name(self.op_class(spec["op"]))]
             kw: list[tuple[str, Code]] = []
             if spec.get("image") is not None:
                 kw.append(("image", literal(spec["image"])))
@@ -314,7 +390,7 @@ class CodeGenerator:
         def source(src: Mapping, kind: str) -> Code:
             owner = var if src["node"] == PSEUDO_INPUTS else node_vars[src["node"]]
             side = "inputs" if src["node"] == PSEUDO_INPUTS else "outputs"
-            return Raw(f"{owner}.{side}.{kind}s[{py_str(src['port'])}]")
+            return Raw(f"{emit(owner, 'identifier')}.{side}.{_COLLECTION[kind]}[{emit(src['port'])}]")
 
         lines = [f"# {'steps' if steps else 'tasks'} of {py_str(name)}"]
         for node in construction_order(spec):
@@ -329,13 +405,13 @@ class CodeGenerator:
                 lines.append(f"{var}.add({group[0] if len(group) == 1 else '[' + ', '.join(group) + ']'})")
         elif nodes:
             group = [node_vars[n["name"]] for n in nodes]
-            add = Call(f"{var}.add", [Container([Raw(g) for g in group], False)]) if len(group) > 1 \
-                else Call(f"{var}.add", [Raw(group[0])])
+            add = Call(f"{var}.add", [Container([Name(g) for g in group], False)]) if len(group) > 1 \
+                else Call(f"{var}.add", [Name(group[0])])
             lines.append(add.render("", LINE_LENGTH))
         for edge in outputs:
             kind = edge["kind"]
             attr = "value_from_parameter" if kind == "parameter" else "_from"
-            lines.append(f"{var}.outputs.{kind}s[{py_str(edge['target']['port'])}].{attr} = "
+            lines.append(f"{emit(var, 'identifier')}.outputs.{_COLLECTION[kind]}[{emit(edge['target']['port'])}].{attr} = "
                          f"{source(edge['source'], kind).flat()}")
         return lines
 
@@ -343,13 +419,13 @@ class CodeGenerator:
         params: list[tuple[str, Code]] = [(k, literal(v)) for k, v in (node.get("parameters") or {}).items()]
         arts: list[tuple[str, Code]] = [(k, self.artifact(v)) for k, v in (node.get("artifacts") or {}).items()]
         kw: list[tuple[str, Code]] = [("name", literal(node["name"])),
-                                      ("template", Raw(self.template_vars[node["template"]]))]
+                                      ("template", Name(self.template_vars[node["template"]]))]
         deps: list[Code] = []
         with_param: Optional[Code] = None
         for edge in feeds:
             kind, target = edge["kind"], edge["target"]
             if kind == "control":
-                deps.append(Raw(node_vars[edge["source"]["node"]]))
+                deps.append(Name(node_vars[edge["source"]["node"]]))
             elif target.get("option") == "with_param":
                 with_param = source(edge["source"], kind)
             elif kind == "parameter":
@@ -422,12 +498,16 @@ class CodeGenerator:
         entry = graph["entrypoint"]
         kind = graph["templates"][entry]["kind"]
         kw: list[tuple[str, Code]] = [("name", literal(graph["name"])),
-                                      ("steps" if kind == "steps" else "dag", Raw(self.template_vars[entry]))]
+                                      ("steps" if kind == "steps" else "dag", Name(self.template_vars[entry]))]
         for key in ("namespace", "labels", "annotations", "parallelism", "parameters"):
             if key in graph:
                 kw.append((key, literal(graph[key])))
         kw.extend((k, literal(v)) for k, v in (graph.get("options") or {}).items())
         lines = ["wf = " + Call(self.use("dflow_lab", "Workflow"), kwargs=kw).render("", LINE_LENGTH)]
+        used = {entry} | {n["template"] for t in graph["templates"].values() for n in t.get("nodes") or ()}
+        extra = [Name(self.template_vars[t]) for t in graph["templates"] if t not in used]
+        if extra:  # templates no step runs: kept with the workflow, as Workflow.from_graph keeps them
+            lines.append("wf.extra_templates = " + Container(extra, False).render("", LINE_LENGTH))
         if graph.get("layout"):
             lines.append("# canvas layout (node positions, groups, comments): kept for the editor")
             lines.append("wf.graph_layout = " + literal(graph["layout"]).render("", LINE_LENGTH))

@@ -9,6 +9,7 @@ import networkx as nx
 
 from .bulk import bulk
 from .issues import Issue
+from .options import PORT_LEVEL, TEMPLATE_LEVEL, is_identifier, option_problem
 from .pydflow import is_pydflow_graph
 from .refs import Ref, find_refs, parse_ref
 from .schema import GRAPH_VERSION, conforms, schema_validator
@@ -21,6 +22,23 @@ WORKFLOW_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0
 OP_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _KINDS = {"parameter": "parameters", "artifact": "artifacts"}
 _NAME_CHECKED_BY_US = {"pattern", "propertyNames"}
+
+
+def op_path_ok(op: str) -> bool:
+    """Whether ``op`` is ``module:QualName`` made of safe identifiers (the module may be ``__main__``)."""
+    if not OP_RE.match(op):
+        return False
+    module, _, qualname = op.partition(":")
+    return (module == "__main__" or all(is_identifier(p) for p in module.split("."))) and \
+        all(is_identifier(p) for p in qualname.split("."))
+
+
+def _key_ok(key: str) -> bool:
+    """The model's rule for a step key (``Step(key=…)``): what is left outside ``{{…}}`` references."""
+    from ..step import _TAG_RE, KEY_RE
+
+    clean = _TAG_RE.sub("", key)
+    return not clean or KEY_RE.match(clean.strip("-")) is not None
 
 
 def _d(value: Any) -> Mapping:
@@ -90,10 +108,49 @@ class _Validator:
             if isinstance(tmpl, dict):
                 self._template_ports(tname, tmpl)
         self._entrypoint(templates)
+        self._all_options(g, templates)
         for tname, tmpl in templates.items():
             if tname not in broken and isinstance(tmpl, dict) and tmpl.get("kind") in ("steps", "dag"):
                 _TemplateCheck(self, templates, tname, tmpl, broken).run()
         return self.issues
+
+    # -- keyword arguments: every options/slices key is an identifier the constructor takes -------
+    def _options(self, level: str, opts: Any, path: tuple, template: str | None = None, node: str | None = None,
+                 port: str | None = None, skip: tuple = ()) -> None:
+        for key in _d(opts):
+            if key in skip:
+                continue
+            problem = option_problem(level, key)
+            if problem is not None:
+                self.add(problem[0], problem[1], template=template, node=node, port=port, path=(*path, key))
+
+    def _all_options(self, g: Mapping, templates: Mapping) -> None:
+        self._options("workflow", g.get("options"), ("options",))
+        for tname, tmpl in templates.items():
+            if not isinstance(tmpl, dict):
+                continue
+            at = ("templates", tname)
+            kind = tmpl.get("kind")
+            level = TEMPLATE_LEVEL.get(kind) if isinstance(kind, str) else None
+            opts = tmpl.get("options")
+            if level is not None:
+                self._options(level, opts, (*at, "options"), template=tname)
+                if level == "python" and isinstance(_d(opts).get("slices"), dict):
+                    self._options("slices", opts["slices"], (*at, "options", "slices"), template=tname)
+            for (direction, kind), port_level in PORT_LEVEL.items():
+                for pname, spec in _ports(tmpl, direction, kind).items():
+                    self._options(port_level, _d(spec).get("options"), (*at, direction, kind, pname, "options"),
+                                  template=tname, port=str(pname))
+            nodes = tmpl.get("nodes")
+            for i, node in enumerate(nodes if isinstance(nodes, list) else ()):
+                if not isinstance(node, dict):
+                    continue
+                name = node.get("name") if isinstance(node.get("name"), str) else None
+                steps = tmpl.get("kind") == "steps"
+                self._options("step" if steps else "task", node.get("options"), (*at, "nodes", i, "options"),
+                              template=tname, node=name, skip=("dependencies",) if steps else ())
+                if isinstance(node.get("slices"), dict):
+                    self._options("slices", node["slices"], (*at, "nodes", i, "slices"), template=tname, node=name)
 
     def _where(self, path: tuple) -> tuple:
         template = node = None
@@ -116,8 +173,9 @@ class _Validator:
                 for pname in _ports(tmpl, direction, kind):
                     self._port_name(pname, tname, None, ("templates", tname, direction, kind, pname))
         op = tmpl.get("op")
-        if tmpl.get("kind") == "python" and isinstance(op, str) and not OP_RE.match(op):
-            self.add("invalid-field", f"op {op!r} must be an import path 'module:QualName'", template=tname,
+        if tmpl.get("kind") == "python" and isinstance(op, str) and not op_path_ok(op):
+            self.add("invalid-field", f"op {op!r} must be an import path 'module:QualName' of identifiers (no "
+                     "keywords, no dunder names but the module '__main__')", template=tname,
                      path=("templates", tname, "op"))
 
     def _entrypoint(self, templates: Mapping) -> None:
@@ -215,6 +273,12 @@ class _TemplateCheck:
         if isinstance(tref, str) and tref not in self.templates:
             self.add("unknown-template", f"node {name!r} runs template {tref!r}, which the graph does not define",
                      node=name, path=("nodes", i, "template"))
+        key = node.get("key")
+        if isinstance(key, str) and not _key_ok(key):
+            from ..step import KEY_RULE
+
+            self.add("invalid-key", f"node {name!r}: invalid key {key!r}: {KEY_RULE} ({{{{…}}}} references aside)",
+                     node=name, path=("nodes", i, "key"))
         if self.steps and "stage" not in node:
             self.add("invalid-field", f"node {name!r} of steps template {self.name!r} needs a 'stage'",
                      node=name, path=("nodes", i))

@@ -21,8 +21,9 @@ from dflow_lab.op_template import ScriptOPTemplate, Secret, ShellOPTemplate
 from dflow_lab.step import Step
 from dflow_lab.steps import Steps
 from dflow_lab.workflow import DockerSecret, Workflow
+from tests.conftest import EXAMPLES_DIR
 
-from .helpers import HERE, load_fixture
+from .helpers import load_fixture
 from .workflows import all_workflows, dag_workflow, hello_template, steps_workflow
 
 WORKFLOWS = {wf.name: wf for wf in all_workflows()}
@@ -134,7 +135,7 @@ def _normalised(manifest: dict) -> dict:
     return m
 
 
-ARGO_EXAMPLES = sorted(glob.glob(str(HERE.parent.parent.parent / "shared" / "argo" / "examples" / "*.yaml")))
+ARGO_EXAMPLES = sorted(glob.glob(str(EXAMPLES_DIR / "*.yaml")))
 
 
 @pytest.mark.skipif(not ARGO_EXAMPLES, reason="Argo examples not found")

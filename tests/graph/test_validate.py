@@ -226,6 +226,66 @@ def test_invalid_field(example_graph):
     assert {(i.template, i.node) for i in issues} == {("main", "prepare"), ("prepare", None)}
 
 
+#: the graph of issue 12: an options key that was written verbatim as a keyword argument
+INJECTION = {"version": 1, "name": "base", "entrypoint": "main", "templates": {
+    "main": {"kind": "dag", "nodes": [{"name": "a", "template": "echo"}]},
+    "echo": {"kind": "shell", "image": "alpine:3", "script": "echo hi", "inputs": {"parameters": {"msg": {
+        "default": "hi", "options": {"x=__import__('os').system('touch pwned.txt'), y": 1}}}}}}}
+
+
+def test_invalid_identifier():
+    (issue,) = issues_of(copy.deepcopy(INJECTION), "invalid-identifier")
+    assert (issue.template, issue.node, issue.port) == ("echo", None, "msg")
+    assert issue.path == ("templates", "echo", "inputs", "parameters", "msg", "options",
+                          "x=__import__('os').system('touch pwned.txt'), y")
+    g = steps_graph()  # every level: workflow, template, node, slices, and keywords/dunders
+    g["options"] = {"class": 1}
+    main(g)["options"] = {"__class__": 1}
+    main(g)["nodes"][0]["options"] = {"a b": 1}
+    main(g)["nodes"][0]["slices"] = {"x)": 1}
+    g["templates"]["echo"]["outputs"]["parameters"]["y"]["options"] = {"1x": 1}
+    where = {(i.template, i.node, i.port) for i in issues_of(g, "invalid-identifier")}
+    assert where == {(None, None, None), ("main", None, None), ("main", "first", None), ("echo", None, "y")}
+    assert len(validate(g)) == 5
+
+
+def test_unknown_option():
+    g = steps_graph()
+    g["options"] = {"host": "https://evil.example", "token": "t"}  # connection settings are not document content
+    g["templates"]["echo"]["options"] = {"timeout": 5, "convert_to_argo": 1, "name": "x"}
+    g["templates"]["echo"]["inputs"]["parameters"]["x"]["options"] = {"enum": ["a"], "value": "twice"}
+    main(g)["nodes"][0]["options"] = {"executor": "x", "util_image": "alpine"}
+    issues = issues_of(g, "unknown-option")
+    assert [(i.template, i.node, i.port, i.path[-1]) for i in issues] == [
+        (None, None, None, "host"), (None, None, None, "token"), ("echo", None, None, "convert_to_argo"),
+        ("echo", None, None, "name"), ("echo", None, "x", "value"), ("main", "first", None, "executor")]
+    assert "timeout" in issues[2].message  # the message lists the options that are allowed
+
+
+def test_invalid_key():
+    """The model refuses such a key (WorkflowValueError): validate says so first, so generated code never raises."""
+    from dflow_lab import gen_code
+
+    g = steps_graph()
+    main(g)["nodes"][0]["key"] = "Bad Key"
+    main(g)["nodes"][1]["key"] = "ok-{{item}}"
+    (issue,) = issues_of(g, "invalid-key")
+    assert (issue.template, issue.node, issue.path) == ("main", "first", ("templates", "main", "nodes", 0, "key"))
+    with pytest.raises(GraphValidationError):
+        gen_code(g)
+    main(g)["nodes"][0]["key"] = "first-{{inputs.parameters.x}}"
+    assert validate(g) == []
+
+
+def test_op_paths_are_identifiers():
+    g = steps_graph()
+    g["templates"]["py"] = {"kind": "python", "op": "os:__builtins__"}
+    (issue,) = issues_of(g, "invalid-field")
+    assert issue.template == "py" and issue.path == ("templates", "py", "op")
+    g["templates"]["py"]["op"] = "__main__:MyOP"  # an OP defined in a notebook
+    assert validate(g) == []
+
+
 def test_unsafe_value():
     g = load_fixture("pydflow_steps.json")
     g["templates"]["main"]["steps"][0][0]["parameters"]["msg"] = {"py/object": "os.system", "x": "rm -rf /"}

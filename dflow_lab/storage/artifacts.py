@@ -361,10 +361,14 @@ def download_artifact(
     download_s3(key, path=path, recursive=True, skip_exists=skip_exists, storage_client=client)
     if key.endswith(".tgz") and extract:
         tgz = os.path.join(path, os.path.basename(key))
-        with tempfile.TemporaryDirectory(dir=path) as tmp:
-            safe_extract(tgz, tmp)
-            os.remove(tgz)
-            _merge_extracted(tmp, path)
+        try:  # a refused archive leaves nothing behind: neither its members nor the .tgz
+            with tempfile.TemporaryDirectory(dir=path) as tmp:
+                safe_extract(tgz, tmp, name=key)
+                os.remove(tgz)
+                _merge_extracted(tmp, path)
+        finally:
+            if os.path.lexists(tgz):
+                os.remove(tgz)
     return assemble_path_object(path, remove=remove_catalog)
 
 

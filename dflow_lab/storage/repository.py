@@ -114,11 +114,11 @@ def _finish_file(tmp: str, dest: str, mode: str, key: str) -> None:
         if mode == "zip":
             if not zipfile.is_zipfile(tmp):
                 raise ValueError(f"artifact {key!r} is declared archive 'zip' but is not a zip")
-            unpack(tmp, dest, "zip")
+            unpack(tmp, dest, "zip", name=key)
         elif mode == "tar" or (mode == "auto" and is_tarball(tmp)):
             if mode == "tar" and not is_tarball(tmp):
                 raise ValueError(f"artifact {key!r} is declared archive 'tar' but is not a gzipped tar")
-            unpack(tmp, dest)
+            unpack(tmp, dest, name=key)
         else:
             place(tmp, dest)
     finally:

@@ -1,8 +1,14 @@
 """Global configuration: ``config`` (engine, Argo, images) and ``s3_config`` (artifact repository).
 
-Both are plain dicts, as in dflow, so ``config["mode"] = "debug"`` keeps working.  Every key can be
-seeded from a ``DFLOW_<KEY>`` (or ``DFLOW_S3_<KEY>``) environment variable; ``set_config`` and
+Both are dicts, as in dflow, so ``config["mode"] = "debug"`` and ``config["token"]`` keep working.  Every
+key can be seeded from a ``DFLOW_<KEY>`` (or ``DFLOW_S3_<KEY>``) environment variable; ``set_config`` and
 ``set_s3_config`` reject unknown keys so that a typo is an error, not a silent no-op.
+
+Their ``repr``/``str`` hide credentials: the Argo ``token``, the S3 ``access_key``/``secret_key`` and the
+values of ``http_headers`` print as ``'***'`` (``None`` and empty values as they are).  Item access,
+``dict(config)``, ``.get``/``.update``/``.copy`` and ``json.dumps`` see the real values, as code that
+uses the credentials needs; a plain ``dict(config)`` made from them prints them, so log that no more
+than the originals.
 """
 
 from __future__ import annotations
@@ -57,6 +63,48 @@ def split_headers(s: Any) -> dict[str, str]:
     return headers
 
 
+MASK = "***"
+
+
+class _MaskedDict(dict):
+    """A dict whose ``repr`` shows the keys of ``_hidden`` as ``'***'`` (when set) and the values of the
+    dicts under ``_hidden_values`` as ``'***'``; everything else behaves as a dict."""
+
+    _hidden: tuple[str, ...] = ()
+    _hidden_values: tuple[str, ...] = ()
+
+    def _shown(self, key: Any, value: Any) -> Any:
+        if key in self._hidden and value not in (None, ""):
+            return MASK
+        if key in self._hidden_values and isinstance(value, dict):
+            return {k: MASK for k in value}
+        return value
+
+    def __repr__(self) -> str:
+        return "{" + ", ".join(f"{k!r}: {self._shown(k, v)!r}" for k, v in self.items()) + "}"
+
+    __str__ = __repr__
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # IPython's display
+        printer.text(repr(self))
+
+    def copy(self) -> _MaskedDict:
+        return type(self)(self)
+
+
+class _Config(_MaskedDict):
+    _hidden = ("token",)
+    _hidden_values = ("http_headers",)
+
+
+class _S3Config(_MaskedDict):
+    _hidden = ("access_key", "secret_key")
+
+
+def _names(s: str) -> list[str]:
+    return [n.strip() for n in s.split(",") if n.strip()]
+
+
 def _env(name: str, default: Any = None, conv=None) -> Any:
     v = os.environ.get(name)
     if v is None:
@@ -68,7 +116,7 @@ def _int(v: str) -> int:
     return int(v)
 
 
-config: dict[str, Any] = {
+config: dict[str, Any] = _Config({
     # "local" (alias "debug"): the embedded engine; "argo" (alias "default"): an Argo server
     "mode": _env("DFLOW_MODE", "local"),
     "host": _env("DFLOW_HOST", None, nullable),
@@ -112,6 +160,8 @@ config: dict[str, Any] = {
     # --cgroup-manager=cgroupfs") and after it (e.g. "--ulimit nofile=1024:1024 --ulimit nproc=512:512")
     "container_global_options": _env("DFLOW_CONTAINER_GLOBAL_OPTIONS", ""),
     "container_run_options": _env("DFLOW_CONTAINER_RUN_OPTIONS", ""),
+    # host environment variables steps inherit besides the documented ones (docs/security.md); never DFLOW_*
+    "local_step_env": _env("DFLOW_LOCAL_STEP_ENV", [], _names),
     # accepted for dflow scripts written against debug mode
     "debug_workdir": _env("DFLOW_DEBUG_WORKDIR", "."),
     "debug_copy_method": _env("DFLOW_DEBUG_COPY_METHOD", "symlink"),
@@ -121,9 +171,9 @@ config: dict[str, Any] = {
     "debug_s3": _env("DFLOW_DEBUG_S3", False, boolize),
     "register_tasks": _env("DFLOW_REGISTER_TASKS", False, boolize),
     "raise_for_group": _env("DFLOW_RAISE_FOR_GROUP", False, boolize),
-}
+})
 
-s3_config: dict[str, Any] = {
+s3_config: dict[str, Any] = _S3Config({
     "endpoint": _env("DFLOW_S3_ENDPOINT", "127.0.0.1:9000"),
     "console": _env("DFLOW_S3_CONSOLE", "http://127.0.0.1:9001"),
     "access_key": _env("DFLOW_S3_ACCESS_KEY", "admin"),
@@ -139,7 +189,7 @@ s3_config: dict[str, Any] = {
     "extra_prefixes": [],
     # "local" keeps artifacts in the local store; "s3" sends them to the repository above
     "storage": _env("DFLOW_S3_STORAGE", "local"),
-}
+})
 
 MODE_ALIASES = {"local": "local", "debug": "local", "argo": "argo", "default": "argo"}
 

@@ -10,6 +10,7 @@ import copy as _copy
 import re
 from typing import Any, Dict, List, Optional, Union
 
+from . import secret_store
 from .errors import WorkflowTypeError
 from .io import Inputs, Outputs
 from .names import FIELD_NAME_MAX as MAX_NAME
@@ -29,11 +30,10 @@ def kebab(name: str) -> str:
 class Secret:
     """A secret value for an environment variable: the manifest holds only a reference to it.
 
-    ``Secret(value=…)`` keeps the value in this process (never in a manifest, graph, log or repr);
-    ``Secret(name=…, key=…)`` refers to an existing Kubernetes secret.
+    ``Secret(value=…)`` keeps the value in this process's secret store (``dflow_lab.secret_store``; never
+    in a manifest, graph, log or repr); the local engine gives it only to the steps whose template's
+    ``envs`` use it. ``Secret(name=…, key=…)`` refers to an existing Kubernetes secret.
     """
-
-    _values: Dict[str, Dict[str, str]] = {}
 
     def __init__(self, value: Optional[str] = None, name: Optional[str] = None, key: str = "secret") -> None:
         from .utils import randstr
@@ -41,11 +41,11 @@ class Secret:
         self.name = name or "dflow-secret-" + randstr(8)
         self.key = key
         if value is not None:
-            Secret._values.setdefault(self.name, {})[key] = value
+            secret_store.put(self.name, key, value)
 
     @property
     def value(self) -> Optional[str]:
-        return Secret._values.get(self.name, {}).get(self.key)
+        return secret_store.get(self.name, self.key)
 
     def __repr__(self) -> str:
         return f"Secret(name={self.name!r}, key={self.key!r})"

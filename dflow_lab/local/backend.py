@@ -22,7 +22,7 @@ from ..argo.reuse import with_reuse
 from ..errors import WorkflowValueError
 from ..names import check_workflow_name, generated_name, remove_in_workspace, workspace_path
 from ..utils import randstr
-from .engine import EngineHost, child_env, engine_alive
+from .engine import EngineHost, engine_alive, engine_config, engine_env
 from .state import StateStore, now_iso
 from .validate import check_manifest
 
@@ -114,11 +114,21 @@ class LocalBackend:
         log_dir = workspace_path(self.workdir, "runs", name)
         log_dir.mkdir(parents=True, exist_ok=True)
         with open(log_dir / "engine.log", "ab") as log:
+            # the configuration and the workflow's secrets go over a pipe, never the environment or a file
             proc = subprocess.Popen(
-                [sys.executable, "-m", "dflow_lab.local.engine", str(self.workdir), name],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True,
-                env={**child_env(with_config=True), "DFLOW_LOCAL_WORKDIR": str(self.workdir)},
+                [sys.executable, "-m", "dflow_lab.local.engine", "--config-stdin", str(self.workdir), name],
+                stdin=subprocess.PIPE, stdout=log, stderr=log, start_new_session=True,
+                env={**engine_env(), "DFLOW_LOCAL_WORKDIR": str(self.workdir)},
             )
+        try:
+            proc.stdin.write(engine_config(self._record(name)["manifest"]))
+        except BrokenPipeError:  # the engine died at start; its engine.log says why
+            pass
+        finally:
+            try:
+                proc.stdin.close()
+            except BrokenPipeError:
+                pass
         options = self._record(name)["options"]
         options["engine_pid"] = proc.pid
         self.store.set_options(name, options)

@@ -4,7 +4,9 @@ One host per process.  ``run(workdir, name)`` runs a stored workflow and returns
 runs in at most one process at a time (an ``flock`` on ``<workdir>/locks/<name>.lock``, released by the
 kernel when the process dies, so a killed engine never blocks a resume).
 
-``python -m dflow_lab.local.engine WORKDIR NAME`` runs one workflow in a detached process.
+``python -m dflow_lab.local.engine [--config-stdin] WORKDIR NAME`` runs one workflow in a detached
+process; with ``--config-stdin`` it first reads the configuration and the workflow's secrets from its
+stdin (``engine_config``), the channel no step inherits.
 """
 
 from __future__ import annotations
@@ -18,20 +20,30 @@ import sys
 import threading
 from pathlib import Path
 
+from .. import secret_store
 from ..bounds import cut_text
 from ..names import check_workflow_name, workspace_path
 from .state import StateStore, now_iso
+from .stepenv import python_path
 
-__all__ = ["EngineHost", "child_env", "engine_alive", "host_slots_default"]
-
-
-_CONFIG_ENV = "DFLOW_LAB_ENGINE_CONFIG"
+__all__ = ["EngineHost", "engine_alive", "engine_config", "engine_env", "host_slots_default"]
 
 
-def child_env(with_config: bool = False) -> dict[str, str]:
-    """Environment of the engine's child processes (workers, a detached engine): this process's
-    ``sys.path`` (so that OPs import as they do here) and, ``with_config`` (a detached engine only, never
-    a worker running user code), the configuration."""
+def engine_env() -> dict[str, str]:
+    """Environment of a detached engine process: this process's, without the ``DFLOW_*`` variables (the
+    configuration reaches the engine over its stdin: :func:`engine_config`), with this process's
+    ``sys.path`` as ``PYTHONPATH`` (so OPs import as they do here).  Steps never inherit it whole: they
+    get the environment of ``stepenv``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DFLOW_")}
+    env["PYTHONPATH"] = python_path()
+    return env
+
+
+def engine_config(manifest: dict) -> bytes:
+    """What a detached engine reads on its stdin at start: ``config`` and ``s3_config`` (their JSON
+    values) and the values of the secrets ``manifest`` references — only those — from this process's
+    secret store.  A pipe, not an environment variable or a file: no step inherits it, nothing is
+    written to disk."""
     from dflow_lab.config import config, s3_config
 
     def plain(d: dict) -> dict:
@@ -44,30 +56,22 @@ def child_env(with_config: bool = False) -> dict[str, str]:
             out[k] = v
         return out
 
-    paths = [p if p else os.getcwd() for p in sys.path]
-    env = {k: v for k, v in os.environ.items() if k != _CONFIG_ENV}
-    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(p for p in paths if os.path.isdir(p)))
-    if with_config:
-        from dflow_lab.op_template import Secret
-
-        # Secret(value=…) values travel to a detached engine in its environment, never on disk
-        env[_CONFIG_ENV] = json.dumps({"config": plain(config), "s3_config": plain(s3_config),
-                                       "secrets": Secret._values})
-    return env
+    return json.dumps({"config": plain(config), "s3_config": plain(s3_config),
+                       "secrets": secret_store.export(secret_store.referenced(manifest))}).encode()
 
 
-def _apply_config_from_env() -> None:
-    text = os.environ.get(_CONFIG_ENV)
-    if not text:
-        return
+def _apply_config(text: bytes) -> None:
+    """Take what :func:`engine_config` gave (a detached engine, at start)."""
     from dflow_lab.config import config, s3_config
-    from dflow_lab.op_template import Secret
 
-    data = json.loads(text)
+    try:
+        data = json.loads(text or b"{}")
+    except ValueError:
+        raise SystemExit("dflow-lab engine: the configuration on stdin is not JSON (it is written by "
+                         "LocalBackend; start a detached engine through it)") from None
     config.update(data.get("config") or {})
     s3_config.update(data.get("s3_config") or {})
-    for name, keys in (data.get("secrets") or {}).items():
-        Secret._values.setdefault(name, {}).update(keys)
+    secret_store.load(data.get("secrets") or {})
 
 
 def host_slots_default() -> int:
@@ -183,10 +187,13 @@ class EngineHost:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of a detached engine process: ``python -m dflow_lab.local.engine WORKDIR NAME``."""
-    args = sys.argv[1:] if argv is None else argv
+    """Entry point of a detached engine process: ``python -m dflow_lab.local.engine [--config-stdin] WORKDIR NAME``."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    config_stdin = "--config-stdin" in args
+    if config_stdin:
+        args.remove("--config-stdin")
     if len(args) != 2:
-        print("usage: python -m dflow_lab.local.engine WORKDIR NAME", file=sys.stderr)
+        print("usage: python -m dflow_lab.local.engine [--config-stdin] WORKDIR NAME", file=sys.stderr)
         return 2
     workdir, name = args
     try:
@@ -194,7 +201,8 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as e:
         print(f"dflow_lab.local.engine: {e}", file=sys.stderr)
         return 2
-    _apply_config_from_env()
+    if config_stdin:
+        _apply_config(sys.stdin.buffer.read())
     host = EngineHost.get()
     try:
         phase = host.run(workdir, name).result()

@@ -9,6 +9,10 @@ step's message ends with what it wrote to ``/dev/termination-log`` (as Kubernete
 cancelled step gets SIGTERM, then SIGKILL after a grace period.  Outputs are collected as Argo does: parameters from files (one trailing
 newline trimmed), artifacts saved to the repository, ``result`` from stdout, ``exitCode``. With Argo's
 ``archiveLogs`` (workflow or template), the step's log is stored too, as the output artifact ``main-logs``.
+
+A step's environment is ``stepenv``'s: the documented host variables, ``PYTHONPATH``, the template's
+``env`` (with the values of the secrets it references, and only those) and ``DFLOW_LAB_ROOT`` — never
+the engine's whole environment.
 """
 
 from __future__ import annotations
@@ -22,11 +26,13 @@ import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .. import secret_store
 from ..names import workspace_path
 from ..storage.repository import argo_output_key
 from .children import die_with_parent
 from .layout import StepDir, declared_paths, replace_paths
 from .scope import Scope, StepError
+from .stepenv import step_env
 
 logger = logging.getLogger(__name__)
 
@@ -280,14 +286,12 @@ def _container_runtime(ex: Execution, template: dict, where: str) -> str | None:
 
 def _env_value_from(var: dict, where: str) -> str:
     """An env var's ``valueFrom``: a ``secretKeyRef`` to a ``Secret(value=…)`` made in the submitting
-    process; config maps and pod fields need Kubernetes."""
+    process (``dflow_lab.secret_store``); config maps and pod fields need Kubernetes."""
     ref = var["valueFrom"].get("secretKeyRef")
     if ref is None:
         raise StepError(f"{where}: env {var['name']!r}: valueFrom other than a secretKeyRef (config maps, "
                         "fields, resources) needs Kubernetes; the local engine cannot provide it")
-    from ..op_template import Secret
-
-    value = Secret._values.get(ref.get("name"), {}).get(ref.get("key", "secret"))
+    value = secret_store.get(str(ref.get("name")), str(ref.get("key") or "secret"))
     if value is None:
         raise StepError(f"{where}: env {var['name']!r}: secret {ref.get('name')!r} (key {ref.get('key')!r}) is "
                         "not known here: locally, secrets are given as Secret(value=…) in the submitting process")
@@ -403,8 +407,7 @@ async def run_pod(ex: Execution, template: dict, inputs: dict, node: dict, scope
             argv = _command(body, is_script, script_path, where)
             async with ex.host_slots:
                 # Python in a script step writes its log line by line, for a monitor following it (unless told otherwise)
-                rc, stdout = await _subprocess(argv, {"PYTHONUNBUFFERED": "1", **os.environ, **_runtime_env(), **env},
-                                               cwd, log)
+                rc, stdout = await _subprocess(argv, step_env({**_runtime_env(), **env}), cwd, log)
             died = f"killed by signal {-rc}" if rc < 0 else None
             rc = 128 - rc if rc < 0 else rc
         outputs: dict = {"exitCode": str(rc)}

@@ -2,7 +2,9 @@
 
 Each worker runs one step at a time.  A worker that dies while running a step (a crash, ``os._exit``,
 a signal) fails that step only: the pool reports it and starts a fresh worker.  A step that must stop
-early (timeout, terminate) is ended by killing its worker.
+early (timeout, terminate) is ended by killing its worker.  Workers start with the steps' base
+environment (``stepenv.base_env``: no credentials, no ``DFLOW_*``); a step's own variables, secrets
+included, are set only while it runs (``worker.py``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import sys
 from dataclasses import dataclass
 
 from .children import die_with_parent
-from .engine import child_env
+from .stepenv import base_env
 
 __all__ = ["WorkerPool", "WorkerResult"]
 
@@ -38,7 +40,7 @@ class _Worker:
             sys.executable, "-m", "dflow_lab.local.worker",
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL, start_new_session=True, preexec_fn=die_with_parent,
-            env=child_env(),
+            env=base_env(),  # the documented step environment (stepenv), nothing more
         )
         worker = cls(proc)
         line = await proc.stdout.readline()

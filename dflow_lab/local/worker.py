@@ -1,9 +1,11 @@
 """A warm worker process: runs Python OP steps one at a time, with dflow-lab already imported.
 
 Protocol (one JSON object per line): requests on stdin ``{"source", "env", "cwd", "log"}``, replies on
-the worker's original stdout ``{"rc": int}`` (or ``{"stale": true}``, see ``main``).  While a step runs, file descriptors 1 and 2 point at the
-step's log file; the environment and working directory are restored after each step.  The first line
-the worker writes is ``{"ready": true}``.
+the worker's original stdout ``{"rc": int}`` (or ``{"stale": true}``, see ``main``).  The first line the
+worker writes is ``{"ready": true}``.  While a step runs, file descriptors 1 and 2 point at the step's
+log file; the environment and working directory are restored after each step.  The worker's own
+environment is the steps' base environment (``stepenv.base_env``, set by the pool); a step's variables —
+its parameters and the secrets its template declares — are in ``os.environ`` only while that step runs.
 
 Run as ``python -m dflow_lab.local.worker``.
 """
@@ -16,8 +18,14 @@ import sys
 import traceback
 
 
-def _run_one(run_source, request: dict) -> int:
-    saved_env = dict(os.environ)
+def _set_environ(env: dict[str, str]) -> None:
+    os.environ.clear()
+    os.environ.update(env)
+
+
+def _run_one(run_source, request: dict, base_env: dict[str, str]) -> int:
+    """Run one step: ``os.environ`` is the worker's base environment plus the step's variables while it
+    runs, and exactly the base environment again afterwards (a step's secrets do not outlive it)."""
     saved_cwd = os.getcwd()
     saved_path = list(sys.path)
     log_fd = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
@@ -28,7 +36,7 @@ def _run_one(run_source, request: dict) -> int:
     os.close(log_fd)
     try:
         env = request["env"]
-        os.environ.update(env)
+        _set_environ({**base_env, **env})
         os.chdir(request["cwd"])
         rc = run_source(request["source"], env, request["cwd"])
         return int(rc or 0)
@@ -44,8 +52,7 @@ def _run_one(run_source, request: dict) -> int:
         os.dup2(null, 1)
         os.dup2(null, 2)
         os.close(null)
-        os.environ.clear()
-        os.environ.update(saved_env)
+        _set_environ(base_env)
         os.chdir(saved_cwd)
         sys.path[:] = saved_path
 
@@ -93,6 +100,7 @@ def main() -> None:
     sys.stdout.reconfigure(line_buffering=True)
     from dflow_lab.python.runtime import run_source  # the pre-import that makes the worker warm
 
+    base_env = dict(os.environ)  # stepenv.base_env() of the engine that started this worker
     modules = _UserModules()
     modules.record()
     reply.write(json.dumps({"ready": True}) + "\n")
@@ -103,7 +111,8 @@ def main() -> None:
         if not request.get("fresh") and modules.changed():
             reply.write(json.dumps({"stale": True}) + "\n")
             return
-        rc = _run_one(run_source, request)
+        rc = _run_one(run_source, request, base_env)
+        del request
         modules.record()
         reply.write(json.dumps({"rc": rc}) + "\n")
 

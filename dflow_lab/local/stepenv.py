@@ -34,12 +34,14 @@ from ..config import config
 __all__ = ["INHERITED", "INHERITED_PREFIXES", "base_env", "inherited_names", "python_path", "step_env"]
 
 #: Host variables every step inherits (when set on the host): the system's basics, the locale,
-#: the Python environment the engine runs in, and common thread/device settings of scientific code.
+#: the Python environment the engine runs in, common thread/device settings of scientific code, and
+#: the host settings an executor's runner needs (none of them a credential).
 INHERITED = (
     "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TMPDIR",
     "LD_LIBRARY_PATH", "PYTHONHOME", "VIRTUAL_ENV", "CONDA_PREFIX", "CONDA_DEFAULT_ENV",
     "SSL_CERT_FILE", "SSL_CERT_DIR",
     "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "CUDA_VISIBLE_DEVICES",
+    "SLURM_CONF", "XDG_RUNTIME_DIR",  # what executors' runners need on this host: Slurm's sbatch, rootless podman
 )
 #: Prefixes of host variables every step inherits (the locale categories).
 INHERITED_PREFIXES = ("LC_",)

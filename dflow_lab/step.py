@@ -339,6 +339,7 @@ class Step:
         if artifacts:
             self.set_artifacts(artifacts)
         group = getattr(getattr(template, "slices", None), "group_size", None)
+        self._items = self.with_param  # what a success ratio is taken over (the items, not their groups)
         if group and self.with_param is not None and hasattr(template, "group_with_param"):
             # Slices(group_size=g): one step per group of g items, each given the whole item list
             self.with_param, extra = template.group_with_param(self.with_param)
@@ -561,14 +562,50 @@ class Step:
             check, threshold = CheckNumSuccess(image=self.util_image), self.continue_on_num_success
         else:
             check, threshold = CheckSuccessRatio(image=self.util_image), self.continue_on_success_ratio
+        parameters = {"success": tags, "threshold": threshold}
+        if isinstance(check, CheckSuccessRatio):
+            parameters["total"] = self._items_total()
         from .context_syntax import GLOBAL_CONTEXT
 
         with GLOBAL_CONTEXT.paused():  # added with its step, by Steps.add/DAG.add
             self.check_step = type(self)(
                 name=f"{self.name}-check",
                 template=check,
-                parameters={"success": tags, "threshold": threshold},
+                parameters=parameters,
             )
+
+    def _items_total(self) -> Any:
+        """The number of items of this fan-out (what ``continue_on_success_ratio`` is a ratio of), as a
+        value or an expression Argo evaluates (dflow's rule)."""
+        items = self._items if self._items is not None else self.with_param
+        if items is not None:
+            if isinstance(items, (list, tuple)):
+                return len(items)
+            if hasattr(items, "expr"):
+                return ArgoVar("len(sprig.fromJson(%s))" % items.expr)
+            text = str(items).strip()
+            if text.startswith("{{=") and text.endswith("}}"):
+                return ArgoVar("len(sprig.fromJson(%s))" % text[3:-2])
+            if text.startswith("{{") and text.endswith("}}"):
+                parts = text[2:-2].strip().split(".")
+                ref = parts[0] + "".join("[%s]" % json.dumps(p) for p in parts[1:])
+                return ArgoVar("len(sprig.fromJson(%s))" % ref)
+            try:
+                value = json.loads(text)
+            except ValueError:
+                value = None
+            if isinstance(value, list):
+                return len(value)
+            raise WorkflowValueError(f"continue_on_success_ratio: cannot count the items of with_param {text!r}",
+                                     step=self.name, field="with_param")
+        seq = self.with_sequence
+        if seq.count is not None:
+            return seq.count if isinstance(seq.count, int) else ArgoVar(str(getattr(seq.count, "expr", seq.count)))
+        start = seq.start if seq.start is not None else 0
+        if isinstance(start, int) and isinstance(seq.end, int):
+            return abs(seq.end - start) + 1
+        s, e = (getattr(v, "expr", v) for v in (start, seq.end))
+        return ArgoVar(f"({e}) >= ({s}) ? ({e}) - ({s}) + 1 : ({s}) - ({e}) + 1")
 
     @classmethod
     def from_dict(cls, d: Dict[str, Any], templates: Dict[str, OPTemplate]) -> Step:

@@ -10,11 +10,14 @@ from .op_template import OPTemplate, PythonScriptOPTemplate, ScriptOPTemplate, S
 
 SUCCESS_TAG_PATH = "/tmp/outputs/success_tag"
 
-_COUNT = "n=$(printf '%s' '{{inputs.parameters.success}}' | tr -cd 1 | wc -c)\n"
+# The sum of the success tags (one per item: 1 or 0; with Slices(pool_size=…) the count of a group's
+# slices that succeeded), as dflow's check steps take it: items that errored have no tag and add nothing.
+_COUNT = ("n=$(printf '%s' '{{inputs.parameters.success}}' | tr -c '0-9' ' ' "
+          "| awk '{ for (i = 1; i <= NF; i++) s += $i } END { print s + 0 }')\n")
 
 
 class CheckNumSuccess(ShellOPTemplate):
-    """Fails unless at least ``threshold`` children of a fan-out succeeded."""
+    """Fails unless the success tags of a fan-out add up to at least ``threshold``."""
 
     def __init__(self, name: str = "check-num-success", image: Optional[str] = None, image_pull_policy=None) -> None:
         super().__init__(
@@ -32,7 +35,8 @@ class CheckNumSuccess(ShellOPTemplate):
 
 
 class CheckSuccessRatio(ShellOPTemplate):
-    """Fails unless at least ``threshold`` (a ratio) of the children of a fan-out succeeded."""
+    """Fails unless the success tags of a fan-out add up to at least ``threshold × total`` (dflow's rule:
+    ``total`` is the number of items, so failed and errored items count against the ratio)."""
 
     def __init__(self, name: str = "check-success-ratio", image: Optional[str] = None, image_pull_policy=None) -> None:
         super().__init__(
@@ -40,13 +44,13 @@ class CheckSuccessRatio(ShellOPTemplate):
             image=image or "alpine:3",
             image_pull_policy=image_pull_policy,
             script=_COUNT
-            + "t=$(printf '%s' '{{inputs.parameters.success}}' | tr -cd , | wc -c)\n"
-            + "t=$((t + 1))\n"
-            + "awk -v n=\"$n\" -v t=\"$t\" -v r='{{inputs.parameters.threshold}}' "
-            + "'BEGIN { if (n / t >= r) exit 0; print \"success ratio \" n \"/\" t \" is below \" r > \"/dev/stderr\"; exit 1 }'\n",
+            + "awk -v n=\"$n\" -v t='{{inputs.parameters.total}}' -v r='{{inputs.parameters.threshold}}' "
+            + "'BEGIN { if (n >= r * t) exit 0; print \"success ratio \" n \"/\" t \" is below \" r > \"/dev/stderr\"; "
+            + "exit 1 }'\n",
         )
         self.inputs.parameters = {
             "success": InputParameter(type=list),
+            "total": InputParameter(type=int),
             "threshold": InputParameter(type=float),
         }
 
@@ -64,7 +68,10 @@ def add_success_tag(template: OPTemplate) -> OPTemplate:
     new.tagged_from = template  # the user's template, for the graph and code generation
     new.outputs.parameters["dflow_success_tag"] = OutputParameter(value_from_path=SUCCESS_TAG_PATH, default="0")
     command = " ".join(new.command)
-    if "python" in command:
+    if hasattr(new, "success_tag") and hasattr(new, "render_script"):  # a Python OP: its runtime writes the tag
+        new.success_tag = True
+        new.render_script()
+    elif "python" in command:
         new.script = new.script + (
             "\nimport os as _dflow_os\n"
             "_p = _dflow_os.path.join(_dflow_os.environ.get('DFLOW_LAB_ROOT', '/'), 'tmp/outputs/success_tag')\n"

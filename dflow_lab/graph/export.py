@@ -373,6 +373,8 @@ def python_template(t: Any, where: dict) -> dict[str, Any]:
         out["image"] = t.image
     derived = ("init_progress", "retry_strategy")  # from the OP class and the retry_on_* options
     opts = _options(t, tuple(k for k in SCRIPT_OPTIONS if k not in derived) + PYTHON_OPTIONS, where)
+    if is_tagged(t):
+        opts.pop("success_tag", None)  # the tagging copy writes the tag; the user's template did not ask
     if list(t.command) != ["python3"]:
         opts["command"] = list(t.command)
     if t.tmp_root != "/tmp":

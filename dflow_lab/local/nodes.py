@@ -24,6 +24,17 @@ DONE_OK = ("Succeeded", "Skipped")
 FAILED = ("Failed", "Error")
 _DONE_OK = DONE_OK
 _FAILED = FAILED
+_EXECUTABLE = ("Pod", "HTTP", "Plugin", "Container", "Suspend")  # the node types Argo's progress counts
+_COMPLETE = ("Succeeded", "Skipped", "Omitted")
+
+
+def _node_progress(value: Any) -> tuple[int, int]:
+    """A node's own ``N/M`` progress (``0/1`` when it has none or it is not valid)."""
+    if isinstance(value, str) and "/" in value:
+        n, _, m = value.partition("/")
+        if n.isdigit() and m.isdigit() and int(n) <= int(m):
+            return int(n), int(m)
+    return 0, 1
 
 
 class NodeBook:
@@ -195,8 +206,20 @@ class NodeBook:
         return n["name"][len(prefix):] if n else ""
 
     def _progress(self) -> str:
-        pods = [n for n in self.nodes.values() if n.get("type") == "Pod"]
-        return f"{sum(1 for n in pods if n['phase'] == 'Succeeded')}/{len(pods)}"
+        """Argo's ``status.progress``: the sum over executable nodes (pods, suspend, HTTP, plugin,
+        container nodes) of each node's own ``N/M`` (``0/1`` by default), which is complete (``M/M``)
+        once the node Succeeded, was Skipped or Omitted.  A failed pod stays at ``0/1``; steps and DAG
+        nodes, groups and retry nodes add nothing themselves."""
+        done = total = 0
+        for n in self.nodes.values():
+            if n.get("type") not in _EXECUTABLE:
+                continue
+            d, t = _node_progress(n.get("progress"))
+            if n.get("phase") in _COMPLETE:
+                d = t
+            done += d
+            total += t
+        return f"{done}/{total}"
 
     def _close_running(self, message: str) -> None:
         for node in self.nodes.values():

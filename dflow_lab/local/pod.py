@@ -284,6 +284,26 @@ def _container_runtime(ex: Execution, template: dict, where: str) -> str | None:
     return runtime
 
 
+def _failed_pod_parameters(template: dict, stepdir: StepDir) -> list[dict]:
+    """Output parameters of a failed attempt, as Argo still collects them from a failed pod: a file the
+    step wrote, else the declared ``default``; the others are left out (no error: the step failed already).
+    dflow's success tags (``dflow_success_tag``, default ``0``) rely on this."""
+    params = []
+    for par in (template.get("outputs") or {}).get("parameters") or []:
+        vf = par.get("valueFrom") or {}
+        if "path" not in vf:
+            continue
+        path = stepdir.map(vf["path"])
+        if path.is_file():
+            value = _trim_newline(path.read_text(errors="replace"))
+        elif "default" in vf:
+            value = str(vf["default"])
+        else:
+            continue
+        params.append({"name": par["name"], "value": value})
+    return params
+
+
 def _env_value_from(var: dict, where: str) -> str:
     """An env var's ``valueFrom``: a ``secretKeyRef`` to a ``Secret(value=…)`` made in the submitting
     process (``dflow_lab.secret_store``); config maps and pod fields need Kubernetes."""
@@ -423,6 +443,9 @@ async def run_pod(ex: Execution, template: dict, inputs: dict, node: dict, scope
                 last = next((ln for ln in reversed(stdout.splitlines()) if ln.strip()), "")
                 if last:
                     message = f"{message}: {last.strip()[:500]}"
+            params = _failed_pod_parameters(template, stepdir)
+            if params:
+                outputs["parameters"] = params
             if logs:
                 outputs["artifacts"] = [logs]
             return PodOutcome("Failed", outputs, message)

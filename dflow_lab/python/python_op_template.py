@@ -491,6 +491,12 @@ class PythonOPTemplate(PythonScriptOPTemplate):
         for k in ("pre_script", "post_script"):
             if getattr(self, k):
                 spec[k] = getattr(self, k).format(tmp_root=self.tmp_root)
+        if self.success_tag:
+            spec["success_tag"] = True
+            from ..config import config
+
+            if (self.slices is not None and self.slices.raise_for_group) or config.get("raise_for_group"):
+                spec["raise_for_group"] = True
         return spec
 
     def _group_spec(self) -> Dict[str, Any] | None:
@@ -577,6 +583,7 @@ class PythonOPTemplate(PythonScriptOPTemplate):
         t.python_packages = set(t._package_list) or None
         t.upload_dflow = any(os.path.basename(p) == "dflow_lab" for p in t._package_list)
         t._load_slices(spec)
+        t.success_tag = bool(spec.get("success_tag"))
         t.render_script()
 
     def _load_slices(self, spec: Dict[str, Any]) -> None:

@@ -225,6 +225,7 @@ def run_spec(spec: Dict[str, Any], env: Mapping[str, str] | None = None, cwd: st
     except Exception as e:
         print(f"dflow-lab: {type(e).__name__}: {e}", file=sys.stderr)
         return 2
+    tag = os.path.join(_root(env), "tmp", "outputs", "success_tag") if spec.get("success_tag") else None
     try:
         if orders is None:
             try:
@@ -235,6 +236,7 @@ def run_spec(spec: Dict[str, Any], env: Mapping[str, str] | None = None, cwd: st
                     write_outputs(op, partial, cwd)
                 raise
             write_outputs(op, op_out, cwd)
+            _write_tag(tag, 1)
         else:
             pool = spec["slices"]["pool"]
             results = run_slices(functools.partial(_execute_checked, op), inputs, pool.get("size") or 1, cwd,
@@ -242,13 +244,24 @@ def run_spec(spec: Dict[str, Any], env: Mapping[str, str] | None = None, cwd: st
             op_out = stack_outputs(results, list(op.slices))
             write_outputs(op, op_out, cwd)
             failed = [e for _, e in results if e is not None]
-            if failed:
+            # with a success tag the group's tag counts its slices that succeeded, and the step succeeds
+            # (dflow's rule) unless raise_for_group says a failed slice fails it
+            _write_tag(tag, len(results) - len(failed))
+            if failed and (tag is None or spec.get("raise_for_group")):
                 raise failed[0]
         if spec.get("post_script"):
             exec(spec["post_script"], {"__name__": "__dflow_lab_post_script__", "op_obj": op, "output": op_out})
     except Exception as e:
         return _report(e)
     return 0
+
+
+def _write_tag(path: str | None, value: int) -> None:
+    """The step's success tag (``continue_on_num_success``/``_ratio``): how many of its items succeeded."""
+    if path is not None:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write(str(value))
 
 
 def _report(e: BaseException) -> int:

@@ -63,6 +63,8 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
         (run + "/logs", h.LogsHandler),
         (run + "/artifacts", h.ArtifactHandler),
         (run + "/actions", h.ActionHandler),
+        (run + "/compare", h.CompareHandler),
+        (run + "/items", h.ItemsHandler),
         (run + "/events", EventsHandler),
     ]
     serverapp.web_app.add_handlers(".*$", [(base + path, handler, {"ctx": ctx}) for path, handler in routes])

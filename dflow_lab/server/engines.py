@@ -133,4 +133,7 @@ def summary(obj: dict[str, Any], engine: str) -> dict[str, Any]:
         "progress": progress,
         "message": status.get("message") or None,
         "labels": meta.get("labels") or {},
+        # run history: the document a run belongs to, and the run a partial re-run reused steps from
+        "document": (meta.get("labels") or {}).get("dflow-lab/document"),
+        "reusedFrom": (meta.get("annotations") or {}).get("dflow-lab/reused-from"),
     }

@@ -263,24 +263,51 @@ class PaletteHandler(BaseHandler):
 
 # -- workflows ---------------------------------------------------------------------------------------
 
-def _submit(engines: Engines, engine: str, graph: dict[str, Any], folders: list[Path] = ()) -> dict[str, Any]:
+def _submit(engines: Engines, engine: str, graph: dict[str, Any], folders: list[Path] = (),
+            document: Path | None = None, rerun: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Run a graph; ``document``: the file it came from (its runs are labelled, the run history);
+    ``rerun``: ``{"mode": "only"|"from"|"failed", "step": name, "run": earlier run}`` (dflow_lab.rerun)."""
     from ..python.discovery import importable
+    from ..rerun import DOCUMENT_LABEL, document_label, reuse_set
     from ..workflow import Workflow
 
     _require_valid(graph)
     importable(graph, folders)  # OPs found next to the document import from there (and in its steps)
-    manifest = Workflow.from_graph(graph).to_dict()
-    obj = engines.backend(engine).submit(manifest, wait=False)
+    wf = Workflow.from_graph(graph)
+    if document is not None:
+        wf.labels = {**(wf.labels or {}), DOCUMENT_LABEL: document_label(str(document))}
+    manifest = wf.to_dict()
+    reuse: dict[str, Any] = {}
+    if rerun:
+        run = engines.backend(engine).get(rerun["run"])
+        reuse["reuse_step"] = reuse_set(manifest, run, rerun.get("step"), rerun["mode"])
+    obj = engines.backend(engine).submit(manifest, wait=False, **reuse)
     engines.remember_graph(engine, obj["metadata"]["name"], graph)
     return obj
 
 
-def _list(engines: Engines, which: list[str]) -> dict[str, Any]:
+def _rerun_of(raw: Any, engine: str) -> dict[str, Any] | None:
+    """The ``rerun`` field of a run request, checked: ``{"mode", "step"?, "run"}``."""
+    from ..argo.reuse import MODES
+
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or raw.get("mode") not in MODES:
+        raise ApiError(400, f"workflows: field 'rerun' must be {{mode: one of {list(MODES)}, step, run}}")
+    if not isinstance(raw.get("run"), str) or not raw["run"]:
+        raise ApiError(400, "workflows: field 'rerun.run' must name the earlier run whose results are reused")
+    step = raw.get("step")
+    if raw["mode"] != "failed" and not (isinstance(step, str) and step):
+        raise ApiError(400, f"workflows: re-run mode {raw['mode']!r} needs 'rerun.step' (a step name)")
+    return {"mode": raw["mode"], "step": step if raw["mode"] != "failed" else None, "run": raw["run"]}
+
+
+def _list(engines: Engines, which: list[str], labels: dict[str, str] | None = None) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     errors: dict[str, str] = {}
     for engine in which:
         try:
-            objs = engines.backend(engine).list()
+            objs = engines.backend(engine).list(labels) if labels else engines.backend(engine).list()
         except Exception as e:  # one engine down must not hide the other's workflows
             errors[engine] = engines.settings.redact(f"{type(e).__name__}: {e}")
             continue
@@ -299,7 +326,14 @@ class WorkflowsHandler(BaseHandler):
         for e in which:
             if e not in ENGINES:
                 raise ApiError(400, f"unknown engine {e!r}: use one of {list(ENGINES)}")
-        self.finish(await self.blocking(_list, self.ctx.engines, which))
+        labels = None
+        document = self.get_query_argument("document", "")
+        if document:  # the run history of one document
+            from ..rerun import DOCUMENT_LABEL, document_label
+
+            self.document_folders(document)  # inside the root
+            labels = {DOCUMENT_LABEL: document_label(str((self.ctx.root / document).resolve()))}
+        self.finish(await self.blocking(_list, self.ctx.engines, which, labels))
 
     @tornado.web.authenticated
     async def post(self) -> None:
@@ -308,7 +342,9 @@ class WorkflowsHandler(BaseHandler):
         engine = str(data.get("engine") or "local")
         self.backend(engine)  # 404/503 before any work
         folders = self.document_folders(data.get("path"))
-        obj = await self.blocking(_submit, self.ctx.engines, engine, graph, folders)
+        document = (self.ctx.root / data["path"]).resolve() if data.get("path") else None
+        rerun = _rerun_of(data.get("rerun"), engine)
+        obj = await self.blocking(_submit, self.ctx.engines, engine, graph, folders, document, rerun)
         self.set_status(201)
         self.finish({"name": obj["metadata"]["name"], "engine": engine, "workflow": summary(obj, engine)})
 
@@ -354,6 +390,50 @@ class WorkflowHandler(BaseHandler):
         self.ctx.engines.forget_graph(engine, name)
         self.set_status(204)
         self.finish()
+
+
+def _compare(backend: Any, name: str, other: str) -> dict[str, Any]:
+    from ..runview.compare import compare_runs
+
+    return compare_runs(backend.get(other), backend.get(name))
+
+
+class CompareHandler(BaseHandler):
+    """Compare this run (``b``) with an earlier one (``?with=<run>``, ``a``): a state per canvas node."""
+
+    @tornado.web.authenticated
+    async def get(self, engine: str, name: str) -> None:
+        other = self.get_query_argument("with", "")
+        if not other:
+            raise ApiError(400, f"workflow {name!r}: compare needs ?with=<the other run>")
+        await self.workflow_object(engine, name)
+        await self.workflow_object(engine, other)
+        self.finish(await self.blocking(_compare, self.backend(engine), name, other))
+
+
+def _items(backend: Any, name: str, path: str, phase: str | None, offset: int, limit: int) -> dict[str, Any]:
+    from ..runview.compare import fanout_items
+
+    nodes = (backend.get(name).get("status") or {}).get("nodes") or {}
+    return fanout_items(nodes.values(), name, path, phase, offset, limit)
+
+
+class ItemsHandler(BaseHandler):
+    """One page of a fan-out's items (``?path=<step>&phase=&offset=&limit=``, at most 200 a page)."""
+
+    @tornado.web.authenticated
+    async def get(self, engine: str, name: str) -> None:
+        from ..widgets.status import PHASES
+
+        path = self.get_query_argument("path", "")
+        phase = self.get_query_argument("phase", "") or None
+        if not path:
+            raise ApiError(400, f"workflow {name!r}: items needs ?path=<the fan-out step's canvas path>")
+        if phase is not None and phase not in PHASES:
+            raise ApiError(400, f"workflow {name!r}: phase {phase!r} is not one of {list(PHASES)}")
+        await self.workflow_object(engine, name)
+        offset, limit = _int_arg(self, "offset") or 0, _int_arg(self, "limit") or 200
+        self.finish(await self.blocking(_items, self.backend(engine), name, path, phase, offset, limit))
 
 
 def _details(backend: Any, name: str, path: str, item: int | None) -> dict[str, Any]:

@@ -169,6 +169,7 @@ class LiveRun:
             + [self._artifact(node, a, "outputs") for a in _present(outputs.get("artifacts"))],
             **logs,
             **self._executor(node, logs.get("logs") or ""),
+            "attempts": self._attempts(members, node),
             "actions": self._actions(phase),
         }
 
@@ -194,6 +195,20 @@ class LiveRun:
         if job:
             out["slurmJobId"] = job
         return out
+
+    def _attempts(self, members: list[dict], node: dict) -> list[dict[str, Any]]:
+        """The retry attempts of the shown step (or item), oldest first: each with its own node id (for its
+        log), phase, error message and duration; empty for a step that was not retried."""
+        name = node.get("name", "")
+        base = name[: name.rindex("(")] if parse_node_name(name, self.name).attempt else name
+        out = []
+        for n in members:
+            tail = n.get("name", "")[len(base):]
+            if n.get("name", "").startswith(base) and tail[:1] == "(" and tail[1:-1].isdigit() and tail[-1:] == ")":
+                out.append((int(tail[1:-1]), n))
+        return [{"index": i, "id": n.get("id"), "phase": n.get("phase") or "Pending", "message": n.get("message"),
+                 "startedAt": n.get("startedAt"), "finishedAt": n.get("finishedAt"),
+                 "duration": _seconds(n.get("startedAt"), n.get("finishedAt"))} for i, n in sorted(out, key=lambda t: t[0])]
 
     def _actions(self, phase: str | None) -> list[str]:
         if not self.finished:

@@ -314,6 +314,11 @@ class _TemplateCheck:
                     if not literal_fits(value, ptype):
                         self.add("type-mismatch", f"node {name!r} gives {pname!r} the value {value!r}, which is "
                                  f"not a {ptype}", node=name, port=pname, path=("nodes", i, kind, pname))
+        when = node.get("when")
+        if isinstance(when, str) and when.strip():
+            problem = when_problem(when)
+            if problem:
+                self.add("invalid-when", f"node {name!r}: {problem}", node=name, path=("nodes", i, "when"))
         if "with_param" in node and node["with_param"] is not None:
             self._feed((name, "@with_param"), "literal with_param")
         if isinstance(node.get("slices"), dict):
@@ -529,6 +534,22 @@ class _TemplateCheck:
             if len(members) > 1 or dg.has_edge(members[0], members[0]):
                 self.add("cycle", f"tasks {', '.join(members)} depend on each other in a cycle",
                          node=members[0], path=("nodes", self.index[members[0]]))
+
+
+_TAG = re.compile(r"\{\{.*?\}\}", re.S)
+
+
+def when_problem(text: str) -> str | None:
+    """Why ``when`` text would not parse as Argo parses it (govaluate, each ``{{…}}`` tag standing for a
+    value), or None. The same parser the local engine runs the condition with: one grammar."""
+    from ..argo.expr_errors import EvalFailure
+    from ..argo.expr_govaluate import compile_when
+
+    try:
+        compile_when(_TAG.sub("0", text))
+    except EvalFailure as e:
+        return str(e)
+    return None
 
 
 @bulk

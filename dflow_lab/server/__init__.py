@@ -57,6 +57,7 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
         ("/documents/parse", h.ParseHandler),
         ("/documents/dump", h.DumpHandler),
         ("/palette", h.PaletteHandler),
+        ("/ops", h.NewOpHandler),
         ("/workflows", h.WorkflowsHandler),
         (run, h.WorkflowHandler),
         (run + "/details", h.DetailsHandler),

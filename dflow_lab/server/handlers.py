@@ -12,6 +12,7 @@ redacted; the traceback stays in the server.
 | POST | ``code`` | ``{"graph"}`` → ``{"code", "filename"}`` (``dflow_lab.code_gen.gen_code``) |
 | POST | ``documents/parse`` | ``{"text", "path"}`` → ``{"graph", "format"}`` (graph JSON/YAML or Argo YAML) |
 | POST | ``documents/dump`` | ``{"graph", "format", "path"}`` → ``{"text"}`` |
+| POST | ``ops`` | ``{"path", "module"?, "name", "inputs", "outputs", "body"?}``: a new ``@OP.function`` beside the document → ``{"entry", "file", "line"}`` |
 | GET | ``palette`` | built-in templates; OPs next to the document (``?path=``), in the root, configured modules, ``dflow_lab.ops`` entry points |
 | GET, POST | ``workflows`` | list (``?engine=``) / run or submit ``{"graph", "engine", "path"?}`` (``path``: the document) |
 | GET, DELETE | ``workflows/<engine>/<name>`` | summary, graph and folded status / delete |
@@ -261,6 +262,36 @@ class PaletteHandler(BaseHandler):
         self.finish(await self.blocking(discover, modules, folders, self.ctx.root))
 
 
+def _new_op(folder: Path, root: Path, data: dict[str, Any]) -> dict[str, Any]:
+    from ..python.discovery import folder_entries
+    from ..python.newop import write_function_op
+
+    module = str(data.get("module") or "ops")
+    written = write_function_op(folder, module, data.get("name"), data.get("inputs") or [],
+                                data.get("outputs") or [], data.get("body"))
+    rel = written["file"].resolve().relative_to(root).as_posix()
+    entries, errors = folder_entries(folder, root)
+    op = f"{module}:{data.get('name')}"
+    entry = next((e for e in entries if e["template"].get("op") == op), None)
+    if entry is None:
+        why = "; ".join(e["message"] for e in errors if e["source"] == rel) or "it was not found after writing"
+        raise ValueError(f"New Python OP: {rel} was written but its OP cannot be offered: {why}")
+    return {"entry": entry, "file": rel, "line": written["line"]}
+
+
+class NewOpHandler(BaseHandler):
+    """Write a new function OP into a module beside the document (``dflow_lab.python.newop``)."""
+
+    @tornado.web.authenticated
+    async def post(self) -> None:
+        data = self.body()
+        if not isinstance(data.get("path"), str) or not data["path"]:
+            raise ApiError(400, f"{self.request.path}: 'path' (the document) is required")
+        folder = self.document_folders(data["path"])[0]
+        self.set_status(201)
+        self.finish(await self.blocking(_new_op, folder, self.ctx.root, data))
+
+
 # -- workflows ---------------------------------------------------------------------------------------
 
 def _submit(engines: Engines, engine: str, graph: dict[str, Any], folders: list[Path] = (),
@@ -272,6 +303,10 @@ def _submit(engines: Engines, engine: str, graph: dict[str, Any], folders: list[
     from ..workflow import Workflow
 
     _require_valid(graph)
+    entry = (graph.get("templates") or {}).get(graph.get("entrypoint")) or {}
+    if not entry.get("nodes"):
+        raise ValueError(f"workflow {graph.get('name')!r} is empty: add a step to its entrypoint "
+                         f"{graph.get('entrypoint')!r} before running it")
     importable(graph, folders)  # OPs found next to the document import from there (and in its steps)
     wf = Workflow.from_graph(graph)
     if document is not None:

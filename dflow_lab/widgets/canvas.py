@@ -155,13 +155,18 @@ class WorkflowCanvas(GraphWidget):
 
     def _edit_actions(self) -> list[dict]:
         argo = bool(config.get("host"))
+        entry = (self.graph.get("templates") or {}).get(self.graph.get("entrypoint")) or {}
+        empty = not entry.get("nodes")
+        ok = not self.issues and not empty
+        why = "The workflow is empty: drag a template from the palette first" if empty else "Fix the problems first"
         return [
             {"action": "save", "label": "Save", "title": "Save the graph as JSON or YAML"},
             {"action": "code", "label": "</> Code", "title": "Generate the Python code of this workflow"},
-            {"action": "run", "label": "▶ Run locally", "primary": True, "enabled": not self.issues,
-             "title": "Run on this machine and watch it" if not self.issues else "Fix the problems first"},
-            {"action": "submit", "label": "Submit to Argo", "enabled": argo and not self.issues,
-             "title": "Submit to the configured Argo server" if argo else "Set config['host'] to submit to Argo"},
+            {"action": "run", "label": "▶ Run locally", "primary": True, "enabled": ok,
+             "title": "Run on this machine and watch it" if ok else why},
+            {"action": "submit", "label": "Submit to Argo", "enabled": argo and ok,
+             "title": why if not ok else "Submit to the configured Argo server" if argo
+             else "Set config['host'] to submit to Argo"},
         ]
 
     def _extra_run_actions(self) -> list[dict]:

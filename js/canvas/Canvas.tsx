@@ -29,6 +29,7 @@ import { Problems } from "./Problems";
 import { Properties } from "./Properties";
 import { scopeTemplate, scopeTemplateName, splitPath } from "./scope";
 import { KeyedStore } from "./store";
+import { NewOpForm, type NewOpSpec } from "./NewOpForm";
 import type { CodeEditorComponent } from "./TemplateEditor";
 import type { Graph, GraphEdge, Issue, Json, NodeStatus, PaletteEntry, PaletteError, StepDetails, Template } from "./types";
 import { type EdgeData, type FlowEdge, type FlowNode, type StepData, buildView } from "./view";
@@ -67,9 +68,35 @@ export interface CanvasProps {
   paletteErrors?: PaletteError[];
   /** the host's code editor for scripts (CodeMirror in JupyterLab); a plain text area without one */
   codeEditor?: CodeEditorComponent;
+  /** "New Python OP…": the host writes the OP beside the document and refreshes the palette */
+  onNewOp?(spec: NewOpSpec): Promise<void>;
+  /** "Open source": the host opens the file where a Python OP is defined, at its line */
+  onOpenSource?(file: string, line?: number): void;
+  /** why a `when` text does not parse (the host asks the server's parser); checked while it is typed */
+  checkWhen?(text: string): Promise<string | null>;
 }
 
 let clipboard: Clip | null = null;
+
+/** A `when` for node `name` of `scope` that validates: a test of an output parameter of a node upstream (wired
+ * into it, else any other node of the scope), or undefined when there is none. */
+export function whenHintFor(graph: Graph, scope: string, name: string): string | undefined {
+  let t: Template;
+  try {
+    t = scopeTemplate(graph, scope);
+  } catch {
+    return undefined;
+  }
+  const prefix = t.kind === "steps" ? "steps" : "tasks";
+  const wired = (t.edges ?? []).find((e) => e.target.node === name && e.kind === "parameter" && !e.source.node.startsWith("@"));
+  if (wired?.source.port) return `{{${prefix}.${wired.source.node}.outputs.parameters.${wired.source.port}}} != ""`;
+  for (const n of t.nodes ?? []) {
+    if (n.name === name) continue;
+    const out = Object.keys(graph.templates[n.template]?.outputs?.parameters ?? {})[0];
+    if (out) return `{{${prefix}.${n.name}.outputs.parameters.${out}}} != ""`;
+  }
+  return undefined;
+}
 
 /** The viewport that shows every top-level node of `nodes` in a `width`×`height` pane (as fitView would, for
  * nodes React Flow does not all hold). */
@@ -140,6 +167,7 @@ function CanvasInner(props: CanvasProps) {
   const [nodes, setNodes, onNodesChange] = useNodesState<FlowNode>([]);
   const [edges, setEdges, onEdgesChange] = useEdgesState<FlowEdge>([]);
   const [selected, setSelected] = useState<string[]>([]);
+  const [newOp, setNewOp] = useState(false);
   const [selectedEdges, setSelectedEdges] = useState<FlowEdge[]>([]);
   const wrapper = useRef<HTMLDivElement>(null);
 
@@ -468,6 +496,11 @@ function CanvasInner(props: CanvasProps) {
       setLayoutError(String(err));
     }
   };
+  const sourceEntry = selectedData?.template?.kind === "python"
+    ? (props.palette ?? []).find((e) => e.file && e.template.op === selectedData.template?.op) : undefined;
+  const openSource = sourceEntry && props.onOpenSource
+    ? () => props.onOpenSource!(sourceEntry.file!, sourceEntry.line) : undefined;
+  const whenHint = selectedData && doc ? whenHintFor(doc, selectedData.scope, selectedData.node.name) : undefined;
   const templateUsers = selectedData && doc ? Object.values(doc.templates)
     .reduce((k, t) => k + (t.nodes ?? []).filter((n) => n.template === selectedData.node.template).length, 0) : 0;
 
@@ -540,7 +573,12 @@ function CanvasInner(props: CanvasProps) {
         </div>
         {notice && <div className={`dfl-notice dfl-notice-${notice.level}`} data-testid="notice">{notice.text}</div>}
         <div className="dfl-body">
-          {editing && <Palette entries={props.palette ?? []} errors={props.paletteErrors} onAdd={addAtCentre} />}
+          {editing && <Palette entries={props.palette ?? []} errors={props.paletteErrors} onAdd={addAtCentre}
+            tools={props.onNewOp && (
+              <button className="dfl-button" data-action="new-op" onClick={() => setNewOp(true)}
+                title="Write a new @OP.function into a module beside this document">+ New Python OP…</button>
+            )} />}
+          {newOp && props.onNewOp && <NewOpForm onSubmit={props.onNewOp} onClose={() => setNewOp(false)} />}
           <div className={`dfl-flow${overview ? " dfl-lod-overview" : ""}`} ref={flowBox} onDragOver={(e) => { e.preventDefault(); e.dataTransfer.dropEffect = "copy"; }} onDrop={onDrop}>
             <ReactFlow<FlowNode, FlowEdge>
               nodes={lod.shownNodes}
@@ -599,6 +637,9 @@ function CanvasInner(props: CanvasProps) {
                   templateUsers={templateUsers}
                   codeEditor={props.codeEditor}
                   onTemplate={setSelectedTemplate}
+                  openSource={openSource}
+                  whenHint={whenHint}
+                  checkWhen={props.checkWhen}
                 />
               ) : (
                 <div className="dfl-hint">

@@ -34,8 +34,10 @@ const parsed = <T,>(parse: (text: string) => Parsed<T>, apply: (value: T) => voi
     return undefined;
   };
 
-function Field({ label, value, placeholder, onCommit, title, field, unsaved, autoFocus }: {
+function Field({ label, value, placeholder, onCommit, title, field, unsaved, autoFocus, check }: {
   label: string; value: string; placeholder?: string; title?: string;
+  /** checks the text while it is typed (debounced): a returned string is shown as the problem */
+  check?(text: string): Promise<string | null>;
   /** commits the text; a returned string is an error: shown, and nothing is committed */
   onCommit(text: string): string | void;
   /** the `data-field` of the input (default: the label) */
@@ -47,6 +49,14 @@ function Field({ label, value, placeholder, onCommit, title, field, unsaved, aut
   const [text, setText] = useState(value);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => { setText(value); setError(null); }, [value]);
+  useEffect(() => {
+    if (!check || !text.trim()) return;
+    let live = true;
+    const timer = window.setTimeout(() => {
+      check(text).then((problem) => { if (live) setError(problem); }, () => undefined);
+    }, 200);
+    return () => { live = false; window.clearTimeout(timer); };
+  }, [check, text]);
   const commit = () => {
     if (text === value && !unsaved) return setError(null);
     setError(onCommit(text) || null);
@@ -214,7 +224,7 @@ function SlicesFields({ node, template, fanOut, onPatch }: {
 }
 
 export function Properties({ node, template, ownerKind, edges, onPatch, onLiteral, templateUsers, codeEditor,
-  onTemplate }: {
+  onTemplate, openSource, whenHint, checkWhen }: {
   node: GraphNode;
   template: Template | undefined;
   ownerKind: Template["kind"];
@@ -226,6 +236,12 @@ export function Properties({ node, template, ownerKind, edges, onPatch, onLitera
   codeEditor?: CodeEditorComponent;
   /** change the definition of the node's template (Shell, Script and Container templates) */
   onTemplate?(template: Template): void;
+  /** open the file where the node's Python OP is defined */
+  openSource?(): void;
+  /** a `when` condition that validates here (a reference to an upstream output) */
+  whenHint?: string;
+  /** why a `when` text does not parse (the server's govaluate parser), checked while it is typed */
+  checkWhen?(text: string): Promise<string | null>;
 }) {
   const inputs = inputPorts(template);
   const withParamEdge = edges.find((e) => e.target.node === node.name && e.target.option === "with_param");
@@ -251,6 +267,10 @@ export function Properties({ node, template, ownerKind, edges, onPatch, onLitera
       <div className="dfl-muted">
         {node.template}{template ? ` · ${KIND_LABEL[template.kind]}` : ""}{template?.op ? ` · ${template.op}` : ""}
       </div>
+      {openSource && (
+        <button className="dfl-button" data-action="open-source" onClick={openSource}
+          title="Open the file where this OP is defined, at its definition">Open source</button>
+      )}
       <Section title="Step">
         <Field label="name" value={node.name} onCommit={parsed(parseName, (v) => onPatch({ name: v }))} />
         {ownerKind === "steps" && (
@@ -259,7 +279,8 @@ export function Properties({ node, template, ownerKind, edges, onPatch, onLitera
         )}
         <Field label="key" value={node.key ?? ""} placeholder="e.g. prepare-{{item}}"
           onCommit={parsed(parseKey, (v) => onPatch({ key: v }))} />
-        <Field label="when" value={node.when ?? ""} placeholder="e.g. {{inputs.parameters.x}} > 0"
+        <Field label="when" value={node.when ?? ""} placeholder={`e.g. ${whenHint ?? '"{{workflow.name}}" != ""'}`}
+          check={checkWhen} title="a condition (Argo's govaluate syntax); the step is skipped when it is false"
           onCommit={(t) => onPatch({ when: t.trim() || undefined })} />
       </Section>
       {template && onTemplate && EDITABLE_KINDS.includes(template.kind) && (

@@ -181,6 +181,7 @@ function PortList({ template, dir, group, onChange }: {
               title="path in the step" onCommit={(t) => {
                 if (t.trim() && !t.trim().startsWith("/")) return "an absolute path, e.g. " + defaultPath(dir, group, name);
                 set({ ...specs, [name]: { ...spec, path: t.trim() || defaultPath(dir, group, name) } });
+                return undefined;
               }} />
           )}
           <button className="dfl-button dfl-small" data-remove={name} title={`Remove ${name}`} onClick={() => {

@@ -30,8 +30,8 @@ export const compactSelector = (s: ReactFlowState) => s.transform[2] < COMPACT_Z
 const neverCompact = () => false;
 
 export function formatDuration(seconds: number): string {
-  if (seconds < 1) return "< 1 s";
-  if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 1 : 0)} s`;
+  if (seconds < 10) return `${(Math.floor(seconds * 10) / 10).toFixed(1)} s`; // tenths below 10 s
+  if (seconds < 60) return `${Math.floor(seconds)} s`;
   const m = Math.floor(seconds / 60);
   if (m < 60) return `${m} m ${Math.round(seconds % 60)} s`;
   return `${Math.floor(m / 60)} h ${m % 60} m`;

@@ -121,7 +121,8 @@ def hostile_graph() -> dict:
                 "kind": "dag",
                 "nodes": [
                     {"name": "a", "template": "echo", "parameters": {"msg": h[0], "anything": {h[1]: h[2]}},
-                     "when": h[2], "key": "k"},
+                     # a condition that parses (the validator checks `when` with govaluate), code-like inside
+                     "when": "'" + h[2].replace("'", "") + "' == 'x'", "key": "k"},
                     {"name": "b", "template": "echo", "parameters": {"anything": h[4]}, "with_param": [h[1], 1]},
                 ],
                 "edges": [{"kind": "parameter", "source": {"node": "a", "port": "out"},

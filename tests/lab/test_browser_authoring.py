@@ -55,6 +55,8 @@ def test_blank_document_to_a_green_run_with_builtin_templates(page, lab, shots):
     assert page.locator(f"{EDITOR} .dfl-palette-item[data-template='check-num-success']").count() == 1
     doc = json.loads((lab.root / "workflow.dflow.json").read_text())
     canvas = CanvasPage(page, EDITOR)
+    run = page.locator(f"{EDITOR} [data-action='run']")
+    assert run.is_disabled() and "empty" in run.get_attribute("title")  # an empty workflow cannot be run
 
     canvas.drop_template("shell", 0.15, 0.3)
     canvas.node("shell").wait_for()
@@ -92,6 +94,25 @@ def test_blank_document_to_a_green_run_with_builtin_templates(page, lab, shots):
             canvas.fit()
     wait_for(lambda: canvas.validity() == "✓ valid", 15, "the wired workflow to validate")
     page.screenshot(path=str(shots / "authoring-wired.png"))
+
+    # `when` is parsed while it is typed, by the server's govaluate parser; the placeholder validates
+    canvas.select("python-script")
+    when = page.locator(f"{EDITOR} .dfl-properties input[data-field='when']")
+    hint = when.get_attribute("placeholder").removeprefix("e.g. ")
+    assert hint == '{{tasks.shell.outputs.parameters.greeting}} != ""'
+    when.fill("{{tasks.shell.outputs.parameters.greeting}} > > 3")
+    problem = page.locator(f"{EDITOR} .dfl-properties [data-error-for='when']")
+    problem.wait_for(timeout=5_000)  # before Enter: while typing
+    assert "COMPARATOR" in problem.inner_text()
+    when.press("Enter")
+    wait_for(lambda: canvas.validity() == "1 problem", 15, "the bad condition to be a problem before the run")
+    page.wait_for_selector(f"{EDITOR} .react-flow__node[data-id='python-script'] .dfl-issue-badge", timeout=5_000)
+    assert run.is_disabled()
+    when.fill(hint)
+    when.press("Enter")
+    wait_for(lambda: canvas.validity() == "✓ valid", 15, "the suggested condition to validate")
+    when.fill("")
+    when.press("Enter")
 
     page.locator(f"{EDITOR} [data-action='save']").click()
     wait_for(lambda: not _current_tab_dirty(page), 15, "the document to be saved")
@@ -160,3 +181,59 @@ def test_ops_next_to_the_document_and_installed_ones_are_in_the_palette(page, la
     page.wait_for_selector(".dfl-lab-run[data-phase='Succeeded'][data-name^='near-']", timeout=120_000)
     _save_from_lab(page, "broken_near_ops.py", "")
     assert page.locator(f"{VISIBLE}").count() >= 1
+
+
+def test_new_python_op_round_trip_and_open_source(page, lab, shots):
+    (lab.root / "newop").mkdir(exist_ok=True)
+    (lab.root / "newop" / "flow.dflow.json").write_text(json.dumps(
+        {"version": 1, "name": "flow", "entrypoint": "main", "templates": {"main": {"kind": "dag"}}}))
+    _open(page, "newop/flow.dflow.json")
+    page.wait_for_selector(f"{EDITOR} .dfl-palette-item[data-template='shell']")
+    page.locator(f"{EDITOR} [data-action='new-op']").click()
+    form = page.locator(f"{EDITOR} .dfl-newop")
+    form.locator("[data-field='op-name']").fill("class")  # a keyword: refused in the form, nothing written
+    form.locator("[data-action='create-op']").click()
+    assert "keyword" in form.locator("[data-testid='newop-error']").inner_text()
+    form.locator("[data-field='op-name']").fill("add_one")
+    form.locator("[data-field='body']").fill('return {"y": x + 1}')
+    page.screenshot(path=str(shots / "authoring-new-op-form.png"))
+    form.locator("[data-action='create-op']").click()
+    form.wait_for(state="detached")
+    item = page.locator(f"{EDITOR} .dfl-palette-item[data-template='add-one'][data-source='newop/ops.py']")
+    item.wait_for(timeout=5_000)
+    source = (lab.root / "newop" / "ops.py").read_text()
+    assert "@OP.function\ndef add_one(x: int) -> {\"y\": int}:\n    return {\"y\": x + 1}\n" in source
+    compile(source, "ops.py", "exec")
+
+    # a second OP of that name is refused by the server, and the form says why
+    page.locator(f"{EDITOR} [data-action='new-op']").click()
+    form.locator("[data-field='op-name']").fill("add_one")
+    form.locator("[data-action='create-op']").click()
+    assert "already defines 'add_one'" in form.locator("[data-testid='newop-error']").inner_text()
+    form.locator("button", has_text="Cancel").click()
+
+    canvas = CanvasPage(page, EDITOR)
+    canvas.drop_template("add-one", 0.4, 0.4)
+    canvas.node("add-one").wait_for()
+    canvas.select("add-one")
+    field = page.locator(f"{EDITOR} .dfl-properties input[data-field='x']")
+    field.fill("41")
+    field.press("Enter")
+    wait_for(lambda: canvas.validity() == "✓ valid", 15, "the workflow to validate")
+    page.locator(f"{EDITOR} [data-action='run']").click()
+    row = page.locator(".dfl-lab-run[data-name^='flow-']").first
+    row.wait_for(timeout=60_000)
+    page.wait_for_selector(".dfl-lab-run[data-phase='Succeeded'][data-name^='flow-']", timeout=120_000)
+    details = requests.get(lab.api(f"workflows/local/{row.get_attribute('data-name')}/details"),
+                           params={"path": "add-one"}, headers=lab.auth, timeout=30).json()
+    assert {o["name"]: o.get("value") for o in details["outputs"]}["y"] == "42"
+
+    # "Open source" opens the module in JupyterLab's editor, the cursor on the definition
+    _open(page, "newop/flow.dflow.json")
+    canvas.select("add-one")
+    page.locator(f"{EDITOR} [data-action='open-source']").click()
+    page.wait_for_function("() => window.jupyterapp.shell.currentWidget.title.label === 'ops.py'")
+    line = source.split("\n").index("@OP.function") + 1
+    cursor = page.evaluate("() => window.jupyterapp.shell.currentWidget.content.editor.getCursorPosition().line")
+    assert cursor == line - 1
+    page.screenshot(path=str(shots / "authoring-open-source.png"))

@@ -4,6 +4,7 @@ import { URLExt } from "@jupyterlab/coreutils";
 import { ServerConnection } from "@jupyterlab/services";
 import type { Graph, Issue, NodeStatus, PaletteEntry, PaletteError, Preview, StepDetails } from "../../canvas/types";
 import type { WorkflowState } from "../../canvas/Canvas";
+import type { NewOpSpec } from "../../canvas/NewOpForm";
 
 export type Engine = "local" | "argo";
 export type DocFormat = "json" | "yaml" | "argo";
@@ -71,6 +72,8 @@ export const api = {
   dump: (graph: Graph, format: DocFormat, path: string) =>
     post<{ text: string }>("documents/dump", { graph, format, path }).then((r) => r.text),
   palette: (path?: string) => request<{ entries: PaletteEntry[]; errors: PaletteError[] }>("palette", {}, { path }),
+  newOp: (spec: NewOpSpec, path: string) =>
+    post<{ entry: PaletteEntry; file: string; line: number }>("ops", { ...spec, path }),
   workflows: () => request<{ workflows: WorkflowRow[]; errors: Record<string, string> }>("workflows"),
   run: (graph: Graph, engine: Engine, path?: string) =>
     post<{ name: string; engine: Engine; workflow: WorkflowRow }>("workflows", { graph, engine, path }),

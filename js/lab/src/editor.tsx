@@ -6,6 +6,7 @@ import { ABCWidgetFactory, type DocumentRegistry, DocumentWidget } from "@jupyte
 import { ReactWidget } from "@jupyterlab/ui-components";
 import { type ISignal, Signal } from "@lumino/signaling";
 import { Canvas, type HostAction } from "../../canvas/Canvas";
+import type { NewOpSpec } from "../../canvas/NewOpForm";
 import type { CodeEditorComponent } from "../../canvas/TemplateEditor";
 import type { Graph, Issue, PaletteEntry, PaletteError } from "../../canvas/types";
 import { ApiError, api, type DocFormat, type Engine } from "./api";
@@ -21,6 +22,10 @@ export interface EditorHost {
   codeEditor?: CodeEditorComponent;
   argoConfigured(): boolean;
   run(graph: Graph, engine: Engine, path: string): Promise<void>;
+  /** write a new function OP beside the document at `path`; the file it went into */
+  newOp(spec: NewOpSpec, path: string): Promise<string>;
+  /** open `file` (relative to the server's root) in JupyterLab's editor at `line` */
+  openSource(file: string, line?: number): Promise<void>;
   generate(graph: Graph, kind: "python" | "notebook", nearPath: string): Promise<void>;
 }
 
@@ -221,17 +226,34 @@ export class WorkflowEditorView extends ReactWidget {
     }, VALIDATE_DELAY_MS);
   }
 
+  onNewOp = async (spec: NewOpSpec): Promise<void> => {
+    const file = await this.host.newOp(spec, this.path);
+    await this.refreshPalette();
+    this.notify(`${spec.name} written to ${file}; it is in the palette under ${file}`);
+  };
+
+  onOpenSource = (file: string, line?: number): void => {
+    if (file.startsWith("/")) {
+      this.notify(`defined in ${file}${line ? `:${line}` : ""}, outside the server's root: JupyterLab cannot open it`, "error");
+      return;
+    }
+    void this.host.openSource(file, line).catch((e) => this.notify(`cannot open ${file}: ${e instanceof Error ? e.message : e}`, "error"));
+  };
+
   actions(): HostAction[] {
-    const ok = this.state.issues.length === 0;
+    const graph = this.state.graph;
+    const empty = !graph || !(graph.templates[graph.entrypoint]?.nodes ?? []).length;
+    const ok = this.state.issues.length === 0 && !empty;
+    const why = empty ? "The workflow is empty: drag a template from the palette first" : "Fix the problems first";
     const argo = this.host.argoConfigured();
     return [
       { action: "save", label: "Save", title: "Save the file (Ctrl+S)" },
       { action: "code", label: "</> Python", title: "Generate the Python code of this workflow in a new file" },
       { action: "notebook", label: "Notebook", title: "Generate the Python code into a new notebook" },
       { action: "run", label: "▶ Run locally", primary: true, enabled: ok,
-        title: ok ? "Run on this machine and watch it" : "Fix the problems first" },
+        title: ok ? "Run on this machine and watch it" : why },
       { action: "submit", label: "Submit to Argo", enabled: ok && argo,
-        title: argo ? "Submit to the configured Argo server" : "Set the Argo host in Settings → dflow-lab" },
+        title: !ok ? why : argo ? "Submit to the configured Argo server" : "Set the Argo host in Settings → dflow-lab" },
     ];
   }
 
@@ -261,6 +283,15 @@ export class WorkflowEditorView extends ReactWidget {
   }
 }
 
+/** The server's verdict on a `when` text (the govaluate parser the engine runs it with). */
+async function checkWhen(text: string): Promise<string | null> {
+  const graph: Graph = { version: 1, name: "when", entrypoint: "main", templates: {
+    main: { kind: "dag", nodes: [{ name: "a", template: "t", when: text }] },
+    t: { kind: "container", image: "busybox", command: ["true"] } } };
+  const issues = await api.validate(graph);
+  return issues.find((i) => i.code === "invalid-when")?.message.replace(/^node 'a': /, "") ?? null;
+}
+
 function EditorView({ view }: { view: WorkflowEditorView }) {
   const state = view.state;
   useSignal(state.changed);
@@ -274,6 +305,9 @@ function EditorView({ view }: { view: WorkflowEditorView }) {
       palette={[...workflowEntries(state.graph), ...state.palette]}
       paletteErrors={state.paletteErrors}
       codeEditor={view.codeEditor}
+      onNewOp={view.onNewOp}
+      onOpenSource={view.onOpenSource}
+      checkWhen={checkWhen}
       notice={state.notice}
       actions={view.actions()}
       onChange={view.onCanvasChange}

@@ -99,6 +99,28 @@ const plugin: JupyterFrontEndPlugin<void> = {
       palette: (path: string) => api.palette(path),
       paletteChanged,
       codeEditor: editorServices ? labCodeEditor(editorServices) : undefined,
+      newOp: async (spec, path) => {
+        const { file } = await api.newOp(spec, path);
+        paletteChanged.emit(file); // the other documents of that folder offer it too
+        return file;
+      },
+      openSource: async (file, line) => {
+        type Editor = { setCursorPosition(p: { line: number; column: number }): void;
+          getCursorPosition(): { line: number }; revealPosition(p: { line: number; column: number }): void;
+          focus(): void; lineCount: number };
+        const widget = await commands.execute("docmanager:open", { path: file, factory: "Editor" }) as
+          { context?: { ready: Promise<void> }; revealed?: Promise<void>; content?: { editor?: Editor } } | undefined;
+        await widget?.context?.ready;
+        await widget?.revealed;
+        const editor = widget?.content?.editor;
+        if (!editor || !line) return;
+        const position = { line: line - 1, column: 0 };
+        // the text reaches the editor after the document is ready: place the cursor once the line is there
+        for (let i = 0; i < 100 && editor.lineCount < line; i++) await new Promise((r) => setTimeout(r, 20));
+        editor.focus();
+        editor.setCursorPosition(position);
+        editor.revealPosition(position);
+      },
       argoConfigured: () => argoConfigured,
       run: async (graph: Graph, engine: Engine, path: string) => {
         const run = await api.run(graph, engine, path);
@@ -148,7 +170,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
     // -- commands -----------------------------------------------------------------------------------
     commands.addCommand(CommandIDs.newWorkflow, {
-      label: (args) => (args.isLauncher ? "Workflow" : "New Workflow"),
+      label: (args) => (args.isLauncher || args.isMenu ? "Workflow" : "New Workflow"),
       caption: "Create a workflow file and open it in the Workflow Editor",
       icon: workflowIcon,
       execute: async (args) => {
@@ -222,6 +244,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       isEnabled: () => { const w = current(); return !!w && shared(w).canRedo(); },
       execute: () => { const w = current(); if (w) shared(w).redo(); },
     });
+    mainMenu?.fileMenu.newMenu.addItem({ command: CommandIDs.newWorkflow, args: { isMenu: true }, rank: 30 });
     mainMenu?.editMenu.undoers.undo.add({ id: CommandIDs.undo, isEnabled: (w) => editors.has(w) });
     mainMenu?.editMenu.undoers.redo.add({ id: CommandIDs.redo, isEnabled: (w) => editors.has(w) });
 

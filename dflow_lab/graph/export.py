@@ -712,11 +712,17 @@ def _collect(entry: Any) -> list:
 
     templates = collect_templates(entry)
     checks = set()
+    originals = []  # a step with an executor (lossy export only) is drawn with its own template, not the rendered one
     for t in templates:
         for s in (t.all_steps() if hasattr(t, "all_steps") else getattr(t, "tasks", [])):
             if getattr(s, "check_step", None) is not None:
                 checks.add(id(s.check_step.template))
-    return [t for t in templates if id(t) not in checks]
+            if getattr(s, "executor", None) is not None and s.template is not s.effective_template():
+                checks.add(id(s.effective_template()))
+                originals.append(s.template)
+    seen = {id(t) for t in templates}
+    extra = [t for t in dict.fromkeys(originals) if id(t) not in seen]
+    return [t for t in templates if id(t) not in checks] + extra
 
 
 def template_entry(t: Any, names: dict[int, str], where: dict) -> dict[str, Any]:

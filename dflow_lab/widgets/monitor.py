@@ -31,6 +31,9 @@ class WorkflowMonitor(GraphWidget):
                 raise ValueError(
                     f"WorkflowMonitor: workflow {workflow.name!r} has not been submitted: call submit() first")
             backend = workflow._backend()
-            graph = workflow.to_graph()
+            from ..graph.convert import to_graph
+
+            # lossy: a monitor draws the run; what a graph cannot carry (executors, hooks) is only listed
+            graph = to_graph(workflow, lossy=True)
         super().__init__(view="monitor", graph=graph, height=height, **kwargs)
         self.follow(backend, name)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import random
 import tarfile
 import zipfile
 
@@ -143,8 +144,9 @@ def test_the_defaults_are_documented_values():
 def test_malformed_archives_give_the_storage_error(tmp_path, damage):
     src = tmp_path / "src"
     src.mkdir()
+    rng = random.Random(12)
     for i in range(20):
-        (src / f"f{i}.txt").write_bytes(os.urandom(2048))
+        (src / f"f{i}.txt").write_bytes(rng.randbytes(2048))
     good = tmp_path / "good.tgz"
     make_tar(str(src), str(good))
     data = good.read_bytes()
@@ -168,7 +170,7 @@ def test_malformed_archives_give_the_storage_error(tmp_path, damage):
 def test_malformed_zip_gives_the_storage_error(tmp_path):
     z = tmp_path / "x.zip"
     with zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("a.txt", os.urandom(4096))
+        zf.writestr("a.txt", random.Random(3).randbytes(4096))
     data = bytearray(z.read_bytes())
     data[60:120] = bytes(60)  # inside the deflated data of a.txt
     z.write_bytes(bytes(data))

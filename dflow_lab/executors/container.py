@@ -43,7 +43,7 @@ import subprocess
 import sys
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
-__all__ = ["RUNTIMES", "container_argv", "local_container_argv", "runtime_setting", "split_options",
+__all__ = ["RUNTIMES", "container_argv", "env_by_name", "local_container_argv", "runtime_setting", "split_options",
            "ContainerSetupError", "main"]
 
 RUNTIMES = ("podman", "docker", "singularity", "apptainer")
@@ -119,14 +119,19 @@ def container_argv(runtime: str, kind: Optional[str], image: str, command: Seque
                    env: Optional[Mapping[str, str]] = None, cpus: Any = None, memory: Any = None,
                    pull_policy: Optional[str] = None, global_options: Sequence[str] = (),
                    options: Sequence[str] = (), name: Optional[str] = None) -> List[str]:
-    """The argv that runs ``command + args`` in ``image`` (``mounts``: container path → host path)."""
+    """The argv that runs ``command + args`` in ``image`` (``mounts``: container path → host path).
+
+    An ``env`` value ``None`` is passed by name only (a secret's value never goes on a command line, which
+    every user of the machine can read): the caller puts it in the runtime process's environment
+    (:func:`env_by_name`)."""
     kind = kind or _kind(runtime)
     if kind == "singularity":
         argv = [runtime, *global_options, "exec", "--cleanenv"]
         for ctr, host in mounts.items():
             argv += ["--bind", f"{host}:{ctr}"]
         for k, v in (env or {}).items():
-            argv += ["--env", f"{k}={v}"]
+            if v is not None:  # None: given as SINGULARITYENV_<k>/APPTAINERENV_<k> in the runtime's environment
+                argv += ["--env", f"{k}={v}"]
         if workdir:
             argv += ["--pwd", workdir]
         return argv + [*options, image, *command, *args]
@@ -136,7 +141,7 @@ def container_argv(runtime: str, kind: Optional[str], image: str, command: Seque
     for ctr, host in mounts.items():
         argv += ["-v", f"{host}:{ctr}" + (":ro" if ctr == SCRIPT_MOUNT else "")]
     for k, v in (env or {}).items():
-        argv += ["-e", f"{k}={v}"]
+        argv += ["-e", f"{k}={v}" if v is not None else k]  # None: the value is in the runtime's environment
     if workdir:
         argv += ["-w", workdir]
     c = _cpus(cpus)
@@ -152,6 +157,15 @@ def _resources(body: Mapping[str, Any]) -> tuple:
     res = body.get("resources") or {}
     lim, req = res.get("limits") or {}, res.get("requests") or {}
     return lim.get("cpu", req.get("cpu")), lim.get("memory", req.get("memory"))
+
+
+def env_by_name(runtime: str, values: Mapping[str, str]) -> Dict[str, str]:
+    """The runtime process's environment entries that give the container ``values`` passed by name
+    (``env`` value ``None`` in :func:`container_argv`): as they are for docker/podman (``-e NAME``),
+    prefixed ``SINGULARITYENV_``/``APPTAINERENV_`` for singularity/apptainer."""
+    if _kind(runtime) == "singularity":
+        return {f"{p}ENV_{k}": v for k, v in values.items() for p in ("SINGULARITY", "APPTAINER")}
+    return dict(values)
 
 
 def local_container_argv(config: Mapping[str, Any], runtime: str, body: Mapping[str, Any], is_script: bool,

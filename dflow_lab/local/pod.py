@@ -382,11 +382,12 @@ async def run_pod(ex: Execution, template: dict, inputs: dict, node: dict, scope
             elif p in mounts or p == body.get("workingDir"):
                 host.mkdir(parents=True, exist_ok=True)
         env = {"DFLOW_LAB_ROOT": str(stepdir.root)}
+        secrets: dict[str, str] = {}
         for var in body.get("env") or []:
             if "value" in var:
                 env[var["name"]] = str(var["value"])
             elif "valueFrom" in var:
-                env[var["name"]] = _env_value_from(var, where)
+                env[var["name"]] = secrets[var["name"]] = _env_value_from(var, where)
         cwd = str(stepdir.map(body["workingDir"])) if body.get("workingDir") else str(stepdir.root)
         log = str(stepdir.log)
         if runtime is not None:
@@ -396,10 +397,11 @@ async def run_pod(ex: Execution, template: dict, inputs: dict, node: dict, scope
                 with open(script_path, "w") as f:
                     f.write(source)
                 os.chmod(script_path, 0o755)
-            ctr_env = {k: v for k, v in env.items() if k != "DFLOW_LAB_ROOT"}
+            # secrets go to the runtime by name, their values in its environment: never on its command line
+            ctr_env = {k: (None if k in secrets else v) for k, v in env.items() if k != "DFLOW_LAB_ROOT"}
             tops = sorted({p.strip("/").split("/")[0] for p in paths if p.strip("/")})
             from ..config import config
-            from ..executors.container import ContainerSetupError, local_container_argv
+            from ..executors.container import ContainerSetupError, env_by_name, local_container_argv
 
             try:
                 argv = local_container_argv(config, runtime, body, is_script, script_path, str(stepdir.root), tops,
@@ -407,7 +409,8 @@ async def run_pod(ex: Execution, template: dict, inputs: dict, node: dict, scope
             except ContainerSetupError as e:
                 raise StepError(str(e)) from None
             async with ex.host_slots:
-                rc, stdout = await _subprocess(argv, {**os.environ}, str(stepdir.base), log)
+                rc, stdout = await _subprocess(argv, {**os.environ, **env_by_name(runtime, secrets)},
+                                               str(stepdir.base), log)
             died = f"killed by signal {-rc}" if rc < 0 else None
             rc = 128 - rc if rc < 0 else rc
             if rc == 125 and not died:  # the runtime's own failure: no image, a bad option…

@@ -7,6 +7,7 @@ from typing import Any, Mapping
 
 import networkx as nx
 
+from ..names import GENERATE_NAME_MAX, SUBDOMAIN_RE, check_name_base
 from .bulk import bulk
 from .issues import Issue
 from .options import PORT_LEVEL, TEMPLATE_LEVEL, is_identifier, option_problem
@@ -18,10 +19,19 @@ from .view import PSEUDO_INPUTS, PSEUDO_OUTPUTS, build_order, node_strings, temp
 
 NAME_RE = re.compile(r"^[a-zA-Z0-9][-a-zA-Z0-9]*$")
 PORT_RE = re.compile(r"^[-a-zA-Z0-9_]+$")
-WORKFLOW_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+WORKFLOW_NAME_RE = SUBDOMAIN_RE  # the one rule of workflow names (dflow_lab/names.py)
 OP_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 _KINDS = {"parameter": "parameters", "artifact": "artifacts"}
 _NAME_CHECKED_BY_US = {"pattern", "propertyNames"}
+
+
+def _workflow_name_ok(name: str) -> bool:
+    """The check ``Workflow(name=…)`` makes (the name starts the run's generated id)."""
+    try:
+        check_name_base(name, limit=GENERATE_NAME_MAX - 1)
+    except ValueError:
+        return False
+    return True
 
 
 def op_path_ok(op: str) -> bool:
@@ -95,9 +105,10 @@ class _Validator:
             if len(path) >= 2 and path[0] == "templates":
                 broken.add(path[1])
         name = g.get("name")
-        if isinstance(name, str) and not WORKFLOW_NAME_RE.match(name):
-            self.add("invalid-name", f"workflow name {name!r} must be a lowercase RFC 1123 subdomain "
-                     "(lowercase alphanumerics, '-' and '.')", path=("name",))
+        if isinstance(name, str) and not _workflow_name_ok(name):
+            self.add("invalid-name", f"workflow name {name[:80]!r} must be a lowercase RFC 1123 subdomain "
+                     f"(lowercase alphanumerics, '-' and '.') of at most {GENERATE_NAME_MAX - 1} characters",
+                     path=("name",))
         for pname in _d(g.get("parameters")):
             self._port_name(pname, None, None, ("parameters", pname))
         templates = _d(g.get("templates"))

@@ -1,7 +1,7 @@
 """Artifacts and storage: the ``StorageClient`` interface, the local store, ``MinioClient`` for
 S3-compatible repositories, safe archives, and the repository the engines move artifacts with."""
 
-from .archive import UnsafeArchiveError
+from .archive import ArchiveBoundError, ArchiveError, UnsafeArchiveError
 from .client import ObjectNotFound, StorageClient, StorageError
 from .local import LocalStorageClient
 from .repository import ArtifactRepository, artifact_repository
@@ -16,6 +16,8 @@ __all__ = [
     "artifact_repository",
     "RetryPolicy",
     "UnsafeArchiveError",
+    "ArchiveError",
+    "ArchiveBoundError",
 ]
 
 

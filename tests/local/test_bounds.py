@@ -93,12 +93,12 @@ def test_a_bound_that_is_not_a_positive_number_is_refused(backend, monkeypatch):
 
 # -- recursion --------------------------------------------------------------------------------------
 
-def _recursive(sleep: str | None = None) -> dict:
+def _recursive(nap: str | None = None) -> dict:
     steps = [[{"name": "again", "template": "main"}]]
     templates = [{"name": "main", "steps": steps}]
-    if sleep:
+    if nap:
         steps.insert(0, [{"name": "nap", "template": "nap"}])
-        templates.append(sh("nap", f"sleep {sleep}"))
+        templates.append(sh("nap", nap))
     return manifest(templates)
 
 
@@ -121,12 +121,14 @@ def test_recursion_depth_is_configurable(backend, monkeypatch):
     assert "depth 5" in next(n["message"] for n in wf["status"]["nodes"].values() if n["phase"] == "Error")
 
 
-def test_a_recursive_run_whose_engine_is_killed_ends_on_resume(backend, monkeypatch):
+def test_a_recursive_run_whose_engine_is_killed_ends_on_resume(backend, monkeypatch, tmp_path):
     monkeypatch.setitem(config, "local_max_depth", 12)
-    wf = backend.submit(_recursive(sleep="0.2"), wait=False)
+    started, flag = tmp_path / "started", tmp_path / "flag"
+    # each level's `nap` notes that it started, then waits (bounded, 60 s) for a flag the test creates after the resume
+    nap = f"echo x >> {started}; i=0; while [ ! -e {flag} ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done"
+    wf = backend.submit(_recursive(nap), wait=False)
     name = wf["metadata"]["name"]
-    wait_for(lambda: sum(1 for n in backend.get(name)["status"]["nodes"].values() if n["type"] == "Steps") >= 3,
-             what="three levels of recursion")
+    wait_for(lambda: started.exists(), what="the first level's nap")
     pid = backend.engine_pid(name)
     os.kill(pid, signal.SIGKILL)
     try:
@@ -136,6 +138,8 @@ def test_a_recursive_run_whose_engine_is_killed_ends_on_resume(backend, monkeypa
     assert not engine_alive(backend.workdir, name)
     assert backend.get(name)["status"]["phase"] == "Running"  # nobody ends it but a resume
     backend.resume(name)
+    wait_for(lambda: started.read_text().count("x") == 2, what="the nap to run again after the resume")
+    flag.write_text("")
     done = backend.wait(name, timeout=120)
     assert done["status"]["phase"] in ("Failed", "Error")
     nodes = done["status"]["nodes"].values()

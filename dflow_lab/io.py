@@ -182,7 +182,7 @@ class Expression:
 
     def eval(self, scope: Any) -> Any:
         """Evaluate against a scope given as a nested dict (``inputs``, ``steps``, ``tasks``)."""
-        from .argo.expressions import eval_expr
+        from .expr.evaluate import eval_expr
 
         env = scope if isinstance(scope, dict) else _scope_env(scope)
         return eval_expr(self.expr, env)

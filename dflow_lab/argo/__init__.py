@@ -1,2 +1,3 @@
-"""Argo Workflows side of dflow-lab: manifest compile/parse helpers, the safe expression evaluator
-(``expressions``) and the Argo server client."""
+"""Argo Workflows side of dflow-lab: manifest compile/parse helpers and the Argo server client.
+
+The expression languages live in :mod:`dflow_lab.expr`."""

@@ -179,7 +179,7 @@ class DagRunner(NodeBook):
 
 
 def _tags(text: str) -> list[str]:
-    from dflow_lab.argo.expressions import tags_in
+    from dflow_lab.expr.evaluate import tags_in
 
     return [t.strip() for t in tags_in(text)]
 

@@ -64,7 +64,7 @@ def _trim_newline(text: str) -> str:
 def _check_resolved(obj: Any, where: str) -> None:
     if isinstance(obj, str):
         if "{{" in obj:
-            from dflow_lab.argo.expressions import tags_in
+            from dflow_lab.expr.evaluate import tags_in
 
             for tag in tags_in(obj):
                 if tag.strip().startswith(_UNRESOLVED_PREFIXES):

@@ -4,7 +4,7 @@ A scope holds flat variables, as in Argo's controller: ``"inputs.parameters.x" -
 ``"steps.a.outputs.parameters.y" -> "…"``, ``"item" -> "…"``.  Artifact entries
 (``"steps.a.outputs.artifacts.z"``) hold the artifact dict and are used by ``from``, never rendered into
 text.  A step's scope is a child of its template's (a chain, never a copy).  Rendering goes through the
-safe evaluator in ``dflow_lab.argo.expressions``.
+safe evaluator in ``dflow_lab.expr.evaluate``.
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ class Scope:
 
     def env(self) -> dict[str, Any]:
         """The scope as nested dicts, for expressions (``inputs.parameters.x`` → ``env["inputs"]…``)."""
-        from dflow_lab.argo.expressions import nest_variables
+        from dflow_lab.expr.evaluate import nest_variables
 
         return nest_variables(self.flat())
 
@@ -112,7 +112,7 @@ class Scope:
         """Substitute ``{{…}}`` tags in ``text``; ``where`` names the step and field for errors."""
         if "{{" not in text:
             return text
-        from dflow_lab.argo.expressions import ExpressionError, render_template
+        from dflow_lab.expr.evaluate import ExpressionError, render_template
 
         try:
             return render_template(text, self.text_values(), strict=strict)
@@ -131,7 +131,7 @@ class Scope:
 
     def eval_when(self, expr: str, where: str) -> bool:
         """Evaluate a ``when`` condition after substituting tags."""
-        from dflow_lab.argo.expressions import ExpressionError, eval_when
+        from dflow_lab.expr.evaluate import ExpressionError, eval_when
 
         text = self.render(expr, where)
         try:
@@ -141,7 +141,7 @@ class Scope:
 
     def eval_expr(self, expr: str, where: str) -> Any:
         """Evaluate an expr-lang expression (``valueFrom.expression``, ``fromExpression``)."""
-        from dflow_lab.argo.expressions import ExpressionError, eval_expr
+        from dflow_lab.expr.evaluate import ExpressionError, eval_expr
 
         try:
             return eval_expr(expr, self.env())

@@ -7,7 +7,7 @@ import re
 import pytest
 import yaml
 
-from dflow_lab.argo import expressions
+from dflow_lab.expr import evaluate as expressions
 from tests.conftest import EXAMPLES_DIR
 
 EXAMPLES = sorted(EXAMPLES_DIR.glob("*.yaml")) if EXAMPLES_DIR.is_dir() else []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dflow_lab.argo.expressions import ExpressionError, eval_expr, render_template
+from dflow_lab.expr.evaluate import ExpressionError, eval_expr, render_template
 
 CONFIG = ('{"employees": [{"name": "Baris", "age":43},{"name": "Mo", "age": 42}, '
           '{"name": "Jai", "age" :44}], "a": 1, "b": "two", "c": [1, 2]}')

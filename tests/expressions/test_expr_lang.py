@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from dflow_lab.argo.expressions import ExpressionError, eval_expr
+from dflow_lab.expr.evaluate import ExpressionError, eval_expr
 
 ENV = {
     "inputs": {"parameters": {"x": "3", "name": "world", "should-print": "true", "list": "[1, 2, 3]"}},

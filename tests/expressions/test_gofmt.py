@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from dflow_lab.argo.expr_errors import ExpressionError
-from dflow_lab.argo.expr_gofmt import format_float_json, format_float_v, go_json, go_sprint
-from dflow_lab.argo.expressions import render_template
+from dflow_lab.expr.errors import ExpressionError
+from dflow_lab.expr.evaluate import render_template
+from dflow_lab.expr.gofmt import format_float_json, format_float_v, go_json, go_sprint
 
 
 @pytest.mark.parametrize(

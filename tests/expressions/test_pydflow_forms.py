@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dflow_lab.argo.expressions import eval_expr, eval_when, render_template, tags_in
+from dflow_lab.expr.evaluate import eval_expr, eval_when, render_template, tags_in
 
 PYDFLOW = Path("/opt/pydflow-venv/bin/python")
 HERE = Path(__file__).parent

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-import dflow_lab.argo as argo_pkg
-from dflow_lab.argo.expr_errors import MAX_DEPTH, MAX_ITEMS, MAX_SOURCE, MAX_STEPS, MAX_STRING
-from dflow_lab.argo.expressions import ExpressionError, eval_expr, eval_when, render_template, tags_in
+import dflow_lab.expr as expr_pkg
+from dflow_lab.expr.errors import MAX_DEPTH, MAX_ITEMS, MAX_SOURCE, MAX_STEPS, MAX_STRING
+from dflow_lab.expr.evaluate import ExpressionError, eval_expr, eval_when, render_template, tags_in
 
 HOSTILE = [
     "__import__('os').system('touch /tmp/pwned')",
@@ -137,8 +137,8 @@ def test_regular_expressions_run_in_linear_time() -> None:
 
 def test_no_eval_exec_or_compile_in_the_evaluator() -> None:
     forbidden = {"eval", "exec", "compile", "__import__", "execfile"}
-    package = Path(argo_pkg.__file__).parent
-    sources = [package / "expressions.py", *sorted(package.glob("expr_*.py"))]
+    package = Path(expr_pkg.__file__).parent
+    sources = sorted(package.glob("*.py"))
     assert len(sources) >= 10
     for path in sources:
         tree = ast.parse(path.read_text(), filename=str(path))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dflow_lab.argo import expressions
-from dflow_lab.argo.expressions import (
+from dflow_lab.expr import evaluate as expressions
+from dflow_lab.expr.evaluate import (
     ExpressionError,
     UnresolvedVariableError,
     eval_expr,

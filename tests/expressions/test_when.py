@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dflow_lab.argo.expressions import ExpressionError, eval_when
+from dflow_lab.expr.evaluate import ExpressionError, eval_when
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from dflow_lab.argo.expr_errors import EvalFailure
-from dflow_lab.argo.expr_gotime import go_time_json, go_time_string
+from dflow_lab.expr.errors import EvalFailure
+from dflow_lab.expr.gotime import go_time_json, go_time_string
 
 _INT64_MIN = -(1 << 63)
 _INT64_SPAN = 1 << 64

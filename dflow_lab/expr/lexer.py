@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dflow_lab.argo.expr_errors import MAX_SOURCE, EvalFailure
+from dflow_lab.expr.errors import MAX_SOURCE, EvalFailure
 
 NUMBER, STRING, IDENT, OPERATOR, BRACKET, EOF = "Number", "String", "Identifier", "Operator", "Bracket", "EOF"
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import re2
 
-from dflow_lab.argo.expr_errors import EvalFailure
+from dflow_lab.expr.errors import EvalFailure
 
 _OPTIONS = re2.Options()
 _OPTIONS.log_errors = False

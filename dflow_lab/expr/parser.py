@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from dflow_lab.argo.expr_errors import MAX_DEPTH, EvalFailure
-from dflow_lab.argo.expr_lexer import BRACKET, EOF, IDENT, NUMBER, OPERATOR, STRING, Tok, is_alphabetic, lex
+from dflow_lab.expr.errors import MAX_DEPTH, EvalFailure
+from dflow_lab.expr.lexer import BRACKET, EOF, IDENT, NUMBER, OPERATOR, STRING, Tok, is_alphabetic, lex
 
 # operator -> (precedence, right-associative)
 _BINARY: dict[str, tuple[int, bool]] = {

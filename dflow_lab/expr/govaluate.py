@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
-from dflow_lab.argo.expr_errors import MAX_DEPTH, MAX_SOURCE, Budget, EvalFailure
-from dflow_lab.argo.expr_gofmt import go_deep_equal, go_sprint, wrap_int
-from dflow_lab.argo.expr_regex import compile_regex
+from dflow_lab.expr.errors import MAX_DEPTH, MAX_SOURCE, Budget, EvalFailure
+from dflow_lab.expr.gofmt import go_deep_equal, go_sprint, wrap_int
+from dflow_lab.expr.regex import compile_regex
 
 # token kinds
 PREFIX, NUMERIC, BOOLEAN, STRING, PATTERN, TIME, VARIABLE = (

@@ -21,12 +21,12 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from dflow_lab.argo.expr_builtins import from_json, go_repeat, go_replace, go_split, to_float, to_int, uniq
-from dflow_lab.argo.expr_errors import EvalFailure, check_items, check_string
-from dflow_lab.argo.expr_gofmt import go_deep_equal, go_json, go_sprint, go_type, is_number, wrap_int
-from dflow_lab.argo.expr_gotime import go_format, now_utc
-from dflow_lab.argo.expr_jsonpath import query as jsonpath_query
-from dflow_lab.argo.expr_regex import compile_regex
+from dflow_lab.expr.builtins import from_json, go_repeat, go_replace, go_split, to_float, to_int, uniq
+from dflow_lab.expr.errors import EvalFailure, check_items, check_string
+from dflow_lab.expr.gofmt import go_deep_equal, go_json, go_sprint, go_type, is_number, wrap_int
+from dflow_lab.expr.gotime import go_format, now_utc
+from dflow_lab.expr.jsonpath import query as jsonpath_query
+from dflow_lab.expr.regex import compile_regex
 
 _ZERO = {"str": "", "int": 0, "float": 0.0, "bool": False}
 _KIND_NAMES = {"str": "string", "int": "int", "float": "float64", "bool": "bool"}

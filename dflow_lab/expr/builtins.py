@@ -12,8 +12,8 @@ import json
 import math
 from typing import Any, Callable
 
-from dflow_lab.argo.expr_errors import EvalFailure, check_items, check_string
-from dflow_lab.argo.expr_gofmt import (
+from dflow_lab.expr.errors import EvalFailure, check_items, check_string
+from dflow_lab.expr.gofmt import (
     go_json,
     go_sprint,
     go_type,

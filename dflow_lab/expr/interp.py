@@ -10,11 +10,11 @@ from __future__ import annotations
 import math
 from typing import Any, Callable, Mapping
 
-from dflow_lab.argo.expr_builtins import BUILTINS, UNSUPPORTED_BUILTINS, sort_key, to_int
-from dflow_lab.argo.expr_errors import Budget, EvalFailure, check_items, check_string
-from dflow_lab.argo.expr_gofmt import go_equal, go_sprint, go_type, is_number, wrap_int
-from dflow_lab.argo.expr_parser import PREDICATES, Node
-from dflow_lab.argo.expr_regex import regex_search
+from dflow_lab.expr.builtins import BUILTINS, UNSUPPORTED_BUILTINS, sort_key, to_int
+from dflow_lab.expr.errors import Budget, EvalFailure, check_items, check_string
+from dflow_lab.expr.gofmt import go_equal, go_sprint, go_type, is_number, wrap_int
+from dflow_lab.expr.parser import PREDICATES, Node
+from dflow_lab.expr.regex import regex_search
 
 BUILTIN_NAMES = frozenset(BUILTINS) | frozenset(PREDICATES) | UNSUPPORTED_BUILTINS
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from dflow_lab.argo.expr_errors import EvalFailure
-from dflow_lab.argo.expr_gofmt import go_equal, is_number
+from dflow_lab.expr.errors import EvalFailure
+from dflow_lab.expr.gofmt import go_equal, is_number
 
 _FILTER_TOKEN = re.compile(r"""\s*(?:(?P<num>-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)|(?P<str>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")
     |(?P<op>==|!=|<=|>=|&&|\|\||[<>!()+\-*/%])|(?P<path>[@$](?:\.[A-Za-z_][\w-]*|\[[^\]]*\])*)

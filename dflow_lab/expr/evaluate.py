@@ -19,14 +19,14 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, Iterator, Mapping
 
-from dflow_lab.argo.expr_errors import Budget, EvalFailure, ExpressionError, UnresolvedVariableError
-from dflow_lab.argo.expr_gofmt import go_json, go_sprint
-from dflow_lab.argo.expr_gotime import go_time_json
-from dflow_lab.argo.expr_govaluate import compile_when, run_when
-from dflow_lab.argo.expr_interp import BUILTIN_NAMES, Interpreter
-from dflow_lab.argo.expr_lexer import lex
-from dflow_lab.argo.expr_parser import Node, parse
-from dflow_lab.argo.expr_sprig import argo_functions
+from dflow_lab.expr.errors import Budget, EvalFailure, ExpressionError, UnresolvedVariableError
+from dflow_lab.expr.gofmt import go_json, go_sprint
+from dflow_lab.expr.gotime import go_time_json
+from dflow_lab.expr.govaluate import compile_when, run_when
+from dflow_lab.expr.interp import BUILTIN_NAMES, Interpreter
+from dflow_lab.expr.lexer import lex
+from dflow_lab.expr.parser import Node, parse
+from dflow_lab.expr.sprig import argo_functions
 
 __all__ = [
     "ExpressionError",

@@ -16,6 +16,9 @@ from collections import UserDict, UserList
 from copy import deepcopy
 from typing import Any, List, Union
 
+from .engine import select_engine
+from .names import fnva, get_pod_name, node_hash  # noqa: F401  (dflow.argo_objects exports them)
+
 logger = logging.getLogger(__name__)
 
 __all__ = [
@@ -299,40 +302,8 @@ class ArgoStep(ArgoObjectDict):
 
 
 def _backend() -> Any:
-    """The backend the current configuration submits to (the core model's choice)."""
-    from .workflow import current_backend
-
-    return current_backend()
-
-
-MAX_K8S_RESOURCE_NAME_LENGTH = 253
-K8S_NAMING_HASH_LENGTH = 10
-FNV_32_PRIME = 0x01000193
-FNV1_32_INIT = 0x811C9DC5
-
-
-def fnva(data: bytes, hval_init: int, fnv_prime: int, fnv_size: int) -> int:
-    """FNV-1a hash of ``data`` (xor each byte in, then multiply, modulo ``fnv_size``)."""
-    if not isinstance(data, bytes):
-        raise TypeError("fnva hashes bytes")
-    h = hval_init
-    for b in data:
-        h = ((h ^ b) * fnv_prime) % fnv_size
-    return h
-
-
-def node_hash(node_name: str) -> int:
-    """The 32-bit FNV-1a hash Argo uses for node IDs and pod names."""
-    return fnva(node_name.encode(), FNV1_32_INIT, FNV_32_PRIME, 2**32)
-
-
-def get_pod_name(wf_name: str, node_name: str, template_name: str, node_id: str) -> str:
-    """Argo's v2 pod name of a node: ``<workflow>-<template>-<fnv32a(node name)>`` (prefix truncated)."""
-    if node_name == wf_name:
-        return wf_name
-    prefix = f"{wf_name}-{template_name}"
-    limit = MAX_K8S_RESOURCE_NAME_LENGTH - K8S_NAMING_HASH_LENGTH - 1
-    return f"{prefix[:limit]}-{node_hash(node_name)}"
+    """The engine the current configuration points at."""
+    return select_engine()
 
 
 def _parse_time(value: Any) -> datetime.datetime | None:

@@ -732,7 +732,7 @@ class OutputArtifact(_ArtifactRef):
 
     def pvc(self, size: str = "1Gi", storage_class: Optional[str] = None, access_modes: Optional[List[str]] = None):
         """Save this artifact to a new PVC as well (Argo only)."""
-        from .utils import randstr
+        from .names import randstr
 
         pvc = PVC("public-" + randstr(), randstr(), size, storage_class, access_modes)
         self.save.append(pvc)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, List, Optional
 
 from .config import config
+from .engine import select_engine
 
 __all__ = ["format_print_table", "format_time_delta", "main", "main_parser", "parse_args"]
 
@@ -230,9 +231,8 @@ def _configure(args: argparse.Namespace) -> None:
 
 
 def _backend() -> Any:
-    from .workflow import current_backend
-
-    return current_backend()
+    """The engine the current configuration points at."""
+    return select_engine()
 
 
 def _plain(obj: Any) -> Any:

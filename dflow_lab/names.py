@@ -14,6 +14,12 @@ here, with Argo's rules:
   letter or digit, at most 128 characters).
 - volume claim names: lowercase RFC 1123 subdomains of at most 253 characters.
 
+Also here, as pure helpers the engines and the API server share with the model: :data:`LABEL_RE` (an
+RFC 1123 label: namespaces), Argo's node hashes and pod names (:func:`node_hash`, 32-bit FNV-1a of a node
+name; :func:`get_pod_name`, Argo's v2 pod name ``<workflow>-<template>-<hash>`` with the prefix cut so the
+whole stays within 253 characters) and :func:`randstr` (random lowercase alphanumerics for generated
+names). This module imports nothing of the model (only :mod:`dflow_lab.errors`).
+
 A name that passes has no ``/``, no ``..`` and no NUL, so it is one path component. Still, no path is
 built by hand: :func:`workspace_path` joins components under a root, resolves the result (symlinks
 included) and refuses it unless it lies strictly inside the resolved root; :func:`remove_in_workspace`
@@ -23,8 +29,10 @@ removes such a path (a symlink is unlinked, never followed). Both raise :class:`
 from __future__ import annotations
 
 import os
+import random
 import re
 import shutil
+import string
 from pathlib import Path
 from typing import Any
 
@@ -46,9 +54,15 @@ __all__ = [
     "check_claim_name",
     "workspace_path",
     "remove_in_workspace",
+    "LABEL_RE",
+    "fnva",
+    "get_pod_name",
+    "node_hash",
+    "randstr",
 ]
 
 SUBDOMAIN_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 FIELD_NAME_RE = re.compile(r"^[a-zA-Z0-9][-a-zA-Z0-9]*$")
 WORKFLOW_NAME_MAX = 63  # Argo's maxCharsInObjectName (workflow/validate/validate.go)
 OBJECT_NAME_MAX = 253  # Kubernetes: an RFC 1123 subdomain
@@ -166,3 +180,43 @@ def remove_in_workspace(root: str | os.PathLike, *parts: str) -> bool:
     else:
         resolved.unlink()
     return True
+
+
+# -- generated names, Argo's node hashes and pod names ----------------------------------------------
+
+_ALNUM = string.ascii_lowercase + string.digits
+
+
+def randstr(length: int = 5) -> str:
+    """A random string of lowercase letters and digits (valid inside Kubernetes names)."""
+    return "".join(random.choices(_ALNUM, k=length))
+
+
+MAX_K8S_RESOURCE_NAME_LENGTH = 253
+K8S_NAMING_HASH_LENGTH = 10
+FNV_32_PRIME = 0x01000193
+FNV1_32_INIT = 0x811C9DC5
+
+
+def fnva(data: bytes, hval_init: int, fnv_prime: int, fnv_size: int) -> int:
+    """FNV-1a hash of ``data`` (xor each byte in, then multiply, modulo ``fnv_size``)."""
+    if not isinstance(data, bytes):
+        raise TypeError("fnva hashes bytes")
+    h = hval_init
+    for b in data:
+        h = ((h ^ b) * fnv_prime) % fnv_size
+    return h
+
+
+def node_hash(node_name: str) -> int:
+    """The 32-bit FNV-1a hash Argo uses for node IDs and pod names."""
+    return fnva(node_name.encode(), FNV1_32_INIT, FNV_32_PRIME, 2**32)
+
+
+def get_pod_name(wf_name: str, node_name: str, template_name: str, node_id: str) -> str:
+    """Argo's v2 pod name of a node: ``<workflow>-<template>-<fnv32a(node name)>`` (prefix truncated)."""
+    if node_name == wf_name:
+        return wf_name
+    prefix = f"{wf_name}-{template_name}"
+    limit = MAX_K8S_RESOURCE_NAME_LENGTH - K8S_NAMING_HASH_LENGTH - 1
+    return f"{prefix[:limit]}-{node_hash(node_name)}"

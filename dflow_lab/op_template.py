@@ -36,7 +36,7 @@ class Secret:
     """
 
     def __init__(self, value: Optional[str] = None, name: Optional[str] = None, key: str = "secret") -> None:
-        from .utils import randstr
+        from .names import randstr
 
         self.name = name or "dflow-secret-" + randstr(8)
         self.key = key

@@ -12,13 +12,12 @@ import inspect
 import logging
 import os
 import pkgutil
-import random
-import string
 import subprocess
 from pathlib import Path, WindowsPath
 from typing import Any, List, Optional, Tuple, Union
 
 from .common import jsonpickle
+from .names import randstr  # noqa: F401  (dflow.utils exports it)
 from .storage.artifacts import (
     catalog_of_artifact,
     copy_artifact,
@@ -78,12 +77,6 @@ def __getattr__(name: str) -> Any:
         return getattr(importlib.import_module(f".{_LAZY[name]}", __package__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-_ALNUM = string.ascii_lowercase + string.digits
-
-
-def randstr(length: int = 5) -> str:
-    """A random string of lowercase letters and digits (valid inside Kubernetes names)."""
-    return "".join(random.choices(_ALNUM, k=length))
 
 
 @contextlib.contextmanager

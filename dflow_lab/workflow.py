@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, List, Optional, Union
 
-from .config import config, effective_mode, s3_config
+from .argo.client import get_argo_api_client  # noqa: F401  (dflow.workflow exports it)
+from .config import config, s3_config
 from .context_syntax import ContextBlock
 from .dag import DAG
+from .engine import select_engine, uses_argo
 from .errors import CapabilityNotAvailable, WorkflowTypeError, WorkflowValueError
 from .names import GENERATE_NAME_MAX, check_name_base, check_workflow_name
 from .step import Step
@@ -24,7 +26,7 @@ class DockerSecret:
     """Credentials for pulling images from a private registry (Argo only)."""
 
     def __init__(self, registry: str, username: str, password: str, name: Optional[str] = None) -> None:
-        from .utils import randstr
+        from .names import randstr
 
         self.registry = registry
         self.username = username
@@ -260,7 +262,7 @@ class Workflow(ContextBlock):
     def uses_argo(self) -> bool:
         """Whether this workflow goes to an Argo server: ``config["mode"]`` is ``"argo"``/``"default"``,
         or a host is configured (``Workflow(host=…)``, ``config["host"]`` or ``DFLOW_HOST``)."""
-        return effective_mode() == "argo" or bool(self.host or config.get("host"))
+        return uses_argo(self.host)
 
     @property
     def backend(self) -> Any:
@@ -268,25 +270,8 @@ class Workflow(ContextBlock):
         return self._backend()
 
     def _backend(self) -> Any:
-        if self._backend_obj is not None:
-            return self._backend_obj
-        host = self.host or config.get("host")
-        if self.uses_argo():
-            try:
-                from .argo.client import ArgoBackend
-            except ImportError as e:
-                raise CapabilityNotAvailable("Workflow in Argo mode", "the Argo backend (dflow_lab.argo.client)") from e
-            self._backend_obj = ArgoBackend(
-                host=host,
-                token=self.token or config.get("token"),
-                namespace=self.namespace or config.get("namespace"),
-            )
-        else:
-            try:
-                from .local.backend import LocalBackend
-            except ImportError as e:
-                raise CapabilityNotAvailable("Workflow.submit in local mode", "the local engine (dflow_lab.local)") from e
-            self._backend_obj = LocalBackend(config.get("local_workdir"))
+        if self._backend_obj is None:
+            self._backend_obj = select_engine(host=self.host, token=self.token, namespace=self.namespace)
         return self._backend_obj
 
     def _require_id(self, what: str) -> str:
@@ -445,21 +430,6 @@ class Workflow(ContextBlock):
         """Reused artifacts are handed to the engine with their steps by submit(reuse_step=…)."""
 
 
-def get_argo_api_client(host: Optional[str] = None, token: Optional[str] = None) -> Any:
-    """An ``argo_workflows`` ApiClient for the configured (or given) Argo server."""
-    import argo_workflows
-
-    configuration = argo_workflows.Configuration(host=host or config.get("host"))
-    configuration.verify_ssl = bool(config.get("verify_ssl", True))
-    token = token or config.get("token")
-    if token:
-        configuration.api_key["BearerToken"] = "Bearer " + token
-    client = argo_workflows.ApiClient(configuration)
-    for k, v in (config.get("http_headers") or {}).items():
-        client.set_default_header(k, v)
-    return client
-
-
 def parse_repo(repo_key: Optional[str] = None, namespace: Optional[str] = None, **kwargs: Any) -> Dict[str, Any]:
     """Read the artifact repository ``repo_key`` from the cluster's ``artifact-repositories`` config map."""
     raise CapabilityNotAvailable("parse_repo", "a Kubernetes cluster with an artifact-repositories config map")
@@ -467,7 +437,7 @@ def parse_repo(repo_key: Optional[str] = None, namespace: Optional[str] = None, 
 
 def current_backend() -> Any:
     """The engine the current configuration points at (local workspace or Argo server)."""
-    return Workflow().backend
+    return select_engine()
 
 
 

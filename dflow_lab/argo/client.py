@@ -22,8 +22,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..config import config
+from ..engine import now_iso, reuse_entry
 from ..errors import CapabilityNotAvailable, WorkflowValueError
-from ..utils import randstr
+from ..names import get_pod_name, randstr
 from .reuse import with_reuse
 
 __all__ = ["ArgoApiError", "ArgoBackend", "get_pod", "delete_pod", "replay_pod"]
@@ -58,6 +59,22 @@ def _server_message(e: Any) -> str:
         pass
     text = body.decode(errors="replace") if isinstance(body, bytes) else str(body)
     return text.strip()[:500] or str(getattr(e, "reason", "") or "no response")
+
+
+def get_argo_api_client(host: str | None = None, token: str | None = None) -> Any:
+    """An ``argo_workflows`` ApiClient for the configured (or given) Argo server."""
+    import argo_workflows  # lazy: the generated client takes ~0.25 s to import; only requests need it
+
+    configuration = argo_workflows.Configuration(host=host or config.get("host"))
+    configuration.verify_ssl = bool(config.get("verify_ssl", True))
+    token = token or config.get("token")
+    if token:
+        configuration.api_key["BearerToken"] = "Bearer " + token
+    client = argo_workflows.ApiClient(configuration)
+    for k, v in (config.get("http_headers") or {}).items():
+        client.set_default_header(k, v)
+    return client
+
 
 
 class ArgoBackend:
@@ -98,8 +115,6 @@ class ArgoBackend:
 
     def _client(self, host: str) -> Any:
         if host not in self._clients:
-            from ..workflow import get_argo_api_client
-
             self._clients[host] = get_argo_api_client(host, self._token)
         return self._clients[host]
 
@@ -204,9 +219,6 @@ class ArgoBackend:
 
     def _post_cache(self, manifest: dict, reuse_step: list) -> None:
         """Write the reused steps' outputs as Argo cache entries (a ConfigMap, through the Kubernetes API)."""
-        # the reused step's key and outputs, read as the local engine reads them
-        from ..local.backend import reuse_entry
-
         wf_id = manifest["metadata"]["name"]
         data = {}
         for step in reuse_step:
@@ -335,8 +347,6 @@ class ArgoBackend:
             node = ((self.get(name, ["status.nodes"]).get("status") or {}).get("nodes") or {}).get(node_id)
             if node is None:
                 raise WorkflowValueError(f"workflow {name!r} has no node {node_id!r}", workflow=name)
-            from ..argo_objects import get_pod_name
-
             query.append(("podName", get_pod_name(name, node["name"], node.get("templateName") or "", node_id)))
             archived = next((a for a in (node.get("outputs") or {}).get("artifacts") or []
                              if isinstance(a, dict) and a.get("name") == "main-logs"), None)
@@ -368,8 +378,6 @@ class ArgoBackend:
             return self._diff(name, wf)
 
     def _diff(self, name: str, wf: dict) -> bool:
-        from ..local.state import now_iso
-
         log = self._events.setdefault(name, [])
         old_status, old_nodes = self._snapshots.get(name, ({}, {}))
         status = wf.get("status") or {}
@@ -395,8 +403,6 @@ class ArgoBackend:
 
 
 def _pod_path(workflow: str, step: Any) -> tuple[ArgoBackend, str]:
-    from ..argo_objects import get_pod_name
-
     if step.get("type") != "Pod":
         raise WorkflowValueError(f"step {step.get('displayName')!r} is a {step.get('type')} node, not a pod",
                                  workflow=workflow)

@@ -17,17 +17,17 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from ..argo_objects import get_pod_name
 from ..errors import WorkflowError
 from ..local.backend import LocalBackend
 from ..local.validate import check_manifest
+from ..names import LABEL_RE, SUBDOMAIN_RE, get_pod_name
 from .server_archive import WorkflowArchive
 from .server_select import SelectorError, field_matcher, label_matcher, project_fields
 
 __all__ = ["ApiError", "ArgoApi", "NAME_RE", "check_name"]
 
-NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-NAMESPACE_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+NAME_RE = SUBDOMAIN_RE
+NAMESPACE_RE = LABEL_RE
 _TERMINAL = ("Succeeded", "Failed", "Error")
 _CACHE_LABEL = "workflows.argoproj.io/configmap-type"
 _LOCAL_ONLY_NODE_KEYS = ("hostDir",)  # paths on the server's host mean nothing to a client

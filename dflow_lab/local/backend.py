@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from ..argo.reuse import with_reuse
+from ..engine import reuse_entry
 from ..errors import WorkflowValueError
-from ..names import check_workflow_name, generated_name, remove_in_workspace, workspace_path
-from ..utils import randstr
+from ..names import check_workflow_name, generated_name, randstr, remove_in_workspace, workspace_path
 from .engine import EngineHost, engine_alive, engine_config, engine_env
 from .state import StateStore, now_iso
 from .validate import check_manifest
@@ -38,38 +38,6 @@ def _store(workdir: Path) -> StateStore:
     if workdir not in _STORES:
         _STORES[workdir] = StateStore(workdir)
     return _STORES[workdir]
-
-
-def reuse_entry(step: Any) -> dict:
-    """A reused step (``ArgoStep`` or status-node dict) as ``{"key", "type", "outputs"}``."""
-    data = step.recover() if hasattr(step, "recover") else copy.deepcopy(step)
-    key = getattr(step, "key", None) or next(
-        (p.get("value") for p in ((data.get("inputs") or {}).get("parameters") or [])
-         if isinstance(p, dict) and p.get("name") == "dflow_key"), None)
-    outputs = data.get("outputs") or {}
-    out: dict = {}
-    params = outputs.get("parameters") or []
-    if isinstance(params, dict):
-        params = list(params.values())
-    out_params = []
-    for p in params:
-        p = p.recover() if hasattr(p, "recover") else p
-        if p.get("save_as_artifact"):
-            continue
-        out_params.append({k: v for k, v in p.items() if k in ("name", "value", "globalName", "description")})
-    arts = outputs.get("artifacts") or []
-    if isinstance(arts, dict):
-        arts = list(arts.values())
-    out_arts = [{k: v for k, v in (a.recover() if hasattr(a, "recover") else a).items()
-                 if k not in ("modified", "local_path")} for a in arts]
-    if out_params:
-        out["parameters"] = out_params
-    if out_arts:
-        out["artifacts"] = out_arts
-    for k in ("result", "exitCode"):
-        if k in outputs:
-            out[k] = outputs[k]
-    return {"key": key, "type": data.get("type", "Pod"), "outputs": out}
 
 
 class LocalBackend:

@@ -14,8 +14,8 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..argo_objects import get_pod_name, node_hash
 from ..bounds import cut_text
+from ..names import get_pod_name, node_hash
 from .state import StateStore, now_iso
 
 __all__ = ["DONE_OK", "FAILED", "NodeBook"]

@@ -11,9 +11,10 @@ import json
 import sqlite3
 import threading
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+from ..engine import now_iso
 
 __all__ = ["StateStore", "now_iso"]
 
@@ -50,11 +51,6 @@ CREATE TABLE IF NOT EXISTS memo (
     PRIMARY KEY (cache, key)
 );
 """
-
-
-def now_iso() -> str:
-    """The current UTC time in Argo's format (``2024-01-02T03:04:05Z``)."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class StateStore:

@@ -14,9 +14,9 @@ import os
 from pathlib import Path, PosixPath
 from typing import Any, Dict, List, Set
 
+from ..names import randstr
 from ..storage.catalog import assemble_path_object, flatten, write_catalog
 from ..storage.links import copy_file
-from ..utils import randstr
 from .hdf5 import is_hdf5_list, read_hdf5, write_hdf5
 from .opio import Artifact, HDF5Datasets, NestedDict
 

@@ -219,9 +219,9 @@ class OP(abc.ABC):
 
             def _add_task(self, op_in: Dict[str, Any]) -> Dict[str, Any]:
                 """A task running this OP on ``op_in``, added to the DAG being built; its outputs."""
+                from ..names import randstr
                 from ..op_template import kebab
                 from ..task import Task
-                from ..utils import randstr
                 from .python_op_template import PythonOPTemplate
 
                 parameters = {k: v for k, v in op_in.items() if not isinstance(input_sign[k], Artifact)}
@@ -257,9 +257,9 @@ class OP(abc.ABC):
             return partial(cls.superfunction, **kwargs)
         from ..dag import DAG
         from ..io import InputArtifact, InputParameter, OutputArtifact, OutputParameter
+        from ..names import randstr
         from ..op_template import kebab
         from ..task import Task
-        from ..utils import randstr
 
         input_sign, output_sign, ret2opio, opio2ret = get_sign_from_func(func)
 

@@ -20,8 +20,8 @@ from typing import Any, Dict, List, Tuple, Type, Union
 
 from ..errors import WorkflowTypeError, WorkflowValueError
 from ..io import InputArtifact, InputParameter, Inputs, OutputArtifact, OutputParameter, Outputs
+from ..names import randstr
 from ..op_template import PythonScriptOPTemplate, int_or_string, kebab
-from ..utils import randstr
 from .errors import FatalError, TransientError  # dflow defines them in this module
 from .loader import load_op, op_object
 from .op import OP, sign_type

@@ -9,8 +9,8 @@ from typing import Any
 import anywidget
 import traitlets
 
+from ..runview.live import FINAL, LiveRun
 from ._static import STATIC, bundle
-from .live import FINAL, LiveRun
 
 logger = logging.getLogger(__name__)
 

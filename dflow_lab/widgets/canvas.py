@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ..config import config
+from ..engine import local_engine
 from ..graph.builtins import builtin_entries
+from ..runview.palette import op_entries, workflow_entries
 from .base import GraphWidget
-from .palette import op_entries, workflow_entries
 
 logger = logging.getLogger(__name__)
 
@@ -262,10 +263,8 @@ class WorkflowCanvas(GraphWidget):
 
     def run_locally(self) -> Any:
         """Run the edited workflow with the local engine and switch the canvas to its live monitor."""
-        from ..local.backend import LocalBackend
-
         workflow = self.workflow
-        backend = LocalBackend(config.get("local_workdir"))
+        backend = local_engine()
         result = backend.submit(workflow.to_dict(), wait=False)
         workflow.id = result["metadata"]["name"]
         self.show_notice(f"Running {workflow.id} locally")

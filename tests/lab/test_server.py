@@ -67,8 +67,8 @@ def test_server_extension_listed_enabled(tmp_path):
     out = subprocess.run([sys.executable, "-m", "jupyter_server", "extension", "list"], env=env,
                          capture_output=True, text=True, timeout=120)
     text = re.sub(r"\x1b\[[0-9;]*m", "", out.stdout + out.stderr)
-    assert "dflow_lab.server enabled" in text, text
-    assert re.search(r"dflow_lab\.server\s+\S*\s*OK", text), text
+    assert "dflow_lab.jupyter enabled" in text, text
+    assert re.search(r"dflow_lab\.jupyter\s+\S*\s*OK", text), text
 
 
 # -- authentication and XSRF ---------------------------------------------------------------------------

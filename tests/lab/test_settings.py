@@ -9,8 +9,8 @@ import stat
 import pytest
 
 from dflow_lab.config import config, s3_config
-from dflow_lab.server.engines import apply_settings
-from dflow_lab.server.settings import ServerSettings, SettingsError
+from dflow_lab.jupyter.engines import apply_settings
+from dflow_lab.jupyter.settings import ServerSettings, SettingsError
 
 
 def test_update_is_checked_whole_before_anything_changes(tmp_path):

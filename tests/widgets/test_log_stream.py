@@ -12,7 +12,7 @@ import pytest
 from dflow_lab import InputParameter, Inputs, ShellOPTemplate, Step, Workflow
 from dflow_lab.config import config
 from dflow_lab.python import OP, OPIO, OPIOSign, PythonOPTemplate
-from dflow_lab.widgets.live import LiveRun
+from dflow_lab.runview.live import LiveRun
 
 from .jupyterlab_harness import wait_until
 

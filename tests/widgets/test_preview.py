@@ -1,4 +1,4 @@
-"""Artifact previews of the monitor's step panel (dflow_lab.widgets.preview)."""
+"""Artifact previews of the monitor's step panel (dflow_lab.runview.preview)."""
 
 import base64
 import json
@@ -7,7 +7,7 @@ import zlib
 
 import pytest
 
-from dflow_lab.widgets.preview import TABLE_ROWS, TEXT_BYTES, preview_path
+from dflow_lab.runview.preview import TABLE_ROWS, TEXT_BYTES, preview_path
 
 
 def png_bytes() -> bytes:

@@ -1,6 +1,6 @@
-"""Folding Argo status nodes into one status per canvas node (dflow_lab.widgets.status)."""
+"""Folding Argo status nodes into one status per canvas node (dflow_lab.runview.status)."""
 
-from dflow_lab.widgets.status import NodeName, fold_status, parse_node_name, progress_text, workflow_progress
+from dflow_lab.runview.status import NodeName, fold_status, parse_node_name, progress_text, workflow_progress
 
 
 def test_parse_names_of_steps_dags_loops_and_retries():

@@ -1,4 +1,4 @@
-// The server extension's REST API (dflow_lab/server/handlers.py) as typed calls. Requests go through
+// The server extension's REST API (dflow_lab/jupyter/handlers.py) as typed calls. Requests go through
 // Jupyter's ServerConnection, which adds the auth token and the XSRF header.
 import { URLExt } from "@jupyterlab/coreutils";
 import { ServerConnection } from "@jupyterlab/services";

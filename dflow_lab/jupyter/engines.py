@@ -11,7 +11,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ..widgets.status import workflow_progress
+from ..engine import argo_engine, local_engine
+from ..errors import CapabilityNotAvailable
+from ..runview.status import workflow_progress
 from .settings import ServerSettings
 
 ENGINES = ("local", "argo")
@@ -33,20 +35,17 @@ class Engines:
         """The backend of ``engine`` (``"local"`` or ``"argo"``)."""
         if engine == "local":
             if self._local is None:
-                from ..local.backend import LocalBackend
-
-                self._local = LocalBackend(self.local_workdir)
+                self._local = local_engine(self.local_workdir)
             return self._local
         if engine == "argo":
             host = self.settings.get("argoHost")
             if not host:
                 raise EngineUnavailable("Argo is not configured: set the Argo host in Settings → dflow-lab")
             try:
-                from ..argo.client import ArgoBackend
-            except ImportError as e:
+                return argo_engine(host=host, token=self.settings.secret("argoToken"),
+                                   namespace=self.settings.get("namespace") or None)
+            except CapabilityNotAvailable as e:
                 raise EngineUnavailable(f"the Argo client is not available in this installation: {e}") from e
-            return ArgoBackend(host=host, token=self.settings.secret("argoToken"),
-                               namespace=self.settings.get("namespace") or None)
         raise EngineUnavailable(f"unknown engine {engine!r}: use one of {list(ENGINES)}")
 
     def _graph_file(self, engine: str, name: str) -> Path:

@@ -386,7 +386,7 @@ class WorkflowsHandler(BaseHandler):
 
 def _run_view(backend: Any, name: str) -> Any:
     """A ``LiveRun`` of ``name`` filled with every event so far (not following)."""
-    from ..widgets.live import LiveRun
+    from ..runview.live import LiveRun
 
     run = LiveRun(backend, name, lambda _msg: None, lambda _state: None)
     run.apply(backend.events(name, after=0, timeout=0))
@@ -394,7 +394,7 @@ def _run_view(backend: Any, name: str) -> Any:
 
 
 def _workflow(engines: Engines, engine: str, name: str) -> dict[str, Any]:
-    from ..widgets.status import fold_status
+    from ..runview.status import fold_status
     from ..workflow import Workflow
 
     obj = engines.backend(engine).get(name)
@@ -534,7 +534,7 @@ class LogsHandler(BaseHandler):
 
 def _failed_ids(backend: Any, name: str, path: str) -> list[str]:
     """The ids of the failed status nodes of canvas node ``path`` (all items of a fan-out)."""
-    from ..widgets.status import fold_status
+    from ..runview.status import fold_status
 
     nodes = (backend.get(name).get("status") or {}).get("nodes") or {}
     entry = fold_status(nodes.values(), name).get(path)

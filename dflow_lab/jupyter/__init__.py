@@ -2,7 +2,7 @@
 ``<base_url>/dflow-lab/api/`` (see ``handlers.py``), used by the JupyterLab extension in ``js/lab``.
 
 Enabled by ``jupyter-config/jupyter_server_config.d/dflow_lab.json`` (installed with the package), or with
-``jupyter server --ServerApp.jpserver_extensions='{"dflow_lab.server": True}'``. Options (``DflowLab.*``
+``jupyter server --ServerApp.jpserver_extensions='{"dflow_lab.jupyter": True}'``. Options (``DflowLab.*``
 in a Jupyter config file or on the command line): ``local_workdir`` (default ``<root_dir>/.dflow-lab``),
 ``op_modules`` (modules whose OPs the palette offers), ``secrets_file``.
 """
@@ -31,7 +31,7 @@ class DflowLab(Configurable):
 
 
 def _jupyter_server_extension_points() -> list[dict[str, str]]:
-    return [{"module": "dflow_lab.server"}]
+    return [{"module": "dflow_lab.jupyter"}]
 
 
 def _load_jupyter_server_extension(serverapp: Any) -> None:

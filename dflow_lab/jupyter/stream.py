@@ -31,7 +31,7 @@ class EventsHandler(BaseHandler):
 
     @tornado.web.authenticated
     async def get(self, engine: str, name: str) -> None:
-        from ..widgets.live import LiveRun
+        from ..runview.live import LiveRun
 
         await self.workflow_object(engine, name)  # 404 before the stream starts
         backend = self.backend(engine)

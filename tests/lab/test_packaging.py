@@ -39,5 +39,5 @@ def test_wheel_install_lists_both_extensions_enabled(tmp_path):
     assert re.search(rf"{re.escape(str(venv))}/share/jupyter/labextensions\s+@dflow-lab/jupyterlab v0\.1\.0 "
                      r"enabled\s+OK \(python, dflow-lab\)", labext), labext
     server = _run([python, "-m", "jupyter_server", "extension", "list"], env=env, cwd=tmp_path)
-    assert re.search(rf"Config dir: {re.escape(str(venv))}/etc/jupyter\s+dflow_lab\.server enabled", server), server
-    assert re.search(r"dflow_lab\.server\s+OK", server), server
+    assert re.search(rf"Config dir: {re.escape(str(venv))}/etc/jupyter\s+dflow_lab\.jupyter enabled", server), server
+    assert re.search(r"dflow_lab\.jupyter\s+OK", server), server

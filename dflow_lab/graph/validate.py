@@ -553,8 +553,8 @@ _TAG = re.compile(r"\{\{.*?\}\}", re.S)
 def when_problem(text: str) -> str | None:
     """Why ``when`` text would not parse as Argo parses it (govaluate, each ``{{…}}`` tag standing for a
     value), or None. The same parser the local engine runs the condition with: one grammar."""
-    from ..argo.expr_errors import EvalFailure
-    from ..argo.expr_govaluate import compile_when
+    from ..expr.errors import EvalFailure
+    from ..expr.govaluate import compile_when
 
     try:
         compile_when(_TAG.sub("0", text))

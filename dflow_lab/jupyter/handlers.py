@@ -458,7 +458,7 @@ class ItemsHandler(BaseHandler):
 
     @tornado.web.authenticated
     async def get(self, engine: str, name: str) -> None:
-        from ..widgets.status import PHASES
+        from ..runview.status import PHASES
 
         path = self.get_query_argument("path", "")
         phase = self.get_query_argument("phase", "") or None

@@ -45,7 +45,7 @@ def test_slurm_remote_executor_runs_the_workflow(slurm, slurm_sshd, workdir, tmp
         log = "".join(wf.backend.logs(wf.id, step.id))
         assert f"Slurm job {job_id} submitted" in log
     # the canvas's step panel: where the step ran and its job, never the key
-    from dflow_lab.widgets.live import LiveRun
+    from dflow_lab.runview.live import LiveRun
 
     run = LiveRun(wf.backend, wf.id, lambda msg: None, lambda state: None).start()
     try:

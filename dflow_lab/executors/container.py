@@ -227,9 +227,10 @@ def main(encoded: str) -> int:
     opts = {"container_global_options": spec.get("global_options") or config.get("container_global_options"),
             "container_run_options": spec.get("run_options") or config.get("container_run_options")}
     try:
-        argv = local_container_argv(opts, runtime, body, True, script_path, root, spec.get("tops") or [], env,
-                                    f"ContainerExecutor ({runtime})")
+        # the template's variables (its secrets among them) go by name, their values in the runtime's environment
+        argv = local_container_argv(opts, runtime, body, True, script_path, root, spec.get("tops") or [],
+                                    dict.fromkeys(env), f"ContainerExecutor ({runtime})")
     except ContainerSetupError as e:
         sys.stderr.write(f"{e}\n")
         return 127
-    return subprocess.call(argv, stdin=subprocess.DEVNULL)
+    return subprocess.call(argv, stdin=subprocess.DEVNULL, env={**os.environ, **env_by_name(runtime, env)})

@@ -41,3 +41,20 @@ def test_values_passed_by_name():
     assert "A=1" in argv and not any(a.startswith("S") for a in argv)
     assert env_by_name("apptainer", {"S": "v"}) == {"SINGULARITYENV_S": "v", "APPTAINERENV_S": "v"}
     assert env_by_name("/usr/bin/podman", {"S": "v"}) == {"S": "v"}
+
+
+def test_a_secret_reaches_a_container_executor_step(images, workdir, monkeypatch):
+    from dflow_lab import ContainerExecutor
+    from dflow_lab.config import config
+
+    from . import services
+
+    monkeypatch.setitem(config, "container_global_options", services.PODMAN_GLOBAL)
+    monkeypatch.setitem(config, "container_run_options", services.PODMAN_RUN)
+    digest = hashlib.sha256(VALUE.encode()).hexdigest()
+    t = ShellOPTemplate(name="use", image=images["busybox"], envs={"TOKEN": Secret(value=VALUE)},
+                        script='test "$(printf %%s "$TOKEN" | sha256sum | cut -c1-64)" = "%s"' % digest)
+    wf = Workflow("ctr-exec-secret")
+    wf.add(Step("use", t, executor=ContainerExecutor(podman="podman", image_pull_policy="IfNotPresent")))
+    wf.submit()
+    assert wf.query_status() == "Succeeded", wf.query_step(name="use")[0]["message"]

@@ -33,7 +33,7 @@ if [ "$dev" = 1 ] && missing_executor_parts; then
     echo "== installing Debian's openssh-server, slurm-wlm, munge, podman, runc, busybox-static for the executor tests"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq openssh-server openssh-client slurm-wlm munge podman runc \
+    apt-get install -y -qq --no-install-recommends openssh-server openssh-client slurm-wlm munge podman runc \
       busybox-static python3-yaml >/dev/null
   else
     echo "the executor tests need openssh-server, slurm-wlm, munge, podman, runc and busybox-static" >&2

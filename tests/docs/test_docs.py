@@ -115,6 +115,7 @@ def _start_executors(env: dict[str, str], workdir: Path) -> Iterator[None]:
     """sshd (whose sessions see the test Slurm), Slurm and podman images, for docs/executors.md."""
     from tests.executors import services as svc
 
+    tag = f"{os.getpid()}-{uuid.uuid4().hex[:6]}"  # concurrent sessions must not remove each other's image
     started = []
     try:
         try:
@@ -124,7 +125,7 @@ def _start_executors(env: dict[str, str], workdir: Path) -> Iterator[None]:
             started.append(sshd)
             images = workdir / "images"
             images.mkdir(parents=True)
-            busybox = svc.build_busybox_image(images, "localhost/dflow-lab-docs/busybox:1")
+            busybox = svc.build_busybox_image(images, f"localhost/dflow-lab-docs/busybox:{tag}")
         except svc.Unavailable as e:
             pytest.skip(f"docs/executors.md needs sshd, Slurm and podman: {e}")
         env.update(DOCS_SSH_HOST="127.0.0.1", DOCS_SSH_PORT=str(sshd.port), DOCS_SSH_USER=svc.TEST_USER,
@@ -136,7 +137,7 @@ def _start_executors(env: dict[str, str], workdir: Path) -> Iterator[None]:
     finally:
         for part in reversed(started):
             part.stop()
-        svc.remove_image("localhost/dflow-lab-docs/busybox:1")
+        svc.remove_image(f"localhost/dflow-lab-docs/busybox:{tag}")
 
 
 @pytest.mark.parametrize("rel", [rel for rel in PAGES if _page(rel).runnable])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -54,7 +55,9 @@ def images(tmp_path_factory):
     """``{"busybox": tag, "python": tag}``, imported into podman from root filesystems made here."""
     work = tmp_path_factory.mktemp("images")
     try:
-        tags = {"busybox": services.build_busybox_image(work), "python": services.build_python_image(work)}
+        run = f"{os.getpid()}-{uuid.uuid4().hex[:6]}"  # concurrent test sessions must not remove each other's images
+        tags = {"busybox": services.build_busybox_image(work, f"localhost/dflow-lab-test/busybox:{run}"),
+                "python": services.build_python_image(work, f"localhost/dflow-lab-test/python:{run}")}
     except services.Unavailable as e:
         pytest.skip(f"podman cannot run containers here: {e}")
     finally:

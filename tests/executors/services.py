@@ -29,7 +29,7 @@ TEST_USER = "dflowlab"
 TEST_PASSWORD = "dflowlab-test-pw-7"  # a throwaway account on a test machine, only reachable on 127.0.0.1
 # what podman needs on these machines (crun fails on setrlimit and hybrid cgroups here)
 PODMAN_GLOBAL = "--runtime runc --cgroup-manager=cgroupfs"
-PODMAN_RUN = "--ulimit nofile=1024:1024 --ulimit nproc=1024:1024"
+PODMAN_RUN = "--ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --network=none"
 
 
 class Unavailable(RuntimeError):

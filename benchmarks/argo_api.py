@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 
 from dflow_lab import Workflow, config
+from dflow_lab.apiserver import ArgoServer
 from dflow_lab.argo.client import ArgoBackend
-from dflow_lab.argo.server import ArgoServer
 
 PYDFLOW = Path("/opt/pydflow-venv/bin/python")
 MANIFEST = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"generateName": "bench-"},

@@ -182,7 +182,7 @@ def main_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("server", help="Serve the Argo Server API over the local engine",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    from .argo.server import DEFAULT_MAX_BODY, DEFAULT_PORT
+    from .apiserver import DEFAULT_MAX_BODY, DEFAULT_PORT
 
     p.add_argument("--workdir", dest="server_workdir", metavar="WORKDIR", default=None,
                    help="the workspace served (default: the global --workdir, $DFLOW_LOCAL_WORKDIR)")
@@ -634,7 +634,7 @@ def _cmd_create(args: argparse.Namespace) -> int:
 def _cmd_server(args: argparse.Namespace) -> int:
     import signal
 
-    from .argo.server import ArgoServer
+    from .apiserver import ArgoServer
 
     server = ArgoServer(args.server_workdir or config.get("local_workdir"), host=args.bind, port=args.port, auth=not args.no_auth,
                         max_body=args.max_body, allow_remote=args.allow_remote, tls_cert=args.tls_cert,

@@ -22,7 +22,7 @@ from typing import Any, Optional
 
 import pytest
 
-from dflow_lab.argo.server import ArgoServer
+from dflow_lab.apiserver import ArgoServer
 from dflow_lab.config import config
 
 REAL_ARGO = os.environ.get("DFLOW_LAB_TEST_ARGO_HOST")

@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 import jsonschema
 import pytest
 
+from dflow_lab.apiserver import ArgoServer
 from dflow_lab.argo.client import ArgoApiError, ArgoBackend
-from dflow_lab.argo.server import ArgoServer
 from dflow_lab.config import config
 from tests.conftest import SHARED
 

@@ -231,7 +231,7 @@ def test_requests_without_the_xsrf_token_are_refused(page, lab):
 def test_argo_settings_secret_leaves_the_browser_and_submit_works(page, lab, shots, tmp_path):
     """Settings as the settings editor saves them: the token goes to the server and leaves the browser's
     settings; then Submit to Argo runs on a dflow-lab Argo-compatible server (no Kubernetes here)."""
-    from dflow_lab.argo.server import ArgoServer
+    from dflow_lab.apiserver import ArgoServer
 
     argo = ArgoServer(tmp_path / "argo-ws", port=0).start()
     url = f"{lab.url}/lab/api/settings/@dflow-lab/jupyterlab:plugin"

@@ -378,7 +378,7 @@ def test_settings_keep_secrets_server_side(server):
 
 def test_submit_to_argo_then_list_watch_and_log(server, tmp_path):
     """Argo through the settings: a dflow-lab Argo-compatible server stands in for Argo (no Kubernetes here)."""
-    from dflow_lab.argo.server import ArgoServer
+    from dflow_lab.apiserver import ArgoServer
 
     argo = ArgoServer(tmp_path / "argo-ws", port=0).start()
     try:

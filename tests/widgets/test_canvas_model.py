@@ -191,7 +191,7 @@ def test_monitor_by_id_draws_the_graph_of_the_manifest(ops):
 
 def test_submit_to_argo_and_watch(ops, tmp_path, monkeypatch):
     """Submit to an Argo-compatible server (dflow-lab's own, on 127.0.0.1) and follow the run."""
-    from dflow_lab.argo.server import ArgoServer
+    from dflow_lab.apiserver import ArgoServer
     from dflow_lab.config import config
     from dflow_lab.widgets import WorkflowCanvas
 

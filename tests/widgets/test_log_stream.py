@@ -160,7 +160,7 @@ def test_the_panel_of_a_running_step_carries_where_its_log_ends(gated):
 def test_follow_log_over_argo_reads_the_log_again(workspace, monkeypatch):
     """A backend without ``read_log`` (Argo; here dflow-lab's Argo-compatible server on 127.0.0.1): the
     follower reads the whole log each time and sends the lines after those it sent."""
-    from dflow_lab.argo.server import ArgoServer
+    from dflow_lab.apiserver import ArgoServer
 
     server = ArgoServer(workspace / "argo-ws", port=0).start()
     try:

@@ -11,7 +11,7 @@ Endpoints: ``/api/v1/version``, ``/api/v1/info``, ``/api/v1/userinfo``; ``/api/v
 (GET list, POST create), ``/api/v1/workflows/{ns}/lint``, ``/api/v1/workflows/{ns}/{name}`` (GET,
 DELETE), ``…/{name}/{retry,resubmit,stop,terminate,suspend,resume}`` (PUT), ``…/{name}/log`` and
 ``…/{name}/{podName}/log`` (streams), ``/api/v1/workflow-events/{ns}`` (stream),
-``/api/v1/archived-workflows`` (finished workflows, kept after deletion, see ``server_archive``) and ``/api/v1/namespaces/{ns}/configmaps`` (POST
+``/api/v1/archived-workflows`` (finished workflows, kept after deletion, see ``archive``) and ``/api/v1/namespaces/{ns}/configmaps`` (POST
 of Argo memoization caches, which ``submit(reuse_step=…)`` uses).
 """
 
@@ -31,8 +31,8 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ..local.backend import LocalBackend
-from .server_api import VERSION, ApiError, ArgoApi, check_name
-from .server_auth import TOKEN_FILE, check_bearer, load_or_create_token
+from .api import VERSION, ApiError, ArgoApi, check_name
+from .auth import TOKEN_FILE, check_bearer, load_or_create_token
 
 __all__ = ["ArgoServer", "DEFAULT_PORT", "DEFAULT_MAX_BODY"]
 

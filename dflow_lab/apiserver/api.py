@@ -21,8 +21,8 @@ from ..errors import WorkflowError
 from ..local.backend import LocalBackend
 from ..local.validate import check_manifest
 from ..names import LABEL_RE, SUBDOMAIN_RE, get_pod_name
-from .server_archive import WorkflowArchive
-from .server_select import SelectorError, field_matcher, label_matcher, project_fields
+from .archive import WorkflowArchive
+from .selection import SelectorError, field_matcher, label_matcher, project_fields
 
 __all__ = ["ApiError", "ArgoApi", "NAME_RE", "check_name"]
 

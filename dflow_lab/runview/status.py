@@ -132,11 +132,16 @@ def progress_text(status: dict[str, Any]) -> str:
         parts.append(f"{failed} failed")
     if counts.get("Running"):
         parts.append(f"{counts['Running']} running")
+    for phase in ("Skipped", "Omitted"):
+        if counts.get(phase):
+            parts.append(f"{counts[phase]} {phase.lower()}")
     return ", ".join(parts)
 
 
 def workflow_progress(nodes: Iterable[dict[str, Any]], workflow: str) -> dict[str, Any]:
-    """Counts of the workflow's leaf steps (pods) by phase."""
+    """Counts of the workflow's leaf steps (pods) by phase. ``total`` counts the steps that run (pods), as
+    Argo's ``status.progress`` does, so the header, the node badges and the Workflows panel agree; skipped
+    and omitted steps are counted beside it (``counts["Skipped"]``, ``counts["Omitted"]``), not in it."""
     counts: dict[str, int] = {}
     total = 0
     for n in nodes:
@@ -144,6 +149,8 @@ def workflow_progress(nodes: Iterable[dict[str, Any]], workflow: str) -> dict[st
             continue
         if parse_node_name(n.get("name", ""), workflow).attempt:
             continue
-        total += 1
-        counts[n.get("phase") or "Pending"] = counts.get(n.get("phase") or "Pending", 0) + 1
+        phase = n.get("phase") or "Pending"
+        if n.get("type") == "Pod" and phase not in ("Skipped", "Omitted"):
+            total += 1
+        counts[phase] = counts.get(phase, 0) + 1
     return {"counts": counts, "total": total}

@@ -13,6 +13,11 @@ for has a bound, read here from ``config`` at the moment it is checked (so a not
 - ``config["archive_max_bytes"]`` / ``config["archive_max_members"]`` (``DFLOW_ARCHIVE_MAX_BYTES``,
   default 16 GiB / ``DFLOW_ARCHIVE_MAX_MEMBERS``, default 100,000): what one archive may extract to.
 
+- ``config["yaml_max_alias_nodes"]`` (``DFLOW_YAML_MAX_ALIAS_NODES``, default 100,000): the most nodes the
+  aliases of one YAML document may expand to (:mod:`dflow_lab.yamlsafe`).
+- ``config["document_max_depth"]`` (``DFLOW_DOCUMENT_MAX_DEPTH``, default 100): the deepest nesting of
+  collections in a YAML/JSON document or a graph (:mod:`dflow_lab.yamlsafe`, ``dflow_lab.graph.validate``).
+
 ``cut_text`` bounds any user-derived text put into a node message, an event, a workflow's status
 message or an error (``MESSAGE_MAX`` characters, 4,096): the head and the tail are kept, the
 middle is replaced by a marker giving the original length.
@@ -33,6 +38,8 @@ __all__ = [
     "archive_max_bytes",
     "archive_max_members",
     "DEFAULTS",
+    "yaml_max_alias_nodes",
+    "document_max_depth",
 ]
 
 MESSAGE_MAX = 4096
@@ -42,6 +49,8 @@ DEFAULTS = {
     "local_max_depth": 100,
     "archive_max_bytes": 16 * 1024 ** 3,
     "archive_max_members": 100_000,
+    "yaml_max_alias_nodes": 100_000,
+    "document_max_depth": 100,
 }
 
 
@@ -91,3 +100,13 @@ def archive_max_bytes() -> int:
 def archive_max_members() -> int:
     """The most members (files, directories, links) one archive may hold."""
     return _setting("archive_max_members")
+
+
+def yaml_max_alias_nodes() -> int:
+    """The most nodes the aliases of one YAML document may expand to."""
+    return _setting("yaml_max_alias_nodes")
+
+
+def document_max_depth() -> int:
+    """The deepest nesting of collections in a document (YAML, JSON, a graph)."""
+    return _setting("document_max_depth")

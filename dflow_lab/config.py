@@ -154,6 +154,9 @@ config: dict[str, Any] = _Config({
     "local_max_depth": _env("DFLOW_LOCAL_MAX_DEPTH", 100, _int),
     "archive_max_bytes": _env("DFLOW_ARCHIVE_MAX_BYTES", 16 * 1024 ** 3, _int),
     "archive_max_members": _env("DFLOW_ARCHIVE_MAX_MEMBERS", 100_000, _int),
+    # …nodes the aliases of one YAML document expand to, nesting depth of a YAML/JSON document or graph
+    "yaml_max_alias_nodes": _env("DFLOW_YAML_MAX_ALIAS_NODES", 100_000, _int),
+    "document_max_depth": _env("DFLOW_DOCUMENT_MAX_DEPTH", 100, _int),
     # local engine: run templates in their image ("podman", "docker", "singularity"; None/"host": on the host)
     "container_runtime": _env("DFLOW_CONTAINER_RUNTIME", None, nullable),
     # what the runtime needs on this machine, shell-split: before `run` (e.g. "--runtime runc

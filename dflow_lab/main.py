@@ -276,12 +276,12 @@ def _summary(wf: Any) -> dict:
 
 
 def _load_document(path: str) -> Any:
-    from .argo.compile import load_yaml
+    from .yamlsafe import load_json, load_yaml
 
     text = Path(path).read_text()
     if path.endswith(".json"):
-        return json.loads(text)
-    return load_yaml(text)
+        return load_json(text, source=path)
+    return load_yaml(text, source=path)
 
 
 def _is_manifest(doc: Any) -> bool:

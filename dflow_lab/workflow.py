@@ -191,7 +191,9 @@ class Workflow(ContextBlock):
 
     @classmethod
     def from_json(cls, s: str) -> Workflow:
-        return cls.from_dict(json.loads(s))
+        from .yamlsafe import load_json
+
+        return cls.from_dict(load_json(s, source="manifest"))
 
     @classmethod
     def from_yaml(cls, s: str) -> Workflow:

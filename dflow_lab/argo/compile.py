@@ -296,7 +296,10 @@ def dump_yaml(d: Any, **kwargs: Any) -> str:
 
 
 def load_yaml(s: str) -> Any:
-    return yaml.load(s, Loader=_Loader)
+    """A manifest's data: the one bounded safe YAML loader (:func:`dflow_lab.yamlsafe.load_yaml`)."""
+    from ..yamlsafe import load_yaml as _load_yaml
+
+    return _load_yaml(s, source="manifest")
 
 
 def dump_json(d: Any, **kwargs: Any) -> str:

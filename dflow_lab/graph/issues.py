@@ -26,6 +26,7 @@ CODES: dict[str, str] = {
     "invalid-edge": "an edge that cannot exist",
     "invalid-field": "a field that does not fit its template or node",
     "unsafe-value": "a pickled Python object that is not plain data",
+    "too-deep": "the document nests deeper than config['document_max_depth'] (checked before anything else)",
     "invalid-key": "a node's key breaks the rule of step keys (lowercase alphanumerics and '-')",
     "invalid-identifier": "an options/slices key that is not a safe Python identifier (it would become code)",
     "unknown-option": "an options/slices key that is not a keyword argument of the constructor it is given to",

@@ -8,6 +8,7 @@ from typing import Any, Mapping
 import networkx as nx
 
 from ..names import GENERATE_NAME_MAX, SUBDOMAIN_RE, check_name_base
+from ..yamlsafe import DocumentBoundError, check_depth
 from .bulk import bulk
 from .issues import Issue
 from .options import PORT_LEVEL, TEMPLATE_LEVEL, is_identifier, option_problem
@@ -87,6 +88,11 @@ class _Validator:
         g = self.graph
         if not isinstance(g, dict):
             self.add("schema", f"a graph is a JSON object, not {type(g).__name__}")
+            return self.issues
+        try:  # before anything recursive (the schema, the checks below) walks it
+            check_depth(g, source=f"graph {g.get('name')!r}" if isinstance(g.get("name"), str) else "graph")
+        except DocumentBoundError as e:
+            self.add("too-deep", str(e))
             return self.issues
         if is_pydflow_graph(g):
             self.add("unsupported-version", "this is pydflow's graph format: import it with "

@@ -20,8 +20,12 @@ class DocumentError(ValueError):
 
 
 def _load(text: str, path: str) -> Any:
+    from ..yamlsafe import DocumentBoundError, load_yaml
+
     try:
-        return yaml.safe_load(text) if text.strip() else None
+        return load_yaml(text, source=path) if text.strip() else None
+    except DocumentBoundError as e:
+        raise DocumentError(str(e)) from e
     except yaml.YAMLError as e:
         raise DocumentError(f"{path}: not valid YAML/JSON: {e}") from e
 

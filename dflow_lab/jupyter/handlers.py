@@ -38,6 +38,7 @@ from jupyter_server.base.handlers import APIHandler
 
 from ..errors import WorkflowError
 from ..graph.issues import GraphValidationError
+from ..yamlsafe import load_json
 from .documents import DocumentError, dump, parse
 from .engines import ENGINES, Engines, EngineUnavailable, apply_settings, summary
 from .settings import ServerSettings, SettingsError
@@ -80,7 +81,7 @@ class BaseHandler(APIHandler):
 
     def body(self) -> dict[str, Any]:
         try:
-            data = json.loads(self.request.body or b"{}")
+            data = load_json(self.request.body or b"{}", source=self.request.path)  # depth-bounded
         except ValueError as e:
             raise ApiError(400, f"{self.request.path}: the request body is not JSON: {e}") from e
         if not isinstance(data, dict):

@@ -12,7 +12,7 @@ import asyncio
 import heapq
 from typing import TYPE_CHECKING, Any
 
-from .depends import Depends, DependsError, from_dependencies, parse_depends
+from .depends import Depends, DependsError, find_cycle, from_dependencies, parse_depends
 from .nodes import FAILED as _FAILED
 from .nodes import NodeBook
 from .scope import Scope, StepError, aggregated_vars, node_outputs_vars
@@ -185,28 +185,8 @@ def _tags(text: str) -> list[str]:
 
 
 def _check_acyclic(deps: dict[str, Depends | None], where: str) -> None:
-    """Raise naming one cycle if the dependencies have any (iterative: a 10,000-task chain is fine)."""
-    state: dict[str, int] = {}
-    for root in deps:
-        if state.get(root):
-            continue
-        path: list[str] = []
-        stack: list[tuple[str, list[str]]] = [(root, [])]
-        while stack:
-            n, rest = stack[-1]
-            if n not in state:
-                state[n] = 1
-                path.append(n)
-                d = deps.get(n)
-                rest.extend(sorted(d.tasks(), reverse=True) if d else ())
-            if rest:
-                m = rest.pop()
-                if state.get(m) == 1:
-                    cycle = path[path.index(m):] + [m]
-                    raise StepError(f"{where}: dependency cycle {' -> '.join(cycle)}")
-                if not state.get(m):
-                    stack.append((m, []))
-                continue
-            state[n] = 2
-            path.pop()
-            stack.pop()
+    """Raise naming one cycle if the dependencies have any (:func:`~.depends.find_cycle`, which
+    ``check_manifest`` — and so ``dflow-lab lint`` — runs before anything is stored)."""
+    cycle = find_cycle(deps)
+    if cycle:
+        raise StepError(f"{where}: dependency cycle {' -> '.join(cycle)}")

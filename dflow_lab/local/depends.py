@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["Depends", "DependsError", "parse_depends", "from_dependencies"]
+__all__ = ["Depends", "DependsError", "parse_depends", "from_dependencies", "find_cycle"]
 
 _RESULTS = {"Succeeded", "Failed", "Errored", "Skipped", "Omitted", "Daemoned", "AnySucceeded", "AllFailed"}
 _TOKEN = re.compile(r"\s*(?:(&&|\|\|)|(!)|(\()|(\))|([A-Za-z0-9_][A-Za-z0-9_\-]*)(?:\.([A-Za-z]+))?)")
@@ -165,3 +165,33 @@ def from_dependencies(names: list[str]) -> Depends | None:
     for n in names[1:]:
         ast = ("and", ast, ("term", n, None))
     return Depends(ast, " && ".join(names))
+
+
+def find_cycle(deps: dict[str, Depends | None]) -> list[str] | None:
+    """One dependency cycle among the tasks (``["a", "b", "a"]``; a self-dependency is ``["a", "a"]``), or
+    None. Iterative: a 10,000-task chain is fine. The engine runs it before a DAG starts and
+    ``check_manifest`` before a workflow is stored, so ``dflow-lab lint`` reports what ``run`` would."""
+    state: dict[str, int] = {}
+    for root in deps:
+        if state.get(root):
+            continue
+        path: list[str] = []
+        stack: list[tuple[str, list[str]]] = [(root, [])]
+        while stack:
+            n, rest = stack[-1]
+            if n not in state:
+                state[n] = 1
+                path.append(n)
+                d = deps.get(n)
+                rest.extend(sorted(d.tasks(), reverse=True) if d else ())
+            if rest:
+                m = rest.pop()
+                if state.get(m) == 1:
+                    return path[path.index(m):] + [m]
+                if not state.get(m):
+                    stack.append((m, []))
+                continue
+            state[n] = 2
+            path.pop()
+            stack.pop()
+    return None

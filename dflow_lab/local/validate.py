@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..errors import WorkflowValueError
 from ..names import check_claim_name, check_field_name, check_generate_name, check_workflow_name
-from .depends import DependsError, from_dependencies, parse_depends
+from .depends import DependsError, find_cycle, from_dependencies, parse_depends
 from .scope import StepError, sequence_bounds, too_many_items
 
 __all__ = ["check_manifest"]
@@ -142,6 +142,7 @@ def _check_template(wf: str, t: dict, known: set[str]) -> None:
     elif "dag" in t:
         tasks = (t["dag"] or {}).get("tasks") or []
         tnames = {task.get("name") for task in tasks}
+        graph: dict = {}
         for ti, task in enumerate(tasks):
             if not task.get("name"):
                 raise WorkflowValueError("task has no name", workflow=wf, template=name,
@@ -160,6 +161,11 @@ def _check_template(wf: str, t: dict, known: set[str]) -> None:
                     raise WorkflowValueError(f"depends on unknown task {d!r}", workflow=wf, template=name,
                                              step=task["name"], field="depends" if "depends" in task else
                                              "dependencies")
+            graph[task["name"]] = deps
+        cycle = find_cycle(graph)  # the engine's own check, before anything is stored (and in lint)
+        if cycle:
+            raise WorkflowValueError(f"dependency cycle {' -> '.join(cycle)}", workflow=wf, template=name,
+                                     step=cycle[0], field="depends")
     elif not any(k in t for k in _RUNNABLE):
         kinds = sorted(k for k in ("resource", "data", "http", "plugin", "containerSet") if k in t)
         if not kinds:

@@ -277,6 +277,16 @@ def test_invalid_key():
     assert validate(g) == []
 
 
+def test_too_deep():
+    g = steps_graph()
+    inner = g["layout"] = {"templates": {}}
+    for _ in range(200):
+        inner["x"] = {}
+        inner = inner["x"]
+    (issue,) = issues_of(g, "too-deep")
+    assert "document_max_depth" in issue.message
+
+
 def test_op_paths_are_identifiers():
     g = steps_graph()
     g["templates"]["py"] = {"kind": "python", "op": "os:__builtins__"}

@@ -72,7 +72,7 @@ def test_recursive_aliases_and_unsafe_tags_are_refused():
 
 def test_the_model_and_the_lab_use_the_bounded_loader():
     from dflow_lab.graph.convert import load_graph
-    from dflow_lab.server.documents import DocumentError, parse
+    from dflow_lab.jupyter.documents import DocumentError, parse
 
     with pytest.raises(DocumentBoundError):
         Workflow.from_yaml(bomb_manifest())

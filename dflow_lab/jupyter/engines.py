@@ -135,4 +135,5 @@ def summary(obj: dict[str, Any], engine: str) -> dict[str, Any]:
         # run history: the document a run belongs to, and the run a partial re-run reused steps from
         "document": (meta.get("labels") or {}).get("dflow-lab/document"),
         "reusedFrom": (meta.get("annotations") or {}).get("dflow-lab/reused-from"),
+        "documentPath": (meta.get("annotations") or {}).get("dflow-lab/document-path"),
     }

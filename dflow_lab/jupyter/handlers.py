@@ -296,7 +296,8 @@ class NewOpHandler(BaseHandler):
 # -- workflows ---------------------------------------------------------------------------------------
 
 def _submit(engines: Engines, engine: str, graph: dict[str, Any], folders: list[Path] = (),
-            document: Path | None = None, rerun: dict[str, Any] | None = None) -> dict[str, Any]:
+            document: Path | None = None, rerun: dict[str, Any] | None = None,
+            doc_path: str | None = None) -> dict[str, Any]:
     """Run a graph; ``document``: the file it came from (its runs are labelled, the run history);
     ``rerun``: ``{"mode": "only"|"from"|"failed", "step": name, "run": earlier run}`` (dflow_lab.rerun)."""
     from ..python.discovery import importable
@@ -312,6 +313,8 @@ def _submit(engines: Engines, engine: str, graph: dict[str, Any], folders: list[
     wf = Workflow.from_graph(graph)
     if document is not None:
         wf.labels = {**(wf.labels or {}), DOCUMENT_LABEL: document_label(str(document))}
+        if doc_path:  # where the monitor finds the document again (relative to the server's root)
+            wf.annotations = {**(wf.annotations or {}), "dflow-lab/document-path": doc_path}
     manifest = wf.to_dict()
     reuse: dict[str, Any] = {}
     if rerun:
@@ -380,7 +383,8 @@ class WorkflowsHandler(BaseHandler):
         folders = self.document_folders(data.get("path"))
         document = (self.ctx.root / data["path"]).resolve() if data.get("path") else None
         rerun = _rerun_of(data.get("rerun"), engine)
-        obj = await self.blocking(_submit, self.ctx.engines, engine, graph, folders, document, rerun)
+        obj = await self.blocking(_submit, self.ctx.engines, engine, graph, folders, document, rerun,
+                                  data.get("path") or None)
         self.set_status(201)
         self.finish({"name": obj["metadata"]["name"], "engine": engine, "workflow": summary(obj, engine)})
 

@@ -170,6 +170,7 @@ class LiveRun:
             **logs,
             **self._executor(node, logs.get("logs") or ""),
             "attempts": self._attempts(members, node),
+            "reusedFrom": self._reused_from(node),
             "actions": self._actions(phase),
         }
 
@@ -211,9 +212,23 @@ class LiveRun:
                  "duration": _seconds(n.get("startedAt"), n.get("finishedAt"))} for i, n in sorted(out, key=lambda t: t[0])]
 
     def _actions(self, phase: str | None) -> list[str]:
+        """The step panel's buttons: stop while the run runs; once it ended, retry (a failed step), the
+        partial re-runs on this run's results (Run this step, Run from here, Re-run failed), resubmit."""
         if not self.finished:
             return ["stop"]
-        return (["retry"] if phase in ("Failed", "Error") else []) + ["resubmit"]
+        failed = self.workflow.get("phase") in ("Failed", "Error")
+        return ((["retry"] if phase in ("Failed", "Error") else []) + ["run-only", "run-from"]
+                + (["rerun-failed"] if failed else []) + ["resubmit"])
+
+    def _reused_from(self, node: dict) -> str | None:
+        """The run a reused step's outputs come from (the workflow's ``dflow-lab/reused-from``), or None."""
+        if not (node.get("memoizationStatus") or {}).get("hit"):
+            return None
+        try:
+            meta = (self.backend.get(self.name) or {}).get("metadata") or {}
+        except Exception:  # noqa: BLE001 - the panel works without it
+            meta = {}
+        return (meta.get("annotations") or {}).get("dflow-lab/reused-from") or "the memoization cache"
 
     def _log_start(self, node: dict) -> dict[str, Any]:
         """The log so far, for the step panel, with what following it needs (``logsNode``, ``logsEnd``)."""

@@ -83,7 +83,8 @@ def _aggregate_phase(phases: list[str]) -> str:
 
 def fold_status(nodes: Iterable[dict[str, Any]], workflow: str) -> dict[str, dict[str, Any]]:
     """One status entry per canvas path: ``{"phase", "startedAt", "finishedAt", "message", "counts", "total",
-    "ids"}``; ``counts``/``total`` are given for fan-outs (items by phase)."""
+    "ids", "reused"}``; ``counts``/``total`` are given for fan-outs (items by phase), ``reused: True`` when
+    every node of the path took its outputs from an earlier run."""
     groups: dict[str, list[tuple[NodeName, dict]]] = {}
     for node in nodes:
         if node.get("type") == "StepGroup":
@@ -112,6 +113,8 @@ def fold_status(nodes: Iterable[dict[str, Any]], workflow: str) -> dict[str, dic
             "message": next((n.get("message") for n in everyone if n.get("message")), None),
             "ids": [n["id"] for n in everyone if "id" in n],
         }
+        if everyone and all((n.get("memoizationStatus") or {}).get("hit") for n in everyone):
+            entry["reused"] = True  # outputs taken from an earlier run (reuse_step / memoization), not run
         if items:
             counts: dict[str, int] = {}
             for n in items:

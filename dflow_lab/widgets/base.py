@@ -15,6 +15,9 @@ from ._static import STATIC, bundle
 logger = logging.getLogger(__name__)
 
 
+_RERUN_MODES = {"run-only": "only", "run-from": "from", "rerun-failed": "failed"}
+
+
 class GraphWidget(anywidget.AnyWidget):
     """A graph document drawn by the canvas, in edit (``view="canvas"``) or monitor (``view="monitor"``) mode.
 
@@ -98,6 +101,12 @@ class GraphWidget(anywidget.AnyWidget):
     def _run_action(self, action: str) -> bool:
         """Handle a run action (``stop``, ``retry``, ``resubmit``, optionally ``:<path>``); False if unknown."""
         verb, _, path = action.partition(":")
+        if self.run is not None and verb in _RERUN_MODES:
+            self._rerun(_RERUN_MODES[verb], path)
+            return True
+        if self.run is not None and verb.startswith("logs@"):
+            self._attempt_log(verb[len("logs@"):], path)
+            return True
         if self.run is None or verb not in ("stop", "retry", "resubmit"):
             return False
         backend, name = self.run.backend, self.run.name
@@ -118,6 +127,41 @@ class GraphWidget(anywidget.AnyWidget):
             self.show_notice(f"Resubmitted as {new_name}")
             self.follow(backend, new_name)
         return True
+
+    def _rerun_manifest(self) -> dict:
+        """The manifest a partial re-run submits: the followed run's own (the canvas widget: the edited graph)."""
+        assert self.run is not None
+        obj = self.run.backend.get(self.run.name)
+        meta = obj.get("metadata") or {}
+        keep = {k: meta[k] for k in ("labels",) if meta.get(k)}
+        return {"apiVersion": obj.get("apiVersion", "argoproj.io/v1alpha1"), "kind": "Workflow",
+                "metadata": {"generateName": meta.get("generateName") or f"{self.run.name}-", **keep},
+                "spec": obj.get("spec") or {}}
+
+    def _rerun(self, mode: str, path: str) -> None:
+        """Run this step / Run from here / Re-run failed on the results of the followed run
+        (``dflow_lab.rerun.reuse_set``), then follow the new run."""
+        from ..rerun import reuse_set
+
+        assert self.run is not None
+        backend, name = self.run.backend, self.run.name
+        step = path.rsplit("/", 1)[-1] if mode != "failed" and path else None
+        manifest = self._rerun_manifest()
+        reuse = reuse_set(manifest, backend.get(name), step, mode)
+        new = backend.submit(manifest, wait=False, reuse_step=reuse)["metadata"]["name"]
+        what = {"only": f"{step} alone", "from": f"from {step}", "failed": "the failed steps"}[mode]
+        self.show_notice(f"Running {what} as {new}, reusing {len(reuse)} step(s) of {name}")
+        self.follow(backend, new)
+
+    def _attempt_log(self, node_id: str, path: str) -> None:
+        """Show the log of one retry attempt in the step panel."""
+        assert self.run is not None
+        details = self.run.details(path)
+        if node_id not in {a["id"] for a in details.get("attempts") or []}:
+            raise ValueError(f"step {path!r} has no attempt {node_id!r}")
+        text, end, skipped = self.run.read_log(node_id, 0)
+        details.update(logs=text, logsNode=node_id, logsEnd=end, logsSkipped=skipped, logsAttempt=node_id)
+        self.send({"type": "details", "details": details})
 
     def _on_details(self, path: Any, item: Any) -> None:
         if self.run is None or not isinstance(path, str):

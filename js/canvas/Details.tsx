@@ -1,7 +1,33 @@
-// The monitor's step panel: phase, key, duration, error, inputs and outputs (artifact previews) and logs.
+// The monitor's step panel: phase, key, duration, error, where it was reused from, inputs and outputs (artifact
+// previews), retry attempts and logs, and the buttons of the iterate loop (run this step, from here, failed).
 import { useLayoutEffect, useRef } from "react";
 import { formatDuration } from "./nodes";
-import type { PortValue, Preview, StepDetails } from "./types";
+import type { Attempt, PortValue, Preview, StepDetails } from "./types";
+
+/** Labels of the step panel's buttons (the action names the kernel or the server extension handle). */
+export const ACTION_LABELS: Record<string, { label: string; title: string }> = {
+  "run-only": { label: "▶ Run this step", title: "Run this step alone; every other step is reused from this run" },
+  "run-from": { label: "▶▶ Run from here", title: "Run this step and everything downstream; the upstream steps are reused from this run" },
+  "rerun-failed": { label: "↻ Re-run failed", title: "Re-run the failed steps and what follows them; the succeeded steps are reused" },
+  retry: { label: "retry", title: "Retry this step in this run" },
+};
+
+function Attempts({ attempts, shown, onAction }: { attempts: Attempt[]; shown?: string | null; onAction(a: string): void }) {
+  return (
+    <div className="dfl-attempts" aria-label="Attempts">
+      <div className="dfl-section-title">Attempts</div>
+      {attempts.map((a) => (
+        <div key={a.id} className="dfl-attempt" data-attempt={a.index} data-phase={a.phase}>
+          <span className="dfl-chip" data-phase={a.phase}>#{a.index + 1} {a.phase}</span>
+          {a.duration != null && <span className="dfl-muted">{formatDuration(a.duration)}</span>}
+          {a.message && <span className="dfl-attempt-message">{a.message}</span>}
+          <button className="dfl-button dfl-attempt-log" aria-pressed={shown === a.id}
+            onClick={() => onAction(`logs@${a.id}`)} title="Show this attempt's log">log</button>
+        </div>
+      ))}
+    </div>
+  );
+}
 
 export function PreviewView({ preview }: { preview: Preview }) {
   switch (preview.kind) {
@@ -106,6 +132,9 @@ export function Details({ details, onClose, onItem, onAction }: {
               {details.slurmJobId && <span className="dfl-chip" title="Slurm job id">Slurm job {details.slurmJobId}</span>}
             </div>
           )}
+          {details.reusedFrom && (
+            <div className="dfl-detail-meta dfl-reused" aria-label="Reused">reused from run <b>{details.reusedFrom}</b></div>
+          )}
           {details.message && <div className="dfl-error">{details.message}</div>}
           {details.items && details.items.length > 0 && (
             <label className="dfl-field">
@@ -117,7 +146,10 @@ export function Details({ details, onClose, onItem, onAction }: {
           )}
           {details.actions && details.actions.length > 0 && (
             <div className="dfl-row">
-              {details.actions.map((a) => <button key={a} className="dfl-button" onClick={() => onAction(a)}>{a}</button>)}
+              {details.actions.map((a) => (
+                <button key={a} className="dfl-button" data-action={a} title={ACTION_LABELS[a]?.title}
+                  onClick={() => onAction(a)}>{ACTION_LABELS[a]?.label ?? a}</button>
+              ))}
             </div>
           )}
           <div className="dfl-section-title">Inputs</div>
@@ -126,10 +158,13 @@ export function Details({ details, onClose, onItem, onAction }: {
           <div className="dfl-section-title">Outputs</div>
           {details.outputs.length ? details.outputs.map((p) => <Port key={`o-${p.kind}-${p.name}`} p={p} />)
             : <div className="dfl-muted">none</div>}
+          {details.attempts && details.attempts.length > 0 && (
+            <Attempts attempts={details.attempts} shown={details.logsAttempt} onAction={onAction} />
+          )}
           {details.logs !== undefined && (
             <>
               <div className="dfl-section-title">
-                Logs{details.phase === "Running" && <span className="dfl-live" style={{ color: "var(--dfl-running)", fontWeight: 400 }}
+                Logs{details.logsAttempt && details.attempts ? ` (attempt #${(details.attempts.find((a) => a.id === details.logsAttempt)?.index ?? 0) + 1})` : ""}{details.phase === "Running" && <span className="dfl-live" style={{ color: "var(--dfl-running)", fontWeight: 400 }}
                   title="new lines appear as the step writes them"> ● live</span>}
               </div>
               <LogView text={details.logs} />

@@ -62,6 +62,7 @@ function StatusLine({ status }: { status: NodeStatus | undefined }) {
       <span className="dfl-phase-dot" />
       <span className="dfl-phase">{progress ?? status.phase}</span>
       {d !== null && <span className="dfl-duration">{formatDuration(d)}</span>}
+      {status.reused && <span className="dfl-reused-badge" title="outputs reused from an earlier run">reused</span>}
     </div>
   );
 }

@@ -130,6 +130,8 @@ export interface NodeStatus {
   message?: string | null;
   counts?: Partial<Record<Phase, number>>;
   total?: number;
+  /** the outputs were taken from an earlier run (a partial re-run reused this step) */
+  reused?: boolean;
 }
 
 /** What the monitor shows for one step when it is clicked. */
@@ -153,6 +155,20 @@ export interface StepDetails {
   executor?: { kind: string; target?: string | null } | null;
   /** the Slurm job of a SlurmRemoteExecutor/SlurmJobTemplate step, once submitted */
   slurmJobId?: string | null;
+  /** each retry attempt of a retried step, oldest first (its node id gives its own log) */
+  attempts?: Attempt[];
+  /** the attempt whose log is shown (none: the step's) */
+  logsAttempt?: string | null;
+  /** the run whose outputs this step reused, when it was not run */
+  reusedFrom?: string | null;
+}
+
+export interface Attempt {
+  index: number;
+  id: string;
+  phase: Phase;
+  message?: string | null;
+  duration?: number | null;
 }
 
 export interface PortValue {

@@ -19,6 +19,10 @@ export interface WorkflowRow {
   duration?: number | null;
   progress: { counts: Record<string, number>; total: number };
   message?: string | null;
+  /** the run history: the document's label, its path (relative to the root), the run a re-run reused */
+  document?: string | null;
+  documentPath?: string | null;
+  reusedFrom?: string | null;
 }
 
 export interface PublicSettings {
@@ -65,6 +69,14 @@ export async function request<T>(path: string, init: RequestInit = {}, query?: R
 
 const post = <T>(path: string, body: unknown) => request<T>(path, { method: "POST", body: JSON.stringify(body) });
 
+/** A partial re-run on the results of run `run` (dflow_lab.rerun.reuse_set): this step alone, from it, or
+ * the failed steps. */
+export interface Rerun {
+  mode: "only" | "from" | "failed";
+  step?: string;
+  run: string;
+}
+
 export const api = {
   validate: (graph: Graph) => post<{ issues: Issue[] }>("validate", { graph }).then((r) => r.issues),
   code: (graph: Graph) => post<{ code: string; filename: string }>("code", { graph }),
@@ -75,8 +87,10 @@ export const api = {
   newOp: (spec: NewOpSpec, path: string) =>
     post<{ entry: PaletteEntry; file: string; line: number }>("ops", { ...spec, path }),
   workflows: () => request<{ workflows: WorkflowRow[]; errors: Record<string, string> }>("workflows"),
-  run: (graph: Graph, engine: Engine, path?: string) =>
-    post<{ name: string; engine: Engine; workflow: WorkflowRow }>("workflows", { graph, engine, path }),
+  run: (graph: Graph, engine: Engine, path?: string, rerun?: Rerun) =>
+    post<{ name: string; engine: Engine; workflow: WorkflowRow }>("workflows", { graph, engine, path, rerun }),
+  logs: (engine: Engine, name: string, node: string) =>
+    request<{ lines: string[]; truncated: boolean }>(`workflows/${engine}/${name}/logs`, {}, { node }),
   workflow: (engine: Engine, name: string) =>
     request<{ workflow: WorkflowRow; graph: Graph | null; graph_error: string | null; status: Record<string, NodeStatus> }>(
       `workflows/${engine}/${name}`),

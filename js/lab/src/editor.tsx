@@ -150,6 +150,11 @@ export class WorkflowEditorView extends ReactWidget {
     this.diskModified = this.context.contentsModel?.last_modified;
   }
 
+  /** The graph as edited now (null while loading or when the file cannot be read). */
+  currentGraph(): Graph | null {
+    return this.state.graph;
+  }
+
   get path(): string {
     return this.context.path;
   }

@@ -68,7 +68,15 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const monitorHost: MonitorHost = {
       openMonitor: (engine, name) => openMonitor(engine, name),
       runsChanged: () => void panel.refresh(),
+      documentOf: (name, documentPath) => {
+        const path = runDocuments.get(name) ?? documentPath ?? undefined;
+        const editor = path === undefined ? undefined : editors.find((w) => w.context.path === path);
+        const graph = editor?.content.currentGraph();
+        return path !== undefined && graph ? { graph, path } : null;
+      },
     };
+    // which document each run of this session came from, so a partial re-run runs the document as edited
+    const runDocuments = new Map<string, string>();
     function openMonitor(engine: Engine, name: string): MainAreaWidget<MonitorView> {
       const existing = monitors.find((w) => w.content.engine === engine && w.content.name === name);
       if (existing) {
@@ -124,6 +132,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       argoConfigured: () => argoConfigured,
       run: async (graph: Graph, engine: Engine, path: string) => {
         const run = await api.run(graph, engine, path);
+        runDocuments.set(run.name, path);
         openMonitor(engine, run.name);
         shell.activateById(panel.id);
         void panel.refresh();

@@ -1,19 +1,24 @@
 // The run monitor in a main-area tab: the run's graph drawn by the shared canvas in monitor mode, nodes
 // coloured by phase from the server's live event stream, a step's details (inputs, outputs with
-// artifact previews, logs) on click, and stop/retry/resubmit.
+// artifact previews, logs, attempts) on click, stop/retry/resubmit, and the partial re-runs of the iterate loop
+// (Run this step, Run from here, Re-run failed) on this run's results.
 import { ReactWidget } from "@jupyterlab/ui-components";
 import { Signal } from "@lumino/signaling";
 import { Canvas, type HostAction, type WorkflowState } from "../../canvas/Canvas";
 import { KeyedStore } from "../../canvas/store";
 import type { Graph, NodeStatus, StepDetails } from "../../canvas/types";
-import { api, type Engine, follow, type StreamMessage } from "./api";
+import { api, type Engine, follow, type Rerun, type StreamMessage } from "./api";
 import { useSignal } from "./hooks";
 import { FINAL, progressText } from "./phases";
 
 export interface MonitorHost {
   openMonitor(engine: Engine, name: string): void;
   runsChanged(): void;
+  /** the document a run was started from, as it is now in its open editor (a partial re-run runs that) */
+  documentOf?(name: string, documentPath?: string | null): { graph: Graph; path: string } | null;
 }
+
+const RERUN: Record<string, Rerun["mode"]> = { "run-only": "only", "run-from": "from", "rerun-failed": "failed" };
 
 const RECONNECT_MS = 1000;
 const MAX_RECONNECTS = 30;
@@ -24,6 +29,8 @@ export class MonitorView extends ReactWidget {
   graph: Graph | null = null;
   workflow: WorkflowState | null = null;
   details: StepDetails | null = null;
+  /** the document the run was started from (relative to the server's root), when the lab started it */
+  documentPath: string | null = null;
   notice: { level: "info" | "error"; text: string } | null = null;
   private abort = new AbortController();
 
@@ -48,6 +55,7 @@ export class MonitorView extends ReactWidget {
     try {
       const w = await api.workflow(this.engine, this.name);
       this.graph = w.graph;
+      this.documentPath = w.workflow.documentPath ?? null;
       this.status.reset(w.status);
       this.workflow = { phase: w.workflow.phase, startedAt: w.workflow.startedAt, finishedAt: w.workflow.finishedAt,
         progress: w.workflow.progress.total ? progressText(w.workflow.progress) : null, message: w.workflow.message };
@@ -102,9 +110,31 @@ export class MonitorView extends ReactWidget {
     ];
   }
 
+  /** Run this step / Run from here / Re-run failed on this run's results: the document as it is now in its
+   * editor (or this run's graph), then the new run's monitor. */
+  private async rerun(mode: Rerun["mode"], path: string | undefined): Promise<void> {
+    const doc = this.host.documentOf?.(this.name, this.documentPath) ?? null;
+    const graph = doc?.graph ?? this.graph;
+    if (!graph) return;
+    const step = mode === "failed" ? undefined : path?.split("/").pop();
+    const run = await api.run(graph, this.engine, doc?.path, { mode, step, run: this.name });
+    this.notify(`Started ${run.name}, reusing the results of ${this.name}`);
+    this.host.openMonitor(this.engine, run.name);
+    this.host.runsChanged();
+  }
+
+  /** The log of one retry attempt in the step panel. */
+  private async attemptLog(node: string): Promise<void> {
+    const { lines } = await api.logs(this.engine, this.name, node);
+    if (this.details) this.details = { ...this.details, logs: lines.join("\n"), logsAttempt: node };
+    this.emit();
+  }
+
   onAction = async (action: string): Promise<void> => {
     const [verb, path] = action.split(":"); // "retry:<step>" from a step's panel retries that step only
     try {
+      if (verb in RERUN) return await this.rerun(RERUN[verb], path);
+      if (verb.startsWith("logs@")) return await this.attemptLog(verb.slice("logs@".length));
       const result = await api.action(this.engine, this.name, verb, verb === "retry" ? path : undefined);
       if (verb === "resubmit") {
         this.notify(`Resubmitted as ${result.name}`);

@@ -1,0 +1,132 @@
+"""The iterate loop in a real ``jupyter lab`` (Playwright, Debian's headless Chromium): run a document, change
+one step's parameter in the editor, Run from here in the monitor (the upstream steps are reused: a count file
+written by each execution says so), then Re-run failed after a forced failure, and a retried step's attempts
+with their logs. Screenshots go to ``test-artifacts/lab/``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.lab.jupyter import JupyterServer, ensure_labextension, wait_for
+from tests.lab.test_browser import ARTIFACTS, EDITOR, MONITOR, _open
+from tests.widgets.canvas_page import CanvasPage
+from tests.widgets.jupyterlab_harness import CHROMIUM, chromium_context
+
+from .ops import executions, pipeline
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    ensure_labextension()
+    home = tmp_path_factory.mktemp("lab-home")
+    srv = JupyterServer(home, home / "root", app="lab")
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture(scope="module")
+def browser(lab, tmp_path_factory, playwright_driver):
+    yield from chromium_context(playwright_driver, tmp_path_factory.mktemp("chromium-profile"), 1440, 900)
+
+
+@pytest.fixture
+def page(browser, lab, request):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page()
+    page.set_default_timeout(60_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{lab.url}/lab?token={lab.token}&reset")
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.commands.hasCommand('dflow-lab:new-workflow')")
+    try:
+        yield page
+    finally:
+        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-final.png"))
+        page.close()
+    assert not errors, errors
+
+
+def _runs(lab, doc: str) -> list[dict]:
+    r = requests.get(lab.api("workflows"), params={"document": doc}, headers=lab.auth, timeout=30)
+    return r.json()["workflows"]
+
+
+def _monitor_of(page, name: str) -> None:
+    page.evaluate("([name]) => window.jupyterapp.commands.execute('dflow-lab:open-monitor', "
+                  "{engine: 'local', name}).then(() => null)", [name])
+
+
+def test_run_change_run_from_here_compare_and_rerun_failed(page, lab, tmp_path):
+    log = tmp_path / "count.txt"
+    doc = "iterate.dflow.json"
+    (lab.root / doc).write_text(json.dumps(pipeline(log, factor=2).to_graph(), indent=2))
+    _open(page, doc)
+    page.wait_for_selector(f"{EDITOR} [data-action='run']:not([disabled])")
+    page.locator(f"{EDITOR} [data-action='run']").click()
+    page.wait_for_selector(f"{MONITOR} [data-testid='workflow-phase'][data-phase='Succeeded']", timeout=120_000)
+    first = _runs(lab, doc)[0]["name"]
+    assert executions(log) == {"prep": 1, "item": 3, "scale": 1, "report": 1}
+
+    # change scale's factor in the editor (its document is saved), then Run from here in the first run's monitor
+    _open(page, doc)
+    canvas = CanvasPage(page, EDITOR)
+    canvas.select("scale")
+    box = page.locator(f'{EDITOR} .dfl-properties input[data-field="factor"]')
+    box.fill("5")
+    box.press("Enter")
+    box.press("Tab")  # the field commits on Enter or when it loses focus
+    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+
+    def factor():
+        g = json.loads((lab.root / doc).read_text())
+        return next(n for n in g["templates"][g["entrypoint"]]["nodes"] if n["name"] == "scale")["parameters"]["factor"]
+
+    wait_for(lambda: factor() in (5, "5"), 15, "the changed parameter to be saved")
+    _monitor_of(page, first)
+    page.locator(f"{MONITOR} .react-flow__node[data-id='scale']").click()
+    details = page.locator(f"{MONITOR} .dfl-details[data-path='scale']")
+    details.locator("[data-action='run-from']").click()
+    wait_for(lambda: len(_runs(lab, doc)) == 2, 30, "the partial run to start")
+    second = _runs(lab, doc)[0]["name"]
+    page.wait_for_selector(f"{MONITOR} [data-testid='workflow-phase'][data-phase='Succeeded']", timeout=120_000)
+    assert executions(log) == {"prep": 1, "item": 3, "scale": 2, "report": 2}  # upstream reused, not run
+    for step in ("prep", "item"):
+        page.wait_for_selector(f"{MONITOR} .dfl-node[data-path='{step}'] .dfl-reused-badge")
+    assert page.locator(f"{MONITOR} .dfl-node[data-path='scale'] .dfl-reused-badge").count() == 0
+    page.locator(f"{MONITOR} .react-flow__node[data-id='prep']").click()
+    reused = page.locator(f"{MONITOR} .dfl-details[data-path='prep'] .dfl-reused")
+    assert first in reused.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "iterate-run-from-here.png"))
+
+    diff = requests.get(lab.api(f"workflows/local/{second}/compare"), params={"with": first}, headers=lab.auth,
+                        timeout=30).json()
+    assert sorted(p for p, e in diff["paths"].items() if e["state"] != "unchanged") == ["report", "scale"]
+
+    # a forced failure, then Re-run failed from the failed run's monitor
+    requests.post(lab.api("workflows"), headers=lab.auth, timeout=60, json={
+        "graph": pipeline(log, factor=5, fail=True).to_graph(), "engine": "local", "path": doc})
+    wait_for(lambda: _runs(lab, doc)[0]["phase"] == "Failed", 120, "the forced failure")
+    failed = _runs(lab, doc)[0]["name"]
+    # the document as it is in the editor now (fail=False) is what Re-run failed runs
+    (lab.root / doc).write_text(json.dumps(pipeline(log, factor=5).to_graph(), indent=2))
+    _open(page, doc)
+    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:reload')")
+    _monitor_of(page, failed)
+    page.locator(f"{MONITOR} .react-flow__node[data-id='scale']").click()
+    page.locator(f"{MONITOR} .dfl-details[data-path='scale'] [data-action='rerun-failed']").click()
+    wait_for(lambda: len(_runs(lab, doc)) == 4 and _runs(lab, doc)[0]["phase"] in ("Succeeded", "Failed"), 120,
+             "the re-run of the failed steps to end")
+    rerun = _runs(lab, doc)[0]
+    assert rerun["phase"] == "Succeeded" and rerun["reusedFrom"] == failed
+    # the forced failure ran every step again; Re-run failed ran scale and report only
+    assert executions(log) == {"prep": 2, "item": 6, "scale": 4, "report": 3}

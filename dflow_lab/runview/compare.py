@@ -31,10 +31,7 @@ import json
 from datetime import datetime
 from typing import Any, Iterable
 
-try:  # runview/status.py once the run-view logic has moved here (issue 13); widgets/status.py before
-    from .status import fold_status, parse_node_name
-except ImportError:  # pragma: no cover - depends on the layout of the day
-    from .status import fold_status, parse_node_name
+from .status import fold_status, parse_node_name
 
 __all__ = ["DIFF_LIMIT", "ITEM_LIMIT", "PAGE_LIMIT", "artifact_diff", "compare_runs", "fanout_items"]
 

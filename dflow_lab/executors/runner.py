@@ -205,7 +205,7 @@ class Runner:
 
     def cancel_process(self) -> None:
         q = shlex.quote(self.wd)
-        self.tr.run(f"cd {q} && [ -s pid ] && kill -TERM -- -$(cat pid) 2>/dev/null; true", timeout=30)
+        self.tr.run(f"cd {q} && [ -s pid ] && kill -TERM -$(cat pid) 2>/dev/null; true", timeout=30)
 
     # -- Slurm --------------------------------------------------------------------------------
     def submit(self) -> None:

@@ -110,18 +110,19 @@ def test_a_cancelled_job_fails_the_step_with_slurms_reason(slurm, slurm_sshd, wo
     assert f"Slurm job {running[0]} ended CANCELLED" in step["message"], step["message"]
 
 
-def test_terminating_the_workflow_scancels_its_job(slurm, slurm_sshd, workdir):
+@pytest.mark.parametrize("how", ["stop", "terminate"])
+def test_stopping_the_workflow_scancels_its_job(slurm, slurm_sshd, workdir, how):
     import os
 
     flag = f"/home/{services.TEST_USER}/dflow-lab-slurm/started-{uuid.uuid4().hex}"
-    wf = Workflow("slurm-stop")
+    wf = Workflow(f"slurm-{how}")
     wf.add(Step("slow", _slow(flag), executor=_remote(slurm_sshd)))
     wf.submit(wait=False)
     services.wait_for(lambda: os.path.exists(flag), 120, "the Slurm job starting")
     jobs = [line.split() for line in slurm.squeue().splitlines()]
     running = [j[0] for j in jobs if j[1] == "RUNNING" and j[2] == services.TEST_USER]
     assert len(running) == 1
-    wf.terminate()
+    getattr(wf, how)()
     services.wait_for(lambda: _job_state(slurm, running[0]) == "CANCELLED", 90, "the job being cancelled")
     wf.backend.wait(wf.id, timeout=90)
     assert wf.query_status() in ("Failed", "Error")

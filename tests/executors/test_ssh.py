@@ -120,3 +120,23 @@ def test_bad_key_file_is_a_clear_error(sshd, tmp_path):
     t = ShellOPTemplate(name="x", script="true")
     with pytest.raises(ValueError, match="private_key_file .* cannot be read"):
         ex.render(t)
+
+
+def test_terminating_the_workflow_kills_the_remote_script(sshd, workdir):
+    import os
+    import uuid
+
+    flag = f"/home/{services.TEST_USER}/dflow-lab-tests/started-{uuid.uuid4().hex}"
+    t = ShellOPTemplate(name="slow", script=f"echo $$ > {flag}.pid; touch {flag}\nwhile true; do sleep 0.2; done\n")
+    wf = Workflow("ssh-terminate")
+    wf.add(Step("slow", t, executor=_executor(sshd, None)))
+    wf.submit(wait=False)
+    services.wait_for(lambda: os.path.exists(flag), 60, "the remote script starting")
+    with open(flag + ".pid") as f:
+        pid = int(f.read())
+    assert os.path.exists(f"/proc/{pid}")
+    wf.terminate()
+    services.wait_for(lambda: not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z",
+                      60, "the remote script ending")
+    wf.backend.wait(wf.id, timeout=60)
+    assert wf.query_status() in ("Failed", "Error")

@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ..local.backend import LocalBackend
+from ..yamlsafe import load_json
 from .api import VERSION, ApiError, ArgoApi, check_name
 from .auth import TOKEN_FILE, check_bearer, load_or_create_token
 
@@ -221,7 +222,7 @@ class _Handler(BaseHTTPRequestHandler):
         if ctype not in ("application/json", "application/yaml", "text/plain", ""):
             raise ApiError(415, f"content type {ctype!r} is not accepted: send application/json")
         try:
-            body = json.loads(raw)
+            body = load_json(raw, source="request body")  # nesting bounded (dflow_lab/yamlsafe.py)
         except (UnicodeDecodeError, ValueError) as e:
             raise ApiError(400, f"malformed JSON body: {e}") from None
         if not isinstance(body, dict):

@@ -148,3 +148,22 @@ def test_the_cli_reports_a_deep_graph(tmp_path):
                              capture_output=True, text=True, timeout=300)
         assert out.returncode == 1 and "nested deeper than 100 levels" in out.stderr, out.stderr[-2000:]
         assert "RecursionError" not in out.stderr
+
+
+def test_the_api_server_refuses_a_deep_body(tmp_path):
+    """``dflow-lab server``: a deeply nested JSON body is a 400 naming the bound, not a RecursionError."""
+    import http.client
+
+    from dflow_lab.apiserver import ArgoServer
+
+    with ArgoServer(tmp_path, port=0) as server:
+        host, port = server.url.removeprefix("http://").split(":")
+        conn = http.client.HTTPConnection(host, int(port), timeout=60)
+        body = '{"workflow": ' + '{"x": ' * 5000 + "{}" + "}" * 5000 + "}"
+        conn.request("POST", "/api/v1/workflows/argo", body=body,
+                     headers={"Authorization": f"Bearer {server.token}", "Content-Type": "application/json"})
+        answer = conn.getresponse()
+        text = answer.read().decode()
+        conn.close()
+    assert answer.status == 400, text
+    assert "nested deeper than 100 levels" in text

@@ -232,7 +232,13 @@ class Runner:
                 f.write(self.job_id)
 
     def job_state(self) -> Tuple[str, str, str]:
-        """``(state, reason, exit code)`` of the job; state ``""`` while Slurm does not know it."""
+        """``(state, reason, exit code)`` of the job; state ``""`` while Slurm does not know it. ``squeue``
+        while the job is queued or running; ``scontrol`` (then ``sacct``) once it has left the queue."""
+        rc, out, _ = self.tr.run(f"squeue -h -j {self.job_id} -o '%T|%r'", timeout=60)
+        line = out.strip().splitlines()[0] if rc == 0 and out.strip() else ""
+        if line and line.split("|")[0] not in _TERMINAL and "CANCELLED" not in line and "COMPLETING" not in line:
+            state, _, reason = line.partition("|")
+            return state, reason, ""
         rc, out, _ = self.tr.run(f"scontrol -o show job {self.job_id}", timeout=60)
         if rc == 0 and "JobState=" in out:
             fields = dict(re.findall(r"(\w+)=(\S*)", out))

@@ -7,8 +7,9 @@ sees exactly:
    :data:`INHERITED_PREFIXES`), plus the names listed in ``config["local_step_env"]``
    (``DFLOW_LOCAL_STEP_ENV="A,B"``) — never a name starting with ``DFLOW_``, which configure dflow-lab
    and carry its credentials;
-2. ``PYTHONPATH``: the engine's ``sys.path`` (so a Python OP, or ``python3`` in a script, imports the
-   user's modules as the notebook does) and ``PYTHONUNBUFFERED=1`` (a Python step's log is written line
+2. ``PYTHONPATH``: the engine's ``sys.path`` less what its interpreter finds by itself (so a Python
+   OP, or ``python3`` in a script, imports the user's modules as the notebook does, and another Python
+   a step runs is not handed this one's site-packages) and ``PYTHONUNBUFFERED=1`` (a Python step's log is written line
    by line);
 3. what the step's template declares in its ``env``: plain values, and the values of the
    ``secretKeyRef``s it declares (from ``dflow_lab.secret_store``) — no other step's secrets;
@@ -27,6 +28,7 @@ so they can read what that user can read (files, ``/proc/<pid>/environ`` of that
 from __future__ import annotations
 
 import os
+import site
 import sys
 
 from ..config import config
@@ -56,10 +58,24 @@ def inherited_names() -> list[str]:
     return [n for n in names if n and not n.startswith("DFLOW_")]
 
 
+def _own_dirs() -> tuple[str, ...]:
+    """Where the engine's interpreter finds its standard library and installed packages by itself."""
+    dirs = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    try:
+        dirs.add(site.getusersitepackages())
+    except (AttributeError, OSError):  # a site module without user site-packages (embedded interpreters)
+        pass
+    return tuple(os.path.join(os.path.realpath(d), "") for d in dirs if d)
+
+
 def python_path() -> str:
-    """The engine's ``sys.path`` (existing directories, in order) as a ``PYTHONPATH`` value."""
+    """The engine's ``sys.path`` as a ``PYTHONPATH`` value: the existing directories, in order, except
+    those the interpreter finds by itself (its standard library and site-packages), so a step that runs
+    another Python is not handed this one's packages."""
+    own = _own_dirs()
     paths = [p if p else os.getcwd() for p in sys.path]
-    return os.pathsep.join(dict.fromkeys(p for p in paths if os.path.isdir(p)))
+    keep = (p for p in paths if os.path.isdir(p) and not os.path.join(os.path.realpath(p), "").startswith(own))
+    return os.pathsep.join(dict.fromkeys(keep))
 
 
 def base_env() -> dict[str, str]:

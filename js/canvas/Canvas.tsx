@@ -1,7 +1,7 @@
 // The workflow canvas: React Flow drawing of a graph document, with the palette, properties panel,
 // validation list and toolbar (edit mode), or live phases and a step panel (monitor mode).
 import {
-  Background, ControlButton, Controls, type Connection, MiniMap, ReactFlow, ReactFlowProvider, useEdgesState,
+  Background, ControlButton, Controls, type Connection, type FinalConnectionState, MiniMap, ReactFlow, ReactFlowProvider, useEdgesState,
   useNodesInitialized, useNodesState, useReactFlow,
 } from "@xyflow/react";
 import { type DragEvent, type KeyboardEvent, type MouseEvent as ReactMouseEvent, useCallback, useEffect, useMemo, useRef, useState } from "react";
@@ -321,7 +321,18 @@ function CanvasInner(props: CanvasProps) {
   const onConnect = (c: Connection) => {
     if (!doc) return;
     const r = toGraphEdge(c);
-    if ("edge" in r) commit(connect(doc, r.scope, r.edge));
+    if ("edge" in r) {
+      commit(connect(doc, r.scope, r.edge));
+      if (layoutError?.startsWith("Not wired")) setLayoutError(null);
+    }
+  };
+
+  /** A wire released on a port that refused it (red while dragging): say why. */
+  const onConnectEnd = (_: unknown, state: FinalConnectionState) => {
+    if (!editing || state.isValid || !state.fromHandle || !state.toHandle) return;
+    const [from, to] = state.fromHandle.type === "source" ? [state.fromHandle, state.toHandle] : [state.toHandle, state.fromHandle];
+    const r = toGraphEdge({ source: from.nodeId, sourceHandle: from.id ?? null, target: to.nodeId, targetHandle: to.id ?? null });
+    if ("error" in r) setLayoutError(`Not wired: ${r.error}.`);
   };
 
   const deleteSelection = () => {
@@ -523,7 +534,7 @@ function CanvasInner(props: CanvasProps) {
   };
   const selectedSet = useMemo(() => new Set(selected), [selected]);
   const stable = useStable({
-    onConnect, isValidConnection, onNodeDragStop, onPaneClick,
+    onConnect, onConnectEnd, isValidConnection, onNodeDragStop, onPaneClick,
     onNodeClick: (_: unknown, n: FlowNode) => {
       if (!editing && (n.type === "step" || n.type === "container")) props.onStepClick?.(n.id);
     },
@@ -587,6 +598,7 @@ function CanvasInner(props: CanvasProps) {
               onNodesChange={onNodesChange}
               onEdgesChange={onEdgesChange}
               onConnect={stable.onConnect}
+              onConnectEnd={stable.onConnectEnd}
               isValidConnection={stable.isValidConnection}
               onNodeDragStop={stable.onNodeDragStop}
               onSelectionChange={onSelectionChange}

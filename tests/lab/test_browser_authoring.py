@@ -237,3 +237,36 @@ def test_new_python_op_round_trip_and_open_source(page, lab, shots):
     cursor = page.evaluate("() => window.jupyterapp.shell.currentWidget.content.editor.getCursorPosition().line")
     assert cursor == line - 1
     page.screenshot(path=str(shots / "authoring-open-source.png"))
+
+
+def test_a_refused_wire_is_red_while_dragged_and_says_why(page, lab, shots):
+    (lab.root / "refuse.dflow.json").write_text(json.dumps(
+        {"version": 1, "name": "refuse", "entrypoint": "main", "templates": {"main": {"kind": "dag"}}}))
+    _open(page, "refuse.dflow.json")
+    page.wait_for_selector(f"{EDITOR} .dfl-palette-item[data-template='make-table']")
+    canvas = CanvasPage(page, EDITOR)
+    canvas.drop_template("make-table", 0.15, 0.3)
+    canvas.node("make-table").wait_for()
+    canvas.drop_template("shout", 0.75, 0.6)
+    canvas.node("shout").wait_for()
+    canvas.fit()
+    canvas.settle()
+    a = canvas.handle("make-table", "out:artifact:table").bounding_box()
+    b = canvas.handle("shout", "in:parameter:msg").bounding_box()
+    mouse = page.mouse
+    mouse.move(a["x"] + a["width"] / 2, a["y"] + a["height"] / 2)
+    mouse.down()
+    mouse.move((a["x"] + b["x"]) / 2, (a["y"] + b["y"]) / 2, steps=8)
+    mouse.move(b["x"] + b["width"] / 2, b["y"] + b["height"] / 2, steps=8)
+    target = canvas.handle("shout", "in:parameter:msg")
+    wait_for(lambda: "connectingto" in (target.get_attribute("class") or ""), 5, "the pointer over the input")
+    assert "valid" not in target.get_attribute("class").split()
+    red = target.evaluate("e => getComputedStyle(e).backgroundColor")
+    bad = page.locator(EDITOR).evaluate("e => getComputedStyle(e).getPropertyValue('--dfl-bad').trim()")
+    assert red in ("rgb(215, 58, 73)", "rgb(255, 123, 114)") and bad in ("#d73a49", "#ff7b72"), (red, bad)
+    page.screenshot(path=str(shots / "authoring-refused-wire.png"))
+    mouse.up()
+    notice = page.locator(f"{EDITOR} [data-testid='notice']")
+    notice.wait_for(timeout=5_000)
+    assert "Not wired: an artifact cannot be wired to an input parameter" in notice.inner_text()
+    assert page.locator(f"{EDITOR} .react-flow__edge").count() == 0

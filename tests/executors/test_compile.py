@@ -128,3 +128,18 @@ def test_any_script_and_value_survive_the_spec(before, after, value):
         os.environ.update(old)
     expected = script.replace("{{inputs.parameters.x}}", value)
     assert resolved == expected
+
+
+def test_slurm_job_resource_manifest_as_the_reference():
+    import yaml
+
+    from dflow_lab.slurm import SlurmJob
+
+    t = _template("echo hi > /tmp/outputs/parameters/y")
+    text = SlurmJob(header="#SBATCH -N 1", node_selector={"n": "1"}, workdir="wd").get_manifest(t)
+    m = yaml.safe_load(text)
+    assert (m["apiVersion"], m["kind"], m["metadata"]["name"]) == ("wlm.sylabs.io/v1alpha1", "SlurmJob", "{{pod.name}}")
+    assert m["spec"]["nodeSelector"] == {"n": "1"}
+    batch = m["spec"]["batch"]
+    assert batch.startswith("#SBATCH -N 1\nmkdir -p wd\ncd wd\n")
+    assert "echo hi > wd/tmp/outputs/parameters/y" in batch and batch.rstrip().endswith("sh script")

@@ -9,6 +9,7 @@ error shows on its file's entry with its line, the entry-point OP package is the
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import requests
@@ -139,6 +140,10 @@ def test_blank_document_to_a_green_run_with_builtin_templates(page, lab, shots):
     row.wait_for(timeout=60_000)
     page.wait_for_selector(".dfl-lab-run[data-phase='Succeeded'][data-name^='workflow-']", timeout=120_000)
     name = row.get_attribute("data-name")
+    # the Workflows panel shows when the run started and the document it came from
+    meta = row.locator("[data-testid='run-meta']")
+    wait_for(lambda: "workflow.dflow.json" in meta.inner_text(), 15, "the run's document in the panel")
+    assert re.search(r"\d\d:\d\d:\d\d", meta.inner_text()), meta.inner_text()
     details = requests.get(lab.api(f"workflows/local/{name}/details"), params={"path": "python-script"},
                            headers=lab.auth, timeout=30).json()
     outputs = {o["name"]: o.get("value") for o in details["outputs"]}

@@ -68,6 +68,16 @@ export class WorkflowsPanel extends ReactWidget {
   }
 }
 
+/** "14:03:12" today, "Dec 4 14:03" before: when a run started, in the browser's time zone. */
+export function startText(iso: string | null | undefined): string {
+  if (!iso) return "";
+  const t = new Date(iso);
+  if (Number.isNaN(t.getTime())) return "";
+  const time = t.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
+  return t.toDateString() === new Date().toDateString() ? time
+    : `${t.toLocaleDateString([], { month: "short", day: "numeric" })} ${time.slice(0, 5)}`;
+}
+
 function Row({ row, onOpen }: { row: WorkflowRow; onOpen(): void }) {
   const running = !FINAL.has(row.phase);
   return (
@@ -79,6 +89,10 @@ function Row({ row, onOpen }: { row: WorkflowRow; onOpen(): void }) {
       <span className="dfl-lab-run-phase" data-testid="run-phase">{row.phase}</span>
       <span className="dfl-lab-run-progress">{row.progress.total ? progressText(row.progress) : ""}</span>
       <span className="dfl-lab-run-duration">{formatDuration(row.duration)}{running && row.startedAt ? "…" : ""}</span>
+      <span className="dfl-lab-run-meta" data-testid="run-meta"
+        title={[row.startedAt && `started ${row.startedAt}`, row.documentPath && `from ${row.documentPath}`].filter(Boolean).join("\n")}>
+        {[startText(row.startedAt ?? row.created), row.documentPath?.split("/").pop()].filter(Boolean).join(" · ")}
+      </span>
     </li>
   );
 }

@@ -95,7 +95,7 @@ string_map = st.dictionaries(text, text, max_size=2)
 _OPTION_VALUES = {
     "memoize_key": text, "envs": st.dictionaries(st.sampled_from(["A", "B_1"]), text, min_size=1, max_size=2),
     "node_selector": st.dictionaries(st.sampled_from(["disk", "zone"]), text, min_size=1, max_size=2),
-    "timeout": st.integers(1, 10 ** 6), "util_image": text, "artifact_repo_key": text, "enum": st.lists(text, min_size=1, max_size=2),
+    "timeout": st.integers(1, 10 ** 6), "retry_on_transient_error": st.integers(1, 5), "pre_script": text, "util_image": text, "artifact_repo_key": text, "enum": st.lists(text, min_size=1, max_size=2),
 }
 
 
@@ -114,8 +114,16 @@ def hostile_graph(draw) -> dict:
     leaves = draw(st.lists(name, min_size=1, max_size=2, unique=True))
     templates: dict = {}
     for t in leaves:
-        kind = draw(st.sampled_from(["shell", "script", "container"]))
+        kind = draw(st.sampled_from(["shell", "script", "container", "python"]))
         spec: dict = {"kind": kind, "image": draw(text)}  # (no image: to_graph writes the default one)
+        if kind == "python":  # an OP of the test suite: its sign gives the ports
+            spec.update({"op": "tests.graph.fixture_ops:Square", "inputs": {"parameters": {"x": {"type": "int"}}},
+                         "outputs": {"parameters": {"y": {"type": "int"}}}})
+            opts = draw(option_map("python"))
+            if opts:
+                spec["options"] = opts
+            templates[t] = spec
+            continue
         if kind != "container":
             spec["script"] = draw(text)
         params = {}
@@ -133,7 +141,11 @@ def hostile_graph(draw) -> dict:
             spec["inputs"] = {"parameters": params}
         outs = draw(st.lists(name, max_size=1))
         if outs:
-            spec["outputs"] = {"parameters": {outs[0]: {"value_from_path": draw(text), "default": draw(text)}}}
+            out: dict = {"value_from_path": draw(text), "default": draw(text)}
+            opts = draw(option_map("output-parameter"))
+            if opts:
+                out["options"] = opts
+            spec["outputs"] = {"parameters": {outs[0]: out}}
         opts = draw(option_map(kind))
         if opts:
             spec["options"] = opts
@@ -154,6 +166,8 @@ def hostile_graph(draw) -> dict:
             node["parameters"] = given
         if draw(st.booleans()):
             node["key"] = draw(mostly(st.sampled_from(["k", "k-{{item}}", "a-b-", "x1"])))
+        if draw(st.sampled_from([False] * 9 + [True])):  # slices with a hostile key: always refused
+            node["slices"] = {draw(hostile): 1}
         if draw(st.booleans()):
             node["when"] = draw(st.sampled_from(["{{inputs.parameters.x}} == 1", "true", "x)); __import__('os')"]))
         opts = draw(option_map("step" if kind == "steps" else "task"))
@@ -167,6 +181,9 @@ def hostile_graph(draw) -> dict:
         m = draw(string_map)
         if m:
             graph[field] = m
+    params = draw(st.dictionaries(name, text, max_size=2))
+    if params:
+        graph["parameters"] = params
     wopts = draw(option_map("workflow"))
     if wopts:
         graph["options"] = wopts
@@ -251,8 +268,9 @@ def test_hostile_documents(graph):
     event("accepted")
     code = gen_code(graph)
     assert graph == before
-    check_ast(code, set())
-    rebuilt = run_restricted(code, set())
+    ops = {"tests.graph.fixture_ops"}  # the one OP module the strategy names
+    check_ast(code, ops)
+    rebuilt = run_restricted(code, ops)
     assert rebuilt.to_graph() == graph
 
 

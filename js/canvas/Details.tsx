@@ -12,6 +12,80 @@ export const ACTION_LABELS: Record<string, { label: string; title: string }> = {
   retry: { label: "retry", title: "Retry this step in this run" },
 };
 
+function previewLines(p: Preview | undefined): string[] | null {
+  if (!p) return null;
+  if (p.kind === "text" || p.kind === "json") return p.text.split("\n");
+  if (p.kind === "table") return [p.columns.join(","), ...p.rows.map((r) => r.join(","))];
+  return null;
+}
+
+/** A line diff (longest common subsequence; previews are bounded, so at most a few hundred lines). */
+export function lineDiff(a: string[], b: string[]): { op: " " | "-" | "+"; line: string }[] {
+  const n = a.length, m = b.length;
+  const lcs: number[][] = Array.from({ length: n + 1 }, () => new Array<number>(m + 1).fill(0));
+  for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--)
+    lcs[i][j] = a[i] === b[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+  const out: { op: " " | "-" | "+"; line: string }[] = [];
+  let i = 0, j = 0;
+  while (i < n || j < m) {
+    if (i < n && j < m && a[i] === b[j]) { out.push({ op: " ", line: a[i] }); i++; j++; }
+    else if (j < m && (i >= n || lcs[i][j + 1] >= lcs[i + 1][j])) out.push({ op: "+", line: b[j++] });
+    else out.push({ op: "-", line: a[i++] });
+  }
+  return out;
+}
+
+/** This step in two runs: parameters side by side, text/CSV/JSON artifacts as a diff, images side by side. */
+function CompareSides({ details }: { details: StepDetails }) {
+  const c = details.compare!;
+  const other = c.details;
+  const theirs = new Map<string, PortValue>();
+  for (const p of [...(other?.inputs ?? []).map((p) => ({ ...p, name: `in ${p.name}` })),
+    ...(other?.outputs ?? []).map((p) => ({ ...p, name: `out ${p.name}` }))]) theirs.set(`${p.kind}:${p.name}`, p);
+  const ours = [...details.inputs.map((p) => ({ ...p, name: `in ${p.name}` })),
+    ...details.outputs.map((p) => ({ ...p, name: `out ${p.name}` }))];
+  const names = [...new Set([...ours.map((p) => `${p.kind}:${p.name}`), ...theirs.keys()])];
+  const mine = new Map(ours.map((p) => [`${p.kind}:${p.name}`, p]));
+  return (
+    <div className="dfl-compare" aria-label="Comparison" data-state={c.state}>
+      <div className="dfl-section-title">Compared with {c.run}: {c.state}{c.fields.length ? ` (${c.fields.join(", ")})` : ""}</div>
+      <table className="dfl-compare-sides">
+        <thead><tr><th /><th>{c.run}</th><th>this run</th></tr></thead>
+        <tbody>
+          <tr data-differs={String(c.duration !== details.duration)}>
+            <td>duration</td><td>{c.duration != null ? formatDuration(c.duration) : "—"}</td>
+            <td>{details.duration != null ? formatDuration(details.duration) : "—"}</td>
+          </tr>
+          {names.filter((k) => k.startsWith("parameter:")).map((k) => {
+            const a = theirs.get(k)?.value, b = mine.get(k)?.value;
+            return <tr key={k} data-port={k} data-differs={String(a !== b)}><td>{k.slice(10)}</td><td>{a ?? "—"}</td><td>{b ?? "—"}</td></tr>;
+          })}
+        </tbody>
+      </table>
+      {names.filter((k) => k.startsWith("artifact:")).map((k) => {
+        const a = theirs.get(k)?.preview, b = mine.get(k)?.preview;
+        const la = previewLines(a), lb = previewLines(b);
+        if (la && lb) {
+          const diff = lineDiff(la, lb);
+          const same = diff.every((d) => d.op === " ");
+          return (
+            <div key={k} className="dfl-compare-artifact" data-port={k}>
+              <div className="dfl-muted">{k.slice(9)} {same ? "(same content)" : ""}</div>
+              <pre className="dfl-diff">{diff.map((d, i) => <div key={i} data-op={d.op}>{d.op} {d.line}</div>)}</pre>
+            </div>
+          );
+        }
+        return (
+          <div key={k} className="dfl-compare-artifact dfl-compare-images" data-port={k}>
+            <div className="dfl-muted">{k.slice(9)}</div>
+            <div className="dfl-row">{a ? <PreviewView preview={a} /> : <span>—</span>}{b ? <PreviewView preview={b} /> : <span>—</span>}</div>
+          </div>
+        );
+      })}
+    </div>
+  );
+}
+
 function Attempts({ attempts, shown, onAction }: { attempts: Attempt[]; shown?: string | null; onAction(a: string): void }) {
   return (
     <div className="dfl-attempts" aria-label="Attempts">
@@ -158,6 +232,7 @@ export function Details({ details, onClose, onItem, onAction }: {
           <div className="dfl-section-title">Outputs</div>
           {details.outputs.length ? details.outputs.map((p) => <Port key={`o-${p.kind}-${p.name}`} p={p} />)
             : <div className="dfl-muted">none</div>}
+          {details.compare && <CompareSides details={details} />}
           {details.attempts && details.attempts.length > 0 && (
             <Attempts attempts={details.attempts} shown={details.logsAttempt} onAction={onAction} />
           )}

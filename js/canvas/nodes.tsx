@@ -58,11 +58,17 @@ function StatusLine({ status }: { status: NodeStatus | undefined }) {
   const d = statusDuration(status);
   const progress = progressText(status);
   return (
-    <div className="dfl-status-line" data-phase={status.phase}>
+    <div className="dfl-status-line" data-phase={status.phase} data-compare={status.compare?.state}>
       <span className="dfl-phase-dot" />
       <span className="dfl-phase">{progress ?? status.phase}</span>
       {d !== null && <span className="dfl-duration">{formatDuration(d)}</span>}
       {status.reused && <span className="dfl-reused-badge" title="outputs reused from an earlier run">reused</span>}
+      {status.compare && (
+        <span className="dfl-compare-badge" data-state={status.compare.state}
+          title={`against ${status.compare.other}: ${status.compare.state}${status.compare.fields.length ? ` (${status.compare.fields.join(", ")})` : ""}`}>
+          {status.compare.state === "changed" ? `Δ ${status.compare.fields.join(", ")}` : status.compare.state}
+        </span>
+      )}
     </div>
   );
 }

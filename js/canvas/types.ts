@@ -132,6 +132,8 @@ export interface NodeStatus {
   total?: number;
   /** the outputs were taken from an earlier run (a partial re-run reused this step) */
   reused?: boolean;
+  /** while two runs are compared: this node against the other run, and what differs */
+  compare?: { state: "changed" | "unchanged" | "added" | "removed"; fields: string[]; other: string } | null;
 }
 
 /** What the monitor shows for one step when it is clicked. */
@@ -161,6 +163,8 @@ export interface StepDetails {
   logsAttempt?: string | null;
   /** the run whose outputs this step reused, when it was not run */
   reusedFrom?: string | null;
+  /** while two runs are compared: the other run's side of this step */
+  compare?: { run: string; state: string; fields: string[]; duration: number | null; details: StepDetails | null } | null;
 }
 
 export interface Attempt {

@@ -112,6 +112,24 @@ def test_run_change_run_from_here_compare_and_rerun_failed(page, lab, tmp_path):
                         timeout=30).json()
     assert sorted(p for p, e in diff["paths"].items() if e["state"] != "unchanged") == ["report", "scale"]
 
+    # compare the two runs on the graph: exactly the changed nodes are marked, the panel shows both sides
+    page.locator(f"{MONITOR} [data-action='compare={first}']").click()
+    page.wait_for_selector(f"{MONITOR} .dfl-node[data-path='scale'] .dfl-status-line[data-compare='changed']")
+    changed = page.eval_on_selector_all(f"{MONITOR} .dfl-status-line[data-compare='changed']",
+                                        "els => els.map(e => e.closest('.dfl-node').dataset.path).sort()")
+    assert changed == ["report", "scale"]
+    for step in ("prep", "item"):
+        page.wait_for_selector(f"{MONITOR} .dfl-node[data-path='{step}'] .dfl-status-line[data-compare='unchanged']")
+    page.locator(f"{MONITOR} .react-flow__node[data-id='scale']").click()
+    sides = page.locator(f"{MONITOR} .dfl-details[data-path='scale'] .dfl-compare")
+    row = sides.locator("tr[data-port='parameter:in factor']")
+    row.wait_for()
+    assert row.get_attribute("data-differs") == "true" and row.locator("td").all_inner_texts()[1:] == ["2", "5"]
+    assert sides.locator("tr[data-port='parameter:in n']").count() == 0  # scale has no n
+    page.screenshot(path=str(ARTIFACTS / "iterate-compare.png"))
+    page.locator(f"{MONITOR} [data-action='compare-off']").click()
+    page.wait_for_selector(f"{MONITOR} .dfl-status-line[data-compare]", state="detached")
+
     # a forced failure, then Re-run failed from the failed run's monitor
     requests.post(lab.api("workflows"), headers=lab.auth, timeout=60, json={
         "graph": pipeline(log, factor=5, fail=True).to_graph(), "engine": "local", "path": doc})

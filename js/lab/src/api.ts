@@ -77,6 +77,15 @@ export interface Rerun {
   run: string;
 }
 
+/** Two runs compared node by node (dflow_lab.runview.compare.compare_runs): `a` the other run, `b` this one. */
+export interface Comparison {
+  a: string;
+  b: string;
+  paths: Record<string, { state: "changed" | "unchanged" | "added" | "removed"; fields: string[];
+    duration: { a: number | null; b: number | null } }>;
+  counts: Record<string, number>;
+}
+
 export const api = {
   validate: (graph: Graph) => post<{ issues: Issue[] }>("validate", { graph }).then((r) => r.issues),
   code: (graph: Graph) => post<{ code: string; filename: string }>("code", { graph }),
@@ -89,6 +98,10 @@ export const api = {
   workflows: () => request<{ workflows: WorkflowRow[]; errors: Record<string, string> }>("workflows"),
   run: (graph: Graph, engine: Engine, path?: string, rerun?: Rerun) =>
     post<{ name: string; engine: Engine; workflow: WorkflowRow }>("workflows", { graph, engine, path, rerun }),
+  history: (documentPath: string) =>
+    request<{ workflows: WorkflowRow[]; errors: Record<string, string> }>("workflows", {}, { document: documentPath }),
+  compare: (engine: Engine, name: string, other: string) =>
+    request<Comparison>(`workflows/${engine}/${name}/compare`, {}, { with: other }),
   logs: (engine: Engine, name: string, node: string) =>
     request<{ lines: string[]; truncated: boolean }>(`workflows/${engine}/${name}/logs`, {}, { node }),
   workflow: (engine: Engine, name: string) =>

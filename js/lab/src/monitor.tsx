@@ -7,7 +7,7 @@ import { Signal } from "@lumino/signaling";
 import { Canvas, type HostAction, type WorkflowState } from "../../canvas/Canvas";
 import { KeyedStore } from "../../canvas/store";
 import type { Graph, NodeStatus, StepDetails } from "../../canvas/types";
-import { api, type Engine, follow, type Rerun, type StreamMessage } from "./api";
+import { api, type Comparison, type Engine, follow, type Rerun, type StreamMessage, type WorkflowRow } from "./api";
 import { useSignal } from "./hooks";
 import { FINAL, progressText } from "./phases";
 
@@ -31,6 +31,9 @@ export class MonitorView extends ReactWidget {
   details: StepDetails | null = null;
   /** the document the run was started from (relative to the server's root), when the lab started it */
   documentPath: string | null = null;
+  /** the other runs of the same document (newest first), to compare with */
+  history: WorkflowRow[] = [];
+  comparison: Comparison | null = null;
   notice: { level: "info" | "error"; text: string } | null = null;
   private abort = new AbortController();
 
@@ -61,6 +64,7 @@ export class MonitorView extends ReactWidget {
         progress: w.workflow.progress.total ? progressText(w.workflow.progress) : null, message: w.workflow.message };
       if (w.graph_error) this.notify(`this run's graph cannot be drawn: ${w.graph_error}`, "error");
       this.emit();
+      void this.loadHistory();
     } catch (e) {
       this.notify(`${this.name}: ${e instanceof Error ? e.message : e}`, "error");
       return;
@@ -95,8 +99,17 @@ export class MonitorView extends ReactWidget {
       this.emit();
       return;
     }
-    api.details(this.engine, this.name, path, item).then(
-      (d) => { this.details = d; this.emit(); },
+    const other = this.comparison?.a;
+    Promise.all([
+      api.details(this.engine, this.name, path, item),
+      other ? api.details(this.engine, other, path, item).catch(() => null) : Promise.resolve(null),
+    ]).then(
+      ([d, o]) => {
+        const entry = this.comparison?.paths[path];
+        this.details = other && entry ? { ...d, compare: { run: other, state: entry.state, fields: entry.fields,
+          duration: entry.duration.a, details: o } } : d;
+        this.emit();
+      },
       (e) => this.notify(`${path}: ${e instanceof Error ? e.message : e}`, "error"),
     );
   };
@@ -104,7 +117,12 @@ export class MonitorView extends ReactWidget {
   actions(): HostAction[] {
     const phase = this.workflow?.phase ?? "Pending";
     if (!FINAL.has(phase)) return [{ action: "stop", label: "■ Stop", title: "Stop the run" }];
+    const compare: HostAction[] = this.comparison
+      ? [{ action: "compare-off", label: `✕ End comparison with ${this.comparison.a}`, title: "Show this run alone" }]
+      : this.history.slice(0, 3).map((w) => ({ action: `compare=${w.name}`, label: `⇄ ${w.name}`,
+        title: `Compare this run with ${w.name} (${w.phase}) on the graph` }));
     return [
+      ...compare,
       ...(phase !== "Succeeded" ? [{ action: "retry", label: "↻ Retry", title: "Retry the failed steps" }] : []),
       { action: "resubmit", label: "⟲ Resubmit", title: "Run the workflow again" },
     ];
@@ -123,6 +141,46 @@ export class MonitorView extends ReactWidget {
     this.host.runsChanged();
   }
 
+  /** The document's other runs (the run picker of the comparison). */
+  async loadHistory(): Promise<void> {
+    if (!this.documentPath) return;
+    try {
+      const { workflows } = await api.history(this.documentPath);
+      this.history = workflows.filter((w) => w.name !== this.name && w.engine === this.engine);
+      this.emit();
+    } catch {
+      this.history = []; // the comparison is offered only when the history can be read
+    }
+  }
+
+  /** Compare this run with `other` on the graph (null: stop comparing). */
+  async compare(other: string | null): Promise<void> {
+    const clear: Record<string, NodeStatus> = {};
+    if (this.comparison) {
+      for (const path of Object.keys(this.comparison.paths)) {
+        const s = this.status.get(path);
+        if (s) clear[path] = { ...s, compare: null };
+      }
+      this.status.update(clear);
+    }
+    this.comparison = null;
+    if (other !== null) {
+      const c = await api.compare(this.engine, this.name, other);
+      this.comparison = c;
+      const marks: Record<string, NodeStatus> = {};
+      for (const [path, e] of Object.entries(c.paths)) {
+        const s = this.status.get(path) ?? { phase: "Pending" as const };
+        marks[path] = { ...s, compare: { state: e.state, fields: e.fields, other } };
+      }
+      this.status.update(marks);
+      const n = c.counts;
+      this.notify(`Compared with ${other}: ${n.changed ?? 0} changed, ${n.unchanged ?? 0} unchanged, `
+        + `${n.added ?? 0} added, ${n.removed ?? 0} removed`);
+    }
+    if (this.details) this.onStepClick(this.details.path, this.details.item ?? undefined);
+    this.emit();
+  }
+
   /** The log of one retry attempt in the step panel. */
   private async attemptLog(node: string): Promise<void> {
     const { lines } = await api.logs(this.engine, this.name, node);
@@ -134,6 +192,8 @@ export class MonitorView extends ReactWidget {
     const [verb, path] = action.split(":"); // "retry:<step>" from a step's panel retries that step only
     try {
       if (verb in RERUN) return await this.rerun(RERUN[verb], path);
+      if (verb === "compare-off") return await this.compare(null);
+      if (verb.startsWith("compare=")) return await this.compare(verb.slice("compare=".length));
       if (verb.startsWith("logs@")) return await this.attemptLog(verb.slice("logs@".length));
       const result = await api.action(this.engine, this.name, verb, verb === "retry" ? path : undefined);
       if (verb === "resubmit") {

@@ -62,7 +62,7 @@ def emit(value: Any, kind: str = "literal") -> str:
     raises :class:`UnsafeCodeError`."""
     if kind == "identifier":
         if isinstance(value, str) and _IDENT.match(value) and not keyword.iskeyword(value) \
-                and not keyword.issoftkeyword(value) and not value.startswith("__"):
+                and not value.startswith("__"):
             return value
         raise UnsafeCodeError(f"{value!r} is not a safe Python identifier")
     if kind == "module":

@@ -71,7 +71,7 @@ def is_identifier(key: object) -> bool:
     """Whether ``key`` may be written as a Python name or keyword argument: ASCII ``[A-Za-z_][A-Za-z0-9_]*``,
     not a keyword (``class``, ``None``…) and not a dunder (``__import__``, ``__class__``…)."""
     return (isinstance(key, str) and IDENTIFIER_RE.match(key) is not None and not keyword.iskeyword(key)
-            and not keyword.issoftkeyword(key) and not key.startswith("__"))
+            and not key.startswith("__"))
 
 
 def _load(path: str) -> object:

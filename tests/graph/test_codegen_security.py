@@ -59,7 +59,7 @@ def test_the_cli_refuses_the_issue_graph(command, tmp_path):
 
 
 def test_emit_gives_identifiers_and_literals_only():
-    for bad in ["x=1, y", "__import__", "__class__", "class", "match", "a b", "1x", "", "ä", "x.y", None, 3]:
+    for bad in ["x=1, y", "__import__", "__class__", "class", "None", "a b", "1x", "", "ä", "x.y", None, 3]:
         with pytest.raises(UnsafeCodeError):
             emit(bad, "identifier")
     for bad in [object(), {1: 2}, float("nan"), b"x", {"a": {3}}]:

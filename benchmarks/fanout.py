@@ -2,11 +2,14 @@
 
     python benchmarks/fanout.py                 # N = 100 and 1000 fan-out, 1000-step chain, overhead
     python benchmarks/fanout.py --sizes 100 --chain 200 --pydflow-sizes 100
+    python benchmarks/fanout.py --small 100      # cold and warm runs of a small fan-out, both tools
 
 The same trivial Python OP (``y = x + 1``) runs N times from one ``with_param``.  dflow-lab runs it in
 its local engine (a warm-up run first starts the worker pool, as a notebook session would have);
 pydflow runs it in debug mode in /opt/pydflow-venv (a subprocess, timed inside).  Printed: seconds,
-seconds per step and the ratio.  Not a test: nothing is asserted.
+seconds per step and the ratio.  ``--small N`` times, in fresh processes, the first run from
+``submit()`` (cold: workers not started yet) and the second (warm: a notebook's next run), for dflow-lab
+and for pydflow's debug mode.  Not a test: nothing is asserted.
 """
 
 from __future__ import annotations
@@ -131,13 +134,72 @@ def pydflow_fanout(n: int, workdir: Path) -> tuple[float, str] | None:
     return result["seconds"], result["phase"]
 
 
+SMALL_SCRIPT = '''
+import json, sys, time
+sys.path.insert(0, sys.argv[2])
+flavor = sys.argv[3]
+if flavor == "dflow":
+    from dflow import config
+    config["mode"] = "debug"
+else:
+    from dflow_lab import config
+    config["mode"] = "local"
+    config["local_workdir"] = sys.argv[2] + "/ws-small"
+n = int(sys.argv[1])
+times = []
+for run in range(2):
+    wf = Workflow("small")
+    wf.add(Step("inc", PythonOPTemplate(Inc, image="python:3.11"), parameters={{"x": "{{{{item}}}}"}},
+                with_param=argo_range(n)))
+    t = time.perf_counter()
+    wf.submit()
+    while wf.query_status() in ("Pending", "Running"):
+        time.sleep(0.01)
+    times.append(time.perf_counter() - t)
+    assert wf.query_status() == "Succeeded", wf.query_status()
+print(json.dumps({{"cold": times[0], "warm": times[1]}}))
+'''
+
+
+def small_runs(n: int, tmp: Path, repeat: int) -> None:
+    """Cold (first) and warm (second) run of an N-step fan-out from ``submit()``, each in a fresh process."""
+    script = tmp / "small.py"
+    # the OP is defined in the script itself (pydflow's debug-mode steps import it from there)
+    rows = [("dflow-lab", sys.executable, "_lab", "dflow_lab")]
+    if Path(PYDFLOW_PYTHON).exists():
+        rows.append(("pydflow debug", PYDFLOW_PYTHON, "", "dflow"))
+    print(f"small fan-out N={n} (best of {repeat} fresh processes; load average {os.getloadavg()[0]:.1f})")
+    print(f"{'':<16}{'cold s':>10}{'warm s':>10}")
+    for label, python, mod, flavor in rows:
+        script.write_text(OP_SOURCE.format(lab=mod) + SMALL_SCRIPT.format())
+        best: dict = {}
+        for _ in range(repeat):
+            env = dict(os.environ, PATH=os.path.dirname(python) + os.pathsep + os.environ.get("PATH", ""))
+            proc = subprocess.run([python, str(script), str(n), str(tmp), flavor], cwd=tmp, capture_output=True,
+                                  text=True, timeout=3600, env=env)  # pydflow's steps run `python3` from PATH
+            lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+            if proc.returncode != 0 or not lines:
+                print(textwrap.indent(proc.stderr[-1500:], f"    {label}: "), file=sys.stderr)
+                continue
+            for k, v in json.loads(lines[-1]).items():
+                best[k] = min(best.get(k, v), v)
+        if best:
+            print(f"{label:<16}{best['cold']:>10.3f}{best['warm']:>10.3f}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000])
     parser.add_argument("--pydflow-sizes", type=int, nargs="*", default=[100])
     parser.add_argument("--chain", type=int, default=1000)
     parser.add_argument("--noop", type=int, default=1000)
+    parser.add_argument("--small", type=int, help="only the cold/warm small-run comparison, N steps")
+    parser.add_argument("--repeat", type=int, default=3, help="fresh processes per --small figure (best kept)")
     args = parser.parse_args()
+    if args.small:
+        with tempfile.TemporaryDirectory(prefix="dflow-lab-bench-") as tmp:
+            small_runs(args.small, Path(tmp), args.repeat)
+        return
 
     with tempfile.TemporaryDirectory(prefix="dflow-lab-bench-") as tmp:
         tmp_path = Path(tmp)

@@ -79,6 +79,7 @@ class Execution(StepsRunner, DagRunner, LeafRunner, RetryRunner, OutputsMixin):
         self._written: set[str] = set(self.nodes)
         self._source_nodes: dict[str, dict] | None = None
         self._children_of: dict[str, set[str]] = {}
+        self._flush_soon = False
         self.global_vars = self._global_vars()
         self.global_outputs: dict[str, dict] = {"parameters": {}, "artifacts": {}}
         for p in (self.status.get("outputs") or {}).get("parameters") or []:

@@ -69,6 +69,7 @@ class NodeBook:
     _written: set[str]
     _source_nodes: dict[str, dict] | None
     _children_of: dict[str, set[str]]
+    _flush_soon: bool
     _main_task: asyncio.Task
 
     if TYPE_CHECKING:  # provided by the other mixins of Execution
@@ -85,16 +86,24 @@ class NodeBook:
         return get_pod_name(self.name, node["name"], node.get("templateName") or "", node["id"])
 
     def _mark(self, node: dict, now: bool = False) -> None:
-        """Record a node change: ``now`` writes it at once (a finished node must survive a kill -9),
-        otherwise the flush loop batches it with other changes (parents gaining children)."""
-        if now:  # nodes never written yet go first, so that the database keeps parents before children
-            self._dirty.pop(node["id"], None)
-            new = [n for i, n in self._dirty.items() if i not in self._written]
-            for n in new:
-                del self._dirty[n["id"]]
-            self._write(new + [node])
-        else:
-            self._dirty[node["id"]] = node
+        """Record a node change.  ``now`` (a finished node, which must survive a kill -9) writes it, with
+        every other change waiting, before the engine's loop runs anything else: the nodes that finish
+        in one turn of the loop share one SQLite transaction.  Other changes (parents gaining
+        children) wait for the flush loop.  The database keeps parents before children: nodes are
+        written in the order they were first recorded."""
+        self._dirty[node["id"]] = node
+        if now and not self._flush_soon:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:  # outside the engine's loop: write at once
+                self.flush()
+                return
+            self._flush_soon = True
+            loop.call_soon(self._flush_batch)
+
+    def _flush_batch(self) -> None:
+        self._flush_soon = False
+        self.flush()
 
     def _write(self, nodes: list[dict]) -> None:
         self.store.put_nodes(self.name, nodes)

@@ -2,7 +2,7 @@
 // previews), retry attempts and logs, and the buttons of the iterate loop (run this step, from here, failed).
 import { useLayoutEffect, useRef } from "react";
 import { formatDuration } from "./nodes";
-import type { Attempt, PortValue, Preview, StepDetails } from "./types";
+import type { Attempt, FanoutPage, PortValue, Preview, StepDetails } from "./types";
 
 /** Labels of the step panel's buttons (the action names the kernel or the server extension handle). */
 export const ACTION_LABELS: Record<string, { label: string; title: string }> = {
@@ -82,6 +82,43 @@ function CompareSides({ details }: { details: StepDetails }) {
           </div>
         );
       })}
+    </div>
+  );
+}
+
+const FILTERS = ["", "Succeeded", "Failed", "Running", "Pending", "Skipped", "Omitted"];
+
+/** A fan-out's items, a page at a time ("k / N ok, m failed"), filtered by phase; a click shows an item. */
+function FanoutItems({ page, current, onItem, onAction }: {
+  page: FanoutPage; current: number | null | undefined; onItem(i: number): void; onAction(a: string): void;
+}) {
+  const c = page.counts;
+  const failed = (c.Failed ?? 0) + (c.Error ?? 0);
+  const go = (offset: number, phase: string | null | undefined) => onAction(`items@${Math.max(0, offset)}@${phase ?? ""}`);
+  const end = page.offset + page.items.length;
+  return (
+    <div className="dfl-fanout" aria-label="Fan-out items" data-total={page.total} data-matching={page.matching}>
+      <div className="dfl-section-title">
+        Items: {c.Succeeded ?? 0} / {page.total} ok{failed ? `, ${failed} failed` : ""}{c.Running ? `, ${c.Running} running` : ""}
+      </div>
+      <div className="dfl-row">
+        <select className="dfl-input dfl-fanout-filter" value={page.phase ?? ""} onChange={(e) => go(0, e.target.value)}>
+          {FILTERS.map((f) => <option key={f} value={f}>{f || "every phase"}</option>)}
+        </select>
+        <span className="dfl-muted dfl-fanout-range">{page.matching ? `${page.offset + 1}–${end} of ${page.matching}` : "none"}</span>
+        <button className="dfl-button" data-page="prev" disabled={page.offset === 0}
+          onClick={() => go(page.offset - page.limit, page.phase)}>‹</button>
+        <button className="dfl-button" data-page="next" disabled={end >= page.matching}
+          onClick={() => go(page.offset + page.limit, page.phase)}>›</button>
+      </div>
+      <ul className="dfl-fanout-list">
+        {page.items.map((it) => (
+          <li key={it.id} data-index={it.index} data-phase={it.phase} aria-current={it.index === current}
+            onClick={() => onItem(it.index)} title={it.message ?? undefined}>
+            <span className="dfl-phase-dot" /> {it.displayName} <span className="dfl-muted">{it.phase}</span>
+          </li>
+        ))}
+      </ul>
     </div>
   );
 }
@@ -210,7 +247,8 @@ export function Details({ details, onClose, onItem, onAction }: {
             <div className="dfl-detail-meta dfl-reused" aria-label="Reused">reused from run <b>{details.reusedFrom}</b></div>
           )}
           {details.message && <div className="dfl-error">{details.message}</div>}
-          {details.items && details.items.length > 0 && (
+          {details.fanout && <FanoutItems page={details.fanout} current={details.item} onItem={onItem} onAction={onAction} />}
+          {!details.fanout && details.items && details.items.length > 0 && (
             <label className="dfl-field">
               <span className="dfl-field-label">item</span>
               <select className="dfl-input" value={details.item ?? 0} onChange={(e) => onItem(Number(e.target.value))}>

@@ -163,6 +163,8 @@ export interface StepDetails {
   logsAttempt?: string | null;
   /** the run whose outputs this step reused, when it was not run */
   reusedFrom?: string | null;
+  /** a fan-out's items, one page at a time, filtered by phase (the lab's monitor) */
+  fanout?: FanoutPage | null;
   /** while two runs are compared: the other run's side of this step */
   compare?: { run: string; state: string; fields: string[]; duration: number | null; details: StepDetails | null } | null;
 }
@@ -198,4 +200,16 @@ export interface PaletteError {
   message: string;
   file?: string;
   line?: number;
+}
+
+/** One page of a fan-out's items (dflow_lab.runview.compare.fanout_items). */
+export interface FanoutPage {
+  path: string;
+  total: number;
+  matching: number;
+  counts: Partial<Record<Phase, number>>;
+  offset: number;
+  limit: number;
+  phase?: string | null;
+  items: { index: number; id: string; displayName: string; phase: Phase; message?: string | null }[];
 }

@@ -148,3 +148,30 @@ def test_run_change_run_from_here_compare_and_rerun_failed(page, lab, tmp_path):
     assert rerun["phase"] == "Succeeded" and rerun["reusedFrom"] == failed
     # the forced failure ran every step again; Re-run failed ran scale and report only
     assert executions(log) == {"prep": 2, "item": 6, "scale": 4, "report": 3}
+
+
+def test_a_fanout_of_1000_items_expanded_and_filtered(page, lab):
+    from dflow_lab.local.backend import LocalBackend
+
+    from .test_compare import fanout_manifest
+
+    backend = LocalBackend(lab.root / ".dflow-lab")  # the lab's local workspace
+    name = backend.submit(fanout_manifest(1000), wait=True)["metadata"]["name"]
+    _monitor_of(page, name)
+    page.wait_for_selector(f"{MONITOR} .dfl-node[data-path='each'] >> text=857/1000 succeeded, 143 failed")
+    page.locator(f"{MONITOR} .react-flow__node[data-id='each']").click()
+    fan = page.locator(f"{MONITOR} .dfl-details[data-path='each'] .dfl-fanout[data-total='1000']")
+    fan.wait_for()
+    assert "857 / 1000 ok, 143 failed" in fan.locator(".dfl-section-title").inner_text()
+    assert fan.locator("li").count() == 200
+    fan.locator("[data-page='next']").click()
+    page.wait_for_function("() => document.querySelector('.dfl-fanout-range')?.textContent === '201–400 of 1000'")
+    assert fan.locator("li").first.get_attribute("data-index") == "200"
+    fan.locator(".dfl-fanout-filter").select_option("Failed")
+    page.wait_for_selector(f"{MONITOR} .dfl-fanout[data-matching='143']")
+    phases = set(fan.locator("li").evaluate_all("els => els.map(e => e.dataset.phase)"))
+    assert phases == {"Failed"} and fan.locator("li").count() == 143
+    assert fan.locator("li").first.get_attribute("data-index") == "3"
+    fan.locator("li[data-index='10']").click()
+    page.wait_for_selector(f"{MONITOR} .dfl-fanout li[data-index='10'][aria-current='true']")
+    page.screenshot(path=str(ARTIFACTS / "iterate-fanout-items.png"))

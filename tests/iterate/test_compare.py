@@ -47,24 +47,28 @@ def test_artifact_diff_text_and_json():
     assert artifact_diff('{"a": 1, "b": 2}', '{"b":2,"a":1}')["same"]
 
 
-def test_fanout_of_1000_items_paged_and_filtered(tmp_path):
-    manifest = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"generateName": "fan-"},
-                "spec": {"entrypoint": "main", "templates": [
-                    {"name": "main", "steps": [[{"name": "each", "template": "one", "withSequence": {"count": "1000"},
-                                                 "arguments": {"parameters": [{"name": "i", "value": "{{item}}"}]}}]]},
-                    {"name": "one", "inputs": {"parameters": [{"name": "i"}]},
-                     "script": {"image": "alpine:3", "command": ["sh"],
-                                "source": "[ $(({{inputs.parameters.i}} % 7)) -ne 3 ]"}}]}}
-    manifest["spec"]["templates"][0]["steps"][0][0]["continueOn"] = {"failed": True}
-    backend = LocalBackend(tmp_path / "ws")
-    name = backend.submit(manifest, wait=True)["metadata"]["name"]
+def fanout_manifest(count: int) -> dict:
+    """Step ``each`` over ``count`` items; item i fails when i % 7 == 3 (the run goes on past them)."""
+    return {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"generateName": "fan-"},
+            "spec": {"entrypoint": "main", "templates": [
+                {"name": "main", "steps": [[{"name": "each", "template": "one", "withSequence": {"count": str(count)},
+                                             "continueOn": {"failed": True},
+                                             "arguments": {"parameters": [{"name": "i", "value": "{{item}}"}]}}]]},
+                {"name": "one", "inputs": {"parameters": [{"name": "i"}]},
+                 "script": {"image": "alpine:3", "command": ["sh"],
+                            "source": "[ $(({{inputs.parameters.i}} % 7)) -ne 3 ]"}}]}}
+
+
+def test_fanout_items_paged_and_filtered(tmp_path):
+    backend = LocalBackend(tmp_path / "ws")  # 450 items: three pages (the browser test expands 1,000)
+    name = backend.submit(fanout_manifest(450), wait=True)["metadata"]["name"]
     nodes = list(backend.get(name)["status"]["nodes"].values())
     page = fanout_items(nodes, name, "each")
-    assert page["total"] == 1000 and page["matching"] == 1000 and len(page["items"]) == PAGE_LIMIT
-    assert page["counts"] == {"Succeeded": 857, "Failed": 143}
+    assert page["total"] == 450 and page["matching"] == 450 and len(page["items"]) == PAGE_LIMIT
+    assert page["counts"] == {"Succeeded": 386, "Failed": 64}
     assert [i["index"] for i in page["items"][:3]] == [0, 1, 2]
-    last = fanout_items(nodes, name, "each", offset=800, limit=500)
-    assert len(last["items"]) == 200 and last["items"][-1]["index"] == 999
+    last = fanout_items(nodes, name, "each", offset=400, limit=500)
+    assert len(last["items"]) == 50 and last["items"][-1]["index"] == 449 and last["limit"] == PAGE_LIMIT
     failed = fanout_items(nodes, name, "each", phase="Failed")
-    assert failed["matching"] == 143 and all(i["phase"] == "Failed" for i in failed["items"])
+    assert failed["matching"] == 64 and all(i["phase"] == "Failed" for i in failed["items"])
     assert [i["index"] for i in failed["items"][:3]] == [3, 10, 17]

@@ -2,7 +2,7 @@
 // Jupyter's ServerConnection, which adds the auth token and the XSRF header.
 import { URLExt } from "@jupyterlab/coreutils";
 import { ServerConnection } from "@jupyterlab/services";
-import type { Graph, Issue, NodeStatus, PaletteEntry, PaletteError, Preview, StepDetails } from "../../canvas/types";
+import type { FanoutPage, Graph, Issue, NodeStatus, PaletteEntry, PaletteError, Preview, StepDetails } from "../../canvas/types";
 import type { WorkflowState } from "../../canvas/Canvas";
 import type { NewOpSpec } from "../../canvas/NewOpForm";
 
@@ -102,6 +102,8 @@ export const api = {
     request<{ workflows: WorkflowRow[]; errors: Record<string, string> }>("workflows", {}, { document: documentPath }),
   compare: (engine: Engine, name: string, other: string) =>
     request<Comparison>(`workflows/${engine}/${name}/compare`, {}, { with: other }),
+  items: (engine: Engine, name: string, path: string, offset: number, phase?: string | null) =>
+    request<FanoutPage>(`workflows/${engine}/${name}/items`, {}, { path, offset, phase: phase || undefined }),
   logs: (engine: Engine, name: string, node: string) =>
     request<{ lines: string[]; truncated: boolean }>(`workflows/${engine}/${name}/logs`, {}, { node }),
   workflow: (engine: Engine, name: string) =>

@@ -106,9 +106,12 @@ export class MonitorView extends ReactWidget {
     ]).then(
       ([d, o]) => {
         const entry = this.comparison?.paths[path];
+        const keep = this.details?.path === path ? this.details.fanout : null; // the page and filter stay
         this.details = other && entry ? { ...d, compare: { run: other, state: entry.state, fields: entry.fields,
           duration: entry.duration.a, details: o } } : d;
+        if (keep) this.details = { ...this.details, fanout: keep };
         this.emit();
+        if ((d.items?.length ?? 0) > 1 && !keep) void this.fanoutPage(path, 0, null);
       },
       (e) => this.notify(`${path}: ${e instanceof Error ? e.message : e}`, "error"),
     );
@@ -181,6 +184,13 @@ export class MonitorView extends ReactWidget {
     this.emit();
   }
 
+  /** One page of a fan-out's items in the step panel (200 a page at most), filtered by phase. */
+  async fanoutPage(path: string, offset: number, phase: string | null): Promise<void> {
+    const page = await api.items(this.engine, this.name, path, offset, phase);
+    if (this.details?.path === path) this.details = { ...this.details, fanout: { ...page, phase } };
+    this.emit();
+  }
+
   /** The log of one retry attempt in the step panel. */
   private async attemptLog(node: string): Promise<void> {
     const { lines } = await api.logs(this.engine, this.name, node);
@@ -193,6 +203,10 @@ export class MonitorView extends ReactWidget {
     try {
       if (verb in RERUN) return await this.rerun(RERUN[verb], path);
       if (verb === "compare-off") return await this.compare(null);
+      if (verb.startsWith("items@")) {
+        const [, offset, phase] = verb.split("@");
+        return await this.fanoutPage(path, Number(offset) || 0, phase || null);
+      }
       if (verb.startsWith("compare=")) return await this.compare(verb.slice("compare=".length));
       if (verb.startsWith("logs@")) return await this.attemptLog(verb.slice("logs@".length));
       const result = await api.action(this.engine, this.name, verb, verb === "retry" ? path : undefined);

@@ -182,7 +182,13 @@ def main_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("server", help="Serve the Argo Server API over the local engine",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    from .apiserver import DEFAULT_MAX_BODY, DEFAULT_PORT
+    from .apiserver.server import (
+        DEFAULT_BODY_TIMEOUT,
+        DEFAULT_IDLE_TIMEOUT,
+        DEFAULT_MAX_BODY,
+        DEFAULT_MAX_CONNECTIONS,
+        DEFAULT_PORT,
+    )
 
     p.add_argument("--workdir", dest="server_workdir", metavar="WORKDIR", default=None,
                    help="the workspace served (default: the global --workdir, $DFLOW_LOCAL_WORKDIR)")
@@ -191,6 +197,12 @@ def main_parser() -> argparse.ArgumentParser:
     p.add_argument("--allow-remote", action="store_true", help="permit a --bind address other machines can reach")
     p.add_argument("--no-auth", action="store_true", help="serve without the bearer token (loopback only)")
     p.add_argument("--max-body", type=int, default=DEFAULT_MAX_BODY, help="largest request body in bytes")
+    p.add_argument("--idle-timeout", type=float, default=DEFAULT_IDLE_TIMEOUT,
+                   help="seconds a connection may take to deliver a request head (idle keep-alive or slow headers)")
+    p.add_argument("--body-timeout", type=float, default=DEFAULT_BODY_TIMEOUT,
+                   help="seconds a declared request body may take to arrive")
+    p.add_argument("--max-connections", type=int, default=DEFAULT_MAX_CONNECTIONS,
+                   help="connections served at once; more are answered 503")
     p.add_argument("--tls-cert", default=None, help="serve HTTPS with this certificate (PEM)")
     p.add_argument("--tls-key", default=None, help="the certificate's private key (PEM)")
     return parser
@@ -638,7 +650,8 @@ def _cmd_server(args: argparse.Namespace) -> int:
 
     server = ArgoServer(args.server_workdir or config.get("local_workdir"), host=args.bind, port=args.port, auth=not args.no_auth,
                         max_body=args.max_body, allow_remote=args.allow_remote, tls_cert=args.tls_cert,
-                        tls_key=args.tls_key)
+                        tls_key=args.tls_key, idle_timeout=args.idle_timeout, body_timeout=args.body_timeout,
+                        max_connections=args.max_connections)
     signal.signal(signal.SIGTERM, lambda *_: server.request_stop())
     print(f"dflow-lab server: serving the Argo API on {server.url} (workspace {server.backend.workdir})")
     if server.token is None:

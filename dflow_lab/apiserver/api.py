@@ -274,8 +274,13 @@ class ArgoApi:
 
     # -- streams -----------------------------------------------------------------------------------
 
-    def watch(self, namespace: str, query: dict[str, str]) -> Iterator[dict]:
-        """``GET /api/v1/workflow-events/{namespace}``: ADDED for existing workflows, then MODIFIED/DELETED."""
+    def _ended(self, cancel: threading.Event | None) -> bool:
+        """Whether a stream should end: the server stops, or its client went away (``cancel``)."""
+        return self.stopping.is_set() or (cancel is not None and cancel.is_set())
+
+    def watch(self, namespace: str, query: dict[str, str], cancel: threading.Event | None = None) -> Iterator[dict]:
+        """``GET /api/v1/workflow-events/{namespace}``: ADDED for existing workflows, then MODIFIED/DELETED.
+        Ends when the server stops or ``cancel`` is set."""
         try:
             labels_ok = label_matcher(query.get("listOptions.labelSelector"))
             field_sel = query.get("listOptions.fieldSelector") or ""
@@ -304,7 +309,7 @@ class ArgoApi:
         def event(kind: str, wf: dict) -> dict:
             return {"result": {"type": kind, "object": project_fields(wf, fields)}}
 
-        while not self.stopping.is_set():
+        while not self._ended(cancel):
             current = candidates()
             for name, status in current.items():
                 if name in seen and status.get("phase") in _TERMINAL and seen[name][2] == status:
@@ -332,8 +337,10 @@ class ArgoApi:
             else:
                 self.stopping.wait(0.2)
 
-    def logs(self, namespace: str, name: str, pod: str | None, query: dict[str, str]) -> Iterator[dict]:
-        """``GET /api/v1/workflows/{namespace}/{name}/log`` (and ``…/{podName}/log``): LogEntry stream."""
+    def logs(self, namespace: str, name: str, pod: str | None, query: dict[str, str],
+             cancel: threading.Event | None = None) -> Iterator[dict]:
+        """``GET /api/v1/workflows/{namespace}/{name}/log`` (and ``…/{podName}/log``): LogEntry stream.
+        A follow ends when the workflow finishes, the server stops or ``cancel`` is set."""
         self._record(namespace, name)
         container = query.get("logOptions.container") or "main"
         if container != "main":
@@ -355,7 +362,7 @@ class ArgoApi:
                     if grep in line:
                         yield {"result": {"podName": pod_name, "content": line}}
                 sent[node_id] = len(lines)
-            if not follow or finished or self.stopping.is_set():
+            if not follow or finished or self._ended(cancel):
                 return
             self.stopping.wait(0.2)
 

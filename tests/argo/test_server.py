@@ -132,9 +132,9 @@ def test_never_binds_beyond_loopback_unless_told(tmp_path):
         ArgoServer(tmp_path, host="0.0.0.0", port=0, allow_remote=True, auth=False)
     s = ArgoServer(tmp_path, port=0)
     try:
-        assert s.httpd.server_address[0] == "127.0.0.1"
+        assert s.bound_addresses == [("127.0.0.1", s.port)]
     finally:
-        s.httpd.server_close()
+        s.stop()
 
 
 # -- bad input --------------------------------------------------------------------------------------------

@@ -180,6 +180,22 @@ def main_parser() -> argparse.ArgumentParser:
     p.add_argument("FILE", help="the file")
     _output_option(p)
 
+    for name, what in (("configmap", "ConfigMaps (parameters' configMapKeyRef) of the local workspace"),
+                       ("template", "WorkflowTemplates/ClusterWorkflowTemplates (workflowTemplateRef, templateRef) "
+                                    "of the local workspace")):
+        p = sub.add_parser(name, help=f"Create, list or delete {what}",
+                           formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        objects_sub = p.add_subparsers(title="Actions", dest="action")
+        q = objects_sub.add_parser("create", help="keep the object(s) of a YAML/JSON file (replacing same names)")
+        q.add_argument("FILE", help="the manifest file")
+        q = objects_sub.add_parser("list", help="list the names kept")
+        if name == "template":
+            q.add_argument("--cluster", action="store_true", help="ClusterWorkflowTemplates instead")
+        q = objects_sub.add_parser("delete", help="delete one by name")
+        q.add_argument("NAME", help="the object's name")
+        if name == "template":
+            q.add_argument("--cluster", action="store_true", help="a ClusterWorkflowTemplate")
+
     p = sub.add_parser("server", help="Serve the Argo Server API over the local engine",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     from .apiserver.server import (
@@ -669,12 +685,49 @@ def _cmd_server(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_objects(args: argparse.Namespace) -> int:
+    """``dflow-lab configmap|template create FILE | list | delete NAME`` on the local workspace's object store."""
+    from .local.objects import ObjectStore
+    from .yamlsafe import load_yaml
+
+    store = ObjectStore(config.get("local_workdir") or ".dflow-lab")
+    if args.command == "configmap":
+        kinds = ("ConfigMap",)
+        kind = "ConfigMap"
+    else:
+        kinds = ("WorkflowTemplate", "ClusterWorkflowTemplate")
+        kind = "ClusterWorkflowTemplate" if getattr(args, "cluster", False) else "WorkflowTemplate"
+    if args.action == "create":
+        import yaml
+
+        text = Path(args.FILE).read_text()
+        docs = [d for d in yaml.safe_load_all(text) if d is not None] if "\n---" in text else [load_yaml(text, source=args.FILE)]
+        for doc in docs:  # all checked before any is kept
+            if not isinstance(doc, dict) or doc.get("kind") not in kinds:
+                raise ValueError(f"{args.FILE}: `dflow-lab {args.command} create` takes {' or '.join(kinds)} objects, "
+                                 f"not {doc.get('kind') if isinstance(doc, dict) else type(doc).__name__!r}")
+        for doc in docs:
+            store.create(doc)
+            print(f"{doc['kind']}/{doc['metadata']['name']} created")
+    elif args.action == "list":
+        for name in store.list(kind):
+            print(name)
+    elif args.action == "delete":
+        if not store.delete(kind, args.NAME):
+            raise ValueError(f"no {kind} {args.NAME!r} in the local workspace {store.workdir}")
+        print(f"{kind}/{args.NAME} deleted")
+    else:
+        raise ValueError(f"dflow-lab {args.command}: give an action: create FILE, list or delete NAME")
+    return 0
+
+
 _COMMANDS = {
     "list": _cmd_list, "get": _cmd_get, "getsteps": _cmd_getsteps, "getkeys": _cmd_getkeys,
     "delete": _cmd_control, "resubmit": _cmd_control, "resume": _cmd_control, "retry": _cmd_control,
     "stop": _cmd_control, "suspend": _cmd_control, "terminate": _cmd_control, "wait": _cmd_wait,
     "download": _cmd_download, "upload": _cmd_upload, "submit": _cmd_run, "run": _cmd_run, "create": _cmd_create,
     "codegen": _cmd_codegen, "watch": _cmd_watch, "logs": _cmd_logs, "lint": _cmd_lint, "server": _cmd_server,
+    "configmap": _cmd_objects, "template": _cmd_objects,
 }
 
 

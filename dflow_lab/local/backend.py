@@ -23,6 +23,7 @@ from ..engine import reuse_entry
 from ..errors import WorkflowValueError
 from ..names import check_workflow_name, generated_name, randstr, remove_in_workspace, workspace_path
 from .engine import EngineHost, engine_alive, engine_config, engine_env
+from .objects import ObjectStore, with_workflow_template
 from .state import StateStore, now_iso
 from .validate import check_manifest
 
@@ -56,6 +57,7 @@ class LocalBackend:
 
     def submit(self, manifest: dict, *, wait: bool = True, reuse_step: list | None = None) -> dict:
         """Store and run a workflow; returns the workflow object (``metadata.name`` is its id)."""
+        manifest = with_workflow_template(manifest, ObjectStore(self.workdir))
         check_manifest(manifest)
         manifest = copy.deepcopy(manifest)
         meta = manifest.setdefault("metadata", {})

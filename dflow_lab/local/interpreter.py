@@ -24,11 +24,13 @@ from pathlib import Path
 from typing import Any
 
 from ..bounds import cut_text, max_depth
+from ..errors import WorkflowValueError
 from ..names import check_claim_name, check_workflow_name, workspace_path
 from .dag import DagRunner
 from .durations import parse_duration
 from .leaf import LeafRunner
 from .nodes import FAILED as _FAILED
+from .objects import ObjectStore
 from .outputs import OutputsMixin
 from .retries import RetryRunner
 from .scope import Scope, StepError, as_param_text
@@ -135,15 +137,32 @@ class Execution(StepsRunner, DagRunner, LeafRunner, RetryRunner, OutputsMixin):
         for p in (self.spec.get("arguments") or {}).get("parameters") or []:
             if "value" in p:
                 value = scope.render(as_param_text(p["value"]), f"workflow {self.name!r}: arguments.parameters.{p['name']}")
+            elif "configMapKeyRef" in (p.get("valueFrom") or {}):
+                value = self._config_value(p, f"workflow {self.name!r}: arguments.parameters.{p['name']}")
             elif "valueFrom" in p and "default" in (p["valueFrom"] or {}):
                 value = as_param_text(p["valueFrom"]["default"])
             else:
-                raise StepError(f"workflow {self.name!r}: arguments.parameters.{p['name']} has no value "
-                                "(config maps are not available in the local engine)")
+                raise StepError(f"workflow {self.name!r}: arguments.parameters.{p['name']} has no value")
             out[f"workflow.parameters.{p['name']}"] = value
             params.append({"name": p["name"], "value": value})
         out["workflow.parameters"] = json.dumps({p["name"]: p["value"] for p in params})
         return out
+
+    def _config_value(self, p: dict, where: str) -> str:
+        """A parameter's ``valueFrom.configMapKeyRef`` from the workspace's config maps (its
+        ``valueFrom.default`` when the map or key is missing and optional, as Argo does)."""
+        vf = p["valueFrom"]
+        try:
+            value = ObjectStore(self.store.workdir).config_value(vf["configMapKeyRef"], where)
+        except WorkflowValueError as exc:
+            if "default" in vf:
+                return as_param_text(vf["default"])
+            raise StepError(str(exc)) from None
+        if value is None:
+            if "default" in vf:
+                return as_param_text(vf["default"])
+            raise StepError(f"{where}: the optional config map value is missing and there is no valueFrom.default")
+        return value
 
     # -- workflow ---------------------------------------------------------------------------------
 
@@ -283,10 +302,25 @@ class Execution(StepsRunner, DagRunner, LeafRunner, RetryRunner, OutputsMixin):
         else:
             name = ref.get("template")
             if "templateRef" in ref:
-                raise StepError(f"{where}: templateRef (WorkflowTemplates) is not available in the local engine")
+                return self._referenced_template(ref["templateRef"], where)
             if name not in self.templates:
                 raise StepError(f"{where}: template {name!r} is not defined in the workflow")
             tmpl = self.templates[name]
+        if self.defaults:
+            tmpl = {**self.defaults, **tmpl}
+        return tmpl
+
+    def _referenced_template(self, ref: Any, where: str) -> dict:
+        """A ``templateRef``'s template from the workspace's (Cluster)WorkflowTemplates, read when the step
+        runs (as Argo reads it).  Limit: a ``steps``/``dag`` template is refused, since its children would
+        have to resolve in the WorkflowTemplate's own scope."""
+        try:
+            tmpl = ObjectStore(self.store.workdir).template(ref, f"{where}: templateRef")
+        except WorkflowValueError as exc:
+            raise StepError(str(exc)) from None
+        if "steps" in tmpl or "dag" in tmpl:
+            raise StepError(f"{where}: templateRef {ref.get('name')}/{ref.get('template')} is a steps/dag template; "
+                            "the local engine runs referenced leaf templates only (container, script, suspend, …)")
         if self.defaults:
             tmpl = {**self.defaults, **tmpl}
         return tmpl
@@ -305,6 +339,8 @@ class Execution(StepsRunner, DagRunner, LeafRunner, RetryRunner, OutputsMixin):
                 value = scope.render(as_param_text(p["value"]), f"{where}: inputs.parameters.{name}")
             elif "default" in p:
                 value = as_param_text(p["default"])
+            elif "configMapKeyRef" in (p.get("valueFrom") or {}):
+                value = self._config_value(p, f"{where}: inputs.parameters.{name}")
             elif "default" in (p.get("valueFrom") or {}):
                 value = as_param_text(p["valueFrom"]["default"])
             else:

@@ -62,9 +62,15 @@ def check_manifest(manifest: dict) -> None:
         if handler and handler not in known:
             raise WorkflowValueError(f"exit handler {handler!r} is not a template", workflow=wf, field=handler_field)
     for i, p in enumerate((spec.get("arguments") or {}).get("parameters") or []):
-        if "value" not in p and "default" not in (p.get("valueFrom") or {}):
-            raise WorkflowValueError(f"parameter {p.get('name')!r} has no value (values from config maps are not "
-                                     "available locally)", workflow=wf, field=f"spec.arguments.parameters[{i}]")
+        vf = p.get("valueFrom") or {}
+        if "configMapKeyRef" in vf:
+            ref = vf["configMapKeyRef"]
+            if not isinstance(ref, dict) or not isinstance(ref.get("name"), str) or not isinstance(ref.get("key"), str):
+                raise WorkflowValueError(f"parameter {p.get('name')!r}: configMapKeyRef needs a name and a key",
+                                         workflow=wf, field=f"spec.arguments.parameters[{i}].valueFrom.configMapKeyRef")
+        elif "value" not in p and "default" not in vf:
+            raise WorkflowValueError(f"parameter {p.get('name')!r} has no value (give value, valueFrom.default or "
+                                     "valueFrom.configMapKeyRef)", workflow=wf, field=f"spec.arguments.parameters[{i}]")
     for t in templates:
         _check_template(wf, t, known)
 

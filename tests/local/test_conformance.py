@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from dflow_lab.local.backend import LocalBackend
+from dflow_lab.local.objects import ObjectStore
 
 from ..conftest import EXAMPLES_DIR
 from .local_helpers import wait_for
@@ -118,6 +119,7 @@ SUPPORTED: dict[str, tuple] = {
     "artifact-passing-explicit-plugin.yaml": (S, results(consume__artifact=HW)),
     "artifact-passing-subpath.yaml": (S, all_of(results(consume__artifact=HW, list__artifact="hello_world.txt"))),
     "artifact-passing.yaml": (S, results(consume__artifact=HW)),
+    "arguments-parameters-from-configmap.yaml": (S, results(root=HW)),  # the config map's msg
     "artifact-path-placeholders.yaml": (S, None),
     "artifact-repository-ref.yaml": (S, None),
     "artifactory-artifact.yaml": (S, None),
@@ -153,6 +155,8 @@ SUPPORTED: dict[str, tuple] = {
     "fibonacci-seq-conditional-param.yaml": (S, None),
     "gc-ttl.yaml": (S, None),
     "global-outputs.yaml": (S, global_outputs),
+    "global-parameters-from-configmap-referenced-as-local-variable.yaml": (S, results(root=HW)),
+    "global-parameters-from-configmap.yaml": (S, results(root=HW)),
     "global-parameters.yaml": (S, None),
     "handle-large-output-results.yaml": (S, None),
     "hdfs-artifact.yaml": (S, None),
@@ -237,7 +241,6 @@ DAEMON = "daemon steps or sidecars (long-running services reached over the pod n
 UNSUPPORTED: dict[str, str] = {
     "artifact-disable-archive.yaml": "archives the image's own /etc directory",
     "arguments-artifacts.yaml": "downloads kubectl over the internet (http artifact)",
-    "arguments-parameters-from-configmap.yaml": "parameters from a Kubernetes config map",
     "artifacts-workflowtemplate.yaml": "a WorkflowTemplate, not a Workflow",
     "buildkit-template.yaml": "a WorkflowTemplate, not a Workflow",
     "ci-output-artifact.yaml": "git checkout and a Go toolchain image",
@@ -262,8 +265,6 @@ UNSUPPORTED: dict[str, str] = {
     "expression-tag-template-workflow.yaml": ARGOSAY,
     "forever.yaml": "runs forever by design",
     "fun-with-gifs.yaml": "ImageMagick/gifsicle images and a volume claim of a cluster",
-    "global-parameters-from-configmap-referenced-as-local-variable.yaml": "parameters from a config map",
-    "global-parameters-from-configmap.yaml": "parameters from a config map",
     "hello-hybrid.yaml": "a Windows node",
     "hello-windows.yaml": "a Windows node",
     "http-hello-world.yaml": "an `http` template",
@@ -339,6 +340,9 @@ def _run(backend: LocalBackend, example: str, action=None) -> dict:
 def fast_runs(tmp_path_factory) -> dict[str, dict]:
     """All fast supported examples, run concurrently in this process's engine."""
     backend = LocalBackend(tmp_path_factory.mktemp("conformance") / "ws")
+    # the config map the *-from-configmap examples read (Argo's examples/configmaps/simple-parameters-configmap.yaml)
+    ObjectStore(backend.workdir).create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "simple-parameters"},
+                                         "data": {"msg": "hello world"}})
     with concurrent.futures.ThreadPoolExecutor(max_workers=12) as pool:
         futures = {ex: pool.submit(_run, backend, ex, (spec + (None,))[2]) for ex, spec in SUPPORTED.items()}
         return {ex: f.result() for ex, f in futures.items()}

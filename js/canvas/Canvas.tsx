@@ -100,7 +100,7 @@ export function whenHintFor(graph: Graph, scope: string, name: string): string |
 
 /** The viewport that shows every top-level node of `nodes` in a `width`×`height` pane (as fitView would, for
  * nodes React Flow does not all hold). */
-function viewportFor(nodes: FlowNode[], width: number, height: number, maxZoom = 1.25) {
+function viewportFor(nodes: FlowNode[], width: number, height: number, maxZoom = 1.25, minZoom = MIN_ZOOM) {
   let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
   for (const n of nodes) {
     if (n.parentId) continue;
@@ -110,7 +110,7 @@ function viewportFor(nodes: FlowNode[], width: number, height: number, maxZoom =
     x1 = Math.max(x1, n.position.x + w); y1 = Math.max(y1, n.position.y + h);
   }
   if (!(width > 0 && height > 0 && x1 > x0 && y1 > y0)) return null;
-  const zoom = Math.min(maxZoom, Math.max(MIN_ZOOM, Math.min(width / ((x1 - x0) * 1.24), height / ((y1 - y0) * 1.24))));
+  const zoom = Math.min(maxZoom, Math.max(minZoom, Math.min(width / ((x1 - x0) * 1.24), height / ((y1 - y0) * 1.24))));
   return { x: width / 2 - ((x0 + x1) / 2) * zoom, y: height / 2 - ((y0 + y1) / 2) * zoom, zoom };
 }
 const MIN_ZOOM = 0.05;
@@ -477,6 +477,34 @@ function CanvasInner(props: CanvasProps) {
     else rf.fitView({ ...FIT, nodes: [{ id: n.id }], duration: 300, maxZoom: 1.2, padding: 0.6 });
   };
 
+  /** Node search: the steps whose name, template or phase contains the text; Enter goes to the next one. */
+  const [search, setSearch] = useState("");
+  const [searchNote, setSearchNote] = useState<string | null>(null);
+  const searchTurn = useRef(0);
+  const findSteps = (text: string): FlowNode[] => {
+    const q = text.trim().toLowerCase();
+    if (!q) return [];
+    return view.nodes.filter((n) => {
+      if (n.type !== "step" && n.type !== "container") return false;
+      const d = n.data as StepData;
+      const phase = statusStore.get(n.id)?.phase ?? "";
+      return [d.node.name, d.node.template, phase].some((x) => x.toLowerCase().includes(q));
+    });
+  };
+  const goToSearch = (next: boolean) => {
+    const hits = findSteps(search);
+    if (!hits.length) return setSearchNote(search.trim() ? "no match" : null);
+    searchTurn.current = next ? (searchTurn.current + 1) % hits.length : 0;
+    const n = hits[searchTurn.current];
+    setSearchNote(`${searchTurn.current + 1} / ${hits.length}`);
+    setSelected([n.id]);
+    setNodes((ns) => ns.map((m) => ({ ...m, selected: m.id === n.id })));
+    const hit = scene?.nodes.find((x) => x.path === n.id);
+    const box = flowBox.current?.getBoundingClientRect();
+    if (hit && box) rf.setViewport(centredOn((hit.x0 + hit.x1) / 2, (hit.y0 + hit.y1) / 2, Math.max(rf.getZoom(), 1), box.width, box.height), { duration: 300 });
+    else rf.fitView({ ...FIT, nodes: [{ id: n.id }], duration: 300, maxZoom: 1.2, padding: 0.6 });
+  };
+
   const onSelectionChange = useCallback(({ nodes: ns, edges: es }: { nodes: FlowNode[]; edges: FlowEdge[] }) => {
     const ids = ns.filter((n) => n.type !== "lane").map((n) => n.id);
     setSelected((old) => (old.length === ids.length && old.every((id, i) => id === ids[i]) ? old : ids));
@@ -566,6 +594,15 @@ function CanvasInner(props: CanvasProps) {
           )}
           {!editing && wf?.progress && <span className="dfl-muted" data-testid="workflow-progress">{wf.progress}</span>}
           <span className="dfl-spacer" />
+          <input className="dfl-input dfl-search" data-testid="node-search" placeholder="Find a step…" value={search}
+            title="Find a step by name, template or phase (Enter: the next one)"
+            onChange={(e) => { setSearch(e.target.value); setSearchNote(null); }}
+            onKeyDown={(e) => {
+              e.stopPropagation();
+              if (e.key === "Enter") goToSearch(searchNote !== null && searchNote !== "no match");
+              if (e.key === "Escape") { setSearch(""); setSearchNote(null); }
+            }} />
+          {searchNote && <span className="dfl-muted" data-testid="node-search-note">{searchNote}</span>}
           {editing && (
             <>
               <button className="dfl-button" onClick={undo} disabled={!history.current.canUndo} title="Undo (Ctrl+Z)">↶ Undo</button>

@@ -275,3 +275,44 @@ def test_a_refused_wire_is_red_while_dragged_and_says_why(page, lab, shots):
     notice.wait_for(timeout=5_000)
     assert "Not wired: an artifact cannot be wired to an input parameter" in notice.inner_text()
     assert page.locator(f"{EDITOR} .react-flow__edge").count() == 0
+
+    # Layout ends with every step in view; at that zoom the smallest text of the small graph is >= 11 px
+    page.locator(f"{EDITOR} .dfl-button[title='Lay out left to right']").click()
+    canvas.settle()
+
+    def all_in_view():
+        pane = page.locator(f"{EDITOR} .react-flow").bounding_box()
+        for path in ("make-table", "shout"):
+            box = canvas.node(path).bounding_box()
+            if not (box and pane["x"] <= box["x"] and box["x"] + box["width"] <= pane["x"] + pane["width"]
+                    and pane["y"] <= box["y"] and box["y"] + box["height"] <= pane["y"] + pane["height"]):
+                return False
+        return True
+
+    wait_for(all_in_view, 10, "the laid out graph to be fitted in view")
+    smallest = page.locator(EDITOR).evaluate("""(root) => {
+        const zoom = Number(getComputedStyle(root.querySelector('.react-flow__viewport')).transform.split(',')[3]) || 1;
+        let min = Infinity;
+        for (const e of root.querySelectorAll('.react-flow__node *')) {
+            if (![...e.childNodes].some((c) => c.nodeType === 3 && c.textContent.trim())) continue;
+            min = Math.min(min, parseFloat(getComputedStyle(e).fontSize) * zoom);
+        }
+        return min;
+    }""")
+    assert smallest >= 11, smallest
+
+    # node search: by template name, the step is selected and centred
+    search = page.locator(f"{EDITOR} [data-testid='node-search']")
+    search.fill("make-tab")
+    search.press("Enter")
+    page.wait_for_selector(f"{EDITOR} .react-flow__node[data-id='make-table'].selected")
+    assert page.locator(f"{EDITOR} [data-testid='node-search-note']").inner_text() == "1 / 1"
+    canvas.settle()
+    pane = page.locator(f"{EDITOR} .react-flow").bounding_box()
+    box = canvas.node("make-table").bounding_box()
+    centre = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    assert abs(centre[0] - (pane["x"] + pane["width"] / 2)) < pane["width"] / 6
+    assert abs(centre[1] - (pane["y"] + pane["height"] / 2)) < pane["height"] / 6
+    search.fill("nothing-like-this")
+    search.press("Enter")
+    assert page.locator(f"{EDITOR} [data-testid='node-search-note']").inner_text() == "no match"

@@ -578,6 +578,27 @@ class OutputParameter(_IOBase):
         self.is_str = True
         for k, v in kwargs.items():
             setattr(self, k, v)
+        # re-assign now that save_as_artifact exists: __setattr__ propagates big-ness from the sources
+        self.value_from_parameter = value_from_parameter
+        self.value_from_expression = value_from_expression
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        # A template output taken from a big parameter is big itself (carried as an artifact), as on dflow;
+        # an output declared big makes its source big.
+        if "save_as_artifact" in self.__dict__:
+            sources: List[Any] = []
+            if key == "value_from_parameter" and isinstance(value, (InputParameter, OutputParameter)):
+                sources = [value]
+            elif key == "value_from_expression" and isinstance(value, IfExpression):
+                sources = [s for s in (value._then, value._else) if isinstance(s, (InputParameter, OutputParameter))]
+            for src in sources:
+                if self.__dict__["save_as_artifact"]:
+                    src.save_as_artifact = True
+                if getattr(src, "save_as_artifact", False):
+                    object.__setattr__(self, "save_as_artifact", True)
+                if self.__dict__.get("type") is None and getattr(src, "type", None) is not None:
+                    object.__setattr__(self, "type", src.type)
+        object.__setattr__(self, key, value)
 
     @property
     def has_value(self) -> bool:
@@ -627,6 +648,16 @@ class OutputParameter(_IOBase):
         prefix = self._scope_prefix_expr()
         return "%soutputs.artifacts[%s]" % (prefix, json.dumps("dflow_bigpar_" + str(self.name)))
 
+    @property  # type: ignore[override]
+    def expr(self) -> str:
+        if self.save_as_artifact and not self.save_both and self.name is not None:
+            return self.expr_as_artifact()
+        return self.expr_as_parameter()
+
+    @expr.setter
+    def expr(self, value: str) -> None:
+        pass
+
     def __repr__(self) -> str:
         if self.save_as_artifact and not self.save_both:
             return self.repr_as_artifact()
@@ -643,9 +674,21 @@ class OutputParameter(_IOBase):
             d["path"] = self.value_from_path
         elif self.value_from_parameter is not None:
             src = self.value_from_parameter
-            d["from"] = src.repr_as_artifact() if isinstance(src, OutputParameter) else str(src)
-        if self.global_name is not None:
-            d["globalName"] = self.global_name
+            if isinstance(src, OutputParameter):
+                d["from"] = src.repr_as_artifact()
+            elif isinstance(src, InputParameter):
+                d["from"] = "{{inputs.artifacts.dflow_bigpar_%s}}" % src.name
+            else:
+                d["from"] = str(src)
+        elif self.value_from_expression is not None:
+            e = self.value_from_expression
+            d["fromExpression"] = e.expr if isinstance(e, ArgoVar) else str(e)
+        else:
+            raise WorkflowValueError(
+                "a big output parameter needs value_from_path, value_from_parameter or value_from_expression",
+                field="outputs.parameters." + str(self.name))
+        if self.global_name is not None:  # as on dflow: the global artifact carries the prefix too
+            d["globalName"] = "dflow_bigpar_" + str(self.global_name)
         d["archive"] = {"none": {}}
         return d
 
@@ -958,7 +1001,10 @@ class _IOGroup(_GraphForm):
                     if p.save_both:
                         params.append(p.convert_to_argo())
                 else:
-                    arts.append({"name": "dflow_bigpar_" + str(p.name), "path": p.path})
+                    art: Dict[str, Any] = {"name": "dflow_bigpar_" + str(p.name)}
+                    if p.path is not None:
+                        art["path"] = p.path
+                    arts.append(art)
             else:
                 params.append(p.convert_to_argo())
         arts.extend(a.convert_to_argo() for a in self._artifacts.values())

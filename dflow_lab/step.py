@@ -413,6 +413,7 @@ class Step:
                     "an artifact cannot feed a parameter; pass it in artifacts=", step=self.name, field=k
                 )
             _check_literal_type(v, known[k].type, self.name, k)
+            _propagate_big_parameter(self, k, v)
             known[k].value = v
             self._given_parameters[k] = v
 
@@ -630,3 +631,33 @@ class Step:
         raise CapabilityNotAvailable(
             "Step.run", "running a single step outside a workflow (submit a Workflow: the local engine runs it)"
         )
+
+
+def _propagate_big_parameter(step: Any, name: str, value: Any) -> None:
+    """A big parameter fed to a Steps/DAG input makes that input big too (as dflow does), and back.
+
+    An OP's own input is big only when its signature says so: feeding it a big parameter it does not
+    declare, or a small parameter to a big one it declares, is an error naming the step and the field.
+    """
+    if not isinstance(value, (InputParameter, OutputParameter)):
+        return
+    tparam = step.template.inputs.parameters.get(name)
+    if tparam is None:
+        return
+    is_op = not hasattr(step.template, "add")  # Steps and DAG templates have add()
+    if getattr(value, "save_as_artifact", False) and not tparam.save_as_artifact:
+        if is_op and value.step is not None:
+            raise WorkflowTypeError(
+                f"{value!r} is a big parameter but the template's input is not (declare it BigParameter)",
+                step=step.name, field=name)
+        tparam.save_as_artifact = True
+    elif tparam.save_as_artifact and not getattr(value, "save_as_artifact", False):
+        if isinstance(value, InputParameter) and value.step is None:
+            value.save_as_artifact = True  # an enclosing Steps/DAG input carries it as an artifact too
+        elif value.step is not None and is_op:
+            raise WorkflowTypeError(
+                f"the template's input is a big parameter but {value!r} is not", step=step.name, field=name)
+    own = step.inputs.parameters.get(name)
+    if own is not None and own is not tparam:
+        own.save_as_artifact = tparam.save_as_artifact
+

@@ -373,11 +373,21 @@ class Workflow(ContextBlock):
         return keys
 
     def query_global_outputs(self) -> Any:
-        """The workflow's global outputs (parameters and artifacts exported with global_name)."""
-        from .argo_objects import ArgoObjectDict
+        """The workflow's global outputs (exported with global_name), indexed by name as on dflow.
 
-        d = self._backend().get(self._require_id("query_global_outputs"), ["metadata.name", "status.outputs"])
-        return ArgoObjectDict((d.get("status") or {}).get("outputs") or {})
+        ``parameters`` and ``artifacts`` are dicts by name; a big parameter (exported as the artifact
+        ``dflow_bigpar_<global name>``) is also a parameter ``<global name>`` whose ``.value`` is loaded on
+        demand. None when the workflow has no global outputs.
+        """
+        from .argo_objects import ArgoStep
+
+        wf_id = self._require_id("query_global_outputs")
+        d = self._backend().get(wf_id, ["metadata.name", "status.outputs"])
+        outputs = (d.get("status") or {}).get("outputs")
+        if not outputs:
+            return None
+        step = ArgoStep({"outputs": outputs}, (d.get("metadata") or {}).get("name") or wf_id)
+        return step.outputs
 
     def wait(self, interval: float = 1) -> Any:
         """Wait until the workflow ends; returns it with its final status."""

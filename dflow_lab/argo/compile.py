@@ -70,6 +70,9 @@ def check_scope_references(
         for k1, n1, k2, n2 in _INPUT_REF_RE.findall(text):
             kind_io, name = (k1 or k2), (n1 or n2)
             table = params if kind_io == "parameters" else arts
+            big = name[len("dflow_bigpar_"):] if name.startswith("dflow_bigpar_") else None
+            if kind_io == "artifacts" and big is not None and getattr(params.get(big), "save_as_artifact", False):
+                continue  # a big parameter input travels as the artifact dflow_bigpar_<name>
             if name not in table:
                 raise WorkflowValueError(
                     f"references inputs.{kind_io}.{name}, which template {container.name!r} does not declare",

@@ -69,7 +69,7 @@ def test_fan_out_with_global_outputs(argo_mode):
     wf.wait()
     assert sorted(wf.query_keys_of_steps()) == ["e-0", "e-1", "e-2"]
     outputs = wf.query_global_outputs()
-    assert outputs.parameters[0].name == "last"
+    assert outputs.parameters["last"].name == "last"
 
 
 def flaky_manifest(name: str) -> dict:

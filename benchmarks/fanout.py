@@ -175,6 +175,8 @@ def small_runs(n: int, tmp: Path, repeat: int) -> None:
         best: dict = {}
         for _ in range(repeat):
             env = dict(os.environ, PATH=os.path.dirname(python) + os.pathsep + os.environ.get("PATH", ""))
+            if flavor == "dflow":  # pydflow's own venv: this checkout's PYTHONPATH would shadow its packages
+                env.pop("PYTHONPATH", None)
             proc = subprocess.run([python, str(script), str(n), str(tmp), flavor], cwd=tmp, capture_output=True,
                                   text=True, timeout=3600, env=env)  # pydflow's steps run `python3` from PATH
             lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]

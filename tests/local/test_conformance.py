@@ -189,7 +189,9 @@ SUPPORTED: dict[str, tuple] = {
     "resource-claims-template-override.yaml": (S, None),
     "resource-claims.yaml": (S, None),
     "resubmit.yaml": ({S, F}, None),  # random failures by design
-    "retry-container.yaml": (S, None),
+    # one exit in three is 0, 11 attempts: Failed in about 1 run in 90 by design; a Failed run used every attempt
+    "retry-container.yaml": ({S, F}, lambda wf: _assert(wf["status"]["phase"] == "Succeeded" or sum(
+        n["type"] == "Pod" for n in wf["status"]["nodes"].values()) == 11)),
     "retry-conditional.yaml": ({S, F}, None),  # random exit codes by design
     "retry-on-error.yaml": ({S, F}, None),  # random exit codes by design
     "retry-script.yaml": ({S, F}, None),  # random exit codes by design

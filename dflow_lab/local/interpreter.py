@@ -17,6 +17,7 @@ finds the nodes of the previous run by name and reuses every node that succeeded
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import json
 import logging
@@ -36,6 +37,7 @@ from .retries import RetryRunner
 from .scope import Scope, StepError, as_param_text
 from .state import StateStore, now_iso
 from .steps import StepsRunner
+from .sync import hold
 
 __all__ = ["Execution"]
 
@@ -177,7 +179,19 @@ class Execution(StepsRunner, DagRunner, LeafRunner, RetryRunner, OutputsMixin):
         flusher = asyncio.create_task(self._flush_loop())
         watcher = asyncio.create_task(self._watch_control())
         phase, message = "Error", ""
+        wf_locks = contextlib.AsyncExitStack()
+        main = None
         try:
+            if self.spec.get("synchronization"):
+                def waiting(text: str) -> None:
+                    self.status = {**self.status, "phase": "Pending", "message": text}
+                    self.store.set_status(self.name, self.status)
+
+                await wf_locks.enter_async_context(hold(self.store.workdir, self.spec["synchronization"],
+                                                        f"workflow {self.name!r}: spec.synchronization", waiting))
+                if self.status.get("phase") == "Pending":
+                    self.status = {**self.status, "phase": "Running", "message": None}
+                    self.store.set_status(self.name, self.status)
             entry = self.spec.get("entrypoint")
             main = asyncio.create_task(self._main(entry))
             self._main_task = main
@@ -198,7 +212,7 @@ class Execution(StepsRunner, DagRunner, LeafRunner, RetryRunner, OutputsMixin):
                     message = ""
             except asyncio.CancelledError:
                 phase, message = "Failed", message or self.cancel_message
-                if main.done() and not main.cancelled() and main.exception() is None:
+                if main is not None and main.done() and not main.cancelled() and main.exception() is None:
                     phase = main.result()["phase"]
             except StepError as e:
                 phase, message = "Error", str(e)
@@ -213,6 +227,7 @@ class Execution(StepsRunner, DagRunner, LeafRunner, RetryRunner, OutputsMixin):
                 if exit_phase in _FAILED and phase == "Succeeded":
                     phase, message = "Failed", "exit handler failed"
         finally:
+            await wf_locks.aclose()
             watcher.cancel()
             flusher.cancel()
             self._close_running(self.cancel_message)
@@ -437,12 +452,31 @@ class Execution(StepsRunner, DagRunner, LeafRunner, RetryRunner, OutputsMixin):
             run = self._retry(tmpl, inputs, node, tscope, retry, where)
         else:
             run = self._attempt(tmpl, inputs, node, tscope, where)
+        if tmpl.get("synchronization"):
+            run = self._synchronized(tmpl["synchronization"], node, run, where)
         phase, outputs = await self._run_closing(node, run)
         if phase == "Succeeded":
             self._publish_globals(outputs or {})
             if memo:
                 self._memo_store(memo, tscope, outputs or {}, node, where)
         return node
+
+    async def _synchronized(self, sync: Any, node: dict, run: Any, where: str) -> tuple:
+        """Run ``run`` holding the template's ``synchronization`` locks (the node is Pending, with Argo's
+        "Waiting for … lock" message, until it has them)."""
+        def waiting(message: str) -> None:
+            node["phase"], node["message"] = "Pending", message
+            self._mark(node)
+
+        try:
+            async with hold(self.store.workdir, sync, where, waiting):
+                if node.get("phase") == "Pending":
+                    node["phase"] = "Running"
+                    node.pop("message", None)
+                    self._mark(node)
+                return await run
+        finally:
+            run.close()  # never awaited when waiting was cancelled or failed
 
     async def _run_closing(self, node: dict, run: Any) -> tuple[str, dict | None]:
         """Await ``run`` (an attempt or a retry loop giving ``(phase, outputs, message)``) and close ``node``

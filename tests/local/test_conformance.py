@@ -230,7 +230,10 @@ SLOW: dict[str, tuple] = {
     "retry-container-to-completion.yaml": (S, None),
     "step-level-timeout.yaml": (F, None),
     "suspend-template.yaml": (S, None, resume_suspended),
+    # 5 + 5 items of 20 s and 50 s, each lane holding its template's mutex: serialised within a lane
+    "synchronization-db-mutex-tmpl-level.yaml": (S, results(**{"synchronization-acquire-lock(0:1)": "acquired lock"})),
     "synchronization-db-tmpl-level.yaml": (S, None),
+    "synchronization-mutex-tmpl-level.yaml": (S, results(**{"synchronization-acquire-lock(0:1)": "acquired lock"})),
     "synchronization-tmpl-level.yaml": (S, None),
     "timeouts-step.yaml": (F, None),
     "colored-logs.yaml": (S, None),
@@ -307,8 +310,6 @@ UNSUPPORTED: dict[str, str] = {
     "sidecar.yaml": DAEMON,
     "steps-daemon-retry-strategy.yaml": DAEMON,
     "steps-inline-workflow.yaml": ARGOSAY,
-    "synchronization-db-mutex-tmpl-level.yaml": "mutexes held across 50 s steps (synchronization is not modelled)",
-    "synchronization-mutex-tmpl-level.yaml": "mutexes held across 50 s steps (synchronization is not modelled)",
     "testvolume.yaml": "a PersistentVolumeClaim, not a Workflow",
     "timeouts-workflow.yaml": "an unschedulable pod (no command: the image's entrypoint)",
     "variables-showcase.yaml": DAEMON,
@@ -338,6 +339,15 @@ def _run(backend: LocalBackend, example: str, action=None) -> dict:
     return backend.wait(wf["metadata"]["name"], timeout=120)
 
 
+def _semaphore_config_maps(backend: LocalBackend) -> None:
+    """The limits the synchronization examples' semaphores read (Argo's synchronization docs: one workflow,
+    two template instances at a time); database semaphores read theirs from ``database-semaphores``."""
+    limits = {"workflow": "1", "template": "2"}
+    for name in ("my-config", "database-semaphores"):
+        ObjectStore(backend.workdir).create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name},
+                                             "data": limits})
+
+
 @pytest.fixture(scope="module")
 def fast_runs(tmp_path_factory) -> dict[str, dict]:
     """All fast supported examples, run concurrently in this process's engine."""
@@ -345,6 +355,7 @@ def fast_runs(tmp_path_factory) -> dict[str, dict]:
     # the config map the *-from-configmap examples read (Argo's examples/configmaps/simple-parameters-configmap.yaml)
     ObjectStore(backend.workdir).create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "simple-parameters"},
                                          "data": {"msg": "hello world"}})
+    _semaphore_config_maps(backend)
     with concurrent.futures.ThreadPoolExecutor(max_workers=12) as pool:
         futures = {ex: pool.submit(_run, backend, ex, (spec + (None,))[2]) for ex, spec in SUPPORTED.items()}
         return {ex: f.result() for ex, f in futures.items()}
@@ -376,5 +387,7 @@ def test_example(example, fast_runs):
 @pytest.mark.parametrize("example", sorted(SLOW))
 def test_slow_example(example, tmp_path):
     spec = SLOW[example]
-    wf = _run(LocalBackend(tmp_path / "ws"), example, (spec + (None,))[2])
+    backend = LocalBackend(tmp_path / "ws")
+    _semaphore_config_maps(backend)
+    wf = _run(backend, example, (spec + (None,))[2])
     _check(wf, spec)

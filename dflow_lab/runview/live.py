@@ -140,7 +140,9 @@ class LiveRun:
             members = [self.nodes[i] for i in ids]
         if not members:
             return {"path": path, "inputs": [], "outputs": [], "error": f"{path} has not run yet"}
-        leaves = [n for n in members if n.get("type") not in ("TaskGroup", "Retry")] or members
+        # a retried step (or item) is its Retry node, which has the step's phase; its attempts are listed apart
+        leaves = [n for n in members if n.get("type") != "TaskGroup"
+                  and not parse_node_name(n.get("name", ""), self.name).attempt] or members
         items = []
         for n in leaves:
             parsed = parse_node_name(n.get("name", ""), self.name)
@@ -153,7 +155,9 @@ class LiveRun:
         params_in = [p for p in inputs.get("parameters") or [] if p.get("name") != "dflow_key"]
         key = next((p.get("value") for p in inputs.get("parameters") or [] if p.get("name") == "dflow_key"), None)
         phase = node.get("phase")
-        logs = self._log_start(node)
+        attempts = self._attempts(members, node)
+        # the log of a retried step is its last attempt's (each attempt's own log: the attempts list)
+        logs = self._log_start({**node, "id": attempts[-1]["id"]} if attempts and node.get("type") == "Retry" else node)
         return {
             "path": path,
             "phase": phase,
@@ -169,7 +173,7 @@ class LiveRun:
             + [self._artifact(node, a, "outputs") for a in _present(outputs.get("artifacts"))],
             **logs,
             **self._executor(node, logs.get("logs") or ""),
-            "attempts": self._attempts(members, node),
+            "attempts": attempts,
             "reusedFrom": self._reused_from(node),
             "actions": self._actions(phase),
         }

@@ -175,3 +175,43 @@ def test_a_fanout_of_1000_items_expanded_and_filtered(page, lab):
     fan.locator("li[data-index='10']").click()
     page.wait_for_selector(f"{MONITOR} .dfl-fanout li[data-index='10'][aria-current='true']")
     page.screenshot(path=str(ARTIFACTS / "iterate-fanout-items.png"))
+
+
+def test_attempts_and_their_logs_after_restarting_the_server(browser, tmp_path):
+    """A retried step's attempts, each with its own log, in the monitor of a lab started anew."""
+    from .test_lab_server import retry_graph
+
+    home = tmp_path / "home"
+    srv = JupyterServer(home, home / "root", app="lab")
+    try:
+        r = requests.post(srv.api("workflows"), headers=srv.auth, timeout=60,
+                          json={"graph": retry_graph(tmp_path / "n"), "engine": "local", "path": "flaky.dflow.json"})
+        name = r.json()["name"]
+        wait_for(lambda: requests.get(srv.api(f"workflows/local/{name}"), headers=srv.auth, timeout=30)
+                 .json()["workflow"]["phase"] == "Succeeded", 120, "the retried run to succeed")
+    finally:
+        srv.stop()
+    srv = JupyterServer(home, home / "root", app="lab")  # the restarted server
+    page = browser.new_page()
+    try:
+        page.set_default_timeout(60_000)
+        page.goto(f"{srv.url}/lab?token={srv.token}&reset")
+        page.wait_for_function("() => window.jupyterapp && window.jupyterapp.commands.hasCommand('dflow-lab:open-monitor')")
+        _monitor_of(page, name)
+        page.locator(f"{MONITOR} .react-flow__node[data-id='second']").click()
+        attempts = page.locator(f"{MONITOR} .dfl-details[data-path='second'] .dfl-attempts")
+        attempts.wait_for()
+        panel = page.locator(f"{MONITOR} .dfl-details[data-path='second']")
+        assert panel.locator(".dfl-detail-meta .dfl-chip").first.inner_text() == "Succeeded"  # the step, not an attempt
+        assert panel.locator(".dfl-fanout").count() == 0 and "attempt 3" in panel.locator(".dfl-logs").inner_text()
+        assert attempts.locator(".dfl-attempt").evaluate_all("els => els.map(e => e.dataset.phase)") == [
+            "Failed", "Failed", "Succeeded"]
+        assert "exit code 3" in attempts.locator(".dfl-attempt[data-attempt='1']").inner_text()
+        attempts.locator(".dfl-attempt[data-attempt='1'] .dfl-attempt-log").click()
+        logs = page.locator(f"{MONITOR} .dfl-details[data-path='second'] .dfl-logs")
+        page.wait_for_function("() => document.querySelector('.dfl-logs')?.textContent.startsWith('attempt 2')")
+        assert "broken 2" in logs.inner_text()
+        page.screenshot(path=str(ARTIFACTS / "iterate-attempts.png"))
+    finally:
+        page.close()
+        srv.stop()

@@ -96,14 +96,18 @@ def test_rerun_failed_and_refusals(server, tmp_path):
     assert executions(log) == {"prep": 1, "item": 3, "scale": 2, "report": 1}
 
 
-def test_attempts_and_logs_after_a_server_restart(tmp_path):
-    home = tmp_path / "home"
-    count = tmp_path / "n"
-    graph = {"version": 1, "name": "flaky", "entrypoint": "main", "templates": {
+def retry_graph(count) -> dict:
+    """Step ``second`` fails on its first two attempts and is retried (a count file says which attempt)."""
+    return {"version": 1, "name": "flaky", "entrypoint": "main", "templates": {
         "gate": {"kind": "shell", "script": f"n=$(cat {count} 2>/dev/null || echo 0); n=$((n+1)); echo $n > {count}\n"
                                             f"echo attempt $n\ntest $n -ge 3 || {{ echo broken $n; exit 3; }}\n",
                  "options": {"retry_strategy": {"limit": 3}}},
         "main": {"kind": "dag", "nodes": [{"name": "second", "template": "gate"}], "edges": []}}}
+
+
+def test_attempts_and_logs_after_a_server_restart(tmp_path):
+    home = tmp_path / "home"
+    graph = retry_graph(tmp_path / "n")
     srv = JupyterServer(home, home / "root")
     try:
         name = _post(srv, "workflows", {"graph": graph, "engine": "local", "path": DOC})["name"]

@@ -111,7 +111,7 @@ export class MonitorView extends ReactWidget {
           duration: entry.duration.a, details: o } } : d;
         if (keep) this.details = { ...this.details, fanout: keep };
         this.emit();
-        if ((d.items?.length ?? 0) > 1 && !keep) void this.fanoutPage(path, 0, null);
+        if ((this.status.get(path)?.total ?? 0) > 1 && !keep) void this.fanoutPage(path, 0, null);
       },
       (e) => this.notify(`${path}: ${e instanceof Error ? e.message : e}`, "error"),
     );

@@ -16,7 +16,7 @@ from collections import UserDict, UserList
 from copy import deepcopy
 from typing import Any, List, Union
 
-from .engine import select_engine
+from .engine import Engine, select_engine
 from .names import fnva, get_pod_name, node_hash  # noqa: F401  (dflow.argo_objects exports them)
 
 logger = logging.getLogger(__name__)
@@ -301,7 +301,7 @@ class ArgoStep(ArgoObjectDict):
         raise KeyError(f"workflow {self.workflow!r} has no template {wanted!r}")
 
 
-def _backend() -> Any:
+def _backend() -> Engine:
     """The engine the current configuration points at."""
     return select_engine()
 

@@ -13,14 +13,67 @@ This module imports nothing of the model; the engines import its data helpers (:
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from .config import config, effective_mode
 from .errors import CapabilityNotAvailable
 
-__all__ = ["argo_engine", "local_engine", "now_iso", "reuse_entry", "select_engine"]
+__all__ = ["CONTROLS", "Engine", "control", "argo_engine", "local_engine", "now_iso", "reuse_entry", "select_engine"]
+
+TERMINAL_PHASES = ("Succeeded", "Failed", "Error")
+
+
+@runtime_checkable
+class Engine(Protocol):
+    """What the model, the CLI, the API server and the Jupyter extension may ask of an engine.
+
+    Workflows are named by ``metadata.name``; every method raises :class:`dflow_lab.errors.WorkflowError`
+    (or the Argo client's ``ArgoApiError``) naming the workflow when it cannot do what is asked.
+    Capabilities that not every engine has are flags, not probed attributes.
+    """
+
+    #: whether :meth:`read_log` reads a log from a byte offset (the local engine); without it, a log is
+    #: re-read whole through :meth:`logs` and offsets count lines
+    log_offsets: ClassVar[bool]
+
+    def submit(self, manifest: dict, *, wait: bool = ..., reuse_step: list | None = None) -> dict:
+        """Start the workflow of an Argo manifest (and wait for its end when ``wait``); the workflow object.
+        ``reuse_step``: steps of earlier runs whose outputs steps with the same ``dflow_key`` reuse."""
+
+    def get(self, name: str, fields: list[str] | None = None) -> dict:
+        """The workflow object (``metadata``, ``spec``, ``status`` with ``nodes``), projected to ``fields``."""
+
+    def list(self, labels: dict | None = None) -> list[dict]:
+        """The workflows whose labels include ``labels``."""
+
+    def list_archived(self, labels: dict | None = None) -> list[dict]:
+        """Finished workflows (Argo's archive; locally the finished workflows of the workspace)."""
+
+    def wait(self, name: str, timeout: float | None = None) -> dict:
+        """The workflow object once it has finished (``TimeoutError`` after ``timeout`` seconds)."""
+
+    def events(self, name: str, after: int = 0, timeout: float = 0) -> list[dict]:
+        """Changes of the workflow after event ``after`` (each with ``seq``); waits up to ``timeout`` s."""
+
+    def logs(self, name: str, node_id: str | None = None) -> Iterator[str]:
+        """The log lines of the workflow's steps (or of one node)."""
+
+    def read_log(self, name: str, node_id: str, offset: int = 0, max_bytes: int = ...) -> tuple[str, int, bool]:
+        """``(text, end, skipped)`` of a node's log from ``offset`` (engines with ``log_offsets`` only)."""
+
+    def delete(self, name: str) -> None: ...
+    def retry(self, name: str, node_ids: list[str] | None = None) -> None: ...
+    def resubmit(self, name: str, memoized: bool = False) -> dict: ...
+    def stop(self, name: str) -> None: ...
+    def terminate(self, name: str) -> None: ...
+    def suspend(self, name: str) -> None: ...
+    def resume(self, name: str) -> None: ...
+
+    def set_script(self, name: str, node_id: str, source: str) -> None:
+        """Replace the script a node runs when it is retried (``ArgoStep.set_script``)."""
 
 
 def now_iso() -> str:
@@ -60,7 +113,19 @@ def reuse_entry(step: Any) -> dict:
     return {"key": key, "type": data.get("type", "Pod"), "outputs": out}
 
 
-def local_engine(workdir: str | Path | None = None) -> Any:
+CONTROLS = ("stop", "terminate", "suspend", "resume")
+
+
+def control(engine: Engine, action: str, name: str) -> None:
+    """Apply one of the :data:`CONTROLS` to workflow ``name`` (``ValueError`` for another action)."""
+    actions = {"stop": engine.stop, "terminate": engine.terminate, "suspend": engine.suspend,
+               "resume": engine.resume}
+    if action not in actions:
+        raise ValueError(f"workflow {name!r}: no control {action!r}; use one of {list(CONTROLS)}")
+    actions[action](name)
+
+
+def local_engine(workdir: str | Path | None = None) -> Engine:
     """The local engine over the workspace ``workdir`` (default ``config["local_workdir"]``)."""
     try:
         from .local.backend import LocalBackend  # lazy: the engine imports this module's helpers
@@ -69,7 +134,7 @@ def local_engine(workdir: str | Path | None = None) -> Any:
     return LocalBackend(workdir if workdir is not None else config.get("local_workdir"))
 
 
-def argo_engine(host: str | None = None, token: str | None = None, namespace: str | None = None) -> Any:
+def argo_engine(host: str | None = None, token: str | None = None, namespace: str | None = None) -> Engine:
     """An Argo server's engine (each argument defaults to the configuration's)."""
     try:
         from .argo.client import ArgoBackend  # lazy: the client imports this module's helpers
@@ -84,7 +149,7 @@ def uses_argo(host: str | None = None) -> bool:
     return effective_mode() == "argo" or bool(host or config.get("host"))
 
 
-def select_engine(host: str | None = None, token: str | None = None, namespace: str | None = None) -> Any:
+def select_engine(host: str | None = None, token: str | None = None, namespace: str | None = None) -> Engine:
     """The engine a workflow with these settings (each defaulting to the configuration's) goes to."""
     if uses_argo(host):
         return argo_engine(host=host or config.get("host"), token=token or config.get("token"),

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, List, Optional
 
 from .config import config
-from .engine import select_engine
+from .engine import Engine, select_engine
 
 __all__ = ["format_print_table", "format_time_delta", "main", "main_parser", "parse_args"]
 
@@ -258,7 +258,7 @@ def _configure(args: argparse.Namespace) -> None:
         config["verify_ssl"] = False
 
 
-def _backend() -> Any:
+def _backend() -> Engine:
     """The engine the current configuration points at."""
     return select_engine()
 

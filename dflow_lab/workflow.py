@@ -14,7 +14,7 @@ from .argo.client import get_argo_api_client  # noqa: F401  (dflow.workflow expo
 from .config import config, s3_config
 from .context_syntax import ContextBlock
 from .dag import DAG
-from .engine import select_engine, uses_argo
+from .engine import Engine, select_engine, uses_argo
 from .errors import CapabilityNotAvailable, WorkflowTypeError, WorkflowValueError
 from .names import GENERATE_NAME_MAX, check_name_base, check_workflow_name
 from .step import Step
@@ -118,7 +118,7 @@ class Workflow(ContextBlock):
             if not isinstance(dag, DAG):
                 raise WorkflowTypeError(f"dag must be a DAG template, got {type(dag).__name__}", workflow=name)
             self._entrypoint = dag
-        self._backend_obj: Any = None
+        self._backend_obj: Engine | None = None
 
     def __repr__(self) -> str:
         return f"Workflow(name={self.name!r}, id={self.id!r})"
@@ -267,11 +267,11 @@ class Workflow(ContextBlock):
         return uses_argo(self.host)
 
     @property
-    def backend(self) -> Any:
+    def backend(self) -> Engine:
         """The engine this workflow talks to: the local engine or an Argo server (see docs/internals.md)."""
         return self._backend()
 
-    def _backend(self) -> Any:
+    def _backend(self) -> Engine:
         if self._backend_obj is None:
             self._backend_obj = select_engine(host=self.host, token=self.token, namespace=self.namespace)
         return self._backend_obj
@@ -447,7 +447,7 @@ def parse_repo(repo_key: Optional[str] = None, namespace: Optional[str] = None, 
     raise CapabilityNotAvailable("parse_repo", "a Kubernetes cluster with an artifact-repositories config map")
 
 
-def current_backend() -> Any:
+def current_backend() -> Engine:
     """The engine the current configuration points at (local workspace or Argo server)."""
     return select_engine()
 
@@ -464,11 +464,7 @@ def query_archived_workflows(labels: Optional[Dict[str, str]] = None, id: Option
     """Archived workflows (Argo's workflow archive; locally, the finished workflows)."""
     from .argo_objects import ArgoWorkflow
 
-    backend = current_backend()
-    lister = getattr(backend, "list_archived", None)
-    items = lister(labels) if lister is not None else [
-        d for d in backend.list(labels) if (d.get("status") or {}).get("phase") in ("Succeeded", "Failed", "Error")
-    ]
+    items = current_backend().list_archived(labels)
     if id is not None:
         items = [d for d in items if d["metadata"].get("uid") == id or d["metadata"].get("name") == id]
     return [ArgoWorkflow(d) for d in items]

@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from ..engine import control
 from ..errors import WorkflowError
 from ..local.backend import LocalBackend
 from ..local.validate import check_manifest
@@ -222,7 +223,7 @@ class ArgoApi:
             elif action in ("stop", "terminate", "suspend", "resume"):
                 if record["status"].get("phase") in _TERMINAL:
                     raise ApiError(409, f"workflow {name!r} is {record['status']['phase']}: cannot {action} it")
-                getattr(self.backend, action)(name)
+                control(self.backend, action, name)
             else:
                 raise ApiError(404, f"no action {action!r}: use retry, resubmit, stop, terminate, suspend or resume")
         except WorkflowError as e:

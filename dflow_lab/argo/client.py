@@ -78,7 +78,7 @@ def get_argo_api_client(host: str | None = None, token: str | None = None) -> An
 
 
 class ArgoBackend:
-    """Workflows on an Argo server (or a ``dflow-lab server``).
+    """Workflows on an Argo server (or a ``dflow-lab server``); implements :class:`dflow_lab.engine.Engine`.
 
     TLS verification (``config["verify_ssl"]``) and extra headers (``config["http_headers"]``) are read
     when the first request is made.
@@ -89,6 +89,8 @@ class ArgoBackend:
         namespace: the namespace of the workflows (default ``config["namespace"]``)
         k8s_api_server: Kubernetes API for memoization caches (default ``config["k8s_api_server"]`` or ``host``)
     """
+
+    log_offsets = False  # a pod's log is read whole (Argo's log API has no byte offsets)
 
     def __init__(self, host: str | None = None, token: str | None = None, namespace: str | None = None, *,
                  k8s_api_server: str | None = None):
@@ -396,6 +398,10 @@ class ArgoBackend:
                 changed = True
         self._snapshots[name] = (head, nodes)
         return changed
+
+    def read_log(self, name: str, node_id: str, offset: int = 0, max_bytes: int = 0) -> tuple[str, int, bool]:
+        """Not available: Argo's log API has no byte offsets (``log_offsets`` is false; use ``logs``)."""
+        raise CapabilityNotAvailable("reading a log from an offset on an Argo server", "the local engine")
 
     def set_script(self, name: str, node_id: str, source: str) -> None:
         """Changing one step's script needs the step's pod (a Kubernetes cluster), not the Argo server."""

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ..engine import argo_engine, local_engine
+from ..engine import Engine, argo_engine, local_engine
 from ..errors import CapabilityNotAvailable
 from ..runview.status import workflow_progress
 from .settings import ServerSettings
@@ -29,9 +29,9 @@ class Engines:
     def __init__(self, settings: ServerSettings, local_workdir: str | Path) -> None:
         self.settings = settings
         self.local_workdir = Path(local_workdir)
-        self._local: Any = None
+        self._local: Engine | None = None
 
-    def backend(self, engine: str) -> Any:
+    def backend(self, engine: str) -> Engine:
         """The backend of ``engine`` (``"local"`` or ``"argo"``)."""
         if engine == "local":
             if self._local is None:

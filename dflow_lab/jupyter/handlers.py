@@ -36,6 +36,7 @@ from typing import Any, Callable
 import tornado.web
 from jupyter_server.base.handlers import APIHandler
 
+from ..engine import Engine, control
 from ..errors import WorkflowError
 from ..graph.issues import GraphValidationError
 from ..yamlsafe import load_json
@@ -551,13 +552,13 @@ def _failed_ids(backend: Any, name: str, path: str) -> list[str]:
     return failed
 
 
-def _act(backend: Any, name: str, action: str, node_ids: list[str] | None, path: str | None) -> dict[str, Any]:
+def _act(backend: Engine, name: str, action: str, node_ids: list[str] | None, path: str | None) -> dict[str, Any]:
     if action == "retry":
         backend.retry(name, node_ids=_failed_ids(backend, name, path) if path else node_ids)
         return {"name": name}
     if action == "resubmit":
         return {"name": backend.resubmit(name)["metadata"]["name"]}
-    getattr(backend, action)(name)
+    control(backend, action, name)
     return {"name": name}
 
 

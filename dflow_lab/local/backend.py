@@ -42,7 +42,10 @@ def _store(workdir: Path) -> StateStore:
 
 
 class LocalBackend:
-    """Runs workflows on this machine; state under ``workdir`` (``config["local_workdir"]``)."""
+    """Runs workflows on this machine; state under ``workdir`` (``config["local_workdir"]``).
+    Implements :class:`dflow_lab.engine.Engine`."""
+
+    log_offsets = True  # read_log reads a node's log from a byte offset
 
     def __init__(self, workdir: str | os.PathLike | None = None):
         from ..config import config
@@ -144,6 +147,10 @@ class LocalBackend:
                         "metadata": manifest.get("metadata") or {}, "spec": manifest.get("spec") or {},
                         "status": record["status"]})
         return out
+
+    def list_archived(self, labels: dict | None = None) -> list[dict]:
+        """The finished workflows of the workspace (what Argo's workflow archive would hold)."""
+        return [d for d in self.list(labels) if (d.get("status") or {}).get("phase") in _TERMINAL]
 
     def wait(self, name: str, timeout: float | None = None) -> dict:
         """Block until the workflow finishes (or ``timeout`` seconds pass: ``TimeoutError``)."""

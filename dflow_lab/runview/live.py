@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
+from ..engine import Engine
 from ..executors.render import JOB_ID_PARAMETER, executor_info
 from .preview import preview_path
 from .status import fold_status, parse_node_name, progress_text, workflow_progress
@@ -40,7 +41,7 @@ def _seconds(start: str | None, end: str | None) -> float | None:
 class LiveRun:
     """The status of one run of workflow ``name`` on ``backend``, pushed to ``send`` as it changes."""
 
-    def __init__(self, backend: Any, name: str, send: Callable[[dict], None],
+    def __init__(self, backend: Engine, name: str, send: Callable[[dict], None],
                  on_workflow: Callable[[dict], None]) -> None:
         self.backend = backend
         self.name = name
@@ -246,9 +247,8 @@ class LiveRun:
         """``(text, end, skipped)`` of node ``node_id``'s log from ``offset`` (see ``LocalBackend.read_log``).
 
         A backend without ``read_log`` (Argo) is read whole each time; its offsets count lines."""
-        reader = getattr(self.backend, "read_log", None)
-        if reader is not None:
-            return reader(self.name, node_id, offset)
+        if self.backend.log_offsets:
+            return self.backend.read_log(self.name, node_id, offset)
         lines = list(self.backend.logs(self.name, node_id))
         new = lines[offset:]
         skipped = len(new) > LOG_LINES
@@ -260,7 +260,7 @@ class LiveRun:
         ``LOG_FOLLOW_SECONDS`` (``LOG_REREAD_SECONDS`` on a backend without ``read_log``), until the node
         has ended (and its last lines are sent), the run is no longer
         followed, or ``current()`` turns false (the panel was closed or shows another step)."""
-        every = LOG_FOLLOW_SECONDS if hasattr(self.backend, "read_log") else LOG_REREAD_SECONDS
+        every = LOG_FOLLOW_SECONDS if self.backend.log_offsets else LOG_REREAD_SECONDS
         while current() and not self._stop.wait(every):
             with self._lock:
                 ended = (self.nodes.get(node_id) or {}).get("phase") in FINAL | {"Skipped", "Omitted"}

@@ -1,12 +1,20 @@
 """``pip install`` of a wheel of the repository enables both halves of the lab extension: the prebuilt
 JupyterLab extension (``jupyter labextension list``) and the server extension (``jupyter server extension
-list``), in a fresh virtual environment."""
+list``), in a fresh virtual environment.
+
+The fresh environment sees the packages of the Python running the tests (jupyterlab and the other
+dependencies, whether that Python is a system one or itself a virtual environment) through a ``.pth`` file
+listing that Python's site directories: ``venv --system-site-packages`` would only see the base
+interpreter's, not an outer virtual environment's. Those directories come after the fresh environment's
+own, and their ``.pth`` files are not run, so the wheel's ``dflow_lab`` is the one imported."""
 
 from __future__ import annotations
 
 import re
+import site
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -29,8 +37,12 @@ def test_wheel_install_lists_both_extensions_enabled(tmp_path):
           str(REPO)])
     wheel = next((tmp_path / "dist").glob("dflow_lab-*.whl"))
     venv = tmp_path / "venv"
-    _run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)])
+    _run([sys.executable, "-m", "venv", str(venv)])
     python = str(venv / "bin" / "python")
+    inner = _run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).strip()
+    outer = [p for p in dict.fromkeys([*sys.path, *site.getsitepackages(), site.getusersitepackages()])
+             if p.endswith(("site-packages", "dist-packages")) and Path(p).is_dir()]
+    (Path(inner) / "_outer_site.pth").write_text("\n".join(outer) + "\n")
     _run([python, "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(wheel)])
     env = jupyter_env(tmp_path / "home")
     for key in ("JUPYTER_CONFIG_PATH", "JUPYTER_PATH", "PYTHONPATH"):  # only what the wheel installed

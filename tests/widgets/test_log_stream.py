@@ -158,7 +158,7 @@ def test_the_panel_of_a_running_step_carries_where_its_log_ends(gated):
 
 
 def test_follow_log_over_argo_reads_the_log_again(workspace, monkeypatch):
-    """A backend without ``read_log`` (Argo; here dflow-lab's Argo-compatible server on 127.0.0.1): the
+    """A backend without byte offsets in its logs (``log_offsets`` false: Argo; here dflow-lab's Argo-compatible server on 127.0.0.1): the
     follower reads the whole log each time and sends the lines after those it sent."""
     from dflow_lab.apiserver import ArgoServer
 
@@ -172,7 +172,7 @@ def test_follow_log_over_argo_reads_the_log_again(workspace, monkeypatch):
         wf.add(Step("train", PythonOPTemplate(Chatty, image="python:3.11"), parameters={"gate": str(gate)}))
         wf.submit()
         backend = wf._backend()
-        assert not hasattr(backend, "read_log")
+        assert backend.log_offsets is False
         run = LiveRun(backend, wf.id, lambda msg: None, lambda state: None).start()
         try:
             node = wait_until(lambda: next((i for i, n in run.nodes.items() if n.get("displayName") == "train"

@@ -29,6 +29,7 @@ from ..errors import WorkflowValueError
 from ..names import check_claim_name, check_workflow_name, workspace_path
 from .dag import DagRunner
 from .durations import parse_duration
+from .http import HttpRunner
 from .leaf import LeafRunner
 from .nodes import FAILED as _FAILED
 from .objects import ObjectStore
@@ -47,7 +48,7 @@ logger = logging.getLogger(__name__)
 _CALL_DEPTH: contextvars.ContextVar[int] = contextvars.ContextVar("dflow_lab_call_depth", default=0)
 
 
-class Execution(StepsRunner, DagRunner, LeafRunner, RetryRunner, OutputsMixin):
+class Execution(StepsRunner, DagRunner, LeafRunner, RetryRunner, OutputsMixin, HttpRunner):
     """One run (or resumed run) of a stored workflow."""
 
     def __init__(self, store: StateStore, name: str, pool: Any, host_slots: asyncio.Semaphore,
@@ -525,7 +526,9 @@ class Execution(StepsRunner, DagRunner, LeafRunner, RetryRunner, OutputsMixin):
             return await self._run_leaf(tmpl, inputs, node, scope)
         if "suspend" in tmpl:
             return await self._run_suspend(tmpl, node, scope, where)
-        kinds = sorted(k for k in ("resource", "data", "http", "plugin", "containerSet") if k in tmpl)
+        if "http" in tmpl:
+            return await self._run_http(tmpl, node, scope, where)
+        kinds = sorted(k for k in ("resource", "data", "plugin", "containerSet") if k in tmpl)
         raise StepError(f"{where}: template {tmpl.get('name')!r} of type {kinds or 'unknown'} is not "
                         "supported by the local engine")
 

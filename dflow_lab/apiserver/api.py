@@ -252,9 +252,19 @@ class ArgoApi:
         """
         meta = body.get("metadata") or {}
         name = check_name(meta.get("name", ""), "configmap name")
-        if (meta.get("labels") or {}).get(_CACHE_LABEL) != "Cache":
-            raise ApiError(422, f"configmap {name!r}: only memoization caches (label {_CACHE_LABEL}: Cache) can be "
-                                "created on a dflow-lab server")
+        kind = (meta.get("labels") or {}).get(_CACHE_LABEL)
+        if kind == "Parameter":  # parameters' configMapKeyRef: into the workspace's config maps
+            from ..errors import WorkflowValueError
+            from ..local.objects import ObjectStore
+
+            try:
+                return ObjectStore(self.backend.workdir).create({**body, "kind": "ConfigMap",
+                                                                 "metadata": {**meta, "namespace": namespace}})
+            except WorkflowValueError as e:
+                raise ApiError(400, str(e)) from None
+        if kind != "Cache":
+            raise ApiError(422, f"configmap {name!r}: only memoization caches (label {_CACHE_LABEL}: Cache) and "
+                                f"parameter config maps ({_CACHE_LABEL}: Parameter) can be created on a dflow-lab server")
         data = body.get("data") or {}
         if not isinstance(data, dict):
             raise ApiError(400, f"configmap {name!r}: data must be an object of strings")

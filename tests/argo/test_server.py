@@ -405,6 +405,22 @@ def test_memoization_cache_configmaps(client):
     assert client.request("POST", "/api/v1/namespaces/argo/configmaps", cm)[0] == 400
 
 
+def test_parameter_configmaps_feed_configmapkeyref(client):
+    cm = {"metadata": {"name": "simple-parameters", "labels": {"workflows.argoproj.io/configmap-type": "Parameter"}},
+          "data": {"msg": "from the server"}}
+    assert client.request("POST", "/api/v1/namespaces/argo/configmaps", cm)[0] == 200
+    wf = manifest()
+    wf["spec"]["arguments"] = {"parameters": [{"name": "m", "valueFrom": {"configMapKeyRef": {
+        "name": "simple-parameters", "key": "msg"}}}]}
+    wf["spec"]["templates"] = [{"name": "main", "container": {"image": "busybox", "command": ["echo"],
+                                                               "args": ["{{workflow.parameters.m}}"]}}]
+    wf["spec"]["entrypoint"] = "main"
+    got = run(client, wf)
+    assert got["status"]["phase"] == "Succeeded"
+    root = next(n for n in got["status"]["nodes"].values() if n["name"] == got["metadata"]["name"])
+    assert root["outputs"]["result"] == "from the server"
+
+
 # -- the argo-workflows SDK, TLS and headers ------------------------------------------------------------------
 
 def test_argo_sdk_typed_api_reads_our_responses(server, client):

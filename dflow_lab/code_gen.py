@@ -49,7 +49,7 @@ class UnsafeCodeError(ValueError):
     graphs first; this is the generator's own last line)."""
 
 
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 def emit(value: Any, kind: str = "literal") -> str:
@@ -525,7 +525,7 @@ def _declared_order(items: list, declared: Mapping) -> list:
     return sorted(items, key=lambda kv: rank.get(kv[0], len(rank)))
 
 
-_SAFE_TYPE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*(\[.*\])?$")
+_SAFE_TYPE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*(\[.*\])?\Z")
 
 
 def _safe_type(text: str) -> Optional[tuple[Any, str, set]]:

@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Optional, Union
 
 from .errors import CapabilityNotAvailable, WorkflowTypeError, WorkflowValueError
 
-PARAM_NAME_RE = re.compile(r"^[-a-zA-Z0-9_]+$")
+PARAM_NAME_RE = re.compile(r"^[-a-zA-Z0-9_]+\Z")
 PARAM_NAME_RULE = "a parameter/artifact name consists of alphanumerics, '-' and '_'"
 NOT_ALLOWED_INPUT_ARTIFACT_PATHS = ("/", "/tmp")
 

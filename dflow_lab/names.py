@@ -61,9 +61,9 @@ __all__ = [
     "randstr",
 ]
 
-SUBDOMAIN_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-FIELD_NAME_RE = re.compile(r"^[a-zA-Z0-9][-a-zA-Z0-9]*$")
+SUBDOMAIN_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
+LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
+FIELD_NAME_RE = re.compile(r"^[a-zA-Z0-9][-a-zA-Z0-9]*\Z")
 WORKFLOW_NAME_MAX = 63  # Argo's maxCharsInObjectName (workflow/validate/validate.go)
 OBJECT_NAME_MAX = 253  # Kubernetes: an RFC 1123 subdomain
 GENERATE_NAME_MAX = OBJECT_NAME_MAX

@@ -22,7 +22,7 @@ from .io import (
 )
 from .op_template import OPTemplate, check_field_name
 
-KEY_RE = re.compile(r"^[a-z0-9][-a-z0-9]*$")
+KEY_RE = re.compile(r"^[a-z0-9][-a-z0-9]*\Z")
 KEY_RULE = "a key consists of lowercase alphanumerics and '-', and starts with an alphanumeric"
 _TAG_RE = re.compile(r"\{\{.*?\}\}")
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 __all__ = ["WorkflowArchive"]
 
-_UID_RE = re.compile(r"^[A-Za-z0-9][-A-Za-z0-9]{0,127}$")
+_UID_RE = re.compile(r"^[A-Za-z0-9][-A-Za-z0-9]{0,127}\Z")
 
 
 class WorkflowArchive:

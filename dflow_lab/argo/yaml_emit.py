@@ -14,7 +14,7 @@ import math
 import re
 from typing import Any, List
 
-_PLAIN_RE = re.compile(r"^[A-Za-z_/][A-Za-z0-9_./+-]*(?: [A-Za-z0-9_./+-]+)*$")
+_PLAIN_RE = re.compile(r"^[A-Za-z_/][A-Za-z0-9_./+-]*(?: [A-Za-z0-9_./+-]+)*\Z")
 _RESERVED = {
     "y", "Y", "n", "N", "yes", "Yes", "YES", "no", "No", "NO", "true", "True", "TRUE", "false", "False", "FALSE",
     "on", "On", "ON", "off", "Off", "OFF", "null", "Null", "NULL",

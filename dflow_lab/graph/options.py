@@ -23,7 +23,7 @@ import keyword
 import re
 from functools import cache
 
-IDENTIFIER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+IDENTIFIER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
 #: the same rule as JSON Schema (``propertyNames`` of every ``options``/``slices`` mapping)
 IDENTIFIER_PATTERN = r"^(?!__)[A-Za-z_][A-Za-z0-9_]*$"
 

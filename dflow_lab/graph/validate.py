@@ -18,10 +18,10 @@ from .schema import GRAPH_VERSION, conforms, schema_validator
 from .types import literal_fits, types_compatible
 from .view import PSEUDO_INPUTS, PSEUDO_OUTPUTS, build_order, node_strings, template_links
 
-NAME_RE = re.compile(r"^[a-zA-Z0-9][-a-zA-Z0-9]*$")
-PORT_RE = re.compile(r"^[-a-zA-Z0-9_]+$")
+NAME_RE = re.compile(r"^[a-zA-Z0-9][-a-zA-Z0-9]*\Z")
+PORT_RE = re.compile(r"^[-a-zA-Z0-9_]+\Z")
 WORKFLOW_NAME_RE = SUBDOMAIN_RE  # the one rule of workflow names (dflow_lab/names.py)
-OP_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+OP_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
 _KINDS = {"parameter": "parameters", "artifact": "artifacts"}
 _NAME_CHECKED_BY_US = {"pattern", "propertyNames"}
 

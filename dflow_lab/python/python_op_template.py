@@ -36,7 +36,7 @@ __all__ = ["PythonOPTemplate", "Slices", "upload_packages", "TransientError", "F
 #: Local package paths every ``PythonOPTemplate`` makes importable in its steps (dflow's global).
 upload_packages: List[Union[str, os.PathLike]] = []
 
-_ITEM_TAG = re.compile(r"^\{\{\s*item(\.[A-Za-z0-9_.]+)?\s*\}\}$")
+_ITEM_TAG = re.compile(r"^\{\{\s*item(\.[A-Za-z0-9_.]+)?\s*\}\}\Z")
 
 
 class Slices:

@@ -375,3 +375,15 @@ def test_validate_never_crashes_on_mangled_graphs(example_graph):
                 continue
         issues = validate(g)
         assert all(isinstance(i, Issue) and i.code in CODES for i in issues)
+
+
+def test_a_trailing_newline_is_not_a_name_or_identifier():
+    """``$`` matches before a final newline: the graph's name, port, key and identifier rules refuse it."""
+    from dflow_lab.code_gen import UnsafeCodeError, emit
+    from dflow_lab.graph.validate import NAME_RE, OP_RE, PORT_RE
+    from dflow_lab.step import KEY_RE
+
+    for pattern, text in ((NAME_RE, "step\n"), (PORT_RE, "port\n"), (OP_RE, "mod:Op\n"), (KEY_RE, "key\n")):
+        assert not pattern.match(text), (pattern.pattern, text)
+    with pytest.raises(UnsafeCodeError):
+        emit("x\n", "identifier")

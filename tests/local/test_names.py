@@ -242,3 +242,14 @@ def test_remove_in_workspace_never_follows_or_leaves(tmp_path):
         workspace_path(root)
     assert (outside / "f").exists()
     assert remove_in_workspace(root, "runs", "missing") is False
+
+
+@pytest.mark.parametrize("name", ["abc\n", "step-1\n", "a.b\n"])
+def test_a_trailing_newline_is_not_a_name(name):
+    """``$`` in a regular expression matches before a final newline: every name rule is anchored with ``\\Z``."""
+    from dflow_lab import names
+
+    for check in (lambda n: names.check_workflow_name(n), lambda n: names.check_field_name(n, "step"),
+                  lambda n: names.check_claim_name(n), lambda n: names.check_generate_name(n)):
+        with pytest.raises(WorkflowValueError):
+            check(name)

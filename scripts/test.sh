@@ -5,5 +5,8 @@ cd "$(dirname "$0")/.."
 bash scripts/install.sh --dev
 echo "== lint"
 ruff check dflow_lab tests benchmarks
+echo "== js: tsc, eslint"
+npm run --silent typecheck
+npm run --silent lint
 echo "== tests"
 python -m pytest -q -p no:cacheprovider "$@"

@@ -231,6 +231,7 @@ function CanvasInner(props: CanvasProps) {
     setNodes(view.nodes.map((n) => (keep.has(n.id) ? { ...n, selected: true } : n)));
     setEdges(view.edges);
     // the selection is read, not tracked: a selection change must not rebuild the nodes
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- `selected` deliberately left out (above)
   }, [view, scene, setNodes, setEdges, rf, resetDetail]);
 
   // Fit the view once, when the first nodes have been measured.

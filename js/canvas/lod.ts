@@ -144,6 +144,7 @@ export function useLevelOfDetail(nodes: FlowNode[], edges: FlowEdge[], scene: Sc
     let copy = copies.get(n);
     if (!copy) copies.set(n, (copy = { ...n, hidden: true }));
     return copy;
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- `version` changes when `hidden` is mutated in place
   }), [nodes, edges, version, hidden, copies]);
 
   return { overview, hidden, version, shownNodes: shown.nodes, shownEdges: shown.edges, reset };

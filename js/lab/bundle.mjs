@@ -1,6 +1,7 @@
-// Pre-bundles the lab plugin (js/lab/src) with the shared canvas (js/canvas) into lib/index.js and
-// lib/index.css with esbuild; `jupyter labextension build` then turns lib/ into the prebuilt
-// extension. JupyterLab's own packages and React stay external: the extension uses JupyterLab's copies.
+// Pre-bundles the lab plugin (js/lab/src) with the shared canvas (@dflow-lab/canvas, a devDependency for
+// that reason: it is bundled, not shared at run time) into lib/index.js and lib/index.css with esbuild;
+// `jupyter labextension build` then turns lib/ into the prebuilt extension. JupyterLab's own packages and
+// React stay external: the extension uses JupyterLab's copies (React 18, the one React of the workspaces).
 import * as esbuild from "esbuild";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";

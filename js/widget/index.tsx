@@ -1,14 +1,14 @@
 // anywidget entry of dflow_lab.widgets.WorkflowCanvas and WorkflowMonitor: the shared canvas component
 // bound to the Python widget's traits and custom messages.
 import "@xyflow/react/dist/style.css";
-import "../canvas/styles.css";
+import "@dflow-lab/canvas/styles.css";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { createRoot } from "react-dom/client";
-import { Canvas, type HostAction, type WorkflowState } from "../canvas/Canvas";
-import { type LogPiece, appendLog } from "../canvas/logs";
-import { KeyedStore } from "../canvas/store";
-import type { Graph, Issue, NodeStatus, PaletteEntry, StepDetails } from "../canvas/types";
-import { offerCell } from "../lab/src/cellEvent";
+import { Canvas, type HostAction, type WorkflowState } from "@dflow-lab/canvas/Canvas";
+import { type LogPiece, appendLog } from "@dflow-lab/canvas/logs";
+import { KeyedStore } from "@dflow-lab/canvas/store";
+import type { Graph, Issue, NodeStatus, PaletteEntry, StepDetails } from "@dflow-lab/canvas/types";
+import { offerCell } from "@dflow-lab/canvas/cellEvent";
 import { type AnyModel, useTrait } from "./model";
 
 type Incoming =

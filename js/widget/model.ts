@@ -2,11 +2,11 @@
 import { useEffect, useState } from "react";
 
 export interface AnyModel {
-  get(name: string): any;
+  get(name: string): unknown;
   set(name: string, value: unknown): void;
   save_changes(): void;
-  on(event: string, callback: (...args: any[]) => void): void;
-  off(event?: string | null, callback?: ((...args: any[]) => void) | null): void;
+  on<A extends unknown[]>(event: string, callback: (...args: A) => void): void; // the caller states what the event carries
+  off<A extends unknown[]>(event?: string | null, callback?: ((...args: A) => void) | null): void;
   send(content: unknown, callbacks?: unknown, buffers?: unknown[]): void;
 }
 

@@ -31,14 +31,14 @@ def ensure_labextension() -> None:
     installed, which an install that ran npm before pip did not have yet)."""
     if (LABEXTENSION / "package.json").exists():
         return
-    lab = REPO / "js" / "lab"
-    steps = ([] if (lab / "node_modules").is_dir() else [["npm", "--prefix", str(lab), "ci", "--no-audit", "--no-fund"]])
-    for cmd in steps + [["npm", "--prefix", str(lab), "run", "build"]]:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    # js/lab is an npm workspace of the repository: its packages are installed at the root
+    steps = ([] if (REPO / "node_modules").is_dir() else [["npm", "ci", "--no-audit", "--no-fund"]])
+    for cmd in steps + [["npm", "run", "build:lab"]]:
+        out = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600)
         if out.returncode != 0:
             raise RuntimeError(f"{' '.join(cmd)} failed:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}")
     if not (LABEXTENSION / "package.json").exists():
-        raise RuntimeError("npm run build in js/lab did not produce dflow_lab/labextension (is jupyterlab installed?)")
+        raise RuntimeError("npm run build:lab did not produce dflow_lab/labextension (is jupyterlab installed?)")
 
 
 def free_port() -> int:

@@ -2,9 +2,9 @@
 // Jupyter's ServerConnection, which adds the auth token and the XSRF header.
 import { URLExt } from "@jupyterlab/coreutils";
 import { ServerConnection } from "@jupyterlab/services";
-import type { FanoutPage, Graph, Issue, NodeStatus, PaletteEntry, PaletteError, Preview, StepDetails } from "../../canvas/types";
-import type { WorkflowState } from "../../canvas/Canvas";
-import type { NewOpSpec } from "../../canvas/NewOpForm";
+import type { FanoutPage, Graph, Issue, NodeStatus, PaletteEntry, PaletteError, Preview, StepDetails } from "@dflow-lab/canvas/types";
+import type { WorkflowState } from "@dflow-lab/canvas/Canvas";
+import type { NewOpSpec } from "@dflow-lab/canvas/NewOpForm";
 
 export type Engine = "local" | "argo";
 export type DocFormat = "json" | "yaml" | "argo";
@@ -55,7 +55,7 @@ export function apiUrl(path: string, query?: Record<string, string | number | un
 export async function request<T>(path: string, init: RequestInit = {}, query?: Record<string, string | number | undefined>): Promise<T> {
   const response = await ServerConnection.makeRequest(apiUrl(path, query), init, settings);
   const text = await response.text();
-  let body: any = null;
+  let body: { message?: string; issues?: Issue[] } | null = null;
   try {
     body = text ? JSON.parse(text) : null;
   } catch {

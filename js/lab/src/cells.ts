@@ -3,7 +3,7 @@
 // focus, and one step of the notebook's undo history.
 import type { JupyterFrontEnd, JupyterFrontEndPlugin } from "@jupyterlab/application";
 import { INotebookTracker } from "@jupyterlab/notebook";
-import { listenForCells } from "./cellEvent";
+import { listenForCells } from "@dflow-lab/canvas/cellEvent";
 
 /** Insert `code` as a code cell below the notebook cell that holds `target`; false if no notebook cell does. */
 export function insertCellBelow(notebooks: INotebookTracker, target: Node, code: string): boolean {

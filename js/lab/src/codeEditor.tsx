@@ -4,7 +4,7 @@
 // while the editor is not being typed in.
 import { CodeEditor, type IEditorServices } from "@jupyterlab/codeeditor";
 import { useEffect, useRef } from "react";
-import type { CodeEditorComponent, CodeEditorProps } from "../../canvas/TemplateEditor";
+import type { CodeEditorComponent, CodeEditorProps } from "@dflow-lab/canvas/TemplateEditor";
 
 const MIME: Record<CodeEditorProps["language"], string> = {
   python: "text/x-python",

@@ -5,10 +5,10 @@
 import { ABCWidgetFactory, type DocumentRegistry, DocumentWidget } from "@jupyterlab/docregistry";
 import { ReactWidget } from "@jupyterlab/ui-components";
 import { type ISignal, Signal } from "@lumino/signaling";
-import { Canvas, type HostAction } from "../../canvas/Canvas";
-import type { NewOpSpec } from "../../canvas/NewOpForm";
-import type { CodeEditorComponent } from "../../canvas/TemplateEditor";
-import type { Graph, Issue, PaletteEntry, PaletteError } from "../../canvas/types";
+import { Canvas, type HostAction } from "@dflow-lab/canvas/Canvas";
+import type { NewOpSpec } from "@dflow-lab/canvas/NewOpForm";
+import type { CodeEditorComponent } from "@dflow-lab/canvas/TemplateEditor";
+import type { Graph, Issue, PaletteEntry, PaletteError } from "@dflow-lab/canvas/types";
 import { ApiError, api, type DocFormat, type Engine } from "./api";
 import { useSignal } from "./hooks";
 

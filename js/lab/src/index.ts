@@ -3,7 +3,7 @@
 // the run monitor, and settings whose secrets are handed to the server extension and not kept here. A second
 // plugin (cells.ts) puts the code that notebook widgets offer (the canvas's "</> Code") in new notebook cells.
 import "@xyflow/react/dist/style.css";
-import "../../canvas/styles.css";
+import "@dflow-lab/canvas/styles.css";
 import "./lab.css";
 import { ILayoutRestorer, type JupyterFrontEnd, type JupyterFrontEndPlugin } from "@jupyterlab/application";
 import { ICommandPalette, InputDialog, MainAreaWidget, WidgetTracker } from "@jupyterlab/apputils";
@@ -14,7 +14,7 @@ import { IMainMenu } from "@jupyterlab/mainmenu";
 import { IEditorServices } from "@jupyterlab/codeeditor";
 import { ISettingRegistry } from "@jupyterlab/settingregistry";
 import { Signal } from "@lumino/signaling";
-import type { Graph } from "../../canvas/types";
+import type { Graph } from "@dflow-lab/canvas/types";
 import { api, type Engine } from "./api";
 import { codeCellsPlugin } from "./cells";
 import { labCodeEditor } from "./codeEditor";

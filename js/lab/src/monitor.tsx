@@ -4,9 +4,9 @@
 // (Run this step, Run from here, Re-run failed) on this run's results.
 import { ReactWidget } from "@jupyterlab/ui-components";
 import { Signal } from "@lumino/signaling";
-import { Canvas, type HostAction, type WorkflowState } from "../../canvas/Canvas";
-import { KeyedStore } from "../../canvas/store";
-import type { Graph, NodeStatus, StepDetails } from "../../canvas/types";
+import { Canvas, type HostAction, type WorkflowState } from "@dflow-lab/canvas/Canvas";
+import { KeyedStore } from "@dflow-lab/canvas/store";
+import type { Graph, NodeStatus, StepDetails } from "@dflow-lab/canvas/types";
 import { api, type Comparison, type Engine, follow, type Rerun, type StreamMessage, type WorkflowRow } from "./api";
 import { useSignal } from "./hooks";
 import { FINAL, progressText } from "./phases";

@@ -1,8 +1,8 @@
 // The DOM event by which a notebook widget (js/widget) hands code to whatever page hosts it: the widget
 // dispatches a bubbling, cancelable `dflow-lab:insert-cell` event from its element; a listener that put the
 // code in a new cell cancels it. No listener (VS Code, the classic notebook, a page without the lab
-// extension, an output view outside a notebook) leaves the event uncancelled. No imports: the widget bundle
-// and the lab extension both build this file.
+// extension, an output view outside a notebook) leaves the event uncancelled. No imports; in @dflow-lab/canvas
+// because both the widget bundle and the lab extension build it.
 
 export const INSERT_CELL = "dflow-lab:insert-cell";
 

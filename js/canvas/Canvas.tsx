@@ -338,7 +338,9 @@ function CanvasInner(props: CanvasProps) {
 
   const deleteSelection = () => {
     if (!doc) return;
-    const paths = selected.filter((id) => scopeOfNode(id) !== null && !id.startsWith("@"));
+    // the selection as React Flow holds it at the key press: the `selected` state follows it a render later
+    const now = rf.getNodes().filter((n) => n.selected && n.type !== "lane").map((n) => n.id);
+    const paths = now.filter((id) => scopeOfNode(id) !== null && !id.startsWith("@"));
     const es = selectedEdges.map((e) => e.data as EdgeData);
     if (!paths.length && !es.length) return;
     commit(removeItems(doc, paths, es));

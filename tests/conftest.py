@@ -75,3 +75,14 @@ def playwright_driver():
 
     with sync_playwright() as pw:
         yield pw
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    """A fresh local-engine workspace for the test (``config["local_workdir"]``), runs in-process and waited for."""
+    from dflow_lab.config import config
+
+    monkeypatch.setitem(config, "local_workdir", str(tmp_path / "ws"))
+    monkeypatch.setitem(config, "mode", "local")
+    monkeypatch.setitem(config, "detach", False)
+    return tmp_path / "ws"

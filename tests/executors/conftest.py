@@ -67,14 +67,6 @@ def images(tmp_path_factory):
         services.remove_image(tag)
 
 
-@pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    monkeypatch.setitem(config, "local_workdir", str(tmp_path / "ws"))
-    monkeypatch.setitem(config, "mode", "local")
-    monkeypatch.setitem(config, "detach", False)
-    return tmp_path / "ws"
-
-
 @pytest.fixture(scope="session")
 def execops():
     """The test OP package, imported as a user's top-level package would be."""

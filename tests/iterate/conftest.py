@@ -1,18 +1,8 @@
-"""Fixtures of the iterate-loop tests: a fresh local workspace and count file per test."""
+"""Fixtures of the iterate-loop tests: the count file per test (the workspace is tests/conftest.py's `workdir`)."""
 
 from __future__ import annotations
 
 import pytest
-
-from dflow_lab.config import config
-
-
-@pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    monkeypatch.setitem(config, "local_workdir", str(tmp_path / "ws"))
-    monkeypatch.setitem(config, "mode", "local")
-    monkeypatch.setitem(config, "detach", False)
-    return tmp_path / "ws"
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from __future__ import annotations
 import pytest
 
 from dflow_lab import Step, Workflow, argo_range
-from dflow_lab.config import config
 from dflow_lab.python import OP, OPIO, OPIOSign, PythonOPTemplate
 
 
@@ -32,13 +31,6 @@ class FailBelow(OP):
         if op_in["x"] < op_in["limit"]:
             raise RuntimeError(f"item {op_in['x']} fails on purpose")
         return OPIO({"y": op_in["x"]})
-
-
-@pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    monkeypatch.setitem(config, "local_workdir", str(tmp_path / "ws"))
-    monkeypatch.setitem(config, "mode", "local")
-    return tmp_path / "ws"
 
 
 def _python_fanout(name: str, failing: int, **threshold) -> Workflow:

@@ -60,13 +60,6 @@ class Crash(OP):
         return OPIO({"y": op_in["x"]})
 
 
-@pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    monkeypatch.setitem(config, "local_workdir", str(tmp_path / "ws"))
-    monkeypatch.setitem(config, "mode", "local")
-    return tmp_path / "ws"
-
-
 def test_fan_out_and_aggregate_typed(workdir):
     wf = Workflow("fan")
     sq = Step("sq", PythonOPTemplate(Square), parameters={"x": "{{item}}"}, with_param=argo_range(5), key="sq-{{item}}")

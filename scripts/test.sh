@@ -5,8 +5,9 @@ cd "$(dirname "$0")/.."
 bash scripts/install.sh --dev
 echo "== lint"
 ruff check dflow_lab tests benchmarks
-echo "== js: tsc, eslint"
+echo "== js: tsc, eslint, prettier"
 npm run --silent typecheck
 npm run --silent lint
+npm run --silent format:check
 echo "== tests"
 python -m pytest -q -p no:cacheprovider "$@"

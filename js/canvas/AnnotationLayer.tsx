@@ -5,13 +5,36 @@
 // name: two names differing only by case clash on case-insensitive file systems).
 import { type ReactFlowState, ViewportPortal, useReactFlow, useStore } from "@xyflow/react";
 import {
-  type KeyboardEvent, type PointerEvent as ReactPointerEvent, type ReactNode, type RefObject, useCallback, useMemo,
-  useRef, useState,
+  type KeyboardEvent,
+  type PointerEvent as ReactPointerEvent,
+  type ReactNode,
+  type RefObject,
+  useCallback,
+  useMemo,
+  useRef,
+  useState,
 } from "react";
 import {
-  type Box, COMMENT_HEIGHT, COMMENT_MIN, COMMENT_WIDTH, GROUP_COLORS, GROUP_LABEL, LANE_HEAD, type LayoutComment,
-  type LayoutGroup, addComment, addGroup, commentsOf, editComment, editGroup, groupFrame, groupsOf, placeComment,
-  removeComment, removeGroup, tether,
+  type Box,
+  COMMENT_HEIGHT,
+  COMMENT_MIN,
+  COMMENT_WIDTH,
+  GROUP_COLORS,
+  GROUP_LABEL,
+  LANE_HEAD,
+  type LayoutComment,
+  type LayoutGroup,
+  addComment,
+  addGroup,
+  commentsOf,
+  editComment,
+  editGroup,
+  groupFrame,
+  groupsOf,
+  placeComment,
+  removeComment,
+  removeGroup,
+  tether,
 } from "./annotations";
 import "./annotations.css";
 import { GROUP_HEADER, GROUP_PAD, GUTTER } from "./geometry";
@@ -50,8 +73,10 @@ function viewBoxes(nodes: FlowNode[]): Map<string, Box> {
   for (const n of nodes) {
     const parent = n.parentId ? boxes.get(n.parentId) : undefined;
     boxes.set(n.id, {
-      x: n.position.x + (parent?.x ?? 0), y: n.position.y + (parent?.y ?? 0),
-      width: Number(n.style?.width ?? 0), height: Number(n.style?.height ?? 0),
+      x: n.position.x + (parent?.x ?? 0),
+      y: n.position.y + (parent?.y ?? 0),
+      width: Number(n.style?.width ?? 0),
+      height: Number(n.style?.height ?? 0),
     });
   }
   return boxes;
@@ -61,11 +86,19 @@ function viewBoxes(nodes: FlowNode[]): Map<string, Box> {
  * document has them, with the z-index React Flow draws them at (a selected node is raised). Re-renders only
  * when one of them moves or is raised. */
 function useLiveBoxes(ids: string[], fallback: Map<string, Box>): Map<string, Box & { z: number }> {
-  const key = useStore(useCallback((s: ReactFlowState) => ids.map((id) => {
-    const held = s.nodeLookup.get(id)?.internals;
-    const p = held?.positionAbsolute ?? fallback.get(id);
-    return p ? `${p.x},${p.y},${held?.z ?? 0}` : "";
-  }).join(";"), [ids, fallback]));
+  const key = useStore(
+    useCallback(
+      (s: ReactFlowState) =>
+        ids
+          .map((id) => {
+            const held = s.nodeLookup.get(id)?.internals;
+            const p = held?.positionAbsolute ?? fallback.get(id);
+            return p ? `${p.x},${p.y},${held?.z ?? 0}` : "";
+          })
+          .join(";"),
+      [ids, fallback],
+    ),
+  );
   return useMemo(() => {
     const out = new Map<string, Box & { z: number }>();
     key.split(";").forEach((xyz, i) => {
@@ -98,7 +131,9 @@ export function useAnnotations(props: AnnotationProps): { tools: ReactNode; laye
   const scopes = useMemo<Scope[]>(() => {
     if (!doc) return [];
     const out: Scope[] = [{ scope: "", template: doc.entrypoint }];
-    for (const n of nodes) if (n.type === "container") out.push({ scope: n.id, template: (n.data as StepData).node.template, container: n.id });
+    for (const n of nodes)
+      if (n.type === "container")
+        out.push({ scope: n.id, template: (n.data as StepData).node.template, container: n.id });
     return out;
   }, [doc, nodes]);
   const fallback = useMemo(() => viewBoxes(nodes), [nodes]);
@@ -120,8 +155,10 @@ export function useAnnotations(props: AnnotationProps): { tools: ReactNode; laye
   // ---- toolbar -------------------------------------------------------------------------------
   const stepIds = useMemo(() => new Set(nodes.filter(isStep).map((n) => n.id)), [nodes]);
   const steps = selected.filter((id) => stepIds.has(id)); // Ctrl+A on a large graph selects thousands
-  const groupScope = steps.length && steps.every((id) => splitPath(id).scope === splitPath(steps[0]).scope)
-    ? splitPath(steps[0]).scope : null;
+  const groupScope =
+    steps.length && steps.every((id) => splitPath(id).scope === splitPath(steps[0]).scope)
+      ? splitPath(steps[0]).scope
+      : null;
 
   /** What a new note of `scope` should not cover, in its template's coordinates: every drawn node (of the
    * group nodes around the scope, their header and port columns), the scope's notes and group labels. */
@@ -131,16 +168,25 @@ export function useAnnotations(props: AnnotationProps): { tools: ReactNode; laye
     for (const n of nodes) {
       const b = fallback.get(n.id)!;
       const around = n.type === "container" && (scope.scope === n.id || scope.scope.startsWith(`${n.id}/`));
-      if (!around) { boxes.push(shift(b)); continue; }
-      boxes.push(shift({ ...b, height: GROUP_HEADER }), shift({ ...b, width: GUTTER }),
-        shift({ ...b, x: b.x + b.width - GUTTER, width: GUTTER }));
+      if (!around) {
+        boxes.push(shift(b));
+        continue;
+      }
+      boxes.push(
+        shift({ ...b, height: GROUP_HEADER }),
+        shift({ ...b, width: GUTTER }),
+        shift({ ...b, x: b.x + b.width - GUTTER, width: GUTTER }),
+      );
     }
     for (const c of commentsOf(doc!, scope.template)) {
       boxes.push({ x: c.x, y: c.y, width: c.width ?? COMMENT_WIDTH, height: c.height ?? COMMENT_HEIGHT });
     }
     const lanes = doc!.templates[scope.template]?.kind === "steps";
     for (const g of groupsOf(doc!, scope.template)) {
-      const f = groupFrame(g.nodes.map((m) => fallback.get(joinPath(scope.scope, m))).filter((b): b is Box => !!b), lanes ? LANE_HEAD : 0);
+      const f = groupFrame(
+        g.nodes.map((m) => fallback.get(joinPath(scope.scope, m))).filter((b): b is Box => !!b),
+        lanes ? LANE_HEAD : 0,
+      );
       if (f) boxes.push(shift({ ...f, height: GROUP_LABEL }));
     }
     return boxes;
@@ -178,21 +224,43 @@ export function useAnnotations(props: AnnotationProps): { tools: ReactNode; laye
     if (!doc || groupScope === null) return;
     const scope = scopes.find((x) => x.scope === groupScope);
     if (!scope) return;
-    const r = addGroup(doc, scope.template, steps.map((p) => splitPath(p).name));
+    const r = addGroup(
+      doc,
+      scope.template,
+      steps.map((p) => splitPath(p).name),
+    );
     commit(r.graph);
     setTyping(instanceKey(scope.scope, "g", r.id));
   };
 
   const tools = editing ? (
     <>
-      <button className="dfl-button" data-testid="add-comment" onClick={newComment} disabled={!doc}
-        title={steps.length === 1 ? `Add a comment attached to '${splitPath(steps[0]).name}'` : "Add a comment in the middle of the view"}>
+      <button
+        className="dfl-button"
+        data-testid="add-comment"
+        onClick={newComment}
+        disabled={!doc}
+        title={
+          steps.length === 1
+            ? `Add a comment attached to '${splitPath(steps[0]).name}'`
+            : "Add a comment in the middle of the view"
+        }
+      >
         ✎ Comment
       </button>
-      <button className="dfl-button" data-testid="add-group" onClick={newGroup} disabled={groupScope === null}
-        title={groupScope === null
-          ? (steps.length ? "Only nodes of one template (one level) can be grouped" : "Select the nodes to group first")
-          : `Group the ${steps.length} selected node${steps.length > 1 ? "s" : ""} under a label`}>
+      <button
+        className="dfl-button"
+        data-testid="add-group"
+        onClick={newGroup}
+        disabled={groupScope === null}
+        title={
+          groupScope === null
+            ? steps.length
+              ? "Only nodes of one template (one level) can be grouped"
+              : "Select the nodes to group first"
+            : `Group the ${steps.length} selected node${steps.length > 1 ? "s" : ""} under a label`
+        }
+      >
         ▭ Group
       </button>
     </>
@@ -218,9 +286,10 @@ export function useAnnotations(props: AnnotationProps): { tools: ReactNode; laye
     const d = drag;
     setDrag(null);
     if (!doc || !d || Math.hypot(d.dx, d.dy) < 2) return;
-    const patch = d.kind === "move"
-      ? { x: c.x + d.dx, y: c.y + d.dy }
-      : { width: (c.width ?? COMMENT_WIDTH) + d.dx, height: (c.height ?? COMMENT_HEIGHT) + d.dy };
+    const patch =
+      d.kind === "move"
+        ? { x: c.x + d.dx, y: c.y + d.dy }
+        : { width: (c.width ?? COMMENT_WIDTH) + d.dx, height: (c.height ?? COMMENT_HEIGHT) + d.dy };
     commit(editComment(doc, template, c.id, patch));
   };
 
@@ -242,34 +311,53 @@ export function useAnnotations(props: AnnotationProps): { tools: ReactNode; laye
         return (
           <div key={s.scope || "@top"} className="dfl-annotations" data-scope={s.scope}>
             {groups.map((g) => (
-              <GroupFrame key={g.id} group={g} z={base} above={lanes ? LANE_HEAD : 0} editing={editing} typing={typing === instanceKey(s.scope, "g", g.id)}
+              <GroupFrame
+                key={g.id}
+                group={g}
+                z={base}
+                above={lanes ? LANE_HEAD : 0}
+                editing={editing}
+                typing={typing === instanceKey(s.scope, "g", g.id)}
                 members={g.nodes.map((m) => live.get(joinPath(s.scope, m))).filter((b) => b !== undefined)}
                 onTyping={(on) => setTyping(on ? instanceKey(s.scope, "g", g.id) : null)}
                 onEdit={(patch) => commit(editGroup(doc, s.template, g.id, patch))}
                 onUngroup={() => commit(removeGroup(doc, s.template, g.id))}
-                onSelect={() => selectNodes(g.nodes.map((m) => joinPath(s.scope, m)))} />
+                onSelect={() => selectNodes(g.nodes.map((m) => joinPath(s.scope, m)))}
+              />
             ))}
             {comments.map((c) => {
               const key = instanceKey(s.scope, "c", c.id);
               const at = c.attached_to ? live.get(joinPath(s.scope, c.attached_to)) : undefined;
-              const pos = at && positions[c.attached_to!]
-                ? { x: c.x + at.x - positions[c.attached_to!].x, y: c.y + at.y - positions[c.attached_to!].y }
-                : { x: origin.x + c.x, y: origin.y + c.y };
+              const pos =
+                at && positions[c.attached_to!]
+                  ? { x: c.x + at.x - positions[c.attached_to!].x, y: c.y + at.y - positions[c.attached_to!].y }
+                  : { x: origin.x + c.x, y: origin.y + c.y };
               const d = drag?.key === key ? drag : null;
               const box: Box = {
-                x: pos.x + (d?.kind === "move" ? d.dx : 0), y: pos.y + (d?.kind === "move" ? d.dy : 0),
+                x: pos.x + (d?.kind === "move" ? d.dx : 0),
+                y: pos.y + (d?.kind === "move" ? d.dy : 0),
                 width: Math.max(COMMENT_MIN.width, (c.width ?? COMMENT_WIDTH) + (d?.kind === "resize" ? d.dx : 0)),
                 height: Math.max(COMMENT_MIN.height, (c.height ?? COMMENT_HEIGHT) + (d?.kind === "resize" ? d.dy : 0)),
               };
               return (
-                <CommentNote key={c.id} comment={c} box={box} node={at} z={base} editing={editing} typing={typing === key}
+                <CommentNote
+                  key={c.id}
+                  comment={c}
+                  box={box}
+                  node={at}
+                  z={base}
+                  editing={editing}
+                  typing={typing === key}
                   dragging={!!d}
                   onTyping={(on) => setTyping(on ? key : null)}
-                  onText={(text) => { if (text !== c.text) commit(editComment(doc, s.template, c.id, { text })); }}
+                  onText={(text) => {
+                    if (text !== c.text) commit(editComment(doc, s.template, c.id, { text }));
+                  }}
                   onDelete={() => commit(removeComment(doc, s.template, c.id))}
                   onPointerDown={(e, kind) => beginDrag(e, key, kind)}
                   onPointerMove={moveDrag}
-                  onPointerUp={() => endDrag(s.template, c)} />
+                  onPointerUp={() => endDrag(s.template, c)}
+                />
               );
             })}
           </div>
@@ -307,27 +395,61 @@ function CommentNote(p: CommentProps) {
   const line = p.node ? tether(box, p.node) : null;
   const onKeyDown = (e: KeyboardEvent) => {
     if (!editing || p.typing) return;
-    if (e.key === "Delete" || e.key === "Backspace") { e.preventDefault(); e.stopPropagation(); p.onDelete(); }
-    else if (e.key === "Enter") { e.preventDefault(); e.stopPropagation(); p.onTyping(true); }
+    if (e.key === "Delete" || e.key === "Backspace") {
+      e.preventDefault();
+      e.stopPropagation();
+      p.onDelete();
+    } else if (e.key === "Enter") {
+      e.preventDefault();
+      e.stopPropagation();
+      p.onTyping(true);
+    }
   };
   return (
     <>
       {line && (
-        <svg className="dfl-comment-tether" style={{ left: Math.min(line.x1, line.x2) - 2, top: Math.min(line.y1, line.y2) - 2, zIndex: p.z }}
-          width={Math.abs(line.x2 - line.x1) + 4} height={Math.abs(line.y2 - line.y1) + 4}>
-          <line x1={line.x1 - Math.min(line.x1, line.x2) + 2} y1={line.y1 - Math.min(line.y1, line.y2) + 2}
-            x2={line.x2 - Math.min(line.x1, line.x2) + 2} y2={line.y2 - Math.min(line.y1, line.y2) + 2} />
+        <svg
+          className="dfl-comment-tether"
+          style={{ left: Math.min(line.x1, line.x2) - 2, top: Math.min(line.y1, line.y2) - 2, zIndex: p.z }}
+          width={Math.abs(line.x2 - line.x1) + 4}
+          height={Math.abs(line.y2 - line.y1) + 4}
+        >
+          <line
+            x1={line.x1 - Math.min(line.x1, line.x2) + 2}
+            y1={line.y1 - Math.min(line.y1, line.y2) + 2}
+            x2={line.x2 - Math.min(line.x1, line.x2) + 2}
+            y2={line.y2 - Math.min(line.y1, line.y2) + 2}
+          />
         </svg>
       )}
-      <div ref={self} className={`dfl-comment nopan nowheel${p.dragging ? " dfl-dragging" : ""}${editing ? " dfl-editable" : ""}`}
-        style={{ ...place(box), zIndex: NOTE_Z }} data-comment={c.id} data-attached={c.attached_to ?? undefined}
-        tabIndex={editing ? 0 : -1} role="note" aria-label={`comment: ${c.text}`}
+      <div
+        ref={self}
+        className={`dfl-comment nopan nowheel${p.dragging ? " dfl-dragging" : ""}${editing ? " dfl-editable" : ""}`}
+        style={{ ...place(box), zIndex: NOTE_Z }}
+        data-comment={c.id}
+        data-attached={c.attached_to ?? undefined}
+        tabIndex={editing ? 0 : -1}
+        role="note"
+        aria-label={`comment: ${c.text}`}
         onKeyDown={onKeyDown}
-        onDoubleClick={() => { if (editing) p.onTyping(true); }}
-        onPointerDown={(e) => p.onPointerDown(e, "move")} onPointerMove={p.onPointerMove} onPointerUp={p.onPointerUp}>
+        onDoubleClick={() => {
+          if (editing) p.onTyping(true);
+        }}
+        onPointerDown={(e) => p.onPointerDown(e, "move")}
+        onPointerMove={p.onPointerMove}
+        onPointerUp={p.onPointerUp}
+      >
         {p.typing ? (
-          <TextEditor multiline value={c.text} className="dfl-comment-input"
-            onDone={(text) => { p.onTyping(false); if (text !== null) p.onText(text); self.current?.focus(); }} />
+          <TextEditor
+            multiline
+            value={c.text}
+            className="dfl-comment-input"
+            onDone={(text) => {
+              p.onTyping(false);
+              if (text !== null) p.onText(text);
+              self.current?.focus();
+            }}
+          />
         ) : (
           <div className={`dfl-comment-text${c.text ? "" : " dfl-comment-empty"}`}>
             {c.text || (editing ? "Double-click to write a note" : "")}
@@ -335,8 +457,17 @@ function CommentNote(p: CommentProps) {
         )}
         {editing && !p.typing && (
           <>
-            <button className="dfl-comment-delete" title="Delete the comment" aria-label="Delete the comment"
-              onClick={(e) => { e.stopPropagation(); p.onDelete(); }}>✕</button>
+            <button
+              className="dfl-comment-delete"
+              title="Delete the comment"
+              aria-label="Delete the comment"
+              onClick={(e) => {
+                e.stopPropagation();
+                p.onDelete();
+              }}
+            >
+              ✕
+            </button>
             <div className="dfl-comment-resize" title="Resize" onPointerDown={(e) => p.onPointerDown(e, "resize")} />
           </>
         )}
@@ -371,23 +502,61 @@ function GroupFrame(p: GroupProps) {
     p.onTyping(true);
   };
   return (
-    <div className="dfl-frame" data-group={g.id} style={{ ...place(frame), zIndex: p.z, ["--dfl-frame-color" as string]: g.color || GROUP_COLORS[0] }}>
-      <div className="dfl-frame-head nopan" tabIndex={editing ? 0 : -1} onKeyDown={onKeyDown}
-        onDoubleClick={() => { if (editing) p.onTyping(true); }}>
+    <div
+      className="dfl-frame"
+      data-group={g.id}
+      style={{ ...place(frame), zIndex: p.z, ["--dfl-frame-color" as string]: g.color || GROUP_COLORS[0] }}
+    >
+      <div
+        className="dfl-frame-head nopan"
+        tabIndex={editing ? 0 : -1}
+        onKeyDown={onKeyDown}
+        onDoubleClick={() => {
+          if (editing) p.onTyping(true);
+        }}
+      >
         {p.typing ? (
-          <TextEditor value={label} className="dfl-frame-input"
-            onDone={(text) => { p.onTyping(false); if (text !== null && text.trim() && text !== label) p.onEdit({ label: text.trim() }); }} />
+          <TextEditor
+            value={label}
+            className="dfl-frame-input"
+            onDone={(text) => {
+              p.onTyping(false);
+              if (text !== null && text.trim() && text !== label) p.onEdit({ label: text.trim() });
+            }}
+          />
         ) : (
-          <span className="dfl-frame-label" onClick={() => { if (editing) p.onSelect(); }}
-            title={editing ? "Click to select the group's steps; double-click to rename it" : undefined}>{label}</span>
+          <span
+            className="dfl-frame-label"
+            onClick={() => {
+              if (editing) p.onSelect();
+            }}
+            title={editing ? "Click to select the group's steps; double-click to rename it" : undefined}
+          >
+            {label}
+          </span>
         )}
         {editing && !p.typing && (
           <span className="dfl-frame-tools">
             {GROUP_COLORS.map((color) => (
-              <button key={color} className={`dfl-frame-swatch${color === g.color ? " dfl-current" : ""}`} style={{ background: color }}
-                title={`Colour ${color}`} aria-label={`Colour ${color}`} onClick={() => { if (color !== g.color) p.onEdit({ color }); }} />
+              <button
+                key={color}
+                className={`dfl-frame-swatch${color === g.color ? " dfl-current" : ""}`}
+                style={{ background: color }}
+                title={`Colour ${color}`}
+                aria-label={`Colour ${color}`}
+                onClick={() => {
+                  if (color !== g.color) p.onEdit({ color });
+                }}
+              />
             ))}
-            <button className="dfl-frame-ungroup" title="Ungroup (the nodes stay)" aria-label="Ungroup" onClick={p.onUngroup}>✕</button>
+            <button
+              className="dfl-frame-ungroup"
+              title="Ungroup (the nodes stay)"
+              aria-label="Ungroup"
+              onClick={p.onUngroup}
+            >
+              ✕
+            </button>
           </span>
         )}
       </div>
@@ -405,14 +574,26 @@ function TextEditor(p: { value: string; multiline?: boolean; className: string; 
   };
   const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement | HTMLInputElement>) => {
     e.stopPropagation(); // the canvas's shortcuts stay out of the text
-    if (e.key === "Escape") { e.preventDefault(); finish(null); }
-    else if (e.key === "Enter" && (!p.multiline || e.ctrlKey || e.metaKey)) { e.preventDefault(); finish(e.currentTarget.value); }
+    if (e.key === "Escape") {
+      e.preventDefault();
+      finish(null);
+    } else if (e.key === "Enter" && (!p.multiline || e.ctrlKey || e.metaKey)) {
+      e.preventDefault();
+      finish(e.currentTarget.value);
+    }
   };
   const common = {
-    className: `${p.className} nodrag nopan nowheel`, defaultValue: p.value, autoFocus: true, onKeyDown,
+    className: `${p.className} nodrag nopan nowheel`,
+    defaultValue: p.value,
+    autoFocus: true,
+    onKeyDown,
     onBlur: (e: { currentTarget: { value: string } }) => finish(e.currentTarget.value),
     onFocus: (e: { currentTarget: HTMLTextAreaElement | HTMLInputElement }) => e.currentTarget.select(),
     onPointerDown: (e: ReactPointerEvent) => e.stopPropagation(),
   };
-  return p.multiline ? <textarea {...common} aria-label="comment text" /> : <input {...common} aria-label="group label" />;
+  return p.multiline ? (
+    <textarea {...common} aria-label="comment text" />
+  ) : (
+    <input {...common} aria-label="group label" />
+  );
 }

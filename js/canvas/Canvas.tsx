@@ -1,17 +1,46 @@
 // The workflow canvas: React Flow drawing of a graph document, with the palette, properties panel,
 // validation list and toolbar (edit mode), or live phases and a step panel (monitor mode).
 import {
-  Background, ControlButton, Controls, type Connection, type FinalConnectionState, MiniMap, ReactFlow, ReactFlowProvider, useEdgesState,
-  useNodesInitialized, useNodesState, useReactFlow,
+  Background,
+  ControlButton,
+  Controls,
+  type Connection,
+  type FinalConnectionState,
+  MiniMap,
+  ReactFlow,
+  ReactFlowProvider,
+  useEdgesState,
+  useNodesInitialized,
+  useNodesState,
+  useReactFlow,
 } from "@xyflow/react";
-import { type DragEvent, type KeyboardEvent, type MouseEvent as ReactMouseEvent, useCallback, useEffect, useMemo, useRef, useState } from "react";
+import {
+  type DragEvent,
+  type KeyboardEvent,
+  type MouseEvent as ReactMouseEvent,
+  useCallback,
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+} from "react";
 import { useAnnotations } from "./AnnotationLayer";
 import { followNodes, renameInLayout } from "./annotations";
 import { CanvasContext, type CanvasContextValue } from "./context";
 import { Details } from "./Details";
 import {
-  type Clip, type NodePatch, addNode, connect, copyItems, movePositions, paste, removeItems, setCollapsed,
-  setLiteral, updateNode, updateTemplate,
+  type Clip,
+  type NodePatch,
+  addNode,
+  connect,
+  copyItems,
+  movePositions,
+  paste,
+  removeItems,
+  setCollapsed,
+  setLiteral,
+  updateNode,
+  updateTemplate,
 } from "./edit";
 import { GROUP_HEADER, GROUP_PAD, GUTTER, NODE_GAP, NODE_WIDTH, STAGE_GAP, stepHeight } from "./geometry";
 import { useDeclaredGeometry, withDeclaredGeometry } from "./handles";
@@ -31,7 +60,17 @@ import { scopeTemplate, scopeTemplateName, splitPath } from "./scope";
 import { KeyedStore } from "./store";
 import { NewOpForm, type NewOpSpec } from "./NewOpForm";
 import type { CodeEditorComponent } from "./TemplateEditor";
-import type { Graph, GraphEdge, Issue, Json, NodeStatus, PaletteEntry, PaletteError, StepDetails, Template } from "./types";
+import type {
+  Graph,
+  GraphEdge,
+  Issue,
+  Json,
+  NodeStatus,
+  PaletteEntry,
+  PaletteError,
+  StepDetails,
+  Template,
+} from "./types";
 import { type EdgeData, type FlowEdge, type FlowNode, type StepData, buildView } from "./view";
 
 export interface HostAction {
@@ -88,7 +127,9 @@ export function whenHintFor(graph: Graph, scope: string, name: string): string |
     return undefined;
   }
   const prefix = t.kind === "steps" ? "steps" : "tasks";
-  const wired = (t.edges ?? []).find((e) => e.target.node === name && e.kind === "parameter" && !e.source.node.startsWith("@"));
+  const wired = (t.edges ?? []).find(
+    (e) => e.target.node === name && e.kind === "parameter" && !e.source.node.startsWith("@"),
+  );
   if (wired?.source.port) return `{{${prefix}.${wired.source.node}.outputs.parameters.${wired.source.port}}} != ""`;
   for (const n of t.nodes ?? []) {
     if (n.name === name) continue;
@@ -101,13 +142,18 @@ export function whenHintFor(graph: Graph, scope: string, name: string): string |
 /** The viewport that shows every top-level node of `nodes` in a `width`×`height` pane (as fitView would, for
  * nodes React Flow does not all hold). */
 function viewportFor(nodes: FlowNode[], width: number, height: number, maxZoom = 1.25, minZoom = MIN_ZOOM) {
-  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  let x0 = Infinity,
+    y0 = Infinity,
+    x1 = -Infinity,
+    y1 = -Infinity;
   for (const n of nodes) {
     if (n.parentId) continue;
     const w = Number(n.style?.width ?? 180);
     const h = Number(n.style?.height ?? 100);
-    x0 = Math.min(x0, n.position.x); y0 = Math.min(y0, n.position.y);
-    x1 = Math.max(x1, n.position.x + w); y1 = Math.max(y1, n.position.y + h);
+    x0 = Math.min(x0, n.position.x);
+    y0 = Math.min(y0, n.position.y);
+    x1 = Math.max(x1, n.position.x + w);
+    y1 = Math.max(y1, n.position.y + h);
   }
   if (!(width > 0 && height > 0 && x1 > x0 && y1 > y0)) return null;
   const zoom = Math.min(maxZoom, Math.max(minZoom, Math.min(width / ((x1 - x0) * 1.24), height / ((y1 - y0) * 1.24))));
@@ -171,35 +217,46 @@ function CanvasInner(props: CanvasProps) {
   const [selectedEdges, setSelectedEdges] = useState<FlowEdge[]>([]);
   const wrapper = useRef<HTMLDivElement>(null);
 
-  const emit = useCallback((g: Graph) => {
-    lastEmitted.current = JSON.stringify(g);
-    onChange?.(g);
-  }, [onChange]);
+  const emit = useCallback(
+    (g: Graph) => {
+      lastEmitted.current = JSON.stringify(g);
+      onChange?.(g);
+    },
+    [onChange],
+  );
 
   // A document from the host (first render, or a change made in Python): lay it out where needed.
   useEffect(() => {
     const key = JSON.stringify(props.graph);
     if (key === lastEmitted.current) return;
     let cancelled = false;
-    autoLayout(props.graph).then((g) => {
-      if (cancelled) return;
-      setLayoutError(null);
-      setDoc(g);
-      const laidOut = JSON.stringify(g);
-      lastEmitted.current = key;
-      if (editing && laidOut !== key) emit(g); // positions were added: keep them in the document
-    }, (e: unknown) => setLayoutError(String(e)));
-    return () => { cancelled = true; };
+    autoLayout(props.graph).then(
+      (g) => {
+        if (cancelled) return;
+        setLayoutError(null);
+        setDoc(g);
+        const laidOut = JSON.stringify(g);
+        lastEmitted.current = key;
+        if (editing && laidOut !== key) emit(g); // positions were added: keep them in the document
+      },
+      (e: unknown) => setLayoutError(String(e)),
+    );
+    return () => {
+      cancelled = true;
+    };
   }, [props.graph, editing, emit]);
 
-  const commit = useCallback((edited: Graph) => {
-    if (!doc) return;
-    const next = followNodes(doc, edited); // comments follow their nodes; deleted nodes leave their groups
-    history.current.push(doc);
-    setHistoryVersion((v) => v + 1);
-    setDoc(next);
-    emit(next);
-  }, [doc, emit]);
+  const commit = useCallback(
+    (edited: Graph) => {
+      if (!doc) return;
+      const next = followNodes(doc, edited); // comments follow their nodes; deleted nodes leave their groups
+      history.current.push(doc);
+      setHistoryVersion((v) => v + 1);
+      setDoc(next);
+      emit(next);
+    },
+    [doc, emit],
+  );
 
   const view = useMemo(() => {
     if (!doc) return { nodes: [], edges: [] };
@@ -240,12 +297,15 @@ function CanvasInner(props: CanvasProps) {
     fitted.current = false; // a switch between editing and monitoring fits the view again
   }, [mode]);
   /** Show the whole graph; React Flow holds only part of a large one, so its own fitView would not. */
-  const fit = useCallback((maxZoom: number, duration = 0) => {
-    const box = flowBox.current?.getBoundingClientRect();
-    const v = large && box ? viewportFor(view.nodes, box.width, box.height, maxZoom) : null;
-    if (v) rf.setViewport(v, { duration });
-    else rf.fitView({ ...FIT, maxZoom, duration });
-  }, [large, view, rf]);
+  const fit = useCallback(
+    (maxZoom: number, duration = 0) => {
+      const box = flowBox.current?.getBoundingClientRect();
+      const v = large && box ? viewportFor(view.nodes, box.width, box.height, maxZoom) : null;
+      if (v) rf.setViewport(v, { duration });
+      else rf.fitView({ ...FIT, maxZoom, duration });
+    },
+    [large, view, rf],
+  );
   useEffect(() => {
     // a large graph is fitted from its layout: React Flow measures (holds) only the nodes in view
     if ((initialized || large) && !fitted.current) {
@@ -273,10 +333,13 @@ function CanvasInner(props: CanvasProps) {
     issueStore.reset(next);
   }, [props.issues, view, issueStore]);
 
-  const toggleCollapsed = useCallback((path: string, collapse: boolean) => {
-    if (!doc) return;
-    autoLayout(setCollapsed(doc, path, collapse), true).then(commit, (e: unknown) => setLayoutError(String(e)));
-  }, [doc, commit]);
+  const toggleCollapsed = useCallback(
+    (path: string, collapse: boolean) => {
+      if (!doc) return;
+      autoLayout(setCollapsed(doc, path, collapse), true).then(commit, (e: unknown) => setLayoutError(String(e)));
+    },
+    [doc, commit],
+  );
 
   const ctx: CanvasContextValue = useMemo(
     () => ({ mode, overview: large, issues: issueStore, status: statusStore, toggleCollapsed }),
@@ -304,16 +367,25 @@ function CanvasInner(props: CanvasProps) {
     if (sScope === null || tScope === null) return { error: "unknown node" };
     if (sScope !== tScope) return { error: "wires connect nodes of the same template" };
     if (c.source === c.target && !srcInner) return { error: "a node cannot feed itself" };
-    const end = (id: string, inner: boolean) => (inner ? (id === c.source ? "@inputs" : "@outputs") : splitPath(id).name);
+    const end = (id: string, inner: boolean) =>
+      inner ? (id === c.source ? "@inputs" : "@outputs") : splitPath(id).name;
     const port = (h: typeof sh) => ("port" in h ? h.port : undefined);
     if (sh.role === "ctl-out" && th.role === "ctl-in") {
-      return { scope: sScope, edge: { kind: "control", source: { node: splitPath(c.source).name }, target: { node: splitPath(c.target).name } } };
+      return {
+        scope: sScope,
+        edge: {
+          kind: "control",
+          source: { node: splitPath(c.source).name },
+          target: { node: splitPath(c.target).name },
+        },
+      };
     }
     const kind = sh.role === "with_param" || !("kind" in sh) ? "parameter" : sh.kind;
     const source = { node: c.source === "@inputs" ? "@inputs" : end(c.source, srcInner), port: port(sh) };
-    const target = th.role === "with_param"
-      ? { node: splitPath(c.target).name, option: "with_param" as const }
-      : { node: c.target === "@outputs" ? "@outputs" : end(c.target, tgtInner), port: port(th) };
+    const target =
+      th.role === "with_param"
+        ? { node: splitPath(c.target).name, option: "with_param" as const }
+        : { node: c.target === "@outputs" ? "@outputs" : end(c.target, tgtInner), port: port(th) };
     return { scope: sScope, edge: { kind, source, target } as GraphEdge };
   };
 
@@ -331,15 +403,24 @@ function CanvasInner(props: CanvasProps) {
   /** A wire released on a port that refused it (red while dragging): say why. */
   const onConnectEnd = (_: unknown, state: FinalConnectionState) => {
     if (!editing || state.isValid || !state.fromHandle || !state.toHandle) return;
-    const [from, to] = state.fromHandle.type === "source" ? [state.fromHandle, state.toHandle] : [state.toHandle, state.fromHandle];
-    const r = toGraphEdge({ source: from.nodeId, sourceHandle: from.id ?? null, target: to.nodeId, targetHandle: to.id ?? null });
+    const [from, to] =
+      state.fromHandle.type === "source" ? [state.fromHandle, state.toHandle] : [state.toHandle, state.fromHandle];
+    const r = toGraphEdge({
+      source: from.nodeId,
+      sourceHandle: from.id ?? null,
+      target: to.nodeId,
+      targetHandle: to.id ?? null,
+    });
     if ("error" in r) setLayoutError(`Not wired: ${r.error}.`);
   };
 
   const deleteSelection = () => {
     if (!doc) return;
     // the selection as React Flow holds it at the key press: the `selected` state follows it a render later
-    const now = rf.getNodes().filter((n) => n.selected && n.type !== "lane").map((n) => n.id);
+    const now = rf
+      .getNodes()
+      .filter((n) => n.selected && n.type !== "lane")
+      .map((n) => n.id);
     const paths = now.filter((id) => scopeOfNode(id) !== null && !id.startsWith("@"));
     const es = selectedEdges.map((e) => e.data as EdgeData);
     if (!paths.length && !es.length) return;
@@ -351,15 +432,27 @@ function CanvasInner(props: CanvasProps) {
   const undo = () => {
     if (!doc) return;
     const g = history.current.undo(doc);
-    if (g) { setDoc(g); emit(g); setHistoryVersion((v) => v + 1); }
+    if (g) {
+      setDoc(g);
+      emit(g);
+      setHistoryVersion((v) => v + 1);
+    }
   };
   const redo = () => {
     if (!doc) return;
     const g = history.current.redo(doc);
-    if (g) { setDoc(g); emit(g); setHistoryVersion((v) => v + 1); }
+    if (g) {
+      setDoc(g);
+      emit(g);
+      setHistoryVersion((v) => v + 1);
+    }
   };
   const relayout = () => {
-    if (doc) autoLayout(doc, true).then((g) => { commit(g); fitted.current = false; });
+    if (doc)
+      autoLayout(doc, true).then((g) => {
+        commit(g);
+        fitted.current = false;
+      });
   };
 
   const onKeyDown = (e: KeyboardEvent) => {
@@ -369,11 +462,23 @@ function CanvasInner(props: CanvasProps) {
     e.stopPropagation(); // keep JupyterLab's notebook shortcuts out of the canvas
     if (!editing) return;
     const mod = e.ctrlKey || e.metaKey;
-    if (e.key === "Delete" || e.key === "Backspace") { e.preventDefault(); deleteSelection(); }
-    else if (mod && e.key.toLowerCase() === "z" && !e.shiftKey) { e.preventDefault(); undo(); }
-    else if (mod && (e.key.toLowerCase() === "y" || (e.key.toLowerCase() === "z" && e.shiftKey))) { e.preventDefault(); redo(); }
-    else if (mod && e.key.toLowerCase() === "c") { clipboard = doc ? copyItems(doc, selected.filter((id) => !id.startsWith("@"))) : null; }
-    else if (mod && e.key.toLowerCase() === "v" && clipboard && doc) {
+    if (e.key === "Delete" || e.key === "Backspace") {
+      e.preventDefault();
+      deleteSelection();
+    } else if (mod && e.key.toLowerCase() === "z" && !e.shiftKey) {
+      e.preventDefault();
+      undo();
+    } else if (mod && (e.key.toLowerCase() === "y" || (e.key.toLowerCase() === "z" && e.shiftKey))) {
+      e.preventDefault();
+      redo();
+    } else if (mod && e.key.toLowerCase() === "c") {
+      clipboard = doc
+        ? copyItems(
+            doc,
+            selected.filter((id) => !id.startsWith("@")),
+          )
+        : null;
+    } else if (mod && e.key.toLowerCase() === "v" && clipboard && doc) {
       e.preventDefault();
       const scope = selected.length ? (scopeOfNode(selected[0]) ?? "") : "";
       const r = paste(doc, scope, clipboard);
@@ -396,8 +501,13 @@ function CanvasInner(props: CanvasProps) {
       const p = held ?? (drawn && { x: drawn.x0, y: drawn.y0 });
       if (!p) continue;
       const d = n.data as StepData;
-      if (point.x >= p.x && point.x <= p.x + d.width && point.y >= p.y && point.y <= p.y + d.height &&
-        n.id.length >= best.scope.length) {
+      if (
+        point.x >= p.x &&
+        point.x <= p.x + d.width &&
+        point.y >= p.y &&
+        point.y <= p.y + d.height &&
+        n.id.length >= best.scope.length
+      ) {
         best = { scope: n.id, origin: { x: p.x + SCOPE_OFFSET.x, y: p.y + SCOPE_OFFSET.y } };
       }
     }
@@ -417,13 +527,18 @@ function CanvasInner(props: CanvasProps) {
       const p = positions[n.name];
       if (!p) continue;
       const c = columns.get(n.stage ?? 0) ?? { x0: Infinity, x1: -Infinity, y1: -Infinity };
-      columns.set(n.stage ?? 0, { x0: Math.min(c.x0, p.x), x1: Math.max(c.x1, p.x + NODE_WIDTH), y1: Math.max(c.y1, p.y + 120) });
+      columns.set(n.stage ?? 0, {
+        x0: Math.min(c.x0, p.x),
+        x1: Math.max(c.x1, p.x + NODE_WIDTH),
+        y1: Math.max(c.y1, p.y + 120),
+      });
     }
     const sorted = [...columns.entries()].sort((a, b) => a[0] - b[0]);
     if (!sorted.length) return { pos, stage: { index: 0, insert: false } };
     const x = pos.x + NODE_WIDTH / 2;
     for (const [index, c] of sorted) {
-      if (x >= c.x0 - 20 && x <= c.x1 + 20) return { pos: { x: c.x0, y: Math.max(pos.y, c.y1 + NODE_GAP) }, stage: { index, insert: false } };
+      if (x >= c.x0 - 20 && x <= c.x1 + 20)
+        return { pos: { x: c.x0, y: Math.max(pos.y, c.y1 + NODE_GAP) }, stage: { index, insert: false } };
     }
     const next = sorted.find(([, c]) => x < c.x0);
     if (!next) {
@@ -460,23 +575,32 @@ function CanvasInner(props: CanvasProps) {
 
   const onNodeDragStop = (_: unknown, __: FlowNode, dragged: FlowNode[]) => {
     if (!doc || !editing) return;
-    const moves = dragged.filter((n) => n.type !== "lane").map((n) => ({
-      path: n.id,
-      x: n.position.x - (n.parentId ? SCOPE_OFFSET.x : 0),
-      y: n.position.y - (n.parentId ? SCOPE_OFFSET.y : 0),
-    }));
+    const moves = dragged
+      .filter((n) => n.type !== "lane")
+      .map((n) => ({
+        path: n.id,
+        x: n.position.x - (n.parentId ? SCOPE_OFFSET.x : 0),
+        y: n.position.y - (n.parentId ? SCOPE_OFFSET.y : 0),
+      }));
     if (moves.length) commit(movePositions(doc, moves));
   };
 
   const focusIssue = (issue: Issue) => {
-    const n = view.nodes.find((x) => (x.type === "step" || x.type === "container") &&
-      (x.data as StepData).owner === issue.template && (x.data as StepData).node.name === issue.node);
+    const n = view.nodes.find(
+      (x) =>
+        (x.type === "step" || x.type === "container") &&
+        (x.data as StepData).owner === issue.template &&
+        (x.data as StepData).node.name === issue.node,
+    );
     if (!n) return;
     setSelected([n.id]);
     setNodes((ns) => ns.map((m) => ({ ...m, selected: m.id === n.id })));
     const hit = scene?.nodes.find((x) => x.path === n.id);
     const box = flowBox.current?.getBoundingClientRect();
-    if (hit && box) rf.setViewport(centredOn((hit.x0 + hit.x1) / 2, (hit.y0 + hit.y1) / 2, 1, box.width, box.height), { duration: 300 });
+    if (hit && box)
+      rf.setViewport(centredOn((hit.x0 + hit.x1) / 2, (hit.y0 + hit.y1) / 2, 1, box.width, box.height), {
+        duration: 300,
+      });
     else rf.fitView({ ...FIT, nodes: [{ id: n.id }], duration: 300, maxZoom: 1.2, padding: 0.6 });
   };
 
@@ -504,7 +628,11 @@ function CanvasInner(props: CanvasProps) {
     setNodes((ns) => ns.map((m) => ({ ...m, selected: m.id === n.id })));
     const hit = scene?.nodes.find((x) => x.path === n.id);
     const box = flowBox.current?.getBoundingClientRect();
-    if (hit && box) rf.setViewport(centredOn((hit.x0 + hit.x1) / 2, (hit.y0 + hit.y1) / 2, Math.max(rf.getZoom(), 1), box.width, box.height), { duration: 300 });
+    if (hit && box)
+      rf.setViewport(
+        centredOn((hit.x0 + hit.x1) / 2, (hit.y0 + hit.y1) / 2, Math.max(rf.getZoom(), 1), box.width, box.height),
+        { duration: 300 },
+      );
     else rf.fitView({ ...FIT, nodes: [{ id: n.id }], duration: 300, maxZoom: 1.2, padding: 0.6 });
   };
 
@@ -515,8 +643,10 @@ function CanvasInner(props: CanvasProps) {
   }, []);
 
   const selectedNode = selected.length === 1 ? view.nodes.find((n) => n.id === selected[0]) : undefined;
-  const selectedData = selectedNode && (selectedNode.type === "step" || selectedNode.type === "container")
-    ? (selectedNode.data as StepData) : undefined;
+  const selectedData =
+    selectedNode && (selectedNode.type === "step" || selectedNode.type === "container")
+      ? (selectedNode.data as StepData)
+      : undefined;
   const patchSelected = (patch: NodePatch) => {
     if (!doc || !selectedData) return;
     try {
@@ -538,13 +668,20 @@ function CanvasInner(props: CanvasProps) {
       setLayoutError(String(err));
     }
   };
-  const sourceEntry = selectedData?.template?.kind === "python"
-    ? (props.palette ?? []).find((e) => e.file && e.template.op === selectedData.template?.op) : undefined;
-  const openSource = sourceEntry && props.onOpenSource
-    ? () => props.onOpenSource!(sourceEntry.file!, sourceEntry.line) : undefined;
+  const sourceEntry =
+    selectedData?.template?.kind === "python"
+      ? (props.palette ?? []).find((e) => e.file && e.template.op === selectedData.template?.op)
+      : undefined;
+  const openSource =
+    sourceEntry && props.onOpenSource ? () => props.onOpenSource!(sourceEntry.file!, sourceEntry.line) : undefined;
   const whenHint = selectedData && doc ? whenHintFor(doc, selectedData.scope, selectedData.node.name) : undefined;
-  const templateUsers = selectedData && doc ? Object.values(doc.templates)
-    .reduce((k, t) => k + (t.nodes ?? []).filter((n) => n.template === selectedData.node.template).length, 0) : 0;
+  const templateUsers =
+    selectedData && doc
+      ? Object.values(doc.templates).reduce(
+          (k, t) => k + (t.nodes ?? []).filter((n) => n.template === selectedData.node.template).length,
+          0,
+        )
+      : 0;
 
   /** A click on the overview zooms in on the node under the pointer (selecting it, or opening its details
    * when monitoring), or on the point clicked. */
@@ -565,7 +702,11 @@ function CanvasInner(props: CanvasProps) {
   };
   const selectedSet = useMemo(() => new Set(selected), [selected]);
   const stable = useStable({
-    onConnect, onConnectEnd, isValidConnection, onNodeDragStop, onPaneClick,
+    onConnect,
+    onConnectEnd,
+    isValidConnection,
+    onNodeDragStop,
+    onPaneClick,
     onNodeClick: (_: unknown, n: FlowNode) => {
       if (!editing && (n.type === "step" || n.type === "container")) props.onStepClick?.(n.id);
     },
@@ -587,50 +728,118 @@ function CanvasInner(props: CanvasProps) {
         data-lm-suppress-shortcuts="true"
       >
         <div className="dfl-toolbar">
-          <span className="dfl-title" title="workflow name">{doc?.name ?? props.graph.name}</span>
+          <span className="dfl-title" title="workflow name">
+            {doc?.name ?? props.graph.name}
+          </span>
           {editing ? (
             <span className={`dfl-chip ${issues.length ? "dfl-chip-bad" : "dfl-chip-ok"}`} data-testid="validity">
               {issues.length ? `${issues.length} problem${issues.length > 1 ? "s" : ""}` : "✓ valid"}
             </span>
           ) : (
-            wf?.phase && <span className="dfl-chip" data-phase={wf.phase} data-testid="workflow-phase">{wf.phase}</span>
+            wf?.phase && (
+              <span className="dfl-chip" data-phase={wf.phase} data-testid="workflow-phase">
+                {wf.phase}
+              </span>
+            )
           )}
-          {!editing && wf?.progress && <span className="dfl-muted" data-testid="workflow-progress">{wf.progress}</span>}
+          {!editing && wf?.progress && (
+            <span className="dfl-muted" data-testid="workflow-progress">
+              {wf.progress}
+            </span>
+          )}
           <span className="dfl-spacer" />
-          <input className="dfl-input dfl-search" data-testid="node-search" placeholder="Find a step…" value={search}
+          <input
+            className="dfl-input dfl-search"
+            data-testid="node-search"
+            placeholder="Find a step…"
+            value={search}
             title="Find a step by name, template or phase (Enter: the next one)"
-            onChange={(e) => { setSearch(e.target.value); setSearchNote(null); }}
+            onChange={(e) => {
+              setSearch(e.target.value);
+              setSearchNote(null);
+            }}
             onKeyDown={(e) => {
               e.stopPropagation();
               if (e.key === "Enter") goToSearch(searchNote !== null && searchNote !== "no match");
-              if (e.key === "Escape") { setSearch(""); setSearchNote(null); }
-            }} />
-          {searchNote && <span className="dfl-muted" data-testid="node-search-note">{searchNote}</span>}
+              if (e.key === "Escape") {
+                setSearch("");
+                setSearchNote(null);
+              }
+            }}
+          />
+          {searchNote && (
+            <span className="dfl-muted" data-testid="node-search-note">
+              {searchNote}
+            </span>
+          )}
           {editing && (
             <>
-              <button className="dfl-button" onClick={undo} disabled={!history.current.canUndo} title="Undo (Ctrl+Z)">↶ Undo</button>
-              <button className="dfl-button" onClick={redo} disabled={!history.current.canRedo} title="Redo (Ctrl+Shift+Z)">↷ Redo</button>
-              <button className="dfl-button" onClick={relayout} title="Lay out left to right">⇶ Layout</button>
+              <button className="dfl-button" onClick={undo} disabled={!history.current.canUndo} title="Undo (Ctrl+Z)">
+                ↶ Undo
+              </button>
+              <button
+                className="dfl-button"
+                onClick={redo}
+                disabled={!history.current.canRedo}
+                title="Redo (Ctrl+Shift+Z)"
+              >
+                ↷ Redo
+              </button>
+              <button className="dfl-button" onClick={relayout} title="Lay out left to right">
+                ⇶ Layout
+              </button>
               {notes.tools}
               <span className="dfl-sep" />
             </>
           )}
           {(props.actions ?? []).map((a) => (
-            <button key={a.action} className={`dfl-button${a.primary ? " dfl-primary" : ""}`} data-action={a.action}
-              disabled={a.enabled === false} title={a.title} onClick={() => props.onAction?.(a.action)}>
+            <button
+              key={a.action}
+              className={`dfl-button${a.primary ? " dfl-primary" : ""}`}
+              data-action={a.action}
+              disabled={a.enabled === false}
+              title={a.title}
+              onClick={() => props.onAction?.(a.action)}
+            >
               {a.label}
             </button>
           ))}
         </div>
-        {notice && <div className={`dfl-notice dfl-notice-${notice.level}`} data-testid="notice">{notice.text}</div>}
+        {notice && (
+          <div className={`dfl-notice dfl-notice-${notice.level}`} data-testid="notice">
+            {notice.text}
+          </div>
+        )}
         <div className="dfl-body">
-          {editing && <Palette entries={props.palette ?? []} errors={props.paletteErrors} onAdd={addAtCentre}
-            tools={props.onNewOp && (
-              <button className="dfl-button" data-action="new-op" onClick={() => setNewOp(true)}
-                title="Write a new @OP.function into a module beside this document">+ New Python OP…</button>
-            )} />}
+          {editing && (
+            <Palette
+              entries={props.palette ?? []}
+              errors={props.paletteErrors}
+              onAdd={addAtCentre}
+              tools={
+                props.onNewOp && (
+                  <button
+                    className="dfl-button"
+                    data-action="new-op"
+                    onClick={() => setNewOp(true)}
+                    title="Write a new @OP.function into a module beside this document"
+                  >
+                    + New Python OP…
+                  </button>
+                )
+              }
+            />
+          )}
           {newOp && props.onNewOp && <NewOpForm onSubmit={props.onNewOp} onClose={() => setNewOp(false)} />}
-          <div className={`dfl-flow${overview ? " dfl-lod-overview" : ""}`} ref={flowBox} onDragOver={(e) => { e.preventDefault(); e.dataTransfer.dropEffect = "copy"; }} onDrop={onDrop}>
+          <div
+            className={`dfl-flow${overview ? " dfl-lod-overview" : ""}`}
+            ref={flowBox}
+            onDragOver={(e) => {
+              e.preventDefault();
+              e.dataTransfer.dropEffect = "copy";
+            }}
+            onDrop={onDrop}
+          >
             <ReactFlow<FlowNode, FlowEdge>
               nodes={lod.shownNodes}
               edges={lod.shownEdges}
@@ -658,17 +867,33 @@ function CanvasInner(props: CanvasProps) {
               {large ? <GridDots gap={20} size={1} /> : <Background gap={20} size={1} />}
               {notes.layer}
               {scene && (
-                <Overview scene={scene} status={statusStore} issues={issueStore} selected={selectedSet}
-                  only={overview ? null : lod.hidden} version={lod.version} />
+                <Overview
+                  scene={scene}
+                  status={statusStore}
+                  issues={issueStore}
+                  selected={selectedSet}
+                  only={overview ? null : lod.hidden}
+                  version={lod.version}
+                />
               )}
               {!large && (
-                <MiniMap pannable zoomable nodeStrokeWidth={3} nodeClassName={(n) => `dfl-mini-${n.type}`}
-                  style={{ width: 150, height: 96 }} />
+                <MiniMap
+                  pannable
+                  zoomable
+                  nodeStrokeWidth={3}
+                  nodeClassName={(n) => `dfl-mini-${n.type}`}
+                  style={{ width: 150, height: 96 }}
+                />
               )}
               {scene && <OverviewMap scene={scene} status={statusStore} issues={issueStore} selected={selectedSet} />}
               <Controls showInteractive={false} showFitView={!large} fitViewOptions={FIT}>
                 {large && (
-                  <ControlButton className="react-flow__controls-fitview" onClick={() => fit(1.25, 250)} title="Fit view" aria-label="Fit view">
+                  <ControlButton
+                    className="react-flow__controls-fitview"
+                    onClick={() => fit(1.25, 250)}
+                    title="Fit view"
+                    aria-label="Fit view"
+                  >
                     {FIT_ICON}
                   </ControlButton>
                 )}
@@ -695,7 +920,9 @@ function CanvasInner(props: CanvasProps) {
                 />
               ) : (
                 <div className="dfl-hint">
-                  {selected.length > 1 ? `${selected.length} selected` : "Select a step to edit it; drag templates from the palette; wire an output to an input."}
+                  {selected.length > 1
+                    ? `${selected.length} selected`
+                    : "Select a step to edit it; drag templates from the palette; wire an output to an input."}
                 </div>
               )}
               <Problems issues={issues} onFocus={focusIssue} />
@@ -722,4 +949,3 @@ function CanvasInner(props: CanvasProps) {
     </CanvasContext.Provider>
   );
 }
-

@@ -23,10 +23,12 @@ export function GridDots({ gap = 20, size = 1 }: { gap?: number; size?: number }
         el.style.backgroundSize = `${g}px ${g}px`;
         el.style.inset = `${-g}px`;
       }
-      el.style.transform = `translate(${(((x % g) + g) % g)}px, ${(((y % g) + g) % g)}px)`;
+      el.style.transform = `translate(${((x % g) + g) % g}px, ${((y % g) + g) % g}px)`;
     };
     place(store.getState());
-    return store.subscribe((s, prev) => { if (s.transform !== prev.transform) place(s); });
+    return store.subscribe((s, prev) => {
+      if (s.transform !== prev.transform) place(s);
+    });
   }, [gap, size, store]);
 
   return <div ref={ref} className="dfl-grid-dots" />;

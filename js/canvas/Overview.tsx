@@ -6,15 +6,41 @@
 // (those that came into view while it moved, until they are handed over: lod.ts) and their wires.
 import { useStoreApi } from "@xyflow/react";
 import { useEffect, useRef } from "react";
-import { type NodePaint, type Scene, type SceneNode, type Viewport, batchNodes, edgeInView, nodePaint, visibleBox } from "./scene";
+import {
+  type NodePaint,
+  type Scene,
+  type SceneNode,
+  type Viewport,
+  batchNodes,
+  edgeInView,
+  nodePaint,
+  visibleBox,
+} from "./scene";
 import type { KeyedStore } from "./store";
 import type { EdgeKind, Issue, NodeStatus } from "./types";
 
-const EDGE_COLOUR: Record<EdgeKind, string> = { parameter: "--dfl-param", artifact: "--dfl-artifact", control: "--dfl-control" };
+const EDGE_COLOUR: Record<EdgeKind, string> = {
+  parameter: "--dfl-param",
+  artifact: "--dfl-artifact",
+  control: "--dfl-control",
+};
 const LABEL_ZOOM = 0.12; // names are drawn from here up (a node is then ~29 px wide)
 const CHAR_WIDTH = 6.5; // a wide average of 11 px sans-serif
-const THEME = ["--dfl-fg", "--dfl-bg", "--dfl-bg2", "--dfl-bg3", "--dfl-border", "--dfl-accent", "--dfl-bad", "--dfl-ok",
-  "--dfl-running", "--dfl-error", "--dfl-pending", "--dfl-lane", "--dfl-group"];
+const THEME = [
+  "--dfl-fg",
+  "--dfl-bg",
+  "--dfl-bg2",
+  "--dfl-bg3",
+  "--dfl-border",
+  "--dfl-accent",
+  "--dfl-bad",
+  "--dfl-ok",
+  "--dfl-running",
+  "--dfl-error",
+  "--dfl-pending",
+  "--dfl-lane",
+  "--dfl-group",
+];
 
 interface Props {
   scene: Scene;
@@ -38,11 +64,27 @@ export function Overview({ scene, status, issues, selected, only, version }: Pro
     const colour = themeColours(canvas);
     const draw = () => {
       frame = 0;
-      const { transform: [x, y, zoom], width, height } = store.getState();
-      const count = paint(ctx, canvas, scene, { x, y, zoom }, width, height, colour, only, paintFor(status, issues, selected));
+      const {
+        transform: [x, y, zoom],
+        width,
+        height,
+      } = store.getState();
+      const count = paint(
+        ctx,
+        canvas,
+        scene,
+        { x, y, zoom },
+        width,
+        height,
+        colour,
+        only,
+        paintFor(status, issues, selected),
+      );
       canvas.dataset.drawn = String(count);
     };
-    const request = () => { if (!frame) frame = requestAnimationFrame(draw); };
+    const request = () => {
+      if (!frame) frame = requestAnimationFrame(draw);
+    };
     request();
     const unsubscribe = [
       store.subscribe((s, prev) => {
@@ -62,8 +104,10 @@ export function Overview({ scene, status, issues, selected, only, version }: Pro
 }
 
 /** How each node is painted now: by its phase, its problems, whether it is selected. */
-export const paintFor = (status: KeyedStore<NodeStatus>, issues: KeyedStore<Issue[]>, selected: ReadonlySet<string>) =>
-  (n: SceneNode): NodePaint => nodePaint(n.kind, status.get(n.path)?.phase, !!issues.get(n.path)?.length, selected.has(n.path));
+export const paintFor =
+  (status: KeyedStore<NodeStatus>, issues: KeyedStore<Issue[]>, selected: ReadonlySet<string>) =>
+  (n: SceneNode): NodePaint =>
+    nodePaint(n.kind, status.get(n.path)?.phase, !!issues.get(n.path)?.length, selected.has(n.path));
 
 const themes = new WeakMap<Element, { theme: string | undefined; colour: (name: string) => string }>();
 
@@ -99,8 +143,12 @@ export function fitCanvas(canvas: HTMLCanvasElement, width: number, height: numb
 }
 
 /** Fill (and outline) each batch of nodes, at `zoom` screen pixels per flow unit. */
-export function fillBatches(ctx: CanvasRenderingContext2D, batches: ReturnType<typeof batchNodes>, colour: (name: string) => string,
-  zoom: number): void {
+export function fillBatches(
+  ctx: CanvasRenderingContext2D,
+  batches: ReturnType<typeof batchNodes>,
+  colour: (name: string) => string,
+  zoom: number,
+): void {
   for (const b of batches) {
     ctx.beginPath();
     for (const n of b.nodes) ctx.rect(n.x0, n.y0, n.x1 - n.x0, n.y1 - n.y0);
@@ -122,8 +170,15 @@ function fitLabel(label: string, room: number): string {
 
 /** Draw `scene` at viewport `vp` into a `width`×`height` pane; returns how many nodes were drawn. */
 function paint(
-  ctx: CanvasRenderingContext2D, canvas: HTMLCanvasElement, scene: Scene, vp: Viewport, width: number, height: number,
-  colour: (name: string) => string, only: ReadonlySet<string> | null, paintOf: (n: SceneNode) => NodePaint,
+  ctx: CanvasRenderingContext2D,
+  canvas: HTMLCanvasElement,
+  scene: Scene,
+  vp: Viewport,
+  width: number,
+  height: number,
+  colour: (name: string) => string,
+  only: ReadonlySet<string> | null,
+  paintOf: (n: SceneNode) => NodePaint,
 ): number {
   const dpr = fitCanvas(canvas, width, height);
   const box = visibleBox(vp, width, height);
@@ -174,7 +229,7 @@ function paint(
         if (!n.label) continue;
         const room = (n.x1 - n.x0) * vp.zoom - 8;
         const x = n.x0 * vp.zoom + vp.x + 4;
-        const y = n.y0 * vp.zoom + vp.y + Math.min(24 * vp.zoom, (n.y1 - n.y0) * vp.zoom / 2);
+        const y = n.y0 * vp.zoom + vp.y + Math.min(24 * vp.zoom, ((n.y1 - n.y0) * vp.zoom) / 2);
         ctx.fillText(fitLabel(n.label, room), x, y);
       }
     }

@@ -49,7 +49,11 @@ export function OverviewMap({ scene, status, issues, selected }: Props) {
     let frame = 0;
     const draw = () => {
       frame = 0;
-      const { transform: [x, y, zoom], width, height } = store.getState();
+      const {
+        transform: [x, y, zoom],
+        width,
+        height,
+      } = store.getState();
       const v = visibleBox({ x, y, zoom }, width, height);
       ctx.setTransform(1, 0, 0, 1, 0, 0);
       ctx.clearRect(0, 0, canvas.width, canvas.height);
@@ -57,10 +61,20 @@ export function OverviewMap({ scene, status, issues, selected }: Props) {
       ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
       ctx.strokeStyle = colour("--dfl-accent");
       ctx.lineWidth = 1.5;
-      ctx.strokeRect(map.x + v.x0 * map.zoom, map.y + v.y0 * map.zoom, (v.x1 - v.x0) * map.zoom, (v.y1 - v.y0) * map.zoom);
+      ctx.strokeRect(
+        map.x + v.x0 * map.zoom,
+        map.y + v.y0 * map.zoom,
+        (v.x1 - v.x0) * map.zoom,
+        (v.y1 - v.y0) * map.zoom,
+      );
     };
-    const request = () => { if (!frame) frame = requestAnimationFrame(draw); };
-    const repaint = () => { paintNodes(); request(); };
+    const request = () => {
+      if (!frame) frame = requestAnimationFrame(draw);
+    };
+    const repaint = () => {
+      paintNodes();
+      request();
+    };
     paintNodes();
     draw();
     const unsubscribe = [
@@ -80,7 +94,11 @@ export function OverviewMap({ scene, status, issues, selected }: Props) {
     if (!(e.buttons & 1)) return;
     const box = e.currentTarget.getBoundingClientRect();
     const map = mapViewport(scene);
-    const { transform: [, , zoom], width, height } = store.getState();
+    const {
+      transform: [, , zoom],
+      width,
+      height,
+    } = store.getState();
     const fx = (e.clientX - box.left - map.x) / map.zoom;
     const fy = (e.clientY - box.top - map.y) / map.zoom;
     void rf.setViewport(centredOn(fx, fy, zoom, width, height));
@@ -88,8 +106,16 @@ export function OverviewMap({ scene, status, issues, selected }: Props) {
 
   return (
     <Panel position="bottom-right" className="dfl-overview-map">
-      <canvas ref={ref} style={{ width: WIDTH, height: HEIGHT }} data-testid="overview-map"
-        onPointerDown={(e) => { e.currentTarget.setPointerCapture(e.pointerId); moveTo(e); }} onPointerMove={moveTo} />
+      <canvas
+        ref={ref}
+        style={{ width: WIDTH, height: HEIGHT }}
+        data-testid="overview-map"
+        onPointerDown={(e) => {
+          e.currentTarget.setPointerCapture(e.pointerId);
+          moveTo(e);
+        }}
+        onPointerMove={moveTo}
+      />
     </Panel>
   );
 }

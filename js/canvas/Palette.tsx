@@ -8,8 +8,15 @@ import type { PaletteEntry, PaletteError } from "./types";
 
 export const DRAG_MIME = "application/x-dflow-lab-template";
 
-export function Palette({ entries, errors, onAdd, tools }: {
-  entries: PaletteEntry[]; errors?: PaletteError[]; onAdd(entry: PaletteEntry): void;
+export function Palette({
+  entries,
+  errors,
+  onAdd,
+  tools,
+}: {
+  entries: PaletteEntry[];
+  errors?: PaletteError[];
+  onAdd(entry: PaletteEntry): void;
   /** the host's buttons under the title (e.g. "New Python OP…") */
   tools?: ReactNode;
 }) {
@@ -31,15 +38,29 @@ export function Palette({ entries, errors, onAdd, tools }: {
     <div className="dfl-palette" aria-label="Template palette">
       <div className="dfl-panel-title">Templates</div>
       {tools}
-      <input className="dfl-input dfl-palette-filter" placeholder="Filter…" value={filter}
-        onChange={(e) => setFilter(e.target.value)} />
+      <input
+        className="dfl-input dfl-palette-filter"
+        placeholder="Filter…"
+        value={filter}
+        onChange={(e) => setFilter(e.target.value)}
+      />
       {groups.map(([group, items]) => (
         <div key={group} className="dfl-palette-group">
-          <div className="dfl-palette-group-title" title={group}>{group}</div>
+          <div className="dfl-palette-group-title" title={group}>
+            {group}
+          </div>
           {errorsOf(group).map((err, i) => (
-            <div key={i} className="dfl-palette-error" role="alert" data-testid="palette-error" data-source={err.source}
-              data-line={err.line ?? undefined} title={err.message}>
-              {err.file ? `${err.file}${err.line ? `:${err.line}` : ""}: ` : ""}{err.message.replace(/^[^:]*, line \d+: /, "")}
+            <div
+              key={i}
+              className="dfl-palette-error"
+              role="alert"
+              data-testid="palette-error"
+              data-source={err.source}
+              data-line={err.line ?? undefined}
+              title={err.message}
+            >
+              {err.file ? `${err.file}${err.line ? `:${err.line}` : ""}: ` : ""}
+              {err.message.replace(/^[^:]*, line \d+: /, "")}
             </div>
           ))}
           {items.map((entry) => (
@@ -49,10 +70,20 @@ export function Palette({ entries, errors, onAdd, tools }: {
               draggable
               data-template={entry.name}
               data-source={entry.source}
-              title={`${KIND_LABEL[entry.template.kind]}${entry.template.op ? ` ${entry.template.op}` : ""}\n` +
-                `in: ${inputPorts(entry.template).map((p) => `${p.name}: ${p.type ?? "?"}`).join(", ") || "—"}\n` +
-                `out: ${outputPorts(entry.template).map((p) => `${p.name}: ${p.type ?? "?"}`).join(", ") || "—"}\n` +
-                "Drag onto the canvas, or double-click to add."}
+              title={
+                `${KIND_LABEL[entry.template.kind]}${entry.template.op ? ` ${entry.template.op}` : ""}\n` +
+                `in: ${
+                  inputPorts(entry.template)
+                    .map((p) => `${p.name}: ${p.type ?? "?"}`)
+                    .join(", ") || "—"
+                }\n` +
+                `out: ${
+                  outputPorts(entry.template)
+                    .map((p) => `${p.name}: ${p.type ?? "?"}`)
+                    .join(", ") || "—"
+                }\n` +
+                "Drag onto the canvas, or double-click to add."
+              }
               onDragStart={(e) => {
                 e.dataTransfer.setData(DRAG_MIME, JSON.stringify(entry));
                 e.dataTransfer.effectAllowed = "copy";

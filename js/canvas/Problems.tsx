@@ -3,7 +3,8 @@ import type { Issue } from "./types";
 
 export function issueWhere(i: Issue): string {
   return [i.template && `template ${i.template}`, i.node && `node ${i.node}`, i.port && `port ${i.port}`]
-    .filter(Boolean).join(" · ");
+    .filter(Boolean)
+    .join(" · ");
 }
 
 export function Problems({ issues, onFocus }: { issues: Issue[]; onFocus(issue: Issue): void }) {

@@ -20,10 +20,18 @@ export function PlainCodeEditor({ value, language, onCommit }: CodeEditorProps) 
   const [text, setText] = useState(value);
   useEffect(() => setText(value), [value]);
   return (
-    <textarea className="dfl-input dfl-code" data-language={language} spellCheck={false} value={text}
+    <textarea
+      className="dfl-input dfl-code"
+      data-language={language}
+      spellCheck={false}
+      value={text}
       rows={Math.min(16, Math.max(4, text.split("\n").length + 1))}
-      onChange={(e) => setText(e.target.value)} onBlur={() => { if (text !== value) onCommit(text); }}
-      onKeyDown={(e) => e.stopPropagation() /* Delete, Ctrl+Z… belong to the text here, not the canvas */} />
+      onChange={(e) => setText(e.target.value)}
+      onBlur={() => {
+        if (text !== value) onCommit(text);
+      }}
+      onKeyDown={(e) => e.stopPropagation() /* Delete, Ctrl+Z… belong to the text here, not the canvas */}
+    />
   );
 }
 
@@ -53,7 +61,9 @@ export function parseWords(text: string): { value: string[] | undefined } | { er
     try {
       const v = JSON.parse(t) as Json;
       if (Array.isArray(v) && v.every((x) => typeof x === "string")) return { value: v as string[] };
-    } catch { /* fall through */ }
+    } catch {
+      /* fall through */
+    }
     return { error: 'a JSON list of strings, e.g. ["sh", "-c"], or words separated by spaces' };
   }
   return { value: t.split(/\s+/) };
@@ -77,13 +87,27 @@ function parseDefault(text: string, type: string | null | undefined): Json | und
 }
 
 /** A text input that commits on Enter or blur; `onCommit` returns an error to show instead. */
-function Cell({ value, field, placeholder, title, onCommit, width }: {
-  value: string; field: string; placeholder?: string; title?: string; width?: number | string;
+function Cell({
+  value,
+  field,
+  placeholder,
+  title,
+  onCommit,
+  width,
+}: {
+  value: string;
+  field: string;
+  placeholder?: string;
+  title?: string;
+  width?: number | string;
   onCommit(text: string): string | void;
 }) {
   const [text, setText] = useState(value);
   const [error, setError] = useState<string | null>(null);
-  useEffect(() => { setText(value); setError(null); }, [value]);
+  useEffect(() => {
+    setText(value);
+    setError(null);
+  }, [value]);
   const commit = () => {
     if (text === value) return setError(null);
     const e = onCommit(text);
@@ -91,15 +115,33 @@ function Cell({ value, field, placeholder, title, onCommit, width }: {
   };
   return (
     <span className="dfl-tpl-cell" style={{ width }}>
-      <input className="dfl-input" value={text} placeholder={placeholder} title={error ?? title} data-field={field}
-        aria-invalid={error ? true : undefined} style={error ? { borderColor: "var(--dfl-bad)" } : undefined}
-        onChange={(e) => { setText(e.target.value); setError(null); }} onBlur={commit}
+      <input
+        className="dfl-input"
+        value={text}
+        placeholder={placeholder}
+        title={error ?? title}
+        data-field={field}
+        aria-invalid={error ? true : undefined}
+        style={error ? { borderColor: "var(--dfl-bad)" } : undefined}
+        onChange={(e) => {
+          setText(e.target.value);
+          setError(null);
+        }}
+        onBlur={commit}
         onKeyDown={(e) => {
           e.stopPropagation();
           if (e.key === "Enter") commit();
-          if (e.key === "Escape") { setText(value); setError(null); }
-        }} />
-      {error && <span className="dfl-error" role="alert" data-error-for={field}>{error}</span>}
+          if (e.key === "Escape") {
+            setText(value);
+            setError(null);
+          }
+        }}
+      />
+      {error && (
+        <span className="dfl-error" role="alert" data-error-for={field}>
+          {error}
+        </span>
+      )}
     </span>
   );
 }
@@ -120,8 +162,16 @@ function withGroup(t: Template, dir: Dir, group: Group, specs: Record<string, Po
   return next;
 }
 
-function PortList({ template, dir, group, onChange }: {
-  template: Template; dir: Dir; group: Group; onChange(t: Template): void;
+function PortList({
+  template,
+  dir,
+  group,
+  onChange,
+}: {
+  template: Template;
+  dir: Dir;
+  group: Group;
+  onChange(t: Template): void;
 }) {
   const specs: Record<string, PortSpec> = { ...((template[dir] ?? {})[group] ?? {}) };
   const taken = (name: string) => Object.prototype.hasOwnProperty.call(specs, name);
@@ -132,14 +182,17 @@ function PortList({ template, dir, group, onChange }: {
     const to = text.trim();
     if (!PORT_NAME.test(to)) return "a port name is letters, digits, '_' and '-'";
     if (to !== from && taken(to)) return `'${to}' is already a port here`;
-    set(renamed(specs, from, to, (spec) => {
-      const s = { ...spec };
-      if (usesPath && (s[pathKey] === defaultPath(dir, group, from) || !s[pathKey])) s[pathKey] = defaultPath(dir, group, to);
-      return s;
-    }));
+    set(
+      renamed(specs, from, to, (spec) => {
+        const s = { ...spec };
+        if (usesPath && (s[pathKey] === defaultPath(dir, group, from) || !s[pathKey]))
+          s[pathKey] = defaultPath(dir, group, to);
+        return s;
+      }),
+    );
   };
   const add = () => {
-    const stem = group === "parameters" ? (dir === "inputs" ? "in" : "out") : (dir === "inputs" ? "data" : "result");
+    const stem = group === "parameters" ? (dir === "inputs" ? "in" : "out") : dir === "inputs" ? "data" : "result";
     let name = stem;
     for (let i = 2; taken(name); i++) name = `${stem}${i}`;
     const spec: PortSpec = group === "parameters" ? { type: "str" } : {};
@@ -151,52 +204,94 @@ function PortList({ template, dir, group, onChange }: {
     <div className="dfl-tpl-ports" data-ports={`${dir}.${group}`}>
       <div className="dfl-tpl-ports-title">
         <span>{label}</span>
-        <button className="dfl-button dfl-small" data-add={`${dir}.${group}`} title={`Add an ${label.toLowerCase().replace(/s$/, "")}`}
-          onClick={add}>+ add</button>
+        <button
+          className="dfl-button dfl-small"
+          data-add={`${dir}.${group}`}
+          title={`Add an ${label.toLowerCase().replace(/s$/, "")}`}
+          onClick={add}
+        >
+          + add
+        </button>
       </div>
       {Object.entries(specs).map(([name, spec]) => (
         <div key={name} className="dfl-tpl-port" data-port-row={`${dir}.${group}.${name}`}>
           <Cell value={name} field="name" title="name" width="34%" onCommit={(t) => rename(name, t)} />
           {group === "parameters" && (
-            <select className="dfl-input" data-field="type" value={spec.type ?? ""} title="type"
-              onChange={(e) => set({ ...specs, [name]: { ...spec, type: e.target.value || undefined } })}>
+            <select
+              className="dfl-input"
+              data-field="type"
+              value={spec.type ?? ""}
+              title="type"
+              onChange={(e) => set({ ...specs, [name]: { ...spec, type: e.target.value || undefined } })}
+            >
               {[...new Set([...PARAMETER_TYPES, spec.type ?? ""])].map((t) => (
-                <option key={t} value={t}>{t || "any"}</option>
+                <option key={t} value={t}>
+                  {t || "any"}
+                </option>
               ))}
             </select>
           )}
           {dir === "inputs" && group === "parameters" && (
-            <Cell value={"default" in spec ? literalText(spec.default) : ""} field="default" placeholder="required"
-              title="default value (empty: the input is required)" width="30%"
+            <Cell
+              value={"default" in spec ? literalText(spec.default) : ""}
+              field="default"
+              placeholder="required"
+              title="default value (empty: the input is required)"
+              width="30%"
               onCommit={(t) => {
                 const s = { ...spec };
                 const v = parseDefault(t, spec.type);
                 if (v === undefined) delete s.default;
                 else s.default = v;
                 set({ ...specs, [name]: s });
-              }} />
+              }}
+            />
           )}
           {group === "artifacts" && (
-            <Cell value={String(spec.path ?? "")} field="path" placeholder={defaultPath(dir, group, name)} width="44%"
-              title="path in the step" onCommit={(t) => {
-                if (t.trim() && !t.trim().startsWith("/")) return "an absolute path, e.g. " + defaultPath(dir, group, name);
+            <Cell
+              value={String(spec.path ?? "")}
+              field="path"
+              placeholder={defaultPath(dir, group, name)}
+              width="44%"
+              title="path in the step"
+              onCommit={(t) => {
+                if (t.trim() && !t.trim().startsWith("/"))
+                  return "an absolute path, e.g. " + defaultPath(dir, group, name);
                 set({ ...specs, [name]: { ...spec, path: t.trim() || defaultPath(dir, group, name) } });
                 return undefined;
-              }} />
+              }}
+            />
           )}
-          <button className="dfl-button dfl-small" data-remove={name} title={`Remove ${name}`} onClick={() => {
-            const next = { ...specs };
-            delete next[name];
-            set(next);
-          }}>×</button>
+          <button
+            className="dfl-button dfl-small"
+            data-remove={name}
+            title={`Remove ${name}`}
+            onClick={() => {
+              const next = { ...specs };
+              delete next[name];
+              set(next);
+            }}
+          >
+            ×
+          </button>
         </div>
       ))}
     </div>
   );
 }
 
-export function TemplateEditor({ name, template, usedBy, codeEditor, onChange }: {
-  name: string; template: Template; usedBy: number; codeEditor?: CodeEditorComponent; onChange(t: Template): void;
+export function TemplateEditor({
+  name,
+  template,
+  usedBy,
+  codeEditor,
+  onChange,
+}: {
+  name: string;
+  template: Template;
+  usedBy: number;
+  codeEditor?: CodeEditorComponent;
+  onChange(t: Template): void;
 }) {
   const Editor = codeEditor ?? PlainCodeEditor;
   const lang = language(template);
@@ -205,42 +300,63 @@ export function TemplateEditor({ name, template, usedBy, codeEditor, onChange }:
     for (const [k, v] of Object.entries(p)) if (v === undefined) delete (next as unknown as Record<string, unknown>)[k];
     onChange(next);
   };
-  const words = (key: "command" | "args") => (t: string): string | void => {
-    const r = parseWords(t);
-    if ("error" in r) return r.error;
-    patch({ [key]: r.value });
-  };
+  const words =
+    (key: "command" | "args") =>
+    (t: string): string | void => {
+      const r = parseWords(t);
+      if ("error" in r) return r.error;
+      patch({ [key]: r.value });
+    };
   const firstIn = Object.keys(template.inputs?.parameters ?? {})[0];
   return (
     <div className="dfl-template-editor" data-template-editor={name}>
       <div className="dfl-muted">
-        template <b>{name}</b>{usedBy > 1 ? ` · used by ${usedBy} steps: a change applies to all` : ""}
+        template <b>{name}</b>
+        {usedBy > 1 ? ` · used by ${usedBy} steps: a change applies to all` : ""}
       </div>
       <label className="dfl-field">
         <span className="dfl-field-label">image</span>
-        <Cell value={template.image ?? ""} field="image" placeholder="the default image"
+        <Cell
+          value={template.image ?? ""}
+          field="image"
+          placeholder="the default image"
           title="container image (the local engine runs the script on this machine)"
-          onCommit={(t) => patch({ image: t.trim() || null })} />
+          onCommit={(t) => patch({ image: t.trim() || null })}
+        />
       </label>
       <label className="dfl-field">
         <span className="dfl-field-label">command</span>
-        <Cell value={showWords(template.command)} field="command"
+        <Cell
+          value={showWords(template.command)}
+          field="command"
           placeholder={template.kind === "shell" ? "sh" : template.kind === "script" ? "python3" : "e.g. echo"}
           title="the program (and its first arguments) that runs; words separated by spaces, or a JSON list"
-          onCommit={words("command")} />
+          onCommit={words("command")}
+        />
       </label>
       {template.kind === "container" ? (
         <label className="dfl-field">
           <span className="dfl-field-label">args</span>
-          <Cell value={showWords(template.args)} field="args" placeholder="arguments"
-            title="arguments; {{inputs.parameters.<name>}} reads an input" onCommit={words("args")} />
+          <Cell
+            value={showWords(template.args)}
+            field="args"
+            placeholder="arguments"
+            title="arguments; {{inputs.parameters.<name>}} reads an input"
+            onCommit={words("args")}
+          />
         </label>
       ) : (
         <div className="dfl-tpl-script" data-field="script" data-language={lang}>
-          <div className="dfl-field-label">{lang === "python" ? "Python script" : lang === "shell" ? "Shell script" : "script"}</div>
+          <div className="dfl-field-label">
+            {lang === "python" ? "Python script" : lang === "shell" ? "Shell script" : "script"}
+          </div>
           <Editor value={template.script ?? ""} language={lang} onCommit={(text) => patch({ script: text })} />
           <div className="dfl-muted dfl-tpl-hint">
-            {firstIn ? <code>{`{{inputs.parameters.${firstIn}}}`}</code> : <code>{"{{inputs.parameters.<name>}}"}</code>}
+            {firstIn ? (
+              <code>{`{{inputs.parameters.${firstIn}}}`}</code>
+            ) : (
+              <code>{"{{inputs.parameters.<name>}}"}</code>
+            )}
             {" reads an input; write an output to its path, e.g. "}
             <code>/tmp/outputs/parameters/&lt;name&gt;</code>
           </div>

@@ -56,10 +56,14 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 export function commentsOf(graph: Graph, template: string): LayoutComment[] {
   const list = graph.layout?.templates?.[template]?.comments;
   if (!Array.isArray(list)) return [];
-  return list.filter((c): c is LayoutComment => isObject(c) && typeof c.id === "string" && typeof c.text === "string")
+  return list
+    .filter((c): c is LayoutComment => isObject(c) && typeof c.id === "string" && typeof c.text === "string")
     .map((c) => ({
-      ...c, x: Number.isFinite(c.x) ? c.x : 0, y: Number.isFinite(c.y) ? c.y : 0,
-      width: Number.isFinite(c.width) ? c.width : undefined, height: Number.isFinite(c.height) ? c.height : undefined,
+      ...c,
+      x: Number.isFinite(c.x) ? c.x : 0,
+      y: Number.isFinite(c.y) ? c.y : 0,
+      width: Number.isFinite(c.width) ? c.width : undefined,
+      height: Number.isFinite(c.height) ? c.height : undefined,
     }));
 }
 
@@ -67,8 +71,13 @@ export function commentsOf(graph: Graph, template: string): LayoutComment[] {
 export function groupsOf(graph: Graph, template: string): LayoutGroup[] {
   const list = graph.layout?.templates?.[template]?.groups;
   if (!Array.isArray(list)) return [];
-  return list.filter((g): g is LayoutGroup => isObject(g) && typeof g.id === "string" && Array.isArray(g.nodes))
-    .map((g) => ({ ...g, nodes: g.nodes.filter((n) => typeof n === "string"), color: typeof g.color === "string" ? g.color : undefined }));
+  return list
+    .filter((g): g is LayoutGroup => isObject(g) && typeof g.id === "string" && Array.isArray(g.nodes))
+    .map((g) => ({
+      ...g,
+      nodes: g.nodes.filter((n) => typeof n === "string"),
+      color: typeof g.color === "string" ? g.color : undefined,
+    }));
 }
 
 /** The raw lists of a (cloned) graph, created when missing; other editors' entries stay as they are. */
@@ -83,8 +92,13 @@ function freshId(taken: { id?: unknown }[], prefix: string): string {
   for (let i = 1; ; i++) if (!used.has(`${prefix}${i}`)) return `${prefix}${i}`;
 }
 
-function edited(input: Graph, template: string, key: "comments" | "groups", id: string,
-  change: (list: Record<string, unknown>[], index: number) => void): Graph {
+function edited(
+  input: Graph,
+  template: string,
+  key: "comments" | "groups",
+  id: string,
+  change: (list: Record<string, unknown>[], index: number) => void,
+): Graph {
   const graph = clone(input);
   const list = rawList(graph, template, key);
   const index = list.findIndex((x) => isObject(x) && x.id === id);
@@ -96,13 +110,23 @@ function edited(input: Graph, template: string, key: "comments" | "groups", id: 
 // ---- comments --------------------------------------------------------------------------------
 
 /** Add a comment at `box` (template coordinates), attached to node `attachedTo` when given. */
-export function addComment(input: Graph, template: string, box: Box, attachedTo: string | null = null, text = ""):
-  { graph: Graph; id: string } {
+export function addComment(
+  input: Graph,
+  template: string,
+  box: Box,
+  attachedTo: string | null = null,
+  text = "",
+): { graph: Graph; id: string } {
   const graph = clone(input);
   const list = rawList(graph, template, "comments");
   const id = freshId(list, "c");
   const comment: LayoutComment = {
-    id, text, x: Math.round(box.x), y: Math.round(box.y), width: Math.round(box.width), height: Math.round(box.height),
+    id,
+    text,
+    x: Math.round(box.x),
+    y: Math.round(box.y),
+    width: Math.round(box.width),
+    height: Math.round(box.height),
     attached_to: attachedTo,
   };
   list.push({ ...comment });
@@ -123,13 +147,20 @@ export function editComment(input: Graph, template: string, id: string, patch: C
 }
 
 export function removeComment(input: Graph, template: string, id: string): Graph {
-  return edited(input, template, "comments", id, (list, i) => { list.splice(i, 1); });
+  return edited(input, template, "comments", id, (list, i) => {
+    list.splice(i, 1);
+  });
 }
 
 // ---- groups ----------------------------------------------------------------------------------
 
 /** Group nodes (names of `template`'s nodes) under a label; the colour is the next of `GROUP_COLORS`. */
-export function addGroup(input: Graph, template: string, nodes: string[], label?: string): { graph: Graph; id: string } {
+export function addGroup(
+  input: Graph,
+  template: string,
+  nodes: string[],
+  label?: string,
+): { graph: Graph; id: string } {
   const names = [...new Set(nodes)];
   if (!names.length) throw new Error(`a group of template '${template}' needs at least one node`);
   const graph = clone(input);
@@ -139,7 +170,10 @@ export function addGroup(input: Graph, template: string, nodes: string[], label?
   const list = rawList(graph, template, "groups");
   const id = freshId(list, "g");
   list.push({
-    id, label: label ?? `group ${id.slice(1)}`, nodes: names, collapsed: false,
+    id,
+    label: label ?? `group ${id.slice(1)}`,
+    nodes: names,
+    collapsed: false,
     color: GROUP_COLORS[list.length % GROUP_COLORS.length],
   });
   return { graph, id };
@@ -148,12 +182,16 @@ export function addGroup(input: Graph, template: string, nodes: string[], label?
 export type GroupPatch = Partial<Pick<LayoutGroup, "label" | "color">>;
 
 export function editGroup(input: Graph, template: string, id: string, patch: GroupPatch): Graph {
-  return edited(input, template, "groups", id, (list, i) => { list[i] = { ...list[i], ...patch }; });
+  return edited(input, template, "groups", id, (list, i) => {
+    list[i] = { ...list[i], ...patch };
+  });
 }
 
 /** Ungroup: the frame goes, its nodes stay. */
 export function removeGroup(input: Graph, template: string, id: string): Graph {
-  return edited(input, template, "groups", id, (list, i) => { list.splice(i, 1); });
+  return edited(input, template, "groups", id, (list, i) => {
+    list.splice(i, 1);
+  });
 }
 
 // ---- keeping annotations in step with node edits ----------------------------------------------
@@ -197,7 +235,8 @@ export function followNodes(before: Graph, after: Graph): Graph {
       return a && b && (a.x !== b.x || a.y !== b.y) ? { dx: b.x - a.x, dy: b.y - a.y } : null;
     };
     const gone = (name: unknown) => typeof name === "string" && !names.has(name);
-    const touched = comments.some((c) => c.attached_to && (gone(c.attached_to) || delta(c.attached_to))) ||
+    const touched =
+      comments.some((c) => c.attached_to && (gone(c.attached_to) || delta(c.attached_to))) ||
       groups.some((g) => g.nodes.some(gone));
     if (!touched) continue;
     graph ??= clone(after);
@@ -205,14 +244,22 @@ export function followNodes(before: Graph, after: Graph): Graph {
     if (Array.isArray(out.comments)) {
       for (const c of out.comments as Record<string, unknown>[]) {
         if (!isObject(c) || typeof c.attached_to !== "string") continue;
-        if (gone(c.attached_to)) { c.attached_to = null; continue; }
+        if (gone(c.attached_to)) {
+          c.attached_to = null;
+          continue;
+        }
         const d = delta(c.attached_to);
-        if (d && typeof c.x === "number" && typeof c.y === "number") { c.x += d.dx; c.y += d.dy; }
+        if (d && typeof c.x === "number" && typeof c.y === "number") {
+          c.x += d.dx;
+          c.y += d.dy;
+        }
       }
     }
     if (Array.isArray(out.groups)) {
       out.groups = (out.groups as Record<string, unknown>[])
-        .map((g) => (isObject(g) && Array.isArray(g.nodes) ? { ...g, nodes: g.nodes.filter((n: unknown) => !gone(n)) } : g))
+        .map((g) =>
+          isObject(g) && Array.isArray(g.nodes) ? { ...g, nodes: g.nodes.filter((n: unknown) => !gone(n)) } : g,
+        )
         .filter((g) => !(isObject(g) && Array.isArray(g.nodes) && g.nodes.length === 0));
     }
   }
@@ -227,32 +274,41 @@ const overlaps = (a: Box, b: Box, gap = 8) =>
 /** Where a new comment of `size` goes: next to `node` (above, right, below or left of it, then further above
  * or below: the first spot that overlaps none of `taken`), or, without a node, around `centre`; failing
  * those, above everything there. */
-export function placeComment(taken: Box[], size: { width: number; height: number }, near: { node?: Box; centre?: { x: number; y: number } }): Box {
+export function placeComment(
+  taken: Box[],
+  size: { width: number; height: number },
+  near: { node?: Box; centre?: { x: number; y: number } },
+): Box {
   const gap = 24;
   const n = near.node;
   const c = near.centre ?? { x: 0, y: 0 };
-  const candidates: { x: number; y: number }[] = n ? [
-    { x: n.x, y: n.y - size.height - 2 * gap },
-    { x: n.x + n.width + gap, y: n.y },
-    { x: n.x, y: n.y + n.height + 2 * gap },
-    { x: n.x - size.width - gap, y: n.y },
-    ...[1, 2, 3].flatMap((k) => [
-      { x: n.x, y: n.y - size.height - 2 * gap - k * (size.height + gap) },
-      { x: n.x, y: n.y + n.height + 2 * gap + k * (size.height + gap) },
-    ]),
-  ] : [
-    { x: c.x - size.width / 2, y: c.y - size.height / 2 },
-    ...[1, 2, 3].flatMap((k) => [
-      { x: c.x - size.width / 2, y: c.y - size.height / 2 - k * (size.height + gap) },
-      { x: c.x - size.width / 2, y: c.y - size.height / 2 + k * (size.height + gap) },
-    ]),
-  ];
+  const candidates: { x: number; y: number }[] = n
+    ? [
+        { x: n.x, y: n.y - size.height - 2 * gap },
+        { x: n.x + n.width + gap, y: n.y },
+        { x: n.x, y: n.y + n.height + 2 * gap },
+        { x: n.x - size.width - gap, y: n.y },
+        ...[1, 2, 3].flatMap((k) => [
+          { x: n.x, y: n.y - size.height - 2 * gap - k * (size.height + gap) },
+          { x: n.x, y: n.y + n.height + 2 * gap + k * (size.height + gap) },
+        ]),
+      ]
+    : [
+        { x: c.x - size.width / 2, y: c.y - size.height / 2 },
+        ...[1, 2, 3].flatMap((k) => [
+          { x: c.x - size.width / 2, y: c.y - size.height / 2 - k * (size.height + gap) },
+          { x: c.x - size.width / 2, y: c.y - size.height / 2 + k * (size.height + gap) },
+        ]),
+      ];
   for (const p of candidates) {
     const box = { ...p, ...size };
     if (!taken.some((t) => overlaps(box, t))) return box;
   }
   const first = { ...candidates[0], ...size };
-  const top = Math.min(...taken.filter((t) => t.x < first.x + first.width && t.x + t.width > first.x).map((t) => t.y), first.y + size.height + gap);
+  const top = Math.min(
+    ...taken.filter((t) => t.x < first.x + first.width && t.x + t.width > first.x).map((t) => t.y),
+    first.y + size.height + gap,
+  );
   return { ...first, y: top - size.height - gap };
 }
 

@@ -22,7 +22,11 @@ export function uniqueName(t: Template, base: string): string {
 
 /** Add a step/task running `templateName` (adding `definition` to the templates when it is new). */
 export function addNode(
-  input: Graph, scope: string, templateName: string, definition: Template | undefined, position: Position,
+  input: Graph,
+  scope: string,
+  templateName: string,
+  definition: Template | undefined,
+  position: Position,
   stage?: { index: number; insert: boolean },
 ): { graph: Graph; path: string } {
   const graph = clone(input);
@@ -31,7 +35,11 @@ export function addNode(
     if (!definition) throw new Error(`unknown template '${templateName}'`);
     // a new template; a different one of the same name gets a name of its own
     let name = templateName;
-    for (let i = 2; graph.templates[name] && JSON.stringify(graph.templates[name]) !== JSON.stringify(definition); i++) {
+    for (
+      let i = 2;
+      graph.templates[name] && JSON.stringify(graph.templates[name]) !== JSON.stringify(definition);
+      i++
+    ) {
       name = `${templateName}-${i}`;
     }
     templateName = name;
@@ -91,8 +99,10 @@ export function connect(input: Graph, scope: string, edge: GraphEdge): Graph {
   const t = scopeTemplate(graph, scope);
   const control = edge.kind === "control";
   t.edges = (t.edges ?? []).filter((e) =>
-    control ? !(e.kind === "control" && sameEnd(e.source, edge.source) && sameEnd(e.target, edge.target))
-      : e.kind === "control" || !sameEnd(e.target, edge.target));
+    control
+      ? !(e.kind === "control" && sameEnd(e.source, edge.source) && sameEnd(e.target, edge.target))
+      : e.kind === "control" || !sameEnd(e.target, edge.target),
+  );
   t.edges.push(edge);
   const target = t.nodes?.find((n) => n.name === edge.target.node);
   if (target && edge.target.port) {
@@ -225,11 +235,14 @@ export function paste(input: Graph, scope: string, clip: Clip, offset = 40): { g
     positions[name] = { x: p.x + offset, y: p.y + offset };
   }
   for (const e of clip.edges) {
-    t.edges = [...(t.edges ?? []), {
-      ...structuredClone(e),
-      source: { ...e.source, node: renamed.get(e.source.node)! },
-      target: { ...e.target, node: renamed.get(e.target.node)! },
-    }];
+    t.edges = [
+      ...(t.edges ?? []),
+      {
+        ...structuredClone(e),
+        source: { ...e.source, node: renamed.get(e.source.node)! },
+        target: { ...e.target, node: renamed.get(e.target.node)! },
+      },
+    ];
   }
   return { graph, paths: [...renamed.values()].map((n) => joinPath(scope, n)) };
 }
@@ -241,21 +254,25 @@ export function updateTemplate(input: Graph, name: string, next: Template): Grap
   if (!graph.templates[name]) throw new Error(`no template '${name}'`);
   graph.templates[name] = structuredClone(next);
   const has = (group: Template["inputs"], kind: string, port: string | undefined) =>
-    port === undefined || Object.prototype.hasOwnProperty.call(
-      (kind === "artifact" ? group?.artifacts : group?.parameters) ?? {}, port);
+    port === undefined ||
+    Object.prototype.hasOwnProperty.call((kind === "artifact" ? group?.artifacts : group?.parameters) ?? {}, port);
   for (const owner of Object.values(graph.templates)) {
     if (owner.kind !== "steps" && owner.kind !== "dag") continue;
     const running = new Set((owner.nodes ?? []).filter((n) => n.template === name).map((n) => n.name));
     if (!running.size) continue;
-    owner.edges = (owner.edges ?? []).filter((e) => e.kind === "control"
-      || ((!running.has(e.source.node) || has(next.outputs, e.kind, e.source.port))
-        && (!running.has(e.target.node) || e.target.option !== undefined || has(next.inputs, e.kind, e.target.port))));
+    owner.edges = (owner.edges ?? []).filter(
+      (e) =>
+        e.kind === "control" ||
+        ((!running.has(e.source.node) || has(next.outputs, e.kind, e.source.port)) &&
+          (!running.has(e.target.node) || e.target.option !== undefined || has(next.inputs, e.kind, e.target.port))),
+    );
     for (const n of owner.nodes ?? []) {
       if (!running.has(n.name)) continue;
       for (const key of ["parameters", "artifacts"] as const) {
         const literals = n[key];
         if (!literals) continue;
-        for (const port of Object.keys(literals)) if (!has(next.inputs, key === "artifacts" ? "artifact" : "parameter", port)) delete literals[port];
+        for (const port of Object.keys(literals))
+          if (!has(next.inputs, key === "artifacts" ? "artifact" : "parameter", port)) delete literals[port];
         if (!Object.keys(literals).length) delete n[key];
       }
     }

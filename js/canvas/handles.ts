@@ -18,7 +18,14 @@ const BORDER = 1; // handles sit in the node's padding box, inside its 1 px bord
 const GROUP_BORDER = 1.5;
 
 /** A handle whose centre is at (cx, cy) of the node box, `size` across. */
-function at(id: string, type: "source" | "target", position: Position, cx: number, cy: number, size: number): NodeHandle {
+function at(
+  id: string,
+  type: "source" | "target",
+  position: Position,
+  cx: number,
+  cy: number,
+  size: number,
+): NodeHandle {
   return { id, type, position, x: cx - size / 2, y: cy - size / 2, width: size, height: size };
 }
 
@@ -37,17 +44,44 @@ export function declaredHandles(n: FlowNode): NodeHandle[] {
   if (n.type === "io") {
     const d = n.data as IoData;
     const inputs = d.side === "inputs";
-    return d.ports.map((p, i) => inputs
-      ? at(handleId({ role: "out", kind: p.kind, port: p.name }), "source", Position.Right, IO_WIDTH - BORDER, BORDER + rowY(i), portSize(p))
-      : at(handleId({ role: "in", kind: p.kind, port: p.name }), "target", Position.Left, BORDER, BORDER + rowY(i), portSize(p)));
+    return d.ports.map((p, i) =>
+      inputs
+        ? at(
+            handleId({ role: "out", kind: p.kind, port: p.name }),
+            "source",
+            Position.Right,
+            IO_WIDTH - BORDER,
+            BORDER + rowY(i),
+            portSize(p),
+          )
+        : at(
+            handleId({ role: "in", kind: p.kind, port: p.name }),
+            "target",
+            Position.Left,
+            BORDER,
+            BORDER + rowY(i),
+            portSize(p),
+          ),
+    );
   }
   const d = n.data as StepData;
   if (n.type === "step") {
     const b = BORDER;
     return [
       ...controlHandles(d, b),
-      ...d.inputs.map((p, i) => at(handleId({ role: "in", kind: p.kind, port: p.name }), "target", Position.Left, b, b + rowY(i), portSize(p))),
-      ...d.outputs.map((p, i) => at(handleId({ role: "out", kind: p.kind, port: p.name }), "source", Position.Right, d.width - b, b + rowY(i), portSize(p))),
+      ...d.inputs.map((p, i) =>
+        at(handleId({ role: "in", kind: p.kind, port: p.name }), "target", Position.Left, b, b + rowY(i), portSize(p)),
+      ),
+      ...d.outputs.map((p, i) =>
+        at(
+          handleId({ role: "out", kind: p.kind, port: p.name }),
+          "source",
+          Position.Right,
+          d.width - b,
+          b + rowY(i),
+          portSize(p),
+        ),
+      ),
     ];
   }
   // An expanded group: outer handles on its sides, inner ones on its gutters (translated by half their size
@@ -57,12 +91,39 @@ export function declaredHandles(n: FlowNode): NodeHandle[] {
   d.inputs.forEach((p, i) => {
     const s = portSize(p);
     hs.push(at(handleId({ role: "in", kind: p.kind, port: p.name }), "target", Position.Left, b, b + groupRowY(i), s));
-    hs.push(at(handleId({ role: "inner-in", kind: p.kind, port: p.name }), "source", Position.Right, b + GUTTER + PORT, b + groupRowY(i), s));
+    hs.push(
+      at(
+        handleId({ role: "inner-in", kind: p.kind, port: p.name }),
+        "source",
+        Position.Right,
+        b + GUTTER + PORT,
+        b + groupRowY(i),
+        s,
+      ),
+    );
   });
   d.outputs.forEach((p, i) => {
     const s = portSize(p);
-    hs.push(at(handleId({ role: "inner-out", kind: p.kind, port: p.name }), "target", Position.Left, d.width - b - GUTTER - PORT, b + groupRowY(i), s));
-    hs.push(at(handleId({ role: "out", kind: p.kind, port: p.name }), "source", Position.Right, d.width - b, b + groupRowY(i), s));
+    hs.push(
+      at(
+        handleId({ role: "inner-out", kind: p.kind, port: p.name }),
+        "target",
+        Position.Left,
+        d.width - b - GUTTER - PORT,
+        b + groupRowY(i),
+        s,
+      ),
+    );
+    hs.push(
+      at(
+        handleId({ role: "out", kind: p.kind, port: p.name }),
+        "source",
+        Position.Right,
+        d.width - b,
+        b + groupRowY(i),
+        s,
+      ),
+    );
   });
   return hs;
 }

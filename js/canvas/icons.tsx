@@ -2,10 +2,20 @@
 import type { TemplateKind } from "./types";
 
 const KIND_GLYPH: Record<TemplateKind, string> = {
-  python: "Py", shell: ">_", script: "{ }", container: "▣", steps: "≡", dag: "⋔",
+  python: "Py",
+  shell: ">_",
+  script: "{ }",
+  container: "▣",
+  steps: "≡",
+  dag: "⋔",
 };
 export const KIND_LABEL: Record<TemplateKind, string> = {
-  python: "Python OP", shell: "Shell", script: "Script", container: "Container", steps: "Steps", dag: "DAG",
+  python: "Python OP",
+  shell: "Shell",
+  script: "Script",
+  container: "Container",
+  steps: "Steps",
+  dag: "DAG",
 };
 
 export function KindIcon({ kind }: { kind: TemplateKind | undefined }) {
@@ -18,5 +28,9 @@ export function KindIcon({ kind }: { kind: TemplateKind | undefined }) {
 }
 
 export function Badge({ label, title, tone }: { label: string; title: string; tone: string }) {
-  return <span className={`dfl-badge dfl-badge-${tone}`} title={title}>{label}</span>;
+  return (
+    <span className={`dfl-badge dfl-badge-${tone}`} title={title}>
+      {label}
+    </span>
+  );
 }

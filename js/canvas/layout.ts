@@ -5,7 +5,16 @@
 import type { ElkExtendedEdge, ElkNode } from "elkjs/lib/elk-api";
 import { elkLayout } from "./elk";
 import {
-  FOOT, GROUP_HEADER, GROUP_PAD, GUTTER, HEADER, NODE_GAP, NODE_WIDTH, ROW, STAGE_GAP, stepHeight,
+  FOOT,
+  GROUP_HEADER,
+  GROUP_PAD,
+  GUTTER,
+  HEADER,
+  NODE_GAP,
+  NODE_WIDTH,
+  ROW,
+  STAGE_GAP,
+  stepHeight,
 } from "./geometry";
 import { inputPorts, outputPorts } from "./ports";
 import { isContainer } from "./scope";
@@ -64,14 +73,18 @@ export function nodeSize(graph: Graph, owner: string, node: GraphNode, stack: st
 /** The first spot at or below `pos` where a node of `size` overlaps no node of template `owner`. */
 export function freeSpot(graph: Graph, owner: string, pos: { x: number; y: number }, size: Size, stack: string[]) {
   const positions = templateLayout(graph, owner).nodes ?? {};
-  const boxes = (graph.templates[owner]?.nodes ?? []).filter((n) => positions[n.name]).map((n) => {
-    const p = positions[n.name];
-    const s = nodeSize(graph, owner, n, stack);
-    return { x0: p.x - 12, y0: p.y - 12, x1: p.x + s.width + 12, y1: p.y + s.height + 12 };
-  });
+  const boxes = (graph.templates[owner]?.nodes ?? [])
+    .filter((n) => positions[n.name])
+    .map((n) => {
+      const p = positions[n.name];
+      const s = nodeSize(graph, owner, n, stack);
+      return { x0: p.x - 12, y0: p.y - 12, x1: p.x + s.width + 12, y1: p.y + s.height + 12 };
+    });
   const spot = { ...pos };
   for (let tries = 0; tries < 500; tries++) {
-    const hit = boxes.find((b) => spot.x < b.x1 && spot.x + size.width > b.x0 && spot.y < b.y1 && spot.y + size.height > b.y0);
+    const hit = boxes.find(
+      (b) => spot.x < b.x1 && spot.x + size.width > b.x0 && spot.y < b.y1 && spot.y + size.height > b.y0,
+    );
     if (!hit) break;
     spot.y = hit.y1;
   }
@@ -130,16 +143,26 @@ async function layoutDag(graph: Graph, name: string, t: Template, stack: string[
   const portIds = new Set<string>();
   const addNode = (id: string, size: Size, ins: string[], outs: string[]) => {
     const ports = [
-      ...ins.map((p, i) => ({ id: `${id}|in|${p}`, layoutOptions: { "elk.port.side": "WEST", "elk.port.index": String(i) } })),
-      ...outs.map((p, i) => ({ id: `${id}|out|${p}`, layoutOptions: { "elk.port.side": "EAST", "elk.port.index": String(i) } })),
+      ...ins.map((p, i) => ({
+        id: `${id}|in|${p}`,
+        layoutOptions: { "elk.port.side": "WEST", "elk.port.index": String(i) },
+      })),
+      ...outs.map((p, i) => ({
+        id: `${id}|out|${p}`,
+        layoutOptions: { "elk.port.side": "EAST", "elk.port.index": String(i) },
+      })),
     ];
     ports.forEach((p) => portIds.add(p.id));
     children.push({ id, ...size, ports, layoutOptions: { "elk.portConstraints": "FIXED_ORDER" } });
   };
   for (const node of t.nodes ?? []) {
     const tt = graph.templates[node.template];
-    addNode(node.name, nodeSize(graph, name, node, stack),
-      inputPorts(tt).map((p) => p.name), outputPorts(tt).map((p) => p.name));
+    addNode(
+      node.name,
+      nodeSize(graph, name, node, stack),
+      inputPorts(tt).map((p) => p.name),
+      outputPorts(tt).map((p) => p.name),
+    );
   }
   if (io) {
     const ins = inputPorts(t).map((p) => p.name);

@@ -7,7 +7,16 @@
 // follows the view, not the size of the graph.
 import { useStore, useStoreApi } from "@xyflow/react";
 import { useCallback, useEffect, useMemo, useState } from "react";
-import { type HandOverLimits, type Scene, type Viewport, handOver, held, overlaps, showsOverview, visibleBox } from "./scene";
+import {
+  type HandOverLimits,
+  type Scene,
+  type Viewport,
+  handOver,
+  held,
+  overlaps,
+  showsOverview,
+  visibleBox,
+} from "./scene";
 import type { FlowEdge, FlowNode } from "./view";
 
 /** How long the view must be still before nodes are mounted or unmounted. */
@@ -29,7 +38,11 @@ export class Pacer {
   private recent: [number, number] = [0, 0]; // mounts (and unmounts in mount units) of the last two batches
   private last = 0; // the animation frame time of the last batch, 0 when the hand-over paused
 
-  constructor(readonly min = 1, readonly max = 32, start = 3) {
+  constructor(
+    readonly min = 1,
+    readonly max = 32,
+    start = 3,
+  ) {
     this.perFrame = start;
   }
 
@@ -80,22 +93,25 @@ export function useLevelOfDetail(nodes: FlowNode[], edges: FlowEdge[], scene: Sc
   const [pacer] = useState(() => new Pacer());
   const [version, setVersion] = useState(0);
 
-  const reset = useCallback((next: Scene | null, vp: Viewport) => {
-    const wasHidden = new Set(hidden);
-    const wasKnown = new Set(known);
-    hidden.clear();
-    known.clear();
-    if (next) {
-      const { width, height } = store.getState();
-      const view = showsOverview(next.nodes.length, vp.zoom) ? null : visibleBox(vp, width, height);
-      for (const n of next.nodes) {
-        known.add(n.path);
-        const wasHeld = wasKnown.has(n.path) && !wasHidden.has(n.path);
-        if (!view || (!wasHeld && !overlaps(n, view))) hidden.add(n.path);
+  const reset = useCallback(
+    (next: Scene | null, vp: Viewport) => {
+      const wasHidden = new Set(hidden);
+      const wasKnown = new Set(known);
+      hidden.clear();
+      known.clear();
+      if (next) {
+        const { width, height } = store.getState();
+        const view = showsOverview(next.nodes.length, vp.zoom) ? null : visibleBox(vp, width, height);
+        for (const n of next.nodes) {
+          known.add(n.path);
+          const wasHeld = wasKnown.has(n.path) && !wasHidden.has(n.path);
+          if (!view || (!wasHeld && !overlaps(n, view))) hidden.add(n.path);
+        }
       }
-    }
-    setVersion((v) => v + 1);
-  }, [hidden, known, store]);
+      setVersion((v) => v + 1);
+    },
+    [hidden, known, store],
+  );
 
   useEffect(() => {
     if (!scene) return;
@@ -110,7 +126,11 @@ export function useLevelOfDetail(nodes: FlowNode[], edges: FlowEdge[], scene: Sc
         wait(SETTLE_MS - still);
         return;
       }
-      const { transform: [x, y, zoom], width, height } = store.getState();
+      const {
+        transform: [x, y, zoom],
+        width,
+        height,
+      } = store.getState();
       const view = visibleBox({ x, y, zoom }, width, height);
       const { hide, show } = handOver(scene, hidden, showsOverview(scene.nodes.length, zoom), view, pacer.limits(now));
       pacer.handed(show.length, hide.length);
@@ -124,7 +144,11 @@ export function useLevelOfDetail(nodes: FlowNode[], edges: FlowEdge[], scene: Sc
       frame = requestAnimationFrame(step);
     };
     const wait = (delay: number) => {
-      if (!timer) timer = window.setTimeout(() => { timer = 0; if (!frame) frame = requestAnimationFrame(step); }, delay);
+      if (!timer)
+        timer = window.setTimeout(() => {
+          timer = 0;
+          if (!frame) frame = requestAnimationFrame(step);
+        }, delay);
     };
     wait(0);
     const unsubscribe = store.subscribe((s, prev) => {
@@ -140,12 +164,16 @@ export function useLevelOfDetail(nodes: FlowNode[], edges: FlowEdge[], scene: Sc
   }, [scene, hidden, pacer, store]);
 
   // `version` stands for the contents of `hidden`
-  const shown = useMemo(() => held(nodes, edges, hidden, (n) => {
-    let copy = copies.get(n);
-    if (!copy) copies.set(n, (copy = { ...n, hidden: true }));
-    return copy;
+  const shown = useMemo(
+    () =>
+      held(nodes, edges, hidden, (n) => {
+        let copy = copies.get(n);
+        if (!copy) copies.set(n, (copy = { ...n, hidden: true }));
+        return copy;
+      }),
     // eslint-disable-next-line react-hooks/exhaustive-deps -- `version` changes when `hidden` is mutated in place
-  }), [nodes, edges, version, hidden, copies]);
+    [nodes, edges, version, hidden, copies],
+  );
 
   return { overview, hidden, version, shownNodes: shown.nodes, shownEdges: shown.edges, reset };
 }

@@ -28,6 +28,6 @@ export function trimLog(text: string, max = MAX_LOG_CHARS): string {
 export function appendLog(details: StepDetails | null, piece: LogPiece, max = MAX_LOG_CHARS): StepDetails | null {
   if (!details || details.path !== piece.path || (details.item ?? null) !== (piece.item ?? null)) return details;
   if (details.logsEnd !== piece.start) return details;
-  const before = piece.skipped ? SKIPPED_MARK : details.logs ?? "";
+  const before = piece.skipped ? SKIPPED_MARK : (details.logs ?? "");
   return { ...details, logs: trimLog(before + piece.text, max), logsEnd: piece.end };
 }

@@ -12,7 +12,8 @@ import type { IoData, LaneData, StepNode } from "./view";
 function nodeBadges(node: GraphNode) {
   const badges = [];
   if (node.with_param !== undefined || node.with_sequence) {
-    const what = node.with_sequence ? `with_sequence ${JSON.stringify(node.with_sequence)}`
+    const what = node.with_sequence
+      ? `with_sequence ${JSON.stringify(node.with_sequence)}`
       : `with_param ${typeof node.with_param === "string" ? node.with_param : JSON.stringify(node.with_param)}`;
     badges.push(<Badge key="loop" label="⟳ loop" title={`Fans out: ${what}`} tone="loop" />);
   }
@@ -62,10 +63,17 @@ function StatusLine({ status }: { status: NodeStatus | undefined }) {
       <span className="dfl-phase-dot" />
       <span className="dfl-phase">{progress ?? status.phase}</span>
       {d !== null && <span className="dfl-duration">{formatDuration(d)}</span>}
-      {status.reused && <span className="dfl-reused-badge" title="outputs reused from an earlier run">reused</span>}
+      {status.reused && (
+        <span className="dfl-reused-badge" title="outputs reused from an earlier run">
+          reused
+        </span>
+      )}
       {status.compare && (
-        <span className="dfl-compare-badge" data-state={status.compare.state}
-          title={`against ${status.compare.other}: ${status.compare.state}${status.compare.fields.length ? ` (${status.compare.fields.join(", ")})` : ""}`}>
+        <span
+          className="dfl-compare-badge"
+          data-state={status.compare.state}
+          title={`against ${status.compare.other}: ${status.compare.state}${status.compare.fields.length ? ` (${status.compare.fields.join(", ")})` : ""}`}
+        >
           {status.compare.state === "changed" ? `Δ ${status.compare.fields.join(", ")}` : status.compare.state}
         </span>
       )}
@@ -87,15 +95,29 @@ function literalText(value: Json): string {
   return text.length > 14 ? `${text.slice(0, 13)}…` : text;
 }
 
-function PortRow({ port, side, y, issue, literal }: {
-  port: Port; side: "in" | "out"; y: number; issue?: Issue; literal?: Json;
+function PortRow({
+  port,
+  side,
+  y,
+  issue,
+  literal,
+}: {
+  port: Port;
+  side: "in" | "out";
+  y: number;
+  issue?: Issue;
+  literal?: Json;
 }) {
   const given = literal !== undefined;
   return (
     <div
       className={`dfl-port dfl-port-${side} dfl-port-${port.kind}${issue ? " dfl-port-bad" : ""}`}
       style={{ top: y - ROW / 2 }}
-      title={describePort(port) + (given ? `\nvalue: ${JSON.stringify(literal)}` : "") + (issue ? `\n⚠ ${issue.message}` : "")}
+      title={
+        describePort(port) +
+        (given ? `\nvalue: ${JSON.stringify(literal)}` : "") +
+        (issue ? `\n⚠ ${issue.message}` : "")
+      }
       data-port={port.name}
     >
       <span className="dfl-port-name">{port.name}</span>
@@ -104,21 +126,38 @@ function PortRow({ port, side, y, issue, literal }: {
   );
 }
 
-function ports(data: StepNode["data"], issues: Issue[] | undefined, yOf: (i: number) => number, editable: boolean,
-  compact: boolean) {
+function ports(
+  data: StepNode["data"],
+  issues: Issue[] | undefined,
+  yOf: (i: number) => number,
+  editable: boolean,
+  compact: boolean,
+) {
   const portIssue = (name: string) => issues?.find((i) => i.port === name);
   if (compact) {
     return (
       <>
         {data.inputs.map((p, i) => (
-          <Handle key={`in-${p.kind}-${p.name}`} type="target" position={Position.Left}
-            id={handleId({ role: "in", kind: p.kind, port: p.name })} className={`dfl-handle dfl-handle-${p.kind}`}
-            style={{ top: yOf(i) }} isConnectable={editable} />
+          <Handle
+            key={`in-${p.kind}-${p.name}`}
+            type="target"
+            position={Position.Left}
+            id={handleId({ role: "in", kind: p.kind, port: p.name })}
+            className={`dfl-handle dfl-handle-${p.kind}`}
+            style={{ top: yOf(i) }}
+            isConnectable={editable}
+          />
         ))}
         {data.outputs.map((p, i) => (
-          <Handle key={`out-${p.kind}-${p.name}`} type="source" position={Position.Right}
-            id={handleId({ role: "out", kind: p.kind, port: p.name })} className={`dfl-handle dfl-handle-${p.kind}`}
-            style={{ top: yOf(i) }} isConnectable={editable} />
+          <Handle
+            key={`out-${p.kind}-${p.name}`}
+            type="source"
+            position={Position.Right}
+            id={handleId({ role: "out", kind: p.kind, port: p.name })}
+            className={`dfl-handle dfl-handle-${p.kind}`}
+            style={{ top: yOf(i) }}
+            isConnectable={editable}
+          />
         ))}
       </>
     );
@@ -127,18 +166,35 @@ function ports(data: StepNode["data"], issues: Issue[] | undefined, yOf: (i: num
     <>
       {data.inputs.map((p, i) => (
         <Fragment key={`in-${p.kind}-${p.name}`}>
-          <Handle type="target" position={Position.Left} id={handleId({ role: "in", kind: p.kind, port: p.name })}
-            className={`dfl-handle dfl-handle-${p.kind}`} style={{ top: yOf(i) }} isConnectable={editable}
-            title={describePort(p)} />
-          <PortRow port={p} side="in" y={yOf(i)} issue={portIssue(p.name)}
-            literal={p.kind === "parameter" ? data.node.parameters?.[p.name] : undefined} />
+          <Handle
+            type="target"
+            position={Position.Left}
+            id={handleId({ role: "in", kind: p.kind, port: p.name })}
+            className={`dfl-handle dfl-handle-${p.kind}`}
+            style={{ top: yOf(i) }}
+            isConnectable={editable}
+            title={describePort(p)}
+          />
+          <PortRow
+            port={p}
+            side="in"
+            y={yOf(i)}
+            issue={portIssue(p.name)}
+            literal={p.kind === "parameter" ? data.node.parameters?.[p.name] : undefined}
+          />
         </Fragment>
       ))}
       {data.outputs.map((p, i) => (
         <Fragment key={`out-${p.kind}-${p.name}`}>
-          <Handle type="source" position={Position.Right} id={handleId({ role: "out", kind: p.kind, port: p.name })}
-            className={`dfl-handle dfl-handle-${p.kind}`} style={{ top: yOf(i) }} isConnectable={editable}
-            title={describePort(p)} />
+          <Handle
+            type="source"
+            position={Position.Right}
+            id={handleId({ role: "out", kind: p.kind, port: p.name })}
+            className={`dfl-handle dfl-handle-${p.kind}`}
+            style={{ top: yOf(i) }}
+            isConnectable={editable}
+            title={describePort(p)}
+          />
           <PortRow port={p} side="out" y={yOf(i)} issue={portIssue(p.name)} />
         </Fragment>
       ))}
@@ -153,23 +209,52 @@ function ControlHandles({ data, editable, compact }: { data: StepNode["data"]; e
   return (
     <>
       {(!compact || data.wired.withParam) && (
-        <Handle type="target" position={Position.Top} id="opt:with_param" className="dfl-handle dfl-handle-option"
-          style={{ left: 34 }} title="with_param: fan out over a list parameter" isConnectable={editable} />
+        <Handle
+          type="target"
+          position={Position.Top}
+          id="opt:with_param"
+          className="dfl-handle dfl-handle-option"
+          style={{ left: 34 }}
+          title="with_param: fan out over a list parameter"
+          isConnectable={editable}
+        />
       )}
       {dag && (!compact || data.wired.ctlIn) && (
-        <Handle type="target" position={Position.Left} id="ctl-in" className="dfl-handle dfl-handle-control"
-          style={{ top: 14 }} title="runs after (control dependency)" isConnectable={editable} />
+        <Handle
+          type="target"
+          position={Position.Left}
+          id="ctl-in"
+          className="dfl-handle dfl-handle-control"
+          style={{ top: 14 }}
+          title="runs after (control dependency)"
+          isConnectable={editable}
+        />
       )}
       {dag && (!compact || data.wired.ctlOut) && (
-        <Handle type="source" position={Position.Right} id="ctl-out" className="dfl-handle dfl-handle-control"
-          style={{ top: 14 }} title="then runs (control dependency)" isConnectable={editable} />
+        <Handle
+          type="source"
+          position={Position.Right}
+          id="ctl-out"
+          className="dfl-handle dfl-handle-control"
+          style={{ top: 14 }}
+          title="then runs (control dependency)"
+          isConnectable={editable}
+        />
       )}
     </>
   );
 }
 
-function Header({ data, status, issues, compact }: {
-  data: StepNode["data"]; status?: NodeStatus; issues?: Issue[]; compact?: boolean;
+function Header({
+  data,
+  status,
+  issues,
+  compact,
+}: {
+  data: StepNode["data"];
+  status?: NodeStatus;
+  issues?: Issue[];
+  compact?: boolean;
 }) {
   const { toggleCollapsed } = useCanvas();
   const kind = data.template?.kind;
@@ -186,16 +271,25 @@ function Header({ data, status, issues, compact }: {
     <div className="dfl-node-header" style={{ height: HEADER }}>
       <KindIcon kind={kind} />
       <div className="dfl-node-titles">
-        <div className="dfl-node-name" title={data.path}>{data.node.name}</div>
+        <div className="dfl-node-name" title={data.path}>
+          {data.node.name}
+        </div>
         <div className="dfl-node-template">
-          {data.node.template}{kind ? ` · ${KIND_LABEL[kind]}` : " · missing template"}
+          {data.node.template}
+          {kind ? ` · ${KIND_LABEL[kind]}` : " · missing template"}
         </div>
       </div>
       <div className="dfl-node-badges">{nodeBadges(data.node)}</div>
       <IssueBadge issues={issues} />
       {data.expandable && (
-        <button className="dfl-collapse nodrag" title={data.expanded ? "Collapse" : "Expand"}
-          onClick={(e) => { e.stopPropagation(); toggleCollapsed(data.path, data.expanded); }}>
+        <button
+          className="dfl-collapse nodrag"
+          title={data.expanded ? "Collapse" : "Expand"}
+          onClick={(e) => {
+            e.stopPropagation();
+            toggleCollapsed(data.path, data.expanded);
+          }}
+        >
           {data.expanded ? "▾" : "▸"}
         </button>
       )}
@@ -244,33 +338,62 @@ export const GroupNodeView = memo(function GroupNodeView({ data, selected }: Nod
       <div className="dfl-gutter dfl-gutter-out" style={{ top: GROUP_HEADER, width: GUTTER }} />
       {data.inputs.map((p, i) => (
         <div key={`in-${p.kind}-${p.name}`}>
-          <Handle type="target" position={Position.Left} id={handleId({ role: "in", kind: p.kind, port: p.name })}
-            className={`dfl-handle dfl-handle-${p.kind}`} style={{ top: groupRowY(i) }} isConnectable={editable} />
+          <Handle
+            type="target"
+            position={Position.Left}
+            id={handleId({ role: "in", kind: p.kind, port: p.name })}
+            className={`dfl-handle dfl-handle-${p.kind}`}
+            style={{ top: groupRowY(i) }}
+            isConnectable={editable}
+          />
           <PortRow port={p} side="in" y={groupRowY(i)} />
-          <Handle type="source" position={Position.Right} id={handleId({ role: "inner-in", kind: p.kind, port: p.name })}
-            className={`dfl-handle dfl-handle-${p.kind}`} style={{ top: groupRowY(i), left: GUTTER, right: "auto" }}
-            isConnectable={editable} />
+          <Handle
+            type="source"
+            position={Position.Right}
+            id={handleId({ role: "inner-in", kind: p.kind, port: p.name })}
+            className={`dfl-handle dfl-handle-${p.kind}`}
+            style={{ top: groupRowY(i), left: GUTTER, right: "auto" }}
+            isConnectable={editable}
+          />
         </div>
       ))}
       {data.outputs.map((p, i) => (
         <div key={`out-${p.kind}-${p.name}`}>
-          <Handle type="target" position={Position.Left} id={handleId({ role: "inner-out", kind: p.kind, port: p.name })}
+          <Handle
+            type="target"
+            position={Position.Left}
+            id={handleId({ role: "inner-out", kind: p.kind, port: p.name })}
             className={`dfl-handle dfl-handle-${p.kind}`}
-            style={{ top: groupRowY(i), left: "auto", right: GUTTER }} isConnectable={editable} />
+            style={{ top: groupRowY(i), left: "auto", right: GUTTER }}
+            isConnectable={editable}
+          />
           <PortRow port={p} side="out" y={groupRowY(i)} />
-          <Handle type="source" position={Position.Right} id={handleId({ role: "out", kind: p.kind, port: p.name })}
-            className={`dfl-handle dfl-handle-${p.kind}`} style={{ top: groupRowY(i) }} isConnectable={editable} />
+          <Handle
+            type="source"
+            position={Position.Right}
+            id={handleId({ role: "out", kind: p.kind, port: p.name })}
+            className={`dfl-handle dfl-handle-${p.kind}`}
+            style={{ top: groupRowY(i) }}
+            isConnectable={editable}
+          />
         </div>
       ))}
     </div>
   );
 });
 
-export const IoNodeView = memo(function IoNodeView({ data, selected }: NodeProps<import("@xyflow/react").Node<IoData>>) {
+export const IoNodeView = memo(function IoNodeView({
+  data,
+  selected,
+}: NodeProps<import("@xyflow/react").Node<IoData>>) {
   const { mode } = useCanvas();
   const inputs = data.side === "inputs";
   return (
-    <div className={`dfl-node dfl-io${selected ? " selected" : ""}`} data-path={data.path} style={{ height: data.height }}>
+    <div
+      className={`dfl-node dfl-io${selected ? " selected" : ""}`}
+      data-path={data.path}
+      style={{ height: data.height }}
+    >
       <div className="dfl-node-header" style={{ height: HEADER }}>
         <span className="dfl-kind dfl-kind-io">{inputs ? "⇥" : "⇤"}</span>
         <div className="dfl-node-titles">

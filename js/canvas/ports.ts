@@ -61,11 +61,14 @@ export function wireError(source: Handle, target: Handle): string | null {
   const sk = handleKind(source);
   const tk = handleKind(target);
   if (sk === "control" || tk === "control") return sk === tk ? null : "control links join control handles";
-  if (sk !== tk) return `${sk === "artifact" ? "an" : "a"} ${sk} cannot be wired to an ${tk === "artifact" ? "artifact" : "input parameter"} (parameters feed parameters, artifacts feed artifacts)`;
+  if (sk !== tk)
+    return `${sk === "artifact" ? "an" : "a"} ${sk} cannot be wired to an ${tk === "artifact" ? "artifact" : "input parameter"} (parameters feed parameters, artifacts feed artifacts)`;
   return null;
 }
 
 export function describePort(p: Port): string {
-  return `${p.name}: ${p.type ?? "unknown type"} (${p.kind}${p.required ? ", required" : ""})` +
-    (p.description ? `\n${p.description}` : "");
+  return (
+    `${p.name}: ${p.type ?? "unknown type"} (${p.kind}${p.required ? ", required" : ""})` +
+    (p.description ? `\n${p.description}` : "")
+  );
 }

@@ -9,8 +9,11 @@ export type Parsed<T> = { value: T } | { error: string };
 // -- numbers ------------------------------------------------------------------------------------------
 
 /** An integer field: at least `min`, or one of `also` (e.g. -1 for "all"); empty = unset unless `required`. */
-export function parseInteger(text: string, what: string, { min, also = [], required = false }:
-  { min: number; also?: number[]; required?: boolean }): Parsed<number | undefined> {
+export function parseInteger(
+  text: string,
+  what: string,
+  { min, also = [], required = false }: { min: number; also?: number[]; required?: boolean },
+): Parsed<number | undefined> {
   const t = text.trim();
   if (t === "") return required ? { error: `${what} must be given` } : { value: undefined };
   const n = Number(t);
@@ -41,7 +44,8 @@ export function parseSequenceBound(text: string, what: string, min?: number): Pa
     const n = parseInteger(t, what, { min: min ?? Number.MIN_SAFE_INTEGER });
     return "error" in n ? { error: `${n.error}, or an expression such as {{inputs.parameters.n}}` } : n;
   }
-  if (!t.includes("{{")) return { error: `${what} must be a whole number or an expression such as {{inputs.parameters.n}}` };
+  if (!t.includes("{{"))
+    return { error: `${what} must be a whole number or an expression such as {{inputs.parameters.n}}` };
   return { value: t };
 }
 
@@ -119,8 +123,13 @@ export type Feed =
   | { by: "optional" }
   | { by: "missing" };
 
-export function feedOf(node: GraphNode, template: Template | undefined, edges: GraphEdge[], kind: PortKind,
-  port: string): Feed {
+export function feedOf(
+  node: GraphNode,
+  template: Template | undefined,
+  edges: GraphEdge[],
+  kind: PortKind,
+  port: string,
+): Feed {
   const edge = edges.find((e) => e.kind !== "control" && e.target.node === node.name && e.target.port === port);
   if (edge) return { by: "edge", edge };
   const literals = kind === "artifact" ? node.artifacts : node.parameters;
@@ -142,8 +151,11 @@ export function withArtifact(node: GraphNode, port: string, value: Json | undefi
 
 /** Whether the node runs once per item: a `with_param` (literal or wired) or a `with_sequence`. */
 export function fansOut(node: GraphNode, edges: GraphEdge[]): boolean {
-  return (node.with_param !== undefined && node.with_param !== null) || !!node.with_sequence ||
-    edges.some((e) => e.target.node === node.name && e.target.option === "with_param");
+  return (
+    (node.with_param !== undefined && node.with_param !== null) ||
+    !!node.with_sequence ||
+    edges.some((e) => e.target.node === node.name && e.target.option === "with_param")
+  );
 }
 
 export type SliceList = "input_parameter" | "input_artifact" | "output_parameter" | "output_artifact";
@@ -157,11 +169,15 @@ export const SLICE_LIST_LABEL: Record<SliceList, string> = {
 
 /** The ports a slices list may name, the template's first, then any listed port it does not declare
  * (so that a stale name shows and can be unticked). */
-export function sliceChoices(template: Template | undefined, slices: GraphNode["slices"], list: SliceList):
-  { port: string; checked: boolean; declared: boolean }[] {
+export function sliceChoices(
+  template: Template | undefined,
+  slices: GraphNode["slices"],
+  list: SliceList,
+): { port: string; checked: boolean; declared: boolean }[] {
   const kind: PortKind = list.endsWith("parameter") ? "parameter" : "artifact";
   const ports = (list.startsWith("input") ? inputPorts(template) : outputPorts(template))
-    .filter((p) => p.kind === kind).map((p) => p.name);
+    .filter((p) => p.kind === kind)
+    .map((p) => p.name);
   const listed = sliceList(slices, list);
   return [
     ...ports.map((port) => ({ port, checked: listed.includes(port), declared: true })),
@@ -176,8 +192,11 @@ export function sliceList(slices: GraphNode["slices"], list: SliceList): string[
 
 /** `slices` with one field set (undefined, false, null or an empty list removes it); undefined when
  * nothing is left, as writers omit defaults. */
-export function setSliceField(slices: GraphNode["slices"], field: string, value: Json | undefined):
-  Record<string, Json> | undefined {
+export function setSliceField(
+  slices: GraphNode["slices"],
+  field: string,
+  value: Json | undefined,
+): Record<string, Json> | undefined {
   const next: Record<string, Json> = { ...(slices ?? {}) };
   const empty = value === undefined || value === null || value === false || (Array.isArray(value) && !value.length);
   if (empty) delete next[field];
@@ -186,12 +205,21 @@ export function setSliceField(slices: GraphNode["slices"], field: string, value:
 }
 
 /** `slices` with `port` ticked or unticked in `list`, keeping the template's order of ports. */
-export function toggleSlice(slices: GraphNode["slices"], template: Template | undefined, list: SliceList,
-  port: string, on: boolean): Record<string, Json> | undefined {
+export function toggleSlice(
+  slices: GraphNode["slices"],
+  template: Template | undefined,
+  list: SliceList,
+  port: string,
+  on: boolean,
+): Record<string, Json> | undefined {
   const chosen = new Set(sliceList(slices, list));
   if (on) chosen.add(port);
   else chosen.delete(port);
   const order = sliceChoices(template, slices, list).map((c) => c.port);
   if (!order.includes(port)) order.push(port);
-  return setSliceField(slices, list, order.filter((p) => chosen.has(p)));
+  return setSliceField(
+    slices,
+    list,
+    order.filter((p) => chosen.has(p)),
+  );
 }

@@ -15,7 +15,8 @@ export const OVERVIEW_ZOOM = 0.45;
 /** The zoom a click on the overview goes to: readable nodes, port names and badges. */
 export const READABLE_ZOOM = 0.8;
 
-export const showsOverview = (nodeCount: number, zoom: number): boolean => nodeCount > LARGE_GRAPH && zoom < OVERVIEW_ZOOM;
+export const showsOverview = (nodeCount: number, zoom: number): boolean =>
+  nodeCount > LARGE_GRAPH && zoom < OVERVIEW_ZOOM;
 
 export interface Box {
   x0: number;
@@ -88,14 +89,24 @@ export function buildScene(nodes: FlowNode[], edges: FlowEdge[]): Scene {
     const a = end(e.source, e.sourceHandle);
     const b = end(e.target, e.targetHandle);
     if (a && b) {
-      sceneEdges.push({ kind: e.data?.edge.kind ?? "parameter", source: e.source, target: e.target, x0: a[0], y0: a[1], x1: b[0], y1: b[1] });
+      sceneEdges.push({
+        kind: e.data?.edge.kind ?? "parameter",
+        source: e.source,
+        target: e.target,
+        x0: a[0],
+        y0: a[1],
+        x1: b[0],
+        y1: b[1],
+      });
     }
   }
   out.sort((a, b) => ORDER[a.kind] - ORDER[b.kind]); // stable: outer groups stay before inner ones
   const bounds = { x0: Infinity, y0: Infinity, x1: -Infinity, y1: -Infinity };
   for (const s of out) {
-    bounds.x0 = Math.min(bounds.x0, s.x0); bounds.y0 = Math.min(bounds.y0, s.y0);
-    bounds.x1 = Math.max(bounds.x1, s.x1); bounds.y1 = Math.max(bounds.y1, s.y1);
+    bounds.x0 = Math.min(bounds.x0, s.x0);
+    bounds.y0 = Math.min(bounds.y0, s.y0);
+    bounds.x1 = Math.max(bounds.x1, s.x1);
+    bounds.y1 = Math.max(bounds.y1, s.y1);
   }
   return { nodes: out, edges: sceneEdges, bounds };
 }
@@ -110,8 +121,12 @@ export const overlaps = (a: Box, b: Box): boolean => a.x0 <= b.x1 && a.x1 >= b.x
 /** Whether a wire can cross `box` (its bounding box, with room for the curve's bulge, overlaps it). */
 export function edgeInView(e: SceneEdge, box: Box): boolean {
   const bulge = Math.abs(e.x1 - e.x0) / 2 + 30;
-  return Math.min(e.x0, e.x1) - bulge <= box.x1 && Math.max(e.x0, e.x1) + bulge >= box.x0 &&
-    Math.min(e.y0, e.y1) <= box.y1 && Math.max(e.y0, e.y1) >= box.y0;
+  return (
+    Math.min(e.x0, e.x1) - bulge <= box.x1 &&
+    Math.max(e.x0, e.x1) + bulge >= box.x0 &&
+    Math.min(e.y0, e.y1) <= box.y1 &&
+    Math.max(e.y0, e.y1) >= box.y0
+  );
 }
 
 /** How a node is painted: CSS custom properties of the canvas's theme (styles.css), resolved when drawing. */
@@ -122,15 +137,26 @@ export interface NodePaint {
 }
 
 const PHASE_FILL: Record<string, string> = {
-  Succeeded: "--dfl-ok", Running: "--dfl-running", Failed: "--dfl-bad", Error: "--dfl-error",
-  Pending: "--dfl-pending", Skipped: "--dfl-bg3", Omitted: "--dfl-bg3",
+  Succeeded: "--dfl-ok",
+  Running: "--dfl-running",
+  Failed: "--dfl-bad",
+  Error: "--dfl-error",
+  Pending: "--dfl-pending",
+  Skipped: "--dfl-bg3",
+  Omitted: "--dfl-bg3",
 };
 
 /** The paint of a node: filled with its phase's colour when it has one (monitor mode), outlined in red when
  * validation found problems, in the accent colour when selected. */
-export function nodePaint(kind: SceneNode["kind"], phase: string | undefined, issues: boolean, selected: boolean): NodePaint {
+export function nodePaint(
+  kind: SceneNode["kind"],
+  phase: string | undefined,
+  issues: boolean,
+  selected: boolean,
+): NodePaint {
   if (kind === "lane") return { fill: "--dfl-lane", stroke: "--dfl-border", width: 0 };
-  const fill = (phase && PHASE_FILL[phase]) || (kind === "container" ? "--dfl-group" : kind === "io" ? "--dfl-bg2" : "--dfl-bg");
+  const fill =
+    (phase && PHASE_FILL[phase]) || (kind === "container" ? "--dfl-group" : kind === "io" ? "--dfl-bg2" : "--dfl-bg");
   const stroke = selected ? "--dfl-accent" : issues ? "--dfl-bad" : "--dfl-border";
   return { fill, stroke, width: selected || issues ? 2 : 1 };
 }
@@ -139,8 +165,12 @@ export const paintKey = (p: NodePaint): string => `${p.fill}|${p.stroke}|${p.wid
 
 /** The nodes in `box` (of `only`, when given), grouped by paint in first-drawn order, so that each group is
  * one fill and one stroke. */
-export function batchNodes(scene: Scene, box: Box, paintOf: (n: SceneNode) => NodePaint, only?: ReadonlySet<string>):
-  { paint: NodePaint; nodes: SceneNode[] }[] {
+export function batchNodes(
+  scene: Scene,
+  box: Box,
+  paintOf: (n: SceneNode) => NodePaint,
+  only?: ReadonlySet<string>,
+): { paint: NodePaint; nodes: SceneNode[] }[] {
   const groups = new Map<string, { paint: NodePaint; nodes: SceneNode[] }>();
   for (const n of scene.nodes) {
     if (!overlaps(n, box) || (only && !only.has(n.path))) continue;
@@ -183,7 +213,13 @@ const KEEP = 0.2;
  * first, then, once none waits, those within AHEAD of it, and lets go of those beyond KEEP. React Flow mounts
  * every node it holds (it does not cull), so the share is what this frame mounts and unmounts.
  */
-export function handOver(scene: Scene, hidden: ReadonlySet<string>, overview: boolean, view: Box, limits: HandOverLimits): HandOver {
+export function handOver(
+  scene: Scene,
+  hidden: ReadonlySet<string>,
+  overview: boolean,
+  view: Box,
+  limits: HandOverLimits,
+): HandOver {
   const out: HandOver = { hide: [], show: [], waiting: 0 };
   const zone = grown(view, KEEP);
   const ahead = grown(view, AHEAD);
@@ -211,8 +247,12 @@ export function handOver(scene: Scene, hidden: ReadonlySet<string>, overview: bo
  * mounted); and the edges with a shown end (or selected). The rest it never sees, so its own work each frame
  * follows the view, not the size of the graph.
  */
-export function held(nodes: FlowNode[], edges: FlowEdge[], hidden: ReadonlySet<string>, copyOf: (n: FlowNode) => FlowNode):
-  { nodes: FlowNode[]; edges: FlowEdge[] } {
+export function held(
+  nodes: FlowNode[],
+  edges: FlowEdge[],
+  hidden: ReadonlySet<string>,
+  copyOf: (n: FlowNode) => FlowNode,
+): { nodes: FlowNode[]; edges: FlowEdge[] } {
   if (!hidden.size) return { nodes, edges };
   const heldEdges = edges.filter((e) => e.selected || !hidden.has(e.source) || !hidden.has(e.target));
   const needed = new Set<string>();
@@ -245,5 +285,8 @@ export function nodeAt(scene: Scene, x: number, y: number): SceneNode | undefine
 }
 
 /** The viewport that shows flow point (x, y) at the centre of a `width`×`height` pane at `zoom`. */
-export const centredOn = (x: number, y: number, zoom: number, width: number, height: number): Viewport =>
-  ({ x: width / 2 - x * zoom, y: height / 2 - y * zoom, zoom });
+export const centredOn = (x: number, y: number, zoom: number, width: number, height: number): Viewport => ({
+  x: width / 2 - x * zoom,
+  y: height / 2 - y * zoom,
+  zoom,
+});

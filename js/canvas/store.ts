@@ -51,7 +51,10 @@ export class KeyedStore<T> {
 }
 
 export function useKey<T>(store: KeyedStore<T>, key: string): T | undefined {
-  return useSyncExternalStore((l) => store.subscribe(key, l), () => store.get(key));
+  return useSyncExternalStore(
+    (l) => store.subscribe(key, l),
+    () => store.get(key),
+  );
 }
 
 export function useStoreVersion<T>(store: KeyedStore<T>): number {

@@ -166,7 +166,13 @@ export interface StepDetails {
   /** a fan-out's items, one page at a time, filtered by phase (the lab's monitor) */
   fanout?: FanoutPage | null;
   /** while two runs are compared: the other run's side of this step */
-  compare?: { run: string; state: string; fields: string[]; duration: number | null; details: StepDetails | null } | null;
+  compare?: {
+    run: string;
+    state: string;
+    fields: string[];
+    duration: number | null;
+    details: StepDetails | null;
+  } | null;
 }
 
 export interface Attempt {

@@ -71,7 +71,10 @@ export function buildView(graph: Graph): View {
     const ctlOut = new Set<string>();
     const fanned = new Set<string>();
     for (const e of t.edges ?? []) {
-      if (e.kind === "control") { ctlOut.add(e.source.node); ctlIn.add(e.target.node); }
+      if (e.kind === "control") {
+        ctlOut.add(e.source.node);
+        ctlIn.add(e.target.node);
+      }
       if (e.target.option === "with_param") fanned.add(e.target.node);
     }
     for (const node of t.nodes ?? []) {
@@ -87,11 +90,19 @@ export function buildView(graph: Graph): View {
         ...(parent ? { parentId: parent, extent: "parent" as const } : {}),
         style: { width: size.width, height: size.height },
         data: {
-          path, scope, owner, ownerKind: t.kind, node, template: tt,
-          inputs: inputPorts(tt), outputs: outputPorts(tt),
-          expanded, expandable: !!tt && (tt.kind === "steps" || tt.kind === "dag") && !stack.includes(node.template),
+          path,
+          scope,
+          owner,
+          ownerKind: t.kind,
+          node,
+          template: tt,
+          inputs: inputPorts(tt),
+          outputs: outputPorts(tt),
+          expanded,
+          expandable: !!tt && (tt.kind === "steps" || tt.kind === "dag") && !stack.includes(node.template),
           wired: { ctlIn: ctlIn.has(node.name), ctlOut: ctlOut.has(node.name), withParam: fanned.has(node.name) },
-          width: size.width, height: size.height,
+          width: size.width,
+          height: size.height,
         },
       });
       if (expanded) addScope(path, node.template, [...stack, owner], path);
@@ -106,13 +117,17 @@ export function buildView(graph: Graph): View {
     const outs = outputPorts(entry);
     if (ins.length) {
       nodes.push({
-        id: "@inputs", type: "io", position: positions["@inputs"] ?? { x: -IO_WIDTH - STAGE_GAP, y: 0 },
+        id: "@inputs",
+        type: "io",
+        position: positions["@inputs"] ?? { x: -IO_WIDTH - STAGE_GAP, y: 0 },
         data: { path: "@inputs", side: "inputs", ports: ins, height: ioSize(ins.length).height },
       });
     }
     if (outs.length) {
       nodes.push({
-        id: "@outputs", type: "io", position: positions["@outputs"] ?? { x: box.width + STAGE_GAP, y: 0 },
+        id: "@outputs",
+        type: "io",
+        position: positions["@outputs"] ?? { x: box.width + STAGE_GAP, y: 0 },
         data: { path: "@outputs", side: "outputs", ports: outs, height: ioSize(outs.length).height },
       });
     }
@@ -122,8 +137,14 @@ export function buildView(graph: Graph): View {
 }
 
 function addLanes(
-  graph: Graph, owner: string, t: Template, stack: string[], scope: string, parent: string | undefined,
-  offset: { x: number; y: number }, out: FlowNode[],
+  graph: Graph,
+  owner: string,
+  t: Template,
+  stack: string[],
+  scope: string,
+  parent: string | undefined,
+  offset: { x: number; y: number },
+  out: FlowNode[],
 ) {
   const positions = templateLayout(graph, owner).nodes ?? {};
   const lanes = new Map<number, { x0: number; x1: number; y0: number; y1: number }>();
@@ -133,7 +154,12 @@ function addLanes(
     const s = nodeSize(graph, owner, node, stack);
     const stage = node.stage ?? 0;
     const b = lanes.get(stage) ?? { x0: Infinity, x1: -Infinity, y0: Infinity, y1: -Infinity };
-    lanes.set(stage, { x0: Math.min(b.x0, p.x), x1: Math.max(b.x1, p.x + s.width), y0: Math.min(b.y0, p.y), y1: Math.max(b.y1, p.y + s.height) });
+    lanes.set(stage, {
+      x0: Math.min(b.x0, p.x),
+      x1: Math.max(b.x1, p.x + s.width),
+      y0: Math.min(b.y0, p.y),
+      y1: Math.max(b.y1, p.y + s.height),
+    });
   }
   const pad = 10;
   for (const [stage, b] of [...lanes.entries()].sort((a, c) => a[0] - c[0])) {
@@ -142,16 +168,23 @@ function addLanes(
       type: "lane",
       position: { x: b.x0 + offset.x - pad, y: b.y0 + offset.y - pad - 18 },
       ...(parent ? { parentId: parent } : {}),
-      selectable: false, draggable: false, focusable: false, zIndex: -1,
+      selectable: false,
+      draggable: false,
+      focusable: false,
+      zIndex: -1,
       style: { width: b.x1 - b.x0 + 2 * pad, height: b.y1 - b.y0 + 2 * pad + 18 },
-      data: { label: `stage ${stage + 1}`, width: Math.max(b.x1 - b.x0, NODE_WIDTH) + 2 * pad, height: b.y1 - b.y0 + 2 * pad + 18 },
+      data: {
+        label: `stage ${stage + 1}`,
+        width: Math.max(b.x1 - b.x0, NODE_WIDTH) + 2 * pad,
+        height: b.y1 - b.y0 + 2 * pad + 18,
+      },
     });
   }
 }
 
 function flowEdge(scope: string, e: GraphEdge): FlowEdge {
   const inner = (node: string) => node === "@inputs" || node === "@outputs";
-  const nodeId = (node: string) => (inner(node) ? (scope || node) : joinPath(scope, node));
+  const nodeId = (node: string) => (inner(node) ? scope || node : joinPath(scope, node));
   let sourceHandle: string;
   let targetHandle: string;
   if (e.kind === "control") {
@@ -159,10 +192,19 @@ function flowEdge(scope: string, e: GraphEdge): FlowEdge {
     targetHandle = "ctl-in";
   } else {
     const kind = e.kind;
-    sourceHandle = handleId({ role: e.source.node === "@inputs" && scope ? "inner-in" : "out", kind, port: e.source.port ?? "" });
-    targetHandle = e.target.option === "with_param"
-      ? handleId({ role: "with_param" })
-      : handleId({ role: e.target.node === "@outputs" && scope ? "inner-out" : "in", kind, port: e.target.port ?? "" });
+    sourceHandle = handleId({
+      role: e.source.node === "@inputs" && scope ? "inner-in" : "out",
+      kind,
+      port: e.source.port ?? "",
+    });
+    targetHandle =
+      e.target.option === "with_param"
+        ? handleId({ role: "with_param" })
+        : handleId({
+            role: e.target.node === "@outputs" && scope ? "inner-out" : "in",
+            kind,
+            port: e.target.port ?? "",
+          });
   }
   return {
     id: edgeId(scope, e),

@@ -10,8 +10,10 @@ const dev = process.argv.includes("--dev");
 
 const probe = spawnSync("jupyter", ["labextension", "--version"], { encoding: "utf8" });
 if (probe.error || probe.status !== 0) {
-  console.warn("dflow-lab: JupyterLab is not installed yet, so the lab extension was not built; " +
-    "run `npm run build:lab` again after `pip install jupyterlab`.");
+  console.warn(
+    "dflow-lab: JupyterLab is not installed yet, so the lab extension was not built; " +
+      "run `npm run build:lab` again after `pip install jupyterlab`.",
+  );
   process.exit(0);
 }
 const args = ["labextension", "build", ...(dev ? ["--development", "True"] : []), here];

@@ -1,8 +1,23 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
-  COMMENT_MIN, GROUP_COLORS, GROUP_LABEL, GROUP_MARGIN, addComment, addGroup, commentsOf, editComment, editGroup,
-  followNodes, groupFrame, groupsOf, placeComment, removeComment, removeGroup, renameInLayout, tether,
+  COMMENT_MIN,
+  GROUP_COLORS,
+  GROUP_LABEL,
+  GROUP_MARGIN,
+  addComment,
+  addGroup,
+  commentsOf,
+  editComment,
+  editGroup,
+  followNodes,
+  groupFrame,
+  groupsOf,
+  placeComment,
+  removeComment,
+  removeGroup,
+  renameInLayout,
+  tether,
 } from "../canvas/annotations";
 import { movePositions, removeItems, updateNode } from "../canvas/edit";
 import type { Graph } from "../canvas/types";
@@ -11,7 +26,11 @@ import { nestedGraph, stepsGraph } from "./fixtures";
 /** The steps fixture laid out: squares at (0, 0), total at (330, 0). */
 function laidOut(): Graph {
   const g = stepsGraph();
-  g.layout = { templates: { main: { nodes: { squares: { x: 0, y: 0 }, total: { x: 330, y: 0 } }, viewport: { x: 0, y: 0, zoom: 1 } } } };
+  g.layout = {
+    templates: {
+      main: { nodes: { squares: { x: 0, y: 0 }, total: { x: 330, y: 0 } }, viewport: { x: 0, y: 0, zoom: 1 } },
+    },
+  };
   return g;
 }
 
@@ -22,8 +41,15 @@ test("a comment is added with a fresh id, edited, resized no smaller than the mi
   const a = addComment(g0, "main", box(10.4, 20.6), "total");
   const b = addComment(a.graph, "main", box(0, 0));
   assert.deepEqual([a.id, b.id], ["c1", "c2"]);
-  assert.deepEqual(commentsOf(b.graph, "main")[0],
-    { id: "c1", text: "", x: 10, y: 21, width: 200, height: 80, attached_to: "total" });
+  assert.deepEqual(commentsOf(b.graph, "main")[0], {
+    id: "c1",
+    text: "",
+    x: 10,
+    y: 21,
+    width: 200,
+    height: 80,
+    attached_to: "total",
+  });
   assert.equal(commentsOf(g0, "main").length, 0, "the input is left alone");
   let g = editComment(b.graph, "main", "c1", { text: "scores are in [0, 1]\n<b>not bold</b>" });
   g = editComment(g, "main", "c1", { x: 50.2, y: -7.7, width: 10, height: 5 });
@@ -31,7 +57,10 @@ test("a comment is added with a fresh id, edited, resized no smaller than the mi
   assert.equal(c.text, "scores are in [0, 1]\n<b>not bold</b>");
   assert.deepEqual([c.x, c.y, c.width, c.height], [50, -8, COMMENT_MIN.width, COMMENT_MIN.height]);
   g = removeComment(g, "main", "c1");
-  assert.deepEqual(commentsOf(g, "main").map((x) => x.id), ["c2"]);
+  assert.deepEqual(
+    commentsOf(g, "main").map((x) => x.id),
+    ["c2"],
+  );
   // the rest of the layout is kept as it was
   assert.deepEqual(g.layout!.templates!.main.viewport, { x: 0, y: 0, zoom: 1 });
   assert.deepEqual(g.layout!.templates!.main.nodes, g0.layout!.templates!.main.nodes);
@@ -44,9 +73,15 @@ test("entries other editors wrote are kept; entries that are not comments or gro
   const g = laidOut();
   g.layout!.templates!.main.comments = [{ id: "c1", text: "theirs", x: 1, y: 2, colour: "pink" }, "junk"];
   g.layout!.templates!.main.groups = [{ id: "g1", nodes: ["squares"], extra: 1 }, { label: "no id" }];
-  assert.deepEqual(commentsOf(g, "main").map((c) => c.id), ["c1"]);
+  assert.deepEqual(
+    commentsOf(g, "main").map((c) => c.id),
+    ["c1"],
+  );
   assert.deepEqual([commentsOf(g, "main")[0].width, commentsOf(g, "main")[0].height], [undefined, undefined]);
-  assert.deepEqual(groupsOf(g, "main").map((x) => x.id), ["g1"]);
+  assert.deepEqual(
+    groupsOf(g, "main").map((x) => x.id),
+    ["g1"],
+  );
   const r = addComment(g, "main", box(0, 0));
   assert.equal(r.id, "c2");
   const list = r.graph.layout!.templates!.main.comments as unknown[];
@@ -58,14 +93,18 @@ test("entries other editors wrote are kept; entries that are not comments or gro
 test("a group gets a label and the next colour; label and colour change; ungrouping keeps the nodes", () => {
   const g0 = laidOut();
   const a = addGroup(g0, "main", ["squares", "total", "squares"]);
-  assert.deepEqual(groupsOf(a.graph, "main"),
-    [{ id: "g1", label: "group 1", nodes: ["squares", "total"], collapsed: false, color: GROUP_COLORS[0] }]);
+  assert.deepEqual(groupsOf(a.graph, "main"), [
+    { id: "g1", label: "group 1", nodes: ["squares", "total"], collapsed: false, color: GROUP_COLORS[0] },
+  ]);
   const b = addGroup(a.graph, "main", ["total"], "scoring");
   assert.equal(groupsOf(b.graph, "main")[1].color, GROUP_COLORS[1]);
   let g = editGroup(b.graph, "main", "g1", { label: "prepare", color: GROUP_COLORS[3] });
   assert.deepEqual([groupsOf(g, "main")[0].label, groupsOf(g, "main")[0].color], ["prepare", GROUP_COLORS[3]]);
   g = removeGroup(g, "main", "g1");
-  assert.deepEqual(groupsOf(g, "main").map((x) => x.id), ["g2"]);
+  assert.deepEqual(
+    groupsOf(g, "main").map((x) => x.id),
+    ["g2"],
+  );
   assert.equal(g.templates.main.nodes!.length, 2);
   assert.throws(() => addGroup(g0, "main", []), /needs at least one node/);
   assert.throws(() => addGroup(g0, "main", ["squares", "nope"]), /template 'main' has no node 'nope'/);
@@ -76,8 +115,14 @@ test("a deleted node leaves its groups (an emptied group goes) and its comments 
   g = addGroup(g, "main", ["total"]).graph;
   g = addComment(g, "main", box(330, -100), "total", "about total").graph;
   const after = followNodes(g, removeItems(g, ["total"], []));
-  assert.deepEqual(groupsOf(after, "main").map((x) => [x.id, x.nodes]), [["g1", ["squares"]]]);
-  assert.deepEqual(commentsOf(after, "main").map((c) => [c.text, c.x, c.y, c.attached_to]), [["about total", 330, -100, null]]);
+  assert.deepEqual(
+    groupsOf(after, "main").map((x) => [x.id, x.nodes]),
+    [["g1", ["squares"]]],
+  );
+  assert.deepEqual(
+    commentsOf(after, "main").map((c) => [c.text, c.x, c.y, c.attached_to]),
+    [["about total", 330, -100, null]],
+  );
 });
 
 test("a comment attached to a node moves with it; others stay; nothing else changes", () => {
@@ -86,7 +131,14 @@ test("a comment attached to a node moves with it; others stay; nothing else chan
   g = addComment(g, "main", box(0, -100), "squares").graph;
   const moved = movePositions(g, [{ path: "total", x: 400, y: 50 }]);
   const after = followNodes(g, moved);
-  assert.deepEqual(commentsOf(after, "main").map((c) => [c.id, c.x, c.y]), [["c1", 400, -50], ["c2", 0, 200], ["c3", 0, -100]]);
+  assert.deepEqual(
+    commentsOf(after, "main").map((c) => [c.id, c.x, c.y]),
+    [
+      ["c1", 400, -50],
+      ["c2", 0, 200],
+      ["c3", 0, -100],
+    ],
+  );
   // an edit that moves no annotated node returns the edited graph itself
   const untouched = movePositions(g, [{ path: "@inputs", x: 5, y: 5 }]);
   assert.equal(followNodes(g, untouched), untouched);
@@ -137,7 +189,10 @@ test("a new comment goes next to its node where nothing is, or around the centre
 test("a group's frame holds its members with a margin and room for the label; a tether joins the nearest sides", () => {
   assert.equal(groupFrame([]), null);
   assert.deepEqual(groupFrame([box(0, 0, 240, 100), box(330, 40, 240, 100)]), {
-    x: -GROUP_MARGIN, y: -GROUP_MARGIN - GROUP_LABEL, width: 570 + 2 * GROUP_MARGIN, height: 140 + 2 * GROUP_MARGIN + GROUP_LABEL,
+    x: -GROUP_MARGIN,
+    y: -GROUP_MARGIN - GROUP_LABEL,
+    width: 570 + 2 * GROUP_MARGIN,
+    height: 140 + 2 * GROUP_MARGIN + GROUP_LABEL,
   });
   assert.equal(groupFrame([box(0, 0)], 28)!.y, -GROUP_MARGIN - GROUP_LABEL - 28);
   assert.deepEqual(tether(box(0, -100, 200, 76), box(0, 0, 240, 90)), { x1: 100, y1: -24, x2: 100, y2: 0 });

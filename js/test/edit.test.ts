@@ -13,8 +13,15 @@ test("adding a node adds its template once, names it uniquely and leaves the inp
   const b = addNode(a.graph, "", "describe", describeOp, { x: 3, y: 4 });
   assert.equal(a.path, "describe");
   assert.equal(b.path, "describe-2");
-  assert.deepEqual(main(b.graph).nodes!.map((n) => [n.name, n.template, n.stage]),
-    [["squares", "squares", 0], ["total", "total", 1], ["describe", "describe", 2], ["describe-2", "describe", 3]]);
+  assert.deepEqual(
+    main(b.graph).nodes!.map((n) => [n.name, n.template, n.stage]),
+    [
+      ["squares", "squares", 0],
+      ["total", "total", 1],
+      ["describe", "describe", 2],
+      ["describe-2", "describe", 3],
+    ],
+  );
   assert.equal(main(g0).nodes!.length, 2);
   assert.deepEqual(b.graph.layout!.templates!.main.nodes!["describe-2"], { x: 3, y: 4 });
 });
@@ -27,18 +34,36 @@ test("a different template of a taken name gets a name of its own", () => {
 
 test("a node dropped between two stages inserts a stage", () => {
   const { graph } = addNode(stepsGraph(), "", "describe", describeOp, { x: 0, y: 0 }, { index: 1, insert: true });
-  assert.deepEqual(main(graph).nodes!.map((n) => [n.name, n.stage]), [["squares", 0], ["total", 2], ["describe", 1]]);
+  assert.deepEqual(
+    main(graph).nodes!.map((n) => [n.name, n.stage]),
+    [
+      ["squares", 0],
+      ["total", 2],
+      ["describe", 1],
+    ],
+  );
 });
 
 test("a wire replaces the literal and the wire that fed the same input", () => {
   let g = addNode(stepsGraph(), "", "describe", describeOp, { x: 0, y: 0 }).graph;
   g = setLiteral(g, "describe", "value", 2.5);
   assert.deepEqual(main(g).nodes![2].parameters, { value: 2.5 });
-  g = connect(g, "", { kind: "parameter", source: { node: "total", port: "total" }, target: { node: "describe", port: "value" } });
+  g = connect(g, "", {
+    kind: "parameter",
+    source: { node: "total", port: "total" },
+    target: { node: "describe", port: "value" },
+  });
   assert.equal(main(g).nodes![2].parameters, undefined);
-  g = connect(g, "", { kind: "parameter", source: { node: "squares", port: "count" }, target: { node: "describe", port: "value" } });
+  g = connect(g, "", {
+    kind: "parameter",
+    source: { node: "squares", port: "count" },
+    target: { node: "describe", port: "value" },
+  });
   const into = main(g).edges!.filter((e) => e.target.node === "describe");
-  assert.deepEqual(into.map((e) => e.source.node), ["squares"]);
+  assert.deepEqual(
+    into.map((e) => e.source.node),
+    ["squares"],
+  );
 });
 
 test("parameters and artifacts cannot be wired to each other", () => {
@@ -52,7 +77,10 @@ test("parameters and artifacts cannot be wired to each other", () => {
 
 test("removing a node removes its wires; renaming rewires and moves its position", () => {
   const g = removeItems(stepsGraph(), ["squares"], []);
-  assert.deepEqual(main(g).nodes!.map((n) => n.name), ["total"]);
+  assert.deepEqual(
+    main(g).nodes!.map((n) => n.name),
+    ["total"],
+  );
   assert.deepEqual(main(g).edges, []);
   const g2 = stepsGraph();
   g2.layout = { templates: { main: { nodes: { squares: { x: 9, y: 9 } } } } };
@@ -81,7 +109,10 @@ test("edits inside a nested template address it by path", () => {
   const r = updateNode(g, "inner/total", { parameters: { scale: 3 } });
   assert.deepEqual(r.graph.templates.pipeline.nodes![1].parameters, { scale: 3 });
   const removed = removeItems(g, ["inner/squares"], []);
-  assert.deepEqual(removed.templates.pipeline.edges!.map((e) => e.source.node), ["total"]);
+  assert.deepEqual(
+    removed.templates.pipeline.edges!.map((e) => e.source.node),
+    ["total"],
+  );
 });
 
 test("undo and redo walk the documents", () => {

@@ -2,24 +2,29 @@
 import type { Graph, Template } from "../canvas/types";
 
 export const squaresOp: Template = {
-  kind: "python", op: "tutorial_ops:Squares",
+  kind: "python",
+  op: "tutorial_ops:Squares",
   inputs: { parameters: { n: { type: "int" } } },
   outputs: { parameters: { count: { type: "int" } }, artifacts: { table: { type: "pathlib.Path" } } },
 };
 export const totalOp: Template = {
-  kind: "python", op: "tutorial_ops:Total",
+  kind: "python",
+  op: "tutorial_ops:Total",
   inputs: { parameters: { scale: { type: "float" } }, artifacts: { table: { type: "pathlib.Path" } } },
   outputs: { parameters: { total: { type: "float" } } },
 };
 export const describeOp: Template = {
-  kind: "python", op: "tutorial_ops:Describe",
+  kind: "python",
+  op: "tutorial_ops:Describe",
   inputs: { parameters: { value: { type: "float" } } },
   outputs: { parameters: { text: { type: "str" } } },
 };
 
 export function stepsGraph(): Graph {
   return {
-    version: 1, name: "squares", entrypoint: "main",
+    version: 1,
+    name: "squares",
+    entrypoint: "main",
     templates: {
       main: {
         kind: "steps",
@@ -27,7 +32,9 @@ export function stepsGraph(): Graph {
           { name: "squares", template: "squares", stage: 0, parameters: { n: 4 } },
           { name: "total", template: "total", stage: 1, parameters: { scale: 0.5 } },
         ],
-        edges: [{ kind: "artifact", source: { node: "squares", port: "table" }, target: { node: "total", port: "table" } }],
+        edges: [
+          { kind: "artifact", source: { node: "squares", port: "table" }, target: { node: "total", port: "table" } },
+        ],
       },
       squares: squaresOp,
       total: totalOp,
@@ -38,7 +45,9 @@ export function stepsGraph(): Graph {
 /** A DAG whose middle task runs a nested Steps template. */
 export function nestedGraph(): Graph {
   return {
-    version: 1, name: "nested", entrypoint: "main",
+    version: 1,
+    name: "nested",
+    entrypoint: "main",
     templates: {
       main: {
         kind: "dag",
@@ -84,11 +93,18 @@ export function wideDag(n: number, width = 25): Graph {
   for (let i = 0; i < n; i++) {
     const layer = Math.floor(i / width);
     nodes.push({ name: `t${i}`, template: "describe" });
-    if (layer) edges.push({ kind: "parameter" as const, source: { node: `t${i - width}`, port: "text" }, target: { node: `t${i}`, port: "value" } });
+    if (layer)
+      edges.push({
+        kind: "parameter" as const,
+        source: { node: `t${i - width}`, port: "text" },
+        target: { node: `t${i}`, port: "value" },
+      });
     positions[`t${i}`] = { x: layer * 330, y: (i % width) * 110 };
   }
   return {
-    version: 1, name: "wide", entrypoint: "main",
+    version: 1,
+    name: "wide",
+    entrypoint: "main",
     templates: { main: { kind: "dag", nodes, edges }, describe: describeOp },
     layout: { templates: { main: { nodes: positions } } },
   };

@@ -22,8 +22,14 @@ test("the share grows while frames keep their time, up to the maximum", () => {
   const pacer = new Pacer(2, 48, 6);
   const shares = run(pacer, 60, () => FRAME);
   assert.equal(shares[0], 6);
-  assert.ok(shares.every((s, i) => i === 0 || s - shares[i - 1] <= 1), "grows by one at most");
-  assert.ok(shares.every((s, i) => i === 0 || s >= shares[i - 1]), "never shrinks");
+  assert.ok(
+    shares.every((s, i) => i === 0 || s - shares[i - 1] <= 1),
+    "grows by one at most",
+  );
+  assert.ok(
+    shares.every((s, i) => i === 0 || s >= shares[i - 1]),
+    "never shrinks",
+  );
   assert.equal(shares.at(-1), 48);
 });
 
@@ -33,7 +39,10 @@ test("a long frame halves the share; it settles where frames keep their time", (
   const shares = run(pacer, 80, (share) => Math.max(FRAME, 1.5 * share + 2));
   assert.ok(shares[1] < 40 && shares[2] <= 20, `${shares.slice(0, 4)}`);
   const late = shares.slice(20);
-  assert.ok(late.every((s) => s >= 2 && s <= 14), `${late}`);
+  assert.ok(
+    late.every((s) => s >= 2 && s <= 14),
+    `${late}`,
+  );
   assert.ok(late.filter((s) => 1.5 * s + 2 > 1.5 * FRAME).length === 0, `no batch drops a frame: ${late}`);
   assert.ok(late.filter((s) => 1.5 * s + 2 > 1.1 * FRAME).length <= late.length / 3, "most batches fit");
 });

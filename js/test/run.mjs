@@ -8,7 +8,9 @@ import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const only = process.argv.slice(2);
-const tests = readdirSync(here).filter((f) => f.endsWith(".test.ts") && (!only.length || only.some((o) => f.includes(o))));
+const tests = readdirSync(here).filter(
+  (f) => f.endsWith(".test.ts") && (!only.length || only.some((o) => f.includes(o))),
+);
 const out = mkdtempSync(join(tmpdir(), "dflow-lab-js-tests-"));
 try {
   await esbuild.build({
@@ -22,7 +24,9 @@ try {
     jsx: "automatic",
     logLevel: "warning",
   });
-  const files = readdirSync(out).filter((f) => f.endsWith(".mjs")).map((f) => join(out, f));
+  const files = readdirSync(out)
+    .filter((f) => f.endsWith(".mjs"))
+    .map((f) => join(out, f));
   const r = spawnSync(process.execPath, ["--test", ...files], { stdio: "inherit" });
   process.exitCode = r.status ?? 1;
 } finally {

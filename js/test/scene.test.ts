@@ -6,8 +6,20 @@ import { adoptUserNodes } from "@xyflow/system";
 import { declaredHandles, declaredSize, isDeclared, withDeclaredGeometry } from "../canvas/handles";
 import { autoLayout } from "../canvas/layout";
 import {
-  LARGE_GRAPH, OVERVIEW_ZOOM, batchNodes, buildScene, centredOn, edgeInView, grown, handOver, held, nodeAt,
-  nodePaint, overlaps, showsOverview, visibleBox,
+  LARGE_GRAPH,
+  OVERVIEW_ZOOM,
+  batchNodes,
+  buildScene,
+  centredOn,
+  edgeInView,
+  grown,
+  handOver,
+  held,
+  nodeAt,
+  nodePaint,
+  overlaps,
+  showsOverview,
+  visibleBox,
 } from "../canvas/scene";
 import { buildView } from "../canvas/view";
 import type { FlowNode } from "../canvas/view";
@@ -29,14 +41,20 @@ test("the scene puts a group's nodes at absolute positions and wires ports at th
   assert.equal(squares.x0, inner.x0 + child.position.x);
   assert.equal(squares.y0, inner.y0 + child.position.y);
   assert.equal(squares.x1 - squares.x0, NODE_WIDTH);
-  assert.deepEqual(scene.nodes.map((n) => n.kind).indexOf("container") < scene.nodes.map((n) => n.kind).indexOf("step"), true,
-    "groups are drawn before the steps inside them");
+  assert.deepEqual(
+    scene.nodes.map((n) => n.kind).indexOf("container") < scene.nodes.map((n) => n.kind).indexOf("step"),
+    true,
+    "groups are drawn before the steps inside them",
+  );
   assert.equal(scene.edges.length, v.edges.length);
   // every wire end lies where React Flow draws it from the declared handles
   const byId = new Map(v.nodes.map((n) => [n.id, n]));
   v.edges.forEach((e, i) => {
     const se = scene.edges[i];
-    for (const [id, handle, x, y] of [[e.source, e.sourceHandle, se.x0, se.y0], [e.target, e.targetHandle, se.x1, se.y1]] as const) {
+    for (const [id, handle, x, y] of [
+      [e.source, e.sourceHandle, se.x0, se.y0],
+      [e.target, e.targetHandle, se.x1, se.y1],
+    ] as const) {
       const h = declaredHandles(byId.get(id)!).find((d) => d.id === handle);
       assert.ok(h, `${id} declares ${handle}`);
       const node = at(id);
@@ -70,7 +88,10 @@ test("React Flow takes declared nodes as measured (none is measured again once m
   const declared = adopt(withDeclaredGeometry(v.nodes));
   assert.equal(declared.length, v.nodes.length);
   assert.ok(declared.every(isDeclared));
-  assert.ok(adopt(v.nodes).every((n) => !isDeclared(n)), "a node without declared geometry is measured");
+  assert.ok(
+    adopt(v.nodes).every((n) => !isDeclared(n)),
+    "a node without declared geometry is measured",
+  );
 });
 
 test("culling keeps the nodes and wires in view; paints batch by phase", () => {
@@ -82,7 +103,10 @@ test("culling keeps the nodes and wires in view; paints batch by phase", () => {
   const drawn = batches.flatMap((b) => b.nodes.map((n) => n.path));
   assert.equal(drawn.length, 4 * 8);
   assert.ok(!drawn.includes("t200"));
-  assert.deepEqual(batches.map((b) => b.nodes.length).sort((a, b) => a - b), [1, 1, 1, 29]);
+  assert.deepEqual(
+    batches.map((b) => b.nodes.length).sort((a, b) => a - b),
+    [1, 1, 1, 29],
+  );
   assert.equal(batches.find((b) => b.nodes[0].path === "t0")!.paint.fill, "--dfl-ok");
   assert.equal(batches.find((b) => b.nodes[0].path === "t2")!.paint.stroke, "--dfl-accent");
   const wires = scene.edges.filter((e) => edgeInView(e, box));
@@ -153,8 +177,13 @@ test("React Flow holds the shown nodes, and hidden copies of selected ones, of g
   assert.equal(ids.get("inner"), true, "its group, and the far end of its output wire");
   assert.equal(ids.get("inner/squares"), true, "the far end of its input wire");
   assert.equal(ids.has("@inputs"), false);
-  assert.deepEqual(h.edges.map((e) => e.id).sort(),
-    v.edges.filter((e) => e.source === "inner/total" || e.target === "inner/total").map((e) => e.id).sort());
+  assert.deepEqual(
+    h.edges.map((e) => e.id).sort(),
+    v.edges
+      .filter((e) => e.source === "inner/total" || e.target === "inner/total")
+      .map((e) => e.id)
+      .sort(),
+  );
   const none = held(nodes, v.edges, new Set(), (n) => n);
   assert.equal(none.nodes, nodes, "nothing hidden: the same arrays");
   assert.equal(none.edges, v.edges);
@@ -173,7 +202,10 @@ test("ahead of a moving view, nodes just outside it are handed over once those i
   inView.forEach((id) => hidden.delete(id));
   const next = handOver(scene, hidden, false, view, limits);
   assert.equal(next.waiting, 0);
-  assert.ok(next.show.length > 0 && next.show.length <= 8 && next.show.every((id) => !inView.includes(id)), "ahead nodes within the same share");
+  assert.ok(
+    next.show.length > 0 && next.show.length <= 8 && next.show.every((id) => !inView.includes(id)),
+    "ahead nodes within the same share",
+  );
   const margin = (view.x1 - view.x0) * 0.1;
   assert.ok(next.show.every((id) => scene.nodes.find((n) => n.path === id)!.x0 <= view.x1 + margin));
 });

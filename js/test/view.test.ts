@@ -6,11 +6,19 @@ import { nestedGraph, stepsGraph } from "./fixtures";
 
 test("a steps workflow draws its nodes, stage lanes and typed wires", async () => {
   const v = buildView(await autoLayout(stepsGraph()));
-  assert.deepEqual(v.nodes.filter((n) => n.type === "lane").map((n) => n.data.label), ["stage 1", "stage 2"]);
+  assert.deepEqual(
+    v.nodes.filter((n) => n.type === "lane").map((n) => n.data.label),
+    ["stage 1", "stage 2"],
+  );
   const steps = v.nodes.filter((n) => n.type === "step");
-  assert.deepEqual(steps.map((n) => n.id), ["squares", "total"]);
-  assert.deepEqual(v.edges.map((e) => [e.source, e.sourceHandle, e.target, e.targetHandle, e.className]),
-    [["squares", "out:artifact:table", "total", "in:artifact:table", "dfl-edge dfl-edge-artifact"]]);
+  assert.deepEqual(
+    steps.map((n) => n.id),
+    ["squares", "total"],
+  );
+  assert.deepEqual(
+    v.edges.map((e) => [e.source, e.sourceHandle, e.target, e.targetHandle, e.className]),
+    [["squares", "out:artifact:table", "total", "in:artifact:table", "dfl-edge dfl-edge-artifact"]],
+  );
 });
 
 test("an expanded group holds its template's nodes and wires its inner handles", async () => {
@@ -35,5 +43,8 @@ test("a collapsed group hides its template", async () => {
   g.layout = { templates: { main: { nodes: { inner: { x: 0, y: 0, collapsed: true } } } } };
   const v = buildView(await autoLayout(g));
   assert.equal(v.nodes.find((n) => n.id === "inner")!.type, "step");
-  assert.equal(v.nodes.some((n) => n.id.startsWith("inner/")), false);
+  assert.equal(
+    v.nodes.some((n) => n.id.startsWith("inner/")),
+    false,
+  );
 });

@@ -56,16 +56,25 @@ function WidgetApp({ model, el }: { model: AnyModel; el: HTMLElement }) {
     return () => model.off("msg:custom", onMessage);
   }, [model, status, viewId, el]);
 
-  const onChange = useCallback((g: Graph) => {
-    model.set("graph", g);
-    model.save_changes();
-  }, [model]);
-  const onAction = useCallback((action: string) => model.send({ type: "action", action, view: viewId }), [model, viewId]);
-  const onStepClick = useCallback((path: string | null, item?: number) => {
-    open.current = path === null ? null : { path, item: item ?? null };
-    if (path === null) setDetails(null);
-    else model.send({ type: "details", path, item: item ?? null });
-  }, [model]);
+  const onChange = useCallback(
+    (g: Graph) => {
+      model.set("graph", g);
+      model.save_changes();
+    },
+    [model],
+  );
+  const onAction = useCallback(
+    (action: string) => model.send({ type: "action", action, view: viewId }),
+    [model, viewId],
+  );
+  const onStepClick = useCallback(
+    (path: string | null, item?: number) => {
+      open.current = path === null ? null : { path, item: item ?? null };
+      if (path === null) setDetails(null);
+      else model.send({ type: "details", path, item: item ?? null });
+    },
+    [model],
+  );
 
   if (!graph || !graph.templates) return <div className="dfl-root dfl-empty">No workflow.</div>;
   return (

@@ -2,7 +2,16 @@
 // Jupyter's ServerConnection, which adds the auth token and the XSRF header.
 import { URLExt } from "@jupyterlab/coreutils";
 import { ServerConnection } from "@jupyterlab/services";
-import type { FanoutPage, Graph, Issue, NodeStatus, PaletteEntry, PaletteError, Preview, StepDetails } from "@dflow-lab/canvas/types";
+import type {
+  FanoutPage,
+  Graph,
+  Issue,
+  NodeStatus,
+  PaletteEntry,
+  PaletteError,
+  Preview,
+  StepDetails,
+} from "@dflow-lab/canvas/types";
 import type { WorkflowState } from "@dflow-lab/canvas/Canvas";
 import type { NewOpSpec } from "@dflow-lab/canvas/NewOpForm";
 
@@ -39,7 +48,11 @@ export interface PublicSettings {
 
 /** An error answered by the server extension: its message, and validation issues when there are some. */
 export class ApiError extends Error {
-  constructor(message: string, readonly status: number, readonly issues: Issue[] = []) {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly issues: Issue[] = [],
+  ) {
     super(message);
   }
 }
@@ -49,10 +62,16 @@ const settings = ServerConnection.makeSettings();
 export function apiUrl(path: string, query?: Record<string, string | number | undefined>): string {
   const url = URLExt.join(settings.baseUrl, "dflow-lab/api", path);
   const q = Object.entries(query ?? {}).filter(([, v]) => v !== undefined && v !== "");
-  return q.length ? `${url}?${q.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`).join("&")}` : url;
+  return q.length
+    ? `${url}?${q.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`).join("&")}`
+    : url;
 }
 
-export async function request<T>(path: string, init: RequestInit = {}, query?: Record<string, string | number | undefined>): Promise<T> {
+export async function request<T>(
+  path: string,
+  init: RequestInit = {},
+  query?: Record<string, string | number | undefined>,
+): Promise<T> {
   const response = await ServerConnection.makeRequest(apiUrl(path, query), init, settings);
   const text = await response.text();
   let body: { message?: string; issues?: Issue[] } | null = null;
@@ -62,7 +81,11 @@ export async function request<T>(path: string, init: RequestInit = {}, query?: R
     body = { message: text };
   }
   if (!response.ok) {
-    throw new ApiError(body?.message ?? `${response.status} ${response.statusText}`, response.status, body?.issues ?? []);
+    throw new ApiError(
+      body?.message ?? `${response.status} ${response.statusText}`,
+      response.status,
+      body?.issues ?? [],
+    );
   }
   return body as T;
 }
@@ -81,15 +104,22 @@ export interface Rerun {
 export interface Comparison {
   a: string;
   b: string;
-  paths: Record<string, { state: "changed" | "unchanged" | "added" | "removed"; fields: string[];
-    duration: { a: number | null; b: number | null } }>;
+  paths: Record<
+    string,
+    {
+      state: "changed" | "unchanged" | "added" | "removed";
+      fields: string[];
+      duration: { a: number | null; b: number | null };
+    }
+  >;
   counts: Record<string, number>;
 }
 
 export const api = {
   validate: (graph: Graph) => post<{ issues: Issue[] }>("validate", { graph }).then((r) => r.issues),
   code: (graph: Graph) => post<{ code: string; filename: string }>("code", { graph }),
-  parse: (text: string, path: string) => post<{ graph: Graph | null; format: DocFormat }>("documents/parse", { text, path }),
+  parse: (text: string, path: string) =>
+    post<{ graph: Graph | null; format: DocFormat }>("documents/parse", { text, path }),
   dump: (graph: Graph, format: DocFormat, path: string) =>
     post<{ text: string }>("documents/dump", { graph, format, path }).then((r) => r.text),
   palette: (path?: string) => request<{ entries: PaletteEntry[]; errors: PaletteError[] }>("palette", {}, { path }),
@@ -107,8 +137,12 @@ export const api = {
   logs: (engine: Engine, name: string, node: string) =>
     request<{ lines: string[]; truncated: boolean }>(`workflows/${engine}/${name}/logs`, {}, { node }),
   workflow: (engine: Engine, name: string) =>
-    request<{ workflow: WorkflowRow; graph: Graph | null; graph_error: string | null; status: Record<string, NodeStatus> }>(
-      `workflows/${engine}/${name}`),
+    request<{
+      workflow: WorkflowRow;
+      graph: Graph | null;
+      graph_error: string | null;
+      status: Record<string, NodeStatus>;
+    }>(`workflows/${engine}/${name}`),
   details: (engine: Engine, name: string, path: string, item?: number) =>
     request<StepDetails>(`workflows/${engine}/${name}/details`, {}, { path, item }),
   artifact: (engine: Engine, name: string, path: string, artifact: string, io: "inputs" | "outputs" = "outputs") =>
@@ -128,10 +162,19 @@ export type StreamMessage =
  * Follow a run's server-sent events (read with fetch, so Jupyter's auth header and cookies apply).
  * Resolves when the stream ends (the run finished) or `signal` aborts it.
  */
-export async function follow(engine: Engine, name: string, onMessage: (m: StreamMessage) => void,
-  signal: AbortSignal): Promise<void> {
-  const response = await ServerConnection.makeRequest(apiUrl(`workflows/${engine}/${name}/events`), { signal }, settings);
-  if (!response.ok || !response.body) throw new ApiError(`event stream: ${response.status} ${response.statusText}`, response.status);
+export async function follow(
+  engine: Engine,
+  name: string,
+  onMessage: (m: StreamMessage) => void,
+  signal: AbortSignal,
+): Promise<void> {
+  const response = await ServerConnection.makeRequest(
+    apiUrl(`workflows/${engine}/${name}/events`),
+    { signal },
+    settings,
+  );
+  if (!response.ok || !response.body)
+    throw new ApiError(`event stream: ${response.status} ${response.statusText}`, response.status);
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
   let buffer = "";
@@ -145,7 +188,10 @@ export async function follow(engine: Engine, name: string, onMessage: (m: Stream
       buffer = buffer.slice(cut + 2);
       const lines = block.split("\n");
       if (lines.some((l) => l === "event: end")) return;
-      const data = lines.filter((l) => l.startsWith("data: ")).map((l) => l.slice(6)).join("\n");
+      const data = lines
+        .filter((l) => l.startsWith("data: "))
+        .map((l) => l.slice(6))
+        .join("\n");
       if (data) onMessage(JSON.parse(data) as StreamMessage);
     }
   }

@@ -36,7 +36,12 @@ const VALIDATE_DELAY_MS = 150;
 function workflowName(path: string): string {
   const base = path.split("/").pop() ?? "workflow";
   const stem = base.replace(/\.dflow\.(json|ya?ml)$/i, "").replace(/\.(json|ya?ml)$/i, "");
-  return stem.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "") || "workflow";
+  return (
+    stem
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, "-")
+      .replace(/^-+|-+$/g, "") || "workflow"
+  );
 }
 
 /** The document of a new, empty workflow (an empty DAG as its entrypoint). */
@@ -68,7 +73,11 @@ class EditorState {
   paletteErrors: PaletteError[] = [];
   loadError: string | null = null;
 
-  update(patch: Partial<Pick<EditorState, "graph" | "format" | "issues" | "notice" | "palette" | "paletteErrors" | "loadError">>): void {
+  update(
+    patch: Partial<
+      Pick<EditorState, "graph" | "format" | "issues" | "notice" | "palette" | "paletteErrors" | "loadError">
+    >,
+  ): void {
     Object.assign(this, patch);
     this.changed.emit();
   }
@@ -85,7 +94,10 @@ export class WorkflowEditorView extends ReactWidget {
   private diskText: string | null = null; // the file's content as last loaded or saved
   private diskModified: string | undefined;
 
-  constructor(private readonly context: DocumentRegistry.Context, private readonly host: EditorHost) {
+  constructor(
+    private readonly context: DocumentRegistry.Context,
+    private readonly host: EditorHost,
+  ) {
     super();
     this.codeEditor = host.codeEditor;
     this.addClass("dfl-lab-editor");
@@ -107,7 +119,8 @@ export class WorkflowEditorView extends ReactWidget {
     context.saveState.connect((_, state) => {
       if (state === "completed") this.onDisk();
     });
-    context.fileChanged.connect((_, model) => { // a revert after the file changed on disk (not a rename)
+    context.fileChanged.connect((_, model) => {
+      // a revert after the file changed on disk (not a rename)
       if (model.last_modified !== this.diskModified) {
         this.onDisk();
         this.context.model.dirty = false;
@@ -209,15 +222,18 @@ export class WorkflowEditorView extends ReactWidget {
   private async write(graph: Graph): Promise<void> {
     const seq = ++this.writeSeq;
     try {
-      const text = this.state.format === "json" ? `${JSON.stringify(graph, null, 2)}\n`
-        : await api.dump(graph, this.state.format, this.path);
+      const text =
+        this.state.format === "json"
+          ? `${JSON.stringify(graph, null, 2)}\n`
+          : await api.dump(graph, this.state.format, this.path);
       if (seq !== this.writeSeq) return; // a later edit is on its way
       this.lastText = text;
       this.context.model.sharedModel.setSource(text);
       this.context.model.dirty = true; // a text model is marked dirty by its writer, as the file editor does
       if (this.state.notice?.level === "error") this.notify(null);
     } catch (e) {
-      if (seq === this.writeSeq) this.notify(`not written to ${this.path} yet: ${e instanceof Error ? e.message : e}`, "error");
+      if (seq === this.writeSeq)
+        this.notify(`not written to ${this.path} yet: ${e instanceof Error ? e.message : e}`, "error");
     }
   }
 
@@ -225,7 +241,9 @@ export class WorkflowEditorView extends ReactWidget {
     window.clearTimeout(this.validateTimer);
     this.validateTimer = window.setTimeout(() => {
       api.validate(graph).then(
-        (issues) => { if (this.state.graph === graph) this.state.update({ issues }); },
+        (issues) => {
+          if (this.state.graph === graph) this.state.update({ issues });
+        },
         (e) => this.notify(`validation failed: ${e instanceof Error ? e.message : e}`, "error"),
       );
     }, VALIDATE_DELAY_MS);
@@ -239,10 +257,15 @@ export class WorkflowEditorView extends ReactWidget {
 
   onOpenSource = (file: string, line?: number): void => {
     if (file.startsWith("/")) {
-      this.notify(`defined in ${file}${line ? `:${line}` : ""}, outside the server's root: JupyterLab cannot open it`, "error");
+      this.notify(
+        `defined in ${file}${line ? `:${line}` : ""}, outside the server's root: JupyterLab cannot open it`,
+        "error",
+      );
       return;
     }
-    void this.host.openSource(file, line).catch((e) => this.notify(`cannot open ${file}: ${e instanceof Error ? e.message : e}`, "error"));
+    void this.host
+      .openSource(file, line)
+      .catch((e) => this.notify(`cannot open ${file}: ${e instanceof Error ? e.message : e}`, "error"));
   };
 
   actions(): HostAction[] {
@@ -255,10 +278,19 @@ export class WorkflowEditorView extends ReactWidget {
       { action: "save", label: "Save", title: "Save the file (Ctrl+S)" },
       { action: "code", label: "</> Python", title: "Generate the Python code of this workflow in a new file" },
       { action: "notebook", label: "Notebook", title: "Generate the Python code into a new notebook" },
-      { action: "run", label: "▶ Run locally", primary: true, enabled: ok,
-        title: ok ? "Run on this machine and watch it" : why },
-      { action: "submit", label: "Submit to Argo", enabled: ok && argo,
-        title: !ok ? why : argo ? "Submit to the configured Argo server" : "Set the Argo host in Settings → dflow-lab" },
+      {
+        action: "run",
+        label: "▶ Run locally",
+        primary: true,
+        enabled: ok,
+        title: ok ? "Run on this machine and watch it" : why,
+      },
+      {
+        action: "submit",
+        label: "Submit to Argo",
+        enabled: ok && argo,
+        title: !ok ? why : argo ? "Submit to the configured Argo server" : "Set the Argo host in Settings → dflow-lab",
+      },
     ];
   }
 
@@ -290,9 +322,15 @@ export class WorkflowEditorView extends ReactWidget {
 
 /** The server's verdict on a `when` text (the govaluate parser the engine runs it with). */
 async function checkWhen(text: string): Promise<string | null> {
-  const graph: Graph = { version: 1, name: "when", entrypoint: "main", templates: {
-    main: { kind: "dag", nodes: [{ name: "a", template: "t", when: text }] },
-    t: { kind: "container", image: "busybox", command: ["true"] } } };
+  const graph: Graph = {
+    version: 1,
+    name: "when",
+    entrypoint: "main",
+    templates: {
+      main: { kind: "dag", nodes: [{ name: "a", template: "t", when: text }] },
+      t: { kind: "container", image: "busybox", command: ["true"] },
+    },
+  };
   const issues = await api.validate(graph);
   return issues.find((i) => i.code === "invalid-when")?.message.replace(/^node 'a': /, "") ?? null;
 }
@@ -300,7 +338,12 @@ async function checkWhen(text: string): Promise<string | null> {
 function EditorView({ view }: { view: WorkflowEditorView }) {
   const state = view.state;
   useSignal(state.changed);
-  if (state.loadError) return <div className="dfl-lab-error" data-testid="load-error">{state.loadError}</div>;
+  if (state.loadError)
+    return (
+      <div className="dfl-lab-error" data-testid="load-error">
+        {state.loadError}
+      </div>
+    );
   if (!state.graph) return <div className="dfl-lab-loading">Loading workflow…</div>;
   return (
     <Canvas
@@ -325,7 +368,10 @@ export class WorkflowEditor extends DocumentWidget<WorkflowEditorView> {}
 
 /** Creates Workflow Editor documents for the workflow file types (and Argo YAML through "Open With"). */
 export class WorkflowEditorFactory extends ABCWidgetFactory<WorkflowEditor> {
-  constructor(options: DocumentRegistry.IWidgetFactoryOptions<WorkflowEditor>, private readonly host: EditorHost) {
+  constructor(
+    options: DocumentRegistry.IWidgetFactoryOptions<WorkflowEditor>,
+    private readonly host: EditorHost,
+  ) {
     super(options);
   }
 

@@ -113,10 +113,14 @@ const plugin: JupyterFrontEndPlugin<void> = {
         return file;
       },
       openSource: async (file, line) => {
-        type Editor = { setCursorPosition(p: { line: number; column: number }): void;
-          getCursorPosition(): { line: number }; revealPosition(p: { line: number; column: number }): void;
-          focus(): void; lineCount: number };
-        const widget = await commands.execute("docmanager:open", { path: file, factory: "Editor" }) as
+        type Editor = {
+          setCursorPosition(p: { line: number; column: number }): void;
+          getCursorPosition(): { line: number };
+          revealPosition(p: { line: number; column: number }): void;
+          focus(): void;
+          lineCount: number;
+        };
+        const widget = (await commands.execute("docmanager:open", { path: file, factory: "Editor" })) as
           { context?: { ready: Promise<void> }; revealed?: Promise<void>; content?: { editor?: Editor } } | undefined;
         await widget?.context?.ready;
         await widget?.revealed;
@@ -141,30 +145,47 @@ const plugin: JupyterFrontEndPlugin<void> = {
         const { code, filename } = await api.code(graph);
         const dir = PathExt.dirname(nearPath);
         const stem = PathExt.basename(filename, ".py");
-        const path = kind === "python"
-          ? await freePath(contents, dir, stem, ".py")
-          : await freePath(contents, dir, stem, ".ipynb");
-        await contents.save(path, kind === "python"
-          ? { type: "file", format: "text", content: code }
-          : { type: "notebook", format: "json", content: notebookOf(code) });
+        const path =
+          kind === "python"
+            ? await freePath(contents, dir, stem, ".py")
+            : await freePath(contents, dir, stem, ".ipynb");
+        await contents.save(
+          path,
+          kind === "python"
+            ? { type: "file", format: "text", content: code }
+            : { type: "notebook", format: "json", content: notebookOf(code) },
+        );
         await commands.execute("docmanager:open", { path });
       },
     };
     docRegistry.addFileType({
-      name: "dflow-workflow", displayName: "Workflow", extensions: [".dflow.json"], mimeTypes: ["application/json"],
-      contentType: "file", fileFormat: "text", icon: workflowIcon,
+      name: "dflow-workflow",
+      displayName: "Workflow",
+      extensions: [".dflow.json"],
+      mimeTypes: ["application/json"],
+      contentType: "file",
+      fileFormat: "text",
+      icon: workflowIcon,
     });
     docRegistry.addFileType({
-      name: "dflow-workflow-yaml", displayName: "Workflow (YAML)", extensions: [".dflow.yaml", ".dflow.yml"],
-      mimeTypes: ["text/x-yaml"], contentType: "file", fileFormat: "text", icon: workflowIcon,
+      name: "dflow-workflow-yaml",
+      displayName: "Workflow (YAML)",
+      extensions: [".dflow.yaml", ".dflow.yml"],
+      mimeTypes: ["text/x-yaml"],
+      contentType: "file",
+      fileFormat: "text",
+      icon: workflowIcon,
     });
-    const factory = new WorkflowEditorFactory({
-      name: FACTORY,
-      label: "Workflow Editor",
-      modelName: "text",
-      fileTypes: ["dflow-workflow", "dflow-workflow-yaml", "yaml"],
-      defaultFor: ["dflow-workflow", "dflow-workflow-yaml"],
-    }, host);
+    const factory = new WorkflowEditorFactory(
+      {
+        name: FACTORY,
+        label: "Workflow Editor",
+        modelName: "text",
+        fileTypes: ["dflow-workflow", "dflow-workflow-yaml", "yaml"],
+        defaultFor: ["dflow-workflow", "dflow-workflow-yaml"],
+      },
+      host,
+    );
     docRegistry.addWidgetFactory(factory);
     const editors = new WidgetTracker<WorkflowEditor>({ namespace: "dflow-lab-editor" });
     factory.widgetCreated.connect((_, widget) => {
@@ -183,10 +204,16 @@ const plugin: JupyterFrontEndPlugin<void> = {
       caption: "Create a workflow file and open it in the Workflow Editor",
       icon: workflowIcon,
       execute: async (args) => {
-        const dir = typeof args.cwd === "string" ? args.cwd : fileBrowser?.model.path ?? "";
+        const dir = typeof args.cwd === "string" ? args.cwd : (fileBrowser?.model.path ?? "");
         const path = await freePath(contents, dir, "workflow", ".dflow.json");
-        const name = PathExt.basename(path, ".dflow.json").toLowerCase().replace(/[^a-z0-9-]+/g, "-");
-        await contents.save(path, { type: "file", format: "text", content: `${JSON.stringify(emptyGraph(name), null, 2)}\n` });
+        const name = PathExt.basename(path, ".dflow.json")
+          .toLowerCase()
+          .replace(/[^a-z0-9-]+/g, "-");
+        await contents.save(path, {
+          type: "file",
+          format: "text",
+          content: `${JSON.stringify(emptyGraph(name), null, 2)}\n`,
+        });
         return commands.execute("docmanager:open", { path, factory: FACTORY });
       },
     });
@@ -195,20 +222,28 @@ const plugin: JupyterFrontEndPlugin<void> = {
       if (w) await w.content.onAction(action);
     };
     commands.addCommand(CommandIDs.generatePython, {
-      label: "Generate Python", caption: "Generate the Python code of the current workflow in a new file",
-      isEnabled: () => current() !== null, execute: onEditor("code"),
+      label: "Generate Python",
+      caption: "Generate the Python code of the current workflow in a new file",
+      isEnabled: () => current() !== null,
+      execute: onEditor("code"),
     });
     commands.addCommand(CommandIDs.generateNotebook, {
-      label: "Generate Notebook", caption: "Generate the Python code of the current workflow in a new notebook",
-      isEnabled: () => current() !== null, execute: onEditor("notebook"),
+      label: "Generate Notebook",
+      caption: "Generate the Python code of the current workflow in a new notebook",
+      isEnabled: () => current() !== null,
+      execute: onEditor("notebook"),
     });
     commands.addCommand(CommandIDs.runLocally, {
-      label: "Run Workflow Locally", caption: "Run the current workflow on this machine and watch it",
-      isEnabled: () => current() !== null, execute: onEditor("run"),
+      label: "Run Workflow Locally",
+      caption: "Run the current workflow on this machine and watch it",
+      isEnabled: () => current() !== null,
+      execute: onEditor("run"),
     });
     commands.addCommand(CommandIDs.submitArgo, {
-      label: "Submit Workflow to Argo", caption: "Submit the current workflow to the configured Argo server",
-      isEnabled: () => current() !== null && argoConfigured, execute: onEditor("submit"),
+      label: "Submit Workflow to Argo",
+      caption: "Submit the current workflow to the configured Argo server",
+      isEnabled: () => current() !== null && argoConfigured,
+      execute: onEditor("submit"),
     });
     commands.addCommand(CommandIDs.openMonitor, {
       label: "Open Workflow Monitor",
@@ -231,7 +266,10 @@ const plugin: JupyterFrontEndPlugin<void> = {
         label: `Set ${what}…`,
         caption: `Type the ${what.toLowerCase()}; the Jupyter server keeps it, the browser does not`,
         execute: async () => {
-          const result = await InputDialog.getPassword({ title: `dflow-lab: ${what}`, label: `${what} (kept by the Jupyter server)` });
+          const result = await InputDialog.getPassword({
+            title: `dflow-lab: ${what}`,
+            label: `${what} (kept by the Jupyter server)`,
+          });
           if (result.button.accept && result.value) await api.putSettings({ [key]: result.value });
         },
       });
@@ -245,22 +283,42 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const shared = (w: WorkflowEditor) => w.context.model.sharedModel;
     commands.addCommand(CommandIDs.undo, {
       label: "Undo Workflow Edit",
-      isEnabled: () => { const w = current(); return !!w && shared(w).canUndo(); },
-      execute: () => { const w = current(); if (w) shared(w).undo(); },
+      isEnabled: () => {
+        const w = current();
+        return !!w && shared(w).canUndo();
+      },
+      execute: () => {
+        const w = current();
+        if (w) shared(w).undo();
+      },
     });
     commands.addCommand(CommandIDs.redo, {
       label: "Redo Workflow Edit",
-      isEnabled: () => { const w = current(); return !!w && shared(w).canRedo(); },
-      execute: () => { const w = current(); if (w) shared(w).redo(); },
+      isEnabled: () => {
+        const w = current();
+        return !!w && shared(w).canRedo();
+      },
+      execute: () => {
+        const w = current();
+        if (w) shared(w).redo();
+      },
     });
     mainMenu?.fileMenu.newMenu.addItem({ command: CommandIDs.newWorkflow, args: { isMenu: true }, rank: 30 });
     mainMenu?.editMenu.undoers.undo.add({ id: CommandIDs.undo, isEnabled: (w) => editors.has(w) });
     mainMenu?.editMenu.undoers.redo.add({ id: CommandIDs.redo, isEnabled: (w) => editors.has(w) });
 
     launcher?.add({ command: CommandIDs.newWorkflow, category: "Other", rank: 1 });
-    const inPalette = [CommandIDs.newWorkflow, CommandIDs.generatePython, CommandIDs.generateNotebook,
-      CommandIDs.runLocally, CommandIDs.submitArgo, CommandIDs.openMonitor, CommandIDs.setArgoToken,
-      CommandIDs.setArtifactSecretKey, CommandIDs.forgetSecrets];
+    const inPalette = [
+      CommandIDs.newWorkflow,
+      CommandIDs.generatePython,
+      CommandIDs.generateNotebook,
+      CommandIDs.runLocally,
+      CommandIDs.submitArgo,
+      CommandIDs.openMonitor,
+      CommandIDs.setArgoToken,
+      CommandIDs.setArtifactSecretKey,
+      CommandIDs.forgetSecrets,
+    ];
     for (const command of inPalette) palette?.addItem({ command, category: "dflow-lab" });
 
     // -- layout restoration -------------------------------------------------------------------------
@@ -279,11 +337,15 @@ const plugin: JupyterFrontEndPlugin<void> = {
     }
 
     // -- settings: public ones go to the server; secrets too, then leave the browser's settings -----
-    void settingRegistry.load(PLUGIN_ID).then((settings) => syncSettings(settings, (pub) => {
-      argoConfigured = !!pub.argoHost;
-      commands.notifyCommandChanged(CommandIDs.submitArgo);
-      paletteChanged.emit(null); // OP modules may have changed: every open palette asks again
-    }), (e) => console.error(`dflow-lab: cannot load settings: ${e}`));
+    void settingRegistry.load(PLUGIN_ID).then(
+      (settings) =>
+        syncSettings(settings, (pub) => {
+          argoConfigured = !!pub.argoHost;
+          commands.notifyCommandChanged(CommandIDs.submitArgo);
+          paletteChanged.emit(null); // OP modules may have changed: every open palette asks again
+        }),
+      (e) => console.error(`dflow-lab: cannot load settings: ${e}`),
+    );
   },
 };
 

@@ -37,7 +37,11 @@ export class MonitorView extends ReactWidget {
   notice: { level: "info" | "error"; text: string } | null = null;
   private abort = new AbortController();
 
-  constructor(readonly engine: Engine, readonly name: string, private readonly host: MonitorHost) {
+  constructor(
+    readonly engine: Engine,
+    readonly name: string,
+    private readonly host: MonitorHost,
+  ) {
     super();
     this.addClass("dfl-lab-monitor");
     void this.start();
@@ -60,8 +64,13 @@ export class MonitorView extends ReactWidget {
       this.graph = w.graph;
       this.documentPath = w.workflow.documentPath ?? null;
       this.status.reset(w.status);
-      this.workflow = { phase: w.workflow.phase, startedAt: w.workflow.startedAt, finishedAt: w.workflow.finishedAt,
-        progress: w.workflow.progress.total ? progressText(w.workflow.progress) : null, message: w.workflow.message };
+      this.workflow = {
+        phase: w.workflow.phase,
+        startedAt: w.workflow.startedAt,
+        finishedAt: w.workflow.finishedAt,
+        progress: w.workflow.progress.total ? progressText(w.workflow.progress) : null,
+        message: w.workflow.message,
+      };
       if (w.graph_error) this.notify(`this run's graph cannot be drawn: ${w.graph_error}`, "error");
       this.emit();
       void this.loadHistory();
@@ -107,8 +116,19 @@ export class MonitorView extends ReactWidget {
       ([d, o]) => {
         const entry = this.comparison?.paths[path];
         const keep = this.details?.path === path ? this.details.fanout : null; // the page and filter stay
-        this.details = other && entry ? { ...d, compare: { run: other, state: entry.state, fields: entry.fields,
-          duration: entry.duration.a, details: o } } : d;
+        this.details =
+          other && entry
+            ? {
+                ...d,
+                compare: {
+                  run: other,
+                  state: entry.state,
+                  fields: entry.fields,
+                  duration: entry.duration.a,
+                  details: o,
+                },
+              }
+            : d;
         if (keep) this.details = { ...this.details, fanout: keep };
         this.emit();
         if ((this.status.get(path)?.total ?? 0) > 1 && !keep) void this.fanoutPage(path, 0, null);
@@ -122,8 +142,11 @@ export class MonitorView extends ReactWidget {
     if (!FINAL.has(phase)) return [{ action: "stop", label: "■ Stop", title: "Stop the run" }];
     const compare: HostAction[] = this.comparison
       ? [{ action: "compare-off", label: `✕ End comparison with ${this.comparison.a}`, title: "Show this run alone" }]
-      : this.history.slice(0, 3).map((w) => ({ action: `compare=${w.name}`, label: `⇄ ${w.name}`,
-        title: `Compare this run with ${w.name} (${w.phase}) on the graph` }));
+      : this.history.slice(0, 3).map((w) => ({
+          action: `compare=${w.name}`,
+          label: `⇄ ${w.name}`,
+          title: `Compare this run with ${w.name} (${w.phase}) on the graph`,
+        }));
     return [
       ...compare,
       ...(phase !== "Succeeded" ? [{ action: "retry", label: "↻ Retry", title: "Retry the failed steps" }] : []),
@@ -177,8 +200,10 @@ export class MonitorView extends ReactWidget {
       }
       this.status.update(marks);
       const n = c.counts;
-      this.notify(`Compared with ${other}: ${n.changed ?? 0} changed, ${n.unchanged ?? 0} unchanged, `
-        + `${n.added ?? 0} added, ${n.removed ?? 0} removed`);
+      this.notify(
+        `Compared with ${other}: ${n.changed ?? 0} changed, ${n.unchanged ?? 0} unchanged, ` +
+          `${n.added ?? 0} added, ${n.removed ?? 0} removed`,
+      );
     }
     if (this.details) this.onStepClick(this.details.path, this.details.item ?? undefined);
     this.emit();

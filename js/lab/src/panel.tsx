@@ -47,7 +47,9 @@ export class WorkflowsPanel extends ReactWidget {
   protected onAfterShow(): void {
     void this.refresh();
     window.clearInterval(this.timer);
-    this.timer = window.setInterval(() => { if (this.isVisible) void this.refresh(); }, REFRESH_MS);
+    this.timer = window.setInterval(() => {
+      if (this.isVisible) void this.refresh();
+    }, REFRESH_MS);
   }
 
   protected onAfterHide(): void {
@@ -74,23 +76,39 @@ export function startText(iso: string | null | undefined): string {
   const t = new Date(iso);
   if (Number.isNaN(t.getTime())) return "";
   const time = t.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
-  return t.toDateString() === new Date().toDateString() ? time
+  return t.toDateString() === new Date().toDateString()
+    ? time
     : `${t.toLocaleDateString([], { month: "short", day: "numeric" })} ${time.slice(0, 5)}`;
 }
 
 function Row({ row, onOpen }: { row: WorkflowRow; onOpen(): void }) {
   const running = !FINAL.has(row.phase);
   return (
-    <li className="dfl-lab-run" data-name={row.name} data-phase={row.phase} onClick={onOpen}
-      title={row.message ?? `${row.name} (${row.engine}): ${row.phase}`}>
+    <li
+      className="dfl-lab-run"
+      data-name={row.name}
+      data-phase={row.phase}
+      onClick={onOpen}
+      title={row.message ?? `${row.name} (${row.engine}): ${row.phase}`}
+    >
       <span className="dfl-lab-dot" data-phase={row.phase} />
       <span className="dfl-lab-run-name">{row.name}</span>
       <span className="dfl-lab-run-engine">{row.engine}</span>
-      <span className="dfl-lab-run-phase" data-testid="run-phase">{row.phase}</span>
+      <span className="dfl-lab-run-phase" data-testid="run-phase">
+        {row.phase}
+      </span>
       <span className="dfl-lab-run-progress">{row.progress.total ? progressText(row.progress) : ""}</span>
-      <span className="dfl-lab-run-duration">{formatDuration(row.duration)}{running && row.startedAt ? "…" : ""}</span>
-      <span className="dfl-lab-run-meta" data-testid="run-meta"
-        title={[row.startedAt && `started ${row.startedAt}`, row.documentPath && `from ${row.documentPath}`].filter(Boolean).join("\n")}>
+      <span className="dfl-lab-run-duration">
+        {formatDuration(row.duration)}
+        {running && row.startedAt ? "…" : ""}
+      </span>
+      <span
+        className="dfl-lab-run-meta"
+        data-testid="run-meta"
+        title={[row.startedAt && `started ${row.startedAt}`, row.documentPath && `from ${row.documentPath}`]
+          .filter(Boolean)
+          .join("\n")}
+      >
         {[startText(row.startedAt ?? row.created), row.documentPath?.split("/").pop()].filter(Boolean).join(" · ")}
       </span>
     </li>
@@ -103,17 +121,23 @@ function PanelView({ panel }: { panel: WorkflowsPanel }) {
     <div className="dfl-lab-panel-body">
       <div className="dfl-lab-panel-head">
         <span className="dfl-lab-panel-title">Workflows</span>
-        <button className="dfl-lab-refresh" title="Refresh" onClick={() => void panel.refresh()}>⟳</button>
+        <button className="dfl-lab-refresh" title="Refresh" onClick={() => void panel.refresh()}>
+          ⟳
+        </button>
       </div>
       {panel.error && <div className="dfl-lab-error">{panel.error}</div>}
       {Object.entries(panel.errors).map(([engine, message]) => (
-        <div key={engine} className="dfl-lab-error" title={message}>{engine}: {message}</div>
+        <div key={engine} className="dfl-lab-error" title={message}>
+          {engine}: {message}
+        </div>
       ))}
       {panel.loaded && !panel.rows.length && !panel.error && (
         <div className="dfl-lab-hint">No workflows yet. Run one from a Workflow Editor.</div>
       )}
       <ul className="dfl-lab-runs">
-        {panel.rows.map((row) => <Row key={`${row.engine}/${row.name}`} row={row} onOpen={() => panel.openRun(row)} />)}
+        {panel.rows.map((row) => (
+          <Row key={`${row.engine}/${row.name}`} row={row} onOpen={() => panel.openRun(row)} />
+        ))}
       </ul>
     </div>
   );

@@ -8,7 +8,8 @@ export function progressText(p: { counts: Record<string, number>; total: number 
   const failed = (p.counts.Failed ?? 0) + (p.counts.Error ?? 0);
   if (failed) parts.push(`${failed} failed`);
   if (p.counts.Running) parts.push(`${p.counts.Running} running`);
-  for (const phase of ["Skipped", "Omitted"]) if (p.counts[phase]) parts.push(`${p.counts[phase]} ${phase.toLowerCase()}`);
+  for (const phase of ["Skipped", "Omitted"])
+    if (p.counts[phase]) parts.push(`${p.counts[phase]} ${phase.toLowerCase()}`);
   return parts.join(", ");
 }
 

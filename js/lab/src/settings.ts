@@ -4,11 +4,22 @@ import type { ISettingRegistry } from "@jupyterlab/settingregistry";
 import { api, type PublicSettings } from "./api";
 
 export const SECRET_KEYS = ["argoToken", "artifactSecretKey"] as const;
-const PUBLIC_KEYS = ["argoHost", "namespace", "artifactEndpoint", "artifactBucket", "artifactSecure",
-  "artifactAccessKey", "defaultImage", "opModules"] as const;
+const PUBLIC_KEYS = [
+  "argoHost",
+  "namespace",
+  "artifactEndpoint",
+  "artifactBucket",
+  "artifactSecure",
+  "artifactAccessKey",
+  "defaultImage",
+  "opModules",
+] as const;
 
 /** Send `settings` to the server now and whenever they change; `applied` gets what the server holds. */
-export function syncSettings(settings: ISettingRegistry.ISettings, applied: (s: PublicSettings) => void): Promise<void> {
+export function syncSettings(
+  settings: ISettingRegistry.ISettings,
+  applied: (s: PublicSettings) => void,
+): Promise<void> {
   const sync = async () => {
     const c = settings.composite as Record<string, unknown>;
     const values: Record<string, unknown> = {};

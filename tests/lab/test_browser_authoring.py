@@ -239,8 +239,10 @@ def test_new_python_op_round_trip_and_open_source(page, lab, shots):
     page.locator(f"{EDITOR} [data-action='open-source']").click()
     page.wait_for_function("() => window.jupyterapp.shell.currentWidget.title.label === 'ops.py'")
     line = source.split("\n").index("@OP.function") + 1
-    cursor = page.evaluate("() => window.jupyterapp.shell.currentWidget.content.editor.getCursorPosition().line")
-    assert cursor == line - 1
+    # the cursor is placed once the file's text has reached the editor, after the tab has opened
+    page.wait_for_function(
+        "(line) => window.jupyterapp.shell.currentWidget.content.editor.getCursorPosition().line === line",
+        arg=line - 1, timeout=15_000)
     page.screenshot(path=str(shots / "authoring-open-source.png"))
 
 

@@ -3,57 +3,21 @@ one step's parameter in the editor, Run from here in the monitor (the upstream s
 written by each execution says so), then Re-run failed after a forced failure, and a retried step's attempts
 with their logs. Screenshots go to ``test-artifacts/lab/``."""
 
+# ruff: noqa: F811  (the fixtures of tests/lab/test_browser.py are imported by name)
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import requests
 
-from tests.lab.jupyter import JupyterServer, ensure_labextension, wait_for
-from tests.lab.test_browser import ARTIFACTS, EDITOR, MONITOR, _open
+from tests.lab.jupyter import JupyterServer, wait_for
+from tests.lab.test_browser import ARTIFACTS, EDITOR, MONITOR, _open, browser, lab, page, shots  # noqa: F401 (fixtures)
 from tests.widgets.canvas_page import CanvasPage
-from tests.widgets.jupyterlab_harness import CHROMIUM, chromium_context
 
 from .ops import executions, pipeline
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    ensure_labextension()
-    home = tmp_path_factory.mktemp("lab-home")
-    srv = JupyterServer(home, home / "root", app="lab")
-    try:
-        yield srv
-    finally:
-        srv.stop()
-
-
-@pytest.fixture(scope="module")
-def browser(lab, tmp_path_factory, playwright_driver):
-    yield from chromium_context(playwright_driver, tmp_path_factory.mktemp("chromium-profile"), 1440, 900)
-
-
-@pytest.fixture
-def page(browser, lab, request):
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page = browser.new_page()
-    page.set_default_timeout(60_000)
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(f"{lab.url}/lab?token={lab.token}&reset")
-    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.commands.hasCommand('dflow-lab:new-workflow')")
-    try:
-        yield page
-    finally:
-        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-final.png"))
-        page.close()
-    assert not errors, errors
 
 
 def _runs(lab, doc: str) -> list[dict]:

@@ -28,6 +28,7 @@ from typing import Any, Mapping, Optional, Union
 
 from .graph.build import prepare_graph
 from .graph.bulk import bulk
+from .graph.options import IDENTIFIER_RE
 from .graph.view import PSEUDO_INPUTS, PSEUDO_OUTPUTS, construction_order
 
 LINE_LENGTH = 100
@@ -49,7 +50,7 @@ class UnsafeCodeError(ValueError):
     graphs first; this is the generator's own last line)."""
 
 
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\Z")
+_IDENT = IDENTIFIER_RE  # the graph's identifier rule (dflow_lab/graph/options.py)
 
 
 def emit(value: Any, kind: str = "literal") -> str:

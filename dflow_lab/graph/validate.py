@@ -7,7 +7,7 @@ from typing import Any, Mapping
 
 import networkx as nx
 
-from ..names import GENERATE_NAME_MAX, SUBDOMAIN_RE, check_name_base
+from ..names import FIELD_NAME_RE, GENERATE_NAME_MAX, SUBDOMAIN_RE, check_name_base
 from ..yamlsafe import DocumentBoundError, check_depth
 from .bulk import bulk
 from .issues import Issue
@@ -18,7 +18,7 @@ from .schema import GRAPH_VERSION, conforms, schema_validator
 from .types import literal_fits, types_compatible
 from .view import PSEUDO_INPUTS, PSEUDO_OUTPUTS, build_order, node_strings, template_links
 
-NAME_RE = re.compile(r"^[a-zA-Z0-9][-a-zA-Z0-9]*\Z")
+NAME_RE = FIELD_NAME_RE  # Argo's rule of template/step/task names (dflow_lab/names.py)
 PORT_RE = re.compile(r"^[-a-zA-Z0-9_]+\Z")
 WORKFLOW_NAME_RE = SUBDOMAIN_RE  # the one rule of workflow names (dflow_lab/names.py)
 OP_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")

@@ -40,6 +40,30 @@ if [ "$dev" = 1 ] && missing_executor_parts; then
   fi
 fi
 
+missing_image_stand_ins() {
+  [ -x /usr/games/cowsay ] && [ -x /usr/sbin/nginx ] && [ -x /usr/bin/influxd ] && return 1
+  return 0
+}
+
+if [ "$dev" = 1 ] && missing_image_stand_ins; then
+  # the local engine's host stand-ins for the cowsay, nginx and influxdb images (dflow_lab/local/images.py),
+  # which the conformance suite's daemon, sidecar and argosay examples run; their services are not started
+  # here (the engine starts them per step), so a policy-rc.d keeps the packages from starting them
+  if command -v apt-get >/dev/null 2>&1; then
+    echo "== installing Debian's cowsay, nginx-light, influxdb for the local engine's image stand-ins"
+    export DEBIAN_FRONTEND=noninteractive
+    made_policy=0
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+      printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && made_policy=1
+    fi
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends cowsay nginx-light influxdb >/dev/null
+    if [ "$made_policy" = 1 ]; then rm -f /usr/sbin/policy-rc.d; fi
+  else
+    echo "the local engine's conformance tests need cowsay, nginx and influxdb (1.x)" >&2
+  fi
+fi
+
 if [ "$dev" = 1 ] && [ ! -x /opt/pydflow-venv/bin/python ]; then
   # the reference dflow, in its own venv: comparison tests and benchmarks run it beside dflow-lab
   echo "== installing the reference pydflow into /opt/pydflow-venv"

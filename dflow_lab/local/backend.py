@@ -72,6 +72,7 @@ class LocalBackend:
         meta.setdefault("namespace", "default")
         meta["uid"] = str(uuid.uuid4())
         meta["creationTimestamp"] = now_iso()
+        _apply_workflow_metadata(manifest)
         options: dict = {}
         if reuse_step:
             manifest = with_reuse(manifest, reuse_step)
@@ -361,4 +362,31 @@ class LocalBackend:
         status = dict(record["status"])
         status["scriptOverrides"] = overrides
         self.store.set_status(name, status)
+
+
+def _apply_workflow_metadata(manifest: dict) -> None:
+    """Argo's ``spec.workflowMetadata``: its ``labels``/``annotations`` and the ``labelsFrom`` expressions
+    (over ``workflow.name``, ``workflow.namespace`` and ``workflow.parameters.<name>``) become the
+    workflow's labels and annotations, as the controller sets them when the workflow starts."""
+    from .scope import Scope, StepError, as_param_text
+
+    meta = manifest["metadata"]
+    wm = (manifest.get("spec") or {}).get("workflowMetadata") or {}
+    if not wm:
+        return
+    for key in ("labels", "annotations"):
+        if wm.get(key):
+            meta[key] = {**(meta.get(key) or {}), **{k: str(v) for k, v in wm[key].items()}}
+    values = {"workflow.name": meta["name"], "workflow.namespace": meta.get("namespace", "default")}
+    for p in ((manifest.get("spec") or {}).get("arguments") or {}).get("parameters") or []:
+        if "value" in p:
+            values[f"workflow.parameters.{p['name']}"] = as_param_text(p["value"])
+    scope = Scope(values)
+    for label, source in (wm.get("labelsFrom") or {}).items():
+        field = f"spec.workflowMetadata.labelsFrom.{label}.expression"
+        try:
+            value = scope.eval_expr(str((source or {}).get("expression", "")), f"workflow {meta['name']!r}: {field}")
+        except StepError as e:
+            raise WorkflowValueError(str(e), workflow=meta["name"], field=field) from None
+        meta.setdefault("labels", {})[label] = value if isinstance(value, str) else as_param_text(value)
 

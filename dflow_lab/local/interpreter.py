@@ -148,7 +148,8 @@ class Execution(StepsRunner, DagRunner, LeafRunner, RetryRunner, OutputsMixin, H
                 raise StepError(f"workflow {self.name!r}: arguments.parameters.{p['name']} has no value")
             out[f"workflow.parameters.{p['name']}"] = value
             params.append({"name": p["name"], "value": value})
-        out["workflow.parameters"] = json.dumps({p["name"]: p["value"] for p in params})
+        # Argo's workflow.parameters and workflow.parameters.json: the arguments' parameter list as JSON
+        out["workflow.parameters"] = out["workflow.parameters.json"] = json.dumps(params, separators=(",", ":"))
         return out
 
     def _config_value(self, p: dict, where: str) -> str:

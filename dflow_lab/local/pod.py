@@ -30,6 +30,7 @@ from .. import secret_store
 from ..names import workspace_path
 from ..storage.repository import argo_output_key
 from .children import die_with_parent
+from .images import host_argv, stand_in
 from .layout import StepDir, declared_paths, replace_paths
 from .scope import Scope, StepError
 from .stepenv import step_env
@@ -127,23 +128,33 @@ def _map_declared(body: dict, paths: list[str], stepdir: StepDir) -> dict:
     return out
 
 
-def _command(body: dict, is_script: bool, script_path: str | None, where: str) -> list[str]:
+def _command(body: dict, is_script: bool, script_path: str | None, where: str,
+             root: str = "") -> tuple[list[str], dict[str, str]]:
+    """The host argv of a script or container template and the environment its image's stand-in adds
+    (``images``: the image's entrypoint and ``PATH`` for the few images the host can stand in for)."""
     command = [str(c) for c in body.get("command") or []]
     args = [str(a) for a in body.get("args") or []]
+    extra: dict[str, str] = {}
     if is_script:
         command = command or ["sh"]
         argv = command + [script_path] + args
+        entry = stand_in(body.get("image"))
     else:
-        if not command and not args:
+        argv, entry = host_argv(body.get("image"), command, args)
+        if not argv:
             raise StepError(f"{where}: container has no command; the local engine cannot know the image's "
-                            f"entrypoint ({body.get('image')!r})")
-        argv = command + args
+                            f"entrypoint ({body.get('image')!r}; the images it stands in for are listed in "
+                            "docs/local-engine.md)")
+    if entry is not None:
+        if entry.path:
+            extra["PATH"] = os.pathsep.join([os.environ.get("PATH", os.defpath), *entry.path])
+        extra.update({k: v.format(root=root) for k, v in entry.env.items()})
     if argv[0] in ("python", "python3"):
         argv[0] = sys.executable
-    elif shutil.which(argv[0]) is None:
+    elif shutil.which(argv[0], path=extra.get("PATH")) is None:
         raise StepError(f"{where}: command {argv[0]!r} is not available on this host "
                         f"(image {body.get('image')!r} is not run locally)")
-    return argv
+    return argv, extra
 
 
 async def _subprocess(argv: list[str], env: dict[str, str], cwd: str, log: str) -> tuple[int, str]:
@@ -427,10 +438,10 @@ async def run_pod(ex: Execution, template: dict, inputs: dict, node: dict, scope
                 with open(script_path, "w") as f:
                     f.write(source)
                 os.chmod(script_path, 0o755)
-            argv = _command(body, is_script, script_path, where)
+            argv, image_env = _command(body, is_script, script_path, where, str(stepdir.root))
             async with ex.host_slots:
                 # Python in a script step writes its log line by line, for a monitor following it (unless told otherwise)
-                rc, stdout = await _subprocess(argv, step_env({**_runtime_env(), **env}), cwd, log)
+                rc, stdout = await _subprocess(argv, step_env({**_runtime_env(), **image_env, **env}), cwd, log)
             died = f"killed by signal {-rc}" if rc < 0 else None
             rc = 128 - rc if rc < 0 else rc
         outputs: dict = {"exitCode": str(rc)}

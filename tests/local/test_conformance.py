@@ -97,10 +97,10 @@ def supply_and_resume(backend: LocalBackend, name: str) -> None:
     resume_suspended_with(backend, name, {"message": "approved by test"})
 
 
-def resume_suspended_with(backend: LocalBackend, name: str, outputs: dict) -> None:
+def resume_suspended_with(backend: LocalBackend, name: str, outputs: dict, step: str = "approve") -> None:
     wait_for(lambda: any(n["type"] == "Suspend" and n["phase"] == "Running"
                          for n in backend.get(name)["status"]["nodes"].values()), what="suspend node")
-    backend.set_outputs(name, "approve", outputs)
+    backend.set_outputs(name, step, outputs)
     backend.resume(name)
 
 
@@ -124,6 +124,9 @@ SUPPORTED: dict[str, tuple] = {
     "artifact-repository-ref.yaml": (S, None),
     "artifactory-artifact.yaml": (S, None),
     "coinflip-recursive.yaml": (S, None),
+    # argosay:v1 runs `cowsay hello` (Debian's cowsay stands in for the image's); all three `when` forms are true
+    "conditionals.yaml": (S, all_of(phases(print__hello__govaluate=S, print__hello__expr=S, print__hello__expr__json=S),
+                                    lambda wf: _assert("< hello >" in _pods(wf)["print-hello-expr"]["outputs"]["result"]))),
     "coinflip.yaml": (S, coin("flip-coin", "heads", "tails")),
     "conditional-artifacts.yaml": (S, coin("flip-coin", "heads", "tails")),
     "conditional-parameters.yaml": (S, coin("flip-coin", "heads", "tails")),
@@ -138,6 +141,7 @@ SUPPORTED: dict[str, tuple] = {
     "dag-diamond-steps.yaml": (S, None),
     "dag-diamond.yaml": (S, results(A="A", B="B", C="C", D="D")),
     "dag-enhanced-depends.yaml": (S, None),
+    "dag-inline-workflow.yaml": (S, results(a="hello argo")),  # argosay:v2's entrypoint without arguments
     "dag-multiroot.yaml": (S, results(A="A", B="B", C="C", D="D")),
     "dag-nested.yaml": (S, None),
     "dag-targets.yaml": (S, None),
@@ -152,6 +156,11 @@ SUPPORTED: dict[str, tuple] = {
     "expression-destructure-json-complex.yaml": (S, None),
     "expression-destructure-json.yaml": (S, None),
     "expression-reusing-verbose-snippets.yaml": (S, None),
+    # one item (3 > 1): "hello 30 @ <year of creation>" and the block's newline written to /output (Argo trims
+    # one newline of a parameter file: the echoed one)
+    "expression-tag-template-workflow.yaml": (S, lambda wf: _assert(
+        _pods(wf)["task-0(0:3)"]["outputs"]["parameters"][0]["value"]
+        == f"hello 30 @ {wf['metadata']['creationTimestamp'][:4]}\n")),
     "fibonacci-seq-conditional-param.yaml": (S, None),
     "gc-ttl.yaml": (S, None),
     "global-outputs.yaml": (S, global_outputs),
@@ -164,6 +173,11 @@ SUPPORTED: dict[str, tuple] = {
     "image-pull-secrets.yaml": (S, None),
     "init-container.yaml": (S, None),
     "input-artifact-raw.yaml": (S, None),
+    # approve=YES supplied to the suspended approval step: deploy-prod runs
+    "intermediate-parameters.yaml": (S, all_of(phases(deploy__prod=S), results(deploy__prod="deploying")),
+                                     lambda b, n: resume_suspended_with(b, n, {"approve": "YES"}, step="approval")),
+    "key-only-artifact.yaml": (S, results(consume="hello")),  # an artifact by key alone, in the default repository
+    "label-value-from-workflow.yaml": (S, lambda wf: _assert(wf["metadata"]["labels"]["foo"] == "bar")),
     "loops-dag.yaml": (S, None),
     "loops-maps.yaml": (S, None),
     "loops-param-argument.yaml": (S, None),
@@ -200,6 +214,7 @@ SUPPORTED: dict[str, tuple] = {
     "scripts-javascript.yaml": (S, None),
     "scripts-python.yaml": (S, None),
     "status-reference.yaml": (S, None),
+    "steps-inline-workflow.yaml": (S, results(a="hello argo")),
     "steps.yaml": (S, results(hello1="hello1", hello2a="hello2a", hello2b="hello2b")),
     "suspend-template-outputs.yaml": (S, results(release="approved by test"), supply_and_resume),
     "synchronization-db-mutex-wf-level.yaml": (S, None),
@@ -239,8 +254,14 @@ SLOW: dict[str, tuple] = {
     "colored-logs.yaml": (S, None),
 }
 
+#: (Cluster)WorkflowTemplate examples: kept with ObjectStore (as `dflow-lab template create FILE`), then run by a
+#: Workflow whose spec is just a workflowTemplateRef to them
+TEMPLATES: dict[str, tuple] = {
+    "dag-inline-workflowtemplate.yaml": (S, results(a="hello argo")),
+    "dag-inline-clusterworkflowtemplate.yaml": (S, results(a="hello argo")),
+}
+
 K8S = "a Kubernetes `resource` template (kubectl against a cluster)"
-ARGOSAY = "the argosay/whalesay image's own entrypoint or `cowsay`, which the host does not have"
 DAEMON = "daemon steps or sidecars (long-running services reached over the pod network)"
 
 UNSUPPORTED: dict[str, str] = {
@@ -251,7 +272,6 @@ UNSUPPORTED: dict[str, str] = {
     "ci-output-artifact.yaml": "git checkout and a Go toolchain image",
     "ci-workflowtemplate.yaml": "a WorkflowTemplate (`dflow-lab template create` keeps it) that clones from GitHub and needs a Go toolchain image",
     "ci.yaml": "git checkout and a Go toolchain image",
-    "conditionals.yaml": ARGOSAY,
     "cron-backfill.yaml": "CronWorkflow and WorkflowTemplate objects",
     "cron-when.yaml": "a CronWorkflow (a scheduler object), not a Workflow",
     "cron-workflow-multiple-schedules.yaml": "a CronWorkflow, not a Workflow",
@@ -261,13 +281,9 @@ UNSUPPORTED: dict[str, str] = {
     "daemoned-stateful-set-with-service.yaml": K8S,
     "dag-daemon-retry-strategy.yaml": DAEMON,
     "dag-daemon-task.yaml": DAEMON,
-    "dag-inline-clusterworkflowtemplate.yaml": "a ClusterWorkflowTemplate (`dflow-lab template create` keeps it) whose steps run the argosay image's own entrypoint",
     "dag-inline-cronworkflow.yaml": "a CronWorkflow, not a Workflow",
-    "dag-inline-workflow.yaml": ARGOSAY,
-    "dag-inline-workflowtemplate.yaml": "a WorkflowTemplate (`dflow-lab template create` keeps it) whose steps run the argosay image's own entrypoint",
     "data-transformations.yaml": "a `data` template over an S3 bucket of the cluster",
     "exit-handler-slack.yaml": "posts to a Slack webhook (network, a placeholder URL)",
-    "expression-tag-template-workflow.yaml": ARGOSAY,
     "forever.yaml": "runs forever by design",
     "fun-with-gifs.yaml": "ImageMagick/gifsicle images and a volume claim of a cluster",
     "hello-hybrid.yaml": "a Windows node",
@@ -281,7 +297,6 @@ UNSUPPORTED: dict[str, str] = {
     "input-artifact-http.yaml": "downloads kubectl over the internet (http artifact)",
     "input-artifact-oss.yaml": "an Alibaba OSS bucket",
     "input-artifact-s3.yaml": "a pre-existing object in the cluster's S3 bucket",
-    "intermediate-parameters.yaml": ARGOSAY,
     "k8s-jobs.yaml": K8S,
     "k8s-orchestration.yaml": K8S,
     "k8s-owner-reference.yaml": K8S,
@@ -292,8 +307,6 @@ UNSUPPORTED: dict[str, str] = {
     "k8s-resource-log-selector.yaml": K8S,
     "k8s-set-owner-reference.yaml": K8S,
     "k8s-wait-wf.yaml": K8S,
-    "key-only-artifact.yaml": ARGOSAY,
-    "label-value-from-workflow.yaml": ARGOSAY,
     "life-cycle-hooks-tmpl-level.yaml": "expression-triggered lifecycle hooks running `http` templates",
     "life-cycle-hooks-wf-level.yaml": "an `http` template as a lifecycle hook",
     "loops-arbitrary-sequential-steps.yaml": "expects a step to fail and stop the loop at an exit code Argo's "
@@ -309,7 +322,6 @@ UNSUPPORTED: dict[str, str] = {
     "sidecar-nginx.yaml": DAEMON,
     "sidecar.yaml": DAEMON,
     "steps-daemon-retry-strategy.yaml": DAEMON,
-    "steps-inline-workflow.yaml": ARGOSAY,
     "testvolume.yaml": "a PersistentVolumeClaim, not a Workflow",
     "timeouts-workflow.yaml": "an unschedulable pod (no command: the image's entrypoint)",
     "variables-showcase.yaml": DAEMON,
@@ -331,7 +343,20 @@ def _load(example: str) -> dict:
     return manifest
 
 
+def _template_workflow(backend: LocalBackend, example: str) -> dict:
+    """Keep the example's (Cluster)WorkflowTemplate and return a Workflow that runs it by reference."""
+    template = yaml.safe_load((EXAMPLES_DIR / example).read_text())
+    ObjectStore(backend.workdir).create(template)
+    ref = {"name": template["metadata"]["name"]}
+    if template["kind"] == "ClusterWorkflowTemplate":
+        ref["clusterScope"] = True
+    return {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow",
+            "metadata": {"generateName": template["metadata"]["name"] + "-"}, "spec": {"workflowTemplateRef": ref}}
+
+
 def _run(backend: LocalBackend, example: str, action=None) -> dict:
+    if example in TEMPLATES:
+        return backend.submit(_template_workflow(backend, example), wait=True)
     if action is None:
         return backend.submit(_load(example), wait=True)
     wf = backend.submit(_load(example), wait=False)
@@ -357,13 +382,14 @@ def fast_runs(tmp_path_factory) -> dict[str, dict]:
                                          "data": {"msg": "hello world"}})
     _semaphore_config_maps(backend)
     with concurrent.futures.ThreadPoolExecutor(max_workers=12) as pool:
-        futures = {ex: pool.submit(_run, backend, ex, (spec + (None,))[2]) for ex, spec in SUPPORTED.items()}
+        futures = {ex: pool.submit(_run, backend, ex, (spec + (None,))[2])
+                   for ex, spec in {**SUPPORTED, **TEMPLATES}.items()}
         return {ex: f.result() for ex, f in futures.items()}
 
 
 def test_every_example_is_classified():
     on_disk = {p.name for p in Path(EXAMPLES_DIR).glob("*.yaml")}
-    listed = [*SUPPORTED, *SLOW, *UNSUPPORTED]
+    listed = [*SUPPORTED, *TEMPLATES, *SLOW, *UNSUPPORTED]
     assert len(listed) == len(set(listed)), "an example is listed twice"
     assert on_disk == set(listed), (sorted(on_disk - set(listed)), sorted(set(listed) - on_disk))
 
@@ -379,6 +405,11 @@ def _check(wf: dict, spec: tuple) -> None:
 @pytest.mark.parametrize("example", sorted(SUPPORTED))
 def test_example(example, fast_runs):
     _check(fast_runs[example], SUPPORTED[example])
+
+
+@pytest.mark.parametrize("example", sorted(TEMPLATES))
+def test_template_example(example, fast_runs):
+    _check(fast_runs[example], TEMPLATES[example])
 
 
 @pytest.mark.slow

@@ -81,6 +81,8 @@ fi
 echo "== installing dflow-lab (pip; builds the canvas with npm)"
 if [ "$dev" = 1 ]; then
   python -m pip install -q --disable-pip-version-check -e '.[dev]'
+  # the lab tests' OP package (dflow_lab.ops entry point), installed as a user installs one
+  python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation ./tests/lab/testops
 else
   python -m pip install -q --disable-pip-version-check -e .
 fi

@@ -57,6 +57,7 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
         ("/documents/parse", h.ParseHandler),
         ("/documents/dump", h.DumpHandler),
         ("/palette", h.PaletteHandler),
+        ("/palette/stamp", h.PaletteStampHandler),
         ("/ops", h.NewOpHandler),
         ("/workflows", h.WorkflowsHandler),
         (run, h.WorkflowHandler),

@@ -14,6 +14,7 @@ redacted; the traceback stays in the server.
 | POST | ``documents/dump`` | ``{"graph", "format", "path"}`` → ``{"text"}`` |
 | POST | ``ops`` | ``{"path", "module"?, "name", "inputs", "outputs", "body"?}``: a new ``@OP.function`` beside the document → ``{"entry", "file", "line"}`` |
 | GET | ``palette`` | built-in templates; OPs next to the document (``?path=``), in the root, configured modules, ``dflow_lab.ops`` entry points |
+| GET | ``palette/stamp`` | ``{"stamp"}``: a fingerprint of the ``.py`` files beside the document (``?path=``) and in the root, polled by the editor to notice OPs written outside JupyterLab |
 | GET, POST | ``workflows`` | list (``?engine=``) / run or submit ``{"graph", "engine", "path"?}`` (``path``: the document) |
 | GET, DELETE | ``workflows/<engine>/<name>`` | summary, graph and folded status / delete |
 | GET | ``workflows/<engine>/<name>/details`` | a step's inputs, outputs with previews, logs (``?path=&item=``) |
@@ -262,6 +263,19 @@ class PaletteHandler(BaseHandler):
         modules = list(dict.fromkeys(self.ctx.op_modules + list(self.ctx.settings.get("opModules")) + extra))
         folders = self.document_folders(self.get_query_argument("path", ""))
         self.finish(await self.blocking(discover, modules, folders, self.ctx.root))
+
+
+class PaletteStampHandler(BaseHandler):
+    """A fingerprint of the ``.py`` files where the document's palette looks for OPs (names, sizes, mtimes;
+    ``discovery.folder_stamp``, bounded): the editor polls it and asks for the palette again when it
+    changes, so that a file written outside JupyterLab shows up without a reload."""
+
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        from ..python.discovery import folder_stamp
+
+        folders = self.document_folders(self.get_query_argument("path", ""))
+        self.finish({"stamp": await self.blocking(folder_stamp, folders)})
 
 
 def _new_op(folder: Path, root: Path, data: dict[str, Any]) -> dict[str, Any]:

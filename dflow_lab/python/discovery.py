@@ -18,6 +18,9 @@ Semantics and limits:
   given, the module, or ``dist (entry point)``), and where the OP is defined. A module that fails to
   import is one error ``{"source", "message", "file"?, "line"?}`` (the line of the failure in that file
   when the traceback passes through it); the other modules' entries are still returned.
+- ``folder_stamp(folders)`` is a cheap fingerprint of the ``.py`` files the scan would look at (names,
+  sizes, modification times; nothing is read or imported), for watchers that poll for OPs written
+  outside the editor: at most ``MAX_SCAN`` directory entries per folder are looked at.
 - ``importable(graph, folders)`` makes the modules a graph's Python templates name importable from those
   folders before the graph becomes a model (a run), with the same rules.
 """
@@ -40,6 +43,7 @@ from typing import Any, Iterable, Mapping
 ENTRY_POINT_GROUP = "dflow_lab.ops"
 MAX_FILES = 200
 MAX_BYTES = 1_000_000
+MAX_SCAN = 5_000  # directory entries a stamp looks at per folder
 
 _LOCK = threading.RLock()
 _STAMPS: dict[str, int] = {}
@@ -228,6 +232,35 @@ def folder_entries(folder: Path, root: Path) -> tuple[list[dict[str, Any]], list
         except Exception as e:  # an OP whose sign cannot be read: the module's entry says so
             errors.append({"source": label, "message": f"{label}: {type(e).__name__}: {e}", "file": label})
     return entries, errors
+
+
+def folder_stamp(folders: Iterable[Path]) -> str:
+    """A fingerprint of the ``*.py`` files of ``folders`` (name, size, mtime in ns): it changes when such a
+    file is written, added, removed or renamed. Bounded: ``MAX_SCAN`` entries per folder, ``MAX_FILES``
+    ``.py`` files; an unreadable folder counts as empty."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for folder in folders:
+        digest.update(os.fsencode(str(folder)) + b"\0")
+        seen: list[tuple[str, int, int]] = []
+        try:
+            with os.scandir(folder) as it:
+                for i, entry in enumerate(it):
+                    if i >= MAX_SCAN or len(seen) >= MAX_FILES:
+                        break
+                    if not entry.name.endswith(".py"):
+                        continue
+                    try:
+                        st = entry.stat()
+                    except OSError:
+                        continue
+                    seen.append((entry.name, st.st_size, st.st_mtime_ns))
+        except OSError:
+            pass
+        for name, size, mtime in sorted(seen):
+            digest.update(f"{name}\0{size}\0{mtime}\n".encode(errors="surrogateescape"))
+    return digest.hexdigest()[:32]
 
 
 def _named_module_entries(module: str, root: Path | None) -> list[dict[str, Any]]:

@@ -2,7 +2,9 @@
 
 The server runs with an isolated Jupyter config/data/runtime directory; the repository's
 ``jupyter-config/`` is on ``JUPYTER_CONFIG_PATH`` (so the extension is enabled exactly as an installed
-package enables it) and the test OPs of ``tests/lab/ops`` are on ``PYTHONPATH``.
+package enables it). The test OPs are a real installed package, ``tests/lab/testops`` (``dflow-lab-testops``,
+with a ``dflow_lab.ops`` entry point): ``scripts/install.sh --dev`` pip-installs it, and
+``ensure_testops`` does when it is missing.
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ import requests
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
-OPS = HERE / "ops"
-OPS_BROKEN = HERE / "ops_broken"  # a package whose dflow_lab.ops entry point names a missing module
+TESTOPS = HERE / "testops"  # the pip-installed package of test OPs (dflow-lab-testops)
+# a distribution whose dflow_lab.ops entry point names a missing module: only the server test puts it on
+# its PYTHONPATH (installed, it would put its error into every palette of the environment)
+OPS_BROKEN = HERE / "ops_broken"
 LABEXTENSION = REPO / "dflow_lab" / "labextension"
 
 
@@ -41,6 +45,24 @@ def ensure_labextension() -> None:
         raise RuntimeError("npm run build:lab did not produce dflow_lab/labextension (is jupyterlab installed?)")
 
 
+def ensure_testops() -> None:
+    """pip-install ``tests/lab/testops`` into this Python when it is not installed (CI installs it in
+    ``scripts/install.sh --dev``); a stale install (another version) is replaced."""
+    from importlib import metadata
+
+    want = next(line.split('"')[1] for line in (TESTOPS / "pyproject.toml").read_text().splitlines()
+                if line.startswith("version"))
+    try:
+        if metadata.version("dflow-lab-testops") == want:
+            return
+    except metadata.PackageNotFoundError:
+        pass
+    out = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-deps",
+                          "--no-build-isolation", str(TESTOPS)], capture_output=True, text=True, timeout=300)
+    if out.returncode != 0:
+        raise RuntimeError(f"pip install {TESTOPS} failed:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -48,8 +70,8 @@ def free_port() -> int:
 
 
 def jupyter_env(home: Path, python_path: list[Path] | None = None) -> dict[str, str]:
-    """The environment of an isolated Jupyter whose config path holds the repository's jupyter-config; the
-    test OPs (and ``python_path``) are importable."""
+    """The environment of an isolated Jupyter whose config path holds the repository's jupyter-config;
+    ``python_path`` is importable (the test OPs are installed: ``ensure_testops``)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER_", "DFLOW_"))}
     labext_root = home / "share"
     (labext_root / "labextensions" / "@dflow-lab").mkdir(parents=True, exist_ok=True)
@@ -64,7 +86,7 @@ def jupyter_env(home: Path, python_path: list[Path] | None = None) -> dict[str, 
         JUPYTER_RUNTIME_DIR=str(home / "runtime"),
         JUPYTER_PATH=str(labext_root),
         JUPYTER_PLATFORM_DIRS="1",
-        PYTHONPATH=os.pathsep.join([str(OPS), *map(str, python_path or []), str(REPO)]
+        PYTHONPATH=os.pathsep.join([*map(str, python_path or []), str(REPO)]
                                    + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])),
     )
     return env
@@ -75,6 +97,7 @@ class JupyterServer:
 
     def __init__(self, home: Path, root: Path, app: str = "server", extra: list[str] | None = None,
                  python_path: list[Path] | None = None, base_url: str = "/") -> None:
+        ensure_testops()
         self.home, self.root = home, root
         self.port = free_port()
         self.token = secrets.token_hex(16)

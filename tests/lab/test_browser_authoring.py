@@ -156,7 +156,7 @@ def test_ops_next_to_the_document_and_installed_ones_are_in_the_palette(page, la
         {"version": 1, "name": "near", "entrypoint": "main", "templates": {"main": {"kind": "dag"}}}))
     _open(page, "near.dflow.json")
     page.wait_for_selector(f"{EDITOR} .dfl-palette-item[data-template='shell']")
-    # the entry-point package of the test environment (tests/lab/ops: a dflow_lab.ops entry point)
+    # the installed entry-point package (tests/lab/testops, pip-installed: a dflow_lab.ops entry point)
     page.wait_for_selector(f"{EDITOR} .dfl-palette-item[data-template='shout'][data-source='dflow-lab-testops (shout)']")
     assert page.locator(f"{EDITOR} .dfl-palette-item[data-template='double-it']").count() == 0
 

@@ -178,6 +178,22 @@ def test_palette_lists_configured_modules_and_entry_points_with_signs(server, pa
     assert any(e["source"] == "no_such_module_here" for e in r.json()["errors"])
 
 
+def test_the_entry_point_package_is_installed_not_on_a_path(server, palette):
+    """tests/lab/testops is pip-installed (scripts/install.sh --dev, or jupyter.ensure_testops): its
+    distribution lives in the environment's site-packages, and the server's palette offers its entry point
+    though nothing of tests/lab is on the server's PYTHONPATH."""
+    from importlib import metadata
+
+    from .jupyter import HERE
+
+    dist = metadata.distribution("dflow-lab-testops")
+    where = Path(str(dist.locate_file("dflow_lab_testops_ep.py"))).resolve()
+    assert where.is_file() and HERE not in where.parents, where
+    assert [ep.value for ep in dist.entry_points if ep.group == "dflow_lab.ops"] == ["dflow_lab_testops_ep:Shout"]
+    assert not any(str(HERE / "testops") in p for p in server.env["PYTHONPATH"].split(os.pathsep))
+    assert any(e["name"] == "shout" and e["source"] == "dflow-lab-testops (shout)" for e in palette["entries"])
+
+
 def test_palette_picks_up_ops_edited_since(server):
     """A module the user edits (here in the server's root, importable as its working directory)."""
     op = """

@@ -123,6 +123,7 @@ export const api = {
   dump: (graph: Graph, format: DocFormat, path: string) =>
     post<{ text: string }>("documents/dump", { graph, format, path }).then((r) => r.text),
   palette: (path?: string) => request<{ entries: PaletteEntry[]; errors: PaletteError[] }>("palette", {}, { path }),
+  paletteStamp: (path?: string) => request<{ stamp: string }>("palette/stamp", {}, { path }),
   newOp: (spec: NewOpSpec, path: string) =>
     post<{ entry: PaletteEntry; file: string; line: number }>("ops", { ...spec, path }),
   workflows: () => request<{ workflows: WorkflowRow[]; errors: Record<string, string> }>("workflows"),

@@ -18,6 +18,8 @@ export interface EditorHost {
   palette(path: string): Promise<{ entries: PaletteEntry[]; errors: PaletteError[] }>;
   /** emitted when the palette may have changed: a .py file saved, the settings changed, an OP created */
   paletteChanged: ISignal<unknown, string | null>;
+  /** a fingerprint of the .py files where the palette of `path` looks (changes when one is written) */
+  paletteStamp?(path: string): Promise<string>;
   /** JupyterLab's code editor for scripts, when the editor services are there */
   codeEditor?: CodeEditorComponent;
   argoConfigured(): boolean;
@@ -32,6 +34,9 @@ export interface EditorHost {
 type Notice = { level: "info" | "error"; text: string } | null;
 
 const VALIDATE_DELAY_MS = 150;
+/** How often a visible editor asks whether a .py file beside it (or in the root) changed on disk: files
+ * written outside JupyterLab (another editor, a script, git) reach the palette within about this long. */
+export const PALETTE_POLL_MS = 700;
 
 function workflowName(path: string): string {
   const base = path.split("/").pop() ?? "workflow";
@@ -128,11 +133,32 @@ export class WorkflowEditorView extends ReactWidget {
     });
     void context.ready.then(() => this.refreshPalette());
     host.paletteChanged.connect(this.onPaletteChanged, this);
+    if (host.paletteStamp) this.pollTimer = window.setInterval(() => void this.pollStamp(), PALETTE_POLL_MS);
   }
 
   dispose(): void {
     this.host.paletteChanged.disconnect(this.onPaletteChanged, this);
+    window.clearInterval(this.pollTimer);
     super.dispose();
+  }
+
+  private pollTimer = 0;
+  private stamp: string | null = null;
+  private polling = false;
+
+  /** While the editor is visible: the palette is asked again when the .py files it looks at changed. */
+  private async pollStamp(): Promise<void> {
+    if (this.polling || !this.isVisible || !this.context.isReady || !this.host.paletteStamp) return;
+    this.polling = true;
+    try {
+      const stamp = await this.host.paletteStamp(this.path);
+      if (this.stamp === null) this.stamp = stamp;
+      else if (stamp !== this.stamp) await this.refreshPalette();
+    } catch {
+      // the server is away (restarting): the next tick asks again
+    } finally {
+      this.polling = false;
+    }
   }
 
   private onPaletteChanged(_: unknown, changed: string | null): void {
@@ -150,6 +176,8 @@ export class WorkflowEditorView extends ReactWidget {
   async refreshPalette(): Promise<void> {
     const seq = ++this.paletteSeq;
     try {
+      // the stamp first: a file written while the palette is being made is noticed by the next poll
+      if (this.host.paletteStamp) this.stamp = await this.host.paletteStamp(this.path).catch(() => this.stamp);
       const { entries, errors } = await this.host.palette(this.path);
       if (seq === this.paletteSeq) this.state.update({ palette: entries, paletteErrors: errors });
     } catch (e) {

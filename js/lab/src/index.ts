@@ -106,6 +106,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const host: EditorHost = {
       palette: (path: string) => api.palette(path),
       paletteChanged,
+      paletteStamp: async (path: string) => (await api.paletteStamp(path)).stamp,
       codeEditor: editorServices ? labCodeEditor(editorServices) : undefined,
       newOp: async (spec, path) => {
         const { file } = await api.newOp(spec, path);

@@ -18,6 +18,9 @@ for has a bound, read here from ``config`` at the moment it is checked (so a not
 - ``config["document_max_depth"]`` (``DFLOW_DOCUMENT_MAX_DEPTH``, default 100): the deepest nesting of
   collections in a YAML/JSON document or a graph (:mod:`dflow_lab.yamlsafe`, ``dflow_lab.graph.validate``).
 
+- ``config["argo_max_response_bytes"]`` (``DFLOW_ARGO_MAX_RESPONSE_BYTES``, default 256 MiB): the longest
+  answer (or line of a stream) the Argo client reads from a server (:mod:`dflow_lab.argo.client`).
+
 ``cut_text`` bounds any user-derived text put into a node message, an event, a workflow's status
 message or an error (``MESSAGE_MAX`` characters, 4,096): the head and the tail are kept, the
 middle is replaced by a marker giving the original length.
@@ -40,6 +43,7 @@ __all__ = [
     "DEFAULTS",
     "yaml_max_alias_nodes",
     "document_max_depth",
+    "argo_max_response_bytes",
 ]
 
 MESSAGE_MAX = 4096
@@ -51,6 +55,7 @@ DEFAULTS = {
     "archive_max_members": 100_000,
     "yaml_max_alias_nodes": 100_000,
     "document_max_depth": 100,
+    "argo_max_response_bytes": 256 * 1024 ** 2,
 }
 
 
@@ -110,3 +115,8 @@ def yaml_max_alias_nodes() -> int:
 def document_max_depth() -> int:
     """The deepest nesting of collections in a document (YAML, JSON, a graph)."""
     return _setting("document_max_depth")
+
+
+def argo_max_response_bytes() -> int:
+    """The longest answer, or line of a stream, the Argo client reads from a server."""
+    return _setting("argo_max_response_bytes")

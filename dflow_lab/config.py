@@ -157,6 +157,8 @@ config: dict[str, Any] = _Config({
     # …nodes the aliases of one YAML document expand to, nesting depth of a YAML/JSON document or graph
     "yaml_max_alias_nodes": _env("DFLOW_YAML_MAX_ALIAS_NODES", 100_000, _int),
     "document_max_depth": _env("DFLOW_DOCUMENT_MAX_DEPTH", 100, _int),
+    # …bytes of one answer (or line of a stream) the Argo client reads from a server
+    "argo_max_response_bytes": _env("DFLOW_ARGO_MAX_RESPONSE_BYTES", 256 * 1024 ** 2, _int),
     # local engine: run templates in their image ("podman", "docker", "singularity"; None/"host": on the host)
     "container_runtime": _env("DFLOW_CONTAINER_RUNTIME", None, nullable),
     # what the runtime needs on this machine, shell-split: before `run` (e.g. "--runtime runc

@@ -5,6 +5,11 @@ verification, custom headers from ``config["http_headers"]``), with raw JSON res
 models validate strictly and would reject fields newer servers add. Errors become ``ArgoApiError``
 naming the workflow and the server's message; the token never appears in them.
 
+The server's answers are not trusted further than the documents they carry: an answer is read up to
+``config["argo_max_response_bytes"]`` (:mod:`dflow_lab.bounds`), a line of a stream up to the same
+bound, and JSON is parsed only after its nesting depth is checked (``config["document_max_depth"]``).
+An answer beyond a bound, or one that is not JSON, is an ``ArgoApiError`` naming the request.
+
 ``submit(reuse_step=…)`` works as dflow does, through Argo memoization: the templates of keyed steps
 get a ``memoize`` key ``<workflow id>-<step key>`` and the reused steps' outputs are written as cache
 entries into a ConfigMap through the Kubernetes API (``config["k8s_api_server"]``; a ``dflow-lab
@@ -21,10 +26,12 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from ..bounds import argo_max_response_bytes, cut_text
 from ..config import config
 from ..engine import now_iso, reuse_entry
 from ..errors import CapabilityNotAvailable, WorkflowValueError
 from ..names import get_pod_name, randstr
+from ..yamlsafe import DocumentBoundError, load_json
 from .reuse import with_reuse
 
 __all__ = ["ArgoApiError", "ArgoBackend", "get_pod", "delete_pod", "replay_pod"]
@@ -35,7 +42,38 @@ _RETRIES = 3
 _LIST_FIELDS = ("metadata", "items.metadata", "items.status.phase", "items.status.message", "items.status.startedAt",
                 "items.status.finishedAt", "items.status.estimatedDuration", "items.status.progress",
                 "items.spec.suspend")
+_ERROR_BODY_MAX = 64 * 1024  # an error answer longer than this is shown cut, not parsed
 _TIMEOUT = (10, 120)  # seconds to connect, to wait for an answer (streams have no read timeout)
+
+
+def _read_bounded(resp: Any, what: str, workflow: str | None) -> bytes:
+    """The body of an unread urllib3 response, refused (``ArgoApiError``) beyond the response bound."""
+    limit = argo_max_response_bytes()
+    declared = resp.headers.get("Content-Length") if resp.headers is not None else None
+    if declared and declared.isdigit() and int(declared) > limit:
+        resp.close()
+        raise ArgoApiError(resp.status, f"the answer to {what} is {int(declared):,} bytes, more than "
+                           f"{limit:,}, the bound config['argo_max_response_bytes']", workflow)
+    data = b""
+    for chunk in resp.stream(1024 * 1024, decode_content=True):
+        data += chunk
+        if len(data) > limit:
+            resp.close()
+            raise ArgoApiError(resp.status, f"the answer to {what} is longer than {limit:,} bytes, the bound "
+                               "config['argo_max_response_bytes']", workflow)
+    resp.release_conn()
+    return data
+
+
+def _parse_answer(data: bytes, status: int, what: str, workflow: str | None) -> Any:
+    """The JSON of an answer, its depth checked first; anything else is an ``ArgoApiError``."""
+    try:
+        return load_json(data, source=f"the answer to {what}")
+    except DocumentBoundError as e:
+        raise ArgoApiError(status, str(e), workflow) from None
+    except ValueError as e:  # not UTF-8, not JSON
+        raise ArgoApiError(status, f"the answer to {what} is not JSON ({type(e).__name__}: {cut_text(e, 200)}): "
+                           f"{cut_text(data[:200].decode(errors='replace'), 200)!r}", workflow) from None
 
 
 class ArgoApiError(RuntimeError):
@@ -51,12 +89,13 @@ class ArgoApiError(RuntimeError):
 def _server_message(e: Any) -> str:
     """The server's error message (grpc-gateway's ``message``), or the start of whatever body came back."""
     body = getattr(e, "body", None) or b""
-    try:
-        data = json.loads(body)
-        if isinstance(data, dict) and data.get("message"):
-            return str(data["message"])
-    except (TypeError, ValueError):
-        pass
+    if len(body) <= _ERROR_BODY_MAX:
+        try:
+            data = load_json(body, source="the server's error answer")
+            if isinstance(data, dict) and data.get("message"):
+                return cut_text(data["message"], 500)
+        except (TypeError, ValueError):  # DocumentBoundError and UnicodeDecodeError are ValueErrors
+            pass
     text = body.decode(errors="replace") if isinstance(body, bytes) else str(body)
     return text.strip()[:500] or str(getattr(e, "reason", "") or "no response")
 
@@ -148,14 +187,15 @@ class ArgoBackend:
                 if method != "GET" or attempt == _RETRIES or not (e.status == 0 or e.status >= 500):
                     raise
                 time.sleep(0.2 * 2 ** attempt)
-        data = resp.data
-        return json.loads(data) if data else {}
+        data = _read_bounded(resp, f"{method} {kwargs.get('host') or self.host}{path}", kwargs.get("workflow"))
+        return _parse_answer(data, resp.status, f"{method} {path}", kwargs.get("workflow")) if data else {}
 
     def _stream(self, path: str, query: list, workflow: str | None = None) -> Iterator[dict]:
         """Objects of a grpc-gateway stream (one JSON document per line, each ``{"result": …}``)."""
         resp = self._raw("GET", path, query=query, workflow=workflow, timeout=(_TIMEOUT[0], None))
         buf = b""
         done = False
+        limit = argo_max_response_bytes()
         try:
             for chunk in resp.stream(64 * 1024, decode_content=True):
                 buf += chunk
@@ -163,6 +203,9 @@ class ArgoBackend:
                     line, buf = buf.split(b"\n", 1)
                     if line.strip():
                         yield self._stream_item(line, workflow)
+                if len(buf) > limit:
+                    raise ArgoApiError(resp.status, f"a line of the stream GET {path} is longer than {limit:,} "
+                                       "bytes, the bound config['argo_max_response_bytes']", workflow)
             if buf.strip():
                 yield self._stream_item(buf, workflow)
             done = True
@@ -173,7 +216,9 @@ class ArgoBackend:
 
     @staticmethod
     def _stream_item(line: bytes, workflow: str | None) -> dict:
-        item = json.loads(line)
+        item = _parse_answer(line, 200, "a line of a stream", workflow)
+        if not isinstance(item, dict):
+            raise ArgoApiError(200, f"a line of a stream is a JSON {type(item).__name__}, not an object", workflow)
         if "error" in item and "result" not in item:
             err = item["error"] or {}
             raise ArgoApiError(int(err.get("httpCode") or 500), str(err.get("message")), workflow)

@@ -70,6 +70,8 @@ class DAG(ContextBlock, OPTemplate):
                 raise WorkflowValueError(
                     "duplicate task name in this DAG; task names must be unique", template=self.name, step=t.name
                 )
+            if getattr(t, "prepare_step", None) is not None and t.prepare_step.name not in self._by_name:
+                self.add(t.prepare_step)  # dflow's init-artifact task of a sliced task
             self._by_name[t.name] = t
             self._take_parallelism(t)
             self.tasks.append(t)

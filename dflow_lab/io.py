@@ -772,6 +772,23 @@ class OutputArtifact(_ArtifactRef):
         self._sub_path: Optional[str] = None
         self.description: Optional[str] = None
         self.is_str = True
+        #: the artifact this one stands for in references (a sliced fan-out's output is its init step's)
+        self.redirect: Any = None
+
+    @property  # type: ignore[override]
+    def expr(self) -> str:
+        redirect = getattr(self, "redirect", None)
+        return redirect.expr if redirect is not None else _IOBase.expr.fget(self)  # type: ignore[attr-defined]
+
+    @expr.setter
+    def expr(self, value: str) -> None:
+        pass
+
+    def __repr__(self) -> str:
+        redirect = getattr(self, "redirect", None)
+        return repr(redirect) if redirect is not None else _IOBase.__repr__(self)
+
+    __str__ = __repr__
 
     def pvc(self, size: str = "1Gi", storage_class: Optional[str] = None, access_modes: Optional[List[str]] = None):
         """Save this artifact to a new PVC as well (Argo only)."""

@@ -338,9 +338,15 @@ class Step:
             self.set_parameters(parameters)
         if artifacts:
             self.set_artifacts(artifacts)
-        group = getattr(getattr(template, "slices", None), "group_size", None)
+        tslices = getattr(template, "slices", None)
+        group = getattr(tslices, "group_size", None)
         self._items = self.with_param  # what a success ratio is taken over (the items, not their groups)
-        if group and self.with_param is not None and hasattr(template, "group_with_param"):
+        if group and self.with_sequence is not None and hasattr(template, "group_with_param") \
+                and not getattr(tslices, "sub_path", False):
+            self.with_param, self.with_sequence = _sequence_items(self.with_sequence, name), None
+            self._items = self.with_param
+        if group and self.with_param is not None and hasattr(template, "group_with_param") \
+                and not getattr(tslices, "sub_path", False):
             # Slices(group_size=g): one step per group of g items, each given the whole item list
             self.with_param, extra = template.group_with_param(self.with_param)
             self.set_parameters(extra)
@@ -355,9 +361,89 @@ class Step:
             self.inputs.parameters.data["dflow_key"] = _clone_io(template.inputs.parameters["dflow_key"], self)
             self._given_parameters["dflow_key"] = key
 
+        if tslices is not None:
+            self._add_init_artifact(tslices)
         if continue_on_num_success is not None or continue_on_success_ratio is not None:
             self._add_success_check()
         _register_in_context(self)
+
+    def _add_init_artifact(self, slices: Any) -> None:
+        """dflow's ``<name>-init-artifact`` step for sliced artifacts (see ``util_ops.InitArtifactForSlices``).
+
+        Sliced output artifacts of a fan-out: each item saves its part, not archived, under the key the
+        init step made, and this step's output artifact stands for the init step's (the merged items).
+        Inputs sliced by sub-path: the items (or groups of ``group_size`` items) come from the catalogs
+        of those artifacts, read by the init step; each item takes its sub-path of the artifact.
+        """
+        outs = list(slices.output_artifact) if self.with_param is not None or self.with_sequence is not None else []
+        ins = list(slices.input_artifact) if slices.sub_path else []
+        if not outs and not ins:
+            return
+        from .common import S3Artifact
+        from .context_syntax import GLOBAL_CONTEXT
+        from .util_ops import InitArtifactForSlices
+
+        template = self.template.copy()
+        group_key = re.sub(r"\{\{=?\s*item.*?\}\}", "group", str(self.key)) if self.key is not None else None
+        seq_format = getattr(self.with_sequence, "format", None)
+        init = InitArtifactForSlices(template, self.util_image, self.util_command, self.util_image_pull_policy,
+                                     self.key, outs, ins, group_size=slices.group_size if ins else None,
+                                     format=seq_format)
+        init.name = f"{self.name}-init-artifact"
+        with GLOBAL_CONTEXT.paused():  # added with its step, by Steps.add/DAG.add
+            self.prepare_step = prepare = type(self)(
+                name=f"{self.name}-init-artifact", template=init,
+                parameters={"dflow_group_key": group_key} if group_key is not None else None,
+                key=f"{group_key}-init-artifact" if group_key is not None and ins else None)
+        if outs:
+            template.inputs.parameters["dflow_artifact_key"] = InputParameter(value="")
+            for n in outs:
+                art = template.outputs.artifacts[n]
+                art.save = [S3Artifact(key="{{inputs.parameters.dflow_artifact_key}}/%s" % n)]
+                art.archive = None
+        self.template = template
+        for k, v in template.inputs.parameters.items():
+            if k not in self.inputs.parameters.data:
+                self.inputs.parameters.data[k] = _clone_io(v, self)
+        if outs:
+            self.set_parameters({"dflow_artifact_key": prepare.outputs.parameters["dflow_artifact_key"]})
+        if ins:
+            sources = {}
+            for n in ins:
+                source = self._given_artifacts.get(n)
+                if source is None:
+                    if template.inputs.artifacts[n].optional:
+                        continue
+                    raise WorkflowValueError("an input artifact sliced by sub-path must be given (pass it in "
+                                             "artifacts=)", step=self.name, field=n)
+                sources[n] = source
+            prepare.set_artifacts(sources)
+            if slices.group_size is not None:
+                for n in sources:
+                    self.set_artifacts({n: prepare.outputs.artifacts[n].sub_path("group_{{item}}")})
+                ngroups = prepare.outputs.parameters["dflow_ngroups"]
+                if self.with_sequence is not None:
+                    self.with_sequence = ArgoSequence(count=ngroups, start=None, end=None, format=seq_format)
+                else:
+                    self.with_param = argo_range(ngroups)
+            else:
+                for n, source in sources.items():
+                    if not callable(getattr(source, "sub_path", None)):
+                        raise WorkflowTypeError(f"cannot take sub-paths of {type(source).__name__}; slice a step's "
+                                                "output artifact, a template input or an S3Artifact",
+                                                step=self.name, field=n)
+                    self.set_artifacts({n: source.sub_path("{{item.%s}}" % n)})
+                    self.set_parameters({"dflow_%s_sub_path" % n: "{{item.%s}}" % n})
+                if self.with_sequence is not None:
+                    for k, v in list(self._given_parameters.items()):
+                        if isinstance(v, str) and "{{item}}" in v:
+                            self.set_parameters({k: v.replace("{{item}}", "{{item.order}}")})
+                    self.with_sequence = None
+                self.with_param = prepare.outputs.parameters["dflow_slices_path"]
+                self._items = self.with_param
+        self._outputs = None
+        for n in outs:
+            self.outputs.artifacts[n].redirect = prepare.outputs.artifacts[n]
 
     def __repr__(self) -> str:
         return self.name
@@ -631,6 +717,25 @@ class Step:
         raise CapabilityNotAvailable(
             "Step.run", "running a single step outside a workflow (submit a Workflow: the local engine runs it)"
         )
+
+
+def _sequence_items(seq: Any, step: str) -> Any:
+    """The items of an unformatted ``argo_sequence`` as a list or an ``argo_range`` (for grouped slices,
+    which group a list of items)."""
+    if seq.format is not None:
+        raise WorkflowValueError("Slices(group_size=...) over a formatted argo_sequence is not supported: give "
+                                 "with_param=argo_range(...) instead", step=step, field="with_sequence")
+    start = seq.start if seq.start is not None else 0
+    if seq.count is not None:
+        if isinstance(seq.count, int) and isinstance(start, int):
+            return list(range(start, start + seq.count))
+        if start == 0:
+            return argo_range(seq.count)
+    elif isinstance(seq.end, int) and isinstance(start, int):
+        return list(range(start, seq.end + 1) if seq.end >= start else range(start, seq.end - 1, -1))
+    raise WorkflowValueError("Slices(group_size=...) over this argo_sequence is not supported (a count from 0, "
+                             "or integer bounds): give with_param=argo_range(...) instead", step=step,
+                             field="with_sequence")
 
 
 def _propagate_big_parameter(step: Any, name: str, value: Any) -> None:

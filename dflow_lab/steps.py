@@ -60,6 +60,11 @@ class Steps(ContextBlock, OPTemplate):
                     template=self.name,
                     step=s.name,
                 )
+        prepares = [s.prepare_step for s in stage if getattr(s, "prepare_step", None) is not None]
+        if prepares:  # dflow's init-artifact steps of sliced steps run in the stage before
+            for p in prepares:
+                self._names.add(p.name)
+            self.steps.append(prepares)
         for s in stage:
             self._names.add(s.name)
             self._take_parallelism(s)

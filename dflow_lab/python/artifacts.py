@@ -119,8 +119,8 @@ def read_input_artifact(art_path: str, sign: Artifact, where: str, slices: Any =
     elif t in (List[str], List[Path], Set[str], Set[Path]):
         if isinstance(po, str):
             items: List[Any] = [po]
-        elif not po:
-            items = [art_path]
+        elif not po:  # an empty catalog (a fan-out of no items) is no path; no catalog is the directory
+            items = [] if _has_catalog(art_path) else [art_path]
         elif isinstance(po, list) and all(p is None or isinstance(p, str) for p in po):
             items = po
         else:
@@ -139,6 +139,12 @@ def read_input_artifact(art_path: str, sign: Artifact, where: str, slices: Any =
     wrapped = _ARTIFACT_CLASSES.get(type(value), lambda x: x)(value)
     wrapped.art_root = art_path
     return wrapped
+
+
+def _has_catalog(art_path: str) -> bool:
+    from ..config import config
+
+    return os.path.isdir(os.path.join(art_path, config["catalog_dir_name"]))
 
 
 def _relative_target(source: str, inputs_root: str, cwd: str) -> str:

@@ -82,7 +82,8 @@ class LocalStorageClient(StorageClient):
         copies when ``link`` is false (for files their owner may still edit in place).
 
         With ``archive``, ``key`` becomes one tar object whose top entry is ``basename(src)``;
-        otherwise a file becomes the object ``key`` and a directory the objects ``key/<rel>``.
+        otherwise a file becomes the object ``key`` and a directory the objects ``key/<rel>``, added
+        to those already under ``key`` when it is a directory (S3's semantics of objects under a prefix).
         """
         top = self.stage()
         try:
@@ -96,9 +97,29 @@ class LocalStorageClient(StorageClient):
                     f.write("tar\n")
             else:
                 mirror(src, top, link)
+                dst = self.path_of(key)
+                if os.path.isdir(src) and os.path.isdir(dst) and not self.is_archive(key):
+                    self._merge(top, dst)
+                    return
             self.commit(top, key)
         finally:
             remove_path(top)
+
+    def _merge(self, staged: str, dst: str) -> None:
+        """Put the files of the directory ``staged`` into the existing directory ``dst``, each file
+        atomically, keeping the files already there (objects ``key/<rel>`` added to a prefix, as in
+        S3: how the items of a sliced fan-out fill one artifact)."""
+        for dirpath, _dirs, files in os.walk(staged):
+            rel = os.path.relpath(dirpath, staged)
+            target_dir = dst if rel == "." else os.path.join(dst, rel)
+            if os.path.lexists(target_dir) and not os.path.isdir(target_dir):
+                raise ValueError(f"cannot merge directory {rel!r} into {dst!r}: a file is there")
+            os.makedirs(target_dir, exist_ok=True)
+            for f in files:
+                target = os.path.join(target_dir, f)
+                if os.path.isdir(target) and not os.path.islink(target):
+                    raise ValueError(f"cannot merge file {os.path.join(rel, f)!r} into {dst!r}: a directory is there")
+                os.replace(os.path.join(dirpath, f), target)
 
     def archive_members(self, key: str) -> List[str]:
         """Paths of the top entries of the expanded tar artifact ``key``."""

@@ -1,0 +1,172 @@
+"""Sliced output artifacts and sub-path slices, written the way dflow users write them.
+
+``Slices(output_artifact=[...])`` on a fan-out: dflow inserts ``<step>-init-artifact`` and every item
+saves its part under the key that step made, so the next step sees one artifact holding the merged
+items (their files and one catalog each). ``Slices(sub_path=True)``: the items come from the catalog
+of a directory artifact, each taking its own sub-path. Both with ``group_size``/``pool_size``, in
+Steps, DAGs and Steps templates, over ``with_param`` and ``with_sequence``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import List
+
+import pytest
+
+from dflow_lab import (DAG, OutputArtifact, Step, Steps, Task, Workflow, argo_range, argo_sequence,
+                       download_artifact)
+from dflow_lab.config import config
+from dflow_lab.python import OP, OPIO, Artifact, OPIOSign, PythonOPTemplate, Slices, upload_packages
+
+if __file__ not in upload_packages:
+    upload_packages.append(__file__)
+
+
+class Hello(OP):
+    """Writes ``<filename>`` holding ``hello <filename>``; reports its length."""
+
+    @classmethod
+    def get_input_sign(cls):
+        return OPIOSign({"filename": str})
+
+    @classmethod
+    def get_output_sign(cls):
+        return OPIOSign({"foo": Artifact(str), "size": int})
+
+    @OP.exec_sign_check
+    def execute(self, op_in):
+        text = "hello " + op_in["filename"]
+        Path(op_in["filename"]).write_text(text)
+        return OPIO({"foo": op_in["filename"], "size": len(text)})
+
+
+class Check(OP):
+    """Reads a list of files, in the order the artifact's catalog gives."""
+
+    @classmethod
+    def get_input_sign(cls):
+        return OPIOSign({"foo": Artifact(List[Path])})
+
+    @classmethod
+    def get_output_sign(cls):
+        return OPIOSign({"texts": List[str], "names": List[str]})
+
+    @OP.exec_sign_check
+    def execute(self, op_in):
+        return OPIO({"texts": [p.read_text() for p in op_in["foo"]], "names": [p.name for p in op_in["foo"]]})
+
+
+FILES = ["f0.txt", "f1.txt", "f2.txt", "f3.txt", "f4.txt"]
+TEXTS = ["hello " + f for f in FILES]
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    monkeypatch.setitem(config, "local_workdir", str(tmp_path / "ws"))
+    monkeypatch.setitem(config, "mode", "local")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _hello(step_cls, name, slices, **kw):
+    return step_cls(name, PythonOPTemplate(Hello, slices=slices), parameters={"filename": FILES}, **kw)
+
+
+def _finish(wf):
+    wf.submit()
+    wf.wait()
+    assert wf.query_status() == "Succeeded", [(s.name, s.phase, s.get("message")) for s in wf.query_step()
+                                              if s.phase != "Succeeded"]
+
+
+def _value(wf, key, name):
+    return wf.query_step(key=key)[0].outputs.parameters[name].value
+
+
+def _layout(wf, step_name, art, dest):
+    """The files and catalog entries of the init step's artifact (what the next step reads)."""
+    init = wf.query_step(name=f"{step_name}-init-artifact")[0]
+    download_artifact(init.outputs.artifacts[art], path=str(dest), remove_catalog=False)
+    path = next(p.parent for p in Path(dest).rglob(".dflow"))
+    files = sorted(str(p.relative_to(path)) for p in path.rglob("*") if p.is_file() and ".dflow" not in p.parts)
+    items = []
+    for cat in (path / ".dflow").iterdir():
+        items += json.loads(cat.read_text())["path_list"]
+    return files, sorted(items, key=lambda i: i["order"])
+
+
+@pytest.mark.parametrize("slices", [
+    Slices("{{item}}", input_parameter=["filename"], output_artifact=["foo"], output_parameter=["size"]),
+    Slices("{{item}}", input_parameter=["filename"], output_artifact=["foo"], output_parameter=["size"],
+           group_size=2, pool_size=1),
+    Slices("{{item}}", input_parameter=["filename"], output_artifact=["foo"], output_parameter=["size"],
+           group_size=2, pool_size=2),
+], ids=["one-per-item", "groups", "groups-in-a-pool"])
+def test_sliced_output_artifact_of_a_steps_fan_out(workdir, slices):
+    wf = Workflow("sliced-out")
+    hello = _hello(Step, "hello", slices, with_param=argo_range(len(FILES)), key="hello-{{item}}")
+    wf.add(hello)
+    wf.add(Step("check", PythonOPTemplate(Check), artifacts={"foo": hello.outputs.artifacts["foo"]}, key="check"))
+    wf.add(Step("sizes", PythonOPTemplate(SumSizes),
+                parameters={"sizes": hello.outputs.parameters["size"]}, key="sizes"))
+    _finish(wf)
+    assert _value(wf, "check", "texts") == TEXTS
+    assert _value(wf, "sizes", "total") == sum(len(t) for t in TEXTS)
+    files, items = _layout(wf, "hello", "foo", workdir / "dl")
+    assert files == FILES  # every item's file, merged into the init step's artifact
+    assert items == [{"dflow_list_item": f, "order": i} for i, f in enumerate(FILES)]
+    if slices.group_size:
+        assert len(wf.query_step(name="hello", type="Pod")) == 3  # groups of 2: [0, 1], [2, 3], [4]
+
+
+class SumSizes(OP):
+    @classmethod
+    def get_input_sign(cls):
+        return OPIOSign({"sizes": List[int]})
+
+    @classmethod
+    def get_output_sign(cls):
+        return OPIOSign({"total": int})
+
+    @OP.exec_sign_check
+    def execute(self, op_in):
+        return OPIO({"total": sum(op_in["sizes"])})
+
+
+def test_sliced_output_artifact_of_a_dag_fan_out_over_a_sequence(workdir):
+    dag = DAG("sliced-dag")
+    hello = _hello(Task, "hello", Slices("{{item}}", input_parameter=["filename"], output_artifact=["foo"],
+                                         group_size=2, pool_size=1),
+                   with_sequence=argo_sequence(len(FILES)), key="hello-{{item}}")
+    dag.add(hello)
+    check = Task("check", PythonOPTemplate(Check), artifacts={"foo": hello.outputs.artifacts["foo"]}, key="check")
+    dag.add(check)
+    wf = Workflow("sliced-dag", dag=dag)
+    _finish(wf)
+    assert _value(wf, "check", "texts") == TEXTS
+
+
+def test_sliced_output_artifact_out_of_a_steps_template_and_an_empty_fan_out(workdir):
+    """dflow's test_loop_slices: a Steps template's output artifact is a sliced fan-out's; a fan-out of
+    no items leaves the init step's empty artifact, an empty list to the next step."""
+    steps = Steps("slices-steps")
+    hello0 = _hello(Step, "hello0", Slices("{{item}}", input_parameter=["filename"], output_artifact=["foo"]),
+                    with_param=argo_range(2), key="hello-0-{{item}}")
+    steps.add(hello0)
+    hello1 = Step("hello1", PythonOPTemplate(Hello, slices=Slices("{{item}}", input_parameter=["filename"],
+                                                                 output_artifact=["foo"])),
+                  parameters={"filename": []}, with_param=argo_range(0), key="hello-1-{{item}}")
+    steps.add(hello1)
+    steps.add(Step("check1", PythonOPTemplate(Check), artifacts={"foo": hello1.outputs.artifacts["foo"]},
+                   key="check1"))
+    steps.outputs.artifacts["foo"] = OutputArtifact(_from=hello0.outputs.artifacts["foo"])
+    wf = Workflow("loop-slices")
+    inner = Step("inner", steps)
+    wf.add(inner)
+    wf.add(Step("check", PythonOPTemplate(Check), artifacts={"foo": inner.outputs.artifacts["foo"]}, key="check"))
+    _finish(wf)
+    assert _value(wf, "check", "texts") == TEXTS[:2]
+    assert _value(wf, "check1", "texts") == []

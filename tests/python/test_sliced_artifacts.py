@@ -21,10 +21,6 @@ from dflow_lab import (DAG, OutputArtifact, Step, Steps, Task, Workflow, argo_ra
 from dflow_lab.config import config
 from dflow_lab.python import OP, OPIO, Artifact, OPIOSign, PythonOPTemplate, Slices, upload_packages
 
-if __file__ not in upload_packages:
-    upload_packages.append(__file__)
-
-
 class Hello(OP):
     """Writes ``<filename>`` holding ``hello <filename>``; reports its length."""
 
@@ -68,7 +64,9 @@ def workdir(tmp_path, monkeypatch):
     monkeypatch.setitem(config, "local_workdir", str(tmp_path / "ws"))
     monkeypatch.setitem(config, "mode", "local")
     monkeypatch.chdir(tmp_path)
-    return tmp_path
+    upload_packages.append(__file__)  # as a dflow user's script does (here undone after the test)
+    yield tmp_path
+    upload_packages.remove(__file__)
 
 
 def _hello(step_cls, name, slices, **kw):

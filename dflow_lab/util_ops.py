@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any, Optional
 
-from .errors import CapabilityNotAvailable
 from .common import S3Artifact
+from .errors import CapabilityNotAvailable
 from .io import InputArtifact, InputParameter, OutputArtifact, OutputParameter
 from .op_template import OPTemplate, PythonScriptOPTemplate, ScriptOPTemplate, ShellOPTemplate
 

@@ -10,16 +10,25 @@ Steps, DAGs and Steps templates, over ``with_param`` and ``with_sequence``.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import List
 
 import pytest
 
-from dflow_lab import (DAG, OutputArtifact, Step, Steps, Task, Workflow, argo_range, argo_sequence,
-                       download_artifact)
+from dflow_lab import (
+    DAG,
+    OutputArtifact,
+    Step,
+    Steps,
+    Task,
+    Workflow,
+    argo_range,
+    argo_sequence,
+    download_artifact,
+)
 from dflow_lab.config import config
 from dflow_lab.python import OP, OPIO, Artifact, OPIOSign, PythonOPTemplate, Slices, upload_packages
+
 
 class Hello(OP):
     """Writes ``<filename>`` holding ``hello <filename>``; reports its length."""

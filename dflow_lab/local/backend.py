@@ -24,6 +24,7 @@ from ..errors import WorkflowValueError
 from ..names import check_workflow_name, generated_name, randstr, remove_in_workspace, workspace_path
 from .engine import EngineHost, engine_alive, engine_config, engine_env
 from .objects import ObjectStore, with_workflow_template
+from .pod import PY_OP_MARKER
 from .state import StateStore, now_iso
 from .validate import check_manifest
 
@@ -39,6 +40,13 @@ def _store(workdir: Path) -> StateStore:
     if workdir not in _STORES:
         _STORES[workdir] = StateStore(workdir)
     return _STORES[workdir]
+
+
+def _has_python_ops(manifest: dict) -> bool:
+    """Whether a manifest has Python OP templates (the steps the warm workers run)."""
+    templates = (manifest.get("spec") or {}).get("templates") or []
+    return any(str((t.get("script") or {}).get("source", "")).startswith(PY_OP_MARKER)
+               for t in templates if isinstance(t, dict))
 
 
 class LocalBackend:
@@ -60,6 +68,8 @@ class LocalBackend:
 
     def submit(self, manifest: dict, *, wait: bool = True, reuse_step: list | None = None) -> dict:
         """Store and run a workflow; returns the workflow object (``metadata.name`` is its id)."""
+        if wait and _has_python_ops(manifest):
+            EngineHost.get().prewarm()  # workers start while the manifest is checked and stored
         manifest = with_workflow_template(manifest, ObjectStore(self.workdir))
         check_manifest(manifest)
         manifest = copy.deepcopy(manifest)

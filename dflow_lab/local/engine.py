@@ -144,6 +144,15 @@ class EngineHost:
             self._slots = asyncio.Semaphore(host_slots_default())
         return self._pool, self._slots
 
+    def prewarm(self) -> None:
+        """Start the worker pool's workers now, in the background: the run submitted next finds them up
+        (or starting) while the caller compiles, validates and stores the workflow."""
+        async def start() -> None:
+            pool, _ = await self._pool_and_slots()
+            pool.prewarm()
+
+        asyncio.run_coroutine_threadsafe(start(), self.loop)
+
     def run(self, workdir: str | Path, name: str) -> concurrent.futures.Future:
         """Run stored workflow ``name``; the future gives its final phase (``None`` if another process runs it).
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .. import secret_store
-from ..names import workspace_path
+from ..names import workspace_child
 from ..storage.repository import argo_output_key
 from .children import die_with_parent
 from .images import host_argv, stand_in
@@ -353,7 +353,7 @@ async def _archive_log(ex: Execution, template: dict, stepdir: StepDir, pod_name
 async def run_pod(ex: Execution, template: dict, inputs: dict, node: dict, scope: Scope) -> PodOutcome:
     """Run one attempt of ``template`` for status node ``node`` (already recorded as Running)."""
     where = f"workflow {ex.name!r}, step {node['displayName']!r} (template {template.get('name')!r})"
-    stepdir = StepDir(workspace_path(ex.store.workdir, "runs", ex.name, node["id"])).create()
+    stepdir = StepDir(workspace_child(ex.runs_dir, node["id"])).create()
     node["hostDir"] = str(stepdir.base)
     is_script = "script" in template
     body = dict(template.get("script") or template.get("container") or {})

@@ -69,6 +69,42 @@ class WorkerPool:
         self._idle: list[_Worker] = []
         self._slots = asyncio.Semaphore(self.size)
         self._all: set[_Worker] = set()
+        self._starting: list[asyncio.Task] = []  # workers being started ahead of demand (``prewarm``)
+
+    def prewarm(self) -> None:
+        """Start workers up to ``size`` now, concurrently, without waiting for them: a run's first steps
+        then find them ready (or being started) instead of starting them one at a time on demand."""
+        for _ in range(self.size - len(self._all) - len(self._starting)):
+            task = asyncio.get_running_loop().create_task(_Worker.start())
+            self._starting.append(task)
+            task.add_done_callback(self._started)
+
+    def _started(self, task: asyncio.Task) -> None:
+        """A prewarmed worker is up: idle, unless a step already took its start (``_take_starting``)."""
+        if task not in self._starting:
+            return
+        self._starting.remove(task)
+        if not task.cancelled() and task.exception() is None:
+            worker = task.result()
+            self._all.add(worker)
+            self._idle.append(worker)
+
+    async def _take_starting(self) -> _Worker | None:
+        """A worker whose start is under way (``None`` if there is none, or if it failed to start)."""
+        if not self._starting:
+            return None
+        task = self._starting.pop(0)
+        try:
+            worker = await asyncio.shield(task)  # a cancelled step leaves the start to finish (and idle)
+        except asyncio.CancelledError:
+            self._starting.append(task)  # back to the pool: idle once up (now, if it already is)
+            if task.done():
+                self._started(task)
+            raise
+        except Exception:  # the start failed: the caller starts one itself and reports that failure
+            return None
+        self._all.add(worker)
+        return worker
 
     async def run(self, source: str, env: dict[str, str], cwd: str, log: str) -> WorkerResult:
         """Run one Python OP step in a worker; cancelling the call kills that worker."""
@@ -88,6 +124,8 @@ class WorkerPool:
                 worker = candidate
             else:
                 self._all.discard(candidate)
+        if worker is None and not fresh:
+            worker = await self._take_starting()
         if worker is None:
             worker = await _Worker.start()
             self._all.add(worker)
@@ -118,6 +156,12 @@ class WorkerPool:
 
     async def close(self) -> None:
         """Stop every worker."""
+        starting, self._starting = self._starting, []
+        for task in starting:
+            try:
+                self._all.add(await task)
+            except Exception:  # a worker that failed to start has nothing left to stop
+                pass
         for worker in list(self._all):
             if worker.proc.stdin and not worker.proc.stdin.is_closing():
                 worker.proc.stdin.close()

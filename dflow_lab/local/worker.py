@@ -19,8 +19,13 @@ import traceback
 
 
 def _set_environ(env: dict[str, str]) -> None:
-    os.environ.clear()
-    os.environ.update(env)
+    """Make ``os.environ`` exactly ``env``, touching only the variables that differ (each change is a
+    ``putenv``/``unsetenv`` call: clearing and refilling the whole environment costs far more per step)."""
+    for name in [n for n in os.environ if n not in env]:
+        del os.environ[name]
+    for name, value in env.items():
+        if os.environ.get(name) != value:
+            os.environ[name] = value
 
 
 def _run_one(run_source, request: dict, base_env: dict[str, str]) -> int:

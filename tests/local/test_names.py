@@ -27,6 +27,7 @@ from dflow_lab.names import (
     check_workflow_name,
     generated_name,
     remove_in_workspace,
+    workspace_child,
     workspace_path,
 )
 from dflow_lab.workflow import Workflow
@@ -242,6 +243,22 @@ def test_remove_in_workspace_never_follows_or_leaves(tmp_path):
         workspace_path(root)
     assert (outside / "f").exists()
     assert remove_in_workspace(root, "runs", "missing") is False
+
+
+def test_workspace_child_checks_like_workspace_path(tmp_path):
+    """The engine's per-step shortcut gives the same answers as the full check (one lstat, not a resolve)."""
+    root, outside = tmp_path / "ws", tmp_path / "outside"
+    (root / "runs" / "wf").mkdir(parents=True)
+    outside.mkdir()
+    runs = workspace_path(root, "runs", "wf")
+    assert workspace_child(runs, "node-1") == workspace_path(root, "runs", "wf", "node-1")
+    (runs / "inside").symlink_to(runs / "node-1")
+    (runs / "node-1").mkdir()
+    assert workspace_child(runs, "inside") == runs / "node-1"  # a symlink is resolved and checked in full
+    (runs / "escape").symlink_to(outside)
+    for bad in ("escape", "..", ".", "", "a/b", "a\0b"):
+        with pytest.raises(PathEscapeError):
+            workspace_child(runs, bad)
 
 
 @pytest.mark.parametrize("name", ["abc\n", "step-1\n", "a.b\n"])

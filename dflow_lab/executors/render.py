@@ -4,7 +4,8 @@
 script template with the same inputs, outputs, retry strategy, timeout and pod fields, whose
 ``script.source`` calls :func:`dflow_lab.executors.runner.main` with a spec of the original script
 (``kind``: ``"ssh"`` for ``RemoteExecutor``, ``"slurm-ssh"`` for ``SlurmRemoteExecutor``,
-``"slurm-local"`` for ``SlurmJobTemplate``). The same manifest runs on both engines: in an Argo pod
+``"slurm-local"`` for ``SlurmJobTemplate``, ``"dispatcher"`` for ``DispatcherExecutor``, whose runner
+hands the step to dpdispatcher: ``dispatch.py``). The same manifest runs on both engines: in an Argo pod
 (the extender image, which must hold Python 3 with dflow-lab and paramiko) and as a host process
 of the local engine.
 
@@ -90,8 +91,11 @@ def _read_key(executor: Any, where: str) -> str:
 def _public(executor: Any) -> Dict[str, Any]:
     keys = ("host", "port", "username", "workdir", "remote_command", "map_tmp_dir", "action_retries",
             "header", "interval", "node_selector", "clean", "docker_executable", "singularity_executable",
-            "podman_executable")
-    return {k: getattr(executor, k) for k in keys if hasattr(executor, k)}
+            "podman_executable", "resources_dict", "task_dict", "check_interval")
+    out = {k: getattr(executor, k) for k in keys if hasattr(executor, k)}
+    if hasattr(executor, "public_machine"):
+        out["machine"] = executor.public_machine()
+    return out
 
 
 def render_remote(executor: Any, template: Any, kind: str) -> Any:
@@ -124,10 +128,11 @@ def render_remote(executor: Any, template: Any, kind: str) -> Any:
     for tag, path in path_tags.items():
         script = re.sub(r"\{\{\s*" + re.escape(tag) + r"\s*\}\}", path, script)
     workdir = str(executor.workdir)
+    label = "workflow {{workflow.name}}, step {{node.name}} (pod {{pod.name}})" if kind == "dispatcher" else ""
     tags: Dict[str, str] = {}
     env: List[Dict[str, Any]] = [e for e in body.get("env") or []]
     forwarded = [e["name"] for e in env]
-    for text in (script, workdir):
+    for text in (script, workdir, label):
         for m in _TAG.finditer(text):
             tag = m.group(1)
             if tag not in tags.values():
@@ -140,6 +145,15 @@ def render_remote(executor: Any, template: Any, kind: str) -> Any:
     if kind == "slurm-local":
         transport = {"type": "local"}
         target = "this host"
+    elif kind == "dispatcher":
+        target = executor.target()
+        transport = {"type": "dispatcher", "machine": executor.public_machine(), "resources": executor.resources_dict,
+                     "task": executor.task_dict, "clean": bool(executor.clean), "target": target,
+                     "check_interval": executor.check_interval}
+        if executor.password is not None:
+            env.append({"name": PASSWORD_ENV, "valueFrom": _secret_ref(executor, "password", executor.password)})
+        if executor.private_key_file is not None:
+            env.append({"name": KEY_ENV, "valueFrom": _secret_ref(executor, "key", _read_key(executor, where))})
     else:
         transport = {"type": "ssh", "host": executor.host, "port": int(executor.port),
                      "username": executor.username, "retries": int(executor.action_retries)}
@@ -166,6 +180,8 @@ def render_remote(executor: Any, template: Any, kind: str) -> Any:
         "clean": getattr(executor, "clean", "never"),
         "interval": 0.5,
     }
+    if label:
+        spec["label"] = label
     runtime = next(((k, v) for k, v in (("docker", executor.docker_executable),
                                          ("singularity", executor.singularity_executable),
                                          ("podman", executor.podman_executable)) if v), None)
@@ -180,7 +196,7 @@ def render_remote(executor: Any, template: Any, kind: str) -> Any:
         if not any(p["name"] == JOB_ID_PARAMETER for p in params):
             params.append({"name": JOB_ID_PARAMETER, "valueFrom": {"path": JOB_ID_PATH, "default": ""}})
     digest = hashlib.sha256(json.dumps(_public(executor), sort_keys=True, default=str).encode()).hexdigest()[:6]
-    suffix = {"ssh": "remote", "slurm-ssh": "slurm", "slurm-local": "slurm-job"}[kind]
+    suffix = {"ssh": "remote", "slurm-ssh": "slurm", "slurm-local": "slurm-job", "dispatcher": "dispatcher"}[kind]
     d["name"] = f"{template.name}-{suffix}-{digest}"
     meta = d.setdefault("metadata", {})
     meta.setdefault("annotations", {})[EXECUTOR_ANNOTATION] = json.dumps(

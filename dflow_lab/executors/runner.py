@@ -41,6 +41,7 @@ import sys
 import time
 from typing import Any, Dict, Optional, Tuple
 
+from .dispatch import run_dispatcher
 from .transport import LocalTransport, SSHTransport, TransportError
 
 __all__ = ["main", "encode_spec", "decode_spec", "TAG_ENV", "RUNNER_MARKER"]
@@ -349,6 +350,16 @@ def main(encoded: str) -> int:
     except (ValueError, KeyError) as e:
         _termination(f"malformed executor spec: {e}")
         return 1
+    if (spec.get("transport") or {}).get("type") == "dispatcher":
+        try:
+            return run_dispatcher(spec, lambda text: _resolve_tags(text, spec.get("tags") or {}), _say, _termination,
+                                  Cancelled)
+        except Cancelled:
+            _say("stop requested: the dpdispatcher task was removed")
+            return 143
+        except ValueError as e:  # a tag's value did not arrive
+            _termination(str(e))
+            return 1
     try:
         return Runner(spec).run()
     except (TransportError, SlurmError, ValueError, OSError) as e:

@@ -5,6 +5,8 @@ Errors name the workflow, the template or step, and the field (``WorkflowValueEr
 
 from __future__ import annotations
 
+import json
+
 from ..errors import WorkflowValueError
 from ..names import check_claim_name, check_field_name, check_generate_name, check_workflow_name
 from .depends import DependsError, find_cycle, from_dependencies, parse_depends
@@ -73,6 +75,45 @@ def check_manifest(manifest: dict) -> None:
                                      "valueFrom.configMapKeyRef)", workflow=wf, field=f"spec.arguments.parameters[{i}]")
     for t in templates:
         _check_template(wf, t, known)
+    _check_dispatcher(wf, templates)
+
+
+def _dispatcher_missing() -> str | None:
+    """Why dpdispatcher cannot be imported here (``None`` when it can)."""
+    try:
+        import dpdispatcher  # noqa: F401  # lazy: only workflows with a DispatcherExecutor step need it
+    except ImportError as e:
+        return str(e) or "not installed"
+    return None
+
+
+def _check_dispatcher(wf: str, templates: list) -> None:
+    """A step rendered by ``DispatcherExecutor`` runs dpdispatcher on this machine: refuse the workflow
+    before anything is stored when dpdispatcher cannot be imported, naming the first such step."""
+    marked = set()
+    for t in templates:
+        note = ((t.get("metadata") or {}).get("annotations") or {}).get("dflow-lab/executor") or "{}"
+        try:
+            kind = json.loads(note).get("kind") if isinstance(note, str) else None
+        except (ValueError, AttributeError):
+            kind = None
+        if kind == "DispatcherExecutor":
+            marked.add(t["name"])
+    if not marked:
+        return
+    missing = _dispatcher_missing()
+    if missing is None:
+        return
+    for t in templates:
+        items = [s for group in t.get("steps") or [] if isinstance(group, list) for s in group]
+        items += ((t.get("dag") or {}).get("tasks") or []) if "dag" in t else []
+        for item in items:
+            if item.get("template") in marked:
+                raise WorkflowValueError(
+                    "the step runs through DispatcherExecutor, which needs the dpdispatcher package where the "
+                    f"local engine runs it, and it cannot be imported ({missing}); install it "
+                    "(pip install dpdispatcher, or pip install 'dflow-lab[executors]')",
+                    workflow=wf, template=t["name"], step=item.get("name"), field="executor")
 
 
 def _check_ref(wf: str, tname: str, item: dict, field: str, known: set[str]) -> None:

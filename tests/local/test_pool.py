@@ -44,6 +44,16 @@ def test_prewarmed_workers_serve_steps_and_env_does_not_leak(tmp_path):
         pool.prewarm()
         pool.prewarm()  # idempotent: still at most 2 workers starting or up
         assert len(pool._starting) == 2
+        first_log = tmp_path / "first.log"  # a step while the workers start: it takes one being started
+        first = await pool.run(source, {"STEP_VAR": "first", "DFLOW_LAB_ROOT": str(tmp_path)}, str(tmp_path),
+                               str(first_log))
+        assert first.rc == 0
+        for _ in range(1200):  # bounded wait (60 s) for the other prewarmed worker to be up
+            if not pool._starting:
+                break
+            await asyncio.sleep(0.05)
+        assert not pool._starting and len(pool._all) == 2
+        prewarmed = set(pool._all)
         logs = []
         results = []
         for i in range(4):
@@ -53,11 +63,11 @@ def test_prewarmed_workers_serve_steps_and_env_does_not_leak(tmp_path):
             results.append(await pool.run(source, env, str(tmp_path), str(log)))
         workers = set(pool._all)
         await pool.close()
-        return results, logs, workers
+        return results, logs, workers, prewarmed
 
-    results, logs, workers = asyncio.run(main())
+    results, logs, workers, prewarmed = asyncio.run(main())
     assert [r.rc for r in results] == [0, 0, 0, 0]
-    assert len(workers) == 2
+    assert workers == prewarmed  # the prewarmed workers served every step: none was started on demand
     texts = [log.read_text() for log in logs]
     for i, text in enumerate(texts):
         assert f"STEP_VAR v{i} LEFT_OVER None" in text, text  # a step's variables do not outlive it

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import importlib
+import json
 
 import pytest
 
@@ -102,23 +104,39 @@ def test_services_dflow_lab_cannot_reach_say_what_they_need(workdir):
         metadata.MetadataClient(gms_endpoint="https://gms.example")
 
 
-def test_dispatcher_machines_map_to_dflow_labs_remote_executors():
-    from dflow_lab.executors.base import RemoteExecutor, SlurmRemoteExecutor
+def test_dispatcher_machines_are_built_as_dflow_builds_them(tmp_path):
+    """dflow's defaults and merge order (json_file, then machine_dict), secrets out of the rendered
+    template; the steps running through dpdispatcher are in tests/executors/test_dispatcher.py."""
     from dflow_lab.plugins.dispatcher import DispatcherExecutor
 
-    slurm = DispatcherExecutor(
-        machine_dict={"batch_type": "Slurm", "context_type": "SSHContext",
-                      "remote_profile": {"hostname": "127.0.0.1", "port": 2222, "username": "u"}},
-        resources_dict={"queue_name": "debug", "cpu_per_node": 2, "custom_flags": ["#SBATCH --time=5"]})
-    ex = slurm.remote_executor()
-    assert isinstance(ex, SlurmRemoteExecutor) and (ex.host, ex.port, ex.username) == ("127.0.0.1", 2222, "u")
-    assert ex.header.splitlines() == ["#SBATCH --partition=debug", "#SBATCH --ntasks-per-node=2",
-                                      "#SBATCH --time=5"]
-    shell = DispatcherExecutor(host="127.0.0.1", port=2200, username="v")
-    assert type(shell.remote_executor()) is RemoteExecutor
-    with pytest.raises(ValueError, match="batch_type 'PBS'"):
-        DispatcherExecutor(host="h", machine_dict={"batch_type": "PBS"}).render(PythonOPTemplate(Cat))
-    with pytest.raises(ValueError, match="context_type 'Bohrium'"):
-        DispatcherExecutor(machine_dict={"batch_type": "Slurm", "context_type": "Bohrium"}).remote_executor()
+    key = tmp_path / "id_test"
+    key.write_text("-----BEGIN OPENSSH PRIVATE KEY-----\nnot-a-real-key-material\n-----END OPENSSH PRIVATE KEY-----\n")
+    conf = tmp_path / "machine.json"
+    conf.write_text(json.dumps({"machine": {"batch_type": "Shell", "remote_profile": {"port": 2201}},
+                                "resources": {"cpu_per_node": 4}}))
+    ex = DispatcherExecutor(host="10.0.0.1", username="u", password="pw-secret", private_key_file=str(key),
+                            json_file=str(conf), machine_dict={"remote_profile": {"timeout": 30}},
+                            resources_dict={"queue_name": "debug"})
+    assert ex.machine_dict == {"batch_type": "Shell", "context_type": "SSHContext", "remote_root": "/home/u/dflow/workflows",
+                               "remote_profile": {"port": 2201, "timeout": 30, "hostname": "10.0.0.1", "username": "u"}}
+    assert ex.resources_dict["cpu_per_node"] == 4 and ex.resources_dict["queue_name"] == "debug"
+    assert ex.resources_dict["envs"]["DFLOW_POD"] == "{{pod.name}}"  # no two steps share a submission hash
+    assert DispatcherExecutor(host="h").machine_dict["batch_type"] == "Slurm"  # dflow's default
+    assert DispatcherExecutor(host="h").remote_root == "/root/dflow/workflows"
+    assert "pw-secret" not in repr(ex)
+    rendered = ex.render(PythonOPTemplate(Cat))
+    d = rendered.convert_to_argo()
+    text = json.dumps(d)
+    assert "pw-secret" not in text and "not-a-real-key-material" not in text
+    source = d["script"]["source"]
+    spec = json.loads(base64.urlsafe_b64decode(source.split("main(")[1].split(")")[0].strip("'")).decode())
+    assert spec["transport"]["type"] == "dispatcher" and spec["transport"]["machine"]["remote_profile"]["port"] == 2201
+    assert "password" not in json.dumps(spec) and "key_filename" not in json.dumps(spec)
+    refs = {e["name"] for e in d["script"]["env"] if "valueFrom" in e}
+    assert {"DFLOW_LAB_SSH_PASSWORD", "DFLOW_LAB_SSH_KEY"} <= refs
+    with pytest.raises(CapabilityNotAvailable, match="Bohrium"):
+        DispatcherExecutor(machine_dict={"batch_type": "Bohrium", "context_type": "Bohrium"}).render(PythonOPTemplate(Cat))
     with pytest.raises(ValueError, match="one line"):
-        DispatcherExecutor(host="h", queue_name="a\nb").remote_executor()
+        DispatcherExecutor(host="h", queue_name="a\nb").render(PythonOPTemplate(Cat))
+    with pytest.raises(ValueError, match="no host"):
+        DispatcherExecutor(machine_dict={"batch_type": "Shell"}).render(PythonOPTemplate(Cat))

@@ -5,6 +5,7 @@ Errors name the workflow, the template or step, and the field (``WorkflowValueEr
 
 from __future__ import annotations
 
+import importlib.util
 import json
 
 from ..errors import WorkflowValueError
@@ -79,12 +80,13 @@ def check_manifest(manifest: dict) -> None:
 
 
 def _dispatcher_missing() -> str | None:
-    """Why dpdispatcher cannot be imported here (``None`` when it can)."""
+    """Why dpdispatcher cannot be imported here (``None`` when it can). Found, not imported: importing
+    it opens a ``dpdispatcher.log`` in the current directory (the step imports it in its own)."""
     try:
-        import dpdispatcher  # noqa: F401  # lazy: only workflows with a DispatcherExecutor step need it
-    except ImportError as e:
-        return str(e) or "not installed"
-    return None
+        found = importlib.util.find_spec("dpdispatcher") is not None
+    except (ImportError, ValueError) as e:
+        return str(e) or "not importable"
+    return None if found else "No module named 'dpdispatcher'"
 
 
 def _check_dispatcher(wf: str, templates: list) -> None:

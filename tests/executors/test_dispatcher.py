@@ -6,6 +6,7 @@ errors that name the workflow, the step and the field."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import sys
 
@@ -19,7 +20,9 @@ from . import services
 from .conftest import remote_python
 from .flows import build, check
 
-pytest.importorskip("dpdispatcher", reason="dpdispatcher is in the dev extra (pip install -e '.[dev]')")
+# found, not imported here: importing dpdispatcher opens a dpdispatcher.log in the current directory
+pytestmark = pytest.mark.skipif(importlib.util.find_spec("dpdispatcher") is None,
+                                reason="dpdispatcher is in the dev extra (pip install -e '.[dev]')")
 
 
 def _ssh_executor(sshd, batch_type: str, **kw) -> DispatcherExecutor:

@@ -375,7 +375,8 @@ class Step:
         Inputs sliced by sub-path: the items (or groups of ``group_size`` items) come from the catalogs
         of those artifacts, read by the init step; each item takes its sub-path of the artifact.
         """
-        outs = list(slices.output_artifact) if self.with_param is not None or self.with_sequence is not None else []
+        fans_out = self.with_param is not None or self.with_sequence is not None or slices.sub_path
+        outs = list(slices.output_artifact) if fans_out else []
         ins = list(slices.input_artifact) if slices.sub_path else []
         if not outs and not ins:
             return

@@ -49,7 +49,9 @@ class Slices:
         slices: the slice of each step, an Argo tag such as ``"{{item}}"`` or ``"{{item.order}}"``
         input_parameter / input_artifact: inputs to slice
         output_parameter / output_artifact: outputs to stack
-        sub_path: slice input artifacts by sub-path (not supported by dflow-lab: refused with a clear error)
+        sub_path: slice the input artifacts by sub-path: the items are the entries of their catalogs, each
+            step gets its own sub-path of the artifact (``{{item.order}}`` by default; with ``group_size``,
+            a group of entries)
         group_size: each parallel step takes a group of this many slices
         pool_size: a step runs its group's slices in this many processes (``-1``: one per slice)
         shuffle, random_seed, pool_timeout, register_first_only, create_dir, raise_for_group:
@@ -356,7 +358,7 @@ class PythonOPTemplate(PythonScriptOPTemplate):
     def _slice_var(self, expr: Any, field: str) -> Any:
         """A slice as the runtime reads it: a constant, or ``{"env": <param>}`` for an item tag
         (declared as an input parameter ``dflow_var_<k>`` whose value is the tag)."""
-        if expr is None or isinstance(expr, (int, list)):
+        if expr is None or isinstance(expr, (int, list, dict)):  # a dict: {"catalog": <artifact>}
             return expr
         text = str(expr).strip()
         if _ITEM_TAG.match(text):
@@ -381,9 +383,6 @@ class PythonOPTemplate(PythonScriptOPTemplate):
         if slices.pool_size is not None and not slices.input_parameter and not slices.input_artifact:
             raise WorkflowValueError("Slices(pool_size=...) needs sliced inputs", template=self.name,
                                      field="slices")
-        if slices.sub_path:
-            raise WorkflowValueError("Slices(sub_path=True) is not supported by dflow-lab yet",
-                                     template=self.name, field="slices")
         known = {
             "input_parameter": self.inputs.parameters, "input_artifact": self.inputs.artifacts,
             "output_parameter": self.outputs.parameters, "output_artifact": self.outputs.artifacts,
@@ -393,19 +392,34 @@ class PythonOPTemplate(PythonScriptOPTemplate):
                 if n not in names:
                     raise WorkflowValueError(f"Slices({kind}=[{n!r}]): OP has no {kind.replace('_', ' ')} {n!r}",
                                              template=self.name, field="slices")
+        tag: Any = slices.slices
+        if slices.sub_path:
+            if not slices.input_artifact:
+                raise WorkflowValueError("Slices(sub_path=True) slices input artifacts: name them in "
+                                         "input_artifact=[...]", template=self.name, field="slices")
+            if slices.group_size is not None:
+                # each step gets a group of the artifact's items (the init step's group_<i>); the slices of
+                # the step are the orders in that group's catalog
+                required = [n for n in slices.input_artifact if not self.inputs.artifacts[n].optional]
+                tag = {"catalog": (required or slices.input_artifact)[0]}
+            else:
+                for n in slices.input_artifact:  # each step takes its sub-path of the artifact
+                    self.inputs.parameters[SUB_PATH % n] = InputParameter(value=".")
+                    self.inputs.artifacts[n].path = "%s/inputs/artifacts/%s/{{inputs.parameters.%s}}" % (
+                        self.tmp_root, n, SUB_PATH % n)
         for n in slices.input_parameter:
-            self.input_parameter_slices[n] = slices.slices
+            self.input_parameter_slices[n] = tag
             t = sign_type(self.input_sign[n])
             self.inputs.parameters[n].type = List[t] if t is not None else None  # each step takes one element
-        for n in slices.input_artifact:
-            self.input_artifact_slices[n] = slices.slices
+        for n in slices.input_artifact if not slices.sub_path else []:
+            self.input_artifact_slices[n] = tag
         for n in slices.output_parameter:
-            self.output_parameter_slices[n] = slices.slices
+            self.output_parameter_slices[n] = tag
             self.outputs.parameters[n].type = None  # a step writes [{"dflow_list_item": v, "order": i}]
         for n in slices.output_artifact:
-            self.output_artifact_slices[n] = slices.slices
+            self.output_artifact_slices[n] = tag
             self.outputs.artifacts[n].archive = None
-        if slices.group_size is not None:
+        if slices.group_size is not None and not slices.sub_path:
             self.inputs.parameters[GROUP_ITEMS] = InputParameter(
                 description="the items the steps are grouped over (given by the step: see group_with_param)")
         self.slices = slices
@@ -435,6 +449,9 @@ class PythonOPTemplate(PythonScriptOPTemplate):
         """Replace the template's slices (``None`` removes them)."""
         for var in [*self.dflow_vars.values(), GROUP_ITEMS]:
             self.inputs.parameters.pop(var, None)
+        for n, art in self.inputs.artifacts.items():
+            if self.inputs.parameters.pop(SUB_PATH % n, None) is not None:
+                art.path = f"{self.tmp_root}/inputs/artifacts/{n}"
         self.dflow_vars = {}
         for n in self.input_parameter_slices:
             self.inputs.parameters[n].type = sign_type(self.input_sign[n])
@@ -482,10 +499,19 @@ class PythonOPTemplate(PythonScriptOPTemplate):
             spec["slices"] = {"inputs": ins, "outputs": outs}
             if self.create_slice_dir or (self.slices is not None and self.slices.create_dir):
                 spec["slices"]["create_dir"] = True
-            if self.slices is not None and self.slices.pool_size is not None:
+            if self.slices is not None and self.slices.pool_size is not None and not (
+                    self.slices.sub_path and self.slices.group_size is None):  # one item per step there
                 spec["slices"]["pool"] = {"size": self.slices.pool_size, "timeout": self.slices.pool_timeout}
             if group is not None:
                 spec["slices"]["group"] = group
+        sub_paths = {n: env_of[SUB_PATH % n] for n in self.inputs.artifacts if SUB_PATH % n in env_of}
+        if sub_paths:
+            spec.setdefault("slices", {"inputs": ins, "outputs": outs})["sub_paths"] = sub_paths
+        if self.slices is not None and self.slices.sub_path and self.slices.group_size is not None:
+            spec.setdefault("slices", {"inputs": ins, "outputs": outs})["sub_path_group"] = list(
+                self.slices.input_artifact)
+            if self.slices.pool_size is not None:
+                spec["slices"]["pool"] = {"size": self.slices.pool_size, "timeout": self.slices.pool_timeout}
         if self._package_list:
             spec["python_packages"] = self._package_list
         for k in ("pre_script", "post_script"):
@@ -502,7 +528,7 @@ class PythonOPTemplate(PythonScriptOPTemplate):
     def _group_spec(self) -> Dict[str, Any] | None:
         """With ``group_size``: each step's ``{{item}}`` is a group index; the runtime takes that group
         of the items (the field the slices tag names, e.g. ``order``, of each) as the step's slices."""
-        if self.slices is None or not self.slices.group_size:
+        if self.slices is None or not self.slices.group_size or self.slices.sub_path:
             return None
         match = _ITEM_TAG.match(self.slices.slices.strip())
         index = self._slice_var("{{item}}", "slices")["param"]
@@ -651,6 +677,8 @@ def _import_root(module: str) -> str | None:
 
 #: The input parameter of a grouped sliced template that holds all the items (see group_with_param).
 GROUP_ITEMS = "dflow_group_items"
+#: The input parameter that gives a step of ``Slices(sub_path=True)`` its sub-path of artifact ``%s`` (dflow's name).
+SUB_PATH = "dflow_%s_sub_path"
 _TRANSIENT_EXPR = {False: "asInt(lastRetry.exitCode) == 1", True: "asInt(lastRetry.exitCode) != 2"}
 _RETRY_POLICIES = {"retry_on_failure": "OnFailure", "retry_on_error": "OnError", "retry_on_failure_and_error": "Always"}
 

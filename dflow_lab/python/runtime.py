@@ -126,21 +126,41 @@ def _prepare(spec: Dict[str, Any], env: Mapping[str, str]) -> tuple:
     slices = spec.get("slices") or {}
     in_slices = _resolve_slices(slices.get("inputs") or {}, env)
     op.slices = _resolve_slices(slices.get("outputs") or {}, env)
+    art_root = os.path.join(tmp_root, "inputs", "artifacts")
     if slices.get("group") is not None:
         chosen = _group_slices(slices["group"], env)
+        in_slices = {n: chosen for n in in_slices}
+        op.slices = {n: chosen for n in op.slices}
+    chosen = _catalog_slices(in_slices, op.slices, art_root)
+    if chosen is not None:
         in_slices = {n: chosen for n in in_slices}
         op.slices = {n: chosen for n in op.slices}
     op.create_slice_dir = bool(slices.get("create_dir"))
     name = type(op).__name__
     sign = op.get_input_sign()
     params = spec.get("parameters") or {}
+    sub_paths = _sub_paths(slices.get("sub_paths") or {}, env, name)
     orders = None
-    if slices.get("pool") is not None:
+    grouped = slices.get("sub_path_group") or []
+    if grouped:  # Slices(sub_path=True, group_size=g): the step's artifacts are its group of items
+        orders = chosen if chosen is not None else []
+        op.slices = {n: orders for n in op.slices}
+        if slices.get("pool") is None:
+            inputs = [read_inputs(sign, params, env, tmp_root, name, {n: orders for n in in_slices}, sub_paths)]
+            orders = None
+        else:  # one slice per item of the group: its element of each grouped artifact
+            inputs = []
+            for k, o in enumerate(orders):
+                op_in = read_inputs(sign, params, env, tmp_root, name, {n: o for n in in_slices}, sub_paths)
+                for n in grouped:
+                    op_in[n] = _group_item(os.path.join(art_root, n), sign[n], k, f"OP {name!r} input {n!r}")
+                inputs.append(op_in)
+    elif slices.get("pool") is not None:
         orders, groups = slice_groups(in_slices, f"OP {name!r}")
         op.slices = {n: orders for n in op.slices}
-        inputs = [read_inputs(sign, params, env, tmp_root, name, g) for g in groups]
+        inputs = [read_inputs(sign, params, env, tmp_root, name, g, sub_paths) for g in groups]
     else:
-        inputs = [read_inputs(sign, params, env, tmp_root, name, in_slices)]
+        inputs = [read_inputs(sign, params, env, tmp_root, name, in_slices, sub_paths)]
     for op_in in inputs:
         check_opio(op_in, sign, True, name)
     return op, inputs, orders
@@ -191,6 +211,52 @@ def _group_slices(group: Mapping[str, Any], env: Mapping[str, str]) -> List[Any]
     for field in (group.get("path") or "").split(".") if group.get("path") else []:
         chosen = [item[field] if isinstance(item, dict) else item[int(field)] for item in chosen]
     return chosen
+
+
+def _catalog_slices(in_slices: Dict[str, Any], out_slices: Dict[str, Any], art_root: str) -> List[Any] | None:
+    """For ``Slices(sub_path=True, group_size=…)`` (slices ``{"catalog": <artifact>}``): the orders of
+    the items in that input artifact's catalog (the step's group), sorted; else ``None``."""
+    from ..storage.catalog import catalog_of_local_artifact
+
+    for s in (*in_slices.values(), *out_slices.values()):
+        if isinstance(s, dict) and "catalog" in s:
+            items = catalog_of_local_artifact(os.path.join(art_root, str(s["catalog"])))
+            return sorted(item["order"] for item in items)
+    return None
+
+
+def _sub_paths(envs: Mapping[str, str], env: Mapping[str, str], op_name: str) -> Dict[str, str]:
+    """Each sub-path sliced input artifact's sub-path for this step (``Slices(sub_path=True)``), checked
+    to stay inside the artifact."""
+    out: Dict[str, str] = {}
+    for name, var in envs.items():
+        sub = env.get(var) or "."
+        parts = sub.replace("\\", "/").split("/")
+        if sub.startswith("/") or ".." in parts:
+            raise ValueError(f"OP {op_name!r} input {name!r}: sub-path {sub!r} is outside the artifact")
+        out[name] = sub
+    return out
+
+
+def _group_item(art_path: str, sign: Any, k: int, where: str) -> Any:
+    """Item ``k`` of a grouped sub-path artifact (``Slices(sub_path=True, group_size=…, pool_size=…)``):
+    its path, as ``str`` or ``Path`` per the sign (a list sign gets a one-element list)."""
+    from ..storage.catalog import assemble_path_object
+
+    paths = assemble_path_object(art_path) if os.path.isdir(art_path) else []
+    if not isinstance(paths, list) or k >= len(paths):
+        raise IndexError(f"{where}: the group has no item {k}")
+    p = paths[k]
+    t = getattr(sign, "type", None)
+    if p is None:
+        return None
+    if t in (str,):
+        return p
+    if t in (List[str],):
+        return [p]
+    if t in (List[Path],):
+        return [Path(p)]
+    return Path(p)
 
 
 def _resolve_slices(slices: Mapping[str, Any], env: Mapping[str, str]) -> Dict[str, Any]:

@@ -40,15 +40,20 @@ def read_inputs(
     tmp_root: str,
     op_name: str,
     slices: Dict[str, Any] | None = None,
+    sub_paths: Dict[str, str] | None = None,
 ) -> OPIO:
     """The OPIO an OP receives. ``param_env`` maps input parameter names to the environment
-    variables that carry them; ``slices`` maps sliced inputs to their slice (index or indices)."""
+    variables that carry them; ``slices`` maps sliced inputs to their slice (index or indices);
+    ``sub_paths`` maps input artifacts sliced by sub-path to the step's (checked) sub-path."""
     slices = slices or {}
+    sub_paths = sub_paths or {}
     op_in = OPIO()
     for name, sign in input_sign.items():
         where = f"OP {op_name!r} input {name!r}"
         if isinstance(sign, Artifact):
             path = os.path.join(tmp_root, "inputs", "artifacts", name)
+            if sub_paths.get(name, ".") != ".":
+                path = os.path.join(path, sub_paths[name])
             value = read_input_artifact(path, sign, where, slices.get(name))
             if value is None and not sign.optional:
                 what = "is empty (the step that made it returned None)" if os.path.exists(path) else "is missing"

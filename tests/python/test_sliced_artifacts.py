@@ -18,6 +18,7 @@ import pytest
 from dflow_lab import (
     DAG,
     OutputArtifact,
+    ShellOPTemplate,
     Step,
     Steps,
     Task,
@@ -177,3 +178,154 @@ def test_sliced_output_artifact_out_of_a_steps_template_and_an_empty_fan_out(wor
     _finish(wf)
     assert _value(wf, "check", "texts") == TEXTS[:2]
     assert _value(wf, "check1", "texts") == []
+
+
+# ---- Slices(sub_path=True) --------------------------------------------------------------------------
+
+
+class Prepare(OP):
+    """Writes one file per name, as dflow's test_subpath_slices: a list artifact with a catalog."""
+
+    @classmethod
+    def get_input_sign(cls):
+        return OPIOSign({"names": List[str]})
+
+    @classmethod
+    def get_output_sign(cls):
+        return OPIOSign({"foo": Artifact(List[str], archive=None)})
+
+    @OP.exec_sign_check
+    def execute(self, op_in):
+        for n in op_in["names"]:
+            Path(n).parent.mkdir(parents=True, exist_ok=True)
+            Path(n).write_text("text of " + n)
+        return OPIO({"foo": list(op_in["names"])})
+
+
+class Read(OP):
+    """Reads its one file (its sub-path of the artifact) and copies it under a new name."""
+
+    @classmethod
+    def get_input_sign(cls):
+        return OPIOSign({"foo": Artifact(Path), "suffix": str})
+
+    @classmethod
+    def get_output_sign(cls):
+        return OPIOSign({"text": str, "copy": Artifact(Path)})
+
+    @OP.exec_sign_check
+    def execute(self, op_in):
+        text = op_in["foo"].read_text()
+        out = Path(op_in["foo"].name + op_in["suffix"])
+        out.write_text(text.upper())
+        return OPIO({"text": f"{text}@{op_in['foo'].name}", "copy": out})
+
+
+class ReadGroup(OP):
+    """Reads a group of files at once (Slices(sub_path=True, group_size=g) without a pool)."""
+
+    @classmethod
+    def get_input_sign(cls):
+        return OPIOSign({"foo": Artifact(List[Path])})
+
+    @classmethod
+    def get_output_sign(cls):
+        return OPIOSign({"text": List[str]})
+
+    @OP.exec_sign_check
+    def execute(self, op_in):
+        return OPIO({"text": [p.read_text() for p in op_in["foo"]]})
+
+
+class Collect(OP):
+    @classmethod
+    def get_input_sign(cls):
+        return OPIOSign({"texts": List[str], "copies": Artifact(List[Path], optional=True)})
+
+    @classmethod
+    def get_output_sign(cls):
+        return OPIOSign({"texts": List[str], "copies": List[str]})
+
+    @OP.exec_sign_check
+    def execute(self, op_in):
+        copies = [p.read_text() for p in op_in["copies"]] if op_in["copies"] is not None else []
+        return OPIO({"texts": op_in["texts"], "copies": copies})
+
+
+NAMES = ["a.txt", "sub/b.txt", "c.txt", "d.txt", "e.txt"]
+
+
+def test_sub_path_slices_in_steps(workdir):
+    """dflow's test_subpath_slices, with the items' text and copies collected by the next step."""
+    wf = Workflow("subpath-slices")
+    prepare = Step("prepare", PythonOPTemplate(Prepare), parameters={"names": NAMES})
+    wf.add(prepare)
+    read = Step("read", PythonOPTemplate(Read, slices=Slices(sub_path=True, input_artifact=["foo"],
+                                                             output_parameter=["text"], output_artifact=["copy"])),
+                parameters={"suffix": ".up"}, artifacts={"foo": prepare.outputs.artifacts["foo"]},
+                key="read-{{item.order}}")
+    wf.add(read)
+    wf.add(Step("collect", PythonOPTemplate(Collect), parameters={"texts": read.outputs.parameters["text"]},
+                artifacts={"copies": read.outputs.artifacts["copy"]}, key="collect"))
+    _finish(wf)
+    expected = [f"text of {n}@{Path(n).name}" for n in NAMES]
+    assert _value(wf, "collect", "texts") == expected
+    assert _value(wf, "collect", "copies") == [f"TEXT OF {n.upper()}" for n in NAMES]
+    # each item got only its own sub-path of the artifact
+    assert json.loads(_value(wf, "read-1", "text")) == [{"dflow_list_item": "text of sub/b.txt@b.txt", "order": 1}]
+    assert [s.key for s in wf.query_step(name="read", type="Pod")] == [f"read-{i}" for i in range(len(NAMES))]
+
+
+@pytest.mark.parametrize("pool_size", [1, 2])
+def test_sub_path_slices_in_groups_in_a_dag(workdir, pool_size):
+    dag = DAG("subpath-dag")
+    prepare = Task("prepare", PythonOPTemplate(Prepare), parameters={"names": NAMES})
+    dag.add(prepare)
+    read = Task("read", PythonOPTemplate(Read, slices=Slices(sub_path=True, input_artifact=["foo"],
+                                                             output_parameter=["text"], output_artifact=["copy"],
+                                                             group_size=2, pool_size=pool_size)),
+                parameters={"suffix": ".up"}, artifacts={"foo": prepare.outputs.artifacts["foo"]}, key="read-{{item}}")
+    dag.add(read)
+    dag.add(Task("collect", PythonOPTemplate(Collect), parameters={"texts": read.outputs.parameters["text"]},
+                 artifacts={"copies": read.outputs.artifacts["copy"]}, key="collect"))
+    wf = Workflow("subpath-dag", dag=dag)
+    _finish(wf)
+    assert _value(wf, "collect", "texts") == [f"text of {n}@{Path(n).name}" for n in NAMES]
+    assert _value(wf, "collect", "copies") == [f"TEXT OF {n.upper()}" for n in NAMES]
+    assert len(wf.query_step(name="read", type="Pod")) == 3  # groups [a, b], [c, d], [e]
+    assert wf.query_step(key="read-group-init-artifact")[0].outputs.parameters["dflow_ngroups"].value == 3
+
+
+def test_sub_path_groups_without_a_pool_take_lists_in_a_steps_template(workdir):
+    steps = Steps("subpath-steps")
+    prepare = Step("prepare", PythonOPTemplate(Prepare), parameters={"names": NAMES})
+    steps.add(prepare)
+    read = Step("read", PythonOPTemplate(ReadGroup, slices=Slices(sub_path=True, input_artifact=["foo"],
+                                                                  output_parameter=["text"], group_size=3)),
+                artifacts={"foo": prepare.outputs.artifacts["foo"]})
+    steps.add(read)
+    steps.add(Step("collect", PythonOPTemplate(Collect), parameters={"texts": read.outputs.parameters["text"]},
+                   key="collect"))
+    wf = Workflow("subpath-steps", steps=steps)
+    _finish(wf)
+    assert _value(wf, "collect", "texts") == [f"text of {n}" for n in NAMES]
+    assert len(wf.query_step(name="read", type="Pod")) == 2
+
+
+def test_sub_path_slices_refuse_a_catalog_entry_outside_the_artifact(workdir):
+    """A catalog is data: an entry that climbs out of the artifact fails the init step, and no item runs."""
+    sneaky_t = ShellOPTemplate(name="sneaky", image="alpine:3", script=(
+        "mkdir -p /tmp/d/.dflow && echo '{\"path_list\": [{\"dflow_list_item\": \"../../x\", \"order\": 0}]}' "
+        "> /tmp/d/.dflow/bad\n"))
+    sneaky_t.outputs.artifacts["foo"] = OutputArtifact(path="/tmp/d", archive=None)
+    wf = Workflow("subpath-bad")
+    sneaky = Step("sneaky", sneaky_t)
+    wf.add(sneaky)
+    wf.add(Step("read", PythonOPTemplate(Read, slices=Slices(sub_path=True, input_artifact=["foo"])),
+                parameters={"suffix": ".x"}, artifacts={"foo": sneaky.outputs.artifacts["foo"]}))
+    wf.submit()
+    wf.wait()
+    assert wf.query_status() == "Failed"
+    init = wf.query_step(name="read-init-artifact")[0]
+    assert init.phase == "Failed"
+    assert not wf.query_step(name="read", type="Pod")

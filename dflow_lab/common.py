@@ -19,6 +19,8 @@ from jsonpickle.handlers import BaseHandler
 
 from .config import config as global_config
 from .config import s3_config
+from .storage.artifacts import download_artifact
+from .storage.http import http_get
 
 __all__ = [
     "S3Artifact",
@@ -164,8 +166,6 @@ class S3Artifact(_Sliceable):
 
     def download(self, **kwargs: Any) -> Any:
         """``download_artifact(self, **kwargs)``."""
-        from .storage.artifacts import download_artifact
-
         return download_artifact(self, **kwargs)
 
     def oss(self) -> Dict[str, str]:
@@ -208,8 +208,6 @@ class HTTPArtifact:
 
     def download(self, path: str = ".") -> str:
         """Download to ``<path>/<basename of the URL>``; return that file's path."""
-        from .storage.http import http_get
-
         os.makedirs(path, exist_ok=True)
         name = os.path.basename(self.url.split("?")[0].rstrip("/")) or "index"
         file_path = os.path.join(path, name)

@@ -447,6 +447,13 @@ class ScriptOPTemplate(OPTemplate):
         t._load_pod_fields(d, c)
         return t
 
+    def from_rendered(self, d: Dict[str, Any]) -> ScriptOPTemplate:
+        """The script template of the compiled form ``d`` that an executor rendered from this template
+        (executors work on compiled dicts and never import the model: ``dflow_lab.executors.base``)."""
+        new = ScriptOPTemplate.from_dict(d)
+        new.script_rendered = True
+        return new
+
 
 class ShellOPTemplate(ScriptOPTemplate):
     """A shell script template (``command: ["sh"]``)."""

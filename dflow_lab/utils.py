@@ -16,12 +16,12 @@ import subprocess
 from pathlib import Path, WindowsPath
 from typing import Any, List, Optional, Tuple, Union
 
-from .common import jsonpickle
+from .common import S3Artifact, jsonpickle
 from .names import randstr  # noqa: F401  (dflow.utils exports it)
 from .storage.artifacts import (
     catalog_of_artifact,
-    copy_artifact,
     copy_s3,
+    copy_to_key,
     download_artifact,
     download_s3,
     get_key,
@@ -29,7 +29,7 @@ from .storage.artifacts import (
     path_list_of_artifact,
     path_object_of_artifact,
     set_key,
-    upload_artifact,
+    upload_paths,
     upload_s3,
 )
 from .storage.catalog import (
@@ -77,6 +77,38 @@ def __getattr__(name: str) -> Any:
         return getattr(importlib.import_module(f".{_LAZY[name]}", __package__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
+
+
+def upload_artifact(
+    path: Union[os.PathLike, str, List[Any], set, dict],
+    archive: Optional[str] = "default",
+    namespace: Optional[str] = None,
+    dataset_name: Optional[str] = None,
+    **kwargs: Any,
+) -> S3Artifact:
+    """Upload local files and directories as one artifact; return its :class:`S3Artifact`.
+
+    ``path`` is a path, a list or set of paths, or a (nested) dict of paths; the artifact keeps each
+    path's layout relative to the current directory (paths elsewhere keep their absolute layout
+    without the leading ``/``) and a catalog (``.dflow``) that rebuilds the list or dict on
+    download. ``archive`` is ``"tar"``, ``None``, or ``"default"`` (``config["archive_mode"]``).
+    ``key``/``prefix``/``storage_client``/connection arguments are passed to :func:`upload_s3`.
+    The upload itself: :func:`dflow_lab.storage.artifacts.upload_paths`.
+    """
+    key, path_list, urn = upload_paths(path, archive=archive, namespace=namespace, dataset_name=dataset_name,
+                                       **kwargs)
+    artifact = S3Artifact(key=key, path_list=path_list)
+    artifact.urn = urn
+    return artifact
+
+
+def copy_artifact(src: Any, dst: Any, sort: bool = False, **kwargs: Any) -> S3Artifact:
+    """Copy the artifact ``src`` into ``dst`` on the store side; return ``S3Artifact(dst key)``.
+
+    With ``sort``, ``src``'s catalog items are renumbered after ``dst``'s, so the merged artifact
+    lists ``dst``'s paths first, then ``src``'s.
+    """
+    return S3Artifact(key=copy_to_key(src, dst, sort=sort, **kwargs))
 
 
 @contextlib.contextmanager

@@ -21,9 +21,11 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from ..bounds import argo_max_response_bytes, cut_text
@@ -31,6 +33,7 @@ from ..config import config
 from ..engine import now_iso, reuse_entry
 from ..errors import CapabilityNotAvailable, WorkflowValueError
 from ..names import get_pod_name, randstr
+from ..storage.artifacts import download_artifact
 from ..yamlsafe import DocumentBoundError, load_json
 from .reuse import with_reuse
 
@@ -487,15 +490,9 @@ def replay_pod(workflow: str, step: Any) -> None:
 def _archived_log(art: dict) -> list[str] | None:
     """The lines of an archived ``main-logs`` artifact, from the configured artifact repository (``None``
     when it cannot be read: then the pod's log is asked for)."""
-    import tempfile
-    from pathlib import Path
-
-    from ..argo_objects import ArgoObjectDict
-    from ..utils import download_artifact
-
     with tempfile.TemporaryDirectory() as tmp:
         try:
-            files = download_artifact(ArgoObjectDict(art), path=tmp)
+            files = download_artifact(art, path=tmp)  # a status node's artifact dict: {"s3": {"key": …}}
         except Exception:  # noqa: BLE001 - any storage failure falls back to the pod's log
             return None
         paths = [Path(f) for f in files or []] or [p for p in Path(tmp).rglob("*") if p.is_file()]

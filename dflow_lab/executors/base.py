@@ -23,24 +23,56 @@ constructor signatures and attribute names.
   ``collect_image`` are accepted and unused (the runner prepares and collects in the step itself).
 - ``SlurmJob``: the wlm-operator resource of the reference, rendered as the reference does.
 Passwords and key texts are kept out of ``repr``, manifests and graphs (``render.py``).
+
+An executor works on a template's compiled form (a dict): it asks the template for
+``convert_to_argo()`` and hands the rendered dict back to the template's ``from_rendered`` (script and
+container templates have it, :class:`RenderableTemplate`), so this package imports nothing of the model.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
 import re
 import shlex
 from abc import ABC, abstractmethod
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Dict, List, Optional, Protocol, Union, runtime_checkable
 
+import yaml
+
+from ..local.layout import declared_paths
 from ..resource import Resource
+from .container import encode, run_script
+from .render import EXECUTOR_ANNOTATION, render_remote
+from .runner import TAG_ENV
 
 __all__ = ["Executor", "ContainerExecutor", "RemoteExecutor", "SlurmRemoteExecutor", "SlurmJobTemplate",
            "SlurmJob", "run_script", "render_script_with_tmp_root"]
 
 _CLEAN = ("never", "success", "always")
+
+
+@runtime_checkable
+class RenderableTemplate(Protocol):
+    """What an executor needs of a template: script and container templates (``ScriptOPTemplate``)."""
+
+    name: str
+    image: Any
+
+    def convert_to_argo(self) -> Dict[str, Any]:
+        """The template's compiled Argo form."""
+
+    def from_rendered(self, d: Dict[str, Any]) -> Any:
+        """The script template of the compiled form ``d`` an executor rendered from this one."""
+
+
+def _script_dict(template: Any) -> Optional[Dict[str, Any]]:
+    """A copy of the compiled form of a script or container template (``None`` for another template)."""
+    if not isinstance(template, RenderableTemplate) or getattr(template, "resource", None) is not None:
+        return None
+    return copy.deepcopy(template.convert_to_argo())
 
 
 class Executor(ABC):
@@ -56,34 +88,22 @@ def render_script_with_tmp_root(template: Any, tmp_root: str) -> str:
     return template.script.replace("/tmp", tmp_root)
 
 
-def run_script(image: str, cmd: Union[str, List[str]], docker: Optional[str] = None,
-               singularity: Optional[str] = None, podman: Optional[str] = None,
-               image_pull_policy: Optional[str] = None, host_mounts: Optional[Dict[str, str]] = None,
-               cpu: Optional[int] = None, memory: Optional[str] = None, args: str = "",
-               envs: Optional[Dict[str, str]] = None) -> str:
-    """The shell command that runs ``cmd`` (then ``script``) in ``image`` with the given runtime, or
-    ``cmd script`` on the host when no runtime is given (as the reference's ``run_script``)."""
-    from .container import container_argv, split_options
-
-    command = cmd.split() if isinstance(cmd, str) else list(cmd)
-    runtime = docker or podman or singularity
-    if runtime is None:
-        return " ".join(shlex.quote(c) for c in command) + " script"
-    kind = "docker" if docker else ("podman" if podman else "singularity")
-    mounts = {"/tmp": "$(pwd)/tmp", "/script": "$(pwd)/script", **(host_mounts or {})}
-    argv = container_argv(runtime, kind, image, command, ["/script"], mounts, None, envs, cpu, memory,
-                          image_pull_policy, options=split_options(args))
-    return " ".join(a if "$(pwd)" in a else shlex.quote(a) for a in argv)
-
-
 def _tags(text: str) -> Dict[str, str]:
-    from .runner import TAG_ENV
-
     out: Dict[str, str] = {}
     for m in re.finditer(r"\{\{(.*?)\}\}", text, re.S):
         if m.group(1) not in out.values():
             out[f"{TAG_ENV}{len(out)}"] = m.group(1)
     return out
+
+
+def render_template(executor: Any, template: Any, kind: str) -> Any:
+    """The template that runs ``template`` through a remote ``executor`` (``kind`` as for
+    ``render.render_remote``, which renders the template's compiled form; the template builds the new one)."""
+    d = _script_dict(template)
+    if d is None:
+        raise TypeError(f"{type(executor).__name__} on template {getattr(template, 'name', '?')!r}: only script "
+                        f"and container templates can run through an executor (got {type(template).__name__})")
+    return template.from_rendered(render_remote(executor, d, template.name, template.image, kind))
 
 
 class ContainerExecutor(Executor):
@@ -98,16 +118,9 @@ class ContainerExecutor(Executor):
         self.image_pull_policy = image_pull_policy
 
     def render(self, template: Any) -> Any:
-        import copy
-
-        from ..local.layout import declared_paths
-        from ..op_template import ScriptOPTemplate
-        from .container import encode
-        from .render import EXECUTOR_ANNOTATION
-
-        if not isinstance(template, ScriptOPTemplate) or getattr(template, "resource", None) is not None:
+        d = _script_dict(template)
+        if d is None:
             return template  # the reference leaves other templates alone
-        d = copy.deepcopy(template.convert_to_argo())
         body = d.pop("script", None)
         if body is None:
             body = d.pop("container")
@@ -138,9 +151,7 @@ class ContainerExecutor(Executor):
         }
         if not env:
             d["script"].pop("env")
-        new = ScriptOPTemplate.from_dict(d)
-        new.script_rendered = True
-        return new
+        return template.from_rendered(d)
 
 
 class RemoteExecutor(Executor):
@@ -190,9 +201,7 @@ class RemoteExecutor(Executor):
         return f"{type(self).__name__}(host={self.host!r}, port={self.port}, username={self.username!r})"
 
     def render(self, template: Any) -> Any:
-        from .render import render_remote
-
-        return render_remote(self, template, self._kind)
+        return render_template(self, template, self._kind)
 
     # the reference's shell helpers, for code that builds its own scripts from them
     def execute(self, cmd: str) -> str:
@@ -277,9 +286,7 @@ class SlurmJobTemplate(Executor):
         self.image_pull_policy = None
 
     def render(self, template: Any) -> Any:
-        from .render import render_remote
-
-        new = render_remote(self, template, "slurm-local")
+        new = render_template(self, template, "slurm-local")
         if self.prepare_image:
             new.image = self.prepare_image
         return new
@@ -309,8 +316,6 @@ class SlurmJob(Resource):
 
     def get_manifest(self, template: Any) -> str:
         """The wlm-operator ``SlurmJob`` manifest (YAML text) that runs ``template``'s script."""
-        import yaml
-
         remote_command = template.command if self.remote_command is None else self.remote_command
         script = (render_script_with_tmp_root(template, f"{self.workdir}/tmp") if self.map_tmp_dir
                   else template.script)

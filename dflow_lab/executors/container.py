@@ -41,7 +41,9 @@ import shlex
 import shutil
 import subprocess
 import sys
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
+
+from ..config import config as global_config
 
 __all__ = ["RUNTIMES", "container_argv", "env_by_name", "local_container_argv", "runtime_setting", "split_options",
            "ContainerSetupError", "main"]
@@ -196,7 +198,36 @@ def local_container_argv(config: Mapping[str, Any], runtime: str, body: Mapping[
                           split_options(config.get("container_run_options")), name)
 
 
+def run_script(image: str, cmd: Union[str, List[str]], docker: Optional[str] = None,
+               singularity: Optional[str] = None, podman: Optional[str] = None,
+               image_pull_policy: Optional[str] = None, host_mounts: Optional[Dict[str, str]] = None,
+               cpu: Optional[int] = None, memory: Optional[str] = None, args: str = "",
+               envs: Optional[Dict[str, str]] = None) -> str:
+    """The shell command that runs ``cmd`` (then ``script``) in ``image`` with the given runtime, or
+    ``cmd script`` on the host when no runtime is given (as the reference's ``run_script``; re-exported by
+    ``executors.base`` and ``dflow_lab.executor``)."""
+    command = cmd.split() if isinstance(cmd, str) else list(cmd)
+    runtime = docker or podman or singularity
+    if runtime is None:
+        return " ".join(shlex.quote(c) for c in command) + " script"
+    kind = "docker" if docker else ("podman" if podman else "singularity")
+    mounts = {"/tmp": "$(pwd)/tmp", "/script": "$(pwd)/script", **(host_mounts or {})}
+    argv = container_argv(runtime, kind, image, command, ["/script"], mounts, None, envs, cpu, memory,
+                          image_pull_policy, options=split_options(args))
+    return " ".join(a if "$(pwd)" in a else shlex.quote(a) for a in argv)
+
+
 # -- ContainerExecutor's rendered script ----------------------------------------------------------
+
+def resolve_tags(text: str, tags: Dict[str, str]) -> str:
+    """``text`` with each ``{{tag}}`` of ``tags`` (variable → tag) replaced by its environment variable's
+    value (``ValueError`` naming the tag when the variable is unset); shared with ``runner.py``."""
+    for var, tag in tags.items():
+        if var not in os.environ:
+            raise ValueError(f"the value of {{{{{tag}}}}} did not arrive (environment variable {var} is unset)")
+        text = text.replace("{{" + tag + "}}", os.environ[var])
+    return text
+
 
 def encode(spec: Dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(spec, sort_keys=True).encode()).decode()
@@ -205,12 +236,10 @@ def encode(spec: Dict[str, Any]) -> str:
 def main(encoded: str) -> int:
     """Run the spec of a template rendered by ``ContainerExecutor``: the original script in its image,
     with the declared paths' top directories (under ``$DFLOW_LAB_ROOT``, ``/`` in a pod) mounted."""
-    from .runner import _resolve_tags
-
     spec = json.loads(base64.urlsafe_b64decode(encoded.encode()).decode())
     root = os.environ.get("DFLOW_LAB_ROOT") or "/"
     try:
-        script = _resolve_tags(spec["script"], spec.get("tags") or {})
+        script = resolve_tags(spec["script"], spec.get("tags") or {})
     except ValueError as e:
         sys.stderr.write(f"[dflow-lab container] {e}\n")
         return 1
@@ -220,12 +249,10 @@ def main(encoded: str) -> int:
     with open(script_path, "w") as f:
         f.write(script)
     env = {k: os.environ[k] for k in spec.get("env") or [] if k in os.environ}
-    from ..config import config
-
     body = dict(spec["body"])
-    runtime = spec.get("runtime") or runtime_setting(config) or "docker"
-    opts = {"container_global_options": spec.get("global_options") or config.get("container_global_options"),
-            "container_run_options": spec.get("run_options") or config.get("container_run_options")}
+    runtime = spec.get("runtime") or runtime_setting(global_config) or "docker"
+    opts = {"container_global_options": spec.get("global_options") or global_config.get("container_global_options"),
+            "container_run_options": spec.get("run_options") or global_config.get("container_run_options")}
     try:
         # the template's variables (its secrets among them) go by name, their values in the runtime's environment
         argv = local_container_argv(opts, runtime, body, True, script_path, root, spec.get("tops") or [],

@@ -45,6 +45,8 @@ import sys
 import tempfile
 from typing import Any, Callable, Dict, List, Optional
 
+from .container import run_script
+
 __all__ = ["run_dispatcher", "RC_FILE", "PRESENT_FILE", "LAUNCHER", "LOG_FILE"]
 
 RC_FILE = "dflow-lab-rc"
@@ -84,8 +86,6 @@ def _command(spec: Dict[str, Any]) -> str:
     argv = [str(c) for c in spec.get("command") or ["sh"]]
     ctr = spec.get("container")
     if ctr:
-        from .base import run_script
-
         kw = {ctr["kind"]: ctr["runtime"]}
         return run_script(ctr["image"], argv, **kw)
     return " ".join(shlex.quote(a) for a in argv) + " script"

@@ -1,6 +1,8 @@
 """Rendering a template for a remote executor: the template that runs ``runner.py``.
 
-``render_remote(executor, template, kind)`` compiles ``template`` to its Argo form and returns a new
+``render_remote(executor, d, name, image, kind)`` takes a template's compiled Argo form ``d`` (a dict:
+this module never sees the model's template objects; ``executors/base.py`` compiles the template and
+builds the new one through the template's own ``from_rendered``) and returns the compiled form of a
 script template with the same inputs, outputs, retry strategy, timeout and pod fields, whose
 ``script.source`` calls :func:`dflow_lab.executors.runner.main` with a spec of the original script
 (``kind``: ``"ssh"`` for ``RemoteExecutor``, ``"slurm-ssh"`` for ``SlurmRemoteExecutor``,
@@ -15,8 +17,9 @@ What goes where:
   as data; path tags (``{{inputs.artifacts.x.path}}``…) are resolved first to the declared path;
 - the template's own environment (a Python OP's ``DFLOW_LAB_PARAM_*``, the user's ``envs``) stays on
   the template and is forwarded by name to the remote side;
-- the password or private key (read from ``private_key_file`` when rendering) becomes a
-  ``Secret(value=…)`` referenced by ``secretKeyRef`` from ``DFLOW_LAB_SSH_PASSWORD``/``…_KEY``: the
+- the password or private key (read from ``private_key_file`` when rendering) is put into the
+  process's secret store (``dflow_lab.secret_store``, as ``Secret(value=…)`` does) and referenced by
+  ``secretKeyRef`` from ``DFLOW_LAB_SSH_PASSWORD``/``…_KEY``: the
   manifest, graph and logs hold the secret's name only;
 - the template's annotations gain ``dflow-lab/executor`` (kind, ``user@host:port``, the work
   directory pattern), which the canvas shows; Slurm templates gain an output parameter
@@ -32,8 +35,11 @@ import hashlib
 import json
 import os
 import re
+import shlex
 from typing import Any, Dict, List, Optional, Tuple
 
+from .. import secret_store
+from ..config import config
 from .runner import KEY_ENV, PASSWORD_ENV, RUNNER_MARKER, TAG_ENV, encode_spec
 
 __all__ = ["render_remote", "EXECUTOR_ANNOTATION", "JOB_ID_PARAMETER"]
@@ -66,16 +72,11 @@ def _paths(d: Dict[str, Any]) -> Tuple[List[str], List[str], Dict[str, str]]:
     return ins, outs, tags
 
 
-def _secret_ref(executor: Any, what: str, value: str) -> Dict[str, Any]:
-    from ..op_template import Secret
-
-    cache = executor.__dict__.setdefault("_dflow_lab_secrets", {})
-    digest = hashlib.sha256(value.encode()).hexdigest()[:10]
-    secret = cache.get((what, digest))
-    if secret is None:
-        secret = Secret(value=value, name=f"dflow-lab-ssh-{what}-{digest}", key="value")
-        cache[(what, digest)] = secret
-    return {"secretKeyRef": {"name": secret.name, "key": secret.key}}
+def _secret_ref(what: str, value: str) -> Dict[str, Any]:
+    """A ``secretKeyRef`` to ``value``, kept in the secret store under a name derived from its hash."""
+    name = f"dflow-lab-ssh-{what}-{hashlib.sha256(value.encode()).hexdigest()[:10]}"
+    secret_store.put(name, "value", value)
+    return {"secretKeyRef": {"name": name, "key": "value"}}
 
 
 def _read_key(executor: Any, where: str) -> str:
@@ -98,23 +99,17 @@ def _public(executor: Any) -> Dict[str, Any]:
     return out
 
 
-def render_remote(executor: Any, template: Any, kind: str) -> Any:
-    """The template that runs ``template``'s script through ``executor`` (see the module docstring)."""
-    from ..op_template import ScriptOPTemplate
-
-    where = f"{type(executor).__name__} on template {getattr(template, 'name', '?')!r}"
-    if not isinstance(template, ScriptOPTemplate) or getattr(template, "resource", None) is not None:
-        raise TypeError(f"{where}: only script and container templates can run through an executor "
-                        f"(got {type(template).__name__})")
-    d = copy.deepcopy(template.convert_to_argo())
+def render_remote(executor: Any, d: Dict[str, Any], name: str, image: Optional[str], kind: str) -> Dict[str, Any]:
+    """The compiled template that runs the script of the compiled template ``d`` (named ``name``, in
+    ``image``) through ``executor`` (see the module docstring)."""
+    where = f"{type(executor).__name__} on template {name!r}"
+    d = copy.deepcopy(d)
     body = d.pop("script", None)
     if body is not None:
         script = body.get("source") or ""
         command = list(body.get("command") or ["sh"])
     else:
         body = d.pop("container")
-        import shlex
-
         argv = [str(c) for c in (body.get("command") or []) + (body.get("args") or [])]
         if not argv:
             raise ValueError(f"{where}: the container template has no command to run remotely")
@@ -151,18 +146,18 @@ def render_remote(executor: Any, template: Any, kind: str) -> Any:
                      "task": executor.task_dict, "clean": bool(executor.clean), "target": target,
                      "check_interval": executor.check_interval}
         if executor.password is not None:
-            env.append({"name": PASSWORD_ENV, "valueFrom": _secret_ref(executor, "password", executor.password)})
+            env.append({"name": PASSWORD_ENV, "valueFrom": _secret_ref("password", executor.password)})
         if executor.private_key_file is not None:
-            env.append({"name": KEY_ENV, "valueFrom": _secret_ref(executor, "key", _read_key(executor, where))})
+            env.append({"name": KEY_ENV, "valueFrom": _secret_ref("key", _read_key(executor, where))})
     else:
         transport = {"type": "ssh", "host": executor.host, "port": int(executor.port),
                      "username": executor.username, "retries": int(executor.action_retries)}
         if getattr(executor, "known_hosts", None):
             transport["known_hosts"] = executor.known_hosts
         if executor.password is not None:
-            env.append({"name": PASSWORD_ENV, "valueFrom": _secret_ref(executor, "password", executor.password)})
+            env.append({"name": PASSWORD_ENV, "valueFrom": _secret_ref("password", executor.password)})
         if executor.private_key_file is not None:
-            env.append({"name": KEY_ENV, "valueFrom": _secret_ref(executor, "key", _read_key(executor, where))})
+            env.append({"name": KEY_ENV, "valueFrom": _secret_ref("key", _read_key(executor, where))})
         target = f"{executor.username}@{executor.host}:{executor.port}"
     spec: Dict[str, Any] = {
         "v": 1,
@@ -186,7 +181,6 @@ def render_remote(executor: Any, template: Any, kind: str) -> Any:
                                          ("singularity", executor.singularity_executable),
                                          ("podman", executor.podman_executable)) if v), None)
     if runtime is not None:
-        image = template.image
         spec["container"] = {"kind": runtime[0], "runtime": runtime[1], "image": image}
         spec["map_tmp_dir"] = False
     if kind.startswith("slurm"):
@@ -197,16 +191,14 @@ def render_remote(executor: Any, template: Any, kind: str) -> Any:
             params.append({"name": JOB_ID_PARAMETER, "valueFrom": {"path": JOB_ID_PATH, "default": ""}})
     digest = hashlib.sha256(json.dumps(_public(executor), sort_keys=True, default=str).encode()).hexdigest()[:6]
     suffix = {"ssh": "remote", "slurm-ssh": "slurm", "slurm-local": "slurm-job", "dispatcher": "dispatcher"}[kind]
-    d["name"] = f"{template.name}-{suffix}-{digest}"
+    d["name"] = f"{name}-{suffix}-{digest}"
     meta = d.setdefault("metadata", {})
     meta.setdefault("annotations", {})[EXECUTOR_ANNOTATION] = json.dumps(
         {"kind": type(executor).__name__, "target": target, "workdir": workdir}, sort_keys=True)
-    image = getattr(executor, "image", None)
-    if image is None:
-        from ..config import config
-
-        image = config["extender_image"]
-    new_body: Dict[str, Any] = {"image": image, "command": ["python3"]}
+    runner_image = getattr(executor, "image", None)
+    if runner_image is None:
+        runner_image = config["extender_image"]
+    new_body: Dict[str, Any] = {"image": runner_image, "command": ["python3"]}
     pull = getattr(executor, "image_pull_policy", None)
     if pull:
         new_body["imagePullPolicy"] = pull
@@ -224,9 +216,7 @@ def render_remote(executor: Any, template: Any, kind: str) -> Any:
     d["script"] = new_body
     if kind == "slurm-local" and getattr(executor, "node_selector", None):
         d["nodeSelector"] = dict(executor.node_selector)
-    new = ScriptOPTemplate.from_dict(d)
-    new.script_rendered = True
-    return new
+    return d
 
 
 def executor_info(template: Dict[str, Any]) -> Optional[Dict[str, Any]]:

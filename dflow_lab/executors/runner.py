@@ -41,6 +41,7 @@ import sys
 import time
 from typing import Any, Dict, Optional, Tuple
 
+from .container import container_argv, resolve_tags
 from .dispatch import run_dispatcher
 from .transport import LocalTransport, SSHTransport, TransportError
 
@@ -70,14 +71,6 @@ def decode_spec(text: str) -> Dict[str, Any]:
 def _say(msg: str) -> None:
     sys.stderr.write(f"[dflow-lab executor] {msg}\n")
     sys.stderr.flush()
-
-
-def _resolve_tags(text: str, tags: Dict[str, str]) -> str:
-    for var, tag in tags.items():
-        if var not in os.environ:
-            raise ValueError(f"the value of {{{{{tag}}}}} did not arrive (environment variable {var} is unset)")
-        text = text.replace("{{" + tag + "}}", os.environ[var])
-    return text
 
 
 def _termination(message: str) -> None:
@@ -115,7 +108,7 @@ class Runner:
 
     # -- work directory ------------------------------------------------------------------------
     def make_workdir(self) -> None:
-        wd = _resolve_tags(self.spec["workdir"], self.tags).strip()
+        wd = resolve_tags(self.spec["workdir"], self.tags).strip()
         if not wd or "\n" in wd or "\0" in wd or any(p == ".." for p in wd.split("/")):
             raise ValueError(f"the remote work directory {wd!r} is not a usable path (empty, '..' or a newline)")
         if wd == "~" or wd.startswith("~/"):
@@ -151,7 +144,7 @@ class Runner:
         script = spec["script"]
         if spec.get("map_tmp_dir") and not spec.get("python_op"):
             script = script.replace("/tmp", self.wd + "/tmp")
-        script = _resolve_tags(script, self.tags)
+        script = resolve_tags(script, self.tags)
         self.tr.write_text(self.wd + "/script", script, 0o755)
         env_lines = [f"export {k}={shlex.quote(os.environ[k])}" for k in spec.get("env") or []
                      if k in os.environ and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", k)]
@@ -165,8 +158,6 @@ class Runner:
         cmd = " ".join(shlex.quote(c) for c in self.spec.get("command") or ["sh"])
         ctr = self.spec.get("container")
         if ctr:
-            from .container import container_argv
-
             argv = container_argv(
                 ctr["runtime"], ctr["kind"], ctr["image"], self.spec.get("command") or ["sh"], ["/script"],
                 mounts={"/tmp": self.wd + "/tmp", "/script": self.wd + "/script"}, workdir="/tmp",
@@ -352,7 +343,7 @@ def main(encoded: str) -> int:
         return 1
     if (spec.get("transport") or {}).get("type") == "dispatcher":
         try:
-            return run_dispatcher(spec, lambda text: _resolve_tags(text, spec.get("tags") or {}), _say, _termination,
+            return run_dispatcher(spec, lambda text: resolve_tags(text, spec.get("tags") or {}), _say, _termination,
                                   Cancelled)
         except Cancelled:
             _say("stop requested: the dpdispatcher task was removed")

@@ -24,7 +24,7 @@ import shutil
 import signal
 import sys
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from .. import secret_store
 from ..names import workspace_child
@@ -37,8 +37,22 @@ from .stepenv import step_env
 
 logger = logging.getLogger(__name__)
 
-if TYPE_CHECKING:
-    from .interpreter import Execution
+
+
+class Execution(Protocol):
+    """What a pod needs of the run it belongs to (``interpreter.Execution`` is one; typed here by
+    what is used, so this module does not import the interpreter that imports it)."""
+
+    name: str
+    spec: dict
+    pool: Any
+    host_slots: asyncio.Semaphore
+    repository: Any
+    shared_volumes: Any
+    store: Any
+
+    def pod_name(self, node: dict) -> str: ...
+
 
 __all__ = ["PY_OP_MARKER", "PodOutcome", "run_pod"]
 

@@ -37,8 +37,7 @@ from typing import Any, Dict, List, Optional, Union
 from ..common import CustomArtifact
 from ..config import config
 from ..errors import CapabilityNotAvailable
-from ..executors.base import Executor
-from ..executors.render import render_remote
+from ..executors.base import Executor, render_template
 
 __all__ = ["DispatcherArtifact", "DispatcherExecutor"]
 
@@ -176,7 +175,7 @@ class DispatcherExecutor(Executor):
     def render(self, template: Any) -> Any:
         where = f"DispatcherExecutor (template {getattr(template, 'name', template)!r})"
         self.check(where)
-        new = render_remote(self, template, "dispatcher")
+        new = render_template(self, template, "dispatcher")
         if self.envs:
             new.envs = {**(new.envs or {}), **{str(k): str(v) for k, v in self.envs.items()}}
         return new

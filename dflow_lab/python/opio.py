@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Set, Union
 
 from .hdf5 import HDF5Dataset  # dflow keeps the dataset class in this module too
+from .optypes import HDF5Datasets, NestedDict, NestedDictBase, NestedDictPath, NestedDictStr  # noqa: F401  (opio exports them)
+from .typecheck import describe_type, type_from_str
 
 __all__ = [
     "OPIO",
@@ -25,27 +27,6 @@ __all__ = [
     "HDF5Dataset",
     "ARTIFACT_TYPES",
 ]
-
-
-class NestedDictBase:
-    """Marker base of the ``NestedDict[...]`` artifact types."""
-
-
-class NestedDictStr(NestedDictBase):
-    """``NestedDict[str]``: nested dicts/lists whose leaves are path strings."""
-
-
-class NestedDictPath(NestedDictBase):
-    """``NestedDict[Path]``: nested dicts/lists whose leaves are ``Path`` objects."""
-
-
-#: ``NestedDict[str]`` and ``NestedDict[Path]``, as in dflow (a dict indexed by the leaf type).
-NestedDict: Dict[type, type] = {str: NestedDictStr, Path: NestedDictPath}
-
-
-class HDF5Datasets:
-    """Artifact type of values and files packed into HDF5 files (see ``dflow_lab.python.hdf5``;
-    needs ``h5py``)."""
 
 
 _BASE_ARTIFACT_TYPES: List[Any] = [
@@ -66,8 +47,6 @@ def _json_or_repr(value: Any) -> str:
 
 
 def _type_str(t: Any) -> str:
-    from .typecheck import describe_type
-
     return describe_type(t)
 
 
@@ -86,8 +65,6 @@ class _SignBase:
     @classmethod
     def from_dict(cls, d: Dict[str, Any]) -> Any:
         """Rebuild a sign from ``to_dict()`` output (``type`` may be a dflow type string)."""
-        from .typecheck import type_from_str
-
         d = dict(d)
         if isinstance(d.get("type"), str):
             d["type"] = type_from_str(d["type"])

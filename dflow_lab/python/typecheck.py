@@ -16,7 +16,7 @@ import typing
 from pathlib import Path
 from typing import Any, Optional, Union
 
-from .opio import HDF5Datasets, NestedDict, NestedDictBase, NestedDictPath, NestedDictStr
+from .optypes import HDF5Datasets, NestedDict, NestedDictBase, NestedDictPath, NestedDictStr
 
 __all__ = ["check_value", "describe_type", "type_from_str", "short_repr"]
 

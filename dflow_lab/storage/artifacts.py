@@ -6,6 +6,10 @@ The store is, in order: a ``storage_client=`` argument, ``s3_config["storage_cli
 connection arguments (``endpoint``, ``access_key``, ``secret_key``, ``secure``, ``bucket_name``)
 are given, else the local store of the workspace (``config["local_workdir"]``), the one the local
 engine reads.
+
+This package imports nothing of the model: the artifact functions that return dflow's
+``S3Artifact`` (``upload_artifact``, ``copy_artifact``) are in ``dflow_lab.utils`` (``dflow.utils``),
+built on :func:`upload_paths` and :func:`copy_to_key` here, which answer with keys.
 """
 
 from __future__ import annotations
@@ -16,9 +20,8 @@ import shutil
 import tarfile
 import tempfile
 import uuid
-from typing import Any, Dict, List, Optional, Set, Union
+from typing import Any, Dict, List, Optional, Set, Tuple, Union
 
-from ..common import S3Artifact
 from ..config import config, s3_config
 from .archive import make_tar, safe_extract
 from .catalog import (
@@ -43,9 +46,9 @@ __all__ = [
     "get_key",
     "set_key",
     "get_md5",
-    "upload_artifact",
+    "upload_paths",
     "download_artifact",
-    "copy_artifact",
+    "copy_to_key",
     "upload_s3",
     "download_s3",
     "copy_s3",
@@ -132,14 +135,15 @@ def _relative_layout(path: str, cwd: str) -> str:
     return rel.replace("\\", "/")
 
 
-def upload_artifact(
+def upload_paths(
     path: Union[os.PathLike, str, List[Any], Set[Any], Dict[str, Any]],
     archive: Optional[str] = "default",
     namespace: Optional[str] = None,
     dataset_name: Optional[str] = None,
     **kwargs: Any,
-) -> S3Artifact:
-    """Upload local files and directories as one artifact; return its :class:`S3Artifact`.
+) -> Tuple[str, List[dict], str]:
+    """Upload local files and directories as one artifact; return its ``(key, path_list, urn)``
+    (``dflow_lab.utils.upload_artifact`` makes the ``S3Artifact`` of them).
 
     ``path`` is a path, a list or set of paths, or a (nested) dict of paths; the artifact keeps each
     path's layout relative to the current directory (paths elsewhere keep their absolute layout
@@ -196,9 +200,7 @@ def upload_artifact(
             urn = lineage.register_artifact(namespace, dataset_name, key)
         else:
             log.warning("upload_artifact: namespace and dataset_name given but config['lineage'] is not set")
-    artifact = S3Artifact(key=key, path_list=path_list)
-    artifact.urn = urn
-    return artifact
+    return key, path_list, urn
 
 
 def _target_key(client: StorageClient, name: str, key: Optional[str], prefix: Optional[str]) -> str:
@@ -401,8 +403,9 @@ def copy_s3(
         client.copy(obj, dst_prefix + obj[len(src_prefix):])
 
 
-def copy_artifact(src: Any, dst: Any, sort: bool = False, **kwargs: Any) -> S3Artifact:
-    """Copy the artifact ``src`` into ``dst`` on the store side; return ``S3Artifact(dst key)``.
+def copy_to_key(src: Any, dst: Any, sort: bool = False, **kwargs: Any) -> str:
+    """Copy the artifact ``src`` into ``dst`` on the store side; return ``dst``'s key
+    (``dflow_lab.utils.copy_artifact`` makes the ``S3Artifact`` of it).
 
     With ``sort``, ``src``'s catalog items are renumbered after ``dst``'s, so the merged artifact
     lists ``dst``'s paths first, then ``src``'s.
@@ -429,7 +432,7 @@ def copy_artifact(src: Any, dst: Any, sort: bool = False, **kwargs: Any) -> S3Ar
                 client.upload(f"{dst_key.rstrip('/')}/{rel}", name)
             ignore_catalog = True
     copy_s3(src_key, dst_key, ignore_catalog=ignore_catalog, **kwargs)
-    return S3Artifact(key=dst_key)
+    return dst_key
 
 
 def _catalog_in_tar(tgz: str, where: str) -> List[dict]:

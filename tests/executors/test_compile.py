@@ -25,8 +25,9 @@ from dflow_lab import (
     Step,
     Workflow,
 )
+from dflow_lab.executors.container import resolve_tags
 from dflow_lab.executors.render import EXECUTOR_ANNOTATION, JOB_ID_PARAMETER
-from dflow_lab.executors.runner import RUNNER_MARKER, TAG_ENV, _resolve_tags, decode_spec
+from dflow_lab.executors.runner import RUNNER_MARKER, TAG_ENV, decode_spec
 
 
 def _template(script: str = "echo {{inputs.parameters.x}} > /tmp/outputs/parameters/y") -> ShellOPTemplate:
@@ -122,7 +123,7 @@ def test_any_script_and_value_survive_the_spec(before, after, value):
     try:
         for v, tag in tags.items():
             os.environ[v] = value if v == var else "{{" + tag + "}}"
-        resolved = _resolve_tags(spec["script"], tags)
+        resolved = resolve_tags(spec["script"], tags)
     finally:
         os.environ.clear()
         os.environ.update(old)

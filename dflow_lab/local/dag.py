@@ -87,7 +87,7 @@ class DagRunner(NodeBook):
 
         def finish(name: str, tnode: dict, children: list[dict] | None) -> None:
             task_nodes[name] = tnode
-            results[name] = {"phase": tnode["phase"],
+            results[name] = {"phase": "Daemoned" if tnode.get("daemoned") else tnode["phase"],
                              "children_phases": [c["phase"] for c in children] if children is not None
                              else [tnode["phase"]],
                              "continue_failed": self._continues(tasks[name], "Failed"),

@@ -11,6 +11,7 @@ the image puts on ``PATH``) is known and a host program does the same job, so su
 | ``argoproj/argosay:v1`` | ``cowsay``, with ``/usr/games`` on ``PATH`` | Debian's ``cowsay`` |
 | ``docker/whalesay`` | ``cowsay`` on ``PATH`` (``/usr/games``) | Debian's ``cowsay`` (a cow, not the image's whale) |
 | ``nginx`` | ``nginx -g "daemon off;"`` | Debian's ``nginx`` (its packaged configuration: port 80) |
+| ``curlimages/curl`` | ``sh``/``/bin/sh`` are BusyBox's ash, as in the image | ``busybox sh`` and the host's ``curl`` |
 | ``influxdb`` 1.x | ``influxd``, its data under the step's directory, usage reporting off | Debian's ``influxdb`` (1.6) |
 
 Docker's rules apply: a template's ``command`` replaces the entrypoint, its ``args`` replace the default
@@ -39,7 +40,7 @@ class ImageStandIn:
     cmd: tuple[str, ...] = ()
     path: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
-    needs: str = ""
+    needs: tuple[str, ...] = ()
     #: names the image's own files go by in a ``command`` (``/argosay``), mapped to host argv
     aliases: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
@@ -47,13 +48,16 @@ class ImageStandIn:
 _ARGOSAY = (sys.executable, "-m", "dflow_lab.local.argosay")
 
 _STAND_INS: dict[tuple[str, str | None], ImageStandIn] = {
-    ("argoproj/argosay", "v2"): ImageStandIn(entrypoint=_ARGOSAY, path=("/usr/games",), needs=sys.executable,
+    ("argoproj/argosay", "v2"): ImageStandIn(entrypoint=_ARGOSAY, path=("/usr/games",), needs=(sys.executable,),
                                              aliases={"/argosay": _ARGOSAY}),
-    ("argoproj/argosay", "v1"): ImageStandIn(cmd=("cowsay",), path=("/usr/games",), needs="cowsay"),
-    ("docker/whalesay", None): ImageStandIn(path=("/usr/games",), needs="cowsay"),
+    ("argoproj/argosay", "v1"): ImageStandIn(cmd=("cowsay",), path=("/usr/games",), needs=("cowsay",)),
+    ("docker/whalesay", None): ImageStandIn(path=("/usr/games",), needs=("cowsay",)),
     ("nginx", None): ImageStandIn(entrypoint=("nginx",), cmd=("-g", "daemon off;"), path=("/usr/sbin",),
-                                  needs="nginx"),
-    ("influxdb", "1"): ImageStandIn(entrypoint=("influxd",), needs="influxd", env={
+                                  needs=("nginx",)),
+    # Alpine with curl: its shell is BusyBox's ash (``>&`` redirections and the like), the host's curl
+    ("curlimages/curl", None): ImageStandIn(needs=("busybox", "curl"), aliases={"sh": ("busybox", "sh"),
+                                                                                 "/bin/sh": ("busybox", "sh")}),
+    ("influxdb", "1"): ImageStandIn(entrypoint=("influxd",), needs=("influxd",), env={
         "INFLUXDB_META_DIR": "{root}/var/lib/influxdb/meta",
         "INFLUXDB_DATA_DIR": "{root}/var/lib/influxdb/data",
         "INFLUXDB_DATA_WAL_DIR": "{root}/var/lib/influxdb/wal",
@@ -86,8 +90,7 @@ def stand_in(image: str | None) -> ImageStandIn | None:
             continue
         if want is not None and not (tag == want or tag.startswith(want + ".")):
             continue
-        program = entry.needs
-        if program and not (shutil.which(program) or shutil.which(program, path=":".join(entry.path) or None)):
+        if any(not (shutil.which(p) or shutil.which(p, path=":".join(entry.path) or None)) for p in entry.needs):
             return None
         return entry
     return None

@@ -8,7 +8,8 @@ templates, exit handlers and global outputs.  Leaf templates run through ``pod.r
 ``Execution`` is this module's workflow level (set-up, the run and its control loops, templates and
 their inputs, ``invoke``) over one mixin per concern: ``nodes.NodeBook`` (status nodes, batched writes,
 reuse), ``steps.StepsRunner``, ``dag.DagRunner``, ``leaf.LeafRunner`` (attempts, pods, suspend),
-``retries.RetryRunner`` (retries, memoization) and ``outputs.OutputsMixin``.
+``retries.RetryRunner`` (retries, memoization), ``outputs.OutputsMixin`` and ``services.DaemonRunner``
+(daemon steps, stopped when their steps/DAG template ends).
 
 Node IDs are deterministic (Argo's ``<workflow>-<fnv32a(node name)>``), so a resumed or retried run
 finds the nodes of the previous run by name and reuses every node that succeeded.
@@ -36,6 +37,7 @@ from .objects import ObjectStore
 from .outputs import OutputsMixin
 from .retries import RetryRunner
 from .scope import Scope, StepError, as_param_text
+from .services import DaemonRunner
 from .state import StateStore, now_iso
 from .steps import StepsRunner
 from .sync import hold
@@ -48,7 +50,7 @@ logger = logging.getLogger(__name__)
 _CALL_DEPTH: contextvars.ContextVar[int] = contextvars.ContextVar("dflow_lab_call_depth", default=0)
 
 
-class Execution(StepsRunner, DagRunner, LeafRunner, RetryRunner, OutputsMixin, HttpRunner):
+class Execution(StepsRunner, DagRunner, LeafRunner, RetryRunner, OutputsMixin, HttpRunner, DaemonRunner):
     """One run (or resumed run) of a stored workflow."""
 
     def __init__(self, store: StateStore, name: str, pool: Any, host_slots: asyncio.Semaphore,
@@ -229,6 +231,7 @@ class Execution(StepsRunner, DagRunner, LeafRunner, RetryRunner, OutputsMixin, H
                 if exit_phase in _FAILED and phase == "Succeeded":
                     phase, message = "Failed", "exit handler failed"
         finally:
+            await self.stop_daemons(None)  # a daemon whose scope never ended (a cancelled run) ends with it
             await wf_locks.aclose()
             watcher.cancel()
             flusher.cancel()
@@ -485,6 +488,9 @@ class Execution(StepsRunner, DagRunner, LeafRunner, RetryRunner, OutputsMixin, H
         with its result: a StepError closes it as Error, a cancellation as Failed. Returns phase, outputs."""
         try:
             phase, outputs, message = await run
+            if phase == "Running" and node.get("daemoned"):  # a ready daemon: it ends with its scope
+                self._mark(node, now=True)
+                return phase, outputs
         except StepError as e:
             phase, outputs, message = "Error", None, str(e)
         except asyncio.CancelledError:
@@ -516,13 +522,20 @@ class Execution(StepsRunner, DagRunner, LeafRunner, RetryRunner, OutputsMixin, H
 
 
     async def _dispatch(self, tmpl: dict, inputs: dict, node: dict, scope: Scope, where: str) -> tuple:
-        if "steps" in tmpl:
-            return await self._run_steps(tmpl, node, scope, where)
-        if "dag" in tmpl:
-            return await self._run_dag(tmpl, node, scope, where)
-        if tmpl.get("daemon"):
-            raise StepError(f"{where}: daemon templates (services other steps reach over the pod network) are "
-                            "not available in the local engine")
+        if "steps" in tmpl or "dag" in tmpl:
+            result = None
+            try:
+                if "steps" in tmpl:
+                    result = await self._run_steps(tmpl, node, scope, where)
+                else:
+                    result = await self._run_dag(tmpl, node, scope, where)
+            finally:  # the scope ends: its daemons stop (Argo's killDaemonedChildren)
+                failed = await self.stop_daemons(node["id"])
+            if failed is not None and result[0] == "Succeeded":
+                return "Failed", None, f"child '{failed['displayName']}' failed"
+            return result
+        if tmpl.get("daemon") and not ("script" in tmpl or "container" in tmpl):
+            raise StepError(f"{where}: a daemon template runs a container or script; this one has neither")
         if "script" in tmpl or "container" in tmpl:
             return await self._run_leaf(tmpl, inputs, node, scope)
         if "suspend" in tmpl:

@@ -33,6 +33,7 @@ from .children import die_with_parent
 from .images import host_argv, stand_in
 from .layout import StepDir, declared_paths, replace_paths
 from .scope import Scope, StepError
+from .services import check_sidecar_name, start_process, stop_process
 from .stepenv import step_env
 
 logger = logging.getLogger(__name__)
@@ -214,6 +215,37 @@ async def _subprocess(argv: list[str], env: dict[str, str], cwd: str, log: str) 
     return rc, b"".join(out_chunks).decode(errors="replace")
 
 
+async def _start_sidecars(template: dict, scope: Scope, stepdir: StepDir, paths: list[str],
+                          where: str) -> list[asyncio.subprocess.Process]:
+    """Start the template's ``sidecars`` as host processes (``services``), each logging to
+    ``<name>.log`` in the step directory; the main container does not wait for them."""
+    started: list[asyncio.subprocess.Process] = []
+    try:
+        for i, sidecar in enumerate(template.get("sidecars") or []):
+            swhere = f"{where}, sidecar {sidecar.get('name', i)!r}"
+            name = check_sidecar_name(sidecar.get("name"), swhere)
+            body = scope.render_obj(_map_declared(dict(sidecar), paths, stepdir), swhere, strict=False)
+            _check_resolved(body, swhere)
+            argv, image_env = _command(body, False, None, swhere, str(stepdir.root))
+            env = {"DFLOW_LAB_ROOT": str(stepdir.root)}
+            for var in body.get("env") or []:
+                if "value" in var:
+                    env[var["name"]] = str(var["value"])
+                elif "valueFrom" in var:
+                    env[var["name"]] = _env_value_from(var, swhere)
+            cwd = str(stepdir.map(body["workingDir"])) if body.get("workingDir") else str(stepdir.root)
+            try:
+                started.append(await start_process(argv, step_env({**image_env, **env}), cwd,
+                                                   str(stepdir.base / f"{name}.log")))
+            except OSError as e:
+                raise StepError(f"{swhere}: could not start: {e}") from None
+    except BaseException:
+        for proc in started:
+            await stop_process(proc, grace=1.0)
+        raise
+    return started
+
+
 async def _collect_outputs(ex: Execution, template: dict, stepdir: StepDir, pod_name: str,
                            scope: Scope, where: str) -> dict:
     outputs: dict = {}
@@ -384,6 +416,9 @@ async def run_pod(ex: Execution, template: dict, inputs: dict, node: dict, scope
         source = body.pop("source", None) if is_script else None
         python_op = source is not None and source.startswith(PY_OP_MARKER)
         runtime = _container_runtime(ex, template, where)
+        if (template.get("daemon") or template.get("sidecars")) and (runtime is not None or python_op):
+            raise StepError(f"{where}: daemons and sidecars run as host processes; they cannot run "
+                            + ("as a Python OP" if python_op else f"under config['container_runtime'] = {runtime!r}"))
         if runtime is not None:  # in the image: declared paths are real paths there
             scope = scope.child(_path_placeholders(template, inputs))
             body = scope.render_obj(body, where, strict=False)
@@ -453,9 +488,20 @@ async def run_pod(ex: Execution, template: dict, inputs: dict, node: dict, scope
                     f.write(source)
                 os.chmod(script_path, 0o755)
             argv, image_env = _command(body, is_script, script_path, where, str(stepdir.root))
-            async with ex.host_slots:
-                # Python in a script step writes its log line by line, for a monitor following it (unless told otherwise)
-                rc, stdout = await _subprocess(argv, step_env({**_runtime_env(), **image_env, **env}), cwd, log)
+            # Python in a script step writes its log line by line, for a monitor following it (unless told otherwise)
+            full_env = step_env({**_runtime_env(), **image_env, **env})
+            if template.get("daemon"):  # a service: the step is done once it is ready, it stops with its scope
+                reason = await ex.start_daemon(node, template, argv, full_env, cwd, log, where)
+                if reason is not None:
+                    return PodOutcome("Failed", {}, reason)
+                return PodOutcome("Running", {}, "")
+            sidecars = await _start_sidecars(template, scope, stepdir, paths, where)
+            try:
+                async with ex.host_slots:
+                    rc, stdout = await _subprocess(argv, full_env, cwd, log)
+            finally:
+                for proc in sidecars:  # the main container ended: its sidecars are stopped
+                    await stop_process(proc)
             died = f"killed by signal {-rc}" if rc < 0 else None
             rc = 128 - rc if rc < 0 else rc
         outputs: dict = {"exitCode": str(rc)}

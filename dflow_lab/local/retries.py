@@ -29,6 +29,7 @@ class RetryRunner(NodeBook):
         def _kind(tmpl: dict) -> str: ...
         async def _attempt(self, tmpl: dict, inputs: dict, node: dict, scope: Scope, where: str) -> tuple: ...
         async def _run_closing(self, node: dict, run: Any) -> tuple[str, dict | None]: ...
+        def adopt_daemon(self, retry_node: dict, attempt: dict) -> None: ...
 
     async def _retry(self, tmpl: dict, inputs: dict, node: dict, scope: Scope, rs: dict, where: str) -> tuple:
         limit = rs.get("limit")
@@ -46,6 +47,9 @@ class RetryRunner(NodeBook):
                                        node, node.get("boundaryID"), inputs)
                 cscope = scope.child({"retries": str(attempt)})
                 await self._run_closing(child, self._attempt(tmpl, inputs, child, cscope, where))
+            if child.get("daemoned"):  # a ready daemon: the Retry node is daemoned with it
+                self.adopt_daemon(node, child)
+                return "Running", None, ""
             if child["phase"] in _DONE_OK:
                 return child["phase"], child.get("outputs"), ""
             if limit is not None and attempt >= limit:

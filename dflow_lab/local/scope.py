@@ -271,6 +271,8 @@ def node_outputs_vars(prefix: str, node: dict) -> dict[str, Any]:
         f"{prefix}.startedAt": node.get("startedAt") or "",
         f"{prefix}.finishedAt": node.get("finishedAt") or "",
     }
+    if node.get("podIP"):  # a daemon's address (127.0.0.1 on the local engine)
+        out[f"{prefix}.ip"] = node["podIP"]
     outputs = node.get("outputs") or {}
     for p in outputs.get("parameters") or []:
         if "value" in p:

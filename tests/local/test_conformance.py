@@ -254,6 +254,29 @@ SLOW: dict[str, tuple] = {
     "colored-logs.yaml": (S, None),
 }
 
+NGINX_PAGE = "<title>Welcome to nginx!</title>"
+INFLUX_ROWS = ('"server01"', '"server02"', '"server03"')
+
+#: examples with daemons or sidecars: host services on fixed ports (nginx on 80, influxd on 8086), so they run
+#: one at a time (dflow_lab.local.services; the images' host stand-ins: dflow_lab.local.images)
+SERVICES: dict[str, tuple] = {
+    "daemon-nginx.yaml": (S, lambda wf: _assert(NGINX_PAGE in _pods(wf)["nginx-client"]["outputs"]["result"])),
+    "daemon-step.yaml": (S, lambda wf: _assert(all(h in _pods(wf)["consumer"]["outputs"]["result"]
+                                                   for h in INFLUX_ROWS))),
+    "steps-daemon-retry-strategy.yaml": (S, lambda wf: _assert(all(
+        NGINX_PAGE in n["outputs"]["result"] for n in wf["status"]["nodes"].values()
+        if n["displayName"].startswith("client(")) and _pods(wf)["server"]["phase"] == S)),
+    "dag-daemon-retry-strategy.yaml": (S, lambda wf: _assert(sum(
+        NGINX_PAGE in n["outputs"]["result"] for n in wf["status"]["nodes"].values()
+        if n["displayName"].startswith("client(")) == 6)),
+    "sidecar-nginx.yaml": (S, lambda wf: _assert(NGINX_PAGE in _pods(wf)["root"]["outputs"]["result"])),
+}
+SLOW_SERVICES: dict[str, tuple] = {
+    # 20 writes half a second apart from each of two producers
+    "dag-daemon-task.yaml": (S, lambda wf: _assert(all(h in _pods(wf)["consumer"]["outputs"]["result"]
+                                                       for h in INFLUX_ROWS))),
+}
+
 #: (Cluster)WorkflowTemplate examples: kept with ObjectStore (as `dflow-lab template create FILE`), then run by a
 #: Workflow whose spec is just a workflowTemplateRef to them
 TEMPLATES: dict[str, tuple] = {
@@ -262,7 +285,6 @@ TEMPLATES: dict[str, tuple] = {
 }
 
 K8S = "a Kubernetes `resource` template (kubectl against a cluster)"
-DAEMON = "daemon steps or sidecars (long-running services reached over the pod network)"
 
 UNSUPPORTED: dict[str, str] = {
     "artifact-disable-archive.yaml": "archives the image's own /etc directory",
@@ -276,11 +298,7 @@ UNSUPPORTED: dict[str, str] = {
     "cron-when.yaml": "a CronWorkflow (a scheduler object), not a Workflow",
     "cron-workflow-multiple-schedules.yaml": "a CronWorkflow, not a Workflow",
     "cron-workflow.yaml": "a CronWorkflow, not a Workflow",
-    "daemon-nginx.yaml": DAEMON,
-    "daemon-step.yaml": DAEMON,
     "daemoned-stateful-set-with-service.yaml": K8S,
-    "dag-daemon-retry-strategy.yaml": DAEMON,
-    "dag-daemon-task.yaml": DAEMON,
     "dag-inline-cronworkflow.yaml": "a CronWorkflow, not a Workflow",
     "data-transformations.yaml": "a `data` template over an S3 bucket of the cluster",
     "exit-handler-slack.yaml": "posts to a Slack webhook (network, a placeholder URL)",
@@ -290,7 +308,7 @@ UNSUPPORTED: dict[str, str] = {
     "hello-windows.yaml": "a Windows node",
     "http-hello-world.yaml": "an `http` template calling a server on the internet (the local engine calls loopback servers only)",
     "http-success-condition.yaml": "an `http` template calling a server on the internet (the local engine calls loopback servers only)",
-    "influxdb-ci.yaml": DAEMON,
+    "influxdb-ci.yaml": "a git artifact from GitHub and a Go toolchain image building InfluxDB",
     "input-artifact-azure.yaml": "an Azure blob store",
     "input-artifact-gcs.yaml": "a Google Cloud Storage bucket",
     "input-artifact-git.yaml": "a git artifact (network)",
@@ -318,13 +336,12 @@ UNSUPPORTED: dict[str, str] = {
     "resource-delete-with-flags.yaml": K8S,
     "resource-flags.yaml": K8S,
     "secrets.yaml": "a Kubernetes secret",
-    "sidecar-dind.yaml": DAEMON,
-    "sidecar-nginx.yaml": DAEMON,
-    "sidecar.yaml": DAEMON,
-    "steps-daemon-retry-strategy.yaml": DAEMON,
+    "sidecar-dind.yaml": "a Docker-in-Docker sidecar (the docker:dind image, privileged)",
+    "sidecar.yaml": "installs curl with Alpine's `apk` inside the container",
     "testvolume.yaml": "a PersistentVolumeClaim, not a Workflow",
     "timeouts-workflow.yaml": "an unschedulable pod (no command: the image's entrypoint)",
-    "variables-showcase.yaml": DAEMON,
+    "variables-showcase.yaml": "variables the local engine does not provide (`workflow.creationTimestamp.RFC3339`, "
+                                "…) and a daemon from an image without a host stand-in",
     "volumes-emptydir.yaml": "checks /proc/mounts for a kubelet mount",
     "webhdfs-input-output-artifacts.yaml": "a WebHDFS server",
     "work-avoidance.yaml": "an S3 server at minio:9000 with cluster credentials",
@@ -389,7 +406,7 @@ def fast_runs(tmp_path_factory) -> dict[str, dict]:
 
 def test_every_example_is_classified():
     on_disk = {p.name for p in Path(EXAMPLES_DIR).glob("*.yaml")}
-    listed = [*SUPPORTED, *TEMPLATES, *SLOW, *UNSUPPORTED]
+    listed = [*SUPPORTED, *TEMPLATES, *SERVICES, *SLOW_SERVICES, *SLOW, *UNSUPPORTED]
     assert len(listed) == len(set(listed)), "an example is listed twice"
     assert on_disk == set(listed), (sorted(on_disk - set(listed)), sorted(set(listed) - on_disk))
 
@@ -422,3 +439,31 @@ def test_slow_example(example, tmp_path):
     _semaphore_config_maps(backend)
     wf = _run(backend, example, (spec + (None,))[2])
     _check(wf, spec)
+
+
+def _needs_services(example: str) -> None:
+    import shutil
+
+    from dflow_lab.local.images import stand_in
+
+    text = (EXAMPLES_DIR / example).read_text()
+    for image, program in (("nginx", "nginx"), ("influxdb", "influxd"), ("curlimages/curl", "busybox")):
+        if f"image: {image}" in text and stand_in(f"{image}:1.2" if image == "influxdb" else image) is None:
+            pytest.skip(f"{program} is not installed: scripts/install.sh --dev installs the image stand-ins")
+    assert shutil.which("curl"), "curl is needed by the examples' clients"
+
+
+@pytest.mark.parametrize("example", sorted(SERVICES))
+def test_service_example(example, tmp_path):
+    _needs_services(example)
+    _check(_run(LocalBackend(tmp_path / "ws"), example), SERVICES[example])
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.environ.get("DFLOW_LAB_SLOW_EXAMPLES"),
+                    reason="examples that sleep by design: set DFLOW_LAB_SLOW_EXAMPLES=1")
+@pytest.mark.parametrize("example", sorted(SLOW_SERVICES))
+def test_slow_service_example(example, tmp_path):
+    _needs_services(example)
+    _check(_run(LocalBackend(tmp_path / "ws"), example), SLOW_SERVICES[example])
+

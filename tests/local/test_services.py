@@ -1,0 +1,171 @@
+"""Daemon steps and sidecars as host processes (dflow_lab.local.services): reachable on 127.0.0.1 through
+``{{steps.X.ip}}``/``{{tasks.X.ip}}``, ready per their probe, stopped when their scope ends, no orphans."""
+
+from __future__ import annotations
+
+import socket
+import sys
+from pathlib import Path
+
+from .local_helpers import manifest, nodes_by_display, sh, wait_for
+
+PY = sys.executable
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _group_alive(pgid: int) -> list[int]:
+    """PIDs of live (not zombie) processes in process group ``pgid``."""
+    alive = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            alive.append(int(entry.name))
+    return alive
+
+
+def _server(port: int, **extra) -> dict:
+    """A daemon template: Python's http.server on ``port`` (a shell forks it: a group of two processes)."""
+    return {"name": "server", "daemon": True,
+            "container": {"image": "python:3", "command": ["sh", "-c"],
+                          "args": [f"{PY} -m http.server {port} --bind 127.0.0.1 & wait"],
+                          "readinessProbe": {"httpGet": {"path": "/", "port": port}, "periodSeconds": 1}},
+            **extra}
+
+
+def _client(port: int, ref: str) -> dict:
+    return {"name": "client", "inputs": {"parameters": [{"name": "ip"}]},
+            "script": {"image": "python:3", "command": [PY],
+                       "source": f"import urllib.request\n"
+                                 f"print(urllib.request.urlopen('http://{{{{inputs.parameters.ip}}}}:{port}/', "
+                                 f"timeout=20).status)\n"}}
+
+
+def test_steps_daemon_is_reachable_and_stopped_with_its_scope(backend):
+    port = _free_port()
+    wf = backend.submit(manifest([
+        {"name": "main", "steps": [
+            [{"name": "server", "template": "server"}],
+            [{"name": "client", "template": "client",
+              "arguments": {"parameters": [{"name": "ip", "value": "{{steps.server.ip}}"}]}}],
+        ]},
+        _server(port), _client(port, "steps"),
+    ]))
+    assert wf["status"]["phase"] == "Succeeded", wf["status"].get("message")
+    nodes = nodes_by_display(wf)
+    assert nodes["client"]["outputs"]["result"] == "200"
+    assert nodes["client"]["inputs"]["parameters"][0]["value"] == "127.0.0.1"
+    server = nodes["server"]
+    assert server["phase"] == "Succeeded" and server["podIP"] == "127.0.0.1" and "daemoned" not in server
+    # the server ended before the steps template did (its scope), and the PID the engine started, with its
+    # whole process group (the forked http.server), is gone
+    assert server["finishedAt"] <= nodes[wf["metadata"]["name"]]["finishedAt"]
+    assert _group_alive(server["pid"]) == []
+    with socket.socket() as s:
+        assert s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_dag_daemon_task_counts_as_daemoned_for_depends(backend):
+    port = _free_port()
+    wf = backend.submit(manifest([
+        {"name": "main", "dag": {"tasks": [
+            {"name": "server", "template": "server"},
+            {"name": "client", "template": "client", "depends": "server.Daemoned",
+             "arguments": {"parameters": [{"name": "ip", "value": "{{tasks.server.ip}}"}]}},
+        ]}},
+        _server(port), _client(port, "tasks"),
+    ]))
+    assert wf["status"]["phase"] == "Succeeded", wf["status"].get("message")
+    nodes = nodes_by_display(wf)
+    assert nodes["client"]["outputs"]["result"] == "200"
+    assert _group_alive(nodes["server"]["pid"]) == []
+
+
+def test_daemon_exiting_before_ready_fails_and_is_retried(backend):
+    wf = backend.submit(manifest([
+        {"name": "main", "steps": [[{"name": "server", "template": "server"}]]},
+        {"name": "server", "daemon": True, "retryStrategy": {"limit": 1},
+         "container": {"image": "busybox", "command": ["sh", "-c", "exit 3"],
+                       "readinessProbe": {"tcpSocket": {"port": _free_port()}, "periodSeconds": 1}}},
+    ]))
+    assert wf["status"]["phase"] == "Failed"
+    nodes = nodes_by_display(wf)
+    assert "exited with code 3 before it was ready" in nodes["server(1)"]["message"]
+    assert nodes["server(0)"]["phase"] == "Failed"
+
+
+def test_daemon_never_ready_fails_within_its_bound(backend):
+    port = _free_port()
+    wf = backend.submit(manifest([
+        {"name": "main", "steps": [[{"name": "server", "template": "server"}]]},
+        {"name": "server", "daemon": True,
+         "container": {"image": "busybox", "command": ["sleep", "600"],
+                       "readinessProbe": {"tcpSocket": {"port": port}, "periodSeconds": 1, "failureThreshold": 1}}},
+    ]))
+    assert wf["status"]["phase"] == "Failed"
+    assert "not ready after 10 s" in nodes_by_display(wf)["server"]["message"]
+
+
+def test_daemon_that_exits_before_its_scope_ends_fails_the_scope(backend):
+    wf = backend.submit(manifest([
+        {"name": "main", "steps": [
+            [{"name": "server", "template": "server"}],
+            [{"name": "after", "template": "after"}],
+        ]},
+        {"name": "server", "daemon": True, "container": {"image": "busybox", "command": ["sh", "-c", "exit 0"]}},
+        sh("after", "sleep 1"),
+    ]))
+    assert wf["status"]["phase"] == "Failed"
+    server = nodes_by_display(wf)["server"]
+    assert server["phase"] == "Failed" and "before its scope ended" in server["message"]
+
+
+def test_sidecar_runs_beside_main_and_is_stopped(backend):
+    port = _free_port()
+    wf = backend.submit(manifest([
+        {"name": "main",
+         "script": {"image": "python:3", "command": [PY], "source": (
+             "import os, time, urllib.request\n"
+             "for _ in range(300):\n"
+             "    try:\n"
+             f"        print(urllib.request.urlopen('http://127.0.0.1:{port}/', timeout=5).status); break\n"
+             "    except OSError:\n"
+             "        time.sleep(0.1)\n"
+             "print(open(os.environ['DFLOW_LAB_ROOT'] + '/sidecar.pid').read().strip())\n")},
+         "sidecars": [{"name": "web", "image": "python:3", "command": ["sh", "-c"],
+                       "args": [f"echo $$ > sidecar.pid; exec {PY} -m http.server {port} --bind 127.0.0.1"]}]},
+    ]))
+    assert wf["status"]["phase"] == "Succeeded", wf["status"].get("message")
+    status, pid = wf["status"]["nodes"][next(iter(wf["status"]["nodes"]))]["outputs"]["result"].split("\n")
+    assert status == "200"
+    assert _group_alive(int(pid)) == []  # stopped before the step ended
+
+
+def test_stopped_workflow_stops_its_daemon(backend):
+    port = _free_port()
+    wf = backend.submit(manifest([
+        {"name": "main", "steps": [
+            [{"name": "server", "template": "server"}],
+            [{"name": "wait", "template": "wait"}],
+        ]},
+        _server(port), sh("wait", "sleep 600"),
+    ]), wait=False)
+    name = wf["metadata"]["name"]
+    server = wait_for(lambda: next((n for n in backend.get(name)["status"]["nodes"].values()
+                                    if n["displayName"] == "server" and n.get("daemoned")), None),
+                      timeout=60, what="the daemon to be ready")
+    backend.stop(name)
+    done = backend.wait(name, timeout=120)
+    assert done["status"]["phase"] == "Failed"
+    assert nodes_by_display(done)["server"]["phase"] == "Succeeded"
+    assert _group_alive(server["pid"]) == []

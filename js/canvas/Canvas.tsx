@@ -48,6 +48,7 @@ import { GridDots } from "./GridDots";
 import { History } from "./history";
 import { autoLayout, freeSpot, templateLayout } from "./layout";
 import { useLevelOfDetail } from "./lod";
+import { mark } from "./marks";
 import { nodeTypes } from "./nodes";
 import { Overview } from "./Overview";
 import { OverviewMap } from "./OverviewMap";
@@ -141,7 +142,12 @@ export function whenHintFor(graph: Graph, scope: string, name: string): string |
 
 /** The viewport that shows every top-level node of `nodes` in a `width`×`height` pane (as fitView would, for
  * nodes React Flow does not all hold). */
-function viewportFor(nodes: FlowNode[], width: number, height: number, maxZoom = 1.25, minZoom = MIN_ZOOM) {
+function viewportFor(nodes: FlowNode[], width: number, height: number, maxZoom = 1.25) {
+  // a large graph gets a thin margin (4 % a side: every pixel counts for its names to stay readable) and may be
+  // zoomed out further, to show all of it
+  const large = nodes.length > LARGE_GRAPH;
+  const pad = large ? 1.08 : 1.24;
+  const minZoom = large ? MIN_ZOOM_LARGE : MIN_ZOOM;
   let x0 = Infinity,
     y0 = Infinity,
     x1 = -Infinity,
@@ -156,10 +162,18 @@ function viewportFor(nodes: FlowNode[], width: number, height: number, maxZoom =
     y1 = Math.max(y1, n.position.y + h);
   }
   if (!(width > 0 && height > 0 && x1 > x0 && y1 > y0)) return null;
-  const zoom = Math.min(maxZoom, Math.max(minZoom, Math.min(width / ((x1 - x0) * 1.24), height / ((y1 - y0) * 1.24))));
+  const zoom = Math.min(maxZoom, Math.max(minZoom, Math.min(width / ((x1 - x0) * pad), height / ((y1 - y0) * pad))));
   return { x: width / 2 - ((x0 + x1) / 2) * zoom, y: height / 2 - ((y0 + y1) / 2) * zoom, zoom };
 }
 const MIN_ZOOM = 0.05;
+/** A large graph may be zoomed out further, to see all of it (10,000 nodes fit at about 0.04). */
+const MIN_ZOOM_LARGE = 0.005;
+
+/** The pane's width / height, for a layout that fits it (a guess while the pane has no size). */
+function paneAspect(el: HTMLElement | null): number {
+  const box = el?.getBoundingClientRect();
+  return box && box.width > 0 && box.height > 0 ? box.width / box.height : 1.6;
+}
 // Props of React Flow that keep their identity: it copies each changed prop into its store, and every store
 // change runs the selectors of every node, handle and edge on screen.
 const MULTI_SELECT = ["Meta", "Control"];
@@ -216,6 +230,7 @@ function CanvasInner(props: CanvasProps) {
   const [newOp, setNewOp] = useState(false);
   const [selectedEdges, setSelectedEdges] = useState<FlowEdge[]>([]);
   const wrapper = useRef<HTMLDivElement>(null);
+  const flowBox = useRef<HTMLDivElement>(null);
 
   const emit = useCallback(
     (g: Graph) => {
@@ -230,8 +245,10 @@ function CanvasInner(props: CanvasProps) {
     const key = JSON.stringify(props.graph);
     if (key === lastEmitted.current) return;
     let cancelled = false;
-    autoLayout(props.graph).then(
+    mark("dfl:layout:start");
+    autoLayout(props.graph, false, { aspect: paneAspect(flowBox.current) }).then(
       (g) => {
+        mark("dfl:layout:end");
         if (cancelled) return;
         setLayoutError(null);
         setDoc(g);
@@ -261,16 +278,20 @@ function CanvasInner(props: CanvasProps) {
   const view = useMemo(() => {
     if (!doc) return { nodes: [], edges: [] };
     const v = buildView(doc);
+    mark("dfl:view");
     return v.nodes.length > LARGE_GRAPH ? { ...v, nodes: withDeclaredGeometry(v.nodes) } : v;
   }, [doc]);
   const large = view.nodes.length > LARGE_GRAPH;
-  const scene = useMemo(() => (large ? buildScene(view.nodes, view.edges) : null), [large, view]);
+  const scene = useMemo(() => {
+    const sc = large ? buildScene(view.nodes, view.edges) : null;
+    mark("dfl:scene");
+    return sc;
+  }, [large, view]);
   // Zoomed out on a large graph, the overview draws every node (React Flow lets go of them, in the background);
   // zoomed in, it draws beneath React Flow the nodes not handed to it yet.
   const lod = useLevelOfDetail(nodes, edges, scene);
   const { overview, reset: resetDetail } = lod;
 
-  const flowBox = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const keep = new Set(selected);
     let viewport = rf.getViewport();
@@ -449,7 +470,7 @@ function CanvasInner(props: CanvasProps) {
   };
   const relayout = () => {
     if (doc)
-      autoLayout(doc, true).then((g) => {
+      autoLayout(doc, true, { aspect: paneAspect(flowBox.current) }).then((g) => {
         commit(g);
         fitted.current = false;
       });
@@ -859,7 +880,7 @@ function CanvasInner(props: CanvasProps) {
               deleteKeyCode={null}
               selectionKeyCode="Shift"
               multiSelectionKeyCode={MULTI_SELECT}
-              minZoom={MIN_ZOOM}
+              minZoom={large ? MIN_ZOOM_LARGE : MIN_ZOOM}
               maxZoom={2}
               proOptions={PRO_OPTIONS}
               defaultEdgeOptions={EDGE_OPTIONS}

@@ -16,6 +16,7 @@ import {
   nodePaint,
   visibleBox,
 } from "./scene";
+import { mark } from "./marks";
 import type { KeyedStore } from "./store";
 import type { EdgeKind, Issue, NodeStatus } from "./types";
 
@@ -24,6 +25,7 @@ const EDGE_COLOUR: Record<EdgeKind, string> = {
   artifact: "--dfl-artifact",
   control: "--dfl-control",
 };
+const EDGES_PER_STROKE = 200;
 const LABEL_ZOOM = 0.12; // names are drawn from here up (a node is then ~29 px wide)
 const CHAR_WIDTH = 6.5; // a wide average of 11 px sans-serif
 const THEME = [
@@ -81,6 +83,7 @@ export function Overview({ scene, status, issues, selected, only, version }: Pro
         paintFor(status, issues, selected),
       );
       canvas.dataset.drawn = String(count);
+      if (count && !only) mark("dfl:overview:drawn");
     };
     const request = () => {
       if (!frame) frame = requestAnimationFrame(draw);
@@ -204,15 +207,23 @@ function paint(
   fillBatches(ctx, batches.filter(isBack), colour, vp.zoom);
   ctx.lineWidth = 1.5 / vp.zoom;
   for (const kind of ["control", "parameter", "artifact"] as const) {
+    // stroked a few hundred wires at a time: one path of thousands of crossing curves (a fan-out's wires all
+    // leave one point) costs the rasteriser seconds, as it computes the coverage of the path as a whole
+    ctx.strokeStyle = colour(EDGE_COLOUR[kind]);
+    let inPath = 0;
     ctx.beginPath();
     for (const e of edges) {
       if (e.kind !== kind) continue;
       const bend = Math.max(Math.abs(e.x1 - e.x0) / 2, 25);
       ctx.moveTo(e.x0, e.y0);
       ctx.bezierCurveTo(e.x0 + bend, e.y0, e.x1 - bend, e.y1, e.x1, e.y1);
+      if (++inPath === EDGES_PER_STROKE) {
+        ctx.stroke();
+        ctx.beginPath();
+        inPath = 0;
+      }
     }
-    ctx.strokeStyle = colour(EDGE_COLOUR[kind]);
-    ctx.stroke();
+    if (inPath) ctx.stroke();
   }
   const front = batches.filter((b) => !isBack(b));
   fillBatches(ctx, front, colour, vp.zoom);

@@ -1,9 +1,12 @@
 // Automatic layout. A DAG template is laid out left to right by elkjs (layered, port-aware); a Steps
 // template by its stages, one column per stage. Nested templates are laid out first so that an expanded
 // group node is sized to hold them. Positions go into the document's `layout.templates[...].nodes`.
-// elk runs in a Web Worker where it can (elk.ts).
+// elk runs in a Web Worker where it can (elk.ts). A DAG of more than FAST_LAYOUT nodes is laid out by
+// layered.ts instead (linear time, aspect-aware: wide layers wrap into columns, long graphs into bands), since
+// elk takes seconds on 1,000 nodes and about a minute on 10,000.
 import type { ElkExtendedEdge, ElkNode } from "elkjs/lib/elk-api";
 import { elkLayout } from "./elk";
+import { layeredLayout } from "./layered";
 import {
   FOOT,
   GROUP_HEADER,
@@ -21,6 +24,13 @@ import { isContainer } from "./scope";
 import type { Graph, GraphNode, Position, Template, TemplateLayout } from "./types";
 
 export const IO_WIDTH = 180;
+/** DAG templates with more nodes than this are laid out by layered.ts, not elk. */
+export const FAST_LAYOUT = 400;
+
+export interface LayoutOptions {
+  /** width / height of the pane the graph will be shown in (large DAGs are laid out to fit it) */
+  aspect?: number;
+}
 
 export interface Size {
   width: number;
@@ -138,7 +148,15 @@ function layoutSteps(graph: Graph, name: string, t: Template, stack: string[], i
   return positions;
 }
 
-async function layoutDag(graph: Graph, name: string, t: Template, stack: string[], io: boolean) {
+async function layoutDag(
+  graph: Graph,
+  name: string,
+  t: Template,
+  stack: string[],
+  io: boolean,
+  options: LayoutOptions,
+) {
+  if ((t.nodes?.length ?? 0) > FAST_LAYOUT) return layoutLarge(graph, name, t, stack, io, options);
   const children: ElkNode[] = [];
   const portIds = new Set<string>();
   const addNode = (id: string, size: Size, ins: string[], outs: string[]) => {
@@ -200,11 +218,32 @@ async function layoutDag(graph: Graph, name: string, t: Template, stack: string[
   return positions;
 }
 
+/** A large DAG template, by layered.ts (no port-aware ordering: a node's ports keep their fixed order anyway). */
+function layoutLarge(graph: Graph, name: string, t: Template, stack: string[], io: boolean, options: LayoutOptions) {
+  const nodes = (t.nodes ?? []).map((node) => ({ id: node.name, ...nodeSize(graph, name, node, stack) }));
+  const first: string[] = [];
+  const last: string[] = [];
+  if (io) {
+    const ins = inputPorts(t).length;
+    const outs = outputPorts(t).length;
+    if (ins) {
+      nodes.push({ id: "@inputs", ...ioSize(ins) });
+      first.push("@inputs");
+    }
+    if (outs) {
+      nodes.push({ id: "@outputs", ...ioSize(outs) });
+      last.push("@outputs");
+    }
+  }
+  const edges: [string, string][] = (t.edges ?? []).map((e) => [e.source.node, e.target.node]);
+  return layeredLayout(nodes, edges, { aspect: options.aspect, first, last }).positions;
+}
+
 /**
  * Lay out every template that has nodes without a position (or every template when `force`), inner
  * templates first. Returns a new document; the input is not modified.
  */
-export async function autoLayout(input: Graph, force = false): Promise<Graph> {
+export async function autoLayout(input: Graph, force = false, options: LayoutOptions = {}): Promise<Graph> {
   const graph: Graph = structuredClone(input);
   const done = new Set<string>();
   const visit = async (name: string, stack: string[]) => {
@@ -220,7 +259,7 @@ export async function autoLayout(input: Graph, force = false): Promise<Graph> {
     if (t.kind === "steps") {
       positions = layoutSteps(graph, name, t, stack, top);
     } else {
-      positions = await layoutDag(graph, name, t, stack, top);
+      positions = await layoutDag(graph, name, t, stack, top, options);
     }
     setPositions(graph, name, positions);
   };

@@ -9,6 +9,7 @@ import { Canvas, type HostAction } from "@dflow-lab/canvas/Canvas";
 import type { NewOpSpec } from "@dflow-lab/canvas/NewOpForm";
 import type { CodeEditorComponent } from "@dflow-lab/canvas/TemplateEditor";
 import type { Graph, Issue, PaletteEntry, PaletteError } from "@dflow-lab/canvas/types";
+import { mark } from "@dflow-lab/canvas/marks";
 import { ApiError, api, type DocFormat, type Engine } from "./api";
 import { useSignal } from "./hooks";
 
@@ -206,6 +207,7 @@ export class WorkflowEditorView extends ReactWidget {
 
   /** (Re)read the document from the file's text, unless the text is what the canvas just wrote. */
   private async load(): Promise<void> {
+    mark("dfl:open:text");
     const text = this.context.model.toString();
     if (text === this.lastText) return;
     this.lastText = text;
@@ -223,6 +225,7 @@ export class WorkflowEditorView extends ReactWidget {
         if (text !== this.lastText) return; // the file changed again while it was parsed
       }
       graph ??= emptyGraph(workflowName(this.path));
+      mark("dfl:open:parsed");
       this.pristineLayout = graph.layout ? null : withoutLayout(graph);
       this.state.update({ graph, format, loadError: null });
       this.scheduleValidation(graph);
@@ -268,8 +271,10 @@ export class WorkflowEditorView extends ReactWidget {
   private scheduleValidation(graph: Graph): void {
     window.clearTimeout(this.validateTimer);
     this.validateTimer = window.setTimeout(() => {
+      mark("dfl:validate:start");
       api.validate(graph).then(
         (issues) => {
+          mark("dfl:validate:end");
           if (this.state.graph === graph) this.state.update({ issues });
         },
         (e) => this.notify(`validation failed: ${e instanceof Error ? e.message : e}`, "error"),

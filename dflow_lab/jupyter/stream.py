@@ -9,13 +9,16 @@ changed. Messages (``data:`` JSON lines):
 - ``{"type": "workflow", "state": {"name", "phase", "startedAt", "finishedAt", "progress", "message"}}``;
 - ``event: end`` once the run has finished and every change was sent; the stream then closes.
 
-A comment line is sent when nothing happened for a poll period, so a closed page is noticed.
+A comment line is sent when nothing happened for a poll period, so a closed page is noticed. Status messages
+are at least ``live.BATCH_SECONDS`` apart while events keep coming (``live.gather``): a 10,000-task run sends
+about ten a second, each with every node that changed since the last.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any
 
 import tornado.web
@@ -31,7 +34,7 @@ class EventsHandler(BaseHandler):
 
     @tornado.web.authenticated
     async def get(self, engine: str, name: str) -> None:
-        from ..runview.live import LiveRun
+        from ..runview.live import BATCH_SECONDS, LiveRun, gather
 
         await self.workflow_object(engine, name)  # 404 before the stream starts
         backend = self.backend(engine)
@@ -47,6 +50,7 @@ class EventsHandler(BaseHandler):
             queue.clear()
             await self._send({"type": "status", "changes": run.snapshot(), "reset": True})
             await self._send(states[-1] if states else {"type": "workflow", "state": {"name": name, "phase": "Pending"}})
+            last = -BATCH_SECONDS
             while True:
                 if run.finished:
                     events = await loop.run_in_executor(self.ctx.pool, backend.events, name, run.seq, 0)
@@ -56,7 +60,11 @@ class EventsHandler(BaseHandler):
                 else:
                     events = await loop.run_in_executor(self.ctx.pool, backend.events, name, run.seq, POLL_SECONDS)
                 if events:
+                    until = last + BATCH_SECONDS
+                    if time.monotonic() < until:  # gather what follows into one batch
+                        events = await loop.run_in_executor(self.ctx.pool, gather, backend, name, events, until)
                     run.apply(events)
+                    last = time.monotonic()
                     batch = list(queue)
                     queue.clear()
                     for message in batch:

@@ -2,7 +2,15 @@
 
 ``LiveRun`` long-polls ``backend.events(name, after, timeout)`` in a thread: each answer holds only what
 changed since the last one, so the widget never re-reads the whole workflow. Changed canvas nodes are
-sent to the browser in one message per answer.
+sent to the browser in one message per batch, and batches are at least ``BATCH_SECONDS`` apart: events that
+come sooner after a message are gathered into the next one (``gather``), so a 10,000-task run sends about
+ten status messages a second however fast its steps end, while a lone step's change still goes out at once.
+
+The workflow's progress (``"37/1000 succeeded, 2 running"``) is counted incrementally, one node change at a
+time, and its total is the number of steps the workflow will run as far as its manifest tells (each DAG task
+or step of a leaf template, through nested templates, when nothing loops or recurses), so the header does not
+count only the steps started so far; once the run ends, or when the manifest cannot tell (loops, recursion),
+the total is the steps seen.
 """
 
 from __future__ import annotations
@@ -11,6 +19,7 @@ import logging
 import re
 import tempfile
 import threading
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
@@ -18,12 +27,14 @@ from typing import Any, Callable
 from ..engine import Engine
 from ..executors.render import JOB_ID_PARAMETER, executor_info
 from .preview import preview_path
-from .status import fold_status, parse_node_name, progress_text, workflow_progress
+from .status import fold_status, parse_node_name, progress_text
 
 logger = logging.getLogger(__name__)
 
 FINAL = {"Succeeded", "Failed", "Error"}
 POLL_SECONDS = 5.0
+BATCH_SECONDS = 0.1  # the least time between two status messages while events keep coming
+MAX_BATCH_EVENTS = 20_000  # a batch is sent once it holds this many events, whatever the time
 LOG_LINES = 2000  # the most log lines a backend without byte offsets (Argo) gives the panel at once
 LOG_FOLLOW_SECONDS = 0.1  # how often an open step panel looks for new log lines
 LOG_REREAD_SECONDS = 1.0  # the same where the whole log is read again each time (Argo's log API)
@@ -52,6 +63,10 @@ class LiveRun:
         self.folded: dict[str, dict] = {}
         self.workflow: dict[str, Any] = {"phase": "Pending"}
         self.seq = 0
+        self._counted: dict[str, tuple[str, bool]] = {}  # node id -> (phase, counted in the total)
+        self._counts: dict[str, int] = {}
+        self._seen_total = 0
+        self._planned: int | None | bool = False  # steps the manifest says will run (False: not read yet)
         self._templates: dict[str, dict] | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -75,16 +90,20 @@ class LiveRun:
 
     # -- following ------------------------------------------------------------------------------
     def _follow(self) -> None:
+        last = -BATCH_SECONDS
         while not self._stop.is_set():
             try:
                 # once the run looks finished, only look for what is already there (a retry restarts it)
                 events = self.backend.events(self.name, after=self.seq, timeout=0 if self.finished else POLL_SECONDS)
+                if events:
+                    events = gather(self.backend, self.name, events, last + BATCH_SECONDS)
             except Exception as e:  # the engine went away: say so in the widget and stop
                 logger.exception("dflow-lab monitor: events of %s", self.name)
                 self._on_workflow({**self.workflow, "message": f"lost the run's event stream: {e}"})
                 return
             if events:
                 self.apply(events)
+                last = time.monotonic()
             elif self.finished:
                 return
 
@@ -98,6 +117,7 @@ class LiveRun:
                 node = ev.get("node")
                 if node is not None:
                     self.nodes[node["id"]] = node
+                    self._count(node)
                     path = parse_node_name(node.get("name", ""), self.name).path
                     if path:
                         self.by_path.setdefault(path, set()).add(node["id"])
@@ -118,8 +138,39 @@ class LiveRun:
         if state is not None:
             self._on_workflow(state)
 
+    def _count(self, node: dict) -> None:
+        """Update the progress counts for one node's new state (what ``workflow_progress`` counts, kept
+        incrementally: a batch costs its own events, not the run's size)."""
+        old = self._counted.pop(node["id"], None)
+        if old is not None:
+            self._counts[old[0]] -= 1
+            self._seen_total -= old[1]
+        if node.get("type") not in ("Pod", "Skipped") or parse_node_name(node.get("name", ""), self.name).attempt:
+            return
+        phase = node.get("phase") or "Pending"
+        counted = node.get("type") == "Pod" and phase not in ("Skipped", "Omitted")
+        self._counted[node["id"]] = (phase, counted)
+        self._counts[phase] = self._counts.get(phase, 0) + 1
+        self._seen_total += counted
+
+    def progress(self) -> dict[str, Any]:
+        """``{"counts", "total"}`` of the run's steps (see the module's docstring for the total)."""
+        counts = {k: v for k, v in self._counts.items() if v}
+        total = self._seen_total
+        if self._planned is False:
+            self._planned = self._planned_steps()
+        if isinstance(self._planned, int) and not self.finished:
+            total = max(total, self._planned - counts.get("Skipped", 0) - counts.get("Omitted", 0))
+        return {"counts": counts, "total": total}
+
+    def _planned_steps(self) -> int | None:
+        try:
+            return planned_steps((self.backend.get(self.name) or {}).get("spec") or {})
+        except Exception:  # noqa: BLE001 - the progress falls back to the steps seen
+            return None
+
     def _workflow_state(self) -> dict[str, Any]:
-        progress = workflow_progress(self.nodes.values(), self.name)
+        progress = self.progress()
         return {
             "name": self.name,
             "phase": self.workflow.get("phase"),
@@ -285,6 +336,54 @@ class LiveRun:
         except Exception as e:
             entry["preview"] = {"kind": "missing", "message": f"preview unavailable: {e}"}
         return entry
+
+
+def gather(backend: Engine, name: str, events: list[dict], until: float) -> list[dict]:
+    """``events`` and those that follow them until ``time.monotonic()`` reaches ``until`` (or the batch holds
+    ``MAX_BATCH_EVENTS``): one batch, one message. Returns at once when ``until`` has passed."""
+    events = list(events)
+    while len(events) < MAX_BATCH_EVENTS:
+        left = until - time.monotonic()
+        if left <= 0:
+            break
+        after = max(int(ev.get("seq", 0)) for ev in events)
+        more = backend.events(name, after=after, timeout=left)
+        events.extend(more)
+    return events
+
+
+def planned_steps(spec: dict) -> int | None:
+    """How many steps (pods) a workflow's manifest will run: each task or step of a leaf template counts
+    once, a task of a Steps/DAG template counts that template's steps. None when it cannot tell: a loop
+    (``withItems``/``withParam``/``withSequence``), recursion, or a template the manifest lacks."""
+    templates = {t.get("name"): t for t in spec.get("templates") or []}
+    memo: dict[str, int | None] = {}
+
+    def count(name: str, stack: tuple[str, ...]) -> int | None:
+        if name in stack or len(stack) > 100:
+            return None
+        if name in memo:
+            return memo[name]
+        t = templates.get(name)
+        if t is None:
+            return None
+        calls = [s for group in t.get("steps") or [] for s in group] if "steps" in t else \
+            (t.get("dag") or {}).get("tasks") if "dag" in t else None
+        if calls is None:
+            memo[name] = 1
+            return 1
+        total = 0
+        for call in calls:
+            if any(call.get(k) is not None for k in ("withItems", "withParam", "withSequence")):
+                return None
+            inner = count(call.get("template") or "", (*stack, name)) if call.get("template") else None
+            if inner is None:
+                return None
+            total += inner
+        memo[name] = total
+        return total
+
+    return count(spec.get("entrypoint") or "", ())
 
 
 def _present(artifacts: list[dict] | None) -> list[dict]:

@@ -55,3 +55,53 @@ def test_workflow_progress_counts_pods_not_attempts():
     nodes = [node("wf[0].a", "Succeeded"), node("wf[0].b", "Running", "Retry"), node("wf[0].b(0)", "Failed"),
              node("wf[0].c", "Skipped", "Skipped")]
     assert workflow_progress(nodes, "wf") == {"counts": {"Succeeded": 1, "Skipped": 1}, "total": 1}  # a skipped step is counted beside the total, as Argo counts progress
+
+
+class _Backend:
+    """A backend holding one manifest (LiveRun.progress reads the run's spec once)."""
+
+    def __init__(self, spec):
+        self.spec = spec
+
+    def get(self, name):
+        return {"spec": self.spec}
+
+
+def _dag(name, tasks):
+    return {"name": name, "dag": {"tasks": tasks}}
+
+
+def test_planned_steps_counts_leaf_steps_through_nested_templates_and_gives_up_on_loops():
+    from dflow_lab.runview.live import planned_steps
+
+    leaf = {"name": "leaf", "container": {"image": "busybox"}}
+    inner = {"name": "inner", "steps": [[{"name": "a", "template": "leaf"}], [{"name": "b", "template": "leaf"},
+                                                                              {"name": "c", "template": "leaf"}]]}
+    main = _dag("main", [{"name": f"t{i}", "template": "leaf"} for i in range(5)] + [{"name": "n", "template": "inner"}])
+    assert planned_steps({"entrypoint": "main", "templates": [main, inner, leaf]}) == 8
+    looped = _dag("main", [{"name": "t", "template": "leaf", "withParam": "[1, 2]"}])
+    assert planned_steps({"entrypoint": "main", "templates": [looped, leaf]}) is None
+    recursive = _dag("main", [{"name": "again", "template": "main"}])
+    assert planned_steps({"entrypoint": "main", "templates": [recursive]}) is None
+    assert planned_steps({"entrypoint": "missing", "templates": []}) is None
+
+
+def test_live_progress_is_counted_incrementally_with_the_planned_total():
+    from dflow_lab.runview.live import LiveRun
+
+    leaf = {"name": "leaf", "container": {"image": "busybox"}}
+    spec = {"entrypoint": "main", "templates": [_dag("main", [{"name": f"t{i}", "template": "leaf"}
+                                                              for i in range(10)]), leaf]}
+    sent, states = [], []
+    run = LiveRun(_Backend(spec), "wf", sent.append, states.append)
+    events = [{"seq": 1, "node": node("wf", "Running", "DAG")}]
+    events += [{"seq": 2 + i, "node": node(f"wf.t{i}", "Running")} for i in range(3)]
+    run.apply(events)
+    assert states[-1]["progress"] == "0/10 succeeded, 3 running"  # not "0/3": ten steps will run
+    run.apply([{"seq": 10, "node": node("wf.t0", "Succeeded")}, {"seq": 11, "node": node("wf.t1", "Failed")},
+               {"seq": 12, "node": node("wf.t1(0)", "Failed")}])
+    assert run.progress() == workflow_progress(run.nodes.values(), "wf") | {"total": 10}
+    assert states[-1]["progress"] == "1/10 succeeded, 1 failed, 1 running"
+    run.apply([{"seq": 13, "workflow": {"phase": "Failed"}}])
+    assert states[-1]["progress"] == "1/3 succeeded, 1 failed, 1 running"  # ended: the steps that ran
+    assert sent[0]["changes"].keys() == {"t0", "t1", "t2"}

@@ -323,6 +323,7 @@ class Step:
         self._outputs: Optional[Outputs] = None
         self._rendered: Optional[OPTemplate] = None
         self._extra: Dict[str, Any] = {}
+        self._user_view: Optional[Dict[str, Any]] = None
 
         self.inputs = Inputs(step=self)
         tin = template.inputs
@@ -340,6 +341,10 @@ class Step:
             self.set_artifacts(artifacts)
         tslices = getattr(template, "slices", None)
         group = getattr(tslices, "group_size", None)
+        # what the user wrote, for the graph (which draws the step, not dflow's grouping/init-artifact wiring)
+        view = {"template": template, "parameters": dict(self._given_parameters),
+                "artifacts": dict(self._given_artifacts), "with_param": self.with_param,
+                "with_sequence": self.with_sequence}
         self._items = self.with_param  # what a success ratio is taken over (the items, not their groups)
         if group and self.with_sequence is not None and hasattr(template, "group_with_param") \
                 and not getattr(tslices, "sub_path", False):
@@ -350,6 +355,7 @@ class Step:
             # Slices(group_size=g): one step per group of g items, each given the whole item list
             self.with_param, extra = template.group_with_param(self.with_param)
             self.set_parameters(extra)
+            self._user_view = view
 
         self.key = key
         if key is not None:
@@ -361,13 +367,13 @@ class Step:
             self.inputs.parameters.data["dflow_key"] = _clone_io(template.inputs.parameters["dflow_key"], self)
             self._given_parameters["dflow_key"] = key
 
-        if tslices is not None:
-            self._add_init_artifact(tslices)
+        if tslices is not None and self._add_init_artifact(tslices):
+            self._user_view = view
         if continue_on_num_success is not None or continue_on_success_ratio is not None:
             self._add_success_check()
         _register_in_context(self)
 
-    def _add_init_artifact(self, slices: Any) -> None:
+    def _add_init_artifact(self, slices: Any) -> bool:
         """dflow's ``<name>-init-artifact`` step for sliced artifacts (see ``util_ops.InitArtifactForSlices``).
 
         Sliced output artifacts of a fan-out: each item saves its part, not archived, under the key the
@@ -379,7 +385,7 @@ class Step:
         outs = list(slices.output_artifact) if fans_out else []
         ins = list(slices.input_artifact) if slices.sub_path else []
         if not outs and not ins:
-            return
+            return False
         from .common import S3Artifact
         from .context_syntax import GLOBAL_CONTEXT
         from .util_ops import InitArtifactForSlices
@@ -445,6 +451,7 @@ class Step:
         self._outputs = None
         for n in outs:
             self.outputs.artifacts[n].redirect = prepare.outputs.artifacts[n]
+        return True
 
     def __repr__(self) -> str:
         return self.name

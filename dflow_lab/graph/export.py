@@ -466,6 +466,7 @@ class _SuperExport:
         self.steps = isinstance(t, Steps) if t is not None else steps
         self.edges: list[dict] = []
         checks = {id(s.check_step) for s in self._members() if getattr(s, "check_step", None) is not None}
+        checks |= {id(s.prepare_step) for s in self._members() if getattr(s, "prepare_step", None) is not None}
         self.checks = checks
         self.members = {id(s): s for s in self._members() if id(s) not in checks}
         self.by_name: Optional[dict] = None
@@ -536,7 +537,9 @@ class _SuperExport:
 
     def node(self, s: Any, stage: Optional[int]) -> dict[str, Any]:
         where = {**self.where, "step": s.name}
-        out: dict[str, Any] = {"name": s.name, "template": template_name(s.template, self.names)}
+        view = getattr(s, "_user_view", None)  # a sliced step as written, without dflow's init-artifact wiring
+        out: dict[str, Any] = {"name": s.name, "template": template_name(view["template"] if view else s.template,
+                                                                         self.names)}
         if stage is not None:
             out["stage"] = stage
         if s.executor is not None:
@@ -549,7 +552,7 @@ class _SuperExport:
             _refuse("withItems", "with_items", where)
         params = {}
         data_sources = set()
-        for k, v in s.given_parameters.items():
+        for k, v in (view["parameters"] if view else s.given_parameters).items():
             if k == "dflow_key":  # written as the node's key
                 continue
             src = self.source_of(v)
@@ -559,7 +562,7 @@ class _SuperExport:
                 continue
             params[k] = _literal(v, {**where, "field": k})
         arts = {}
-        for k, v in s.given_artifacts.items():
+        for k, v in (view["artifacts"] if view else s.given_artifacts).items():
             if k.startswith(BIGPAR):  # a big parameter's value, as a parsed manifest carries it
                 self.big_parameter(k[len(BIGPAR):], v, params, data_sources, s.name, where)
                 continue
@@ -583,7 +586,8 @@ class _SuperExport:
             out["parameters"] = params
         if arts:
             out["artifacts"] = arts
-        self.loops(s, out, where, data_sources)
+        self.loops(view["with_param"] if view else s.with_param, view["with_sequence"] if view else s.with_sequence,
+                   s.name, out, where, data_sources)
         thresholds = s.continue_on_num_success is not None or s.continue_on_success_ratio is not None
         for k in STEP_FIELDS:
             v = getattr(s, k, None)
@@ -617,17 +621,15 @@ class _SuperExport:
             return
         _omit(f"the value of big parameter {name!r} ({fields or value!r})", {**where, "field": name})
 
-    def loops(self, s: Any, out: dict, where: dict, data_sources: set) -> None:
-        wp = s.with_param
+    def loops(self, wp: Any, seq: Any, name: str, out: dict, where: dict, data_sources: set) -> None:
         if wp is not None:
             src = self.source_of(wp)
             if src is not None:
-                self.edge("parameter", src, {"node": s.name, "option": "with_param"})
+                self.edge("parameter", src, {"node": name, "option": "with_param"})
                 data_sources.add(src["node"])
             else:
                 out["with_param"] = _literal(list(wp) if isinstance(wp, tuple) else wp,
                                              {**where, "field": "with_param"})
-        seq = s.with_sequence
         if seq is not None:
             fields = {k: getattr(seq, k, None) if not isinstance(seq, dict) else seq.get(k)
                       for k in ("start", "end", "count", "format")}
@@ -717,6 +719,11 @@ def _collect(entry: Any) -> list:
         for s in (t.all_steps() if hasattr(t, "all_steps") else getattr(t, "tasks", [])):
             if getattr(s, "check_step", None) is not None:
                 checks.add(id(s.check_step.template))
+            view = getattr(s, "_user_view", None)
+            if view is not None:  # a sliced step: its template as written, not the init-artifact wiring
+                checks.add(id(s.prepare_step.template))
+                checks.add(id(s.template))
+                originals.append(view["template"])
             if getattr(s, "executor", None) is not None and s.template is not s.effective_template():
                 checks.add(id(s.effective_template()))
                 originals.append(s.template)

@@ -364,9 +364,9 @@ class _TemplateCheck:
         if pool is not None and (not _is_int(pool) or (pool < 1 and pool != -1)):
             self.add("invalid-field", f"node {name!r}: slices pool_size must be a whole number of at least 1, or "
                      f"-1 (one process per slice), not {pool!r}", node=name, path=(*path, "pool_size"))
-        if slices.get("sub_path"):
-            self.add("invalid-field", f"node {name!r}: slices sub_path (slicing artifacts by sub-path) is not "
-                     "supported by dflow-lab", node=name, path=(*path, "sub_path"))
+        if slices.get("sub_path") is True and not slices.get("input_artifact"):
+            self.add("invalid-field", f"node {name!r}: slices sub_path slices input artifacts by sub-path; name "
+                     "them in input_artifact", node=name, path=(*path, "sub_path"))
 
     def _reference(self, i: int, name: str, field: str, ref: Ref) -> None:
         path = ("nodes", i, *field.split(".", 1))

@@ -434,9 +434,12 @@ class PythonOPTemplate(PythonScriptOPTemplate):
         if not g:
             raise WorkflowValueError("group_with_param needs Slices(group_size=...)", template=self.name,
                                      field="slices")
+        from ..io import ArgoVar
+
+        if isinstance(with_param, str):  # as a graph or a manifest writes it
+            with_param = _argo_value(with_param.strip(), self.name)
         if isinstance(with_param, (list, tuple)):
             return list(range(-(-len(with_param) // g))), {GROUP_ITEMS: list(with_param)}
-        from ..io import ArgoVar
         from ..step import argo_len, argo_range
 
         if not isinstance(with_param, ArgoVar):
@@ -657,6 +660,25 @@ class PythonOPTemplate(PythonScriptOPTemplate):
                                      field="envs")
         env.extend(ours)
         return d
+
+
+def _argo_value(text: str, template: str) -> Any:
+    """A ``with_param`` given as text: a JSON list, ``{{=expression}}`` or ``{{scope.a.b}}``."""
+    from ..io import ArgoVar
+
+    if text.startswith("{{=") and text.endswith("}}"):
+        return ArgoVar(text[3:-2].strip())
+    if text.startswith("{{") and text.endswith("}}"):
+        parts = text[2:-2].strip().split(".")
+        return ArgoVar(parts[0] + "".join("[%s]" % json.dumps(p) for p in parts[1:]))
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if not isinstance(value, list):
+        raise WorkflowTypeError(f"with_param {text[:80]!r} is neither a JSON list nor an Argo value",
+                                template=template, field="with_param")
+    return value
 
 
 def _import_root(module: str) -> str | None:

@@ -54,6 +54,15 @@ def test_graph_code_graph(name, tmp_path):
     ruff_clean(code, tmp_path, ["tests"])
 
 
+def test_sliced_steps_are_written_as_the_user_wrote_them():
+    """Sub-path and grouped slices come out as Slices(...) on the template; dflow's init-artifact steps,
+    the group items and the sub-path wiring are not written (rebuilding the step adds them again)."""
+    code = gen_code(WORKFLOWS["sliced"].to_graph())
+    assert 'Slices(input_artifact=["foo"], output_parameter=["msg"], output_artifact=["bar"], sub_path=True)' in code
+    assert 'group_size=2, pool_size=1)' in code
+    assert "init-artifact" not in code and "dflow_group" not in code and "dflow_artifact_key" not in code
+
+
 @pytest.mark.parametrize("seed", range(10, 20))
 def test_random_dags(seed):
     wf = random_dag(seed, size=40)

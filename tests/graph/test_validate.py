@@ -164,6 +164,8 @@ def test_slices_name_declared_ports_and_usable_sizes():
     assert [i.path[-1] for i in bad] == ["group_size", "pool_size", "sub_path"]
     first["slices"] = {"input_parameter": ["x"], "group_size": 2, "pool_size": -1}
     assert [i.code for i in validate(g)] == ["type-mismatch"]  # only 'second' taking the list of 'y's
+    first["slices"] = {"input_parameter": ["x"], "sub_path": True}  # sub-path slices need artifacts to slice
+    assert [(i.path[-1], "input_artifact" in i.message) for i in issues_of(g, "invalid-field")] == [("sub_path", True)]
 
 
 def test_missing_input(example_graph):

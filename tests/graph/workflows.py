@@ -6,8 +6,8 @@ from dflow_lab.common import S3Artifact
 from dflow_lab.dag import DAG
 from dflow_lab.io import InputArtifact, InputParameter, Inputs, OutputArtifact, OutputParameter, Outputs
 from dflow_lab.op_template import ContainerOPTemplate, ScriptOPTemplate, ShellOPTemplate
-from dflow_lab.python import PythonOPTemplate
-from dflow_lab.step import Step, argo_sequence
+from dflow_lab.python import PythonOPTemplate, Slices
+from dflow_lab.step import Step, argo_range, argo_sequence
 from dflow_lab.steps import Steps
 from dflow_lab.task import Task
 from dflow_lab.workflow import Workflow
@@ -119,5 +119,23 @@ def random_dag(seed: int, size: int = 30) -> Workflow:
     return Workflow(f"random-{seed}", dag=dag)
 
 
+def sliced_workflow() -> Workflow:
+    """Sliced artifacts: an artifact sliced by sub-path, and sliced output artifacts of a fan-out in groups
+    (each of which dflow serves with an init-artifact step the graph does not draw)."""
+    steps = Steps("main")
+    first = Step("first", PythonOPTemplate(Duplicate), parameters={"msg": "hi"})
+    steps.add(first)
+    each = Step("each", PythonOPTemplate(Duplicate, slices=Slices(sub_path=True, input_artifact=["foo"],
+                                                                 output_artifact=["bar"], output_parameter=["msg"])),
+                parameters={"msg": "x"}, artifacts={"foo": first.outputs.artifacts["bar"]}, key="each-{{item.order}}")
+    fan = Step("fan", PythonOPTemplate(Duplicate, slices=Slices(input_parameter=["msg"], output_artifact=["bar"],
+                                                                group_size=2, pool_size=1)),
+               parameters={"msg": ["a", "b", "c"]}, with_param=argo_range(3), key="fan-{{item}}")
+    steps.add([each, fan])
+    steps.add(Step("last", PythonOPTemplate(Duplicate), parameters={"msg": "z"},
+                   artifacts={"foo": fan.outputs.artifacts["bar"]}))
+    return Workflow("sliced", steps=steps)
+
+
 def all_workflows() -> list[Workflow]:
-    return [dag_workflow(), steps_workflow(), *(random_dag(seed) for seed in range(3))]
+    return [dag_workflow(), steps_workflow(), sliced_workflow(), *(random_dag(seed) for seed in range(3))]

@@ -157,6 +157,16 @@ def local_engine(workdir: str | Path | None = None) -> Engine:
     return engine
 
 
+def prewarm_local_workers() -> None:
+    """Start this process's warm Python OP workers now, in the background (see ``WorkerPool.prewarm``):
+    a local run submitted next finds them up or starting instead of starting them on demand."""
+    try:
+        from .local.engine import EngineHost  # lazy: the engine imports this module's helpers
+    except ImportError as e:
+        raise CapabilityNotAvailable("the local engine", "the local engine (dflow_lab.local)") from e
+    EngineHost.get().prewarm()
+
+
 def argo_engine(host: str | None = None, token: str | None = None, namespace: str | None = None) -> Engine:
     """An Argo server's engine (each argument defaults to the configuration's)."""
     engine: Engine = load_engine("argo")(host=host, token=token, namespace=namespace)

@@ -14,9 +14,10 @@ from .argo.client import get_argo_api_client  # noqa: F401  (dflow.workflow expo
 from .config import config, s3_config
 from .context_syntax import ContextBlock
 from .dag import DAG
-from .engine import Engine, select_engine, uses_argo
+from .engine import Engine, prewarm_local_workers, select_engine, uses_argo
 from .errors import CapabilityNotAvailable, WorkflowTypeError, WorkflowValueError
 from .names import GENERATE_NAME_MAX, check_name_base, check_workflow_name
+from .python.runtime import MARKER as PYTHON_OP_MARKER
 from .step import Step
 from .steps import Steps
 from .task import Task
@@ -288,6 +289,8 @@ class Workflow(ContextBlock):
         reused for the steps with the same key."""
         from .argo_objects import ArgoWorkflow
 
+        if wait is not False and not self.uses_argo() and not config.get("detach") and self._has_local_python_ops():
+            prewarm_local_workers()  # the warm workers start while the workflow is compiled, checked and stored
         if self.uses_argo() and (s3_config.get("storage") == "s3" or s3_config.get("storage_client")):
             self._bind_python_packages()
         elif not self.uses_argo():
@@ -303,6 +306,13 @@ class Workflow(ContextBlock):
         self.id = result["metadata"]["name"]
         self.uid = result["metadata"].get("uid")
         return ArgoWorkflow(result)
+
+    def _has_local_python_ops(self) -> bool:
+        """Whether a step of this workflow is a Python OP the local engine's workers run (no executor)."""
+        from .argo.compile import collect_templates
+
+        return any(str(getattr(t, "script", "") or "").startswith(PYTHON_OP_MARKER)
+                   for t in collect_templates(self.entrypoint, self.context))
 
     def _bind_python_packages(self, leaving_host_only: bool = False) -> None:
         """On Argo with an S3 repository, Python OP steps get their packages (``python_packages``/

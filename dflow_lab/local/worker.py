@@ -63,8 +63,12 @@ def _run_one(run_source, request: dict, base_env: dict[str, str]) -> int:
 
 
 class _UserModules:
-    """Files of the user's modules this worker imported (not the standard library or installed
-    packages), with their modification times: an edited module makes the worker stale."""
+    """Files of the user's modules this worker imported (not the standard library, installed packages
+    or dflow-lab itself), with their modification times: an edited module makes the worker stale.
+
+    dflow-lab's own modules are left out even from a source checkout (an editable install): the
+    engine that started the worker runs the code it imported, so a fresh worker would not bring an
+    edit of dflow-lab into the run, and checking its ~150 files cost every step a stat of each."""
 
     def __init__(self) -> None:
         self.seen: set[str] = set()
@@ -76,6 +80,8 @@ class _UserModules:
             if name in self.seen:
                 continue
             self.seen.add(name)
+            if name == "dflow_lab" or name.startswith("dflow_lab."):
+                continue
             path = getattr(module, "__file__", None)
             if not path or "site-packages" in path or os.path.realpath(path).startswith(self.system):
                 continue

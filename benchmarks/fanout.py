@@ -3,6 +3,7 @@
     python benchmarks/fanout.py                 # N = 100 and 1000 fan-out, 1000-step chain, overhead
     python benchmarks/fanout.py --sizes 100 --chain 200 --pydflow-sizes 100
     python benchmarks/fanout.py --small 100      # cold and warm runs of a small fan-out, both tools
+    python benchmarks/fanout.py --small 100 --only dflow-lab --repeat 5
 
 The same trivial Python OP (``y = x + 1``) runs N times from one ``with_param``.  dflow-lab runs it in
 its local engine (a warm-up run first starts the worker pool, as a notebook session would have);
@@ -135,7 +136,7 @@ def pydflow_fanout(n: int, workdir: Path) -> tuple[float, str] | None:
 
 
 SMALL_SCRIPT = '''
-import json, sys, time
+import json, os, sys, time
 sys.path.insert(0, sys.argv[2])
 flavor = sys.argv[3]
 if flavor == "dflow":
@@ -146,35 +147,65 @@ else:
     config["mode"] = "local"
     config["local_workdir"] = sys.argv[2] + "/ws-small"
 n = int(sys.argv[1])
-times = []
-for run in range(2):
+tick = os.sysconf("SC_CLK_TCK")
+
+
+def workers_cpu():
+    """CPU seconds of dflow-lab's warm workers so far (0 for pydflow)."""
+    if flavor == "dflow":
+        return 0.0
+    from dflow_lab.local.engine import EngineHost
+    pool = EngineHost.get()._pool
+    total = 0.0
+    for w in list(pool._all) if pool else []:
+        with open(f"/proc/{{w.proc.pid}}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+out = {{}}
+for run, label in enumerate(("cold", "warm")):
     wf = Workflow("small")
     wf.add(Step("inc", PythonOPTemplate(Inc, image="python:3.11"), parameters={{"x": "{{{{item}}}}"}},
                 with_param=argo_range(n)))
+    w0, c0, load = workers_cpu(), time.process_time(), os.getloadavg()[0]
     t = time.perf_counter()
     wf.submit()
     while wf.query_status() in ("Pending", "Running"):
         time.sleep(0.01)
-    times.append(time.perf_counter() - t)
+    out[label] = time.perf_counter() - t
+    out[label + "_cpu"] = time.process_time() - c0
+    out[label + "_workers_cpu"] = workers_cpu() - w0
+    out[label + "_load"] = load
     assert wf.query_status() == "Succeeded", wf.query_status()
-print(json.dumps({{"cold": times[0], "warm": times[1]}}))
+print(json.dumps(out))
 '''
 
 
-def small_runs(n: int, tmp: Path, repeat: int) -> None:
-    """Cold (first) and warm (second) run of an N-step fan-out from ``submit()``, each in a fresh process."""
+def small_runs(n: int, tmp: Path, repeat: int, only: str | None = None) -> None:
+    """Cold (first) and warm (second) run of an N-step fan-out from ``submit()``, each in a fresh process.
+
+    The processes write byte-code caches (``PYTHONDONTWRITEBYTECODE`` is dropped for them), as an
+    installed package has them: the first process of a fresh checkout compiles dflow-lab's modules.
+    Beside each wall time: the 1-minute load average when that run started, and for dflow-lab the CPU
+    seconds of the submitting process and of its warm workers during the run."""
     script = tmp / "small.py"
     # the OP is defined in the script itself (pydflow's debug-mode steps import it from there)
     rows = [("dflow-lab", sys.executable, "_lab", "dflow_lab")]
     if Path(PYDFLOW_PYTHON).exists():
         rows.append(("pydflow debug", PYDFLOW_PYTHON, "", "dflow"))
+    if only:
+        rows = [r for r in rows if r[3] == {"dflow-lab": "dflow_lab", "pydflow": "dflow"}[only]]
     print(f"small fan-out N={n} (best of {repeat} fresh processes; load average {os.getloadavg()[0]:.1f})")
-    print(f"{'':<16}{'cold s':>10}{'warm s':>10}")
+    print(f"{'':<16}{'cold s':>9}{'load':>6}{'cpu s (engine+workers)':>24}{'warm s':>9}{'load':>6}"
+          f"{'cpu s (engine+workers)':>24}")
     for label, python, mod, flavor in rows:
         script.write_text(OP_SOURCE.format(lab=mod) + SMALL_SCRIPT.format())
         best: dict = {}
         for _ in range(repeat):
             env = dict(os.environ, PATH=os.path.dirname(python) + os.pathsep + os.environ.get("PATH", ""))
+            env.pop("PYTHONDONTWRITEBYTECODE", None)
             if flavor == "dflow":  # pydflow's own venv: this checkout's PYTHONPATH would shadow its packages
                 env.pop("PYTHONPATH", None)
             proc = subprocess.run([python, str(script), str(n), str(tmp), flavor], cwd=tmp, capture_output=True,
@@ -183,10 +214,17 @@ def small_runs(n: int, tmp: Path, repeat: int) -> None:
             if proc.returncode != 0 or not lines:
                 print(textwrap.indent(proc.stderr[-1500:], f"    {label}: "), file=sys.stderr)
                 continue
-            for k, v in json.loads(lines[-1]).items():
-                best[k] = min(best.get(k, v), v)
+            result = json.loads(lines[-1])
+            for k in ("cold", "warm"):  # keep the whole row of the fastest run of each kind
+                if k not in best or result[k] < best[k][k]:
+                    best[k] = result
         if best:
-            print(f"{label:<16}{best['cold']:>10.3f}{best['warm']:>10.3f}", flush=True)
+            cells = []
+            for k in ("cold", "warm"):
+                r = best[k]
+                cpu = f"{r[k + '_cpu']:.2f} + {r[k + '_workers_cpu']:.2f}" if flavor != "dflow" else "-"
+                cells.append(f"{r[k]:>9.3f}{r[k + '_load']:>6.1f}{cpu:>24}")
+            print(f"{label:<16}" + "".join(cells), flush=True)
 
 
 def main() -> None:
@@ -197,10 +235,11 @@ def main() -> None:
     parser.add_argument("--noop", type=int, default=1000)
     parser.add_argument("--small", type=int, help="only the cold/warm small-run comparison, N steps")
     parser.add_argument("--repeat", type=int, default=3, help="fresh processes per --small figure (best kept)")
+    parser.add_argument("--only", choices=["dflow-lab", "pydflow"], help="--small: one of the two tools only")
     args = parser.parse_args()
     if args.small:
         with tempfile.TemporaryDirectory(prefix="dflow-lab-bench-") as tmp:
-            small_runs(args.small, Path(tmp), args.repeat)
+            small_runs(args.small, Path(tmp), args.repeat, args.only)
         return
 
     with tempfile.TemporaryDirectory(prefix="dflow-lab-bench-") as tmp:

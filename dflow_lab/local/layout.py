@@ -27,18 +27,27 @@ class StepDir:
         self.base = base
         self.root = base / "root"
         self.log = base / "main.log"
+        self._root = str(self.root)
 
     def create(self) -> StepDir:
-        """Create (or re-create, after a resume) the directory tree."""
-        if self.base.exists():
+        """Create (or re-create, after a resume) the directory tree (its parent exists)."""
+        try:
+            os.mkdir(self.base)
+        except FileExistsError:
             shutil.rmtree(self.base)
-        self.root.mkdir(parents=True)
+            os.mkdir(self.base)
+        os.mkdir(self.root)
         return self
 
     def map(self, declared: str) -> Path:
         """Host path of a declared container path (relative paths are relative to ``/``, the working
         directory of a container without ``workingDir``)."""
         return self.root / declared.lstrip("/")
+
+    def map_str(self, declared: str) -> str:
+        """``str(self.map(declared))`` without building a ``Path`` (the per-step hot path)."""
+        parts = [p for p in declared.split("/") if p not in ("", ".")]  # as pathlib parses it ('..' kept)
+        return "/".join([self._root, *parts])
 
 
 def declared_paths(template: dict) -> list[str]:
@@ -83,6 +92,6 @@ def replace_paths(text: str, paths: list[str], stepdir: StepDir) -> str:
     pattern = re.compile(r"(?<![\w./-])(" + "|".join(re.escape(p) for p in present) + r")(?![\w.-])")
 
     def mapped(m: re.Match) -> str:
-        return str(stepdir.map(m.group(1)))
+        return stepdir.map_str(m.group(1))
 
     return pattern.sub(mapped, text)

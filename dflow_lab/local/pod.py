@@ -411,7 +411,7 @@ async def run_pod(ex: Execution, template: dict, inputs: dict, node: dict, scope
         paths = declared_paths(template)
         # Declared paths are mapped in the template's own text, before parameter values are substituted
         # (a value is data: a "/tmp/…" in it stays as it is); path placeholders resolve to mapped paths.
-        placeholders = {k: str(stepdir.map(v)) for k, v in _path_placeholders(template, inputs).items()}
+        placeholders = {k: stepdir.map_str(v) for k, v in _path_placeholders(template, inputs).items()}
         scope = scope.child({"pod.name": pod_name, "node.name": node["name"], **placeholders})
         source = body.pop("source", None) if is_script else None
         python_op = source is not None and source.startswith(PY_OP_MARKER)
@@ -435,6 +435,8 @@ async def run_pod(ex: Execution, template: dict, inputs: dict, node: dict, scope
             (stepdir.root / top).mkdir(exist_ok=True)
         mounts = {m.get("mountPath"): m.get("name") for m in body.get("volumeMounts") or []}
         for p in paths:
+            if p not in mounts and p != body.get("workingDir"):
+                continue
             host = stepdir.map(p)
             if p in mounts and mounts[p] in ex.shared_volumes:
                 host.parent.mkdir(parents=True, exist_ok=True)
@@ -448,7 +450,7 @@ async def run_pod(ex: Execution, template: dict, inputs: dict, node: dict, scope
                 env[var["name"]] = str(var["value"])
             elif "valueFrom" in var:
                 env[var["name"]] = secrets[var["name"]] = _env_value_from(var, where)
-        cwd = str(stepdir.map(body["workingDir"])) if body.get("workingDir") else str(stepdir.root)
+        cwd = stepdir.map_str(body["workingDir"]) if body.get("workingDir") else stepdir.map_str("")
         log = str(stepdir.log)
         if runtime is not None:
             script_path = None

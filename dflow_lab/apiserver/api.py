@@ -18,8 +18,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..engine import control
-from ..errors import WorkflowError
+from ..errors import WorkflowError, WorkflowValueError
 from ..local.backend import LocalBackend
+from ..local.objects import ObjectStore, with_workflow_template
 from ..local.validate import check_manifest
 from ..names import LABEL_RE, SUBDOMAIN_RE, get_pod_name
 from .archive import WorkflowArchive
@@ -142,6 +143,8 @@ class ArgoApi:
         manifest.setdefault("apiVersion", "argoproj.io/v1alpha1")
         manifest.setdefault("kind", "Workflow")
         try:
+            # a workflowTemplateRef resolves against the workspace's templates (the template endpoints' store)
+            manifest = with_workflow_template(manifest, ObjectStore(self.backend.workdir))
             check_manifest(manifest)
         except WorkflowError as e:
             raise ApiError(400, str(e)) from None
@@ -254,9 +257,6 @@ class ArgoApi:
         name = check_name(meta.get("name", ""), "configmap name")
         kind = (meta.get("labels") or {}).get(_CACHE_LABEL)
         if kind == "Parameter":  # parameters' configMapKeyRef: into the workspace's config maps
-            from ..errors import WorkflowValueError
-            from ..local.objects import ObjectStore
-
             try:
                 return ObjectStore(self.backend.workdir).create({**body, "kind": "ConfigMap",
                                                                  "metadata": {**meta, "namespace": namespace}})

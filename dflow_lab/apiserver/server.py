@@ -28,7 +28,9 @@ DELETE), ``…/{name}/{retry,resubmit,stop,terminate,suspend,resume}`` (PUT), ``
 ``…/{name}/{podName}/log`` (streams), ``/api/v1/workflow-events/{ns}`` (stream),
 ``/api/v1/archived-workflows`` (finished workflows, kept after deletion, see ``archive``) and
 ``/api/v1/namespaces/{ns}/configmaps`` (POST of Argo memoization caches, which
-``submit(reuse_step=…)`` uses).
+``submit(reuse_step=…)`` uses, and of parameter config maps; GET lists them, ``…/configmaps/{name}`` GET and
+DELETE), ``/api/v1/workflow-templates/{ns}`` and ``/api/v1/cluster-workflow-templates`` (list, create,
+lint, get, update, delete: ``templates``).
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ from ..local.backend import LocalBackend
 from ..yamlsafe import load_json
 from .api import VERSION, ApiError, ArgoApi, check_name
 from .auth import TOKEN_FILE, check_bearer, load_or_create_token
+from .templates import TemplateApi
 
 __all__ = ["ArgoServer", "DEFAULT_PORT", "DEFAULT_MAX_BODY", "DEFAULT_IDLE_TIMEOUT", "DEFAULT_BODY_TIMEOUT",
            "DEFAULT_MAX_CONNECTIONS", "is_loopback"]
@@ -135,6 +138,7 @@ class ArgoServer:
         self.max_connections = max_connections
         self.stopping = threading.Event()
         self.api = ArgoApi(self.backend, self.stopping)
+        self.templates = TemplateApi(self.backend.workdir)
         self._ssl: ssl.SSLContext | None = None
         if tls_cert is not None:
             self._ssl = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -513,8 +517,60 @@ class _Events(_Handler):
 
 
 class _ConfigMaps(_Handler):
+    async def get(self, ns: str) -> None:
+        await self.answer(self.argo.templates.list_configmaps, check_name(ns, "namespace"), self.query)
+
     async def post(self, ns: str) -> None:
         await self.answer(self.argo.api.create_configmap, check_name(ns, "namespace"), self.json_body())
+
+
+class _KindHandler(_Handler):
+    def initialize(self, argo: ArgoServer, kind: str = "WorkflowTemplate") -> None:  # type: ignore[override]
+        super().initialize(argo)
+        self.kind = kind
+
+
+class _Templates(_KindHandler):
+    """``/api/v1/workflow-templates/{ns}`` and ``/api/v1/cluster-workflow-templates`` (list, create)."""
+
+    async def get(self, ns: str | None = None) -> None:
+        ns = check_name(ns, "namespace") if ns is not None else None
+        await self.answer(self.argo.templates.list, self.kind, ns, self.query)
+
+    async def post(self, ns: str | None = None) -> None:
+        ns = check_name(ns, "namespace") if ns is not None else None
+        await self.answer(self.argo.templates.create, self.kind, ns, self.json_body())
+
+
+class _TemplateLint(_KindHandler):
+    async def post(self, ns: str | None = None) -> None:
+        ns = check_name(ns, "namespace") if ns is not None else None
+        await self.answer(self.argo.templates.lint, self.kind, ns, self.json_body())
+
+
+class _Template(_KindHandler):
+    """``…/workflow-templates/{ns}/{name}`` and ``…/cluster-workflow-templates/{name}`` (get, update, delete)."""
+
+    def _where(self, args: tuple) -> tuple[str | None, str]:
+        ns, name = args if len(args) == 2 else (None, args[0])
+        return (check_name(ns, "namespace") if ns is not None else None), name
+
+    async def get(self, *args: str) -> None:
+        await self.answer(self.argo.templates.get, self.kind, *self._where(args))
+
+    async def put(self, *args: str) -> None:
+        await self.answer(self.argo.templates.update, self.kind, *self._where(args), self.json_body())
+
+    async def delete(self, *args: str) -> None:
+        await self.answer(self.argo.templates.delete, self.kind, *self._where(args))
+
+
+class _ConfigMap(_Handler):
+    async def get(self, ns: str, name: str) -> None:
+        await self.answer(self.argo.templates.get_configmap, check_name(ns, "namespace"), name)
+
+    async def delete(self, ns: str, name: str) -> None:
+        await self.answer(self.argo.templates.delete_configmap, check_name(ns, "namespace"), name)
 
 
 class _Workflows(_Handler):
@@ -567,6 +623,13 @@ def _application(server: ArgoServer) -> tornado.web.Application:
         (r"/api/v1/archived-workflows/" + seg + "/*", _ArchivedOne),
         (r"/api/v1/workflow-events/" + seg + "/*", _Events),
         (r"/api/v1/namespaces/" + seg + r"/configmaps/*", _ConfigMaps),
+        (r"/api/v1/namespaces/" + seg + r"/configmaps/" + seg + "/*", _ConfigMap),
+        (r"/api/v1/workflow-templates/" + seg + "/*", _Templates),
+        (r"/api/v1/workflow-templates/" + seg + r"/lint/*", _TemplateLint),
+        (r"/api/v1/workflow-templates/" + seg + "/" + seg + "/*", _Template),
+        (r"/api/v1/cluster-workflow-templates/*", _Templates, {"kind": "ClusterWorkflowTemplate"}),
+        (r"/api/v1/cluster-workflow-templates/lint/*", _TemplateLint, {"kind": "ClusterWorkflowTemplate"}),
+        (r"/api/v1/cluster-workflow-templates/" + seg + "/*", _Template, {"kind": "ClusterWorkflowTemplate"}),
         (wf + "/*", _Workflows),
         (wf + r"/lint/*", _Lint),
         (wf + "/" + seg + "/*", _Workflow),
@@ -575,7 +638,7 @@ def _application(server: ArgoServer) -> tornado.web.Application:
         (wf + "/" + seg + "/" + seg + r"/log/*", _Log),
     ]
     app = tornado.web.Application(
-        [(pattern, handler, {"argo": server}) for pattern, handler in routes],
+        [(route[0], route[1], {"argo": server, **(route[2] if len(route) > 2 else {})}) for route in routes],
         default_handler_class=_NotFound, default_handler_args={"argo": server},
         log_function=lambda handler: None, compress_response=False)
     return app

@@ -48,6 +48,10 @@ logger = logging.getLogger(__name__)
 
 # how many template calls enclose the running one (Argo's stack depth); tasks inherit it from their creator
 _CALL_DEPTH: contextvars.ContextVar[int] = contextvars.ContextVar("dflow_lab_call_depth", default=0)
+# the templates a `template: name` resolves in: the workflow's, or — inside a steps/dag template reached by a
+# templateRef — those of its (Cluster)WorkflowTemplate (Argo's template context); tasks inherit it too
+_TEMPLATE_CTX: contextvars.ContextVar[tuple[str, dict] | None] = contextvars.ContextVar("dflow_lab_templates",
+                                                                                         default=None)
 
 
 class Execution(StepsRunner, DagRunner, LeafRunner, RetryRunner, OutputsMixin, HttpRunner, DaemonRunner):
@@ -323,24 +327,23 @@ class Execution(StepsRunner, DagRunner, LeafRunner, RetryRunner, OutputsMixin, H
             name = ref.get("template")
             if "templateRef" in ref:
                 return self._referenced_template(ref["templateRef"], where)
-            if name not in self.templates:
-                raise StepError(f"{where}: template {name!r} is not defined in the workflow")
-            tmpl = self.templates[name]
+            ctx = _TEMPLATE_CTX.get()
+            owner, templates = ctx if ctx is not None else ("the workflow", self.templates)
+            if name not in templates:
+                raise StepError(f"{where}: template {name!r} is not defined in {owner}")
+            tmpl = templates[name]
         if self.defaults:
             tmpl = {**self.defaults, **tmpl}
         return tmpl
 
     def _referenced_template(self, ref: Any, where: str) -> dict:
         """A ``templateRef``'s template from the workspace's (Cluster)WorkflowTemplates, read when the step
-        runs (as Argo reads it).  Limit: a ``steps``/``dag`` template is refused, since its children would
-        have to resolve in the WorkflowTemplate's own scope."""
+        runs (as Argo reads it).  The steps and tasks of a referenced ``steps``/``dag`` template resolve
+        their ``template: name`` in that WorkflowTemplate (``invoke`` sets the context)."""
         try:
             tmpl = ObjectStore(self.store.workdir).template(ref, f"{where}: templateRef")
         except WorkflowValueError as exc:
             raise StepError(str(exc)) from None
-        if "steps" in tmpl or "dag" in tmpl:
-            raise StepError(f"{where}: templateRef {ref.get('name')}/{ref.get('template')} is a steps/dag template; "
-                            "the local engine runs referenced leaf templates only (container, script, suspend, …)")
         if self.defaults:
             tmpl = {**self.defaults, **tmpl}
         return tmpl
@@ -415,10 +418,31 @@ class Execution(StepsRunner, DagRunner, LeafRunner, RetryRunner, OutputsMixin, H
                 f"{ref.get('template')!r} at depth {depth} (limit config['local_max_depth'] = {limit}); "
                 "a template that calls itself needs a 'when' that ends the recursion"))
         token = _CALL_DEPTH.set(depth)
+        ctx_token = None
+        if isinstance(ref.get("templateRef"), dict):
+            owner = self._template_owner(ref["templateRef"])
+            if owner is not None:
+                ctx_token = _TEMPLATE_CTX.set(owner)
         try:
             return await self._invoke(ref, args, name, display, parent, boundary, scope, entry)
         finally:
+            if ctx_token is not None:
+                _TEMPLATE_CTX.reset(ctx_token)
             _CALL_DEPTH.reset(token)
+
+    def _template_owner(self, ref: dict) -> tuple[str, dict] | None:
+        """The templates of the (Cluster)WorkflowTemplate a templateRef names (``None`` when there is none:
+        the reference's own error is reported when the template is looked up)."""
+        kind = "ClusterWorkflowTemplate" if ref.get("clusterScope") else "WorkflowTemplate"
+        try:
+            wft = ObjectStore(self.store.workdir).get(kind, str(ref.get("name")))
+        except WorkflowValueError:
+            return None
+        if wft is None:
+            return None
+        templates = {t["name"]: t for t in (wft.get("spec") or {}).get("templates") or []
+                     if isinstance(t, dict) and isinstance(t.get("name"), str)}
+        return f"{kind} {ref.get('name')!r}", templates
 
     async def _invoke(self, ref: dict, args: dict, name: str, display: str, parent: Any,
                       boundary: str | None, scope: Scope, entry: bool) -> dict:

@@ -557,3 +557,91 @@ def test_token_as_argo_prints_it(server):
     backend = ArgoBackend(host=server.url, token="Bearer " + server.token, namespace="argo")
     assert isinstance(backend.list(), list)
     assert server.token not in repr(backend)
+
+
+# -- WorkflowTemplates, ClusterWorkflowTemplates and config maps over HTTP ------------------------------------
+
+def _wft(name: str, kind: str = "WorkflowTemplate", msg: str = "from a template") -> dict:
+    return {"apiVersion": "argoproj.io/v1alpha1", "kind": kind, "metadata": {"name": name, "labels": {"team": "a"}},
+            "spec": {"entrypoint": "main", "templates": [
+                {"name": "main", "steps": [[{"name": "say", "template": "say"}]]},
+                {"name": "say", "container": {"image": "busybox", "command": ["echo"], "args": [msg]}}]}}
+
+
+def test_workflow_template_endpoints(client):
+    base = "/api/v1/workflow-templates/argo"
+    status, made = client.request("POST", base, {"namespace": "argo", "template": _wft("lib")})
+    assert status == 200, made
+    conforms(made, D + "WorkflowTemplate")
+    assert made["metadata"]["namespace"] == "argo" and made["metadata"]["uid"]
+    assert client.request("POST", base, {"template": _wft("lib")})[0] == 409
+    status, listed = client.request("GET", base + "?listOptions.labelSelector=team%3Da")
+    assert status == 200
+    conforms(listed, D + "WorkflowTemplateList")
+    assert [t["metadata"]["name"] for t in listed["items"]] == ["lib"]
+    assert client.request("GET", base + "?listOptions.labelSelector=team%3Db")[1]["items"] == []
+    assert client.request("GET", "/api/v1/workflow-templates/other")[1]["items"] == []  # another namespace
+    status, got = client.request("GET", base + "/lib")
+    assert status == 200 and got["spec"] == made["spec"]
+    assert client.request("GET", "/api/v1/workflow-templates/other/lib")[0] == 404
+    # lint checks like create and keeps nothing; a bad template is a 400 naming what is wrong
+    assert client.request("POST", base + "/lint", {"template": _wft("linted")})[0] == 200
+    assert client.request("GET", base + "/linted")[0] == 404
+    bad = _wft("bad")
+    bad["spec"]["entrypoint"] = "nope"
+    status, err = client.request("POST", base + "/lint", {"template": bad})
+    assert status == 400 and "nope" in err["message"]
+    status, err = client.request("POST", base, {"template": {**_wft("../x")}})
+    assert status == 400
+    # update keeps uid and creation time; the name must match the path
+    changed = _wft("lib", msg="updated")
+    status, upd = client.request("PUT", base + "/lib", {"name": "lib", "template": changed})
+    assert status == 200 and upd["metadata"]["uid"] == made["metadata"]["uid"]
+    assert client.request("PUT", base + "/other", {"template": changed})[0] == 404
+    # a workflow created over HTTP runs it by workflowTemplateRef, and a templateRef to its steps template
+    got = run(client, {"metadata": {"generateName": "by-ref-"}, "spec": {"workflowTemplateRef": {"name": "lib"}}})
+    assert got["status"]["phase"] == "Succeeded", got["status"].get("message")
+    assert {n["displayName"]: n for n in got["status"]["nodes"].values()}["say"]["outputs"]["result"] == "updated"
+    steps = manifest()
+    steps["spec"]["templates"] = [{"name": "main", "steps": [[{"name": "call",
+                                                               "templateRef": {"name": "lib", "template": "main"}}]]}]
+    got = run(client, steps)
+    assert got["status"]["phase"] == "Succeeded", got["status"].get("message")
+    status, deleted = client.request("DELETE", base + "/lib")
+    assert status == 200 and deleted == {}
+    conforms(deleted, D + "WorkflowTemplateDeleteResponse")
+    assert client.request("DELETE", base + "/lib")[0] == 404
+
+
+def test_cluster_workflow_template_endpoints(client):
+    base = "/api/v1/cluster-workflow-templates"
+    status, made = client.request("POST", base, {"template": _wft("glib", "ClusterWorkflowTemplate")})
+    assert status == 200, made
+    conforms(made, D + "ClusterWorkflowTemplate")
+    assert "namespace" not in made["metadata"]
+    status, err = client.request("POST", base, {"template": _wft("glib2")})  # the wrong kind
+    assert status == 400 and "ClusterWorkflowTemplate" in err["message"]
+    status, listed = client.request("GET", base)
+    conforms(listed, D + "ClusterWorkflowTemplateList")
+    assert [t["metadata"]["name"] for t in listed["items"]] == ["glib"]
+    assert client.request("POST", base + "/lint", {"template": _wft("x", "ClusterWorkflowTemplate")})[0] == 200
+    assert client.request("GET", base + "/glib")[1]["kind"] == "ClusterWorkflowTemplate"
+    got = run(client, {"metadata": {"generateName": "by-cref-"},
+                       "spec": {"workflowTemplateRef": {"name": "glib", "clusterScope": True}}})
+    assert got["status"]["phase"] == "Succeeded", got["status"].get("message")
+    assert client.request("DELETE", base + "/glib")[0] == 200
+    assert client.request("GET", base + "/glib")[0] == 404
+
+
+def test_configmap_endpoints(client):
+    base = "/api/v1/namespaces/cms/configmaps"
+    cm = {"metadata": {"name": "params", "labels": {"workflows.argoproj.io/configmap-type": "Parameter"}},
+          "data": {"msg": "hi"}}
+    assert client.request("POST", base, cm)[0] == 200
+    status, listed = client.request("GET", base)
+    assert status == 200 and listed["kind"] == "ConfigMapList"
+    assert [c["metadata"]["name"] for c in listed["items"]] == ["params"]
+    assert client.request("GET", base + "/params")[1]["data"] == {"msg": "hi"}
+    assert client.request("GET", "/api/v1/namespaces/elsewhere/configmaps/params")[0] == 404
+    assert client.request("DELETE", base + "/params")[0] == 200
+    assert client.request("GET", base + "/params")[0] == 404

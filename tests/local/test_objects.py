@@ -100,6 +100,44 @@ def test_workflow_template_ref_and_template_ref(backend):
     assert backend.list() and all(w["metadata"]["name"].startswith(("ref-", "t-")) for w in backend.list())
 
 
+def test_template_ref_to_steps_and_dag_templates(backend):
+    """A templateRef to a steps/dag template: its steps and tasks resolve `template: name` in the
+    WorkflowTemplate (Argo's template context), not in the workflow, also in nested calls and loops."""
+    store = ObjectStore(backend.workdir)
+    store.create({"kind": "WorkflowTemplate", "metadata": {"name": "pipeline"}, "spec": {"templates": [
+        {"name": "two-steps", "inputs": {"parameters": [{"name": "x"}]}, "steps": [
+            [{"name": "first", "template": "echo", "arguments": {"parameters": [{"name": "m", "value": "1-{{inputs.parameters.x}}"}]}}],
+            [{"name": "second", "template": "inner", "arguments": {"parameters": [
+                {"name": "m", "value": "{{steps.first.outputs.result}}"}]}}]],
+         "outputs": {"parameters": [{"name": "out", "valueFrom": {"parameter": "{{steps.first.outputs.result}}"}}]}},
+        {"name": "inner", "inputs": {"parameters": [{"name": "m"}]}, "dag": {"tasks": [
+            {"name": "leaf", "template": "echo", "arguments": {"parameters": [{"name": "m", "value": "{{item}}:{{inputs.parameters.m}}"}]},
+             "withItems": ["a", "b"]}]}},
+        _echo("echo", "wft {{inputs.parameters.m}}", inputs={"parameters": [{"name": "m"}]}),
+    ]}})
+    wf = backend.submit(manifest([
+        {"name": "main", "steps": [[{"name": "call", "templateRef": {"name": "pipeline", "template": "two-steps"},
+                                     "arguments": {"parameters": [{"name": "x", "value": "go"}]}}],
+                                   [{"name": "mine", "template": "echo", "arguments": {"parameters": [{"name": "m", "value": "z"}]}}]]},
+        # the workflow's own template of the same name: used by the workflow's steps, not by the template's
+        _echo("echo", "workflow {{inputs.parameters.m}}", inputs={"parameters": [{"name": "m"}]}),
+    ]))
+    assert wf["status"]["phase"] == "Succeeded", wf["status"].get("message")
+    nodes = nodes_by_display(wf)
+    assert nodes["first"]["outputs"]["result"] == "wft 1-go"
+    assert {nodes["leaf(0:a)"]["outputs"]["result"], nodes["leaf(1:b)"]["outputs"]["result"]} == {
+        "wft a:wft 1-go", "wft b:wft 1-go"}
+    assert nodes["mine"]["outputs"]["result"] == "workflow z"
+    assert nodes["call"]["outputs"]["parameters"][0]["value"] == "wft 1-go"
+    # a template the WorkflowTemplate lacks is an error naming it, even if the workflow has one
+    store.create({"kind": "WorkflowTemplate", "metadata": {"name": "broken"}, "spec": {"templates": [
+        {"name": "s", "steps": [[{"name": "x", "template": "main"}]]}]}})
+    wf = backend.submit(manifest([{"name": "main", "steps": [[{"name": "c", "templateRef": {"name": "broken", "template": "s"}}]]}]))
+    assert wf["status"]["phase"] in ("Failed", "Error")
+    assert any("template 'main' is not defined in WorkflowTemplate 'broken'" in n.get("message", "")
+               for n in wf["status"]["nodes"].values())
+
+
 def test_cli_configmap_and_template(tmp_path, capsys):
     ws = tmp_path / "ws"
     cm = tmp_path / "cm.yaml"

@@ -26,6 +26,7 @@ import {
   parseSequenceBound,
   setSliceField,
   sliceChoices,
+  slicesMode,
   toggleSlice,
   withArtifact,
 } from "./propertiesFields";
@@ -296,7 +297,8 @@ function SlicesFields({
 }) {
   if (template?.kind !== "python") return <div className="dfl-muted">slices apply to Python OP steps</div>;
   const slices = node.slices ?? undefined;
-  const off = !fanOut && !slices;
+  const mode = slicesMode(slices, fanOut);
+  const off = mode.off;
   const own = template.options?.slices;
   const set = (field: string, value: Json | undefined) => onPatch({ slices: setSliceField(slices, field, value) });
   const rows = [
@@ -305,12 +307,14 @@ function SlicesFields({
   ];
   return (
     <>
-      {!fanOut && (
+      {mode.hint && (
         <div className="dfl-muted" data-testid="slices-hint">
-          Slices split a fan-out
-          {slices
-            ? "; this step has none (set with_param or with_sequence)"
-            : ": set with_param or with_sequence first"}
+          {mode.hint}
+        </div>
+      )}
+      {mode.problem && (
+        <div className="dfl-error" data-testid="slices-problem">
+          {mode.problem}
         </div>
       )}
       {own !== undefined && own !== null && (
@@ -347,9 +351,8 @@ function SlicesFields({
       <Check
         label="sub_path"
         field="slices.sub_path"
-        checked={slices?.sub_path === true}
-        disabled={off}
-        title="slice input artifacts by their sub-paths"
+        checked={mode.subPath}
+        title="slice the ticked input artifacts by sub-path: each item (or group of items) of the artifact's catalog gets its own sub-path, in a step of its own; no with_param needed"
         onChange={(v) => set("sub_path", v)}
       />
       {!off && (
@@ -382,7 +385,7 @@ function SlicesFields({
             label="slice"
             field="slices.slices"
             value={show(slices?.slices ?? undefined)}
-            placeholder="{{item}}"
+            placeholder={mode.defaultSlice}
             title="the slice each step takes: an Argo tag such as {{item}} or {{item.order}}"
             onCommit={(t) => set("slices", t.trim() || undefined)}
           />

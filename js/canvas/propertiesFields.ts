@@ -158,6 +158,38 @@ export function fansOut(node: GraphNode, edges: GraphEdge[]): boolean {
   );
 }
 
+/** How the slice editor reads a node's slices: whether they can apply (`off`: no fan-out and no
+ * sub-path slicing), the hint it shows, a problem to flag, and the slice tag steps take by default.
+ * With `sub_path` the items are the entries of the sliced input artifacts' catalogs, so no fan-out is
+ * needed (dflow's init-artifact step makes it); each item, or group of `group_size`, gets its own
+ * sub-path of the artifact. */
+export function slicesMode(
+  slices: GraphNode["slices"],
+  fanOut: boolean,
+): { off: boolean; subPath: boolean; hint?: string; problem?: string; defaultSlice: string } {
+  const subPath = slices?.sub_path === true;
+  const grouped = slices?.group_size !== undefined && slices?.group_size !== null;
+  const defaultSlice = subPath && !grouped ? "{{item.order}}" : "{{item}}";
+  if (subPath) {
+    return {
+      off: false,
+      subPath,
+      defaultSlice,
+      hint: `Sub-path slices: one step per ${grouped ? "group of entries" : "entry"} of the sliced input artifacts' catalogs (no with_param needed)`,
+      problem: sliceList(slices, "input_artifact").length ? undefined : "tick the input artifacts to slice by sub-path",
+    };
+  }
+  if (fanOut) return { off: false, subPath, defaultSlice };
+  return {
+    off: !slices,
+    subPath,
+    defaultSlice,
+    hint: slices
+      ? "Slices split a fan-out; this step has none (set with_param or with_sequence, or slice by sub_path)"
+      : "Slices split a fan-out: set with_param or with_sequence first, or slice input artifacts by sub_path",
+  };
+}
+
 export type SliceList = "input_parameter" | "input_artifact" | "output_parameter" | "output_artifact";
 export const SLICE_LISTS: SliceList[] = ["input_parameter", "input_artifact", "output_parameter", "output_artifact"];
 export const SLICE_LIST_LABEL: Record<SliceList, string> = {

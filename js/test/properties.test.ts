@@ -16,6 +16,7 @@ import {
   parseSequenceBound,
   setSliceField,
   sliceChoices,
+  slicesMode,
   toggleSlice,
   withArtifact,
 } from "../canvas/propertiesFields";
@@ -204,4 +205,23 @@ test("slices patch the node in one edit, and only a fan-out is a fan-out", () =>
   assert.deepEqual(main(r.graph).nodes![0].slices, { input_parameter: ["n"] });
   const cleared = updateNode(r.graph, "squares", { slices: undefined }).graph;
   assert.equal("slices" in main(cleared).nodes![0], false);
+});
+
+test("sub-path slices need no fan-out: the editor offers them, asks for an artifact, defaults to {{item.order}}", () => {
+  assert.equal(slicesMode(undefined, false).off, true);
+  assert.match(slicesMode(undefined, false).hint ?? "", /sub_path/);
+  assert.deepEqual(slicesMode(undefined, true), { off: false, subPath: false, defaultSlice: "{{item}}" });
+  const on = setSliceField(undefined, "sub_path", true);
+  assert.deepEqual(on, { sub_path: true });
+  const mode = slicesMode(on, false);
+  assert.equal(mode.off, false);
+  assert.equal(mode.defaultSlice, "{{item.order}}");
+  assert.match(mode.problem ?? "", /input artifacts/);
+  const ticked = toggleSlice(on, undefined, "input_artifact", "foo", true);
+  assert.deepEqual(ticked, { sub_path: true, input_artifact: ["foo"] });
+  assert.equal(slicesMode(ticked, false).problem, undefined);
+  const grouped = setSliceField(ticked, "group_size", 2);
+  assert.equal(slicesMode(grouped, false).defaultSlice, "{{item}}");
+  assert.match(slicesMode(grouped, false).hint ?? "", /group of entries/);
+  assert.equal(setSliceField(ticked, "sub_path", false)?.sub_path, undefined); // unticking removes it
 });

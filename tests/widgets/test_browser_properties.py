@@ -163,7 +163,18 @@ def test_options_are_shown_and_slices_wait_for_a_fan_out(notebook, screenshots_d
     canvas.select("squares")
     panel = page.locator(".dfl-properties")
     assert panel.locator('[data-testid="slices-hint"]').inner_text() == (
-        "Slices split a fan-out: set with_param or with_sequence first")
+        "Slices split a fan-out: set with_param or with_sequence first, or slice input artifacts by sub_path")
+    assert panel.locator('input[data-field="slices.input_parameter.n"]').is_disabled()
+    # sub-path slices need no fan-out (the items are an artifact's entries): offered, and they ask for an artifact
+    sub_path = panel.locator('input[data-field="slices.sub_path"]')
+    assert sub_path.is_enabled()
+    sub_path.check()
+    page.wait_for_function("() => document.querySelector('[data-testid=slices-problem]')")
+    assert panel.locator('[data-testid="slices-problem"]').inner_text() == "tick the input artifacts to slice by sub-path"
+    assert panel.locator('[data-testid="slices-hint"]').inner_text().startswith("Sub-path slices: one step per entry")
+    assert panel.locator('input[data-field="slices.slices"]').get_attribute("placeholder") == "{{item.order}}"
+    sub_path.uncheck()
+    page.wait_for_function("() => !document.querySelector('[data-testid=slices-problem]')")
     assert panel.locator('input[data-field="slices.input_parameter.n"]').is_disabled()
     commit(page, "seq count", "2.5")
     assert refused(page, "seq count").startswith("seq count must be a whole number")

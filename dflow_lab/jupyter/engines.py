@@ -1,19 +1,17 @@
 """The engines the server extension talks to: the local workspace and, when configured, an Argo server.
 
 Both are the Backend interface of docs/internals.md, so listing, status, logs and events never ask which
-engine ran a workflow. Summaries are what the Workflows side panel shows: phase, progress, duration.
+engine ran a workflow. The rows the Workflows side panel shows are `dflow_lab.runview.history.summary`.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from ..engine import Engine, argo_engine, local_engine
 from ..errors import CapabilityNotAvailable
-from ..runview.status import workflow_progress
 from .settings import ServerSettings
 
 ENGINES = ("local", "argo")
@@ -93,47 +91,3 @@ def apply_settings(settings: ServerSettings) -> None:
             secret_key=settings.secret("artifactSecretKey") or s3["secret_key"],
         )
     s3_config.update(s3)
-
-
-def _parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-def duration(start: str | None, end: str | None, now: datetime | None = None) -> float | None:
-    """Seconds from ``start`` to ``end`` (to ``now`` while running); ``None`` before the start."""
-    t0 = _parse_time(start)
-    if t0 is None:
-        return None
-    t1 = _parse_time(end) or now or datetime.now(timezone.utc)
-    return max(0.0, (t1 - t0).total_seconds())
-
-
-def summary(obj: dict[str, Any], engine: str) -> dict[str, Any]:
-    """One row of the Workflows panel for a workflow object (Argo shape)."""
-    meta = obj.get("metadata") or {}
-    status = obj.get("status") or {}
-    name = meta.get("name", "")
-    nodes = status.get("nodes") or {}
-    progress = workflow_progress(nodes.values() if isinstance(nodes, dict) else nodes, name)
-    if not progress["total"] and isinstance(status.get("progress"), str) and "/" in status["progress"]:
-        done, _, total = status["progress"].partition("/")  # Argo's own "3/5" when nodes were not fetched
-        if done.isdigit() and total.isdigit():
-            progress = {"counts": {"Succeeded": int(done)}, "total": int(total)}
-    return {
-        "name": name,
-        "engine": engine,
-        "phase": status.get("phase") or "Pending",
-        "created": meta.get("creationTimestamp"),
-        "startedAt": status.get("startedAt"),
-        "finishedAt": status.get("finishedAt"),
-        "duration": duration(status.get("startedAt"), status.get("finishedAt")),
-        "progress": progress,
-        "message": status.get("message") or None,
-        "labels": meta.get("labels") or {},
-        # run history: the document a run belongs to, and the run a partial re-run reused steps from
-        "document": (meta.get("labels") or {}).get("dflow-lab/document"),
-        "reusedFrom": (meta.get("annotations") or {}).get("dflow-lab/reused-from"),
-        "documentPath": (meta.get("annotations") or {}).get("dflow-lab/document-path"),
-    }

@@ -40,9 +40,10 @@ from jupyter_server.base.handlers import APIHandler
 from ..engine import Engine, control
 from ..errors import WorkflowError
 from ..graph.issues import GraphValidationError
+from ..runview.history import summary
 from ..yamlsafe import load_json
 from .documents import DocumentError, dump, parse
-from .engines import ENGINES, Engines, EngineUnavailable, apply_settings, summary
+from .engines import ENGINES, Engines, EngineUnavailable, apply_settings
 from .settings import ServerSettings, SettingsError
 
 logger = logging.getLogger(__name__)
@@ -404,15 +405,6 @@ class WorkflowsHandler(BaseHandler):
         self.finish({"name": obj["metadata"]["name"], "engine": engine, "workflow": summary(obj, engine)})
 
 
-def _run_view(backend: Any, name: str) -> Any:
-    """A ``LiveRun`` of ``name`` filled with every event so far (not following)."""
-    from ..runview.live import LiveRun
-
-    run = LiveRun(backend, name, lambda _msg: None, lambda _state: None)
-    run.apply(backend.events(name, after=0, timeout=0))
-    return run
-
-
 def _workflow(engines: Engines, engine: str, name: str) -> dict[str, Any]:
     from ..runview.status import fold_status
     from ..workflow import Workflow
@@ -492,7 +484,9 @@ class ItemsHandler(BaseHandler):
 
 
 def _details(backend: Any, name: str, path: str, item: int | None) -> dict[str, Any]:
-    return _run_view(backend, name).details(path, item)
+    from ..runview.live import run_view
+
+    return run_view(backend, name).details(path, item)
 
 
 def _int_arg(handler: BaseHandler, key: str) -> int | None:

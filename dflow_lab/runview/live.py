@@ -49,6 +49,14 @@ def _seconds(start: str | None, end: str | None) -> float | None:
     return max(0.0, (t1 - t0).total_seconds())
 
 
+def run_view(backend: Engine, name: str) -> LiveRun:
+    """A ``LiveRun`` of ``name`` filled with every event so far and not following: the step panels of a run
+    that is not the one followed (the other side of a comparison, a run of the lab's REST API)."""
+    run = LiveRun(backend, name, lambda _msg: None, lambda _state: None)
+    run.apply(backend.events(name, after=0, timeout=0))
+    return run
+
+
 class LiveRun:
     """The status of one run of workflow ``name`` on ``backend``, pushed to ``send`` as it changes."""
 

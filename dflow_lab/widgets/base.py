@@ -22,8 +22,13 @@ class GraphWidget(anywidget.AnyWidget):
     """A graph document drawn by the canvas, in edit (``view="canvas"``) or monitor (``view="monitor"``) mode.
 
     Synced state: ``graph`` (the graph JSON), ``issues`` (validation problems), ``palette``, ``actions``
-    (toolbar buttons), ``notice`` (a message bar), ``workflow_state`` (phase and progress of a run).
-    Custom messages carry live status changes and step details (see ``js/widget/index.tsx``).
+    (toolbar buttons), ``notice`` (a message bar), ``workflow_state`` (phase and progress of a run), ``runs``
+    (the run picker: the runs of the followed run's document, else of its workflow name, newest first).
+    Custom messages carry live status changes, step details (of the followed run, or of the compared one),
+    a comparison of two runs and pages of a fan-out's items (see ``js/widget/index.tsx``).
+
+    The iterate loop: a step's panel runs this step / from here / the failed steps on the followed run's
+    results; the run picker shows another run in the same widget or compares the followed run with it.
     """
 
     _esm = STATIC / "widget.js"
@@ -37,12 +42,14 @@ class GraphWidget(anywidget.AnyWidget):
     notice = traitlets.Dict(allow_none=True, default_value=None).tag(sync=True)
     workflow_state = traitlets.Dict(allow_none=True, default_value=None).tag(sync=True)
     height = traitlets.Int(640).tag(sync=True)
+    runs = traitlets.Dict(allow_none=True, default_value=None).tag(sync=True)
 
     def __init__(self, **kwargs: Any) -> None:
         bundle("widget.js")  # a clear error when the package was installed without its js build
         bundle("widget.css")
         super().__init__(**kwargs)
         self.run: LiveRun | None = None
+        self.comparing: str | None = None  # the run the followed one is compared with
         self._panel = 0  # counts step-panel requests: only the newest one's log is followed
         self.on_msg(self._dispatch)
 
@@ -51,6 +58,8 @@ class GraphWidget(anywidget.AnyWidget):
         try:
             if kind == "action":
                 self._on_action(str(content.get("action", "")))
+            elif kind == "details" and content.get("run"):
+                self._on_other_details(content.get("run"), content.get("path"), content.get("item"))
             elif kind == "details":
                 self._on_details(content.get("path"), content.get("item"))
             elif kind == "ready":
@@ -70,16 +79,43 @@ class GraphWidget(anywidget.AnyWidget):
             self.run.stop()
         self.view = "monitor"
         self.workflow_state = {"name": name, "phase": "Pending"}
+        self.comparing = None
+        self.send({"type": "comparison", "comparison": None})
         self.send({"type": "status", "changes": {}, "reset": True})
         self.run = LiveRun(backend, name, self.send, self._on_workflow_state).start()
         self._update_run_actions()
+        self._load_runs()
         return self.run
+
+    def _load_runs(self) -> None:
+        """The run picker: the runs that belong with the followed run (``runview.history.history_rows``)."""
+        from ..rerun import DOCUMENT_LABEL
+        from ..runview.history import history_rows, picker_row
+
+        run = self.run
+        if run is None:
+            self.runs = None
+            return
+        engine = "local" if type(run.backend).__name__ == "LocalBackend" else "argo"
+        try:
+            obj = run.backend.get(run.name)
+            rows = [picker_row(r) for r in history_rows(run.backend, obj, engine)]
+        except Exception:  # noqa: BLE001 - the monitor works without its history
+            logger.exception("dflow-lab monitor: the runs of %s", run.name)
+            obj, rows = {}, []
+        meta = obj.get("metadata") or {}
+        label = (meta.get("labels") or {}).get(DOCUMENT_LABEL)
+        if run is self.run:
+            self.runs = {"current": run.name, "engine": engine, "runs": rows, "comparing": self.comparing,
+                         "document": (meta.get("annotations") or {}).get("dflow-lab/document-path")
+                         or (label.rsplit("-", 1)[0] if label else meta.get("generateName", "").rstrip("-"))}
 
     def _on_workflow_state(self, state: dict) -> None:
         self.workflow_state = state
         self._update_run_actions()
         phase = state.get("phase")
         if phase in FINAL:
+            self._load_runs()  # the picker shows the final phase
             message = state.get("message")
             self.show_notice(f"{state.get('name')} {phase.lower()}" + (f": {message}" if message else ""),
                              "info" if phase == "Succeeded" else "error")
@@ -87,6 +123,9 @@ class GraphWidget(anywidget.AnyWidget):
     def _update_run_actions(self) -> None:
         phase = (self.workflow_state or {}).get("phase")
         actions = self._extra_run_actions()
+        if self.comparing:
+            actions.append({"action": "compare-off", "label": f"✕ End comparison with {self.comparing}",
+                            "title": "Show this run alone"})
         if phase in FINAL:
             if phase != "Succeeded":
                 actions.append({"action": "retry", "label": "↻ Retry", "title": "Retry the failed steps"})
@@ -106,6 +145,20 @@ class GraphWidget(anywidget.AnyWidget):
             return True
         if self.run is not None and verb.startswith("logs@"):
             self._attempt_log(verb[len("logs@"):], path)
+            return True
+        if self.run is not None and verb.startswith("items@"):
+            _, offset, phase = (verb.split("@") + ["", ""])[:3]
+            self._items(path, int(offset or 0), phase or None)
+            return True
+        if self.run is not None and verb.startswith("show-run="):
+            name = verb[len("show-run="):].rpartition("/")[2]
+            if name not in {r["name"] for r in (self.runs or {}).get("runs", [])}:
+                raise ValueError(f"run {name!r} is not one of the runs of {self.run.name!r}'s document")
+            self.show_notice(None)
+            self.follow(self.run.backend, name)
+            return True
+        if self.run is not None and (verb.startswith("compare=") or verb == "compare-off"):
+            self.compare(verb[len("compare="):] if verb != "compare-off" else None)
             return True
         if self.run is None or verb not in ("stop", "retry", "resubmit"):
             return False
@@ -152,6 +205,55 @@ class GraphWidget(anywidget.AnyWidget):
         what = {"only": f"{step} alone", "from": f"from {step}", "failed": "the failed steps"}[mode]
         self.show_notice(f"Running {what} as {new}, reusing {len(reuse)} step(s) of {name}")
         self.follow(backend, new)
+
+    def compare(self, other: str | None) -> dict | None:
+        """Compare the followed run with run ``other`` on the graph (``None``: stop comparing): the nodes are
+        marked changed/unchanged/added/removed (``runview.compare.compare_runs``), a step's panel shows both
+        sides. Returns the comparison."""
+        if self.run is None:
+            raise ValueError("compare: the widget follows no run")
+        comparison = None
+        if other is not None:
+            from ..runview.compare import compare_runs
+
+            backend = self.run.backend
+            comparison = compare_runs(backend.get(other), backend.get(self.run.name))
+            for entry in comparison["paths"].values():
+                entry.pop("ids", None)  # node ids are not shown
+        self.comparing = other
+        self.send({"type": "comparison", "comparison": comparison})
+        self._update_run_actions()
+        if self.runs:
+            self.runs = {**self.runs, "comparing": other}
+        return comparison
+
+    def _items(self, path: str, offset: int, phase: str | None) -> None:
+        """One page of a fan-out's items in the step panel (``runview.compare.fanout_items``)."""
+        from ..runview.compare import fanout_items
+        from ..runview.status import PHASES
+
+        assert self.run is not None
+        if phase is not None and phase not in PHASES:
+            raise ValueError(f"step {path!r}: phase {phase!r} is not one of {list(PHASES)}")
+        nodes = list(self.run.nodes.values())
+        self.send({"type": "items", "page": fanout_items(nodes, self.run.name, path, phase, offset)})
+
+    def _on_other_details(self, other: Any, path: Any, item: Any) -> None:
+        """The panel of step ``path`` in run ``other`` (the other side of a comparison); no log following."""
+        from ..runview.live import run_view
+
+        if self.run is None or not isinstance(path, str) or other != self.comparing:
+            return
+        backend, index = self.run.backend, item if isinstance(item, int) else None
+
+        def answer() -> None:
+            try:
+                details = run_view(backend, other).details(path, index)
+            except Exception as e:  # noqa: BLE001 - the panel shows this side as missing
+                details = {"path": path, "inputs": [], "outputs": [], "error": str(e)}
+            self.send({"type": "details", "details": details, "run": other})
+
+        threading.Thread(target=answer, name="dflow-lab-details-other", daemon=True).start()
 
     def _attempt_log(self, node_id: str, path: str) -> None:
         """Show the log of one retry attempt in the step panel."""

@@ -172,7 +172,17 @@ class WorkflowCanvas(GraphWidget):
 
     def _rerun_manifest(self) -> dict:
         """A partial re-run from the canvas runs the graph as edited now (a changed parameter takes effect)."""
-        return self.workflow.to_dict()
+        return self._labelled(self.workflow.to_dict())
+
+    def _labelled(self, manifest: dict) -> dict:
+        """``manifest`` labelled as a run of this canvas's document (its save path), so the run picker lists
+        every run made from this canvas, and only those."""
+        from ..rerun import DOCUMENT_LABEL, document_label
+
+        doc = self.save_path or Path(f"{self.graph.get('name', 'workflow')}.dflow.json")
+        meta = manifest.setdefault("metadata", {})
+        meta["labels"] = {**(meta.get("labels") or {}), DOCUMENT_LABEL: document_label(str(doc))}
+        return manifest
 
     def _extra_run_actions(self) -> list[dict]:
         return [{"action": "edit", "label": "✎ Back to editor", "title": "Edit the workflow again"}]
@@ -269,7 +279,7 @@ class WorkflowCanvas(GraphWidget):
         """Run the edited workflow with the local engine and switch the canvas to its live monitor."""
         workflow = self.workflow
         backend = local_engine()
-        result = backend.submit(workflow.to_dict(), wait=False)
+        result = backend.submit(self._labelled(workflow.to_dict()), wait=False)
         workflow.id = result["metadata"]["name"]
         self.show_notice(f"Running {workflow.id} locally")
         return self.follow(backend, workflow.id)

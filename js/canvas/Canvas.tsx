@@ -60,6 +60,7 @@ import { Properties } from "./Properties";
 import { scopeTemplate, scopeTemplateName, splitPath } from "./scope";
 import { KeyedStore } from "./store";
 import { NewOpForm, type NewOpSpec } from "./NewOpForm";
+import { RunPicker, type RunPickerState } from "./RunPicker";
 import type { CodeEditorComponent } from "./TemplateEditor";
 import type {
   Graph,
@@ -100,6 +101,8 @@ export interface CanvasProps {
   details?: StepDetails | null;
   notice?: { level: "info" | "error"; text: string } | null;
   actions?: HostAction[];
+  /** the monitor's run picker: the document's runs (RunPicker.tsx); its actions go to onAction */
+  runs?: RunPickerState | null;
   height?: number;
   onChange?(graph: Graph): void;
   onAction?(action: string): void;
@@ -813,6 +816,7 @@ function CanvasInner(props: CanvasProps) {
               <span className="dfl-sep" />
             </>
           )}
+          {!editing && props.runs && <RunPicker state={props.runs} onAction={props.onAction} />}
           {(props.actions ?? []).map((a) => (
             <button
               key={a.action}

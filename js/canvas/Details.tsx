@@ -15,7 +15,8 @@ export const ACTION_LABELS: Record<string, { label: string; title: string }> = {
     label: "↻ Re-run failed",
     title: "Re-run the failed steps and what follows them; the succeeded steps are reused",
   },
-  retry: { label: "retry", title: "Retry this step in this run" },
+  retry: { label: "↻ Retry", title: "Retry this step in this run" },
+  resubmit: { label: "⟲ Resubmit", title: "Run the whole workflow again" },
 };
 
 function previewLines(p: Preview | undefined): string[] | null {
@@ -143,11 +144,14 @@ const FILTERS = ["", "Succeeded", "Failed", "Running", "Pending", "Skipped", "Om
 function FanoutItems({
   page,
   current,
+  compare,
   onItem,
   onAction,
 }: {
   page: FanoutPage;
   current: number | null | undefined;
+  /** while two runs are compared: the group's changed items and their counts */
+  compare?: StepDetails["compare"];
   onItem(i: number): void;
   onAction(a: string): void;
 }) {
@@ -162,6 +166,14 @@ function FanoutItems({
         Items: {c.Succeeded ?? 0} / {page.total} ok{failed ? `, ${failed} failed` : ""}
         {c.Running ? `, ${c.Running} running` : ""}
       </div>
+      {compare?.items && (
+        <div className="dfl-muted dfl-fanout-compare" data-changed={compare.itemCounts?.changed ?? 0}>
+          against {compare.run}: {compare.itemCounts?.changed ?? 0} items changed, {compare.itemCounts?.unchanged ?? 0}{" "}
+          unchanged
+          {compare.itemCounts?.added ? `, ${compare.itemCounts.added} added` : ""}
+          {compare.itemCounts?.removed ? `, ${compare.itemCounts.removed} removed` : ""}
+        </div>
+      )}
       <div className="dfl-row">
         <select
           className="dfl-input dfl-fanout-filter"
@@ -195,18 +207,27 @@ function FanoutItems({
         </button>
       </div>
       <ul className="dfl-fanout-list">
-        {page.items.map((it) => (
-          <li
-            key={it.id}
-            data-index={it.index}
-            data-phase={it.phase}
-            aria-current={it.index === current}
-            onClick={() => onItem(it.index)}
-            title={it.message ?? undefined}
-          >
-            <span className="dfl-phase-dot" /> {it.displayName} <span className="dfl-muted">{it.phase}</span>
-          </li>
-        ))}
+        {page.items.map((it) => {
+          const diff = compare?.items ? (compare.items[String(it.index)] ?? { state: "unchanged" }) : null;
+          return (
+            <li
+              key={it.id}
+              data-index={it.index}
+              data-phase={it.phase}
+              data-compare={diff?.state}
+              aria-current={it.index === current}
+              onClick={() => onItem(it.index)}
+              title={it.message ?? undefined}
+            >
+              <span className="dfl-phase-dot" /> {it.displayName} <span className="dfl-muted">{it.phase}</span>
+              {diff && diff.state !== "unchanged" && (
+                <span className="dfl-item-compare">
+                  {diff.state === "changed" ? `Δ ${(diff.fields ?? []).join(", ")}` : diff.state}
+                </span>
+              )}
+            </li>
+          );
+        })}
       </ul>
     </div>
   );
@@ -401,7 +422,13 @@ export function Details({
           )}
           {details.message && <div className="dfl-error">{details.message}</div>}
           {details.fanout && (
-            <FanoutItems page={details.fanout} current={details.item} onItem={onItem} onAction={onAction} />
+            <FanoutItems
+              page={details.fanout}
+              current={details.item}
+              compare={details.compare}
+              onItem={onItem}
+              onAction={onAction}
+            />
           )}
           {!details.fanout && details.items && details.items.length > 0 && (
             <label className="dfl-field">

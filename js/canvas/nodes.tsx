@@ -54,6 +54,14 @@ export function progressText(s: NodeStatus): string | null {
   return parts.join(", ");
 }
 
+const FIELD_ABBREVIATIONS: Record<string, string> = { inputs: "in", outputs: "out", template: "tmpl" };
+
+/** A comparison mark short enough for a node's status line: "Δ in,out", "same", "added", "removed". */
+export function compareBadgeText(c: { state: string; fields: string[] }): string {
+  if (c.state === "changed") return `Δ ${c.fields.map((f) => FIELD_ABBREVIATIONS[f] ?? f).join(",")}`;
+  return c.state === "unchanged" ? "same" : c.state;
+}
+
 function StatusLine({ status }: { status: NodeStatus | undefined }) {
   if (!status) return null;
   const d = statusDuration(status);
@@ -74,7 +82,7 @@ function StatusLine({ status }: { status: NodeStatus | undefined }) {
           data-state={status.compare.state}
           title={`against ${status.compare.other}: ${status.compare.state}${status.compare.fields.length ? ` (${status.compare.fields.join(", ")})` : ""}`}
         >
-          {status.compare.state === "changed" ? `Δ ${status.compare.fields.join(", ")}` : status.compare.state}
+          {compareBadgeText(status.compare)}
         </span>
       )}
     </div>

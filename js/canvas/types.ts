@@ -172,6 +172,9 @@ export interface StepDetails {
     fields: string[];
     duration: number | null;
     details: StepDetails | null;
+    /** a fan-out group: its changed items (index → state, fields; the others unchanged) and their counts */
+    items?: Record<string, { state: string; fields?: string[] }>;
+    itemCounts?: Partial<Record<string, number>>;
   } | null;
 }
 

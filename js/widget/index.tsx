@@ -1,19 +1,25 @@
 // anywidget entry of dflow_lab.widgets.WorkflowCanvas and WorkflowMonitor: the shared canvas component
-// bound to the Python widget's traits and custom messages.
+// bound to the Python widget's traits and custom messages. The monitor's iterate UI is the canvas package's,
+// as in the lab's monitor tab: the run picker (RunPicker), the comparison of two runs on the graph and in the
+// step panel (compare.ts), a fan-out's item pages (Details); the kernel answers the actions.
 import "@xyflow/react/dist/style.css";
 import "@dflow-lab/canvas/styles.css";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { createRoot } from "react-dom/client";
 import { Canvas, type HostAction, type WorkflowState } from "@dflow-lab/canvas/Canvas";
+import { type Comparison, compareMarks, compareSummary, withComparison } from "@dflow-lab/canvas/compare";
 import { type LogPiece, appendLog } from "@dflow-lab/canvas/logs";
+import type { RunPickerState } from "@dflow-lab/canvas/RunPicker";
 import { KeyedStore } from "@dflow-lab/canvas/store";
-import type { Graph, Issue, NodeStatus, PaletteEntry, StepDetails } from "@dflow-lab/canvas/types";
+import type { FanoutPage, Graph, Issue, NodeStatus, PaletteEntry, StepDetails } from "@dflow-lab/canvas/types";
 import { offerCell } from "@dflow-lab/canvas/cellEvent";
 import { type AnyModel, useTrait } from "./model";
 
 type Incoming =
   | { type: "status"; changes: Record<string, NodeStatus | null>; reset?: boolean }
-  | { type: "details"; details: StepDetails | null }
+  | { type: "details"; details: StepDetails | null; run?: string }
+  | { type: "comparison"; comparison: Comparison | null }
+  | { type: "items"; page: FanoutPage }
   | ({ type: "logs" } & LogPiece)
   | { type: "insert-cell"; view: string; request: number; code: string };
 
@@ -26,24 +32,67 @@ function WidgetApp({ model, el }: { model: AnyModel; el: HTMLElement }) {
   const notice = useTrait<{ level: "info" | "error"; text: string } | null>(model, "notice");
   const workflow = useTrait<WorkflowState | null>(model, "workflow_state");
   const height = useTrait<number>(model, "height");
+  const runs = useTrait<RunPickerState | null>(model, "runs");
   const status = useMemo(() => new KeyedStore<NodeStatus>(), []);
   const [details, setDetails] = useState<StepDetails | null>(null);
+  // the step panel's parts: the other run's side while comparing, the fan-out's item page
+  const [other, setOther] = useState<StepDetails | null>(null);
+  const [fanout, setFanout] = useState<FanoutPage | null>(null);
+  const [comparison, setComparison] = useState<Comparison | null>(null);
+  const compared = useRef<Comparison | null>(null);
+  const paged = useRef<string | null>(null); // the step whose item page is shown
+  const [compareNotice, setCompareNotice] = useState<string | null>(null);
   const open = useRef<{ path: string; item: number | null } | null>(null); // the step whose panel is open
   const viewId = useMemo(() => Math.random().toString(36).slice(2), []); // this view among the model's views
 
+  useEffect(() => setCompareNotice(null), [notice]); // a newer message from the kernel replaces the summary
+
   useEffect(() => {
+    /** ask for the open step's panel (and its other side while comparing) */
+    const askDetails = (withOther: boolean) => {
+      const o = open.current;
+      if (!o) return;
+      model.send({ type: "details", path: o.path, item: o.item });
+      if (withOther && compared.current)
+        model.send({ type: "details", path: o.path, item: o.item, run: compared.current.a });
+    };
     const onMessage = (msg: Incoming) => {
       if (msg.type === "status") {
         const changes: Record<string, NodeStatus | undefined> = {};
-        for (const [k, v] of Object.entries(msg.changes)) changes[k] = v ?? undefined;
+        for (const [k, v] of Object.entries(msg.changes)) {
+          const mark = status.get(k)?.compare; // a comparison's marks stay on the nodes the stream updates
+          changes[k] = v ? (mark && v.compare === undefined && !msg.reset ? { ...v, compare: mark } : v) : undefined;
+        }
         if (msg.reset) status.reset(changes as Record<string, NodeStatus>);
         else status.update(changes);
         // the open step changed: refresh its panel (phase, outputs, logs so far)
-        if (open.current && open.current.path in msg.changes) {
-          model.send({ type: "details", path: open.current.path, item: open.current.item });
-        }
+        if (open.current && open.current.path in msg.changes) askDetails(false);
+      } else if (msg.type === "details" && msg.run) {
+        if (msg.run === compared.current?.a && msg.details?.path === open.current?.path) setOther(msg.details);
       } else if (msg.type === "details") {
-        if (msg.details === null || msg.details.path === open.current?.path) setDetails(msg.details);
+        if (msg.details === null || msg.details.path === open.current?.path) {
+          setDetails(msg.details);
+          const path = msg.details?.path;
+          // a fan-out group: its first page of items (200 a page), unless a page of it is shown already
+          if (path && (status.get(path)?.total ?? 0) > 1) {
+            if (paged.current !== path) model.send({ type: "action", action: `items@0@:${path}`, view: viewId });
+          } else {
+            paged.current = null;
+            setFanout(null);
+          }
+        }
+      } else if (msg.type === "items") {
+        if (msg.page.path === open.current?.path) {
+          paged.current = msg.page.path;
+          setFanout(msg.page);
+        }
+      } else if (msg.type === "comparison") {
+        status.update(compareMarks(status, compared.current, msg.comparison));
+        compared.current = msg.comparison;
+        setComparison(msg.comparison);
+        setCompareNotice(msg.comparison ? compareSummary(msg.comparison) : null);
+        setOther(null);
+        askDetails(true);
       } else if (msg.type === "logs") {
         setDetails((d) => appendLog(d, msg)); // lines the open step just wrote
       } else if (msg.type === "insert-cell" && msg.view === viewId) {
@@ -69,11 +118,23 @@ function WidgetApp({ model, el }: { model: AnyModel; el: HTMLElement }) {
   );
   const onStepClick = useCallback(
     (path: string | null, item?: number) => {
+      if (open.current?.path !== path) {
+        paged.current = null;
+        setFanout(null);
+      }
       open.current = path === null ? null : { path, item: item ?? null };
+      setOther(null);
       if (path === null) setDetails(null);
-      else model.send({ type: "details", path, item: item ?? null });
+      else {
+        model.send({ type: "details", path, item: item ?? null });
+        if (compared.current) model.send({ type: "details", path, item: item ?? null, run: compared.current.a });
+      }
     },
     [model],
+  );
+  const shown = useMemo(
+    () => (details ? withComparison(fanout ? { ...details, fanout } : details, other, comparison) : null),
+    [details, fanout, other, comparison],
   );
 
   if (!graph || !graph.templates) return <div className="dfl-root dfl-empty">No workflow.</div>;
@@ -85,9 +146,10 @@ function WidgetApp({ model, el }: { model: AnyModel; el: HTMLElement }) {
       palette={palette}
       status={status}
       workflow={workflow}
-      details={details}
-      notice={notice}
+      details={shown}
+      notice={compareNotice ? { level: "info", text: compareNotice } : notice}
       actions={actions}
+      runs={view === "monitor" ? runs : null}
       height={height}
       onChange={onChange}
       onAction={onAction}

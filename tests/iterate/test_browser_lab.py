@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from tests.lab.jupyter import JupyterServer, wait_for
-from tests.lab.test_browser import ARTIFACTS, EDITOR, MONITOR, _open, browser, lab, page, shots  # noqa: F401 (fixtures)
+from tests.lab.test_browser import ARTIFACTS, EDITOR, MONITOR, _open, _stable_box, browser, lab, page, shots  # noqa: F401 (fixtures)
 from tests.widgets.canvas_page import CanvasPage
 
 from .ops import executions, pipeline
@@ -28,6 +28,31 @@ def _runs(lab, doc: str) -> list[dict]:
 def _monitor_of(page, name: str) -> None:
     page.evaluate("([name]) => window.jupyterapp.commands.execute('dflow-lab:open-monitor', "
                   "{engine: 'local', name}).then(() => null)", [name])
+
+
+def _monitor_tabs(page) -> list[str]:
+    """The labels of the open monitor tabs."""
+    return page.evaluate("() => Array.from(window.jupyterapp.shell.widgets('main'))"
+                         ".filter(w => w.id.startsWith('dflow-lab-monitor')).map(w => w.title.label)")
+
+
+def _open_picker(page) -> None:
+    page.locator(f"{MONITOR} [data-action='runs']").click()
+    page.wait_for_selector(f"{MONITOR} .dfl-run-menu")
+
+
+def _compare_screenshot(page, path) -> None:
+    """The compared graph at a zoom where its nodes read (the fitted view of the whole tab is small)."""
+    page.locator(f"{MONITOR} .dfl-details .dfl-icon-button[title='Close']").click()
+    page.wait_for_selector(f"{MONITOR} .dfl-details", state="detached")
+    size = page.viewport_size
+    page.set_viewport_size({"width": 1900, "height": 760})  # a wide tab: the fitted zoom is near 1
+    try:
+        CanvasPage(page, MONITOR).fit()
+        _stable_box(page.locator(f"{MONITOR} .react-flow__node[data-id='report']"))
+        page.locator(f"{MONITOR}").screenshot(path=str(path))
+    finally:
+        page.set_viewport_size(size)
 
 
 def test_run_change_run_from_here_compare_and_rerun_failed(page, lab, tmp_path):
@@ -76,6 +101,20 @@ def test_run_change_run_from_here_compare_and_rerun_failed(page, lab, tmp_path):
                         timeout=30).json()
     assert sorted(p for p, e in diff["paths"].items() if e["state"] != "unchanged") == ["report", "scale"]
 
+    # one monitor tab for the document: the partial run replaced the first run in it, named after the file
+    assert _monitor_tabs(page) == [f"{doc} · runs"]
+    # its run picker lists both runs with their start time, phase and progress; the newest is the one shown
+    _open_picker(page)
+    rows = page.locator(f"{MONITOR} .dfl-run-list .dfl-run-row")
+    wait_for(lambda: rows.count() == 2, 30, "the run picker to list both runs")
+    assert rows.evaluate_all("els => els.map(e => e.dataset.name)") == [second, first]
+    assert rows.first.get_attribute("aria-current") == "true"
+    for row in (rows.nth(0), rows.nth(1)):
+        assert row.get_attribute("data-phase") == "Succeeded"
+        assert row.locator(".dfl-run-when").inner_text().count(":") == 2  # hh:mm:ss today
+        assert "succeeded" in row.locator(".dfl-run-progress").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "iterate-run-picker.png"))
+
     # compare the two runs on the graph: exactly the changed nodes are marked, the panel shows both sides
     page.locator(f"{MONITOR} [data-action='compare={first}']").click()
     page.wait_for_selector(f"{MONITOR} .dfl-node[data-path='scale'] .dfl-status-line[data-compare='changed']")
@@ -90,9 +129,19 @@ def test_run_change_run_from_here_compare_and_rerun_failed(page, lab, tmp_path):
     row.wait_for()
     assert row.get_attribute("data-differs") == "true" and row.locator("td").all_inner_texts()[1:] == ["2", "5"]
     assert sides.locator("tr[data-port='parameter:in n']").count() == 0  # scale has no n
-    page.screenshot(path=str(ARTIFACTS / "iterate-compare.png"))
+    _compare_screenshot(page, ARTIFACTS / "iterate-compare.png")
     page.locator(f"{MONITOR} [data-action='compare-off']").click()
     page.wait_for_selector(f"{MONITOR} .dfl-status-line[data-compare]", state="detached")
+
+    # the picker shows the first run in the same tab
+    _open_picker(page)
+    page.locator(f"{MONITOR} .dfl-run-row[data-name='{first}']").click()
+    page.wait_for_function("([name]) => document.querySelector("
+                           "'.jp-MainAreaWidget:not(.lm-mod-hidden) .dfl-lab-monitor .dfl-run-picker') && "
+                           "window.jupyterapp.shell.currentWidget.title.caption.includes(name)", arg=[first])
+    page.wait_for_selector(f"{MONITOR} .dfl-node[data-path='scale'][data-phase='Succeeded']")
+    assert page.locator(f"{MONITOR} .dfl-reused-badge").count() == 0  # the first run ran every step
+    assert _monitor_tabs(page) == [f"{doc} · runs"]
 
     # a forced failure, then Re-run failed from the failed run's monitor
     requests.post(lab.api("workflows"), headers=lab.auth, timeout=60, json={
@@ -112,6 +161,21 @@ def test_run_change_run_from_here_compare_and_rerun_failed(page, lab, tmp_path):
     assert rerun["phase"] == "Succeeded" and rerun["reusedFrom"] == failed
     # the forced failure ran every step again; Re-run failed ran scale and report only
     assert executions(log) == {"prep": 2, "item": 6, "scale": 4, "report": 3}
+    assert _monitor_tabs(page) == [f"{doc} · runs"]
+
+    # the Workflows panel groups the runs by document: this document's four runs under its name
+    page.evaluate("() => window.jupyterapp.commands.execute('dflow-lab:open-monitor').then(() => null)")
+    group = page.locator(f".dfl-lab-group[data-document='{doc}']")
+    group.wait_for()
+    wait_for(lambda: group.locator(".dfl-lab-run").count() == 4, 30, "the document's group to list its runs")
+    assert group.locator(".dfl-lab-group-name").inner_text() == doc
+    assert group.locator(".dfl-lab-run").evaluate_all("els => els.map(e => e.dataset.name)") == [
+        r["name"] for r in _runs(lab, doc)]
+    group.locator(".dfl-lab-group-head").click()  # folds the group
+    page.wait_for_selector(f".dfl-lab-group[data-document='{doc}'] .dfl-lab-run", state="detached")
+    group.locator(".dfl-lab-group-head").click()
+    group.locator(".dfl-lab-run").first.wait_for()
+    page.locator("#dflow-lab-workflows").screenshot(path=str(ARTIFACTS / "iterate-workflows-grouped.png"))
 
 
 def test_a_fanout_of_1000_items_expanded_and_filtered(page, lab):
@@ -179,3 +243,51 @@ def test_attempts_and_their_logs_after_restarting_the_server(browser, tmp_path):
     finally:
         page.close()
         srv.stop()
+
+
+def test_compare_marks_the_changed_items_of_a_fanout(page, lab):
+    """Two runs of one document whose fan-out items fail on different items: the compared group lists its
+    items, those whose phase or outputs changed marked, and an item's panel shows both sides."""
+    from dflow_lab.local.backend import LocalBackend
+    from dflow_lab.rerun import DOCUMENT_LABEL, document_label
+
+    from .test_compare import fanout_manifest
+
+    doc = "fan.dflow.json"
+    backend = LocalBackend(lab.root / ".dflow-lab")
+
+    def run(values: list[int]) -> str:
+        m = fanout_manifest(len(values))
+        m["metadata"].update(labels={DOCUMENT_LABEL: document_label(str(lab.root / doc))},
+                             annotations={"dflow-lab/document-path": doc})
+        step = m["spec"]["templates"][0]["steps"][0][0]
+        del step["withSequence"]
+        step["withParam"] = json.dumps(values)  # an item fails when its value % 7 == 3
+        return backend.submit(m, wait=True)["metadata"]["name"]
+
+    values = list(range(20))
+    first = run(values)
+    values[8], values[12] = 10, 13  # item 8 now fails (10 % 7 == 3), item 12 takes another value and succeeds
+    second = run(values)
+    changed = [8, 12]
+    _monitor_of(page, second)
+    page.wait_for_selector(f"{MONITOR} .dfl-node[data-path='each'][data-phase]")
+    _open_picker(page)
+    page.locator(f"{MONITOR} [data-action='compare={first}']").click()
+    page.wait_for_selector(f"{MONITOR} .dfl-node[data-path='each'] .dfl-status-line[data-compare='changed']")
+    page.locator(f"{MONITOR} .react-flow__node[data-id='each']").click()
+    fan = page.locator(f"{MONITOR} .dfl-details[data-path='each'] .dfl-fanout[data-total='20']")
+    fan.wait_for()
+    page.wait_for_selector(f"{MONITOR} .dfl-fanout-list li[data-compare]")
+    marks = fan.locator("li").evaluate_all("els => els.map(e => [Number(e.dataset.index), e.dataset.compare])")
+    assert sorted(i for i, state in marks if state == "changed") == changed
+    assert sum(1 for _, state in marks if state == "unchanged") == 20 - len(changed)
+    assert "2 items changed, 18 unchanged" in fan.locator(".dfl-fanout-compare").inner_text()
+    fan.locator("li[data-index='8']").click()
+    sides = page.locator(f"{MONITOR} .dfl-details[data-path='each'] .dfl-compare")
+    page.wait_for_function("() => document.querySelector('.dfl-details .dfl-compare')?.dataset.state === 'changed'")
+    assert "inputs" in sides.locator(".dfl-section-title").inner_text()
+    assert "phase" in sides.locator(".dfl-section-title").inner_text()
+    row = sides.locator("tr[data-port='parameter:in i']")
+    assert row.get_attribute("data-differs") == "true" and row.locator("td").all_inner_texts()[1:] == ["8", "10"]
+    page.screenshot(path=str(ARTIFACTS / "iterate-fanout-compare.png"))

@@ -13,6 +13,7 @@ import type {
   StepDetails,
 } from "@dflow-lab/canvas/types";
 import type { WorkflowState } from "@dflow-lab/canvas/Canvas";
+import type { Comparison } from "@dflow-lab/canvas/compare";
 import type { NewOpSpec } from "@dflow-lab/canvas/NewOpForm";
 
 export type Engine = "local" | "argo";
@@ -100,20 +101,7 @@ export interface Rerun {
   run: string;
 }
 
-/** Two runs compared node by node (dflow_lab.runview.compare.compare_runs): `a` the other run, `b` this one. */
-export interface Comparison {
-  a: string;
-  b: string;
-  paths: Record<
-    string,
-    {
-      state: "changed" | "unchanged" | "added" | "removed";
-      fields: string[];
-      duration: { a: number | null; b: number | null };
-    }
-  >;
-  counts: Record<string, number>;
-}
+export type { Comparison } from "@dflow-lab/canvas/compare";
 
 export const api = {
   validate: (graph: Graph) => post<{ issues: Issue[] }>("validate", { graph }).then((r) => r.issues),

@@ -64,9 +64,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
     // -- monitors and the side panel ------------------------------------------------------------
     const monitors = new WidgetTracker<MainAreaWidget<MonitorView>>({ namespace: "dflow-lab-monitor" });
-    const panel = new WorkflowsPanel((engine, name) => openMonitor(engine, name));
+    const panel = new WorkflowsPanel((engine, name, documentPath) => void openMonitor(engine, name, documentPath));
     const monitorHost: MonitorHost = {
-      openMonitor: (engine, name) => openMonitor(engine, name),
+      openMonitor: (engine, name, documentPath) => void openMonitor(engine, name, documentPath),
       runsChanged: () => void panel.refresh(),
       documentOf: (name, documentPath) => {
         const path = runDocuments.get(name) ?? documentPath ?? undefined;
@@ -77,18 +77,48 @@ const plugin: JupyterFrontEndPlugin<void> = {
     };
     // which document each run of this session came from, so a partial re-run runs the document as edited
     const runDocuments = new Map<string, string>();
-    function openMonitor(engine: Engine, name: string): MainAreaWidget<MonitorView> {
+    const monitorTitle = (widget: MainAreaWidget<MonitorView>) => {
+      const { engine, name, documentPath } = widget.content;
+      widget.title.label = documentPath ? `${PathExt.basename(documentPath)} · runs` : name;
+      widget.title.caption = documentPath
+        ? `Runs of ${documentPath}: showing ${name} (${engine})`
+        : `${name} (${engine} run)`;
+    };
+    /** The monitor of run `name`: its document's tab (one per document: the run replaces what it showed),
+     * else a tab of its own. */
+    async function openMonitor(
+      engine: Engine,
+      name: string,
+      documentPath?: string | null,
+    ): Promise<MainAreaWidget<MonitorView>> {
       const existing = monitors.find((w) => w.content.engine === engine && w.content.name === name);
       if (existing) {
         shell.activateById(existing.id);
         return existing;
       }
-      const widget = new MainAreaWidget({ content: new MonitorView(engine, name, monitorHost) });
-      widget.id = `dflow-lab-monitor-${engine}-${name}`;
-      widget.title.label = name;
-      widget.title.caption = `${name} (${engine} run)`;
+      let doc = documentPath ?? runDocuments.get(name) ?? undefined;
+      if (doc === undefined) {
+        try {
+          doc = (await api.workflow(engine, name)).workflow.documentPath ?? undefined;
+        } catch {
+          doc = undefined; // the monitor says why the run cannot be shown
+        }
+      }
+      const tab = doc ? monitors.find((w) => w.content.documentPath === doc) : undefined;
+      if (tab) {
+        tab.content.showRun(engine, name);
+        shell.activateById(tab.id);
+        return tab;
+      }
+      const widget = new MainAreaWidget({ content: new MonitorView(engine, name, monitorHost, doc ?? null) });
+      widget.id = doc ? `dflow-lab-monitor-doc-${doc}` : `dflow-lab-monitor-${engine}-${name}`;
+      monitorTitle(widget);
       widget.title.icon = workflowIcon;
       widget.title.closable = true;
+      widget.content.shown.connect(() => {
+        monitorTitle(widget);
+        void monitors.save(widget); // a restored layout shows the run shown last
+      });
       void monitors.add(widget);
       shell.add(widget, "main");
       shell.activateById(widget.id);
@@ -138,7 +168,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       run: async (graph: Graph, engine: Engine, path: string) => {
         const run = await api.run(graph, engine, path);
         runDocuments.set(run.name, path);
-        openMonitor(engine, run.name);
+        await openMonitor(engine, run.name, path);
         shell.activateById(panel.id);
         void panel.refresh();
       },

@@ -1,18 +1,23 @@
 // The run monitor in a main-area tab: the run's graph drawn by the shared canvas in monitor mode, nodes
 // coloured by phase from the server's live event stream, a step's details (inputs, outputs with
 // artifact previews, logs, attempts) on click, stop/retry/resubmit, and the partial re-runs of the iterate loop
-// (Run this step, Run from here, Re-run failed) on this run's results.
+// (Run this step, Run from here, Re-run failed) on this run's results. One tab per document: its run picker
+// (the canvas's RunPicker) lists every run of the document, and showing another run or starting a new one
+// replaces the tab's content (`showRun`); a run without a document has a tab of its own.
 import { ReactWidget } from "@jupyterlab/ui-components";
 import { Signal } from "@lumino/signaling";
 import { Canvas, type HostAction, type WorkflowState } from "@dflow-lab/canvas/Canvas";
+import { type Comparison, compareMarks, compareSummary, withComparison } from "@dflow-lab/canvas/compare";
+import type { RunPickerState } from "@dflow-lab/canvas/RunPicker";
 import { KeyedStore } from "@dflow-lab/canvas/store";
 import type { Graph, NodeStatus, StepDetails } from "@dflow-lab/canvas/types";
-import { api, type Comparison, type Engine, follow, type Rerun, type StreamMessage, type WorkflowRow } from "./api";
+import { api, type Engine, follow, type Rerun, type StreamMessage, type WorkflowRow } from "./api";
 import { useSignal } from "./hooks";
 import { FINAL, progressText } from "./phases";
 
 export interface MonitorHost {
-  openMonitor(engine: Engine, name: string): void;
+  /** show run `name` (in its document's tab when `documentPath` is given or known) */
+  openMonitor(engine: Engine, name: string, documentPath?: string | null): void;
   runsChanged(): void;
   /** the document a run was started from, as it is now in its open editor (a partial re-run runs that) */
   documentOf?(name: string, documentPath?: string | null): { graph: Graph; path: string } | null;
@@ -21,29 +26,50 @@ export interface MonitorHost {
 const RERUN: Record<string, Rerun["mode"]> = { "run-only": "only", "run-from": "from", "rerun-failed": "failed" };
 
 const RECONNECT_MS = 1000;
+const EMPTY = { counts: {}, total: 0 };
 const MAX_RECONNECTS = 30;
 
 export class MonitorView extends ReactWidget {
   readonly changed = new Signal<this, void>(this);
-  readonly status = new KeyedStore<NodeStatus>();
+  /** another run is shown (`showRun`): the tab's title and restore data follow */
+  readonly shown = new Signal<this, void>(this);
+  status = new KeyedStore<NodeStatus>();
   graph: Graph | null = null;
   workflow: WorkflowState | null = null;
   details: StepDetails | null = null;
-  /** the document the run was started from (relative to the server's root), when the lab started it */
-  documentPath: string | null = null;
-  /** the other runs of the same document (newest first), to compare with */
+  /** every run of the same document (newest first, this one included): the run picker */
   history: WorkflowRow[] = [];
   comparison: Comparison | null = null;
   notice: { level: "info" | "error"; text: string } | null = null;
   private abort = new AbortController();
 
   constructor(
-    readonly engine: Engine,
-    readonly name: string,
+    public engine: Engine,
+    public name: string,
     private readonly host: MonitorHost,
+    /** the document the run was started from (relative to the server's root), when known */
+    public documentPath: string | null = null,
   ) {
     super();
     this.addClass("dfl-lab-monitor");
+    void this.start();
+  }
+
+  /** Show run `name` in this tab instead of the current one (the run picker, a re-run of this document). */
+  showRun(engine: Engine, name: string): void {
+    if (engine === this.engine && name === this.name) return;
+    this.abort.abort();
+    this.abort = new AbortController();
+    this.engine = engine;
+    this.name = name;
+    this.status = new KeyedStore<NodeStatus>(); // a fresh canvas store: no phase of the last run lingers
+    this.graph = null;
+    this.workflow = null;
+    this.details = null;
+    this.comparison = null;
+    this.notice = null;
+    this.emit();
+    this.shown.emit();
     void this.start();
   }
 
@@ -61,8 +87,9 @@ export class MonitorView extends ReactWidget {
     const signal = this.abort.signal;
     try {
       const w = await api.workflow(this.engine, this.name);
+      if (signal.aborted) return; // another run was shown meanwhile
       this.graph = w.graph;
-      this.documentPath = w.workflow.documentPath ?? null;
+      this.documentPath = w.workflow.documentPath ?? this.documentPath;
       this.status.reset(w.status);
       this.workflow = {
         phase: w.workflow.phase,
@@ -75,7 +102,7 @@ export class MonitorView extends ReactWidget {
       this.emit();
       void this.loadHistory();
     } catch (e) {
-      this.notify(`${this.name}: ${e instanceof Error ? e.message : e}`, "error");
+      if (!signal.aborted) this.notify(`${this.name}: ${e instanceof Error ? e.message : e}`, "error");
       return;
     }
     for (let attempt = 0; !signal.aborted && attempt < MAX_RECONNECTS; attempt++) {
@@ -92,13 +119,23 @@ export class MonitorView extends ReactWidget {
 
   private onMessage = (m: StreamMessage): void => {
     if (m.type === "status") {
+      if (this.comparison) {
+        // the comparison's marks stay on the nodes the stream updates
+        for (const [path, s] of Object.entries(m.changes)) {
+          const mark = this.status.get(path)?.compare;
+          if (s && mark && s.compare === undefined) m.changes[path] = { ...s, compare: mark };
+        }
+      }
       if (m.reset) this.status.reset(m.changes);
       else this.status.update(m.changes);
       if (this.notice?.text.startsWith("reconnecting")) this.notify(null);
     } else {
       this.workflow = m.state;
       this.emit();
-      if (FINAL.has(m.state.phase ?? "")) this.host.runsChanged();
+      if (FINAL.has(m.state.phase ?? "")) {
+        this.host.runsChanged();
+        void this.loadHistory(); // the picker shows this run's final phase
+      }
     }
   };
 
@@ -108,27 +145,17 @@ export class MonitorView extends ReactWidget {
       this.emit();
       return;
     }
-    const other = this.comparison?.a;
+    const comparison = this.comparison;
+    const other = comparison?.a;
+    const name = this.name;
     Promise.all([
-      api.details(this.engine, this.name, path, item),
+      api.details(this.engine, name, path, item),
       other ? api.details(this.engine, other, path, item).catch(() => null) : Promise.resolve(null),
     ]).then(
       ([d, o]) => {
-        const entry = this.comparison?.paths[path];
+        if (name !== this.name) return; // another run is shown now
         const keep = this.details?.path === path ? this.details.fanout : null; // the page and filter stay
-        this.details =
-          other && entry
-            ? {
-                ...d,
-                compare: {
-                  run: other,
-                  state: entry.state,
-                  fields: entry.fields,
-                  duration: entry.duration.a,
-                  details: o,
-                },
-              }
-            : d;
+        this.details = withComparison(d, o, comparison);
         if (keep) this.details = { ...this.details, fanout: keep };
         this.emit();
         if ((this.status.get(path)?.total ?? 0) > 1 && !keep) void this.fanoutPage(path, 0, null);
@@ -142,11 +169,7 @@ export class MonitorView extends ReactWidget {
     if (!FINAL.has(phase)) return [{ action: "stop", label: "■ Stop", title: "Stop the run" }];
     const compare: HostAction[] = this.comparison
       ? [{ action: "compare-off", label: `✕ End comparison with ${this.comparison.a}`, title: "Show this run alone" }]
-      : this.history.slice(0, 3).map((w) => ({
-          action: `compare=${w.name}`,
-          label: `⇄ ${w.name}`,
-          title: `Compare this run with ${w.name} (${w.phase}) on the graph`,
-        }));
+      : [];
     return [
       ...compare,
       ...(phase !== "Succeeded" ? [{ action: "retry", label: "↻ Retry", title: "Retry the failed steps" }] : []),
@@ -162,49 +185,55 @@ export class MonitorView extends ReactWidget {
     if (!graph) return;
     const step = mode === "failed" ? undefined : path?.split("/").pop();
     const run = await api.run(graph, this.engine, doc?.path, { mode, step, run: this.name });
-    this.notify(`Started ${run.name}, reusing the results of ${this.name}`);
-    this.host.openMonitor(this.engine, run.name);
+    const from = this.name;
+    const documentPath = doc?.path ?? this.documentPath;
+    this.host.openMonitor(this.engine, run.name, documentPath);
     this.host.runsChanged();
+    if (this.name === run.name) this.notify(`Started ${run.name}, reusing the results of ${from}`);
   }
 
-  /** The document's other runs (the run picker of the comparison). */
+  /** Every run of the document (the run picker); without a document, this run alone. */
   async loadHistory(): Promise<void> {
     if (!this.documentPath) return;
+    const name = this.name;
     try {
       const { workflows } = await api.history(this.documentPath);
-      this.history = workflows.filter((w) => w.name !== this.name && w.engine === this.engine);
+      if (name !== this.name) return;
+      this.history = workflows;
       this.emit();
     } catch {
-      this.history = []; // the comparison is offered only when the history can be read
+      this.history = []; // the picker offers this run alone when the history cannot be read
     }
+  }
+
+  /** The run picker: every run of the document, this one and the compared one marked. */
+  runPicker(): RunPickerState {
+    const runs: WorkflowRow[] = this.history.some((w) => w.name === this.name && w.engine === this.engine)
+      ? this.history
+      : [{ name: this.name, engine: this.engine, phase: this.workflow?.phase ?? "Pending", progress: EMPTY }];
+    return {
+      current: this.name,
+      engine: this.engine,
+      comparing: this.comparison?.a ?? null,
+      document: this.documentPath?.split("/").pop() ?? null,
+      runs: runs.map((w) => ({
+        name: w.name,
+        engine: w.engine,
+        phase: w.name === this.name && this.workflow?.phase ? this.workflow.phase : w.phase,
+        startedAt: w.startedAt,
+        created: w.created,
+        progress: w.progress.total ? progressText(w.progress) : null,
+        reusedFrom: w.reusedFrom,
+      })),
+    };
   }
 
   /** Compare this run with `other` on the graph (null: stop comparing). */
   async compare(other: string | null): Promise<void> {
-    const clear: Record<string, NodeStatus> = {};
-    if (this.comparison) {
-      for (const path of Object.keys(this.comparison.paths)) {
-        const s = this.status.get(path);
-        if (s) clear[path] = { ...s, compare: null };
-      }
-      this.status.update(clear);
-    }
-    this.comparison = null;
-    if (other !== null) {
-      const c = await api.compare(this.engine, this.name, other);
-      this.comparison = c;
-      const marks: Record<string, NodeStatus> = {};
-      for (const [path, e] of Object.entries(c.paths)) {
-        const s = this.status.get(path) ?? { phase: "Pending" as const };
-        marks[path] = { ...s, compare: { state: e.state, fields: e.fields, other } };
-      }
-      this.status.update(marks);
-      const n = c.counts;
-      this.notify(
-        `Compared with ${other}: ${n.changed ?? 0} changed, ${n.unchanged ?? 0} unchanged, ` +
-          `${n.added ?? 0} added, ${n.removed ?? 0} removed`,
-      );
-    }
+    const c = other === null ? null : await api.compare(this.engine, this.name, other);
+    this.status.update(compareMarks(this.status, this.comparison, c));
+    this.comparison = c;
+    this.notify(c ? compareSummary(c) : null);
     if (this.details) this.onStepClick(this.details.path, this.details.item ?? undefined);
     this.emit();
   }
@@ -233,11 +262,15 @@ export class MonitorView extends ReactWidget {
         return await this.fanoutPage(path, Number(offset) || 0, phase || null);
       }
       if (verb.startsWith("compare=")) return await this.compare(verb.slice("compare=".length));
+      if (verb.startsWith("show-run=")) {
+        const [engine, name] = verb.slice("show-run=".length).split("/");
+        return this.host.openMonitor(engine === "argo" ? "argo" : "local", name, this.documentPath);
+      }
       if (verb.startsWith("logs@")) return await this.attemptLog(verb.slice("logs@".length));
       const result = await api.action(this.engine, this.name, verb, verb === "retry" ? path : undefined);
       if (verb === "resubmit") {
+        this.host.openMonitor(this.engine, result.name, this.documentPath);
         this.notify(`Resubmitted as ${result.name}`);
-        this.host.openMonitor(this.engine, result.name);
       } else if (verb === "retry") {
         this.notify(`Retrying ${path || this.name}…`);
         this.abort.abort();
@@ -280,6 +313,7 @@ function MonitorPane({ view }: { view: MonitorView }) {
       details={view.details}
       notice={view.notice}
       actions={view.actions()}
+      runs={view.runPicker()}
       onStepClick={view.onStepClick}
       onAction={(a) => void view.onAction(a)}
     />

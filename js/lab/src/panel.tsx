@@ -1,6 +1,9 @@
-// The Workflows side panel: local and Argo runs with phase, progress and duration; a click opens the
-// run's monitor. The list is refreshed while the panel is visible and whenever a run starts or ends.
+// The Workflows side panel: local and Argo runs with phase, progress and duration, grouped by the document
+// they ran from (newest group first, each folded or unfolded by a click on its head; runs started elsewhere
+// are "Other runs"); a click opens the run in its document's monitor tab. The list is refreshed while the
+// panel is visible and whenever a run starts or ends.
 import { ReactWidget } from "@jupyterlab/ui-components";
+import { startText } from "@dflow-lab/canvas/RunPicker";
 import { Signal } from "@lumino/signaling";
 import { type Engine, type WorkflowRow, api } from "./api";
 import { useSignal } from "./hooks";
@@ -18,7 +21,10 @@ export class WorkflowsPanel extends ReactWidget {
   private timer = 0;
   private inFlight = false;
 
-  constructor(private readonly open: (engine: Engine, name: string) => void) {
+  /** the groups folded by the user (by document path) */
+  readonly folded = new Set<string>();
+
+  constructor(private readonly open: (engine: Engine, name: string, documentPath?: string | null) => void) {
     super();
     this.id = "dflow-lab-workflows";
     this.title.icon = workflowIcon;
@@ -62,7 +68,12 @@ export class WorkflowsPanel extends ReactWidget {
   }
 
   openRun(row: WorkflowRow): void {
-    this.open(row.engine, row.name);
+    this.open(row.engine, row.name, row.documentPath ?? null);
+  }
+
+  toggle(key: string): void {
+    if (!this.folded.delete(key)) this.folded.add(key);
+    this.changed.emit();
   }
 
   render(): JSX.Element {
@@ -70,15 +81,27 @@ export class WorkflowsPanel extends ReactWidget {
   }
 }
 
-/** "14:03:12" today, "Dec 4 14:03" before: when a run started, in the browser's time zone. */
-export function startText(iso: string | null | undefined): string {
-  if (!iso) return "";
-  const t = new Date(iso);
-  if (Number.isNaN(t.getTime())) return "";
-  const time = t.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
-  return t.toDateString() === new Date().toDateString()
-    ? time
-    : `${t.toLocaleDateString([], { month: "short", day: "numeric" })} ${time.slice(0, 5)}`;
+/** A group of the panel: the runs of one document (`key` its path), or those without one (`key` ""). */
+export interface RunGroup {
+  key: string;
+  label: string;
+  rows: WorkflowRow[];
+}
+
+/** Rows grouped by their document, newest group first (rows come newest first); runs without a document last. */
+export function groupRuns(rows: WorkflowRow[]): RunGroup[] {
+  const groups = new Map<string, RunGroup>();
+  for (const row of rows) {
+    const key = row.documentPath ?? "";
+    let g = groups.get(key);
+    if (!g) {
+      g = { key, label: key ? (key.split("/").pop() ?? key) : "Other runs", rows: [] };
+      groups.set(key, g);
+    }
+    g.rows.push(row);
+  }
+  const out = [...groups.values()];
+  return [...out.filter((g) => g.key), ...out.filter((g) => !g.key)];
 }
 
 function Row({ row, onOpen }: { row: WorkflowRow; onOpen(): void }) {
@@ -105,7 +128,11 @@ function Row({ row, onOpen }: { row: WorkflowRow; onOpen(): void }) {
       <span
         className="dfl-lab-run-meta"
         data-testid="run-meta"
-        title={[row.startedAt && `started ${row.startedAt}`, row.documentPath && `from ${row.documentPath}`]
+        title={[
+          row.startedAt && `started ${row.startedAt}`,
+          row.documentPath && `from ${row.documentPath}`,
+          row.reusedFrom && `reused the results of ${row.reusedFrom}`,
+        ]
           .filter(Boolean)
           .join("\n")}
       >
@@ -134,11 +161,33 @@ function PanelView({ panel }: { panel: WorkflowsPanel }) {
       {panel.loaded && !panel.rows.length && !panel.error && (
         <div className="dfl-lab-hint">No workflows yet. Run one from a Workflow Editor.</div>
       )}
-      <ul className="dfl-lab-runs">
-        {panel.rows.map((row) => (
-          <Row key={`${row.engine}/${row.name}`} row={row} onOpen={() => panel.openRun(row)} />
-        ))}
-      </ul>
+      {groupRuns(panel.rows).map((g) => {
+        const folded = panel.folded.has(g.key);
+        const last = g.rows[0];
+        return (
+          <div key={g.key} className="dfl-lab-group" data-document={g.key} aria-expanded={!folded}>
+            <div
+              className="dfl-lab-group-head"
+              title={g.key ? `Runs of ${g.key}` : "Runs not started from a document of this lab"}
+              onClick={() => panel.toggle(g.key)}
+            >
+              <span className="dfl-lab-group-caret">{folded ? "▸" : "▾"}</span>
+              <span className="dfl-lab-group-name">{g.label}</span>
+              <span className="dfl-lab-dot" data-phase={last.phase} title={`newest run: ${last.phase}`} />
+              <span className="dfl-lab-group-count">
+                {g.rows.length} run{g.rows.length > 1 ? "s" : ""}
+              </span>
+            </div>
+            {!folded && (
+              <ul className="dfl-lab-runs">
+                {g.rows.map((row) => (
+                  <Row key={`${row.engine}/${row.name}`} row={row} onOpen={() => panel.openRun(row)} />
+                ))}
+              </ul>
+            )}
+          </div>
+        );
+      })}
     </div>
   );
 }

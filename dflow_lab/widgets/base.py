@@ -79,8 +79,9 @@ class GraphWidget(anywidget.AnyWidget):
             self.run.stop()
         self.view = "monitor"
         self.workflow_state = {"name": name, "phase": "Pending"}
-        self.comparing = None
-        self.send({"type": "comparison", "comparison": None})
+        if self.comparing is not None:
+            self.comparing = None
+            self.send({"type": "comparison", "comparison": None})
         self.send({"type": "status", "changes": {}, "reset": True})
         self.run = LiveRun(backend, name, self.send, self._on_workflow_state).start()
         self._update_run_actions()

@@ -67,6 +67,7 @@ class WorkflowCanvas(GraphWidget):
         self._waiting_offer: int | None = None  # the offer whose answer is awaited
         self._source = workflow
         self._source_graph = _without_layout(graph)
+        self._last_run: tuple[Any, str] | None = None  # the run followed before "✎ Back to editor"
         self._refresh()
         self.observe(self._on_graph, names="graph")
         self._hook = self._register_hook()
@@ -168,7 +169,9 @@ class WorkflowCanvas(GraphWidget):
             {"action": "submit", "label": "Submit to Argo", "enabled": argo and ok,
              "title": why if not ok else "Submit to the configured Argo server" if argo
              else "Set config['host'] to submit to Argo"},
-        ]
+        ] + ([{"action": "monitor", "label": "◉ Runs",
+               "title": f"Back to the monitor of {self._last_run[1]}: re-run its steps with this graph, "
+                        "compare its runs"}] if self._last_run else [])
 
     def _rerun_manifest(self) -> dict:
         """A partial re-run from the canvas runs the graph as edited now (a changed parameter takes effect)."""
@@ -218,11 +221,15 @@ class WorkflowCanvas(GraphWidget):
             self.submit()
         elif action == "edit":
             if self.run is not None:
+                self._last_run = (self.run.backend, self.run.name)  # "◉ Runs" goes back to it
                 self.run.stop()
                 self.run = None
             self.view = "canvas"
             self.show_notice(None)
             self.actions = self._edit_actions()
+        elif action == "monitor" and self._last_run is not None:
+            self.show_notice(None)
+            self.follow(*self._last_run)
         elif not self._run_action(action):
             raise ValueError(f"unknown action {action!r}")
 

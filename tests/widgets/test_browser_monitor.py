@@ -55,8 +55,9 @@ def test_watch_a_run_live(lab, page, screenshots_dir):
     assert page.locator('[data-testid="workflow-progress"]').inner_text() == "10/10 succeeded"
     canvas.node("many").click()
     details = page.locator('.dfl-details[data-path="many"]')
-    details.locator("select").wait_for()
-    details.locator("select").select_option("4")
+    item = details.locator(".dfl-fanout[data-total='6'] li[data-index='4']")  # the items, a page at a time
+    item.click()
+    page.wait_for_selector(".dfl-details .dfl-fanout li[data-index='4'][aria-current='true']")
     page.wait_for_function(
         "() => document.querySelector('.dfl-details .dfl-detail-port[data-port=text] .dfl-detail-value')"
         "?.innerText === 'the total is 5'")

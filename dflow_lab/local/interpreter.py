@@ -203,6 +203,14 @@ class Execution(StepsRunner, DagRunner, LeafRunner, RetryRunner, OutputsMixin, H
             entry = self.spec.get("entrypoint")
             main = asyncio.create_task(self._main(entry))
             self._main_task = main
+            wf_hooks = self.lifecycle_hooks(self.spec)
+            fired: dict[str, asyncio.Task] = {}
+            if wf_hooks:  # spec.hooks other than exit: when the workflow starts and when its entrypoint ends
+                await asyncio.sleep(0)
+                root = self.nodes.get(self.node_id(self.name))
+                if root is not None and not main.done():
+                    self.fire_hooks(wf_hooks, fired, Scope({**self.global_vars, "workflow.status": "Running"}),
+                                    root, None, f"workflow {self.name!r}: spec")
             deadline = self.spec.get("activeDeadlineSeconds")
             try:
                 if deadline is not None:
@@ -230,6 +238,11 @@ class Execution(StepsRunner, DagRunner, LeafRunner, RetryRunner, OutputsMixin, H
                 self.cancel_message = message
             if message == "Max duration limit exceeded":
                 phase = "Failed"
+            root = self.nodes.get(self.node_id(self.name))
+            if wf_hooks and root is not None and self.store.control(self.name) != "terminate":
+                self.fire_hooks(wf_hooks, fired, Scope({**self.global_vars, "workflow.status": phase}), root, None,
+                                f"workflow {self.name!r}: spec")
+            await self.hooks_done(fired)
             if self.store.control(self.name) != "terminate":
                 exit_phase = await self._exit_handler(phase)
                 if exit_phase in _FAILED and phase == "Succeeded":
@@ -262,7 +275,8 @@ class Execution(StepsRunner, DagRunner, LeafRunner, RetryRunner, OutputsMixin, H
                                  self.name, self.name, None, None, scope, entry=True)
 
     async def _exit_handler(self, phase: str) -> str | None:
-        handler = self.spec.get("onExit") or ((self.spec.get("hooks") or {}).get("exit") or {}).get("template")
+        exit_hook = (self.spec.get("hooks") or {}).get("exit") or {}
+        handler = self.spec.get("onExit") or exit_hook.get("template")
         if not handler:
             return None
         failures = [{"displayName": n["displayName"], "message": n.get("message", ""),
@@ -273,7 +287,9 @@ class Execution(StepsRunner, DagRunner, LeafRunner, RetryRunner, OutputsMixin, H
         scope = Scope(self.global_vars)
         name = f"{self.name}.onExit"
         try:
-            node = await self.invoke({"template": handler}, {}, name, name, None, None, scope)
+            args = {} if self.spec.get("onExit") else self._step_args(exit_hook, scope, f"workflow {self.name!r}: "
+                                                                                    "spec.hooks.exit")
+            node = await self.invoke({"template": handler}, args, name, name, None, None, scope)
         except StepError as e:
             return "Error" if str(e) else None
         return node["phase"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
+from .hooks import HookRunner
 from .nodes import FAILED as _FAILED
 from .nodes import NodeBook
 from .outputs import lookup_artifact as _lookup_artifact
@@ -28,7 +29,7 @@ from .scope import (
 __all__ = ["StepsRunner"]
 
 
-class StepsRunner(NodeBook):
+class StepsRunner(HookRunner, NodeBook):
     """Steps templates and the expanded items of steps and tasks (a mixin of ``Execution``)."""
 
     if TYPE_CHECKING:  # provided by the other mixins of Execution
@@ -84,9 +85,10 @@ class StepsRunner(NodeBook):
             return self.close_node(node, "Error", message=str(e), durable=True)
         if slots is not None:
             async with slots:
-                node = await self.invoke(step, args, name, display, parent, boundary, sscope)
+                node = await self._invoke_hooked(step, args, name, display, parent, boundary, sscope, where_kind,
+                                                 where)
         else:
-            node = await self.invoke(step, args, name, display, parent, boundary, sscope)
+            node = await self._invoke_hooked(step, args, name, display, parent, boundary, sscope, where_kind, where)
         hook = (step.get("hooks") or {}).get("exit") or ({"template": step["onExit"]} if step.get("onExit") else None)
         if hook:
             prefix = "tasks" if where_kind == "task" else "steps"
@@ -100,6 +102,32 @@ class StepsRunner(NodeBook):
                 self.close_node(enode, "Error", message=str(e), durable=True)
                 return node
             await self.invoke(hook, hook_args, ex_name, f"{display}.onExit", parent, boundary, ex_scope)
+        return node
+
+    async def _invoke_hooked(self, step: dict, args: dict, name: str, display: str, parent: Any,
+                             boundary: str, sscope: Scope, where_kind: str, where: str) -> dict:
+        """``invoke`` the step, with its lifecycle hooks other than ``exit`` (``hooks``): evaluated when its
+        node starts and when it ends; the step is done when the hooks it started are."""
+        hooks = self.lifecycle_hooks(step)
+        if not hooks:
+            return await self.invoke(step, args, name, display, parent, boundary, sscope)
+        prefix = f"{'tasks' if where_kind == 'task' else 'steps'}.{step['name']}"
+        fired: dict[str, asyncio.Task] = {}
+        task = asyncio.ensure_future(self.invoke(step, args, name, display, parent, boundary, sscope))
+        task._dflow_wf = self.name  # type: ignore[attr-defined]
+        try:
+            await asyncio.sleep(0)  # the step's node is opened before its first wait
+            started = self.nodes.get(self.node_id(name))
+            if started is not None and not task.done() and started.get("phase") == "Running":
+                self.fire_hooks(hooks, fired, sscope.child({f"{prefix}.status": "Running"}), started, boundary, where)
+            node = await task
+        except asyncio.CancelledError:
+            task.cancel()
+            for t in fired.values():
+                t.cancel()
+            raise
+        self.fire_hooks(hooks, fired, sscope.child(node_outputs_vars(prefix, node)), node, boundary, where)
+        await self.hooks_done(fired)
         return node
 
     def _expand(self, step: dict, scope: Scope, where: str) -> list[tuple[dict, str]]:

@@ -325,8 +325,12 @@ UNSUPPORTED: dict[str, str] = {
     "k8s-resource-log-selector.yaml": K8S,
     "k8s-set-owner-reference.yaml": K8S,
     "k8s-wait-wf.yaml": K8S,
-    "life-cycle-hooks-tmpl-level.yaml": "expression-triggered lifecycle hooks running `http` templates",
-    "life-cycle-hooks-wf-level.yaml": "an `http` template as a lifecycle hook",
+    "life-cycle-hooks-tmpl-level.yaml": "its lifecycle hooks' `http` template calls a server on the internet (the local "
+                                        "engine calls loopback servers only; tests/local/test_hooks.py runs the same "
+                                        "hooks against one)",
+    "life-cycle-hooks-wf-level.yaml": "its lifecycle hooks' `http` template calls a server on the internet (the local "
+                                      "engine calls loopback servers only; tests/local/test_hooks.py runs the same "
+                                      "hooks against one)",
     "loops-arbitrary-sequential-steps.yaml": "expects a step to fail and stop the loop at an exit code Argo's "
                                              "busybox image gives; runs, but its outcome is the failure itself",
     "output-artifact-azure.yaml": "an Azure blob store",

@@ -62,7 +62,14 @@ class _Worker:
 
 
 class WorkerPool:
-    """Up to ``size`` warm workers, started on demand and kept for the life of the pool."""
+    """Up to ``size`` warm workers, kept for the life of the pool.
+
+    Workers start on demand, one more only when a step has waited ``GROW_AFTER`` seconds for a busy
+    worker to come free: a fan-out of millisecond steps is served by the worker it has (starting a
+    Python process and importing dflow-lab costs ~0.1 s of CPU), while steps that take longer than
+    that get up to ``size`` workers, each started ``GROW_AFTER`` later than the old policy did."""
+
+    GROW_AFTER = 0.02
 
     def __init__(self, size: int):
         self.size = max(1, size)
@@ -70,41 +77,71 @@ class WorkerPool:
         self._slots = asyncio.Semaphore(self.size)
         self._all: set[_Worker] = set()
         self._starting: list[asyncio.Task] = []  # workers being started ahead of demand (``prewarm``)
+        self._waiters: list[asyncio.Future] = []  # steps waiting for a busy worker to come free
 
     def prewarm(self) -> None:
-        """Start workers up to ``size`` now, concurrently, without waiting for them: a run's first steps
-        then find them ready (or being started) instead of starting them one at a time on demand."""
-        for _ in range(self.size - len(self._all) - len(self._starting)):
-            task = asyncio.get_running_loop().create_task(_Worker.start())
-            self._starting.append(task)
-            task.add_done_callback(self._started)
+        """Start one worker now, without waiting for it, unless the pool has one or one is starting: a
+        run's first step then finds it up (or starting) instead of starting it on demand."""
+        if not self._all and not self._starting:
+            self._spawn()
+
+    def _spawn(self) -> None:
+        task = asyncio.get_running_loop().create_task(_Worker.start())
+        self._starting.append(task)
+        task.add_done_callback(self._started)
 
     def _started(self, task: asyncio.Task) -> None:
-        """A prewarmed worker is up: idle, unless a step already took its start (``_take_starting``)."""
-        if task not in self._starting:
-            return
-        self._starting.remove(task)
+        """A worker is up: idle, for the first step waiting (a failed start is reported by ``_acquire``
+        to the steps that waited for it)."""
+        if task in self._starting:
+            self._starting.remove(task)
         if not task.cancelled() and task.exception() is None:
             worker = task.result()
             self._all.add(worker)
-            self._idle.append(worker)
+            self._release(worker)
 
-    async def _take_starting(self) -> _Worker | None:
-        """A worker whose start is under way (``None`` if there is none, or if it failed to start)."""
-        if not self._starting:
-            return None
-        task = self._starting.pop(0)
-        try:
-            worker = await asyncio.shield(task)  # a cancelled step leaves the start to finish (and idle)
-        except asyncio.CancelledError:
-            self._starting.append(task)  # back to the pool: idle once up (now, if it already is)
-            if task.done():
-                self._started(task)
-            raise
-        except Exception:  # the start failed: the caller starts one itself and reports that failure
-            return None
-        self._all.add(worker)
-        return worker
+    def _release(self, worker: _Worker) -> None:
+        """``worker`` is idle: hand it to the first step waiting for one."""
+        self._idle.append(worker)
+        while self._waiters:
+            waiter = self._waiters.pop(0)
+            if not waiter.done():
+                waiter.set_result(None)
+                break
+
+    async def _acquire(self) -> _Worker:
+        """An idle worker; else one being started, once up; else one that comes free within
+        ``GROW_AFTER`` while all are busy; else a new one (up to ``size``; at ``size``, the next that
+        comes free). A worker that fails to start raises its ``RuntimeError`` here."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.GROW_AFTER
+        while True:
+            while self._idle:
+                candidate = self._idle.pop()
+                if candidate.alive():
+                    return candidate
+                self._all.discard(candidate)
+            if self._starting:  # wait for it (``_started`` makes it idle); a cancelled step leaves it starting
+                task = self._starting[0]
+                await asyncio.wait([task])
+                if not task.cancelled() and task.exception() is not None:
+                    raise task.exception()
+                deadline = loop.time() + self.GROW_AFTER
+                continue
+            can_grow = len(self._all) < self.size
+            if can_grow and (not self._all or loop.time() >= deadline):
+                self._spawn()
+                continue
+            waiter = loop.create_future()
+            self._waiters.append(waiter)
+            try:
+                # at size the slots make a busy worker certain; the bound only guards against a worker lost unseen
+                await asyncio.wait_for(waiter, max(0.0, deadline - loop.time()) if can_grow else 1.0)
+            except asyncio.TimeoutError:
+                pass
+            finally:
+                if waiter in self._waiters:
+                    self._waiters.remove(waiter)
 
     async def run(self, source: str, env: dict[str, str], cwd: str, log: str) -> WorkerResult:
         """Run one Python OP step in a worker; cancelling the call kills that worker."""
@@ -117,18 +154,11 @@ class WorkerPool:
     async def _run_once(self, source: str, env: dict[str, str], cwd: str, log: str,
                         fresh: bool) -> WorkerResult | None:
         """``None`` when the worker was stale (a user module changed on disk): run again in a fresh one."""
-        worker = None
-        while self._idle and worker is None and not fresh:
-            candidate = self._idle.pop()
-            if candidate.alive():
-                worker = candidate
-            else:
-                self._all.discard(candidate)
-        if worker is None and not fresh:
-            worker = await self._take_starting()
-        if worker is None:
+        if fresh:
             worker = await _Worker.start()
             self._all.add(worker)
+        else:
+            worker = await self._acquire()
         request = json.dumps({"source": source, "env": env, "cwd": cwd, "log": log, "fresh": fresh}) + "\n"
         try:
             worker.proc.stdin.write(request.encode())
@@ -151,7 +181,7 @@ class WorkerPool:
             self._all.discard(worker)
             await worker.proc.wait()
             return None
-        self._idle.append(worker)
+        self._release(worker)
         return WorkerResult(rc=int(answer["rc"]))
 
     async def close(self) -> None:

@@ -69,7 +69,7 @@ class WorkerPool:
     Python process and importing dflow-lab costs ~0.1 s of CPU), while steps that take longer than
     that get up to ``size`` workers, each started ``GROW_AFTER`` later than the old policy did."""
 
-    GROW_AFTER = 0.02
+    GROW_AFTER = 0.05
 
     def __init__(self, size: int):
         self.size = max(1, size)

@@ -637,6 +637,9 @@ class OutputParameter(_IOBase):
         return _IOBase.__repr__(self)
 
     def repr_as_artifact(self) -> str:
+        redirect = self.__dict__.get("redirect")
+        if redirect is not None:  # a sliced fan-out's stacked big output: its init step's artifact
+            return repr(redirect)
         if self.step is None:
             return "{{outputs.artifacts.dflow_bigpar_%s}}" % self.name
         return "{{%s.%s.outputs.artifacts.dflow_bigpar_%s}}" % (self.step._scope_word, self.step.name, self.name)
@@ -645,6 +648,9 @@ class OutputParameter(_IOBase):
         return _IOBase.expr.fget(self)  # type: ignore[attr-defined]
 
     def expr_as_artifact(self) -> str:
+        redirect = self.__dict__.get("redirect")
+        if redirect is not None:
+            return redirect.expr
         prefix = self._scope_prefix_expr()
         return "%soutputs.artifacts[%s]" % (prefix, json.dumps("dflow_bigpar_" + str(self.name)))
 
@@ -690,6 +696,9 @@ class OutputParameter(_IOBase):
         if self.global_name is not None:  # as on dflow: the global artifact carries the prefix too
             d["globalName"] = "dflow_bigpar_" + str(self.global_name)
         d["archive"] = {"none": {}}
+        save_key = self.__dict__.get("save_key")
+        if save_key is not None:  # an item of a sliced fan-out: saved where its init step stacks them
+            d["s3"] = {"key": save_key}
         return d
 
     @classmethod

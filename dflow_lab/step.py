@@ -22,6 +22,7 @@ from .io import (
 )
 from .op_template import OPTemplate, check_field_name
 
+BIGPAR = "dflow_bigpar_"  # the artifact that carries big parameter <name> is dflow_bigpar_<name>
 KEY_RE = re.compile(r"^[a-z0-9][-a-z0-9]*\Z")
 KEY_RULE = "a key consists of lowercase alphanumerics and '-', and starts with an alphanumeric"
 _TAG_RE = re.compile(r"\{\{.*?\}\}")
@@ -324,6 +325,8 @@ class Step:
         self._rendered: Optional[OPTemplate] = None
         self._extra: Dict[str, Any] = {}
         self._user_view: Optional[Dict[str, Any]] = None
+        #: outputs that references take from another step's (a sliced fan-out's stacked ones: its init step's)
+        self._redirects: Dict[tuple, Any] = {}
 
         self.inputs = Inputs(step=self)
         tin = template.inputs
@@ -383,8 +386,11 @@ class Step:
         """
         fans_out = self.with_param is not None or self.with_sequence is not None or slices.sub_path
         outs = list(slices.output_artifact) if fans_out else []
+        # big output parameters stacked over the items travel as artifacts: stacked the same way
+        bigs = [n for n in slices.output_parameter if fans_out and n in self.template.outputs.parameters
+                and self.template.outputs.parameters[n].save_as_artifact]
         ins = list(slices.input_artifact) if slices.sub_path else []
-        if not outs and not ins:
+        if not outs and not ins and not bigs:
             return False
         from .common import S3Artifact
         from .context_syntax import GLOBAL_CONTEXT
@@ -394,25 +400,28 @@ class Step:
         group_key = re.sub(r"\{\{=?\s*item.*?\}\}", "group", str(self.key)) if self.key is not None else None
         seq_format = getattr(self.with_sequence, "format", None)
         init = InitArtifactForSlices(template, self.util_image, self.util_command, self.util_image_pull_policy,
-                                     self.key, outs, ins, group_size=slices.group_size if ins else None,
-                                     format=seq_format)
+                                     self.key, outs + [BIGPAR + n for n in bigs], ins,
+                                     group_size=slices.group_size if ins else None, format=seq_format)
         init.name = f"{self.name}-init-artifact"
         with GLOBAL_CONTEXT.paused():  # added with its step, by Steps.add/DAG.add
             self.prepare_step = prepare = type(self)(
                 name=f"{self.name}-init-artifact", template=init,
                 parameters={"dflow_group_key": group_key} if group_key is not None else None,
                 key=f"{group_key}-init-artifact" if group_key is not None and ins else None)
-        if outs:
+        if outs or bigs:
             template.inputs.parameters["dflow_artifact_key"] = InputParameter(value="")
             for n in outs:
                 art = template.outputs.artifacts[n]
                 art.save = [S3Artifact(key="{{inputs.parameters.dflow_artifact_key}}/%s" % n)]
                 art.archive = None
+            for n in bigs:  # one file per item (its [{"dflow_list_item", "order"}] text), named by its pod
+                par = template.outputs.parameters[n]
+                par.save_key = "{{inputs.parameters.dflow_artifact_key}}/%s%s/{{pod.name}}" % (BIGPAR, n)
         self.template = template
         for k, v in template.inputs.parameters.items():
             if k not in self.inputs.parameters.data:
                 self.inputs.parameters.data[k] = _clone_io(v, self)
-        if outs:
+        if outs or bigs:
             self.set_parameters({"dflow_artifact_key": prepare.outputs.parameters["dflow_artifact_key"]})
         if ins:
             sources = {}
@@ -450,7 +459,9 @@ class Step:
                 self._items = self.with_param
         self._outputs = None
         for n in outs:
-            self.outputs.artifacts[n].redirect = prepare.outputs.artifacts[n]
+            self._redirects[("artifacts", n)] = prepare.outputs.artifacts[n]
+        for n in bigs:
+            self._redirects[("parameters", n)] = prepare.outputs.artifacts[BIGPAR + n]
         return True
 
     def __repr__(self) -> str:
@@ -473,6 +484,8 @@ class Step:
                 out.parameters.data[k] = _clone_io(v, self)
             for k, v in tout.artifacts.items():
                 out.artifacts.data[k] = _clone_io(v, self)
+            for (kind, k), target in self._redirects.items():
+                getattr(out, kind).data[k].redirect = target
             self._outputs = out
         return self._outputs
 
@@ -507,6 +520,7 @@ class Step:
                     "an artifact cannot feed a parameter; pass it in artifacts=", step=self.name, field=k
                 )
             _check_literal_type(v, known[k].type, self.name, k)
+            _check_stacked_big_parameter(self, k, v)
             _propagate_big_parameter(self, k, v)
             known[k].value = v
             self._given_parameters[k] = v
@@ -744,6 +758,21 @@ def _sequence_items(seq: Any, step: str) -> Any:
     raise WorkflowValueError("Slices(group_size=...) over this argo_sequence is not supported (a count from 0, "
                              "or integer bounds): give with_param=argo_range(...) instead", step=step,
                              field="with_sequence")
+
+
+def _check_stacked_big_parameter(step: Any, name: str, value: Any) -> None:
+    """A fan-out's big output reaches the next step only stacked, through its init step (dflow's way):
+    an unsliced one would be one artifact per item, which Argo does not aggregate."""
+    if not (isinstance(value, OutputParameter) and value.save_as_artifact and value.step is not None):
+        return
+    src = value.step
+    if src is step or (src.with_param is None and src.with_sequence is None):
+        return
+    if value.__dict__.get("redirect") is None:
+        raise WorkflowValueError(
+            f"{value.step.name!r} fans out, so its big parameter {value.name!r} has one value per item: stack them "
+            f"by slicing that step with Slices(output_parameter=[{value.name!r}]) (its items then pass their "
+            "values as a list)", step=step.name, field=name)
 
 
 def _propagate_big_parameter(step: Any, name: str, value: Any) -> None:

@@ -16,7 +16,7 @@ from .artifacts import read_input_artifact, write_output_artifact
 from .opio import OPIO, Artifact, BigParameter, OPIOSign, Parameter
 from .slicepool import slice_dir
 from .typecheck import check_value
-from .values import ValueDecodeError, decode_value, encode_value
+from .values import ValueDecodeError, decode_value, encode_value, is_json_type
 
 __all__ = ["read_inputs", "write_outputs", "apply_slice", "merge_sliced"]
 
@@ -64,6 +64,11 @@ def read_inputs(
         t = sign.type if isinstance(sign, (Parameter, BigParameter)) else sign
         text: str | None = None
         big_file = os.path.join(tmp_root, "inputs", "parameters", name)
+        if isinstance(sign, BigParameter) and os.path.isdir(big_file):  # stacked over a sliced fan-out
+            value = read_stacked(big_file, t, where)
+            check_value(value, list if name in slices else t, where)
+            op_in[name] = apply_slice(value, slices.get(name), where)
+            continue
         if isinstance(sign, BigParameter) and os.path.isfile(big_file):
             with open(big_file, encoding="utf-8") as f:
                 text = f.read()
@@ -98,6 +103,27 @@ def merge_sliced(text: str, where: str) -> List[Any]:
         items.extend(part if isinstance(part, list) else [part])
     if not all(isinstance(i, dict) and "dflow_list_item" in i and "order" in i for i in items):
         raise ValueDecodeError(f"{where}: malformed stacked outputs of sliced steps")
+    return [i["dflow_list_item"] for i in sorted(items, key=lambda i: i["order"])]
+
+
+def read_stacked(directory: str, t: Any, where: str) -> List[Any]:
+    """A big parameter stacked over a sliced fan-out: ``directory`` holds one file per item (named by its
+    pod), each the item's ``[{"dflow_list_item": value, "order": slice}]``; the values in slice order.
+    Objects JSON cannot carry are decoded (safely) only when ``t`` declares such a class."""
+    from ..config import config
+
+    items: List[dict] = []
+    for dirpath, dirs, files in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if d != config["catalog_dir_name"])
+        for f in sorted(files):
+            with open(os.path.join(dirpath, f), encoding="utf-8") as fd:
+                part = decode_value(fd.read(), t if not is_json_type(t) else list, where)
+            if isinstance(part, dict):
+                part = [part]
+            if not isinstance(part, list) or not all(
+                    isinstance(i, dict) and "dflow_list_item" in i and "order" in i for i in part):
+                raise ValueDecodeError(f"{where}: malformed stacked output of a sliced step in {f!r}")
+            items.extend(part)
     return [i["dflow_list_item"] for i in sorted(items, key=lambda i: i["order"])]
 
 

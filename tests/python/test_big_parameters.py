@@ -6,10 +6,13 @@ a Steps input fed by a big parameter, and ``query_step`` on each level after the
 
 from __future__ import annotations
 
+from typing import List
+
 import pytest
 
 from dflow_lab import DAG, InputParameter, OutputParameter, Step, Steps, Task, Workflow, argo_range
 from dflow_lab.config import config
+from dflow_lab.errors import WorkflowValueError
 from dflow_lab.io import if_expression
 from dflow_lab.python import OP, OPIO, BigParameter, OPIOSign, PythonOPTemplate
 
@@ -124,3 +127,50 @@ def test_big_parameter_out_of_each_item_of_a_fan_out(workdir):
     assert wf.query_status() == "Succeeded"
     assert [wf.query_step(key=f"fan-{i}")[0].outputs.parameters["foo"].value.msg for i in range(3)] == [
         "aa", "bb", "cc"]
+
+
+class Join(OP):
+    @classmethod
+    def get_input_sign(cls):
+        return OPIOSign({"foos": BigParameter(List[Hello])})
+
+    @classmethod
+    def get_output_sign(cls):
+        return OPIOSign({"joined": str})
+
+    @OP.exec_sign_check
+    def execute(self, op_in):
+        return OPIO({"joined": ",".join(h.msg for h in op_in["foos"])})
+
+
+@pytest.mark.parametrize("kind,slices", [
+    ("steps", {}), ("dag", {"group_size": 2, "pool_size": 2}), ("steps", {"group_size": 2, "pool_size": 1})])
+def test_big_parameters_of_a_sliced_fan_out_are_stacked_into_the_next_step(workdir, kind, slices):
+    """dflow's stacking of sliced outputs, for big parameters: each item's value travels as an artifact
+    under its init step's key, and the next step gets the list in slice order."""
+    from dflow_lab.python import Slices
+
+    step_cls = Step if kind == "steps" else Task
+    fan = step_cls("fan", PythonOPTemplate(Duplicate, slices=Slices(input_parameter=["msg"], output_parameter=["foo"],
+                                                                   **slices)),
+                   parameters={"msg": ["a", "b", "c", "d", "e"], "num": 2}, with_param=argo_range(5), key="fan-{{item}}")
+    join = step_cls("join", PythonOPTemplate(Join), parameters={"foos": fan.outputs.parameters["foo"]}, key="join")
+    if kind == "steps":
+        wf = Workflow("bigpar-stack")
+        wf.add(fan)
+        wf.add(join)
+    else:
+        dag = DAG("stack")
+        dag.add(fan)
+        dag.add(join)
+        wf = Workflow("bigpar-stack", dag=dag)
+    wf.submit()
+    wf.wait()
+    assert wf.query_status() == "Succeeded"
+    assert wf.query_step(key="join")[0].outputs.parameters["joined"].value == "aa,bb,cc,dd,ee"
+
+
+def test_an_unsliced_fan_outs_big_output_is_refused_with_the_fix(workdir):
+    fan = Step("fan", PythonOPTemplate(Duplicate), parameters={"msg": "{{item}}", "num": 2}, with_param=["a", "b"])
+    with pytest.raises(WorkflowValueError, match=r"step 'join', field 'foos'.*Slices\(output_parameter=\['foo'\]\)"):
+        Step("join", PythonOPTemplate(Join), parameters={"foos": fan.outputs.parameters["foo"]})

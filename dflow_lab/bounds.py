@@ -62,14 +62,14 @@ DEFAULTS = {
 def cut_text(text: Any, limit: int = MESSAGE_MAX) -> str:
     """``text`` as a string of at most about ``limit`` characters: when longer, its head and tail with
     ``… [N characters, cut] …`` between them (N the original length)."""
-    text = text if isinstance(text, str) else str(text)
-    if len(text) <= limit:
-        return text
-    marker = f" … [{len(text):,} characters, cut] … "
+    s = text if isinstance(text, str) else str(text)
+    if len(s) <= limit:
+        return s
+    marker = f" … [{len(s):,} characters, cut] … "
     keep = max(limit - len(marker), 0)
     head = keep * 3 // 4
     tail = keep - head
-    return text[:head] + marker + (text[len(text) - tail:] if tail else "")
+    return s[:head] + marker + (s[len(s) - tail:] if tail else "")
 
 
 def _setting(key: str) -> int:

@@ -15,6 +15,7 @@ the Argo client's generated package (about 0.25 s) or the local engine until one
 
 from __future__ import annotations
 
+import builtins
 import copy
 import importlib
 from collections.abc import Iterator
@@ -25,8 +26,13 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 from .config import config, effective_mode
 from .errors import CapabilityNotAvailable
 
-__all__ = ["CONTROLS", "ENGINES", "Engine", "control", "argo_engine", "local_engine", "now_iso", "reuse_entry",
-           "select_engine"]
+__all__ = ["CONTROLS", "ENGINES", "Engine", "Manifest", "WorkflowObject", "control", "argo_engine", "local_engine",
+           "now_iso", "reuse_entry", "select_engine"]
+
+#: an Argo Workflow manifest (``apiVersion``, ``kind``, ``metadata``, ``spec``) as decoded JSON/YAML
+Manifest = dict[str, Any]
+#: an Argo workflow object as an engine answers it: ``metadata``, ``spec``, ``status`` (with ``nodes``)
+WorkflowObject = dict[str, Any]
 
 TERMINAL_PHASES = ("Succeeded", "Failed", "Error")
 
@@ -44,23 +50,24 @@ class Engine(Protocol):
     #: re-read whole through :meth:`logs` and offsets count lines
     log_offsets: ClassVar[bool]
 
-    def submit(self, manifest: dict, *, wait: bool = ..., reuse_step: list | None = None) -> dict:
+    def submit(self, manifest: Manifest, *, wait: bool = ...,
+               reuse_step: builtins.list[Any] | None = None) -> WorkflowObject:
         """Start the workflow of an Argo manifest (and wait for its end when ``wait``); the workflow object.
         ``reuse_step``: steps of earlier runs whose outputs steps with the same ``dflow_key`` reuse."""
 
-    def get(self, name: str, fields: list[str] | None = None) -> dict:
+    def get(self, name: str, fields: builtins.list[str] | None = None) -> WorkflowObject:
         """The workflow object (``metadata``, ``spec``, ``status`` with ``nodes``), projected to ``fields``."""
 
-    def list(self, labels: dict | None = None) -> list[dict]:
+    def list(self, labels: dict[str, str] | None = None) -> builtins.list[WorkflowObject]:
         """The workflows whose labels include ``labels``."""
 
-    def list_archived(self, labels: dict | None = None) -> list[dict]:
+    def list_archived(self, labels: dict[str, str] | None = None) -> builtins.list[WorkflowObject]:
         """Finished workflows (Argo's archive; locally the finished workflows of the workspace)."""
 
-    def wait(self, name: str, timeout: float | None = None) -> dict:
+    def wait(self, name: str, timeout: float | None = None) -> WorkflowObject:
         """The workflow object once it has finished (``TimeoutError`` after ``timeout`` seconds)."""
 
-    def events(self, name: str, after: int = 0, timeout: float = 0) -> list[dict]:
+    def events(self, name: str, after: int = 0, timeout: float = 0) -> builtins.list[dict[str, Any]]:
         """Changes of the workflow after event ``after`` (each with ``seq``); waits up to ``timeout`` s."""
 
     def logs(self, name: str, node_id: str | None = None) -> Iterator[str]:
@@ -70,8 +77,8 @@ class Engine(Protocol):
         """``(text, end, skipped)`` of a node's log from ``offset`` (engines with ``log_offsets`` only)."""
 
     def delete(self, name: str) -> None: ...
-    def retry(self, name: str, node_ids: list[str] | None = None) -> None: ...
-    def resubmit(self, name: str, memoized: bool = False) -> dict: ...
+    def retry(self, name: str, node_ids: builtins.list[str] | None = None) -> None: ...
+    def resubmit(self, name: str, memoized: bool = False) -> WorkflowObject: ...
     def stop(self, name: str) -> None: ...
     def terminate(self, name: str) -> None: ...
     def suspend(self, name: str) -> None: ...
@@ -86,14 +93,14 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def reuse_entry(step: Any) -> dict:
+def reuse_entry(step: Any) -> dict[str, Any]:
     """A reused step (``ArgoStep`` or status-node dict) as ``{"key", "type", "outputs"}``."""
     data = step.recover() if hasattr(step, "recover") else copy.deepcopy(step)
     key = getattr(step, "key", None) or next(
         (p.get("value") for p in ((data.get("inputs") or {}).get("parameters") or [])
          if isinstance(p, dict) and p.get("name") == "dflow_key"), None)
     outputs = data.get("outputs") or {}
-    out: dict = {}
+    out: dict[str, Any] = {}
     params = outputs.get("parameters") or []
     if isinstance(params, dict):
         params = list(params.values())
@@ -145,7 +152,8 @@ def load_engine(kind: str) -> type:
         raise ValueError(f"no engine {kind!r}; the engines are {sorted(ENGINES)}")
     module, _, name = ENGINES[kind].partition(":")
     try:
-        return getattr(importlib.import_module(module), name)
+        engine_class: type = getattr(importlib.import_module(module), name)
+        return engine_class
     except ImportError as e:
         feature, needs = _WHAT.get(kind, (f"the {kind} engine", module))
         raise CapabilityNotAvailable(feature, needs) from e

@@ -151,7 +151,7 @@ def _component(part: Any, root: Path) -> str:
     return part
 
 
-def workspace_path(root: str | os.PathLike, *parts: str) -> Path:
+def workspace_path(root: str | os.PathLike[str], *parts: str) -> Path:
     """``root/part/…`` for single path components, resolved, refused (:class:`PathEscapeError`) unless it
     lies strictly inside ``root`` once every symlink on the way is followed. Returns the resolved path."""
     base = Path(root).resolve()
@@ -162,7 +162,7 @@ def workspace_path(root: str | os.PathLike, *parts: str) -> Path:
     return resolved
 
 
-def workspace_child(resolved_dir: str | os.PathLike, part: str) -> Path:
+def workspace_child(resolved_dir: str | os.PathLike[str], part: str) -> Path:
     """``resolved_dir/part`` for one path component ``part`` of a directory already returned by
     :func:`workspace_path`: the same guarantee as ``workspace_path(resolved_dir, part)`` at the cost of
     one ``lstat`` instead of resolving every component (the per-step path of the local engine). A
@@ -174,7 +174,7 @@ def workspace_child(resolved_dir: str | os.PathLike, part: str) -> Path:
     return child
 
 
-def remove_in_workspace(root: str | os.PathLike, *parts: str) -> bool:
+def remove_in_workspace(root: str | os.PathLike[str], *parts: str) -> bool:
     """Remove ``root/part/…`` (a directory tree, a file, or a symlink — unlinked, never followed) after
     checking that it lies inside ``root``; returns whether something was removed."""
     base = Path(root).resolve()

@@ -5,6 +5,8 @@ cd "$(dirname "$0")/.."
 bash scripts/install.sh --dev
 echo "== lint"
 ruff check dflow_lab tests benchmarks
+echo "== types: mypy over the engines, storage, expressions and the API server ([tool.mypy] in pyproject.toml)"
+python -m mypy
 echo "== js: tsc, eslint, prettier"
 npm run --silent typecheck
 npm run --silent lint

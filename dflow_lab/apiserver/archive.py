@@ -12,6 +12,7 @@ import os
 import re
 import tempfile
 from pathlib import Path
+from typing import Any
 
 __all__ = ["WorkflowArchive"]
 
@@ -21,13 +22,13 @@ _UID_RE = re.compile(r"^[A-Za-z0-9][-A-Za-z0-9]{0,127}\Z")
 class WorkflowArchive:
     """Archived workflow objects under ``root``, by uid."""
 
-    def __init__(self, root: str | os.PathLike):
+    def __init__(self, root: str | os.PathLike[str]):
         self.root = Path(root)
 
     def _path(self, uid: str) -> Path | None:
         return self.root / f"{uid}.json" if isinstance(uid, str) and _UID_RE.match(uid) else None
 
-    def put(self, wf: dict) -> None:
+    def put(self, wf: dict[str, Any]) -> None:
         """Archive a workflow object (replacing an earlier record of the same uid)."""
         path = self._path((wf.get("metadata") or {}).get("uid", ""))
         if path is None:
@@ -38,12 +39,13 @@ class WorkflowArchive:
             json.dump(wf, f)
         os.replace(tmp, path)
 
-    def get(self, uid: str) -> dict | None:
+    def get(self, uid: str) -> dict[str, Any] | None:
         """The archived workflow with this uid, if any."""
         path = self._path(uid)
         if path is None or not path.is_file():
             return None
-        return json.loads(path.read_text())
+        data: dict[str, Any] = json.loads(path.read_text())  # written by put()
+        return data
 
     def delete(self, uid: str) -> bool:
         """Remove a record; whether there was one."""
@@ -53,7 +55,7 @@ class WorkflowArchive:
         path.unlink()
         return True
 
-    def all(self) -> list[dict]:
+    def all(self) -> list[dict[str, Any]]:
         """Every archived workflow, newest first."""
         if not self.root.is_dir():
             return []

@@ -16,7 +16,7 @@ __all__ = ["TOKEN_FILE", "load_or_create_token", "check_bearer"]
 TOKEN_FILE = "argo-server.token"
 
 
-def load_or_create_token(workdir: str | os.PathLike) -> tuple[str, bool]:
+def load_or_create_token(workdir: str | os.PathLike[str]) -> tuple[str, bool]:
     """The workspace's server token and whether it was just created.
 
     A token file readable by others is refused (``PermissionError``): a leaked token must be replaced.

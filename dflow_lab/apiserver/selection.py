@@ -31,7 +31,9 @@ class SelectorError(ValueError):
 
 def _split_terms(selector: str) -> list[str]:
     """Split on commas that are not inside parentheses."""
-    terms, depth, current = [], 0, []
+    terms: list[str] = []
+    current: list[str] = []
+    depth = 0
     for ch in selector:
         if ch == "(":
             depth += 1
@@ -46,28 +48,31 @@ def _split_terms(selector: str) -> list[str]:
     return [t for t in terms if t.strip()]
 
 
-def label_matcher(selector: str | None) -> Callable[[dict], bool]:
+Matcher = Callable[[dict[str, Any]], bool]
+
+
+def _label_test(op: str, key: str, values: frozenset[str]) -> Matcher:
+    """One term of a label selector: ``op`` is in (``==``: one value), notin (``!=``), exists or !exists."""
+    if op in ("in", "=="):
+        return lambda labels: any(labels.get(key) == v for v in values)
+    if op in ("notin", "!="):
+        return lambda labels: all(labels.get(key) != v for v in values)
+    if op == "!exists":
+        return lambda labels: key not in labels
+    return lambda labels: key in labels
+
+
+def label_matcher(selector: str | None) -> Matcher:
     """A predicate over a labels dict for a Kubernetes label selector (``None``/empty: match all)."""
-    tests: list[Callable[[dict], bool]] = []
+    tests: list[Matcher] = []
     for term in _split_terms(selector or ""):
         if m := _SET_RE.match(term):
-            key, values = m["key"], {v.strip() for v in m["values"].split(",") if v.strip()}
-            if m["op"] == "in":
-                tests.append(lambda labels, k=key, vs=values: labels.get(k) in vs)
-            else:
-                tests.append(lambda labels, k=key, vs=values: labels.get(k) not in vs)
+            values = frozenset(v.strip() for v in m["values"].split(",") if v.strip())
+            tests.append(_label_test(m["op"], m["key"], values))
         elif m := _EQ_RE.match(term):
-            key, value = m["key"], m["value"]
-            if m["op"] == "!=":
-                tests.append(lambda labels, k=key, v=value: labels.get(k) != v)
-            else:
-                tests.append(lambda labels, k=key, v=value: labels.get(k) == v)
+            tests.append(_label_test("!=" if m["op"] == "!=" else "==", m["key"], frozenset([m["value"]])))
         elif m := _EXISTS_RE.match(term):
-            key = m["key"]
-            if m["neg"]:
-                tests.append(lambda labels, k=key: k not in labels)
-            else:
-                tests.append(lambda labels, k=key: k in labels)
+            tests.append(_label_test("!exists" if m["neg"] else "exists", m["key"], frozenset()))
         else:
             raise SelectorError(f"label selector term {term.strip()!r} does not parse: use k=v, k!=v, k, !k, "
                                 "k in (a,b) or k notin (a,b)")
@@ -82,19 +87,20 @@ def _lookup(obj: Any, path: str) -> Any:
     return obj
 
 
-def field_matcher(selector: str | None) -> Callable[[dict], bool]:
+def _field_test(path: str, equal: bool, value: str) -> Matcher:
+    """One term of a field selector: the string at ``path`` (empty when missing) is (not) ``value``."""
+    return lambda obj: (str(_lookup(obj, path) or "") == value) == equal
+
+
+def field_matcher(selector: str | None) -> Matcher:
     """A predicate over an object for a field selector (``metadata.name=x,status.phase!=Failed``)."""
-    tests: list[Callable[[dict], bool]] = []
+    tests: list[Matcher] = []
     for term in _split_terms(selector or ""):
         m = re.match(r"^\s*(?P<path>[A-Za-z0-9_.]+)\s*(?P<op>==|=|!=)\s*(?P<value>[^,]*?)\s*$", term)
         if not m:
             raise SelectorError(f"field selector term {term.strip()!r} does not parse: use field=value or "
                                 "field!=value")
-        path, op, value = m["path"], m["op"], m["value"]
-        if op == "!=":
-            tests.append(lambda o, p=path, v=value: str(_lookup(o, p) or "") != v)
-        else:
-            tests.append(lambda o, p=path, v=value: str(_lookup(o, p) or "") == v)
+        tests.append(_field_test(m["path"], m["op"] != "!=", m["value"]))
     return lambda obj: all(t(obj) for t in tests)
 
 
@@ -109,7 +115,7 @@ def _keep(obj: Any, parts: list[str]) -> Any:
     return {parts[0]: _keep(obj[parts[0]], parts[1:])}
 
 
-def _merge(into: dict, part: Any) -> None:
+def _merge(into: dict[str, Any], part: Any) -> None:
     for k, v in part.items():
         if isinstance(v, dict) and isinstance(into.get(k), dict):
             _merge(into[k], v)
@@ -134,17 +140,17 @@ def _drop(obj: Any, parts: list[str]) -> None:
         _drop(obj[parts[0]], parts[1:])
 
 
-def project_fields(obj: dict, fields: str | None) -> dict:
+def project_fields(obj: dict[str, Any], fields: str | None) -> dict[str, Any]:
     """Apply Argo's ``fields`` parameter to a response object."""
     paths = [p.strip() for p in (fields or "").split(",") if p.strip()]
     if not paths:
         return obj
     if paths[0].startswith("-"):
-        out = copy.deepcopy(obj)
+        kept = copy.deepcopy(obj)
         for p in paths:
-            _drop(out, p.lstrip("-").split("."))
-        return out
-    out: dict = {}
+            _drop(kept, p.lstrip("-").split("."))
+        return kept
+    out: dict[str, Any] = {}
     for p in paths:
         part = _keep(obj, p.split("."))
         if isinstance(part, dict):

@@ -43,11 +43,11 @@ import re
 import socket
 import ssl
 import threading
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Generator
 from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from urllib.parse import parse_qsl
 
 import tornado.web
@@ -113,7 +113,7 @@ class ArgoServer:
         max_connections: open connections served at once; more are answered 503
     """
 
-    def __init__(self, workdir: str | os.PathLike | None = None, host: str = "127.0.0.1", port: int = DEFAULT_PORT,
+    def __init__(self, workdir: str | os.PathLike[str] | None = None, host: str = "127.0.0.1", port: int = DEFAULT_PORT,
                  *, auth: bool = True, token: str | None = None, max_body: int = DEFAULT_MAX_BODY,
                  allow_remote: bool = False, tls_cert: str | None = None, tls_key: str | None = None,
                  idle_timeout: float = DEFAULT_IDLE_TIMEOUT, body_timeout: float = DEFAULT_BODY_TIMEOUT,
@@ -137,7 +137,7 @@ class ArgoServer:
         self.body_timeout = body_timeout
         self.max_connections = max_connections
         self.stopping = threading.Event()
-        self.api = ArgoApi(self.backend, self.stopping)
+        self.api = ArgoApi(self.backend, self.backend.workdir, self.backend.store, self.stopping)
         self.templates = TemplateApi(self.backend.workdir)
         self._ssl: ssl.SSLContext | None = None
         if tls_cert is not None:
@@ -312,7 +312,7 @@ class _BoundedHTTPServer(HTTPServer):
         """Answer a request refused on its head (the stream detached from tornado's HTTP handling). A refused
         body of up to ``max_body`` + 64 MiB is drained within ``body_timeout`` (as a client may send it
         all before reading); a larger one is not, its connection closes after the answer."""
-        server = self.request_callback.server  # type: ignore[attr-defined]
+        server = cast("_Gate", self.request_callback).server
         drain = declared if declared <= server.max_body + _DRAIN_LIMIT else 0
         self.refusing += 1
         try:
@@ -321,7 +321,7 @@ class _BoundedHTTPServer(HTTPServer):
         finally:
             self.refusing -= 1
 
-    def handle_stream(self, stream: IOStream, address: tuple) -> None:
+    def handle_stream(self, stream: IOStream, address: tuple[Any, ...]) -> None:
         if len(self._connections) + self.refusing >= self.max_connections:
             message = (f"the server has {self.max_connections} open connections, its limit "
                        "(dflow-lab server --max-connections): try again later")
@@ -386,7 +386,7 @@ class _Handler(tornado.web.RequestHandler):
 
     argo: ArgoServer
 
-    def initialize(self, argo: ArgoServer) -> None:  # type: ignore[override]
+    def initialize(self, argo: ArgoServer) -> None:
         self.argo = argo
         self.cancel = threading.Event()  # set when the client goes away: its stream ends
 
@@ -417,7 +417,7 @@ class _Handler(tornado.web.RequestHandler):
     async def answer(self, fn: Callable[..., Any], *args: Any) -> None:
         self.send_json(await self.call(fn, *args))
 
-    def json_body(self) -> dict:
+    def json_body(self) -> dict[str, Any]:
         raw = self.request.body
         if not raw:
             return {}
@@ -432,7 +432,7 @@ class _Handler(tornado.web.RequestHandler):
             raise ApiError(400, f"the request body must be a JSON object, not {type(body).__name__}")
         return body
 
-    async def stream(self, make: Callable[[threading.Event], Iterator[dict]]) -> None:
+    async def stream(self, make: Callable[[threading.Event], Generator[dict[str, Any], None, None]]) -> None:
         """Answer a stream of objects: one JSON per line, or server-sent events when the client accepts
         ``text/event-stream``. An error before the first object is a plain error answer; after it, the
         error goes in the stream (grpc-gateway's StreamError). Ends when the client goes away."""
@@ -525,7 +525,7 @@ class _ConfigMaps(_Handler):
 
 
 class _KindHandler(_Handler):
-    def initialize(self, argo: ArgoServer, kind: str = "WorkflowTemplate") -> None:  # type: ignore[override]
+    def initialize(self, argo: ArgoServer, kind: str = "WorkflowTemplate") -> None:
         super().initialize(argo)
         self.kind = kind
 
@@ -551,7 +551,7 @@ class _TemplateLint(_KindHandler):
 class _Template(_KindHandler):
     """``…/workflow-templates/{ns}/{name}`` and ``…/cluster-workflow-templates/{name}`` (get, update, delete)."""
 
-    def _where(self, args: tuple) -> tuple[str | None, str]:
+    def _where(self, args: tuple[Any, ...]) -> tuple[str | None, str]:
         ns, name = args if len(args) == 2 else (None, args[0])
         return (check_name(ns, "namespace") if ns is not None else None), name
 

@@ -27,7 +27,7 @@ from ..errors import WorkflowError, WorkflowValueError
 from ..local.objects import ObjectStore
 from ..local.state import now_iso
 from ..local.validate import check_manifest
-from .api import ApiError, check_name
+from .api import ApiError, check_name, clean_object
 from .selection import SelectorError, label_matcher
 
 __all__ = ["TemplateApi"]
@@ -37,15 +37,7 @@ _RESOURCE = {_WFT: "workflowtemplates.argoproj.io", _CWFT: "clusterworkflowtempl
              _CM: "configmaps"}
 
 
-def _clean(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items() if v is not None}
-    if isinstance(obj, list):
-        return [_clean(v) for v in obj]
-    return obj
-
-
-def _in_namespace(obj: dict, namespace: str | None) -> bool:
+def _in_namespace(obj: dict[str, Any], namespace: str | None) -> bool:
     """Whether a kept object is seen in ``namespace``: one created there, or one kept without a namespace
     (``dflow-lab template|configmap create``), which the engine reads from every namespace."""
     own = (obj.get("metadata") or {}).get("namespace")
@@ -64,7 +56,7 @@ class TemplateApi:
         where = f" in namespace {namespace!r}" if namespace else ""
         return ApiError(404, f'{_RESOURCE[kind]} "{name}" not found{where}')
 
-    def _kept(self, kind: str, name: str, namespace: str | None) -> dict:
+    def _kept(self, kind: str, name: str, namespace: str | None) -> dict[str, Any]:
         try:
             obj = self.store.get(kind, name)
         except WorkflowValueError as e:
@@ -73,11 +65,11 @@ class TemplateApi:
             raise self._not_found(kind, name, namespace)
         return obj
 
-    def _template_of(self, kind: str, namespace: str | None, body: Any) -> dict:
+    def _template_of(self, kind: str, namespace: str | None, body: Any) -> dict[str, Any]:
         """The template of a Create/Update/Lint request, checked, with its kind and namespace set."""
         if not isinstance(body, dict) or not isinstance(body.get("template"), dict):
             raise ApiError(400, f"the request body needs a 'template' object ({kind}CreateRequest)")
-        tmpl = copy.deepcopy(body["template"])
+        tmpl: dict[str, Any] = copy.deepcopy(body["template"])
         meta = tmpl.setdefault("metadata", {})
         if not isinstance(meta, dict):
             raise ApiError(400, "template.metadata must be an object")
@@ -106,13 +98,13 @@ class TemplateApi:
                 raise ApiError(400, f"{kind} {meta['name']!r}: {e}") from None
         return tmpl
 
-    def _keep(self, obj: dict) -> dict:
+    def _keep(self, obj: dict[str, Any]) -> dict[str, Any]:
         try:
-            return _clean(self.store.create(obj))
+            return clean_object(self.store.create(obj))
         except WorkflowValueError as e:
             raise ApiError(400, str(e)) from None
 
-    def _list(self, kind: str, namespace: str | None, query: dict[str, str]) -> dict:
+    def _list(self, kind: str, namespace: str | None, query: dict[str, str]) -> dict[str, Any]:
         try:
             matches = label_matcher(query.get("listOptions.labelSelector"))
         except SelectorError as e:
@@ -128,33 +120,33 @@ class TemplateApi:
                 continue
             if pattern not in name or not matches(meta.get("labels") or {}):
                 continue
-            items.append(_clean(obj))
+            items.append(clean_object(obj))
         api = "v1" if kind == _CM else "argoproj.io/v1alpha1"
         return {"apiVersion": api, "kind": kind + "List", "metadata": {}, "items": items}
 
     # -- WorkflowTemplates (namespace given) and ClusterWorkflowTemplates (namespace None) ---------------
 
-    def create(self, kind: str, namespace: str | None, body: Any) -> dict:
+    def create(self, kind: str, namespace: str | None, body: Any) -> dict[str, Any]:
         tmpl = self._template_of(kind, namespace, body)
         name = tmpl["metadata"]["name"]
         if self.store.get(kind, name) is not None:
             raise ApiError(409, f'{_RESOURCE[kind]} "{name}" already exists')
         if (body.get("createOptions") or {}).get("dryRun"):
-            return _clean(tmpl)
+            return clean_object(tmpl)
         tmpl["metadata"].setdefault("uid", str(uuid.uuid4()))
         tmpl["metadata"]["creationTimestamp"] = now_iso()
         return self._keep(tmpl)
 
-    def lint(self, kind: str, namespace: str | None, body: Any) -> dict:
-        return _clean(self._template_of(kind, namespace, body))
+    def lint(self, kind: str, namespace: str | None, body: Any) -> dict[str, Any]:
+        return clean_object(self._template_of(kind, namespace, body))
 
-    def list(self, kind: str, namespace: str | None, query: dict[str, str]) -> dict:
+    def list(self, kind: str, namespace: str | None, query: dict[str, str]) -> dict[str, Any]:
         return self._list(kind, namespace, query)
 
-    def get(self, kind: str, namespace: str | None, name: str) -> dict:
-        return _clean(self._kept(kind, check_name(name, "template name"), namespace))
+    def get(self, kind: str, namespace: str | None, name: str) -> dict[str, Any]:
+        return clean_object(self._kept(kind, check_name(name, "template name"), namespace))
 
-    def update(self, kind: str, namespace: str | None, name: str, body: Any) -> dict:
+    def update(self, kind: str, namespace: str | None, name: str, body: Any) -> dict[str, Any]:
         old = self._kept(kind, check_name(name, "template name"), namespace)
         if isinstance(body, dict) and body.get("name") not in (None, "", name):
             raise ApiError(400, f"the request's name {body['name']!r} does not match the path's {name!r}")
@@ -168,20 +160,20 @@ class TemplateApi:
                 tmpl["metadata"][key] = old_meta[key]
         return self._keep(tmpl)
 
-    def delete(self, kind: str, namespace: str | None, name: str) -> dict:
+    def delete(self, kind: str, namespace: str | None, name: str) -> dict[str, Any]:
         self._kept(kind, check_name(name, "template name"), namespace)
         self.store.delete(kind, name)
         return {}
 
     # -- config maps (Kubernetes' core API) ------------------------------------------------------------
 
-    def list_configmaps(self, namespace: str, query: dict[str, str]) -> dict:
+    def list_configmaps(self, namespace: str, query: dict[str, str]) -> dict[str, Any]:
         return self._list(_CM, namespace, query)
 
-    def get_configmap(self, namespace: str, name: str) -> dict:
-        return _clean(self._kept(_CM, check_name(name, "configmap name"), namespace))
+    def get_configmap(self, namespace: str, name: str) -> dict[str, Any]:
+        return clean_object(self._kept(_CM, check_name(name, "configmap name"), namespace))
 
-    def delete_configmap(self, namespace: str, name: str) -> dict:
+    def delete_configmap(self, namespace: str, name: str) -> dict[str, Any]:
         self._kept(_CM, check_name(name, "configmap name"), namespace)
         self.store.delete(_CM, name)
         return {"apiVersion": "v1", "kind": "Status", "status": "Success"}

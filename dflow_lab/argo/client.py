@@ -18,24 +18,28 @@ server`` serves that endpoint itself, so by default the Argo host is used).
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import copy
 import json
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..bounds import argo_max_response_bytes, cut_text
 from ..config import config
-from ..engine import now_iso, reuse_entry
+from ..engine import Manifest, WorkflowObject, now_iso, reuse_entry
 from ..errors import CapabilityNotAvailable, WorkflowValueError
 from ..names import get_pod_name, randstr
 from ..storage.artifacts import download_artifact
 from ..yamlsafe import DocumentBoundError, load_json
 from .reuse import with_reuse
+
+if TYPE_CHECKING:  # urllib3 is imported with the first request
+    from urllib3 import BaseHTTPResponse
 
 __all__ = ["ArgoApiError", "ArgoBackend", "get_pod", "delete_pod", "replay_pod"]
 
@@ -132,7 +136,7 @@ class ArgoBackend:
         k8s_api_server: Kubernetes API for memoization caches (default ``config["k8s_api_server"]`` or ``host``)
     """
 
-    log_offsets = False  # a pod's log is read whole (Argo's log API has no byte offsets)
+    log_offsets: ClassVar[bool] = False  # a pod's log is read whole (Argo's log API has no byte offsets)
 
     def __init__(self, host: str | None = None, token: str | None = None, namespace: str | None = None, *,
                  k8s_api_server: str | None = None):
@@ -162,8 +166,8 @@ class ArgoBackend:
             self._clients[host] = get_argo_api_client(host, self._token)
         return self._clients[host]
 
-    def _raw(self, method: str, path: str, *, query: list | None = None, body: Any = None,
-             workflow: str | None = None, host: str | None = None, timeout: Any = None) -> Any:
+    def _raw(self, method: str, path: str, *, query: builtins.list[tuple[str, str]] | None = None, body: Any = None,
+             workflow: str | None = None, host: str | None = None, timeout: Any = None) -> BaseHTTPResponse:
         """The urllib3 response of a request (not read), or ``ArgoApiError``."""
         from argo_workflows.exceptions import ApiException
         from urllib3.exceptions import HTTPError
@@ -178,7 +182,7 @@ class ArgoBackend:
         except (OSError, HTTPError) as e:  # connection refused, TLS failure…
             raise ArgoApiError(0, f"cannot reach {host or self.host}: {type(e).__name__}: {e}", workflow) from None
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+    def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         """A request's JSON answer. Reads (GET) are tried again after a connection failure or a 5xx answer,
         up to ``_RETRIES`` times with growing pauses, as servers behind load balancers need."""
         kwargs.setdefault("timeout", _TIMEOUT)
@@ -193,7 +197,8 @@ class ArgoBackend:
         data = _read_bounded(resp, f"{method} {kwargs.get('host') or self.host}{path}", kwargs.get("workflow"))
         return _parse_answer(data, resp.status, f"{method} {path}", kwargs.get("workflow")) if data else {}
 
-    def _stream(self, path: str, query: list, workflow: str | None = None) -> Iterator[dict]:
+    def _stream(self, path: str, query: builtins.list[tuple[str, str]],
+                workflow: str | None = None) -> Generator[dict[str, Any], None, None]:
         """Objects of a grpc-gateway stream (one JSON document per line, each ``{"result": …}``)."""
         resp = self._raw("GET", path, query=query, workflow=workflow, timeout=(_TIMEOUT[0], None))
         buf = b""
@@ -218,7 +223,7 @@ class ArgoBackend:
             resp.release_conn()
 
     @staticmethod
-    def _stream_item(line: bytes, workflow: str | None) -> dict:
+    def _stream_item(line: bytes, workflow: str | None) -> dict[str, Any]:
         item = _parse_answer(line, 200, "a line of a stream", workflow)
         if not isinstance(item, dict):
             raise ArgoApiError(200, f"a line of a stream is a JSON {type(item).__name__}, not an object", workflow)
@@ -232,7 +237,8 @@ class ArgoBackend:
 
     # -- Backend interface ---------------------------------------------------------------------------
 
-    def submit(self, manifest: dict, *, wait: bool = False, reuse_step: list | None = None) -> dict:
+    def submit(self, manifest: Manifest, *, wait: bool = False,
+               reuse_step: builtins.list[Any] | None = None) -> WorkflowObject:
         """Create the workflow on the server; with ``wait`` block until it ends. Returns the workflow object.
 
         Logs are archived with the run's artifacts (``spec.archiveLogs: true``, unless the manifest says
@@ -295,7 +301,7 @@ class ArgoBackend:
                           body={"namespace": self.namespace, "workflow": manifest},
                           workflow=meta.get("name") or meta.get("generateName"))
 
-    def get(self, name: str, fields: list[str] | None = None) -> dict:
+    def get(self, name: str, fields: builtins.list[str] | None = None) -> WorkflowObject:
         """The workflow object (``fields``: Argo's field projection, e.g. ``["metadata.name", "status.phase"]``).
 
         A workflow deleted from the cluster is looked up in the server's workflow archive, as dflow does."""
@@ -312,22 +318,23 @@ class ArgoBackend:
         uid = archived[0]["metadata"]["uid"]
         return self._call("GET", f"/api/v1/archived-workflows/{uid}", workflow=name)
 
-    def list(self, labels: dict | None = None) -> list[dict]:
+    def list(self, labels: dict[str, str] | None = None) -> builtins.list[WorkflowObject]:
         """Workflows of the namespace, filtered by labels: their metadata, phase, times and progress
         (not their specs and nodes, which a large namespace would make heavy; ``get`` has them)."""
         return self._list(f"/api/v1/workflows/{self.namespace}", labels, [("fields", ",".join(_LIST_FIELDS))])
 
-    def list_archived(self, labels: dict | None = None) -> list[dict]:
+    def list_archived(self, labels: dict[str, str] | None = None) -> builtins.list[WorkflowObject]:
         """Workflows of the namespace in the server's workflow archive."""
         return self._list("/api/v1/archived-workflows", labels,
                           [("listOptions.fieldSelector", f"metadata.namespace={self.namespace}")])
 
-    def _list(self, path: str, labels: dict | None, query: list) -> list[dict]:
+    def _list(self, path: str, labels: dict[str, str] | None,
+              query: builtins.list[tuple[str, str]]) -> builtins.list[WorkflowObject]:
         if labels:
             query.append(("listOptions.labelSelector", ",".join(f"{k}={v}" for k, v in labels.items())))
         return self._call("GET", path, query=query).get("items") or []
 
-    def wait(self, name: str, timeout: float | None = None) -> dict:
+    def wait(self, name: str, timeout: float | None = None) -> WorkflowObject:
         """Block until the workflow ends (``TimeoutError`` after ``timeout`` seconds); follows the watch stream."""
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
@@ -342,7 +349,7 @@ class ArgoBackend:
                     if ((event.get("object") or {}).get("status") or {}).get("phase") in _TERMINAL:
                         break
 
-    def _watch(self, name: str, seconds: float) -> Iterator[dict]:
+    def _watch(self, name: str, seconds: float) -> Generator[dict[str, Any], None, None]:
         query = [("listOptions.fieldSelector", f"metadata.name={name}"),
                  ("listOptions.timeoutSeconds", str(max(1, int(seconds))))]
         return self._stream(f"/api/v1/workflow-events/{self.namespace}", query, workflow=name)
@@ -351,7 +358,7 @@ class ArgoBackend:
         """Delete the workflow."""
         self._call("DELETE", self._wf_path(name), workflow=name)
 
-    def retry(self, name: str, node_ids: list[str] | None = None) -> None:
+    def retry(self, name: str, node_ids: builtins.list[str] | None = None) -> None:
         """Retry a failed workflow; with ``node_ids``, those nodes (and what depends on them) run again."""
         body: dict = {"name": name, "namespace": self.namespace}
         if node_ids:
@@ -365,7 +372,7 @@ class ArgoBackend:
             body["nodeFieldSelector"] = ",".join(f"id!={i}" for i in others) or "id!="
         self._call("PUT", self._wf_path(name, "/retry"), body=body, workflow=name)
 
-    def resubmit(self, name: str, memoized: bool = False) -> dict:
+    def resubmit(self, name: str, memoized: bool = False) -> WorkflowObject:
         """Run the workflow again as a new one; returns the new workflow."""
         return self._call("PUT", self._wf_path(name, "/resubmit"),
                           body={"name": name, "namespace": self.namespace, "memoized": memoized}, workflow=name)
@@ -408,7 +415,7 @@ class ArgoBackend:
         for entry in self._stream(self._wf_path(name, "/log"), query, workflow=name):
             yield entry.get("content", "")
 
-    def events(self, name: str, after: int = 0, timeout: float = 0) -> list[dict]:
+    def events(self, name: str, after: int = 0, timeout: float = 0) -> builtins.list[dict[str, Any]]:
         """Node and workflow changes with ``seq > after`` (oldest first), found by comparing snapshots of the
         workflow; waits on the server's watch stream up to ``timeout`` seconds when there is nothing new."""
         log = self._events.setdefault(name, [])

@@ -118,7 +118,7 @@ def _pull(policy: Optional[str], image: str) -> str:
 
 def container_argv(runtime: str, kind: Optional[str], image: str, command: Sequence[str], args: Sequence[str],
                    mounts: Mapping[str, str], workdir: Optional[str] = None,
-                   env: Optional[Mapping[str, str]] = None, cpus: Any = None, memory: Any = None,
+                   env: Optional[Mapping[str, Optional[str]]] = None, cpus: Any = None, memory: Any = None,
                    pull_policy: Optional[str] = None, global_options: Sequence[str] = (),
                    options: Sequence[str] = (), name: Optional[str] = None) -> List[str]:
     """The argv that runs ``command + args`` in ``image`` (``mounts``: container path → host path).
@@ -171,7 +171,8 @@ def env_by_name(runtime: str, values: Mapping[str, str]) -> Dict[str, str]:
 
 
 def local_container_argv(config: Mapping[str, Any], runtime: str, body: Mapping[str, Any], is_script: bool,
-                         script_path: Optional[str], root: str, tops: Sequence[str], env: Mapping[str, str],
+                         script_path: Optional[str], root: str, tops: Sequence[str],
+                         env: Mapping[str, Optional[str]],
                          where: str, name: Optional[str] = None) -> List[str]:
     """The local engine's argv for a leaf template ``body`` (``script`` or ``container``) in its image."""
     exe = shutil.which(runtime)

@@ -31,7 +31,7 @@ def want_str(name: str, v: Any) -> str:
     return v
 
 
-def want_list(name: str, v: Any) -> list:
+def want_list(name: str, v: Any) -> list[Any]:
     if not isinstance(v, list):
         raise EvalFailure(f"invalid argument for {name} (type {go_type(v)}, want array)")
     return v
@@ -110,21 +110,21 @@ def _round_half_away(f: float) -> float:
 
 
 def _trim(s: Any, chars: Any = None) -> str:
-    s = want_str("trim", s)
-    return s.strip() if chars is None else s.strip(want_str("trim", chars))
+    text = want_str("trim", s)
+    return text.strip() if chars is None else text.strip(want_str("trim", chars))
 
 
 def _trim_prefix(s: Any, prefix: Any = " ") -> str:
-    s, prefix = want_str("trimPrefix", s), want_str("trimPrefix", prefix)
-    return s[len(prefix):] if prefix and s.startswith(prefix) else s
+    text, start = want_str("trimPrefix", s), want_str("trimPrefix", prefix)
+    return text[len(start):] if start and text.startswith(start) else text
 
 
 def _trim_suffix(s: Any, suffix: Any = " ") -> str:
-    s, suffix = want_str("trimSuffix", s), want_str("trimSuffix", suffix)
-    return s[:-len(suffix)] if suffix and s.endswith(suffix) else s
+    text, end = want_str("trimSuffix", s), want_str("trimSuffix", suffix)
+    return text[:-len(end)] if end and text.endswith(end) else text
 
 
-def go_split(s: str, sep: str, n: int = -1, after: bool = False) -> list:
+def go_split(s: str, sep: str, n: int = -1, after: bool = False) -> list[str]:
     """Go's ``strings.SplitN``/``SplitAfterN``."""
     if n == 0:
         return []
@@ -140,11 +140,11 @@ def go_split(s: str, sep: str, n: int = -1, after: bool = False) -> list:
     return parts
 
 
-def _split(s: Any, sep: Any, n: Any = -1) -> list:
+def _split(s: Any, sep: Any, n: Any = -1) -> list[str]:
     return go_split(want_str("split", s), want_str("split", sep), want_int("split", n))
 
 
-def _split_after(s: Any, sep: Any, n: Any = -1) -> list:
+def _split_after(s: Any, sep: Any, n: Any = -1) -> list[str]:
     return go_split(want_str("splitAfter", s), want_str("splitAfter", sep), want_int("splitAfter", n), after=True)
 
 
@@ -184,10 +184,8 @@ def _repeat(s: Any, n: Any) -> str:
 
 
 def _join(items: Any, sep: Any = "") -> str:
-    items, sep = want_list("join", items), want_str("join", sep)
-    for x in items:
-        want_str("join", x)
-    out = sep.join(items)
+    strings = [want_str("join", x) for x in want_list("join", items)]
+    out = want_str("join", sep).join(strings)
     check_string(len(out), "join")
     return out
 
@@ -200,11 +198,11 @@ def _last_index_of(s: Any, sub: Any) -> int:
     return want_str("lastIndexOf", s).encode().rfind(want_str("lastIndexOf", sub).encode())
 
 
-def _numbers(name: str, args: tuple | list, depth: int = 0) -> list:
+def _numbers(name: str, args: tuple[Any, ...] | list[Any], depth: int = 0) -> list[Any]:
     """The numbers of the arguments, arrays flattened (as expr's aggregate builtins read them)."""
     if depth > 100:
         raise EvalFailure(f"{name}: arrays nest too deeply")
-    values: list = []
+    values: list[Any] = []
     for v in args:
         if isinstance(v, list):
             values.extend(_numbers(name, v, depth + 1))
@@ -268,26 +266,26 @@ def _last(v: Any) -> Any:
     return _get(v, -1)
 
 
-def _keys(v: Any) -> list:
+def _keys(v: Any) -> list[Any]:
     if not isinstance(v, dict):
         raise EvalFailure(f"cannot get keys from {go_type(v)}")
     return list(v)
 
 
-def _values(v: Any) -> list:
+def _values(v: Any) -> list[Any]:
     if not isinstance(v, dict):
         raise EvalFailure(f"cannot get values from {go_type(v)}")
     return list(v.values())
 
 
-def _to_pairs(v: Any) -> list:
+def _to_pairs(v: Any) -> list[Any]:
     if not isinstance(v, dict):
         raise EvalFailure(f"cannot transform {go_type(v)} to pairs")
     return [[k, x] for k, x in v.items()]
 
 
-def _from_pairs(v: Any) -> dict:
-    out: dict = {}
+def _from_pairs(v: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     for pair in want_list("fromPairs", v):
         if not isinstance(pair, list) or len(pair) != 2 or not isinstance(pair[0], str):
             raise EvalFailure("invalid argument for fromPairs: want [string, value] pairs")
@@ -303,18 +301,18 @@ def _type(v: Any) -> str:
     return {int: "int", float: "float", str: "string", list: "array", dict: "map"}.get(type(v), "func")
 
 
-def _take(v: Any, n: Any) -> list:
+def _take(v: Any, n: Any) -> list[Any]:
     return want_list("take", v)[:max(want_int("take", n), 0)]
 
 
-def _reverse(v: Any) -> list:
+def _reverse(v: Any) -> list[Any]:
     return list(reversed(want_list("reverse", v)))
 
 
-def uniq(values: list, numbers_by_value: bool) -> list:
+def uniq(values: list[Any], numbers_by_value: bool) -> list[Any]:
     """The values without repeats, first occurrences kept (linear time)."""
-    seen: set = set()
-    out: list = []
+    seen: set[Any] = set()
+    out: list[Any] = []
     for x in values:
         key = hash_key(x, numbers_by_value)
         if key not in seen:
@@ -323,11 +321,11 @@ def uniq(values: list, numbers_by_value: bool) -> list:
     return out
 
 
-def _uniq(v: Any) -> list:
+def _uniq(v: Any) -> list[Any]:
     return uniq(want_list("uniq", v), numbers_by_value=True)
 
 
-def sort_key(name: str, values: list) -> Callable[[Any], Any]:
+def sort_key(name: str, values: list[Any]) -> Callable[[Any], Any]:
     if all(is_number(x) for x in values):
         return lambda x: x
     if all(isinstance(x, str) for x in values):
@@ -335,23 +333,23 @@ def sort_key(name: str, values: list) -> Callable[[Any], Any]:
     raise EvalFailure(f"invalid argument for {name}: cannot sort mixed or unordered values")
 
 
-def _sort(v: Any, order: Any = "asc") -> list:
+def _sort(v: Any, order: Any = "asc") -> list[Any]:
     values = want_list("sort", v)
     if order not in ("asc", "desc"):
         raise EvalFailure(f"unknown order {go_sprint(order)}, use asc or desc")
     return sorted(values, key=sort_key("sort", values), reverse=order == "desc")
 
 
-def _concat(*arrays: Any) -> list:
-    out: list = []
+def _concat(*arrays: Any) -> list[Any]:
+    out: list[Any] = []
     for a in arrays:
         out.extend(want_list("concat", a))
     check_items(len(out), "concat")
     return out
 
 
-def _flatten(v: Any) -> list:
-    out: list = []
+def _flatten(v: Any) -> list[Any]:
+    out: list[Any] = []
 
     def walk(x: Any) -> None:
         for y in x:

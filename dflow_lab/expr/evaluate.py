@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import ChainMap
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterator, Mapping, MutableMapping, cast
 
 from dflow_lab.expr.errors import Budget, EvalFailure, ExpressionError, UnresolvedVariableError
 from dflow_lab.expr.gofmt import go_json, go_sprint
@@ -79,7 +79,8 @@ def eval_expr(expr: str, env: Mapping[str, Any]) -> Any:
     """
     try:
         program = _expr_program(expr.strip())
-        return Interpreter(ChainMap(_FUNCTIONS, env), Budget()).run(program)
+        # the interpreter only reads its environment: ChainMap asks for mutable maps, this one is never written
+        return Interpreter(ChainMap(_FUNCTIONS, cast("MutableMapping[str, Any]", env)), Budget()).run(program)
     except EvalFailure as exc:
         raise ExpressionError(expr, exc.cause, exc.position) from None
 

@@ -236,14 +236,14 @@ def go_deep_equal(a: Any, b: Any) -> bool:
     if isinstance(a, dict):
         return a.keys() == b.keys() and all(go_deep_equal(a[k], b[k]) for k in a)
     if type(a) is float:
-        return a == b  # NaN != NaN, as in Go
-    return a == b
+        return bool(a == b)  # NaN != NaN, as in Go
+    return bool(a == b)
 
 
 def go_equal(a: Any, b: Any) -> bool:
     """expr-lang's ``==``: numbers compare by value across int/float, otherwise ``reflect.DeepEqual``."""
     if is_number(a) and is_number(b):
-        return a == b
+        return bool(a == b)
     return go_deep_equal(a, b)
 
 

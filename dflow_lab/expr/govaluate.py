@@ -240,7 +240,7 @@ def _shown(tok: Token | None) -> str:
     if tok.kind == ACCESSOR:
         return "[" + " ".join(tok.value) + "]"
     if tok.kind == PATTERN:
-        return tok.value.pattern
+        return str(tok.value.pattern)
     return go_sprint(tok.value)
 
 

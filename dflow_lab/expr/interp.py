@@ -92,12 +92,12 @@ def _compare(op: str, a: Any, b: Any) -> bool:
     if not ((is_number(a) and is_number(b)) or (isinstance(a, str) and isinstance(b, str))):
         raise _mismatch(op, a, b)
     if op == "<":
-        return a < b
+        return bool(a < b)
     if op == ">":
-        return a > b
+        return bool(a > b)
     if op == "<=":
-        return a <= b
-    return a >= b
+        return bool(a <= b)
+    return bool(a >= b)
 
 
 def _in(needle: Any, haystack: Any) -> bool:
@@ -116,7 +116,7 @@ def _strings(op: str, a: Any, b: Any) -> tuple[str, str]:
     return a, b
 
 
-def _range(a: Any, b: Any) -> list:
+def _range(a: Any, b: Any) -> list[Any]:
     if type(a) is not int or type(b) is not int:
         raise _mismatch("..", a, b)
     check_items(b - a + 1, "range")
@@ -267,11 +267,11 @@ class Interpreter:
         test = _want_bool(self.eval(node.a), "non-bool value used as condition")
         return self.eval(node.b if test else node.c)
 
-    def _array(self, node: Node) -> list:
+    def _array(self, node: Node) -> list[Any]:
         self.budget.spend(len(node.a))
         return [self.eval(item) for item in node.a]
 
-    def _map(self, node: Node) -> dict:
+    def _map(self, node: Node) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key_node, value_node in node.a:
             key = self.eval(key_node)
@@ -329,7 +329,7 @@ class Interpreter:
 
     # --- predicates -----------------------------------------------------------------------------
 
-    def _each(self, items: list, closure: Node, acc: Any = None) -> Any:
+    def _each(self, items: list[Any], closure: Node, acc: Any = None) -> Any:
         """Yield the closure's value for every element, with # / #index (and #acc) bound."""
         body = closure.a
         for i, item in enumerate(items):
@@ -355,57 +355,57 @@ class Interpreter:
     def _test(self, name: str, value: Any) -> bool:
         return _want_bool(value, f"predicate of {name} must return bool")
 
-    def p_all(self, items: list, closure: Node, _extra: list) -> bool:
+    def p_all(self, items: list[Any], closure: Node, _extra: list[Any]) -> bool:
         return all(self._test("all", v) for _, v in self._each(items, closure))
 
-    def p_any(self, items: list, closure: Node, _extra: list) -> bool:
+    def p_any(self, items: list[Any], closure: Node, _extra: list[Any]) -> bool:
         return any(self._test("any", v) for _, v in self._each(items, closure))
 
-    def p_none(self, items: list, closure: Node, _extra: list) -> bool:
+    def p_none(self, items: list[Any], closure: Node, _extra: list[Any]) -> bool:
         return not any(self._test("none", v) for _, v in self._each(items, closure))
 
-    def p_one(self, items: list, closure: Node, _extra: list) -> bool:
+    def p_one(self, items: list[Any], closure: Node, _extra: list[Any]) -> bool:
         return sum(1 for _, v in self._each(items, closure) if self._test("one", v)) == 1
 
-    def p_filter(self, items: list, closure: Node, _extra: list) -> list:
+    def p_filter(self, items: list[Any], closure: Node, _extra: list[Any]) -> list[Any]:
         return [item for item, v in self._each(items, closure) if self._test("filter", v)]
 
-    def p_map(self, items: list, closure: Node, _extra: list) -> list:
+    def p_map(self, items: list[Any], closure: Node, _extra: list[Any]) -> list[Any]:
         return [v for _, v in self._each(items, closure)]
 
-    def p_count(self, items: list, closure: Node | None, _extra: list) -> int:
+    def p_count(self, items: list[Any], closure: Node | None, _extra: list[Any]) -> int:
         if closure is None:
             return sum(1 for x in items if self._test("count", x))
         return sum(1 for _, v in self._each(items, closure) if self._test("count", v))
 
-    def p_sum(self, items: list, closure: Node | None, _extra: list) -> Any:
+    def p_sum(self, items: list[Any], closure: Node | None, _extra: list[Any]) -> Any:
         values = items if closure is None else [v for _, v in self._each(items, closure)]
         total: Any = 0
         for v in values:
             total = _arith("+", total, v) if is_number(v) else _raise_sum(v)
         return total
 
-    def p_find(self, items: list, closure: Node, _extra: list) -> Any:
+    def p_find(self, items: list[Any], closure: Node, _extra: list[Any]) -> Any:
         return next((item for item, v in self._each(items, closure) if self._test("find", v)), None)
 
-    def p_findIndex(self, items: list, closure: Node, _extra: list) -> int:
+    def p_findIndex(self, items: list[Any], closure: Node, _extra: list[Any]) -> int:
         return next((i for i, (_, v) in enumerate(self._each(items, closure)) if self._test("findIndex", v)), -1)
 
-    def p_findLast(self, items: list, closure: Node, _extra: list) -> Any:
+    def p_findLast(self, items: list[Any], closure: Node, _extra: list[Any]) -> Any:
         found = [item for item, v in self._each(items, closure) if self._test("findLast", v)]
         return found[-1] if found else None
 
-    def p_findLastIndex(self, items: list, closure: Node, _extra: list) -> int:
+    def p_findLastIndex(self, items: list[Any], closure: Node, _extra: list[Any]) -> int:
         found = [i for i, (_, v) in enumerate(self._each(items, closure)) if self._test("findLastIndex", v)]
         return found[-1] if found else -1
 
-    def p_groupBy(self, items: list, closure: Node, _extra: list) -> dict:
-        groups: dict[str, list] = {}
+    def p_groupBy(self, items: list[Any], closure: Node, _extra: list[Any]) -> dict[str, Any]:
+        groups: dict[str, list[Any]] = {}
         for item, key in self._each(items, closure):
             groups.setdefault(key if isinstance(key, str) else go_sprint(key), []).append(item)
         return groups
 
-    def p_sortBy(self, items: list, closure: Node, extra: list) -> list:
+    def p_sortBy(self, items: list[Any], closure: Node, extra: list[Any]) -> list[Any]:
         order = self.eval(extra[0]) if extra else "asc"
         if order not in ("asc", "desc"):
             raise EvalFailure(f"unknown order {go_sprint(order)}, use asc or desc")
@@ -414,7 +414,7 @@ class Interpreter:
         keyed.sort(key=lambda pair: key(pair[0]), reverse=order == "desc")
         return [item for _, item in keyed]
 
-    def p_reduce(self, items: list, closure: Node, extra: list) -> Any:
+    def p_reduce(self, items: list[Any], closure: Node, extra: list[Any]) -> Any:
         if extra:
             acc, rest, offset = self.eval(extra[0]), items, 0
         else:

@@ -116,7 +116,9 @@ def _closing(p: str, start: int) -> int:
 
 
 def _split_top(body: str, sep: str) -> list[str]:
-    parts, buf, quote = [], [], ""
+    parts: list[str] = []
+    buf: list[str] = []
+    quote = ""
     for ch in body:
         if quote:
             quote = "" if ch == quote else quote
@@ -131,7 +133,7 @@ def _split_top(body: str, sep: str) -> list[str]:
     return parts
 
 
-def _children(node: Any) -> list:
+def _children(node: Any) -> list[Any]:
     if isinstance(node, dict):
         return [node[k] for k in sorted(node)]
     if isinstance(node, list):
@@ -139,7 +141,7 @@ def _children(node: Any) -> list:
     return []
 
 
-def _select_key(node: Any, key: str, path: str, strict: bool) -> list:
+def _select_key(node: Any, key: str, path: str, strict: bool) -> list[Any]:
     if isinstance(node, dict):
         if key in node:
             return [node[key]]
@@ -152,7 +154,7 @@ def _select_key(node: Any, key: str, path: str, strict: bool) -> list:
     return []
 
 
-def _select_index(node: Any, index: Any, path: str, strict: bool) -> list:
+def _select_index(node: Any, index: Any, path: str, strict: bool) -> list[Any]:
     if isinstance(index, str):
         return _select_key(node, index, path, strict)
     seq: Any = node
@@ -170,7 +172,7 @@ def _select_index(node: Any, index: Any, path: str, strict: bool) -> list:
     return []
 
 
-def _descendants(node: Any) -> list:
+def _descendants(node: Any) -> list[Any]:
     out = [node]
     for child in _children(node):
         out.extend(_descendants(child))
@@ -183,7 +185,7 @@ def query(path: str, data: Any) -> Any:
     nodes, multi = [data], False
     for kind, arg in segments:
         strict = not multi
-        out: list = []
+        out: list[Any] = []
         if kind == "key":
             for n in nodes:
                 out.extend(_select_key(n, arg, path, strict))
@@ -263,7 +265,7 @@ class _Filter:
         tok = self.peek()
         if tok and tok[0] == "op" and tok[1] in ops:
             self.i += 1
-            return tok[1]
+            return str(tok[1])
         return None
 
     def expr_or(self) -> Any:

@@ -135,11 +135,11 @@ def empty(v: Any) -> bool:
     if isinstance(v, bool):
         return not v
     if is_number(v):
-        return v == 0
+        return bool(v == 0)
     return False
 
 
-def _list_arg(name: str, v: Any) -> list:
+def _list_arg(name: str, v: Any) -> list[Any]:
     if not isinstance(v, list):
         raise EvalFailure(f"Cannot find {name} on type {go_type(v)}")
     return v
@@ -239,7 +239,7 @@ def _duration(seconds: Any) -> str:
     return sign + text
 
 
-def _until_step(start: int, stop: int, step: int) -> list:
+def _until_step(start: int, stop: int, step: int) -> list[Any]:
     if stop < start:
         if step >= 0:
             return []
@@ -282,7 +282,7 @@ def _dig(*args: Any) -> Any:
     return cur
 
 
-def _dict(*pairs: Any) -> dict:
+def _dict(*pairs: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for i in range(0, len(pairs), 2):
         out[strval(pairs[i])] = pairs[i + 1] if i + 1 < len(pairs) else ""
@@ -297,15 +297,15 @@ def _round(a: Any, places: int, *on: float) -> float:
     return (math.ceil(digit) if frac >= round_on else math.floor(digit)) / pow10
 
 
-def _regex_find_all(regex: str, s: str, n: int) -> list:
+def _regex_find_all(regex: str, s: str, n: int) -> list[Any]:
     found = [m.group(0) for m in compile_regex(regex).finditer(s)]
     return found if n < 0 else found[:n]
 
 
-def _regex_split(regex: str, s: str, n: int) -> list:
+def _regex_split(regex: str, s: str, n: int) -> list[Any]:
     if n == 0:
         return []
-    parts = compile_regex(regex).split(s, maxsplit=0 if n < 0 else n - 1)
+    parts: list[Any] = compile_regex(regex).split(s, maxsplit=0 if n < 0 else n - 1)
     return parts
 
 
@@ -365,19 +365,19 @@ def _last(v: Any) -> Any:
     return v[-1] if v else None
 
 
-def _uniq(v: Any) -> list:
+def _uniq(v: Any) -> list[Any]:
     return uniq(_list_arg("uniq", v), numbers_by_value=False)
 
 
-def _chunk(size: int, v: Any) -> list:
+def _chunk(size: int, v: Any) -> list[Any]:
     v = _list_arg("chunk", v)
     if size <= 0:
         raise EvalFailure("chunk: size must be positive")
     return [v[i:i + size] for i in range(0, len(v), size)]
 
 
-def _slice(v: Any, *idx: Any) -> list:
-    v = _list_arg("slice", v)
+def _slice(value: Any, *idx: Any) -> list[Any]:
+    v: list[Any] = _list_arg("slice", value)
     lo = to_int64(idx[0]) if idx else 0
     hi = to_int64(idx[1]) if len(idx) > 1 else len(v)
     if not 0 <= lo <= hi <= len(v):
@@ -385,7 +385,7 @@ def _slice(v: Any, *idx: Any) -> list:
     return v[lo:hi]
 
 
-def _split_map(sep: str, orig: str, n: int = -1) -> dict:
+def _split_map(sep: str, orig: str, n: int = -1) -> dict[str, Any]:
     return {f"_{i}": part for i, part in enumerate(go_split(orig, sep, n))}
 
 
@@ -620,7 +620,7 @@ def _or_false(fn: Callable[[], bool]) -> bool:
         return False
 
 
-def _dict_arg(name: str, d: Any) -> dict:
+def _dict_arg(name: str, d: Any) -> dict[str, Any]:
     if not isinstance(d, dict):
         raise EvalFailure(f"{name}: argument 1 is a {go_type(d)}, want map[string]interface {{}}")
     return d

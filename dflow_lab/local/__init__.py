@@ -11,7 +11,7 @@ from __future__ import annotations
 __all__ = ["LocalBackend"]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> type:
     if name == "LocalBackend":
         from .backend import LocalBackend
 

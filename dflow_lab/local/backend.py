@@ -8,6 +8,7 @@ terminate, suspend, resume) are requests in the database that the running engine
 
 from __future__ import annotations
 
+import builtins
 import copy
 import os
 import subprocess
@@ -16,7 +17,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from ..argo.reuse import with_reuse
 from ..engine import reuse_entry
@@ -53,7 +54,7 @@ class LocalBackend:
     """Runs workflows on this machine; state under ``workdir`` (``config["local_workdir"]``).
     Implements :class:`dflow_lab.engine.Engine`."""
 
-    log_offsets = True  # read_log reads a node's log from a byte offset
+    log_offsets: ClassVar[bool] = True  # read_log reads a node's log from a byte offset
 
     def __init__(self, workdir: str | os.PathLike | None = None):
         from ..config import config
@@ -104,6 +105,7 @@ class LocalBackend:
                 stdin=subprocess.PIPE, stdout=log, stderr=log, start_new_session=True,
                 env={**engine_env(), "DFLOW_LOCAL_WORKDIR": str(self.workdir)},
             )
+        assert proc.stdin is not None  # PIPE above
         try:
             proc.stdin.write(engine_config(self._record(name)["manifest"]))
         except BrokenPipeError:  # the engine died at start; its engine.log says why
@@ -159,7 +161,7 @@ class LocalBackend:
                         "status": record["status"]})
         return out
 
-    def list_archived(self, labels: dict | None = None) -> list[dict]:
+    def list_archived(self, labels: dict | None = None) -> builtins.list[dict]:
         """The finished workflows of the workspace (what Argo's workflow archive would hold)."""
         return [d for d in self.list(labels) if (d.get("status") or {}).get("phase") in _TERMINAL]
 
@@ -176,7 +178,7 @@ class LocalBackend:
             time.sleep(delay)
             delay = min(delay * 2, 0.2)
 
-    def events(self, name: str, after: int = 0, timeout: float = 0) -> list[dict]:
+    def events(self, name: str, after: int = 0, timeout: float = 0) -> builtins.list[dict]:
         """Changes with ``seq > after`` (oldest first); long-polls up to ``timeout`` seconds when none.
 
         The long poll looks every 10 ms: an empty answer is an indexed read of a few microseconds, and a
@@ -316,7 +318,7 @@ class LocalBackend:
         options["supplied"] = supplied
         self.store.set_options(name, options)
 
-    def retry(self, name: str, node_ids: list[str] | None = None) -> None:
+    def retry(self, name: str, node_ids: builtins.list[str] | None = None) -> None:
         """Run a failed workflow again: its failed steps (or only ``node_ids``) run, succeeded ones are kept."""
         record = self._record(name)
         phase = record["status"].get("phase")

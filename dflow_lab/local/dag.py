@@ -42,9 +42,9 @@ class DagRunner(NodeBook):
                     deps[name] = parse_depends(str(t["depends"]))
                 else:
                     deps[name] = from_dependencies(list(t.get("dependencies") or []))
-                for d in deps[name].tasks() if deps[name] else ():
-                    if d not in tasks:
-                        raise StepError(f"{where}: task {name!r} depends on unknown task {d!r}")
+                for needed in (parsed.tasks() if (parsed := deps[name]) else ()):
+                    if needed not in tasks:
+                        raise StepError(f"{where}: task {name!r} depends on unknown task {needed!r}")
         except DependsError as e:
             raise StepError(f"{where}: {e}") from None
         _check_acyclic(deps, where)
@@ -58,10 +58,10 @@ class DagRunner(NodeBook):
                     raise StepError(f"{where}: target {t!r} is not a task")
                 if t not in wanted:
                     wanted.add(t)
-                    stack.extend(deps[t].tasks() if deps[t] else ())
+                    stack.extend(parsed.tasks() if (parsed := deps[t]) else ())
             tasks = {k: v for k, v in tasks.items() if k in wanted}
         fail_fast = dag.get("failFast", True)
-        needs = {name: frozenset(deps[name].tasks()) if deps[name] else frozenset() for name in tasks}
+        needs = {name: frozenset(parsed.tasks()) if (parsed := deps[name]) else frozenset[str]() for name in tasks}
         handled: set[str] = set()
         for d in deps.values():
             if d:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = ["Depends", "DependsError", "parse_depends", "from_dependencies", "find_cycle"]
 
@@ -63,8 +64,8 @@ class Depends:
             phase = r["phase"]
             if result is None:
                 return phase in ("Succeeded", "Skipped", "Daemoned") or (
-                    r.get("continue_failed") and phase == "Failed") or (
-                    r.get("continue_error") and phase == "Error")
+                    bool(r.get("continue_failed")) and phase == "Failed") or (
+                    bool(r.get("continue_error")) and phase == "Error")
             if result == "Errored":
                 return phase == "Error"
             if result == "AnySucceeded":
@@ -89,7 +90,7 @@ class Depends:
 
 def parse_depends(text: str) -> Depends:
     """Parse an enhanced ``depends`` expression."""
-    tokens = []
+    tokens: list[tuple[str, Any]] = []
     pos = 0
     text = text.strip()
     while pos < len(text):
@@ -112,10 +113,10 @@ def parse_depends(text: str) -> Depends:
             tokens.append(("term", (name, result)))
     i = 0
 
-    def peek():
+    def peek() -> tuple[str | None, Any]:
         return tokens[i] if i < len(tokens) else (None, None)
 
-    def parse_or():
+    def parse_or() -> tuple[Any, ...]:
         nonlocal i
         left = parse_and()
         while peek() == ("op", "||"):
@@ -123,7 +124,7 @@ def parse_depends(text: str) -> Depends:
             left = ("or", left, parse_and())
         return left
 
-    def parse_and():
+    def parse_and() -> tuple[Any, ...]:
         nonlocal i
         left = parse_unary()
         while peek() == ("op", "&&"):
@@ -131,7 +132,7 @@ def parse_depends(text: str) -> Depends:
             left = ("and", left, parse_unary())
         return left
 
-    def parse_unary():
+    def parse_unary() -> tuple[Any, ...]:
         nonlocal i
         kind, val = peek()
         if kind == "not":

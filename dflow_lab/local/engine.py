@@ -19,12 +19,16 @@ import os
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import secret_store
 from ..bounds import cut_text
 from ..names import check_workflow_name, workspace_path
 from .state import StateStore, now_iso
 from .stepenv import python_path
+
+if TYPE_CHECKING:  # the pool is imported when the first Python OP runs
+    from .pool import WorkerPool
 
 __all__ = ["EngineHost", "engine_alive", "engine_config", "engine_env", "host_slots_default"]
 
@@ -115,7 +119,7 @@ class EngineHost:
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="dflow-lab-engine", daemon=True)
         self._thread.start()
-        self._pool = None
+        self._pool: WorkerPool | None = None
         self._slots: asyncio.Semaphore | None = None
         self._stores: dict[Path, StateStore] = {}
 
@@ -133,7 +137,7 @@ class EngineHost:
             self._stores[key] = StateStore(key)
         return self._stores[key]
 
-    async def _pool_and_slots(self):
+    async def _pool_and_slots(self) -> tuple[WorkerPool, asyncio.Semaphore]:
         if self._pool is None:
             from dflow_lab.config import config
 
@@ -142,6 +146,7 @@ class EngineHost:
             size = int(config.get("local_workers") or 0) or (os.cpu_count() or 1)
             self._pool = WorkerPool(size)
             self._slots = asyncio.Semaphore(host_slots_default())
+        assert self._slots is not None  # set with the pool
         return self._pool, self._slots
 
     def prewarm(self) -> None:
@@ -183,7 +188,7 @@ class EngineHost:
 
     def close(self) -> None:
         """Stop the workers and the loop (tests and the detached entry point call this)."""
-        async def stop():
+        async def stop() -> None:
             if self._pool is not None:
                 await self._pool.close()
 

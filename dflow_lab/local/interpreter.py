@@ -200,7 +200,7 @@ class Execution(StepsRunner, DagRunner, LeafRunner, RetryRunner, OutputsMixin, H
                 if self.status.get("phase") == "Pending":
                     self.status = {**self.status, "phase": "Running", "message": None}
                     self.store.set_status(self.name, self.status)
-            entry = self.spec.get("entrypoint")
+            entry = self.spec["entrypoint"]  # check_manifest requires it
             main = asyncio.create_task(self._main(entry))
             self._main_task = main
             wf_hooks = self.lifecycle_hooks(self.spec)
@@ -345,7 +345,7 @@ class Execution(StepsRunner, DagRunner, LeafRunner, RetryRunner, OutputsMixin, H
                 return self._referenced_template(ref["templateRef"], where)
             ctx = _TEMPLATE_CTX.get()
             owner, templates = ctx if ctx is not None else ("the workflow", self.templates)
-            if name not in templates:
+            if name is None or name not in templates:
                 raise StepError(f"{where}: template {name!r} is not defined in {owner}")
             tmpl = templates[name]
         if self.defaults:

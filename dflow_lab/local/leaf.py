@@ -24,6 +24,8 @@ class LeafRunner(NodeBook):
 
     if TYPE_CHECKING:  # provided by Execution
         async def _dispatch(self, tmpl: dict, inputs: dict, node: dict, scope: Scope, where: str) -> tuple: ...
+        async def start_daemon(self, node: dict, template: dict, argv: list[str], env: dict[str, str], cwd: str,
+                               log: str, where: str) -> str | None: ...  # services.DaemonRunner
 
     async def _attempt(self, tmpl: dict, inputs: dict, node: dict, scope: Scope, where: str) -> tuple:
         timeout = tmpl.get("timeout")

@@ -131,7 +131,7 @@ class NodeBook:
                   boundary: str | None, inputs: dict | None = None) -> dict:
         """Create (or re-create, on resume) a Running node and link it under ``parent``."""
         node_id = self.node_id(name)
-        node = {
+        node: dict[str, Any] = {
             "id": node_id, "name": name, "displayName": display, "type": type_, "phase": "Running",
             "startedAt": now_iso(), "finishedAt": None, "children": [],
         }

@@ -40,7 +40,7 @@ def _check_name(kind: str, name: Any) -> str:
     return name
 
 
-def _check_kind(kind: str) -> str:
+def _check_kind(kind: Any) -> str:
     if kind not in KINDS:
         raise WorkflowValueError(f"kind {kind!r} is not kept in the local object store: one of {sorted(KINDS)}",
                                  field="kind")

@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+from typing import Literal, overload
+
 from .nodes import NodeBook
 from .scope import Scope, StepError, as_param_text
 
@@ -78,6 +80,10 @@ class OutputsMixin(NodeBook):
         return out or None
 
 
+@overload
+def _lookup_artifact(scope: Scope, ref: str, field: str, optional: Literal[False] = False) -> dict: ...
+@overload
+def _lookup_artifact(scope: Scope, ref: str, field: str, optional: bool) -> dict | None: ...
 def _lookup_artifact(scope: Scope, ref: str, field: str, optional: bool = False) -> dict | None:
     key = ref.strip()
     if key.startswith("{{") and key.endswith("}}"):

@@ -24,6 +24,7 @@ import shutil
 import signal
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from .. import secret_store
@@ -51,8 +52,12 @@ class Execution(Protocol):
     repository: Any
     shared_volumes: Any
     store: Any
+    runs_dir: Path
 
     def pod_name(self, node: dict) -> str: ...
+
+    async def start_daemon(self, node: dict, template: dict, argv: list[str], env: dict[str, str], cwd: str,
+                           log: str, where: str) -> str | None: ...
 
 
 __all__ = ["PY_OP_MARKER", "PodOutcome", "run_pod"]
@@ -152,6 +157,8 @@ def _command(body: dict, is_script: bool, script_path: str | None, where: str,
     extra: dict[str, str] = {}
     if is_script:
         command = command or ["sh"]
+        if script_path is None:
+            raise StepError(f"{where}: script has no source (a script template runs its script.source)")
         argv = command + [script_path] + args
         entry = stand_in(body.get("image"))
     else:
@@ -195,6 +202,7 @@ async def _subprocess(argv: list[str], env: dict[str, str], cwd: str, log: str) 
                     size += len(chunk)
 
         try:
+            assert proc.stdout is not None and proc.stderr is not None  # both PIPE above
             await asyncio.gather(pump(proc.stdout, True), pump(proc.stderr, False))
             rc = await proc.wait()
         except asyncio.CancelledError:

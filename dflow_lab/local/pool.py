@@ -43,6 +43,7 @@ class _Worker:
             env=base_env(),  # the documented step environment (stepenv), nothing more
         )
         worker = cls(proc)
+        assert proc.stdout is not None  # PIPE above
         line = await proc.stdout.readline()
         if not line:
             await proc.wait()
@@ -124,8 +125,9 @@ class WorkerPool:
             if self._starting:  # wait for it (``_started`` makes it idle); a cancelled step leaves it starting
                 task = self._starting[0]
                 await asyncio.wait([task])
-                if not task.cancelled() and task.exception() is not None:
-                    raise task.exception()
+                error = None if task.cancelled() else task.exception()
+                if error is not None:
+                    raise error
                 deadline = loop.time() + self.GROW_AFTER
                 continue
             can_grow = len(self._all) < self.size
@@ -149,6 +151,8 @@ class WorkerPool:
             result = await self._run_once(source, env, cwd, log, fresh=False)
             if result is None:  # the worker was stale; a new one runs the step whatever happens on disk
                 result = await self._run_once(source, env, cwd, log, fresh=True)
+            if result is None:  # a fresh worker is never stale (worker.main checks only warm ones)
+                raise RuntimeError("a fresh local engine worker answered 'stale'")
             return result
 
     async def _run_once(self, source: str, env: dict[str, str], cwd: str, log: str,
@@ -160,6 +164,7 @@ class WorkerPool:
         else:
             worker = await self._acquire()
         request = json.dumps({"source": source, "env": env, "cwd": cwd, "log": log, "fresh": fresh}) + "\n"
+        assert worker.proc.stdin is not None and worker.proc.stdout is not None  # PIPEs (_Worker.start)
         try:
             worker.proc.stdin.write(request.encode())
             await worker.proc.stdin.drain()

@@ -159,6 +159,7 @@ class StepsRunner(HookRunner, NodeBook):
             jobs = []
             for step in group:
                 swhere = f"{where} / {step.get('name')}"
+                expansions: list[tuple[dict, str]] | StepError
                 try:
                     expansions = self._expand(step, scope, swhere)
                 except StepError as e:

@@ -47,7 +47,7 @@ def lock_specs(sync: Any, where: str) -> list[tuple[str, str, dict | None]]:
         return []
     if not isinstance(sync, dict):
         raise StepError(f"{where}: synchronization is a mapping (mutexes, semaphores)")
-    out = []
+    out: list[tuple[str, str, dict | None]] = []
     mutexes = list(sync.get("mutexes") or []) + ([sync["mutex"]] if sync.get("mutex") else [])
     for m in mutexes:
         if not isinstance(m, dict) or not isinstance(m.get("name"), str) or not m["name"]:
@@ -60,9 +60,9 @@ def lock_specs(sync: Any, where: str) -> list[tuple[str, str, dict | None]]:
         if isinstance(db, dict):  # Argo's database semaphore: its limit kept in the workspace's config map
             if not isinstance(db.get("key"), str) or not db["key"]:
                 raise StepError(f"{where}: a database semaphore needs a key")
-            ref = {"name": DATABASE_LIMITS, "key": db["key"]}
+            db_ref: dict[str, Any] = {"name": DATABASE_LIMITS, "key": db["key"]}
             out.append((f"{s.get('namespace') or 'default'}/Database/{db['key']}",
-                        f"database semaphore {db['key']!r}", ref))
+                        f"database semaphore {db['key']!r}", db_ref))
             continue
         ref = (s or {}).get("configMapKeyRef") if isinstance(s, dict) else None
         if not isinstance(ref, dict) or not isinstance(ref.get("name"), str) or not isinstance(ref.get("key"), str):

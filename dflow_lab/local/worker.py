@@ -16,6 +16,7 @@ import json
 import os
 import sys
 import traceback
+from collections.abc import Callable
 
 
 def _set_environ(env: dict[str, str]) -> None:
@@ -28,7 +29,7 @@ def _set_environ(env: dict[str, str]) -> None:
             os.environ[name] = value
 
 
-def _run_one(run_source, request: dict, base_env: dict[str, str]) -> int:
+def _run_one(run_source: Callable[[str, dict[str, str], str], int], request: dict, base_env: dict[str, str]) -> int:
     """Run one step: ``os.environ`` is the worker's base environment plus the step's variables while it
     runs, and exactly the base environment again afterwards (a step's secrets do not outlive it)."""
     saved_cwd = os.getcwd()
@@ -108,7 +109,7 @@ def main() -> None:
     os.dup2(null, 1)
     os.close(null)
     # a step's print() reaches its log line by line, where a monitor follows it (a file is block-buffered)
-    sys.stdout.reconfigure(line_buffering=True)
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # a TextIOWrapper here
     from dflow_lab.python.runtime import run_source  # the pre-import that makes the worker warm
 
     base_env = dict(os.environ)  # stepenv.base_env() of the engine that started this worker

@@ -21,7 +21,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> type:
     if name == "MinioClient":  # imported lazily: it pulls in the minio package
         from .minio_client import MinioClient
 

@@ -20,6 +20,7 @@ import shutil
 import tarfile
 import tempfile
 import uuid
+from collections.abc import Callable
 from typing import Any, Dict, List, Optional, Set, Tuple, Union
 
 from ..config import config, s3_config
@@ -156,6 +157,7 @@ def upload_paths(
     kind, level = archive_mode(archive)
     if kind == "zip":
         raise ValueError("upload_artifact: archive must be 'tar', None or 'default' (zip is for step outputs)")
+    pairs: list[tuple[Any, Any]]  # (catalog key or index, path)
     if isinstance(path, dict) or (isinstance(path, list) and any(isinstance(p, (list, dict)) for p in path)):
         pairs = list(flatten(path).items())
     elif isinstance(path, (list, set, tuple)):
@@ -298,7 +300,7 @@ def _copy_local(artifact: Any, path: str, remove_catalog: bool) -> Any:
     """Download a :class:`LocalArtifact` per ``config["debug_copy_method"]``."""
     src = artifact.local_path
     method = config.get("debug_copy_method", "copy")
-    funcs = {"symlink": os.symlink, "link": try_link, "copy": shutil.copy}
+    funcs: dict[str, Callable[[str, str], object]] = {"symlink": os.symlink, "link": try_link, "copy": shutil.copy}
     if method not in funcs:
         raise ValueError(f"config['debug_copy_method'] = {method!r}: use 'symlink', 'link' or 'copy'")
     os.makedirs(path, exist_ok=True)
@@ -345,7 +347,7 @@ def download_artifact(
         obj = path_object_of_artifact(artifact, **kwargs)
         for part in str(slice).split("."):
             obj = obj[int(part)] if isinstance(obj, list) else obj[part]
-        sub_path = obj
+        sub_path = str(obj)  # the slice's path in the artifact
     if sub_path is not None:
         parts = local_parts(str(sub_path), f"{key}/{sub_path}")
         sub_key = f"{key.rstrip('/')}/{'/'.join(parts)}"

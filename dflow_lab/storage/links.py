@@ -112,7 +112,7 @@ def force_move(src: str, dst: str) -> None:
     shutil.move(src, dst)
 
 
-def merge_dir(src: str, dst: str, func: Callable[[str, str], None] = force_move) -> None:
+def merge_dir(src: str, dst: str, func: Callable[[str, str], object] = force_move) -> None:
     """Merge the tree ``src`` into ``dst``, placing each file with ``func`` (a move by default)."""
     for name in os.listdir(src):
         s = os.path.join(src, name)
@@ -134,7 +134,7 @@ def merge_dir(src: str, dst: str, func: Callable[[str, str], None] = force_move)
             func(s, d)
 
 
-def copy_file(src: str, dst: str, func: Callable[[str, str], None] = try_link) -> None:
+def copy_file(src: str, dst: str, func: Callable[[str, str], object] = try_link) -> None:
     """Place the file or tree ``src`` at ``dst`` with ``func`` (hard link, else copy), replacing ``dst``."""
     os.makedirs(os.path.dirname(os.path.abspath(dst)), exist_ok=True)
     if os.path.isdir(src):

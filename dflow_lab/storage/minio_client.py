@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from typing import Any, List
+from collections.abc import Callable
+from typing import Any, List, NoReturn, TypeVar
 
 import urllib3
 from minio import Minio
@@ -23,6 +24,8 @@ from .client import ObjectNotFound, StorageClient, StorageError
 from .retry import RetryPolicy
 
 __all__ = ["MinioClient"]
+
+_T = TypeVar("_T")
 
 TRANSIENT_S3_CODES = {"InternalError", "ServiceUnavailable", "SlowDown", "RequestTimeout", "NoSuchUpload"}
 
@@ -95,7 +98,7 @@ class MinioClient(StorageClient):
         scheme = "https" if self.secure else "http"
         return f"MinioClient(endpoint='{scheme}://{self.endpoint}', bucket_name={self.bucket_name!r})"
 
-    def __reduce__(self):  # pickling must not carry the credentials either
+    def __reduce__(self) -> NoReturn:  # pickling must not carry the credentials either
         raise TypeError("MinioClient is not picklable (it holds credentials); build one from s3_config")
 
     def __copy__(self) -> MinioClient:
@@ -135,7 +138,7 @@ class MinioClient(StorageClient):
             return True
         return False
 
-    def _run(self, what: str, op):
+    def _run(self, what: str, op: Callable[[], _T]) -> _T:
         where = f"{what} on {self!r}"
         try:
             result = self.retry.run(op, where, self._transient, lambda e: self._scrub(str(e)))
@@ -172,7 +175,7 @@ class MinioClient(StorageClient):
             if offset and not etag:  # no ETag to check a resumed range against: start over
                 os.remove(part)
                 offset = 0
-            headers = {"If-Match": etag[0]} if etag and offset else None
+            headers: dict[str, str | list[str] | tuple[str]] | None = {"If-Match": etag[0]} if etag and offset else None
             try:
                 resp = self.client.get_object(self.bucket_name, key, offset=offset, request_headers=headers)
             except S3Error as exc:
@@ -218,7 +221,7 @@ class MinioClient(StorageClient):
     def get_md5(self, key: str) -> str:
         """The object's ETag (its MD5 for a single-part upload)."""
         return self._run(
-            f"stat of {key!r}", lambda: self.client.stat_object(self.bucket_name, key).etag.strip('"')
+            f"stat of {key!r}", lambda: (self.client.stat_object(self.bucket_name, key).etag or "").strip('"')
         )
 
     def exists(self, key: str) -> bool:

@@ -191,6 +191,8 @@ class ArtifactRepository(abc.ABC):
 class LocalRepository(ArtifactRepository):
     """Artifacts in a local directory, moved between steps with hard links (never packed)."""
 
+    client: LocalStorageClient
+
     def __init__(self, root: str | os.PathLike, link: bool = True) -> None:
         self.client = LocalStorageClient(root)
         self.link = link

@@ -1,7 +1,9 @@
 """The iterate loop in a real ``jupyter lab`` (Playwright, Debian's headless Chromium): run a document, change
 one step's parameter in the editor, Run from here in the monitor (the upstream steps are reused: a count file
-written by each execution says so), then Re-run failed after a forced failure, and a retried step's attempts
-with their logs. Screenshots go to ``test-artifacts/lab/``."""
+written by each execution says so), the run picker and the comparison of the two runs, then Re-run failed
+after a forced failure — on the local engine and in Argo mode (the lab configured for ``dflow-lab server``,
+the Argo-compatible API server, on 127.0.0.1: its runs reuse through memoization); a retried step's attempts
+with their logs; a fan-out's items, paged, filtered and compared. Screenshots go to ``test-artifacts/lab/``."""
 
 # ruff: noqa: F811  (the fixtures of tests/lab/test_browser.py are imported by name)
 from __future__ import annotations
@@ -20,14 +22,40 @@ from .ops import executions, pipeline
 pytestmark = pytest.mark.browser
 
 
-def _runs(lab, doc: str) -> list[dict]:
-    r = requests.get(lab.api("workflows"), params={"document": doc}, headers=lab.auth, timeout=30)
+def _runs(lab, doc: str, engine: str = "local") -> list[dict]:
+    r = requests.get(lab.api("workflows"), params={"document": doc, "engine": engine}, headers=lab.auth, timeout=30)
     return r.json()["workflows"]
 
 
-def _monitor_of(page, name: str) -> None:
-    page.evaluate("([name]) => window.jupyterapp.commands.execute('dflow-lab:open-monitor', "
-                  "{engine: 'local', name}).then(() => null)", [name])
+def _monitor_of(page, name: str, engine: str = "local") -> None:
+    page.evaluate("([name, engine]) => window.jupyterapp.commands.execute('dflow-lab:open-monitor', "
+                  "{engine, name}).then(() => null)", [name, engine])
+
+
+@pytest.fixture(params=["local", "argo"])
+def engine(request, lab, page, tmp_path):
+    """The engine the iterate flow runs on: the local one, or ``dflow-lab server`` on 127.0.0.1 (Argo mode),
+    configured as the settings editor saves it (the page is reloaded to load the settings)."""
+    if request.param == "local":
+        yield "local"
+        return
+    from dflow_lab.apiserver import ArgoServer
+
+    argo = ArgoServer(tmp_path / "argo-ws", port=0).start()
+    url = f"{lab.url}/lab/api/settings/@dflow-lab/jupyterlab:plugin"
+    try:
+        raw = json.dumps({"argoHost": argo.url, "argoToken": argo.token})
+        assert requests.put(url, headers=lab.auth, json={"raw": raw}, timeout=10).status_code == 204
+        page.reload()
+        page.wait_for_function(
+            "() => window.jupyterapp && window.jupyterapp.commands.hasCommand('dflow-lab:new-workflow')")
+        wait_for(lambda: requests.get(lab.api("settings"), headers=lab.auth, timeout=10).json()["secrets"]["argoToken"],
+                 30, "the server to hold the Argo token")
+        yield "argo"
+    finally:
+        requests.put(url, headers=lab.auth, json={"raw": "{}"}, timeout=10)
+        requests.put(lab.api("settings"), headers=lab.auth, json={"argoHost": "", "argoToken": ""}, timeout=10)
+        argo.stop()
 
 
 def _monitor_tabs(page) -> list[str]:
@@ -55,15 +83,17 @@ def _compare_screenshot(page, path) -> None:
         page.set_viewport_size(size)
 
 
-def test_run_change_run_from_here_compare_and_rerun_failed(page, lab, tmp_path):
+def test_run_change_run_from_here_compare_and_rerun_failed(page, lab, engine, tmp_path):
     log = tmp_path / "count.txt"
-    doc = "iterate.dflow.json"
+    doc = f"iterate-{engine}.dflow.json"
+    tag = "" if engine == "local" else f"-{engine}"
+    start = "run" if engine == "local" else "submit"  # ▶ Run locally / Submit to Argo
     (lab.root / doc).write_text(json.dumps(pipeline(log, factor=2).to_graph(), indent=2))
     _open(page, doc)
-    page.wait_for_selector(f"{EDITOR} [data-action='run']:not([disabled])")
-    page.locator(f"{EDITOR} [data-action='run']").click()
+    page.wait_for_selector(f"{EDITOR} [data-action='{start}']:not([disabled])")
+    page.locator(f"{EDITOR} [data-action='{start}']").click()
     page.wait_for_selector(f"{MONITOR} [data-testid='workflow-phase'][data-phase='Succeeded']", timeout=120_000)
-    first = _runs(lab, doc)[0]["name"]
+    first = _runs(lab, doc, engine)[0]["name"]
     assert executions(log) == {"prep": 1, "item": 3, "scale": 1, "report": 1}
 
     # change scale's factor in the editor (its document is saved), then Run from here in the first run's monitor
@@ -81,12 +111,12 @@ def test_run_change_run_from_here_compare_and_rerun_failed(page, lab, tmp_path):
         return next(n for n in g["templates"][g["entrypoint"]]["nodes"] if n["name"] == "scale")["parameters"]["factor"]
 
     wait_for(lambda: factor() in (5, "5"), 15, "the changed parameter to be saved")
-    _monitor_of(page, first)
+    _monitor_of(page, first, engine)
     page.locator(f"{MONITOR} .react-flow__node[data-id='scale']").click()
     details = page.locator(f"{MONITOR} .dfl-details[data-path='scale']")
     details.locator("[data-action='run-from']").click()
-    wait_for(lambda: len(_runs(lab, doc)) == 2, 30, "the partial run to start")
-    second = _runs(lab, doc)[0]["name"]
+    wait_for(lambda: len(_runs(lab, doc, engine)) == 2, 30, "the partial run to start")
+    second = _runs(lab, doc, engine)[0]["name"]
     page.wait_for_selector(f"{MONITOR} [data-testid='workflow-phase'][data-phase='Succeeded']", timeout=120_000)
     assert executions(log) == {"prep": 1, "item": 3, "scale": 2, "report": 2}  # upstream reused, not run
     for step in ("prep", "item"):
@@ -95,9 +125,9 @@ def test_run_change_run_from_here_compare_and_rerun_failed(page, lab, tmp_path):
     page.locator(f"{MONITOR} .react-flow__node[data-id='prep']").click()
     reused = page.locator(f"{MONITOR} .dfl-details[data-path='prep'] .dfl-reused")
     assert first in reused.inner_text()
-    page.screenshot(path=str(ARTIFACTS / "iterate-run-from-here.png"))
+    page.screenshot(path=str(ARTIFACTS / f"iterate-run-from-here{tag}.png"))
 
-    diff = requests.get(lab.api(f"workflows/local/{second}/compare"), params={"with": first}, headers=lab.auth,
+    diff = requests.get(lab.api(f"workflows/{engine}/{second}/compare"), params={"with": first}, headers=lab.auth,
                         timeout=30).json()
     assert sorted(p for p, e in diff["paths"].items() if e["state"] != "unchanged") == ["report", "scale"]
 
@@ -113,7 +143,7 @@ def test_run_change_run_from_here_compare_and_rerun_failed(page, lab, tmp_path):
         assert row.get_attribute("data-phase") == "Succeeded"
         assert row.locator(".dfl-run-when").inner_text().count(":") == 2  # hh:mm:ss today
         assert "succeeded" in row.locator(".dfl-run-progress").inner_text()
-    page.screenshot(path=str(ARTIFACTS / "iterate-run-picker.png"))
+    page.screenshot(path=str(ARTIFACTS / f"iterate-run-picker{tag}.png"))
 
     # compare the two runs on the graph: exactly the changed nodes are marked, the panel shows both sides
     page.locator(f"{MONITOR} [data-action='compare={first}']").click()
@@ -129,7 +159,7 @@ def test_run_change_run_from_here_compare_and_rerun_failed(page, lab, tmp_path):
     row.wait_for()
     assert row.get_attribute("data-differs") == "true" and row.locator("td").all_inner_texts()[1:] == ["2", "5"]
     assert sides.locator("tr[data-port='parameter:in n']").count() == 0  # scale has no n
-    _compare_screenshot(page, ARTIFACTS / "iterate-compare.png")
+    _compare_screenshot(page, ARTIFACTS / f"iterate-compare{tag}.png")
     page.locator(f"{MONITOR} [data-action='compare-off']").click()
     page.wait_for_selector(f"{MONITOR} .dfl-status-line[data-compare]", state="detached")
 
@@ -145,19 +175,19 @@ def test_run_change_run_from_here_compare_and_rerun_failed(page, lab, tmp_path):
 
     # a forced failure, then Re-run failed from the failed run's monitor
     requests.post(lab.api("workflows"), headers=lab.auth, timeout=60, json={
-        "graph": pipeline(log, factor=5, fail=True).to_graph(), "engine": "local", "path": doc})
-    wait_for(lambda: _runs(lab, doc)[0]["phase"] == "Failed", 120, "the forced failure")
-    failed = _runs(lab, doc)[0]["name"]
+        "graph": pipeline(log, factor=5, fail=True).to_graph(), "engine": engine, "path": doc})
+    wait_for(lambda: _runs(lab, doc, engine)[0]["phase"] == "Failed", 120, "the forced failure")
+    failed = _runs(lab, doc, engine)[0]["name"]
     # the document as it is in the editor now (fail=False) is what Re-run failed runs
     (lab.root / doc).write_text(json.dumps(pipeline(log, factor=5).to_graph(), indent=2))
     _open(page, doc)
     page.evaluate("() => window.jupyterapp.commands.execute('docmanager:reload')")
-    _monitor_of(page, failed)
+    _monitor_of(page, failed, engine)
     page.locator(f"{MONITOR} .react-flow__node[data-id='scale']").click()
     page.locator(f"{MONITOR} .dfl-details[data-path='scale'] [data-action='rerun-failed']").click()
-    wait_for(lambda: len(_runs(lab, doc)) == 4 and _runs(lab, doc)[0]["phase"] in ("Succeeded", "Failed"), 120,
+    wait_for(lambda: len(_runs(lab, doc, engine)) == 4 and _runs(lab, doc, engine)[0]["phase"] in ("Succeeded", "Failed"), 120,
              "the re-run of the failed steps to end")
-    rerun = _runs(lab, doc)[0]
+    rerun = _runs(lab, doc, engine)[0]
     assert rerun["phase"] == "Succeeded" and rerun["reusedFrom"] == failed
     # the forced failure ran every step again; Re-run failed ran scale and report only
     assert executions(log) == {"prep": 2, "item": 6, "scale": 4, "report": 3}
@@ -170,12 +200,13 @@ def test_run_change_run_from_here_compare_and_rerun_failed(page, lab, tmp_path):
     wait_for(lambda: group.locator(".dfl-lab-run").count() == 4, 30, "the document's group to list its runs")
     assert group.locator(".dfl-lab-group-name").inner_text() == doc
     assert group.locator(".dfl-lab-run").evaluate_all("els => els.map(e => e.dataset.name)") == [
-        r["name"] for r in _runs(lab, doc)]
+        r["name"] for r in _runs(lab, doc, engine)]
+    assert group.locator(".dfl-lab-run-engine").all_inner_texts() == [engine] * 4
     group.locator(".dfl-lab-group-head").click()  # folds the group
     page.wait_for_selector(f".dfl-lab-group[data-document='{doc}'] .dfl-lab-run", state="detached")
     group.locator(".dfl-lab-group-head").click()
     group.locator(".dfl-lab-run").first.wait_for()
-    page.locator("#dflow-lab-workflows").screenshot(path=str(ARTIFACTS / "iterate-workflows-grouped.png"))
+    page.locator("#dflow-lab-workflows").screenshot(path=str(ARTIFACTS / f"iterate-workflows-grouped{tag}.png"))
 
 
 def test_a_fanout_of_1000_items_expanded_and_filtered(page, lab):

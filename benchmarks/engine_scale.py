@@ -30,30 +30,14 @@ import tempfile
 import time
 from pathlib import Path
 
-OP_SOURCE = '''
-from dflow_lab import DAG, Step, Steps, Task, Workflow, argo_range
-from dflow_lab.python import OP, OPIO, OPIOSign, PythonOPTemplate
-
-
-class Inc(OP):
-    @classmethod
-    def get_input_sign(cls):
-        return OPIOSign({"x": int})
-
-    @classmethod
-    def get_output_sign(cls):
-        return OPIOSign({"y": int})
-
-    @OP.exec_sign_check
-    def execute(self, op_in):
-        return OPIO({"y": op_in["x"] + 1})
-'''
-
+ROOT = Path(__file__).resolve().parents[1]  # the checkout: the OP is tests.ops.Inc
 WIDTH = 10
 
 
 def build(shape: str, n: int):
-    from bench_scale_ops import DAG, Inc, PythonOPTemplate, Step, Task, Workflow, argo_range
+    from dflow_lab import DAG, Step, Task, Workflow, argo_range
+    from dflow_lab.python import PythonOPTemplate
+    from tests.ops import Inc  # the tests' shared OPs; the workers import it from the checkout
 
     template = PythonOPTemplate(Inc)
     if shape == "fanout":
@@ -141,8 +125,7 @@ def main() -> None:
         shape, n = (args.one or args.profile).split(":")
         with tempfile.TemporaryDirectory(prefix="dflow-lab-scale-") as tmp:
             os.chdir(tmp)
-            (Path(tmp) / "bench_scale_ops.py").write_text(OP_SOURCE)
-            sys.path.insert(0, tmp)
+            sys.path.insert(0, str(ROOT))  # tests.ops
             from dflow_lab.config import config
 
             config["mode"] = "local"

@@ -22,8 +22,8 @@ from dflow_lab.argo.client import ArgoApiError, ArgoBackend
 from dflow_lab.python import PythonOPTemplate
 from dflow_lab.workflow import current_backend
 
+from ..ops import Big, Square
 from .conftest import needs_local_server, session_labels
-from .ops import Big, Square
 
 
 def squares(name: str = "sq", labels: dict | None = None) -> tuple[Workflow, Step]:

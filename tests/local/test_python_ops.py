@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-from typing import List
 
 import pytest
 
 from dflow_lab import Step, Steps, Workflow, argo_range
 from dflow_lab.config import config
 from dflow_lab.python import OP, OPIO, OPIOSign, PythonOPTemplate
+
+from ..ops import Total
 
 
 class Square(OP):
@@ -26,20 +27,6 @@ class Square(OP):
         import os
 
         return OPIO({"y": op_in["x"] ** 2, "pid": os.getpid()})
-
-
-class Total(OP):
-    @classmethod
-    def get_input_sign(cls):
-        return OPIOSign({"ys": List[int]})
-
-    @classmethod
-    def get_output_sign(cls):
-        return OPIOSign({"total": int})
-
-    @OP.exec_sign_check
-    def execute(self, op_in):
-        return OPIO({"total": sum(op_in["ys"])})
 
 
 class Crash(OP):

@@ -12,38 +12,12 @@ import pytest
 
 from dflow_lab import Step, Workflow, argo_range
 from dflow_lab.config import config
-from dflow_lab.python import OP, OPIO, OPIOSign, PythonOPTemplate
+from dflow_lab.python import PythonOPTemplate
+
+from ..ops import Double, Total
 
 RUNS = int(os.environ.get("DFLOW_LAB_STRESS_RUNS", "3"))
 WIDTH = int(os.environ.get("DFLOW_LAB_STRESS_WIDTH", "50"))
-
-
-class Double(OP):
-    @classmethod
-    def get_input_sign(cls):
-        return OPIOSign({"x": int})
-
-    @classmethod
-    def get_output_sign(cls):
-        return OPIOSign({"y": int})
-
-    @OP.exec_sign_check
-    def execute(self, op_in):
-        return OPIO({"y": 2 * op_in["x"]})
-
-
-class Sum(OP):
-    @classmethod
-    def get_input_sign(cls):
-        return OPIOSign({"ys": list})
-
-    @classmethod
-    def get_output_sign(cls):
-        return OPIOSign({"total": int})
-
-    @OP.exec_sign_check
-    def execute(self, op_in):
-        return OPIO({"total": sum(op_in["ys"])})
 
 
 @pytest.mark.slow
@@ -54,7 +28,7 @@ def test_repeated_fan_out(run, tmp_path, monkeypatch):
     wf = Workflow("stress")
     double = Step("double", PythonOPTemplate(Double), parameters={"x": "{{item}}"}, with_param=argo_range(WIDTH))
     wf.add(double)
-    wf.add(Step("sum", PythonOPTemplate(Sum), parameters={"ys": double.outputs.parameters["y"]}, key="sum"))
+    wf.add(Step("sum", PythonOPTemplate(Total), parameters={"ys": double.outputs.parameters["y"]}, key="sum"))
     wf.submit()
     assert wf.query_status() == "Succeeded"
     assert wf.query_step(key="sum")[0].outputs.parameters["total"].value == WIDTH * (WIDTH - 1)

@@ -196,6 +196,19 @@ def main_parser() -> argparse.ArgumentParser:
         if name == "template":
             q.add_argument("--cluster", action="store_true", help="a ClusterWorkflowTemplate")
 
+    p = sub.add_parser("cron", help="CronWorkflows of the local workspace: create, list, delete, suspend, "
+                                     "resume, and run the scheduler", formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    cron_sub = p.add_subparsers(title="Actions", dest="action")
+    q = cron_sub.add_parser("create", help="check and keep the CronWorkflow(s) of a YAML/JSON file")
+    q.add_argument("FILE", help="the manifest file")
+    cron_sub.add_parser("list", help="list them: schedules, suspended, last scheduled time, active runs")
+    for action, text in (("delete", "delete one"), ("suspend", "stop scheduling one"),
+                         ("resume", "schedule one again")):
+        q = cron_sub.add_parser(action, help=text)
+        q.add_argument("NAME", help="the CronWorkflow's name")
+    q = cron_sub.add_parser("run", help="run the scheduler here until interrupted (dflow-lab server runs it too)")
+    q.add_argument("--for", dest="duration", type=float, default=None, help="stop after this many seconds")
+
     p = sub.add_parser("server", help="Serve the Argo Server API over the local engine",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     from .apiserver.server import (
@@ -212,6 +225,7 @@ def main_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (0: a free one)")
     p.add_argument("--allow-remote", action="store_true", help="permit a --bind address other machines can reach")
     p.add_argument("--no-auth", action="store_true", help="serve without the bearer token (loopback only)")
+    p.add_argument("--no-cron", action="store_true", help="do not run the workspace's CronWorkflows while serving")
     p.add_argument("--max-body", type=int, default=DEFAULT_MAX_BODY, help="largest request body in bytes")
     p.add_argument("--idle-timeout", type=float, default=DEFAULT_IDLE_TIMEOUT,
                    help="seconds a connection may take to deliver a request head (idle keep-alive or slow headers)")
@@ -665,6 +679,7 @@ def _cmd_server(args: argparse.Namespace) -> int:
     from .apiserver import ArgoServer
 
     server = ArgoServer(args.server_workdir or config.get("local_workdir"), host=args.bind, port=args.port, auth=not args.no_auth,
+                        cron=not args.no_cron,
                         max_body=args.max_body, allow_remote=args.allow_remote, tls_cert=args.tls_cert,
                         tls_key=args.tls_key, idle_timeout=args.idle_timeout, body_timeout=args.body_timeout,
                         max_connections=args.max_connections)
@@ -721,13 +736,81 @@ def _cmd_objects(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_cron(args: argparse.Namespace) -> int:
+    """``dflow-lab cron create FILE | list | delete|suspend|resume NAME | run [--for S]``."""
+    import signal
+    import threading
+
+    from .local.cron import CronScheduler, check_cron_workflow
+    from .local.objects import ObjectStore
+    from .yamlsafe import load_yaml
+
+    workdir = config.get("local_workdir") or ".dflow-lab"
+    store = ObjectStore(workdir)
+    if args.action == "create":
+        import yaml
+
+        text = Path(args.FILE).read_text()
+        docs = [d for d in yaml.safe_load_all(text) if d is not None] if "\n---" in text else [load_yaml(text, source=args.FILE)]
+        for doc in docs:  # all checked before any is kept
+            if not isinstance(doc, dict) or doc.get("kind") != "CronWorkflow":
+                raise ValueError(f"{args.FILE}: `dflow-lab cron create` takes CronWorkflow objects, not "
+                                 f"{doc.get('kind') if isinstance(doc, dict) else type(doc).__name__!r}")
+            check_cron_workflow(doc)
+        for doc in docs:
+            old = store.get("CronWorkflow", doc["metadata"]["name"])
+            kept = dict(doc, status=(old or {}).get("status") or {})
+            store.create(kept)
+            print(f"CronWorkflow/{doc['metadata']['name']} created")
+    elif args.action == "list":
+        print(f"{'NAME':<30} {'SCHEDULES':<30} {'SUSPENDED':<9} {'LAST SCHEDULED':<20} ACTIVE")
+        for name in store.list("CronWorkflow"):
+            cron = store.get("CronWorkflow", name) or {}
+            spec, status = cron.get("spec") or {}, cron.get("status") or {}
+            schedules = ",".join(spec.get("schedules") or ([spec["schedule"]] if spec.get("schedule") else []))
+            print(f"{name:<30} {schedules:<30} {str(bool(spec.get('suspend'))).lower():<9} "
+                  f"{status.get('lastScheduledTime') or '-':<20} {len(status.get('active') or [])}")
+    elif args.action in ("delete", "suspend", "resume"):
+        cron = store.get("CronWorkflow", args.NAME)
+        if cron is None:
+            raise ValueError(f"no CronWorkflow {args.NAME!r} in the local workspace {store.workdir}")
+        if args.action == "delete":
+            store.delete("CronWorkflow", args.NAME)
+        else:
+            cron.setdefault("spec", {})["suspend"] = args.action == "suspend"
+            store.create(cron)
+        print(f"CronWorkflow/{args.NAME} {args.action}{'d' if args.action.endswith('e') else 'ed'}")
+    elif args.action == "run":
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        scheduler = CronScheduler(workdir)
+        if args.duration is not None:
+            threading.Timer(args.duration, stop.set).start()
+        print(f"scheduling the CronWorkflows of {store.workdir} (Ctrl-C stops)", flush=True)
+        runner = threading.Thread(target=scheduler.run, args=(stop,), daemon=True)
+        runner.start()
+        try:
+            seen = 0
+            while runner.is_alive():
+                runner.join(0.5)
+                for line in scheduler.events[seen:]:
+                    print(line, flush=True)
+                seen = len(scheduler.events)
+        except KeyboardInterrupt:
+            stop.set()
+            runner.join(30)
+    else:
+        raise ValueError("dflow-lab cron: give an action: create FILE, list, delete|suspend|resume NAME or run")
+    return 0
+
+
 _COMMANDS = {
     "list": _cmd_list, "get": _cmd_get, "getsteps": _cmd_getsteps, "getkeys": _cmd_getkeys,
     "delete": _cmd_control, "resubmit": _cmd_control, "resume": _cmd_control, "retry": _cmd_control,
     "stop": _cmd_control, "suspend": _cmd_control, "terminate": _cmd_control, "wait": _cmd_wait,
     "download": _cmd_download, "upload": _cmd_upload, "submit": _cmd_run, "run": _cmd_run, "create": _cmd_create,
     "codegen": _cmd_codegen, "watch": _cmd_watch, "logs": _cmd_logs, "lint": _cmd_lint, "server": _cmd_server,
-    "configmap": _cmd_objects, "template": _cmd_objects,
+    "configmap": _cmd_objects, "template": _cmd_objects, "cron": _cmd_cron,
 }
 
 

@@ -57,6 +57,7 @@ from tornado.iostream import IOStream, StreamClosedError
 from tornado.netutil import bind_sockets
 
 from ..local.backend import LocalBackend
+from ..local.cron import CronScheduler
 from ..yamlsafe import load_json
 from .api import VERSION, ApiError, ArgoApi, check_name
 from .auth import TOKEN_FILE, check_bearer, load_or_create_token
@@ -111,13 +112,14 @@ class ArgoServer:
         idle_timeout: seconds a connection may take to deliver a request head (idle or slow headers)
         body_timeout: seconds a declared request body may take to arrive
         max_connections: open connections served at once; more are answered 503
+        cron: run the workspace's CronWorkflows (``dflow_lab.local.cron``) while serving
     """
 
     def __init__(self, workdir: str | os.PathLike[str] | None = None, host: str = "127.0.0.1", port: int = DEFAULT_PORT,
                  *, auth: bool = True, token: str | None = None, max_body: int = DEFAULT_MAX_BODY,
                  allow_remote: bool = False, tls_cert: str | None = None, tls_key: str | None = None,
                  idle_timeout: float = DEFAULT_IDLE_TIMEOUT, body_timeout: float = DEFAULT_BODY_TIMEOUT,
-                 max_connections: int = DEFAULT_MAX_CONNECTIONS):
+                 max_connections: int = DEFAULT_MAX_CONNECTIONS, cron: bool = True):
         if not is_loopback(host) and not allow_remote:
             raise ValueError(f"refusing to bind {host!r}: it is reachable from other machines; pass "
                              "allow_remote=True (dflow-lab server --host … --allow-remote) to serve beyond loopback")
@@ -139,6 +141,7 @@ class ArgoServer:
         self.stopping = threading.Event()
         self.api = ArgoApi(self.backend, self.backend.workdir, self.backend.store, self.stopping)
         self.templates = TemplateApi(self.backend.workdir)
+        self.cron = CronScheduler(self.backend.workdir, backend=self.backend) if cron else None
         self._ssl: ssl.SSLContext | None = None
         if tls_cert is not None:
             self._ssl = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -205,6 +208,10 @@ class ArgoServer:
                 pass
 
     def _run(self) -> None:
+        cron = None
+        if self.cron is not None:  # schedules are honoured while the server is up
+            cron = threading.Thread(target=self.cron.run, args=(self.stopping,), name="dflow-lab-cron", daemon=True)
+            cron.start()
         try:
             asyncio.run(self._serve())
         finally:

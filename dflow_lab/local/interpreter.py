@@ -141,6 +141,9 @@ class Execution(StepsRunner, DagRunner, LeafRunner, RetryRunner, OutputsMixin, H
             out[f"workflow.labels.{k}"] = str(v)
         for k, v in (meta.get("annotations") or {}).items():
             out[f"workflow.annotations.{k}"] = str(v)
+        scheduled = (meta.get("annotations") or {}).get("workflows.argoproj.io/scheduled-time")
+        if scheduled:  # a CronWorkflow's run (dflow_lab.local.cron)
+            out["workflow.scheduledTime"] = str(scheduled)
         params = []
         scope = Scope(out)
         for p in (self.spec.get("arguments") or {}).get("parameters") or []:

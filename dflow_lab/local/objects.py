@@ -1,4 +1,5 @@
-"""Local stores of the Kubernetes objects Argo workflows refer to: ConfigMaps and (Cluster)WorkflowTemplates.
+"""Local stores of the Kubernetes objects Argo workflows refer to: ConfigMaps and (Cluster)WorkflowTemplates
+(and the CronWorkflows ``dflow_lab.local.cron`` schedules).
 
 Semantics: on Argo, a workflow reads ``valueFrom.configMapKeyRef`` (input and global parameters) from a
 ConfigMap of its namespace, and ``workflowTemplateRef``/``templateRef`` from WorkflowTemplates and
@@ -28,7 +29,7 @@ __all__ = ["KINDS", "MAX_OBJECT_BYTES", "ObjectStore", "with_workflow_template"]
 
 #: kind -> directory under <workdir>/objects
 KINDS = {"ConfigMap": "configmaps", "WorkflowTemplate": "workflowtemplates",
-         "ClusterWorkflowTemplate": "clusterworkflowtemplates"}
+         "ClusterWorkflowTemplate": "clusterworkflowtemplates", "CronWorkflow": "cronworkflows"}
 MAX_OBJECT_BYTES = 4 * 1024 * 1024
 _NAME_MAX = 253
 

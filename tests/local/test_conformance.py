@@ -277,6 +277,19 @@ SLOW_SERVICES: dict[str, tuple] = {
                                                        for h in INFLUX_ROWS))),
 }
 
+#: CronWorkflow examples: kept (as `dflow-lab cron create FILE`), then the scheduler (dflow_lab.local.cron) runs
+#: with an injected clock: one tick, the clock moved to the next schedule time, a second tick starts the run(s)
+CRONS: dict[str, tuple] = {
+    "cron-workflow.yaml": (S, lambda wf: _assert(_pods(wf)["root"]["outputs"]["result"] == (
+        "🕓 hello world. Scheduled on: " + wf["metadata"]["annotations"]["workflows.argoproj.io/scheduled-time"]))),
+    # Debian's cowsay stands in for docker/whalesay's: the message in a bubble (wrapped at 40 columns)
+    "cron-workflow-multiple-schedules.yaml": (S, lambda wf: _assert(all(
+        part in _pods(wf)["root"]["outputs"]["result"] for part in (
+            "hello world. Scheduled on:", wf["metadata"]["annotations"]["workflows.argoproj.io/scheduled-time"])))),
+    # runs the dag-inline WorkflowTemplate (dag-inline-workflowtemplate.yaml, kept first)
+    "dag-inline-cronworkflow.yaml": (S, results(a="hello argo")),
+}
+
 #: (Cluster)WorkflowTemplate examples: kept with ObjectStore (as `dflow-lab template create FILE`), then run by a
 #: Workflow whose spec is just a workflowTemplateRef to them
 TEMPLATES: dict[str, tuple] = {
@@ -294,12 +307,10 @@ UNSUPPORTED: dict[str, str] = {
     "ci-output-artifact.yaml": "git checkout and a Go toolchain image",
     "ci-workflowtemplate.yaml": "a WorkflowTemplate (`dflow-lab template create` keeps it) that clones from GitHub and needs a Go toolchain image",
     "ci.yaml": "git checkout and a Go toolchain image",
-    "cron-backfill.yaml": "CronWorkflow and WorkflowTemplate objects",
-    "cron-when.yaml": "a CronWorkflow (a scheduler object), not a Workflow",
-    "cron-workflow-multiple-schedules.yaml": "a CronWorkflow, not a Workflow",
-    "cron-workflow.yaml": "a CronWorkflow, not a Workflow",
+    "cron-backfill.yaml": "its backfill Workflow creates Workflows with `resource` templates (kubectl against a cluster)",
+    "cron-when.yaml": "its `when` does time arithmetic (`now() - cronworkflow.lastScheduledTime`), which the local "
+                      "scheduler's expressions do not have",
     "daemoned-stateful-set-with-service.yaml": K8S,
-    "dag-inline-cronworkflow.yaml": "a CronWorkflow, not a Workflow",
     "data-transformations.yaml": "a `data` template over an S3 bucket of the cluster",
     "exit-handler-slack.yaml": "posts to a Slack webhook (network, a placeholder URL)",
     "forever.yaml": "runs forever by design",
@@ -410,7 +421,7 @@ def fast_runs(tmp_path_factory) -> dict[str, dict]:
 
 def test_every_example_is_classified():
     on_disk = {p.name for p in Path(EXAMPLES_DIR).glob("*.yaml")}
-    listed = [*SUPPORTED, *TEMPLATES, *SERVICES, *SLOW_SERVICES, *SLOW, *UNSUPPORTED]
+    listed = [*SUPPORTED, *TEMPLATES, *CRONS, *SERVICES, *SLOW_SERVICES, *SLOW, *UNSUPPORTED]
     assert len(listed) == len(set(listed)), "an example is listed twice"
     assert on_disk == set(listed), (sorted(on_disk - set(listed)), sorted(set(listed) - on_disk))
 
@@ -470,4 +481,26 @@ def test_service_example(example, tmp_path):
 def test_slow_service_example(example, tmp_path):
     _needs_services(example)
     _check(_run(LocalBackend(tmp_path / "ws"), example), SLOW_SERVICES[example])
+
+
+@pytest.mark.parametrize("example", sorted(CRONS))
+def test_cron_example(example, tmp_path):
+    from dflow_lab.local.cron import CRON_LABEL, CronSchedule, CronScheduler, check_cron_workflow
+
+    backend = LocalBackend(tmp_path / "ws")
+    store = ObjectStore(backend.workdir)
+    store.create(yaml.safe_load((EXAMPLES_DIR / "dag-inline-workflowtemplate.yaml").read_text()))
+    cron = check_cron_workflow(yaml.safe_load((EXAMPLES_DIR / example).read_text()))
+    store.create(cron)
+    now = [1767225600.0]  # 2026-01-01T00:00:00Z, a Thursday
+    scheduler = CronScheduler(backend.workdir, clock=lambda: now[0], backend=backend)
+    assert scheduler.tick() == []
+    spec = cron["spec"]
+    now[0] = min(CronSchedule(s, spec.get("timezone")).next(now[0]) for s in spec["schedules"])
+    started = scheduler.tick()
+    assert started, scheduler.events
+    for name in started:
+        wf = backend.wait(name, timeout=120)
+        assert wf["metadata"]["labels"][CRON_LABEL] == cron["metadata"]["name"]
+        _check(wf, CRONS[example])
 

@@ -141,6 +141,7 @@ def test_forbid_and_replace(backend):
     assert [r["name"] for r in _status(backend, "replace")["active"]] == second
     assert any("Forbid" in e for e in s.events)
     for name in (first[0], second[0]):
+        wait_for(lambda n=name: backend.get(n)["status"]["phase"] == "Running", timeout=60, what=f"{name} running")
         backend.terminate(name)
         backend.wait(name, timeout=60)
 

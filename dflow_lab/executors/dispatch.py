@@ -28,7 +28,9 @@ process (local engine), with ``DFLOW_LAB_ROOT`` the step's root directory:
 Failures that are not the script's (dpdispatcher missing, the machine unreachable, authentication, a
 job the batch system kills after dpdispatcher's own retries) end the step with exit code 1 and a
 termination message naming the workflow, the step and the executor's machine. SIGTERM (stop,
-terminate) asks dpdispatcher to kill the unfinished task (``remove_unfinished_tasks``).
+terminate) asks dpdispatcher to kill the unfinished task (``remove_unfinished_tasks``): ``scancel`` on
+Slurm; on Shell dpdispatcher's ``kill -9`` of the job's process, which leaves the script it started
+running until it ends.
 
 Limits: the log is shown when the task has ended (dpdispatcher downloads it then), not streamed; the
 remote side needs ``sh``, ``sed`` and, for Python OPs, ``python3`` with PyYAML (dflow-lab and the OP's

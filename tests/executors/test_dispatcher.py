@@ -2,7 +2,7 @@
 and a Python OP, with keys, read back with ``query_step`` after the run) submitted by dpdispatcher as
 a Slurm job over SSH, as a Shell job over SSH and as a Shell job on this host (``LocalContext``); a
 failing script fails its step with its log; an unreachable machine and a missing dpdispatcher give
-errors that name the workflow, the step and the field."""
+errors that name the workflow, the step and the field; terminating the workflow scancels its job."""
 
 from __future__ import annotations
 
@@ -110,3 +110,25 @@ def test_without_dpdispatcher_submit_refuses_naming_the_step(workdir, monkeypatc
     text = str(err.value)
     assert "dispatcher-missing" in text and "hello" in text and "executor" in text, text
     assert wf.id is None  # nothing was stored or run
+
+
+def test_terminating_the_workflow_cancels_its_slurm_job(slurm, slurm_sshd, workdir):
+    """SIGTERM reaches the step's runner, which asks dpdispatcher to remove the unfinished task: scancel."""
+    import os
+    import uuid
+
+    from .test_slurm import _job_state, _slow
+
+    flag = f"{services.ensure_user().pw_dir}/dispatcher-started-{uuid.uuid4().hex}"  # the home exists
+    wf = Workflow("dispatcher-terminate")
+    wf.add(Step("slow", _slow(flag), executor=_ssh_executor(slurm_sshd, "Slurm")))
+    wf.submit(wait=False)
+    services.wait_for(lambda: os.path.exists(flag), 120, "the Slurm job starting")
+    jobs = [line.split() for line in slurm.squeue().splitlines()]
+    running = [j[0] for j in jobs if j[1] == "RUNNING" and j[2] == services.TEST_USER]
+    assert len(running) == 1
+    wf.terminate()
+    services.wait_for(lambda: _job_state(slurm, running[0]) == "CANCELLED", 90, "the job being cancelled")
+    wf.backend.wait(wf.id, timeout=90)
+    assert wf.query_status() in ("Failed", "Error")
+    os.remove(flag)

@@ -329,3 +329,20 @@ def test_sub_path_slices_refuse_a_catalog_entry_outside_the_artifact(workdir):
     init = wf.query_step(name="read-init-artifact")[0]
     assert init.phase == "Failed"
     assert not wf.query_step(name="read", type="Pod")
+
+
+def test_sub_path_slices_replace_a_sequence_by_the_artifacts_entries(workdir):
+    """As dflow: a with_sequence given to a sub-path sliced step gives way to the catalog's entries, and its
+    {{item}} tags become {{item.order}}."""
+    wf = Workflow("subpath-seq")
+    prepare = Step("prepare", PythonOPTemplate(Prepare), parameters={"names": NAMES[:3]})
+    wf.add(prepare)
+    read = Step("read", PythonOPTemplate(Read, slices=Slices(sub_path=True, input_artifact=["foo"],
+                                                             output_artifact=["copy"])),
+                parameters={"suffix": ".{{item}}"}, artifacts={"foo": prepare.outputs.artifacts["foo"]},
+                with_sequence=argo_sequence(7))
+    wf.add(read)
+    wf.add(Step("check", PythonOPTemplate(Check), artifacts={"foo": read.outputs.artifacts["copy"]}, key="check"))
+    _finish(wf)
+    assert _value(wf, "check", "names") == ["a.txt.0", "b.txt.1", "c.txt.2"]
+    assert _value(wf, "check", "texts") == [f"TEXT OF {n.upper()}" for n in NAMES[:3]]

@@ -67,8 +67,11 @@ class StepsRunner(HookRunner, NodeBook):
         return {"parameters": params, "artifacts": arts}
 
     async def _run_item(self, step: dict, item_vars: dict, name: str, display: str, parent: Any,
-                        boundary: str, scope: Scope, slots: asyncio.Semaphore | None, where_kind: str) -> dict:
-        """One (expanded) step or task: ``when``, arguments, the template, its exit hook."""
+                        boundary: str, scope: Scope, slots: asyncio.Semaphore | None, where_kind: str,
+                        fail_fast: dict | None = None) -> dict:
+        """One (expanded) step or task: ``when``, arguments, the template, its exit hook.  ``fail_fast``
+        (a steps template's ``failFast: true``) is shared by its items: once one failed, items that had
+        not started yet do not start (Argo's checkParallelism); they are recorded as Omitted."""
         sscope = scope.child(item_vars)
         where = f"workflow {self.name!r}, {where_kind} {display!r}"
         reused = self.reuse(name, parent)
@@ -85,10 +88,16 @@ class StepsRunner(HookRunner, NodeBook):
             return self.close_node(node, "Error", message=str(e), durable=True)
         if slots is not None:
             async with slots:
+                if fail_fast is not None and fail_fast.get("failed"):
+                    node = self.open_node(name, display, "Skipped", step.get("template"), parent, boundary)
+                    return self.close_node(node, "Omitted", durable=True, message=(
+                        f"not started: {fail_fast['failed']!r} failed and the template has failFast enabled"))
                 node = await self._invoke_hooked(step, args, name, display, parent, boundary, sscope, where_kind,
                                                  where)
         else:
             node = await self._invoke_hooked(step, args, name, display, parent, boundary, sscope, where_kind, where)
+        if fail_fast is not None and node["phase"] in _FAILED and not self._continues(step, node["phase"]):
+            fail_fast.setdefault("failed", display)
         hook = (step.get("hooks") or {}).get("exit") or ({"template": step["onExit"]} if step.get("onExit") else None)
         if hook:
             prefix = "tasks" if where_kind == "task" else "steps"
@@ -143,6 +152,7 @@ class StepsRunner(HookRunner, NodeBook):
 
     async def _run_steps(self, tmpl: dict, node: dict, scope: Scope, where: str) -> tuple:
         slots = asyncio.Semaphore(int(tmpl["parallelism"])) if tmpl.get("parallelism") else None
+        fail_fast: dict | None = {} if tmpl.get("failFast") is True else None
         previous: Any = node
         last_group_nodes: list[dict] = []
         for i, group in enumerate(tmpl["steps"] or []):
@@ -174,7 +184,7 @@ class StepsRunner(HookRunner, NodeBook):
                     continue
                 looped = any(k in step for k in ("withItems", "withParam", "withSequence"))
                 coros = [self._run_item(step, ivars, f"{gname}.{step['name']}{suffix}", f"{step['name']}{suffix}",
-                                        gnode, node["id"], scope, slots, "step")
+                                        gnode, node["id"], scope, slots, "step", fail_fast)
                          for ivars, suffix in expansions]
                 jobs.append((step, looped, coros))
             results = await asyncio.gather(*[asyncio.gather(*coros) for _, _, coros in jobs])

@@ -178,6 +178,12 @@ SUPPORTED: dict[str, tuple] = {
                                      lambda b, n: resume_suspended_with(b, n, {"approve": "YES"}, step="approval")),
     "key-only-artifact.yaml": (S, results(consume="hello")),  # an artifact by key alone, in the default repository
     "label-value-from-workflow.yaml": (S, lambda wf: _assert(wf["metadata"]["labels"]["foo"] == "bar")),
+    # parallelism 1 and failFast: items 0-2 succeed, item 3 fails, items 4-5 never start ("expected-failure")
+    "loops-arbitrary-sequential-steps.yaml": (F, lambda wf: _assert(sorted(
+        (n["displayName"].split(":")[0], n["phase"]) for n in wf["status"]["nodes"].values()
+        if n["displayName"].startswith("unit-step(")) == [("unit-step(0", S), ("unit-step(1", S), ("unit-step(2", S),
+                                                          ("unit-step(3", F), ("unit-step(4", "Omitted"),
+                                                          ("unit-step(5", "Omitted")])),
     "loops-dag.yaml": (S, None),
     "loops-maps.yaml": (S, None),
     "loops-param-argument.yaml": (S, None),
@@ -342,8 +348,6 @@ UNSUPPORTED: dict[str, str] = {
     "life-cycle-hooks-wf-level.yaml": "its lifecycle hooks' `http` template calls a server on the internet (the local "
                                       "engine calls loopback servers only; tests/local/test_hooks.py runs the same "
                                       "hooks against one)",
-    "loops-arbitrary-sequential-steps.yaml": "expects a step to fail and stop the loop at an exit code Argo's "
-                                             "busybox image gives; runs, but its outcome is the failure itself",
     "output-artifact-azure.yaml": "an Azure blob store",
     "output-artifact-gcs.yaml": "a Google Cloud Storage bucket",
     "pod-gc-strategy-with-label-selector.yaml": "pod garbage collection is a cluster feature (the run fails by design)",

@@ -15,6 +15,7 @@ import requests
 
 from tests.lab.jupyter import JupyterServer, wait_for
 from tests.lab.test_browser import ARTIFACTS, EDITOR, MONITOR, _open, _stable_box, browser, lab, page, shots  # noqa: F401 (fixtures)
+from tests.lab.test_browser_theme import _theme
 from tests.widgets.canvas_page import CanvasPage
 
 from .ops import executions, pipeline
@@ -76,10 +77,13 @@ def _compare_screenshot(page, path) -> None:
     size = page.viewport_size
     page.set_viewport_size({"width": 1900, "height": 760})  # a wide tab: the fitted zoom is near 1
     try:
-        CanvasPage(page, MONITOR).fit()
-        _stable_box(page.locator(f"{MONITOR} .react-flow__node[data-id='report']"))
-        page.locator(f"{MONITOR}").screenshot(path=str(path))
+        for theme, tag in (("JupyterLab Light", ""), ("JupyterLab Dark", "-dark")):
+            _theme(page, theme)
+            CanvasPage(page, MONITOR).fit()
+            _stable_box(page.locator(f"{MONITOR} .react-flow__node[data-id='report']"))
+            page.locator(f"{MONITOR}").screenshot(path=str(path.with_name(path.stem + tag + path.suffix)))
     finally:
+        _theme(page, "JupyterLab Light")
         page.set_viewport_size(size)
 
 

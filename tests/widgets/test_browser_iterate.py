@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.iterate.ops import executions
+from tests.lab.test_browser_theme import _theme
 
 from .canvas_page import CanvasPage
 from .jupyterlab_harness import NotebookPage, wait_until
@@ -35,14 +36,11 @@ def _phase_is(page, phase: str) -> None:
     page.wait_for_selector(f"{ROOT} [data-testid='workflow-phase'][data-phase='{phase}']", timeout=120_000)
 
 
-def _theme(page, name: str) -> None:
-    page.evaluate("async (t) => { await window.jupyterapp.commands.execute('apputils:change-theme', {theme: t}); }",
-                  name)
-    page.wait_for_function("(t) => document.body.dataset.jpThemeName === t", arg=name)
-
-
 def test_run_change_run_from_here_and_compare_in_the_widget(lab, page, screenshots_dir, tmp_path):
     log = tmp_path / "count.txt"
+    # a wide notebook: the fitted graph is drawn in full (below half size, nodes are drawn compact, without
+    # their status lines and badges)
+    page.set_viewport_size({"width": 1900, "height": 960})
     shutil.copy(REPO / "tests" / "iterate" / "ops.py", lab.root / "iterate_ops.py")  # the kernel imports it
     nb = NotebookPage(page, lab, "iterate-widget.ipynb", [CANVAS.format(log=str(log))])
     nb.open()
@@ -70,12 +68,14 @@ def test_run_change_run_from_here_and_compare_in_the_widget(lab, page, screensho
     page.locator(f"{ROOT} [data-action='monitor']").click()
     page.wait_for_selector(f"{ROOT}.dfl-mode-monitor")
     _phase_is(page, "Succeeded")
+    canvas.fit()
     page.locator(f"{ROOT} .react-flow__node[data-id='scale']").click()
     page.locator(f"{ROOT} .dfl-details[data-path='scale'] [data-action='run-from']").click()
     page.wait_for_function("(r) => document.querySelector(r + \" [data-action='runs']\")?.textContent"
                            ".startsWith('Runs (2)')", arg=ROOT)
     _phase_is(page, "Succeeded")
     assert executions(log) == {"prep": 1, "item": 3, "scale": 2, "report": 2}  # upstream reused, not run
+    canvas.fit()
     for step in ("prep", "item"):
         page.wait_for_selector(f"{ROOT} .dfl-node[data-path='{step}'] .dfl-reused-badge")
     assert page.locator(f"{ROOT} .dfl-node[data-path='scale'] .dfl-reused-badge").count() == 0
@@ -108,7 +108,8 @@ def test_run_change_run_from_here_and_compare_in_the_widget(lab, page, screensho
     page.locator(f"{ROOT} .react-flow__node[data-id='scale']").click()
     row = page.locator(f"{ROOT} .dfl-details[data-path='scale'] .dfl-compare tr[data-port='parameter:in factor']")
     row.wait_for()
-    assert row.get_attribute("data-differs") == "true" and row.locator("td").all_inner_texts()[1:] == ["2", "5"]
+    wait_until(lambda: row.locator("td").all_inner_texts()[1:] == ["2", "5"], 30, "the first run's side of scale")
+    assert row.get_attribute("data-differs") == "true"
 
     # the fan-out group: its items a page at a time, each marked against the first run (all reused: unchanged)
     page.locator(f"{ROOT} .react-flow__node[data-id='item']").click()
@@ -122,11 +123,18 @@ def test_run_change_run_from_here_and_compare_in_the_widget(lab, page, screensho
     fan.locator(".dfl-fanout-filter").select_option("")
     page.wait_for_selector(f"{ROOT} .dfl-fanout[data-matching='3']")
     page.locator(f"{ROOT} .react-flow__node[data-id='scale']").click()
-    row.wait_for()
-    for theme, tag in (("JupyterLab Light", "light"), ("JupyterLab Dark", "dark")):
-        _theme(page, theme)
-        page.locator(ROOT).screenshot(path=str(screenshots_dir / f"iterate-widget-compare-{tag}.png"))
-    _theme(page, "JupyterLab Light")
+    wait_until(lambda: row.locator("td").all_inner_texts()[1:] == ["2", "5"], 30, "the first run's side of scale")
+    page.locator(ROOT).screenshot(path=str(screenshots_dir / "iterate-widget-compare-panel.png"))
+    page.locator(f"{ROOT} .dfl-details .dfl-icon-button[title='Close']").click()  # the graph alone, fitted
+    page.wait_for_selector(f"{ROOT} .dfl-details", state="detached")
+    try:
+        for theme, tag in (("JupyterLab Light", "light"), ("JupyterLab Dark", "dark")):
+            _theme(page, theme)
+            canvas.fit()
+            canvas.settle()
+            page.locator(ROOT).screenshot(path=str(screenshots_dir / f"iterate-widget-compare-{tag}.png"))
+    finally:
+        _theme(page, "JupyterLab Light")
 
     # the picker shows the first run in the same widget; ending the comparison clears the marks
     page.locator(f"{ROOT} [data-action='compare-off']").click()

@@ -9,8 +9,11 @@ and more) are marked ``slow`` and run when ``DFLOW_LAB_SLOW_EXAMPLES=1``.  The f
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import copy
+import fcntl
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -472,10 +475,31 @@ def _needs_services(example: str) -> None:
     assert shutil.which("curl"), "curl is needed by the examples' clients"
 
 
+@contextlib.contextmanager
+def _host_ports(timeout: float = 600.0):
+    """Hold the host-wide lock of the fixed service ports (80, 8086), so that two test runs on one machine
+    take turns; bounded wait."""
+    with open(Path(tempfile.gettempdir()) / "dflow-lab-conformance-services.lock", "a") as lock:
+        wait_for(lambda: _try_lock(lock), timeout=timeout, what="the conformance services' port lock")
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _try_lock(lock) -> bool:
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+
+
 @pytest.mark.parametrize("example", sorted(SERVICES))
 def test_service_example(example, tmp_path):
     _needs_services(example)
-    _check(_run(LocalBackend(tmp_path / "ws"), example), SERVICES[example])
+    with _host_ports():
+        _check(_run(LocalBackend(tmp_path / "ws"), example), SERVICES[example])
 
 
 @pytest.mark.slow
@@ -484,7 +508,8 @@ def test_service_example(example, tmp_path):
 @pytest.mark.parametrize("example", sorted(SLOW_SERVICES))
 def test_slow_service_example(example, tmp_path):
     _needs_services(example)
-    _check(_run(LocalBackend(tmp_path / "ws"), example), SLOW_SERVICES[example])
+    with _host_ports():
+        _check(_run(LocalBackend(tmp_path / "ws"), example), SLOW_SERVICES[example])
 
 
 @pytest.mark.parametrize("example", sorted(CRONS))

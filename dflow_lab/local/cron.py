@@ -47,8 +47,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..errors import WorkflowValueError
 from ..names import workspace_path
+from .backend import LocalBackend
 from .durations import parse_duration
 from .objects import ObjectStore
+from .scope import Scope
 
 __all__ = ["CRON_LABEL", "SCHEDULED_ANNOTATION", "CronSchedule", "CronScheduler", "check_cron_workflow"]
 
@@ -223,8 +225,6 @@ class CronScheduler:
     once a second until ``stop`` is set."""
 
     def __init__(self, workdir: Any, clock: Callable[[], float] = time.time, backend: Any = None):
-        from .backend import LocalBackend
-
         self.backend = backend or LocalBackend(workdir)
         self.store = ObjectStore(self.backend.workdir)
         self.clock = clock
@@ -317,8 +317,6 @@ class CronScheduler:
         when = (cron.get("spec") or {}).get("when")
         if not when:
             return True
-        from .scope import Scope
-
         meta = cron.get("metadata") or {}
         status = cron.get("status") or {}
         values: dict[str, Any] = {"cronworkflow.name": meta.get("name", ""),

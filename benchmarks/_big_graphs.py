@@ -58,3 +58,22 @@ def fan(n: int) -> dict:
     nodes.append({"name": "join", "template": "work1", "parameters": {"x": 0}})
     return {"version": 1, "name": f"fan-{n}", "entrypoint": "main",
             "templates": {"main": {"kind": "dag", "nodes": nodes, "edges": edges}, **_templates()}}
+
+
+def live(n: int, width: int = 100) -> dict:
+    """A run of ``n`` trivial Python OP tasks (``Noop`` of tests/lab/liveops/dflow_lab_liveops.py, which must be
+    importable where the run runs) in layers of ``width``, each after one task of the layer before (control
+    edges): the live monitor benchmark's and browser test's workflow."""
+    from dflow_lab_liveops import Noop
+
+    from dflow_lab.graph.convert import to_graph
+    from dflow_lab.python import PythonOPTemplate
+
+    noop = to_graph(PythonOPTemplate(Noop))
+    noop.pop("name", None)
+    nodes = [{"name": f"t{i}", "template": "noop"} for i in range(n)]
+    edges = [{"kind": "control", "source": {"node": f"t{i - width}"}, "target": {"node": f"t{i}"}}
+             for i in range(width, n)]
+    return {"version": 1, "name": f"live-{n}", "entrypoint": "main",
+            "templates": {"main": {"kind": "dag", "nodes": nodes, "edges": edges},
+                          "noop": noop}}

@@ -22,6 +22,7 @@ from .jupyter import REPO, JupyterServer, ensure_labextension, wait_for
 
 pytestmark = pytest.mark.browser
 
+LIVEOPS = Path(__file__).resolve().parent / "liveops"  # the Noop OP of the large live runs (test_browser_scale)
 EXAMPLES = Path(os.environ.get("DFLOW_LAB_SHARED", REPO.parent / "shared")) / "argo" / "examples"
 ARTIFACTS = Path(os.environ.get("DFLOW_LAB_TEST_ARTIFACTS", REPO / "test-artifacts")) / "lab"
 VISIBLE = ".jp-MainAreaWidget:not(.lm-mod-hidden)"  # the tab in front (others stay in the DOM, hidden)
@@ -41,7 +42,8 @@ def lab(tmp_path_factory):
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     ensure_labextension()
     home = tmp_path_factory.mktemp("lab-home")
-    srv = JupyterServer(home, home / "root", app="lab", extra=["--DflowLab.op_modules=dflow_lab_testops"])
+    srv = JupyterServer(home, home / "root", app="lab", extra=["--DflowLab.op_modules=dflow_lab_testops"],
+                        python_path=[LIVEOPS])
     try:
         yield srv
     finally:

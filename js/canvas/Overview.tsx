@@ -14,6 +14,8 @@ import {
   batchNodes,
   edgeInView,
   nodePaint,
+  overlaps,
+  paintKey,
   visibleBox,
 } from "./scene";
 import { mark } from "./marks";
@@ -64,6 +66,11 @@ export function Overview({ scene, status, issues, selected, only, version }: Pro
     if (!canvas || !ctx) return;
     let frame = 0;
     const colour = themeColours(canvas);
+    // a status change repaints only the steps it changed, over the last frame (a live run of 10,000 steps sends
+    // batches of tens of them ten times a second); anything else (the view moved, problems, selection, a group's
+    // status: it lies beneath its steps) repaints the whole pane
+    let full = true;
+    const changed = new Set<string>();
     const draw = () => {
       frame = 0;
       const {
@@ -71,30 +78,35 @@ export function Overview({ scene, status, issues, selected, only, version }: Pro
         width,
         height,
       } = store.getState();
-      const count = paint(
-        ctx,
-        canvas,
-        scene,
-        { x, y, zoom },
-        width,
-        height,
-        colour,
-        only,
-        paintFor(status, issues, selected),
-      );
+      const paintOf = paintFor(status, issues, selected);
+      if (!full && repaintSteps(ctx, canvas, scene, changed, { x, y, zoom }, width, height, colour, only, paintOf)) {
+        changed.clear();
+        return;
+      }
+      full = false;
+      changed.clear();
+      const count = paint(ctx, canvas, scene, { x, y, zoom }, width, height, colour, only, paintOf);
       canvas.dataset.drawn = String(count);
       if (count && !only) mark("dfl:overview:drawn");
     };
     const request = () => {
       if (!frame) frame = requestAnimationFrame(draw);
     };
-    request();
+    const requestFull = () => {
+      full = true;
+      request();
+    };
+    const statusChanged = (keys: readonly string[]) => {
+      if (!full) for (const k of keys) changed.add(k);
+      request();
+    };
+    requestFull();
     const unsubscribe = [
       store.subscribe((s, prev) => {
-        if (s.transform !== prev.transform || s.width !== prev.width || s.height !== prev.height) request();
+        if (s.transform !== prev.transform || s.width !== prev.width || s.height !== prev.height) requestFull();
       }),
-      status.subscribeAll(request),
-      issues.subscribeAll(request),
+      status.subscribeAll(statusChanged),
+      issues.subscribeAll(requestFull),
     ];
     return () => {
       unsubscribe.forEach((u) => u());
@@ -171,6 +183,86 @@ function fitLabel(label: string, room: number): string {
   return label.length <= chars ? label : chars > 1 ? `${label.slice(0, chars - 1)}…` : "";
 }
 
+const indexes = new WeakMap<Scene, Map<string, SceneNode>>();
+
+/** The scene's nodes by path (built once per scene). */
+export function nodeIndex(scene: Scene): Map<string, SceneNode> {
+  let index = indexes.get(scene);
+  if (!index) indexes.set(scene, (index = new Map(scene.nodes.map((n) => [n.path, n]))));
+  return index;
+}
+
+/**
+ * Repaint the steps named in `paths` over what the canvas shows (their fill, outline and name), for a status
+ * change: the wires beneath a step are covered by it anyway. Returns false, having drawn nothing, when that is
+ * not enough: the canvas was resized, a changed node is a group or lane (drawn beneath other nodes), or the
+ * canvas is hidden.
+ */
+function repaintSteps(
+  ctx: CanvasRenderingContext2D,
+  canvas: HTMLCanvasElement,
+  scene: Scene,
+  paths: ReadonlySet<string>,
+  vp: Viewport,
+  width: number,
+  height: number,
+  colour: (name: string) => string,
+  only: ReadonlySet<string> | null,
+  paintOf: (n: SceneNode) => NodePaint,
+): boolean {
+  const dpr = window.devicePixelRatio || 1;
+  if (canvas.width !== Math.round(width * dpr) || canvas.height !== Math.round(height * dpr)) return false;
+  if (canvas.style.visibility === "hidden") return false;
+  const index = nodeIndex(scene);
+  const box = visibleBox(vp, width, height);
+  const nodes: SceneNode[] = [];
+  for (const p of paths) {
+    const n = index.get(p);
+    if (!n) continue;
+    if (n.kind === "container" || n.kind === "lane") return false;
+    if (overlaps(n, box) && (!only || only.has(n.path))) nodes.push(n);
+  }
+  if (!nodes.length) return true;
+  ctx.setTransform(dpr * vp.zoom, 0, 0, dpr * vp.zoom, dpr * vp.x, dpr * vp.y);
+  fillBatches(ctx, batchesOf(nodes, paintOf), colour, vp.zoom);
+  if (vp.zoom >= LABEL_ZOOM) drawLabels(ctx, nodes, vp, dpr, colour);
+  return true;
+}
+
+/** `nodes` grouped by paint (one fill and one stroke a group). */
+export function batchesOf(nodes: SceneNode[], paintOf: (n: SceneNode) => NodePaint): ReturnType<typeof batchNodes> {
+  const groups = new Map<string, { paint: NodePaint; nodes: SceneNode[] }>();
+  for (const n of nodes) {
+    const p = paintOf(n);
+    const key = paintKey(p);
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { paint: p, nodes: [] }));
+    g.nodes.push(n);
+  }
+  return [...groups.values()];
+}
+
+function drawLabels(
+  ctx: CanvasRenderingContext2D,
+  nodes: Iterable<SceneNode>,
+  vp: Viewport,
+  dpr: number,
+  colour: (name: string) => string,
+): void {
+  // names in screen pixels, clipped to their node
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.font = colour("font");
+  ctx.fillStyle = colour("--dfl-fg");
+  ctx.textBaseline = "middle";
+  for (const n of nodes) {
+    if (!n.label) continue;
+    const room = (n.x1 - n.x0) * vp.zoom - 8;
+    const x = n.x0 * vp.zoom + vp.x + 4;
+    const y = n.y0 * vp.zoom + vp.y + Math.min(24 * vp.zoom, ((n.y1 - n.y0) * vp.zoom) / 2);
+    ctx.fillText(fitLabel(n.label, room), x, y);
+  }
+}
+
 /** Draw `scene` at viewport `vp` into a `width`×`height` pane; returns how many nodes were drawn. */
 function paint(
   ctx: CanvasRenderingContext2D,
@@ -229,21 +321,13 @@ function paint(
   fillBatches(ctx, front, colour, vp.zoom);
   let count = 0;
   for (const b of batches) for (const n of b.nodes) if (n.kind !== "lane") count++;
-  if (vp.zoom >= LABEL_ZOOM) {
-    // names in screen pixels, clipped to their node
-    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    ctx.font = colour("font");
-    ctx.fillStyle = colour("--dfl-fg");
-    ctx.textBaseline = "middle";
-    for (const b of front) {
-      for (const n of b.nodes) {
-        if (!n.label) continue;
-        const room = (n.x1 - n.x0) * vp.zoom - 8;
-        const x = n.x0 * vp.zoom + vp.x + 4;
-        const y = n.y0 * vp.zoom + vp.y + Math.min(24 * vp.zoom, ((n.y1 - n.y0) * vp.zoom) / 2);
-        ctx.fillText(fitLabel(n.label, room), x, y);
-      }
-    }
-  }
+  if (vp.zoom >= LABEL_ZOOM)
+    drawLabels(
+      ctx,
+      front.flatMap((b) => b.nodes),
+      vp,
+      dpr,
+      colour,
+    );
   return count;
 }

@@ -3,15 +3,13 @@
 // selection change) and, per frame, copies it and outlines the view. Press or drag on it to move the view there.
 import { Panel, useReactFlow, useStoreApi } from "@xyflow/react";
 import { type PointerEvent, useEffect, useRef } from "react";
-import { fillBatches, fitCanvas, paintFor, themeColours } from "./Overview";
-import { type Scene, type Viewport, batchNodes, centredOn, visibleBox } from "./scene";
+import { batchesOf, fillBatches, fitCanvas, nodeIndex, paintFor, themeColours } from "./Overview";
+import { type Scene, type SceneNode, type Viewport, batchNodes, centredOn, visibleBox } from "./scene";
 import type { KeyedStore } from "./store";
 import type { Issue, NodeStatus } from "./types";
 
 const WIDTH = 150;
 const HEIGHT = 96;
-/** The least time between two repaints of the map's nodes for status or problem changes. */
-const MAP_REPAINT_MS = 250;
 
 /** The minimap's own viewport: the whole scene, with a margin. */
 function mapViewport(scene: Scene): Viewport {
@@ -73,23 +71,40 @@ export function OverviewMap({ scene, status, issues, selected }: Props) {
     const request = () => {
       if (!frame) frame = requestAnimationFrame(draw);
     };
-    // status and problems change the nodes' colours: repainted at most every MAP_REPAINT_MS, in a frame, not
-    // in the message handler (a live run of 10,000 steps sends ten batches a second; each paint walks every node)
-    let timer = 0;
-    let lastPaint = 0;
+    // a status change repaints only the nodes it changed (a live run of 10,000 steps sends ten batches a
+    // second), in a frame; problems, and a group's status (it lies beneath its steps), repaint them all
+    let all = false;
+    const changed = new Set<string>();
+    let pending = 0;
+    const flush = () => {
+      pending = 0;
+      const index = nodeIndex(scene);
+      const some: SceneNode[] = [];
+      for (const p of changed) {
+        const n = index.get(p);
+        if (!n) continue;
+        if (n.kind === "container" || n.kind === "lane") all = true;
+        some.push(n);
+      }
+      changed.clear();
+      if (all) paintNodes();
+      else {
+        nctx.setTransform(dpr * map.zoom, 0, 0, dpr * map.zoom, dpr * map.x, dpr * map.y);
+        fillBatches(nctx, batchesOf(some, paintFor(status, issues, selected)), colour, map.zoom * 4);
+      }
+      all = false;
+      request();
+    };
+    const schedule = () => {
+      if (!pending) pending = requestAnimationFrame(flush);
+    };
+    const statusChanged = (keys: readonly string[]) => {
+      for (const k of keys) changed.add(k);
+      schedule();
+    };
     const repaint = () => {
-      if (timer) return;
-      timer = window.setTimeout(
-        () => {
-          timer = 0;
-          requestAnimationFrame(() => {
-            lastPaint = performance.now();
-            paintNodes();
-            request();
-          });
-        },
-        Math.max(0, lastPaint + MAP_REPAINT_MS - performance.now()),
-      );
+      all = true;
+      schedule();
     };
     paintNodes();
     draw();
@@ -97,13 +112,13 @@ export function OverviewMap({ scene, status, issues, selected }: Props) {
       store.subscribe((s, prev) => {
         if (s.transform !== prev.transform || s.width !== prev.width || s.height !== prev.height) request();
       }),
-      status.subscribeAll(repaint),
+      status.subscribeAll(statusChanged),
       issues.subscribeAll(repaint),
     ];
     return () => {
       unsubscribe.forEach((u) => u());
       cancelAnimationFrame(frame);
-      clearTimeout(timer);
+      cancelAnimationFrame(pending);
     };
   }, [scene, status, issues, selected, store]);
 

@@ -5,7 +5,7 @@ import { useSyncExternalStore } from "react";
 export class KeyedStore<T> {
   private values = new Map<string, T>();
   private listeners = new Map<string, Set<() => void>>();
-  private allListeners = new Set<() => void>();
+  private allListeners = new Set<(keys: readonly string[]) => void>();
   private version = 0;
 
   get(key: string): T | undefined {
@@ -20,7 +20,8 @@ export class KeyedStore<T> {
       this.listeners.get(key)?.forEach((l) => l());
     }
     this.version++;
-    this.allListeners.forEach((l) => l());
+    const keys = Object.keys(changes);
+    this.allListeners.forEach((l) => l(keys));
   }
 
   /** Replace every entry. */
@@ -42,7 +43,8 @@ export class KeyedStore<T> {
     return () => set!.delete(listener);
   }
 
-  subscribeAll(listener: () => void): () => void {
+  /** `listener` is called after every update, with the keys it changed. */
+  subscribeAll(listener: (keys: readonly string[]) => void): () => void {
     this.allListeners.add(listener);
     return () => this.allListeners.delete(listener);
   }

@@ -152,14 +152,12 @@ class GraphWidget(anywidget.AnyWidget):
             self._items(path, int(offset or 0), phase or None)
             return True
         if self.run is not None and verb.startswith("show-run="):
-            name = verb[len("show-run="):].rpartition("/")[2]
-            if name not in {r["name"] for r in (self.runs or {}).get("runs", [])}:
-                raise ValueError(f"run {name!r} is not one of the runs of {self.run.name!r}'s document")
+            name = self._picked(verb[len("show-run="):].rpartition("/")[2])
             self.show_notice(None)
             self.follow(self.run.backend, name)
             return True
         if self.run is not None and (verb.startswith("compare=") or verb == "compare-off"):
-            self.compare(verb[len("compare="):] if verb != "compare-off" else None)
+            self.compare(self._picked(verb[len("compare="):]) if verb != "compare-off" else None)
             return True
         if self.run is None or verb not in ("stop", "retry", "resubmit"):
             return False
@@ -206,6 +204,12 @@ class GraphWidget(anywidget.AnyWidget):
         what = {"only": f"{step} alone", "from": f"from {step}", "failed": "the failed steps"}[mode]
         self.show_notice(f"Running {what} as {new}, reusing {len(reuse)} step(s) of {name}")
         self.follow(backend, new)
+
+    def _picked(self, name: str) -> str:
+        """``name`` if the run picker lists it (a name from the browser is not trusted further)."""
+        if name not in {r["name"] for r in (self.runs or {}).get("runs", [])}:
+            raise ValueError(f"run {name!r} is not one of the runs listed with {self.run.name if self.run else '-'!r}")
+        return name
 
     def compare(self, other: str | None) -> dict | None:
         """Compare the followed run with run ``other`` on the graph (``None``: stop comparing): the nodes are

@@ -176,6 +176,11 @@ class EngineHost:
 
             pool, slots = await self._pool_and_slots()
             store = self.store(workdir)
+            record = store.workflow(name)
+            phase = ((record or {}).get("status") or {}).get("phase")
+            if phase in ("Succeeded", "Failed", "Error"):
+                # ended before this engine started (terminated or stopped while it was starting): nothing runs
+                return str(phase)
             try:
                 execution = Execution(store, name, pool, slots, artifact_repository(workdir))
             except Exception as e:  # a workflow that cannot start ends in Error with the reason

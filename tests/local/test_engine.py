@@ -478,3 +478,28 @@ def test_retry_only_the_given_failed_steps(backend, tmp_path):
     assert nodes["a"]["phase"] == "Succeeded" and nodes["b"]["phase"] == "Failed"
     assert done["status"]["phase"] == "Failed"
     assert sorted(runs.read_text().split()) == ["a", "a", "b"]
+
+
+def test_terminated_before_its_engine_starts_runs_nothing(backend):
+    """A workflow terminated while its detached engine is still starting stays Failed, and that engine exits
+    without running it (it used to run the suspended workflow forever)."""
+    from pathlib import Path
+
+    wf = backend.submit(manifest([{"name": "main", "suspend": {}}]), wait=False)
+    name = wf["metadata"]["name"]
+    backend.terminate(name)
+    assert backend.wait(name, timeout=60)["status"]["phase"] == "Failed"
+
+    def engines() -> list[str]:
+        found = []
+        for proc in Path("/proc").iterdir():
+            try:
+                cmd = (proc / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"dflow_lab.local.engine" in cmd and name.encode() in cmd:
+                found.append(proc.name)
+        return found
+
+    wait_for(lambda: engines() == [], timeout=60, what="the detached engine to exit")
+    assert backend.get(name)["status"]["phase"] == "Failed"

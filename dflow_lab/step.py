@@ -349,6 +349,11 @@ class Step:
                 "artifacts": dict(self._given_artifacts), "with_param": self.with_param,
                 "with_sequence": self.with_sequence}
         self._items = self.with_param  # what a success ratio is taken over (the items, not their groups)
+        if tslices is not None and not tslices.sub_path and self.with_param is None and self.with_sequence is None \
+                and (tslices.input_parameter or tslices.input_artifact) and hasattr(template, "group_with_param"):
+            self._infer_loop(tslices)
+            self._items = self.with_param
+            self._user_view = view
         if group and self.with_sequence is not None and hasattr(template, "group_with_param") \
                 and not getattr(tslices, "sub_path", False):
             self.with_param, self.with_sequence = _sequence_items(self.with_sequence, name), None
@@ -375,6 +380,41 @@ class Step:
         if continue_on_num_success is not None or continue_on_success_ratio is not None:
             self._add_success_check()
         _register_in_context(self)
+
+    def _infer_loop(self, slices: Any) -> None:
+        """dflow's inferred loop: a sliced step given no ``with_param``/``with_sequence`` runs one item per
+        element of its first sliced input parameter (a list, or a reference whose length Argo takes)."""
+        if not slices.input_parameter:
+            raise WorkflowValueError("a step sliced over input artifacts only needs a loop: give with_param="
+                                     "argo_range(<number of items>), or slice by sub-path (Slices(sub_path=True))",
+                                     step=self.name, field="with_param")
+        name = slices.input_parameter[0]
+        value = self._given_parameters.get(name)
+        tparam = self.template.inputs.parameters.get(name)
+        if value is None and tparam is not None and tparam.has_value:
+            value = tparam.value
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("{{=") and text.endswith("}}"):
+                value = ArgoVar(text[3:-2].strip())
+            elif text.startswith("{{") and text.endswith("}}"):
+                parts = text[2:-2].strip().split(".")
+                value = ArgoVar(parts[0] + "".join("[%s]" % json.dumps(p) for p in parts[1:]))
+            else:
+                try:
+                    value = json.loads(text)
+                except ValueError:
+                    pass
+        if isinstance(value, (list, tuple)):
+            self.with_param = argo_range(len(value))
+        elif isinstance(value, (InputParameter, OutputParameter)) and value.save_as_artifact:
+            raise WorkflowValueError(f"cannot infer the items of a step sliced over big parameter {name!r}: give "
+                                     "with_param=argo_range(<number of items>)", step=self.name, field="with_param")
+        elif isinstance(value, ArgoVar):
+            self.with_param = argo_range(argo_len(value))
+        else:
+            raise WorkflowValueError(f"cannot infer the items of this sliced step from input {name!r} ({value!r}): "
+                                     "give it a list, or give with_param", step=self.name, field="with_param")
 
     def _add_init_artifact(self, slices: Any) -> bool:
         """dflow's ``<name>-init-artifact`` step for sliced artifacts (see ``util_ops.InitArtifactForSlices``).

@@ -26,8 +26,10 @@ from dflow_lab import (
     argo_range,
     argo_sequence,
     download_artifact,
+    upload_artifact,
 )
 from dflow_lab.config import config
+from dflow_lab.errors import WorkflowValueError
 from dflow_lab.python import OP, OPIO, Artifact, OPIOSign, PythonOPTemplate, Slices, upload_packages
 
 
@@ -346,3 +348,51 @@ def test_sub_path_slices_replace_a_sequence_by_the_artifacts_entries(workdir):
     _finish(wf)
     assert _value(wf, "check", "names") == ["a.txt.0", "b.txt.1", "c.txt.2"]
     assert _value(wf, "check", "texts") == [f"TEXT OF {n.upper()}" for n in NAMES[:3]]
+
+
+class Names(OP):
+    @classmethod
+    def get_input_sign(cls):
+        return OPIOSign({"n": int})
+
+    @classmethod
+    def get_output_sign(cls):
+        return OPIOSign({"names": List[str]})
+
+    @OP.exec_sign_check
+    def execute(self, op_in):
+        return OPIO({"names": [f"g{i}.txt" for i in range(op_in["n"])]})
+
+
+@pytest.mark.parametrize("step_cls", [Step, Task], ids=["steps", "dag"])
+def test_a_sliced_step_without_a_loop_infers_it_from_its_sliced_input(workdir, step_cls):
+    """dflow's inferred loop: one item per element of the first sliced input parameter, a literal list or
+    another step's output; the sliced outputs stack as with a with_param."""
+    names = step_cls("names", PythonOPTemplate(Names), parameters={"n": 3})
+    literal = step_cls("literal", PythonOPTemplate(Hello, slices=Slices(input_parameter=["filename"],
+                                                                        output_artifact=["foo"])),
+                       parameters={"filename": FILES[:2]})
+    wired = step_cls("wired", PythonOPTemplate(Hello, slices=Slices(input_parameter=["filename"],
+                                                                      output_artifact=["foo"])),
+                     parameters={"filename": names.outputs.parameters["names"]})
+    checks = [step_cls("check-literal", PythonOPTemplate(Check), artifacts={"foo": literal.outputs.artifacts["foo"]},
+                       key="check-literal"),
+              step_cls("check-wired", PythonOPTemplate(Check), artifacts={"foo": wired.outputs.artifacts["foo"]},
+                       key="check-wired")]
+    if step_cls is Step:
+        wf = Workflow("inferred")
+        for s in (names, literal, wired, *checks):
+            wf.add(s)
+    else:
+        dag = DAG("inferred")
+        dag.add([names, literal, wired, *checks])
+        wf = Workflow("inferred", dag=dag)
+    _finish(wf)
+    assert _value(wf, "check-literal", "texts") == TEXTS[:2]
+    assert _value(wf, "check-wired", "names") == ["g0.txt", "g1.txt", "g2.txt"]
+
+
+def test_a_step_sliced_over_artifacts_only_asks_for_its_loop(workdir):
+    with pytest.raises(WorkflowValueError, match=r"step 'read', field 'with_param'.*argo_range.*sub_path=True"):
+        Step("read", PythonOPTemplate(Read, slices=Slices(input_artifact=["foo"])), parameters={"suffix": ""},
+             artifacts={"foo": upload_artifact([])})

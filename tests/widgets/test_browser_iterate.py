@@ -133,6 +133,11 @@ def test_run_change_run_from_here_and_compare_in_the_widget(lab, page, screensho
             canvas.fit()
             canvas.settle()
             page.locator(ROOT).screenshot(path=str(screenshots_dir / f"iterate-widget-compare-{tag}.png"))
+            page.locator(f"{ROOT} [data-action='runs']").click()
+            menu = page.locator(f"{ROOT} .dfl-run-menu")
+            menu.screenshot(path=str(screenshots_dir / f"iterate-widget-run-picker-{tag}.png"))
+            page.locator(f"{ROOT} [data-action='runs']").click()
+            menu.wait_for(state="detached")
     finally:
         _theme(page, "JupyterLab Light")
 

@@ -44,3 +44,20 @@ def test_slices_example_runs_on_dflow_lab(tmp_path):
 def test_slices_example_matches_pydflow(tmp_path):
     assert _run(sys.executable, "dflow_lab", tmp_path / "lab", "parity_slices.py") == _run(
         str(PYDFLOW), "dflow", tmp_path / "ref", "parity_slices.py")
+
+
+SLICED_OUTPUTS = {"status": "Succeeded", "names": ["a.txt", "bb.txt", "ccc.txt", "dddd.txt", "eeeee.txt"],
+                  "contents": ["text of a.txt", "text of bb.txt", "text of ccc.txt", "text of dddd.txt",
+                               "text of eeeee.txt"],
+                  "sizes": [5, 6, 7, 8, 9],
+                  "texts": ["TEXT OF A.TXT", "TEXT OF BB.TXT", "TEXT OF CCC.TXT", "TEXT OF DDDD.TXT",
+                            "TEXT OF EEEEE.TXT"]}
+
+
+def test_sliced_outputs_example_runs_on_dflow_lab(tmp_path):
+    assert _run(sys.executable, "dflow_lab", tmp_path / "lab", "parity_sliced_outputs.py") == SLICED_OUTPUTS
+
+
+@pytest.mark.skipif(not PYDFLOW.exists(), reason="the reference pydflow venv is not installed here")
+def test_sliced_outputs_example_matches_pydflow(tmp_path):
+    assert _run(str(PYDFLOW), "dflow", tmp_path / "ref", "parity_sliced_outputs.py") == SLICED_OUTPUTS

@@ -121,6 +121,8 @@ async def _place_inputs(ex: Execution, inputs: dict, stepdir: StepDir, where: st
             if art.get("optional"):
                 continue
             raise StepError(f"{where}: input artifact {art['name']!r} has no value")
+        if ".." in str(path).split("/"):  # a path rendered from parameters (a sub-path slice) stays in the step
+            raise StepError(f"{where}: input artifact {art['name']!r}: path {path!r} climbs out of the step ('..')")
         dest = stepdir.map(path)
         dest.parent.mkdir(parents=True, exist_ok=True)
         try:

@@ -10,10 +10,13 @@ Steps, DAGs and Steps templates, over ``with_param`` and ``with_sequence``.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import List
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dflow_lab import (
     DAG,
@@ -396,3 +399,20 @@ def test_a_step_sliced_over_artifacts_only_asks_for_its_loop(workdir):
     with pytest.raises(WorkflowValueError, match=r"step 'read', field 'with_param'.*argo_range.*sub_path=True"):
         Step("read", PythonOPTemplate(Read, slices=Slices(input_artifact=["foo"])), parameters={"suffix": ""},
              artifacts={"foo": upload_artifact([])})
+
+
+@settings(max_examples=200, derandomize=True, deadline=None, database=None)
+@given(st.text(alphabet=st.sampled_from("ab./\\\\~_-"), min_size=0, max_size=12))
+def test_a_steps_sub_path_never_leaves_its_artifact(sub):
+    """The sub-path a step is given (a parameter, rendered by the engine) is refused unless it stays inside
+    the artifact's directory."""
+    from dflow_lab.python.runtime import _sub_paths
+
+    root = "/x/inputs/artifacts/foo"
+    try:
+        got = _sub_paths({"foo": "ENV"}, {"ENV": sub}, "Op")["foo"]
+    except ValueError as e:
+        assert "outside the artifact" in str(e)
+        return
+    joined = os.path.normpath(os.path.join(root, got))
+    assert joined == root or joined.startswith(root + "/")

@@ -32,7 +32,7 @@ import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import tornado.web
 from jupyter_server.base.handlers import APIHandler
@@ -139,7 +139,7 @@ class BaseHandler(APIHandler):
             logger.error("dflow-lab: %s %s failed: %s", self.request.method, self.request.path,
                          self.ctx.settings.redact(f"{typ.__name__}: {value}"))
 
-    def backend(self, engine: str) -> Any:
+    def backend(self, engine: str) -> Engine:
         if engine not in ENGINES:
             raise ApiError(404, f"unknown engine {engine!r}: use one of {list(ENGINES)}")
         try:
@@ -311,7 +311,7 @@ class NewOpHandler(BaseHandler):
 
 # -- workflows ---------------------------------------------------------------------------------------
 
-def _submit(engines: Engines, engine: str, graph: dict[str, Any], folders: list[Path] = (),
+def _submit(engines: Engines, engine: str, graph: dict[str, Any], folders: Sequence[Path] = (),
             document: Path | None = None, rerun: dict[str, Any] | None = None,
             doc_path: str | None = None) -> dict[str, Any]:
     """Run a graph; ``document``: the file it came from (its runs are labelled, the run history);
@@ -439,7 +439,7 @@ class WorkflowHandler(BaseHandler):
         self.finish()
 
 
-def _compare(backend: Any, name: str, other: str) -> dict[str, Any]:
+def _compare(backend: Engine, name: str, other: str) -> dict[str, Any]:
     from ..runview.compare import compare_runs
 
     return compare_runs(backend.get(other), backend.get(name))
@@ -458,7 +458,7 @@ class CompareHandler(BaseHandler):
         self.finish(await self.blocking(_compare, self.backend(engine), name, other))
 
 
-def _items(backend: Any, name: str, path: str, phase: str | None, offset: int, limit: int) -> dict[str, Any]:
+def _items(backend: Engine, name: str, path: str, phase: str | None, offset: int, limit: int) -> dict[str, Any]:
     from ..runview.compare import fanout_items
 
     nodes = (backend.get(name).get("status") or {}).get("nodes") or {}
@@ -483,7 +483,7 @@ class ItemsHandler(BaseHandler):
         self.finish(await self.blocking(_items, self.backend(engine), name, path, phase, offset, limit))
 
 
-def _details(backend: Any, name: str, path: str, item: int | None) -> dict[str, Any]:
+def _details(backend: Engine, name: str, path: str, item: int | None) -> dict[str, Any]:
     from ..runview.live import run_view
 
     return run_view(backend, name).details(path, item)
@@ -531,7 +531,7 @@ class ArtifactHandler(BaseHandler):
         self.finish({"name": art, "step": path, "io": io, "preview": found.get("preview")})
 
 
-def _logs(backend: Any, name: str, node: str | None) -> dict[str, Any]:
+def _logs(backend: Engine, name: str, node: str | None) -> dict[str, Any]:
     lines = list(backend.logs(name, node or None))
     return {"lines": lines[-LOG_LINES:], "truncated": len(lines) > LOG_LINES}
 
@@ -546,7 +546,7 @@ class LogsHandler(BaseHandler):
         self.finish(await self.blocking(_logs, self.backend(engine), name, node))
 
 
-def _failed_ids(backend: Any, name: str, path: str) -> list[str]:
+def _failed_ids(backend: Engine, name: str, path: str) -> list[str]:
     """The ids of the failed status nodes of canvas node ``path`` (all items of a fan-out)."""
     from ..runview.status import fold_status
 

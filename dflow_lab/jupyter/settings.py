@@ -28,7 +28,7 @@ PUBLIC_DEFAULTS: dict[str, Any] = {
 #: Secret settings: written from the browser, never read back.
 SECRET_KEYS = ("argoToken", "artifactSecretKey")
 
-_TYPES: dict[str, type | tuple[type, ...]] = {
+_TYPES: dict[str, type] = {
     "argoHost": str, "namespace": str, "artifactEndpoint": str, "artifactBucket": str, "artifactSecure": bool,
     "artifactAccessKey": str, "defaultImage": str, "opModules": list, "argoToken": str, "artifactSecretKey": str,
 }
@@ -78,7 +78,7 @@ class ServerSettings:
                 raise SettingsError(f"settings: unknown key {key!r}; known keys are {sorted(_TYPES)}")
             if value is not None and not isinstance(value, _TYPES[key]):
                 raise SettingsError(f"settings: {key!r} must be a {_TYPES[key].__name__}, not {type(value).__name__}")
-            if key == "opModules" and not all(isinstance(m, str) and m for m in value or []):
+            if key == "opModules" and isinstance(value, list) and not all(isinstance(m, str) and m for m in value):
                 raise SettingsError("settings: 'opModules' must be a list of module import paths")
         with self._lock:
             for key, value in values.items():

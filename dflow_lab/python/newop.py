@@ -56,7 +56,7 @@ def _annotation(kind: str) -> str:
     return "Artifact(Path)" if kind == "artifact" else kind
 
 
-def render_function_op(name: str, inputs: Any, outputs: Any, body: str | None = None) -> str:
+def render_function_op(name: Any, inputs: Any, outputs: Any, body: str | None = None) -> str:
     """The source of the function OP (decorator, signature, body) that the form describes."""
     name = _identifier(name, "name")
     ins, outs = _ports(inputs, "inputs"), _ports(outputs, "outputs")
@@ -92,7 +92,7 @@ def _imports_needed(tree: ast.Module | None, source: str) -> str:
     return "\n".join(lines)
 
 
-def write_function_op(folder: Path, module: str, name: str, inputs: Any, outputs: Any,
+def write_function_op(folder: Path, module: str, name: Any, inputs: Any, outputs: Any,
                       body: str | None = None) -> dict[str, Any]:
     """Append the function OP to ``folder/<module>.py``; ``{"file": Path, "line": int}`` of its definition."""
     module = _identifier(module, "module")

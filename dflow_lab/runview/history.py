@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+from ..engine import Engine
 from .status import progress_text, workflow_progress
 
 __all__ = ["HISTORY_LIMIT", "duration", "history_rows", "picker_row", "summary"]
@@ -73,7 +74,7 @@ def picker_row(row: dict[str, Any]) -> dict[str, Any]:
             "reusedFrom": row.get("reusedFrom")}
 
 
-def history_rows(backend: Any, run: dict[str, Any], engine: str) -> list[dict[str, Any]]:
+def history_rows(backend: Engine, run: dict[str, Any], engine: str) -> list[dict[str, Any]]:
     """The runs that belong with workflow object ``run`` (its document's, else its workflow name's), as
     ``summary`` rows, newest first; ``run`` itself is among them."""
     from ..rerun import DOCUMENT_LABEL

@@ -203,7 +203,7 @@ class LiveRun:
         # a retried step (or item) is its Retry node, which has the step's phase; its attempts are listed apart
         leaves = [n for n in members if n.get("type") != "TaskGroup"
                   and not parse_node_name(n.get("name", ""), self.name).attempt] or members
-        items = []
+        items: list[tuple[int, dict[str, Any]]] = []
         for n in leaves:
             parsed = parse_node_name(n.get("name", ""), self.name)
             items.append((parsed.item if parsed.item is not None else len(items), n))
@@ -248,7 +248,7 @@ class LiveRun:
                 self._templates = {t.get("name"): t for t in spec.get("templates") or []}
             except Exception:  # noqa: BLE001 - the panel works without it
                 self._templates = {}
-        info = executor_info(self._templates.get(node.get("templateName")) or {})
+        info = executor_info(self._templates.get(str(node.get("templateName") or "")) or {})
         if info is None:
             return {}
         out: dict[str, Any] = {"executor": {"kind": info.get("kind"), "target": info.get("target")}}

@@ -790,12 +790,10 @@ def _cmd_cron(args: argparse.Namespace) -> int:
         runner = threading.Thread(target=scheduler.run, args=(stop,), daemon=True)
         runner.start()
         try:
-            seen = 0
             while runner.is_alive():
                 runner.join(0.5)
-                for line in scheduler.events[seen:]:
-                    print(line, flush=True)
-                seen = len(scheduler.events)
+                while scheduler.events:
+                    print(scheduler.events.popleft(), flush=True)
         except KeyboardInterrupt:
             stop.set()
             runner.join(30)

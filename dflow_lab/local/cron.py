@@ -35,6 +35,7 @@ the ``backfill`` command are not implemented; a schedule expression is searched 
 from __future__ import annotations
 
 import calendar
+import collections
 import contextlib
 import datetime as dt
 import fcntl
@@ -229,7 +230,8 @@ class CronScheduler:
         self.store = ObjectStore(self.backend.workdir)
         self.clock = clock
         self.checked: dict[str, float] = {}  # CronWorkflow -> the time up to which its schedules were handled
-        self.events: list[str] = []  # what the scheduler did (for `cron run` to print)
+        # what the scheduler did, the latest 1,000 (`cron run` prints and removes them)
+        self.events: collections.deque[str] = collections.deque(maxlen=1000)
 
     # -- one pass ---------------------------------------------------------------------------------
 

@@ -498,6 +498,8 @@ class Step:
                 self.with_param = prepare.outputs.parameters["dflow_slices_path"]
                 self._items = self.with_param
         self._outputs = None
+        if "dflow_key" in self._given_parameters:  # the key argument last, where a parsed manifest has it
+            self._given_parameters["dflow_key"] = self._given_parameters.pop("dflow_key")
         for n in outs:
             self._redirects[("artifacts", n)] = prepare.outputs.artifacts[n]
         for n in bigs:

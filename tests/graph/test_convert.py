@@ -357,3 +357,11 @@ def test_what_the_model_implies_is_not_written():
     assert again.to_graph() == graph
     step = again.entrypoint.steps[0][0]  # (the threshold's check step follows in a stage of its own)
     assert step.continue_on_failed is True and step.slices.slices == "{{item}}"
+
+
+def test_a_sliced_workflows_manifest_parses_back_to_itself():
+    """The init-artifact steps, sub-path wiring and group items of sliced steps survive Workflow.from_dict."""
+    manifest = WORKFLOWS["sliced"].to_dict()
+    names = [t["name"] for t in manifest["spec"]["templates"]]
+    assert sum(n.endswith("-init-artifact") for n in names) == 2
+    assert Workflow.from_dict(manifest).to_dict() == manifest

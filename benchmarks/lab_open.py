@@ -23,6 +23,9 @@ read back from the page, all in ms from the open command:
 - ``validate``: the server's validation of the document (it runs beside the first frame, not before it):
   request → answer, and the server's share of it (request sent → first byte).
 
+On the last open of the wide shapes, the node search (issue 16's) jumps to ``t7777``: the time until that node
+is in the DOM at zoom 1.
+
 usage: python benchmarks/lab_open.py [--shapes 1000 10000 wide fan] [--repeat 4]
 
 Prints one line per open, then each shape's median of the opens after the first; the load average is printed
@@ -37,6 +40,7 @@ import os
 import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -128,7 +132,24 @@ def profile_top(profile: dict, n: int = 25) -> str:
     return f"self:\n{top(own)}\ntotal:\n{top(total)}"
 
 
-def open_once(page, path: str, label: str, profile: bool = False) -> dict:
+def search_jump(page, name: str) -> str:
+    """Type ``name`` into the canvas's node search, press Enter: how long until that node is in the DOM (handed
+    to React Flow, names readable) and at what zoom."""
+    box = page.locator(f"{VISIBLE} [data-testid='node-search']")
+    box.fill(name)
+    t0 = time.monotonic()
+    box.press("Enter")
+    sel = f"{VISIBLE} .react-flow__node[data-id='{name}']:not([style*='visibility: hidden'])"
+    page.wait_for_selector(sel, timeout=60_000)
+    page.wait_for_function(f"() => {{ const vp = document.querySelector('{VISIBLE} .react-flow__viewport'); "
+                           f"return Number(/scale\\(([^)]+)\\)/.exec(vp.style.transform)[1]) >= 0.99; }}",
+                           timeout=60_000)
+    note = page.locator(f"{VISIBLE} [data-testid='node-search-note']").text_content()
+    return (f"search {name!r} + Enter: the node in the DOM at zoom 1 after {time.monotonic() - t0:.2f} s "
+            f"(match {note})")
+
+
+def open_once(page, path: str, label: str, profile: bool = False, search: str | None = None) -> dict:
     cdp = None
     if profile:
         cdp = page.context.new_cdp_session(page)
@@ -149,6 +170,7 @@ def open_once(page, path: str, label: str, profile: bool = False) -> dict:
     except Exception:  # noqa: BLE001 - reported as missing, not fatal for the other figures
         pass
     st = page.evaluate(STAGES, [t0, path])
+    found = search_jump(page, search) if search else None
     m, c, v = st["marks"], st["contents"] or {}, st["validate"] or {}
     out = {"frame": frame["t"], "zoom": frame["zoom"], "drawn": frame["drawn"], "dom": frame["dom"],
            "server": c.get("responseStart", 0) - c.get("requestStart", 0),
@@ -157,7 +179,7 @@ def open_once(page, path: str, label: str, profile: bool = False) -> dict:
            "layout_start": m.get("dfl:layout:start"), "layout_end": m.get("dfl:layout:end"),
            "validate": (v.get("responseEnd", 0) - v.get("start", 0)) if v else None,
            "validate_server": (v.get("responseStart", 0) - v.get("requestStart", 0)) if v else None,
-           "heap_mb": st["mem"] / 2**20 if st["mem"] else None}
+           "heap_mb": st["mem"] / 2**20 if st["mem"] else None, "search": found}
     page.evaluate("() => window.jupyterapp.commands.execute('application:close-all')")
     page.wait_for_function(f"() => !document.querySelector('{VISIBLE}')", timeout=60_000)
     return out
@@ -172,7 +194,8 @@ def fmt(r: dict) -> str:
             f"({(r['bytes'] or 0) / 1e6:.1f} MB), text in editor at {ms(r['text'])}, parsed at {ms(r['parse'])}, "
             f"layout {ms(layout)} (done at {ms(r['layout_end'])}), frame at {ms(r['frame'])}]; zoom {r['zoom']:.3f}, "
             f"{r['drawn'] or r['dom']} nodes drawn, {names}; validation beside it {ms(r['validate'])} ms "
-            f"(server {ms(r['validate_server'])}); JS heap {r['heap_mb'] or 0:.0f} MB")
+            f"(server {ms(r['validate_server'])}); JS heap {r['heap_mb'] or 0:.0f} MB"
+            + (f"; {r['search']}" if r.get("search") else ""))
 
 
 def main() -> None:
@@ -210,7 +233,8 @@ def main() -> None:
                     label = SHAPES[key][0]
                     rs = []
                     for i in range(args.repeat):
-                        r = open_once(page, f"big-{key}.dflow.json", label, args.profile)
+                        r = open_once(page, f"big-{key}.dflow.json", label, args.profile,
+                                      search="t7777" if key in ("wide", "fan") and i == args.repeat - 1 else None)
                         tag = "first open of the page" if first else f"open {i + 1}"
                         first = False
                         print(f"{label}, {tag}: {fmt(r)}; {load()}", flush=True)

@@ -30,7 +30,7 @@ from typing import Any, Protocol
 from .. import secret_store
 from ..names import workspace_child
 from ..storage.repository import argo_output_key
-from .children import die_with_parent
+from .children import spawn
 from .images import host_argv, stand_in
 from .layout import StepDir, declared_paths, replace_paths
 from .scope import Scope, StepError
@@ -182,10 +182,9 @@ def _command(body: dict, is_script: bool, script_path: str | None, where: str,
 
 
 async def _subprocess(argv: list[str], env: dict[str, str], cwd: str, log: str) -> tuple[int, str]:
-    proc = await asyncio.create_subprocess_exec(
+    proc = await spawn(
         *argv, cwd=cwd, env=env, stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, start_new_session=True,
-        preexec_fn=die_with_parent,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, grace=_TERM_GRACE,
     )
     out_chunks: list[bytes] = []
     size = 0

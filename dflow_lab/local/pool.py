@@ -16,7 +16,7 @@ import signal
 import sys
 from dataclasses import dataclass
 
-from .children import die_with_parent
+from .children import spawn
 from .stepenv import base_env
 
 __all__ = ["WorkerPool", "WorkerResult"]
@@ -36,10 +36,9 @@ class _Worker:
 
     @classmethod
     async def start(cls) -> _Worker:
-        proc = await asyncio.create_subprocess_exec(
+        proc = await spawn(
             sys.executable, "-m", "dflow_lab.local.worker",
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL, start_new_session=True, preexec_fn=die_with_parent,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
             env=base_env(),  # the documented step environment (stepenv), nothing more
         )
         worker = cls(proc)

@@ -29,7 +29,6 @@ loopback is refused.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import signal
 import urllib.error
@@ -37,7 +36,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
-from .children import die_with_parent
+from .children import signal_group, spawn
 from .nodes import NodeBook
 from .scope import StepError
 
@@ -55,33 +54,24 @@ _NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 async def start_process(argv: list[str], env: dict[str, str], cwd: str, log: str) -> asyncio.subprocess.Process:
     """Start a service process in its own process group (its PID is the group's id), its output to ``log``."""
     with open(log, "ab") as logf:
-        return await asyncio.create_subprocess_exec(
-            *argv, cwd=cwd, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=logf, stderr=logf,
-            start_new_session=True, preexec_fn=die_with_parent)
+        return await spawn(*argv, cwd=cwd, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=logf, stderr=logf)
 
 
 async def stop_process(proc: asyncio.subprocess.Process, grace: float = STOP_GRACE) -> int:
     """SIGTERM the process group the engine started, SIGKILL it after ``grace`` seconds; returns the exit
     code.  A cancellation while waiting kills the group at once (and is passed on)."""
     if proc.returncode is None:
-        _signal_group(proc.pid, signal.SIGTERM)
+        signal_group(proc.pid, signal.SIGTERM)
         try:
             await asyncio.wait_for(asyncio.shield(proc.wait()), grace)
         except asyncio.TimeoutError:
             pass
         except asyncio.CancelledError:
-            _signal_group(proc.pid, signal.SIGKILL)
+            signal_group(proc.pid, signal.SIGKILL)
             raise
     # what the leader left behind in its group (nginx's workers) goes too
-    _signal_group(proc.pid, signal.SIGKILL)
+    signal_group(proc.pid, signal.SIGKILL)
     return await proc.wait()
-
-
-def _signal_group(pgid: int, sig: int) -> None:
-    try:
-        os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _probe_wait(probe: dict) -> float:
@@ -129,15 +119,14 @@ async def _probe_once(probe: dict, env: dict[str, str], cwd: str, where: str) ->
         if not command:
             raise StepError(f"{where}: readinessProbe.exec has no command")
         try:
-            proc = await asyncio.create_subprocess_exec(
-                *command, cwd=cwd, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.DEVNULL, start_new_session=True, preexec_fn=die_with_parent)
+            proc = await spawn(*command, cwd=cwd, env=env, stdin=asyncio.subprocess.DEVNULL,
+                               stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
         except OSError as e:
             raise StepError(f"{where}: readinessProbe.exec: {e}") from None
         try:
             return await asyncio.wait_for(proc.wait(), timeout) == 0
         except asyncio.TimeoutError:
-            _signal_group(proc.pid, signal.SIGKILL)
+            signal_group(proc.pid, signal.SIGKILL)
             await proc.wait()
             return False
     raise StepError(f"{where}: readinessProbe has none of httpGet, tcpSocket, exec")

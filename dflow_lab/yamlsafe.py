@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import re
 from itertools import accumulate
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 import yaml
 
@@ -59,6 +59,20 @@ def _too_deep(source: str, max_depth: int) -> DocumentBoundError:
         "(DFLOW_DOCUMENT_MAX_DEPTH); flatten the document, or raise the bound if it is trusted")
 
 
+def _events(text: str, source: str, depth_bound: int) -> Iterator[yaml.Event]:
+    """The parser's events. libyaml (PyYAML >= 6.0.4) has a nesting limit of its own, which its scanner
+    may reach while reading ahead, before the events reach ``depth_bound``: that is the same refusal."""
+    try:
+        yield from yaml.parse(text, Loader=_Loader)
+    except yaml.YAMLError as e:
+        if "maximum nesting depth" not in str(e):
+            raise
+        if depth_bound < 1000:  # the scanner read ahead past the bound
+            raise _too_deep(source, depth_bound) from None
+        raise DocumentBoundError(f"{source}: nested deeper than the YAML parser's own limit ({e}); flatten "
+                                 "the document") from None
+
+
 def scan_yaml(text: str, max_alias_nodes: Optional[int] = None, max_depth: Optional[int] = None,
               source: str = "<document>") -> None:
     """Raise :class:`DocumentBoundError` if the YAML ``text`` exceeds the alias or depth bound (one
@@ -67,7 +81,7 @@ def scan_yaml(text: str, max_alias_nodes: Optional[int] = None, max_depth: Optio
     sizes: dict[str, int] = {}  # anchor -> nodes of its value, aliases inside it expanded
     stack: list[list] = [[None, 0]]  # open collections: [anchor, nodes so far]
     expanded = 0
-    for event in yaml.parse(text, Loader=_Loader):
+    for event in _events(text, source, depth_bound):
         kind = type(event)
         if kind is yaml.ScalarEvent:
             stack[-1][1] += 1

@@ -406,7 +406,7 @@ class WorkflowsHandler(BaseHandler):
 
 
 def _workflow(engines: Engines, engine: str, name: str) -> dict[str, Any]:
-    from ..runview.status import fold_status
+    from ..runview.status import fold_status, planned_items
     from ..workflow import Workflow
 
     obj = engines.backend(engine).get(name)
@@ -418,7 +418,8 @@ def _workflow(engines: Engines, engine: str, name: str) -> dict[str, Any]:
         except Exception as e:  # a manifest the model cannot draw: its status still shows
             graph_error = f"{type(e).__name__}: {e}"
     status = {path: {k: v for k, v in entry.items() if k != "ids"}
-              for path, entry in fold_status(nodes.values(), name).items()}
+              for path, entry in fold_status(nodes.values(), name,
+                                             planned_items((obj.get("status") or {}).get("dflowLabPlan"), name)).items()}
     return {"workflow": summary(obj, engine), "graph": graph, "graph_error": graph_error, "status": status}
 
 

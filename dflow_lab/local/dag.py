@@ -2,8 +2,9 @@
 
 ``DagRunner._run_dag`` parses every task's dependencies (``depends`` logic or a ``dependencies`` list),
 checks them for unknown tasks and cycles, narrows to ``target``, then starts each task once the tasks it
-depends on have finished: a task whose condition is false is Omitted; ``failFast`` stops starting new
-tasks after an unhandled failure.  Looped tasks run as a TaskGroup (``_run_task``).
+depends on have finished: a task whose condition is false is Omitted (also while failing fast, as
+Argo evaluates the dependents of a failed task); ``failFast`` stops starting new tasks after an
+unhandled failure.  Looped tasks run as a TaskGroup (``_run_task``).
 """
 
 from __future__ import annotations
@@ -101,16 +102,21 @@ class DagRunner(NodeBook):
             await self.gate.wait()
             if ready and not (failed is not None and fail_fast):
                 scope.values.update(self.global_vars)
-            while ready and not (failed is not None and fail_fast):
+            while ready:
                 name = heapq.heappop(ready)
                 d = deps[name]
                 parents = [task_nodes[x] for x in sorted(needs[name])] if d else [node]
+                # a task whose condition is false is Omitted even while failing fast (as Argo does: the
+                # dependents of a failed task are evaluated before the DAG is marked failed)
                 if d is not None and not d.evaluate(results):
                     tname = f"{node['name']}.{name}"
                     onode = self.open_node(tname, name, "Skipped", tasks[name].get("template"), parents, node["id"])
                     msg = f"omitted: depends condition not met ({d.text})"
+                    self.plan_one_node(tasks[name], _looped(tasks[name]))
                     self.close_node(onode, "Omitted", message=msg)
                     finish(name, onode, None)
+                    continue
+                if failed is not None and fail_fast:  # ready, but not started: the DAG is failing fast
                     continue
                 t = asyncio.ensure_future(self._run_task(tasks[name], node, parents, scope, slots, where))
                 t._dflow_wf = self.name  # type: ignore[attr-defined]
@@ -158,14 +164,20 @@ class DagRunner(NodeBook):
             if "when" in task and not any(k.startswith("item") for k in _tags(str(task["when"]))) \
                     and not scope.eval_when(str(task["when"]), f"{twhere}: when"):
                 group["type"] = "Skipped"
+                self.plan_one_node(task, looped=True)
                 self.close_node(group, "Skipped", message=f"when '{task['when']}' evaluated false")
                 return group, []
             expansions = self._expand(task, scope, twhere)
         except StepError as e:
+            self.plan_one_node(task, looped=True)
+            group["type"] = "Skipped"  # Argo records a loop that cannot expand as a Skipped node in Error
             return self.close_node(group, "Error", message=str(e), durable=True), []
         if not expansions:
+            self.plan_one_node(task, looped=True)
+            group["type"] = "Skipped"
             self.close_node(group, "Skipped", message="Skipped, empty params")
             return group, []
+        self.plan_fanout(name, task, len(expansions))
         children = await asyncio.gather(*[
             self._run_item(task, ivars, f"{name}{suffix}", f"{task['name']}{suffix}", group, dag_node["id"],
                            scope, slots, "task")
@@ -176,6 +188,10 @@ class DagRunner(NodeBook):
         else:
             self.close_node(group, "Succeeded", durable=True)
         return group, list(children)
+
+
+def _looped(task: dict) -> bool:
+    return any(k in task for k in ("withItems", "withParam", "withSequence"))
 
 
 def _tags(text: str) -> list[str]:

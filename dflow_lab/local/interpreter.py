@@ -22,6 +22,7 @@ import contextlib
 import contextvars
 import json
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from .leaf import LeafRunner
 from .nodes import FAILED as _FAILED
 from .objects import ObjectStore
 from .outputs import OutputsMixin
+from .plan import Planner
 from .retries import RetryRunner
 from .scope import Scope, StepError, as_param_text
 from .services import DaemonRunner
@@ -92,6 +94,9 @@ class Execution(StepsRunner, DagRunner, LeafRunner, RetryRunner, OutputsMixin, H
         self._children_of: dict[str, set[str]] = {}
         self._flush_soon = False
         self.global_vars = self._global_vars()
+        self.planner = Planner(self.templates)
+        self.planned = self.planner.workflow(self.spec)
+        self.planned_fanouts: dict[str, int] = {}
         self.global_outputs: dict[str, dict] = {"parameters": {}, "artifacts": {}}
         for p in (self.status.get("outputs") or {}).get("parameters") or []:
             self.global_outputs["parameters"][p["name"]] = p
@@ -185,6 +190,10 @@ class Execution(StepsRunner, DagRunner, LeafRunner, RetryRunner, OutputsMixin, H
         status = dict(self.status)
         status.update(phase="Running", finishedAt=None, message=None)
         status.setdefault("startedAt", now_iso())
+        # the planned number of leaf steps, from the start; sub-second times beside Argo's startedAt
+        status["dflowLabPlan"] = self.plan_status()
+        status["dflowLabTimes"] = {"startedAt": (status.get("dflowLabTimes") or {}).get("startedAt")
+                                   or round(time.time(), 3)}
         self.status = status
         self.store.set_status(self.name, status)
         flusher = asyncio.create_task(self._flush_loop())
@@ -263,6 +272,8 @@ class Execution(StepsRunner, DagRunner, LeafRunner, RetryRunner, OutputsMixin, H
         if self.global_outputs["parameters"] or self.global_outputs["artifacts"]:
             status["outputs"] = {k: list(v.values()) for k, v in self.global_outputs.items() if v}
         status["progress"] = self._progress()
+        status["dflowLabPlan"] = self.plan_status()
+        status["dflowLabTimes"] = {**(status.get("dflowLabTimes") or {}), "finishedAt": round(time.time(), 3)}
         self.store.set_control(self.name, None)
         self.store.set_status(self.name, status)
         return phase
@@ -299,16 +310,17 @@ class Execution(StepsRunner, DagRunner, LeafRunner, RetryRunner, OutputsMixin, H
 
     async def _flush_loop(self) -> None:
         """Write batched node changes every 50 ms, and the workflow's progress (``done/total`` pods)
-        when it changed, at most every half second."""
+        and plan (``status.dflowLabPlan``) when they changed, at most every half second."""
         tick = 0
         while True:
             await asyncio.sleep(0.05)
             self.flush()
             tick += 1
             if tick % 10 == 0:
-                progress = self._progress()
-                if progress != self.status.get("progress"):
+                progress, plan = self._progress(), self.plan_status()
+                if progress != self.status.get("progress") or plan != self.status.get("dflowLabPlan"):
                     self.status["progress"] = progress
+                    self.status["dflowLabPlan"] = plan
                     self.store.set_status(self.name, self.status)
 
     async def _watch_control(self) -> None:

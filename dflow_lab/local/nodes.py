@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..bounds import cut_text
 from ..names import get_pod_name, node_hash
+from .plan import Planner
 from .state import StateStore, now_iso
 
-__all__ = ["DONE_OK", "FAILED", "NodeBook"]
+__all__ = ["DONE_OK", "FAILED", "MAX_PLANNED_FANOUTS", "NodeBook"]
 
 DONE_OK = ("Succeeded", "Skipped")
 FAILED = ("Failed", "Error")
@@ -26,6 +28,8 @@ _DONE_OK = DONE_OK
 _FAILED = FAILED
 _EXECUTABLE = ("Pod", "HTTP", "Plugin", "Container", "Suspend")  # the node types Argo's progress counts
 _COMPLETE = ("Succeeded", "Skipped", "Omitted")
+_LEAF_TYPES = ("Pod", "Skipped", "Suspend", "HTTP", "Plugin")  # the leaf steps of a run's progress
+MAX_PLANNED_FANOUTS = 10_000  # fan-out sizes kept in the plan (nested fan-outs past it are not recorded)
 
 
 def _node_progress(value: Any) -> tuple[int, int]:
@@ -71,6 +75,9 @@ class NodeBook:
     _children_of: dict[str, set[str]]
     _flush_soon: bool
     _main_task: asyncio.Task
+    planner: Planner
+    planned: int
+    planned_fanouts: dict[str, int]
 
     if TYPE_CHECKING:  # provided by the other mixins of Execution
         def _publish_globals(self, outputs: dict) -> None: ...
@@ -134,6 +141,8 @@ class NodeBook:
         node: dict[str, Any] = {
             "id": node_id, "name": name, "displayName": display, "type": type_, "phase": "Running",
             "startedAt": now_iso(), "finishedAt": None, "children": [],
+            # sub-second times for monitors (durations in tenths); startedAt/finishedAt keep Argo's form
+            "dflowLabTimes": {"startedAt": round(time.time(), 3)},
         }
         if template:
             node["templateName"] = template
@@ -152,6 +161,7 @@ class NodeBook:
         """Finish a node (``durable``: written at once, so that a resume finds it)."""
         node["phase"] = phase
         node["finishedAt"] = now_iso()
+        _precise_finish(node)
         if outputs:
             node["outputs"] = outputs
         if message:
@@ -230,14 +240,60 @@ class NodeBook:
             total += t
         return f"{done}/{total}"
 
+    # -- the plan: how many leaf steps the run will record (``plan.py``) ---------------------------
+
+    def replan(self, delta: int) -> None:
+        """Correct the planned total once a loop expanded or a step was skipped or omitted."""
+        self.planned += delta
+
+    def plan_fanout(self, prefix: str, step: dict, items: int) -> None:
+        """A loop expanded into ``items``: the plan assumed ``planned_items``; its items are named
+        ``<prefix>(i:…)``, and monitors count a fan-out's items against this size."""
+        self.replan((items - self.planner.planned_items(step)) * self.planner.one(step))
+        if len(self.planned_fanouts) < MAX_PLANNED_FANOUTS:
+            self.planned_fanouts[prefix] = items
+
+    def plan_one_node(self, step: dict, looped: bool) -> None:
+        """A step or task recorded one node (skipped, omitted, errored, an empty loop) instead of its plan."""
+        self.replan(1 - (self.planner.step(step) if looped else self.planner.one(step)))
+
+    def plan_status(self) -> dict:
+        """``status.dflowLabPlan``: ``{"steps": planned leaf steps, "fanOuts": {item prefix: items},
+        "counts": {phase: leaf steps}}``. ``counts`` are what ``runview.status.workflow_progress`` counts
+        from the nodes (a leaf step: a pod, suspend, HTTP or plugin node, a skipped or omitted step, a
+        retried step's Retry node, not its attempts), kept here so that a list of runs, which leaves the
+        nodes out, shows the same numbers."""
+        counts: dict[str, int] = {}
+        attempts: set[str] = set()
+        for n in self.nodes.values():
+            if n.get("type") == "Retry":
+                attempts.update(n.get("children") or ())
+        for n in self.nodes.values():
+            kind = n.get("type")
+            if kind == "Retry":
+                if not any((self.nodes.get(c) or {}).get("type") in _LEAF_TYPES for c in n.get("children") or ()):
+                    continue
+            elif kind not in _LEAF_TYPES or n["id"] in attempts:
+                continue
+            phase = n.get("phase") or "Pending"
+            counts[phase] = counts.get(phase, 0) + 1
+        return {"steps": max(self.planned, 0), "fanOuts": dict(self.planned_fanouts), "counts": counts}
+
     def _close_running(self, message: str) -> None:
         for node in self.nodes.values():
             if node.get("phase") in ("Running", "Pending"):
                 node["phase"] = "Failed"
                 node["finishedAt"] = now_iso()
+                _precise_finish(node)
                 node["message"] = message
                 self._mark(node)
 
     def _set_suspended(self, value: bool) -> None:
         self.status["suspended"] = value
         self.store.set_status(self.name, self.status)
+
+
+def _precise_finish(node: dict) -> None:
+    times = node.get("dflowLabTimes")
+    if isinstance(times, dict):
+        node["dflowLabTimes"] = {**times, "finishedAt": round(time.time(), 3)}

@@ -81,10 +81,12 @@ class StepsRunner(HookRunner, NodeBook):
             if "when" in step and not sscope.eval_when(str(step["when"]), f"{where}: when"):
                 node = self.open_node(name, display, "Skipped", step.get("template"), parent, boundary)
                 msg = f"when '{sscope.render(str(step['when']), where)}' evaluated false"
+                self.plan_one_node(step, looped=False)
                 return self.close_node(node, "Skipped", message=msg, durable=True)
             args = self._step_args(step, sscope, where)
         except StepError as e:
             node = self.open_node(name, display, "Skipped", step.get("template"), parent, boundary)
+            self.plan_one_node(step, looped=False)
             return self.close_node(node, "Error", message=str(e), durable=True)
         if slots is not None:
             async with slots:
@@ -174,7 +176,9 @@ class StepsRunner(HookRunner, NodeBook):
                     expansions = self._expand(step, scope, swhere)
                 except StepError as e:
                     expansions = e
+                looped = any(k in step for k in ("withItems", "withParam", "withSequence"))
                 if isinstance(expansions, StepError) or not expansions:
+                    self.plan_one_node(step, looped)
                     sname = f"{gname}.{step['name']}"
                     snode = self.open_node(sname, step["name"], "Skipped", step.get("template"), gnode, node["id"])
                     msg = str(expansions) if isinstance(expansions, StepError) else "Skipped, empty params"
@@ -182,7 +186,8 @@ class StepsRunner(HookRunner, NodeBook):
                     self.close_node(snode, phase, message=msg)
                     jobs.append((step, False, [asyncio.sleep(0, snode)]))
                     continue
-                looped = any(k in step for k in ("withItems", "withParam", "withSequence"))
+                if looped:
+                    self.plan_fanout(f"{gname}.{step['name']}", step, len(expansions))
                 coros = [self._run_item(step, ivars, f"{gname}.{step['name']}{suffix}", f"{step['name']}{suffix}",
                                         gnode, node["id"], scope, slots, "step", fail_fast)
                          for ivars, suffix in expansions]

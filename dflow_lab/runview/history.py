@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..engine import Engine
-from .status import progress_text, workflow_progress
+from .status import precise_times, progress_text, workflow_progress
 
 __all__ = ["HISTORY_LIMIT", "duration", "history_rows", "picker_row", "summary"]
 
@@ -43,7 +43,9 @@ def summary(obj: dict[str, Any], engine: str) -> dict[str, Any]:
     status = obj.get("status") or {}
     name = meta.get("name", "")
     nodes = status.get("nodes") or {}
-    progress = workflow_progress(nodes.values() if isinstance(nodes, dict) else nodes, name)
+    phase = status.get("phase") or "Pending"
+    progress = workflow_progress(nodes.values() if isinstance(nodes, dict) else nodes, name,
+                                 status.get("dflowLabPlan"), finished=phase in ("Succeeded", "Failed", "Error"))
     if not progress["total"] and isinstance(status.get("progress"), str) and "/" in status["progress"]:
         done, _, total = status["progress"].partition("/")  # Argo's own "3/5" when nodes were not fetched
         if done.isdigit() and total.isdigit():
@@ -51,11 +53,11 @@ def summary(obj: dict[str, Any], engine: str) -> dict[str, Any]:
     return {
         "name": name,
         "engine": engine,
-        "phase": status.get("phase") or "Pending",
+        "phase": phase,
         "created": meta.get("creationTimestamp"),
         "startedAt": status.get("startedAt"),
         "finishedAt": status.get("finishedAt"),
-        "duration": duration(status.get("startedAt"), status.get("finishedAt")),
+        "duration": duration(*precise_times(status)),  # to the millisecond where the engine recorded it
         "progress": progress,
         "message": status.get("message") or None,
         "labels": meta.get("labels") or {},

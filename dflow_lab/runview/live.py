@@ -27,7 +27,15 @@ from typing import Any, Callable
 from ..engine import Engine
 from ..executors.render import JOB_ID_PARAMETER, executor_info
 from .preview import preview_path
-from .status import fold_status, parse_node_name, progress_text
+from .status import (
+    LEAF_TYPES,
+    NOT_RUN,
+    fold_status,
+    parse_node_name,
+    planned_items,
+    precise_times,
+    progress_text,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +77,7 @@ class LiveRun:
         self.nodes: dict[str, dict] = {}
         self.by_path: dict[str, set[str]] = {}
         self.folded: dict[str, dict] = {}
+        self.planned: dict[str, int] = {}  # planned fan-out sizes by path (status.dflowLabPlan)
         self.workflow: dict[str, Any] = {"phase": "Pending"}
         self.seq = 0
         self._counted: dict[str, tuple[str, bool]] = {}  # node id -> (phase, counted in the total)
@@ -134,9 +143,14 @@ class LiveRun:
                 if ev.get("workflow"):
                     self.workflow.update(ev["workflow"])
                     workflow_changed = True
+            planned = planned_items(self.workflow.get("dflowLabPlan"), self.name)
+            if planned != self.planned:  # a fan-out's planned size is known: its badge counts against it
+                touched |= {p for p in set(planned) | set(self.planned)
+                            if planned.get(p) != self.planned.get(p) and p in self.by_path}
+                self.planned = planned
             changes = {}
             for path in touched:
-                entry = fold_status((self.nodes[i] for i in self.by_path[path]), self.name).get(path)
+                entry = fold_status((self.nodes[i] for i in self.by_path[path]), self.name, self.planned).get(path)
                 if entry is not None and entry != self.folded.get(path):
                     self.folded[path] = entry
                     changes[path] = _public(entry)
@@ -153,22 +167,34 @@ class LiveRun:
         if old is not None:
             self._counts[old[0]] -= 1
             self._seen_total -= old[1]
-        if node.get("type") not in ("Pod", "Skipped") or parse_node_name(node.get("name", ""), self.name).attempt:
+        kind = node.get("type")
+        if kind == "Retry":  # a retried leaf step counts once, as its Retry node (its attempts are pods)
+            if not any((self.nodes.get(c) or {}).get("type") in LEAF_TYPES for c in node.get("children") or ()):
+                return
+        elif kind not in LEAF_TYPES or parse_node_name(node.get("name", ""), self.name).attempt:
             return
         phase = node.get("phase") or "Pending"
-        counted = node.get("type") == "Pod" and phase not in ("Skipped", "Omitted")
-        self._counted[node["id"]] = (phase, counted)
+        # skipped and omitted steps are part of the total, so that the counts add up to it
+        self._counted[node["id"]] = (phase, True)
         self._counts[phase] = self._counts.get(phase, 0) + 1
-        self._seen_total += counted
+        self._seen_total += 1
 
     def progress(self) -> dict[str, Any]:
-        """``{"counts", "total"}`` of the run's steps (see the module's docstring for the total)."""
+        """``{"counts", "total"}`` of the run's steps (see the module's docstring for the total): the local
+        engine's plan (``status.dflowLabPlan``, corrected as loops expand; planned steps a finished run never
+        reached are ``NotRun``), else what the manifest tells (``planned_steps``) while the run runs."""
         counts = {k: v for k, v in self._counts.items() if v}
         total = self._seen_total
+        plan = self.workflow.get("dflowLabPlan")
+        steps = plan.get("steps") if isinstance(plan, dict) else None
+        if isinstance(steps, int):
+            if steps > total and self.finished:
+                counts[NOT_RUN] = steps - total
+            return {"counts": counts, "total": max(total, steps)}
         if self._planned is False:
             self._planned = self._planned_steps()
         if isinstance(self._planned, int) and not self.finished:
-            total = max(total, self._planned - counts.get("Skipped", 0) - counts.get("Omitted", 0))
+            total = max(total, self._planned)
         return {"counts": counts, "total": total}
 
     def _planned_steps(self) -> int | None:
@@ -179,11 +205,12 @@ class LiveRun:
 
     def _workflow_state(self) -> dict[str, Any]:
         progress = self.progress()
+        started, finished = precise_times(self.workflow)
         return {
             "name": self.name,
             "phase": self.workflow.get("phase"),
-            "startedAt": self.workflow.get("startedAt"),
-            "finishedAt": self.workflow.get("finishedAt"),
+            "startedAt": started,
+            "finishedAt": finished,
             "message": self.workflow.get("message"),
             "progress": progress_text(progress) if progress["total"] else None,
         }
@@ -222,7 +249,7 @@ class LiveRun:
             "path": path,
             "phase": phase,
             "key": key,
-            "duration": _seconds(node.get("startedAt"), node.get("finishedAt")),
+            "duration": _seconds(*precise_times(node)),
             "message": node.get("message") or None,
             "items": [{"index": i, "label": n.get("displayName", str(i)), "phase": n.get("phase", "Pending")}
                       for i, n in items] if len(items) > 1 else [],
@@ -273,7 +300,7 @@ class LiveRun:
                 out.append((int(tail[1:-1]), n))
         return [{"index": i, "id": n.get("id"), "phase": n.get("phase") or "Pending", "message": n.get("message"),
                  "startedAt": n.get("startedAt"), "finishedAt": n.get("finishedAt"),
-                 "duration": _seconds(n.get("startedAt"), n.get("finishedAt"))} for i, n in sorted(out, key=lambda t: t[0])]
+                 "duration": _seconds(*precise_times(n))} for i, n in sorted(out, key=lambda t: t[0])]
 
     def _actions(self, phase: str | None) -> list[str]:
         """The step panel's buttons: stop while the run runs; once it ended, retry (a failed step), the

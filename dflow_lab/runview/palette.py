@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import re
+from pathlib import Path
 from typing import Any, Iterable
 
 
@@ -22,10 +23,21 @@ def workflow_entries(graph: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
+def _defined_at(cls: type) -> dict[str, Any]:
+    """``{"file": absolute path, "line": n}`` of a class's definition (empty when it has no source file)."""
+    try:
+        file = inspect.getsourcefile(cls)
+        line = inspect.getsourcelines(cls)[1]
+    except (OSError, TypeError):
+        return {}
+    return {"file": str(Path(file).resolve()), "line": line} if file else {}
+
+
 def op_entries(modules: Iterable[str]) -> list[dict[str, Any]]:
     """Palette entries for every OP class defined in each module of ``modules`` (import paths).
 
-    A module that cannot be imported is an error naming it; a module without OPs gives no entries.
+    A module that cannot be imported is an error naming it; a module without OPs gives no entries. Each
+    entry says where its OP is defined (``file``, absolute, and ``line``) when it has a source file.
     """
     from ..graph.convert import to_graph
     from ..python import OP, PythonOPTemplate
@@ -43,5 +55,6 @@ def op_entries(modules: Iterable[str]) -> list[dict[str, Any]]:
                 continue
             template = to_graph(PythonOPTemplate(cls))
             template.pop("name", None)  # the palette entry names it; the graph keys templates by name
-            entries.append({"name": template_name(cls), "source": module_name, "template": template})
+            entries.append({"name": template_name(cls), "source": module_name, "template": template,
+                            **_defined_at(cls)})
     return entries

@@ -9,10 +9,45 @@ names, so the monitor never asks which engine ran the workflow.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable
+from datetime import datetime, timezone
+from typing import Any, Iterable, Mapping
 
 PHASES = ("Pending", "Running", "Succeeded", "Failed", "Error", "Skipped", "Omitted")
 _DONE = {"Succeeded", "Failed", "Error", "Skipped", "Omitted"}
+# the nodes a run's progress counts: one per leaf step (a retried step is its Retry node, not its attempts)
+LEAF_TYPES = ("Pod", "Skipped", "Suspend", "HTTP", "Plugin")
+NOT_RUN = "NotRun"  # planned steps a finished run never reached (a failed group stops the ones after it)
+
+
+def precise_times(node: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """A node's (or a workflow status's) start and finish, to the millisecond when the local engine
+    recorded them (``dflowLabTimes``), else Argo's whole-second ``startedAt``/``finishedAt``."""
+    times = node.get("dflowLabTimes") if isinstance(node.get("dflowLabTimes"), dict) else {}
+    started, finished = node.get("startedAt"), node.get("finishedAt")
+    if isinstance(times.get("startedAt"), (int, float)) and started:
+        started = _iso_ms(times["startedAt"])
+    if isinstance(times.get("finishedAt"), (int, float)) and finished:
+        finished = _iso_ms(times["finishedAt"])
+    return started, finished
+
+
+def _iso_ms(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def planned_items(plan: Mapping[str, Any] | None, workflow: str) -> dict[str, int]:
+    """The planned size of each fan-out by canvas path (``status.dflowLabPlan.fanOuts`` are keyed by the
+    items' node-name prefix; the fan-outs of one path inside an enclosing fan-out add up)."""
+    out: dict[str, int] = {}
+    fanouts = (plan or {}).get("fanOuts") if isinstance(plan, Mapping) else None
+    if not isinstance(fanouts, Mapping):
+        return out
+    for prefix, items in fanouts.items():
+        if isinstance(prefix, str) and isinstance(items, int) and items >= 0:
+            path = parse_node_name(prefix, workflow).path
+            if path:
+                out[path] = out.get(path, 0) + items
+    return out
 
 
 @dataclass(frozen=True)
@@ -81,10 +116,13 @@ def _aggregate_phase(phases: list[str]) -> str:
     return "Running" if any(p in _DONE for p in phases) else "Pending"
 
 
-def fold_status(nodes: Iterable[dict[str, Any]], workflow: str) -> dict[str, dict[str, Any]]:
+def fold_status(nodes: Iterable[dict[str, Any]], workflow: str,
+                planned: Mapping[str, int] | None = None) -> dict[str, dict[str, Any]]:
     """One status entry per canvas path: ``{"phase", "startedAt", "finishedAt", "message", "counts", "total",
-    "ids", "reused"}``; ``counts``/``total`` are given for fan-outs (items by phase), ``reused: True`` when
-    every node of the path took its outputs from an earlier run."""
+    "ids", "reused"}``; ``counts``/``total`` are given for fan-outs (items by phase; ``total`` is the
+    fan-out's planned size from ``planned`` — ``planned_items`` — when it is larger than the items created
+    so far), ``reused: True`` when every node of the path took its outputs from an earlier run. Times are to
+    the millisecond when the engine recorded them (``precise_times``)."""
     groups: dict[str, list[tuple[NodeName, dict]]] = {}
     for node in nodes:
         if node.get("type") == "StepGroup":
@@ -104,8 +142,9 @@ def fold_status(nodes: Iterable[dict[str, Any]], workflow: str) -> dict[str, dic
         else:
             phase = _aggregate_phase([n.get("phase") or "Pending" for n in items])
         everyone = mains + items
-        started = [n["startedAt"] for n in everyone if n.get("startedAt")]
-        finished = [n["finishedAt"] for n in everyone if n.get("finishedAt")]
+        times = [precise_times(n) for n in everyone]
+        started = [t[0] for t in times if t[0]]
+        finished = [t[1] for t in times if t[1]]
         entry: dict[str, Any] = {
             "phase": phase,
             "startedAt": min(started) if started else None,
@@ -120,13 +159,14 @@ def fold_status(nodes: Iterable[dict[str, Any]], workflow: str) -> dict[str, dic
             for n in items:
                 counts[n.get("phase") or "Pending"] = counts.get(n.get("phase") or "Pending", 0) + 1
             entry["counts"] = counts
-            entry["total"] = len(items)
+            entry["total"] = max(len(items), (planned or {}).get(path, 0))
         out[path] = entry
     return out
 
 
 def progress_text(status: dict[str, Any]) -> str:
-    """``"37/100 succeeded, 2 failed"`` for a workflow's or a fan-out's counts."""
+    """``"37/100 succeeded, 2 failed, 1 omitted"`` for a workflow's or a fan-out's counts (the lab's
+    ``phases.ts`` and the canvas's ``nodes.tsx`` write the same)."""
     counts = status.get("counts") or {}
     total = status.get("total") or 0
     parts = [f"{counts.get('Succeeded', 0)}/{total} succeeded"]
@@ -138,22 +178,44 @@ def progress_text(status: dict[str, Any]) -> str:
     for phase in ("Skipped", "Omitted"):
         if counts.get(phase):
             parts.append(f"{counts[phase]} {phase.lower()}")
+    if counts.get(NOT_RUN):
+        parts.append(f"{counts[NOT_RUN]} not run")
     return ", ".join(parts)
 
 
-def workflow_progress(nodes: Iterable[dict[str, Any]], workflow: str) -> dict[str, Any]:
-    """Counts of the workflow's leaf steps (pods) by phase. ``total`` counts the steps that run (pods), as
-    Argo's ``status.progress`` does, so the header, the node badges and the Workflows panel agree; skipped
-    and omitted steps are counted beside it (``counts["Skipped"]``, ``counts["Omitted"]``), not in it."""
+def workflow_progress(nodes: Iterable[dict[str, Any]], workflow: str, plan: Mapping[str, Any] | None = None,
+                      finished: bool = False) -> dict[str, Any]:
+    """Counts of the workflow's leaf steps by phase, and ``total``: the planned number of leaf steps
+    (``status.dflowLabPlan.steps``, the local engine's plan) or, without a plan or when more were
+    recorded, the leaf steps recorded so far. A leaf step is a pod, suspend, HTTP or plugin node, a
+    skipped or omitted step (one node each), or a retried step (its Retry node; its attempts are not
+    counted). Skipped and omitted steps are part of the total, so the counts add up to it; once the run
+    has ``finished``, planned steps it never reached are counted as ``NotRun``. Without ``nodes`` (a list
+    of runs leaves them out), the counts the engine recorded in the plan (``plan["counts"]``) are used."""
+    nodes = list(nodes)
     counts: dict[str, int] = {}
     total = 0
+    recorded = (plan or {}).get("counts") if isinstance(plan, Mapping) else None
+    if not nodes and isinstance(recorded, Mapping):  # a list of runs leaves the nodes out: the engine's counts
+        counts = {str(k): v for k, v in recorded.items() if isinstance(v, int) and v > 0}
+        total = sum(counts.values())
+    by_id = {n.get("id"): n for n in nodes}
     for n in nodes:
-        if n.get("type") not in ("Pod", "Skipped"):
+        kind = n.get("type")
+        if kind == "Retry":  # a retried leaf step: its attempts are pods
+            if not any((by_id.get(c) or {}).get("type") in LEAF_TYPES for c in n.get("children") or []):
+                continue
+        elif kind not in LEAF_TYPES:
             continue
-        if parse_node_name(n.get("name", ""), workflow).attempt:
+        name = parse_node_name(n.get("name", ""), workflow)
+        if name.attempt and kind != "Retry":
             continue
         phase = n.get("phase") or "Pending"
-        if n.get("type") == "Pod" and phase not in ("Skipped", "Omitted"):
-            total += 1
+        total += 1
         counts[phase] = counts.get(phase, 0) + 1
+    steps = (plan or {}).get("steps") if isinstance(plan, Mapping) else None
+    if isinstance(steps, int) and steps > total:
+        if finished:
+            counts[NOT_RUN] = steps - total
+        total = steps
     return {"counts": counts, "total": total}

@@ -43,6 +43,9 @@ class WorkflowCanvas(GraphWidget):
 
     ``ops``: import paths of modules whose Python OPs the palette offers beside the workflow's templates.
     ``save_path``: where the Save button writes the graph (default ``<workflow name>.dflow.json``).
+    ``ops_folder``: where "New Python OP…" writes (``ops.py``; default: the working directory, the notebook's
+    folder). A step running a Python OP offers "Open source": JupyterLab (with dflow-lab's extension) opens
+    its module in an editor at the definition; any other page shows the module's text in the canvas.
 
     The "</> Code" button puts ``canvas.code`` in a new notebook cell below the canvas's cell where the page
     can (JupyterLab and Notebook 7 with dflow-lab's extension), and else writes it to a file (``save_code``).
@@ -55,6 +58,7 @@ class WorkflowCanvas(GraphWidget):
         ops: Iterable[str] = (),
         height: int = 640,
         save_path: str | Path | None = None,
+        ops_folder: str | Path | None = None,
         **kwargs: Any,
     ) -> None:
         graph = workflow.to_graph() if workflow is not None else empty_graph()
@@ -62,6 +66,7 @@ class WorkflowCanvas(GraphWidget):
         self._builtins = builtin_entries()
         super().__init__(view="canvas", graph=graph, height=height, **kwargs)
         self.save_path = Path(save_path) if save_path else None
+        self.ops_folder = Path(ops_folder) if ops_folder else Path.cwd()
         self._action_view: str | None = None  # the view whose button sent the action being handled
         self._cell_offers = 0  # how many times code was offered to a view for a new cell
         self._waiting_offer: int | None = None  # the offer whose answer is awaited
@@ -149,6 +154,11 @@ class WorkflowCanvas(GraphWidget):
             self.issues = [{"code": "internal", "message": f"validation failed: {e}", "template": None,
                             "node": None, "port": None, "path": []}]
         own = workflow_entries(self.graph)
+        defined = {json.dumps(e["template"], sort_keys=True): e for e in self._ops if e.get("file")}
+        for e in own:  # a step running an offered OP keeps where that OP is defined ("Open source")
+            where = defined.get(json.dumps(e["template"], sort_keys=True))
+            if where:
+                e.update(file=where["file"], **({"line": where["line"]} if where.get("line") else {}))
         used = {json.dumps(e["template"], sort_keys=True) for e in own}
         self.palette = own + self._builtins + [
             e for e in self._ops if json.dumps(e["template"], sort_keys=True) not in used]
@@ -201,6 +211,19 @@ class WorkflowCanvas(GraphWidget):
             except Exception as e:  # the fallback file cannot be written: say so in the widget
                 logger.exception("dflow-lab canvas: code cell")
                 self.show_notice(str(e), "error")
+            return
+        if content.get("type") in ("new-op", "source"):
+            request = content.get("request")
+            try:
+                answer = self._new_op(content.get("spec")) if content["type"] == "new-op" \
+                    else self._source_of(content.get("file"), content.get("line"))
+                self.send({"type": content["type"], "request": request, "error": None, **answer})
+            except Exception as e:  # the form (or the source view) shows why, nothing was written
+                if not isinstance(e, (ValueError, OSError)):
+                    logger.exception("dflow-lab canvas: %s", content["type"])
+                if content["type"] == "source":  # no form to show it in
+                    self.show_notice(str(e), "error")
+                self.send({"type": content["type"], "request": request, "error": str(e)})
             return
         view = content.get("view")
         self._action_view = view if isinstance(view, str) and view else None
@@ -256,6 +279,43 @@ class WorkflowCanvas(GraphWidget):
     def _write_code_file(self, why: str = "") -> None:
         path = self.save_code()
         self.show_notice(f"Python code written to {path}{why}")
+
+    # -- Python OPs written from the canvas ---------------------------------------------------
+    def _new_op(self, spec: Any) -> dict:
+        """"New Python OP…": append an ``@OP.function`` to ``ops_folder/<module>.py`` (``ops.py``; the
+        kernel's working directory, the notebook's folder, by default) and offer its OPs in the palette."""
+        from ..python.discovery import folder_entries
+        from ..python.newop import write_function_op
+
+        if not isinstance(spec, dict):
+            raise ValueError("New Python OP: the form sent no OP")
+        folder = Path(self.ops_folder).resolve()
+        module = str(spec.get("module") or "ops")
+        written = write_function_op(folder, module, spec.get("name"), spec.get("inputs") or [],
+                                    spec.get("outputs") or [], spec.get("body"))
+        entries, errors = folder_entries(folder, folder)
+        mine = [e for e in entries if str(e["template"].get("op", "")).startswith(f"{module}:")]
+        if not any(e["template"].get("op") == f"{module}:{spec.get('name')}" for e in mine):
+            why = "; ".join(e["message"] for e in errors if e["source"] == f"{module}.py") or "it was not found"
+            raise ValueError(f"New Python OP: {written['file']} was written but its OP cannot be offered: {why}")
+        for e in mine:  # where the step's "Open source" goes: the file, absolute (the kernel's view)
+            e["file"] = str(folder / e["file"]) if e.get("file") and not Path(e["file"]).is_absolute() else e.get("file")
+        ops = {e["template"].get("op") for e in mine}
+        self._ops = [e for e in self._ops if e["template"].get("op") not in ops] + mine
+        self._refresh()
+        self.show_notice(f"{spec.get('name')} written to {written['file']}; it is in the palette under "
+                         f"{written['file'].name}")
+        return {"file": str(written["file"]), "line": written["line"]}
+
+    def _source_of(self, file: Any, line: Any) -> dict:
+        """The text of a palette OP's module, for "Open source" where the page cannot open an editor on it;
+        only the files the palette's OPs come from are read (at most 200,000 characters)."""
+        known = {e.get("file") for e in self._ops if e.get("file")}
+        if not isinstance(file, str) or file not in known:
+            raise ValueError(f"Open source: {file!r} is not the file of an OP in this palette")
+        text = Path(file).read_text(errors="replace")
+        return {"file": file, "line": line if isinstance(line, int) else None, "text": text[:200_000],
+                "cut": len(text) > 200_000}
 
     def save(self, path: str | Path | None = None) -> Path:
         """Write the graph document: YAML for ``.yaml``/``.yml`` paths, else JSON. Returns the path."""

@@ -18,6 +18,7 @@ import {
   type DragEvent,
   type KeyboardEvent,
   type MouseEvent as ReactMouseEvent,
+  type ReactNode,
   useCallback,
   useEffect,
   useMemo,
@@ -117,6 +118,11 @@ export interface CanvasProps {
   onOpenSource?(file: string, line?: number): void;
   /** why a `when` text does not parse (the host asks the server's parser); checked while it is typed */
   checkWhen?(text: string): Promise<string | null>;
+  /** what the host draws over the canvas (a dialog of its own, e.g. the notebook widget's source view) */
+  overlay?: ReactNode;
+  /** fit a small graph at TEXT_ZOOM at least (its text 11 px or more), from its start when it is wider than
+   * the pane at that zoom (JupyterLab's tabs); without it the whole graph is fitted (a notebook cell) */
+  readableFit?: boolean;
 }
 
 let clipboard: Clip | null = null;
@@ -177,6 +183,51 @@ function paneAspect(el: HTMLElement | null): number {
   const box = el?.getBoundingClientRect();
   return box && box.width > 0 && box.height > 0 ? box.width / box.height : 1.6;
 }
+/** The smallest zoom a small graph is fitted at: the smallest text of a node is 11 px (styles.css). */
+export const TEXT_ZOOM = 1;
+/** The margin (a fraction of the graph's size on each side) a small graph may be fitted with to stay at
+ * TEXT_ZOOM when fitView's own margin would need a smaller zoom. */
+const TIGHT_PADDING = 0.03;
+/** Up to this many top-level nodes a graph is "small": fitting keeps its text readable (TEXT_ZOOM). */
+export const SMALL_GRAPH = 12;
+
+/** The viewport a small graph that fitView would zoom below TEXT_ZOOM is shown at: TEXT_ZOOM, the whole graph
+ * centred when it fits with a narrower margin, else its left edge (where a laid-out graph starts) at the
+ * margin, centred vertically (its top in view when it is taller); null when fitView's fit is at TEXT_ZOOM or
+ * more, or the graph is not small. */
+export function readableViewport(
+  nodes: { parentId?: string; position: { x: number }; measured?: { width?: number; height?: number } }[],
+  width: number,
+  height: number,
+  maxZoom = 1.25,
+) {
+  const top = nodes.filter((n) => !n.parentId);
+  if (!top.length || top.length > SMALL_GRAPH || !(width > 0 && height > 0)) return null;
+  let x0 = Infinity,
+    y0 = Infinity,
+    x1 = -Infinity,
+    y1 = -Infinity;
+  for (const n of top) {
+    const p = n.position as { x: number; y: number };
+    x0 = Math.min(x0, p.x);
+    y0 = Math.min(y0, p.y);
+    x1 = Math.max(x1, p.x + (n.measured?.width ?? 180));
+    y1 = Math.max(y1, p.y + (n.measured?.height ?? 100));
+  }
+  const fitZoom = (padding: number) =>
+    Math.min(maxZoom, width / ((x1 - x0) * (1 + 2 * padding)), height / ((y1 - y0) * (1 + 2 * padding)));
+  if (fitZoom(FIT.padding) >= TEXT_ZOOM) return null; // fitView's own fit keeps the text readable
+  const zoom = TEXT_ZOOM;
+  if (fitZoom(TIGHT_PADDING) >= TEXT_ZOOM) {
+    // it fits at TEXT_ZOOM with a narrower margin: all of it, centred
+    return { x: width / 2 - ((x0 + x1) / 2) * zoom, y: height / 2 - ((y0 + y1) / 2) * zoom, zoom };
+  }
+  const margin = Math.min(width, height) * FIT.padding * 0.5;
+  const x = margin - x0 * zoom;
+  const tall = (y1 - y0) * zoom + 2 * margin > height;
+  const y = tall ? margin - y0 * zoom : height / 2 - ((y0 + y1) / 2) * zoom;
+  return { x, y, zoom };
+}
 // Props of React Flow that keep their identity: it copies each changed prop into its store, and every store
 // change runs the selectors of every node, handle and edge on screen.
 const MULTI_SELECT = ["Meta", "Control"];
@@ -214,7 +265,7 @@ export function Canvas(props: CanvasProps) {
 }
 
 function CanvasInner(props: CanvasProps) {
-  const { mode, onChange } = props;
+  const { mode, onChange, readableFit } = props;
   const editing = mode === "edit";
   const rf = useReactFlow<FlowNode, FlowEdge>();
   useDeclaredGeometry();
@@ -320,15 +371,22 @@ function CanvasInner(props: CanvasProps) {
   useEffect(() => {
     fitted.current = false; // a switch between editing and monitoring fits the view again
   }, [mode]);
-  /** Show the whole graph; React Flow holds only part of a large one, so its own fitView would not. */
+  /** Show the whole graph; React Flow holds only part of a large one, so its own fitView would not. A small
+   * graph is never fitted below TEXT_ZOOM (its text stays at least 11 px): one wider than the pane at
+   * that zoom is shown from its start (the left, where a laid-out graph begins). */
   const fit = useCallback(
     (maxZoom: number, duration = 0) => {
       const box = flowBox.current?.getBoundingClientRect();
       const v = large && box ? viewportFor(view.nodes, box.width, box.height, maxZoom) : null;
+      // the positions of the view being shown (React Flow may still hold the previous ones), its measured sizes
+      const small = readableFit && !large && box;
+      const placed = small ? view.nodes.map((n) => ({ ...n, measured: rf.getNode(n.id)?.measured ?? n.measured })) : [];
+      const readable = small ? readableViewport(placed, box.width, box.height, maxZoom) : null;
       if (v) rf.setViewport(v, { duration });
+      else if (readable) rf.setViewport(readable, { duration });
       else rf.fitView({ ...FIT, maxZoom, duration });
     },
-    [large, view, rf],
+    [large, view, rf, readableFit],
   );
   useEffect(() => {
     // a large graph is fitted from its layout: React Flow measures (holds) only the nodes in view
@@ -856,6 +914,7 @@ function CanvasInner(props: CanvasProps) {
             />
           )}
           {newOp && props.onNewOp && <NewOpForm onSubmit={props.onNewOp} onClose={() => setNewOp(false)} />}
+          {props.overlay}
           <div
             className={`dfl-flow${overview ? " dfl-lod-overview" : ""}`}
             ref={flowBox}

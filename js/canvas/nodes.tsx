@@ -31,6 +31,7 @@ export const compactSelector = (s: ReactFlowState) => s.transform[2] < COMPACT_Z
 const neverCompact = () => false;
 
 export function formatDuration(seconds: number): string {
+  if (seconds > 0 && seconds < 0.1) return "< 0.1 s";
   if (seconds < 10) return `${(Math.floor(seconds * 10) / 10).toFixed(1)} s`; // tenths below 10 s
   if (seconds < 60) return `${Math.floor(seconds)} s`;
   const m = Math.floor(seconds / 60);
@@ -51,6 +52,8 @@ export function progressText(s: NodeStatus): string | null {
   const failed = (c.Failed ?? 0) + (c.Error ?? 0);
   if (failed) parts.push(`${failed} failed`);
   if (c.Running) parts.push(`${c.Running} running`);
+  if (c.Skipped) parts.push(`${c.Skipped} skipped`);
+  if (c.Omitted) parts.push(`${c.Omitted} omitted`);
   return parts.join(", ");
 }
 
@@ -64,7 +67,8 @@ export function compareBadgeText(c: { state: string; fields: string[] }): string
 
 function StatusLine({ status }: { status: NodeStatus | undefined }) {
   if (!status) return null;
-  const d = statusDuration(status);
+  // a skipped or omitted step did not run: no duration
+  const d = status.phase === "Skipped" || status.phase === "Omitted" ? null : statusDuration(status);
   const progress = progressText(status);
   return (
     <div className="dfl-status-line" data-phase={status.phase} data-compare={status.compare?.state}>

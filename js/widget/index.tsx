@@ -12,7 +12,9 @@ import { type LogPiece, appendLog } from "@dflow-lab/canvas/logs";
 import type { RunPickerState } from "@dflow-lab/canvas/RunPicker";
 import { KeyedStore } from "@dflow-lab/canvas/store";
 import type { FanoutPage, Graph, Issue, NodeStatus, PaletteEntry, StepDetails } from "@dflow-lab/canvas/types";
-import { offerCell } from "@dflow-lab/canvas/cellEvent";
+import { offerCell, offerSource } from "@dflow-lab/canvas/cellEvent";
+import type { NewOpSpec } from "@dflow-lab/canvas/NewOpForm";
+import { SourceText, WidgetCodeEditor } from "./codeEditor";
 import { type AnyModel, useTrait } from "./model";
 
 type Incoming =
@@ -21,7 +23,42 @@ type Incoming =
   | { type: "comparison"; comparison: Comparison | null }
   | { type: "items"; page: FanoutPage }
   | ({ type: "logs" } & LogPiece)
-  | { type: "insert-cell"; view: string; request: number; code: string };
+  | { type: "insert-cell"; view: string; request: number; code: string }
+  | { type: "new-op" | "source"; request: number; error: string | null; file?: string; line?: number; text?: string };
+
+type Source = { file: string; line: number | null; text: string };
+
+/** The source of an OP shown in the widget (a page that cannot open an editor on its file). */
+function SourceView({ source, onClose }: { source: Source; onClose(): void }) {
+  const name = source.file.split("/").pop();
+  return (
+    <div
+      className="dfl-modal"
+      role="dialog"
+      aria-label={`Source of ${name}`}
+      onKeyDown={(e) => {
+        e.stopPropagation();
+        if (e.key === "Escape") onClose();
+      }}
+    >
+      <div className="dfl-modal-box dfl-source" style={{ width: "min(720px, 94%)" }}>
+        <div className="dfl-panel-title" title={source.file}>
+          {name}
+          {source.line ? `:${source.line}` : ""}
+        </div>
+        <div className="dfl-muted" data-testid="source-file">
+          {source.file}
+        </div>
+        <SourceText text={source.text} line={source.line} />
+        <div className="dfl-row" style={{ justifyContent: "flex-end" }}>
+          <button className="dfl-button" onClick={onClose} autoFocus>
+            Close
+          </button>
+        </div>
+      </div>
+    </div>
+  );
+}
 
 function WidgetApp({ model, el }: { model: AnyModel; el: HTMLElement }) {
   const graph = useTrait<Graph>(model, "graph");
@@ -44,6 +81,10 @@ function WidgetApp({ model, el }: { model: AnyModel; el: HTMLElement }) {
   const [compareNotice, setCompareNotice] = useState<string | null>(null);
   const open = useRef<{ path: string; item: number | null } | null>(null); // the step whose panel is open
   const viewId = useMemo(() => Math.random().toString(36).slice(2), []); // this view among the model's views
+  // requests answered by the Python side (new-op, source): resolved by their number
+  const pending = useRef(new Map<number, (m: Incoming & { type: "new-op" | "source" }) => void>());
+  const nextRequest = useRef(0);
+  const [source, setSource] = useState<Source | null>(null);
 
   useEffect(() => setCompareNotice(null), [notice]); // a newer message from the kernel replaces the summary
 
@@ -95,6 +136,9 @@ function WidgetApp({ model, el }: { model: AnyModel; el: HTMLElement }) {
         askDetails(true);
       } else if (msg.type === "logs") {
         setDetails((d) => appendLog(d, msg)); // lines the open step just wrote
+      } else if (msg.type === "new-op" || msg.type === "source") {
+        pending.current.get(msg.request)?.(msg);
+        pending.current.delete(msg.request);
       } else if (msg.type === "insert-cell" && msg.view === viewId) {
         // the code of the button pressed in this view: a new notebook cell if the page can, else Python writes a file
         model.send({ type: "cell", request: msg.request, inserted: offerCell(el, msg.code) });
@@ -137,6 +181,34 @@ function WidgetApp({ model, el }: { model: AnyModel; el: HTMLElement }) {
     [details, fanout, other, comparison],
   );
 
+  const ask = useCallback(
+    (type: "new-op" | "source", body: Record<string, unknown>) =>
+      new Promise<Incoming & { type: "new-op" | "source" }>((resolve) => {
+        const request = ++nextRequest.current;
+        pending.current.set(request, resolve);
+        model.send({ type, request, ...body });
+      }),
+    [model],
+  );
+  const onNewOp = useCallback(
+    async (spec: NewOpSpec) => {
+      const answer = await ask("new-op", { spec });
+      if (answer.error) throw new Error(answer.error);
+    },
+    [ask],
+  );
+  const onOpenSource = useCallback(
+    (file: string, line?: number) => {
+      if (offerSource(el, file, line)) return; // JupyterLab opened it in its editor
+      // else the Python side reads it (an error is its notice)
+      void ask("source", { file, line: line ?? null }).then((answer) => {
+        if (!answer.error && answer.text !== undefined)
+          setSource({ file: answer.file ?? file, line: answer.line ?? null, text: answer.text });
+      });
+    },
+    [ask, el],
+  );
+
   if (!graph || !graph.templates) return <div className="dfl-root dfl-empty">No workflow.</div>;
   return (
     <Canvas
@@ -151,6 +223,10 @@ function WidgetApp({ model, el }: { model: AnyModel; el: HTMLElement }) {
       actions={actions}
       runs={view === "monitor" ? runs : null}
       height={height}
+      codeEditor={WidgetCodeEditor}
+      onNewOp={view === "monitor" ? undefined : onNewOp}
+      onOpenSource={onOpenSource}
+      overlay={source && <SourceView source={source} onClose={() => setSource(null)} />}
       onChange={onChange}
       onAction={onAction}
       onStepClick={onStepClick}

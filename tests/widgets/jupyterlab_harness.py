@@ -89,6 +89,15 @@ class LabServer:
             json.dumps({"disabledExtensions": DISABLED_LAB_PLUGINS})
         )
         env = dict(os.environ, JUPYTER_CONFIG_DIR=str(config_dir), JUPYTER_RUNTIME_DIR=str(home / "runtime"))
+        # this checkout's lab extension (code cells, "Open source" of the widget), before an installed one
+        from tests.lab.jupyter import LABEXTENSION, ensure_labextension
+
+        ensure_labextension()
+        link = home / "share" / "labextensions" / "@dflow-lab" / "jupyterlab"
+        link.parent.mkdir(parents=True, exist_ok=True)
+        if not link.exists():
+            link.symlink_to(LABEXTENSION)
+        env["JUPYTER_PATH"] = os.pathsep.join([str(home / "share"), *filter(None, [env.get("JUPYTER_PATH")])])
         module, app = ("jupyterlab", "LabApp") if self.app == "lab" else ("notebook", "JupyterNotebookApp")
         cmd = [
             sys.executable, "-m", module, "--no-browser",

@@ -1,6 +1,14 @@
 """Folding Argo status nodes into one status per canvas node (dflow_lab.runview.status)."""
 
-from dflow_lab.runview.status import NodeName, fold_status, parse_node_name, progress_text, workflow_progress
+from dflow_lab.runview.status import (
+    NodeName,
+    fold_status,
+    parse_node_name,
+    planned_items,
+    precise_times,
+    progress_text,
+    workflow_progress,
+)
 
 
 def test_parse_names_of_steps_dags_loops_and_retries():
@@ -52,9 +60,36 @@ def test_dag_fanout_takes_the_task_group_phase():
 
 
 def test_workflow_progress_counts_pods_not_attempts():
-    nodes = [node("wf[0].a", "Succeeded"), node("wf[0].b", "Running", "Retry"), node("wf[0].b(0)", "Failed"),
-             node("wf[0].c", "Skipped", "Skipped")]
-    assert workflow_progress(nodes, "wf") == {"counts": {"Succeeded": 1, "Skipped": 1}, "total": 1}  # a skipped step is counted beside the total, as Argo counts progress
+    nodes = [node("wf[0].a", "Succeeded"), node("wf[0].b", "Running", "Retry", children=["wf[0].b(0)"]),
+             node("wf[0].b(0)", "Failed"), node("wf[0].c", "Skipped", "Skipped")]
+    # a retried step is its Retry node; skipped and omitted steps are part of the total, so counts add up
+    assert workflow_progress(nodes, "wf") == {"counts": {"Succeeded": 1, "Running": 1, "Skipped": 1}, "total": 3}
+
+
+def test_workflow_progress_against_the_plan():
+    nodes = [node("wf.a", "Succeeded"), node("wf.b", "Failed"), node("wf.c", "Omitted", "Skipped")]
+    plan = {"steps": 6, "fanOuts": {}}
+    running = workflow_progress(nodes, "wf", plan)
+    assert running == {"counts": {"Succeeded": 1, "Failed": 1, "Omitted": 1}, "total": 6}
+    ended = workflow_progress(nodes, "wf", plan, finished=True)
+    assert ended == {"counts": {"Succeeded": 1, "Failed": 1, "Omitted": 1, "NotRun": 3}, "total": 6}
+    assert progress_text(ended) == "1/6 succeeded, 1 failed, 1 omitted, 3 not run"
+    # more recorded than planned (a recursive template ran): the recorded count wins
+    assert workflow_progress(nodes, "wf", {"steps": 2})["total"] == 3
+
+
+def test_fanout_total_is_its_planned_size_and_times_are_precise():
+    items = [node(f"wf[1].sq({i}:{i})", "Succeeded", startedAt="2026-01-01T00:00:00Z",
+                  finishedAt="2026-01-01T00:00:01Z", dflowLabTimes={"startedAt": 1767225600.25,
+                                                                    "finishedAt": 1767225600.75})
+             for i in range(3)]
+    planned = planned_items({"steps": 12, "fanOuts": {"wf[1].sq": 10}}, "wf")
+    assert planned == {"sq": 10}
+    status = fold_status(items, "wf", planned)["sq"]
+    assert status["total"] == 10 and status["counts"] == {"Succeeded": 3}
+    assert progress_text(status) == "3/10 succeeded"
+    assert status["startedAt"] == "2026-01-01T00:00:00.250Z" and status["finishedAt"] == "2026-01-01T00:00:00.750Z"
+    assert precise_times({"startedAt": "2026-01-01T00:00:00Z", "finishedAt": None}) == ("2026-01-01T00:00:00Z", None)
 
 
 class _Backend:

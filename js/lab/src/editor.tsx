@@ -380,6 +380,7 @@ function EditorView({ view }: { view: WorkflowEditorView }) {
   if (!state.graph) return <div className="dfl-lab-loading">Loading workflow…</div>;
   return (
     <Canvas
+      readableFit
       graph={state.graph}
       mode="edit"
       issues={state.issues}

@@ -16,7 +16,7 @@ import { ISettingRegistry } from "@jupyterlab/settingregistry";
 import { Signal } from "@lumino/signaling";
 import type { Graph } from "@dflow-lab/canvas/types";
 import { api, type Engine } from "./api";
-import { codeCellsPlugin } from "./cells";
+import { codeCellsPlugin, openSourceAt } from "./cells";
 import { labCodeEditor } from "./codeEditor";
 import { type EditorHost, WorkflowEditor, WorkflowEditorFactory, emptyGraph } from "./editor";
 import { freePath, notebookOf } from "./files";
@@ -143,27 +143,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
         paletteChanged.emit(file); // the other documents of that folder offer it too
         return file;
       },
-      openSource: async (file, line) => {
-        type Editor = {
-          setCursorPosition(p: { line: number; column: number }): void;
-          getCursorPosition(): { line: number };
-          revealPosition(p: { line: number; column: number }): void;
-          focus(): void;
-          lineCount: number;
-        };
-        const widget = (await commands.execute("docmanager:open", { path: file, factory: "Editor" })) as
-          { context?: { ready: Promise<void> }; revealed?: Promise<void>; content?: { editor?: Editor } } | undefined;
-        await widget?.context?.ready;
-        await widget?.revealed;
-        const editor = widget?.content?.editor;
-        if (!editor || !line) return;
-        const position = { line: line - 1, column: 0 };
-        // the text reaches the editor after the document is ready: place the cursor once the line is there
-        for (let i = 0; i < 100 && editor.lineCount < line; i++) await new Promise((r) => setTimeout(r, 20));
-        editor.focus();
-        editor.setCursorPosition(position);
-        editor.revealPosition(position);
-      },
+      openSource: (file, line) => openSourceAt(commands, file, line),
       argoConfigured: () => argoConfigured,
       run: async (graph: Graph, engine: Engine, path: string) => {
         const run = await api.run(graph, engine, path);

@@ -306,6 +306,7 @@ function MonitorPane({ view }: { view: MonitorView }) {
   }
   return (
     <Canvas
+      readableFit
       graph={view.graph}
       mode="monitor"
       status={view.status}

@@ -22,7 +22,8 @@ NOT_RUN = "NotRun"  # planned steps a finished run never reached (a failed group
 def precise_times(node: Mapping[str, Any]) -> tuple[str | None, str | None]:
     """A node's (or a workflow status's) start and finish, to the millisecond when the local engine
     recorded them (``dflowLabTimes``), else Argo's whole-second ``startedAt``/``finishedAt``."""
-    times = node.get("dflowLabTimes") if isinstance(node.get("dflowLabTimes"), dict) else {}
+    recorded = node.get("dflowLabTimes")
+    times: Mapping[str, Any] = recorded if isinstance(recorded, Mapping) else {}
     started, finished = node.get("startedAt"), node.get("finishedAt")
     if isinstance(times.get("startedAt"), (int, float)) and started:
         started = _iso_ms(times["startedAt"])

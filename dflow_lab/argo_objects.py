@@ -12,12 +12,19 @@ import datetime
 import json
 import logging
 import re
+import tempfile
 from collections import UserDict, UserList
 from copy import deepcopy
+from pathlib import Path
 from typing import Any, List, Union
 
+import jsonpickle
+
+from .argo.client import delete_pod, get_pod, replay_pod
 from .engine import Engine, select_engine
 from .names import fnva, get_pod_name, node_hash  # noqa: F401  (dflow.argo_objects exports them)
+from .python.values import encode_value
+from .utils import download_artifact
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +120,6 @@ def _decode_typed(raw: Any, description: str | None) -> Any:
         return raw
     try:
         if '"py/' in raw:  # an object JSON cannot carry was jsonpickled (see docs/internals.md)
-            import jsonpickle
 
             return jsonpickle.decode(raw, safe=True)
         return json.loads(raw)
@@ -135,14 +141,6 @@ class ArgoParameter(ArgoObjectDict):
 
     def _load_from_artifact(self) -> None:
         """A big parameter is stored as an artifact: fetch its text as the value."""
-        import tempfile
-        from pathlib import Path
-
-        try:
-            from .utils import download_artifact  # storage part
-        except ImportError as e:
-            raise AttributeError(f"parameter {self.data.get('name')!r}: value is stored as an artifact "
-                                 f"and artifact download is unavailable ({e})") from None
         with tempfile.TemporaryDirectory() as tmp:
             download_artifact(self, path=tmp)
             files = [p for p in Path(tmp).rglob("*") if p.is_file()]
@@ -201,8 +199,6 @@ class ArgoStep(ArgoObjectDict):
         if isinstance(value, str):
             text = value
         else:
-            from .python.values import encode_value
-
             text = encode_value(value)
         params[name].data["value"] = text
         params[name].data.pop("save_as_artifact", None)
@@ -239,6 +235,7 @@ class ArgoStep(ArgoObjectDict):
 
     def retry(self) -> None:
         """Retry this (failed) step in its workflow."""
+        # lazy: workflow builds these objects (imports this module); retry goes back to it
         from .workflow import Workflow
 
         Workflow(id=self.workflow).retry_steps([self.id])
@@ -249,21 +246,15 @@ class ArgoStep(ArgoObjectDict):
 
     def get_pod(self) -> Any:
         """The Kubernetes pod of this step (Argo backend only)."""
-        from .argo.client import get_pod  # Argo backend part
-
         self.pod = get_pod(self.workflow, self)
         return self.pod
 
     def delete_pod(self) -> None:
         """Delete this step's pod (Argo backend only)."""
-        from .argo.client import delete_pod
-
         delete_pod(self.workflow, self)
 
     def replay(self) -> None:
         """Re-create this step's pod (Argo backend only)."""
-        from .argo.client import replay_pod
-
         replay_pod(self.workflow, self)
 
     def get_script(self) -> str:

@@ -33,6 +33,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .config import config
+
 __all__ = [
     "MESSAGE_MAX",
     "cut_text",
@@ -73,8 +75,6 @@ def cut_text(text: Any, limit: int = MESSAGE_MAX) -> str:
 
 
 def _setting(key: str) -> int:
-    from .config import config
-
     value = config.get(key)
     if value is None:
         return DEFAULTS[key]

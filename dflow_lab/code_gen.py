@@ -30,6 +30,7 @@ from .graph.build import prepare_graph
 from .graph.bulk import bulk
 from .graph.options import IDENTIFIER_RE
 from .graph.view import PSEUDO_INPUTS, PSEUDO_OUTPUTS, construction_order
+from .io import type_to_str
 
 LINE_LENGTH = 100
 INDENT = "    "
@@ -270,8 +271,6 @@ class CodeGenerator:
     def type_code(self, name: Optional[str]) -> Code:
         """A type as code: builtins, ``Path`` and ``typing`` generics by name when they print back to the
         same string; anything else stays a string literal (dflow-lab keeps unknown types as names)."""
-        from .io import type_to_str
-
         built = _safe_type(name) if isinstance(name, str) else None
         if built is not None:
             obj, expr, needs = built

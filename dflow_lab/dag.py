@@ -6,7 +6,7 @@ import re
 from typing import Any, Dict, Iterator, List, Optional, Union
 
 from .context_syntax import ContextBlock
-from .errors import WorkflowTypeError, WorkflowValueError
+from .errors import CapabilityNotAvailable, WorkflowTypeError, WorkflowValueError
 from .io import Inputs, Outputs
 from .op_template import OPTemplate
 from .task import Task
@@ -126,6 +126,7 @@ class DAG(ContextBlock, OPTemplate):
                     stack.append((nxt, iter(deps[nxt])))
 
     def convert_to_argo(self, memoize_prefix=None, memoize_configmap="dflow", context=None) -> Dict[str, Any]:
+        # lazy: model ⇄ compile loop: argo.compile imports this module
         from .argo.compile import check_scope_references
 
         d = self._base_argo()
@@ -146,11 +147,10 @@ class DAG(ContextBlock, OPTemplate):
 
     @classmethod
     def from_dict(cls, d: Dict[str, Any], templates: Dict[str, OPTemplate]) -> DAG:
+        # lazy: model ⇄ compile loop: argo.parse imports this module (DAG.from_dict delegates)
         from .argo.parse import template_from_dict
 
         return template_from_dict(d, templates)
 
     def run(self, workflow_id=None, context=None):
-        from .errors import CapabilityNotAvailable
-
         raise CapabilityNotAvailable("DAG.run", "running a template outside a workflow (submit a Workflow)")

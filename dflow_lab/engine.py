@@ -150,10 +150,15 @@ def load_engine(kind: str) -> type:
     """The engine class of ``kind`` (a key of :data:`ENGINES`), imported on first use."""
     if kind not in ENGINES:
         raise ValueError(f"no engine {kind!r}; the engines are {sorted(ENGINES)}")
-    module, _, name = ENGINES[kind].partition(":")
+    engine_class: type = _load(ENGINES[kind], kind)
+    return engine_class
+
+
+def _load(path: str, kind: str) -> Any:
+    """The object ``"module:name"`` of an engine's package, imported on call (see the module docstring)."""
+    module, _, name = path.partition(":")
     try:
-        engine_class: type = getattr(importlib.import_module(module), name)
-        return engine_class
+        return getattr(importlib.import_module(module), name)
     except ImportError as e:
         feature, needs = _WHAT.get(kind, (f"the {kind} engine", module))
         raise CapabilityNotAvailable(feature, needs) from e
@@ -168,11 +173,7 @@ def local_engine(workdir: str | Path | None = None) -> Engine:
 def prewarm_local_workers() -> None:
     """Start this process's warm Python OP workers now, in the background (see ``WorkerPool.prewarm``):
     a local run submitted next finds them up or starting instead of starting them on demand."""
-    try:
-        from .local.engine import EngineHost  # lazy: the engine imports this module's helpers
-    except ImportError as e:
-        raise CapabilityNotAvailable("the local engine", "the local engine (dflow_lab.local)") from e
-    EngineHost.get().prewarm()
+    _load("dflow_lab.local.engine:EngineHost", "local").get().prewarm()
 
 
 def argo_engine(host: str | None = None, token: str | None = None, namespace: str | None = None) -> Engine:

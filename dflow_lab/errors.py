@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Optional
 
+from .bounds import cut_text
+
 
 class WorkflowError(Exception):
     """Base of dflow-lab's user errors; carries the place it concerns."""
@@ -38,7 +40,6 @@ class WorkflowError(Exception):
             where.append(f"step {self.step!r}")
         if self.field:
             where.append(f"field {self.field!r}")
-        from .bounds import cut_text  # a message may quote a document's text: bounded
 
         return cut_text((", ".join(where) + ": " if where else "") + self.message)
 

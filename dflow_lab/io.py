@@ -13,7 +13,11 @@ from collections import UserDict
 from copy import copy
 from typing import Any, Dict, List, Optional, Union
 
+import jsonpickle
+
+from .common import S3Artifact
 from .errors import CapabilityNotAvailable, WorkflowTypeError, WorkflowValueError
+from .names import randstr
 
 PARAM_NAME_RE = re.compile(r"^[-a-zA-Z0-9_]+\Z")
 PARAM_NAME_RULE = "a parameter/artifact name consists of alphanumerics, '-' and '_'"
@@ -182,9 +186,10 @@ class Expression:
 
     def eval(self, scope: Any) -> Any:
         """Evaluate against a scope given as a nested dict (``inputs``, ``steps``, ``tasks``)."""
+        env = scope if isinstance(scope, dict) else _scope_env(scope)
+        # lazy: expr needs google-re2, absent from a step's bare interpreter (uploaded packages only)
         from .expr.evaluate import eval_expr
 
-        env = scope if isinstance(scope, dict) else _scope_env(scope)
         return eval_expr(self.expr, env)
 
 
@@ -280,8 +285,6 @@ def _json_dumps(value: Any) -> str:
     try:
         return json.dumps(value)
     except TypeError:
-        import jsonpickle
-
         return jsonpickle.dumps(value)
 
 
@@ -299,12 +302,14 @@ class _GraphForm:
     """``convert_to_graph``/``from_graph``: the graph form of an input/output (``dflow_lab.graph``)."""
 
     def convert_to_graph(self) -> Dict[str, Any]:
+        # lazy: model ⇄ graph loop: graph/ imports this module (to_graph delegates)
         from .graph.convert import to_graph
 
         return to_graph(self)
 
     @classmethod
     def from_graph(cls, graph: Dict[str, Any]) -> Any:
+        # lazy: model ⇄ graph loop: graph/ imports this module (from_graph delegates)
         from .graph.convert import io_from_graph
 
         return io_from_graph(cls, graph)
@@ -801,8 +806,6 @@ class OutputArtifact(_ArtifactRef):
 
     def pvc(self, size: str = "1Gi", storage_class: Optional[str] = None, access_modes: Optional[List[str]] = None):
         """Save this artifact to a new PVC as well (Argo only)."""
-        from .names import randstr
-
         pvc = PVC("public-" + randstr(), randstr(), size, storage_class, access_modes)
         self.save.append(pvc)
         return pvc
@@ -846,8 +849,6 @@ class OutputArtifact(_ArtifactRef):
             optional=bool(d.get("optional", False)),
         )
         if "s3" in d and d["s3"].get("key"):
-            from .common import S3Artifact
-
             art.save = [S3Artifact(key=d["s3"]["key"])]
         return art
 

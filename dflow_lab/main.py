@@ -14,12 +14,40 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import runpy
+import signal
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any, List, Optional
 
+import yaml
+
+from .apiserver import ArgoServer
+from .apiserver.server import (
+    DEFAULT_BODY_TIMEOUT,
+    DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_MAX_BODY,
+    DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_PORT,
+)
+from .argo.client import ArgoApiError
+from .argo_objects import ArgoWorkflow
+from .code_gen import gen_code
+from .common import S3Artifact
 from .config import config
 from .engine import Engine, select_engine
+from .errors import CapabilityNotAvailable, WorkflowError
+from .graph import validate
+from .local.cron import CronScheduler, check_cron_workflow
+from .local.objects import ObjectStore
+from .local.validate import check_manifest
+from .names import check_workflow_name
+from .rerun import DOCUMENT_LABEL, document_label, latest_run, reuse_set
+from .utils import download_artifact, upload_artifact
+from .workflow import Workflow, query_workflows
+from .yamlsafe import load_json, load_yaml
 
 __all__ = ["format_print_table", "format_time_delta", "main", "main_parser", "parse_args"]
 
@@ -211,13 +239,6 @@ def main_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("server", help="Serve the Argo Server API over the local engine",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    from .apiserver.server import (
-        DEFAULT_BODY_TIMEOUT,
-        DEFAULT_IDLE_TIMEOUT,
-        DEFAULT_MAX_BODY,
-        DEFAULT_MAX_CONNECTIONS,
-        DEFAULT_PORT,
-    )
 
     p.add_argument("--workdir", dest="server_workdir", metavar="WORKDIR", default=None,
                    help="the workspace served (default: the global --workdir, $DFLOW_LOCAL_WORKDIR)")
@@ -318,8 +339,6 @@ def _summary(wf: Any) -> dict:
 
 
 def _load_document(path: str) -> Any:
-    from .yamlsafe import load_json, load_yaml
-
     text = Path(path).read_text()
     if path.endswith(".json"):
         return load_json(text, source=path)
@@ -341,8 +360,6 @@ def _phase_code(phase: Optional[str]) -> int:
 # -- commands -------------------------------------------------------------------------------------------
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from .workflow import query_workflows
-
     labels = _pairs(args.label, "--label") if args.label is not None else None
     wfs = [_summary(wf) for wf in query_workflows(labels=labels)]
     t = [["NAME", "STATUS", "AGE", "DURATION", "PROGRESS"]]
@@ -354,8 +371,6 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_get(args: argparse.Namespace) -> int:
-    from .workflow import Workflow
-
     info = Workflow(id=args.ID).query()
     s = _summary(info)
     steps = [st for st in info.get_step() if st.get("type") != "StepGroup"]
@@ -379,8 +394,6 @@ def _split(v: Optional[str]) -> Optional[List[str]]:
 
 
 def _cmd_getsteps(args: argparse.Namespace) -> int:
-    from .workflow import Workflow
-
     wf = Workflow(id=args.ID)
     name, key, phase, id_, type_ = (_split(v) for v in (args.name, args.key, args.phase, args.id, args.type))
     if key is not None:
@@ -430,16 +443,12 @@ def _outputs(step: Any) -> dict:
 
 
 def _cmd_getkeys(args: argparse.Namespace) -> int:
-    from .workflow import Workflow
-
     keys = Workflow(id=args.ID).query_keys_of_steps()
     _emit(args, keys, "\n".join(keys))
     return 0
 
 
 def _cmd_control(args: argparse.Namespace) -> int:
-    from .workflow import Workflow
-
     wf = Workflow(id=args.ID)
     if args.command == "retry" and args.step is not None:
         wf.retry_steps(args.step.split(","))
@@ -456,8 +465,6 @@ def _cmd_control(args: argparse.Namespace) -> int:
 
 
 def _cmd_wait(args: argparse.Namespace) -> int:
-    from .argo_objects import ArgoWorkflow
-
     wf = ArgoWorkflow(_backend().wait(args.ID, timeout=args.timeout))
     s = _summary(wf)
     _emit(args, s, f"Workflow {s['name']} {s['phase']}" + (f": {s['message']}" if s["message"] else ""))
@@ -465,9 +472,6 @@ def _cmd_wait(args: argparse.Namespace) -> int:
 
 
 def _cmd_download(args: argparse.Namespace) -> int:
-    from .common import S3Artifact
-    from .utils import download_artifact
-
     if args.key is None and args.urn is None:
         raise ValueError("one of -k/--key and -u/--urn must be specified")
     path = download_artifact(S3Artifact(key=args.key, urn=args.urn or ""), path=args.path)
@@ -486,8 +490,6 @@ def _pairs(text: str, what: str) -> dict:
 
 
 def _cmd_upload(args: argparse.Namespace) -> int:
-    from .utils import upload_artifact
-
     path: Any = _pairs(args.path, "--path") if "=" in args.path else args.path.split(",")
     kwargs: dict = {}
     if args.description is not None:
@@ -504,10 +506,6 @@ def _cmd_upload(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from .argo_objects import ArgoWorkflow
-    from .rerun import DOCUMENT_LABEL, document_label
-    from .workflow import Workflow
-
     path = args.FILE
     if args.detach:
         config["detach"] = True
@@ -517,7 +515,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if getattr(args, "only", None) or getattr(args, "from_step", None) or getattr(args, "failed_of", None):
             raise ValueError("--only/--from/--failed-of apply to YAML and JSON files; in a .py script pass "
                              "reuse_step=reuse_set(...) to submit()")
-        import runpy
 
         argv = sys.argv
         sys.argv = [path]
@@ -560,8 +557,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _partial_run(args: argparse.Namespace, manifest: dict, label: str) -> dict:
     """``{"reuse_step": [...]}`` for --only/--from/--failed-of (``{}`` for a whole run); prints the plan."""
-    from .rerun import latest_run, reuse_set
-
     if not (getattr(args, "only", None) or getattr(args, "from_step", None) or getattr(args, "failed_of", None)):
         if getattr(args, "reuse_run", None):
             raise ValueError("--run names the earlier run of --only or --from")
@@ -583,9 +578,6 @@ def _partial_run(args: argparse.Namespace, manifest: dict, label: str) -> dict:
 
 
 def _cmd_watch(args: argparse.Namespace) -> int:
-    import time
-
-    from .argo_objects import ArgoWorkflow
 
     backend = _backend()
     tty = sys.stdout.isatty() and args.output == "table"
@@ -622,15 +614,9 @@ def _cmd_logs(args: argparse.Namespace) -> int:
 
 
 def _cmd_lint(args: argparse.Namespace) -> int:
-    from .errors import WorkflowError
-    from .local.validate import check_manifest
-
     doc = _load_document(args.FILE)
     problems: List[str] = []
     if _is_graph(doc):
-        from .graph import validate
-        from .workflow import Workflow
-
         problems = [str(issue) for issue in validate(doc)]
         if not problems:
             try:
@@ -654,8 +640,6 @@ def _cmd_lint(args: argparse.Namespace) -> int:
 
 
 def _cmd_codegen(args: argparse.Namespace) -> int:
-    from .code_gen import gen_code
-
     code = gen_code(_load_document(args.GRAPH))
     if args.output is None:
         print(code)
@@ -667,16 +651,12 @@ def _cmd_codegen(args: argparse.Namespace) -> int:
 def _cmd_create(args: argparse.Namespace) -> int:
     if args.resource != "secret":
         raise ValueError("create what? the only resource is 'secret'")
-    from .errors import CapabilityNotAvailable
 
     raise CapabilityNotAvailable("dflow-lab create secret",
                                  "a Kubernetes cluster to keep the secret (locally, use Secret(value=…) in the script)")
 
 
 def _cmd_server(args: argparse.Namespace) -> int:
-    import signal
-
-    from .apiserver import ArgoServer
 
     server = ArgoServer(args.server_workdir or config.get("local_workdir"), host=args.bind, port=args.port, auth=not args.no_auth,
                         cron=not args.no_cron,
@@ -702,9 +682,6 @@ def _cmd_server(args: argparse.Namespace) -> int:
 
 def _cmd_objects(args: argparse.Namespace) -> int:
     """``dflow-lab configmap|template create FILE | list | delete NAME`` on the local workspace's object store."""
-    from .local.objects import ObjectStore
-    from .yamlsafe import load_yaml
-
     store = ObjectStore(config.get("local_workdir") or ".dflow-lab")
     if args.command == "configmap":
         kinds = ("ConfigMap",)
@@ -713,8 +690,6 @@ def _cmd_objects(args: argparse.Namespace) -> int:
         kinds = ("WorkflowTemplate", "ClusterWorkflowTemplate")
         kind = "ClusterWorkflowTemplate" if getattr(args, "cluster", False) else "WorkflowTemplate"
     if args.action == "create":
-        import yaml
-
         text = Path(args.FILE).read_text()
         docs = [d for d in yaml.safe_load_all(text) if d is not None] if "\n---" in text else [load_yaml(text, source=args.FILE)]
         for doc in docs:  # all checked before any is kept
@@ -738,18 +713,10 @@ def _cmd_objects(args: argparse.Namespace) -> int:
 
 def _cmd_cron(args: argparse.Namespace) -> int:
     """``dflow-lab cron create FILE | list | delete|suspend|resume NAME | run [--for S]``."""
-    import signal
-    import threading
-
-    from .local.cron import CronScheduler, check_cron_workflow
-    from .local.objects import ObjectStore
-    from .yamlsafe import load_yaml
 
     workdir = config.get("local_workdir") or ".dflow-lab"
     store = ObjectStore(workdir)
     if args.action == "create":
-        import yaml
-
         text = Path(args.FILE).read_text()
         docs = [d for d in yaml.safe_load_all(text) if d is not None] if "\n---" in text else [load_yaml(text, source=args.FILE)]
         for doc in docs:  # all checked before any is kept
@@ -817,14 +784,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
     if args.command is None:
         return 2
-    from .argo.client import ArgoApiError
-    from .errors import CapabilityNotAvailable, WorkflowError
 
     try:
         _configure(args)
         if getattr(args, "ID", None) is not None:  # a workflow ID becomes paths and URLs: checked first
-            from .names import check_workflow_name
-
             check_workflow_name(args.ID, field="ID")
         return _COMMANDS[args.command](args)
     except (WorkflowError, ArgoApiError, CapabilityNotAvailable, ValueError, TimeoutError, OSError,

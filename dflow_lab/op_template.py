@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import copy as _copy
 import re
+import warnings
 from typing import Any, Dict, List, Optional, Union
 
 from . import secret_store
-from .errors import WorkflowTypeError
-from .io import Inputs, Outputs
+from .config import config
+from .errors import CapabilityNotAvailable, WorkflowTypeError
+from .io import Inputs, Outputs, convert_value_to_str
 from .names import FIELD_NAME_MAX as MAX_NAME
-from .names import FIELD_NAME_RE, FIELD_NAME_RULE, check_field_name  # noqa: F401 (the one validator, re-exported)
+from .names import FIELD_NAME_RE, FIELD_NAME_RULE, check_field_name, randstr  # noqa: F401 (the one validator, re-exported)
 
 # Argo requires a memoization entry's maximum age; a year stands for "as long as the cache keeps it"
 MEMOIZE_MAX_AGE = "8760h"
@@ -36,8 +38,6 @@ class Secret:
     """
 
     def __init__(self, value: Optional[str] = None, name: Optional[str] = None, key: str = "secret") -> None:
-        from .names import randstr
-
         self.name = name or "dflow-secret-" + randstr(8)
         self.key = key
         if value is not None:
@@ -142,8 +142,6 @@ class OPTemplate:
             return
         current = getattr(self, "parallelism", None)
         if current is not None and current != limit:
-            import warnings
-
             warnings.warn(
                 f"template {self.name!r}: steps ask for parallelism {current} and {limit}; "
                 f"the smaller one, {min(current, limit)}, applies to the whole template",
@@ -198,17 +196,20 @@ class OPTemplate:
     @classmethod
     def from_dict(cls, d: Dict[str, Any]) -> OPTemplate:
         """Rebuild a template from its Argo form, choosing the class by the template's kind."""
+        # lazy: model ⇄ compile loop: argo.parse imports this module (OPTemplate.from_dict delegates)
         from .argo.parse import template_from_dict
 
         return template_from_dict(d, {})
 
     def convert_to_graph(self) -> Dict[str, Any]:
+        # lazy: model ⇄ graph loop: graph/ imports this module (OPTemplate.to_graph delegates)
         from .graph.convert import to_graph
 
         return to_graph(self)
 
     @classmethod
     def from_graph(cls, graph: Dict[str, Any], templates: Optional[Dict[str, Any]] = None) -> OPTemplate:
+        # lazy: model ⇄ graph loop: graph/ imports this module (OPTemplate.from_graph delegates)
         from .graph.convert import template_from_graph
 
         return template_from_graph(graph, templates or {})
@@ -305,7 +306,6 @@ class ScriptOPTemplate(OPTemplate):
             annotations=annotations,
             labels=labels,
         )
-        from .config import config
 
         self.image = image if image is not None else config["image"]
         if isinstance(command, str):
@@ -343,8 +343,6 @@ class ScriptOPTemplate(OPTemplate):
             elif isinstance(v, dict):
                 env.append({"name": k, **v})
             else:
-                from .io import convert_value_to_str
-
                 env.append({"name": k, "value": convert_value_to_str(v)})
         return env
 
@@ -520,6 +518,7 @@ def _k8s_dict(obj: Any) -> Any:
         return _copy.deepcopy(obj)
     to_dict = getattr(obj, "to_dict", None)
     if callable(to_dict):
+        # lazy: model ⇄ compile loop: argo.compile imports this module
         from .argo.compile import camelize
 
         return camelize(to_dict())
@@ -529,11 +528,11 @@ def _k8s_dict(obj: Any) -> Any:
 def get_k8s_client(k8s_api_server=None, token=None, k8s_config_file=None):
     """A Kubernetes API client (needs the ``kubernetes`` package and a cluster)."""
     try:
+        # lazy: optional dependency: kubernetes, for get_k8s_client only
         import kubernetes  # noqa: F401
     except ImportError as e:
-        from .errors import CapabilityNotAvailable
-
         raise CapabilityNotAvailable("get_k8s_client", "the 'kubernetes' package and a cluster") from e
+    # lazy: optional dependency: kubernetes (checked just above)
     from kubernetes import client
     from kubernetes import config as k8s_config
 

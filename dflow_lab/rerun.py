@@ -30,6 +30,8 @@ import re
 from typing import Any, List, Optional
 
 from .argo.reuse import plan
+from .argo_objects import ArgoStep, ArgoWorkflow
+from .workflow import current_backend
 
 __all__ = ["DOCUMENT_LABEL", "document_label", "latest_run", "reuse_set", "runs_of"]
 
@@ -37,15 +39,11 @@ DOCUMENT_LABEL = "dflow-lab/document"  # the label that groups the runs of one d
 
 
 def _run_object(run: Any) -> dict:
-    from .argo_objects import ArgoWorkflow
-
     if isinstance(run, ArgoWorkflow):
         return run.recover()
     if isinstance(run, dict):
         return run
     if isinstance(run, str):
-        from .workflow import current_backend
-
         return current_backend().get(run)
     if getattr(run, "id", None):  # a Workflow that was submitted
         return run.query().recover()
@@ -60,8 +58,6 @@ def reuse_set(workflow: Any, run: Any, step: Optional[str] = None, mode: str = "
     ``workflow``: the ``Workflow`` about to be submitted (or its manifest dict); ``run``: the earlier run (a
     workflow ID, a submitted ``Workflow``, an ``ArgoWorkflow`` or its dict); ``step``: a step name, or
     ``template.step`` when the name is used in several templates."""
-    from .argo_objects import ArgoStep
-
     manifest = workflow if isinstance(workflow, dict) else workflow.to_dict()
     run_obj = _run_object(run)
     p = plan(manifest, run_obj, mode, [step] if step else [])
@@ -89,8 +85,6 @@ def document_label(path: str) -> str:
 def runs_of(label: str, backend: Any = None) -> List[dict]:
     """The runs of a document (its ``dflow-lab/document`` label), newest first."""
     if backend is None:
-        from .workflow import current_backend
-
         backend = current_backend()
     runs = [w.recover() if hasattr(w, "recover") else w for w in backend.list({DOCUMENT_LABEL: label})]
     # newest first; runs created within the same second keep the backend's order (newest first too)

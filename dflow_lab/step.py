@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from copy import copy
 from typing import Any, Dict, List, Optional, Union
 
-from .errors import WorkflowTypeError, WorkflowValueError
+from .common import S3Artifact
+from .context_syntax import GLOBAL_CONTEXT
+from .errors import CapabilityNotAvailable, WorkflowTypeError, WorkflowValueError
 from .io import (
     ArgoVar,
     InputArtifact,
@@ -20,7 +23,8 @@ from .io import (
     convert_value_to_str,
     type_to_str,
 )
-from .op_template import OPTemplate, check_field_name
+from .op_template import OPTemplate, RawOPTemplate, check_field_name
+from .util_ops import CheckNumSuccess, CheckSuccessRatio, InitArtifactForSlices, add_success_tag
 
 BIGPAR = "dflow_bigpar_"  # the artifact that carries big parameter <name> is dflow_bigpar_<name>
 KEY_RE = re.compile(r"^[a-z0-9][-a-z0-9]*\Z")
@@ -185,8 +189,6 @@ def add_slices(templ: OPTemplate, slices: Any, layer: int = 0) -> None:
 
 def resource_template(template: OPTemplate, resource: Any) -> OPTemplate:
     """``template`` run as the Kubernetes resource ``resource.get_manifest(template)`` (Argo only)."""
-    from .op_template import RawOPTemplate
-
     body: Dict[str, Any] = {"action": resource.action or "create", "manifest": resource.get_manifest(template)}
     if resource.success_condition:
         body["successCondition"] = resource.success_condition
@@ -200,11 +202,8 @@ def resource_template(template: OPTemplate, resource: Any) -> OPTemplate:
 def _register_in_context(step: Step) -> None:
     """Inside ``with Workflow(...)`` (or Steps/DAG), a new step joins that workflow, as in dflow; steps
     made while an ``OP.superfunction`` builds its DAG belong to that DAG instead."""
-    from .context_syntax import GLOBAL_CONTEXT
-
     if not GLOBAL_CONTEXT.in_context:
         return
-    import sys
 
     op_module = sys.modules.get("dflow_lab.python.op")
     if op_module is not None and getattr(op_module, "_DAG_STACK", None):
@@ -432,9 +431,6 @@ class Step:
         ins = list(slices.input_artifact) if slices.sub_path else []
         if not outs and not ins and not bigs:
             return False
-        from .common import S3Artifact
-        from .context_syntax import GLOBAL_CONTEXT
-        from .util_ops import InitArtifactForSlices
 
         template = self.template.copy()
         group_key = re.sub(r"\{\{=?\s*item.*?\}\}", "group", str(self.key)) if self.key is not None else None
@@ -697,8 +693,6 @@ class Step:
         return d
 
     def _add_success_check(self) -> None:
-        from .util_ops import CheckNumSuccess, CheckSuccessRatio, add_success_tag
-
         if self.with_param is None and self.with_sequence is None:
             raise WorkflowValueError(
                 "continue_on_num_success/continue_on_success_ratio apply to fan-outs (with_param or with_sequence)",
@@ -716,7 +710,6 @@ class Step:
         parameters = {"success": tags, "threshold": threshold}
         if isinstance(check, CheckSuccessRatio):
             parameters["total"] = self._items_total()
-        from .context_syntax import GLOBAL_CONTEXT
 
         with GLOBAL_CONTEXT.paused():  # added with its step, by Steps.add/DAG.add
             self.check_step = type(self)(
@@ -760,24 +753,25 @@ class Step:
 
     @classmethod
     def from_dict(cls, d: Dict[str, Any], templates: Dict[str, OPTemplate]) -> Step:
+        # lazy: model ⇄ compile loop: argo.parse imports this module (Step.from_dict delegates)
         from .argo.parse import step_from_dict
 
         return step_from_dict(cls, d, templates)
 
     def convert_to_graph(self) -> Dict[str, Any]:
+        # lazy: model ⇄ graph loop: graph/ imports this module (Step.to_graph delegates)
         from .graph.convert import to_graph
 
         return to_graph(self)
 
     @classmethod
     def from_graph(cls, graph: Dict[str, Any], templates: Dict[str, OPTemplate]) -> Step:
+        # lazy: model ⇄ graph loop: graph/ imports this module (Step.from_graph delegates)
         from .graph.convert import step_from_graph
 
         return step_from_graph(cls, graph, templates)
 
     def run(self, scope: Any = None, context: Any = None) -> None:
-        from .errors import CapabilityNotAvailable
-
         raise CapabilityNotAvailable(
             "Step.run", "running a single step outside a workflow (submit a Workflow: the local engine runs it)"
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Dict, Iterator, List, Optional, Union
 
 from .context_syntax import ContextBlock
-from .errors import WorkflowTypeError, WorkflowValueError
+from .errors import CapabilityNotAvailable, WorkflowTypeError, WorkflowValueError
 from .io import Inputs, Outputs
 from .op_template import OPTemplate
 from .step import Step
@@ -86,6 +86,7 @@ class Steps(ContextBlock, OPTemplate):
         return new
 
     def convert_to_argo(self, memoize_prefix=None, memoize_configmap="dflow", context=None) -> Dict[str, Any]:
+        # lazy: model ⇄ compile loop: argo.compile imports this module
         from .argo.compile import check_scope_references
 
         d = self._base_argo()
@@ -107,11 +108,10 @@ class Steps(ContextBlock, OPTemplate):
 
     @classmethod
     def from_dict(cls, d: Dict[str, Any], templates: Dict[str, OPTemplate]) -> Steps:
+        # lazy: model ⇄ compile loop: argo.parse imports this module (Steps.from_dict delegates)
         from .argo.parse import template_from_dict
 
         return template_from_dict(d, templates)
 
     def run(self, workflow_id=None, context=None):
-        from .errors import CapabilityNotAvailable
-
         raise CapabilityNotAvailable("Steps.run", "running a template outside a workflow (submit a Workflow)")

@@ -6,6 +6,7 @@ import json
 from typing import Any, Optional
 
 from .common import S3Artifact
+from .config import config
 from .errors import CapabilityNotAvailable
 from .io import InputArtifact, InputParameter, OutputArtifact, OutputParameter
 from .op_template import OPTemplate, PythonScriptOPTemplate, ScriptOPTemplate, ShellOPTemplate
@@ -145,8 +146,6 @@ class InitArtifactForSlices(PythonScriptOPTemplate):
 
     def render_script(self) -> str:
         """(Re)write ``self.script``: a standalone Python script (no dflow-lab import in the pod)."""
-        from .config import config
-
         required = [n for n in self.sliced_input_artifact
                     if not getattr(self.origin.inputs.artifacts.get(n), "optional", False)]
         spec = {"root": self.tmp_root.strip("/"), "catalog": config["catalog_dir_name"],

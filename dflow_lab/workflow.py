@@ -7,28 +7,47 @@ answer queries in Argo's status shape, so every query method works the same on e
 
 from __future__ import annotations
 
+import importlib
 import json
 from typing import Any, Dict, List, Optional, Union
 
 from .argo.client import get_argo_api_client  # noqa: F401  (dflow.workflow exports it)
+from .argo.compile import collect_templates, compile_workflow, dump_json, dump_yaml, load_yaml
+from .argo.parse import workflow_from_dict
+from .argo_objects import ArgoStep, ArgoWorkflow
 from .config import config, s3_config
 from .context_syntax import ContextBlock
 from .dag import DAG
 from .engine import Engine, prewarm_local_workers, select_engine, uses_argo
 from .errors import CapabilityNotAvailable, WorkflowTypeError, WorkflowValueError
-from .names import GENERATE_NAME_MAX, check_name_base, check_workflow_name
+from .executors.container import runtime_setting
+from .names import GENERATE_NAME_MAX, check_name_base, check_workflow_name, randstr
 from .python.runtime import MARKER as PYTHON_OP_MARKER
 from .step import Step
 from .steps import Steps
 from .task import Task
+from .utils import upload_artifact
+from .yamlsafe import load_json
+
+#: the notebook front ends of :meth:`Workflow.edit` and :meth:`Workflow.watch`, as ``"module:Class"``. The
+#: widgets are built on the model (they import it) and need anywidget, so they are named here and loaded on
+#: call (:func:`front_end`), as the engines are (``engine.ENGINES``): the import graph keeps them above the model.
+FRONT_ENDS: Dict[str, str] = {
+    "edit": "dflow_lab.widgets:WorkflowCanvas",
+    "watch": "dflow_lab.widgets:WorkflowMonitor",
+}
+
+
+def front_end(kind: str) -> Any:
+    """The widget class of a front end of :data:`FRONT_ENDS` (``"edit"``, ``"watch"``), imported on first use."""
+    module, _, name = FRONT_ENDS[kind].partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 class DockerSecret:
     """Credentials for pulling images from a private registry (Argo only)."""
 
     def __init__(self, registry: str, username: str, password: str, name: Optional[str] = None) -> None:
-        from .names import randstr
-
         self.registry = registry
         self.username = username
         self._password = password
@@ -159,8 +178,6 @@ class Workflow(ContextBlock):
 
     # -- compiling -----------------------------------------------------------------------------
     def convert_to_argo(self, reuse_step: Optional[List[Any]] = None) -> Dict[str, Any]:
-        from .argo.compile import compile_workflow
-
         return compile_workflow(self)
 
     def to_dict(self) -> Dict[str, Any]:
@@ -168,13 +185,9 @@ class Workflow(ContextBlock):
         return self.convert_to_argo()
 
     def to_json(self, **kwargs: Any) -> str:
-        from .argo.compile import dump_json
-
         return dump_json(self.to_dict(), **kwargs)
 
     def to_yaml(self, **kwargs: Any) -> str:
-        from .argo.compile import dump_yaml
-
         return dump_yaml(self.to_dict(), **kwargs)
 
     def deduplicate_templates(self) -> None:
@@ -186,24 +199,19 @@ class Workflow(ContextBlock):
     @classmethod
     def from_dict(cls, d: Dict[str, Any]) -> Workflow:
         """Rebuild a workflow from an Argo Workflow manifest."""
-        from .argo.parse import workflow_from_dict
-
         return workflow_from_dict(cls, d)
 
     @classmethod
     def from_json(cls, s: str) -> Workflow:
-        from .yamlsafe import load_json
-
         return cls.from_dict(load_json(s, source="manifest"))
 
     @classmethod
     def from_yaml(cls, s: str) -> Workflow:
-        from .argo.compile import load_yaml
-
         return cls.from_dict(load_yaml(s))
 
     # -- graph (dflow_lab.graph) ---------------------------------------------------------------
     def to_graph(self) -> Dict[str, Any]:
+        # lazy: model ⇄ graph loop: graph/ imports this module (Workflow.to_graph delegates)
         from .graph.convert import to_graph
 
         return to_graph(self)
@@ -212,30 +220,32 @@ class Workflow(ContextBlock):
         return json.dumps(self.to_graph(), **kwargs)
 
     def to_graph_yaml(self, **kwargs: Any) -> str:
-        from .argo.compile import dump_yaml
-
         kwargs.setdefault("sort_keys", False)
         return dump_yaml(self.to_graph(), **kwargs)
 
     @classmethod
     def from_graph(cls, graph: Dict[str, Any]) -> Workflow:
+        # lazy: model ⇄ graph loop: graph/ imports this module (Workflow.from_graph delegates)
         from .graph.convert import workflow_from_graph
 
         return workflow_from_graph(graph)
 
     @classmethod
     def from_graph_json(cls, j: str, **kwargs: Any) -> Workflow:
+        # lazy: model ⇄ graph loop: graph/ imports this module (Workflow.from_graph_* delegate)
         from .graph.convert import load_graph
 
         return cls.from_graph(load_graph(j, "json", **kwargs))
 
     @classmethod
     def from_graph_yaml(cls, y: str, **kwargs: Any) -> Workflow:
+        # lazy: model ⇄ graph loop: graph/ imports this module (Workflow.from_graph_* delegate)
         from .graph.convert import load_graph
 
         return cls.from_graph(load_graph(y, "yaml"))
 
     def get_graph_templates(self, template: Any, graph_templates: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+        # lazy: model ⇄ graph loop: graph/ imports this module (Workflow.to_graph delegates)
         from .graph.convert import to_graph
 
         graph_templates = {} if graph_templates is None else graph_templates
@@ -244,6 +254,7 @@ class Workflow(ContextBlock):
 
     def to_networkx(self) -> Any:
         """A ``networkx.DiGraph`` of the steps/tasks with data and control edges."""
+        # lazy: model ⇄ graph loop: graph/ imports this module (Workflow.to_networkx delegates)
         from .graph.convert import to_networkx
 
         return to_networkx(self)
@@ -251,15 +262,11 @@ class Workflow(ContextBlock):
     # -- notebook widgets (dflow_lab.widgets) ---------------------------------------------------
     def edit(self, **kwargs: Any) -> Any:
         """Edit this workflow on a canvas in a notebook cell (``WorkflowCanvas(self, **kwargs)``)."""
-        from .widgets import WorkflowCanvas
-
-        return WorkflowCanvas(self, **kwargs)
+        return front_end("edit")(self, **kwargs)
 
     def watch(self, **kwargs: Any) -> Any:
         """Watch this submitted workflow run live in a notebook cell (``WorkflowMonitor(self, **kwargs)``)."""
-        from .widgets import WorkflowMonitor
-
-        return WorkflowMonitor(self, **kwargs)
+        return front_end("watch")(self, **kwargs)
 
     # -- engines -------------------------------------------------------------------------------
     def uses_argo(self) -> bool:
@@ -287,8 +294,6 @@ class Workflow(ContextBlock):
         """Submit the workflow. Locally it runs to the end unless ``wait=False`` or ``config["detach"]``;
         on Argo it returns once submitted. ``reuse_step``: steps of an earlier run whose results are
         reused for the steps with the same key."""
-        from .argo_objects import ArgoWorkflow
-
         if wait is not False and not self.uses_argo() and not config.get("detach") and self._has_local_python_ops():
             prewarm_local_workers()  # the warm workers start while the workflow is compiled, checked and stored
         if self.uses_argo() and (s3_config.get("storage") == "s3" or s3_config.get("storage_client")):
@@ -309,8 +314,6 @@ class Workflow(ContextBlock):
 
     def _has_local_python_ops(self) -> bool:
         """Whether a step of this workflow is a Python OP the local engine's workers run (no executor)."""
-        from .argo.compile import collect_templates
-
         return any(str(getattr(t, "script", "") or "").startswith(PYTHON_OP_MARKER)
                    for t in collect_templates(self.entrypoint, self.context))
 
@@ -320,9 +323,6 @@ class Workflow(ContextBlock):
         packages. Without one (the local engine, or ``dflow-lab server`` on this machine) the runtime
         uses the host's paths instead, except in steps that leave the host (``leaving_host_only``: an
         executor, or a container runtime configured for the local engine), which get the artifact."""
-        from .argo.compile import collect_templates
-        from .executors.container import runtime_setting
-
         uploaded: Dict[tuple, Any] = {}
         for t in collect_templates(self.entrypoint, self.context):
             steps = t.all_steps() if isinstance(t, Steps) else t.tasks if isinstance(t, DAG) else []
@@ -338,15 +338,12 @@ class Workflow(ContextBlock):
                 if key not in uploaded:
                     # lazy: start-up time (measured 10-20 ms idle, 40-90 ms at load 12: multiprocessing and
                     # jsonpickle); a local run whose steps stay on the host uploads nothing
-                    from .utils import upload_artifact
 
                     uploaded[key] = upload_artifact(list(key))
                 step.set_artifacts({"dflow_python_packages": uploaded[key]})
 
     def query(self, fields: Optional[List[str]] = None, retry: int = 3) -> Any:
         """The workflow with its status (an ``ArgoWorkflow``)."""
-        from .argo_objects import ArgoWorkflow
-
         return ArgoWorkflow(self._backend().get(self._require_id("query"), fields))
 
     def query_status(self) -> str:
@@ -392,8 +389,6 @@ class Workflow(ContextBlock):
         ``dflow_bigpar_<global name>``) is also a parameter ``<global name>`` whose ``.value`` is loaded on
         demand. None when the workflow has no global outputs.
         """
-        from .argo_objects import ArgoStep
-
         wf_id = self._require_id("query_global_outputs")
         d = self._backend().get(wf_id, ["metadata.name", "status.outputs"])
         outputs = (d.get("status") or {}).get("outputs")
@@ -404,8 +399,6 @@ class Workflow(ContextBlock):
 
     def wait(self, interval: float = 1) -> Any:
         """Wait until the workflow ends; returns it with its final status."""
-        from .argo_objects import ArgoWorkflow
-
         return ArgoWorkflow(self._backend().wait(self._require_id("wait")))
 
     def delete(self) -> None:
@@ -468,15 +461,11 @@ def current_backend() -> Engine:
 
 def query_workflows(labels: Optional[Dict[str, str]] = None, fields: Optional[List[str]] = None) -> List[Any]:
     """Workflows of the current engine (local workspace or Argo namespace), filtered by labels."""
-    from .argo_objects import ArgoWorkflow
-
     return [ArgoWorkflow(d) for d in current_backend().list(labels)]
 
 
 def query_archived_workflows(labels: Optional[Dict[str, str]] = None, id: Optional[str] = None) -> List[Any]:
     """Archived workflows (Argo's workflow archive; locally, the finished workflows)."""
-    from .argo_objects import ArgoWorkflow
-
     items = current_backend().list_archived(labels)
     if id is not None:
         items = [d for d in items if d["metadata"].get("uid") == id or d["metadata"].get("name") == id]

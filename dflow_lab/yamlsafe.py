@@ -32,6 +32,8 @@ from typing import Any, Iterator, Optional
 
 import yaml
 
+from .bounds import document_max_depth, yaml_max_alias_nodes
+
 __all__ = ["DocumentBoundError", "load_yaml", "load_json", "load_document", "check_depth", "YAMLError"]
 
 try:  # libyaml when available: an order of magnitude faster on big manifests
@@ -47,8 +49,6 @@ class DocumentBoundError(ValueError):
 
 
 def _bounds(max_alias_nodes: Optional[int], max_depth: Optional[int]) -> tuple[int, int]:
-    from .bounds import document_max_depth, yaml_max_alias_nodes
-
     return (yaml_max_alias_nodes() if max_alias_nodes is None else max_alias_nodes,
             document_max_depth() if max_depth is None else max_depth)
 

@@ -5,6 +5,8 @@ cd "$(dirname "$0")/.."
 bash scripts/install.sh --dev
 echo "== lint"
 ruff check dflow_lab tests benchmarks
+echo "== import layers: import-linter contracts (.importlinter)"
+lint-imports
 echo "== types: mypy over the engines, storage, expressions and the API server ([tool.mypy] in pyproject.toml)"
 python -m mypy
 echo "== js: tsc, eslint, prettier"

@@ -25,7 +25,7 @@ from ..engine import Engine, WorkflowObject, control
 from ..errors import WorkflowError, WorkflowValueError
 from ..local.objects import ObjectStore, with_workflow_template
 from ..local.validate import check_manifest
-from ..names import LABEL_RE, SUBDOMAIN_RE, get_pod_name
+from ..names import LABEL_RE, SUBDOMAIN_RE, check_generate_name, check_workflow_name, get_pod_name
 from .archive import WorkflowArchive
 from .selection import SelectorError, field_matcher, label_matcher, project_fields
 
@@ -54,7 +54,6 @@ class ApiError(Exception):
 def check_name(value: str, what: str) -> str:
     """Refuse a name that is not a Kubernetes name (no path characters, at most 253 characters)."""
     if what in ("workflow name", "workflow generateName"):  # the one validator of workflow names
-        from ..names import check_generate_name, check_workflow_name
 
         try:
             return (check_workflow_name if what == "workflow name" else check_generate_name)(value, field=what)

@@ -169,6 +169,7 @@ class ArgoBackend:
     def _raw(self, method: str, path: str, *, query: builtins.list[tuple[str, str]] | None = None, body: Any = None,
              workflow: str | None = None, host: str | None = None, timeout: Any = None) -> BaseHTTPResponse:
         """The urllib3 response of a request (not read), or ``ArgoApiError``."""
+        # lazy: argo_workflows loads with the first request (see get_argo_api_client)
         from argo_workflows.exceptions import ApiException
         from urllib3.exceptions import HTTPError
 

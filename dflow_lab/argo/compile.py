@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Set
 
 import yaml
 
+from ..config import config
+from ..dag import DAG
 from ..errors import WorkflowError, WorkflowValueError
+from ..io import convert_value_to_str
+from ..op_template import int_or_string
+from ..steps import Steps
+from ..yamlsafe import load_yaml as _load_yaml
+from .yaml_emit import emit_yaml
 
 if TYPE_CHECKING:
     from ..op_template import OPTemplate
@@ -98,9 +105,6 @@ def camelize(obj: Any) -> Any:
 
 def collect_templates(entry: OPTemplate, context: Any = None) -> List[OPTemplate]:
     """All templates reachable from ``entry``, each once, in discovery order (recursion allowed)."""
-    from ..dag import DAG
-    from ..steps import Steps
-
     seen: Dict[int, OPTemplate] = {}
     order: List[OPTemplate] = []
     stack = [entry]
@@ -124,9 +128,6 @@ def collect_templates(entry: OPTemplate, context: Any = None) -> List[OPTemplate
 
 def unique_names(templates: List[OPTemplate], memo: Dict[int, Dict[str, Any]]) -> Dict[int, str]:
     """Give each distinct template a distinct name; identical leaf templates share one."""
-    from ..dag import DAG
-    from ..steps import Steps
-
     names: Dict[int, str] = {}
     by_name: Dict[str, List[OPTemplate]] = {}
     for t in templates:
@@ -171,8 +172,6 @@ def compile_workflow(wf: Workflow) -> Dict[str, Any]:
 
 
 def _compile(wf: Workflow) -> Dict[str, Any]:
-    from ..config import config
-
     context = wf.context
     entry = wf.entrypoint
     templates = collect_templates(entry, context)
@@ -219,8 +218,6 @@ def _compile(wf: Workflow) -> Dict[str, Any]:
 
     spec: Dict[str, Any] = {"entrypoint": names[id(entry)], "templates": compiled}
     if wf.parameters:
-        from ..io import convert_value_to_str
-
         spec["arguments"] = {
             "parameters": [{"name": k, "value": convert_value_to_str(v)} for k, v in wf.parameters.items()]
         }
@@ -245,8 +242,6 @@ def _compile(wf: Workflow) -> Dict[str, Any]:
 
 def _int_or_string_fields(spec: Dict[str, Any]) -> None:
     """Write the IntOrString fields a hand-written manifest may give as numbers as strings (the schema's form)."""
-    from ..op_template import int_or_string
-
     for t in spec["templates"]:
         if isinstance(t.get("activeDeadlineSeconds"), int):
             t["activeDeadlineSeconds"] = str(t["activeDeadlineSeconds"])
@@ -256,9 +251,6 @@ def _int_or_string_fields(spec: Dict[str, Any]) -> None:
 
 
 def _is_container(t: Any) -> bool:
-    from ..dag import DAG
-    from ..steps import Steps
-
     return isinstance(t, (Steps, DAG))
 
 
@@ -289,8 +281,6 @@ def dump_yaml(d: Any, **kwargs: Any) -> str:
 
     Without PyYAML-specific options it uses the fast emitter (:mod:`.yaml_emit`)."""
     if set(kwargs) <= {"sort_keys"}:
-        from .yaml_emit import emit_yaml
-
         return emit_yaml(d, sort_keys=kwargs.get("sort_keys", True))
     kwargs.setdefault("sort_keys", True)
     kwargs.setdefault("default_flow_style", False)
@@ -300,8 +290,6 @@ def dump_yaml(d: Any, **kwargs: Any) -> str:
 
 def load_yaml(s: str) -> Any:
     """A manifest's data: the one bounded safe YAML loader (:func:`dflow_lab.yamlsafe.load_yaml`)."""
-    from ..yamlsafe import load_yaml as _load_yaml
-
     return _load_yaml(s, source="manifest")
 
 

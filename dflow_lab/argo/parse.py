@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional
 
+from ..dag import DAG
 from ..errors import WorkflowValueError
+from ..io import artifact_source_from_dict
 from ..op_template import (
     ContainerOPTemplate,
     OPTemplate,
@@ -13,6 +15,10 @@ from ..op_template import (
     ScriptOPTemplate,
     ShellOPTemplate,
 )
+from ..python import PythonOPTemplate
+from ..step import ArgoSequence, Step
+from ..steps import Steps
+from ..task import Task
 
 PYTHON_OP_MARKER = "# dflow-lab: python-op"
 
@@ -21,13 +27,7 @@ def _script_class(d: Dict[str, Any]) -> Any:
     script = d.get("script") or {}
     source = script.get("source") or ""
     if source.startswith(PYTHON_OP_MARKER):
-        try:
-            from ..python import PythonOPTemplate
-
-            if hasattr(PythonOPTemplate, "from_dict"):
-                return PythonOPTemplate
-        except ImportError:  # the Python OP layer is optional for parsing
-            pass
+        return PythonOPTemplate
     command = " ".join(script.get("command") or [])
     if "python" in command:
         return PythonScriptOPTemplate
@@ -39,9 +39,6 @@ def _script_class(d: Dict[str, Any]) -> Any:
 def template_from_dict(d: Dict[str, Any], templates: Dict[str, Any], raw: Optional[Dict[str, Dict]] = None) -> OPTemplate:
     """One template from its Argo form. Steps/DAG resolve their steps' templates through ``templates``
     (already parsed) and ``raw`` (the manifest's templates by name, parsed on demand)."""
-    from ..dag import DAG
-    from ..steps import Steps
-
     name = d.get("name")
     if name in templates:
         return templates[name]
@@ -56,7 +53,6 @@ def template_from_dict(d: Dict[str, Any], templates: Dict[str, Any], raw: Option
         t = DAG(name=name, parallelism=d.get("parallelism"))
         t._load_base(d)
         templates[name] = t
-        from ..task import Task
 
         t.add([step_from_dict(Task, s, templates, raw) for s in (d["dag"].get("tasks") or [])])
         for k, v in d["dag"].items():
@@ -74,15 +70,11 @@ def template_from_dict(d: Dict[str, Any], templates: Dict[str, Any], raw: Option
 
 
 def _step_class():
-    from ..step import Step
-
     return Step
 
 
 def step_from_dict(cls: Any, d: Dict[str, Any], templates: Dict[str, Any], raw: Optional[Dict[str, Dict]] = None) -> Any:
     """A Step/Task from its Argo form; its template is looked up (or parsed) by name."""
-    from ..step import ArgoSequence
-
     tname = d.get("template")
     if tname is None:
         raise WorkflowValueError(
@@ -104,7 +96,6 @@ def step_from_dict(cls: Any, d: Dict[str, Any], templates: Dict[str, Any], raw: 
             key = p.get("value")
         else:
             params[p["name"]] = p.get("value", "")
-    from ..io import artifact_source_from_dict
 
     arts = {a["name"]: artifact_source_from_dict(a) for a in args.get("artifacts") or []}
     # arguments naming inputs the template does not declare are kept (Argo ignores them)
@@ -199,10 +190,8 @@ def workflow_from_dict(cls: Any, d: Dict[str, Any]) -> Any:
     for t in spec.get("templates") or []:  # templates no step uses (exit handlers, hooks) are parsed too
         template_from_dict(t, templates, raw)
     name = meta.get("name") or (meta.get("generateName") or "workflow").rstrip("-")
-    from ..dag import DAG
 
     params = {p["name"]: p.get("value", "") for p in (spec.get("arguments") or {}).get("parameters") or []}
-    from ..steps import Steps
 
     wf = cls(
         name=name if not meta.get("name") else (meta.get("generateName") or name).rstrip("-"),

@@ -94,6 +94,7 @@ def _copy_tree(src: str, dst: str) -> None:
 
 def load_private_key(text: str, passphrase: Optional[str] = None):
     """A paramiko key from the text of an OpenSSH/PEM private key (Ed25519, ECDSA or RSA)."""
+    # lazy: paramiko (~0.4 s to import) is needed by SSH transports only; Slurm on this host runs without it
     import paramiko
 
     errors = []
@@ -107,6 +108,7 @@ def load_private_key(text: str, passphrase: Optional[str] = None):
 
 
 def _transient_errors() -> tuple:
+    # lazy: paramiko (~0.4 s to import) is needed by SSH transports only; Slurm on this host runs without it
     import paramiko
 
     return (paramiko.SSHException, socket.timeout, TimeoutError, ConnectionError, EOFError, OSError)
@@ -133,6 +135,7 @@ class SSHTransport:
 
     # -- connection ------------------------------------------------------------------------------
     def _connect(self):
+        # lazy: paramiko (~0.4 s to import) is needed by SSH transports only; Slurm on this host runs without it
         import paramiko
 
         if self._client is None:
@@ -168,6 +171,7 @@ class SSHTransport:
 
     def action(self, what: str, fn: Callable[[], T]) -> T:
         """``fn()`` with the transient-failure retries described in the module docstring."""
+        # lazy: paramiko (~0.4 s to import) is needed by SSH transports only; Slurm on this host runs without it
         import paramiko
 
         attempt = 0

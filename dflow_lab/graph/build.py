@@ -8,10 +8,21 @@ graph is executed.
 from __future__ import annotations
 
 import importlib
+import typing
 from typing import Any, Mapping, Optional
 
+from ..common import HTTPArtifact, LocalArtifact, S3Artifact
+from ..dag import DAG
 from ..errors import WorkflowError, WorkflowTypeError, WorkflowValueError
+from ..io import InputArtifact, InputParameter, Inputs, OutputArtifact, OutputParameter, Outputs, str_to_type
+from ..op_template import ContainerOPTemplate, ScriptOPTemplate, ShellOPTemplate
+from ..python import PythonOPTemplate, Slices
+from ..step import Step, argo_sequence
+from ..steps import Steps
+from ..task import Task
+from ..workflow import Workflow
 from .bulk import bulk
+from .export import sign_ports
 from .issues import GraphValidationError
 from .pydflow import from_pydflow, is_pydflow_graph
 from .refs import Ref
@@ -41,30 +52,20 @@ def artifact_from_graph(spec: Mapping, where: Optional[dict] = None) -> Any:
     """The artifact object of a literal artifact (``{"kind": "s3", "key": …}`` …)."""
     kind = spec.get("kind")
     if kind == "s3":
-        from ..common import S3Artifact
-
         return S3Artifact(key=spec["key"], urn=spec.get("urn", ""))
     if kind == "local":
-        from ..common import LocalArtifact
-
         return LocalArtifact(spec["path"])
     if kind == "http":
-        from ..common import HTTPArtifact
-
         return HTTPArtifact(spec["url"])
     raise WorkflowValueError(f"unknown artifact kind {kind!r} (expected s3, local or http)", **(where or {}))
 
 
 def _type(name: Optional[str]) -> Any:
-    from ..io import str_to_type
-
     return str_to_type(name)
 
 
 def port_from_graph(cls: Any, spec: Mapping, where: Optional[dict] = None) -> Any:
     """An InputParameter/InputArtifact/OutputParameter/OutputArtifact from its graph entry."""
-    from ..io import InputArtifact, InputParameter, OutputArtifact, OutputParameter
-
     where = where or {}
     spec = dict(spec)
     opts = dict(spec.pop("options", None) or {})
@@ -105,8 +106,6 @@ def port_from_graph(cls: Any, spec: Mapping, where: Optional[dict] = None) -> An
 
 def io_from_graph(cls: Any, graph: Mapping, where: Optional[dict] = None) -> Any:
     """Inputs/Outputs (``{"parameters": …, "artifacts": …}``) or a single port from its graph entry."""
-    from ..io import InputArtifact, InputParameter, Inputs, OutputArtifact, OutputParameter, Outputs
-
     if cls is Inputs or cls is Outputs:
         pcls, acls = (InputParameter, InputArtifact) if cls is Inputs else (OutputParameter, OutputArtifact)
         where = where or {}
@@ -135,19 +134,12 @@ def import_op(path: str, where: Optional[dict] = None) -> Any:
 
 def leaf_from_graph(name: str, spec: Mapping) -> Any:
     """A Python OP / shell / script / container template from its graph entry."""
-    from ..io import Inputs, Outputs
-    from ..op_template import ContainerOPTemplate, ScriptOPTemplate, ShellOPTemplate
-
     where = {"template": name}
     kind = spec["kind"]
     opts = dict(spec.get("options") or {})
     if kind == "python":
-        from ..python import PythonOPTemplate
-
         op = import_op(spec["op"], {**where, "field": "op"})
         if isinstance(opts.get("slices"), dict):
-            from ..python import Slices
-
             opts["slices"] = _construct(Slices, {**where, "field": "slices"}, **opts["slices"])
         t = _construct(PythonOPTemplate, where, op, image=spec.get("image"), **opts)
         t.name = name
@@ -171,8 +163,6 @@ def leaf_from_graph(name: str, spec: Mapping) -> Any:
 
 def _check_sign(t: Any, spec: Mapping, where: dict) -> None:
     """The ports the graph records for a Python OP must be the OP's sign as imported now."""
-    from .export import sign_ports
-
     for direction, sign in (("inputs", t.input_sign), ("outputs", t.output_sign)):
         have = sign_ports(sign, direction, where)
         want = _d(spec.get(direction))
@@ -197,10 +187,6 @@ class _Builder:
         return {"workflow": self.workflow, **kw} if self.workflow else kw
 
     def build_all(self) -> dict[str, Any]:
-        from ..dag import DAG
-        from ..io import Inputs, Outputs
-        from ..steps import Steps
-
         supers = []
         for name, spec in self.specs.items():
             if name in self.templates:
@@ -266,9 +252,6 @@ class _NodesBuilder:
                 self.t.outputs.artifacts[port]._from = self.source(edge["source"], "artifact")
 
     def node(self, node: Mapping) -> Any:
-        from ..step import Step, argo_sequence
-        from ..task import Task
-
         name = node["name"]
         where = self.b.where(template=self.name, step=name)
         params = dict(node.get("parameters") or {})
@@ -294,8 +277,6 @@ class _NodesBuilder:
             if key in node:
                 kwargs[key] = node[key]
         if node.get("slices") is not None:
-            from ..python import Slices
-
             kwargs["slices"] = _construct(Slices, {**where, "field": "slices"}, **node["slices"])
         opts = dict(node.get("options") or {})
         if not self.steps:
@@ -321,8 +302,6 @@ def _declared_order(values: dict, declared: Any) -> Optional[dict]:
 
 
 def _is_tuple_type(t: Any) -> bool:
-    import typing
-
     return t is tuple or typing.get_origin(t) is tuple
 
 
@@ -342,9 +321,6 @@ def prepare_graph(graph: Any) -> Mapping:
 def workflow_from_graph(graph: Any, cls: Any = None) -> Any:
     """The Workflow a graph describes (a v1 graph, or pydflow's graph JSON); its layout is kept on
     ``workflow.graph_layout`` so that ``to_graph`` writes it back."""
-    from ..dag import DAG
-    from ..workflow import Workflow
-
     graph = prepare_graph(graph)
     templates = _Builder(graph).build_all()
     entry = templates[graph["entrypoint"]]
@@ -400,8 +376,6 @@ def step_from_graph(cls: Any, graph: Mapping, templates: Mapping[str, Any]) -> A
                                    "continue_on_num_success", "continue_on_success_ratio", "parallelism")
               if k in node}
     if node.get("with_sequence") is not None:
-        from ..step import argo_sequence
-
         kwargs["with_sequence"] = argo_sequence(**node["with_sequence"])
     return _construct(cls, where, node["name"], template, parameters=params or None, artifacts=arts or None,
                       **kwargs, **dict(node.get("options") or {}))

@@ -16,6 +16,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from ..util_ops import CheckNumSuccess, CheckSuccessRatio
+from .convert import to_graph
+
 SHELL_GROUP = "Shell"
 PYTHON_SCRIPT_GROUP = "Python script"
 CONTAINER_GROUP = "Container"
@@ -59,9 +62,6 @@ _CONTAINER: dict[str, Any] = {
 
 
 def _utility_entries() -> list[dict[str, Any]]:
-    from ..util_ops import CheckNumSuccess, CheckSuccessRatio
-    from .convert import to_graph
-
     entries = []
     for cls in (CheckNumSuccess, CheckSuccessRatio):
         template = to_graph(cls())

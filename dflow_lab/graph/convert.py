@@ -13,6 +13,11 @@ from typing import Any, Optional
 
 import networkx as nx
 
+from ..io import InputArtifact, InputParameter, Inputs, OutputArtifact, OutputParameter, Outputs
+from ..op_template import OPTemplate
+from ..step import Step
+from ..workflow import Workflow
+from ..yamlsafe import load_json, load_yaml
 from .build import io_from_graph, step_from_graph, template_from_graph, workflow_from_graph
 from .bulk import bulk
 from .export import (
@@ -35,11 +40,6 @@ def to_graph(obj: Any, lossy: bool = False) -> dict[str, Any]:
     """The graph form of a model object (see the module docstring). ``lossy=True`` (workflows): leave
     out what a graph cannot carry instead of raising, listing it in ``layout["omitted"]`` — a graph to
     display (a run's monitor), not to rebuild from."""
-    from ..io import InputArtifact, InputParameter, Inputs, OutputArtifact, OutputParameter, Outputs
-    from ..op_template import OPTemplate
-    from ..step import Step
-    from ..workflow import Workflow
-
     if isinstance(obj, Workflow):
         return workflow_to_graph(obj, lossy)
     if isinstance(obj, OPTemplate):
@@ -68,8 +68,6 @@ def load_graph(text: str | bytes, fmt: str = "json", **kwargs: Any) -> Any:
     """Parse a graph document (``fmt`` ``"json"`` or ``"yaml"``) with the collector paused: a large graph
     parses several times faster (``Workflow.from_graph_json/_yaml`` can use it). The text is untrusted:
     it goes through the bounded loaders of :mod:`dflow_lab.yamlsafe` (nesting depth, YAML aliases)."""
-    from ..yamlsafe import load_json, load_yaml
-
     if fmt == "json":
         return load_json(text, source="graph document", **kwargs)
     if fmt == "yaml":

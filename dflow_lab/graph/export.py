@@ -4,10 +4,39 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from contextvars import ContextVar
 from typing import Any, Optional
 
+import jsonpickle
+
+import dflow_lab
+
+from ..argo.compile import collect_templates, unique_names
+from ..config import config
+from ..dag import DAG
 from ..errors import WorkflowTypeError, WorkflowValueError
+from ..io import (
+    ArgoVar,
+    InputArtifact,
+    InputParameter,
+    OutputArtifact,
+    OutputParameter,
+    _strip_tag,
+    convert_value_to_str,
+    type_to_str,
+)
+from ..op_template import (
+    MEMOIZE_MAX_AGE,
+    ContainerOPTemplate,
+    ScriptOPTemplate,
+    Secret,
+    ShellOPTemplate,
+    _k8s_dict,
+)
+from ..python import Artifact, BigParameter, Parameter, PythonOPTemplate, upload_packages
+from ..steps import Steps
+from ..task import Task
 from .bulk import bulk
 from .refs import parse_ref
 from .schema import GRAPH_VERSION
@@ -55,8 +84,6 @@ def _is_default(key: str, value: Any) -> bool:
 def plain(value: Any, where: dict) -> Any:
     """``value`` as plain JSON (Kubernetes client objects as dicts, secrets as references), or a clear
     error naming ``where`` (workflow/template/step/field) when it cannot be written to a graph."""
-    from ..op_template import Secret, _k8s_dict
-
     if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, float):
@@ -78,15 +105,11 @@ def plain(value: Any, where: dict) -> Any:
 
 
 def _type(t: Any) -> Optional[str]:
-    from ..io import type_to_str
-
     return None if t is None else type_to_str(t)
 
 
 def _expr_text(value: Any) -> Any:
     """An expression or reference as the text Argo carries; other values unchanged."""
-    from ..io import ArgoVar
-
     return str(value) if isinstance(value, ArgoVar) else value
 
 
@@ -235,8 +258,6 @@ def artifact_source(source: Any, where: dict) -> Optional[dict[str, Any]]:
 
 def _literal(value: Any, where: dict) -> Any:
     """A parameter value: JSON as is; a value holding references or expressions as the text Argo gets."""
-    from ..io import ArgoVar, convert_value_to_str
-
     if isinstance(value, ArgoVar):
         return str(value)
     if isinstance(value, (list, tuple, dict)) and _holds_argovar(value, ArgoVar):
@@ -256,8 +277,6 @@ def _holds_argovar(value: Any, cls: type) -> bool:
 
 # -- templates ------------------------------------------------------------------------------------
 def _options(obj: Any, keys: tuple, where: dict) -> dict[str, Any]:
-    from ..config import config
-
     out = {}
     for k in keys:
         v = getattr(obj, k, None)
@@ -276,8 +295,6 @@ def _refuse(what: str, fields: Any, where: dict) -> None:
 
 def leaf_template(t: Any, where: dict) -> dict[str, Any]:
     """A script/shell/container/Python OP template as a graph template (without its name)."""
-    from ..op_template import ContainerOPTemplate, ScriptOPTemplate, ShellOPTemplate
-
     if not isinstance(t, ScriptOPTemplate):
         _omit(f"a {type(t).__name__} cannot be written to a graph: graphs hold Python OP, shell, script, "
               "container, steps and dag templates", where)
@@ -330,8 +347,6 @@ def op_path(op: Any) -> str:
 
 def sign_ports(sign: Any, direction: str, where: dict) -> dict[str, Any]:
     """An OPIOSign as graph ports: parameters (type, default, description, big) and artifacts."""
-    from ..python import Artifact, BigParameter, Parameter
-
     params: dict[str, Any] = {}
     arts: dict[str, Any] = {}
     for name, s in sign.items():
@@ -400,8 +415,6 @@ def python_template(t: Any, where: dict) -> dict[str, Any]:
 def _output_overrides(t: Any, sign: Any, where: dict) -> dict[str, Any]:
     """What the template changed on its OP's outputs: ``output_parameter_default``/``_global_name``,
     ``output_artifact_archive``/``_global_name`` (as ``PythonOPTemplate`` takes them)."""
-    from ..python import Artifact
-
     out: dict[str, dict] = {}
     for name, s in sign.items():
         if isinstance(s, Artifact):
@@ -434,23 +447,14 @@ def _output_overrides(t: Any, sign: Any, where: dict) -> dict[str, Any]:
 
 def _user_packages(t: Any) -> list[str]:
     """The python_packages a user gave (without those every template uploads)."""
-    import os
 
-    import jsonpickle
 
-    import dflow_lab
-
-    from ..python import upload_packages
 
     auto = {os.path.abspath(os.fspath(p)) for p in [*upload_packages, *dflow_lab.__path__, *jsonpickle.__path__]}
     return [p for p in (getattr(t, "_package_list", None) or []) if p not in auto]
 
 
 def _python_template_class() -> Optional[type]:
-    try:
-        from ..python import PythonOPTemplate
-    except ImportError:  # the Python OP layer is optional for graphs of script templates
-        return None
     return PythonOPTemplate
 
 
@@ -458,8 +462,6 @@ class _SuperExport:
     """One Steps/DAG template: its nodes, edges and template-level outputs."""
 
     def __init__(self, t: Any, names: dict[int, str], where: dict, steps: bool = True) -> None:
-        from ..steps import Steps
-
         self.t = t
         self.names = names
         self.where = where
@@ -509,9 +511,6 @@ class _SuperExport:
 
     # a value that is a reference to a port this template can see becomes an edge source
     def source_of(self, value: Any) -> Optional[dict]:
-        from ..io import InputArtifact, InputParameter, OutputArtifact, OutputParameter
-        from .refs import parse_ref
-
         if isinstance(value, (InputParameter, InputArtifact)) and value.step is None:
             if self.t is None or value.template is self.t or value.template is None:
                 return {"node": PSEUDO_INPUTS, "port": value.name}
@@ -639,8 +638,6 @@ class _SuperExport:
     def dependencies(self, s: Any, data_sources: set) -> list[str]:
         """Control edges for the tasks ``s`` waits for beyond its data; ``depends`` terms given as text
         (``"a.Failed"``, or a bare name from a parsed manifest) stay text."""
-        from ..task import Task
-
         extra = []
         for dep in s.dependencies:
             if not isinstance(dep, Task):
@@ -664,8 +661,6 @@ class _SuperExport:
 
     def template_outputs(self, outs: dict) -> None:
         """Edges to ``@outputs`` for outputs taken from a step or an input; any other source stays text."""
-        from ..io import _strip_tag
-
         for kind, attr, edge_kind in (("parameters", "value_from_parameter", "parameter"),
                                       ("artifacts", "_from", "artifact")):
             for name, port in getattr(self.t.outputs, kind).items():
@@ -710,8 +705,6 @@ def template_name(t: Any, names: dict[int, str]) -> str:
 
 def _collect(entry: Any) -> list:
     """Templates reachable from ``entry``, without the checks dflow inserts for success thresholds."""
-    from ..argo.compile import collect_templates
-
     templates = collect_templates(entry)
     checks = set()
     originals = []  # a step with an executor (lossy export only) is drawn with its own template, not the rendered one
@@ -733,10 +726,6 @@ def _collect(entry: Any) -> list:
 
 
 def template_entry(t: Any, names: dict[int, str], where: dict) -> dict[str, Any]:
-    from ..dag import DAG
-    from ..op_template import MEMOIZE_MAX_AGE
-    from ..steps import Steps
-
     where = {**where, "template": template_name(t, names)}
     memo = {k for k, v, default in (("memoize configMap", getattr(t, "_memoize_configmap", "dflow"), "dflow"),
                                     ("memoize maxAge", getattr(t, "memoize_max_age", MEMOIZE_MAX_AGE),
@@ -768,11 +757,7 @@ def workflow_to_graph(wf: Any, lossy: bool = False) -> dict[str, Any]:
 
 
 def _workflow_to_graph(wf: Any) -> dict[str, Any]:
-    from ..argo.compile import unique_names
-
     where = {"workflow": wf.name}
-    from ..dag import DAG
-    from ..steps import Steps
 
     if not isinstance(wf.entrypoint, (Steps, DAG)):
         raise WorkflowValueError("only a workflow whose entrypoint is a Steps or DAG template can be written "
@@ -819,8 +804,6 @@ def template_to_graph(t: Any) -> dict[str, Any]:
 
 def step_to_graph(step: Any) -> dict[str, Any]:
     """One step or task on its own: ``{"node": …, "edges": […]}``, the edges feeding it."""
-    from ..task import Task
-
     export = _SuperExport(None, {id(step.template): step.template.name}, {}, steps=not isinstance(step, Task))
     node = export.node(step, 0 if export.steps else None)
     return {"node": node, "edges": export.edges}

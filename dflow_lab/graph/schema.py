@@ -7,6 +7,8 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, Callable
 
+import fastjsonschema
+
 GRAPH_VERSION = 1
 
 
@@ -19,6 +21,7 @@ def load_schema() -> dict[str, Any]:
 @lru_cache(maxsize=1)
 def schema_validator() -> Any:
     """A Draft 2020-12 validator for the graph schema (``iter_errors`` lists every error)."""
+    # lazy: jsonschema (the slow path that lists every error) is loaded only when the fast check fails
     import jsonschema
 
     return jsonschema.Draft202012Validator(load_schema())
@@ -26,16 +29,12 @@ def schema_validator() -> Any:
 
 @lru_cache(maxsize=1)
 def _compiled() -> Callable[[Any], Any]:
-    import fastjsonschema
-
     return fastjsonschema.compile(load_schema())
 
 
 def conforms(graph: Any) -> bool:
     """Whether ``graph`` matches the schema: the fast compiled check (a large graph is checked in a
     fraction of jsonschema's time); ``schema_validator().iter_errors`` then says what is wrong."""
-    import fastjsonschema
-
     try:
         _compiled()(graph)
     except fastjsonschema.JsonSchemaException:

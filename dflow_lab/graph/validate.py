@@ -7,7 +7,10 @@ from typing import Any, Mapping
 
 import networkx as nx
 
+from ..expr.errors import EvalFailure
+from ..expr.govaluate import compile_when
 from ..names import FIELD_NAME_RE, GENERATE_NAME_MAX, SUBDOMAIN_RE, check_name_base
+from ..step import _TAG_RE, KEY_RE, KEY_RULE
 from ..yamlsafe import DocumentBoundError, check_depth
 from .bulk import bulk
 from .issues import Issue
@@ -46,8 +49,6 @@ def op_path_ok(op: str) -> bool:
 
 def _key_ok(key: str) -> bool:
     """The model's rule for a step key (``Step(key=…)``): what is left outside ``{{…}}`` references."""
-    from ..step import _TAG_RE, KEY_RE
-
     clean = _TAG_RE.sub("", key)
     return not clean or KEY_RE.match(clean.strip("-")) is not None
 
@@ -292,8 +293,6 @@ class _TemplateCheck:
                      node=name, path=("nodes", i, "template"))
         key = node.get("key")
         if isinstance(key, str) and not _key_ok(key):
-            from ..step import KEY_RULE
-
             self.add("invalid-key", f"node {name!r}: invalid key {key!r}: {KEY_RULE} ({{{{…}}}} references aside)",
                      node=name, path=("nodes", i, "key"))
         if self.steps and "stage" not in node:
@@ -559,9 +558,6 @@ _TAG = re.compile(r"\{\{.*?\}\}", re.S)
 def when_problem(text: str) -> str | None:
     """Why ``when`` text would not parse as Argo parses it (govaluate, each ``{{…}}`` tag standing for a
     value), or None. The same parser the local engine runs the condition with: one grammar."""
-    from ..expr.errors import EvalFailure
-    from ..expr.govaluate import compile_when
-
     try:
         compile_when(_TAG.sub("0", text))
     except EvalFailure as e:

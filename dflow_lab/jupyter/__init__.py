@@ -35,6 +35,7 @@ def _jupyter_server_extension_points() -> list[dict[str, str]]:
 
 
 def _load_jupyter_server_extension(serverapp: Any) -> None:
+    # lazy: the handlers import this package (API); Jupyter loads them when it loads the extension
     from . import handlers as h
     from .engines import Engines, apply_settings
     from .settings import ServerSettings

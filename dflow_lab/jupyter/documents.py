@@ -12,6 +12,9 @@ from typing import Any
 
 import yaml
 
+from ..workflow import Workflow
+from ..yamlsafe import DocumentBoundError, load_yaml
+
 FORMATS = ("json", "yaml", "argo")
 
 
@@ -20,8 +23,6 @@ class DocumentError(ValueError):
 
 
 def _load(text: str, path: str) -> Any:
-    from ..yamlsafe import DocumentBoundError, load_yaml
-
     try:
         return load_yaml(text, source=path) if text.strip() else None
     except DocumentBoundError as e:
@@ -44,7 +45,6 @@ def parse(text: str, path: str = "<document>") -> dict[str, Any]:
     if is_argo(data):
         if data.get("kind") not in ("Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflow"):
             raise DocumentError(f"{path}: an Argo {data.get('kind')!r} is not a workflow")
-        from ..workflow import Workflow
 
         spec_holder = data
         if data.get("kind") == "CronWorkflow":  # the workflow it starts
@@ -70,6 +70,5 @@ def dump(graph: dict[str, Any], fmt: str, path: str = "<document>") -> str:
         return json.dumps(graph, indent=2) + "\n"
     if fmt == "yaml":
         return yaml.safe_dump(graph, sort_keys=False, allow_unicode=True)
-    from ..workflow import Workflow
 
     return Workflow.from_graph(graph).to_yaml()

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..config import config, s3_config
 from ..engine import Engine, argo_engine, local_engine
 from ..errors import CapabilityNotAvailable
 from .settings import ServerSettings
@@ -76,8 +77,6 @@ _defaults: dict[str, Any] = {}
 def apply_settings(settings: ServerSettings) -> None:
     """Make the server process's model configuration follow the settings (default image, artifact store);
     a setting cleared again gives back the configuration the server started with."""
-    from ..config import config, s3_config
-
     if not _defaults:
         _defaults.update(image=config["image"], s3={k: s3_config[k] for k in _S3_KEYS})
     config["image"] = settings.get("defaultImage") or _defaults["image"]

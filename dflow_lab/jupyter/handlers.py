@@ -37,13 +37,24 @@ from typing import Any, Callable, Sequence
 import tornado.web
 from jupyter_server.base.handlers import APIHandler
 
+from ..argo.reuse import MODES
+from ..code_gen import gen_code
 from ..engine import Engine, control
 from ..errors import WorkflowError
 from ..graph.issues import GraphValidationError
+from ..graph.validate import validate
+from ..python.discovery import folder_entries, folder_stamp, importable
+from ..python.newop import write_function_op
+from ..rerun import DOCUMENT_LABEL, document_label, reuse_set
+from ..runview.compare import compare_runs, fanout_items
 from ..runview.history import summary
+from ..runview.live import run_view
+from ..runview.status import PHASES, fold_status, planned_items
+from ..workflow import Workflow
 from ..yamlsafe import load_json
 from .documents import DocumentError, dump, parse
 from .engines import ENGINES, Engines, EngineUnavailable, apply_settings
+from .palette import discover
 from .settings import ServerSettings, SettingsError
 
 logger = logging.getLogger(__name__)
@@ -189,8 +200,6 @@ class SettingsHandler(BaseHandler):
 
 
 def _problems(graph: dict[str, Any]) -> list[Any]:
-    from ..graph.validate import validate
-
     return validate(graph)
 
 
@@ -212,10 +221,6 @@ class ValidateHandler(BaseHandler):
 
 
 def _code(graph: dict[str, Any]) -> dict[str, str]:
-    try:
-        from ..code_gen import gen_code
-    except ImportError as e:
-        raise EngineUnavailable(f"code generation (dflow_lab.code_gen) is not available: {e}") from e
     _require_valid(graph)
     name = re.sub(r"\W", "_", str(graph.get("name") or "workflow"))
     return {"code": gen_code(graph), "filename": f"{name}_workflow.py"}
@@ -258,8 +263,6 @@ class PaletteHandler(BaseHandler):
 
     @tornado.web.authenticated
     async def get(self) -> None:
-        from .palette import discover
-
         extra = [m.strip() for m in self.get_query_arguments("module") if m.strip()]
         modules = list(dict.fromkeys(self.ctx.op_modules + list(self.ctx.settings.get("opModules")) + extra))
         folders = self.document_folders(self.get_query_argument("path", ""))
@@ -273,16 +276,11 @@ class PaletteStampHandler(BaseHandler):
 
     @tornado.web.authenticated
     async def get(self) -> None:
-        from ..python.discovery import folder_stamp
-
         folders = self.document_folders(self.get_query_argument("path", ""))
         self.finish({"stamp": await self.blocking(folder_stamp, folders)})
 
 
 def _new_op(folder: Path, root: Path, data: dict[str, Any]) -> dict[str, Any]:
-    from ..python.discovery import folder_entries
-    from ..python.newop import write_function_op
-
     module = str(data.get("module") or "ops")
     written = write_function_op(folder, module, data.get("name"), data.get("inputs") or [],
                                 data.get("outputs") or [], data.get("body"))
@@ -316,10 +314,6 @@ def _submit(engines: Engines, engine: str, graph: dict[str, Any], folders: Seque
             doc_path: str | None = None) -> dict[str, Any]:
     """Run a graph; ``document``: the file it came from (its runs are labelled, the run history);
     ``rerun``: ``{"mode": "only"|"from"|"failed", "step": name, "run": earlier run}`` (dflow_lab.rerun)."""
-    from ..python.discovery import importable
-    from ..rerun import DOCUMENT_LABEL, document_label, reuse_set
-    from ..workflow import Workflow
-
     _require_valid(graph)
     entry = (graph.get("templates") or {}).get(graph.get("entrypoint")) or {}
     if not entry.get("nodes"):
@@ -343,8 +337,6 @@ def _submit(engines: Engines, engine: str, graph: dict[str, Any], folders: Seque
 
 def _rerun_of(raw: Any, engine: str) -> dict[str, Any] | None:
     """The ``rerun`` field of a run request, checked: ``{"mode", "step"?, "run"}``."""
-    from ..argo.reuse import MODES
-
     if raw is None:
         return None
     if not isinstance(raw, dict) or raw.get("mode") not in MODES:
@@ -384,7 +376,6 @@ class WorkflowsHandler(BaseHandler):
         labels = None
         document = self.get_query_argument("document", "")
         if document:  # the run history of one document
-            from ..rerun import DOCUMENT_LABEL, document_label
 
             self.document_folders(document)  # inside the root
             labels = {DOCUMENT_LABEL: document_label(str((self.ctx.root / document).resolve()))}
@@ -406,9 +397,6 @@ class WorkflowsHandler(BaseHandler):
 
 
 def _workflow(engines: Engines, engine: str, name: str) -> dict[str, Any]:
-    from ..runview.status import fold_status, planned_items
-    from ..workflow import Workflow
-
     obj = engines.backend(engine).get(name)
     nodes = (obj.get("status") or {}).get("nodes") or {}
     graph, graph_error = engines.graph_of(engine, name), None
@@ -441,8 +429,6 @@ class WorkflowHandler(BaseHandler):
 
 
 def _compare(backend: Engine, name: str, other: str) -> dict[str, Any]:
-    from ..runview.compare import compare_runs
-
     return compare_runs(backend.get(other), backend.get(name))
 
 
@@ -460,8 +446,6 @@ class CompareHandler(BaseHandler):
 
 
 def _items(backend: Engine, name: str, path: str, phase: str | None, offset: int, limit: int) -> dict[str, Any]:
-    from ..runview.compare import fanout_items
-
     nodes = (backend.get(name).get("status") or {}).get("nodes") or {}
     return fanout_items(nodes.values(), name, path, phase, offset, limit)
 
@@ -471,8 +455,6 @@ class ItemsHandler(BaseHandler):
 
     @tornado.web.authenticated
     async def get(self, engine: str, name: str) -> None:
-        from ..runview.status import PHASES
-
         path = self.get_query_argument("path", "")
         phase = self.get_query_argument("phase", "") or None
         if not path:
@@ -485,8 +467,6 @@ class ItemsHandler(BaseHandler):
 
 
 def _details(backend: Engine, name: str, path: str, item: int | None) -> dict[str, Any]:
-    from ..runview.live import run_view
-
     return run_view(backend, name).details(path, item)
 
 
@@ -549,8 +529,6 @@ class LogsHandler(BaseHandler):
 
 def _failed_ids(backend: Engine, name: str, path: str) -> list[str]:
     """The ids of the failed status nodes of canvas node ``path`` (all items of a fan-out)."""
-    from ..runview.status import fold_status
-
     nodes = (backend.get(name).get("status") or {}).get("nodes") or {}
     entry = fold_status(nodes.values(), name).get(path)
     if entry is None:

@@ -24,6 +24,7 @@ from typing import Any
 import tornado.web
 from tornado.iostream import StreamClosedError
 
+from ..runview.live import BATCH_SECONDS, LiveRun, gather
 from .handlers import BaseHandler
 
 POLL_SECONDS = 2.0
@@ -34,8 +35,6 @@ class EventsHandler(BaseHandler):
 
     @tornado.web.authenticated
     async def get(self, engine: str, name: str) -> None:
-        from ..runview.live import BATCH_SECONDS, LiveRun, gather
-
         await self.workflow_object(engine, name)  # 404 before the stream starts
         backend = self.backend(engine)
         queue: list[dict[str, Any]] = []

@@ -13,6 +13,7 @@ __all__ = ["LocalBackend"]
 
 def __getattr__(name: str) -> type:
     if name == "LocalBackend":
+        # lazy: importing a helper of this package (layout, executors use it) must not load the engine
         from .backend import LocalBackend
 
         return LocalBackend

@@ -20,12 +20,15 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ..argo.reuse import with_reuse
+from ..config import config
 from ..engine import reuse_entry
 from ..errors import WorkflowValueError
 from ..names import check_workflow_name, generated_name, randstr, remove_in_workspace, workspace_path
+from ..storage.repository import artifact_repository
 from .engine import EngineHost, engine_alive, engine_config, engine_env
 from .objects import ObjectStore, with_workflow_template
 from .pod import PY_OP_MARKER
+from .scope import Scope, StepError, as_param_text
 from .state import StateStore, now_iso
 from .validate import check_manifest
 
@@ -57,8 +60,6 @@ class LocalBackend:
     log_offsets: ClassVar[bool] = True  # read_log reads a node's log from a byte offset
 
     def __init__(self, workdir: str | os.PathLike | None = None):
-        from ..config import config
-
         self.workdir = Path(workdir or config.get("local_workdir") or ".dflow-lab").resolve()
         self.store = _store(self.workdir)
 
@@ -219,8 +220,6 @@ class LocalBackend:
             return None
         dest = self.workdir / "runs" / name / "archived-logs" / f"{node['id']}.log"
         if not dest.is_file():
-            from ..storage.repository import artifact_repository
-
             dest.parent.mkdir(parents=True, exist_ok=True)
             try:
                 artifact_repository(self.workdir).load(art, str(dest))
@@ -380,8 +379,6 @@ def _apply_workflow_metadata(manifest: dict) -> None:
     """Argo's ``spec.workflowMetadata``: its ``labels``/``annotations`` and the ``labelsFrom`` expressions
     (over ``workflow.name``, ``workflow.namespace`` and ``workflow.parameters.<name>``) become the
     workflow's labels and annotations, as the controller sets them when the workflow starts."""
-    from .scope import Scope, StepError, as_param_text
-
     meta = manifest["metadata"]
     wm = (manifest.get("spec") or {}).get("workflowMetadata") or {}
     if not wm:

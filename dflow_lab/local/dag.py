@@ -13,6 +13,8 @@ import asyncio
 import heapq
 from typing import TYPE_CHECKING, Any
 
+from dflow_lab.expr.evaluate import tags_in
+
 from .depends import Depends, DependsError, find_cycle, from_dependencies, parse_depends
 from .nodes import FAILED as _FAILED
 from .nodes import NodeBook
@@ -195,8 +197,6 @@ def _looped(task: dict) -> bool:
 
 
 def _tags(text: str) -> list[str]:
-    from dflow_lab.expr.evaluate import tags_in
-
     return [t.strip() for t in tags_in(text)]
 
 

@@ -21,9 +21,14 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dflow_lab.config import config, s3_config
+from dflow_lab.storage.repository import artifact_repository
+
 from .. import secret_store
 from ..bounds import cut_text
 from ..names import check_workflow_name, workspace_path
+from .interpreter import Execution
+from .pool import WorkerPool
 from .state import StateStore, now_iso
 from .stepenv import python_path
 
@@ -48,8 +53,6 @@ def engine_config(manifest: dict) -> bytes:
     values) and the values of the secrets ``manifest`` references — only those — from this process's
     secret store.  A pipe, not an environment variable or a file: no step inherits it, nothing is
     written to disk."""
-    from dflow_lab.config import config, s3_config
-
     def plain(d: dict) -> dict:
         out = {}
         for k, v in d.items():
@@ -66,8 +69,6 @@ def engine_config(manifest: dict) -> bytes:
 
 def _apply_config(text: bytes) -> None:
     """Take what :func:`engine_config` gave (a detached engine, at start)."""
-    from dflow_lab.config import config, s3_config
-
     try:
         data = json.loads(text or b"{}")
     except ValueError:
@@ -139,9 +140,6 @@ class EngineHost:
 
     async def _pool_and_slots(self) -> tuple[WorkerPool, asyncio.Semaphore]:
         if self._pool is None:
-            from dflow_lab.config import config
-
-            from .pool import WorkerPool
 
             size = int(config.get("local_workers") or 0) or (os.cpu_count() or 1)
             self._pool = WorkerPool(size)
@@ -170,9 +168,6 @@ class EngineHost:
         if fd is None:
             return None
         try:
-            from dflow_lab.storage.repository import artifact_repository
-
-            from .interpreter import Execution
 
             pool, slots = await self._pool_and_slots()
             store = self.store(workdir)

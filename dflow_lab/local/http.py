@@ -21,6 +21,8 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
+from dflow_lab.expr.evaluate import ExpressionError, eval_expr
+
 from .. import secret_store
 from .scope import Scope, StepError
 
@@ -98,8 +100,6 @@ class HttpRunner:
         outputs = {"result": text}
         condition = spec.get("successCondition")
         if condition:
-            from dflow_lab.expr.evaluate import ExpressionError, eval_expr
-
             env = {**scope.env(), "response": {"statusCode": status, "body": text, "headers": resp_headers}}
             try:
                 ok = eval_expr(str(condition), env)

@@ -27,7 +27,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from dflow_lab.expr.evaluate import tags_in
+
 from .. import secret_store
+from ..config import config
+from ..executors.container import ContainerSetupError, env_by_name, local_container_argv, runtime_setting
+from ..executors.render import EXECUTOR_ANNOTATION
 from ..names import workspace_child
 from ..storage.repository import argo_output_key
 from .children import spawn
@@ -85,8 +90,6 @@ def _trim_newline(text: str) -> str:
 def _check_resolved(obj: Any, where: str) -> None:
     if isinstance(obj, str):
         if "{{" in obj:
-            from dflow_lab.expr.evaluate import tags_in
-
             for tag in tags_in(obj):
                 if tag.strip().startswith(_UNRESOLVED_PREFIXES):
                     raise StepError(f"{where}: {{{{{tag.strip()}}}}} does not resolve")
@@ -324,8 +327,6 @@ def _last_line(path: Any) -> str:
 
 def _runtime_env() -> dict[str, str]:
     """The container runtime's options (not secrets) for a ``ContainerExecutor`` step run on the host."""
-    from ..config import config
-
     out = {}
     for key in ("container_global_options", "container_run_options"):
         value = config.get(key)
@@ -337,10 +338,6 @@ def _runtime_env() -> dict[str, str]:
 def _container_runtime(ex: Execution, template: dict, where: str) -> str | None:
     """The container runtime this step runs in (``None``: the host), per ``config["container_runtime"]``.
     Templates rendered by an executor run their runner on the host (it does the remote work)."""
-    from ..config import config
-    from ..executors.container import ContainerSetupError, runtime_setting
-    from ..executors.render import EXECUTOR_ANNOTATION
-
     try:
         runtime = runtime_setting(config)
     except ContainerSetupError as e:
@@ -471,8 +468,6 @@ async def run_pod(ex: Execution, template: dict, inputs: dict, node: dict, scope
             # secrets go to the runtime by name, their values in its environment: never on its command line
             ctr_env = {k: (None if k in secrets else v) for k, v in env.items() if k != "DFLOW_LAB_ROOT"}
             tops = sorted({p.strip("/").split("/")[0] for p in paths if p.strip("/")})
-            from ..config import config
-            from ..executors.container import ContainerSetupError, env_by_name, local_container_argv
 
             try:
                 argv = local_container_argv(config, runtime, body, is_script, script_path, str(stepdir.root), tops,

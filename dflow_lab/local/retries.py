@@ -9,6 +9,7 @@ rendered key, with ``maxAge``.
 from __future__ import annotations
 
 import asyncio
+import calendar
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -110,8 +111,6 @@ def _policy_allows(policy: str, phase: str) -> bool:
 
 
 def _epoch(ts: str | None) -> float:
-    import calendar
-
     if not ts:
         return time.time()
     return calendar.timegm(time.strptime(ts, "%Y-%m-%dT%H:%M:%SZ"))

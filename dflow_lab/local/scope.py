@@ -13,6 +13,9 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from dflow_lab.bounds import max_items
+from dflow_lab.expr.evaluate import ExpressionError, eval_expr, eval_when, nest_variables, render_template
+
 from ..bounds import cut_text
 
 __all__ = [
@@ -104,15 +107,12 @@ class Scope:
 
     def env(self) -> dict[str, Any]:
         """The scope as nested dicts, for expressions (``inputs.parameters.x`` → ``env["inputs"]…``)."""
-        from dflow_lab.expr.evaluate import nest_variables
-
         return nest_variables(self.flat())
 
     def render(self, text: str, where: str, strict: bool = True) -> str:
         """Substitute ``{{…}}`` tags in ``text``; ``where`` names the step and field for errors."""
         if "{{" not in text:
             return text
-        from dflow_lab.expr.evaluate import ExpressionError, render_template
 
         try:
             return render_template(text, self.text_values(), strict=strict)
@@ -131,8 +131,6 @@ class Scope:
 
     def eval_when(self, expr: str, where: str) -> bool:
         """Evaluate a ``when`` condition after substituting tags."""
-        from dflow_lab.expr.evaluate import ExpressionError, eval_when
-
         text = self.render(expr, where)
         try:
             return bool(eval_when(text))
@@ -141,8 +139,6 @@ class Scope:
 
     def eval_expr(self, expr: str, where: str) -> Any:
         """Evaluate an expr-lang expression (``valueFrom.expression``, ``fromExpression``)."""
-        from dflow_lab.expr.evaluate import ExpressionError, eval_expr
-
         try:
             return eval_expr(expr, self.env())
         except ExpressionError as e:
@@ -169,8 +165,6 @@ def aggregate_values(values: list[str]) -> str:
 
 def too_many_items(count: int, where: str) -> str | None:
     """The refusal of a loop of ``count`` items when that is more than ``config["local_max_items"]``."""
-    from dflow_lab.bounds import max_items
-
     limit = max_items()
     if count <= limit:
         return None

@@ -110,7 +110,8 @@ def main() -> None:
     os.close(null)
     # a step's print() reaches its log line by line, where a monitor follows it (a file is block-buffered)
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # a TextIOWrapper here
-    from dflow_lab.python.runtime import run_source  # the pre-import that makes the worker warm
+    # lazy: the pre-import that warms the worker, after stdout is redirected and before "ready"
+    from dflow_lab.python.runtime import run_source
 
     base_env = dict(os.environ)  # stepenv.base_env() of the engine that started this worker
     modules = _UserModules()

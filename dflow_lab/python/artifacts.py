@@ -14,6 +14,7 @@ import os
 from pathlib import Path, PosixPath
 from typing import Any, Dict, List, Set
 
+from ..config import config
 from ..names import randstr
 from ..storage.catalog import assemble_path_object, flatten, write_catalog
 from ..storage.links import copy_file
@@ -142,8 +143,6 @@ def read_input_artifact(art_path: str, sign: Artifact, where: str, slices: Any =
 
 
 def _has_catalog(art_path: str) -> bool:
-    from ..config import config
-
     return os.path.isdir(os.path.join(art_path, config["catalog_dir_name"]))
 
 

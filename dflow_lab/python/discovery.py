@@ -28,6 +28,7 @@ Semantics and limits:
 from __future__ import annotations
 
 import ast
+import hashlib
 import importlib
 import importlib.util
 import inspect
@@ -39,6 +40,11 @@ import traceback
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Iterable, Mapping
+
+from ..graph.convert import to_graph
+from ..op_template import kebab
+from .op import OP
+from .python_op_template import PythonOPTemplate
 
 ENTRY_POINT_GROUP = "dflow_lab.ops"
 MAX_FILES = 200
@@ -175,11 +181,6 @@ def _where(obj: Any, root: Path | None) -> dict[str, Any]:
 
 def module_entries(module: Any, source: str, root: Path | None = None) -> list[dict[str, Any]]:
     """Palette entries for the OP classes and function OPs defined in ``module`` (not imported into it)."""
-    from ..graph.convert import to_graph
-    from ..op_template import kebab
-    from .op import OP
-    from .python_op_template import PythonOPTemplate
-
     entries = []
     for attr, obj in sorted(vars(module).items()):
         if attr.startswith("_"):
@@ -238,8 +239,6 @@ def folder_stamp(folders: Iterable[Path]) -> str:
     """A fingerprint of the ``*.py`` files of ``folders`` (name, size, mtime in ns): it changes when such a
     file is written, added, removed or renamed. Bounded: ``MAX_SCAN`` entries per folder, ``MAX_FILES``
     ``.py`` files; an unreadable folder counts as empty."""
-    import hashlib
-
     digest = hashlib.sha256()
     for folder in folders:
         digest.update(os.fsencode(str(folder)) + b"\0")

@@ -26,6 +26,7 @@ __all__ = ["HDF5Dataset", "write_hdf5", "read_hdf5", "is_hdf5_list"]
 
 def _h5py() -> Any:
     try:
+        # lazy: optional dependency: h5py, for HDF5Datasets artifacts only
         import h5py
     except ImportError:
         raise ImportError("HDF5Datasets artifacts need the h5py package: pip install h5py") from None
@@ -94,6 +95,7 @@ class HDF5Dataset:
 
 
 def _store(f: Any, key: str, value: Any, cwd: str) -> None:
+    # lazy: optional dependency: numpy comes with h5py, for HDF5Datasets artifacts only
     import numpy as np
 
     if isinstance(value, HDF5Dataset):

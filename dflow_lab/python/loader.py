@@ -97,7 +97,7 @@ def load_op(op_spec: Dict[str, Any], use_path: bool = True) -> Any:
 def op_object(loaded: Any, state: Any = None) -> Any:
     """An OP instance from what ``load_op`` returned: a class is instantiated (with its recorded
     instance ``state``, if any), a plain function wrapped with ``OP.function``, an OP kept."""
-    from .op import OP
+    from .op import OP  # lazy: op imports this module (OP.from_graph loads embedded source through it)
 
     if isinstance(loaded, OP):
         return loaded

@@ -22,7 +22,18 @@ from importlib import import_module
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Set, Tuple, Union
 
+from .. import context_syntax
+from ..config import config, s3_config
+from ..dag import DAG
+from ..io import InputArtifact, InputParameter, OutputArtifact, OutputParameter
+from ..names import randstr
+from ..op_template import kebab
+from ..storage.catalog import dict2list
+from ..task import Task
+from .loader import load_source
 from .opio import OPIO, Artifact, BigParameter, OPIOSign, Parameter
+from .source import embed_source
+from .stepio import write_outputs
 from .typecheck import check_value, describe_type
 
 __all__ = ["OP", "get_sign_from_func", "type2opiosign", "check_opio"]
@@ -42,8 +53,6 @@ _DAG_STACK: List[Any] = []  # DAGs being built by OP.superfunction, innermost la
 
 def _in_context() -> bool:
     """Whether code runs inside a ``with Workflow(...)``/``with DAG(...)`` block (dflow's context)."""
-    from .. import context_syntax
-
     ctx = getattr(context_syntax, "GLOBAL_CONTEXT", None)
     return bool(ctx is not None and ctx.in_context)
 
@@ -219,9 +228,7 @@ class OP(abc.ABC):
 
             def _add_task(self, op_in: Dict[str, Any]) -> Dict[str, Any]:
                 """A task running this OP on ``op_in``, added to the DAG being built; its outputs."""
-                from ..names import randstr
-                from ..op_template import kebab
-                from ..task import Task
+                # lazy: python_op_template builds on OP (imports this module); a call inside a DAG needs it
                 from .python_op_template import PythonOPTemplate
 
                 parameters = {k: v for k, v in op_in.items() if not isinstance(input_sign[k], Artifact)}
@@ -255,11 +262,6 @@ class OP(abc.ABC):
         """
         if func is None:
             return partial(cls.superfunction, **kwargs)
-        from ..dag import DAG
-        from ..io import InputArtifact, InputParameter, OutputArtifact, OutputParameter
-        from ..names import randstr
-        from ..op_template import kebab
-        from ..task import Task
 
         input_sign, output_sign, ret2opio, opio2ret = get_sign_from_func(func)
 
@@ -345,8 +347,6 @@ class OP(abc.ABC):
     @classmethod
     def convert_to_graph(cls) -> Dict[str, Any]:
         """``{"module", "name", "inputs", "outputs", "source"}``: the OP as a graph document holds it."""
-        from .source import embed_source
-
         source = getattr(cls, "_source", None)
         module = "__main__" if source is not None else str(cls.__module__)
         if source is None:
@@ -366,8 +366,6 @@ class OP(abc.ABC):
     def from_graph(cls, graph: Dict[str, Any]) -> Any:
         """The OP a graph entry names: imported from its module, or defined from its source."""
         if graph["module"] in ("__main__", "__mp_main__"):
-            from .loader import load_source
-
             op = load_source(graph["source"], graph["name"])
             target = op.__class__ if isinstance(op, OP) else op
             target._source = graph["source"]
@@ -385,8 +383,6 @@ class OP(abc.ABC):
 
     def handle_outputs(self, outputs: Dict[str, Any], symlink: bool = False) -> None:
         """Write ``outputs`` under ``self.tmp_root``/outputs per the output sign."""
-        from .stepio import write_outputs
-
         write_outputs(self, outputs, os.getcwd())
 
     # ---- storage keys (Argo pods expose their template as $ARGO_TEMPLATE) ---------------------
@@ -426,8 +422,6 @@ class OP(abc.ABC):
 
     @staticmethod
     def _s3_link(key: str | None) -> str | None:
-        from ..config import s3_config
-
         if key is None:
             return None
         if not key.endswith(".tgz"):
@@ -445,8 +439,6 @@ class OP(abc.ABC):
 
     def register_output_artifact(self, name: str, namespace: str, dataset_name: str, **kwargs: Any) -> None:
         """Register an output artifact with the configured lineage client (``config["lineage"]``)."""
-        from ..config import config
-
         if config.get("lineage"):
             uri = self.get_output_artifact_storage_key(name)
             config["lineage"].register_artifact(namespace=namespace, name=dataset_name, uri=uri, **kwargs)
@@ -487,8 +479,6 @@ def get_sign_from_func(func: Callable) -> Tuple[OPIOSign, OPIOSign, Callable, Ca
 
 def type2opiosign(t: Any) -> Tuple[OPIOSign, Callable, Callable]:
     """Output sign of a return annotation, with converters return value → OPIO and back."""
-    from ..storage.catalog import dict2list
-
     def same(x: Any) -> Any:
         return x
 

@@ -12,6 +12,7 @@ from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Set, Union
 
+from ..config import config
 from .hdf5 import HDF5Dataset  # dflow keeps the dataset class in this module too
 from .optypes import HDF5Datasets, NestedDict, NestedDictBase, NestedDictPath, NestedDictStr  # noqa: F401  (opio exports them)
 from .typecheck import describe_type, type_from_str
@@ -145,8 +146,6 @@ class Artifact:
     ) -> None:
         self.type = type
         if archive == "default":
-            from ..config import config
-
             archive = config["archive_mode"]
         self.archive = archive
         self.save = save

@@ -18,10 +18,17 @@ import sys
 import sysconfig
 from typing import Any, Dict, List, Tuple, Type, Union
 
+import jsonpickle
+
+import dflow_lab
+
+from ..config import config
 from ..errors import WorkflowTypeError, WorkflowValueError
-from ..io import InputArtifact, InputParameter, Inputs, OutputArtifact, OutputParameter, Outputs
+from ..io import ArgoVar, InputArtifact, InputParameter, Inputs, OutputArtifact, OutputParameter, Outputs
 from ..names import randstr
-from ..op_template import PythonScriptOPTemplate, int_or_string, kebab
+from ..op_template import PythonScriptOPTemplate, Secret, int_or_string, kebab
+from ..step import argo_len, argo_range
+from ..utils import evalable_repr
 from .errors import FatalError, TransientError  # dflow defines them in this module
 from .loader import load_op, op_object
 from .op import OP, sign_type
@@ -108,8 +115,6 @@ class Slices:
 
     def evalable_repr(self, imports: set) -> str:
         """Python source that rebuilds these slices (for code generation); records its import."""
-        from ..utils import evalable_repr
-
         imports.add(("dflow_lab.python", "Slices"))
         return "Slices(" + ", ".join(f"{k}={evalable_repr(v, imports)}" for k, v in self._changed().items()) + ")"
 
@@ -122,9 +127,6 @@ def _package_paths(python_packages: Any, upload_dflow: bool) -> List[str]:
     else:
         paths = list(upload_packages) + [python_packages]
     if upload_dflow:
-        import jsonpickle
-
-        import dflow_lab
 
         paths += list(dflow_lab.__path__) + list(jsonpickle.__path__)
     out: List[str] = []
@@ -339,9 +341,6 @@ class PythonOPTemplate(PythonScriptOPTemplate):
             if root is not None:
                 spec["path"] = root
         if self.op is not None and func is None and vars(self.op):
-            import jsonpickle
-
-            from ..op_template import Secret
 
             for k, v in vars(self.op).items():
                 if isinstance(v, Secret):
@@ -434,13 +433,11 @@ class PythonOPTemplate(PythonScriptOPTemplate):
         if not g:
             raise WorkflowValueError("group_with_param needs Slices(group_size=...)", template=self.name,
                                      field="slices")
-        from ..io import ArgoVar
 
         if isinstance(with_param, str):  # as a graph or a manifest writes it
             with_param = _argo_value(with_param.strip(), self.name)
         if isinstance(with_param, (list, tuple)):
             return list(range(-(-len(with_param) // g))), {GROUP_ITEMS: list(with_param)}
-        from ..step import argo_len, argo_range
 
         if not isinstance(with_param, ArgoVar):
             raise WorkflowTypeError(f"with_param must be a list or an Argo value, got {type(with_param).__name__}",
@@ -522,7 +519,6 @@ class PythonOPTemplate(PythonScriptOPTemplate):
                 spec[k] = getattr(self, k).format(tmp_root=self.tmp_root)
         if self.success_tag:
             spec["success_tag"] = True
-            from ..config import config
 
             if (self.slices is not None and self.slices.raise_for_group) or config.get("raise_for_group"):
                 spec["raise_for_group"] = True
@@ -664,8 +660,6 @@ class PythonOPTemplate(PythonScriptOPTemplate):
 
 def _argo_value(text: str, template: str) -> Any:
     """A ``with_param`` given as text: a JSON list, ``{{=expression}}`` or ``{{scope.a.b}}``."""
-    from ..io import ArgoVar
-
     if text.startswith("{{=") and text.endswith("}}"):
         return ArgoVar(text[3:-2].strip())
     if text.startswith("{{") and text.endswith("}}"):

@@ -19,7 +19,10 @@ import traceback
 from pathlib import Path
 from typing import Any, Dict, List, Mapping
 
+import jsonpickle
+
 from ..config import config
+from ..storage.catalog import assemble_path_object, catalog_of_local_artifact
 from .errors import FatalError, TransientError
 from .loader import load_op, op_object
 from .op import check_opio
@@ -81,8 +84,6 @@ def parse_source(source: str) -> Dict[str, Any]:
 def _package_dirs(spec: Dict[str, Any], tmp_root: str) -> List[str]:
     """Directories to put on ``sys.path``: from the uploaded packages artifact when the step has
     one, else the parents of the local package paths (the local engine runs on the same host)."""
-    from ..storage.catalog import catalog_of_local_artifact
-
     art = os.path.join(tmp_root, "inputs", "artifacts", PACKAGES_ARTIFACT)
     if os.path.isdir(art):
         items = catalog_of_local_artifact(art)
@@ -115,8 +116,6 @@ def _prepare(spec: Dict[str, Any], env: Mapping[str, str]) -> tuple:
     op_spec = spec["op"]
     state = None
     if op_spec.get("state") is not None:
-        import jsonpickle
-
         state = jsonpickle.decode(op_spec["state"], keys=True)  # the OP object the template was built with
     op = op_object(load_op(op_spec), state)
     op.tmp_root = tmp_root
@@ -216,8 +215,6 @@ def _group_slices(group: Mapping[str, Any], env: Mapping[str, str]) -> List[Any]
 def _catalog_slices(in_slices: Dict[str, Any], out_slices: Dict[str, Any], art_root: str) -> List[Any] | None:
     """For ``Slices(sub_path=True, group_size=…)`` (slices ``{"catalog": <artifact>}``): the orders of
     the items in that input artifact's catalog (the step's group), sorted; else ``None``."""
-    from ..storage.catalog import catalog_of_local_artifact
-
     for s in (*in_slices.values(), *out_slices.values()):
         if isinstance(s, dict) and "catalog" in s:
             items = catalog_of_local_artifact(os.path.join(art_root, str(s["catalog"])))
@@ -241,8 +238,6 @@ def _sub_paths(envs: Mapping[str, str], env: Mapping[str, str], op_name: str) ->
 def _group_item(art_path: str, sign: Any, k: int, where: str) -> Any:
     """Item ``k`` of a grouped sub-path artifact (``Slices(sub_path=True, group_size=…, pool_size=…)``):
     its path, as ``str`` or ``Path`` per the sign (a list sign gets a one-element list)."""
-    from ..storage.catalog import assemble_path_object
-
     paths = assemble_path_object(art_path) if os.path.isdir(art_path) else []
     if not isinstance(paths, list) or k >= len(paths):
         raise IndexError(f"{where}: the group has no item {k}")

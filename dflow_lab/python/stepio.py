@@ -12,6 +12,7 @@ import json
 import os
 from typing import Any, Dict, List, Mapping
 
+from ..config import config
 from .artifacts import read_input_artifact, write_output_artifact
 from .opio import OPIO, Artifact, BigParameter, OPIOSign, Parameter
 from .slicepool import slice_dir
@@ -110,8 +111,6 @@ def read_stacked(directory: str, t: Any, where: str) -> List[Any]:
     """A big parameter stacked over a sliced fan-out: ``directory`` holds one file per item (named by its
     pod), each the item's ``[{"dflow_list_item": value, "order": slice}]``; the values in slice order.
     Objects JSON cannot carry are decoded (safely) only when ``t`` declares such a class."""
-    from ..config import config
-
     items: List[dict] = []
     for dirpath, dirs, files in os.walk(directory):
         dirs[:] = sorted(d for d in dirs if d != config["catalog_dir_name"])

@@ -16,6 +16,10 @@ import typing
 from pathlib import Path, PurePath
 from typing import Any, Union
 
+import jsonpickle
+
+from .typecheck import _mismatch, describe_type
+
 __all__ = ["encode_value", "decode_value", "is_json_type", "ValueDecodeError"]
 
 _JSON_SCALARS = (str, int, float, bool, type(None))
@@ -47,8 +51,6 @@ def encode_value(value: Any, type: Any = None) -> str:
     try:
         return json.dumps(value, default=_json_default)
     except (TypeError, ValueError):
-        import jsonpickle
-
         return jsonpickle.encode(value, keys=True)
 
 
@@ -82,8 +84,6 @@ def decode_value(text: str, type: Any, where: str) -> Any:
     if type is str:
         return text
     if not is_json_type(type):
-        import jsonpickle
-
         try:
             return jsonpickle.decode(text, keys=True, safe=True)
         except Exception as e:
@@ -93,15 +93,11 @@ def decode_value(text: str, type: Any, where: str) -> Any:
     except ValueError:
         if _accepts_str(type):
             return shape_value(text, type)
-        from .typecheck import describe_type
-
         raise ValueDecodeError(
             f"{where}: expected {describe_type(type)}, got text {text[:80]!r} that is not JSON"
         ) from None
     value = shape_value(value, type)
     if not isinstance(value, str) and _accepts_str(type) and type is not Any:
-        from .typecheck import _mismatch
-
         if _mismatch(value, type) is not None:  # "123" given to an Optional[str]: the text itself
             return shape_value(text, type)
     return value
@@ -126,8 +122,6 @@ def shape_value(value: Any, t: Any) -> Any:
     if t in (tuple, set, frozenset) and isinstance(value, list):
         return t(value)
     if origin is Union:
-        from .typecheck import _mismatch
-
         for a in args:
             shaped = shape_value(value, a)
             if _mismatch(shaped, a) is None:

@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..engine import Engine
+from ..rerun import DOCUMENT_LABEL
 from .status import precise_times, progress_text, workflow_progress
 
 __all__ = ["HISTORY_LIMIT", "duration", "history_rows", "picker_row", "summary"]
@@ -79,8 +80,6 @@ def picker_row(row: dict[str, Any]) -> dict[str, Any]:
 def history_rows(backend: Engine, run: dict[str, Any], engine: str) -> list[dict[str, Any]]:
     """The runs that belong with workflow object ``run`` (its document's, else its workflow name's), as
     ``summary`` rows, newest first; ``run`` itself is among them."""
-    from ..rerun import DOCUMENT_LABEL
-
     meta = run.get("metadata") or {}
     label = (meta.get("labels") or {}).get(DOCUMENT_LABEL)
     if label:

@@ -24,8 +24,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
+from ..argo_objects import ArgoStep
 from ..engine import Engine
 from ..executors.render import JOB_ID_PARAMETER, executor_info
+from ..utils import download_artifact
 from .preview import preview_path
 from .status import (
     LEAF_TYPES,
@@ -361,9 +363,6 @@ class LiveRun:
         """An artifact of the step with a preview of its content (downloaded to a temporary directory)."""
         entry: dict[str, Any] = {"name": art.get("name", "?"), "kind": "artifact"}
         try:
-            from ..argo_objects import ArgoStep
-            from ..utils import download_artifact
-
             artifact = getattr(ArgoStep(node, self.name), where).artifacts[art["name"]]
             with tempfile.TemporaryDirectory(prefix="dflow-lab-preview-") as tmp:
                 download_artifact(artifact, path=tmp)

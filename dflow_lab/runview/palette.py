@@ -8,6 +8,9 @@ import re
 from pathlib import Path
 from typing import Any, Iterable
 
+from ..graph.convert import to_graph
+from ..python import OP, PythonOPTemplate
+
 
 def template_name(cls: type) -> str:
     """A template name for an OP class: ``PrepareInputs`` → ``prepare-inputs``."""
@@ -39,9 +42,6 @@ def op_entries(modules: Iterable[str]) -> list[dict[str, Any]]:
     A module that cannot be imported is an error naming it; a module without OPs gives no entries. Each
     entry says where its OP is defined (``file``, absolute, and ``line``) when it has a source file.
     """
-    from ..graph.convert import to_graph
-    from ..python import OP, PythonOPTemplate
-
     entries: list[dict[str, Any]] = []
     for module_name in modules:
         try:

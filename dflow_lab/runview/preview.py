@@ -82,6 +82,7 @@ def _table(text: str, delimiter: str, truncated: bool) -> dict[str, Any]:
 
 def _numpy(p: Path, size: int) -> dict[str, Any]:
     try:
+        # lazy: optional dependency: numpy, for array previews only
         import numpy as np
     except ImportError:
         return {"kind": "binary", "size": size}

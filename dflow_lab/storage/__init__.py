@@ -23,6 +23,7 @@ __all__ = [
 
 def __getattr__(name: str) -> type:
     if name == "MinioClient":  # imported lazily: it pulls in the minio package
+        # lazy: minio (~0.3-0.9 s to import) is needed by S3 stores only, and is not in a step's bare interpreter
         from .minio_client import MinioClient
 
         return MinioClient

@@ -75,6 +75,7 @@ def storage_client(storage_client: Optional[StorageClient] = None, **kwargs: Any
         return s3_config["storage_client"]
     connection = {k: kwargs[k] for k in _CONNECTION_ARGS if kwargs.get(k) is not None}
     if uses_s3() or connection:
+        # lazy: minio is not in a step's bare interpreter (uploaded packages: dflow-lab, jsonpickle); S3 only
         from .minio_client import MinioClient
 
         return MinioClient(**connection)

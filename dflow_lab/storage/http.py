@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import urllib.error
+import urllib.request
 
 from .links import remove_path
 from .retry import RetryPolicy
@@ -22,7 +23,6 @@ def http_get(url: str, path: str, retry: RetryPolicy | None = None, timeout: flo
         raise ValueError(f"http artifact url {url!r} must be http:// or https://")
     # lazy: start-up time (measured 54 ms at load 12; http.client, email, ssl): every engine and Python OP
     # worker imports this module through the artifact repository, few runs have an http artifact
-    import urllib.request
 
     def fetch() -> None:
         with urllib.request.urlopen(url, timeout=timeout) as resp, open(path, "wb") as out:

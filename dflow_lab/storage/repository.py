@@ -307,6 +307,7 @@ def artifact_repository(workspace: str | os.PathLike) -> ArtifactRepository:
                 raise TypeError(f"s3_config['storage_client'] {type(client).__name__} lacks {missing}")
         return RemoteRepository(client)
     if uses_s3():
+        # lazy: minio is needed by S3 stores only, and is not in a step's bare interpreter
         from .minio_client import MinioClient
 
         return RemoteRepository(MinioClient())

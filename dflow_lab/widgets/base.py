@@ -9,7 +9,11 @@ from typing import Any
 import anywidget
 import traitlets
 
-from ..runview.live import FINAL, LiveRun
+from ..rerun import DOCUMENT_LABEL, reuse_set
+from ..runview.compare import compare_runs, fanout_items
+from ..runview.history import history_rows, picker_row
+from ..runview.live import FINAL, LiveRun, run_view
+from ..runview.status import PHASES
 from ._static import STATIC, bundle
 
 logger = logging.getLogger(__name__)
@@ -90,9 +94,6 @@ class GraphWidget(anywidget.AnyWidget):
 
     def _load_runs(self) -> None:
         """The run picker: the runs that belong with the followed run (``runview.history.history_rows``)."""
-        from ..rerun import DOCUMENT_LABEL
-        from ..runview.history import history_rows, picker_row
-
         run = self.run
         if run is None:
             self.runs = None
@@ -193,8 +194,6 @@ class GraphWidget(anywidget.AnyWidget):
     def _rerun(self, mode: str, path: str) -> None:
         """Run this step / Run from here / Re-run failed on the results of the followed run
         (``dflow_lab.rerun.reuse_set``), then follow the new run."""
-        from ..rerun import reuse_set
-
         assert self.run is not None
         backend, name = self.run.backend, self.run.name
         step = path.rsplit("/", 1)[-1] if mode != "failed" and path else None
@@ -219,8 +218,6 @@ class GraphWidget(anywidget.AnyWidget):
             raise ValueError("compare: the widget follows no run")
         comparison = None
         if other is not None:
-            from ..runview.compare import compare_runs
-
             backend = self.run.backend
             comparison = compare_runs(backend.get(other), backend.get(self.run.name))
             for entry in comparison["paths"].values():
@@ -234,9 +231,6 @@ class GraphWidget(anywidget.AnyWidget):
 
     def _items(self, path: str, offset: int, phase: str | None) -> None:
         """One page of a fan-out's items in the step panel (``runview.compare.fanout_items``)."""
-        from ..runview.compare import fanout_items
-        from ..runview.status import PHASES
-
         assert self.run is not None
         if phase is not None and phase not in PHASES:
             raise ValueError(f"step {path!r}: phase {phase!r} is not one of {list(PHASES)}")
@@ -245,8 +239,6 @@ class GraphWidget(anywidget.AnyWidget):
 
     def _on_other_details(self, other: Any, path: Any, item: Any) -> None:
         """The panel of step ``path`` in run ``other`` (the other side of a comparison); no log following."""
-        from ..runview.live import run_view
-
         if self.run is None or not isinstance(path, str) or other != self.comparing:
             return
         backend, index = self.run.backend, item if isinstance(item, int) else None

@@ -8,10 +8,18 @@ import logging
 from pathlib import Path
 from typing import Any, Iterable
 
+import yaml
+
+from ..code_gen import gen_code
 from ..config import config
 from ..engine import local_engine
 from ..graph.builtins import builtin_entries
+from ..graph.validate import validate
+from ..python.discovery import folder_entries
+from ..python.newop import write_function_op
+from ..rerun import DOCUMENT_LABEL, document_label
 from ..runview.palette import op_entries, workflow_entries
+from ..workflow import Workflow
 from .base import GraphWidget
 
 logger = logging.getLogger(__name__)
@@ -83,8 +91,6 @@ class WorkflowCanvas(GraphWidget):
         """The edited workflow: the bound workflow while the canvas has not changed it, else the model built
         from the graph (raises ``GraphValidationError`` if the graph is invalid), which becomes bound: a
         change made to it in Python redraws the canvas after the cell that made it."""
-        from ..workflow import Workflow
-
         if self._source is None:
             self._bind(Workflow.from_graph(self.graph))
         return self._source
@@ -112,6 +118,7 @@ class WorkflowCanvas(GraphWidget):
 
     def _register_hook(self) -> Any:
         try:
+            # lazy: IPython is present only inside a kernel; the widget also works without it
             from IPython import get_ipython
         except ImportError:
             return None
@@ -145,8 +152,6 @@ class WorkflowCanvas(GraphWidget):
 
     def _refresh(self) -> None:
         """Validate the document and update the palette and toolbar."""
-        from ..graph.validate import validate
-
         try:
             self.issues = [issue.to_dict() for issue in validate(self.graph)]
         except Exception as e:  # validation itself failed: show it rather than a stale list
@@ -190,8 +195,6 @@ class WorkflowCanvas(GraphWidget):
     def _labelled(self, manifest: dict) -> dict:
         """``manifest`` labelled as a run of this canvas's document (its save path), so the run picker lists
         every run made from this canvas, and only those."""
-        from ..rerun import DOCUMENT_LABEL, document_label
-
         doc = self.save_path or Path(f"{self.graph.get('name', 'workflow')}.dflow.json")
         meta = manifest.setdefault("metadata", {})
         meta["labels"] = {**(meta.get("labels") or {}), DOCUMENT_LABEL: document_label(str(doc))}
@@ -284,9 +287,6 @@ class WorkflowCanvas(GraphWidget):
     def _new_op(self, spec: Any) -> dict:
         """"New Python OP…": append an ``@OP.function`` to ``ops_folder/<module>.py`` (``ops.py``; the
         kernel's working directory, the notebook's folder, by default) and offer its OPs in the palette."""
-        from ..python.discovery import folder_entries
-        from ..python.newop import write_function_op
-
         if not isinstance(spec, dict):
             raise ValueError("New Python OP: the form sent no OP")
         folder = Path(self.ops_folder).resolve()
@@ -321,8 +321,6 @@ class WorkflowCanvas(GraphWidget):
         """Write the graph document: YAML for ``.yaml``/``.yml`` paths, else JSON. Returns the path."""
         target = Path(path or self.save_path or f"{self.graph.get('name', 'workflow')}.dflow.json")
         if target.suffix in (".yaml", ".yml"):
-            import yaml
-
             text = yaml.safe_dump(self.graph, sort_keys=False)
         else:
             text = json.dumps(self.graph, indent=2) + "\n"
@@ -332,8 +330,6 @@ class WorkflowCanvas(GraphWidget):
     @property
     def code(self) -> str:
         """The Python code that rebuilds this workflow (``dflow_lab.code_gen.gen_code``)."""
-        from ..code_gen import gen_code
-
         return gen_code(self.graph)
 
     def save_code(self, path: str | Path | None = None) -> Path:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..graph.convert import to_graph
+from ..workflow import Workflow
 from .base import GraphWidget
 
 
@@ -17,8 +19,6 @@ class WorkflowMonitor(GraphWidget):
     """
 
     def __init__(self, workflow: Any = None, *, id: str | None = None, height: int = 640, **kwargs: Any) -> None:
-        from ..workflow import Workflow
-
         if workflow is None:
             if not id:
                 raise ValueError("WorkflowMonitor needs a submitted Workflow or id='<workflow name>'")
@@ -31,7 +31,6 @@ class WorkflowMonitor(GraphWidget):
                 raise ValueError(
                     f"WorkflowMonitor: workflow {workflow.name!r} has not been submitted: call submit() first")
             backend = workflow._backend()
-            from ..graph.convert import to_graph
 
             # lossy: a monitor draws the run; what a graph cannot carry (executors, hooks) is only listed
             graph = to_graph(workflow, lossy=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import copy
 import time
 
@@ -44,3 +46,10 @@ def wait_for(cond, timeout: float = 30.0, what: str = "condition"):
         time.sleep(delay)
         delay = min(delay * 2, 0.2)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def run_async(main):
+    """``asyncio.run(main)`` in a thread of its own: the session's Playwright driver (tests/conftest.py)
+    keeps an event loop running in the main thread once a browser test has run."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, main).result()

@@ -18,6 +18,8 @@ import pytest
 
 from dflow_lab.local.children import die_with_parent, spawn
 
+from .local_helpers import run_async
+
 LONG = [sys.executable, "-c", "import time; time.sleep(600)"]
 
 
@@ -69,7 +71,7 @@ def test_cancelled_while_starting_stops_the_whole_group(turns, grace):
             await asyncio.wait_for(task, 60)  # hung until the grandchild ended before the fix
 
     pids_before = set(map(int, filter(str.isdigit, os.listdir("/proc"))))
-    asyncio.run(scenario())
+    run_async(scenario())
     # whatever the moment of the cancel, no process of a group this test started is left
     new_groups = set()
     for pid in set(map(int, filter(str.isdigit, os.listdir("/proc")))) - pids_before:
@@ -94,4 +96,4 @@ def test_a_started_child_is_its_groups_leader():
         assert proc.returncode == 0
         return out.strip() == b"True"
 
-    assert asyncio.run(scenario())
+    assert run_async(scenario())

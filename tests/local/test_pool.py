@@ -4,18 +4,12 @@ pool grows when a step waits for a busy worker, and a step's environment leaves 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import sys
 
 from dflow_lab.local.pool import WorkerPool
 from dflow_lab.python import PythonOPTemplate
 
-
-def _run(main):
-    """``asyncio.run(main())`` in a thread of its own: the session's Playwright driver (tests/conftest.py)
-    keeps an event loop running in the main thread once a browser test has run."""
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, main()).result()
+from .local_helpers import run_async
 
 
 def _step_source(tmp_path, op: str) -> str:
@@ -73,7 +67,7 @@ def test_prewarmed_workers_serve_steps_and_env_does_not_leak(tmp_path):
         await pool.close()
         return results, logs, workers
 
-    results, logs, workers = _run(main)
+    results, logs, workers = run_async(main())
     assert [r.rc for r in results] == [0, 0, 0, 0]
     assert len(workers) == 1  # no step waited for a busy worker: none was started on demand
     for i, log in enumerate(logs):
@@ -96,6 +90,6 @@ def test_the_pool_grows_when_steps_wait_for_a_busy_worker(tmp_path):
         await pool.close()
         return results, n
 
-    results, n = _run(main)
+    results, n = run_async(main())
     assert [r.rc for r in results] == [0, 0], [(tmp_path / f"meet{i}.log").read_text() for i in range(2)]
     assert n == 2

@@ -149,7 +149,9 @@ async def wait_ready(proc: asyncio.subprocess.Process, probe: dict | None, env: 
     ended)."""
     if not probe:
         await asyncio.sleep(0)
-        return None if proc.returncode is None else f"exited with code {proc.returncode} as it started"
+        return None if proc.returncode is None else (
+            f"exited with code {proc.returncode} as it started, before its scope ended (a daemon runs until its "
+            "scope ends)")
     limit = _probe_wait(probe)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + limit

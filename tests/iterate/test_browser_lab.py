@@ -121,6 +121,8 @@ def test_run_change_run_from_here_compare_and_rerun_failed(page, lab, engine, tm
     details.locator("[data-action='run-from']").click()
     wait_for(lambda: len(_runs(lab, doc, engine)) == 2, 30, "the partial run to start")
     second = _runs(lab, doc, engine)[0]["name"]
+    # the monitor may still show the first run's Succeeded for a moment: wait for the second run itself
+    wait_for(lambda: _runs(lab, doc, engine)[0]["phase"] == "Succeeded", 120, "the partial run to succeed")
     page.wait_for_selector(f"{MONITOR} [data-testid='workflow-phase'][data-phase='Succeeded']", timeout=120_000)
     assert executions(log) == {"prep": 1, "item": 3, "scale": 2, "report": 2}  # upstream reused, not run
     for step in ("prep", "item"):

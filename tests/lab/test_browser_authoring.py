@@ -310,11 +310,17 @@ def test_a_refused_wire_is_red_while_dragged_and_says_why(page, lab, shots):
     page.wait_for_selector(f"{EDITOR} .react-flow__node[data-id='make-table'].selected")
     assert page.locator(f"{EDITOR} [data-testid='node-search-note']").inner_text() == "1 / 1"
     canvas.settle()
-    pane = page.locator(f"{EDITOR} .react-flow").bounding_box()
-    box = canvas.node("make-table").bounding_box()
-    centre = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    assert abs(centre[0] - (pane["x"] + pane["width"] / 2)) < pane["width"] / 6
-    assert abs(centre[1] - (pane["y"] + pane["height"] / 2)) < pane["height"] / 6
+
+    def centred() -> bool:  # the view moves to the step with an animation: wait for it to arrive (bounded)
+        pane = page.locator(f"{EDITOR} .react-flow").bounding_box()
+        box = canvas.node("make-table").bounding_box()
+        if not (pane and box):
+            return False
+        centre = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        return (abs(centre[0] - (pane["x"] + pane["width"] / 2)) < pane["width"] / 6
+                and abs(centre[1] - (pane["y"] + pane["height"] / 2)) < pane["height"] / 6)
+
+    wait_for(centred, 10, "the found step to be centred in the view")
     search.fill("nothing-like-this")
     search.press("Enter")
     assert page.locator(f"{EDITOR} [data-testid='node-search-note']").inner_text() == "no match"

@@ -21,7 +21,7 @@ import signal
 import sys
 from typing import Any
 
-__all__ = ["die_with_parent", "spawn", "signal_group"]
+__all__ = ["die_with_parent", "spawn", "signal_group", "stop_group"]
 
 _PR_SET_PDEATHSIG = 1
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True) if sys.platform == "linux" else None
@@ -57,7 +57,7 @@ async def spawn(*argv: str, grace: float = 0.0, **kwargs: Any) -> asyncio.subpro
     except asyncio.CancelledError:
         await _finish(creating)
         if not creating.cancelled() and creating.exception() is None:
-            await _stop_group(creating.result(), grace)
+            await stop_group(creating.result(), grace)
         raise
 
 
@@ -68,7 +68,9 @@ async def _finish(future: asyncio.Future) -> None:
             await asyncio.wait({future})
 
 
-async def _stop_group(proc: asyncio.subprocess.Process, grace: float) -> None:
+async def stop_group(proc: asyncio.subprocess.Process, grace: float) -> None:
+    """SIGTERM the group of ``proc`` (one :func:`spawn` started), SIGKILL it after ``grace`` seconds (at once
+    when 0), and wait for ``proc`` to end, whatever cancellations arrive meanwhile."""
     if grace > 0 and signal_group(proc.pid, signal.SIGTERM):
         waiting = asyncio.ensure_future(proc.wait())
         with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):

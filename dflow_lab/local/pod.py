@@ -21,7 +21,6 @@ import asyncio
 import logging
 import os
 import shutil
-import signal
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +34,7 @@ from ..executors.container import ContainerSetupError, env_by_name, local_contai
 from ..executors.render import EXECUTOR_ANNOTATION
 from ..names import workspace_child
 from ..storage.repository import argo_output_key
-from .children import spawn
+from .children import spawn, stop_group
 from .images import host_argv, stand_in
 from .layout import StepDir, declared_paths, replace_paths
 from .scope import Scope, StepError
@@ -212,17 +211,7 @@ async def _subprocess(argv: list[str], env: dict[str, str], cwd: str, log: str) 
         except asyncio.CancelledError:
             # SIGTERM first (an executor's runner scancels its job, a container runtime stops its
             # container), SIGKILL after the grace period (Kubernetes' terminationGracePeriodSeconds)
-            for sig, grace in ((signal.SIGTERM, _TERM_GRACE), (signal.SIGKILL, None)):
-                try:
-                    os.killpg(proc.pid, sig)
-                except ProcessLookupError:
-                    break
-                try:
-                    await asyncio.wait_for(asyncio.shield(proc.wait()), grace)
-                    break
-                except asyncio.TimeoutError:
-                    continue
-            await proc.wait()
+            await stop_group(proc, _TERM_GRACE)
             raise
     return rc, b"".join(out_chunks).decode(errors="replace")
 

@@ -62,6 +62,13 @@ PREVIOUS = {"1000": "4.3 s the first time, 2.4-3.3 s after (issue 18, before thi
 VISIBLE = ".jp-MainAreaWidget:not(.lm-mod-hidden) .dfl-lab-editor"
 
 OPEN = """async (path) => {
+  if (!window.benchLong) {
+    window.benchLong = [];
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) window.benchLong.push([e.startTime, e.duration]);
+    }).observe({ type: 'longtask' });
+  }
+  window.benchLong.length = 0;
   performance.clearMarks(); performance.clearResourceTimings();
   performance.setResourceTimingBufferSize(10000);
   const t0 = performance.now();
@@ -94,7 +101,8 @@ STAGES = """([t0, path]) => {
   const contents = res.filter((r) => r.name.includes('/api/contents/' + path)).pop();
   const validate = res.filter((r) => r.name.includes('/dflow-lab/api/validate')).pop();
   const mem = performance.memory ? performance.memory.usedJSHeapSize : null;
-  return { marks, mem,
+  const long = window.benchLong.map(([s, d]) => [s - t0, d]);
+  return { marks, mem, long,
     contents: contents && { start: contents.startTime - t0, requestStart: contents.requestStart - t0,
                             responseStart: contents.responseStart - t0, responseEnd: contents.responseEnd - t0,
                             bytes: contents.encodedBodySize },
@@ -132,6 +140,43 @@ def profile_top(profile: dict, n: int = 25) -> str:
     return f"self:\n{top(own)}\ntotal:\n{top(total)}"
 
 
+def profile_bursts(profile: dict, over_ms: float = 50, n: int = 8) -> str:
+    """The main thread's busy stretches over ``over_ms`` in a CDP CPU profile (runs of samples that are not
+    idle), each with the functions of the canvas's bundle that took most of it (total time, so a stage's entry
+    point shows): a long task attributed without aligning the profile's clock with the page's."""
+    nodes = {nd["id"]: nd for nd in profile["nodes"]}
+    parent = {c: nd["id"] for nd in profile["nodes"] for c in nd.get("children", [])}
+    ours = ("lib_index_js", "widget.js", "blob:")
+    out, burst, t, start = [], [], profile["startTime"], None
+
+    def flush(end):
+        if burst and (end - start) / 1000 >= over_ms:
+            total: dict[str, float] = {}
+            for sid, dt in burst:
+                seen, nid = set(), sid
+                while nid is not None:
+                    cf = nodes[nid]["callFrame"]
+                    if any(o in cf["url"] for o in ours) and cf["functionName"] and cf["functionName"] not in seen:
+                        seen.add(cf["functionName"])
+                        total[cf["functionName"]] = total.get(cf["functionName"], 0) + dt / 1000
+                    nid = parent.get(nid)
+            top = sorted(total.items(), key=lambda kv: -kv[1])[:n]
+            out.append(f"  busy {(end - start) / 1000:.0f} ms: " + ", ".join(f"{k} {v:.0f}" for k, v in top))
+
+    for sid, dt in zip(profile["samples"], profile["timeDeltas"]):
+        t += dt
+        if nodes[sid]["callFrame"]["functionName"] == "(idle)":
+            flush(t)
+            burst, start = [], None
+            continue
+        if start is None:
+            start = t
+        burst.append((sid, dt))
+    if start is not None:
+        flush(t)
+    return "\n".join(out)
+
+
 def search_jump(page, name: str) -> str:
     """Type ``name`` into the canvas's node search, press Enter: how long until that node is in the DOM (handed
     to React Flow, names readable) and at what zoom."""
@@ -159,17 +204,32 @@ def open_once(page, path: str, label: str, profile: bool = False, search: str | 
     t0 = page.evaluate(OPEN, path)
     page.wait_for_function("() => window.benchFrame", timeout=300_000, polling=100)
     frame = page.evaluate("() => window.benchFrame")
-    if cdp:
-        print(profile_top(cdp.send("Profiler.stop")["profile"]))
-        cdp.detach()
-        marks = page.evaluate("(t0) => performance.getEntriesByType('mark').map((m) => `${m.name} ${(m.startTime - t0).toFixed(0)}`)", t0)
-        print("  marks: " + ", ".join(marks))
     # validation answers after the first frame: wait for it (bounded) so its figure is in
     try:
         page.wait_for_function("() => performance.getEntriesByName('dfl:validate:end').length", timeout=120_000)
     except Exception:  # noqa: BLE001 - reported as missing, not fatal for the other figures
         pass
+    # the long tasks of the open: until the page has been quiet (no long task) for a second after validation
+    try:
+        page.wait_for_function("""() => { const v = performance.getEntriesByName('dfl:validate:end').pop();
+          const last = window.benchLong.reduce((m, [s, d]) => Math.max(m, s + d), 0);
+          const now = performance.now();
+          return v && now - v.startTime > 1000 && now - last > 1000; }""", timeout=60_000, polling=200)
+    except Exception:  # noqa: BLE001 - the long tasks so far are reported
+        pass
     st = page.evaluate(STAGES, [t0, path])
+    if cdp:
+        prof = cdp.send("Profiler.stop")["profile"]
+        print(profile_top(prof))
+        print(profile_bursts(prof))
+        cdp.detach()
+        print("  marks: " + ", ".join(f"{k} {t:.0f}" for k, t in sorted(st["marks"].items(), key=lambda kv: kv[1])))
+        spans = sorted(st["marks"].items(), key=lambda kv: kv[1])
+        for start, dur in st["long"]:
+            inside = [k for k, t in spans if start <= t <= start + dur]
+            before = [k for k, t in spans if t < start]
+            print(f"  long task at {start:.0f} ms, {dur:.0f} ms: after {before[-1] if before else '-'}"
+                  f"{'; spans ' + ', '.join(inside) if inside else ''}")
     found = search_jump(page, search) if search else None
     m, c, v = st["marks"], st["contents"] or {}, st["validate"] or {}
     out = {"frame": frame["t"], "zoom": frame["zoom"], "drawn": frame["drawn"], "dom": frame["dom"],
@@ -179,10 +239,16 @@ def open_once(page, path: str, label: str, profile: bool = False, search: str | 
            "layout_start": m.get("dfl:layout:start"), "layout_end": m.get("dfl:layout:end"),
            "validate": (v.get("responseEnd", 0) - v.get("start", 0)) if v else None,
            "validate_server": (v.get("responseStart", 0) - v.get("requestStart", 0)) if v else None,
-           "heap_mb": st["mem"] / 2**20 if st["mem"] else None, "search": found}
+           "heap_mb": st["mem"] / 2**20 if st["mem"] else None, "search": found,
+           "long_before": [d for s, d in st["long"] if s < frame["t"]],
+           "long_after": [d for s, d in st["long"] if s >= frame["t"]]}
     page.evaluate("() => window.jupyterapp.commands.execute('application:close-all')")
     page.wait_for_function(f"() => !document.querySelector('{VISIBLE}')", timeout=60_000)
     return out
+
+
+def longs(ds: list[float]) -> str:
+    return f"{len(ds)} (max {max(ds):.0f} ms)" if ds else "0"
 
 
 def fmt(r: dict) -> str:
@@ -194,7 +260,8 @@ def fmt(r: dict) -> str:
             f"({(r['bytes'] or 0) / 1e6:.1f} MB), text in editor at {ms(r['text'])}, parsed at {ms(r['parse'])}, "
             f"layout {ms(layout)} (done at {ms(r['layout_end'])}), frame at {ms(r['frame'])}]; zoom {r['zoom']:.3f}, "
             f"{r['drawn'] or r['dom']} nodes drawn, {names}; validation beside it {ms(r['validate'])} ms "
-            f"(server {ms(r['validate_server'])}); JS heap {r['heap_mb'] or 0:.0f} MB"
+            f"(server {ms(r['validate_server'])}); JS heap {r['heap_mb'] or 0:.0f} MB; "
+            f"long tasks (over 50 ms) to the frame {longs(r['long_before'])}, after it {longs(r['long_after'])}"
             + (f"; {r['search']}" if r.get("search") else ""))
 
 

@@ -5,10 +5,13 @@ import * as esbuild from "esbuild";
 import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { workerText } from "./workerText.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const outdir = join(root, "dflow_lab", "widgets", "static");
 const dev = process.argv.includes("--dev");
+// --profile: production React, not minified, so that a CPU profile names the functions (benchmarks --profile)
+const profile = process.argv.includes("--profile");
 
 mkdirSync(outdir, { recursive: true });
 await esbuild.build({
@@ -17,12 +20,13 @@ await esbuild.build({
   bundle: true,
   format: "esm",
   target: "es2020",
-  minify: !dev,
+  minify: !dev && !profile,
   sourcemap: dev ? "inline" : false,
   jsx: "automatic",
   loader: { ".css": "css" },
   define: { "process.env.NODE_ENV": JSON.stringify(dev ? "development" : "production") },
   logLevel: "warning",
+  plugins: [workerText({ minify: !dev && !profile })],
   legalComments: "eof",
 });
 console.log(`built ${outdir}/widget.js and widget.css`);

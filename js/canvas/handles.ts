@@ -7,6 +7,7 @@ import { useState } from "react";
 import { GUTTER, groupRowY, rowY } from "./geometry";
 import { IO_WIDTH } from "./layout";
 import { type Port, handleId } from "./ports";
+import { runAll } from "./slices";
 import type { FlowNode, IoData, StepData } from "./view";
 
 // Sizes from styles.css (`.dfl-handle` and its variants); a handle turned 45° takes its diagonal.
@@ -136,7 +137,17 @@ export function declaredSize(n: FlowNode): { width: number; height: number } {
 
 /** `nodes` with their sizes and handles declared, so that React Flow needs to mount only what is in view. */
 export function withDeclaredGeometry(nodes: FlowNode[]): FlowNode[] {
-  return nodes.map((n) => ({ ...n, measured: declaredSize(n), handles: declaredHandles(n) }) as FlowNode);
+  const out: FlowNode[] = [];
+  runAll(declaredGeometrySteps(nodes, out));
+  return out;
+}
+
+/** withDeclaredGeometry as steps (one a node, see slices.ts), appending to `out`. */
+export function* declaredGeometrySteps(nodes: FlowNode[], out: FlowNode[]): Generator<void, void, undefined> {
+  for (const n of nodes) {
+    out.push({ ...n, measured: declaredSize(n), handles: declaredHandles(n) } as FlowNode);
+    yield;
+  }
 }
 
 /** Whether React Flow knows, without measuring, what measuring node `n` would tell it: its size and handles. */

@@ -3,10 +3,12 @@
 // group node is sized to hold them. Positions go into the document's `layout.templates[...].nodes`.
 // elk runs in a Web Worker where it can (elk.ts). A DAG of more than FAST_LAYOUT nodes is laid out by
 // layered.ts instead (linear time, aspect-aware: wide layers wrap into columns, long graphs into bands), since
-// elk takes seconds on 1,000 nodes and about a minute on 10,000.
+// elk takes seconds on 1,000 nodes and about a minute on 10,000; layered.ts itself runs in a worker where it can
+// (layoutClient.ts), and the document is not copied whole (only its layout is new), so that opening 10,000 tasks
+// leaves the main thread free.
 import type { ElkExtendedEdge, ElkNode } from "elkjs/lib/elk-api";
 import { elkLayout } from "./elk";
-import { layeredLayout } from "./layered";
+import { layeredPositions } from "./layoutClient";
 import {
   FOOT,
   GROUP_HEADER,
@@ -19,7 +21,7 @@ import {
   STAGE_GAP,
   stepHeight,
 } from "./geometry";
-import { inputPorts, outputPorts } from "./ports";
+import { inputPorts, outputPorts, portCounts } from "./ports";
 import { isContainer } from "./scope";
 import type { Graph, GraphNode, Position, Template, TemplateLayout } from "./types";
 
@@ -71,7 +73,8 @@ export function contentBox(graph: Graph, name: string, stack: string[]): Size {
 /** The drawn size of node `node` of template `owner`; `stack` holds the templates enclosing it. */
 export function nodeSize(graph: Graph, owner: string, node: GraphNode, stack: string[]): Size {
   const t = graph.templates[node.template];
-  const rows = Math.max(inputPorts(t).length, outputPorts(t).length);
+  const [ins, outs] = portCounts(t);
+  const rows = Math.max(ins, outs);
   if (!isExpanded(graph, owner, node, stack)) return { width: NODE_WIDTH, height: stepHeight(rows) };
   const inner = contentBox(graph, node.template, [...stack, owner]);
   return {
@@ -106,15 +109,17 @@ function needsLayout(graph: Graph, name: string): boolean {
   return (graph.templates[name]?.nodes ?? []).some((n) => !positions[n.name]);
 }
 
+/** Set template `name`'s node positions in `graph`, whose `layout` and `layout.templates` are its own (copied by
+ * autoLayout): the template's layout is replaced, never modified, since the input document shares it. */
 function setPositions(graph: Graph, name: string, positions: Record<string, Position>): void {
-  graph.layout ??= {};
-  graph.layout.templates ??= {};
-  const tl = (graph.layout.templates[name] ??= {});
+  const templates = graph.layout!.templates!;
+  const tl = templates[name] ?? {};
   const old = tl.nodes ?? {};
-  tl.nodes = {};
+  const nodes: NonNullable<TemplateLayout["nodes"]> = {};
   for (const [key, p] of Object.entries(positions)) {
-    tl.nodes[key] = { ...old[key], x: Math.round(p.x), y: Math.round(p.y) };
+    nodes[key] = { ...old[key], x: Math.round(p.x), y: Math.round(p.y) };
   }
+  templates[name] = { ...tl, nodes };
 }
 
 /** Stage columns for a Steps template. */
@@ -236,7 +241,7 @@ function layoutLarge(graph: Graph, name: string, t: Template, stack: string[], i
     }
   }
   const edges: [string, string][] = (t.edges ?? []).map((e) => [e.source.node, e.target.node]);
-  return layeredLayout(nodes, edges, { aspect: options.aspect, first, last }).positions;
+  return layeredPositions(nodes, edges, { aspect: options.aspect, first, last });
 }
 
 /**
@@ -244,7 +249,21 @@ function layoutLarge(graph: Graph, name: string, t: Template, stack: string[], i
  * templates first. Returns a new document; the input is not modified.
  */
 export async function autoLayout(input: Graph, force = false, options: LayoutOptions = {}): Promise<Graph> {
-  const graph: Graph = structuredClone(input);
+  return (await layoutChanges(input, force, options)).graph;
+}
+
+/**
+ * autoLayout, saying whether it placed anything: `changed` false returns the input itself. The document is not
+ * copied: the result shares everything with the input but its `layout`, `layout.templates` and the layouts of
+ * the templates it placed (documents are never modified in place: edit.ts copies them).
+ */
+export async function layoutChanges(
+  input: Graph,
+  force = false,
+  options: LayoutOptions = {},
+): Promise<{ graph: Graph; changed: boolean }> {
+  const graph: Graph = { ...input, layout: { ...input.layout, templates: { ...input.layout?.templates } } };
+  let changed = false;
   const done = new Set<string>();
   const visit = async (name: string, stack: string[]) => {
     const t = graph.templates[name];
@@ -262,7 +281,8 @@ export async function autoLayout(input: Graph, force = false, options: LayoutOpt
       positions = await layoutDag(graph, name, t, stack, top, options);
     }
     setPositions(graph, name, positions);
+    changed = true;
   };
   await visit(graph.entrypoint, []);
-  return graph;
+  return changed ? { graph, changed } : { graph: input, changed };
 }

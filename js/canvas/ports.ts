@@ -29,6 +29,17 @@ function portsOf(group: Template["inputs"], input: boolean): Port[] {
 export const inputPorts = (t: Template | undefined): Port[] => portsOf(t?.inputs, true);
 export const outputPorts = (t: Template | undefined): Port[] => portsOf(t?.outputs, false);
 
+const counted = new WeakMap<Template, [number, number]>();
+
+/** How many input and output ports `t` has, remembered per template object (a layout or view of 10,000 tasks asks
+ * once per task; documents are not modified in place, edit.ts copies them). */
+export function portCounts(t: Template | undefined): [number, number] {
+  if (!t) return [0, 0];
+  let c = counted.get(t);
+  if (!c) counted.set(t, (c = [inputPorts(t).length, outputPorts(t).length]));
+  return c;
+}
+
 /** Handle ids: `in:<kind>:<port>`, `out:<kind>:<port>`, the fan-out option and the control handles. */
 export type Handle =
   | { role: "in" | "out" | "inner-in" | "inner-out"; kind: PortKind; port: string }

@@ -3,6 +3,7 @@
 // when to switch, the scene in flow coordinates, culling to the viewport, styles by phase, hit testing.
 import { type NodeHandle, Position } from "@xyflow/react";
 import { declaredHandles, declaredSize } from "./handles";
+import { runAll } from "./slices";
 import type { EdgeKind } from "./types";
 import type { FlowEdge, FlowNode, StepData } from "./view";
 
@@ -65,6 +66,17 @@ function handlePoint(s: Box, h: NodeHandle): [number, number] {
 
 /** The scene of a view: nodes at their absolute positions, and each wire's two ends at its handles. */
 export function buildScene(nodes: FlowNode[], edges: FlowEdge[]): Scene {
+  const out: { scene?: Scene } = {};
+  runAll(sceneSteps(nodes, edges, out));
+  return out.scene!;
+}
+
+/** buildScene as steps (one a node or wire, see slices.ts); `out.scene` is set at the end. */
+export function* sceneSteps(
+  nodes: FlowNode[],
+  edges: FlowEdge[],
+  result: { scene?: Scene },
+): Generator<void, void, undefined> {
   const byId = new Map<string, { box: SceneNode; node: FlowNode; handles?: NodeHandle[] }>();
   const out: SceneNode[] = [];
   for (const n of nodes) {
@@ -76,6 +88,7 @@ export function buildScene(nodes: FlowNode[], edges: FlowEdge[]): Scene {
     const box: SceneNode = { path: n.id, kind: n.type ?? "step", label, x0, y0, x1: x0 + width, y1: y0 + height };
     byId.set(n.id, { box, node: n });
     out.push(box);
+    yield;
   }
   const end = (id: string, handle: string | null | undefined): [number, number] | null => {
     const entry = byId.get(id);
@@ -99,6 +112,7 @@ export function buildScene(nodes: FlowNode[], edges: FlowEdge[]): Scene {
         y1: b[1],
       });
     }
+    yield;
   }
   out.sort((a, b) => ORDER[a.kind] - ORDER[b.kind]); // stable: outer groups stay before inner ones
   const bounds = { x0: Infinity, y0: Infinity, x1: -Infinity, y1: -Infinity };
@@ -108,7 +122,7 @@ export function buildScene(nodes: FlowNode[], edges: FlowEdge[]): Scene {
     bounds.x1 = Math.max(bounds.x1, s.x1);
     bounds.y1 = Math.max(bounds.y1, s.y1);
   }
-  return { nodes: out, edges: sceneEdges, bounds };
+  result.scene = { nodes: out, edges: sceneEdges, bounds };
 }
 
 /** The part of the flow a `width`×`height` pane shows at viewport `vp`. */

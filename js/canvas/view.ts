@@ -5,6 +5,7 @@ import { GROUP_HEADER, GROUP_PAD, GUTTER, NODE_WIDTH, STAGE_GAP } from "./geomet
 import { IO_WIDTH, contentBox, ioSize, isExpanded, nodeSize, templateLayout } from "./layout";
 import { type Port, handleId, inputPorts, outputPorts } from "./ports";
 import { joinPath } from "./scope";
+import { runAll } from "./slices";
 import type { Graph, GraphEdge, GraphNode, Template } from "./types";
 
 export interface StepData extends Record<string, unknown> {
@@ -57,12 +58,24 @@ export interface View {
 
 /** Build the drawn view of `graph` (whose layout must hold positions: see `autoLayout`). */
 export function buildView(graph: Graph): View {
-  const nodes: FlowNode[] = [];
-  const edges: FlowEdge[] = [];
-  const entry = graph.templates[graph.entrypoint];
-  if (!entry) return { nodes, edges };
+  const out: View = { nodes: [], edges: [] };
+  runAll(viewSteps(graph, out));
+  return out;
+}
 
-  const addScope = (scope: string, owner: string, stack: string[], parent: string | undefined) => {
+/** buildView as steps (one a node or wire, see slices.ts), filling `out`: a large graph's view is built in
+ * slices that leave the main thread free between them. */
+export function* viewSteps(graph: Graph, out: View): Generator<void, void, undefined> {
+  const { nodes, edges } = out;
+  const entry = graph.templates[graph.entrypoint];
+  if (!entry) return;
+
+  const addScope = function* (
+    scope: string,
+    owner: string,
+    stack: string[],
+    parent: string | undefined,
+  ): Generator<void, void, undefined> {
     const t = graph.templates[owner];
     const positions = templateLayout(graph, owner).nodes ?? {};
     const offset = parent ? { x: GUTTER + GROUP_PAD, y: GROUP_HEADER + GROUP_PAD } : { x: 0, y: 0 };
@@ -77,6 +90,12 @@ export function buildView(graph: Graph): View {
       }
       if (e.target.option === "with_param") fanned.add(e.target.node);
     }
+    const known = new Map<Template | undefined, { inputs: Port[]; outputs: Port[] }>();
+    const portsOf = (tt: Template | undefined) => {
+      let p = known.get(tt);
+      if (!p) known.set(tt, (p = { inputs: inputPorts(tt), outputs: outputPorts(tt) }));
+      return p;
+    };
     for (const node of t.nodes ?? []) {
       const path = joinPath(scope, node.name);
       const tt = graph.templates[node.template];
@@ -96,8 +115,8 @@ export function buildView(graph: Graph): View {
           ownerKind: t.kind,
           node,
           template: tt,
-          inputs: inputPorts(tt),
-          outputs: outputPorts(tt),
+          inputs: portsOf(tt).inputs,
+          outputs: portsOf(tt).outputs,
           expanded,
           expandable: !!tt && (tt.kind === "steps" || tt.kind === "dag") && !stack.includes(node.template),
           wired: { ctlIn: ctlIn.has(node.name), ctlOut: ctlOut.has(node.name), withParam: fanned.has(node.name) },
@@ -105,9 +124,13 @@ export function buildView(graph: Graph): View {
           height: size.height,
         },
       });
-      if (expanded) addScope(path, node.template, [...stack, owner], path);
+      if (expanded) yield* addScope(path, node.template, [...stack, owner], path);
+      yield;
     }
-    for (const e of t.edges ?? []) edges.push(flowEdge(scope, e));
+    for (const e of t.edges ?? []) {
+      edges.push(flowEdge(scope, e));
+      yield;
+    }
   };
 
   if (entry.kind === "steps" || entry.kind === "dag") {
@@ -131,9 +154,8 @@ export function buildView(graph: Graph): View {
         data: { path: "@outputs", side: "outputs", ports: outs, height: ioSize(outs.length).height },
       });
     }
-    addScope("", graph.entrypoint, [], undefined);
+    yield* addScope("", graph.entrypoint, [], undefined);
   }
-  return { nodes, edges };
 }
 
 function addLanes(

@@ -5,9 +5,12 @@
 import * as esbuild from "esbuild";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { workerText } from "../workerText.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dev = process.argv.includes("--dev");
+// --profile: production React, not minified, so that a CPU profile names the functions (benchmarks --profile)
+const profile = process.argv.includes("--profile");
 
 await esbuild.build({
   entryPoints: { index: join(here, "src", "index.ts") },
@@ -15,13 +18,14 @@ await esbuild.build({
   bundle: true,
   format: "cjs", // CommonJS, so that require() of the shared packages inside bundled CommonJS code stays static for the builder
   target: "es2020",
-  minify: !dev,
+  minify: !dev && !profile,
   sourcemap: dev ? "inline" : false,
   jsx: "automatic",
   loader: { ".css": "css" },
   external: ["@jupyterlab/*", "@lumino/*", "react", "react-dom", "react-dom/*", "react/*"],
   define: { "process.env.NODE_ENV": JSON.stringify(dev ? "development" : "production") },
   logLevel: "warning",
+  plugins: [workerText({ minify: !dev && !profile })],
   legalComments: "eof",
 });
 console.log(`bundled ${join(here, "lib")}/index.js and index.css`);

@@ -5,6 +5,7 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { workerText } from "../workerText.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const only = process.argv.slice(2);
@@ -23,6 +24,7 @@ try {
     outExtension: { ".js": ".mjs" },
     jsx: "automatic",
     logLevel: "warning",
+    plugins: [workerText({ minify: false })],
   });
   const files = readdirSync(out)
     .filter((f) => f.endsWith(".mjs"))

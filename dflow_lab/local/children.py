@@ -8,6 +8,10 @@ behind by a cancellation.
   *while the child is being started* stops the child's whole group. Without it asyncio kills only the
   group's leader and then waits for the child's output pipes to close: a grandchild holding them (the
   ``sleep`` of ``sh -c 'sleep 600'``) kept the engine waiting until it ended, and ran on orphaned.
+- :func:`stop_group` is the one way the engine stops a child it started (a cancelled step, a daemon at its
+  scope's end, a sidecar, a failed start): SIGTERM to the group, SIGKILL after a grace period, then the
+  leader's end. What a cancellation *during* that wait does is the caller's explicit choice
+  (``on_cancel``): finish the stop and let the caller pass the cancellation on, or kill and raise at once.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import ctypes.util
 import os
 import signal
 import sys
-from typing import Any
+from typing import Any, Literal
 
 __all__ = ["die_with_parent", "spawn", "signal_group", "stop_group"]
 
@@ -68,12 +72,35 @@ async def _finish(future: asyncio.Future) -> None:
             await asyncio.wait({future})
 
 
-async def stop_group(proc: asyncio.subprocess.Process, grace: float) -> None:
-    """SIGTERM the group of ``proc`` (one :func:`spawn` started), SIGKILL it after ``grace`` seconds (at once
-    when 0), and wait for ``proc`` to end, whatever cancellations arrive meanwhile."""
-    if grace > 0 and signal_group(proc.pid, signal.SIGTERM):
+async def stop_group(proc: asyncio.subprocess.Process, grace: float,
+                     on_cancel: Literal["finish", "raise"] = "finish") -> int:
+    """Stop the process group of ``proc`` (one :func:`spawn` started): SIGTERM, SIGKILL after ``grace``
+    seconds (at once when 0, or when the leader had already ended: what it left in its group goes), then
+    wait for the leader to end; returns its exit code (negative: the signal).
+
+    A cancellation while waiting out the grace ends it: the group is SIGKILLed at once. Then ``on_cancel``
+    says what the caller needs:
+
+    - ``"finish"``, for a caller already handling a cancellation, which passes it on itself (a step's
+      process in a terminated workflow, :func:`spawn`): the leader's end is awaited whatever cancellations
+      arrive, so nothing of the group is left running when the caller re-raises; they are absorbed here.
+    - ``"raise"``, for stopping as part of normal work (a daemon at its scope's end, a sidecar after its
+      main container): the cancellation is passed on right after the SIGKILL, without waiting for the
+      leader to be reaped (asyncio reaps it).
+    """
+    if grace > 0 and proc.returncode is None and signal_group(proc.pid, signal.SIGTERM):
         waiting = asyncio.ensure_future(proc.wait())
-        with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+        try:
             await asyncio.wait_for(asyncio.shield(waiting), grace)
-    signal_group(proc.pid, signal.SIGKILL)  # the leader, and what it left in its group
-    await _finish(asyncio.ensure_future(proc.wait()))
+        except asyncio.TimeoutError:
+            pass
+        except asyncio.CancelledError:
+            signal_group(proc.pid, signal.SIGKILL)
+            if on_cancel == "raise":
+                raise
+    signal_group(proc.pid, signal.SIGKILL)  # the leader, and what it left in its group (nginx's workers)
+    if on_cancel == "raise":
+        return await proc.wait()
+    ended = asyncio.ensure_future(proc.wait())
+    await _finish(ended)
+    return ended.result()

@@ -38,7 +38,7 @@ from .children import spawn, stop_group
 from .images import host_argv, stand_in
 from .layout import StepDir, declared_paths, replace_paths
 from .scope import Scope, StepError
-from .services import check_sidecar_name, start_process, stop_process
+from .services import STOP_GRACE, check_sidecar_name, start_process
 from .stepenv import step_env
 
 logger = logging.getLogger(__name__)
@@ -211,7 +211,7 @@ async def _subprocess(argv: list[str], env: dict[str, str], cwd: str, log: str) 
         except asyncio.CancelledError:
             # SIGTERM first (an executor's runner scancels its job, a container runtime stops its
             # container), SIGKILL after the grace period (Kubernetes' terminationGracePeriodSeconds)
-            await stop_group(proc, _TERM_GRACE)
+            await stop_group(proc, _TERM_GRACE, on_cancel="finish")
             raise
     return rc, b"".join(out_chunks).decode(errors="replace")
 
@@ -241,8 +241,8 @@ async def _start_sidecars(template: dict, scope: Scope, stepdir: StepDir, paths:
             except OSError as e:
                 raise StepError(f"{swhere}: could not start: {e}") from None
     except BaseException:
-        for proc in started:
-            await stop_process(proc, grace=1.0)
+        for proc in started:  # gone before the error is passed on
+            await stop_group(proc, 1.0, on_cancel="finish")
         raise
     return started
 
@@ -496,7 +496,7 @@ async def run_pod(ex: Execution, template: dict, inputs: dict, node: dict, scope
                     rc, stdout = await _subprocess(argv, full_env, cwd, log)
             finally:
                 for proc in sidecars:  # the main container ended: its sidecars are stopped
-                    await stop_process(proc)
+                    await stop_group(proc, STOP_GRACE, on_cancel="raise")
             died = f"killed by signal {-rc}" if rc < 0 else None
             rc = 128 - rc if rc < 0 else rc
         outputs: dict = {"exitCode": str(rc)}

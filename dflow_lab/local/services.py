@@ -18,7 +18,9 @@ Bounds: readiness is waited for at most ``initialDelaySeconds + periodSeconds ×
 probe (Kubernetes' defaults 0, 10, 3) and never less than :data:`MIN_READY_WAIT` seconds; the probe is
 tried every 0.2 s.  Stopping sends SIGTERM to the process group the engine started (the PID it got back
 from the kernel is the group's id) and SIGKILL after :data:`STOP_GRACE` seconds, so no process of a
-service outlives its scope.  Processes are also tied to the engine with ``PR_SET_PDEATHSIG``.
+service outlives its scope (``children.stop_group``: a cancellation while a service is being stopped
+kills its group at once and is passed on; a failed start stops what it started before passing its
+error on).  Processes are also tied to the engine with ``PR_SET_PDEATHSIG``.
 
 Limits: services share the host's network, so two services on one port (two nginx daemons on port 80) in
 parallel collide: the second fails to start.  Daemons and sidecars run on the host even when
@@ -30,18 +32,17 @@ from __future__ import annotations
 
 import asyncio
 import re
-import signal
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
-from .children import signal_group, spawn
+from .children import spawn, stop_group
 from .nodes import NodeBook
 from .scope import StepError
 
 __all__ = ["LOOPBACK_IP", "MIN_READY_WAIT", "STOP_GRACE", "DaemonRunner", "Service", "start_process",
-           "stop_process", "wait_ready"]
+           "wait_ready"]
 
 LOOPBACK_IP = "127.0.0.1"
 MIN_READY_WAIT = 10.0
@@ -55,23 +56,6 @@ async def start_process(argv: list[str], env: dict[str, str], cwd: str, log: str
     """Start a service process in its own process group (its PID is the group's id), its output to ``log``."""
     with open(log, "ab") as logf:
         return await spawn(*argv, cwd=cwd, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=logf, stderr=logf)
-
-
-async def stop_process(proc: asyncio.subprocess.Process, grace: float = STOP_GRACE) -> int:
-    """SIGTERM the process group the engine started, SIGKILL it after ``grace`` seconds; returns the exit
-    code.  A cancellation while waiting kills the group at once (and is passed on)."""
-    if proc.returncode is None:
-        signal_group(proc.pid, signal.SIGTERM)
-        try:
-            await asyncio.wait_for(asyncio.shield(proc.wait()), grace)
-        except asyncio.TimeoutError:
-            pass
-        except asyncio.CancelledError:
-            signal_group(proc.pid, signal.SIGKILL)
-            raise
-    # what the leader left behind in its group (nginx's workers) goes too
-    signal_group(proc.pid, signal.SIGKILL)
-    return await proc.wait()
 
 
 def _probe_wait(probe: dict) -> float:
@@ -126,9 +110,11 @@ async def _probe_once(probe: dict, env: dict[str, str], cwd: str, where: str) ->
         try:
             return await asyncio.wait_for(proc.wait(), timeout) == 0
         except asyncio.TimeoutError:
-            signal_group(proc.pid, signal.SIGKILL)
-            await proc.wait()
+            await stop_group(proc, 0, on_cancel="raise")
             return False
+        except asyncio.CancelledError:  # the probe goes too; the cancellation is passed on
+            await stop_group(proc, 0, on_cancel="finish")
+            raise
     raise StepError(f"{where}: readinessProbe has none of httpGet, tcpSocket, exec")
 
 
@@ -208,10 +194,10 @@ class DaemonRunner(NodeBook):
         try:
             reason = await wait_ready(proc, probe, env, cwd, where)
         except BaseException:
-            await stop_process(proc, grace=1.0)
+            await stop_group(proc, 1.0, on_cancel="finish")  # gone before the error is passed on
             raise
         if reason is not None:
-            await stop_process(proc, grace=1.0)
+            await stop_group(proc, 1.0, on_cancel="raise")
             return f"daemon {reason}"
         node["daemoned"] = True
         node["podIP"] = LOOPBACK_IP
@@ -234,7 +220,7 @@ class DaemonRunner(NodeBook):
         rc = await service.proc.wait()
         if service.stopping:
             return
-        await stop_process(service.proc, grace=1.0)  # what it left in its group
+        await stop_group(service.proc, 1.0, on_cancel="raise")  # what it left in its group
         message = f"daemon exited with code {rc} before its scope ended (a daemon runs until its scope ends)"
         for n in service.nodes:
             n.pop("daemoned", None)
@@ -253,7 +239,7 @@ class DaemonRunner(NodeBook):
                 service.stopping = service.failed is None
                 if service.watcher is not None and service.failed is None:
                     service.watcher.cancel()
-                await stop_process(service.proc)
+                await stop_group(service.proc, STOP_GRACE, on_cancel="raise")
                 if service.failed is not None:
                     failed = failed or service.failed
                     continue

@@ -1,4 +1,6 @@
-"""A cancellation that arrives while a step's process is being started stops the process's whole group.
+"""Stopping the engine's children: a cancellation that arrives while a step's process is being started
+stops the process's whole group, and :func:`stop_group` (the one stop of every child: steps, daemons,
+sidecars, probes) escalates SIGTERM to SIGKILL after the grace and honours both ``on_cancel`` choices.
 
 The child below forks its grandchild *before* it execs (from ``preexec_fn``, after its output pipes are
 in place), as a shell does with a script's commands: the grandchild holds the pipes. asyncio, cancelled
@@ -16,9 +18,9 @@ import sys
 
 import pytest
 
-from dflow_lab.local.children import die_with_parent, spawn
+from dflow_lab.local.children import die_with_parent, spawn, stop_group
 
-from .local_helpers import run_async
+from .local_helpers import run_async, wait_for
 
 LONG = [sys.executable, "-c", "import time; time.sleep(600)"]
 
@@ -97,3 +99,120 @@ def test_a_started_child_is_its_groups_leader():
         return out.strip() == b"True"
 
     assert run_async(scenario())
+
+
+# A leader with one grandchild in its group. SIGTERM is noted on stdout ("term <pid>") and survived, by the
+# grandchild always and by the leader unless ``default`` (then it ends the leader, as SIGTERM does).
+# ``exit``: the leader ends at once, leaving the grandchild behind in its group (nginx's workers); the
+# grandchild lets go of stdout then, as a service's does not hold the engine's pipes (asyncio's wait()
+# waits for them).
+GROUP = r"""
+import os, signal, sys, time
+def noted(signum, frame):
+    os.write(1, b"term %d\n" % os.getpid())
+if sys.argv[1] != "default":
+    signal.signal(signal.SIGTERM, noted)
+pid = os.fork()
+if pid == 0:
+    signal.signal(signal.SIGTERM, noted)
+    if sys.argv[1] == "exit":
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+    while True:
+        time.sleep(60)
+os.write(1, b"ready %d\n" % pid)
+if sys.argv[1] == "exit":
+    sys.exit(0)
+while True:
+    time.sleep(60)
+"""
+
+
+async def _start_group(mode: str) -> tuple[asyncio.subprocess.Process, int]:
+    proc = await spawn(sys.executable, "-c", GROUP, mode, stdout=asyncio.subprocess.PIPE)
+    assert proc.stdout is not None
+    line = await asyncio.wait_for(proc.stdout.readline(), 60)
+    assert line.startswith(b"ready "), line
+    return proc, int(line.split()[1])
+
+
+def _run_group_scenario(scenario, mode: str):
+    """Run ``scenario(proc, grandchild)`` on a fresh group; afterwards the group must be empty (waited for
+    with a bound: a SIGKILLed process takes a moment to die); it is SIGKILLed before failing."""
+    pgids: list[int] = []
+
+    async def main():
+        proc, grandchild = await _start_group(mode)
+        pgids.append(proc.pid)
+        return await scenario(proc, grandchild)
+
+    try:
+        result = run_async(main())
+        wait_for(lambda: not _members(pgids[0]), 60, f"group {pgids[0]} to be empty")
+    finally:
+        for pgid in pgids:
+            if _members(pgid):
+                os.killpg(pgid, signal.SIGKILL)
+    return result
+
+
+@pytest.mark.parametrize("on_cancel", ["finish", "raise"])
+def test_a_group_that_survives_sigterm_is_killed_after_the_grace(on_cancel):
+    async def scenario(proc, grandchild):
+        return await stop_group(proc, 0.5, on_cancel=on_cancel)
+
+    assert _run_group_scenario(scenario, "ignore") == -signal.SIGKILL
+
+
+@pytest.mark.parametrize("on_cancel", ["finish", "raise"])
+def test_sigterm_comes_first_and_what_the_leader_leaves_is_killed(on_cancel):
+    async def scenario(proc, grandchild):
+        # a grace far longer than any test: the call returns because SIGTERM ended the leader
+        return await asyncio.wait_for(stop_group(proc, 600, on_cancel=on_cancel), 120)
+
+    assert _run_group_scenario(scenario, "default") == -signal.SIGTERM
+
+
+def test_a_leader_that_already_ended_costs_no_grace():
+    async def scenario(proc, grandchild):
+        assert await asyncio.wait_for(proc.wait(), 60) == 0
+        assert _members(proc.pid) == [grandchild]
+        return await asyncio.wait_for(stop_group(proc, 600), 120)  # no SIGTERM, no grace: SIGKILL
+
+    assert _run_group_scenario(scenario, "exit") == 0
+
+
+async def _cancel_in_the_grace(proc, on_cancel: str, cancels: int):
+    """Run ``stop_group(proc, 600, on_cancel)`` in a task and cancel it ``cancels`` times once the group
+    has had its SIGTERM (the task is then waiting out the grace); the task's outcome."""
+    task = asyncio.ensure_future(stop_group(proc, 600, on_cancel=on_cancel))
+    line = await asyncio.wait_for(proc.stdout.readline(), 60)
+    assert line.startswith(b"term "), line
+    for _ in range(cancels):
+        task.cancel()
+        await asyncio.sleep(0)
+    done, _ = await asyncio.wait({task}, timeout=120)  # not the 600 s grace
+    assert done, "stop_group waited out the grace despite the cancellation"
+    return task
+
+
+@pytest.mark.parametrize("cancels", [1, 2, 3])
+def test_finish_a_cancel_in_the_grace_kills_and_waits_for_the_end(cancels):
+    """``finish`` (a cancelled step, a failed start): the stop completes and returns; the caller, already
+    handling a cancellation, passes it on."""
+    async def scenario(proc, grandchild):
+        task = await _cancel_in_the_grace(proc, "finish", cancels)
+        assert not task.cancelled()
+        assert proc.returncode == -signal.SIGKILL  # the leader was reaped before the call returned
+        return task.result()
+
+    assert _run_group_scenario(scenario, "ignore") == -signal.SIGKILL
+
+
+def test_raise_a_cancel_in_the_grace_kills_and_is_passed_on():
+    """``raise`` (a daemon at its scope's end, a sidecar): the group is killed and the cancellation goes on."""
+    async def scenario(proc, grandchild):
+        task = await _cancel_in_the_grace(proc, "raise", 1)
+        assert task.cancelled()
+        return await asyncio.wait_for(proc.wait(), 60)
+
+    assert _run_group_scenario(scenario, "ignore") == -signal.SIGKILL

@@ -17,9 +17,13 @@ Measured in the page, from the moment the monitor is asked for to the end of the
   back; the last one is compared with the engine's final state (``N/N succeeded``);
 - a pan while the run goes on (120 mouse moves with the button down, as benchmarks/canvas_render.py), once a
   tenth of the run is done: frames and frames dropped (a gap over 25 ms);
-- the page's JS heap (``performance.memory``, precise) at the first frame, the end, and its peak among samples.
+- the page's JS heap (``performance.memory``, precise) at the first frame, the end, and its peak among samples;
+- what each long task after the first frame was (``--trace``, on by default): a Chromium trace of the page
+  (benchmarks/_trace.py) splits it into GC, style, layout, paint and script and names the functions the
+  sampling profiler saw most in it (``npm run build:dev`` and ``npm run build:dev -w @dflow-lab/jupyterlab``
+  for readable names). The trace costs a little: ``--no-trace`` for the figures without it.
 
-usage: python benchmarks/live_monitor.py [--where lab widget] [--tasks 10000]
+usage: python benchmarks/live_monitor.py [--where lab widget] [--tasks 10000] [--no-trace] [--repeat N]
 Not a test: nothing is asserted; the load average is printed beside the figures (the machine is shared).
 """
 
@@ -40,6 +44,7 @@ sys.path[:0] = [str(REPO), str(OPS)]
 
 import requests  # noqa: E402
 
+from benchmarks import _trace  # noqa: E402
 from benchmarks._big_graphs import live  # noqa: E402
 from tests.lab.jupyter import JupyterServer, ensure_labextension  # noqa: E402
 from tests.widgets.jupyterlab_harness import CHROMIUM, CHROMIUM_ARGS, NotebookPage  # noqa: E402
@@ -52,8 +57,10 @@ INSTRUMENT = """() => {
   const tick = (t) => {
     if (window.bench.recording) window.bench.frames.push(t);
     if (window.bench.drawn === null && document.querySelector(
-        '%(root)s canvas.dfl-overview[data-drawn]:not([data-drawn="0"]), %(root)s .react-flow__node-step'))
+        '%(root)s canvas.dfl-overview[data-drawn]:not([data-drawn="0"]), %(root)s .react-flow__node-step')) {
       window.bench.drawn = performance.now() - window.bench.t0;
+      performance.mark('bench-drawn');  // the trace's "first frame"
+    }
     requestAnimationFrame(tick);
   };
   requestAnimationFrame(tick);
@@ -64,7 +71,9 @@ SAMPLE = """() => {
   const phase = document.querySelector('%(root)s [data-testid="workflow-phase"]');
   return { t: performance.now() - window.bench.t0, progress: p ? p.textContent : null,
            phase: phase ? phase.textContent : null,
-           heap: performance.memory ? performance.memory.usedJSHeapSize : null };
+           heap: performance.memory ? performance.memory.usedJSHeapSize : null,
+           dom: document.getElementsByTagName('*').length,
+           flow: document.querySelectorAll('%(root)s .react-flow__node').length };
 }"""
 
 LAB_ROOT = ".jp-MainAreaWidget:not(.lm-mod-hidden) .dfl-lab-monitor"
@@ -107,12 +116,13 @@ def pan(page, root: str) -> dict:
     box = page.locator(f"{root} .react-flow__pane").bounding_box()
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     page.mouse.move(cx, cy)
-    page.evaluate("() => { window.bench.frames = []; window.bench.recording = true; }")
+    page.evaluate("() => { window.bench.frames = []; window.bench.recording = true; performance.mark('bench-pan'); }")
     page.mouse.down()
     for i in range(120):
         page.mouse.move(cx - i * 3, cy - i * 1.5)
     page.mouse.up()
-    frames = page.evaluate("() => { window.bench.recording = false; return window.bench.frames; }")
+    frames = page.evaluate("() => { window.bench.recording = false; performance.mark('bench-pan-end'); "
+                           "return window.bench.frames; }")
     gaps = sorted(b - a for a, b in zip(frames, frames[1:]))
     if not gaps:
         return {"frames": 0, "dropped": 0, "p95": 0, "max": 0}
@@ -149,7 +159,8 @@ def follow(page, root: str, tasks: int, timeout: float, profile: bool = False) -
     return {"samples": samples, "pans": pans}
 
 
-def report(where: str, tasks: int, bench: dict, followed: dict, extra: str = "") -> None:
+def report(where: str, tasks: int, bench: dict, followed: dict, extra: str = "",
+           traced: dict | None = None) -> None:
     drawn = bench["drawn"] or 0
     long = bench["longtasks"]
     opening = [d for t, d in long if t <= drawn]
@@ -182,10 +193,39 @@ def report(where: str, tasks: int, bench: dict, followed: dict, extra: str = "")
         print("  pan during the run: not done (the run ended before a tenth of it was seen)")
     if heaps:
         print(f"  JS heap: {heaps[0] / 2**20:.0f} MB at the first sample, peak {max(heaps) / 2**20:.0f} MB, "
-              f"{heaps[-1] / 2**20:.0f} MB at the end")
+              f"{heaps[-1] / 2**20:.0f} MB at the end; DOM elements of the page: {samples[0]['dom']:,} first, "
+              f"max {max(s['dom'] for s in samples):,} (React Flow nodes in the monitor: max "
+              f"{max(s['flow'] for s in samples):,})")
     if extra:
         print(f"  {extra}")
+    if traced is not None:
+        print(f"  long tasks after the first frame in the trace: {len(traced['following'])}")
+        for task in traced["following"]:
+            print(_trace.describe(task))
+        print(f"  tasks over 20 ms during the pan in the trace: {len(traced['pan'])}")
+        for task in traced["pan"]:
+            print(_trace.describe(task))
     print(f"  {load()}", flush=True)
+
+
+def trace_start(page, trace: bool):
+    """A CDP session tracing the page (None without ``--trace``)."""
+    if not trace:
+        return None
+    cdp = page.context.new_cdp_session(page)
+    _trace.start(cdp)
+    return cdp
+
+
+def trace_stop(page, cdp) -> dict | None:
+    """The long tasks after the first frame, and the tasks over 20 ms during the pan, attributed (None when not
+    tracing)."""
+    if cdp is None:
+        return None
+    events = _trace.stop(page, cdp)
+    return {"following": _trace.long_tasks(events, "bench-drawn"),
+            "pan": _trace.long_tasks(events, "bench-pan", 20, "bench-pan-end") if _trace.mark_ts(events, "bench-pan")
+            else []}
 
 
 def browser(pw, home: Path):
@@ -195,7 +235,7 @@ def browser(pw, home: Path):
               "--disable-renderer-backgrounding"], viewport={"width": 1440, "height": 900})
 
 
-def run_lab(pw, tasks: int, timeout: float, profile: bool = False) -> None:
+def run_lab(pw, tasks: int, timeout: float, profile: bool = False, trace: bool = True) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         lab = JupyterServer(home, home / "root", app="lab", python_path=[OPS])
@@ -210,22 +250,24 @@ def run_lab(pw, tasks: int, timeout: float, profile: bool = False) -> None:
             if not r.ok:
                 raise SystemExit(f"the run was refused: {r.status_code} {r.text[:2000]}")
             name = r.json()["name"]
+            cdp = trace_start(page, trace)
             page.evaluate(INSTRUMENT % {"root": LAB_ROOT})
             page.evaluate("(name) => { window.jupyterapp.commands.execute('dflow-lab:open-monitor', "
                           "{engine: 'local', name}); }", name)
             page.wait_for_function("() => window.bench.drawn !== null", timeout=300_000)
             followed = follow(page, LAB_ROOT, tasks, timeout, profile)
             bench = page.evaluate("() => window.bench")
+            traced = trace_stop(page, cdp)
             final = requests.get(lab.api(f"workflows/local/{name}"), headers=lab.auth, timeout=60).json()
             engine = final["workflow"]["progress"]
             report("JupyterLab monitor tab", tasks, bench, followed,
-                   f"the engine's count at the end: {engine}")
+                   f"the engine's count at the end: {engine}", traced)
             context.close()
         finally:
             lab.stop()
 
 
-def run_widget(pw, tasks: int, timeout: float, profile: bool = False) -> None:
+def run_widget(pw, tasks: int, timeout: float, profile: bool = False, trace: bool = True) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
         lab = JupyterServer(home, home / "root", app="lab", python_path=[OPS])
@@ -236,17 +278,19 @@ def run_widget(pw, tasks: int, timeout: float, profile: bool = False) -> None:
             page = context.pages[0] if context.pages else context.new_page()
             nb = NotebookPage(page, lab, "live.ipynb", [CELL.format(tasks=tasks)])
             nb.open(timeout=120)
+            cdp = trace_start(page, trace)
             page.evaluate(INSTRUMENT % {"root": WIDGET_ROOT})
             page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
             page.wait_for_function("() => window.bench.drawn !== null", timeout=300_000)
             followed = follow(page, WIDGET_ROOT, tasks, timeout, profile)
             bench = page.evaluate("() => window.bench")
+            traced = trace_stop(page, cdp)
             out = nb.run_cell("wf.wait(600)\nprint(json.dumps({**traffic, 'phase': wf.query_status()}))", timeout=900)
             traffic = json.loads(out.strip().splitlines()[-1])
             report("notebook widget", tasks, bench, followed,
                    f"kernel comm traffic for the run: {traffic['messages']} messages, {traffic['bytes'] / 1e6:.2f} MB "
                    f"(status messages: {traffic['status_messages']}, {traffic['status_bytes'] / 1e6:.2f} MB); "
-                   f"run {traffic['phase']}")
+                   f"run {traffic['phase']}", traced)
             context.close()
         finally:
             lab.stop()
@@ -259,14 +303,18 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=1800, help="seconds a run may take")
     ap.add_argument("--profile", action="store_true", help="print the page's CPU profile while it follows the run "
                     "(no pan then; `npm run build:dev` for readable names)")
+    ap.add_argument("--no-trace", dest="trace", action="store_false",
+                    help="no Chromium trace (the long tasks are then counted but not attributed)")
+    ap.add_argument("--repeat", type=int, default=1, help="runs of each")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
     ensure_labextension()
     print(f"{os.cpu_count()} cores; {load()}")
     with sync_playwright() as pw:
-        for where in args.where:
-            (run_lab if where == "lab" else run_widget)(pw, args.tasks, args.timeout, args.profile)
+        for _ in range(args.repeat):
+            for where in args.where:
+                (run_lab if where == "lab" else run_widget)(pw, args.tasks, args.timeout, args.profile, args.trace)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ batch into per-canvas-node status with the monitor's ``LiveRun``, so the browser
 changed. Messages (``data:`` JSON lines):
 
 - ``{"type": "status", "changes": {path: status}, "reset": true}`` first: the whole status so far;
-- ``{"type": "status", "changes": {…}}``: the canvas nodes whose status changed;
+- ``{"type": "status", "changes": {path: delta}, "delta": true}``: the canvas nodes whose status changed, each
+  with only the fields that changed (``runview.live.merge_status`` folds them);
 - ``{"type": "workflow", "state": {"name", "phase", "startedAt", "finishedAt", "progress", "message"}}``;
 - ``event: end`` once the run has finished and every change was sent; the stream then closes.
 

@@ -1,10 +1,14 @@
 """Following a run for a widget: the engine's event stream folded into per-node status, step details.
 
 ``LiveRun`` long-polls ``backend.events(name, after, timeout)`` in a thread: each answer holds only what
-changed since the last one, so the widget never re-reads the whole workflow. Changed canvas nodes are
-sent to the browser in one message per batch, and batches are at least ``BATCH_SECONDS`` apart: events that
-come sooner after a message are gathered into the next one (``gather``), so a 10,000-task run sends about
-ten status messages a second however fast its steps end, while a lone step's change still goes out at once.
+changed since the last one, so the widget never re-reads the whole workflow. Changed canvas nodes are sent to
+the browser in one message per batch, ``{"type": "status", "changes": {path: delta}, "delta": true}``: each
+delta holds only the fields of the node's entry that changed since the last message (``None``: the field is
+gone), a node's first entry only its fields that have a value (``merge_status`` folds messages as the browser's
+``js/canvas/statusFeed.ts`` does; the browser applies a large message in slices across tasks). Batches are at
+least ``BATCH_SECONDS`` apart: events that come sooner after a message are gathered into the next one
+(``gather``), so a 10,000-task run sends about ten status messages a second however fast its steps end, while a
+lone step's change still goes out at once.
 
 The workflow's progress (``"37/1000 succeeded, 2 running"``) is counted incrementally, one node change at a
 time, and its total is the number of steps the workflow will run as far as its manifest tells (each DAG task
@@ -153,12 +157,15 @@ class LiveRun:
             changes = {}
             for path in touched:
                 entry = fold_status((self.nodes[i] for i in self.by_path[path]), self.name, self.planned).get(path)
-                if entry is not None and entry != self.folded.get(path):
+                old = self.folded.get(path)
+                if entry is not None and entry != old:
                     self.folded[path] = entry
-                    changes[path] = _public(entry)
+                    delta = _delta(old, entry)
+                    if delta:  # not only its node ids
+                        changes[path] = delta
             state = self._workflow_state() if workflow_changed else None
         if changes:
-            self._send({"type": "status", "changes": changes})
+            self._send({"type": "status", "changes": changes, "delta": True})
         if state is not None:
             self._on_workflow(state)
 
@@ -218,8 +225,9 @@ class LiveRun:
         }
 
     def snapshot(self) -> dict[str, dict]:
+        """Every canvas node's status entry (fields without a value left out): a ``reset`` message's changes."""
         with self._lock:
-            return {path: _public(e) for path, e in self.folded.items()}
+            return {path: _delta(None, e) for path, e in self.folded.items()}
 
     # -- step details ---------------------------------------------------------------------------
     def details(self, path: str, item: int | None = None) -> dict[str, Any]:
@@ -437,3 +445,30 @@ def _param(p: dict) -> dict[str, Any]:
 
 def _public(entry: dict) -> dict:
     return {k: v for k, v in entry.items() if k != "ids"}
+
+
+def _delta(old: dict | None, new: dict) -> dict:
+    """What a status message carries for an entry that was ``old`` (None: never sent) and is ``new``: the fields
+    that changed, ``None`` for one that is gone; for a new entry, its fields that have a value."""
+    new = _public(new)
+    if old is None:
+        return {k: v for k, v in new.items() if v is not None}
+    old = _public(old)
+    return {k: new.get(k) for k in old.keys() | new.keys() if old.get(k) != new.get(k)}
+
+
+def merge_status(known: dict[str, dict], message: dict) -> dict[str, dict]:
+    """Fold a status message (``{"changes", "reset"?, "delta"?}``, as ``LiveRun`` sends them) into ``known``
+    (canvas path -> status entry) as the browser does (js/canvas/statusFeed.ts): a ``reset`` replaces it all, a
+    ``delta`` entry is merged over the entry (a ``None`` field is dropped), else an entry replaces the old one;
+    ``None`` for a whole entry removes the path. Returns ``known``."""
+    if message.get("reset"):
+        known.clear()
+    for path, entry in (message.get("changes") or {}).items():
+        if entry is None:
+            known.pop(path, None)
+            continue
+        base = dict(known.get(path) or {}) if message.get("delta") and not message.get("reset") else {}
+        base.update(entry)
+        known[path] = {k: v for k, v in base.items() if v is not None}
+    return known

@@ -166,8 +166,8 @@ def fold_status(nodes: Iterable[dict[str, Any]], workflow: str,
 
 
 def progress_text(status: dict[str, Any]) -> str:
-    """``"37/100 succeeded, 2 failed, 1 omitted"`` for a workflow's or a fan-out's counts (the lab's
-    ``phases.ts`` and the canvas's ``nodes.tsx`` write the same)."""
+    """``"37/100 succeeded, 2 failed, 1 omitted"`` for a workflow's or a fan-out's counts (the
+    canvas's ``js/canvas/progress.ts`` writes the same, for the lab and the widget)."""
     counts = status.get("counts") or {}
     total = status.get("total") or 0
     parts = [f"{counts.get('Succeeded', 0)}/{total} succeeded"]

@@ -63,6 +63,7 @@ import { scopeTemplate, scopeTemplateName, splitPath } from "./scope";
 import { KeyedStore } from "./store";
 import { NewOpForm, type NewOpSpec } from "./NewOpForm";
 import { RunPicker, type RunPickerState } from "./RunPicker";
+import { RunState, type WorkflowStateProp } from "./RunState";
 import type { CodeEditorComponent } from "./TemplateEditor";
 import type {
   Graph,
@@ -85,13 +86,7 @@ export interface HostAction {
   primary?: boolean;
 }
 
-export interface WorkflowState {
-  phase?: string;
-  startedAt?: string | null;
-  finishedAt?: string | null;
-  progress?: string | null;
-  message?: string | null;
-}
+export type { WorkflowState } from "./RunState";
 
 export interface CanvasProps {
   graph: Graph;
@@ -99,7 +94,8 @@ export interface CanvasProps {
   issues?: Issue[];
   palette?: PaletteEntry[];
   status?: KeyedStore<NodeStatus>;
-  workflow?: WorkflowState | null;
+  /** the run's phase and progress; a `Live` one re-renders the toolbar's run state only (RunState.tsx) */
+  workflow?: WorkflowStateProp;
   details?: StepDetails | null;
   notice?: { level: "info" | "error"; text: string } | null;
   actions?: HostAction[];
@@ -841,7 +837,6 @@ function CanvasInner(props: CanvasProps) {
   const notes = useAnnotations({ doc, nodes: view.nodes, selected, editing, commit, flow: flowBox });
 
   const issues = props.issues ?? [];
-  const wf = props.workflow;
   const notice = layoutError ? { level: "error" as const, text: layoutError } : props.notice;
 
   return (
@@ -863,16 +858,7 @@ function CanvasInner(props: CanvasProps) {
               {issues.length ? `${issues.length} problem${issues.length > 1 ? "s" : ""}` : "✓ valid"}
             </span>
           ) : (
-            wf?.phase && (
-              <span className="dfl-chip" data-phase={wf.phase} data-testid="workflow-phase">
-                {wf.phase}
-              </span>
-            )
-          )}
-          {!editing && wf?.progress && (
-            <span className="dfl-muted" data-testid="workflow-progress">
-              {wf.progress}
-            </span>
+            <RunState workflow={props.workflow} />
           )}
           <span className="dfl-spacer" />
           <input

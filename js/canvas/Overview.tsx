@@ -19,6 +19,7 @@ import {
   visibleBox,
 } from "./scene";
 import { mark } from "./marks";
+import { REPAINT_PER_FRAME, takeSome } from "./statusFeed";
 import type { KeyedStore } from "./store";
 import type { EdgeKind, Issue, NodeStatus } from "./types";
 
@@ -90,6 +91,10 @@ export function Overview({ scene, status, issues, selected, only, version }: Pro
         height,
       } = store.getState();
       const paintOf = paintFor(status, issues, selected);
+      // at most REPAINT_PER_FRAME changed steps a frame (the end of a 10,000-step run changes them all at once);
+      // the rest are repainted in the next frames
+      const some = takeSome(changed, REPAINT_PER_FRAME);
+      if (changed.size) request();
       const dpr = window.devicePixelRatio || 1;
       const b = scene.bounds;
       const bw = (b.x1 - b.x0) * zoom + 8;
@@ -101,13 +106,14 @@ export function Overview({ scene, status, issues, selected, only, version }: Pro
         const bvp = { x: 4 - b.x0 * zoom, y: 4 - b.y0 * zoom, zoom };
         if (stale || bitmapZoom !== zoom || bitmapDpr !== dpr) {
           paint(bctx, bitmap, scene, bvp, bw, bh, colour, null, paintOf);
+          changed.clear(); // all of it painted
           bitmapZoom = zoom;
           bitmapDpr = dpr;
-        } else if (changed.size && !repaintSteps(bctx, bitmap, scene, changed, bvp, bw, bh, colour, null, paintOf)) {
+        } else if (some.size && !repaintSteps(bctx, bitmap, scene, some, bvp, bw, bh, colour, null, paintOf)) {
           paint(bctx, bitmap, scene, bvp, bw, bh, colour, null, paintOf);
+          changed.clear();
         }
         stale = full = contentStale = false;
-        changed.clear();
         fitCanvas(canvas, width, height);
         canvas.style.visibility = "";
         delete canvas.dataset.blank;
@@ -123,8 +129,7 @@ export function Overview({ scene, status, issues, selected, only, version }: Pro
         return;
       }
       if (!full && !contentStale) {
-        if (repaintSteps(ctx, canvas, scene, changed, { x, y, zoom }, width, height, colour, only, paintOf)) {
-          changed.clear();
+        if (repaintSteps(ctx, canvas, scene, some, { x, y, zoom }, width, height, colour, only, paintOf)) {
           stale = true; // the bitmap missed these steps
           return;
         }

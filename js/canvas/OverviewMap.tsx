@@ -5,6 +5,7 @@ import { Panel, useReactFlow, useStoreApi } from "@xyflow/react";
 import { type PointerEvent, useEffect, useRef } from "react";
 import { batchesOf, fillBatches, fitCanvas, nodeIndex, paintFor, themeColours } from "./Overview";
 import { type Scene, type SceneNode, type Viewport, batchNodes, centredOn, visibleBox } from "./scene";
+import { REPAINT_PER_FRAME, takeSome } from "./statusFeed";
 import type { KeyedStore } from "./store";
 import type { Issue, NodeStatus } from "./types";
 
@@ -80,13 +81,14 @@ export function OverviewMap({ scene, status, issues, selected }: Props) {
       pending = 0;
       const index = nodeIndex(scene);
       const some: SceneNode[] = [];
-      for (const p of changed) {
+      for (const p of takeSome(changed, REPAINT_PER_FRAME)) {
         const n = index.get(p);
         if (!n) continue;
         if (n.kind === "container" || n.kind === "lane") all = true;
         some.push(n);
       }
-      changed.clear();
+      if (all) changed.clear();
+      else if (changed.size) schedule(); // the rest in the next frames
       if (all) paintNodes();
       else {
         nctx.setTransform(dpr * map.zoom, 0, 0, dpr * map.zoom, dpr * map.x, dpr * map.y);

@@ -5,6 +5,7 @@ import { useCanvas } from "./context";
 import { GROUP_HEADER, GUTTER, HEADER, ROW, groupRowY, rowY } from "./geometry";
 import { Badge, KIND_LABEL, KindIcon } from "./icons";
 import { type Port, describePort, handleId } from "./ports";
+import { progressText } from "./progress";
 import { useKey } from "./store";
 import type { GraphNode, Issue, Json, NodeStatus } from "./types";
 import type { IoData, LaneData, StepNode } from "./view";
@@ -45,16 +46,9 @@ export function statusDuration(s: NodeStatus): number | null {
   return Math.max(0, (end - Date.parse(s.startedAt)) / 1000);
 }
 
-export function progressText(s: NodeStatus): string | null {
-  if (!s.total || s.total <= 1) return null;
-  const c = s.counts ?? {};
-  const parts = [`${c.Succeeded ?? 0}/${s.total} succeeded`];
-  const failed = (c.Failed ?? 0) + (c.Error ?? 0);
-  if (failed) parts.push(`${failed} failed`);
-  if (c.Running) parts.push(`${c.Running} running`);
-  if (c.Skipped) parts.push(`${c.Skipped} skipped`);
-  if (c.Omitted) parts.push(`${c.Omitted} omitted`);
-  return parts.join(", ");
+/** A fan-out's progress on its node (null for a single step). */
+export function fanoutProgress(s: NodeStatus): string | null {
+  return s.total && s.total > 1 ? progressText(s) : null;
 }
 
 const FIELD_ABBREVIATIONS: Record<string, string> = { inputs: "in", outputs: "out", template: "tmpl" };
@@ -69,7 +63,7 @@ function StatusLine({ status }: { status: NodeStatus | undefined }) {
   if (!status) return null;
   // a skipped or omitted step did not run: no duration
   const d = status.phase === "Skipped" || status.phase === "Omitted" ? null : statusDuration(status);
-  const progress = progressText(status);
+  const progress = fanoutProgress(status);
   return (
     <div className="dfl-status-line" data-phase={status.phase} data-compare={status.compare?.state}>
       <span className="dfl-phase-dot" />

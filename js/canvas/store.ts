@@ -52,6 +52,29 @@ export class KeyedStore<T> {
   getVersion = (): number => this.version;
 }
 
+/** One value that changes (a run's phase and progress): the component reading it re-renders, its parents do not. */
+export class Live<T> {
+  private listeners = new Set<() => void>();
+  constructor(private value: T) {}
+
+  get = (): T => this.value;
+
+  set(value: T): void {
+    if (value === this.value) return;
+    this.value = value;
+    this.listeners.forEach((l) => l());
+  }
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+}
+
+export function useLive<T>(live: Live<T>): T {
+  return useSyncExternalStore(live.subscribe, live.get);
+}
+
 export function useKey<T>(store: KeyedStore<T>, key: string): T | undefined {
   return useSyncExternalStore(
     (l) => store.subscribe(key, l),

@@ -11,14 +11,15 @@ import { type Comparison, compareMarks, compareSummary, withComparison } from "@
 import { type LogPiece, appendLog } from "@dflow-lab/canvas/logs";
 import type { RunPickerState } from "@dflow-lab/canvas/RunPicker";
 import { KeyedStore } from "@dflow-lab/canvas/store";
+import { type StatusMessage, StatusFeed } from "@dflow-lab/canvas/statusFeed";
 import type { FanoutPage, Graph, Issue, NodeStatus, PaletteEntry, StepDetails } from "@dflow-lab/canvas/types";
 import { offerCell, offerSource } from "@dflow-lab/canvas/cellEvent";
 import type { NewOpSpec } from "@dflow-lab/canvas/NewOpForm";
 import { SourceText, WidgetCodeEditor } from "./codeEditor";
-import { type AnyModel, useTrait } from "./model";
+import { type AnyModel, useLiveTrait, useTrait } from "./model";
 
 type Incoming =
-  | { type: "status"; changes: Record<string, NodeStatus | null>; reset?: boolean }
+  | ({ type: "status" } & StatusMessage)
   | { type: "details"; details: StepDetails | null; run?: string }
   | { type: "comparison"; comparison: Comparison | null }
   | { type: "items"; page: FanoutPage }
@@ -67,10 +68,11 @@ function WidgetApp({ model, el }: { model: AnyModel; el: HTMLElement }) {
   const palette = useTrait<PaletteEntry[]>(model, "palette");
   const actions = useTrait<HostAction[]>(model, "actions");
   const notice = useTrait<{ level: "info" | "error"; text: string } | null>(model, "notice");
-  const workflow = useTrait<WorkflowState | null>(model, "workflow_state");
+  const workflow = useLiveTrait<WorkflowState | null>(model, "workflow_state"); // the toolbar alone follows it
   const height = useTrait<number>(model, "height");
   const runs = useTrait<RunPickerState | null>(model, "runs");
   const status = useMemo(() => new KeyedStore<NodeStatus>(), []);
+  const feed = useMemo(() => new StatusFeed(status), [status]); // big batches are applied in slices
   const [details, setDetails] = useState<StepDetails | null>(null);
   // the step panel's parts: the other run's side while comparing, the fan-out's item page
   const [other, setOther] = useState<StepDetails | null>(null);
@@ -99,13 +101,7 @@ function WidgetApp({ model, el }: { model: AnyModel; el: HTMLElement }) {
     };
     const onMessage = (msg: Incoming) => {
       if (msg.type === "status") {
-        const changes: Record<string, NodeStatus | undefined> = {};
-        for (const [k, v] of Object.entries(msg.changes)) {
-          const mark = status.get(k)?.compare; // a comparison's marks stay on the nodes the stream updates
-          changes[k] = v ? (mark && v.compare === undefined && !msg.reset ? { ...v, compare: mark } : v) : undefined;
-        }
-        if (msg.reset) status.reset(changes as Record<string, NodeStatus>);
-        else status.update(changes);
+        feed.push(msg); // a comparison's marks stay on the nodes the stream updates
         // the open step changed: refresh its panel (phase, outputs, logs so far)
         if (open.current && open.current.path in msg.changes) askDetails(false);
       } else if (msg.type === "details" && msg.run) {
@@ -147,7 +143,7 @@ function WidgetApp({ model, el }: { model: AnyModel; el: HTMLElement }) {
     model.on("msg:custom", onMessage);
     model.send({ type: "ready" }); // ask for the current status (a view drawn after the run started)
     return () => model.off("msg:custom", onMessage);
-  }, [model, status, viewId, el]);
+  }, [model, status, feed, viewId, el]);
 
   const onChange = useCallback(
     (g: Graph) => {

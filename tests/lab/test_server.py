@@ -300,9 +300,12 @@ def test_event_stream_replays_and_ends(server, finished_run):
 
 
 def test_event_stream_follows_a_live_run(server, palette):
+    from dflow_lab.runview.live import merge_status
+
     r = _post(server, "workflows", {"graph": table_graph(palette["entries"], name="live", n=2), "engine": "local"})
     name = r.json()["name"]
     phases: dict[str, list[str]] = {}
+    known: dict[str, dict] = {}
     final = None
     with requests.get(server.api(f"workflows/local/{name}/events"), headers=server.auth, stream=True,
                       timeout=120) as resp:
@@ -312,9 +315,10 @@ def test_event_stream_follows_a_live_run(server, palette):
             if not line.startswith("data: "):
                 continue
             msg = json.loads(line[6:])
-            if msg["type"] == "status":
-                for path, st in msg["changes"].items():
-                    phases.setdefault(path, []).append(st["phase"])
+            if msg["type"] == "status":  # deltas: only the fields that changed (merge_status folds them)
+                merge_status(known, msg)
+                for path in msg["changes"]:
+                    phases.setdefault(path, []).append(known[path]["phase"])
             else:
                 final = msg["state"]
     assert final is not None and final["phase"] == "Succeeded"

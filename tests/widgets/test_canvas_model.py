@@ -123,6 +123,7 @@ def test_unknown_ops_module_is_a_clear_error():
 
 
 def test_run_locally_streams_status_and_details(ops):
+    from dflow_lab.runview.live import merge_status
     from dflow_lab.widgets import WorkflowCanvas
 
     canvas = WorkflowCanvas(squares_workflow(ops, n=3))
@@ -137,7 +138,7 @@ def test_run_locally_streams_status_and_details(ops):
     final: dict = {}
     for m in sent.messages:
         assert m["type"] == "status"
-        final.update(m["changes"])
+        merge_status(final, m)
     assert {k: v["phase"] for k, v in final.items()} == {"squares": "Succeeded", "total": "Succeeded"}
 
     details = run.details("squares")

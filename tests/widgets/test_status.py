@@ -140,3 +140,53 @@ def test_live_progress_is_counted_incrementally_with_the_planned_total():
     run.apply([{"seq": 13, "workflow": {"phase": "Failed"}}])
     assert states[-1]["progress"] == "1/3 succeeded, 1 failed, 1 running"  # ended: the steps that ran
     assert sent[0]["changes"].keys() == {"t0", "t1", "t2"}
+
+
+def test_status_messages_carry_only_what_changed_and_fold_back_to_the_status():
+    from dflow_lab.runview.live import LiveRun, merge_status
+
+    leaf = {"name": "leaf", "container": {"image": "busybox"}}
+    spec = {"entrypoint": "main", "templates": [_dag("main", [{"name": f"t{i}", "template": "leaf"}
+                                                              for i in range(3)]), leaf]}
+    sent = []
+    run = LiveRun(_Backend(spec), "wf", sent.append, lambda state: None)
+    t = "2026-12-05T10:00:0{}.000Z"
+    run.apply([{"seq": 1, "node": node("wf", "Running", "DAG", startedAt=t.format(0))}]
+              + [{"seq": 2 + i, "node": node(f"wf.t{i}", "Running", startedAt=t.format(1))} for i in range(3)])
+    first = sent[-1]
+    assert first["delta"] is True
+    # a node's first entry: its fields with a value (no "message": None, no node ids)
+    assert first["changes"]["t0"] == {"phase": "Running", "startedAt": t.format(1)}
+    run.apply([{"seq": 10, "node": node("wf.t0", "Succeeded", startedAt=t.format(1), finishedAt=t.format(2))},
+               {"seq": 11, "node": node("wf.t1", "Failed", startedAt=t.format(1), finishedAt=t.format(3),
+                                        message="exit code 1")}])
+    assert sent[-1]["changes"] == {
+        "t0": {"phase": "Succeeded", "finishedAt": t.format(2)},
+        "t1": {"phase": "Failed", "finishedAt": t.format(3), "message": "exit code 1"},
+    }
+    # a retry of t1 runs: its message is gone (None: the browser drops the field), its times change
+    run.apply([{"seq": 12, "node": node("wf.t1", "Running", startedAt=t.format(4))}])
+    assert sent[-1]["changes"] == {"t1": {"phase": "Running", "startedAt": t.format(4), "finishedAt": None,
+                                          "message": None}}
+    # folded as the browser does, the messages give the status itself; so does the snapshot (a reset)
+    known: dict = {}
+    for message in sent:
+        merge_status(known, message)
+    expected = {path: {k: v for k, v in e.items() if k != "ids" and v is not None}
+                for path, e in fold_status(run.nodes.values(), "wf").items()}
+    assert known == expected
+    assert merge_status({"stale": {"phase": "Failed"}}, {"changes": run.snapshot(), "reset": True}) == expected
+    # a change of node ids only (a new attempt node of the same phase) sends nothing for the path
+    count = len(sent)
+    run.apply([{"seq": 13, "node": node("wf.t2(0)", "Running", startedAt=t.format(1))}])
+    assert len(sent) == count or "t2" not in sent[-1]["changes"]
+
+
+def test_merge_status_replaces_full_entries_and_removes_paths():
+    from dflow_lab.runview.live import merge_status
+
+    known = {"a": {"phase": "Running", "startedAt": "s"}, "b": {"phase": "Pending"}}
+    merge_status(known, {"changes": {"a": {"phase": "Succeeded"}, "b": None}})
+    assert known == {"a": {"phase": "Succeeded"}}
+    merge_status(known, {"changes": {"a": {"finishedAt": "f", "phase": None}}, "delta": True})
+    assert known == {"a": {"finishedAt": "f"}}

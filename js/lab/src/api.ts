@@ -15,6 +15,7 @@ import type {
 import type { WorkflowState } from "@dflow-lab/canvas/Canvas";
 import type { Comparison } from "@dflow-lab/canvas/compare";
 import type { NewOpSpec } from "@dflow-lab/canvas/NewOpForm";
+import type { StatusMessage } from "@dflow-lab/canvas/statusFeed";
 
 export type Engine = "local" | "argo";
 export type DocFormat = "json" | "yaml" | "argo";
@@ -143,9 +144,9 @@ export const api = {
     request<PublicSettings>("settings", { method: "PUT", body: JSON.stringify(values) }),
 };
 
+/** The event stream's messages (dflow_lab/jupyter/stream.py); status ones go to a StatusFeed. */
 export type StreamMessage =
-  | { type: "status"; changes: Record<string, NodeStatus>; reset?: boolean }
-  | { type: "workflow"; state: WorkflowState & { name?: string } };
+  ({ type: "status" } & StatusMessage) | { type: "workflow"; state: WorkflowState & { name?: string } };
 
 /**
  * Follow a run's server-sent events (read with fetch, so Jupyter's auth header and cookies apply).

@@ -9,7 +9,8 @@ import { Signal } from "@lumino/signaling";
 import { Canvas, type HostAction, type WorkflowState } from "@dflow-lab/canvas/Canvas";
 import { type Comparison, compareMarks, compareSummary, withComparison } from "@dflow-lab/canvas/compare";
 import type { RunPickerState } from "@dflow-lab/canvas/RunPicker";
-import { KeyedStore } from "@dflow-lab/canvas/store";
+import { KeyedStore, Live } from "@dflow-lab/canvas/store";
+import { StatusFeed } from "@dflow-lab/canvas/statusFeed";
 import type { Graph, NodeStatus, StepDetails } from "@dflow-lab/canvas/types";
 import { api, type Engine, follow, type Rerun, type StreamMessage, type WorkflowRow } from "./api";
 import { useSignal } from "./hooks";
@@ -34,8 +35,11 @@ export class MonitorView extends ReactWidget {
   /** another run is shown (`showRun`): the tab's title and restore data follow */
   readonly shown = new Signal<this, void>(this);
   status = new KeyedStore<NodeStatus>();
+  /** the stream's status messages, applied to `status` in slices (statusFeed.ts) */
+  private feed = new StatusFeed(this.status);
   graph: Graph | null = null;
-  workflow: WorkflowState | null = null;
+  /** the run's phase and progress: the toolbar follows it without a re-render of the canvas */
+  readonly live = new Live<WorkflowState | null>(null);
   details: StepDetails | null = null;
   /** every run of the same document (newest first, this one included): the run picker */
   history: WorkflowRow[] = [];
@@ -63,6 +67,8 @@ export class MonitorView extends ReactWidget {
     this.engine = engine;
     this.name = name;
     this.status = new KeyedStore<NodeStatus>(); // a fresh canvas store: no phase of the last run lingers
+    this.feed.clear();
+    this.feed = new StatusFeed(this.status);
     this.graph = null;
     this.workflow = null;
     this.details = null;
@@ -71,6 +77,14 @@ export class MonitorView extends ReactWidget {
     this.emit();
     this.shown.emit();
     void this.start();
+  }
+
+  get workflow(): WorkflowState | null {
+    return this.live.get();
+  }
+
+  set workflow(state: WorkflowState | null) {
+    this.live.set(state);
   }
 
   private emit(): void {
@@ -90,7 +104,7 @@ export class MonitorView extends ReactWidget {
       if (signal.aborted) return; // another run was shown meanwhile
       this.graph = w.graph;
       this.documentPath = w.workflow.documentPath ?? this.documentPath;
-      this.status.reset(w.status);
+      this.feed.push({ changes: w.status, reset: true });
       this.workflow = {
         phase: w.workflow.phase,
         startedAt: w.workflow.startedAt,
@@ -119,19 +133,13 @@ export class MonitorView extends ReactWidget {
 
   private onMessage = (m: StreamMessage): void => {
     if (m.type === "status") {
-      if (this.comparison) {
-        // the comparison's marks stay on the nodes the stream updates
-        for (const [path, s] of Object.entries(m.changes)) {
-          const mark = this.status.get(path)?.compare;
-          if (s && mark && s.compare === undefined) m.changes[path] = { ...s, compare: mark };
-        }
-      }
-      if (m.reset) this.status.reset(m.changes);
-      else this.status.update(m.changes);
+      this.feed.push(m); // the comparison's marks stay on the nodes the stream updates
       if (this.notice?.text.startsWith("reconnecting")) this.notify(null);
     } else {
-      this.workflow = m.state;
-      this.emit();
+      const phase = this.workflow?.phase;
+      this.workflow = m.state; // the toolbar's run state follows (RunState)
+      // the buttons and the run picker change with the phase only: the canvas is not re-rendered per batch
+      if (m.state.phase !== phase) this.emit();
       if (FINAL.has(m.state.phase ?? "")) {
         this.host.runsChanged();
         void this.loadHistory(); // the picker shows this run's final phase
@@ -310,7 +318,7 @@ function MonitorPane({ view }: { view: MonitorView }) {
       graph={view.graph}
       mode="monitor"
       status={view.status}
-      workflow={view.workflow}
+      workflow={view.live}
       details={view.details}
       notice={view.notice}
       actions={view.actions()}

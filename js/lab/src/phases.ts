@@ -2,19 +2,7 @@
 
 export const FINAL = new Set(["Succeeded", "Failed", "Error"]);
 
-/** "37/100 succeeded, 2 failed, 1 omitted" from counts of leaf steps by phase, against the planned total
- * (the server's `runview.status.progress_text` writes the same; "not run": planned steps a finished run
- * never reached). */
-export function progressText(p: { counts: Record<string, number>; total: number }): string {
-  const parts = [`${p.counts.Succeeded ?? 0}/${p.total} succeeded`];
-  const failed = (p.counts.Failed ?? 0) + (p.counts.Error ?? 0);
-  if (failed) parts.push(`${failed} failed`);
-  if (p.counts.Running) parts.push(`${p.counts.Running} running`);
-  for (const phase of ["Skipped", "Omitted"])
-    if (p.counts[phase]) parts.push(`${p.counts[phase]} ${phase.toLowerCase()}`);
-  if (p.counts.NotRun) parts.push(`${p.counts.NotRun} not run`);
-  return parts.join(", ");
-}
+export { progressText } from "@dflow-lab/canvas/progress";
 
 /** "0.4 s", "4.2 s", "12 s", "3 min 05 s", "1 h 02 min" (tenths below 10 s). */
 export function formatDuration(seconds: number | null | undefined): string {

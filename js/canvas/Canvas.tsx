@@ -53,7 +53,7 @@ import { mark } from "./marks";
 import { nodeTypes } from "./nodes";
 import { Overview } from "./Overview";
 import { OverviewMap } from "./OverviewMap";
-import { LARGE_GRAPH, READABLE_ZOOM, type Scene, centredOn, nodeAt, sceneSteps } from "./scene";
+import { type Box, LARGE_GRAPH, READABLE_ZOOM, type Scene, centredOn, nodeAt, sceneSteps } from "./scene";
 import { Cancelled, drain } from "./slices";
 import { DRAG_MIME, Palette } from "./Palette";
 import { inputPorts, outputPorts, parseHandle, wireError } from "./ports";
@@ -175,8 +175,8 @@ export function whenHintFor(graph: Graph, scope: string, name: string): string |
 }
 
 /** The viewport that shows every top-level node of `nodes` in a `width`×`height` pane (as fitView would, for
- * nodes React Flow does not all hold). */
-function viewportFor(nodes: FlowNode[], width: number, height: number, maxZoom = 1.25) {
+ * nodes React Flow does not all hold); a large graph's scene knows their bounds already (`bounds`). */
+function viewportFor(nodes: FlowNode[], width: number, height: number, maxZoom = 1.25, bounds?: Box) {
   // a large graph gets a thin margin (4 % a side: every pixel counts for its names to stay readable) and may be
   // zoomed out further, to show all of it
   const large = nodes.length > LARGE_GRAPH;
@@ -186,7 +186,8 @@ function viewportFor(nodes: FlowNode[], width: number, height: number, maxZoom =
     y0 = Infinity,
     x1 = -Infinity,
     y1 = -Infinity;
-  for (const n of nodes) {
+  if (bounds) ({ x0, y0, x1, y1 } = bounds);
+  for (const n of bounds ? [] : nodes) {
     if (n.parentId) continue;
     const w = Number(n.style?.width ?? 180);
     const h = Number(n.style?.height ?? 100);
@@ -325,6 +326,9 @@ function CanvasInner(props: CanvasProps) {
   useEffect(() => {
     const received = props.graph;
     if (received === lastSeen.current) return;
+    // a small document handed back as a copy (a host's echo) is recognised by its JSON, as it always was
+    const seen = lastSeen.current;
+    if (seen && !largeDocument(received) && JSON.stringify(received) === JSON.stringify(seen)) return;
     let cancelled = false;
     mark("dfl:layout:start");
     layoutChanges(received, false, { aspect: paneAspect(flowBox.current) }).then(
@@ -393,7 +397,7 @@ function CanvasInner(props: CanvasProps) {
       // Start at the fitted viewport, computed from the layout: nodes are drawn once, at the zoom they are
       // seen at (compact when small, the overview when many), instead of at 100 % and again after a fit.
       const box = flowBox.current.getBoundingClientRect();
-      const v = viewportFor(view.nodes, box.width, box.height);
+      const v = viewportFor(view.nodes, box.width, box.height, 1.25, scene?.bounds);
       if (v) {
         rf.setViewport(v);
         viewport = v;
@@ -418,7 +422,7 @@ function CanvasInner(props: CanvasProps) {
   const fit = useCallback(
     (maxZoom: number, duration = 0) => {
       const box = flowBox.current?.getBoundingClientRect();
-      const v = large && box ? viewportFor(view.nodes, box.width, box.height, maxZoom) : null;
+      const v = large && box ? viewportFor(view.nodes, box.width, box.height, maxZoom, scene?.bounds) : null;
       // the positions of the view being shown (React Flow may still hold the previous ones), its measured sizes
       const small = readableFit && !large && box;
       const placed = small ? view.nodes.map((n) => ({ ...n, measured: rf.getNode(n.id)?.measured ?? n.measured })) : [];
@@ -427,7 +431,7 @@ function CanvasInner(props: CanvasProps) {
       else if (readable) rf.setViewport(readable, { duration });
       else rf.fitView({ ...FIT, maxZoom, duration });
     },
-    [large, view, rf, readableFit],
+    [large, view, scene, rf, readableFit],
   );
   useEffect(() => {
     // a large graph is fitted from its layout: React Flow measures (holds) only the nodes in view

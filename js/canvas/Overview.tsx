@@ -20,6 +20,7 @@ import {
 } from "./scene";
 import { mark } from "./marks";
 import { REPAINT_PER_FRAME, takeSome } from "./statusFeed";
+import { PaintPacer, nodesDone, paintPlan, stepCost } from "./paintPlan";
 import type { KeyedStore } from "./store";
 import type { EdgeKind, Issue, NodeStatus } from "./types";
 
@@ -28,7 +29,9 @@ const EDGE_COLOUR: Record<EdgeKind, string> = {
   artifact: "--dfl-artifact",
   control: "--dfl-control",
 };
-const EDGES_PER_STROKE = 200;
+/** Wires stroked as one path, and one step of a progressive paint: a fan-out's long wires cost the rasteriser
+ * about 0.25 ms each at the fitted zoom (one path of thousands took seconds), so a step stays well within a frame. */
+const EDGES_PER_STROKE = 50;
 /** The largest bitmap (device pixels) of the whole graph the overview keeps for pans (64 MB of RGBA). */
 const MAX_CACHE_PX = 16e6;
 const LABEL_ZOOM = 0.12; // names are drawn from here up (a node is then ~29 px wide)
@@ -83,6 +86,33 @@ export function Overview({ scene, status, issues, selected, only, version }: Pro
     let bitmapDpr = NaN;
     let lastZoom = NaN;
     let contentStale = true; // problems or selection changed since the pane was last painted in full
+    // A full paint (paintSteps) is spread over frames (PaintPacer, FRAME_MS a frame): nodes first, then the
+    // wires behind them in batches; a pan or a change meanwhile starts it again, a status change waits for it.
+    let painted = false; // the frame before painted part of a full paint (its gap says how long that took)
+    let job: { steps: Iterator<number>; target: HTMLCanvasElement; progress: PaintProgress } | null = null;
+    const startJob = (
+      target: HTMLCanvasElement,
+      tctx: CanvasRenderingContext2D,
+      vp: Viewport,
+      w: number,
+      h: number,
+      on: ReadonlySet<string> | null,
+      paintOf: (n: SceneNode) => NodePaint,
+    ) => {
+      const progress: PaintProgress = { count: 0, nodesDone: false };
+      pacer.restart();
+      job = { steps: paintSteps(tctx, target, scene, vp, w, h, colour, on, paintOf, progress), target, progress };
+    };
+    /** This frame's share of the paint in progress on `target`; whether all its nodes are painted. */
+    const advance = (target: HTMLCanvasElement): boolean => {
+      if (!job || job.target !== target) return true;
+      const done = runPaint(job.steps, pacer.frame(performance.now(), painted));
+      painted = !done;
+      const nodes = job.progress.nodesDone;
+      if (done) job = null;
+      else request();
+      return nodes;
+    };
     const draw = () => {
       frame = 0;
       const {
@@ -91,27 +121,32 @@ export function Overview({ scene, status, issues, selected, only, version }: Pro
         height,
       } = store.getState();
       const paintOf = paintFor(status, issues, selected);
-      // at most REPAINT_PER_FRAME changed steps a frame (the end of a 10,000-step run changes them all at once);
-      // the rest are repainted in the next frames
-      const some = takeSome(changed, REPAINT_PER_FRAME);
-      if (changed.size) request();
       const dpr = window.devicePixelRatio || 1;
       const b = scene.bounds;
       const bw = (b.x1 - b.x0) * zoom + 8;
       const bh = (b.y1 - b.y0) * zoom + 8;
-      // the bitmap is (re)built on the second frame at one zoom: a wheel zoom paints the view directly instead
-      const steady = zoom === lastZoom;
+      // the bitmap is (re)built at a steady zoom (or the first frame's): a wheel zoom paints the view directly
+      const steady = zoom === lastZoom || Number.isNaN(lastZoom);
       lastZoom = zoom;
       if (!only && bctx && steady && bw * bh * dpr * dpr <= MAX_CACHE_PX && width > 0 && height > 0) {
         const bvp = { x: 4 - b.x0 * zoom, y: 4 - b.y0 * zoom, zoom };
         if (stale || bitmapZoom !== zoom || bitmapDpr !== dpr) {
-          paint(bctx, bitmap, scene, bvp, bw, bh, colour, null, paintOf);
-          changed.clear(); // all of it painted
+          startJob(bitmap, bctx, bvp, bw, bh, null, paintOf);
           bitmapZoom = zoom;
           bitmapDpr = dpr;
-        } else if (some.size && !repaintSteps(bctx, bitmap, scene, some, bvp, bw, bh, colour, null, paintOf)) {
-          paint(bctx, bitmap, scene, bvp, bw, bh, colour, null, paintOf);
           changed.clear();
+        }
+        const nodesPainted = advance(bitmap);
+        if (!job && changed.size) {
+          // at most REPAINT_PER_FRAME changed steps a frame (the end of a 10,000-step run changes them all at
+          // once); the rest are repainted in the next frames
+          const some = takeSome(changed, REPAINT_PER_FRAME);
+          if (changed.size) request();
+          if (!repaintSteps(bctx, bitmap, scene, some, bvp, bw, bh, colour, null, paintOf)) {
+            startJob(bitmap, bctx, bvp, bw, bh, null, paintOf);
+            changed.clear();
+            advance(bitmap);
+          }
         }
         stale = full = contentStale = false;
         fitCanvas(canvas, width, height);
@@ -121,6 +156,7 @@ export function Overview({ scene, status, issues, selected, only, version }: Pro
         ctx.fillStyle = colour("--dfl-bg");
         ctx.fillRect(0, 0, canvas.width, canvas.height);
         ctx.drawImage(bitmap, Math.round(dpr * (x - bvp.x)), Math.round(dpr * (y - bvp.y)));
+        if (!nodesPainted) return;
         const box = visibleBox({ x, y, zoom }, width, height);
         let count = 0;
         for (const n of scene.nodes) if (n.kind !== "lane" && overlaps(n, box)) count++;
@@ -128,18 +164,30 @@ export function Overview({ scene, status, issues, selected, only, version }: Pro
         if (count) mark("dfl:overview:drawn");
         return;
       }
-      if (!full && !contentStale) {
+      if (job?.target === bitmap) {
+        job = null; // left for the direct paint: the bitmap is painted again when next used
+        bitmapZoom = NaN;
+      }
+      if (!full && !contentStale && !job) {
+        const some = takeSome(changed, REPAINT_PER_FRAME); // as above
+        if (changed.size) request();
         if (repaintSteps(ctx, canvas, scene, some, { x, y, zoom }, width, height, colour, only, paintOf)) {
           stale = true; // the bitmap missed these steps
           return;
         }
       }
-      full = contentStale = false;
-      stale = true; // the bitmap missed what this frame drew: rebuilt when next used
-      changed.clear();
-      const count = paint(ctx, canvas, scene, { x, y, zoom }, width, height, colour, only, paintOf);
-      canvas.dataset.drawn = String(count);
-      if (count && !only) mark("dfl:overview:drawn");
+      if (full || contentStale || !job) {
+        full = contentStale = false;
+        stale = true; // the bitmap missed what this paint draws: rebuilt when next used
+        changed.clear();
+        startJob(canvas, ctx, { x, y, zoom }, width, height, only, paintOf);
+      }
+      const current = job!;
+      const nodesPainted = advance(canvas);
+      if (!job && changed.size) request(); // status changes that came during the paint
+      if (!nodesPainted) return;
+      canvas.dataset.drawn = String(current.progress.count);
+      if (current.progress.count && !only) mark("dfl:overview:drawn");
     };
     const request = () => {
       if (!frame) frame = requestAnimationFrame(draw);
@@ -320,8 +368,18 @@ function drawLabels(
   }
 }
 
-/** Draw `scene` at viewport `vp` into a `width`×`height` pane; returns how many nodes were drawn. */
-function paint(
+/** What a full paint in progress has done: how many nodes it draws, and whether all of them are painted yet. */
+export interface PaintProgress {
+  count: number;
+  nodesDone: boolean;
+}
+
+/**
+ * Draw `scene` at viewport `vp` into a `width`×`height` pane, as steps (paintPlan.ts) that yield what each cost
+ * (see `runPaint`): the nodes and their names first, then the wires, lanes, groups and background behind them.
+ * `progress` says how many nodes are drawn and when they all are.
+ */
+export function* paintSteps(
   ctx: CanvasRenderingContext2D,
   canvas: HTMLCanvasElement,
   scene: Scene,
@@ -331,60 +389,92 @@ function paint(
   colour: (name: string) => string,
   only: ReadonlySet<string> | null,
   paintOf: (n: SceneNode) => NodePaint,
-): number {
+  progress: PaintProgress,
+): Generator<number, void, undefined> {
   const dpr = fitCanvas(canvas, width, height);
   const box = visibleBox(vp, width, height);
   const batches = batchNodes(scene, box, paintOf, only ?? undefined);
   const edges = scene.edges.filter((e) => edgeInView(e, box) && (!only || only.has(e.source) || only.has(e.target)));
   const blank = !batches.length && !edges.length;
-  // beneath React Flow with nothing to draw (every node in view is handed over): the blank canvas is hidden and
-  // left alone, so that a pan neither repaints it nor composites a transparent layer over the pane every frame
-  if (only && blank && canvas.dataset.blank) return 0;
-  canvas.style.visibility = only && blank ? "hidden" : "";
-  ctx.setTransform(1, 0, 0, 1, 0, 0);
-  if (only) {
-    ctx.clearRect(0, 0, canvas.width, canvas.height);
-  } else {
-    ctx.fillStyle = colour("--dfl-bg");
-    ctx.fillRect(0, 0, canvas.width, canvas.height);
-  }
-  if (only && blank) canvas.dataset.blank = "1";
-  else delete canvas.dataset.blank;
-  ctx.setTransform(dpr * vp.zoom, 0, 0, dpr * vp.zoom, dpr * vp.x, dpr * vp.y);
-  // lanes and groups, then the wires, then the steps over them
-  const isBack = (b: (typeof batches)[number]) => b.nodes[0].kind === "lane" || b.nodes[0].kind === "container";
-  fillBatches(ctx, batches.filter(isBack), colour, vp.zoom);
-  ctx.lineWidth = 1.5 / vp.zoom;
-  for (const kind of ["control", "parameter", "artifact"] as const) {
-    // stroked a few hundred wires at a time: one path of thousands of crossing curves (a fan-out's wires all
-    // leave one point) costs the rasteriser seconds, as it computes the coverage of the path as a whole
-    ctx.strokeStyle = colour(EDGE_COLOUR[kind]);
-    let inPath = 0;
-    ctx.beginPath();
-    for (const e of edges) {
-      if (e.kind !== kind) continue;
-      const bend = Math.max(Math.abs(e.x1 - e.x0) / 2, 25);
-      ctx.moveTo(e.x0, e.y0);
-      ctx.bezierCurveTo(e.x0 + bend, e.y0, e.x1 - bend, e.y1, e.x1, e.y1);
-      if (++inPath === EDGES_PER_STROKE) {
-        ctx.stroke();
-        ctx.beginPath();
-        inPath = 0;
-      }
-    }
-    if (inPath) ctx.stroke();
-  }
-  const front = batches.filter((b) => !isBack(b));
-  fillBatches(ctx, front, colour, vp.zoom);
   let count = 0;
   for (const b of batches) for (const n of b.nodes) if (n.kind !== "lane") count++;
-  if (vp.zoom >= LABEL_ZOOM)
-    drawLabels(
-      ctx,
-      front.flatMap((b) => b.nodes),
-      vp,
-      dpr,
-      colour,
-    );
-  return count;
+  progress.count = count;
+  // beneath React Flow with nothing to draw (every node in view is handed over): the blank canvas is hidden and
+  // left alone, so that a pan neither repaints it nor composites a transparent layer over the pane every frame
+  if (only && blank && canvas.dataset.blank) {
+    progress.nodesDone = true;
+    return;
+  }
+  canvas.style.visibility = only && blank ? "hidden" : "";
+  ctx.globalCompositeOperation = "source-over";
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  if (only && blank) canvas.dataset.blank = "1";
+  else delete canvas.dataset.blank;
+  const plan = paintPlan(batches, edges, {
+    labels: vp.zoom >= LABEL_ZOOM,
+    background: !only,
+    edgesPerStep: EDGES_PER_STROKE,
+  });
+  const scale = () => ctx.setTransform(dpr * vp.zoom, 0, 0, dpr * vp.zoom, dpr * vp.x, dpr * vp.y);
+  for (let i = 0; i < plan.length; i++) {
+    progress.nodesDone = nodesDone(plan, i);
+    if (i) yield stepCost(plan[i - 1]);
+    const step = plan[i];
+    // each step sets what it needs: other drawing (a status repaint) may come between two steps
+    ctx.globalCompositeOperation = step.op === "front" || step.op === "labels" ? "source-over" : "destination-over";
+    if (step.op === "front") {
+      scale();
+      fillBatches(ctx, [step], colour, vp.zoom);
+    } else if (step.op === "labels") {
+      drawLabels(ctx, step.nodes, vp, dpr, colour);
+    } else if (step.op === "wires") {
+      scale();
+      ctx.lineWidth = 1.5 / vp.zoom;
+      ctx.strokeStyle = colour(EDGE_COLOUR[step.kind]);
+      ctx.beginPath();
+      for (const e of step.edges) {
+        const bend = Math.max(Math.abs(e.x1 - e.x0) / 2, 25);
+        ctx.moveTo(e.x0, e.y0);
+        ctx.bezierCurveTo(e.x0 + bend, e.y0, e.x1 - bend, e.y1, e.x1, e.y1);
+      }
+      ctx.stroke();
+    } else if (step.op === "back") {
+      // behind: the outline first, then the fill behind it (a fill outlined, painted back to front)
+      scale();
+      ctx.beginPath();
+      for (const n of step.nodes) ctx.rect(n.x0, n.y0, n.x1 - n.x0, n.y1 - n.y0);
+      if (step.paint.width) {
+        ctx.lineWidth = step.paint.width / vp.zoom;
+        ctx.strokeStyle = colour(step.paint.stroke);
+        ctx.stroke();
+      }
+      ctx.fillStyle = colour(step.paint.fill);
+      ctx.fill();
+    } else {
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
+      ctx.fillStyle = colour("--dfl-bg");
+      ctx.fillRect(0, 0, canvas.width, canvas.height);
+    }
+    ctx.globalCompositeOperation = "source-over";
+  }
+  progress.nodesDone = true;
+}
+
+/** The most a frame spends recording a full paint, in ms; the rest waits for the next frame. */
+export const FRAME_MS = 8;
+
+/** One pacer for the page: how fast this machine rasterises is not a property of one canvas. */
+const pacer = new PaintPacer();
+
+/** Run paint steps for one frame's share (`maxCost` units, FRAME_MS of recording); true when finished. */
+export function runPaint(steps: Iterator<number>, maxCost: number, maxMs = FRAME_MS): boolean {
+  const start = performance.now();
+  let cost = 0;
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return true;
+    cost += r.value;
+    if (cost >= maxCost || performance.now() - start >= maxMs) return false;
+  }
 }

@@ -106,6 +106,9 @@ export type { Comparison } from "@dflow-lab/canvas/compare";
 
 export const api = {
   validate: (graph: Graph) => post<{ issues: Issue[] }>("validate", { graph }).then((r) => r.issues),
+  /** validate, given the graph's JSON text (well-formed: it was parsed), without serialising the graph again */
+  validateJson: (json: string) =>
+    request<{ issues: Issue[] }>("validate", { method: "POST", body: `{"graph":${json}}` }).then((r) => r.issues),
   code: (graph: Graph) => post<{ code: string; filename: string }>("code", { graph }),
   parse: (text: string, path: string) =>
     post<{ graph: Graph | null; format: DocFormat }>("documents/parse", { text, path }),

@@ -18,7 +18,7 @@ Measured in the page, from the moment the monitor is asked for to the end of the
 - a pan while the run goes on (120 mouse moves with the button down, as benchmarks/canvas_render.py), once a
   tenth of the run is done: frames and frames dropped (a gap over 25 ms);
 - the page's JS heap (``performance.memory``, precise) at the first frame, the end, and its peak among samples;
-- what each long task after the first frame was (``--trace``, on by default): a Chromium trace of the page
+- what each long task while opening and after the first frame was (``--trace``, on by default): a Chromium trace of the page
   (benchmarks/_trace.py) splits it into GC, style, layout, paint and script and names the functions the
   sampling profiler saw most in it (``npm run build:dev`` and ``npm run build:dev -w @dflow-lab/jupyterlab``
   for readable names). The trace costs a little: ``--no-trace`` for the figures without it.
@@ -51,6 +51,7 @@ from tests.widgets.jupyterlab_harness import CHROMIUM, CHROMIUM_ARGS, NotebookPa
 
 INSTRUMENT = """() => {
   window.bench = { longtasks: [], frames: [], recording: false, t0: performance.now(), drawn: null };
+  performance.mark('bench-open');  // the trace's "asked for the monitor"
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) window.bench.longtasks.push([e.startTime - window.bench.t0, e.duration]);
   }).observe({ type: 'longtask' });
@@ -199,6 +200,9 @@ def report(where: str, tasks: int, bench: dict, followed: dict, extra: str = "",
     if extra:
         print(f"  {extra}")
     if traced is not None:
+        print(f"  long tasks while opening in the trace: {len(traced['opening'])}")
+        for task in traced["opening"]:
+            print(_trace.describe(task))
         print(f"  long tasks after the first frame in the trace: {len(traced['following'])}")
         for task in traced["following"]:
             print(_trace.describe(task))
@@ -223,7 +227,8 @@ def trace_stop(page, cdp) -> dict | None:
     if cdp is None:
         return None
     events = _trace.stop(page, cdp)
-    return {"following": _trace.long_tasks(events, "bench-drawn"),
+    return {"opening": _trace.long_tasks(events, "bench-open", 50, "bench-drawn"),
+            "following": _trace.long_tasks(events, "bench-drawn"),
             "pan": _trace.long_tasks(events, "bench-pan", 20, "bench-pan-end") if _trace.mark_ts(events, "bench-pan")
             else []}
 

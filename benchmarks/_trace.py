@@ -94,12 +94,15 @@ def _main_thread(events: list[dict]) -> tuple[int, int] | None:
 
 
 def _samples(events: list[dict], pid: int, tid: int) -> list[tuple[float, str]]:
-    """(ts, function) of the sampling profiler's samples on the main thread (``ProfileChunk`` events)."""
+    """(ts, function) of the sampling profiler's samples on the main thread: the ``ProfileChunk`` events of the
+    ``Profile`` begun on that thread (a worker's profile has another id)."""
+    ids = {e.get("id") for e in events if e.get("name") == "Profile" and e.get("pid") == pid and e.get("tid") == tid}
     nodes: dict[int, str] = {}
     out: list[tuple[float, str]] = []
     ts: float | None = None
-    for e in sorted((e for e in events if e.get("name") in ("Profile", "ProfileChunk") and e.get("pid") == pid),
-                    key=lambda e: e.get("ts", 0)):
+    mine = [e for e in events if e.get("name") in ("Profile", "ProfileChunk") and e.get("pid") == pid
+            and e.get("id") in ids]
+    for e in sorted(mine, key=lambda e: e.get("ts", 0)):
         data = (e.get("args") or {}).get("data") or {}
         if e["name"] == "Profile":
             ts = data.get("startTime", e.get("ts"))
@@ -114,7 +117,6 @@ def _samples(events: list[dict], pid: int, tid: int) -> list[tuple[float, str]]:
         for sid, delta in zip(cpu.get("samples") or [], data.get("timeDeltas") or []):
             ts += delta
             out.append((ts, nodes.get(sid, "?")))
-    del tid
     return out
 
 

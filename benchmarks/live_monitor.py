@@ -227,6 +227,8 @@ def trace_stop(page, cdp) -> dict | None:
     if cdp is None:
         return None
     events = _trace.stop(page, cdp)
+    if os.environ.get("LIVE_MONITOR_TRACE"):  # keep the trace (chrome://tracing or Perfetto read it)
+        Path(os.environ["LIVE_MONITOR_TRACE"]).write_text(json.dumps({"traceEvents": events}))
     return {"opening": _trace.long_tasks(events, "bench-open", 50, "bench-drawn"),
             "following": _trace.long_tasks(events, "bench-drawn"),
             "pan": _trace.long_tasks(events, "bench-pan", 20, "bench-pan-end") if _trace.mark_ts(events, "bench-pan")

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { StatusFeed, mergeEntry, nextEntry, takeSome } from "../canvas/statusFeed";
 import { progressText } from "../canvas/progress";
-import { KeyedStore } from "../canvas/store";
+import { KeyedStore, Live } from "../canvas/store";
 import type { NodeStatus } from "../canvas/types";
 
 /** A feed whose scheduled steps run when the test says (`run()`), not on a timer. */
@@ -115,4 +115,18 @@ test("the progress text: succeeded against the total, then the other phases that
     "1/9 succeeded, 2 failed, 2 skipped, 1 omitted, 3 not run",
   );
   assert.equal(progressText({}), "0/0 succeeded");
+});
+
+test("a Live value tells its subscribers when it changes, not when it is set to the same value", () => {
+  const live = new Live<{ phase: string } | null>(null);
+  let calls = 0;
+  const off = live.subscribe(() => calls++);
+  const state = { phase: "Running" };
+  live.set(state);
+  live.set(state);
+  assert.equal(calls, 1);
+  assert.equal(live.get(), state);
+  off();
+  live.set(null);
+  assert.equal(calls, 1);
 });

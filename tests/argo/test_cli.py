@@ -15,10 +15,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from dflow_lab.local.state import StateStore
 from dflow_lab.main import format_print_table, format_time_delta, main_parser, parse_args
 
 from .conftest import needs_local_server
-from .test_backend import flaky_manifest
+from .test_backend import flaky_manifest, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 PYDFLOW = Path("/opt/pydflow-venv/bin/python")
@@ -220,15 +221,27 @@ def test_detached_run_terminate_and_suspend_resume(cli):
     cli.wait_until(wf_id, lambda i: any(s["phase"] == "Running" and s["type"] == "Pod" for s in i["steps"]), "a step")
     cli("terminate", wf_id)
     assert cli("wait", wf_id, "--timeout", "60", ok=False).stdout.startswith(f"Workflow {wf_id} Failed")
-    proc = cli("submit", "-d", cli.write("quick.yaml", one_step("quick", "sleep 3")))  # dflow's name for run
+    # suspend while ``first`` runs: its steps hold until the test creates ``release`` (bounded: 5 minutes),
+    # so ``first`` cannot end before the engine has taken the suspension, however loaded the machine
+    release = cli.cwd / "release"
+    held = f"for i in $(seq 6000); do [ -e {release} ] && exit 0; sleep 0.05; done; exit 1"
+    proc = cli("submit", "-d", cli.write("held.yaml", one_step("held", held)))  # dflow's name for run
     wf_id = submitted_id(proc.stdout)
-    cli.wait_until(wf_id, lambda i: any(s["key"] == "first" and s["phase"] == "Running" for s in i["steps"]), "first")
-    cli("suspend", wf_id)
-    info = cli.wait_until(wf_id, lambda i: any(s["key"] == "first" and s["phase"] == "Succeeded"
-                                               for s in i["steps"]), "first done")
-    assert not any(s["key"] == "second" for s in info["steps"])
-    cli("resume", wf_id)
-    assert cli("wait", wf_id, "--timeout", "60").returncode == 0
+    try:
+        cli.wait_until(wf_id, lambda i: any(s["key"] == "first" and s["phase"] == "Running" for s in i["steps"]),
+                       "first")
+        cli("suspend", wf_id)
+        store = StateStore(cli.cwd / "ws")
+        wait_for(lambda: store.workflow(wf_id)["status"].get("suspended"), "the engine to take the suspension")
+        release.touch()
+        info = cli.wait_until(wf_id, lambda i: any(s["key"] == "first" and s["phase"] == "Succeeded"
+                                                   for s in i["steps"]), "first done")
+        assert not any(s["key"] == "second" for s in info["steps"])
+        assert store.workflow(wf_id)["status"].get("suspended")
+        cli("resume", wf_id)
+        assert cli("wait", wf_id, "--timeout", "120").returncode == 0
+    finally:
+        release.touch()  # a failed test leaves no step waiting
     proc = cli("run", "-d", cli.write("slow2.yaml", one_step("slow2", "sleep 60")))
     wf_id = submitted_id(proc.stdout)
     cli.wait_until(wf_id, lambda i: any(s["phase"] == "Running" and s["type"] == "Pod" for s in i["steps"]), "a step")

@@ -306,6 +306,26 @@ async def _collect_outputs(ex: Execution, template: dict, stepdir: StepDir, pod_
     return outputs
 
 
+def _write_script(stepdir: StepDir, source: str | None) -> str | None:
+    """A script template's source as the executable ``script`` of the step's directory; its path (``None``
+    for a container without a script)."""
+    if source is None:
+        return None
+    path = str(stepdir.base / "script")
+    with open(path, "w") as f:
+        f.write(source)
+    os.chmod(path, 0o755)
+    return path
+
+
+def _exit_status(rc: int) -> tuple[int, str | None]:
+    """A process's return code as a container's exit code (killed by signal N: 128 + N, as a shell says)
+    and, when a signal ended it, why."""
+    if rc < 0:
+        return 128 - rc, f"killed by signal {-rc}"
+    return rc, None
+
+
 def _last_line(path: Any) -> str:
     try:
         text = path.read_text(errors="replace")
@@ -448,12 +468,7 @@ async def run_pod(ex: Execution, template: dict, inputs: dict, node: dict, scope
         cwd = stepdir.map_str(body["workingDir"]) if body.get("workingDir") else stepdir.map_str("")
         log = str(stepdir.log)
         if runtime is not None:
-            script_path = None
-            if source is not None:
-                script_path = str(stepdir.base / "script")
-                with open(script_path, "w") as f:
-                    f.write(source)
-                os.chmod(script_path, 0o755)
+            script_path = _write_script(stepdir, source)
             # secrets go to the runtime by name, their values in its environment: never on its command line
             ctr_env = {k: (None if k in secrets else v) for k, v in env.items() if k != "DFLOW_LAB_ROOT"}
             tops = sorted({p.strip("/").split("/")[0] for p in paths if p.strip("/")})
@@ -466,8 +481,7 @@ async def run_pod(ex: Execution, template: dict, inputs: dict, node: dict, scope
             async with ex.host_slots:
                 rc, stdout = await _subprocess(argv, {**os.environ, **env_by_name(runtime, secrets)},
                                                str(stepdir.base), log)
-            died = f"killed by signal {-rc}" if rc < 0 else None
-            rc = 128 - rc if rc < 0 else rc
+            rc, died = _exit_status(rc)
             if rc == 125 and not died:  # the runtime's own failure: no image, a bad option…
                 died = f"container runtime {runtime!r} failed: {_last_line(stepdir.log)}"
         elif python_op:
@@ -476,12 +490,7 @@ async def run_pod(ex: Execution, template: dict, inputs: dict, node: dict, scope
             stdout = stepdir.log.read_text(errors="replace") if stepdir.log.exists() else ""
             died = result.died
         else:
-            script_path = None
-            if source is not None:
-                script_path = str(stepdir.base / "script")
-                with open(script_path, "w") as f:
-                    f.write(source)
-                os.chmod(script_path, 0o755)
+            script_path = _write_script(stepdir, source)
             argv, image_env = _command(body, is_script, script_path, where, str(stepdir.root))
             # Python in a script step writes its log line by line, for a monitor following it (unless told otherwise)
             full_env = step_env({**_runtime_env(), **image_env, **env})
@@ -497,8 +506,7 @@ async def run_pod(ex: Execution, template: dict, inputs: dict, node: dict, scope
             finally:
                 for proc in sidecars:  # the main container ended: its sidecars are stopped
                     await stop_group(proc, STOP_GRACE, on_cancel="raise")
-            died = f"killed by signal {-rc}" if rc < 0 else None
-            rc = 128 - rc if rc < 0 else rc
+            rc, died = _exit_status(rc)
         outputs: dict = {"exitCode": str(rc)}
         if is_script or not python_op:
             outputs["result"] = _trim_newline(stdout)

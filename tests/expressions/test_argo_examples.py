@@ -10,19 +10,10 @@ import yaml
 from dflow_lab.expr import evaluate as expressions
 from tests.conftest import EXAMPLES_DIR
 
+from .walk import strings_in
+
 EXAMPLES = sorted(EXAMPLES_DIR.glob("*.yaml")) if EXAMPLES_DIR.is_dir() else []
 EXPR_FIELDS = {"expression", "fromExpression"}
-
-
-def _strings(node, path=()):
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield from _strings(value, (*path, key))
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            yield from _strings(value, (*path, i))
-    elif isinstance(node, str):
-        yield path, node
 
 
 def _placeholders(text: str, value: str) -> str:
@@ -34,7 +25,7 @@ def _collect():
     found = {"expr": [], "when": []}
     for path in EXAMPLES:
         for doc in yaml.safe_load_all(path.read_text()):
-            for where, text in _strings(doc or {}):
+            for where, text in strings_in(doc or {}):
                 field = where[-1] if where else ""
                 for piece, tag in expressions._split_tags(text):
                     if tag is not None and piece.startswith("="):

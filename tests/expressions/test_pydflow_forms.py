@@ -10,6 +10,8 @@ import pytest
 
 from dflow_lab.expr.evaluate import eval_expr, eval_when, render_template, tags_in
 
+from .walk import strings_in
+
 PYDFLOW = Path("/opt/pydflow-venv/bin/python")
 HERE = Path(__file__).parent
 
@@ -107,17 +109,6 @@ def test_pydflow_retry_expressions(exit_code: str, transient: bool, failure: boo
     assert eval_expr("asInt(lastRetry.exitCode) != 2", env) is failure
 
 
-def _strings(node, path=()):
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield from _strings(value, (*path, key))
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            yield from _strings(value, (*path, i))
-    elif isinstance(node, str):
-        yield path, node
-
-
 @pytest.mark.skipif(not PYDFLOW.exists(), reason="the reference pydflow venv is not installed")
 def test_every_tag_in_manifests_compiled_by_pydflow(tmp_path: Path) -> None:
     """Compile workflows with pydflow itself and evaluate every tag of their manifests."""
@@ -127,7 +118,7 @@ def test_every_tag_in_manifests_compiled_by_pydflow(tmp_path: Path) -> None:
     manifests = json.loads(out.read_text())
     checked: dict[str, list[str]] = {"when": [], "withParam": [], "count": [], "value": []}
     for _name, manifest in manifests.items():
-        for path, text in _strings(manifest):
+        for path, text in strings_in(manifest):
             field = path[-1]
             if "{{" not in text or "source" in path or field not in checked:
                 continue

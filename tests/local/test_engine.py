@@ -123,6 +123,17 @@ def test_dag_unhandled_failure_fails_fast(backend):
     assert "B" not in nodes or nodes["B"]["phase"] == "Omitted"
 
 
+def test_a_step_killed_by_a_signal_exits_with_128_plus_the_signal(backend):
+    """As a container runtime reports it: a process ended by signal N exits with 128 + N, and says so."""
+    wf = backend.submit(manifest([
+        {"name": "main", "steps": [[{"name": "killed", "template": "killed"}]]},
+        {"name": "killed", "script": {"image": "busybox", "command": ["sh"], "source": "echo partial; kill -TERM $$"}},
+    ]), wait=True)
+    node = nodes_by_display(wf)["killed"]
+    assert node["phase"] == "Failed" and node["message"] == "killed by signal 15"
+    assert node["outputs"]["exitCode"] == "143" and node["outputs"]["result"] == "partial"
+
+
 def test_continue_on_failed(backend):
     wf = backend.submit(manifest([
         {"name": "main", "steps": [

@@ -38,14 +38,20 @@ def run_pipeline(tmp_path, name: str):
     return wf
 
 
-@pytest.mark.parametrize("storage", ["local", "s3"])
-def test_engine_passes_artifacts_through_the_store(storage, request, tmp_path, monkeypatch, isolated_config):
+def _use_store(storage: str, request, tmp_path, monkeypatch) -> None:
+    """Run with ``storage``: moto's S3 server (the ``s3`` fixture) or the local store; the workspace under
+    ``tmp_path``, which is the working directory."""
     if storage == "s3":
         request.getfixturevalue("s3")
     else:
         s3_config.update(storage="local", storage_client=None)
     config["local_workdir"] = str(tmp_path / "ws")
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.mark.parametrize("storage", ["local", "s3"])
+def test_engine_passes_artifacts_through_the_store(storage, request, tmp_path, monkeypatch, isolated_config):
+    _use_store(storage, request, tmp_path, monkeypatch)
     wf = run_pipeline(tmp_path, f"store-{storage}")
     use = wf.query_step(name="use")[0]
     key = use.outputs.artifacts["r"].s3.key
@@ -115,12 +121,7 @@ def test_sliced_output_artifacts_and_sub_path_slices_through_the_store(storage, 
     from dflow_lab.python import PythonOPTemplate, Slices
     from dflow_lab.storage.artifacts import storage_client
 
-    if storage == "s3":
-        request.getfixturevalue("s3")
-    else:
-        s3_config.update(storage="local", storage_client=None)
-    config["local_workdir"] = str(tmp_path / "ws")
-    monkeypatch.chdir(tmp_path)
+    _use_store(storage, request, tmp_path, monkeypatch)
     names = ["a.txt", "b.txt", "c.txt"]
     wf = Workflow(name=f"sliced-{storage}")
     write = Step("write", PythonOPTemplate(Write, slices=Slices(input_parameter=["name"], output_artifact=["out"])),

@@ -2,7 +2,8 @@
 
 ``LeafRunner._attempt`` runs one attempt of any template under its ``timeout``/``activeDeadlineSeconds``;
 ``_run_leaf`` hands a script or container template to ``pod.run_pod`` (a warm worker for Python OPs, a
-host subprocess otherwise) within the workflow's ``parallelism``; ``_run_suspend`` waits for a duration
+host subprocess otherwise) within the workflow's ``parallelism``, or keeps it Pending when its
+``nodeSelector`` asks for a node this host is not (``scheduling``); ``_run_suspend`` waits for a duration
 or for a resume, and takes the output parameters supplied before it.
 """
 
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING
 from .durations import parse_duration
 from .nodes import NodeBook
 from .pod import run_pod
+from .scheduling import node_selector, unschedulable
 from .scope import Scope, StepError, as_param_text
 
 __all__ = ["LeafRunner"]
@@ -66,6 +68,13 @@ class LeafRunner(NodeBook):
             tmpl = {**tmpl, "script": {**tmpl["script"], "source": override}}
         if node["type"] != "Pod":
             node["type"] = "Pod"
+        selector = node_selector(tmpl, self.spec)
+        reason = unschedulable(scope.render_obj(selector, f"workflow {self.name!r}, step {node['displayName']!r}: "
+                                                          "nodeSelector")) if selector else None
+        if reason is not None:  # no node for it: Pending until a deadline, a stop or a terminate ends it
+            node["phase"], node["message"] = "Pending", reason
+            self._mark(node, now=True)
+            await asyncio.Future()
         if self.wf_slots is not None:
             async with self.wf_slots:
                 outcome = await run_pod(self, tmpl, inputs, node, scope)

@@ -107,6 +107,32 @@ def resume_suspended_with(backend: LocalBackend, name: str, outputs: dict, step:
     backend.resume(name)
 
 
+def _unschedulable_pods(wf: dict) -> list[dict]:
+    return [n for n in wf["status"]["nodes"].values()
+            if n["type"] == "Pod" and n["displayName"].startswith("unschedulable")]
+
+
+def pending_while_unschedulable(backend: LocalBackend, name: str) -> None:
+    """timeouts-workflow.yaml: until the workflow's deadline, the pods whose nodeSelector asks for an
+    architecture no node has are Pending with Kubernetes' reason, beside the running sleeps."""
+    def pending() -> bool:
+        pods = _unschedulable_pods(backend.get(name))
+        return len(pods) == 3 and all(p["phase"] == "Pending" and p["message"].startswith("Unschedulable: ")
+                                      for p in pods)
+
+    wait_for(pending, 25, what="the three unschedulable pods to be Pending")
+
+
+def never_scheduled(wf: dict) -> None:
+    """The deadline ended the run; the unschedulable pods never ran (no exit code), the sleeps were ended."""
+    assert wf["status"]["message"] == "Max duration limit exceeded", wf["status"]["message"]
+    pods = _unschedulable_pods(wf)
+    assert len(pods) == 3 and all(p["phase"] == "Failed" and "exitCode" not in (p.get("outputs") or {})
+                                  for p in pods), pods
+    sleeps = [n for n in wf["status"]["nodes"].values() if n["displayName"].startswith("sleep-one-day")]
+    assert len(sleeps) == 3 and all(n["phase"] == "Failed" for n in sleeps)
+
+
 def _assert(ok: bool) -> None:
     assert ok
 
@@ -260,6 +286,8 @@ SLOW: dict[str, tuple] = {
     "synchronization-mutex-tmpl-level.yaml": (S, results(**{"synchronization-acquire-lock(0:1)": "acquired lock"})),
     "synchronization-tmpl-level.yaml": (S, None),
     "timeouts-step.yaml": (F, None),
+    # a 30 s workflow deadline; its unschedulable pods stay Pending (dflow_lab.local.scheduling)
+    "timeouts-workflow.yaml": (F, never_scheduled, pending_while_unschedulable),
     "colored-logs.yaml": (S, None),
 }
 
@@ -324,8 +352,8 @@ UNSUPPORTED: dict[str, str] = {
     "exit-handler-slack.yaml": "posts to a Slack webhook (network, a placeholder URL)",
     "forever.yaml": "runs forever by design",
     "fun-with-gifs.yaml": "ImageMagick/gifsicle images and a volume claim of a cluster",
-    "hello-hybrid.yaml": "a Windows node",
-    "hello-windows.yaml": "a Windows node",
+    "hello-hybrid.yaml": "a Windows node (its pod stays Pending, unschedulable here, and nothing ends the run)",
+    "hello-windows.yaml": "a Windows node (its pod stays Pending, unschedulable here, and nothing ends the run)",
     "http-hello-world.yaml": "an `http` template calling a server on the internet (the local engine calls loopback servers only)",
     "http-success-condition.yaml": "an `http` template calling a server on the internet (the local engine calls loopback servers only)",
     "influxdb-ci.yaml": "a git artifact from GitHub and a Go toolchain image building InfluxDB",
@@ -361,7 +389,6 @@ UNSUPPORTED: dict[str, str] = {
     "sidecar-dind.yaml": "a Docker-in-Docker sidecar (the docker:dind image, privileged)",
     "sidecar.yaml": "installs curl with Alpine's `apk` inside the container",
     "testvolume.yaml": "a PersistentVolumeClaim, not a Workflow",
-    "timeouts-workflow.yaml": "an unschedulable pod (no command: the image's entrypoint)",
     "variables-showcase.yaml": "variables the local engine does not provide (`workflow.creationTimestamp.RFC3339`, "
                                 "…) and a daemon from an image without a host stand-in",
     "volumes-emptydir.yaml": "checks /proc/mounts for a kubelet mount",

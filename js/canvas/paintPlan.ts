@@ -85,8 +85,8 @@ export class PaintPacer {
   private last: number | null = null;
 
   constructor(
-    readonly start = 300,
-    readonly min = 50,
+    readonly start = 100,
+    readonly min = 25,
     readonly max = 2000,
     public share = start,
   ) {}

@@ -125,7 +125,13 @@ class LiveRun:
                 self._on_workflow({**self.workflow, "message": f"lost the run's event stream: {e}"})
                 return
             if events:
-                self.apply(events)
+                try:
+                    self.apply(events)
+                except Exception as e:  # an event this monitor cannot fold: say so rather than freeze silently
+                    logger.exception("dflow-lab monitor: events of %s", self.name)
+                    self._on_workflow({**self._workflow_state(), "message": f"the monitor stopped following "
+                                       f"{self.name}: an event it could not read ({type(e).__name__}: {e})"})
+                    return
                 last = time.monotonic()
             elif self.finished:
                 return

@@ -190,3 +190,23 @@ def test_merge_status_replaces_full_entries_and_removes_paths():
     assert known == {"a": {"phase": "Succeeded"}}
     merge_status(known, {"changes": {"a": {"finishedAt": "f", "phase": None}}, "delta": True})
     assert known == {"a": {"finishedAt": "f"}}
+
+
+def test_a_monitor_that_cannot_read_an_event_says_so_and_stops():
+    from dflow_lab.runview.live import LiveRun
+
+    class Events(_Backend):
+        """The manifest, and one batch of events of which the second lacks the node's id."""
+
+        def events(self, name, after=0, timeout=0):
+            if after:
+                return []
+            return [{"seq": 1, "node": node("wf", "Running", "DAG")}, {"seq": 2, "node": {"name": "wf.t0"}}]
+
+    spec = {"entrypoint": "main", "templates": [_dag("main", [{"name": "t0", "template": "leaf"}]),
+                                                {"name": "leaf", "container": {"image": "busybox"}}]}
+    states = []
+    run = LiveRun(Events(spec), "wf", lambda msg: None, states.append).start()
+    assert run.wait(30), "the follower did not stop"
+    assert "the monitor stopped following wf: an event it could not read (KeyError" in states[-1]["message"]
+    assert states[-1]["name"] == "wf"

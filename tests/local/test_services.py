@@ -183,3 +183,22 @@ def test_stopped_workflow_stops_its_daemon(backend):
     assert done["status"]["phase"] == "Failed"
     assert nodes_by_display(done)["server"]["phase"] == "Succeeded"
     assert _group_gone(server["pid"])
+
+
+def test_a_terminated_run_leaves_no_exec_probe_running(backend, tmp_path):
+    """A run ended while a daemon's exec readinessProbe runs stops the probe's whole group too (its shell
+    and the shell's child); the probe used to run on after the cancellation."""
+    pidfile = tmp_path / "probe.pid"
+    wf = backend.submit(manifest([
+        {"name": "main", "steps": [[{"name": "server", "template": "server"}]]},
+        {"name": "server", "daemon": True,
+         "container": {"image": "busybox", "command": ["sleep", "600"],
+                       "readinessProbe": {"exec": {"command": ["sh", "-c", f"echo $$ > {pidfile}; sleep 600; true"]},
+                                          "timeoutSeconds": 600, "failureThreshold": 1}}},
+    ]), wait=False)
+    name = wf["metadata"]["name"]
+    pgid = int(wait_for(lambda: pidfile.exists() and pidfile.read_text().strip(), 60, "the probe to start"))
+    wait_for(lambda: len(_group_alive(pgid)) == 2, 60, "the probe's shell and its sleep")
+    backend.terminate(name)
+    assert backend.wait(name, timeout=120)["status"]["phase"] == "Failed"
+    assert _group_gone(pgid)

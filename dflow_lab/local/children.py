@@ -28,6 +28,7 @@ from typing import Any, Literal
 __all__ = ["die_with_parent", "spawn", "signal_group", "stop_group"]
 
 _PR_SET_PDEATHSIG = 1
+_POLL = 0.02  # seconds between looks at whether a stopped group's leader has exited
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True) if sys.platform == "linux" else None
 
 
@@ -72,11 +73,25 @@ async def _finish(future: asyncio.Future) -> None:
             await asyncio.wait({future})
 
 
+async def _leader_ended(proc: asyncio.subprocess.Process, timeout: float) -> None:
+    """Return once ``proc`` itself has exited (asyncio knows its return code), or after ``timeout`` seconds.
+    Not ``proc.wait()``: that also waits for the output pipes to close, and what the leader left in its
+    group (a shell's child that ignores SIGTERM) may hold them for as long as it lives."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while proc.returncode is None:
+        left = deadline - loop.time()
+        if left <= 0:
+            return
+        await asyncio.sleep(min(_POLL, left))
+
+
 async def stop_group(proc: asyncio.subprocess.Process, grace: float,
                      on_cancel: Literal["finish", "raise"] = "finish") -> int:
-    """Stop the process group of ``proc`` (one :func:`spawn` started): SIGTERM, SIGKILL after ``grace``
-    seconds (at once when 0, or when the leader had already ended: what it left in its group goes), then
-    wait for the leader to end; returns its exit code (negative: the signal).
+    """Stop the process group of ``proc`` (one :func:`spawn` started): SIGTERM, then SIGKILL once the
+    leader has exited or ``grace`` seconds have passed (at once when 0, or when the leader had already
+    ended): what the leader left in its group goes with it, as a container's processes go with its first
+    one. Then wait for the leader's end (and its pipes'); returns its exit code (negative: the signal).
 
     A cancellation while waiting out the grace ends it: the group is SIGKILLed at once. Then ``on_cancel``
     says what the caller needs:
@@ -89,11 +104,8 @@ async def stop_group(proc: asyncio.subprocess.Process, grace: float,
       leader to be reaped (asyncio reaps it).
     """
     if grace > 0 and proc.returncode is None and signal_group(proc.pid, signal.SIGTERM):
-        waiting = asyncio.ensure_future(proc.wait())
         try:
-            await asyncio.wait_for(asyncio.shield(waiting), grace)
-        except asyncio.TimeoutError:
-            pass
+            await _leader_ended(proc, grace)
         except asyncio.CancelledError:
             signal_group(proc.pid, signal.SIGKILL)
             if on_cancel == "raise":

@@ -1,10 +1,13 @@
 // The minimap of a large graph: React Flow's MiniMap draws one SVG rect per node and redraws them all as the
 // view moves; this one paints the nodes once into an offscreen canvas (again when phases, problems or the
 // selection change) and, per frame, copies it and outlines the view. Press or drag on it to move the view there.
+// A full paint is spread over frames like the overview's (paintPlan.ts, its own PaintPacer): the steps first, then
+// the groups and lanes behind them; status repaints wait for it (10,000 nodes in one task took 10-30 ms).
 import { Panel, useReactFlow, useStoreApi } from "@xyflow/react";
 import { type PointerEvent, useEffect, useRef } from "react";
-import { batchesOf, fillBatches, fitCanvas, nodeIndex, paintFor, themeColours } from "./Overview";
-import { type Scene, type SceneNode, type Viewport, batchNodes, centredOn, visibleBox } from "./scene";
+import { batchesOf, fillBatches, fitCanvas, nodeIndex, paintFor, runPaint, themeColours } from "./Overview";
+import { PaintPacer, paintPlan, stepCost } from "./paintPlan";
+import { type NodePaint, type Scene, type SceneNode, type Viewport, batchNodes, centredOn, visibleBox } from "./scene";
 import { REPAINT_PER_FRAME, takeSome } from "./statusFeed";
 import type { KeyedStore } from "./store";
 import type { Issue, NodeStatus } from "./types";
@@ -19,6 +22,59 @@ function mapViewport(scene: Scene): Viewport {
   return centredOn((b.x0 + b.x1) / 2, (b.y0 + b.y1) / 2, zoom, WIDTH, HEIGHT);
 }
 
+/** Nodes a step of the minimap's full paint draws (a step costs a quarter of this in the pacer's units). */
+const NODES_PER_STEP = 500;
+
+/** One pacer for the page's minimaps: a share of about 1,000 nodes a frame to start with. */
+const pacer = new PaintPacer(250, 25, 5000);
+
+/**
+ * The minimap's full paint of `scene` at `map` into `ctx`, as steps yielding their cost (`runPaint`): every step
+ * and io node over what is there, then the lanes and groups behind them (`destination-over`), as paintSteps
+ * does in Overview.tsx but without wires, names or a background. The canvas is cleared first.
+ */
+export function* minimapSteps(
+  ctx: CanvasRenderingContext2D,
+  scene: Scene,
+  map: Viewport,
+  dpr: number,
+  colour: (name: string) => string,
+  paintOf: (n: SceneNode) => NodePaint,
+): Generator<number, void, undefined> {
+  const plan = paintPlan(batchNodes(scene, scene.bounds, paintOf), [], {
+    labels: false,
+    background: false,
+    nodesPerStep: NODES_PER_STEP,
+  });
+  const zoom = map.zoom * 4; // outlines as thick as at a quarter of the overview's zoom
+  ctx.globalCompositeOperation = "source-over";
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.clearRect(0, 0, ctx.canvas.width, ctx.canvas.height);
+  for (let i = 0; i < plan.length; i++) {
+    if (i) yield stepCost(plan[i - 1]);
+    const step = plan[i];
+    // each step sets what it needs: the copy to the screen may come between two steps
+    ctx.setTransform(dpr * map.zoom, 0, 0, dpr * map.zoom, dpr * map.x, dpr * map.y);
+    if (step.op === "front") {
+      ctx.globalCompositeOperation = "source-over";
+      fillBatches(ctx, [step], colour, zoom);
+    } else if (step.op === "back") {
+      // behind: the outline first, then the fill behind it (a fill outlined, painted back to front)
+      ctx.globalCompositeOperation = "destination-over";
+      ctx.beginPath();
+      for (const n of step.nodes) ctx.rect(n.x0, n.y0, n.x1 - n.x0, n.y1 - n.y0);
+      if (step.paint.width) {
+        ctx.lineWidth = step.paint.width / zoom;
+        ctx.strokeStyle = colour(step.paint.stroke);
+        ctx.stroke();
+      }
+      ctx.fillStyle = colour(step.paint.fill);
+      ctx.fill();
+    }
+    ctx.globalCompositeOperation = "source-over";
+  }
+}
+
 interface Props {
   scene: Scene;
   status: KeyedStore<NodeStatus>;
@@ -30,6 +86,7 @@ export function OverviewMap({ scene, status, issues, selected }: Props) {
   const ref = useRef<HTMLCanvasElement>(null);
   const store = useStoreApi();
   const rf = useReactFlow();
+  const kept = useRef<{ scene: Scene; canvas: HTMLCanvasElement } | null>(null);
 
   useEffect(() => {
     const canvas = ref.current;
@@ -37,15 +94,24 @@ export function OverviewMap({ scene, status, issues, selected }: Props) {
     if (!canvas || !ctx) return;
     const colour = themeColours(canvas);
     const map = mapViewport(scene);
-    const nodes = document.createElement("canvas");
-    const nctx = nodes.getContext("2d")!;
     const dpr = fitCanvas(canvas, WIDTH, HEIGHT);
-    fitCanvas(nodes, WIDTH, HEIGHT);
+    // the nodes painted, and the last finished paint shown while a new one is in progress (the last effect's,
+    // for a change of selection: the minimap does not go blank while it is painted again)
+    const last = kept.current;
+    let shown = last && last.scene === scene && last.canvas.width === canvas.width ? last.canvas : null;
+    let nodes = document.createElement("canvas");
+    let nctx = nodes.getContext("2d")!;
+    // a full paint in progress (spread over frames), and whether the frame before painted part of it
+    let job: Iterator<number> | null = null;
+    let painted = false;
     const paintNodes = () => {
-      nctx.setTransform(1, 0, 0, 1, 0, 0);
-      nctx.clearRect(0, 0, nodes.width, nodes.height);
-      nctx.setTransform(dpr * map.zoom, 0, 0, dpr * map.zoom, dpr * map.x, dpr * map.y);
-      fillBatches(nctx, batchNodes(scene, scene.bounds, paintFor(status, issues, selected)), colour, map.zoom * 4);
+      nodes = document.createElement("canvas");
+      nctx = nodes.getContext("2d")!;
+      fitCanvas(nodes, WIDTH, HEIGHT);
+      pacer.restart();
+      job = minimapSteps(nctx, scene, map, dpr, colour, paintFor(status, issues, selected));
+      painted = false;
+      schedule();
     };
     let frame = 0;
     const draw = () => {
@@ -58,7 +124,7 @@ export function OverviewMap({ scene, status, issues, selected }: Props) {
       const v = visibleBox({ x, y, zoom }, width, height);
       ctx.setTransform(1, 0, 0, 1, 0, 0);
       ctx.clearRect(0, 0, canvas.width, canvas.height);
-      ctx.drawImage(nodes, 0, 0);
+      ctx.drawImage(job && shown ? shown : nodes, 0, 0);
       ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
       ctx.strokeStyle = colour("--dfl-accent");
       ctx.lineWidth = 1.5;
@@ -79,6 +145,25 @@ export function OverviewMap({ scene, status, issues, selected }: Props) {
     let pending = 0;
     const flush = () => {
       pending = 0;
+      if (job) {
+        // this frame's share of the full paint; status changes wait for its end (its later steps were planned
+        // with the paint of then, and would cover a repaint made meanwhile)
+        if (all) {
+          all = false;
+          changed.clear();
+          paintNodes();
+        }
+        const done = runPaint(job, pacer.frame(performance.now(), painted));
+        painted = !done;
+        if (done) {
+          job = null;
+          shown = nodes;
+          kept.current = { scene, canvas: nodes };
+        }
+        if (!done || changed.size) schedule(); // the rest of it, or the status changes that came meanwhile
+        request();
+        return;
+      }
       const index = nodeIndex(scene);
       const some: SceneNode[] = [];
       for (const p of takeSome(changed, REPAINT_PER_FRAME)) {
@@ -89,12 +174,14 @@ export function OverviewMap({ scene, status, issues, selected }: Props) {
       }
       if (all) changed.clear();
       else if (changed.size) schedule(); // the rest in the next frames
-      if (all) paintNodes();
-      else {
+      if (all) {
+        all = false;
+        paintNodes(); // from the next frame on
+        return;
+      } else {
         nctx.setTransform(dpr * map.zoom, 0, 0, dpr * map.zoom, dpr * map.x, dpr * map.y);
         fillBatches(nctx, batchesOf(some, paintFor(status, issues, selected)), colour, map.zoom * 4);
       }
-      all = false;
       request();
     };
     const schedule = () => {
@@ -109,7 +196,7 @@ export function OverviewMap({ scene, status, issues, selected }: Props) {
       schedule();
     };
     paintNodes();
-    draw();
+    draw(); // the view's outline at once; the nodes in the next frames
     const unsubscribe = [
       store.subscribe((s, prev) => {
         if (s.transform !== prev.transform || s.width !== prev.width || s.height !== prev.height) request();

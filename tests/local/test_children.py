@@ -12,6 +12,7 @@ Running for ten minutes), and the grandchild ran on orphaned.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -39,16 +40,20 @@ def _group_alive(pgid: int) -> bool:
     return True
 
 
-def _members(pgid: int) -> list[int]:
+def _members(pgid: int, marker: bytes) -> list[int]:
+    """Live (not zombie) processes of group ``pgid`` that this test started (``marker`` in their command
+    line): PIDs wrap on a busy machine, and a group id may be another process's once ours are gone."""
     found = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 with open(f"/proc/{entry}/stat") as f:
                     fields = f.read().rsplit(")", 1)[1].split()
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    cmdline = f.read()
             except OSError:
                 continue
-            if int(fields[2]) == pgid and fields[0] != "Z":
+            if int(fields[2]) == pgid and fields[0] != "Z" and marker in cmdline:
                 found.append(int(entry))
     return found
 
@@ -87,7 +92,7 @@ def test_cancelled_while_starting_stops_the_whole_group(turns, grace):
         os.killpg(pgid, signal.SIGKILL)
     assert not new_groups, f"processes left in groups {sorted(new_groups)}"
     for pid in started:
-        assert not _members(pid)
+        assert not _members(pid, b"time.sleep(600)")
 
 
 def test_a_started_child_is_its_groups_leader():
@@ -127,6 +132,9 @@ while True:
 """
 
 
+MARK = b"def noted(signum"  # in the command line of GROUP's processes
+
+
 async def _start_group(mode: str) -> tuple[asyncio.subprocess.Process, int]:
     proc = await spawn(sys.executable, "-c", GROUP, mode, stdout=asyncio.subprocess.PIPE)
     assert proc.stdout is not None
@@ -137,22 +145,24 @@ async def _start_group(mode: str) -> tuple[asyncio.subprocess.Process, int]:
 
 def _run_group_scenario(scenario, mode: str):
     """Run ``scenario(proc, grandchild)`` on a fresh group; afterwards the group must be empty (waited for
-    with a bound: a SIGKILLed process takes a moment to die); it is SIGKILLed before failing."""
-    pgids: list[int] = []
+    with a bound: a SIGKILLed process takes a moment to die). Whatever happened, this test's processes are
+    then killed, the pipe read to its end and the leader reaped, in the scenario's loop."""
 
     async def main():
         proc, grandchild = await _start_group(mode)
-        pgids.append(proc.pid)
-        return await scenario(proc, grandchild)
+        try:
+            result = await scenario(proc, grandchild)
+            await asyncio.to_thread(wait_for, lambda: not _members(proc.pid, MARK), 60,
+                                    f"group {proc.pid} to be empty")
+            return result
+        finally:  # ours only, one by one: never a group id that may have been reused
+            for pid in _members(proc.pid, MARK):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            await asyncio.wait_for(proc.stdout.read(), 60)
+            await asyncio.wait_for(proc.wait(), 60)
 
-    try:
-        result = run_async(main())
-        wait_for(lambda: not _members(pgids[0]), 60, f"group {pgids[0]} to be empty")
-    finally:
-        for pgid in pgids:
-            if _members(pgid):
-                os.killpg(pgid, signal.SIGKILL)
-    return result
+    return run_async(main())
 
 
 @pytest.mark.parametrize("on_cancel", ["finish", "raise"])
@@ -175,7 +185,7 @@ def test_sigterm_comes_first_and_what_the_leader_leaves_is_killed(on_cancel):
 def test_a_leader_that_already_ended_costs_no_grace():
     async def scenario(proc, grandchild):
         assert await asyncio.wait_for(proc.wait(), 60) == 0
-        assert _members(proc.pid) == [grandchild]
+        assert _members(proc.pid, MARK) == [grandchild]
         return await asyncio.wait_for(stop_group(proc, 600), 120)  # no SIGTERM, no grace: SIGKILL
 
     assert _run_group_scenario(scenario, "exit") == 0

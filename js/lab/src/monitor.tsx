@@ -46,6 +46,8 @@ export class MonitorView extends ReactWidget {
   comparison: Comparison | null = null;
   notice: { level: "info" | "error"; text: string } | null = null;
   private abort = new AbortController();
+  /** the step panel's last request: only its answer is shown */
+  private detailsRequest = 0;
 
   constructor(
     public engine: Engine,
@@ -148,6 +150,7 @@ export class MonitorView extends ReactWidget {
   };
 
   onStepClick = (path: string | null, item?: number): void => {
+    const request = ++this.detailsRequest;
     if (path === null) {
       this.details = null;
       this.emit();
@@ -161,7 +164,8 @@ export class MonitorView extends ReactWidget {
       other ? api.details(this.engine, other, path, item).catch(() => null) : Promise.resolve(null),
     ]).then(
       ([d, o]) => {
-        if (name !== this.name) return; // another run is shown now
+        // another run is shown now, or another step was asked for since (a slower answer must not replace it)
+        if (name !== this.name || request !== this.detailsRequest) return;
         const keep = this.details?.path === path ? this.details.fanout : null; // the page and filter stay
         this.details = withComparison(d, o, comparison);
         if (keep) this.details = { ...this.details, fanout: keep };

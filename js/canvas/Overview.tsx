@@ -20,7 +20,7 @@ import {
 } from "./scene";
 import { mark } from "./marks";
 import { REPAINT_PER_FRAME, takeSome } from "./statusFeed";
-import { PaintPacer, nodesDone, paintPlan, stepCost } from "./paintPlan";
+import { PaintPacer, nodesDone, paintPlan, stepCost, wireWidth } from "./paintPlan";
 import type { KeyedStore } from "./store";
 import type { EdgeKind, Issue, NodeStatus } from "./types";
 
@@ -106,9 +106,14 @@ export function Overview({ scene, status, issues, selected, only, version }: Pro
     /** This frame's share of the paint in progress on `target`; whether all its nodes are painted. */
     const advance = (target: HTMLCanvasElement): boolean => {
       if (!job || job.target !== target) return true;
-      const done = runPaint(job.steps, pacer.frame(performance.now(), painted));
+      const progress = job.progress;
+      const before = progress.nodesDone;
+      // the frame ends where the nodes are done, and the wires start from the pacer's first share: what it learnt
+      // from boxes (cheap, a quarter of a wire each in its units) says little of what wires cost
+      const done = runPaint(job.steps, pacer.frame(performance.now(), painted), FRAME_MS, () => progress.nodesDone);
       painted = !done;
-      const nodes = job.progress.nodesDone;
+      const nodes = progress.nodesDone;
+      if (!before && nodes && !done) pacer.restart();
       if (done) job = null;
       else request();
       return nodes;
@@ -430,7 +435,7 @@ export function* paintSteps(
       drawLabels(ctx, step.nodes, vp, dpr, colour);
     } else if (step.op === "wires") {
       scale();
-      ctx.lineWidth = 1.5 / vp.zoom;
+      ctx.lineWidth = wireWidth(vp.zoom, dpr, LABEL_ZOOM); // a hairline zoomed out (cheaper to rasterise)
       ctx.strokeStyle = colour(EDGE_COLOUR[step.kind]);
       ctx.beginPath();
       for (const e of step.edges) {
@@ -464,17 +469,27 @@ export function* paintSteps(
 /** The most a frame spends recording a full paint, in ms; the rest waits for the next frame. */
 export const FRAME_MS = 8;
 
-/** One pacer for the page: how fast this machine rasterises is not a property of one canvas. */
-const pacer = new PaintPacer();
+/** One pacer for the page: how fast this machine rasterises is not a property of one canvas. Its share starts
+ * at one stroke of wires (EDGES_PER_STROKE) and grows to 400 at most: a fan-out's wires differ in length, and a
+ * share grown to 1,400-1,800 over cheap ones took 55-121 ms on the dearer ones that followed (at load 3); 400
+ * of them take 10-36 ms there (the bitmap's rasterisation, measured around its copy to the screen). */
+const pacer = new PaintPacer(EDGES_PER_STROKE, 25, 400);
 
-/** Run paint steps for one frame's share (`maxCost` units, FRAME_MS of recording); true when finished. */
-export function runPaint(steps: Iterator<number>, maxCost: number, maxMs = FRAME_MS): boolean {
+/** Run paint steps for one frame's share (`maxCost` units, FRAME_MS of recording); true when finished. The frame
+ * also ends once `stop()` turns true (it is asked after each step, and only if it was false before the first). */
+export function runPaint(
+  steps: Iterator<number>,
+  maxCost: number,
+  maxMs = FRAME_MS,
+  stop: () => boolean = () => false,
+): boolean {
   const start = performance.now();
+  const watch = !stop();
   let cost = 0;
   for (;;) {
     const r = steps.next();
     if (r.done) return true;
     cost += r.value;
-    if (cost >= maxCost || performance.now() - start >= maxMs) return false;
+    if (cost >= maxCost || performance.now() - start >= maxMs || (watch && stop())) return false;
   }
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { PaintPacer, nodesDone, paintPlan, stepCost } from "../canvas/paintPlan";
+import { PaintPacer, nodesDone, paintPlan, stepCost, wireWidth } from "../canvas/paintPlan";
 import type { NodePaint, SceneEdge, SceneNode } from "../canvas/scene";
 
 const paint = (fill: string): NodePaint => ({ fill, stroke: "--dfl-border", width: 1 });
@@ -94,4 +94,18 @@ test("the pacer halves a frame's share after a slow frame, grows it after fast o
   assert.equal(p.share, 300);
   for (let t = 2000; t < 3000; t += 100) p.frame(t, true);
   assert.equal(p.share, 50); // down to its least
+});
+
+test("wires are 1.5 px from the fine zoom up and just under one device pixel (a hairline) below it", () => {
+  // in device pixels: the width in flow units times zoom times the device pixel ratio
+  assert.equal(wireWidth(0.5, 1, 0.12) * 0.5, 1.5);
+  assert.equal(wireWidth(0.12, 2, 0.12) * 0.12 * 2, 3);
+  for (const [zoom, dpr] of [
+    [0.024, 1],
+    [0.05, 2],
+    [0.119, 1.25],
+  ]) {
+    const device = wireWidth(zoom, dpr, 0.12) * zoom * dpr;
+    assert.ok(device <= 1 && device > 0.98, `${device} device px at zoom ${zoom}, dpr ${dpr}`);
+  }
 });

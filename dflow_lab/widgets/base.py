@@ -15,6 +15,7 @@ from ..runview.history import history_rows, picker_row
 from ..runview.live import FINAL, LiveRun, run_view
 from ..runview.status import PHASES
 from ._static import STATIC, bundle
+from ._wire import graph_from_json, graph_to_json
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +40,8 @@ class GraphWidget(anywidget.AnyWidget):
     _css = STATIC / "widget.css"
 
     view = traitlets.Unicode("canvas").tag(sync=True)
-    graph = traitlets.Dict().tag(sync=True)
+    # a large graph travels as one binary buffer of its JSON (``_wire``); in Python it is a dict either way
+    graph = traitlets.Dict().tag(sync=True, to_json=graph_to_json, from_json=graph_from_json)
     issues = traitlets.List().tag(sync=True)
     palette = traitlets.List().tag(sync=True)
     actions = traitlets.List().tag(sync=True)

@@ -17,6 +17,7 @@ import { offerCell, offerSource } from "@dflow-lab/canvas/cellEvent";
 import type { NewOpSpec } from "@dflow-lab/canvas/NewOpForm";
 import { SourceText, WidgetCodeEditor } from "./codeEditor";
 import { type AnyModel, useLiveTrait, useTrait } from "./model";
+import { useGraphTrait } from "./wire";
 
 type Incoming =
   | ({ type: "status" } & StatusMessage)
@@ -62,7 +63,7 @@ function SourceView({ source, onClose }: { source: Source; onClose(): void }) {
 }
 
 function WidgetApp({ model, el }: { model: AnyModel; el: HTMLElement }) {
-  const graph = useTrait<Graph>(model, "graph");
+  const { graph, pending: decoding } = useGraphTrait(model); // a large graph arrives as binary JSON (wire.ts)
   const view = useTrait<"canvas" | "monitor">(model, "view");
   const issues = useTrait<Issue[]>(model, "issues");
   const palette = useTrait<PaletteEntry[]>(model, "palette");
@@ -205,7 +206,8 @@ function WidgetApp({ model, el }: { model: AnyModel; el: HTMLElement }) {
     [ask, el],
   );
 
-  if (!graph || !graph.templates) return <div className="dfl-root dfl-empty">No workflow.</div>;
+  if (!graph || !graph.templates)
+    return <div className="dfl-root dfl-empty">{decoding ? "Loading the workflow…" : "No workflow."}</div>;
   return (
     <Canvas
       graph={graph}

@@ -1,5 +1,6 @@
-"""A 600-step workflow in a real JupyterLab: the overview when zoomed out, a click on it zooms in and selects,
-live phases colour it, the minimap moves the view, and the nodes brought into view are handed to React Flow."""
+"""A 600-step workflow in a real JupyterLab: the overview when zoomed out, a click on it zooms in and selects, an
+edit comes back to Python (the graph came as binary JSON), live phases colour it, the minimap moves the view, and
+the nodes brought into view are handed to React Flow."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ ROWS = 25
 BUILD = f"""\
 from dflow_lab import DAG, ShellOPTemplate, Task, Workflow
 from dflow_lab.widgets import WorkflowCanvas
+import dflow_lab.widgets._wire as wire
+wire.BINARY_OVER = 4096  # this graph's JSON is under the 64 KiB threshold: it takes the binary path here too
 
 echo = ShellOPTemplate(name="echo", image="alpine:3.20", script="echo hi")
 dag = DAG(name="main")
@@ -129,6 +132,17 @@ def test_a_large_workflow_overview_click_monitor_and_minimap(lab, page, screensh
     assert 6 < len(mounted) < 150, len(mounted)
     assert "t30" in page.locator(".dfl-root .dfl-side").inner_text()  # the properties panel shows it
     page.screenshot(path=str(screenshots_dir / "large-zoomed-in.png"))
+
+    # the graph reached the page as one binary buffer of its JSON (dflow_lab/widgets/_wire.py); an edit on the
+    # canvas comes back to Python as the graph dict: delete the selected t30
+    page.keyboard.press("Delete")
+    page.wait_for_function("() => !document.querySelector('.dfl-root .react-flow__node[data-id=\"t30\"]')")
+    out = nb.run_cell(
+        "from dflow_lab.widgets._wire import graph_to_json\n"
+        "g = canvas.graph\n"
+        "names = [n['name'] for n in g['templates'][g['entrypoint']]['nodes']]\n"
+        "print(type(graph_to_json(g, canvas)).__name__, type(g).__name__, len(names), 't30' in names)")
+    assert "memoryview dict 599 False" in out, out
 
     # a pan brings new nodes into view: drawn beneath at once, mounted once the view is still
     pane = page.locator(".dfl-root .react-flow__pane").bounding_box()

@@ -205,6 +205,12 @@ const MIN_ZOOM = 0.05;
 const MIN_ZOOM_LARGE = 0.005;
 
 /** The pane's width / height, for a layout that fits it (a guess while the pane has no size). */
+/** Run `fn` once a selection's re-render has been laid out and React Flow has seen the pane's new size (its
+ * ResizeObserver reports after layout, before paint): two animation frames later. */
+function afterResize(fn: () => void): void {
+  requestAnimationFrame(() => requestAnimationFrame(fn));
+}
+
 function paneAspect(el: HTMLElement | null): number {
   const box = el?.getBoundingClientRect();
   return box && box.width > 0 && box.height > 0 ? box.width / box.height : 1.6;
@@ -433,13 +439,41 @@ function CanvasInner(props: CanvasProps) {
     },
     [large, view, scene, rf, readableFit],
   );
+  /** The viewport the last automatic fit set, until the view is moved: a pane resized meanwhile (a side panel
+   * opening as validation answers or a step is selected) is fitted again, not left showing part of the graph. */
+  const autoFitted = useRef<{ x: number; y: number; zoom: number } | null>(null);
   useEffect(() => {
     // a large graph is fitted from its layout: React Flow measures (holds) only the nodes in view
     if ((initialized || large) && !fitted.current) {
       fitted.current = true;
       fit(1.25);
+      autoFitted.current = rf.getViewport();
     }
-  }, [initialized, large, fit, mode]);
+  }, [initialized, large, fit, mode, rf]);
+  /** The user moves the view (search, a problem's step): an automatic fit still waiting for the nodes to be
+   * measured (after a layout) is dropped, so that it does not land after the move and undo it. */
+  const userMoved = () => {
+    fitted.current = true;
+    autoFitted.current = null;
+  };
+  const fitRef = useRef(fit);
+  fitRef.current = fit;
+  useEffect(() => {
+    const el = flowBox.current;
+    if (!el || typeof ResizeObserver === "undefined") return;
+    const observer = new ResizeObserver(() => {
+      const was = autoFitted.current;
+      const now = rf.getViewport();
+      if (!was || was.x !== now.x || was.y !== now.y || was.zoom !== now.zoom) {
+        autoFitted.current = null; // moved since: the user's view is kept
+        return;
+      }
+      fitRef.current(1.25);
+      autoFitted.current = rf.getViewport();
+    });
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [rf]);
 
   // Validation problems, by the path of every drawn node they concern.
   useEffect(() => {
@@ -720,15 +754,18 @@ function CanvasInner(props: CanvasProps) {
         (x.data as StepData).node.name === issue.node,
     );
     if (!n) return;
+    userMoved();
     setSelected([n.id]);
     setNodes((ns) => ns.map((m) => ({ ...m, selected: m.id === n.id })));
-    const hit = scene?.nodes.find((x) => x.path === n.id);
-    const box = flowBox.current?.getBoundingClientRect();
-    if (hit && box)
-      rf.setViewport(centredOn((hit.x0 + hit.x1) / 2, (hit.y0 + hit.y1) / 2, 1, box.width, box.height), {
-        duration: 300,
-      });
-    else rf.fitView({ ...FIT, nodes: [{ id: n.id }], duration: 300, maxZoom: 1.2, padding: 0.6 });
+    afterResize(() => {
+      const hit = scene?.nodes.find((x) => x.path === n.id);
+      const box = flowBox.current?.getBoundingClientRect();
+      if (hit && box)
+        rf.setViewport(centredOn((hit.x0 + hit.x1) / 2, (hit.y0 + hit.y1) / 2, 1, box.width, box.height), {
+          duration: 300,
+        });
+      else rf.fitView({ ...FIT, nodes: [{ id: n.id }], duration: 300, maxZoom: 1.2, padding: 0.6 });
+    });
   };
 
   /** Node search: the steps whose name, template or phase contains the text; Enter goes to the next one. */
@@ -751,16 +788,27 @@ function CanvasInner(props: CanvasProps) {
     searchTurn.current = next ? (searchTurn.current + 1) % hits.length : 0;
     const n = hits[searchTurn.current];
     setSearchNote(`${searchTurn.current + 1} / ${hits.length}`);
+    userMoved();
     setSelected([n.id]);
     setNodes((ns) => ns.map((m) => ({ ...m, selected: m.id === n.id })));
+    afterResize(() => centreOn(n));
+  };
+  /** Move the view to `n` (centred, at least 100 %), with the pane's size after the selection's panel opened. */
+  const centreOn = (n: FlowNode) => {
     const hit = scene?.nodes.find((x) => x.path === n.id);
     const box = flowBox.current?.getBoundingClientRect();
-    if (hit && box)
-      rf.setViewport(
-        centredOn((hit.x0 + hit.x1) / 2, (hit.y0 + hit.y1) / 2, Math.max(rf.getZoom(), 1), box.width, box.height),
-        { duration: 300 },
-      );
-    else rf.fitView({ ...FIT, nodes: [{ id: n.id }], duration: 300, maxZoom: 1.2, padding: 0.6 });
+    if (!box) return;
+    // a large graph's step from the scene; a small graph's from React Flow's own (measured) node
+    const inner = hit ? null : rf.getInternalNode(n.id);
+    const at = hit
+      ? { x: (hit.x0 + hit.x1) / 2, y: (hit.y0 + hit.y1) / 2 }
+      : inner
+        ? {
+            x: inner.internals.positionAbsolute.x + (inner.measured.width ?? 0) / 2,
+            y: inner.internals.positionAbsolute.y + (inner.measured.height ?? 0) / 2,
+          }
+        : null;
+    if (at) rf.setViewport(centredOn(at.x, at.y, Math.max(rf.getZoom(), 1), box.width, box.height), { duration: 300 });
   };
 
   const onSelectionChange = useCallback(({ nodes: ns, edges: es }: { nodes: FlowNode[]; edges: FlowEdge[] }) => {

@@ -456,8 +456,7 @@ function CanvasInner(props: CanvasProps) {
     fitted.current = true;
     autoFitted.current = null;
   };
-  const fitRef = useRef(fit);
-  fitRef.current = fit;
+  const latestFit = useStable({ fit }).fit;
   useEffect(() => {
     const el = flowBox.current;
     if (!el || typeof ResizeObserver === "undefined") return;
@@ -468,12 +467,12 @@ function CanvasInner(props: CanvasProps) {
         autoFitted.current = null; // moved since: the user's view is kept
         return;
       }
-      fitRef.current(1.25);
+      latestFit(1.25);
       autoFitted.current = rf.getViewport();
     });
     observer.observe(el);
     return () => observer.disconnect();
-  }, [rf]);
+  }, [rf, latestFit]);
 
   // Validation problems, by the path of every drawn node they concern.
   useEffect(() => {
@@ -754,9 +753,7 @@ function CanvasInner(props: CanvasProps) {
         (x.data as StepData).node.name === issue.node,
     );
     if (!n) return;
-    userMoved();
-    setSelected([n.id]);
-    setNodes((ns) => ns.map((m) => ({ ...m, selected: m.id === n.id })));
+    selectOnly(n);
     afterResize(() => {
       const hit = scene?.nodes.find((x) => x.path === n.id);
       const box = flowBox.current?.getBoundingClientRect();
@@ -788,10 +785,14 @@ function CanvasInner(props: CanvasProps) {
     searchTurn.current = next ? (searchTurn.current + 1) % hits.length : 0;
     const n = hits[searchTurn.current];
     setSearchNote(`${searchTurn.current + 1} / ${hits.length}`);
+    selectOnly(n);
+    afterResize(() => centreOn(n));
+  };
+  /** Select `n` alone, as a step the user is taken to (a pending automatic fit is dropped). */
+  const selectOnly = (n: FlowNode) => {
     userMoved();
     setSelected([n.id]);
     setNodes((ns) => ns.map((m) => ({ ...m, selected: m.id === n.id })));
-    afterResize(() => centreOn(n));
   };
   /** Move the view to `n` (centred, at least 100 %), with the pane's size after the selection's panel opened. */
   const centreOn = (n: FlowNode) => {

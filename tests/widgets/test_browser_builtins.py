@@ -21,6 +21,18 @@ canvas
 """
 
 
+def _drop_and_edit_code(page, canvas, template: str, x: float, y: float, host: str):
+    """Drop ``template`` at (x, y) of the canvas, select it, and select all of its script in the properties'
+    code editor (``host``: the editor's host element); returns the editor's content."""
+    canvas.drop_template(template, x, y)
+    canvas.node(template).wait_for()
+    canvas.select(template)
+    editor = page.locator(f".dfl-root .dfl-properties {host} .cm-content")
+    editor.click()
+    page.keyboard.press("Control+a")
+    return editor
+
+
 def test_blank_widget_canvas_builds_from_builtin_templates(page, lab, screenshots_dir, request):
     nb = NotebookPage(page, lab, f"{request.node.name}.ipynb", [BLANK])
     nb.open()
@@ -31,12 +43,7 @@ def test_blank_widget_canvas_builds_from_builtin_templates(page, lab, screenshot
     run = page.locator(".dfl-root [data-action='run']")
     assert run.is_disabled() and "empty" in run.get_attribute("title")
     canvas = CanvasPage(page)
-    canvas.drop_template("shell", 0.4, 0.4)
-    canvas.node("shell").wait_for()
-    canvas.select("shell")
-    editor = page.locator(".dfl-root .dfl-properties .dfl-code-host .cm-content")
-    editor.click()
-    page.keyboard.press("Control+a")
+    editor = _drop_and_edit_code(page, canvas, "shell", 0.4, 0.4, ".dfl-code-host")
     page.keyboard.insert_text("echo from-the-widget  # a comment\n")
     page.locator(".dfl-root .dfl-properties-title").click()  # the editor commits when it loses the focus
     page.wait_for_function("() => !document.querySelector('.dfl-root [data-action=run]').disabled")
@@ -51,12 +58,7 @@ def test_blank_widget_canvas_builds_from_builtin_templates(page, lab, screenshot
     assert "'echo from-the-widget  # a comment\\n'" in out, out
 
     # a Python script: Python's keywords are highlighted, Tab indents, Ctrl+Z is the editor's own undo
-    canvas.drop_template("python-script", 0.7, 0.6)
-    canvas.node("python-script").wait_for()
-    canvas.select("python-script")
-    editor = page.locator(".dfl-root .dfl-properties .dfl-code-host[data-language='python'] .cm-content")
-    editor.click()
-    page.keyboard.press("Control+a")
+    editor = _drop_and_edit_code(page, canvas, "python-script", 0.7, 0.6, ".dfl-code-host[data-language='python']")
     page.keyboard.insert_text("def twice(x):\n")
     page.keyboard.press("Tab")
     page.keyboard.insert_text("return 2 * x\n")

@@ -14,7 +14,19 @@ import pytest
 import requests
 
 from tests.lab.jupyter import JupyterServer, wait_for
-from tests.lab.test_browser import ARTIFACTS, EDITOR, MONITOR, _open, _stable_box, browser, lab, page, shots  # noqa: F401 (fixtures)
+from tests.lab.test_browser import (  # noqa: F401 (fixtures)
+    ARTIFACTS,
+    EDITOR,
+    MONITOR,
+    _open,
+    _stable_box,
+    browser,
+    lab,
+    page,
+    reload_lab,
+    shots,
+    wait_for_lab,
+)
 from tests.lab.test_browser_theme import _theme
 from tests.widgets.canvas_page import CanvasPage
 
@@ -47,9 +59,7 @@ def engine(request, lab, page, tmp_path):
     try:
         raw = json.dumps({"argoHost": argo.url, "argoToken": argo.token})
         assert requests.put(url, headers=lab.auth, json={"raw": raw}, timeout=10).status_code == 204
-        page.reload()
-        page.wait_for_function(
-            "() => window.jupyterapp && window.jupyterapp.commands.hasCommand('dflow-lab:new-workflow')")
+        reload_lab(page)  # a document opened before the restored layout would be dropped by it
         wait_for(lambda: requests.get(lab.api("settings"), headers=lab.auth, timeout=10).json()["secrets"]["argoToken"],
                  30, "the server to hold the Argo token")
         yield "argo"
@@ -261,7 +271,7 @@ def test_attempts_and_their_logs_after_restarting_the_server(browser, tmp_path):
     try:
         page.set_default_timeout(60_000)
         page.goto(f"{srv.url}/lab?token={srv.token}&reset")
-        page.wait_for_function("() => window.jupyterapp && window.jupyterapp.commands.hasCommand('dflow-lab:open-monitor')")
+        wait_for_lab(page)
         _monitor_of(page, name)
         page.locator(f"{MONITOR} .react-flow__node[data-id='second']").click()
         attempts = page.locator(f"{MONITOR} .dfl-details[data-path='second'] .dfl-attempts")

@@ -63,7 +63,7 @@ def page(browser, lab, shots, request):
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(f"{lab.url}/lab?token={lab.token}&reset")
-    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.commands.hasCommand('dflow-lab:new-workflow')")
+    wait_for_lab(page)
     page.wait_for_selector(".jp-LauncherCard")
     try:
         yield page
@@ -71,6 +71,19 @@ def page(browser, lab, shots, request):
         page.screenshot(path=str(shots / f"{request.node.name}-final.png"))
         page.close()
     assert not errors, errors
+
+
+def wait_for_lab(page) -> None:
+    """Until the plugin is active and JupyterLab has restored its saved layout. A document opened before the
+    restore is dropped by it (the saved dock layout replaces the main area), so tests open nothing earlier."""
+    page.wait_for_function("() => window.jupyterapp && window.jupyterapp.commands.hasCommand('dflow-lab:new-workflow')")
+    page.evaluate("() => window.jupyterapp.restored.then(() => null)")
+
+
+def reload_lab(page) -> None:
+    """Reload the page (the plugin loads its settings again) and wait for the restored layout."""
+    page.reload()
+    wait_for_lab(page)
 
 
 def _open(page, path: str, factory: str | None = None) -> None:
@@ -241,9 +254,7 @@ def test_argo_settings_secret_leaves_the_browser_and_submit_works(page, lab, sho
         raw = json.dumps({"argoHost": argo.url, "argoToken": argo.token, "opModules": ["no_such_ops_module"]})
         r = requests.put(url, headers=lab.auth, json={"raw": raw}, timeout=10)  # what the settings editor saves
         assert r.status_code == 204, r.text
-        page.reload()  # the plugin loads its settings: hands the secret to the server and removes it
-        page.wait_for_function(
-            "() => window.jupyterapp && window.jupyterapp.commands.hasCommand('dflow-lab:new-workflow')")
+        reload_lab(page)  # the plugin loads its settings: hands the secret to the server and removes it
         wait_for(lambda: requests.get(lab.api("settings"), headers=lab.auth, timeout=10).json()["secrets"]["argoToken"],
                  30, "the server to hold the Argo token")
         settings_file = lab.settings_dir / "@dflow-lab" / "jupyterlab" / "plugin.jupyterlab-settings"

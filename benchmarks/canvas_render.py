@@ -37,7 +37,13 @@ const traits = {graph, view: "canvas", issues: [], palette: [], actions: [], not
 const listeners = {};
 const model = {
   get: (k) => traits[k], set: (k, v) => { traits[k] = v; }, save_changes() {},
-  on(e, f) { (listeners[e] ??= []).push(f); }, off() {}, send() {},
+  on(e, f) { (listeners[e] ??= []).push(f); }, off(e, f) { listeners[e] = (listeners[e] ?? []).filter((g) => g !== f); },
+  send(msg) {  // the kernel's part: elk's script, asked for by the first elk layout (js/widget/elkFromKernel.ts)
+    if (msg?.type !== "elk-script") return;
+    fetch("/elk-worker.min.js").then((r) => r.arrayBuffer()).then((b) => {
+      for (const f of listeners["msg:custom"] ?? []) f({ type: "elk-script" }, [new DataView(b)]);
+    });
+  },
 };
 window.startRender = () => {
   window.t0 = performance.now();
@@ -272,8 +278,9 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        for name in ("widget.js", "widget.css"):
-            (root / name).write_bytes((args.static / name).read_bytes())
+        for name in ("widget.js", "widget.css", "elk-worker.min.js"):  # elk's script: not in builds before 2026-12-05
+            if (args.static / name).exists() or name != "elk-worker.min.js":
+                (root / name).write_bytes((args.static / name).read_bytes())
         (root / "index.html").write_text(PAGE)
         server = Server(root)
         try:

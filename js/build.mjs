@@ -1,8 +1,10 @@
-// Bundles the canvas into the Python package: one anywidget ESM module (`widget.js`) and its stylesheet
-// (`widget.css`) under dflow_lab/widgets/static/. Run by `npm run build`, and by hatch-jupyter-builder
+// Bundles the canvas into the Python package: one anywidget ESM module (`widget.js`), its stylesheet
+// (`widget.css`) and elk's worker script (`elk-worker.min.js`, sent by the kernel on demand) under
+// dflow_lab/widgets/static/. Run by `npm run build`, and by hatch-jupyter-builder
 // during `pip install .`; nothing here is needed at run time.
 import * as esbuild from "esbuild";
-import { mkdirSync } from "node:fs";
+import { copyFileSync, mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { workerText } from "./workerText.mjs";
@@ -29,4 +31,8 @@ await esbuild.build({
   plugins: [workerText({ minify: !dev && !profile })],
   legalComments: "eof",
 });
-console.log(`built ${outdir}/widget.js and widget.css`);
+// elk's worker script, not in widget.js: the kernel sends it to the widget when a layout needs it
+// (js/widget/elkFromKernel.ts, dflow_lab/widgets/base.py)
+const require = createRequire(join(root, "js", "canvas", "package.json"));
+copyFileSync(require.resolve("elkjs/lib/elk-worker.min.js"), join(outdir, "elk-worker.min.js"));
+console.log(`built ${outdir}/widget.js and widget.css; copied elk-worker.min.js`);

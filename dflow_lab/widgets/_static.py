@@ -1,7 +1,9 @@
-"""Where the bundled canvas lives inside the package (built from ``js/`` at install time)."""
+"""Where the bundled canvas lives inside the package (built from ``js/`` at install time): the widget's ES module
+and stylesheet, and elk's worker script, which the kernel sends to the widget only when a layout needs it."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -17,3 +19,12 @@ def bundle(name: str) -> Path:
             "in a source checkout."
         )
     return path
+
+
+ELK_SCRIPT = "elk-worker.min.js"  # elkjs's worker build, copied by js/build.mjs
+
+
+@lru_cache(maxsize=1)
+def elk_script() -> bytes:
+    """The bytes of elk's worker script (1.6 MB), read once per kernel."""
+    return bundle(ELK_SCRIPT).read_bytes()

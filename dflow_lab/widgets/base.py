@@ -14,7 +14,7 @@ from ..runview.compare import compare_runs, fanout_items
 from ..runview.history import history_rows, picker_row
 from ..runview.live import FINAL, LiveRun, run_view
 from ..runview.status import PHASES
-from ._static import STATIC, bundle
+from ._static import ELK_SCRIPT, STATIC, bundle, elk_script
 from ._wire import graph_from_json, graph_to_json
 
 logger = logging.getLogger(__name__)
@@ -53,6 +53,7 @@ class GraphWidget(anywidget.AnyWidget):
     def __init__(self, **kwargs: Any) -> None:
         bundle("widget.js")  # a clear error when the package was installed without its js build
         bundle("widget.css")
+        bundle(ELK_SCRIPT)
         super().__init__(**kwargs)
         self.run: LiveRun | None = None
         self.comparing: str | None = None  # the run the followed one is compared with
@@ -70,6 +71,8 @@ class GraphWidget(anywidget.AnyWidget):
                 self._on_details(content.get("path"), content.get("item"))
             elif kind == "ready":
                 self._on_ready()
+            elif kind == "elk-script":
+                self._send_elk_script()
         except Exception as e:  # a failed action is shown in the widget, never lost in the kernel log
             logger.exception("dflow-lab widget: %s failed", kind)
             self.show_notice(str(e), "error")
@@ -299,6 +302,16 @@ class GraphWidget(anywidget.AnyWidget):
 
         details: dict = {}
         threading.Thread(target=answer, name="dflow-lab-details", daemon=True).start()
+
+    def _send_elk_script(self) -> None:
+        """elk's worker script, asked for by the widget when a layout needs elk (``js/widget/elkFromKernel.ts``):
+        one binary buffer, kept out of the widget's ES module so that the message opening the widget stays small."""
+        try:
+            data = elk_script()
+        except OSError as e:
+            self.send({"type": "elk-script", "error": f"dflow-lab widget: elk's script is unreadable: {e}"})
+            return
+        self.send({"type": "elk-script"}, buffers=[data])
 
     def _on_ready(self) -> None:
         if self.run is not None:

@@ -1,25 +1,55 @@
-// elkjs, run in a Web Worker so that laying out a large graph (a second or more of work) leaves the canvas
-// responsive. The widget is one ES module, often loaded from a blob: URL by anywidget, so there is no worker
-// file to point at: elk's worker script is bundled here as text and started from a Blob URL.
-// Where no worker can be started (a Content-Security-Policy without `worker-src blob:`, or node running the
-// unit tests), or a started one fails, layouts run on the main thread with elk's bundled build, as before.
+// elkjs, run in a Web Worker so that laying out a graph (a second or more of work for a large one) leaves the
+// canvas responsive. elk is one script, elk's own worker build (elkjs/lib/elk-worker.min.js, 1.6 MB), and this
+// module does not bundle it: the host hands it over with `setElkScript`, and it is asked for only when a layout
+// is needed (a document whose nodes all have saved positions never loads elk). The lab extension bundles the
+// script as text (`elkScript.ts`); the notebook widget asks the kernel for it (js/widget/elkFromKernel.ts), so
+// that the widget's ES module, which reaches the page inside the kernel's message, stays small.
+// The script is started as a worker from a Blob URL (the widget is one ES module, often loaded from a blob: URL by
+// anywidget, so there is no worker file to point at). Fallback, as documented in docs/widgets.md: where no worker
+// can be started (a Content-Security-Policy without `worker-src blob:`, or node running the unit tests), or a
+// started one fails, the same script is evaluated on the main thread (`mainThreadElk`), where it provides elk's
+// in-page "fake worker", and layouts run there, as before (one long task per layout).
 import ELK, { type ELK as ElkApi, type ElkNode } from "elkjs/lib/elk-api.js";
-import workerSource from "elkjs/lib/elk-worker.min.js" with { type: "text" };
+
+/** Resolves to the text of elkjs/lib/elk-worker.min.js (asked for once, on the first layout). */
+export type ElkScript = () => Promise<string>;
 
 interface WorkerEngine {
   elk: ElkApi;
   failed: Promise<never>; // rejects when the worker itself fails (not when a layout does)
 }
 
+let script: ElkScript | undefined;
+let text: Promise<string> | undefined;
 let worker: WorkerEngine | null | undefined; // undefined: not tried yet; null: no worker here
-let mainThread: ElkApi | undefined;
+let mainThread: Promise<ElkApi> | undefined;
 
 class WorkerFailed extends Error {}
 
-function startWorker(): WorkerEngine | null {
-  if (typeof Worker === "undefined" || typeof Blob === "undefined") return null;
+/** Where elk's script comes from; a host calls this before the canvas lays anything out. */
+export function setElkScript(source: ElkScript): void {
+  if (source === script) return; // the script asked for already stays
+  script = source;
+  text = undefined;
+}
+
+function elkText(): Promise<string> {
+  if (!script)
+    throw new Error(
+      "dflow-lab canvas: elk's script was not provided (setElkScript), so a graph without saved positions cannot be laid out",
+    );
+  if (!text) {
+    text = script();
+    text.catch(() => (text = undefined)); // asked again by the next layout
+  }
+  return text;
+}
+
+function startWorker(source: string): WorkerEngine | null {
+  if (typeof Worker === "undefined" || typeof Blob === "undefined" || typeof URL.createObjectURL !== "function")
+    return null;
   try {
-    const w = new Worker(URL.createObjectURL(new Blob([workerSource], { type: "text/javascript" })));
+    const w = new Worker(URL.createObjectURL(new Blob([source], { type: "text/javascript" })));
     const failed = new Promise<never>((_, reject) => {
       w.addEventListener("error", (e) => reject(new WorkerFailed(e.message || "elk's worker failed")));
     });
@@ -30,16 +60,41 @@ function startWorker(): WorkerEngine | null {
   }
 }
 
-async function onMainThread(graph: ElkNode): Promise<ElkNode> {
-  // a dynamic import in one bundle: elk's main-thread build is evaluated only when first needed
-  const { default: Bundled } = await import("elkjs/lib/elk.bundled.js");
-  mainThread ??= new Bundled();
-  return mainThread.layout(graph);
+type FakeWorker = new (url?: string) => Worker;
+
+/**
+ * elk on the main thread, from the same script: evaluated with a CommonJS `module` in scope, elk-worker.min.js
+ * exports its in-page worker (`{ Worker }`), which elk-api drives as it would a real one. The script is imported as
+ * an ES module from a Blob URL (what anywidget does with the widget's own module, so a page that shows the widget
+ * allows it); where that is refused (node, or a CSP without `script-src blob:`), it is compiled with `Function`.
+ */
+export async function mainThreadElk(source: string): Promise<ElkApi> {
+  let exported: { Worker?: FakeWorker } | undefined;
+  const wrapped = `const module = { exports: {} }; const exports = module.exports;\n${source}\n;export default module.exports;`;
+  if (typeof Blob !== "undefined" && typeof document !== "undefined") {
+    const url = URL.createObjectURL(new Blob([wrapped], { type: "text/javascript" }));
+    try {
+      exported = ((await import(/* webpackIgnore: true */ url)) as { default: { Worker?: FakeWorker } }).default;
+    } catch {
+      exported = undefined;
+    } finally {
+      URL.revokeObjectURL(url);
+    }
+  }
+  if (!exported?.Worker) {
+    const module = { exports: {} as { Worker?: FakeWorker } };
+    new Function("module", "exports", source)(module, module.exports);
+    exported = module.exports;
+  }
+  const Fake = exported.Worker;
+  if (!Fake) throw new Error("dflow-lab canvas: elk's script did not provide its in-page worker");
+  return new ELK({ workerFactory: (url) => new Fake(url) });
 }
 
 /** Lay out `graph` with elk: in the worker when there is one, else on the main thread. */
 export async function elkLayout(graph: ElkNode): Promise<ElkNode> {
-  if (worker === undefined) worker = startWorker();
+  const source = await elkText();
+  if (worker === undefined) worker = startWorker(source);
   if (worker) {
     try {
       return await Promise.race([worker.elk.layout(graph), worker.failed]);
@@ -49,5 +104,6 @@ export async function elkLayout(graph: ElkNode): Promise<ElkNode> {
       worker = null;
     }
   }
-  return onMainThread(graph);
+  mainThread ??= mainThreadElk(source);
+  return (await mainThread).layout(graph);
 }

@@ -1,5 +1,10 @@
 // Graph documents shared by the canvas unit tests (the shapes of docs/graph-format.md).
+import { setElkScript } from "../canvas/elk";
+import { bundledElkScript } from "../canvas/elkScript";
 import type { Graph, Template } from "../canvas/types";
+
+// the tests lay out with elk as the lab extension does: its script bundled as text (elk.ts)
+setElkScript(bundledElkScript);
 
 export const squaresOp: Template = {
   kind: "python",

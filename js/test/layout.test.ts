@@ -38,3 +38,20 @@ test("a DAG is laid out left to right by elk, with an expanded group sized to it
   const size = nodeSize(g, "main", g.templates.main.nodes![0], []);
   assert.ok(size.width > 2 * NODE_WIDTH, `group width ${size.width}`);
 });
+
+test("elk's script evaluated on the main thread lays out as the worker does (the no-worker fallback)", async () => {
+  const { mainThreadElk } = await import("../canvas/elk");
+  const { bundledElkScript } = await import("../canvas/elkScript");
+  const elk = await mainThreadElk(await bundledElkScript());
+  const laid = await elk.layout({
+    id: "root",
+    layoutOptions: { "elk.algorithm": "layered", "elk.direction": "RIGHT" },
+    children: [
+      { id: "a", width: 100, height: 40 },
+      { id: "b", width: 100, height: 40 },
+    ],
+    edges: [{ id: "e", sources: ["a"], targets: ["b"] }],
+  });
+  const [a, b] = laid.children!;
+  assert.ok((a.x ?? 0) + 100 <= (b.x ?? 0), `a at ${a.x}, b at ${b.x}`);
+});

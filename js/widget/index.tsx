@@ -16,6 +16,7 @@ import type { FanoutPage, Graph, Issue, NodeStatus, PaletteEntry, StepDetails } 
 import { offerCell, offerSource } from "@dflow-lab/canvas/cellEvent";
 import type { NewOpSpec } from "@dflow-lab/canvas/NewOpForm";
 import { SourceText, WidgetCodeEditor } from "./codeEditor";
+import { offerElk } from "./elkFromKernel";
 import { type AnyModel, useLiveTrait, useTrait } from "./model";
 import { useGraphTrait } from "./wire";
 
@@ -235,8 +236,12 @@ function WidgetApp({ model, el }: { model: AnyModel; el: HTMLElement }) {
 export default {
   render({ model, el }: { model: AnyModel; el: HTMLElement }) {
     el.classList.add("dflow-lab-widget");
+    const release = offerElk(model); // elk's script comes from the kernel, when a layout needs it
     const root = createRoot(el);
     root.render(<WidgetApp model={model} el={el} />);
-    return () => root.unmount();
+    return () => {
+      root.unmount();
+      release();
+    };
   },
 };

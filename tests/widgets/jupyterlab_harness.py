@@ -72,9 +72,10 @@ class LabServer:
     """``jupyter lab`` (or Notebook 7 with ``app="notebook"``) serving ``root`` on 127.0.0.1, isolated from
     the user's own Jupyter state."""
 
-    def __init__(self, root: Path, app: str = "lab"):
+    def __init__(self, root: Path, app: str = "lab", args: list[str] | None = None):
         self.root = root
         self.app = app
+        self.args = list(args or [])  # more options of the server, e.g. its tornado_settings
         self.port = free_port()
         self.token = secrets.token_hex(16)
         self.url = f"http://127.0.0.1:{self.port}"
@@ -106,6 +107,7 @@ class LabServer:
             f"--{app}.expose_app_in_browser=True", "--ServerApp.allow_root=True",
             f"--{app}.workspaces_dir={home / 'workspaces'}",
             f"--{app}.user_settings_dir={home / 'settings'}",
+            *self.args,
         ]  # fmt: skip
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(cmd, cwd=self.root, env=env, stdout=self._log, stderr=subprocess.STDOUT)

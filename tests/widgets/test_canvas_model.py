@@ -333,3 +333,32 @@ def test_code_goes_to_a_new_cell_or_else_to_a_file(kernel_page, tmp_path):
     notice = page.receive("update", lambda s: s.get("notice") and "written" in s["notice"]["text"])["notice"]
     assert notice["text"] == "Python code written to squares_workflow.py"
     assert target.read_text() == code
+
+
+def test_elk_script_is_sent_on_request_not_in_the_module(kernel_page):
+    """The widget's ES module does not carry elk (it travels in the message that opens the widget); the view asks
+    for elk's script when a layout needs it, and the kernel answers with the file as one binary buffer."""
+    import queue
+    import time
+
+    from dflow_lab.widgets._static import ELK_SCRIPT, STATIC
+
+    module = (STATIC / "widget.js").read_text()
+    elk = (STATIC / ELK_SCRIPT).read_bytes()
+    assert len(elk) > 1_000_000 and b"org.eclipse.elk" in elk
+    assert "org.eclipse.elk" not in module, "elk is bundled into widget.js again"
+    page = kernel_page
+    page.send({"type": "elk-script"})
+    deadline = time.monotonic() + 30
+    while True:
+        assert time.monotonic() < deadline, "no elk-script answer from the kernel within 30 s"
+        try:
+            msg = page.client.get_iopub_msg(timeout=1)
+        except queue.Empty:
+            continue
+        content = msg["content"]
+        if (msg["msg_type"] == "comm_msg" and content.get("comm_id") == page.comm_id
+                and content["data"].get("content", {}).get("type") == "elk-script"):
+            break
+    assert "error" not in content["data"]["content"]
+    assert [bytes(b) for b in msg["buffers"]] == [elk]

@@ -14,6 +14,8 @@ import { IMainMenu } from "@jupyterlab/mainmenu";
 import { IEditorServices } from "@jupyterlab/codeeditor";
 import { ISettingRegistry } from "@jupyterlab/settingregistry";
 import { Signal } from "@lumino/signaling";
+import { setElkScript } from "@dflow-lab/canvas/elk";
+import { bundledElkScript } from "@dflow-lab/canvas/elkScript";
 import type { Graph } from "@dflow-lab/canvas/types";
 import { api, type Engine } from "./api";
 import { codeCellsPlugin, openSourceAt } from "./cells";
@@ -24,6 +26,9 @@ import { workflowIcon } from "./icons";
 import { type MonitorHost, MonitorView } from "./monitor";
 import { WorkflowsPanel } from "./panel";
 import { SECRET_KEYS, syncSettings } from "./settings";
+
+// elk (the layout of graphs up to 400 nodes without saved positions) is bundled with the extension as text
+setElkScript(bundledElkScript);
 
 const PLUGIN_ID = "@dflow-lab/jupyterlab:plugin";
 const FACTORY = "Workflow Editor";

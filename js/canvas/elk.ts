@@ -7,8 +7,9 @@
 // The script is started as a worker from a Blob URL (the widget is one ES module, often loaded from a blob: URL by
 // anywidget, so there is no worker file to point at). Fallback, as documented in docs/widgets.md: where no worker
 // can be started (a Content-Security-Policy without `worker-src blob:`, or node running the unit tests), or a
-// started one fails, the same script is evaluated on the main thread (`mainThreadElk`), where it provides elk's
-// in-page "fake worker", and layouts run there, as before (one long task per layout).
+// started one fails, the same script is evaluated on the main thread (`mainThreadElk`: a classic script from a Blob
+// URL, else `Function`), where it provides elk's in-page "fake worker", and layouts run there, as before (one long
+// task per layout).
 import ELK, { type ELK as ElkApi, type ElkNode } from "elkjs/lib/elk-api.js";
 
 /** Resolves to the text of elkjs/lib/elk-worker.min.js (asked for once, on the first layout). */
@@ -61,32 +62,46 @@ function startWorker(source: string): WorkerEngine | null {
 }
 
 type FakeWorker = new (url?: string) => Worker;
+type ElkExports = { Worker?: FakeWorker } | undefined;
+
+/** Runs `source` as a classic script from a Blob URL with a CommonJS `module` in scope; its exports, or undefined
+ * where the page refuses the script. */
+function runAsScript(source: string): Promise<ElkExports> {
+  return new Promise((resolve) => {
+    const key = `__dflowLabElk${Math.random().toString(36).slice(2)}`;
+    const wrapped = `(function () { var module = { exports: {} }; var exports = module.exports;\n${source}\n;window[${JSON.stringify(key)}] = module.exports; })();`;
+    const url = URL.createObjectURL(new Blob([wrapped], { type: "text/javascript" }));
+    const script = document.createElement("script");
+    const done = () => {
+      URL.revokeObjectURL(url);
+      script.remove();
+      const slot = window as unknown as Record<string, ElkExports>;
+      const exported = slot[key];
+      delete slot[key];
+      resolve(exported);
+    };
+    script.addEventListener("load", done);
+    script.addEventListener("error", done);
+    script.src = url;
+    document.head.appendChild(script);
+  });
+}
 
 /**
  * elk on the main thread, from the same script: evaluated with a CommonJS `module` in scope, elk-worker.min.js
- * exports its in-page worker (`{ Worker }`), which elk-api drives as it would a real one. The script is imported as
- * an ES module from a Blob URL (what anywidget does with the widget's own module, so a page that shows the widget
- * allows it); where that is refused (node, or a CSP without `script-src blob:`), it is compiled with `Function`.
+ * exports its in-page worker (`{ Worker }`), which elk-api drives as it would a real one. The script runs from a
+ * Blob URL (a page that shows the widget allows blob: scripts: anywidget imports the widget's module that way);
+ * where that is refused (node, or a CSP without `script-src blob:`), it is compiled with `Function`.
  */
 export async function mainThreadElk(source: string): Promise<ElkApi> {
-  let exported: { Worker?: FakeWorker } | undefined;
-  const wrapped = `const module = { exports: {} }; const exports = module.exports;\n${source}\n;export default module.exports;`;
-  if (typeof Blob !== "undefined" && typeof document !== "undefined") {
-    const url = URL.createObjectURL(new Blob([wrapped], { type: "text/javascript" }));
-    try {
-      exported = ((await import(/* webpackIgnore: true */ url)) as { default: { Worker?: FakeWorker } }).default;
-    } catch {
-      exported = undefined;
-    } finally {
-      URL.revokeObjectURL(url);
-    }
-  }
+  let exported: ElkExports;
+  if (typeof Blob !== "undefined" && typeof document !== "undefined") exported = await runAsScript(source);
   if (!exported?.Worker) {
-    const module = { exports: {} as { Worker?: FakeWorker } };
+    const module = { exports: {} as ElkExports };
     new Function("module", "exports", source)(module, module.exports);
     exported = module.exports;
   }
-  const Fake = exported.Worker;
+  const Fake = exported?.Worker;
   if (!Fake) throw new Error("dflow-lab canvas: elk's script did not provide its in-page worker");
   return new ELK({ workerFactory: (url) => new Fake(url) });
 }

@@ -14,6 +14,7 @@ import re
 import site
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,10 @@ def test_wheel_install_lists_both_extensions_enabled(tmp_path):
     _run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(tmp_path / "dist"),
           str(REPO)])
     wheel = next((tmp_path / "dist").glob("dflow_lab-*.whl"))
+    with zipfile.ZipFile(wheel) as z:  # the widget's bundle, and elk's script the kernel sends it on demand
+        shipped = set(z.namelist())
+    for name in ("widget.js", "widget.css", "elk-worker.min.js"):
+        assert f"dflow_lab/widgets/static/{name}" in shipped, name
     venv = tmp_path / "venv"
     _run([sys.executable, "-m", "venv", str(venv)])
     python = str(venv / "bin" / "python")

@@ -12,6 +12,10 @@ behind by a cancellation.
   scope's end, a sidecar, a failed start): SIGTERM to the group, SIGKILL after a grace period, then the
   leader's end. What a cancellation *during* that wait does is the caller's explicit choice
   (``on_cancel``): finish the stop and let the caller pass the cancellation on, or kill and raise at once.
+- :func:`stop_groups` stops several children together (a scope's daemons, a step's sidecars): their grace
+  periods run side by side, and a cancellation at any point SIGKILLs every group before it is passed on,
+  so none of them is left running whatever cancellations arrive (stopping them one after the other, a
+  second cancellation during the first one's grace period left the others running).
 """
 
 from __future__ import annotations
@@ -23,9 +27,10 @@ import ctypes.util
 import os
 import signal
 import sys
+from collections.abc import Sequence
 from typing import Any, Literal
 
-__all__ = ["die_with_parent", "spawn", "signal_group", "stop_group"]
+__all__ = ["die_with_parent", "spawn", "signal_group", "stop_group", "stop_groups"]
 
 _PR_SET_PDEATHSIG = 1
 _POLL = 0.02  # seconds between looks at whether a stopped group's leader has exited
@@ -116,3 +121,22 @@ async def stop_group(proc: asyncio.subprocess.Process, grace: float,
     ended = asyncio.ensure_future(proc.wait())
     await _finish(ended)
     return ended.result()
+
+
+async def stop_groups(procs: Sequence[asyncio.subprocess.Process], grace: float) -> list[int]:
+    """Stop the process groups of ``procs`` together, each as ``stop_group(proc, grace, on_cancel="raise")``:
+    SIGTERM to every group at once, SIGKILL to each once its leader has exited or ``grace`` seconds have
+    passed; returns the leaders' exit codes in order.
+
+    A cancellation (or any error) while they are being stopped SIGKILLs every group at once, before it is
+    passed on and without awaiting anything in between, so no group is left running whatever arrives
+    later; the leaders are reaped by asyncio."""
+    stops = [asyncio.ensure_future(stop_group(proc, grace, on_cancel="raise")) for proc in procs]
+    try:
+        return list(await asyncio.gather(*stops))
+    except BaseException:
+        for proc in procs:
+            signal_group(proc.pid, signal.SIGKILL)
+        for stop in stops:
+            stop.cancel()
+        raise

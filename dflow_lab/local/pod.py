@@ -34,7 +34,7 @@ from ..executors.container import ContainerSetupError, env_by_name, local_contai
 from ..executors.render import EXECUTOR_ANNOTATION
 from ..names import workspace_child
 from ..storage.repository import argo_output_key
-from .children import spawn, stop_group
+from .children import spawn, stop_group, stop_groups
 from .images import host_argv, stand_in
 from .layout import StepDir, declared_paths, replace_paths
 from .scope import Scope, StepError
@@ -503,9 +503,8 @@ async def run_pod(ex: Execution, template: dict, inputs: dict, node: dict, scope
             try:
                 async with ex.host_slots:
                     rc, stdout = await _subprocess(argv, full_env, cwd, log)
-            finally:
-                for proc in sidecars:  # the main container ended: its sidecars are stopped
-                    await stop_group(proc, STOP_GRACE, on_cancel="raise")
+            finally:  # the main container ended: its sidecars are stopped, all of them whatever cancellations come
+                await stop_groups(sidecars, STOP_GRACE)
             rc, died = _exit_status(rc)
         outputs: dict = {"exitCode": str(rc)}
         if is_script or not python_op:

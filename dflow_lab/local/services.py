@@ -18,9 +18,11 @@ Bounds: readiness is waited for at most ``initialDelaySeconds + periodSeconds ×
 probe (Kubernetes' defaults 0, 10, 3) and never less than :data:`MIN_READY_WAIT` seconds; the probe is
 tried every 0.2 s.  Stopping sends SIGTERM to the process group the engine started (the PID it got back
 from the kernel is the group's id) and SIGKILL after :data:`STOP_GRACE` seconds, so no process of a
-service outlives its scope (``children.stop_group``: a cancellation while a service is being stopped
-kills its group at once and is passed on; a failed start stops what it started before passing its
-error on).  Processes are also tied to the engine with ``PR_SET_PDEATHSIG``.
+service outlives its scope.  A scope's daemons, and a step's sidecars, are stopped together
+(``children.stop_groups``): their grace periods overlap, and a cancellation while they are being stopped
+(say a terminated workflow whose scope was already ending on a deadline) SIGKILLs every one of them at
+once and is passed on; a failed start stops what it started before passing its error on.  Processes are
+also tied to the engine with ``PR_SET_PDEATHSIG``.
 
 Limits: services share the host's network, so two services on one port (two nginx daemons on port 80) in
 parallel collide: the second fails to start.  Daemons and sidecars run on the host even when
@@ -37,7 +39,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
-from .children import spawn, stop_group
+from .children import spawn, stop_group, stop_groups
 from .nodes import NodeBook
 from .scope import StepError
 
@@ -228,18 +230,25 @@ class DaemonRunner(NodeBook):
         service.failed = service.nodes[0]
 
     async def stop_daemons(self, boundary: str | None) -> dict | None:
-        """Stop the daemons of a scope (``None``: every scope), marking their nodes Succeeded; returns the
-        node of a daemon that had failed before, if any."""
+        """Stop the daemons of a scope (``None``: every scope) together, marking their nodes Succeeded;
+        returns the node of a daemon that had failed before, if any.
+
+        A cancellation while they are being stopped (a second one, when the scope ends because it was
+        cancelled) SIGKILLs all of them at once (``children.stop_groups``); their nodes are closed before
+        it is passed on."""
         if not hasattr(self, "_services"):
             return None
         keys = list(self._services) if boundary is None else [boundary]
-        failed = None
-        for key in keys:
-            for service in self._services.pop(key, []):
-                service.stopping = service.failed is None
-                if service.watcher is not None and service.failed is None:
-                    service.watcher.cancel()
-                await stop_group(service.proc, STOP_GRACE, on_cancel="raise")
+        services = [service for key in keys for service in self._services.pop(key, [])]
+        for service in services:
+            service.stopping = service.failed is None
+            if service.watcher is not None and service.failed is None:
+                service.watcher.cancel()
+        try:
+            await stop_groups([service.proc for service in services], STOP_GRACE)
+        finally:
+            failed = None
+            for service in services:
                 if service.failed is not None:
                     failed = failed or service.failed
                     continue

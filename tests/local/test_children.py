@@ -1,6 +1,8 @@
 """Stopping the engine's children: a cancellation that arrives while a step's process is being started
-stops the process's whole group, and :func:`stop_group` (the one stop of every child: steps, daemons,
-sidecars, probes) escalates SIGTERM to SIGKILL after the grace and honours both ``on_cancel`` choices.
+stops the process's whole group, :func:`stop_group` (the one stop of every child: steps, daemons,
+sidecars, probes) escalates SIGTERM to SIGKILL after the grace and honours both ``on_cancel`` choices, and
+:func:`stop_groups` (a scope's daemons, a step's sidecars) leaves none of its groups running when a
+cancellation arrives during the grace.
 
 The child below forks its grandchild *before* it execs (from ``preexec_fn``, after its output pipes are
 in place), as a shell does with a script's commands: the grandchild holds the pipes. asyncio, cancelled
@@ -19,7 +21,7 @@ import sys
 
 import pytest
 
-from dflow_lab.local.children import die_with_parent, spawn, stop_group
+from dflow_lab.local.children import die_with_parent, spawn, stop_group, stop_groups
 
 from .local_helpers import run_async, wait_for
 
@@ -226,3 +228,64 @@ def test_raise_a_cancel_in_the_grace_kills_and_is_passed_on():
         return await asyncio.wait_for(proc.wait(), 60)
 
     assert _run_group_scenario(scenario, "ignore") == -signal.SIGKILL
+
+
+@pytest.mark.parametrize("cancels", [1, 2])
+def test_stop_groups_a_cancel_in_the_grace_kills_every_group(cancels):
+    """Several groups stopped together (a scope's daemons, a step's sidecars), all surviving SIGTERM: both get
+    SIGTERM at once, and a cancellation during the grace (the scope was already ending on a first one)
+    SIGKILLs every group, not only the one being waited for, before it is passed on. Stopped one after
+    the other, the cancellation used to leave the second group running until the engine exited."""
+
+    async def main():
+        groups = [await _start_group("ignore") for _ in range(2)]
+        try:
+            async def scope_end():
+                try:
+                    await asyncio.Event().wait()  # the scope's work, until it is cancelled
+                finally:
+                    await stop_groups([proc for proc, _ in groups], 600)
+
+            task = asyncio.ensure_future(scope_end())
+            await asyncio.sleep(0)
+            task.cancel()  # the scope ends (a deadline): its groups are being stopped
+            for proc, _ in groups:  # every leader had its SIGTERM: the grace is running
+                line = await asyncio.wait_for(proc.stdout.readline(), 60)
+                assert line.startswith(b"term "), line
+            for _ in range(cancels):  # the workflow is terminated meanwhile
+                task.cancel()
+                await asyncio.sleep(0)
+            done, _ = await asyncio.wait({task}, timeout=120)  # not the 600 s grace
+            assert done and task.cancelled()
+            for proc, _ in groups:
+                await asyncio.to_thread(wait_for, lambda pgid=proc.pid: not _members(pgid, MARK), 60,
+                                        f"group {proc.pid} to be empty")
+                assert await asyncio.wait_for(proc.wait(), 60) == -signal.SIGKILL
+        finally:  # ours only, one by one
+            for proc, _ in groups:
+                for pid in _members(proc.pid, MARK):
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
+                await asyncio.wait_for(proc.stdout.read(), 60)
+                await asyncio.wait_for(proc.wait(), 60)
+
+    run_async(main())
+
+
+def test_stop_groups_returns_each_leaders_exit_code():
+    async def main():
+        ended = await spawn(sys.executable, "-c", "raise SystemExit(3)")
+        assert await asyncio.wait_for(ended.wait(), 60) == 3
+        proc, grandchild = await _start_group("default")
+        try:
+            codes = await asyncio.wait_for(stop_groups([ended, proc], 600), 120)  # SIGTERM ends the leader
+            await asyncio.to_thread(wait_for, lambda: not _members(proc.pid, MARK), 60, "the group to be empty")
+            return codes
+        finally:
+            for pid in _members(proc.pid, MARK):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            await asyncio.wait_for(proc.stdout.read(), 60)
+            await asyncio.wait_for(proc.wait(), 60)
+
+    assert run_async(main()) == [3, -signal.SIGTERM]

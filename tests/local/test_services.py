@@ -8,11 +8,18 @@ killed process still runs its exit for a moment before it is a zombie.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
+import signal
 import socket
 import sys
 from pathlib import Path
 
-from .local_helpers import manifest, nodes_by_display, sh, wait_for
+from dflow_lab.local.interpreter import Execution
+from dflow_lab.local.state import StateStore
+
+from .local_helpers import manifest, nodes_by_display, run_async, sh, wait_for
 
 PY = sys.executable
 
@@ -202,3 +209,68 @@ def test_a_terminated_run_leaves_no_exec_probe_running(backend, tmp_path):
     backend.terminate(name)
     assert backend.wait(name, timeout=120)["status"]["phase"] == "Failed"
     assert _group_gone(pgid)
+
+
+def test_a_second_cancellation_while_daemons_stop_leaves_none_running(tmp_path):
+    """A scope that ends on a cancellation (a deadline) stops its daemons; a second cancellation during their
+    SIGTERM grace (the workflow is terminated meanwhile) used to kill only the daemon being waited for and
+    leave the scope's other daemons running, their nodes Running, until the engine exited (a notebook
+    kernel's in-process engine: as long as the kernel). Now every daemon of the scope is killed and closed
+    before the cancellation is passed on. Real daemons (shells that survive SIGTERM, noting it in a file)
+    in a real ``Execution``; the cancellations are the test's, at known moments."""
+    store = StateStore(tmp_path / "ws")
+    name = "t-second-cancel"
+    daemon = {"name": "server", "daemon": True, "container": {"image": "busybox", "command": ["sh"]}}
+    store.create_workflow(name, manifest([{"name": "main", "steps": [[{"name": "a", "template": "server"}]]},
+                                          daemon]),
+                          {"phase": "Running"}, {}, {})
+    marks = [tmp_path / f"term-{i}" for i in range(3)]
+    started: list[int] = []
+
+    async def scenario() -> list[dict]:
+        ex = Execution(store, name, None, asyncio.Semaphore(1), None)
+        nodes = []
+        for i, mark in enumerate(marks):
+            node = ex.open_node(f"{name}[0].d{i}", f"d{i}", "Pod", "server", None, "the-scope")
+            script = f"trap 'echo term >> {mark}' TERM; while :; do sleep 1; done"
+            reason = await ex.start_daemon(node, daemon, ["sh", "-c", script], {"PATH": os.environ["PATH"]},
+                                           str(tmp_path), str(tmp_path / f"d{i}.log"), f"daemon d{i}")
+            assert reason is None, reason
+            started.append(node["pid"])
+            nodes.append(node)
+
+        async def scope() -> None:
+            try:
+                await asyncio.Event().wait()  # the scope's steps, until the scope is cancelled
+            finally:  # as Execution._dispatch: the scope ends, its daemons stop
+                await ex.stop_daemons("the-scope")
+
+        procs = [service.proc for service in ex._services_of("the-scope")]
+        task = asyncio.ensure_future(scope())
+        await asyncio.sleep(0)
+        task.cancel()  # the first cancellation: the scope's deadline
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 60
+        while not marks[0].exists():  # the first daemon has its SIGTERM: its grace (10 s) is running
+            assert loop.time() < deadline, "the first daemon never got its SIGTERM"
+            await asyncio.sleep(0.02)
+        task.cancel()  # the second: the workflow is terminated
+        done, _ = await asyncio.wait({task}, timeout=120)  # not the grace
+        assert done and task.cancelled()
+        # every leader was SIGKILLed (the stop did not wait for them): reaped here, in this loop, so that
+        # no process transport outlives it
+        for proc in procs:
+            assert await asyncio.wait_for(proc.wait(), 60) == -signal.SIGKILL
+        return nodes
+
+    try:
+        nodes = run_async(scenario())
+        assert [n["phase"] for n in nodes] == ["Succeeded"] * 3
+        assert not any(n.get("daemoned") for n in nodes)
+        for pid in started:
+            assert _group_gone(pid)
+    finally:  # this test's processes only, one by one, should any be left
+        for pid in started:
+            for member in _group_alive(pid):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(member, signal.SIGKILL)

@@ -9,6 +9,7 @@ import {
   MiniMap,
   ReactFlow,
   ReactFlowProvider,
+  getViewportForBounds,
   useEdgesState,
   useNodesInitialized,
   useNodesState,
@@ -260,6 +261,40 @@ export function readableViewport(
   const y = tall ? margin - y0 * zoom : height / 2 - ((y0 + y1) / 2) * zoom;
   return { x, y, zoom };
 }
+/** The viewport React Flow's fitView (with FIT) would give a small graph's top-level `nodes` at their given
+ * positions, with their measured sizes (declared or default ones while not measured yet); null without nodes. */
+function fittedViewport(
+  nodes: {
+    parentId?: string;
+    position: { x: number; y: number };
+    style?: { width?: unknown; height?: unknown };
+    measured?: { width?: number; height?: number };
+  }[],
+  width: number,
+  height: number,
+  maxZoom: number,
+) {
+  let x0 = Infinity,
+    y0 = Infinity,
+    x1 = -Infinity,
+    y1 = -Infinity;
+  for (const n of nodes) {
+    if (n.parentId) continue; // inside its group's box
+    x0 = Math.min(x0, n.position.x);
+    y0 = Math.min(y0, n.position.y);
+    x1 = Math.max(x1, n.position.x + (n.measured?.width ?? (Number(n.style?.width) || 180)));
+    y1 = Math.max(y1, n.position.y + (n.measured?.height ?? (Number(n.style?.height) || 100)));
+  }
+  if (!(width > 0 && height > 0 && x1 > x0 && y1 > y0)) return null;
+  return getViewportForBounds(
+    { x: x0, y: y0, width: x1 - x0, height: y1 - y0 },
+    width,
+    height,
+    MIN_ZOOM,
+    maxZoom,
+    FIT.padding,
+  );
+}
 // Props of React Flow that keep their identity: it copies each changed prop into its store, and every store
 // change runs the selectors of every node, handle and edge on screen.
 const MULTI_SELECT = ["Meta", "Control"];
@@ -424,18 +459,22 @@ function CanvasInner(props: CanvasProps) {
   }, [mode]);
   /** Show the whole graph; React Flow holds only part of a large one, so its own fitView would not. A small
    * graph is never fitted below TEXT_ZOOM (its text stays at least 11 px): one wider than the pane at
-   * that zoom is shown from its start (the left, where a laid-out graph begins). */
+   * that zoom is shown from its start (the left, where a laid-out graph begins). The viewport is computed from
+   * the view being shown and set at once: React Flow's fitView is queued and fits the nodes its store holds
+   * a frame later, which after a Layout could still be the previous positions (the new ones reach its store in
+   * a passive effect that a loaded machine ran after that frame), leaving the laid-out graph out of view. */
   const fit = useCallback(
     (maxZoom: number, duration = 0) => {
       const box = flowBox.current?.getBoundingClientRect();
-      const v = large && box ? viewportFor(view.nodes, box.width, box.height, maxZoom, scene?.bounds) : null;
+      if (!box) return;
+      const v = large ? viewportFor(view.nodes, box.width, box.height, maxZoom, scene?.bounds) : null;
       // the positions of the view being shown (React Flow may still hold the previous ones), its measured sizes
-      const small = readableFit && !large && box;
-      const placed = small ? view.nodes.map((n) => ({ ...n, measured: rf.getNode(n.id)?.measured ?? n.measured })) : [];
-      const readable = small ? readableViewport(placed, box.width, box.height, maxZoom) : null;
+      const placed = large ? [] : view.nodes.map((n) => ({ ...n, measured: rf.getNode(n.id)?.measured ?? n.measured }));
+      const readable = readableFit && !large ? readableViewport(placed, box.width, box.height, maxZoom) : null;
+      const whole = large ? null : fittedViewport(placed, box.width, box.height, maxZoom);
       if (v) rf.setViewport(v, { duration });
       else if (readable) rf.setViewport(readable, { duration });
-      else rf.fitView({ ...FIT, maxZoom, duration });
+      else if (whole) rf.setViewport(whole, { duration });
     },
     [large, view, scene, rf, readableFit],
   );

@@ -792,16 +792,7 @@ function CanvasInner(props: CanvasProps) {
         (x.data as StepData).node.name === issue.node,
     );
     if (!n) return;
-    selectOnly(n);
-    afterResize(() => {
-      const hit = scene?.nodes.find((x) => x.path === n.id);
-      const box = flowBox.current?.getBoundingClientRect();
-      if (hit && box)
-        rf.setViewport(centredOn((hit.x0 + hit.x1) / 2, (hit.y0 + hit.y1) / 2, 1, box.width, box.height), {
-          duration: 300,
-        });
-      else rf.fitView({ ...FIT, nodes: [{ id: n.id }], duration: 300, maxZoom: 1.2, padding: 0.6 });
-    });
+    goTo(n);
   };
 
   /** Node search: the steps whose name, template or phase contains the text; Enter goes to the next one. */
@@ -824,14 +815,16 @@ function CanvasInner(props: CanvasProps) {
     searchTurn.current = next ? (searchTurn.current + 1) % hits.length : 0;
     const n = hits[searchTurn.current];
     setSearchNote(`${searchTurn.current + 1} / ${hits.length}`);
-    selectOnly(n);
-    afterResize(() => centreOn(n));
+    goTo(n);
   };
-  /** Select `n` alone, as a step the user is taken to (a pending automatic fit is dropped). */
-  const selectOnly = (n: FlowNode) => {
+  /** Take the user to step `n` (the search's, a problem's): select it alone (a pending automatic fit is dropped)
+   * and centre it once its properties panel has resized the pane. Not React Flow's fitView({nodes}): queued, it
+   * fits the nodes its store holds a frame later, and now and then left the view where it was. */
+  const goTo = (n: FlowNode) => {
     userMoved();
     setSelected([n.id]);
     setNodes((ns) => ns.map((m) => ({ ...m, selected: m.id === n.id })));
+    afterResize(() => centreOn(n));
   };
   /** Move the view to `n` (centred, at least 100 %), with the pane's size after the selection's panel opened. */
   const centreOn = (n: FlowNode) => {

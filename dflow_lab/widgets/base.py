@@ -14,7 +14,7 @@ from ..runview.compare import compare_runs, fanout_items
 from ..runview.history import history_rows, picker_row
 from ..runview.live import FINAL, LiveRun, run_view
 from ..runview.status import PHASES
-from ._static import ELK_SCRIPT, STATIC, bundle, elk_script
+from ._static import STATIC, bundle, elk_script
 from ._wire import graph_from_json, graph_to_json
 
 logger = logging.getLogger(__name__)
@@ -52,8 +52,7 @@ class GraphWidget(anywidget.AnyWidget):
 
     def __init__(self, **kwargs: Any) -> None:
         bundle("widget.js")  # a clear error when the package was installed without its js build
-        bundle("widget.css")
-        bundle(ELK_SCRIPT)
+        bundle("widget.css")  # (elk's script is checked when the widget asks for it: _send_elk_script)
         super().__init__(**kwargs)
         self.run: LiveRun | None = None
         self.comparing: str | None = None  # the run the followed one is compared with
@@ -308,7 +307,7 @@ class GraphWidget(anywidget.AnyWidget):
         one binary buffer, kept out of the widget's ES module so that the message opening the widget stays small."""
         try:
             data = elk_script()
-        except OSError as e:
+        except OSError as e:  # a build without it (FileNotFoundError names the file and the fix)
             self.send({"type": "elk-script", "error": f"dflow-lab widget: elk's script is unreadable: {e}"})
             return
         self.send({"type": "elk-script"}, buffers=[data])

@@ -15,7 +15,7 @@ import { type StatusMessage, StatusFeed } from "@dflow-lab/canvas/statusFeed";
 import type { FanoutPage, Graph, Issue, NodeStatus, PaletteEntry, StepDetails } from "@dflow-lab/canvas/types";
 import { offerCell, offerSource } from "@dflow-lab/canvas/cellEvent";
 import type { NewOpSpec } from "@dflow-lab/canvas/NewOpForm";
-import { SourceText, WidgetCodeEditor } from "./codeEditor";
+import { SourceText, WidgetCodeEditor } from "./lazyEditor"; // CodeMirror, evaluated when first shown
 import { offerElk } from "./elkFromKernel";
 import { type AnyModel, useLiveTrait, useTrait } from "./model";
 import { useGraphTrait } from "./wire";

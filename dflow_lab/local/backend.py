@@ -38,6 +38,14 @@ _TERMINAL = ("Succeeded", "Failed", "Error")
 EVENTS_POLL_SECONDS = 0.01  # how often a long poll of events() looks for new rows
 LOG_CHUNK_BYTES = 256 * 1024  # the most of a log read_log() returns at once (the newest lines when more)
 _STORES: dict[Path, StateStore] = {}
+# detached engines this process started and has not seen end: kept so that their Popen objects are not
+# collected while the engine runs (Popen warns "subprocess N is still running" then) and reaped by
+# _reap_detached once they have ended
+_DETACHED: list[subprocess.Popen] = []
+
+
+def _reap_detached() -> None:
+    _DETACHED[:] = [proc for proc in _DETACHED if proc.poll() is None]
 
 
 def _store(workdir: Path) -> StateStore:
@@ -116,6 +124,8 @@ class LocalBackend:
                 proc.stdin.close()
             except BrokenPipeError:
                 pass
+        _reap_detached()
+        _DETACHED.append(proc)
         options = self._record(name)["options"]
         options["engine_pid"] = proc.pid
         self.store.set_options(name, options)

@@ -34,6 +34,7 @@ __all__ = ["die_with_parent", "spawn", "signal_group", "stop_group", "stop_group
 
 _PR_SET_PDEATHSIG = 1
 _POLL = 0.02  # seconds between looks at whether a stopped group's leader has exited
+_PIPE_WAIT = 10.0  # seconds a stopped group's output pipes are given to close once its leader has ended
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True) if sys.platform == "linux" else None
 
 
@@ -96,7 +97,9 @@ async def stop_group(proc: asyncio.subprocess.Process, grace: float,
     """Stop the process group of ``proc`` (one :func:`spawn` started): SIGTERM, then SIGKILL once the
     leader has exited or ``grace`` seconds have passed (at once when 0, or when the leader had already
     ended): what the leader left in its group goes with it, as a container's processes go with its first
-    one. Then wait for the leader's end (and its pipes'); returns its exit code (negative: the signal).
+    one. Then wait for the leader's end and for its output pipes to close (what is left in them is read
+    and discarded; at most ``_PIPE_WAIT`` seconds), so that no transport of the child outlives the stop;
+    returns the leader's exit code (negative: the signal).
 
     A cancellation while waiting out the grace ends it: the group is SIGKILLed at once. Then ``on_cancel``
     says what the caller needs:
@@ -117,10 +120,40 @@ async def stop_group(proc: asyncio.subprocess.Process, grace: float,
                 raise
     signal_group(proc.pid, signal.SIGKILL)  # the leader, and what it left in its group (nginx's workers)
     if on_cancel == "raise":
-        return await proc.wait()
-    ended = asyncio.ensure_future(proc.wait())
+        code = await proc.wait()
+        await _drain(proc, _PIPE_WAIT)
+        return code
+    ended = asyncio.ensure_future(_ended(proc))
     await _finish(ended)
     return ended.result()
+
+
+async def _ended(proc: asyncio.subprocess.Process) -> int:
+    code = await proc.wait()
+    await _drain(proc, _PIPE_WAIT)
+    return code
+
+
+async def _drain(proc: asyncio.subprocess.Process, timeout: float) -> None:
+    """Read what is left in ``proc``'s output pipes (discarded) until they close, for at most ``timeout``
+    seconds. Once asyncio knows the leader's exit code, ``proc.wait()`` returns at once, pipes open or not
+    (``_leader_ended`` learns it first); a stopped child's transport whose pipes were still open when its
+    loop closed raised 'Event loop is closed' when it was collected. With the group killed the pipes
+    close at once; one still held after ``timeout`` (by a process that left the group: its own session)
+    closes when that process ends. Nothing else reads a stopped child's output (a step's log pumps are
+    cancelled before its stop); if something does, it gets the end of the stream and this returns."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    for reader in (proc.stdout, proc.stderr):
+        while reader is not None:
+            left = deadline - loop.time()
+            if left <= 0:
+                return
+            try:
+                if not await asyncio.wait_for(reader.read(65536), left):
+                    break
+            except (asyncio.TimeoutError, RuntimeError):  # RuntimeError: another coroutine is reading it
+                return
 
 
 async def stop_groups(procs: Sequence[asyncio.subprocess.Process], grace: float) -> list[int]:

@@ -232,7 +232,7 @@ def test_a_second_cancellation_while_daemons_stop_leaves_none_running(tmp_path):
         nodes = []
         for i, mark in enumerate(marks):
             node = ex.open_node(f"{name}[0].d{i}", f"d{i}", "Pod", "server", None, "the-scope")
-            script = f"trap 'echo term >> {mark}' TERM; while :; do sleep 1; done"
+            script = f"trap 'echo term >> {mark}' TERM; touch {mark}.trapped; while :; do sleep 1; done"
             reason = await ex.start_daemon(node, daemon, ["sh", "-c", script], {"PATH": os.environ["PATH"]},
                                            str(tmp_path), str(tmp_path / f"d{i}.log"), f"daemon d{i}")
             assert reason is None, reason
@@ -246,14 +246,20 @@ def test_a_second_cancellation_while_daemons_stop_leaves_none_running(tmp_path):
                 await ex.stop_daemons("the-scope")
 
         procs = [service.proc for service in ex._services_of("the-scope")]
+
+        async def until(cond, what: str) -> None:  # bounded wait on a condition
+            deadline = loop.time() + 60
+            while not cond():
+                assert loop.time() < deadline, f"timed out waiting for {what}"
+                await asyncio.sleep(0.02)
+
+        loop = asyncio.get_running_loop()
+        # every daemon has set its trap (a SIGTERM before it would end the shell, not test the stop)
+        await until(lambda: all(Path(f"{m}.trapped").exists() for m in marks), "the daemons' traps")
         task = asyncio.ensure_future(scope())
         await asyncio.sleep(0)
         task.cancel()  # the first cancellation: the scope's deadline
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 60
-        while not marks[0].exists():  # the first daemon has its SIGTERM: its grace (10 s) is running
-            assert loop.time() < deadline, "the first daemon never got its SIGTERM"
-            await asyncio.sleep(0.02)
+        await until(marks[0].exists, "the first daemon's SIGTERM")  # its grace (10 s) is running
         task.cancel()  # the second: the workflow is terminated
         done, _ = await asyncio.wait({task}, timeout=120)  # not the grace
         assert done and task.cancelled()

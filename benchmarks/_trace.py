@@ -181,6 +181,9 @@ def long_tasks(events: list[dict], after: str, threshold_ms: float = 50, before:
         out.append({
             "start_ms": (lo - t0) / 1000,
             "ms": t["dur"] / 1000,
+            # the main thread's own CPU time in the task (the trace's thread clock): below "ms" by the time it
+            # waited for a core, which a loaded machine adds to every task
+            "cpu_ms": t["tdur"] / 1000 if "tdur" in t else None,
             "kinds": dict(sorted(kinds.items(), key=lambda kv: -kv[1])),
             "events": sorted(((n, us / 1000) for n, us in excl.items()), key=lambda kv: -kv[1])[:6],
             "functions": sorted(funcs.items(), key=lambda kv: -kv[1])[:6],
@@ -193,5 +196,6 @@ def describe(task: dict) -> str:
     kinds = ", ".join(f"{k} {ms:.0f}" for k, ms in task["kinds"].items() if ms >= 1)
     evs = ", ".join(f"{n} {ms:.0f}" for n, ms in task["events"] if ms >= 1)
     fns = ", ".join(f"{n} {ms:.0f}" for n, ms in task["functions"] if ms >= 1)
-    return (f"    +{task['start_ms'] / 1000:.2f} s: {task['ms']:.0f} ms = {kinds}\n"
+    cpu = f" (thread CPU {task['cpu_ms']:.0f} ms)" if task.get("cpu_ms") is not None else ""
+    return (f"    +{task['start_ms'] / 1000:.2f} s: {task['ms']:.0f} ms{cpu} = {kinds}\n"
             f"      events: {evs}\n      functions: {fns or '(no samples)'}")

@@ -12,6 +12,7 @@ Exit codes: 0 success, 1 a failed workflow or an error, 2 bad usage.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import json
 import runpy
@@ -20,7 +21,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Any, Callable, Iterator, List, Optional
 
 import yaml
 
@@ -656,6 +657,18 @@ def _cmd_create(args: argparse.Namespace) -> int:
                                  "a Kubernetes cluster to keep the secret (locally, use Secret(value=…) in the script)")
 
 
+@contextlib.contextmanager
+def _on_sigterm(handler: Callable[[], None]) -> Iterator[None]:
+    """SIGTERM calls ``handler`` while a long-running command serves, and what was there before is put
+    back when it returns (``main`` is also called as a function: a handler left behind would outlive the
+    command, and be inherited by every process the program forks later)."""
+    before = signal.signal(signal.SIGTERM, lambda *_: handler())
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
 def _cmd_server(args: argparse.Namespace) -> int:
 
     server = ArgoServer(args.server_workdir or config.get("local_workdir"), host=args.bind, port=args.port, auth=not args.no_auth,
@@ -663,7 +676,6 @@ def _cmd_server(args: argparse.Namespace) -> int:
                         max_body=args.max_body, allow_remote=args.allow_remote, tls_cert=args.tls_cert,
                         tls_key=args.tls_key, idle_timeout=args.idle_timeout, body_timeout=args.body_timeout,
                         max_connections=args.max_connections)
-    signal.signal(signal.SIGTERM, lambda *_: server.request_stop())
     print(f"dflow-lab server: serving the Argo API on {server.url} (workspace {server.backend.workdir})")
     if server.token is None:
         print("authentication is OFF: anyone who can connect can run workflows")
@@ -673,10 +685,11 @@ def _cmd_server(args: argparse.Namespace) -> int:
         print(f"token: in {server.token_path}")
     print(f"client: DFLOW_HOST={server.url} DFLOW_TOKEN=$(cat {server.token_path})" if server.token else
           f"client: DFLOW_HOST={server.url}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    with _on_sigterm(server.request_stop):
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
     return 0
 
 
@@ -749,7 +762,6 @@ def _cmd_cron(args: argparse.Namespace) -> int:
         print(f"CronWorkflow/{args.NAME} {args.action}{'d' if args.action.endswith('e') else 'ed'}")
     elif args.action == "run":
         stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
         scheduler = CronScheduler(workdir)
         if args.duration is not None:
             threading.Timer(args.duration, stop.set).start()
@@ -757,10 +769,11 @@ def _cmd_cron(args: argparse.Namespace) -> int:
         runner = threading.Thread(target=scheduler.run, args=(stop,), daemon=True)
         runner.start()
         try:
-            while runner.is_alive():
-                runner.join(0.5)
-                while scheduler.events:
-                    print(scheduler.events.popleft(), flush=True)
+            with _on_sigterm(stop.set):
+                while runner.is_alive():
+                    runner.join(0.5)
+                    while scheduler.events:
+                        print(scheduler.events.popleft(), flush=True)
         except KeyboardInterrupt:
             stop.set()
             runner.join(30)

@@ -46,6 +46,14 @@ def slice_dir(order: Any) -> str:
     return str(order).replace(".", "/")
 
 
+def _worker_start() -> None:
+    """A pool process starts with SIGTERM's default action. It would otherwise inherit whatever Python
+    handler the parent has installed (the step's own, or a host program's), and the pool's ``terminate``,
+    which relies on SIGTERM ending its processes, could leave one running, waiting for work, holding
+    the parent's pipes open."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def _run_one(index: int) -> Result:
     execute: Callable[[Any], Any] = _JOB["execute"]
     timeout = _JOB["timeout"]
@@ -76,8 +84,16 @@ def run_slices(execute: Callable[[Any], Any], inputs: List[Any], pool_size: int,
         if pool_size == 1 or len(inputs) <= 1:
             return [_run_one(i) for i in range(len(inputs))]
         n = len(inputs) if pool_size in (-1, None) else min(pool_size, len(inputs))
-        with multiprocessing.get_context("fork").Pool(n) as pool:
-            return pool.map(_run_one, range(len(inputs)))
+        pool = multiprocessing.get_context("fork").Pool(n, initializer=_worker_start)
+        try:
+            results = pool.map(_run_one, range(len(inputs)))
+            pool.close()  # the processes end on their own once the queue is drained
+        except BaseException:
+            pool.terminate()  # a slice's error is a result: this is the step being stopped
+            raise
+        finally:
+            pool.join()
+        return results
     finally:
         _JOB.clear()
         os.chdir(cwd)

@@ -4,6 +4,7 @@ scheduler in ``dflow-lab server``.  Time is injected (a clock the test moves); n
 from __future__ import annotations
 
 import calendar
+import signal
 import time
 
 import pytest
@@ -204,7 +205,11 @@ def test_cli_cron(tmp_path, capsys):
     assert ObjectStore(ws).get("CronWorkflow", "bad") is None
     assert main(["--workdir", str(ws), "cron", "delete", "cli-cron"]) == 0
     assert main(["--workdir", str(ws), "cron", "delete", "cli-cron"]) == 1
+    before = signal.getsignal(signal.SIGTERM)
     assert main(["--workdir", str(ws), "cron", "run", "--for", "0.5"]) == 0
+    # its SIGTERM handler served the command only: a handler left behind was inherited by the pool
+    # processes of later tests in this process, and Pool.terminate could leave one running for ever
+    assert signal.getsignal(signal.SIGTERM) is before
 
 
 def test_server_runs_schedules_while_up(tmp_path):

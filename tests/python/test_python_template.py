@@ -390,3 +390,29 @@ def test_group_with_param_of_an_argo_value():
     assert str(extra["dflow_group_items"]) == "{{=toJson(sprig.untilStep(0, 7, 1))}}"
     with pytest.raises(WorkflowValueError, match="group_with_param needs Slices"):
         PythonOPTemplate(s.Add).group_with_param([1])
+
+
+def test_pool_processes_end_whatever_sigterm_handler_the_host_has(tmp_path):
+    """A group of slices in a pool, in a process whose SIGTERM handler does not end it (a host program's,
+    the step's own): the pool's processes start with the default action, and none is left once the
+    step has its results (one used to be left now and then, waiting for work with the parent's pipes)."""
+    import os
+    import signal
+
+    from dflow_lab.python.slicepool import run_slices
+
+    def probe(x):
+        return {"x": x, "pid": os.getpid(), "default": signal.getsignal(signal.SIGTERM) == signal.SIG_DFL}
+
+    before = signal.signal(signal.SIGTERM, lambda *_: None)
+    try:
+        results = run_slices(probe, [1, 2, 3, 4, 5, 6], 2, str(tmp_path))
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    assert [out["x"] for out, err in results] == [1, 2, 3, 4, 5, 6] and all(err is None for _, err in results)
+    assert all(out["default"] for out, _ in results)
+    pids = {out["pid"] for out, _ in results}
+    assert os.getpid() not in pids
+    for pid in pids:  # joined, so reaped: no such process any more
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)

@@ -126,7 +126,7 @@ def test_run_change_run_from_here_compare_and_rerun_failed(page, lab, engine, tm
 
     wait_for(lambda: factor() in (5, "5"), 15, "the changed parameter to be saved")
     _monitor_of(page, first, engine)
-    page.locator(f"{MONITOR} .react-flow__node[data-id='scale']").click()
+    CanvasPage(page, MONITOR).click_node("scale")
     details = page.locator(f"{MONITOR} .dfl-details[data-path='scale']")
     details.locator("[data-action='run-from']").click()
     wait_for(lambda: len(_runs(lab, doc, engine)) == 2, 30, "the partial run to start")
@@ -138,7 +138,7 @@ def test_run_change_run_from_here_compare_and_rerun_failed(page, lab, engine, tm
     for step in ("prep", "item"):
         page.wait_for_selector(f"{MONITOR} .dfl-node[data-path='{step}'] .dfl-reused-badge")
     assert page.locator(f"{MONITOR} .dfl-node[data-path='scale'] .dfl-reused-badge").count() == 0
-    page.locator(f"{MONITOR} .react-flow__node[data-id='prep']").click()
+    CanvasPage(page, MONITOR).click_node("prep")
     reused = page.locator(f"{MONITOR} .dfl-details[data-path='prep'] .dfl-reused")
     assert first in reused.inner_text()
     page.screenshot(path=str(ARTIFACTS / f"iterate-run-from-here{tag}.png"))
@@ -169,7 +169,7 @@ def test_run_change_run_from_here_compare_and_rerun_failed(page, lab, engine, tm
     assert changed == ["report", "scale"]
     for step in ("prep", "item"):
         page.wait_for_selector(f"{MONITOR} .dfl-node[data-path='{step}'] .dfl-status-line[data-compare='unchanged']")
-    page.locator(f"{MONITOR} .react-flow__node[data-id='scale']").click()
+    CanvasPage(page, MONITOR).click_node("scale")
     sides = page.locator(f"{MONITOR} .dfl-details[data-path='scale'] .dfl-compare")
     row = sides.locator("tr[data-port='parameter:in factor']")
     row.wait_for()
@@ -199,7 +199,7 @@ def test_run_change_run_from_here_compare_and_rerun_failed(page, lab, engine, tm
     _open(page, doc)
     page.evaluate("() => window.jupyterapp.commands.execute('docmanager:reload')")
     _monitor_of(page, failed, engine)
-    page.locator(f"{MONITOR} .react-flow__node[data-id='scale']").click()
+    CanvasPage(page, MONITOR).click_node("scale")
     page.locator(f"{MONITOR} .dfl-details[data-path='scale'] [data-action='rerun-failed']").click()
     wait_for(lambda: len(_runs(lab, doc, engine)) == 4 and _runs(lab, doc, engine)[0]["phase"] in ("Succeeded", "Failed"), 120,
              "the re-run of the failed steps to end")
@@ -234,7 +234,7 @@ def test_a_fanout_of_1000_items_expanded_and_filtered(page, lab):
     name = backend.submit(fanout_manifest(1000), wait=True)["metadata"]["name"]
     _monitor_of(page, name)
     page.wait_for_selector(f"{MONITOR} .dfl-node[data-path='each'] >> text=857/1000 succeeded, 143 failed")
-    page.locator(f"{MONITOR} .react-flow__node[data-id='each']").click()
+    CanvasPage(page, MONITOR).click_node("each")
     fan = page.locator(f"{MONITOR} .dfl-details[data-path='each'] .dfl-fanout[data-total='1000']")
     fan.wait_for()
     assert "857 / 1000 ok, 143 failed" in fan.locator(".dfl-section-title").inner_text()
@@ -273,7 +273,7 @@ def test_attempts_and_their_logs_after_restarting_the_server(browser, tmp_path):
         page.goto(f"{srv.url}/lab?token={srv.token}&reset")
         wait_for_lab(page)
         _monitor_of(page, name)
-        page.locator(f"{MONITOR} .react-flow__node[data-id='second']").click()
+        CanvasPage(page, MONITOR).click_node("second")
         attempts = page.locator(f"{MONITOR} .dfl-details[data-path='second'] .dfl-attempts")
         attempts.wait_for()
         panel = page.locator(f"{MONITOR} .dfl-details[data-path='second']")
@@ -322,7 +322,7 @@ def test_compare_marks_the_changed_items_of_a_fanout(page, lab):
     _open_picker(page)
     page.locator(f"{MONITOR} [data-action='compare={first}']").click()
     page.wait_for_selector(f"{MONITOR} .dfl-node[data-path='each'] .dfl-status-line[data-compare='changed']")
-    page.locator(f"{MONITOR} .react-flow__node[data-id='each']").click()
+    CanvasPage(page, MONITOR).click_node("each")
     fan = page.locator(f"{MONITOR} .dfl-details[data-path='each'] .dfl-fanout[data-total='20']")
     fan.wait_for()
     page.wait_for_selector(f"{MONITOR} .dfl-fanout-list li[data-compare]")

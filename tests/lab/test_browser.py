@@ -207,7 +207,7 @@ def test_run_locally_watch_in_side_panel_and_preview_an_artifact(page, lab, shot
     for step in ("make", "sum"):
         page.wait_for_selector(f"{MONITOR} .dfl-node[data-path='{step}'][data-phase='Succeeded']")
 
-    page.locator(f"{MONITOR} .react-flow__node[data-id='make']").click()
+    CanvasPage(page, MONITOR).click_node("make")
     table = page.locator(f"{MONITOR} .dfl-details .dfl-preview-table")
     table.wait_for()
     text = table.inner_text()
@@ -372,7 +372,7 @@ def test_a_failed_step_is_retried_from_its_panel(page, lab, shots, tmp_path):
     page.wait_for_selector(f"{EDITOR} [data-action='run']:not([disabled])")
     page.locator(f"{EDITOR} [data-action='run']").click()
     page.wait_for_selector(f"{MONITOR} [data-testid='workflow-phase'][data-phase='Failed']", timeout=60_000)
-    page.locator(f"{MONITOR} .react-flow__node[data-id='second']").click()
+    CanvasPage(page, MONITOR).click_node("second")
     details = page.locator(f"{MONITOR} .dfl-details[data-path='second']")
     details.wait_for()
     assert "not yet" in details.inner_text()

@@ -54,10 +54,59 @@ class CanvasPage:
 
     def select(self, path: str) -> None:
         """Click a node and wait until the canvas has it selected (keyboard focus is then in the canvas)."""
-        node = self.node(path)
-        node.scroll_into_view_if_needed()
-        node.click()
+        self.click_node(path)
         self.page.wait_for_selector(f'.react-flow__node[data-id="{path}"].selected', timeout=15_000)
+
+    def click_node(self, path: str, **click) -> None:
+        """Click node ``path`` where it shows: the middle of its part inside the canvas's pane and the window,
+        once the view is still (a fitted view may leave a node partly outside the pane, under the step panel);
+        a node wholly outside the view is first brought to its middle with the step search, as a user would.
+
+        Not Playwright's plain ``click()``: it aims at the node's middle and, where that is hidden, scrolls the
+        React Flow wrapper (``overflow: hidden``) to reach it; React Flow undoes such a scroll on its next
+        frame, and on a loaded machine that frame fell between the press and the release, so the release was
+        over the pane and no click reached the node (the iterate lab test's clicks on ``scale``)."""
+        self.root.scroll_into_view_if_needed()  # a notebook scrolled away from its canvas: scroll the notebook
+        self.settle()
+        spot = self._visible_middle(path)
+        if spot is None:
+            self.find(path)
+            self.settle()
+            spot = self._visible_middle(path)
+        if spot is None:
+            raise AssertionError(f"node {path} is outside the canvas's view even after the step search found it")
+        self.node(path).click(position=spot, **click)
+
+    def _visible_middle(self, path: str) -> dict | None:
+        """The middle of node ``path``'s part in the pane and the window, relative to the node; None when none is."""
+        box = self.node(path).bounding_box()
+        pane = self.root.locator(".react-flow").bounding_box()
+        size = self.page.viewport_size
+        if not (box and pane and size):
+            raise AssertionError(f"node {path} is not on the page")
+        x0, x1 = max(box["x"], pane["x"], 0), min(box["x"] + box["width"], pane["x"] + pane["width"], size["width"])
+        y0, y1 = max(box["y"], pane["y"], 0), min(box["y"] + box["height"], pane["y"] + pane["height"], size["height"])
+        if x1 - x0 < 8 or y1 - y0 < 8:
+            return None
+        return {"x": (x0 + x1) / 2 - box["x"], "y": (y0 + y1) / 2 - box["y"]}
+
+    def find(self, path: str) -> None:
+        """Go to node ``path`` with the step search (its name; Enter goes on to the next match until it is the
+        one selected): the canvas selects it and centres it."""
+        search = self.root.locator("[data-testid='node-search']")
+        note = self.root.locator("[data-testid='node-search-note']")
+        search.fill(path.rsplit("/", 1)[-1])
+        search.press("Enter")
+        self.page.wait_for_function("(e) => /^1 \\/ \\d+$/.test(e.innerText)", arg=note.element_handle())
+        hits = int(note.inner_text().split("/")[1])
+        for turn in range(1, hits + 1):
+            if turn > 1:
+                search.press("Enter")
+                self.page.wait_for_function("([e, t]) => e.innerText.startsWith(`${t} /`)",
+                                            arg=[note.element_handle(), turn])
+            if self.node(path).evaluate("e => e.classList.contains('selected')"):
+                return
+        raise AssertionError(f"the step search for {path} does not find it")
 
     def fit(self) -> None:
         self.root.locator(".react-flow__controls-fitview").click()

@@ -138,7 +138,7 @@ def test_comments_and_groups(notebook, screenshots_dir):
 
     # group both steps; the new group's label is open for typing
     canvas.select("squares")
-    canvas.node("total").click(modifiers=["Control"])
+    canvas.click_node("total", modifiers=["Control"])
     page.wait_for_selector('.react-flow__node[data-id="total"].selected')
     page.wait_for_selector('.react-flow__node[data-id="squares"].selected')
     root.get_by_test_id("add-group").click()
@@ -281,7 +281,7 @@ def test_annotations_inside_a_group_node(lab, page, screenshots_dir):
     assert note.get_attribute("data-attached") == "check-a"
 
     canvas.select("checks/check-a")
-    canvas.node("checks/check-b").click(modifiers=["Control"])
+    canvas.click_node("checks/check-b", modifiers=["Control"])
     page.wait_for_selector('.react-flow__node[data-id="checks/check-b"].selected')
     page.wait_for_selector('.react-flow__node[data-id="checks/check-a"].selected')
     root.get_by_test_id("add-group").click()

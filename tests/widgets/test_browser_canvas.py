@@ -83,7 +83,7 @@ def test_edit_run_and_monitor(notebook, screenshots_dir):
     assert badge.inner_text() == "1"
     assert "type-mismatch" in badge.get_attribute("title")
     page.locator(".dfl-root").screenshot(path=str(screenshots_dir / "canvas-bad-wire.png"))
-    canvas.node("squares").click()
+    canvas.click_node("squares")
     page.locator('.dfl-problem[data-code="type-mismatch"]').click()  # the list focuses the node
     page.wait_for_selector('.react-flow__node[data-id="describe-2"].selected')
 
@@ -114,7 +114,7 @@ def test_edit_run_and_monitor(notebook, screenshots_dir):
     assert page.locator('[data-testid="workflow-progress"]').inner_text() == "3/3 succeeded"
 
     # a step's panel: parameters as values, the CSV artifact as a table, the logs
-    canvas.node("squares").click()
+    canvas.click_node("squares")
     details = page.locator('.dfl-details[data-path="squares"]')
     details.wait_for()
     assert details.locator('.dfl-detail-port[data-port="n"] .dfl-detail-value').inner_text() == "4"

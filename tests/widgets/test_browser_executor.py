@@ -33,7 +33,7 @@ def test_details_show_executor_and_slurm_job(lab, page, screenshots_dir, slurm_s
     nb.run_all()
     canvas = CanvasPage(page)
     page.wait_for_selector('.dfl-mode-monitor .dfl-node[data-path="hello"][data-phase="Succeeded"]', timeout=120_000)
-    canvas.node("hello").click()
+    canvas.click_node("hello")
     panel = page.locator('.dfl-details[data-path="hello"] [aria-label="Executor"]')
     panel.wait_for()
     text = panel.inner_text()

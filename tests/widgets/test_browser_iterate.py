@@ -69,7 +69,7 @@ def test_run_change_run_from_here_and_compare_in_the_widget(lab, page, screensho
     page.wait_for_selector(f"{ROOT}.dfl-mode-monitor")
     _phase_is(page, "Succeeded")
     canvas.fit()
-    page.locator(f"{ROOT} .react-flow__node[data-id='scale']").click()
+    canvas.click_node("scale")
     page.locator(f"{ROOT} .dfl-details[data-path='scale'] [data-action='run-from']").click()
     page.wait_for_function("(r) => document.querySelector(r + \" [data-action='runs']\")?.textContent"
                            ".startsWith('Runs (2)')", arg=ROOT)
@@ -105,14 +105,14 @@ def test_run_change_run_from_here_and_compare_in_the_widget(lab, page, screensho
     assert f"Compared with {first}: 2 changed, 2 unchanged" in page.locator(f"{ROOT} [data-testid='notice']").inner_text()
 
     # the step panel shows both sides of scale
-    page.locator(f"{ROOT} .react-flow__node[data-id='scale']").click()
+    canvas.click_node("scale")
     row = page.locator(f"{ROOT} .dfl-details[data-path='scale'] .dfl-compare tr[data-port='parameter:in factor']")
     row.wait_for()
     wait_until(lambda: row.locator("td").all_inner_texts()[1:] == ["2", "5"], 30, "the first run's side of scale")
     assert row.get_attribute("data-differs") == "true"
 
     # the fan-out group: its items a page at a time, each marked against the first run (all reused: unchanged)
-    page.locator(f"{ROOT} .react-flow__node[data-id='item']").click()
+    canvas.click_node("item")
     fan = page.locator(f"{ROOT} .dfl-details[data-path='item'] .dfl-fanout[data-total='3']")
     fan.wait_for()
     page.wait_for_selector(f"{ROOT} .dfl-fanout-list li[data-compare]")
@@ -122,7 +122,7 @@ def test_run_change_run_from_here_and_compare_in_the_widget(lab, page, screensho
     page.wait_for_selector(f"{ROOT} .dfl-fanout[data-matching='0']")
     fan.locator(".dfl-fanout-filter").select_option("")
     page.wait_for_selector(f"{ROOT} .dfl-fanout[data-matching='3']")
-    page.locator(f"{ROOT} .react-flow__node[data-id='scale']").click()
+    canvas.click_node("scale")
     wait_until(lambda: row.locator("td").all_inner_texts()[1:] == ["2", "5"], 30, "the first run's side of scale")
     page.locator(ROOT).screenshot(path=str(screenshots_dir / "iterate-widget-compare-panel.png"))
     page.locator(f"{ROOT} .dfl-details .dfl-icon-button[title='Close']").click()  # the graph alone, fitted

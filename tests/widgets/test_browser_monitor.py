@@ -53,7 +53,7 @@ def test_watch_a_run_live(lab, page, screenshots_dir):
     assert page.locator('.dfl-node[data-phase="Succeeded"]').count() == 6
     assert canvas.node("many").locator(".dfl-phase").inner_text() == "6/6 succeeded"
     assert page.locator('[data-testid="workflow-progress"]').inner_text() == "10/10 succeeded"
-    canvas.node("many").click()
+    canvas.click_node("many")
     details = page.locator('.dfl-details[data-path="many"]')
     item = details.locator(".dfl-fanout[data-total='6'] li[data-index='4']")  # the items, a page at a time
     item.click()
@@ -123,7 +123,7 @@ def test_a_running_steps_log_streams_into_its_panel(lab, page, screenshots_dir):
     nb.run_all()
     canvas = CanvasPage(page)
     page.wait_for_selector('.dfl-mode-monitor .dfl-node[data-path="train"][data-phase="Running"]')
-    canvas.node("train").click()
+    canvas.click_node("train")
     logs = page.locator('.dfl-details[data-path="train"] .dfl-logs')
     page.wait_for_function("() => document.querySelector('.dfl-details .dfl-logs')?.innerText.includes('epoch 1 loss 1.00')")
     assert page.locator(".dfl-details .dfl-live").is_visible()

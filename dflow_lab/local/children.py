@@ -120,9 +120,7 @@ async def stop_group(proc: asyncio.subprocess.Process, grace: float,
                 raise
     signal_group(proc.pid, signal.SIGKILL)  # the leader, and what it left in its group (nginx's workers)
     if on_cancel == "raise":
-        code = await proc.wait()
-        await _drain(proc, _PIPE_WAIT)
-        return code
+        return await _ended(proc)
     ended = asyncio.ensure_future(_ended(proc))
     await _finish(ended)
     return ended.result()

@@ -175,6 +175,27 @@ export function whenHintFor(graph: Graph, scope: string, name: string): string |
   return undefined;
 }
 
+/** The box of the top-level nodes of `nodes` (a group's members are inside its box), each `size(n)` wide and high;
+ * an empty box (x1 < x0) without any. */
+function topLevelBounds<N extends { parentId?: string; position: { x: number; y: number } }>(
+  nodes: readonly N[],
+  size: (n: N) => [number, number],
+): Box {
+  let x0 = Infinity,
+    y0 = Infinity,
+    x1 = -Infinity,
+    y1 = -Infinity;
+  for (const n of nodes) {
+    if (n.parentId) continue;
+    const [w, h] = size(n);
+    x0 = Math.min(x0, n.position.x);
+    y0 = Math.min(y0, n.position.y);
+    x1 = Math.max(x1, n.position.x + w);
+    y1 = Math.max(y1, n.position.y + h);
+  }
+  return { x0, y0, x1, y1 };
+}
+
 /** The viewport that shows every top-level node of `nodes` in a `width`×`height` pane (as fitView would, for
  * nodes React Flow does not all hold); a large graph's scene knows their bounds already (`bounds`). */
 function viewportFor(nodes: FlowNode[], width: number, height: number, maxZoom = 1.25, bounds?: Box) {
@@ -183,20 +204,8 @@ function viewportFor(nodes: FlowNode[], width: number, height: number, maxZoom =
   const large = nodes.length > LARGE_GRAPH;
   const pad = large ? 1.08 : 1.24;
   const minZoom = large ? MIN_ZOOM_LARGE : MIN_ZOOM;
-  let x0 = Infinity,
-    y0 = Infinity,
-    x1 = -Infinity,
-    y1 = -Infinity;
-  if (bounds) ({ x0, y0, x1, y1 } = bounds);
-  for (const n of bounds ? [] : nodes) {
-    if (n.parentId) continue;
-    const w = Number(n.style?.width ?? 180);
-    const h = Number(n.style?.height ?? 100);
-    x0 = Math.min(x0, n.position.x);
-    y0 = Math.min(y0, n.position.y);
-    x1 = Math.max(x1, n.position.x + w);
-    y1 = Math.max(y1, n.position.y + h);
-  }
+  const { x0, y0, x1, y1 } =
+    bounds ?? topLevelBounds(nodes, (n) => [Number(n.style?.width ?? 180), Number(n.style?.height ?? 100)]);
   if (!(width > 0 && height > 0 && x1 > x0 && y1 > y0)) return null;
   const zoom = Math.min(maxZoom, Math.max(minZoom, Math.min(width / ((x1 - x0) * pad), height / ((y1 - y0) * pad))));
   return { x: width / 2 - ((x0 + x1) / 2) * zoom, y: height / 2 - ((y0 + y1) / 2) * zoom, zoom };
@@ -205,13 +214,13 @@ const MIN_ZOOM = 0.05;
 /** A large graph may be zoomed out further, to see all of it (10,000 nodes fit at about 0.04). */
 const MIN_ZOOM_LARGE = 0.005;
 
-/** The pane's width / height, for a layout that fits it (a guess while the pane has no size). */
 /** Run `fn` once a selection's re-render has been laid out and React Flow has seen the pane's new size (its
  * ResizeObserver reports after layout, before paint): two animation frames later. */
 function afterResize(fn: () => void): void {
   requestAnimationFrame(() => requestAnimationFrame(fn));
 }
 
+/** The pane's width / height, for a layout that fits it (a guess while the pane has no size). */
 function paneAspect(el: HTMLElement | null): number {
   const box = el?.getBoundingClientRect();
   return box && box.width > 0 && box.height > 0 ? box.width / box.height : 1.6;
@@ -229,24 +238,14 @@ export const SMALL_GRAPH = 12;
  * margin, centred vertically (its top in view when it is taller); null when fitView's fit is at TEXT_ZOOM or
  * more, or the graph is not small. */
 export function readableViewport(
-  nodes: { parentId?: string; position: { x: number }; measured?: { width?: number; height?: number } }[],
+  nodes: { parentId?: string; position: { x: number; y: number }; measured?: { width?: number; height?: number } }[],
   width: number,
   height: number,
   maxZoom = 1.25,
 ) {
   const top = nodes.filter((n) => !n.parentId);
   if (!top.length || top.length > SMALL_GRAPH || !(width > 0 && height > 0)) return null;
-  let x0 = Infinity,
-    y0 = Infinity,
-    x1 = -Infinity,
-    y1 = -Infinity;
-  for (const n of top) {
-    const p = n.position as { x: number; y: number };
-    x0 = Math.min(x0, p.x);
-    y0 = Math.min(y0, p.y);
-    x1 = Math.max(x1, p.x + (n.measured?.width ?? 180));
-    y1 = Math.max(y1, p.y + (n.measured?.height ?? 100));
-  }
+  const { x0, y0, x1, y1 } = topLevelBounds(top, (n) => [n.measured?.width ?? 180, n.measured?.height ?? 100]);
   const fitZoom = (padding: number) =>
     Math.min(maxZoom, width / ((x1 - x0) * (1 + 2 * padding)), height / ((y1 - y0) * (1 + 2 * padding)));
   if (fitZoom(FIT.padding) >= TEXT_ZOOM) return null; // fitView's own fit keeps the text readable
@@ -274,17 +273,10 @@ function fittedViewport(
   height: number,
   maxZoom: number,
 ) {
-  let x0 = Infinity,
-    y0 = Infinity,
-    x1 = -Infinity,
-    y1 = -Infinity;
-  for (const n of nodes) {
-    if (n.parentId) continue; // inside its group's box
-    x0 = Math.min(x0, n.position.x);
-    y0 = Math.min(y0, n.position.y);
-    x1 = Math.max(x1, n.position.x + (n.measured?.width ?? (Number(n.style?.width) || 180)));
-    y1 = Math.max(y1, n.position.y + (n.measured?.height ?? (Number(n.style?.height) || 100)));
-  }
+  const { x0, y0, x1, y1 } = topLevelBounds(nodes, (n) => [
+    n.measured?.width ?? (Number(n.style?.width) || 180),
+    n.measured?.height ?? (Number(n.style?.height) || 100),
+  ]);
   if (!(width > 0 && height > 0 && x1 > x0 && y1 > y0)) return null;
   return getViewportForBounds(
     { x: x0, y: y0, width: x1 - x0, height: y1 - y0 },

@@ -6,7 +6,7 @@
 // Jupyter's websocket protocol carries raw. A graph whose nodes all have positions never asks.
 // Limits: the answer comes when the kernel is free to read the request (a cell still running delays the layout
 // until it ends); a widget shown without a kernel (a notebook's saved widget state) cannot lay out such a graph.
-import { type ElkScript, setElkScript } from "@dflow-lab/canvas/elk";
+import { setElkScript } from "@dflow-lab/canvas/elk";
 import type { AnyModel } from "./model";
 
 const hosts: AnyModel[] = []; // the widget's models drawn in this page, newest last: the kernel is asked through one
@@ -27,12 +27,10 @@ function askKernel(): Promise<string> {
   });
 }
 
-const fromKernel: ElkScript = askKernel;
-
 /** Let the canvas of `model` lay out with elk fetched from the kernel; returns the release for when the view goes. */
 export function offerElk(model: AnyModel): () => void {
   hosts.push(model);
-  setElkScript(fromKernel);
+  setElkScript(askKernel); // one function for every widget: the script asked for already stays
   return () => {
     const i = hosts.lastIndexOf(model);
     if (i >= 0) hosts.splice(i, 1);
